@@ -1,0 +1,99 @@
+"""Diagnostics: one finding about a plan, with a stable code, a place and a hint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+# Every code planrun emits, its severity and what it means. The README's table is generated
+# from this (tests/test_readme.py keeps them in sync), so a code is documented or it fails CI.
+CODES: dict[str, tuple[Severity, str]] = {
+    # -- the file itself
+    "empty-file": ("error", "the plan file is empty"),
+    "binary-file": ("error", "the file is binary (it contains NUL bytes)"),
+    "not-utf8": ("error", "the file is not UTF-8 text"),
+    "no-frontmatter": ("error", "a plan given by name has no YAML frontmatter"),
+    "not-a-plan": ("info", "a markdown file in a folder is not a plan and was skipped"),
+    "unrecognized-plan": ("error", "a file given by name is not in any plan format planrun reads"),
+    "yaml-syntax": ("error", "the YAML frontmatter does not parse"),
+    "frontmatter-not-mapping": ("error", "the frontmatter is a list or a scalar, not a mapping"),
+    "duplicate-key": ("warning", "a YAML mapping repeats a key; the last value wins"),
+    # -- schema
+    "unknown-key": ("error", "a key the canonical format does not have (with a did-you-mean)"),
+    "missing-key": ("error", "a required key is missing"),
+    "invalid-value": ("error", "a value has the wrong type or form"),
+    "depends-on-string": ("info", "depends_on was a string; read as a list of one id"),
+    # -- graph
+    "duplicate-id": ("error", "two tasks of one plan, or two plans, share an id"),
+    "unknown-dependency": ("error", "depends_on names a task or plan that does not exist"),
+    "self-dependency": ("error", "a task or plan depends on itself"),
+    "cycle": ("error", "dependencies form a cycle (the cycle path is given)"),
+    "wave-mismatch": ("warning", "a plan's declared wave differs from the computed one"),
+    "file-conflict": ("warning", "tasks of one wave touch the same file (merge-conflict risk)"),
+    "unknown-milestone-task": ("warning", "a milestone names a task that does not exist"),
+    # -- checks
+    "invalid-regex": ("error", "a key_links pattern is not a valid regular expression"),
+    "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
+    "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
+    "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
+    "machine-path": ("warning", "a machine-specific absolute path (/Users/..., /home/...)"),
+    "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    file: str
+    line: int | None
+    message: str
+    hint: str | None = None
+
+    def format(self) -> str:
+        place = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{place}: {self.severity}[{self.code}] {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.file, self.line or 0, self.code)
+
+
+class Diagnostics:
+    """Collects diagnostics; the severity of each comes from ``CODES``."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def add(
+        self, code: str, file: str, line: int | None, message: str, hint: str | None = None
+    ) -> None:
+        severity = CODES[code][0]
+        self.items.append(Diagnostic(code, severity, file, line, message, hint))
+
+    def extend(self, other: Diagnostics) -> None:
+        self.items.extend(other.items)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.items)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for d in self.items if d.severity == severity)
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(self.items, key=Diagnostic.sort_key)

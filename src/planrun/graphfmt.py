@@ -1,0 +1,58 @@
+"""``planrun graph`` output: mermaid, Graphviz dot, and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from planrun.graph import PlanGraph
+
+FORMATS = ("mermaid", "dot", "json")
+
+
+def render(graph: PlanGraph, fmt: str, statuses: Mapping[str, str] | None = None) -> str:
+    statuses = statuses or {}
+    if fmt == "mermaid":
+        return mermaid(graph, statuses)
+    if fmt == "dot":
+        return dot(graph)
+    return json.dumps(to_json(graph, statuses), indent=2) + "\n"
+
+
+def to_json(graph: PlanGraph, statuses: Mapping[str, str]) -> dict[str, object]:
+    return {
+        "schema_version": 1,
+        "nodes": [
+            {"id": u.id, "wave": u.wave, "status": statuses.get(u.id, "not_run")}
+            for u in graph.units
+        ],
+        "edges": [[a.id, b.id] for a, b in graph.edges()],
+    }
+
+
+def _mermaid_label(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def mermaid(graph: PlanGraph, statuses: Mapping[str, str]) -> str:
+    lines = ["graph TD"]
+    lines.extend(f'  n{u.index}["{_mermaid_label(u.id)}"]' for u in graph.units)
+    lines.extend(f"  n{a.index} --> n{b.index}" for a, b in graph.edges())
+    if statuses:
+        for status in sorted(set(statuses.values())):
+            members = [f"n{u.index}" for u in graph.units if statuses.get(u.id) == status]
+            if members:
+                lines.append(f"  class {','.join(members)} {status}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def dot(graph: PlanGraph) -> str:
+    lines = ["digraph planrun {", "  rankdir=TB;", "  node [shape=box];"]
+    lines.extend(f"  {_dot_id(u.id)} [label={_dot_id(u.id)}];" for u in graph.units)
+    lines.extend(f"  {_dot_id(a.id)} -> {_dot_id(b.id)};" for a, b in graph.edges())
+    lines.append("}")
+    return "\n".join(lines) + "\n"

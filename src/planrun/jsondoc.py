@@ -1,0 +1,40 @@
+"""The JSON documents of SPEC section 7 (``schema_version`` 1): built here, printed by the CLI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from planrun.graph import PlanGraph, Unit
+from planrun.validate import Validation
+
+SCHEMA_VERSION = 1
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def validate_doc(result: Validation, *, strict: bool = False) -> dict[str, Any]:
+    diags = result.diagnostics.sorted()
+    ok = not any(d.severity == "error" or (strict and d.severity == "warning") for d in diags)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ok": ok,
+        "plans": [
+            {"id": p.id, "source": p.source, "format": p.format, "tasks": len(p.tasks)}
+            for p in result.plans
+        ],
+        "diagnostics": [d.to_json() for d in diags],
+    }
+
+
+def waves_doc(graph: PlanGraph, critical: list[Unit]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "waves": [
+            {"wave": i, "tasks": [u.id for u in wave]}
+            for i, wave in enumerate(graph.waves(), start=1)
+        ],
+        "critical_path": [u.id for u in critical],
+    }

@@ -1,0 +1,179 @@
+"""Checks on a single plan that need no graph: verify commands, must_haves, claims."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from planrun.diagnostics import Diagnostics
+from planrun.model import MustHaves, Plan, Task, VerifyCommand
+
+# Each pattern is a way a shell command reports success whatever happened before it.
+_NEVER_FAILS: list[tuple[re.Pattern[str], str, str]] = [
+    (
+        re.compile(r"\|\|\s*(?:true|:)\s*(?:$|[;)#])", re.MULTILINE),
+        '"|| true" turns every failure into success',
+        'remove "|| true"',
+    ),
+    (
+        re.compile(r"\|\|\s*echo\b"),
+        '"|| echo ..." prints a message and succeeds when the command fails',
+        "let the command's own exit code decide; print with >&2 and then exit 1",
+    ),
+    (
+        re.compile(r"(?:^|[;&|]\s*)exit\s+0\s*(?:$|#)|\|\|\s*exit\s+0\b", re.MULTILINE),
+        '"exit 0" makes the script succeed whatever ran before it',
+        'remove "exit 0"',
+    ),
+]
+_PIPE_TAIL = re.compile(r"\|\s*(?:tail|head|wc|sort|cat|tee)\b[^|;&\n]*$", re.MULTILINE)
+_MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
+
+
+def never_fails(script: str) -> tuple[str, str] | None:
+    """Why ``script`` can never fail, and how to fix it; None when it can fail."""
+    for pattern, why, fix in _NEVER_FAILS:
+        if pattern.search(script):
+            return why, fix
+    if "pipefail" not in script:
+        for line in script.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("#"):
+                continue
+            match = _PIPE_TAIL.search(stripped)
+            if match:
+                tool = match.group(0).lstrip("| ").split()[0]
+                return (
+                    f'the pipeline ends in "| {tool}", whose exit code (0) hides the command\'s',
+                    "add `set -o pipefail` before it, or drop the pipe",
+                )
+    return None
+
+
+def machine_paths(text: str) -> list[str]:
+    return _MACHINE_PATH.findall(text)
+
+
+def escapes_root(path: str) -> bool:
+    """Whether ``path`` is absolute or climbs out of the root with '..'."""
+    if path.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:[\\/]", path):
+        return True
+    depth = 0
+    for part in PurePosixPath(path.replace("\\", "/")).parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in (".", ""):
+            depth += 1
+    return False
+
+
+def lint_plan(plan: Plan, diags: Diagnostics) -> None:
+    src = plan.source
+    for task in plan.tasks:
+        where = f'task "{task.id}"'
+        for cmd in task.verify:
+            _lint_command(cmd, where, task.line, src, diags)
+        _lint_must_haves(task.must_haves, where, task.line, src, diags)
+        for file in task.files:
+            _machine_path(file, f"{where}: files entry", task.line, src, diags)
+        _lint_claims(task, src, diags)
+    for cmd in plan.verify:
+        _lint_command(cmd, f'plan "{plan.id}"', plan.line, src, diags)
+    _lint_must_haves(plan.must_haves, f'plan "{plan.id}"', plan.line, src, diags)
+
+
+def _lint_command(
+    cmd: VerifyCommand, where: str, fallback: int | None, src: str, diags: Diagnostics
+) -> None:
+    line = cmd.line or fallback
+    problem = never_fails(cmd.run)
+    if problem:
+        why, fix = problem
+        diags.add(
+            "verify-never-fails",
+            src,
+            line,
+            f"{where}: verify `{_short(cmd.run)}` can never fail: {why}",
+            hint=fix,
+        )
+    _machine_path(cmd.run, f"{where}: verify", line, src, diags)
+    if cmd.cwd:
+        _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
+
+
+def _machine_path(text: str, where: str, line: int | None, src: str, diags: Diagnostics) -> None:
+    for path in machine_paths(text):
+        diags.add(
+            "machine-path",
+            src,
+            line,
+            f'{where} uses the machine-specific path "{path}"',
+            hint="use a path relative to the root; commands run in the root directory",
+        )
+
+
+def _lint_must_haves(
+    must: MustHaves, where: str, fallback: int | None, src: str, diags: Diagnostics
+) -> None:
+    for truth in must.truths:
+        for cmd in truth.verify:
+            _lint_command(cmd, f"{where}: truth", truth.line or fallback, src, diags)
+    for art in must.artifacts:
+        if escapes_root(art.path):
+            diags.add(
+                "path-outside-root",
+                src,
+                art.line or fallback,
+                f'{where}: artifact path "{art.path}" is outside the root',
+                hint="must_haves paths are relative to the root and stay inside it",
+            )
+    for link in must.key_links:
+        line = link.line or fallback
+        if escapes_root(link.from_):
+            diags.add(
+                "path-outside-root",
+                src,
+                line,
+                f'{where}: key_links from "{link.from_}" is outside the root',
+                hint="must_haves paths are relative to the root and stay inside it",
+            )
+        if link.pattern is not None:
+            try:
+                re.compile(link.pattern)
+            except re.error as exc:
+                diags.add(
+                    "invalid-regex",
+                    src,
+                    line,
+                    f'{where}: key_links pattern "{link.pattern}" is not a valid regular '
+                    f"expression: {exc.msg} at position {exc.pos}",
+                    hint="patterns are Python regular expressions; escape ( [ . with a backslash",
+                )
+
+
+def _lint_claims(task: Task, src: str, diags: Diagnostics) -> None:
+    if task.kind == "manual" or task.has_checks:
+        return
+    if task.claimed == "done":
+        diags.add(
+            "claimed-done-unverified",
+            src,
+            task.line,
+            f'task "{task.id}" is claimed done but has nothing to verify it',
+            hint="add a verify command or must_haves so the claim can be checked",
+        )
+    else:
+        diags.add(
+            "no-verify",
+            src,
+            task.line,
+            f'task "{task.id}" has no runnable verify command and no must_haves check',
+            hint="add verify: (a command that exits 0 when the work is done), or kind: manual",
+        )
+
+
+def _short(script: str) -> str:
+    one = " ".join(script.split())
+    return one if len(one) <= 60 else one[:57] + "..."

@@ -1,0 +1,141 @@
+"""Find plan files, pick a reader for each, and collect plans and diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from planrun.diagnostics import Diagnostics
+from planrun.document import Document, UndecodableError
+from planrun.errors import PathNotFoundError
+from planrun.model import Plan
+from planrun.readers import Reader, detect, get_reader
+
+# Folders that hold tools' own state, never plans.
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".planrun",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+    }
+)
+
+
+@dataclass
+class Loaded:
+    plans: list[Plan] = field(default_factory=list)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+
+def iter_plan_files(path: Path) -> Iterator[Path]:
+    """Markdown files under ``path``, recursively, in a stable order."""
+    for child in sorted(path.iterdir(), key=lambda p: p.name):
+        if child.is_dir():
+            if child.name not in SKIP_DIRS:
+                yield from iter_plan_files(child)
+        elif child.suffix.lower() == ".md":
+            yield child
+
+
+def load_paths(paths: Sequence[Path], fmt: str | None = None) -> Loaded:
+    """Load every plan under ``paths``; a path that does not exist raises PathNotFoundError."""
+    forced = get_reader(fmt) if fmt else None
+    loaded = Loaded()
+    for path in paths:
+        if not path.exists():
+            raise PathNotFoundError(f"{path}: no such file or directory")
+        if path.is_dir():
+            for file in iter_plan_files(path):
+                _load_file(file, explicit=False, forced=forced, loaded=loaded)
+        else:
+            _load_file(path, explicit=True, forced=forced, loaded=loaded)
+    return loaded
+
+
+def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loaded) -> None:
+    diags = loaded.diagnostics
+    try:
+        doc = Document.read(path)
+    except UndecodableError as exc:
+        if explicit:
+            diags.add(exc.code, str(path), exc.line, exc.message)
+        else:
+            diags.add("not-a-plan", str(path), None, f"skipped: {exc.message}")
+        return
+    fm = doc.frontmatter
+    for line, key in fm.duplicate_keys:
+        diags.add(
+            "duplicate-key", doc.display, line, f'key "{key}" is repeated; the last value wins'
+        )
+    reader = forced or detect(doc)
+    if reader is None:
+        _explain_unrecognized(doc, explicit, diags)
+        return
+    plan = reader.read(doc, diags)
+    if plan is not None:
+        loaded.plans.append(plan)
+
+
+def _explain_unrecognized(doc: Document, explicit: bool, diags: Diagnostics) -> None:
+    """Say precisely why no reader took the file: an error if named, else an info."""
+    fm = doc.frontmatter
+    name = doc.display
+    if fm.error is not None:
+        # A frontmatter that does not parse is worth an error even in a folder scan.
+        diags.add(
+            "yaml-syntax",
+            name,
+            fm.error.line,
+            f"the YAML frontmatter does not parse: {fm.error.problem}",
+            hint="quote strings that contain ': ', '#' or backslashes",
+        )
+        return
+    if fm.unclosed:
+        diags.add(
+            "yaml-syntax",
+            name,
+            1,
+            "the frontmatter opened on line 1 is never closed by a '---' line",
+        )
+        return
+    if not explicit:
+        diags.add("not-a-plan", name, None, "skipped: not a plan in any format planrun reads")
+        return
+    if not doc.text.strip():
+        diags.add("empty-file", name, None, "the file is empty", hint="run: planrun new NAME")
+    elif not fm.present:
+        diags.add(
+            "no-frontmatter",
+            name,
+            1,
+            "no YAML frontmatter: a plan starts with a '---' line, its YAML, and '---'",
+            hint="run `planrun new NAME` for a template",
+        )
+    elif not isinstance(fm.data, dict):
+        kind = "a list" if isinstance(fm.data, list) else "empty" if fm.data is None else "a value"
+        diags.add(
+            "frontmatter-not-mapping",
+            name,
+            2,
+            f"the frontmatter is {kind}, not a mapping of keys to values",
+            hint="a plan's frontmatter starts with keys such as 'planrun: 1' and 'tasks:'",
+        )
+    else:
+        diags.add(
+            "unrecognized-plan",
+            name,
+            1,
+            "not a plan in any format planrun reads: the frontmatter has no 'planrun:' key",
+            hint="add 'planrun: 1' to the frontmatter, or pass --format",
+        )

@@ -1,0 +1,341 @@
+"""The plan model: Plan, Task, VerifyCommand, MustHaves (Artifact, KeyLink, Truth), Milestone.
+
+These pydantic models are both the in-memory plan every reader produces and the schema of the
+canonical frontmatter (``planrun schema``). Where each element was written is kept in a private
+attribute, filled from the line-aware YAML containers during validation, so it never appears in
+the schema and a plan cannot set it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PositiveFloat,
+    PositiveInt,
+    PrivateAttr,
+    model_validator,
+)
+
+from planrun.yamlio import LineDict, LineList
+
+CHECKS_ID = "@checks"
+"""Task id of a plan's own checks (plan ``verify`` and ``must_haves``); '@' keeps it unique."""
+
+Claimed = Literal["todo", "in_progress", "done", "blocked"]
+Kind = Literal["auto", "manual"]
+
+_ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.fullmatch(value):
+        raise ValueError(
+            f'"{value}" is not a valid id: use letters, digits, "_", "." and "-" '
+            '(no spaces or "/"; "/" joins plan and task in a full id)'
+        )
+    return value
+
+
+def _check_dep(value: str) -> str:
+    plan, sep, task = value.partition("/")
+    if sep:
+        _check_id(plan)
+        _check_id(task)
+    else:
+        _check_id(value)
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+DepId = Annotated[str, AfterValidator(_check_dep)]
+
+
+def _none_to_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _string_to_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return [value]
+    return value
+
+
+_SCALARS = (str, int, float)  # bool is an int
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, _SCALARS)
+
+
+def _scalar_text(value: Any) -> str:
+    # YAML reads `verify: true` as a boolean; in a shell, `true` is the command.
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _script(value: Any) -> Any:
+    return _scalar_text(value) if _is_scalar(value) else value
+
+
+def _wrap_strings(key: str) -> Any:
+    """Normalize a string, or a list mixing strings and mappings, into mappings ``{key: s}``.
+
+    Strings inside a list keep their own line, so a diagnostic on them points at that item.
+    """
+
+    def normalize(value: Any) -> Any:
+        if value is None:
+            return []
+        if _is_scalar(value):
+            return [LineDict({key: _scalar_text(value)})]
+        if isinstance(value, dict):
+            return [value]
+        if not isinstance(value, list):
+            return value
+        lines = value.item_lines if isinstance(value, LineList) else []
+        out = LineList(line=getattr(value, "line", 0))
+        for i, item in enumerate(value):
+            if _is_scalar(item):
+                line = lines[i] if i < len(lines) else 0
+                item = LineDict({key: _scalar_text(item)}, line=line)  # noqa: PLW2901
+            out.append(item)
+        out.item_lines = lines
+        return out
+
+    return normalize
+
+
+def _env_values(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+            if isinstance(v, str | int | float | bool) or v is None
+            else v
+            for k, v in value.items()
+        }
+    return value
+
+
+class Located(BaseModel):
+    """Base of every plan element: strict keys, and the line where it was written."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        coerce_numbers_to_str=True,
+        populate_by_name=True,
+        validate_default=False,
+    )
+
+    _line: int | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_line(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        obj = handler(data)
+        line = getattr(data, "line", None) if isinstance(data, LineDict) else None
+        if line:
+            obj._line = line
+        return obj
+
+    @property
+    def line(self) -> int | None:
+        return self._line
+
+    def at(self, line: int | None) -> Located:
+        """Set the source line (for readers that build elements in Python)."""
+        self._line = line
+        return self
+
+
+class VerifyCommand(Located):
+    """A shell script run with bash -c in the root; passes when it exits ``expect_exit``."""
+
+    run: Annotated[str, BeforeValidator(_script)] = Field(
+        min_length=1, description="Shell script, run with bash -c (sh -c fallback)."
+    )
+    timeout: PositiveFloat | None = Field(default=None, description="Seconds before it is killed.")
+    expect_exit: int = Field(default=0, description="Exit code that means success.")
+    cwd: str | None = Field(default=None, description="Directory to run in, relative to the root.")
+
+
+VerifyList = Annotated[
+    list[VerifyCommand],
+    BeforeValidator(_wrap_strings("run"), json_schema_input_type=str | list[str | VerifyCommand]),
+]
+StrList = Annotated[
+    list[str], BeforeValidator(_none_to_list, json_schema_input_type=list[str] | None)
+]
+DepList = Annotated[
+    list[DepId],
+    BeforeValidator(_string_to_list, json_schema_input_type=str | list[str] | None),
+]
+
+
+class Truth(Located):
+    """A statement that must hold; checked only when it carries a verify."""
+
+    truth: str
+    verify: VerifyList = Field(default_factory=list)
+
+
+class Artifact(Located):
+    """A file that must exist, with optional size and content requirements."""
+
+    path: str
+    provides: str | None = None
+    min_lines: Annotated[int, Field(ge=0)] | None = None
+    contains: str | None = None
+    exports: StrList = Field(default_factory=list)
+
+
+class KeyLink(Located):
+    """A connection between two pieces of code, found by a regex in the ``from`` file."""
+
+    from_: str = Field(alias="from")
+    to: str
+    via: str | None = None
+    pattern: str | None = None
+
+
+TruthList = Annotated[
+    list[Truth],
+    BeforeValidator(_wrap_strings("truth"), json_schema_input_type=list[str | Truth] | None),
+]
+ArtifactList = Annotated[
+    list[Artifact], BeforeValidator(_none_to_list, json_schema_input_type=list[Artifact] | None)
+]
+KeyLinkList = Annotated[
+    list[KeyLink], BeforeValidator(_none_to_list, json_schema_input_type=list[KeyLink] | None)
+]
+
+
+class MustHaves(Located):
+    """GSD must_haves: truths, artifacts and key_links, checked by planrun itself."""
+
+    truths: TruthList = Field(default_factory=list)
+    artifacts: ArtifactList = Field(default_factory=list)
+    key_links: KeyLinkList = Field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.truths or self.artifacts or self.key_links)
+
+    def check_count(self) -> int:
+        """Checks planrun can run itself (truths count only with a verify)."""
+        return len(self.artifacts) + len(self.key_links) + sum(1 for t in self.truths if t.verify)
+
+
+def _none_to_must_haves(value: Any) -> Any:
+    return {} if value is None else value
+
+
+MustHavesField = Annotated[
+    MustHaves, BeforeValidator(_none_to_must_haves, json_schema_input_type=MustHaves | None)
+]
+
+
+class Task(Located):
+    id: Id
+    name: str = ""
+    depends_on: DepList = Field(default_factory=list)
+    files: StrList = Field(default_factory=list)
+    verify: VerifyList = Field(default_factory=list)
+    must_haves: MustHavesField = Field(default_factory=MustHaves)
+    claimed: Claimed = "todo"
+    owner: str | None = None
+    effort: str | None = None
+    kind: Kind = "auto"
+    timeout: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _default_name(self) -> Task:
+        if not self.name:
+            self.name = self.id
+        return self
+
+    @property
+    def has_checks(self) -> bool:
+        return bool(self.verify) or self.must_haves.check_count() > 0
+
+
+class Milestone(Located):
+    id: Id
+    name: str = ""
+    tasks: Annotated[list[DepId], BeforeValidator(_string_to_list)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _default_name(self) -> Milestone:
+        if not self.name:
+            self.name = self.id
+        return self
+
+
+TaskList = Annotated[
+    list[Task], BeforeValidator(_none_to_list, json_schema_input_type=list[Task] | None)
+]
+MilestoneList = Annotated[
+    list[Milestone],
+    BeforeValidator(_none_to_list, json_schema_input_type=list[Milestone] | None),
+]
+EnvMap = Annotated[
+    dict[str, str],
+    BeforeValidator(_env_values, json_schema_input_type=dict[str, str | int | float | bool]),
+]
+
+
+class Plan(Located):
+    planrun: Literal[1] = Field(default=1, description="Format version; marks a canonical plan.")
+    id: Annotated[str, AfterValidator(lambda v: _check_id(v) if v else v)] = Field(
+        default="", description="Plan id; defaults to the file name without .md."
+    )
+    title: str = ""
+    depends_on: DepList = Field(default_factory=list, description="Plans that must pass first.")
+    wave: PositiveInt | None = Field(default=None, description="Declared wave (checked).")
+    root: str | None = Field(default=None, description="Root directory, relative to the plan.")
+    env: EnvMap = Field(default_factory=dict)
+    timeout: PositiveFloat | None = None
+    milestones: MilestoneList = Field(default_factory=list)
+    tasks: TaskList = Field(default_factory=list)
+    must_haves: MustHavesField = Field(default_factory=MustHaves)
+    verify: VerifyList = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Free-form data kept from other formats."
+    )
+
+    _source: str = PrivateAttr(default="")
+    _format: str = PrivateAttr(default="planrun")
+
+    def set_origin(self, source: str, fmt: str) -> None:
+        self._source = source
+        self._format = fmt
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def format(self) -> str:
+        return self._format
+
+    @property
+    def has_checks(self) -> bool:
+        """Whether the plan has checks of its own, run after its tasks."""
+        return bool(self.verify) or not self.must_haves.empty
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the canonical frontmatter."""
+    schema = Plan.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "planrun plan (canonical frontmatter)"
+    schema["required"] = ["planrun"]
+    return schema

@@ -1,0 +1,177 @@
+"""The canonical ``planrun`` format: YAML frontmatter with ``planrun: 1`` (what ``new`` writes)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from planrun.diagnostics import Diagnostics
+from planrun.document import Document
+from planrun.model import (
+    Artifact,
+    KeyLink,
+    Milestone,
+    MustHaves,
+    Plan,
+    Task,
+    Truth,
+    VerifyCommand,
+)
+from planrun.suggest import closest
+from planrun.yamlio import LineDict, LineList
+
+# The model that a mapping under each key is validated as, to name the keys it allows.
+_MODEL_UNDER: dict[str, type[BaseModel]] = {
+    "tasks": Task,
+    "verify": VerifyCommand,
+    "must_haves": MustHaves,
+    "truths": Truth,
+    "artifacts": Artifact,
+    "key_links": KeyLink,
+    "milestones": Milestone,
+}
+
+_EXPECTED = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "bool_type": "expected true or false",
+}
+
+
+class CanonicalReader:
+    name: ClassVar[str] = "planrun"
+
+    def detect(self, doc: Document) -> bool:
+        data = doc.frontmatter.data
+        return isinstance(data, dict) and "planrun" in data
+
+    def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
+        data = doc.frontmatter.data
+        if not isinstance(data, LineDict):
+            return None
+        _note_string_depends_on(doc, data, diags)
+        try:
+            plan = Plan.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                _report(doc, data, err, diags)
+            return None
+        if not plan.id:
+            plan.id = plan_id_from_path(doc)
+        plan.set_origin(doc.display, self.name)
+        return plan
+
+
+def plan_id_from_path(doc: Document) -> str:
+    stem = doc.path.stem
+    cleaned = "".join(c if c.isalnum() or c in "_.-" else "-" for c in stem).lstrip(".-")
+    return cleaned or "plan"
+
+
+def _note_string_depends_on(doc: Document, data: LineDict, diags: Diagnostics) -> None:
+    def note(where: str, mapping: LineDict) -> None:
+        value = mapping.get("depends_on")
+        if isinstance(value, str):
+            diags.add(
+                "depends-on-string",
+                doc.display,
+                mapping.key_lines.get("depends_on"),
+                f'{where}depends_on is the string "{value}"; read as the list ["{value}"]',
+                hint=f'write depends_on: ["{value}"]',
+            )
+
+    note("", data)
+    tasks = data.get("tasks")
+    if isinstance(tasks, list):
+        for task in tasks:
+            if isinstance(task, LineDict):
+                note(f'task "{task.get("id")}": ', task)
+
+
+def _report(doc: Document, data: LineDict, err: ErrorDetails, diags: Diagnostics) -> None:
+    loc = err["loc"]
+    line, found = _locate(data, loc)
+    kind = err["type"]
+    path = _key_path(loc)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(loc[:-1])
+        guess = closest(key, allowed)
+        where = f" in {_key_path(loc[:-1])}" if len(loc) > 1 else ""
+        message = f'unknown key "{key}"{where}'
+        if guess:
+            message += f' (did you mean "{guess}"?)'
+        diags.add(
+            "unknown-key", doc.display, line, message, hint=f"allowed keys: {', '.join(allowed)}"
+        )
+        return
+    if kind == "missing":
+        parent = _key_path(loc[:-1]) or "the plan"
+        diags.add("missing-key", doc.display, line, f'{parent}: missing required key "{loc[-1]}"')
+        return
+    if kind == "value_error":
+        message = str(err.get("ctx", {}).get("error", err["msg"]))
+    else:
+        expected = _EXPECTED.get(kind) or err["msg"].replace("Input should be", "expected")
+        message = f"{expected}, got {_describe(err.get('input'))}"
+    if kind in ("model_type", "dict_type") and loc and loc[0] == "tasks" and len(loc) == 2:
+        message = f"a task must be a mapping with at least an id, got {_describe(found)}"
+    diags.add("invalid-value", doc.display, line, f"{path}: {message}" if path else message)
+
+
+def _locate(data: Any, loc: tuple[int | str, ...]) -> tuple[int | None, Any]:
+    """The deepest line known along ``loc``, and the value found there."""
+    line: int | None = getattr(data, "line", None)
+    current = data
+    for part in loc:
+        if isinstance(current, LineDict) and part in current:
+            line = current.key_lines.get(part, line)
+            current = current[part]
+        elif isinstance(current, LineList) and isinstance(part, int) and part < len(current):
+            if part < len(current.item_lines):
+                line = current.item_lines[part]
+            current = current[part]
+        else:
+            break
+    return line, current
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _allowed_keys(parent: tuple[int | str, ...]) -> list[str]:
+    names = [p for p in parent if isinstance(p, str)]
+    model: type[BaseModel] = _MODEL_UNDER.get(names[-1], Plan) if names else Plan
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        short = value if len(value) <= 40 else value[:37] + "..."
+        return f'the string "{short}"'
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)

@@ -1,0 +1,45 @@
+"""Validation: load plans, lint each, build the graph (the core of validate, waves, graph)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from planrun.diagnostics import Diagnostics
+from planrun.errors import InvalidPlanError
+from planrun.graph import PlanGraph, build_graph, file_conflicts, wave_mismatches
+from planrun.lint import lint_plan
+from planrun.loader import load_paths
+from planrun.model import Plan
+
+
+@dataclass
+class Validation:
+    plans: list[Plan]
+    diagnostics: Diagnostics
+    graph: PlanGraph
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics.has_errors
+
+
+def validate_paths(paths: Sequence[Path], fmt: str | None = None) -> Validation:
+    loaded = load_paths(paths, fmt)
+    diags = loaded.diagnostics
+    for plan in loaded.plans:
+        lint_plan(plan, diags)
+    graph = build_graph(loaded.plans, diags)
+    if graph.order is not None:
+        wave_mismatches(graph, diags)
+        file_conflicts(graph, diags)
+    return Validation(graph.plans, diags, graph)
+
+
+def load_valid(paths: Sequence[Path], fmt: str | None = None, *, exit_code: int = 1) -> Validation:
+    """Like validate_paths, but raise InvalidPlanError when there are errors."""
+    result = validate_paths(paths, fmt)
+    if not result.ok:
+        raise InvalidPlanError(result.diagnostics.sorted(), exit_code=exit_code)
+    return result

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from planrun.cli import app
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str | Path) -> Run:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback would have reached the user: fail loudly
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def assert_no_traceback(run: Run) -> None:
+    assert "Traceback" not in run.output
+    assert "Error:" not in run.output.replace("error:", "")
+
+
+PlanWriter = Callable[..., Path]
+
+
+@pytest.fixture
+def write_plan(tmp_path: Path) -> PlanWriter:
+    """Write ``name`` under tmp_path: YAML frontmatter (dedented) wrapped in '---' lines."""
+
+    def write(name: str, frontmatter: str, body: str = "# Plan\n") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("---\n" + textwrap.dedent(frontmatter).strip("\n") + "\n---\n" + body)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli() -> Callable[..., Run]:
+    return run_cli

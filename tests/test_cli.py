@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import PlanWriter, run_cli
+from planrun import __version__
+from planrun.loader import iter_plan_files
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_version() -> None:
+    run = run_cli("--version")
+    assert run.exit_code == 0
+    assert run.stdout == f"planrun {__version__}\n"
+
+
+def test_validate_json_document(write_plan: PlanWriter) -> None:
+    path = write_plan(
+        "fix.md", "planrun: 1\ntasks:\n  - {id: t, depends_on: [buidl], verify: make}\n"
+    )
+    run = run_cli("validate", "--json", path)
+    assert run.exit_code == 1
+    doc = json.loads(run.stdout)
+    assert doc == {
+        "schema_version": 1,
+        "ok": False,
+        "plans": [{"id": "fix", "source": str(path), "format": "planrun", "tasks": 1}],
+        "diagnostics": [
+            {
+                "code": "unknown-dependency",
+                "severity": "error",
+                "file": str(path),
+                "line": 4,
+                "message": 'task "t" depends on "buidl", which does not exist',
+                "hint": None,
+            }
+        ],
+    }
+
+
+def test_strict_turns_warnings_into_failure(write_plan: PlanWriter) -> None:
+    path = write_plan("p.md", "planrun: 1\ntasks:\n  - {id: a}\n")
+    assert run_cli("validate", path).exit_code == 0
+    strict = run_cli("validate", "--strict", path)
+    assert strict.exit_code == 1
+    assert json.loads(run_cli("validate", "--strict", "--json", path).stdout)["ok"] is False
+
+
+def test_info_diagnostics_need_verbose(tmp_path: Path, write_plan: PlanWriter) -> None:
+    write_plan("f/p.md", "planrun: 1\ntasks:\n  - {id: a, verify: 'true'}\n")
+    (tmp_path / "f" / "README.md").write_text("# notes\n")
+    quiet = run_cli("validate", tmp_path / "f")
+    assert quiet.exit_code == 0
+    assert quiet.stdout == "1 plan, 1 task: no problems found.\n"
+    loud = run_cli("validate", "-v", tmp_path / "f")
+    assert f"{tmp_path / 'f' / 'README.md'}: info[not-a-plan]" in loud.stdout
+
+
+def test_github_annotations(write_plan: PlanWriter, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_plan("p.md", "planrun: 1\ntasks:\n  - {id: a, depends_on: [b], verify: x}\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    run = run_cli("validate", "--json", path)
+    assert (
+        f'::error file={path},line=4::[unknown-dependency] task "a" depends on "b", which does '
+        "not exist\n" in run.stderr
+    )
+    json.loads(run.stdout)  # stdout still holds only the document
+
+
+def test_unknown_format_is_a_usage_error(write_plan: PlanWriter) -> None:
+    path = write_plan("p.md", "planrun: 1\n")
+    run = run_cli("validate", "--format", "planrn", path)
+    assert run.exit_code == 2
+    assert 'unknown format "planrn" (did you mean "planrun"?)' in run.stderr
+
+
+def test_schema_validates_every_bundled_plan() -> None:
+    run = run_cli("schema")
+    assert run.exit_code == 0
+    schema = json.loads(run.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    plans = list(iter_plan_files(REPO / "plans"))
+    assert plans
+    from planrun.document import Document
+
+    for path in plans:
+        data = Document.read(path).frontmatter.data
+        errors = [e.message for e in validator.iter_errors(json.loads(json.dumps(data)))]
+        assert errors == [], path
+
+
+def test_schema_rejects_what_validate_rejects() -> None:
+    schema = json.loads(run_cli("schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not validator.is_valid({"planrun": 1, "tasks": [{"id": "a", "verifyy": "x"}]})
+    assert not validator.is_valid({"tasks": []})
+    assert validator.is_valid({"planrun": 1, "tasks": [{"id": "a", "verify": "make"}]})
+
+
+def test_new_writes_a_plan_that_validates_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "README.md").write_text("# project\n")
+    run = run_cli("new", "fix-login")
+    assert run.exit_code == 0
+    assert run.stdout.startswith("created plans/fix-login.md\n")
+    check = run_cli("validate", "--strict", "plans/fix-login.md")
+    assert check.exit_code == 0, check.stdout
+    again = run_cli("new", "fix-login")
+    assert again.exit_code == 2
+    assert again.stderr.startswith(
+        "planrun: error: plans/fix-login.md already exists; planrun new never overwrites a file"
+    )
+
+
+def test_new_rejects_a_bad_name(tmp_path: Path) -> None:
+    run = run_cli("new", "../escape", "--dir", str(tmp_path))
+    assert run.exit_code == 2
+    assert "is not a valid plan name" in run.stderr
+
+
+def test_bundled_plans_validate_clean() -> None:
+    run = run_cli("validate", "--strict", REPO / "plans")
+    assert run.exit_code == 0, run.stdout
+
+
+def test_installed_console_script() -> None:
+    # Once through the real entry point, as a user would run it.
+    exe = shutil.which("planrun", path=str(Path(sys.executable).parent)) or shutil.which("planrun")
+    assert exe, "the planrun console script is not installed"
+    proc = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    assert proc.stdout == f"planrun {__version__}\n"
+    module = subprocess.run(
+        [sys.executable, "-m", "planrun", "validate", str(REPO / "plans" / "no-such.md")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert module.returncode == 2
+    assert "no such file or directory" in module.stderr
+    assert "Traceback" not in module.stderr

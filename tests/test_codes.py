@@ -1,0 +1,153 @@
+"""Every diagnostic code has a test: a minimal input that produces it, with its message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planrun.diagnostics import CODES
+from planrun.validate import validate_paths
+
+# code -> (files to write {name: text}, path to validate, expected message fragment)
+FM = "---\n{}\n---\n"
+CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
+    "empty-file": ({"p.md": ""}, "p.md", "the file is empty"),
+    "binary-file": ({"p.md": b"\x00\x01"}, "p.md", "binary file"),
+    "not-utf8": ({"p.md": b"\xff\xfe---"}, "p.md", "not UTF-8 text"),
+    "no-frontmatter": ({"p.md": "# hi\n"}, "p.md", "no YAML frontmatter"),
+    "not-a-plan": ({"d/readme.md": "# hi\n"}, "d", "skipped: not a plan"),
+    "unrecognized-plan": ({"p.md": FM.format("title: x")}, "p.md", "no 'planrun:' key"),
+    "yaml-syntax": ({"p.md": FM.format("planrun: [1")}, "p.md", "does not parse"),
+    "frontmatter-not-mapping": ({"p.md": FM.format("- 1")}, "p.md", "is a list"),
+    "duplicate-key": (
+        {"p.md": FM.format("planrun: 1\ntitle: a\ntitle: b")},
+        "p.md",
+        'key "title" is repeated',
+    ),
+    "unknown-key": ({"p.md": FM.format("planrun: 1\ntittle: x")}, "p.md", 'did you mean "title"'),
+    "missing-key": ({"p.md": FM.format("planrun: 1\ntasks:\n  - name: x")}, "p.md", '"id"'),
+    "invalid-value": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, claimed: finished}")},
+        "p.md",
+        "tasks[0].claimed: expected 'todo', 'in_progress', 'done' or 'blocked'",
+    ),
+    "depends-on-string": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - {id: a, verify: x}\n  - {id: b, depends_on: a, verify: x}"
+            )
+        },
+        "p.md",
+        'read as the list ["a"]',
+    ),
+    "duplicate-id": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, verify: x}\n  - {id: a, verify: x}")},
+        "p.md",
+        "used twice",
+    ),
+    "unknown-dependency": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, depends_on: [zz], verify: x}")},
+        "p.md",
+        'depends on "zz", which does not exist',
+    ),
+    "self-dependency": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, depends_on: [a], verify: x}")},
+        "p.md",
+        "depends on itself",
+    ),
+    "cycle": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - {id: a, depends_on: [b], verify: x}\n"
+                "  - {id: b, depends_on: [a], verify: x}"
+            )
+        },
+        "p.md",
+        "dependency cycle: a -> b -> a",
+    ),
+    "wave-mismatch": (
+        {
+            "d/a.md": FM.format("planrun: 1\ntasks:\n  - {id: t, verify: x}"),
+            "d/b.md": FM.format(
+                "planrun: 1\nwave: 1\ndepends_on: [a]\ntasks:\n  - {id: t, verify: x}"
+            ),
+        },
+        "d",
+        "declares wave 1, but its dependencies put it in wave 2",
+    ),
+    "file-conflict": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - {id: a, files: [x.py], verify: x}\n"
+                "  - {id: b, files: [./x.py], verify: x}"
+            )
+        },
+        "p.md",
+        'task "b" and task "a" both touch "x.py" in wave 1',
+    ),
+    "unknown-milestone-task": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\nmilestones:\n  - {id: m, tasks: [b]}\ntasks:\n  - {id: a, verify: x}"
+            )
+        },
+        "p.md",
+        'milestone "m" names task "b", which does not exist',
+    ),
+    "invalid-regex": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\nmust_haves:\n  key_links:\n    - {from: a.py, to: b, pattern: 'foo(('}"
+            )
+        },
+        "p.md",
+        "is not a valid regular expression: missing ), unterminated subpattern",
+    ),
+    "path-outside-root": (
+        {"p.md": FM.format("planrun: 1\nmust_haves:\n  artifacts:\n    - path: ../../etc/x")},
+        "p.md",
+        'artifact path "../../etc/x" is outside the root',
+    ),
+    "no-verify": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a}")},
+        "p.md",
+        "no runnable verify command",
+    ),
+    "verify-never-fails": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, verify: 'pytest || true'}")},
+        "p.md",
+        '"|| true" turns every failure into success',
+    ),
+    "machine-path": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, verify: 'cd /Users/ann/x && make'}")},
+        "p.md",
+        'machine-specific path "/Users/ann/x"',
+    ),
+    "claimed-done-unverified": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, claimed: done}")},
+        "p.md",
+        "claimed done but has nothing to verify it",
+    ),
+}
+
+
+def test_every_code_has_a_case() -> None:
+    assert set(CASES) == set(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_code(code: str, tmp_path: Path) -> None:
+    files, target, fragment = CASES[code]
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    result = validate_paths([tmp_path / target])
+    found = [d for d in result.diagnostics.items if d.code == code]
+    assert found, [d.format() for d in result.diagnostics.items]
+    assert any(fragment in d.message for d in found), [d.message for d in found]
+    assert all(d.severity == CODES[code][0] for d in found)
