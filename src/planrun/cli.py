@@ -20,6 +20,7 @@ from planrun import __version__
 from planrun.errors import EXIT_FAILED, EXIT_OK, InvalidPlanError, PlanError
 
 if TYPE_CHECKING:
+    from planrun.runner import ExecuteOptions
     from planrun.validate import Validation
 
 app = typer.Typer(
@@ -204,6 +205,191 @@ def graph(
         )
     result = load_valid(_paths(paths), plan_format)
     sys.stdout.write(graphfmt.render(result.graph, out_format))
+    return EXIT_OK
+
+
+RootOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--root", help="Where commands run and paths resolve (default: plan root:, git root, cwd)."
+    ),
+]
+
+
+@app.command()
+@_boundary
+def execute(
+    paths: PathsArg = None,
+    wave: Annotated[int | None, typer.Option("--wave", help="Run only this wave.")] = None,
+    task: Annotated[
+        list[str] | None,
+        typer.Option("--task", "-t", help="Run only this task (full or bare id); repeatable."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs (default: CPUs).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Seconds per command when the plan sets none."),
+    ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going/--fail-fast",
+            help="After a failure, go on with what does not depend on it (default), or start "
+            "nothing new.",
+        ),
+    ] = True,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only tasks that did not pass last time.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Count dependencies outside the selection as passed."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would run, in order; run nothing.")
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write JUnit XML results to this file.")
+    ] = None,
+    json_out: JsonOpt = False,
+    root: RootOpt = None,
+    fmt: FormatOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
+) -> int:
+    """Run the verify commands and must_haves checks of the selected tasks."""
+    from planrun import jsondoc
+    from planrun.runner import ExecuteOptions
+
+    opts = ExecuteOptions(
+        paths=_paths(paths),
+        fmt=fmt,
+        root=root,
+        wave=wave,
+        tasks=task or [],
+        jobs=jobs,
+        timeout=timeout,
+        fail_fast=not keep_going,
+        failed=failed,
+        force=force,
+        argv=sys.argv[1:],
+    )
+    if dry_run:
+        return _dry_run(opts, json_out)
+    from planrun.junit import write_junit
+    from planrun.output import PlainReporter, RichReporter
+    from planrun.runner import Reporter
+    from planrun.runner import execute as run
+
+    reporter: Reporter
+    if json_out:
+        reporter = PlainReporter(sys.stderr, verbose=verbose)
+    elif sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        reporter = RichReporter(sys.stdout)
+    else:
+        reporter = PlainReporter(sys.stdout, verbose=verbose)
+    report = run(opts, reporter)
+    if junit is not None:
+        write_junit(report, junit)
+    if json_out:
+        doc = jsondoc.run_doc(
+            report.status, report.run_id, report.duration, report.results, report.milestones
+        )
+        sys.stdout.write(jsondoc.dumps(doc))
+    return report.exit_code
+
+
+def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
+    from planrun import jsondoc
+    from planrun.runner import dry_run
+
+    planned = dry_run(opts)
+    if json_out:
+        doc = {
+            "schema_version": jsondoc.SCHEMA_VERSION,
+            "dry_run": True,
+            "tasks": [
+                {
+                    "id": p.unit.id,
+                    "wave": p.unit.wave,
+                    "commands": [s.run for s in p.steps],
+                    "checks": p.checks,
+                }
+                for p in planned
+            ],
+        }
+        sys.stdout.write(jsondoc.dumps(doc))
+        return EXIT_OK
+    out = [f"would run {len(planned)} task{'s' if len(planned) != 1 else ''}, in this order:"]
+    for p in planned:
+        out.append(f"  wave {p.unit.wave}  {p.unit.id}")
+        out.extend(f"      $ {s.run}" for s in p.steps)
+        out.extend(f"      check {c}" for c in p.checks)
+        if not p.steps and not p.checks:
+            kind = "manual" if p.unit.task and p.unit.task.kind == "manual" else "nothing to run"
+            out.append(f"      ({kind})")
+    sys.stdout.write("\n".join(out) + "\n")
+    return EXIT_OK
+
+
+@app.command()
+@_boundary
+def status(
+    paths: PathsArg = None,
+    json_out: JsonOpt = False,
+    root: RootOpt = None,
+    fmt: FormatOpt = None,
+) -> int:
+    """Show the last recorded result of every task and milestone."""
+    from planrun import jsondoc
+    from planrun.output import result_line
+    from planrun.runner import status as get_status
+
+    report = get_status(_paths(paths), fmt, root)
+    if json_out:
+        doc = jsondoc.run_doc(
+            report.status, report.run_id, report.duration, report.results, report.milestones
+        )
+        sys.stdout.write(jsondoc.dumps(doc))
+        return EXIT_OK
+    out = [result_line(r) for r in report.results]
+    if report.milestones:
+        out.append("")
+        out.append("Milestones:")
+        out.extend(
+            f"  {m.status:<8} {m.id}: {m.name} ({m.passed}/{m.total} passed)"
+            for m in report.milestones
+        )
+    last = f" (last run {report.run_id})" if report.run_id else " (nothing has run yet)"
+    out.append("")
+    out.append(f"status: {report.status}{last}")
+    sys.stdout.write("\n".join(out) + "\n")
+    return EXIT_OK
+
+
+@app.command(name="next")
+@_boundary
+def next_(
+    paths: PathsArg = None,
+    json_out: JsonOpt = False,
+    root: RootOpt = None,
+    fmt: FormatOpt = None,
+) -> int:
+    """List tasks ready to work on: not passed yet, every dependency passed."""
+    from planrun import jsondoc
+    from planrun.runner import next_units
+
+    units = next_units(_paths(paths), fmt, root)
+    if json_out:
+        sys.stdout.write(jsondoc.dumps(jsondoc.next_doc(units)))
+        return EXIT_OK
+    if not units:
+        sys.stdout.write("nothing is ready: every task has passed, or waits on one that has not\n")
+        return EXIT_OK
+    width = max(len(u.id) for u in units)
+    for unit in units:
+        sys.stdout.write(f"{unit.id:<{width}}  wave {unit.wave}  {unit.name}\n")
     return EXIT_OK
 
 

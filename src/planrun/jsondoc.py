@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from planrun.graph import PlanGraph, Unit
+from planrun.results import MilestoneStatus, UnitResult
 from planrun.validate import Validation
 
 SCHEMA_VERSION = 1
@@ -37,4 +38,32 @@ def waves_doc(graph: PlanGraph, critical: list[Unit]) -> dict[str, Any]:
             for i, wave in enumerate(graph.waves(), start=1)
         ],
         "critical_path": [u.id for u in critical],
+    }
+
+
+def run_doc(
+    status: str,
+    run_id: str | None,
+    duration: float | None,
+    results: list[UnitResult],
+    milestones: list[MilestoneStatus],
+) -> dict[str, Any]:
+    """``execute --json`` and ``status --json``."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "status": status,
+        "run_id": run_id,
+        "duration_s": None if duration is None else round(duration, 3),
+        "tasks": [r.to_json() for r in results],
+        "milestones": [m.to_json() for m in milestones],
+    }
+
+
+def next_doc(units: list[Unit]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tasks": [
+            {"id": u.id, "plan": u.plan.id, "name": u.name, "wave": u.wave, "files": u.files}
+            for u in units
+        ],
     }

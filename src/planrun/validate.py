@@ -37,9 +37,15 @@ def validate_paths(paths: Sequence[Path], fmt: str | None = None) -> Validation:
     return Validation(graph.plans, diags, graph)
 
 
-def load_valid(paths: Sequence[Path], fmt: str | None = None, *, exit_code: int = 1) -> Validation:
-    """Like validate_paths, but raise InvalidPlanError when there are errors."""
+def load_valid(
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    *,
+    exit_code: int = 1,
+    tolerate: frozenset[str] = frozenset(),
+) -> Validation:
+    """Like validate_paths, but raise InvalidPlanError on errors (other than ``tolerate``)."""
     result = validate_paths(paths, fmt)
-    if not result.ok:
+    if any(d.severity == "error" and d.code not in tolerate for d in result.diagnostics.items):
         raise InvalidPlanError(result.diagnostics.sorted(), exit_code=exit_code)
     return result

@@ -1,0 +1,175 @@
+"""What a run found: per-unit results, the run's status, and milestone status."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from planrun.checks import CheckResult
+from planrun.graph import PlanGraph, Unit
+
+PASSED = "passed"
+FAILED = "failed"
+TIMEOUT = "timeout"
+BLOCKED = "blocked"
+MANUAL = "manual"
+UNVERIFIED = "unverified"
+NOT_RUN = "not_run"
+STATUSES = (PASSED, FAILED, TIMEOUT, BLOCKED, MANUAL, UNVERIFIED, NOT_RUN)
+
+# A dependency that ended like this lets its dependents run. A manual checkpoint is a human's
+# call, not planrun's, so it does not hold the plan up.
+SATISFIES_DEPENDENTS = frozenset({PASSED, MANUAL})
+# A selected task that ended like this makes the run fail (exit 1).
+FAILS_RUN = frozenset({FAILED, TIMEOUT, BLOCKED, UNVERIFIED})
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    run: str
+    exit_code: int | None
+    expect_exit: int
+    duration: float
+    timed_out: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.timed_out and self.error is None and self.exit_code == self.expect_exit
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "exit_code": self.exit_code,
+            "expect_exit": self.expect_exit,
+            "duration_s": round(self.duration, 3),
+            "timed_out": self.timed_out,
+            "error": self.error,
+        }
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    status: str
+    reason: str | None = None
+    exit_code: int | None = None
+    duration: float | None = None
+    started: float | None = None
+    finished: float | None = None
+    log: str | None = None
+    tail: str = ""
+    commands: list[CommandRecord] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    run_id: str | None = None
+
+    @property
+    def claimed(self) -> str:
+        return self.unit.task.claimed if self.unit.task else "todo"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.unit.id,
+            "plan": self.unit.plan.id,
+            "name": self.unit.name,
+            "wave": self.unit.wave,
+            "status": self.status,
+            "claimed": self.claimed,
+            "exit_code": self.exit_code,
+            "duration_s": None if self.duration is None else round(self.duration, 3),
+            "reason": self.reason,
+            "log": self.log,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        """What the state keeps beyond the columns, so reports can be re-rendered later."""
+        return {
+            "tail": self.tail,
+            "commands": [c.to_json() for c in self.commands],
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class MilestoneStatus:
+    id: str
+    name: str
+    status: str
+    passed: int
+    total: int
+    tasks: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "passed": self.passed,
+            "total": self.total,
+        }
+
+
+def milestone_status(statuses: Sequence[str]) -> str:
+    """done: all passed; failed: any failed or timed out; blocked: any blocked or unverified;
+    manual: everything not passed is a manual check; partial: some passed; else pending."""
+    if not statuses:
+        return "pending"
+    counts = Counter(statuses)
+    if counts[PASSED] == len(statuses):
+        return "done"
+    if counts[FAILED] or counts[TIMEOUT]:
+        return "failed"
+    if counts[BLOCKED] or counts[UNVERIFIED]:
+        return "blocked"
+    if counts[PASSED] + counts[MANUAL] == len(statuses):
+        return "manual"
+    if counts[PASSED]:
+        return "partial"
+    return "pending"
+
+
+def milestones(graph: PlanGraph, statuses: Mapping[str, str]) -> list[MilestoneStatus]:
+    """Declared milestones; a plan that declares none gets one per plan in a run over several
+    plans, or one per wave when it is the only plan."""
+    out: list[MilestoneStatus] = []
+    by_id = graph.by_id
+    single = len(graph.plans) == 1
+    for plan in graph.plans:
+        if plan.milestones:
+            for ms in plan.milestones:
+                ids = []
+                for ref in ms.tasks:
+                    full = ref if "/" in ref else f"{plan.id}/{ref}"
+                    if full in by_id:
+                        ids.append(full)
+                out.append(_milestone(ms.id, ms.name, ids, statuses))
+        elif single:
+            for number, wave in enumerate(graph.waves(), start=1):
+                ids = [u.id for u in wave]
+                out.append(_milestone(f"wave-{number}", f"Wave {number}", ids, statuses))
+        else:
+            ids = [u.id for u in graph.units if u.plan is plan]
+            out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses))
+    return out
+
+
+def _milestone(mid: str, name: str, ids: list[str], statuses: Mapping[str, str]) -> MilestoneStatus:
+    states = [statuses.get(i, NOT_RUN) for i in ids]
+    return MilestoneStatus(
+        mid, name, milestone_status(states), states.count(PASSED), len(states), tuple(ids)
+    )
+
+
+def run_status(results: Sequence[UnitResult], *, interrupted: bool, complete: bool) -> str:
+    """passed: every selected task passed and nothing else in the plans is left unverified;
+    failed: a selected task failed, timed out, was blocked or had nothing to verify it;
+    partial: nothing failed, but manual checks or unselected tasks remain; interrupted."""
+    if interrupted:
+        return "interrupted"
+    if any(r.status in FAILS_RUN for r in results):
+        return "failed"
+    if complete and all(r.status == PASSED for r in results):
+        return "passed"
+    return "partial"

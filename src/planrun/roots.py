@@ -1,0 +1,38 @@
+"""ROOT: where commands run and paths resolve (SPEC section 5).
+
+``--root``, else the plan's ``root:`` (relative to the plan file), else the git work tree
+holding the plan, else the current directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from planrun.model import Plan
+
+
+def git_work_tree(start: Path) -> Path | None:
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def plan_root(plan: Plan, explicit: Path | None = None) -> Path:
+    if explicit is not None:
+        return explicit.resolve()
+    source_dir = Path(plan.source).resolve().parent
+    if plan.root:
+        return (source_dir / plan.root).resolve()
+    return git_work_tree(source_dir) or Path.cwd().resolve()
+
+
+def run_root(plans: list[Plan], paths: list[Path], explicit: Path | None = None) -> Path:
+    """The root whose ``.planrun/`` holds the state of a run over ``plans``."""
+    if explicit is not None:
+        return explicit.resolve()
+    if plans:
+        return plan_root(plans[0])
+    start = paths[0] if paths else Path.cwd()
+    return git_work_tree(start if start.is_dir() else start.parent) or Path.cwd().resolve()

@@ -1,0 +1,561 @@
+"""``execute``, ``status`` and ``next``: select units, run them, record what happened."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from planrun import proc
+from planrun.checks import CheckResult, check_artifact, check_key_link
+from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from planrun.graph import PlanGraph, Unit
+from planrun.model import MustHaves, VerifyCommand
+from planrun.results import (
+    FAILED,
+    FAILS_RUN,
+    MANUAL,
+    NOT_RUN,
+    PASSED,
+    SATISFIES_DEPENDENTS,
+    TIMEOUT,
+    UNVERIFIED,
+    CommandRecord,
+    MilestoneStatus,
+    UnitResult,
+    milestones,
+    run_status,
+)
+from planrun.roots import plan_root, run_root
+from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.state import Record, State, state_dir
+from planrun.suggest import Suggester
+from planrun.validate import Validation, load_valid
+
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_COST = 1.0  # seconds assumed for a task that has never run, for priorities
+
+
+@dataclass
+class ExecuteOptions:
+    paths: list[Path]
+    fmt: str | None = None
+    root: Path | None = None
+    wave: int | None = None
+    tasks: list[str] = field(default_factory=list)
+    jobs: int | None = None
+    timeout: float | None = None
+    fail_fast: bool = False
+    failed: bool = False
+    force: bool = False
+    argv: list[str] = field(default_factory=list)
+
+
+class Reporter(Protocol):
+    def start(self, graph: PlanGraph, units: list[Unit], jobs: int, run_id: str) -> None: ...
+
+    def unit_started(self, unit: Unit) -> None: ...
+
+    def unit_finished(self, result: UnitResult) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def interrupting(self, *, kill: bool) -> None: ...
+
+    def finish(self, report: RunReport) -> None: ...
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    root: Path
+    started: float
+    duration: float
+    status: str
+    results: list[UnitResult]
+    milestones: list[MilestoneStatus]
+    graph: PlanGraph
+    interrupted: list[Unit] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "interrupted":
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED if any(r.status in FAILS_RUN for r in self.results) else EXIT_OK
+
+
+@dataclass
+class PlannedUnit:
+    unit: Unit
+    steps: list[Step]
+    checks: list[str]
+
+
+# Errors that concern one check, not the plan's shape: execute runs the plan and that check
+# fails (with the same explanation) instead of refusing the whole run.
+CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
+
+
+def _load(opts: ExecuteOptions) -> Validation:
+    # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
+    return load_valid(opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS)
+
+
+def digest(unit: Unit) -> str:
+    """What a recorded pass vouches for: the unit's commands and checks."""
+    if unit.task is not None:
+        verify, must = unit.task.verify, unit.task.must_haves
+    else:
+        verify, must = unit.plan.verify, unit.plan.must_haves
+    payload = json.dumps(
+        [[c.model_dump() for c in verify], must.model_dump(by_alias=True)], sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def select(graph: PlanGraph, opts: ExecuteOptions, records: dict[str, Record]) -> set[int]:
+    units = graph.units
+    chosen = set(range(len(units)))
+    if opts.wave is not None:
+        count = max((u.wave for u in units), default=0)
+        if not 1 <= opts.wave <= count:
+            raise UsageError(f"there is no wave {opts.wave}: the plans have {count} waves")
+        chosen &= {u.index for u in units if u.wave == opts.wave}
+    if opts.tasks:
+        chosen &= {resolve_task(graph, ref).index for ref in opts.tasks}
+    if opts.failed:
+        chosen &= {u.index for u in units if u.id not in records or records[u.id].status != PASSED}
+    return chosen
+
+
+def resolve_task(graph: PlanGraph, ref: str) -> Unit:
+    """A task named on the command line: a full id, or a bare id found in exactly one plan."""
+    if ref in graph.by_id:
+        return graph.units[graph.by_id[ref]]
+    matches = [u for u in graph.units if u.bare_id == ref]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UsageError(
+            f'task "{ref}" is in several plans; use a full id: ' + ", ".join(u.id for u in matches)
+        )
+    guess = Suggester(graph.by_id).suggest(ref) or Suggester(
+        u.bare_id for u in graph.units
+    ).suggest(ref)
+    hint = f' (did you mean "{guess}"?)' if guess else ""
+    raise UsageError(f'no task "{ref}" in these plans{hint}')
+
+
+class _Executor:
+    """Turns units into commands and in-process checks, for the scheduler."""
+
+    def __init__(
+        self,
+        opts: ExecuteOptions,
+        run_id: str,
+        logs: Path | None,
+        records: dict[str, Record],
+    ) -> None:
+        self.opts = opts
+        self.run_id = run_id
+        self.logs = logs
+        self.records = records
+        self._roots: dict[str, Path] = {}
+
+    def root(self, unit: Unit) -> Path:
+        plan = unit.plan
+        if plan.id not in self._roots:
+            self._roots[plan.id] = plan_root(plan, self.opts.root)
+        return self._roots[plan.id]
+
+    def commands(self, unit: Unit) -> list[VerifyCommand]:
+        if unit.task is not None and unit.task.kind == "manual":
+            return []
+        verify = unit.task.verify if unit.task else unit.plan.verify
+        out = list(verify)
+        for truth in self.must_haves(unit).truths:
+            out.extend(truth.verify)
+        return out
+
+    def must_haves(self, unit: Unit) -> MustHaves:
+        return unit.task.must_haves if unit.task else unit.plan.must_haves
+
+    def log_path(self, unit: Unit) -> Path | None:
+        if self.logs is None:
+            return None
+        return self.logs / unit.plan.id / f"{unit.bare_id}.log"
+
+    def steps(self, unit: Unit) -> list[Step]:
+        cmds = self.commands(unit)
+        log = self.log_path(unit)
+        if not cmds or log is None:
+            return []
+        log.parent.mkdir(parents=True, exist_ok=True)
+        root = self.root(unit)
+        task = unit.task
+        env = dict(os.environ)
+        env.update(unit.plan.env)
+        env.update(
+            PLANRUN_PLAN=unit.plan.id,
+            PLANRUN_TASK=unit.bare_id,
+            PLANRUN_WAVE=str(unit.wave),
+            PLANRUN_ROOT=str(root),
+            PLANRUN_RUN_ID=self.run_id,
+            PLANRUN_PYTHON=sys.executable,
+        )
+        steps = []
+        for cmd in cmds:
+            timeout = (
+                cmd.timeout
+                or (task.timeout if task else None)
+                or unit.plan.timeout
+                or self.opts.timeout
+                or DEFAULT_TIMEOUT
+            )
+            cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
+            if not cwd.is_dir():
+                steps.append(
+                    Step(cmd.run, cmd.expect_exit, None, error=f'cwd "{cmd.cwd}" does not exist')
+                )
+                continue
+            spec = proc.Spec(cmd.run, cwd, env, timeout, log)
+            steps.append(Step(cmd.run, cmd.expect_exit, spec))
+        return steps
+
+    def checks(self, unit: Unit) -> list[CheckResult]:
+        if unit.task is not None and unit.task.kind == "manual":
+            return []
+        must = self.must_haves(unit)
+        root = self.root(unit)
+        out = [check_artifact(a, root) for a in must.artifacts]
+        out.extend(check_key_link(k, root) for k in must.key_links)
+        out.extend(
+            CheckResult("truth", t.truth, ok=None, message="manual: no verify command")
+            for t in must.truths
+            if not t.verify
+        )
+        return out
+
+    def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
+        checks = self.checks(unit)
+        finished = time.time()
+        log = self.log_path(unit) if commands else None
+        tail = proc.read_tail(log) if log and log.exists() else ""
+        exit_code = commands[-1].exit_code if commands else None
+        status, reason = _judge(unit, commands, checks)
+        return UnitResult(
+            unit,
+            status,
+            reason=reason,
+            exit_code=exit_code,
+            duration=finished - started,
+            started=started,
+            finished=finished,
+            log=str(log) if log else None,
+            tail=tail,
+            commands=commands,
+            checks=checks,
+            run_id=self.run_id,
+        )
+
+    def outside(self, unit: Unit) -> tuple[bool, str | None]:
+        if self.opts.force:
+            return True, None
+        rec = self.records.get(unit.id)
+        hint = f"run: planrun execute {_paths(self.opts)} --wave {unit.wave}"
+        if rec is None:
+            return False, f"{unit.id} has not run yet; {hint}"
+        if rec.status not in SATISFIES_DEPENDENTS:
+            return False, f"{unit.id} last {rec.status.replace('_', ' ')}; {hint}"
+        if rec.digest != digest(unit):
+            return False, f"{unit.id} changed since it passed; {hint}"
+        return True, None
+
+
+def _paths(opts: ExecuteOptions) -> str:
+    return " ".join(str(p) for p in opts.paths)
+
+
+def _judge(
+    unit: Unit, commands: list[CommandRecord], checks: list[CheckResult]
+) -> tuple[str, str | None]:
+    for cmd in commands:
+        if cmd.timed_out:
+            return TIMEOUT, f"timed out: `{_short(cmd.run)}`"
+        if cmd.error:
+            return FAILED, f"{cmd.error}: `{_short(cmd.run)}`"
+        if cmd.exit_code != cmd.expect_exit:
+            return FAILED, _exit_reason(cmd)
+    failed = [c for c in checks if c.ok is False]
+    if failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return FAILED, failed[0].message + more
+    automated = len(commands) + sum(1 for c in checks if c.ok is True)
+    if automated:
+        return PASSED, None
+    if (unit.task is not None and unit.task.kind == "manual") or checks:
+        return MANUAL, "needs a human: no automated check"
+    return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
+
+
+def _exit_reason(cmd: CommandRecord) -> str:
+    code = cmd.exit_code
+    text = f"exit {code}"
+    if cmd.expect_exit != 0:
+        text += f" (expected {cmd.expect_exit})"
+    if code == 127:
+        text += " (command not found)"
+    elif code == 126:
+        text += " (not executable)"
+    elif code is not None and code < 0:
+        text = f"killed by signal {-code}"
+    return f"{text}: `{_short(cmd.run)}`"
+
+
+def _short(script: str) -> str:
+    one = " ".join(script.split())
+    return one if len(one) <= 80 else one[:77] + "..."
+
+
+@contextmanager
+def _signals(stop: StopSignal) -> Iterator[None]:
+    """SIGINT and SIGTERM ask the scheduler to stop; a second one kills at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, lambda *_: stop.request())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
+    result = _load(opts)
+    graph = result.graph
+    root = run_root(graph.plans, opts.paths, opts.root)
+    state = State(root, reporter.warn)
+    try:
+        records = state.results()
+        selected = select(graph, opts, records)
+        run_id = new_run_id()
+        started = time.time()
+        state.start_run(run_id, opts.argv, started)
+        logs = state_dir(root) / "logs" / run_id
+        executor = _Executor(opts, run_id, logs, records)
+        jobs = opts.jobs or os.cpu_count() or 1
+        priority = remaining_path(graph, lambda u: _cost(records, u))
+        units = [graph.units[i] for i in sorted(selected)]
+        reporter.start(graph, units, jobs, run_id)
+        events = _Recorder(state, reporter, run_id, executor)
+        pool = proc.ProcessPool()
+        stop = StopSignal(wake=pool.wake)
+        scheduler = Scheduler(
+            graph,
+            selected,
+            executor,
+            events,
+            pool,
+            jobs=jobs,
+            fail_fast=opts.fail_fast,
+            priority=priority,
+            stop=stop,
+        )
+        try:
+            with _signals(stop):
+                done = scheduler.run()
+        finally:
+            pool.close()
+        results = [done[i] for i in sorted(done)]
+        statuses = {r.unit.id: r.status for r in results}
+        # "passed" covers the whole plan only if what was not selected had passed before.
+        complete = all(
+            done[u.index].status == PASSED if u.index in done else executor.outside(u)[0]
+            for u in graph.units
+        )
+        for unit in graph.units:
+            if unit.id not in statuses and unit.id in records:
+                statuses[unit.id] = records[unit.id].status
+        status = run_status(results, interrupted=bool(stop.count), complete=complete)
+        finished = time.time()
+        state.finish_run(run_id, status, finished)
+        report = RunReport(
+            run_id,
+            root,
+            started,
+            finished - started,
+            status,
+            results,
+            milestones(graph, statuses),
+            graph,
+            scheduler.interrupted,
+        )
+    finally:
+        state.close()
+    reporter.finish(report)
+    return report
+
+
+def _cost(records: dict[str, Record], unit: Unit) -> float:
+    rec = records.get(unit.id)
+    return rec.duration if rec and rec.duration is not None else DEFAULT_COST
+
+
+class _Recorder:
+    """Scheduler events: record each finished unit (one transaction), then report it."""
+
+    def __init__(self, state: State, reporter: Reporter, run_id: str, executor: _Executor) -> None:
+        self.state = state
+        self.reporter = reporter
+        self.run_id = run_id
+        self.executor = executor
+
+    def unit_started(self, unit: Unit) -> None:
+        self.reporter.unit_started(unit)
+
+    def interrupting(self, *, kill: bool) -> None:
+        self.reporter.interrupting(kill=kill)
+
+    def unit_finished(self, result: UnitResult) -> None:
+        result.run_id = self.run_id
+        unit = result.unit
+        self.state.record(
+            Record(
+                task=unit.id,
+                plan=unit.plan.id,
+                status=result.status,
+                exit_code=result.exit_code,
+                duration=result.duration,
+                started=result.started,
+                finished=result.finished or time.time(),
+                digest=digest(unit),
+                log=result.log,
+                reason=result.reason,
+                run_id=self.run_id,
+                detail=result.detail(),
+            )
+        )
+        self.reporter.unit_finished(result)
+
+
+def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
+    """What ``execute`` would run, in start order, without running or recording anything."""
+    result = _load(opts)
+    graph = result.graph
+    root = run_root(graph.plans, opts.paths, opts.root)
+    records = _read_records(root)
+    selected = select(graph, opts, records)
+    executor = _Executor(opts, "dry-run", None, records)
+    priority = remaining_path(graph, lambda u: _cost(records, u))
+    order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
+    planned = []
+    for index in order:
+        unit = graph.units[index]
+        must = executor.must_haves(unit)
+        checks = [f"artifact {a.path}" for a in must.artifacts]
+        checks += [f"key_link {k.from_} -> {k.to}" for k in must.key_links]
+        steps = [Step(c.run, c.expect_exit, None) for c in executor.commands(unit)]
+        planned.append(PlannedUnit(unit, steps, checks))
+    return planned
+
+
+def _read_records(root: Path) -> dict[str, Record]:
+    """Recorded results, without creating a state database where there is none."""
+    if not (state_dir(root) / "state.db").exists():
+        return {}
+    state = State(root, lambda _msg: None)
+    try:
+        return state.results()
+    finally:
+        state.close()
+
+
+@dataclass
+class StatusReport:
+    graph: PlanGraph
+    records: dict[str, Record]
+    results: list[UnitResult]
+    milestones: list[MilestoneStatus]
+    status: str
+    run_id: str | None
+    duration: float | None
+
+
+def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = None) -> StatusReport:
+    opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
+    result = _load(opts)
+    graph = result.graph
+    records = _read_records(run_root(graph.plans, opts.paths, root))
+    results = []
+    for unit in graph.units:
+        rec = records.get(unit.id)
+        if rec is None:
+            results.append(UnitResult(unit, NOT_RUN, reason="no recorded run"))
+            continue
+        reason = rec.reason
+        if rec.digest != digest(unit):
+            reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
+        results.append(
+            UnitResult(
+                unit,
+                rec.status,
+                reason=reason,
+                exit_code=rec.exit_code,
+                duration=rec.duration,
+                started=rec.started,
+                finished=rec.finished,
+                log=rec.log,
+                tail=str(rec.detail.get("tail", "")),
+                run_id=rec.run_id,
+            )
+        )
+    statuses = {r.unit.id: r.status for r in results}
+    latest = max(records.values(), key=lambda r: r.finished, default=None)
+    overall = run_status(results, interrupted=False, complete=True)
+    if all(r.status == NOT_RUN for r in results):
+        overall = "partial"
+    return StatusReport(
+        graph,
+        records,
+        results,
+        milestones(graph, statuses),
+        overall,
+        latest.run_id if latest else None,
+        None,
+    )
+
+
+def next_units(
+    paths: Sequence[Path], fmt: str | None = None, root: Path | None = None
+) -> list[Unit]:
+    """Units not passed yet whose dependencies all passed: what to work on now."""
+    report = status(paths, fmt, root)
+    graph = report.graph
+    ok = [False] * graph.graph.number_of_nodes()
+    for r in report.results:
+        ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and "changed since" not in (
+            r.reason or ""
+        )
+    for node in graph.order or []:
+        if graph.is_virtual(node):
+            ok[node] = all(ok[p] for p in graph.graph.pred[node])
+    return [
+        u for u in graph.units if not ok[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
+    ]

@@ -1,0 +1,288 @@
+"""The ready-queue scheduler: O(units + edges), no wave barriers.
+
+Each node keeps a count of unfinished dependencies; when a node finishes, each successor's
+count drops by one (O(out-degree)) and a successor at zero is released. Released units go on a
+heap ordered by longest remaining path, and start the moment a job slot is free. Units that
+need no slot resolve at once on release: virtual plan nodes, units outside the selection
+(from recorded state), and units whose dependency did not pass (``blocked``, transitively,
+naming the dependency). The scheduler asks ``Executor`` what to run and hands process work to
+the ProcessPool; it never touches a pipe or a pid.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, cast
+
+from planrun.graph import PlanGraph, Unit
+from planrun.proc import Outcome, ProcessPool, Spec
+from planrun.results import (
+    BLOCKED,
+    FAILED,
+    NOT_RUN,
+    SATISFIES_DEPENDENTS,
+    TIMEOUT,
+    CommandRecord,
+    UnitResult,
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One verify command of a unit, ready to start (or why it cannot)."""
+
+    run: str
+    expect_exit: int
+    spec: Spec | None
+    error: str | None = None
+
+
+class Executor(Protocol):
+    def steps(self, unit: Unit) -> list[Step]: ...
+
+    def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
+        """Run the unit's in-process checks and make its result (it is then recorded)."""
+        ...
+
+    def outside(self, unit: Unit) -> tuple[bool, str | None]:
+        """For a unit outside the selection: whether it counts as passed, and if not why."""
+        ...
+
+
+class Events(Protocol):
+    def unit_started(self, unit: Unit) -> None: ...
+
+    def unit_finished(self, result: UnitResult) -> None: ...
+
+    def interrupting(self, *, kill: bool) -> None:
+        """The run is being stopped: gracefully, or (``kill``) at once."""
+        ...
+
+
+@dataclass
+class StopSignal:
+    """Set from signal handlers: 1 = stop gracefully, 2 or more = kill at once."""
+
+    count: int = 0
+    wake: Callable[[], None] | None = None
+
+    def request(self) -> None:
+        self.count += 1
+        if self.wake is not None:
+            self.wake()
+
+
+@dataclass(eq=False)
+class _Running:
+    unit: Unit
+    steps: list[Step]
+    started: float
+    commands: list[CommandRecord] = field(default_factory=list)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        graph: PlanGraph,
+        selected: set[int],
+        executor: Executor,
+        events: Events,
+        pool: ProcessPool,
+        *,
+        jobs: int,
+        fail_fast: bool,
+        priority: Sequence[float],
+        stop: StopSignal,
+    ) -> None:
+        self.graph = graph
+        self.selected = selected
+        self.executor = executor
+        self.events = events
+        self.pool = pool
+        self.jobs = max(1, jobs)
+        self.fail_fast = fail_fast
+        self.priority = priority
+        self.stop = stop
+        nodes = graph.graph.number_of_nodes()
+        self.ok: list[bool] = [False] * nodes
+        self.cause: list[str] = [""] * nodes
+        self.results: dict[int, UnitResult] = {}
+        self.interrupted: list[Unit] = []
+        self._stopping: str | None = None
+        self._killed = False
+        self._heap: list[tuple[float, int]] = []
+        self._running: dict[int, _Running] = {}
+
+    # -- the loop
+    def run(self) -> dict[int, UnitResult]:
+        graph = self.graph.graph
+        self._indegree = [graph.in_degree(n) for n in range(graph.number_of_nodes())]
+        self._release([n for n, d in enumerate(self._indegree) if d == 0])
+        while self._heap or self._running:
+            self._check_stop()
+            while self._heap and len(self._running) < self.jobs and not self._stopping:
+                _, node = heapq.heappop(self._heap)
+                self._start(node)
+            if self._stopping:
+                self._skip_ready()
+            if not self._running:
+                continue
+            for token, outcome in self.pool.wait():
+                self._advance(cast(int, token), outcome)
+        self._check_stop()
+        for index in sorted(self.selected):
+            if index not in self.results:
+                unit = self.graph.units[index]
+                reason = self._stopping or "not started"
+                self.results[index] = UnitResult(unit, NOT_RUN, reason=reason)
+        return self.results
+
+    def _check_stop(self) -> None:
+        if self.stop.count and self._stopping != "interrupted":
+            self._stopping = "interrupted"
+            self.pool.terminate_all()
+            self.events.interrupting(kill=False)
+        if self.stop.count >= 2 and not self._killed:
+            self._killed = True
+            self.pool.terminate_all(kill=True)
+            self.events.interrupting(kill=True)
+
+    def _skip_ready(self) -> None:
+        while self._heap:
+            _, node = heapq.heappop(self._heap)
+            unit = self.graph.units[node]
+            self._done(node, UnitResult(unit, NOT_RUN, reason=self._stopping), record=False)
+
+    # -- releasing: nodes whose dependencies have all finished
+    def _release(self, nodes: list[int]) -> None:
+        graph = self.graph.graph
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            settled = self._settle(node)
+            if settled is None:
+                heapq.heappush(self._heap, (-self.priority[node], node))
+                continue
+            for succ in graph.succ[node]:
+                self._indegree[succ] -= 1
+                if self._indegree[succ] == 0:
+                    stack.append(succ)
+
+    def _settle(self, node: int) -> bool | None:
+        """Resolve a released node that needs no job slot; None when it must be run."""
+        graph = self.graph
+        if graph.is_virtual(node):
+            bad = self._first_bad_dependency(node)
+            self.ok[node] = bad is None
+            if bad is not None:
+                self.cause[node] = self._describe(bad)
+            return True
+        unit = graph.units[node]
+        if node not in self.selected:
+            ok, why = self.executor.outside(unit)
+            self.ok[node] = ok
+            self.cause[node] = why or f"{unit.id} has not passed"
+            return True
+        bad = self._first_bad_dependency(node)
+        skipped = bad is not None and (bad in self.results and self.results[bad].status == NOT_RUN)
+        if bad is not None and not skipped:
+            reason = f"dependency {self._name(bad)} did not pass: {self._describe(bad)}"
+            self._done(node, UnitResult(unit, BLOCKED, reason=reason), record=True, chain=False)
+            self.cause[node] = self._describe(bad)
+            return True
+        if self._stopping or skipped:
+            reason = self._stopping or f"dependency {self._name(bad or node)} was not run"
+            self._done(node, UnitResult(unit, NOT_RUN, reason=reason), record=False, chain=False)
+            return True
+        return None
+
+    def _first_bad_dependency(self, node: int) -> int | None:
+        for pred in self.graph.graph.pred[node]:
+            if not self.ok[pred]:
+                return int(pred)
+        return None
+
+    def _name(self, node: int) -> str:
+        if self.graph.is_virtual(node):
+            return f"plan {self.graph.plans[node - len(self.graph.units)].id}"
+        return self.graph.units[node].id
+
+    def _describe(self, node: int) -> str:
+        return self.cause[node] or f"{self._name(node)} did not pass"
+
+    # -- running
+    def _start(self, node: int) -> None:
+        unit = self.graph.units[node]
+        self.events.unit_started(unit)
+        running = _Running(unit, self.executor.steps(unit), time.time())
+        self._running[node] = running
+        self._next_step(node, running)
+
+    def _next_step(self, node: int, running: _Running) -> None:
+        while len(running.commands) < len(running.steps):
+            step = running.steps[len(running.commands)]
+            if step.spec is None:
+                running.commands.append(
+                    CommandRecord(step.run, None, step.expect_exit, 0.0, error=step.error)
+                )
+                break
+            self.pool.start(node, step.spec)
+            return
+        del self._running[node]
+        result = self.executor.finish(running.unit, running.commands, running.started)
+        self._done(node, result, record=True)
+
+    def _advance(self, node: int, outcome: Outcome) -> None:
+        running = self._running[node]
+        step = running.steps[len(running.commands)]
+        if outcome.killed_by == "interrupt":
+            del self._running[node]
+            self.interrupted.append(running.unit)
+            reason = "interrupted while running"
+            self._done(node, UnitResult(running.unit, NOT_RUN, reason=reason), record=False)
+            return
+        record = CommandRecord(
+            step.run,
+            outcome.exit_code,
+            step.expect_exit,
+            outcome.duration,
+            timed_out=outcome.timed_out,
+            error=outcome.error,
+        )
+        running.commands.append(record)
+        if not record.ok:
+            running.steps = running.steps[: len(running.commands)]  # stop at the first failure
+        self._next_step(node, running)
+
+    def _done(self, node: int, result: UnitResult, *, record: bool, chain: bool = True) -> None:
+        """Store a selected unit's result; with ``chain``, release its successors."""
+        self.results[node] = result
+        self.ok[node] = result.status in SATISFIES_DEPENDENTS
+        if not self.ok[node] and not self.cause[node]:
+            self.cause[node] = f"{result.unit.id} {result.status.replace('_', ' ')}"
+        if record:
+            self.events.unit_finished(result)
+        if self.fail_fast and result.status in (FAILED, TIMEOUT) and not self._stopping:
+            self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
+        if chain:
+            graph = self.graph.graph
+            ready = []
+            for succ in graph.succ[node]:
+                self._indegree[succ] -= 1
+                if self._indegree[succ] == 0:
+                    ready.append(succ)
+            self._release(ready)
+
+
+def remaining_path(graph: PlanGraph, cost: Callable[[Unit], float]) -> list[float]:
+    """For each node, the cost of the longest path from it to the end (its own included)."""
+    order = graph.order or []
+    succ = graph.graph.succ
+    rem = [0.0] * graph.graph.number_of_nodes()
+    for node in reversed(order):
+        own = 0.0 if graph.is_virtual(node) else cost(graph.units[node])
+        rem[node] = own + max((rem[s] for s in succ[node]), default=0.0)
+    return rem

@@ -1,0 +1,207 @@
+"""Recorded results under ``ROOT/.planrun/``: an SQLite database (WAL) and per-run logs.
+
+One transaction per finished task, so a crash, ``kill -9`` or a second planrun process loses
+nothing already recorded and never sees half a result. A database that cannot be read is moved
+aside with a warning and a new one is started.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    started REAL NOT NULL,
+    finished REAL,
+    status TEXT,
+    argv TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS results (
+    task TEXT PRIMARY KEY,
+    plan TEXT NOT NULL,
+    status TEXT NOT NULL,
+    exit_code INTEGER,
+    duration REAL,
+    started REAL,
+    finished REAL NOT NULL,
+    digest TEXT NOT NULL,
+    log TEXT,
+    reason TEXT,
+    run_id TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+
+@dataclass(frozen=True)
+class Record:
+    task: str
+    plan: str
+    status: str
+    exit_code: int | None
+    duration: float | None
+    started: float | None
+    finished: float
+    digest: str
+    log: str | None
+    reason: str | None
+    run_id: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    started: float
+    finished: float | None
+    status: str | None
+
+
+def state_dir(root: Path) -> Path:
+    return root / ".planrun"
+
+
+class State:
+    def __init__(self, root: Path, warn: Callable[[str], None]) -> None:
+        self.dir = state_dir(root)
+        self.path = self.dir / "state.db"
+        self._warn = warn
+        self.dir.mkdir(parents=True, exist_ok=True)
+        ignore = self.dir / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+        self.conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"state.db.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    src.replace(Path(str(aside) + suffix))
+            self._warn(
+                f"the state database {self.path} could not be read ({exc}); "
+                f"moved it to {aside.name} and started a new one"
+            )
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _check_readable(conn)
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def start_run(self, run_id: str, argv: list[str], started: float) -> None:
+        with self._tx():
+            self.conn.execute(
+                "INSERT INTO runs (id, started, argv) VALUES (?, ?, ?)",
+                (run_id, started, json.dumps(argv)),
+            )
+
+    def finish_run(self, run_id: str, status: str, finished: float) -> None:
+        with self._tx():
+            self.conn.execute(
+                "UPDATE runs SET finished = ?, status = ? WHERE id = ?", (finished, status, run_id)
+            )
+
+    def record(self, rec: Record) -> None:
+        """Store the latest result of one task: one small transaction."""
+        with self._tx():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO results (task, plan, status, exit_code, duration, "
+                "started, finished, digest, log, reason, run_id, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rec.task,
+                    rec.plan,
+                    rec.status,
+                    rec.exit_code,
+                    rec.duration,
+                    rec.started,
+                    rec.finished,
+                    rec.digest,
+                    rec.log,
+                    rec.reason,
+                    rec.run_id,
+                    json.dumps(rec.detail, default=str),
+                ),
+            )
+
+    def results(self, tasks: Iterable[str] | None = None) -> dict[str, Record]:
+        rows = self.conn.execute(
+            "SELECT task, plan, status, exit_code, duration, started, finished, digest, log, "
+            "reason, run_id, detail FROM results"
+        ).fetchall()
+        wanted = set(tasks) if tasks is not None else None
+        out: dict[str, Record] = {}
+        for row in rows:
+            if wanted is not None and row[0] not in wanted:
+                continue
+            out[row[0]] = Record(
+                task=row[0],
+                plan=row[1],
+                status=row[2],
+                exit_code=row[3],
+                duration=row[4],
+                started=row[5],
+                finished=row[6],
+                digest=row[7],
+                log=row[8],
+                reason=row[9],
+                run_id=row[10],
+                detail=json.loads(row[11]),
+            )
+        return out
+
+    def run(self, run_id: str) -> RunRow | None:
+        row = self.conn.execute(
+            "SELECT id, started, finished, status FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return RunRow(*row) if row else None
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+
+def _check_readable(conn: sqlite3.Connection) -> None:
+    check = conn.execute("PRAGMA quick_check").fetchone()
+    if check is None or check[0] != "ok":
+        raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(f"written by a newer planrun (schema {version})")
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT: takes the write lock up front, so two processes queue on
+    busy_timeout instead of failing with 'database is locked' halfway through."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
