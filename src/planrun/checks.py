@@ -22,6 +22,12 @@ class CheckResult:
     ok: bool | None  # None: manual (a truth nobody can check automatically)
     message: str
 
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> CheckResult:
+        status = data.get("status")
+        ok = None if status == "manual" else status == "passed"
+        return cls(str(data.get("kind")), str(data.get("label")), ok, str(data.get("message")))
+
     def to_json(self) -> dict[str, object]:
         status = "manual" if self.ok is None else "passed" if self.ok else "failed"
         return {"kind": self.kind, "label": self.label, "status": status, "message": self.message}

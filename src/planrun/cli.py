@@ -21,6 +21,7 @@ from planrun.errors import EXIT_FAILED, EXIT_OK, InvalidPlanError, PlanError
 
 if TYPE_CHECKING:
     from planrun.runner import ExecuteOptions
+    from planrun.summary import SummaryInput
     from planrun.validate import Validation
 
 app = typer.Typer(
@@ -79,9 +80,9 @@ def _paths(paths: list[Path] | None) -> list[Path]:
 
 def _annotate(severity: str, file: str, line: int | None, message: str) -> None:
     """GitHub Actions workflow command, so the problem shows on the right line of the diff."""
-    kind = "error" if severity == "error" else "warning"
-    where = f"file={file},line={line}" if line else f"file={file}"
-    _err(f"::{kind} {where}::{message.replace(chr(10), ' ')}")
+    from planrun.github import annotation
+
+    _err(annotation("error" if severity == "error" else "warning", file, line, message))
 
 
 def _version(value: bool) -> None:
@@ -208,6 +209,14 @@ def graph(
     return EXIT_OK
 
 
+SummaryOpt = Annotated[
+    Path | None,
+    typer.Option("--summary", help="Write SUMMARY.md here (default: beside the plan)."),
+]
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option("--template", help="A jinja2 template to render SUMMARY.md with."),
+]
 RootOpt = Annotated[
     Path | None,
     typer.Option(
@@ -253,6 +262,11 @@ def execute(
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Write JUnit XML results to this file.")
     ] = None,
+    summary_file: SummaryOpt = None,
+    no_summary: Annotated[
+        bool, typer.Option("--no-summary", help="Do not write SUMMARY.md.")
+    ] = False,
+    template: TemplateOpt = None,
     json_out: JsonOpt = False,
     root: RootOpt = None,
     fmt: FormatOpt = None,
@@ -297,7 +311,42 @@ def execute(
             report.status, report.run_id, report.duration, report.results, report.milestones
         )
         sys.stdout.write(jsondoc.dumps(doc))
+    from planrun import github
+
+    if github.active():
+        for line in github.failure_annotations(report.results):
+            _err(line)
+    if not no_summary:
+        from planrun.summary import SummaryInput
+
+        data = SummaryInput(
+            report.graph,
+            report.everything,
+            report.milestones,
+            report.status,
+            report.run_id,
+            report.started,
+            report.duration,
+            report.root,
+        )
+        _write_summary(data, summary_file or _default_summary(opts.paths), template)
     return report.exit_code
+
+
+def _default_summary(paths: list[Path]) -> Path:
+    from planrun.summary import default_path
+
+    return default_path(paths)
+
+
+def _write_summary(data: SummaryInput, path: Path, template: Path | None) -> None:
+    from planrun import github, summary
+
+    text = summary.render(data, template)
+    summary.write(text, path)
+    _err(f"wrote {path}")
+    if github.active():
+        github.append_step_summary(summary.step_summary(text))
 
 
 def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
@@ -365,6 +414,36 @@ def status(
     out.append("")
     out.append(f"status: {report.status}{last}")
     sys.stdout.write("\n".join(out) + "\n")
+    return EXIT_OK
+
+
+@app.command(name="summary")
+@_boundary
+def summary_(
+    paths: PathsArg = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (default: beside the plan).")
+    ] = None,
+    template: TemplateOpt = None,
+    root: RootOpt = None,
+    fmt: FormatOpt = None,
+) -> int:
+    """Re-render SUMMARY.md from the recorded state, without running anything."""
+    from planrun.runner import status as get_status
+    from planrun.summary import SummaryInput
+
+    report = get_status(_paths(paths), fmt, root)
+    data = SummaryInput(
+        report.graph,
+        report.results,
+        report.milestones,
+        report.status,
+        report.run_id,
+        report.started,
+        report.duration,
+        report.root,
+    )
+    _write_summary(data, output or _default_summary(_paths(paths)), template)
     return EXIT_OK
 
 

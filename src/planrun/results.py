@@ -39,6 +39,36 @@ class CommandRecord:
     def ok(self) -> bool:
         return not self.timed_out and self.error is None and self.exit_code == self.expect_exit
 
+    @property
+    def outcome(self) -> str:
+        """How the command ended, in words: "exit 127 (command not found)", "timed out"."""
+        if self.timed_out:
+            return "timed out"
+        if self.error:
+            return self.error
+        code = self.exit_code
+        if code is not None and code < 0:
+            return f"killed by signal {-code}"
+        text = f"exit {code}"
+        if self.expect_exit not in (0, code):
+            text += f" (expected {self.expect_exit})"
+        if code == 127:
+            text += " (command not found)"
+        elif code == 126:
+            text += " (not executable)"
+        return text
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CommandRecord:
+        return cls(
+            run=str(data.get("run", "")),
+            exit_code=data.get("exit_code"),
+            expect_exit=int(data.get("expect_exit", 0)),
+            duration=float(data.get("duration_s", 0.0)),
+            timed_out=bool(data.get("timed_out", False)),
+            error=data.get("error"),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "run": self.run,

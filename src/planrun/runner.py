@@ -38,7 +38,7 @@ from planrun.results import (
 )
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
-from planrun.state import Record, State, state_dir
+from planrun.state import Record, RunRow, State, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
 
@@ -86,6 +86,8 @@ class RunReport:
     milestones: list[MilestoneStatus]
     graph: PlanGraph
     interrupted: list[Unit] = field(default_factory=list)
+    everything: list[UnitResult] = field(default_factory=list)
+    """Every unit of the plans: this run's result, or the one recorded before it."""
 
     @property
     def exit_code(self) -> int:
@@ -294,12 +296,8 @@ def _judge(
     unit: Unit, commands: list[CommandRecord], checks: list[CheckResult]
 ) -> tuple[str, str | None]:
     for cmd in commands:
-        if cmd.timed_out:
-            return TIMEOUT, f"timed out: `{_short(cmd.run)}`"
-        if cmd.error:
-            return FAILED, f"{cmd.error}: `{_short(cmd.run)}`"
-        if cmd.exit_code != cmd.expect_exit:
-            return FAILED, _exit_reason(cmd)
+        if not cmd.ok:
+            return (TIMEOUT if cmd.timed_out else FAILED), f"{cmd.outcome}: `{_short(cmd.run)}`"
     failed = [c for c in checks if c.ok is False]
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
@@ -310,20 +308,6 @@ def _judge(
     if (unit.task is not None and unit.task.kind == "manual") or checks:
         return MANUAL, "needs a human: no automated check"
     return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
-
-
-def _exit_reason(cmd: CommandRecord) -> str:
-    code = cmd.exit_code
-    text = f"exit {code}"
-    if cmd.expect_exit != 0:
-        text += f" (expected {cmd.expect_exit})"
-    if code == 127:
-        text += " (command not found)"
-    elif code == 126:
-        text += " (not executable)"
-    elif code is not None and code < 0:
-        text = f"killed by signal {-code}"
-    return f"{text}: `{_short(cmd.run)}`"
 
 
 def _short(script: str) -> str:
@@ -384,15 +368,16 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         finally:
             pool.close()
         results = [done[i] for i in sorted(done)]
-        statuses = {r.unit.id: r.status for r in results}
+        everything = [
+            done[u.index] if u.index in done else from_record(u, records.get(u.id))
+            for u in graph.units
+        ]
+        statuses = {r.unit.id: r.status for r in everything}
         # "passed" covers the whole plan only if what was not selected had passed before.
         complete = all(
             done[u.index].status == PASSED if u.index in done else executor.outside(u)[0]
             for u in graph.units
         )
-        for unit in graph.units:
-            if unit.id not in statuses and unit.id in records:
-                statuses[unit.id] = records[unit.id].status
         status = run_status(results, interrupted=bool(stop.count), complete=complete)
         finished = time.time()
         state.finish_run(run_id, status, finished)
@@ -406,6 +391,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
             milestones(graph, statuses),
             graph,
             scheduler.interrupted,
+            everything,
         )
     finally:
         state.close()
@@ -477,12 +463,18 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
 
 
 def _read_records(root: Path) -> dict[str, Record]:
-    """Recorded results, without creating a state database where there is none."""
+    return _read_state(root)[0]
+
+
+def _read_state(root: Path) -> tuple[dict[str, Record], RunRow | None]:
+    """Recorded results and the latest run, without creating a database where there is none."""
     if not (state_dir(root) / "state.db").exists():
-        return {}
+        return {}, None
     state = State(root, lambda _msg: None)
     try:
-        return state.results()
+        records = state.results()
+        latest = max(records.values(), key=lambda r: r.finished, default=None)
+        return records, state.run(latest.run_id) if latest else None
     finally:
         state.close()
 
@@ -496,49 +488,58 @@ class StatusReport:
     status: str
     run_id: str | None
     duration: float | None
+    started: float | None
+    root: Path
 
 
 def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = None) -> StatusReport:
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
     result = _load(opts)
     graph = result.graph
-    records = _read_records(run_root(graph.plans, opts.paths, root))
-    results = []
-    for unit in graph.units:
-        rec = records.get(unit.id)
-        if rec is None:
-            results.append(UnitResult(unit, NOT_RUN, reason="no recorded run"))
-            continue
-        reason = rec.reason
-        if rec.digest != digest(unit):
-            reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
-        results.append(
-            UnitResult(
-                unit,
-                rec.status,
-                reason=reason,
-                exit_code=rec.exit_code,
-                duration=rec.duration,
-                started=rec.started,
-                finished=rec.finished,
-                log=rec.log,
-                tail=str(rec.detail.get("tail", "")),
-                run_id=rec.run_id,
-            )
-        )
+    where = run_root(graph.plans, opts.paths, root)
+    records, last_run = _read_state(where)
+    results = [from_record(unit, records.get(unit.id)) for unit in graph.units]
     statuses = {r.unit.id: r.status for r in results}
-    latest = max(records.values(), key=lambda r: r.finished, default=None)
     overall = run_status(results, interrupted=False, complete=True)
-    if all(r.status == NOT_RUN for r in results):
-        overall = "partial"
+    if last_run is not None and last_run.status == "interrupted" and overall != "failed":
+        overall = "interrupted"
+    duration = None
+    if last_run is not None and last_run.finished is not None:
+        duration = last_run.finished - last_run.started
     return StatusReport(
         graph,
         records,
         results,
         milestones(graph, statuses),
         overall,
-        latest.run_id if latest else None,
-        None,
+        last_run.id if last_run else None,
+        duration,
+        last_run.started if last_run else None,
+        where,
+    )
+
+
+def from_record(unit: Unit, rec: Record | None) -> UnitResult:
+    """A unit's last recorded result, as a UnitResult (noting a unit changed since)."""
+    if rec is None:
+        return UnitResult(unit, NOT_RUN, reason="no recorded run")
+    reason = rec.reason
+    if rec.digest != digest(unit):
+        reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
+    detail = rec.detail
+    return UnitResult(
+        unit,
+        rec.status,
+        reason=reason,
+        exit_code=rec.exit_code,
+        duration=rec.duration,
+        started=rec.started,
+        finished=rec.finished,
+        log=rec.log,
+        tail=str(detail.get("tail", "")),
+        commands=[CommandRecord.from_json(c) for c in detail.get("commands", [])],
+        checks=[CheckResult.from_json(c) for c in detail.get("checks", [])],
+        run_id=rec.run_id,
     )
 
 

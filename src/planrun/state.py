@@ -7,6 +7,7 @@ aside with a warning and a new one is started.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import time
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from planrun.errors import PlanError
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -65,6 +68,23 @@ class RunRow:
     status: str | None
 
 
+class StateError(PlanError):
+    """The state database cannot be used (not corruption: that is moved aside)."""
+
+
+class _Corrupt(sqlite3.DatabaseError):
+    pass
+
+
+# What SQLite says of a file that is not (or no longer) a database. Anything else, such as
+# SQLITE_BUSY from another planrun holding the lock, is not a reason to move a file aside.
+_CORRUPT = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, _Corrupt) or getattr(exc, "sqlite_errorname", "") in _CORRUPT
+
+
 def state_dir(root: Path) -> Path:
     return root / ".planrun"
 
@@ -78,12 +98,22 @@ class State:
         ignore = self.dir / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        self.conn = self._open()
+        # Opening includes switching a new file to WAL and creating tables; SQLite answers a
+        # second process doing the same at that moment with SQLITE_BUSY at once, without
+        # waiting, so opening is serialized with a lock file. Once open, busy_timeout rules.
+        with (self.dir / "state.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self.conn = self._open()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _open(self) -> sqlite3.Connection:
         try:
             return self._connect()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
+            if not _is_corrupt(exc):
+                raise StateError(f"cannot open the state database {self.path}: {exc}") from None
             aside = self.path.with_name(f"state.db.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
             for suffix in ("", "-wal", "-shm"):
                 src = Path(str(self.path) + suffix)
@@ -93,7 +123,10 @@ class State:
                 f"the state database {self.path} could not be read ({exc}); "
                 f"moved it to {aside.name} and started a new one"
             )
-            return self._connect()
+            try:
+                return self._connect()
+            except sqlite3.Error as again:
+                raise StateError(f"cannot create the state database {self.path}: {again}") from None
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -104,7 +137,7 @@ class State:
             _check_readable(conn)
             conn.executescript(_SCHEMA)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError:
+        except (sqlite3.Error, StateError):
             conn.close()
             raise
         return conn
@@ -187,10 +220,12 @@ class State:
 def _check_readable(conn: sqlite3.Connection) -> None:
     check = conn.execute("PRAGMA quick_check").fetchone()
     if check is None or check[0] != "ok":
-        raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+        raise _Corrupt(f"integrity check failed: {check}")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(f"written by a newer planrun (schema {version})")
+        raise StateError(
+            f"the state database was written by a newer planrun (schema {version}); upgrade planrun"
+        )
 
 
 class _Transaction:
@@ -201,7 +236,13 @@ class _Transaction:
         self.conn = conn
 
     def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot write the state database: {exc}") from None
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        try:
+            self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except sqlite3.Error as err:
+            raise StateError(f"cannot write the state database: {err}") from None

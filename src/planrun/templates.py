@@ -29,6 +29,8 @@ def environment(extra_dir: Path | None = None) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(search),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
         autoescape=False,  # noqa: S701 - we render markdown and YAML, never HTML
     )
 

@@ -1,0 +1,316 @@
+"""SUMMARY.md: what a person reads after a wave and what the next agent parses.
+
+The context is built here, in Python, so the template (``templates/summary.md.j2``, or a
+user's ``--template``) only lays it out; the frontmatter is dumped with PyYAML so it always
+parses. Output is deterministic: plan order everywhere, and no clock but the run's own times.
+planrun never overwrites a file it did not write (one without ``generator: planrun``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from planrun import __version__, graphfmt
+from planrun.document import Document, UndecodableError
+from planrun.errors import PathNotFoundError, RefusedError, UsageError
+from planrun.graph import PlanGraph
+from planrun.results import (
+    FAILED,
+    PASSED,
+    STATUSES,
+    TIMEOUT,
+    UNVERIFIED,
+    MilestoneStatus,
+    UnitResult,
+)
+from planrun.templates import environment
+
+GENERATOR = "planrun"
+MERMAID_LIMIT = 300  # nodes; a bigger graph does not render on GitHub
+
+TASK_EMOJI = {
+    "passed": "✅",
+    "failed": "❌",
+    "timeout": "⏱️",
+    "blocked": "⛔",
+    "manual": "👤",
+    "unverified": "❔",
+    "not_run": "⚪",
+}
+MILESTONE_EMOJI = {
+    "done": "✅",
+    "failed": "❌",
+    "blocked": "⛔",
+    "partial": "🟡",
+    "pending": "⏳",
+    "manual": "👤",
+}
+RUN_EMOJI = {"passed": "✅", "failed": "❌", "partial": "🟡", "interrupted": "⏹️"}
+CHECK_EMOJI = {"passed": "✅", "failed": "❌", "manual": "👤", "not_checked": "⚪"}
+# Mermaid class colours (fill, stroke) per task status.
+COLOURS = {
+    "passed": ("#d3f9d8", "#2f9e44"),
+    "failed": ("#ffe3e3", "#e03131"),
+    "timeout": ("#ffe8cc", "#e8590c"),
+    "blocked": ("#f1f3f5", "#868e96"),
+    "manual": ("#e7f5ff", "#1971c2"),
+    "unverified": ("#fff3bf", "#f08c00"),
+    "not_run": ("#ffffff", "#adb5bd"),
+}
+
+
+@dataclass(frozen=True)
+class SummaryInput:
+    graph: PlanGraph
+    results: Sequence[UnitResult]  # every unit, in plan order
+    milestones: Sequence[MilestoneStatus]
+    status: str
+    run_id: str | None
+    started: float | None
+    duration: float | None
+    root: Path
+
+
+def default_path(paths: Sequence[Path]) -> Path:
+    """SUMMARY.md beside a plan file, or in the folder for a folder."""
+    first = paths[0] if paths else Path("plans")
+    return (first if first.is_dir() else first.parent) / "SUMMARY.md"
+
+
+def context(data: SummaryInput) -> dict[str, Any]:
+    """The variables a summary template receives: ``frontmatter`` (YAML text), ``status``,
+    ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
+    ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
+    wave, source, line, status, emoji, claimed, duration, exit_code, reason, log, commands,
+    failed_command, outcome, tail, tail_lines, fence, checks), ``checks``, ``mermaid`` (None
+    past 300 tasks) and ``version``; the filter ``cell`` escapes a markdown table cell."""
+    results = list(data.results)
+    counts = Counter(r.status for r in results)
+    started = (
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(data.started)) if data.started else None
+    )
+    duration = None if data.duration is None else round(data.duration, 1)
+    milestones = [{**m.to_json(), "emoji": MILESTONE_EMOJI[m.status]} for m in data.milestones]
+    tasks = [_task(r, data.root) for r in results]
+    front = {
+        "generator": GENERATOR,
+        "planrun_version": __version__,
+        "status": data.status,
+        "run_id": data.run_id,
+        "started": started,
+        "duration_s": duration,
+        "tasks": len(results),
+        "counts": {s: counts[s] for s in STATUSES},
+        "milestones": [m.to_json() for m in data.milestones],
+    }
+    false_claims = [
+        t for t in tasks if t["claimed"] == "done" and t["status"] in (FAILED, TIMEOUT, UNVERIFIED)
+    ]
+    failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT)]
+    waves = []
+    for number, wave in enumerate(data.graph.waves(), start=1):
+        wave_counts = Counter(next(r.status for r in results if r.unit is u) for u in wave)
+        waves.append(
+            {
+                "wave": number,
+                "tasks": len(wave),
+                "passed": wave_counts[PASSED],
+                "counts": dict(wave_counts),
+                "summary": ", ".join(
+                    f"{wave_counts[s]} {s.replace('_', ' ')}" for s in STATUSES if wave_counts[s]
+                ),
+            }
+        )
+    checks = [{**c, "task": t["id"]} for t in tasks for c in t["checks"]]
+    return {
+        "frontmatter": yaml.safe_dump(front, sort_keys=False, allow_unicode=True),
+        "status": data.status,
+        "status_emoji": RUN_EMOJI.get(data.status, "❔"),
+        "verdict": _verdict(data.status, counts, len(results), len(false_claims)),
+        "run_id": data.run_id,
+        "started": started,
+        "duration_s": duration,
+        "counts": front["counts"],
+        "milestones": milestones,
+        "false_claims": false_claims,
+        "failures": failures,
+        "waves": waves,
+        "tasks": tasks,
+        "checks": checks,
+        "mermaid": _mermaid(data.graph, results),
+        "version": __version__,
+    }
+
+
+def _task(result: UnitResult, root: Path) -> dict[str, Any]:
+    unit = result.unit
+    log = result.log
+    if log and Path(log).is_relative_to(root):
+        log = str(Path(log).relative_to(root))
+    tail = result.tail.rstrip("\n")
+    return {
+        "id": unit.id,
+        "plan": unit.plan.id,
+        "name": unit.name,
+        "wave": unit.wave,
+        "source": unit.plan.source,
+        "line": unit.line,
+        "status": result.status,
+        "emoji": TASK_EMOJI[result.status],
+        "claimed": result.claimed,
+        "duration": "" if result.duration is None else f"{result.duration:.1f}s",
+        "exit_code": result.exit_code,
+        "reason": result.reason,
+        "log": log,
+        "commands": [
+            {
+                "run": c.run,
+                "exit_code": c.exit_code,
+                "timed_out": c.timed_out,
+                "error": c.error,
+                "ok": c.ok,
+                "outcome": c.outcome,
+            }
+            for c in result.commands
+        ],
+        "failed_command": next((c.run for c in result.commands if not c.ok), None),
+        "outcome": next((c.outcome for c in result.commands if not c.ok), result.reason),
+        "tail": tail,
+        "tail_lines": len(tail.splitlines()),
+        "fence": _fence(tail),
+        "checks": _checks(result),
+    }
+
+
+def _checks(result: UnitResult) -> list[dict[str, Any]]:
+    """What each must_haves check found; for a task that never got to its checks, each one
+    listed as not checked, so nothing declared silently disappears."""
+    out: list[dict[str, Any]] = [
+        {**c.to_json(), "emoji": CHECK_EMOJI[str(c.to_json()["status"])]} for c in result.checks
+    ]
+    if out or result.status in (PASSED, FAILED, TIMEOUT):
+        return out
+    unit = result.unit
+    must = unit.task.must_haves if unit.task else unit.plan.must_haves
+    why = f"not checked: the task is {result.status.replace('_', ' ')}"
+    declared = [("artifact", a.path) for a in must.artifacts]
+    declared += [("key_link", f"{k.from_} -> {k.to}") for k in must.key_links]
+    declared += [("truth", t.truth) for t in must.truths]
+    return [
+        {
+            "kind": kind,
+            "label": label,
+            "status": "not_checked",
+            "message": why,
+            "emoji": CHECK_EMOJI["not_checked"],
+        }
+        for kind, label in declared
+    ]
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in ``text``."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _verdict(status: str, counts: Counter[str], total: int, false_claims: int) -> str:
+    passed = counts[PASSED]
+    head = {
+        "passed": f"all {total} tasks verified",
+        "failed": f"{passed} of {total} tasks passed",
+        "partial": f"{passed} of {total} tasks passed, nothing failed",
+        "interrupted": f"interrupted; {passed} of {total} tasks passed",
+    }.get(status, status)
+    problems = [
+        f"{counts[s]} {s.replace('_', ' ')}"
+        for s in ("failed", "timeout", "blocked", "unverified")
+        if counts[s]
+    ]
+    if false_claims:
+        problems.insert(0, f"{false_claims} false claim{'s' if false_claims != 1 else ''}")
+    rest = [f"{counts[s]} {s.replace('_', ' ')}" for s in ("manual", "not_run") if counts[s]]
+    tail = "; ".join(problems + rest)
+    return f"{head}" + (f" ({tail})" if tail else "")
+
+
+def _mermaid(graph: PlanGraph, results: Sequence[UnitResult]) -> str | None:
+    if len(graph.units) > MERMAID_LIMIT:
+        return None
+    statuses = {r.unit.id: r.status for r in results}
+    text = graphfmt.mermaid(graph, statuses)
+    defs = [
+        f"  classDef {status} fill:{fill},stroke:{stroke},color:#000"
+        for status, (fill, stroke) in COLOURS.items()
+        if status in statuses.values()
+    ]
+    return text + "\n".join(defs) + ("\n" if defs else "")
+
+
+def render(data: SummaryInput, template: Path | None = None) -> str:
+    env = environment(template.parent if template else None)
+    env.filters["cell"] = _cell
+    name = template.name if template else "summary.md.j2"
+    try:
+        return env.get_template(name).render(**context(data))
+    except jinja2.TemplateError as exc:
+        where = template or name
+        line = getattr(exc, "lineno", None)
+        raise UsageError(
+            f"cannot render {where}{f':{line}' if line else ''}: {exc.message or exc}"
+        ) from None
+
+
+def _cell(value: object) -> str:
+    """Make a value safe inside a markdown table cell."""
+    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+
+
+def check_writable(path: Path) -> None:
+    """Refuse to replace a file that planrun did not write."""
+    if not path.exists():
+        return
+    try:
+        doc = Document.read(path)
+        data = doc.frontmatter.data
+    except (UndecodableError, PathNotFoundError):
+        data = None
+    if isinstance(data, dict) and data.get("generator") == GENERATOR:
+        return
+    raise RefusedError(
+        f"{path} exists and was not written by planrun (no 'generator: planrun' in its "
+        "frontmatter); it was left untouched",
+        hint="write the summary elsewhere with --summary FILE, or skip it with --no-summary",
+    )
+
+
+def write(text: str, path: Path) -> None:
+    """Write atomically (a temporary file in the same folder, then rename)."""
+    check_writable(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".SUMMARY.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def step_summary(text: str) -> str:
+    """The part of SUMMARY.md for ``$GITHUB_STEP_SUMMARY``: the verdict and milestones."""
+    body = text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
+    kept = body.split("\n## False claims", 1)[0].split("\n## Failures", 1)[0]
+    return kept.split("\n## Waves", 1)[0].rstrip() + "\n"
