@@ -34,13 +34,21 @@ def test_validate_json_document(write_plan: PlanWriter) -> None:
         "plans": [{"id": "fix", "source": str(path), "format": "planrun", "tasks": 1}],
         "diagnostics": [
             {
+                "code": "format",
+                "severity": "info",
+                "file": str(path),
+                "line": None,
+                "message": "read as a planrun plan",
+                "hint": None,
+            },
+            {
                 "code": "unknown-dependency",
                 "severity": "error",
                 "file": str(path),
                 "line": 4,
                 "message": 'task "t" depends on "buidl", which does not exist',
                 "hint": None,
-            }
+            },
         ],
     }
 

@@ -124,6 +124,61 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         'machine-specific path "/Users/ann/x"',
     ),
+    "yaml-backslash": (
+        {
+            "p.md": FM.format(
+                'planrun: 1\nmust_haves:\n  key_links:\n    - {from: a, to: b, pattern: "a\\.b"}'
+            )
+        },
+        "p.md",
+        "read as a literal backslash",
+    ),
+    "format": ({"p.md": FM.format("planrun: 1")}, "p.md", "read as a planrun plan"),
+    "trailing-chatter": (
+        {"p.md": "- [ ] a\n</content>\nAssistant: done\n"},
+        "p.md",
+        "looks like an agent's transcript",
+    ),
+    "ignored-content": (
+        {"p.md": "### Task 1: a\n- **Colour**: blue\n"},
+        "p.md",
+        'field "colour" is not one planrun reads',
+    ),
+    "unread-element": (
+        {"01-01-PLAN.md": '<task type="auto"><name>a</name><notes>x</notes></task>\n'},
+        "01-01-PLAN.md",
+        "<notes> in a task is not something planrun checks",
+    ),
+    "unknown-element": (
+        {"01-01-PLAN.md": '<task type="auto"><verify><manual>x</manual></verify></task>\n'},
+        "01-01-PLAN.md",
+        "<manual> inside <verify> is not a check planrun can run",
+    ),
+    "malformed-task": (
+        {"01-01-PLAN.md": '<task type="auto"><name>a</name>\n'},
+        "01-01-PLAN.md",
+        "is never closed with </task>",
+    ),
+    "gsd-missing-key": (
+        {"p.md": FM.format("phase: 01-x\nplan: 01")},
+        "p.md",
+        'GSD frontmatter has no "wave"',
+    ),
+    "prose-verify": (
+        {"01-01-PLAN.md": '<task type="auto"><verify>Check the page looks right</verify></task>\n'},
+        "01-01-PLAN.md",
+        "is prose, not a command",
+    ),
+    "unknown-status": (
+        {"p.md": "### Task 1: a\n- **Status**: shipped-ish\n"},
+        "p.md",
+        "status 'shipped-ish' is not one planrun knows",
+    ),
+    "no-runnable-checks": (
+        {"p.md": "- [x] one\n- [ ] two\n"},
+        "p.md",
+        "has nothing planrun can run",
+    ),
     "claimed-done-unverified": (
         {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, claimed: done}")},
         "p.md",

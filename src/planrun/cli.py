@@ -373,7 +373,10 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
     out = [f"would run {len(planned)} task{'s' if len(planned) != 1 else ''}, in this order:"]
     for p in planned:
         out.append(f"  wave {p.unit.wave}  {p.unit.id}")
-        out.extend(f"      $ {s.run}" for s in p.steps)
+        for step in p.steps:
+            first, *rest = step.run.splitlines()
+            out.append(f"      $ {first}")
+            out.extend(f"        {line}" for line in rest)
         out.extend(f"      check {c}" for c in p.checks)
         if not p.steps and not p.checks:
             kind = "manual" if p.unit.task and p.unit.task.kind == "manual" else "nothing to run"
@@ -469,6 +472,40 @@ def next_(
     width = max(len(u.id) for u in units)
     for unit in units:
         sys.stdout.write(f"{unit.id:<{width}}  wave {unit.wave}  {unit.name}\n")
+    return EXIT_OK
+
+
+@app.command()
+@_boundary
+def convert(
+    path: Annotated[Path, typer.Argument(help="The plan file to convert.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    fmt: FormatOpt = None,
+) -> int:
+    """Print a plan in the canonical planrun format (what `planrun new` writes)."""
+    from planrun.convert import to_canonical
+    from planrun.document import Document
+    from planrun.errors import RefusedError, UsageError
+    from planrun.validate import load_valid
+
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; convert takes one plan file")
+    result = load_valid([path], fmt)
+    [plan] = result.plans
+    text = to_canonical(plan, Document.read(path))
+    if output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if output.exists():
+        raise RefusedError(
+            f"{output} already exists; convert never overwrites a file",
+            hint="choose another -o, or remove the file first",
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    _err(f"wrote {output}")
     return EXIT_OK
 
 

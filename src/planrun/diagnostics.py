@@ -20,6 +20,19 @@ CODES: dict[str, tuple[Severity, str]] = {
     "yaml-syntax": ("error", "the YAML frontmatter does not parse"),
     "frontmatter-not-mapping": ("error", "the frontmatter is a list or a scalar, not a mapping"),
     "duplicate-key": ("warning", "a YAML mapping repeats a key; the last value wins"),
+    "yaml-backslash": (
+        "warning",
+        'a backslash escape YAML rejects ("Base\\.metadata") was read literally, as GSD does',
+    ),
+    "format": ("info", "which reader read the file"),
+    "trailing-chatter": ("warning", "an agent's transcript after the document was ignored"),
+    "ignored-content": ("warning", "a line or key the reader could not interpret was ignored"),
+    "unread-element": ("info", "a GSD task element that is text for people, not a check"),
+    "unknown-element": ("warning", "an element inside <verify> that is not <automated>"),
+    "malformed-task": ("error", "a GSD <task> that is unclosed, nested, or closed twice"),
+    "gsd-missing-key": ("warning", "a key GSD requires is missing from the frontmatter"),
+    "prose-verify": ("warning", "a verify line is prose, not a command: it is a manual check"),
+    "unknown-status": ("warning", "a task status planrun does not know; read as todo"),
     # -- schema
     "unknown-key": ("error", "a key the canonical format does not have (with a did-you-mean)"),
     "missing-key": ("error", "a required key is missing"),
@@ -40,6 +53,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
     "machine-path": ("warning", "a machine-specific absolute path (/Users/..., /home/...)"),
     "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
+    "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),
 }
 
 

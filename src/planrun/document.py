@@ -34,6 +34,8 @@ class Frontmatter:
     error: YamlSyntaxError | None = None
     unclosed: bool = False
     duplicate_keys: list[tuple[int, str]] = field(default_factory=list)
+    literal_backslash_lines: list[int] = field(default_factory=list)
+    """Lines where a backslash escape strict YAML rejects was read as a literal backslash."""
 
 
 @dataclass
@@ -85,8 +87,53 @@ class Document:
         try:
             data, dups = load_yaml(yaml_text, first_line)
         except YamlSyntaxError as exc:
-            return Frontmatter(present=True, error=exc)
+            if "unknown escape" not in exc.problem:
+                return Frontmatter(present=True, error=exc)
+            # Agents (and GSD) write regexes like "Base\.metadata" in double quotes; GSD
+            # reads the backslash literally, so the regex works. Do the same, and say so.
+            fixed, lines = keep_unknown_escapes(yaml_text)
+            try:
+                data, dups = load_yaml(fixed, first_line)
+            except YamlSyntaxError:
+                return Frontmatter(present=True, error=exc)
+            return Frontmatter(
+                present=True,
+                data=data,
+                duplicate_keys=dups,
+                literal_backslash_lines=[first_line + n for n in lines],
+            )
         return Frontmatter(present=True, data=data, duplicate_keys=dups)
+
+
+_VALID_ESCAPES = frozenset('0abtnvfre "/\\N_LPxuU\t\n')
+_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def keep_unknown_escapes(text: str) -> tuple[str, list[int]]:
+    """Double each backslash that starts an escape YAML does not know, inside double-quoted
+    scalars; return the new text and the 0-based lines changed."""
+    changed: set[int] = set()
+
+    def fix(match: re.Match[str]) -> str:
+        out = []
+        quoted = match.group(0)
+        i = 0
+        while i < len(quoted):
+            char = quoted[i]
+            if char == "\\" and i + 1 < len(quoted):
+                nxt = quoted[i + 1]
+                if nxt in _VALID_ESCAPES:
+                    out.append(quoted[i : i + 2])
+                else:
+                    out.append("\\\\" + nxt)
+                    changed.add(text.count("\n", 0, match.start() + i))
+                i += 2
+                continue
+            out.append(char)
+            i += 1
+        return "".join(out)
+
+    return _DOUBLE_QUOTED.sub(fix, text), sorted(changed)
 
 
 def decode(raw: bytes) -> str:

@@ -71,6 +71,16 @@ def escapes_root(path: str) -> bool:
 
 def lint_plan(plan: Plan, diags: Diagnostics) -> None:
     src = plan.source
+    runnable = plan.has_checks and (plan.verify or plan.must_haves.check_count() > 0)
+    if not runnable and not any(t.has_checks and t.kind == "auto" for t in plan.tasks):
+        diags.add(
+            "no-runnable-checks",
+            src,
+            plan.line,
+            f'plan "{plan.id}" has nothing planrun can run: no verify command and no '
+            "must_haves artifact or key_link",
+            hint="executing it verifies nothing; add verify commands to its tasks",
+        )
     for task in plan.tasks:
         where = f'task "{task.id}"'
         for cmd in task.verify:

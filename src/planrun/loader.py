@@ -11,6 +11,7 @@ from planrun.document import Document, UndecodableError
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
 from planrun.readers import Reader, detect, get_reader
+from planrun.readers.gsd import AUXILIARY
 
 # Folders that hold tools' own state, never plans.
 SKIP_DIRS = frozenset(
@@ -73,18 +74,46 @@ def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loa
         else:
             diags.add("not-a-plan", str(path), None, f"skipped: {exc.message}")
         return
+    load_document(doc, explicit=explicit, forced=forced, loaded=loaded)
+
+
+def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loaded: Loaded) -> None:
+    """Read one decoded document into ``loaded`` (plans and diagnostics)."""
+    diags = loaded.diagnostics
+    path = doc.path
     fm = doc.frontmatter
     for line, key in fm.duplicate_keys:
         diags.add(
             "duplicate-key", doc.display, line, f'key "{key}" is repeated; the last value wins'
         )
+    for line in fm.literal_backslash_lines:
+        diags.add(
+            "yaml-backslash",
+            doc.display,
+            line,
+            "a backslash escape strict YAML rejects was read as a literal backslash (as GSD "
+            'reads it), so a regex like "Base\\.metadata" keeps its backslash',
+            hint="write regexes in single quotes: 'Base\\.metadata'",
+        )
+    if _planrun_output(fm.data) or (not explicit and _gsd_auxiliary(path)):
+        diags.add("not-a-plan", doc.display, None, "skipped: a report, not a plan")
+        return
     reader = forced or detect(doc)
     if reader is None:
         _explain_unrecognized(doc, explicit, diags)
         return
+    diags.add("format", doc.display, None, f"read as a {reader.name} plan")
     plan = reader.read(doc, diags)
     if plan is not None:
         loaded.plans.append(plan)
+
+
+def _planrun_output(data: object) -> bool:
+    return isinstance(data, dict) and data.get("generator") == "planrun"
+
+
+def _gsd_auxiliary(path: Path) -> bool:
+    return bool(AUXILIARY.search(path.name))
 
 
 def _explain_unrecognized(doc: Document, explicit: bool, diags: Diagnostics) -> None:

@@ -9,7 +9,10 @@ one inserted, deleted or replaced letter), so each lookup costs O(len(name)).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
+
+_DIGITS = re.compile(r"\d")
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:
@@ -49,9 +52,14 @@ class Suggester:
             keys += ["-" + d for d in dels]
         for key in keys:
             found = self._index.get(key)
-            if found is not None and found not in (name, exclude):
+            if found is not None and found not in (name, exclude) and not _renumbered(found, name):
                 return found
         return None
+
+
+def _renumbered(a: str, b: str) -> bool:
+    """ "task-9" for "task-1" is another number, not a typo: no suggestion."""
+    return a != b and _DIGITS.sub("#", a) == _DIGITS.sub("#", b)
 
 
 def _deletions(word: str) -> list[str]:

@@ -9,6 +9,10 @@ from planrun.document import Document
 from planrun.errors import UsageError
 from planrun.model import Plan
 from planrun.readers.canonical import CanonicalReader
+from planrun.readers.checklist import ChecklistReader
+from planrun.readers.gsd import GsdReader
+from planrun.readers.prp import PrpReader
+from planrun.readers.tasks import TasksReader
 from planrun.suggest import closest
 
 
@@ -26,7 +30,13 @@ class Reader(Protocol):
 
 def _registry() -> dict[str, Reader]:
     # Order is detection order: the most specific format first.
-    readers: list[Reader] = [CanonicalReader()]
+    readers: list[Reader] = [
+        CanonicalReader(),
+        GsdReader(),
+        PrpReader(),
+        TasksReader(),
+        ChecklistReader(),
+    ]
     return {r.name: r for r in readers}
 
 

@@ -60,16 +60,22 @@ class CanonicalReader:
         if not isinstance(data, LineDict):
             return None
         _note_string_depends_on(doc, data, diags)
-        try:
-            plan = Plan.model_validate(data)
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                _report(doc, data, err, diags)
-            return None
-        if not plan.id:
-            plan.id = plan_id_from_path(doc)
-        plan.set_origin(doc.display, self.name)
-        return plan
+        return validate_plan(doc, data, self.name, diags)
+
+
+def validate_plan(doc: Document, data: LineDict, fmt: str, diags: Diagnostics) -> Plan | None:
+    """Validate canonical-shaped data (from any reader) into a Plan, reporting every error
+    with its file line and key path."""
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            _report(doc, data, err, diags)
+        return None
+    if not plan.id:
+        plan.id = plan_id_from_path(doc)
+    plan.set_origin(doc.display, fmt)
+    return plan
 
 
 def plan_id_from_path(doc: Document) -> str:

@@ -1,0 +1,88 @@
+"""Helpers shared by the readers of agent-written formats (gsd, tasks, checklist, prp).
+
+Each reader builds canonical-shaped data in LineDict/LineList containers that carry file lines,
+then validates it through the same path as a canonical plan, so every format gets the same
+model, the same checks and diagnostics that point at the line the agent wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from planrun import markdown
+from planrun.diagnostics import Diagnostics
+from planrun.document import Document
+from planrun.shellsplit import Chunk
+from planrun.yamlio import LineDict, LineList
+
+_DONE = re.compile(r"✅|✔|☑|\b(?:done|complete|completed|finished|closed|merged|passed)\b", re.I)
+_PROGRESS = re.compile(r"🔄|🚧|⏳|\b(?:in[ _-]?progress|ongoing|wip|started|doing)\b", re.I)
+_BLOCKED = re.compile(r"⛔|🚫|\bblocked\b", re.I)
+_TODO = re.compile(r"⬜|☐|❌|\b(?:todo|to do|not started|pending|open|planned|backlog)\b", re.I)
+
+
+def claimed_from(text: str) -> str | None:
+    """The claimed status a status word or emoji means; None when it means nothing known."""
+    if _BLOCKED.search(text):
+        return "blocked"
+    if _PROGRESS.search(text):
+        return "in_progress"
+    if _TODO.search(text):
+        return "todo"
+    if _DONE.search(text):
+        return "done"
+    return None
+
+
+def mapping(line: int, **values: Any) -> LineDict:
+    """A LineDict at ``line`` whose keys are all at that line too, skipping None values."""
+    out = LineDict({k: v for k, v in values.items() if v is not None}, line=line)
+    out.key_lines = dict.fromkeys(out, line)
+    return out
+
+
+def items(values: Iterable[tuple[int, Any]], line: int) -> LineList:
+    out = LineList(line=line)
+    for item_line, value in values:
+        out.append(value)
+        out.item_lines.append(item_line)
+    return out
+
+
+def verify_list(chunks: Iterable[Chunk], line: int) -> LineList:
+    return items(((c.line, mapping(c.line, run=c.text)) for c in chunks), line)
+
+
+def note_chatter(body: markdown.Body, doc: Document, diags: Diagnostics) -> None:
+    if body.chatter is not None:
+        diags.add(
+            "trailing-chatter",
+            doc.display,
+            body.chatter.no,
+            "the document ends here; what follows looks like an agent's transcript "
+            f"({body.chatter.text.strip()[:40]!r}) and was ignored",
+            hint="remove everything after the plan itself",
+        )
+
+
+def parse_body(doc: Document) -> markdown.Body:
+    if doc.frontmatter.present and not doc.frontmatter.unclosed:
+        return markdown.parse(doc.body, doc.body_line)
+    return markdown.parse(doc.text, 1)
+
+
+def id_list(text: str, prefix: str) -> list[str]:
+    """Task numbers in "None", "Task 1", "Tasks 1-3", "Task 1, Task 2", "1 and 3"."""
+    text = re.sub(r"\([^)]*\)", " ", text)
+    if re.fullmatch(r"\s*(?:none|n/?a|-|\u2014|nothing|no)\s*\.?\s*", text, re.I):
+        return []
+    out: list[str] = []
+    for match in re.finditer(r"(\d+)(?:\s*(?:-|\u2013|\u2014|to|\.\.)\s*(\d+))?", text):
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) else low
+        if high < low or high - low > 10_000:
+            high = low
+        out.extend(f"{prefix}{n}" for n in range(low, high + 1))
+    return list(dict.fromkeys(out))

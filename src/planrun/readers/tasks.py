@@ -1,0 +1,170 @@
+"""Task-breakdown markdown: ``### Task N: Title`` sections with ``- **Field**: value`` bullets,
+and a ``## Milestones`` list such as ``- **Milestone 1**: name (Tasks 1-2)``."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from planrun import markdown
+from planrun.diagnostics import Diagnostics
+from planrun.document import Document
+from planrun.model import Plan
+from planrun.readers.canonical import validate_plan
+from planrun.readers.common import (
+    claimed_from,
+    id_list,
+    items,
+    mapping,
+    note_chatter,
+    parse_body,
+    verify_list,
+)
+from planrun.shellsplit import Chunk, looks_like_command
+
+_TASK = re.compile(r"^Task\s+(\d+)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I)
+_FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$|^([A-Z][\w /-]{1,30}):\s+(.*)$")
+_MILESTONE = re.compile(r"^\*\*(Milestone\s+(\d+)|[^*]+)\*\*:?\s*(.*)$", re.I)
+_VERIFY_FIELDS = re.compile(
+    r"^(verify|verification|test|tests|validation|check)(\s*/\s*\w+)*(\s+command)?s?$", re.I
+)
+_IGNORED_FIELDS = {"description", "parallelizable", "parallel", "notes", "files", "pr"}
+
+
+class TasksReader:
+    name: ClassVar[str] = "tasks"
+
+    def detect(self, doc: Document) -> bool:
+        body = parse_body(doc)
+        return any(_TASK.match(h.title) for h in body.headings)
+
+    def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
+        body = parse_body(doc)
+        note_chatter(body, doc, diags)
+        first = body.lines[0].no if body.lines else 1
+        data = mapping(first, planrun=1)
+        title = next((h.title for h in body.headings if h.level == 1), None)
+        if title:
+            data["title"] = markdown.strip_markup(title)
+        if isinstance(doc.frontmatter.data, dict):
+            data["metadata"] = dict(doc.frontmatter.data)
+        tasks = items([], first)
+        for heading in body.headings:
+            match = _TASK.match(markdown.strip_markup(heading.title))
+            if match:
+                task = _task(
+                    body,
+                    heading,
+                    number=match.group(1),
+                    title=match.group(2),
+                    doc=doc,
+                    diags=diags,
+                )
+                tasks.append(task)
+                tasks.item_lines.append(heading.no)
+        data["tasks"] = tasks
+        milestones = _milestones(body, doc, diags)
+        if milestones:
+            data["milestones"] = milestones
+        return validate_plan(doc, data, self.name, diags)
+
+
+def _task(
+    body: markdown.Body,
+    heading: markdown.Heading,
+    *,
+    number: str,
+    title: str,
+    doc: Document,
+    diags: Diagnostics,
+) -> dict[str, object]:
+    task = mapping(heading.no, id=f"task-{int(number)}", name=title.strip() or f"Task {number}")
+    commands: list[Chunk] = []
+    for line in markdown.section(body, heading):
+        if line.no in body.fenced:
+            continue
+        text = markdown.bullet(line.text)
+        if text is None:
+            continue
+        field = _FIELD.match(text)
+        if not field:
+            continue
+        key = (field.group(1) or field.group(3) or "").strip().lower()
+        value = (field.group(2) if field.group(1) else field.group(4) or "").strip()
+        if key in ("dependencies", "depends on", "depends_on", "dependency", "blocked by"):
+            deps = id_list(value, "task-")
+            if deps:
+                task["depends_on"] = items(((line.no, d) for d in deps), line.no)
+            elif not re.fullmatch(r"\s*(?:none|n/?a|-|\u2014|no)?\s*\.?\s*", value, re.I):
+                diags.add(
+                    "ignored-content",
+                    doc.display,
+                    line.no,
+                    f"dependencies {value!r} name no task number; read as none",
+                )
+        elif key == "status":
+            claimed = claimed_from(value)
+            if claimed is None:
+                diags.add(
+                    "unknown-status",
+                    doc.display,
+                    line.no,
+                    f"status {value!r} is not one planrun knows; read as todo",
+                    hint="use Done/Completed, In progress, Blocked or TODO",
+                )
+            else:
+                task["claimed"] = claimed
+        elif key in {"owner", "assignee"}:
+            task["owner"] = markdown.strip_markup(value)
+        elif key in ("effort", "estimate"):
+            task["effort"] = value
+        elif _VERIFY_FIELDS.match(key):
+            spans = markdown.backticked(value) or [value]
+            runnable = [s for s in spans if looks_like_command(s)]
+            commands.extend(Chunk(line.no, s) for s in runnable)
+            if not runnable:
+                diags.add(
+                    "prose-verify",
+                    doc.display,
+                    line.no,
+                    f"{key} {value[:60]!r} is prose, not a command: it is a manual check",
+                    hint="put the command in backticks: `pytest -q`",
+                )
+        elif key not in _IGNORED_FIELDS:
+            diags.add(
+                "ignored-content",
+                doc.display,
+                line.no,
+                f'field "{key}" is not one planrun reads; ignored',
+            )
+    if commands:
+        task["verify"] = verify_list(commands, commands[0].line)
+    return task
+
+
+def _milestones(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[object]:
+    out: list[object] = []
+    for heading in body.headings:
+        if not re.fullmatch(r"milestones?", markdown.strip_markup(heading.title), re.I):
+            continue
+        for line in markdown.section(body, heading):
+            text = markdown.bullet(line.text)
+            if text is None:
+                continue
+            match = _MILESTONE.match(text)
+            if not match:
+                diags.add(
+                    "ignored-content",
+                    doc.display,
+                    line.no,
+                    "milestone line not in the form **Milestone N**: name (Tasks 1-2); ignored",
+                )
+                continue
+            label, number, rest = match.group(1), match.group(2), match.group(3)
+            tasks_ref = re.search(r"\((Tasks?\s[^)]*)\)", rest, re.I)
+            name = re.split(r"\s*\(Tasks?\s", rest, maxsplit=1, flags=re.I)[0]
+            name = re.sub(r"\s+[-\u2013\u2014]\s+.*$", "", name).strip() or label
+            mid = f"milestone-{number}" if number else re.sub(r"\W+", "-", label.lower()).strip("-")
+            refs = id_list(tasks_ref.group(1), "task-") if tasks_ref else []
+            out.append(mapping(line.no, id=mid, name=name, tasks=refs))
+    return out

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from planrun.shellsplit import looks_like_command, split_script
+
+
+def chunks(text: str) -> list[tuple[int, str]]:
+    return [(c.line, c.text) for c in split_script(text, 10)]
+
+
+def test_each_line_is_its_own_check() -> None:
+    assert chunks("ruff check .\n\n# a comment\nmypy src/\n") == [
+        (10, "ruff check ."),
+        (13, "mypy src/"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "construct",
+    [
+        "echo one \\\n  two",
+        "make build &&\n  make test",
+        "ls |\n  wc -l",
+        "if true; then\n  echo a\nfi",
+        "for i in 1 2; do\n  echo $i\ndone",
+        "while false\ndo\n  :\ndone",
+        'case "$x" in\n  a) echo a;;\nesac',
+        "check() {\n  true\n}",
+        "cat <<EOF\nif this were code\nEOF",
+        "echo 'an open\nquote'",
+    ],
+)
+def test_shell_constructs_stay_whole(construct: str) -> None:
+    assert chunks(construct + "\necho after") == [
+        (10, construct),
+        (10 + construct.count("\n") + 1, "echo after"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("uv run pytest", True),
+        ("cd services/orchestrator && python -m pytest -q", True),
+        ("PYTHONPATH=/x pytest tests -v", True),
+        ("./scripts/check.sh", True),
+        ("mytool --strict", True),
+        ("Run tests twice to confirm no errors", False),
+        ("All database tests pass", False),
+        ("backend/tests/conftest.py", False),
+        (".env.test", False),
+        ("", False),
+    ],
+)
+def test_command_or_prose(text: str, expected: bool) -> None:
+    assert looks_like_command(text) is expected
+
+
+def test_a_background_line_keeps_the_rest_of_the_block_together() -> None:
+    text = "uvicorn app:app &\nsleep 2\ncurl -fsS localhost:8000\n"
+    assert chunks("ruff check .\n" + text) == [(10, "ruff check ."), (11, text.strip())]
+    assert chunks("cmd 2>&1\nnext") == [(10, "cmd 2>&1"), (11, "next")]
