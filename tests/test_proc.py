@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from planrun.proc import Outcome, ProcessPool, Spec, read_tail
+from planrun.proc import LogSink, Outcome, ProcessPool, Spec, read_tail
 
 
 def alive(pid: int) -> bool:
@@ -28,35 +28,47 @@ def wait_for(path: Path, limit: float = 30.0) -> None:
         time.sleep(0.01)
 
 
-def run_one(tmp_path: Path, script: str, timeout: float = 30.0, grace: float = 5.0) -> Outcome:
+def run_one(
+    tmp_path: Path, script: str, timeout: float = 30.0, grace: float = 5.0
+) -> tuple[Outcome, LogSink]:
     pool = ProcessPool(grace=grace)
-    log = tmp_path / "log"
+    sink = LogSink(tmp_path / "log")
     try:
-        pool.start("t", Spec(script, tmp_path, dict(os.environ), timeout, log))
+        pool.start("t", Spec(script, tmp_path, dict(os.environ), timeout, sink))
         while True:
             done = pool.wait()
             if done:
                 assert done[0][0] == "t"
-                return done[0][1]
+                sink.close()
+                return done[0][1], sink
     finally:
         pool.close()
 
 
 def test_exit_code_and_merged_output(tmp_path: Path) -> None:
-    out = run_one(tmp_path, "echo out; echo err >&2; exit 4")
+    out, sink = run_one(tmp_path, "echo out; echo err >&2; exit 4")
     assert out.exit_code == 4
-    assert read_tail(tmp_path / "log") == "$ echo out; echo err >&2; exit 4\nout\nerr"
+    assert sink.tail() == "$ echo out; echo err >&2; exit 4\nout\nerr"
+    assert read_tail(tmp_path / "log") == sink.tail()
+
+
+def test_a_silent_command_creates_no_log_file(tmp_path: Path) -> None:
+    out, sink = run_one(tmp_path, "true")
+    assert out.exit_code == 0
+    assert not sink.exists
+    assert not (tmp_path / "log").exists()
+    assert sink.tail() == ""
 
 
 def test_stdin_is_closed(tmp_path: Path) -> None:
-    out = run_one(tmp_path, "cat; read -r line || echo got-eof")
+    out, sink = run_one(tmp_path, "cat; read -r line || echo got-eof")
     assert out.exit_code == 0
-    assert read_tail(tmp_path / "log").endswith("got-eof")
+    assert sink.tail().endswith("got-eof")
 
 
 def test_timeout_kills_the_whole_group_including_a_grandchild(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
-    out = run_one(tmp_path, f"sleep 1000 & echo $! > {pidfile}; wait", timeout=0.5)
+    out, _ = run_one(tmp_path, f"sleep 1000 & echo $! > {pidfile}; wait", timeout=0.5)
     assert out.timed_out
     wait_for(pidfile)
     grandchild = int(pidfile.read_text())
@@ -69,14 +81,15 @@ def test_timeout_kills_the_whole_group_including_a_grandchild(tmp_path: Path) ->
 def test_sigkill_after_grace_when_sigterm_is_ignored(tmp_path: Path) -> None:
     marker = tmp_path / "ready"
     script = f"trap '' TERM; echo ready > {marker}; while :; do sleep 0.05; done"
-    out = run_one(tmp_path, script, timeout=0.3, grace=0.3)
+    out, _ = run_one(tmp_path, script, timeout=0.3, grace=0.3)
     assert out.timed_out
     assert marker.exists()
 
 
 def test_background_leftovers_die_with_the_script(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
-    out = run_one(tmp_path, f"sleep 1000 & echo $! > {pidfile}; exit 0")
+    # The background sleep keeps the output pipe open: planrun must not wait for it.
+    out, _ = run_one(tmp_path, f"sleep 1000 & echo $! > {pidfile}; exit 0")
     assert out.exit_code == 0
     pid = int(pidfile.read_text())
     end = time.monotonic() + 10
@@ -88,7 +101,7 @@ def test_background_leftovers_die_with_the_script(tmp_path: Path) -> None:
 def test_a_missing_working_directory_cannot_start(tmp_path: Path) -> None:
     pool = ProcessPool()
     try:
-        pool.start("t", Spec("true", tmp_path / "nope", {}, 5, tmp_path / "log"))
+        pool.start("t", Spec("true", tmp_path / "nope", {}, 5, LogSink(tmp_path / "log")))
         [(name, out)] = pool.wait()
     finally:
         pool.close()
@@ -99,9 +112,10 @@ def test_a_missing_working_directory_cannot_start(tmp_path: Path) -> None:
 
 def test_tail_is_bounded_however_large_the_log(tmp_path: Path) -> None:
     script = f'{sys.executable} -c "import sys; [print(i) for i in range(300000)]"'
-    out = run_one(tmp_path, script)
+    out, sink = run_one(tmp_path, script)
     assert out.exit_code == 0
-    tail = read_tail(tmp_path / "log")
+    tail = sink.tail()
+    assert tail == read_tail(tmp_path / "log")
     lines = tail.splitlines()
     assert len(lines) == 200
     assert lines[-1] == "299999"
@@ -112,7 +126,8 @@ def test_interrupt_stops_running_children(tmp_path: Path) -> None:
     pool = ProcessPool(grace=0.5)
     marker = tmp_path / "ready"
     try:
-        pool.start("t", Spec(f"echo x > {marker}; sleep 1000", tmp_path, {}, 60, tmp_path / "l"))
+        spec = Spec(f"echo x > {marker}; sleep 1000", tmp_path, {}, 60, LogSink(tmp_path / "l"))
+        pool.start("t", spec)
         wait_for(marker)
         pool.terminate_all()
         done: list[tuple[object, Outcome]] = []

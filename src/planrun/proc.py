@@ -1,12 +1,14 @@
 """The one module that starts, waits for and kills child processes.
 
 Each verify script runs as ``bash -c SCRIPT`` (``sh -c`` without bash) in its own session, so
-its whole process group, grandchildren included, can be signalled at once. Output goes
-straight from the child to its log file: planrun holds no pipe, so there is no reader thread
-per child, memory stays flat whatever a task prints, and a grandchild that keeps the output
-open cannot make planrun hang. Children are awaited through pidfds in one selector (Linux),
-which wakes the moment any child exits, at the next deadline, or when a signal handler writes
-to the wake-up pipe.
+its whole process group, grandchildren included, can be signalled at once. stdout and stderr
+share one pipe per child, read by the same selector that waits for exits (pidfds on Linux),
+so there is no thread per child. What a child prints is streamed to its task's log file,
+which is created on the first byte (a silent task costs no file: creating one is the dearest
+step of a small task), and only the last 64 KiB stay in memory. A child's exit is seen through
+its pidfd, not the pipe's end, so a grandchild that keeps the pipe open cannot make planrun
+wait; the group is killed and the pipe drained. A signal handler wakes the selector through
+a wake-up pipe.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 DEFAULT_GRACE = 5.0
 _POLL_FALLBACK = 0.01  # seconds between polls where pidfds do not exist (macOS)
@@ -31,13 +34,58 @@ def shell_argv() -> list[str]:
     return [bash, "-c"] if bash else ["/bin/sh", "-c"]
 
 
+TAIL_BYTES = 64 * 1024
+TAIL_LINES = 200
+_READ_SIZE = 64 * 1024
+_DRAIN_READS = 32
+
+
+class LogSink:
+    """A task's output: the log file (created on first output) and a bounded in-memory tail.
+    All commands of a task write to one sink, each announced by a ``$ command`` line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: BinaryIO | None = None
+        self._header = b""
+        self._tail = bytearray()
+        self.written = 0
+
+    def begin(self, script: str) -> None:
+        self._header = f"$ {script}\n".encode()
+
+    def write(self, data: bytes) -> None:
+        if self._header:
+            data, self._header = self._header + data, b""
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("ab")
+        self._file.write(data)
+        self.written += len(data)
+        self._tail += data
+        if len(self._tail) > 2 * TAIL_BYTES:
+            del self._tail[:-TAIL_BYTES]
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    @property
+    def exists(self) -> bool:
+        return self.written > 0
+
+    def tail(self) -> str:
+        return _bounded_tail(bytes(self._tail[-TAIL_BYTES:]), cut=len(self._tail) > TAIL_BYTES)
+
+
 @dataclass(frozen=True)
 class Spec:
     script: str
     cwd: Path
     env: dict[str, str]
     timeout: float
-    log_path: Path
+    log: LogSink
 
 
 @dataclass(frozen=True)
@@ -56,6 +104,8 @@ class _Child:
     started: float
     deadline: float
     pidfd: int | None
+    out: int | None  # read end of the output pipe, until EOF
+    log: LogSink
     term_at: float | None = None  # when SIGTERM was sent
     reason: str | None = None  # "timeout" or "interrupt"
 
@@ -78,30 +128,34 @@ class ProcessPool:
     def start(self, token: Hashable, spec: Spec) -> None:
         """Start ``spec``; its Outcome comes back from ``wait`` with ``token``."""
         started = time.monotonic()
+        spec.log.begin(spec.script)
+        read_end, write_end = os.pipe()
         try:
-            with spec.log_path.open("ab") as log:
-                log.write(f"$ {spec.script}\n".encode())
-                log.flush()
-                popen = subprocess.Popen(
-                    [*self._argv, spec.script],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=spec.cwd,
-                    env=spec.env,
-                    start_new_session=True,
-                    close_fds=True,
-                )
+            popen = subprocess.Popen(
+                [*self._argv, spec.script],
+                stdin=subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=subprocess.STDOUT,
+                cwd=spec.cwd,
+                env=spec.env,
+                start_new_session=True,
+                close_fds=True,
+            )
         except OSError as exc:
+            os.close(read_end)
             self._done.append((token, Outcome(None, 0.0, error=f"cannot start: {exc}")))
             return
+        finally:
+            os.close(write_end)
+        os.set_blocking(read_end, False)
         pidfd: int | None = None
         with contextlib.suppress(AttributeError, OSError):
             pidfd = os.pidfd_open(popen.pid)
-        child = _Child(token, popen, started, started + spec.timeout, pidfd)
+        child = _Child(token, popen, started, started + spec.timeout, pidfd, read_end, spec.log)
         self._children[popen.pid] = child
+        self._selector.register(read_end, selectors.EVENT_READ, ("out", child))
         if pidfd is not None:
-            self._selector.register(pidfd, selectors.EVENT_READ, child)
+            self._selector.register(pidfd, selectors.EVENT_READ, ("exit", child))
 
     @property
     def running(self) -> int:
@@ -123,6 +177,8 @@ class ProcessPool:
         for key, _ in events:
             if key.data is None:
                 self._drain_wake()
+            elif key.data[0] == "out":
+                self._read(key.data[1])
         self._reap()
         self._enforce_deadlines()
         done, self._done = self._done, []
@@ -144,6 +200,25 @@ class ProcessPool:
             for child in self._children.values()
         )
 
+    def _read(self, child: _Child, *, drain: bool = False) -> None:
+        """Move what the child printed to its sink: one read, or what is buffered (``drain``:
+        bounded, in case something that escaped the group keeps writing)."""
+        reads = 0
+        while child.out is not None and reads < _DRAIN_READS:
+            reads += 1
+            try:
+                data = os.read(child.out, _READ_SIZE)
+            except BlockingIOError:
+                return
+            if not data:
+                self._selector.unregister(child.out)
+                os.close(child.out)
+                child.out = None
+                return
+            child.log.write(data)
+            if not drain:
+                return
+
     def _reap(self) -> None:
         for pid, child in list(self._children.items()):
             code = child.popen.poll()
@@ -153,8 +228,14 @@ class ProcessPool:
             if child.pidfd is not None:
                 self._selector.unregister(child.pidfd)
                 os.close(child.pidfd)
-            # Whatever the script left running in the background goes with it.
+            # Whatever the script left running in the background goes with it; what it had
+            # printed is taken, and the pipe closed even if a killed grandchild held it.
             _signal_group(pid, signal.SIGKILL)
+            self._read(child, drain=True)
+            if child.out is not None:
+                self._selector.unregister(child.out)
+                os.close(child.out)
+                child.out = None
             duration = time.monotonic() - child.started
             if child.reason == "timeout":
                 self._done.append((child.token, Outcome(None, duration, timed_out=True)))
@@ -202,18 +283,21 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def read_tail(path: Path, max_bytes: int = 64 * 1024, max_lines: int = 200) -> str:
-    """The last lines of a log, bounded in bytes and lines, however large the log is."""
+def _bounded_tail(data: bytes, *, cut: bool) -> str:
+    text = data.decode("utf-8", errors="replace")
+    if cut:
+        text = text.split("\n", 1)[-1]  # drop the partial first line
+    return "\n".join(text.splitlines()[-TAIL_LINES:])
+
+
+def read_tail(path: Path) -> str:
+    """The last lines of a log file, bounded in bytes and lines, however large it is."""
     try:
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
             size = fh.tell()
-            fh.seek(max(0, size - max_bytes))
+            fh.seek(max(0, size - TAIL_BYTES))
             data = fh.read()
     except OSError:
         return ""
-    text = data.decode("utf-8", errors="replace")
-    if size > max_bytes:
-        text = text.split("\n", 1)[-1]  # drop the partial first line
-    lines = text.splitlines()
-    return "\n".join(lines[-max_lines:])
+    return _bounded_tail(data, cut=size > TAIL_BYTES)

@@ -177,12 +177,22 @@ class _Executor:
         self.logs = logs
         self.records = records
         self._roots: dict[str, Path] = {}
+        self._sinks: dict[int, proc.LogSink] = {}
+        self._envs: dict[str, dict[str, str]] = {}
 
     def root(self, unit: Unit) -> Path:
         plan = unit.plan
         if plan.id not in self._roots:
             self._roots[plan.id] = plan_root(plan, self.opts.root)
         return self._roots[plan.id]
+
+    def _base_env(self, unit: Unit) -> dict[str, str]:
+        """planrun's environment plus the plan's ``env``, built once per plan."""
+        env = self._envs.get(unit.plan.id)
+        if env is None:
+            env = {**os.environ, **unit.plan.env}
+            self._envs[unit.plan.id] = env
+        return env
 
     def commands(self, unit: Unit) -> list[VerifyCommand]:
         if unit.task is not None and unit.task.kind == "manual":
@@ -203,14 +213,14 @@ class _Executor:
 
     def steps(self, unit: Unit) -> list[Step]:
         cmds = self.commands(unit)
-        log = self.log_path(unit)
-        if not cmds or log is None:
+        path = self.log_path(unit)
+        if not cmds or path is None:
             return []
-        log.parent.mkdir(parents=True, exist_ok=True)
+        log = proc.LogSink(path)
+        self._sinks[unit.index] = log
         root = self.root(unit)
         task = unit.task
-        env = dict(os.environ)
-        env.update(unit.plan.env)
+        env = dict(self._base_env(unit))
         env.update(
             PLANRUN_PLAN=unit.plan.id,
             PLANRUN_TASK=unit.bare_id,
@@ -255,10 +265,16 @@ class _Executor:
     def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
         checks = self.checks(unit)
         finished = time.time()
-        log = self.log_path(unit) if commands else None
-        tail = proc.read_tail(log) if log and log.exists() else ""
+        sink = self._sinks.pop(unit.index, None)
+        log = tail = None
+        if sink is not None:
+            sink.close()
+            log = str(sink.path) if sink.exists else None
+            tail = sink.tail()
         exit_code = commands[-1].exit_code if commands else None
         status, reason = _judge(unit, commands, checks)
+        if status == PASSED:
+            tail = None  # only a failure's output is shown; the log keeps everything
         return UnitResult(
             unit,
             status,
@@ -267,8 +283,8 @@ class _Executor:
             duration=finished - started,
             started=started,
             finished=finished,
-            log=str(log) if log else None,
-            tail=tail,
+            log=log,
+            tail=tail or "",
             commands=commands,
             checks=checks,
             run_id=self.run_id,

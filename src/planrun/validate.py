@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,26 @@ class Validation:
         return not self.diagnostics.has_errors
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading builds hundreds of thousands of objects and frees none of them; the cyclic
+    collector would rescan them all again and again (on a 20,000-task plan it triples the
+    time of the YAML parse alone). Pause it while loading; it resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_paths(paths: Sequence[Path], fmt: str | None = None) -> Validation:
+    with _gc_paused():
+        return _validate(paths, fmt)
+
+
+def _validate(paths: Sequence[Path], fmt: str | None) -> Validation:
     loaded = load_paths(paths, fmt)
     diags = loaded.diagnostics
     for plan in loaded.plans:

@@ -1,0 +1,92 @@
+"""Seeded generators of benchmark workloads (plans written as canonical planrun files)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+
+def scale_plan(path: Path, tasks: int, seed: int = 1) -> Path:
+    """A random DAG: each task depends on two earlier ones, touches a file, has a verify."""
+    rng = random.Random(seed)
+    lines = ["---", "planrun: 1", f"id: scale{tasks}", "tasks:"]
+    for i in range(tasks):
+        lines.append(f"  - id: t{i}")
+        if i >= 2:
+            a, b = rng.sample(range(i), 2)
+            lines.append(f"    depends_on: [t{a}, t{b}]")
+        elif i == 1:
+            lines.append("    depends_on: [t0]")
+        lines.append(f"    files: [src/pkg{i % 97}/mod{i}.py]")
+        lines.append(f'    verify: "python -m pytest tests/test_{i}.py -q"')
+    lines.append("---")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def frontmatter_text(path: Path) -> str:
+    return path.read_text().split("---\n", 2)[1]
+
+
+def independent_true(path: Path, tasks: int) -> Path:
+    lines = ["---", "planrun: 1", "id: overhead", "tasks:"]
+    lines += [f'  - {{id: t{i}, verify: "true"}}' for i in range(tasks)]
+    lines.append("---")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def makefile_true(path: Path, tasks: int) -> Path:
+    names = " ".join(f"t{i}" for i in range(tasks))
+    rules = "".join(f"t{i}:\n\t@bash -c true\n" for i in range(tasks))
+    path.write_text(f".PHONY: all {names}\nall: {names}\n{rules}")
+    return path
+
+
+def sleep_dag(path: Path, durations: dict[str, float], deps: dict[str, list[str]]) -> Path:
+    lines = ["---", "planrun: 1", f"id: {path.stem}", "tasks:"]
+    for task, seconds in durations.items():
+        lines.append(f"  - id: {task}")
+        if deps.get(task):
+            lines.append(f"    depends_on: [{', '.join(deps[task])}]")
+        lines.append(f'    verify: "sleep {seconds:.3f}"')
+    lines.append("---")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def skewed_pair() -> tuple[dict[str, float], dict[str, list[str]]]:
+    """A(1s)->C(3s), B(3s)->D(1s): a wave-barrier runner needs 6 s, the bound is 4 s."""
+    return {"A": 1.0, "B": 3.0, "C": 3.0, "D": 1.0}, {"C": ["A"], "D": ["B"]}
+
+
+def random_sleep_dag(
+    tasks: int = 40, target: float = 10.0, jobs: int = 2, seed: int = 7
+) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """A seeded DAG of skewed sleeps, scaled so its lower bound is about ``target`` seconds."""
+    rng = random.Random(seed)
+    raw = {f"s{i}": rng.choice([0.1, 0.2, 0.3, 1.0, 1.5]) for i in range(tasks)}
+    deps: dict[str, list[str]] = {}
+    for i in range(1, tasks):
+        count = rng.choice([0, 1, 1, 2])
+        deps[f"s{i}"] = [f"s{j}" for j in sorted(rng.sample(range(i), min(count, i)))]
+    bound = lower_bound(raw, deps, jobs)
+    return {k: round(v * target / bound, 3) for k, v in raw.items()}, deps
+
+
+def critical_path(durations: dict[str, float], deps: dict[str, list[str]]) -> float:
+    finish: dict[str, float] = {}
+    for task in durations:  # tasks are listed after their dependencies
+        finish[task] = durations[task] + max((finish[d] for d in deps.get(task, [])), default=0)
+    return max(finish.values())
+
+
+def lower_bound(durations: dict[str, float], deps: dict[str, list[str]], jobs: int) -> float:
+    return max(critical_path(durations, deps), sum(durations.values()) / jobs)
+
+
+def waves(durations: dict[str, float], deps: dict[str, list[str]]) -> int:
+    level: dict[str, int] = {}
+    for task in durations:
+        level[task] = 1 + max((level[d] for d in deps.get(task, [])), default=0)
+    return max(level.values())
