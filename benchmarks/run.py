@@ -177,9 +177,10 @@ def bench_makespan(rows: list[Row], scale: float, target: float, reps: int, tmp:
         "A(1s)->C(3s), B(3s)->D(1s)": workloads.skewed_pair(),
         f"seeded 40-task DAG (~{target:.0f}s)": workloads.random_sleep_dag(target=target),
     }
-    for label, (durations, deps) in cases.items():
+    for label, (given, deps) in cases.items():
+        durations = given
         if scale != 1 and label.startswith("A("):
-            durations = {k: v * scale for k, v in durations.items()}
+            durations = {k: v * scale for k, v in given.items()}
         name = f"makespan {label}"
         plan = workloads.sleep_dag(tmp / f"sleep{len(durations)}.md", durations, deps)
         bound = workloads.lower_bound(durations, deps, jobs=2)
@@ -262,8 +263,10 @@ def machine() -> str:
 def render(rows: list[Row], quick: bool, elapsed: float) -> str:
     lines = [
         f"Machine: {machine()}",
-        f"Date: {time.strftime('%Y-%m-%d')}; mode: {'--quick' if quick else 'full'}; "
-        f"took {elapsed:.0f} s",
+        (
+            f"Date: {time.strftime('%Y-%m-%d')}; mode: {'--quick' if quick else 'full'}; "
+            f"took {elapsed:.0f} s"
+        ),
         "",
         "| workload | measure | result | target | met |",
         "| --- | --- | --- | --- | --- |",

@@ -76,8 +76,8 @@ def random_sleep_dag(
 
 def critical_path(durations: dict[str, float], deps: dict[str, list[str]]) -> float:
     finish: dict[str, float] = {}
-    for task in durations:  # tasks are listed after their dependencies
-        finish[task] = durations[task] + max((finish[d] for d in deps.get(task, [])), default=0)
+    for task, seconds in durations.items():  # tasks are listed after their dependencies
+        finish[task] = seconds + max((finish[d] for d in deps.get(task, [])), default=0)
     return max(finish.values())
 
 
