@@ -20,6 +20,7 @@ from planrun import __version__
 from planrun.errors import EXIT_FAILED, EXIT_OK, InvalidPlanError, PlanError
 
 if TYPE_CHECKING:
+    from planrun.config import Config
     from planrun.runner import ExecuteOptions
     from planrun.summary import SummaryInput
     from planrun.validate import Validation
@@ -74,8 +75,24 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
     return wrapper
 
 
-def _paths(paths: list[Path] | None) -> list[Path]:
-    return paths or [Path("plans")]
+def _config() -> Config:
+    from planrun.config import load_config
+
+    return load_config()
+
+
+def _paths(paths: list[Path] | None, config: Config | None = None) -> list[Path]:
+    """PATH arguments, else the configured default, else plans/."""
+    if paths:
+        return paths
+    config = config or _config()
+    if config.path:
+        return [p for p in (config.resolve(x) for x in config.path) if p is not None]
+    return [Path("plans")]
+
+
+def _format(fmt: str | None, config: Config | None = None) -> str | None:
+    return fmt if fmt is not None else (config or _config()).format
 
 
 def _annotate(severity: str, file: str, line: int | None, message: str) -> None:
@@ -111,12 +128,16 @@ def validate(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also show info diagnostics.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only errors and warnings, no count line.")
+    ] = False,
 ) -> int:
     """Check plans: schema, ids, dependencies, cycles, verify commands. Exit 1 on errors."""
     from planrun import jsondoc
     from planrun.validate import validate_paths
 
-    result = validate_paths(_paths(paths), fmt)
+    config = _config()
+    result = validate_paths(_paths(paths, config), _format(fmt, config))
     doc = jsondoc.validate_doc(result, strict=strict)
     diags = result.diagnostics.sorted()
     if os.environ.get("GITHUB_ACTIONS") == "true":
@@ -129,7 +150,8 @@ def validate(
         shown = [d for d in diags if verbose or d.severity != "info"]
         for diag in shown:
             sys.stdout.write(diag.format() + "\n")
-        sys.stdout.write(_validate_summary(result) + "\n")
+        if not quiet:
+            sys.stdout.write(_validate_summary(result) + "\n")
     return EXIT_OK if doc["ok"] else EXIT_FAILED
 
 
@@ -165,7 +187,8 @@ def waves(
     from planrun import jsondoc
     from planrun.validate import load_valid
 
-    result = load_valid(_paths(paths), fmt)
+    config = _config()
+    result = load_valid(_paths(paths, config), _format(fmt, config))
     graph = result.graph
     if avoid_conflicts:
         graph.assign_waves(avoid_conflicts=True)
@@ -204,7 +227,8 @@ def graph(
         raise UsageError(
             f'unknown graph format "{out_format}"; use one of: {", ".join(graphfmt.FORMATS)}'
         )
-    result = load_valid(_paths(paths), plan_format)
+    config = _config()
+    result = load_valid(_paths(paths, config), _format(plan_format, config))
     sys.stdout.write(graphfmt.render(result.graph, out_format))
     return EXIT_OK
 
@@ -270,23 +294,30 @@ def execute(
     json_out: JsonOpt = False,
     root: RootOpt = None,
     fmt: FormatOpt = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also show each task as it starts.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only failures and the final line.")
+    ] = False,
 ) -> int:
     """Run the verify commands and must_haves checks of the selected tasks."""
     from planrun import jsondoc
     from planrun.runner import ExecuteOptions
 
+    config = _config()
     opts = ExecuteOptions(
-        paths=_paths(paths),
-        fmt=fmt,
+        paths=_paths(paths, config),
+        fmt=_format(fmt, config),
         root=root,
         wave=wave,
         tasks=task or [],
-        jobs=jobs,
-        timeout=timeout,
+        jobs=jobs or config.jobs,
+        timeout=timeout or config.timeout,
         fail_fast=not keep_going,
         failed=failed,
         force=force,
+        shell=config.shell,
         argv=sys.argv[1:],
     )
     if dry_run:
@@ -298,11 +329,11 @@ def execute(
 
     reporter: Reporter
     if json_out:
-        reporter = PlainReporter(sys.stderr, verbose=verbose)
-    elif sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        reporter = PlainReporter(sys.stderr, verbose=verbose, quiet=quiet)
+    elif sys.stdout.isatty() and os.environ.get("TERM") != "dumb" and not quiet:
         reporter = RichReporter(sys.stdout)
     else:
-        reporter = PlainReporter(sys.stdout, verbose=verbose)
+        reporter = PlainReporter(sys.stdout, verbose=verbose, quiet=quiet)
     report = run(opts, reporter)
     if junit is not None:
         write_junit(report, junit)
@@ -329,7 +360,8 @@ def execute(
             report.duration,
             report.root,
         )
-        _write_summary(data, summary_file or _default_summary(opts.paths), template)
+        target = summary_file or config.resolve(config.summary) or _default_summary(opts.paths)
+        _write_summary(data, target, template or config.resolve(config.summary_template))
     return report.exit_code
 
 
@@ -398,7 +430,8 @@ def status(
     from planrun.output import result_line
     from planrun.runner import status as get_status
 
-    report = get_status(_paths(paths), fmt, root)
+    config = _config()
+    report = get_status(_paths(paths, config), _format(fmt, config), root)
     if json_out:
         doc = jsondoc.run_doc(
             report.status, report.run_id, report.duration, report.results, report.milestones
@@ -427,6 +460,14 @@ def summary_(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (default: beside the plan).")
     ] = None,
+    merge: Annotated[
+        Path | None,
+        typer.Option(
+            "--merge",
+            help="First record the `execute --json` documents in this folder (results from "
+            "other machines); exit 1 if a task did not pass.",
+        ),
+    ] = None,
     template: TemplateOpt = None,
     root: RootOpt = None,
     fmt: FormatOpt = None,
@@ -435,7 +476,10 @@ def summary_(
     from planrun.runner import status as get_status
     from planrun.summary import SummaryInput
 
-    report = get_status(_paths(paths), fmt, root)
+    config = _config()
+    if merge is not None:
+        _merge(_paths(paths, config), _format(fmt, config), root, merge)
+    report = get_status(_paths(paths, config), _format(fmt, config), root)
     data = SummaryInput(
         report.graph,
         report.results,
@@ -446,8 +490,27 @@ def summary_(
         report.duration,
         report.root,
     )
-    _write_summary(data, output or _default_summary(_paths(paths)), template)
+    target = output or config.resolve(config.summary) or _default_summary(_paths(paths, config))
+    _write_summary(data, target, template or config.resolve(config.summary_template))
+    if merge is not None and report.status in ("failed", "interrupted"):
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _merge(paths: list[Path], fmt: str | None, root: Path | None, folder: Path) -> None:
+    from planrun.merge import merge
+    from planrun.roots import run_root
+    from planrun.validate import load_valid
+
+    graph = load_valid(paths, fmt, exit_code=2).graph
+    report = merge(graph, run_root(graph.plans, paths, root), folder, _warn)
+    for note in report.notes:
+        _err(f"planrun: note: {note}")
+    _err(f"merged {report.recorded} results from {report.documents} documents")
+
+
+def _warn(message: str) -> None:
+    _err(f"planrun: warning: {message}")
 
 
 @app.command(name="next")
@@ -462,7 +525,8 @@ def next_(
     from planrun import jsondoc
     from planrun.runner import next_units
 
-    units = next_units(_paths(paths), fmt, root)
+    config = _config()
+    units = next_units(_paths(paths, config), _format(fmt, config), root)
     if json_out:
         sys.stdout.write(jsondoc.dumps(jsondoc.next_doc(units)))
         return EXIT_OK
@@ -492,7 +556,7 @@ def convert(
 
     if path.is_dir():
         raise UsageError(f"{path} is a folder; convert takes one plan file")
-    result = load_valid([path], fmt)
+    result = load_valid([path], _format(fmt))
     [plan] = result.plans
     text = to_canonical(plan, Document.read(path))
     if output is None:
@@ -506,6 +570,54 @@ def convert(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     _err(f"wrote {output}")
+    return EXIT_OK
+
+
+export_app = typer.Typer(
+    name="export",
+    help="Export plans to other tools.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(export_app)
+
+
+@export_app.command("github-actions")
+@_boundary
+def export_github_actions(
+    paths: PathsArg = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here (e.g. .github/workflows/planrun.yml)."),
+    ] = None,
+    granularity: Annotated[
+        str, typer.Option("--granularity", help="One job per task or per plan.")
+    ] = "task",
+    install: Annotated[
+        str | None,
+        typer.Option("--install", help="What each job pip-installs (default: this planrun)."),
+    ] = None,
+    python: Annotated[str, typer.Option("--python", help="Python version of the jobs.")] = "3.12",
+    fmt: FormatOpt = None,
+) -> int:
+    """A GitHub Actions workflow running each task as a job, needs following the graph."""
+    from planrun.export import github_workflow
+    from planrun.validate import load_valid
+
+    config = _config()
+    targets = _paths(paths, config)
+    graph = load_valid(targets, _format(fmt, config)).graph
+    workflow = github_workflow(
+        graph, [str(p) for p in targets], granularity=granularity, install=install, python=python
+    )
+    for warning in workflow.warnings:
+        _warn(warning)
+    if output is None:
+        sys.stdout.write(workflow.text)
+        return EXIT_OK
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(workflow.text, encoding="utf-8")
+    _err(f"wrote {output} ({len(workflow.jobs) + 1} jobs)")
     return EXIT_OK
 
 

@@ -81,9 +81,10 @@ def report_lines(report: RunReport) -> list[str]:
 class PlainReporter:
     """One line per finished task; for pipes, CI logs and ``--json`` (on stderr)."""
 
-    def __init__(self, stream: TextIO, *, verbose: bool = False) -> None:
+    def __init__(self, stream: TextIO, *, verbose: bool = False, quiet: bool = False) -> None:
         self.stream = stream
-        self.verbose = verbose
+        self.verbose = verbose and not quiet
+        self.quiet = quiet
 
     def _write(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -98,7 +99,8 @@ class PlainReporter:
             self._write(f"{'START':<10} {unit.id}")
 
     def unit_finished(self, result: UnitResult) -> None:
-        self._write(result_line(result))
+        if not self.quiet or result.status in (FAILED, TIMEOUT):
+            self._write(result_line(result))
 
     def warn(self, message: str) -> None:
         self._write(f"planrun: warning: {message}")

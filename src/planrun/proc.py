@@ -25,11 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from planrun.errors import UsageError
+
 DEFAULT_GRACE = 5.0
 _POLL_FALLBACK = 0.01  # seconds between polls where pidfds do not exist (macOS)
 
 
-def shell_argv() -> list[str]:
+def shell_argv(shell: str | None = None) -> list[str]:
+    """``[shell, "-c"]``: the configured shell, else bash, else /bin/sh."""
+    if shell:
+        found = shutil.which(shell)
+        if found is None:
+            raise UsageError(f'the configured shell "{shell}" was not found on PATH')
+        return [found, "-c"]
     bash = shutil.which("bash")
     return [bash, "-c"] if bash else ["/bin/sh", "-c"]
 
@@ -113,10 +121,11 @@ class _Child:
 @dataclass
 class ProcessPool:
     grace: float = DEFAULT_GRACE
+    shell: str | None = None
     _children: dict[int, _Child] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._argv = shell_argv()
+        self._argv = shell_argv(self.shell)
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)

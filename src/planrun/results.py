@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from planrun.checks import CheckResult
@@ -100,6 +101,8 @@ class UnitResult:
         return self.unit.task.claimed if self.unit.task else "todo"
 
     def to_json(self) -> dict[str, Any]:
+        """The task object of SPEC section 7, plus when it ran and what its checks found
+        (enough for ``planrun summary --merge`` to rebuild it on another machine)."""
         return {
             "id": self.unit.id,
             "plan": self.unit.plan.id,
@@ -111,6 +114,9 @@ class UnitResult:
             "duration_s": None if self.duration is None else round(self.duration, 3),
             "reason": self.reason,
             "log": self.log,
+            "started": iso_time(self.started),
+            "finished": iso_time(self.finished),
+            **self.detail(),
         }
 
     def detail(self) -> dict[str, Any]:
@@ -139,6 +145,21 @@ class MilestoneStatus:
             "passed": self.passed,
             "total": self.total,
         }
+
+
+def iso_time(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: object) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
 
 
 def milestone_status(statuses: Sequence[str]) -> str:

@@ -58,6 +58,7 @@ class ExecuteOptions:
     fail_fast: bool = False
     failed: bool = False
     force: bool = False
+    shell: str | None = None
     argv: list[str] = field(default_factory=list)
 
 
@@ -365,7 +366,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
         events = _Recorder(state, reporter, run_id, executor)
-        pool = proc.ProcessPool()
+        pool = proc.ProcessPool(shell=opts.shell)
         stop = StopSignal(wake=pool.wake)
         scheduler = Scheduler(
             graph,

@@ -1,0 +1,201 @@
+"""``planrun export github-actions``: a plan's dependency graph as a GitHub Actions workflow.
+
+One job per task (or per plan), with ``needs:`` following the dependency graph: waves become
+edges, not barriers. Each job checks out, installs planrun, runs its tasks with
+``planrun execute PATH --task ID --force --json`` and uploads the result; a final job
+(``if: always()``) downloads every result and runs ``planrun summary PATH --merge``, which
+writes SUMMARY.md and fails the workflow if a task failed. GitHub allows 256 jobs per
+workflow: past that, tasks are grouped by plan, then by wave, with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from planrun import __version__
+from planrun.errors import UsageError
+from planrun.graph import PlanGraph, Unit
+
+MAX_JOBS = 256
+GRANULARITIES = ("task", "plan")
+
+
+@dataclass
+class Job:
+    id: str
+    name: str
+    select: list[str]  # execute arguments that pick its tasks
+    units: list[Unit]
+    needs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Workflow:
+    text: str
+    jobs: list[Job]
+    warnings: list[str]
+
+
+def job_id(text: str, taken: set[str]) -> str:
+    """A GitHub job id: starts with a letter or _, then letters, digits, - and _ (unique)."""
+    base = "t-" + re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
+    if len(base) > 90:
+        base = base[:80] + "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _jobs(graph: PlanGraph, granularity: str, warnings: list[str]) -> list[Job]:
+    units = graph.units
+    if granularity == "task" and len(units) >= MAX_JOBS:
+        warnings.append(
+            f"{len(units)} tasks exceed GitHub's {MAX_JOBS} jobs per workflow: "
+            "one job per plan instead"
+        )
+        granularity = "plan"
+    if granularity == "plan" and len(graph.plans) >= MAX_JOBS:
+        waves = graph.waves()
+        if len(waves) >= MAX_JOBS:
+            raise UsageError(
+                f"{len(waves)} waves exceed GitHub's {MAX_JOBS} jobs per workflow even one "
+                "job per wave; split the plans across several workflows"
+            )
+        warnings.append(
+            f"{len(graph.plans)} plans exceed GitHub's {MAX_JOBS} jobs per workflow: "
+            "one job per wave instead"
+        )
+        granularity = "wave"
+    taken = {"planrun-summary"}
+    jobs: list[Job] = []
+    owner: dict[int, Job] = {}
+    if granularity == "task":
+        for unit in units:
+            job = Job(job_id(unit.id, taken), unit.id, ["--task", unit.id], [unit])
+            jobs.append(job)
+            owner[unit.index] = job
+    elif granularity == "plan":
+        for plan in graph.plans:
+            mine = [u for u in units if u.plan is plan]
+            if not mine:
+                continue
+            select = [arg for u in mine for arg in ("--task", u.id)]
+            job = Job(job_id(plan.id, taken), f"plan {plan.id}", select, mine)
+            jobs.append(job)
+            owner.update((u.index, job) for u in mine)
+    else:
+        for number, wave in enumerate(graph.waves(), start=1):
+            job = Job(
+                job_id(f"wave-{number}", taken),
+                f"wave {number}",
+                ["--wave", str(number)],
+                list(wave),
+            )
+            jobs.append(job)
+            owner.update((u.index, job) for u in wave)
+    for before, after in graph.edges():
+        a, b = owner[before.index], owner[after.index]
+        if a is not b and a.id not in b.needs:
+            b.needs.append(a.id)
+    return jobs
+
+
+def github_workflow(
+    graph: PlanGraph,
+    paths: list[str],
+    *,
+    granularity: str = "task",
+    install: str | None = None,
+    python: str = "3.12",
+    runs_on: str = "ubuntu-latest",
+) -> Workflow:
+    if granularity not in GRANULARITIES:
+        raise UsageError(
+            f'unknown granularity "{granularity}"; use one of: {", ".join(GRANULARITIES)}'
+        )
+    warnings: list[str] = []
+    jobs = _jobs(graph, granularity, warnings)
+    spec = install or f"planrun=={__version__}"
+    setup: list[dict[str, Any]] = [
+        {"uses": "actions/checkout@v4"},
+        {"uses": "actions/setup-python@v5", "with": {"python-version": python}},
+        {"name": "Install planrun", "run": f"python -m pip install '{spec}'"},
+    ]
+    target = " ".join(f"'{p}'" for p in paths)
+    workflow_jobs: dict[str, Any] = {}
+    for job in jobs:
+        select = " ".join(f"'{arg}'" if not arg.startswith("--") else arg for arg in job.select)
+        result = f"result-{job.id}.json"
+        body: dict[str, Any] = {"name": job.name, "runs-on": runs_on}
+        if job.needs:
+            body["needs"] = job.needs
+        body["steps"] = [
+            *setup,
+            {
+                "name": "planrun execute",
+                "run": f"planrun execute {target} {select} --force --json --no-summary > {result}",
+            },
+            {
+                "name": "Upload the result",
+                "if": "always()",
+                "uses": "actions/upload-artifact@v4",
+                "with": {
+                    "name": f"planrun-result-{job.id}",
+                    "path": result,
+                    "if-no-files-found": "ignore",
+                },
+            },
+        ]
+        workflow_jobs[job.id] = body
+    workflow_jobs["planrun-summary"] = {
+        "name": "planrun summary",
+        "needs": [job.id for job in jobs],
+        "if": "always()",
+        "runs-on": runs_on,
+        "steps": [
+            *setup,
+            {
+                "name": "Download the results",
+                "uses": "actions/download-artifact@v4",
+                "with": {"pattern": "planrun-result-*", "path": "results", "merge-multiple": True},
+            },
+            {
+                "name": "Merge them into SUMMARY.md",
+                "run": f"planrun summary {target} --merge results -o SUMMARY.md",
+            },
+            {
+                "name": "Upload SUMMARY.md",
+                "if": "always()",
+                "uses": "actions/upload-artifact@v4",
+                "with": {
+                    "name": "planrun-summary",
+                    "path": "SUMMARY.md",
+                    "if-no-files-found": "ignore",
+                },
+            },
+        ],
+    }
+    document = {
+        "name": "planrun",
+        "on": {"workflow_dispatch": None, "push": None, "pull_request": None},
+        "permissions": {"contents": "read"},
+        "jobs": workflow_jobs,
+    }
+    header = (
+        "# Generated by planrun export github-actions: one job per "
+        f"{'task' if granularity == 'task' and not warnings else 'group'}, `needs` follow the "
+        "plan's dependencies.\n# Regenerate it when the plans change.\n"
+    )
+    text = header + yaml.safe_dump(document, sort_keys=False, width=1000).replace(
+        "'on':", "on:", 1
+    ).replace("workflow_dispatch: null", "workflow_dispatch:").replace(
+        "push: null", "push:"
+    ).replace("pull_request: null", "pull_request:")
+    return Workflow(text, jobs, warnings)
