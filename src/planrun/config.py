@@ -93,7 +93,8 @@ def load_config(start: Path | None = None) -> Config:
 def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
     values: dict[str, Any] = {}
     value: Any
-    for key, value in table.items():
+    for key, raw in table.items():
+        value = raw
         if key not in _TYPES:
             guess = closest(key, KEYS)
             hint = f' (did you mean "{guess}"?)' if guess else ""
