@@ -506,7 +506,13 @@ def _merge(paths: list[Path], fmt: str | None, root: Path | None, folder: Path) 
     report = merge(graph, run_root(graph.plans, paths, root), folder, _warn)
     for note in report.notes:
         _err(f"planrun: note: {note}")
-    _err(f"merged {report.recorded} results from {report.documents} documents")
+    blocked = (
+        f"; {report.blocked} task{'s' if report.blocked != 1 else ''} recorded as blocked "
+        "behind a dependency that did not pass"
+        if report.blocked
+        else ""
+    )
+    _err(f"merged {report.reported} results from {report.documents} documents{blocked}")
 
 
 def _warn(message: str) -> None:

@@ -62,8 +62,14 @@ def find_config(start: Path) -> Path | None:
 
 def _has_section(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        if "tool.planrun" in text:  # meant for planrun: say why it is not read
+            raise UsageError(f"{pyproject}: invalid TOML: {exc}") from None
         return False
     return isinstance(data.get("tool"), dict) and "planrun" in data["tool"]
 

@@ -25,6 +25,13 @@ MAX_JOBS = 256
 GRANULARITIES = ("task", "plan")
 
 
+class _Dumper(yaml.SafeDumper):
+    """GitHub Actions rejects YAML anchors and aliases: write every shared step in full."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 @dataclass
 class Job:
     id: str
@@ -193,7 +200,7 @@ def github_workflow(
         f"{'task' if granularity == 'task' and not warnings else 'group'}, `needs` follow the "
         "plan's dependencies.\n# Regenerate it when the plans change.\n"
     )
-    text = header + yaml.safe_dump(document, sort_keys=False, width=1000).replace(
+    text = header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000).replace(
         "'on':", "on:", 1
     ).replace("workflow_dispatch: null", "workflow_dispatch:").replace(
         "push: null", "push:"

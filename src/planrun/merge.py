@@ -40,7 +40,8 @@ class _Found:
 @dataclass
 class MergeReport:
     documents: int
-    recorded: int
+    reported: int  # results taken from the documents
+    blocked: int  # tasks recorded blocked because a dependency did not pass
     notes: list[str] = field(default_factory=list)
     run_id: str = ""
 
@@ -108,7 +109,8 @@ def merge(graph: PlanGraph, root: Path, folder: Path, warn: Callable[[str], None
         state.finish_run(run_id, status, finished)
     finally:
         state.close()
-    return MergeReport(len(docs), len(records), notes, run_id)
+    reported = sum(1 for r in records if r.task in chosen)
+    return MergeReport(len(docs), reported, len(records) - reported, notes, run_id)
 
 
 def _with_run(rec: Record, run_id: str) -> Record:
