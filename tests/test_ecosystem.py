@@ -297,6 +297,12 @@ def test_pre_commit_hook_entry_on_fixtures(tmp_path: Path) -> None:
     assert 'error[unknown-dependency] task "x" depends on "nope"' in bad.stdout
 
 
+def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BASH, "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
 def test_action_runs_execute_and_reports(tmp_path: Path) -> None:
     action = yaml.safe_load((REPO / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
@@ -317,14 +323,7 @@ def test_action_runs_execute_and_reports(tmp_path: Path) -> None:
         "GITHUB_ACTIONS": "true",
         "GITHUB_STEP_SUMMARY": str(step_summary),
     }
-    done = subprocess.run(
-        [BASH, "-e", "-c", step["run"]],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _bash(step["run"], repo, env)
     assert done.returncode == 0, done.stderr
     assert output.read_text().splitlines() == [
         "status=partial",
@@ -333,14 +332,7 @@ def test_action_runs_execute_and_reports(tmp_path: Path) -> None:
     assert (temp / "planrun" / "SUMMARY.md").read_text().startswith("---\ngenerator: planrun")
     assert "| Base | ✅ done | 2/2 |" in step_summary.read_text()
     env["PLANRUN_INPUT_WAVE"] = ""
-    failing = subprocess.run(
-        [BASH, "-e", "-c", step["run"]],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    failing = _bash(step["run"], repo, env)
     assert failing.returncode == 1
     assert "::error file=plans/six.md,line=11::six/test failed" in failing.stderr
     assert output.read_text().splitlines()[-2] == "status=failed"

@@ -9,12 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, decode
-from planrun.graph import build_graph, file_conflicts, wave_mismatches
-from planrun.lint import lint_plan
 from planrun.loader import Loaded, load_document
 from planrun.readers import READERS
+from planrun.validate import check_loaded
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SEED_TEXTS = [p.read_text() for p in sorted(SEEDS.glob("*.txt"))] if SEEDS.is_dir() else []
@@ -79,13 +77,8 @@ def read_everything(text: str, fmt: str | None) -> None:
     loaded = Loaded()
     doc = Document(Path("fuzz.md"), "fuzz.md", text)
     load_document(doc, explicit=True, forced=READERS[fmt] if fmt else None, loaded=loaded)
-    diags: Diagnostics = loaded.diagnostics
-    for plan in loaded.plans:
-        lint_plan(plan, diags)
-    graph = build_graph(loaded.plans, diags)
+    graph = check_loaded(loaded).graph
     if graph.order is not None:
-        wave_mismatches(graph, diags)
-        file_conflicts(graph, diags)
         graph.assign_waves(avoid_conflicts=True)
         graph.critical_path()
         graph.edges()

@@ -136,15 +136,9 @@ def check_key_link(link: KeyLink, root: Path) -> CheckResult:
             ok=False,
             message=f"pattern /{link.pattern}/ is not a valid regular expression: {exc.msg}",
         )
-    match = regex.search(text)
-    if match:
-        line = text.count("\n", 0, match.start()) + 1
-        return CheckResult(
-            "key_link",
-            label,
-            ok=True,
-            message=f"/{link.pattern}/ found in {link.from_}:{line}: {match.group(0)[:80]}",
-        )
+    found = _search(regex, text, link.from_)
+    if found:
+        return CheckResult("key_link", label, ok=True, message=f"/{link.pattern}/ {found}")
     where = [link.from_]
     target = _maybe_file(root, link.to)
     if target is not None:
@@ -152,15 +146,9 @@ def check_key_link(link: KeyLink, root: Path) -> CheckResult:
             other = _read(target)
         except OSError:
             other = ""
-        match = regex.search(other)
-        if match:
-            line = other.count("\n", 0, match.start()) + 1
-            return CheckResult(
-                "key_link",
-                label,
-                ok=True,
-                message=f"/{link.pattern}/ found in {link.to}:{line}: {match.group(0)[:80]}",
-            )
+        found = _search(regex, other, link.to)
+        if found:
+            return CheckResult("key_link", label, ok=True, message=f"/{link.pattern}/ {found}")
         where.append(link.to)
     return CheckResult(
         "key_link",
@@ -168,6 +156,15 @@ def check_key_link(link: KeyLink, root: Path) -> CheckResult:
         ok=False,
         message=f"/{link.pattern}/ not found in {' or '.join(where)}",
     )
+
+
+def _search(regex: re.Pattern[str], text: str, name: str) -> str | None:
+    """ "found in NAME:LINE: match" when ``regex`` matches ``text``."""
+    match = regex.search(text)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    return f"found in {name}:{line}: {match.group(0)[:80]}"
 
 
 def _maybe_file(root: Path, ref: str) -> Path | None:

@@ -95,6 +95,13 @@ def _format(fmt: str | None, config: Config | None = None) -> str | None:
     return fmt if fmt is not None else (config or _config()).format
 
 
+def _inputs(paths: list[Path] | None, fmt: str | None) -> tuple[list[Path], str | None, Config]:
+    """The plan paths and format a command works on (flags, else configuration), and the
+    configuration itself."""
+    config = _config()
+    return _paths(paths, config), _format(fmt, config), config
+
+
 def _annotate(severity: str, file: str, line: int | None, message: str) -> None:
     """GitHub Actions workflow command, so the problem shows on the right line of the diff."""
     from planrun.github import annotation
@@ -136,8 +143,8 @@ def validate(
     from planrun import jsondoc
     from planrun.validate import validate_paths
 
-    config = _config()
-    result = validate_paths(_paths(paths, config), _format(fmt, config))
+    targets, plan_fmt, _ = _inputs(paths, fmt)
+    result = validate_paths(targets, plan_fmt)
     doc = jsondoc.validate_doc(result, strict=strict)
     diags = result.diagnostics.sorted()
     if os.environ.get("GITHUB_ACTIONS") == "true":
@@ -187,8 +194,8 @@ def waves(
     from planrun import jsondoc
     from planrun.validate import load_valid
 
-    config = _config()
-    result = load_valid(_paths(paths, config), _format(fmt, config))
+    targets, plan_fmt, _ = _inputs(paths, fmt)
+    result = load_valid(targets, plan_fmt)
     graph = result.graph
     if avoid_conflicts:
         graph.assign_waves(avoid_conflicts=True)
@@ -227,8 +234,8 @@ def graph(
         raise UsageError(
             f'unknown graph format "{out_format}"; use one of: {", ".join(graphfmt.FORMATS)}'
         )
-    config = _config()
-    result = load_valid(_paths(paths, config), _format(plan_format, config))
+    targets, plan_fmt, _ = _inputs(paths, plan_format)
+    result = load_valid(targets, plan_fmt)
     sys.stdout.write(graphfmt.render(result.graph, out_format))
     return EXIT_OK
 
@@ -430,8 +437,8 @@ def status(
     from planrun.output import result_line
     from planrun.runner import status as get_status
 
-    config = _config()
-    report = get_status(_paths(paths, config), _format(fmt, config), root)
+    targets, plan_fmt, _ = _inputs(paths, fmt)
+    report = get_status(targets, plan_fmt, root)
     if json_out:
         doc = jsondoc.run_doc(
             report.status, report.run_id, report.duration, report.results, report.milestones
@@ -476,10 +483,10 @@ def summary_(
     from planrun.runner import status as get_status
     from planrun.summary import SummaryInput
 
-    config = _config()
+    targets, plan_fmt, config = _inputs(paths, fmt)
     if merge is not None:
-        _merge(_paths(paths, config), _format(fmt, config), root, merge)
-    report = get_status(_paths(paths, config), _format(fmt, config), root)
+        _merge(targets, plan_fmt, root, merge)
+    report = get_status(targets, plan_fmt, root)
     data = SummaryInput(
         report.graph,
         report.results,
@@ -490,7 +497,7 @@ def summary_(
         report.duration,
         report.root,
     )
-    target = output or config.resolve(config.summary) or _default_summary(_paths(paths, config))
+    target = output or config.resolve(config.summary) or _default_summary(targets)
     _write_summary(data, target, template or config.resolve(config.summary_template))
     if merge is not None and report.status in ("failed", "interrupted"):
         return EXIT_FAILED
@@ -531,8 +538,8 @@ def next_(
     from planrun import jsondoc
     from planrun.runner import next_units
 
-    config = _config()
-    units = next_units(_paths(paths, config), _format(fmt, config), root)
+    targets, plan_fmt, _ = _inputs(paths, fmt)
+    units = next_units(targets, plan_fmt, root)
     if json_out:
         sys.stdout.write(jsondoc.dumps(jsondoc.next_doc(units)))
         return EXIT_OK
@@ -610,9 +617,8 @@ def export_github_actions(
     from planrun.export import github_workflow
     from planrun.validate import load_valid
 
-    config = _config()
-    targets = _paths(paths, config)
-    graph = load_valid(targets, _format(fmt, config)).graph
+    targets, plan_fmt, _ = _inputs(paths, fmt)
+    graph = load_valid(targets, plan_fmt).graph
     workflow = github_workflow(
         graph, [str(p) for p in targets], granularity=granularity, install=install, python=python
     )

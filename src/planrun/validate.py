@@ -12,7 +12,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.errors import InvalidPlanError
 from planrun.graph import PlanGraph, build_graph, file_conflicts, wave_mismatches
 from planrun.lint import lint_plan
-from planrun.loader import load_paths
+from planrun.loader import Loaded, load_paths
 from planrun.model import Plan
 
 
@@ -47,7 +47,11 @@ def validate_paths(paths: Sequence[Path], fmt: str | None = None) -> Validation:
 
 
 def _validate(paths: Sequence[Path], fmt: str | None) -> Validation:
-    loaded = load_paths(paths, fmt)
+    return check_loaded(load_paths(paths, fmt))
+
+
+def check_loaded(loaded: Loaded) -> Validation:
+    """Lint each loaded plan, build the graph, check waves and file conflicts."""
     diags = loaded.diagnostics
     for plan in loaded.plans:
         lint_plan(plan, diags)

@@ -18,7 +18,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
-from planrun.readers.common import items, mapping, note_chatter, parse_body, verify_list
+from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
 from planrun.shellsplit import Chunk, looks_like_command
 from planrun.yamlio import LineDict, LineList
 
@@ -42,15 +42,7 @@ class ChecklistReader:
         return bool(_gate_commands(body))
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
-        body = parse_body(doc)
-        note_chatter(body, doc, diags)
-        first = body.lines[0].no if body.lines else 1
-        data = mapping(first, planrun=1)
-        title = next((h.title for h in body.headings if h.level == 1), None)
-        if title:
-            data["title"] = markdown.strip_markup(title)
-        if isinstance(doc.frontmatter.data, dict):
-            data["metadata"] = dict(doc.frontmatter.data)
+        body, data, first = start_plan(doc, diags)
         data["tasks"] = read_items(body, first, "item-")
         commands = _gate_commands(body)
         if commands:

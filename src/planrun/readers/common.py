@@ -67,6 +67,22 @@ def note_chatter(body: markdown.Body, doc: Document, diags: Diagnostics) -> None
         )
 
 
+def start_plan(doc: Document, diags: Diagnostics) -> tuple[markdown.Body, LineDict, int]:
+    """What every markdown reader starts from: the body (chatter noted), the plan mapping with
+    its title (the first level-1 heading) and the frontmatter kept as metadata, and the line
+    the body starts on."""
+    body = parse_body(doc)
+    note_chatter(body, doc, diags)
+    first = body.lines[0].no if body.lines else 1
+    data = mapping(first, planrun=1)
+    title = next((h.title for h in body.headings if h.level == 1), None)
+    if title:
+        data["title"] = markdown.strip_markup(title)
+    if isinstance(doc.frontmatter.data, dict):
+        data["metadata"] = dict(doc.frontmatter.data)
+    return body, data, first
+
+
 def parse_body(doc: Document) -> markdown.Body:
     if doc.frontmatter.present and not doc.frontmatter.unclosed:
         return markdown.parse(doc.body, doc.body_line)

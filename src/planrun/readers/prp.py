@@ -14,7 +14,7 @@ from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checklist import read_items
-from planrun.readers.common import items, mapping, note_chatter, parse_body, verify_list
+from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
 from planrun.shellsplit import Chunk, split_script
 
 _LOOP = re.compile(r"validation (loop|gates?)", re.I)
@@ -33,15 +33,7 @@ class PrpReader:
         )
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
-        body = parse_body(doc)
-        note_chatter(body, doc, diags)
-        first = body.lines[0].no if body.lines else 1
-        data = mapping(first, planrun=1)
-        title = next((h.title for h in body.headings if h.level == 1), None)
-        if title:
-            data["title"] = markdown.strip_markup(title)
-        if isinstance(doc.frontmatter.data, dict):
-            data["metadata"] = dict(doc.frontmatter.data)
+        body, data, first = start_plan(doc, diags)
         tasks = items([], first)
         previous: str | None = None
         for heading, number, name in _levels(body):

@@ -16,8 +16,8 @@ from planrun.readers.common import (
     id_list,
     items,
     mapping,
-    note_chatter,
     parse_body,
+    start_plan,
     verify_list,
 )
 from planrun.shellsplit import Chunk, looks_like_command
@@ -39,15 +39,7 @@ class TasksReader:
         return any(_TASK.match(h.title) for h in body.headings)
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
-        body = parse_body(doc)
-        note_chatter(body, doc, diags)
-        first = body.lines[0].no if body.lines else 1
-        data = mapping(first, planrun=1)
-        title = next((h.title for h in body.headings if h.level == 1), None)
-        if title:
-            data["title"] = markdown.strip_markup(title)
-        if isinstance(doc.frontmatter.data, dict):
-            data["metadata"] = dict(doc.frontmatter.data)
+        body, data, first = start_plan(doc, diags)
         tasks = items([], first)
         for heading in body.headings:
             match = _TASK.match(markdown.strip_markup(heading.title))
