@@ -82,6 +82,18 @@ def test_github_annotations(write_plan: PlanWriter, monkeypatch: pytest.MonkeyPa
     json.loads(run.stdout)  # stdout still holds only the document
 
 
+def test_invalid_plan_is_annotated_by_execute_under_github_actions(
+    write_plan: PlanWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_plan("p.md", "planrun: 1\ntasks:\n  - {id: a, depends_on: [a], verify: x}\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    run = run_cli("execute", path, "--root", path.parent)
+    assert run.exit_code == 2
+    assert f'::error file={path},line=4::[self-dependency] task "a" depends on itself' in (
+        run.stderr
+    )
+
+
 def test_unknown_format_is_a_usage_error(write_plan: PlanWriter) -> None:
     path = write_plan("p.md", "planrun: 1\n")
     run = run_cli("validate", "--format", "planrn", path)

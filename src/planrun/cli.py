@@ -60,9 +60,14 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
         try:
             code = func(*args, **kwargs)
         except InvalidPlanError as exc:
+            annotate = os.environ.get("GITHUB_ACTIONS") == "true"
             for diag in exc.diagnostics:
                 if diag.severity != "info":
                     _err(diag.format())
+                    if annotate:
+                        _annotate(
+                            diag.severity, diag.file, diag.line, f"[{diag.code}] {diag.message}"
+                        )
             _err(f"planrun: {exc.message}")
             code = exc.exit_code
         except PlanError as exc:
