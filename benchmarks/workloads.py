@@ -24,10 +24,6 @@ def scale_plan(path: Path, tasks: int, seed: int = 1) -> Path:
     return path
 
 
-def frontmatter_text(path: Path) -> str:
-    return path.read_text().split("---\n", 2)[1]
-
-
 def independent_true(path: Path, tasks: int) -> Path:
     lines = ["---", "planrun: 1", "id: overhead", "tasks:"]
     lines += [f'  - {{id: t{i}, verify: "true"}}' for i in range(tasks)]

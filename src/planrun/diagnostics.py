@@ -99,9 +99,6 @@ class Diagnostics:
         severity = CODES[code][0]
         self.items.append(Diagnostic(code, severity, file, line, message, hint))
 
-    def extend(self, other: Diagnostics) -> None:
-        self.items.extend(other.items)
-
     @property
     def has_errors(self) -> bool:
         return any(d.severity == "error" for d in self.items)

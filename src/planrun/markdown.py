@@ -41,7 +41,6 @@ class Block:
     lang: str
     text: str
     first: int  # file line of the block's first content line
-    closed: bool
 
 
 @dataclass
@@ -69,7 +68,7 @@ def parse(text: str, first_line: int) -> Body:
             body.fenced.add(no)
             marker, start, lang, content = fence
             if match and raw.strip().startswith(marker[0] * len(marker)) and not match.group(2):
-                body.blocks.append(Block(start, lang, "\n".join(content), start + 1, closed=True))
+                body.blocks.append(Block(start, lang, "\n".join(content), start + 1))
                 fence = None
             else:
                 content.append(raw)
@@ -83,7 +82,7 @@ def parse(text: str, first_line: int) -> Body:
             body.headings.append(Heading(no, len(heading.group(1)), heading.group(2), index))
     if fence is not None:
         marker, start, lang, content = fence
-        body.blocks.append(Block(start, lang, "\n".join(content), start + 1, closed=False))
+        body.blocks.append(Block(start, lang, "\n".join(content), start + 1))
     return body
 
 

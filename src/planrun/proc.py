@@ -297,16 +297,3 @@ def _bounded_tail(data: bytes, *, cut: bool) -> str:
     if cut:
         text = text.split("\n", 1)[-1]  # drop the partial first line
     return "\n".join(text.splitlines()[-TAIL_LINES:])
-
-
-def read_tail(path: Path) -> str:
-    """The last lines of a log file, bounded in bytes and lines, however large it is."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - TAIL_BYTES))
-            data = fh.read()
-    except OSError:
-        return ""
-    return _bounded_tail(data, cut=size > TAIL_BYTES)
