@@ -423,7 +423,7 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
             out.extend(f"        {line}" for line in rest)
         out.extend(f"      check {c}" for c in p.checks)
         if not p.steps and not p.checks:
-            kind = "manual" if p.unit.task and p.unit.task.kind == "manual" else "nothing to run"
+            kind = "manual" if p.unit.manual else "nothing to run"
             out.append(f"      ({kind})")
     sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK

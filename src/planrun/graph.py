@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from planrun.diagnostics import Diagnostics
-from planrun.model import CHECKS_ID, Plan, Task
+from planrun.model import CHECKS_ID, MustHaves, Plan, Task, VerifyCommand
 from planrun.suggest import Suggester
 
 
@@ -49,6 +49,20 @@ class Unit:
     def files(self) -> list[str]:
         return self.task.files if self.task else []
 
+    @property
+    def manual(self) -> bool:
+        """A human checkpoint: never run, reported as manual."""
+        return self.task is not None and self.task.kind == "manual"
+
+    @property
+    def verify(self) -> list[VerifyCommand]:
+        """The task's verify commands; for a plan's checks, the plan's."""
+        return self.task.verify if self.task else self.plan.verify
+
+    @property
+    def must_haves(self) -> MustHaves:
+        return self.task.must_haves if self.task else self.plan.must_haves
+
 
 class PlanGraph:
     """Units in plan order plus the networkx graph over them (virtual plan nodes after them)."""
@@ -62,6 +76,12 @@ class PlanGraph:
 
     def is_virtual(self, node: int) -> bool:
         return node >= len(self.units)
+
+    def node_name(self, node: int) -> str:
+        """A unit's full id, or "plan ID" for the virtual node of a plan dependency."""
+        if self.is_virtual(node):
+            return f"plan {self.plans[node - len(self.units)].id}"
+        return self.units[node].id
 
     def waves(self) -> list[list[Unit]]:
         out: list[list[Unit]] = []

@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 
 from planrun.diagnostics import Diagnostics
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
+from planrun.shellsplit import one_line
 
 # Each pattern is a way a shell command reports success whatever happened before it.
 _NEVER_FAILS: list[tuple[re.Pattern[str], str, str]] = [
@@ -105,7 +106,7 @@ def _lint_command(
             "verify-never-fails",
             src,
             line,
-            f"{where}: verify `{_short(cmd.run)}` can never fail: {why}",
+            f"{where}: verify `{one_line(cmd.run, 60)}` can never fail: {why}",
             hint=fix,
         )
     _machine_path(cmd.run, f"{where}: verify", line, src, diags)
@@ -182,8 +183,3 @@ def _lint_claims(task: Task, src: str, diags: Diagnostics) -> None:
             f'task "{task.id}" has no runnable verify command and no must_haves check',
             hint="add verify: (a command that exits 0 when the work is done), or kind: manual",
         )
-
-
-def _short(script: str) -> str:
-    one = " ".join(script.split())
-    return one if len(one) <= 60 else one[:57] + "..."

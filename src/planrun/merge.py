@@ -16,18 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from planrun.checks import CheckResult
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
 from planrun.results import (
     BLOCKED,
     NOT_RUN,
     SATISFIES_DEPENDENTS,
+    CommandRecord,
     UnitResult,
+    blocked_reason,
+    failure_cause,
     from_iso,
     run_status,
 )
-from planrun.runner import digest, new_run_id
-from planrun.state import Record, State
+from planrun.runner import new_run_id, record_of
+from planrun.state import State
 
 
 @dataclass
@@ -92,40 +96,31 @@ def merge(graph: PlanGraph, root: Path, folder: Path, warn: Callable[[str], None
                 f"{later.source.name}); the later finish, from {later.source.name}, wins"
             )
             chosen[task_id] = later
-    records = _records(graph, chosen)
+    results = _results(graph, chosen)
     run_id = "merge-" + new_run_id()
     state = State(root, warn)
     try:
-        started = min((r.started for r in records if r.started), default=time.time())
-        finished = max((r.finished for r in records), default=time.time())
+        started = min((r.started for r in results if r.started), default=time.time())
+        finished = max((r.finished for r in results if r.finished), default=time.time())
         state.start_run(run_id, ["summary", "--merge", str(folder)], started)
-        for rec in records:
-            state.record(_with_run(rec, run_id))
-        status = run_status(
-            [UnitResult(graph.units[graph.by_id[r.task]], r.status) for r in records],
-            interrupted=False,
-            complete=len(records) == len(graph.units),
-        )
+        for result in results:
+            state.record(record_of(result, run_id))
+        status = run_status(results, interrupted=False, complete=len(results) == len(graph.units))
         state.finish_run(run_id, status, finished)
     finally:
         state.close()
-    reported = sum(1 for r in records if r.task in chosen)
-    return MergeReport(len(docs), reported, len(records) - reported, notes, run_id)
+    reported = sum(1 for r in results if r.unit.id in chosen)
+    return MergeReport(len(docs), reported, len(results) - reported, notes, run_id)
 
 
-def _with_run(rec: Record, run_id: str) -> Record:
-    return Record(**{**rec.__dict__, "run_id": run_id})
-
-
-def _records(graph: PlanGraph, chosen: dict[str, _Found]) -> list[Record]:
-    """A record per reported unit, plus blocked ones where a dependency did not pass."""
-    n = len(graph.units)
+def _results(graph: PlanGraph, chosen: dict[str, _Found]) -> list[UnitResult]:
+    """A result per reported unit, plus blocked ones where a dependency did not pass."""
     ok: dict[int, bool] = {}
     cause: dict[int, str] = {}
-    out: list[Record] = []
+    out: list[UnitResult] = []
     for node in graph.order or []:
+        bad = next((p for p in graph.graph.pred[node] if not ok.get(p, False)), None)
         if graph.is_virtual(node):
-            bad = next((p for p in graph.graph.pred[node] if not ok.get(p, False)), None)
             ok[node] = bad is None
             if bad is not None:
                 cause[node] = cause.get(bad, "")
@@ -133,55 +128,33 @@ def _records(graph: PlanGraph, chosen: dict[str, _Found]) -> list[Record]:
         unit = graph.units[node]
         found = chosen.get(unit.id)
         if found is not None:
-            rec = _record(unit, found)
-            out.append(rec)
-            ok[node] = rec.status in SATISFIES_DEPENDENTS
+            result = _result(unit, found)
+            out.append(result)
+            ok[node] = result.status in SATISFIES_DEPENDENTS
             if not ok[node]:
-                cause[node] = f"{unit.id} {rec.status.replace('_', ' ')}"
+                cause[node] = failure_cause(unit.id, result.status)
             continue
-        bad = next((p for p in graph.graph.pred[node] if not ok.get(p, False)), None)
         ok[node] = False
         if bad is None or bad not in cause:
             continue  # not run anywhere, and nothing it waits for failed: stays not run
-        name = graph.units[bad].id if bad < n else f"plan {graph.plans[bad - n].id}"
-        reason = f"dependency {name} did not pass: {cause[bad]}"
         cause[node] = cause[bad]
-        out.append(
-            Record(
-                task=unit.id,
-                plan=unit.plan.id,
-                status=BLOCKED,
-                exit_code=None,
-                duration=None,
-                started=None,
-                finished=time.time(),
-                digest=digest(unit),
-                log=None,
-                reason=reason,
-                run_id="",
-                detail={"tail": "", "commands": [], "checks": []},
-            )
-        )
+        reason = blocked_reason(graph.node_name(bad), cause[bad])
+        out.append(UnitResult(unit, BLOCKED, reason=reason, finished=time.time()))
     return out
 
 
-def _record(unit: Unit, found: _Found) -> Record:
+def _result(unit: Unit, found: _Found) -> UnitResult:
     entry = found.entry
-    return Record(
-        task=unit.id,
-        plan=unit.plan.id,
-        status=str(entry.get("status")),
+    return UnitResult(
+        unit,
+        str(entry.get("status")),
+        reason=entry.get("reason"),
         exit_code=entry.get("exit_code"),
         duration=entry.get("duration_s"),
         started=from_iso(entry.get("started")),
         finished=found.finished or time.time(),
-        digest=digest(unit),
         log=entry.get("log"),
-        reason=entry.get("reason"),
-        run_id="",
-        detail={
-            "tail": entry.get("tail", ""),
-            "commands": entry.get("commands", []),
-            "checks": entry.get("checks", []),
-        },
+        tail=str(entry.get("tail", "")),
+        commands=[CommandRecord.from_json(c) for c in entry.get("commands", [])],
+        checks=[CheckResult.from_json(c) for c in entry.get("checks", [])],
     )

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
 from planrun.graph import PlanGraph, Unit
-from planrun.results import BLOCKED, FAILED, STATUSES, TIMEOUT, UNVERIFIED, UnitResult
+from planrun.results import BLOCKED, FAILED, TIMEOUT, UNVERIFIED, UnitResult, count_words
 
 if TYPE_CHECKING:
     from planrun.runner import RunReport
@@ -47,8 +47,7 @@ def result_line(result: UnitResult) -> str:
 
 
 def counts_line(results: list[UnitResult], duration: float) -> str:
-    counts = Counter(r.status for r in results)
-    parts = [f"{counts[s]} {s.replace('_', ' ')}" for s in STATUSES if counts[s]]
+    parts = count_words(Counter(r.status for r in results))
     return f"{', '.join(parts) or 'nothing selected'} in {duration:.1f}s"
 
 

@@ -95,6 +95,7 @@ class UnitResult:
     commands: list[CommandRecord] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     run_id: str | None = None
+    stale: bool = False  # recorded before the unit's commands or checks changed
 
     @property
     def claimed(self) -> str:
@@ -145,6 +146,21 @@ class MilestoneStatus:
             "passed": self.passed,
             "total": self.total,
         }
+
+
+def failure_cause(unit_id: str, status: str) -> str:
+    """Why a unit did not pass, as named in its dependents' blocked reasons."""
+    return f"{unit_id} {status.replace('_', ' ')}"
+
+
+def blocked_reason(dependency: str, root_cause: str) -> str:
+    """The reason of a unit blocked behind ``dependency`` (the scheduler's and merge's)."""
+    return f"dependency {dependency} did not pass: {root_cause}"
+
+
+def count_words(counts: Mapping[str, int]) -> list[str]:
+    """ "2 passed", "1 not run", ... for each status with a count, in status order."""
+    return [f"{counts[s]} {s.replace('_', ' ')}" for s in STATUSES if counts.get(s)]
 
 
 def iso_time(epoch: float | None) -> str | None:

@@ -20,7 +20,7 @@ from planrun import proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from planrun.graph import PlanGraph, Unit
-from planrun.model import MustHaves, VerifyCommand
+from planrun.model import VerifyCommand
 from planrun.results import (
     FAILED,
     FAILS_RUN,
@@ -38,6 +38,7 @@ from planrun.results import (
 )
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.shellsplit import one_line
 from planrun.state import Record, RunRow, State, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
@@ -116,14 +117,30 @@ def _load(opts: ExecuteOptions) -> Validation:
 
 def digest(unit: Unit) -> str:
     """What a recorded pass vouches for: the unit's commands and checks."""
-    if unit.task is not None:
-        verify, must = unit.task.verify, unit.task.must_haves
-    else:
-        verify, must = unit.plan.verify, unit.plan.must_haves
     payload = json.dumps(
-        [[c.model_dump() for c in verify], must.model_dump(by_alias=True)], sort_keys=True
+        [[c.model_dump() for c in unit.verify], unit.must_haves.model_dump(by_alias=True)],
+        sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def record_of(result: UnitResult, run_id: str) -> Record:
+    """What the state keeps of a unit's result (one row, its detail as JSON)."""
+    unit = result.unit
+    return Record(
+        task=unit.id,
+        plan=unit.plan.id,
+        status=result.status,
+        exit_code=result.exit_code,
+        duration=result.duration,
+        started=result.started,
+        finished=result.finished or time.time(),
+        digest=digest(unit),
+        log=result.log,
+        reason=result.reason,
+        run_id=run_id,
+        detail=result.detail(),
+    )
 
 
 def new_run_id() -> str:
@@ -196,16 +213,12 @@ class _Executor:
         return env
 
     def commands(self, unit: Unit) -> list[VerifyCommand]:
-        if unit.task is not None and unit.task.kind == "manual":
+        if unit.manual:
             return []
-        verify = unit.task.verify if unit.task else unit.plan.verify
-        out = list(verify)
-        for truth in self.must_haves(unit).truths:
+        out = list(unit.verify)
+        for truth in unit.must_haves.truths:
             out.extend(truth.verify)
         return out
-
-    def must_haves(self, unit: Unit) -> MustHaves:
-        return unit.task.must_haves if unit.task else unit.plan.must_haves
 
     def log_path(self, unit: Unit) -> Path | None:
         if self.logs is None:
@@ -250,9 +263,9 @@ class _Executor:
         return steps
 
     def checks(self, unit: Unit) -> list[CheckResult]:
-        if unit.task is not None and unit.task.kind == "manual":
+        if unit.manual:
             return []
-        must = self.must_haves(unit)
+        must = unit.must_haves
         root = self.root(unit)
         out = [check_artifact(a, root) for a in must.artifacts]
         out.extend(check_key_link(k, root) for k in must.key_links)
@@ -314,7 +327,8 @@ def _judge(
 ) -> tuple[str, str | None]:
     for cmd in commands:
         if not cmd.ok:
-            return (TIMEOUT if cmd.timed_out else FAILED), f"{cmd.outcome}: `{_short(cmd.run)}`"
+            status = TIMEOUT if cmd.timed_out else FAILED
+            return status, f"{cmd.outcome}: `{one_line(cmd.run, 80)}`"
     failed = [c for c in checks if c.ok is False]
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
@@ -322,14 +336,9 @@ def _judge(
     automated = len(commands) + sum(1 for c in checks if c.ok is True)
     if automated:
         return PASSED, None
-    if (unit.task is not None and unit.task.kind == "manual") or checks:
+    if unit.manual or checks:
         return MANUAL, "needs a human: no automated check"
     return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
-
-
-def _short(script: str) -> str:
-    one = " ".join(script.split())
-    return one if len(one) <= 80 else one[:77] + "..."
 
 
 @contextmanager
@@ -365,7 +374,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         priority = remaining_path(graph, lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
-        events = _Recorder(state, reporter, run_id, executor)
+        events = _Recorder(state, reporter, run_id)
         pool = proc.ProcessPool(shell=opts.shell)
         stop = StopSignal(wake=pool.wake)
         scheduler = Scheduler(
@@ -390,9 +399,10 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
             for u in graph.units
         ]
         statuses = {r.unit.id: r.status for r in everything}
-        # "passed" covers the whole plan only if what was not selected had passed before.
+        # "passed" covers the whole plan only if what was not selected had passed before (the
+        # scheduler settled each of those from the recorded state).
         complete = all(
-            done[u.index].status == PASSED if u.index in done else executor.outside(u)[0]
+            done[u.index].status == PASSED if u.index in done else scheduler.ok[u.index]
             for u in graph.units
         )
         status = run_status(results, interrupted=bool(stop.count), complete=complete)
@@ -424,11 +434,10 @@ def _cost(records: dict[str, Record], unit: Unit) -> float:
 class _Recorder:
     """Scheduler events: record each finished unit (one transaction), then report it."""
 
-    def __init__(self, state: State, reporter: Reporter, run_id: str, executor: _Executor) -> None:
+    def __init__(self, state: State, reporter: Reporter, run_id: str) -> None:
         self.state = state
         self.reporter = reporter
         self.run_id = run_id
-        self.executor = executor
 
     def unit_started(self, unit: Unit) -> None:
         self.reporter.unit_started(unit)
@@ -438,23 +447,7 @@ class _Recorder:
 
     def unit_finished(self, result: UnitResult) -> None:
         result.run_id = self.run_id
-        unit = result.unit
-        self.state.record(
-            Record(
-                task=unit.id,
-                plan=unit.plan.id,
-                status=result.status,
-                exit_code=result.exit_code,
-                duration=result.duration,
-                started=result.started,
-                finished=result.finished or time.time(),
-                digest=digest(unit),
-                log=result.log,
-                reason=result.reason,
-                run_id=self.run_id,
-                detail=result.detail(),
-            )
-        )
+        self.state.record(record_of(result, self.run_id))
         self.reporter.unit_finished(result)
 
 
@@ -471,7 +464,7 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     planned = []
     for index in order:
         unit = graph.units[index]
-        must = executor.must_haves(unit)
+        must = unit.must_haves
         checks = [f"artifact {a.path}" for a in must.artifacts]
         checks += [f"key_link {k.from_} -> {k.to}" for k in must.key_links]
         steps = [Step(c.run, c.expect_exit, None) for c in executor.commands(unit)]
@@ -541,7 +534,8 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
     if rec is None:
         return UnitResult(unit, NOT_RUN, reason="no recorded run")
     reason = rec.reason
-    if rec.digest != digest(unit):
+    stale = rec.digest != digest(unit)
+    if stale:
         reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
     detail = rec.detail
     return UnitResult(
@@ -557,6 +551,7 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
         commands=[CommandRecord.from_json(c) for c in detail.get("commands", [])],
         checks=[CheckResult.from_json(c) for c in detail.get("checks", [])],
         run_id=rec.run_id,
+        stale=stale,
     )
 
 
@@ -568,9 +563,7 @@ def next_units(
     graph = report.graph
     ok = [False] * graph.graph.number_of_nodes()
     for r in report.results:
-        ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and "changed since" not in (
-            r.reason or ""
-        )
+        ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
     for node in graph.order or []:
         if graph.is_virtual(node):
             ok[node] = all(ok[p] for p in graph.graph.pred[node])

@@ -27,6 +27,8 @@ from planrun.results import (
     TIMEOUT,
     CommandRecord,
     UnitResult,
+    blocked_reason,
+    failure_cause,
 )
 
 
@@ -189,12 +191,12 @@ class Scheduler:
         bad = self._first_bad_dependency(node)
         skipped = bad is not None and (bad in self.results and self.results[bad].status == NOT_RUN)
         if bad is not None and not skipped:
-            reason = f"dependency {self._name(bad)} did not pass: {self._describe(bad)}"
+            reason = blocked_reason(self.graph.node_name(bad), self._describe(bad))
             self._done(node, UnitResult(unit, BLOCKED, reason=reason), record=True, chain=False)
             self.cause[node] = self._describe(bad)
             return True
         if self._stopping or skipped:
-            reason = self._stopping or f"dependency {self._name(bad or node)} was not run"
+            reason = self._stopping or f"dependency {self.graph.node_name(bad or node)} was not run"
             self._done(node, UnitResult(unit, NOT_RUN, reason=reason), record=False, chain=False)
             return True
         return None
@@ -205,13 +207,8 @@ class Scheduler:
                 return int(pred)
         return None
 
-    def _name(self, node: int) -> str:
-        if self.graph.is_virtual(node):
-            return f"plan {self.graph.plans[node - len(self.graph.units)].id}"
-        return self.graph.units[node].id
-
     def _describe(self, node: int) -> str:
-        return self.cause[node] or f"{self._name(node)} did not pass"
+        return self.cause[node] or f"{self.graph.node_name(node)} did not pass"
 
     # -- running
     def _start(self, node: int) -> None:
@@ -262,7 +259,7 @@ class Scheduler:
         self.results[node] = result
         self.ok[node] = result.status in SATISFIES_DEPENDENTS
         if not self.ok[node] and not self.cause[node]:
-            self.cause[node] = f"{result.unit.id} {result.status.replace('_', ' ')}"
+            self.cause[node] = failure_cause(result.unit.id, result.status)
         if record:
             self.events.unit_finished(result)
         if self.fail_fast and result.status in (FAILED, TIMEOUT) and not self._stopping:

@@ -178,6 +178,12 @@ def _depth(stripped: str, depth: int) -> int:
     return depth
 
 
+def one_line(script: str, width: int) -> str:
+    """A script on one line, cut to ``width`` characters, for messages."""
+    flat = " ".join(script.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
 def _dedent(lines: list[str]) -> str:
     indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
     return "\n".join(x[indent:] for x in lines).strip()

@@ -33,6 +33,7 @@ from planrun.results import (
     UNVERIFIED,
     MilestoneStatus,
     UnitResult,
+    count_words,
 )
 from planrun.templates import environment
 
@@ -127,9 +128,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
                 "tasks": len(wave),
                 "passed": wave_counts[PASSED],
                 "counts": dict(wave_counts),
-                "summary": ", ".join(
-                    f"{wave_counts[s]} {s.replace('_', ' ')}" for s in STATUSES if wave_counts[s]
-                ),
+                "summary": ", ".join(count_words(wave_counts)),
             }
         )
     checks = [{**c, "task": t["id"]} for t in tasks for c in t["checks"]]
@@ -201,8 +200,7 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
     ]
     if out or result.status in (PASSED, FAILED, TIMEOUT):
         return out
-    unit = result.unit
-    must = unit.task.must_haves if unit.task else unit.plan.must_haves
+    must = result.unit.must_haves
     why = f"not checked: the task is {result.status.replace('_', ' ')}"
     declared = [("artifact", a.path) for a in must.artifacts]
     declared += [("key_link", f"{k.from_} -> {k.to}") for k in must.key_links]
