@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
 
@@ -21,6 +21,7 @@ from planrun.errors import EXIT_FAILED, EXIT_OK, InvalidPlanError, PlanError
 
 if TYPE_CHECKING:
     from planrun.config import Config
+    from planrun.diagnostics import Diagnostic
     from planrun.runner import ExecuteOptions
     from planrun.summary import SummaryInput
     from planrun.validate import Validation
@@ -60,14 +61,10 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
         try:
             code = func(*args, **kwargs)
         except InvalidPlanError as exc:
-            annotate = os.environ.get("GITHUB_ACTIONS") == "true"
             for diag in exc.diagnostics:
                 if diag.severity != "info":
                     _err(diag.format())
-                    if annotate:
-                        _annotate(
-                            diag.severity, diag.file, diag.line, f"[{diag.code}] {diag.message}"
-                        )
+            _annotate(exc.diagnostics)
             _err(f"planrun: {exc.message}")
             code = exc.exit_code
         except PlanError as exc:
@@ -86,18 +83,17 @@ def _config() -> Config:
     return load_config()
 
 
-def _paths(paths: list[Path] | None, config: Config | None = None) -> list[Path]:
+def _paths(paths: list[Path] | None, config: Config) -> list[Path]:
     """PATH arguments, else the configured default, else plans/."""
     if paths:
         return paths
-    config = config or _config()
     if config.path:
         return [p for p in (config.resolve(x) for x in config.path) if p is not None]
     return [Path("plans")]
 
 
-def _format(fmt: str | None, config: Config | None = None) -> str | None:
-    return fmt if fmt is not None else (config or _config()).format
+def _format(fmt: str | None, config: Config) -> str | None:
+    return fmt if fmt is not None else config.format
 
 
 def _inputs(paths: list[Path] | None, fmt: str | None) -> tuple[list[Path], str | None, Config]:
@@ -107,11 +103,16 @@ def _inputs(paths: list[Path] | None, fmt: str | None) -> tuple[list[Path], str 
     return _paths(paths, config), _format(fmt, config), config
 
 
-def _annotate(severity: str, file: str, line: int | None, message: str) -> None:
-    """GitHub Actions workflow command, so the problem shows on the right line of the diff."""
+def _annotate(diagnostics: Sequence[Diagnostic]) -> None:
+    """Under GitHub Actions, an annotation per error and warning, on its line of the diff."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
     from planrun.github import annotation
 
-    _err(annotation("error" if severity == "error" else "warning", file, line, message))
+    for d in diagnostics:
+        if d.severity != "info":
+            kind = "error" if d.severity == "error" else "warning"
+            _err(annotation(kind, d.file, d.line, f"[{d.code}] {d.message}"))
 
 
 def _version(value: bool) -> None:
@@ -152,10 +153,7 @@ def validate(
     result = validate_paths(targets, plan_fmt)
     doc = jsondoc.validate_doc(result, strict=strict)
     diags = result.diagnostics.sorted()
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        for d in diags:
-            if d.severity != "info":
-                _annotate(d.severity, d.file, d.line, f"[{d.code}] {d.message}")
+    _annotate(diags)
     if json_out:
         sys.stdout.write(jsondoc.dumps(doc))
     else:
@@ -317,10 +315,10 @@ def execute(
     from planrun import jsondoc
     from planrun.runner import ExecuteOptions
 
-    config = _config()
+    targets, plan_fmt, config = _inputs(paths, fmt)
     opts = ExecuteOptions(
-        paths=_paths(paths, config),
-        fmt=_format(fmt, config),
+        paths=targets,
+        fmt=plan_fmt,
         root=root,
         wave=wave,
         tasks=task or [],
@@ -350,10 +348,7 @@ def execute(
     if junit is not None:
         write_junit(report, junit)
     if json_out:
-        doc = jsondoc.run_doc(
-            report.status, report.run_id, report.duration, report.results, report.milestones
-        )
-        sys.stdout.write(jsondoc.dumps(doc))
+        sys.stdout.write(jsondoc.dumps(jsondoc.run_doc(report, report.results)))
     from planrun import github
 
     if github.active():
@@ -362,16 +357,7 @@ def execute(
     if not no_summary:
         from planrun.summary import SummaryInput
 
-        data = SummaryInput(
-            report.graph,
-            report.everything,
-            report.milestones,
-            report.status,
-            report.run_id,
-            report.started,
-            report.duration,
-            report.root,
-        )
+        data = SummaryInput.of(report, report.everything)
         target = summary_file or config.resolve(config.summary) or _default_summary(opts.paths)
         _write_summary(data, target, template or config.resolve(config.summary_template))
     return report.exit_code
@@ -445,10 +431,7 @@ def status(
     targets, plan_fmt, _ = _inputs(paths, fmt)
     report = get_status(targets, plan_fmt, root)
     if json_out:
-        doc = jsondoc.run_doc(
-            report.status, report.run_id, report.duration, report.results, report.milestones
-        )
-        sys.stdout.write(jsondoc.dumps(doc))
+        sys.stdout.write(jsondoc.dumps(jsondoc.run_doc(report, report.results)))
         return EXIT_OK
     out = [result_line(r) for r in report.results]
     if report.milestones:
@@ -492,16 +475,7 @@ def summary_(
     if merge is not None:
         _merge(targets, plan_fmt, root, merge)
     report = get_status(targets, plan_fmt, root)
-    data = SummaryInput(
-        report.graph,
-        report.results,
-        report.milestones,
-        report.status,
-        report.run_id,
-        report.started,
-        report.duration,
-        report.root,
-    )
+    data = SummaryInput.of(report, report.results)
     target = output or config.resolve(config.summary) or _default_summary(targets)
     _write_summary(data, target, template or config.resolve(config.summary_template))
     if merge is not None and report.status in ("failed", "interrupted"):
@@ -574,7 +548,8 @@ def convert(
 
     if path.is_dir():
         raise UsageError(f"{path} is a folder; convert takes one plan file")
-    result = load_valid([path], _format(fmt))
+    _, plan_fmt, _ = _inputs([path], fmt)
+    result = load_valid([path], plan_fmt)
     [plan] = result.plans
     text = to_canonical(plan, Document.read(path))
     if output is None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from planrun.graph import PlanGraph, Unit
-from planrun.results import MilestoneStatus, UnitResult
+from planrun.results import RunFacts, UnitResult
 from planrun.validate import Validation
 
 SCHEMA_VERSION = 1
@@ -41,21 +42,15 @@ def waves_doc(graph: PlanGraph, critical: list[Unit]) -> dict[str, Any]:
     }
 
 
-def run_doc(
-    status: str,
-    run_id: str | None,
-    duration: float | None,
-    results: list[UnitResult],
-    milestones: list[MilestoneStatus],
-) -> dict[str, Any]:
-    """``execute --json`` and ``status --json``."""
+def run_doc(run: RunFacts, results: Sequence[UnitResult]) -> dict[str, Any]:
+    """``execute --json`` (the selected tasks) and ``status --json`` (every task)."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "status": status,
-        "run_id": run_id,
-        "duration_s": None if duration is None else round(duration, 3),
+        "status": run.status,
+        "run_id": run.run_id,
+        "duration_s": None if run.duration is None else round(run.duration, 3),
         "tasks": [r.to_json() for r in results],
-        "milestones": [m.to_json() for m in milestones],
+        "milestones": [m.to_json() for m in run.milestones],
     }
 
 

@@ -6,7 +6,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from planrun.checks import CheckResult
 from planrun.graph import PlanGraph, Unit
@@ -146,6 +147,26 @@ class MilestoneStatus:
             "passed": self.passed,
             "total": self.total,
         }
+
+
+class RunFacts(Protocol):
+    """What a run or a recorded status says as a whole (RunReport and StatusReport have it),
+    for the JSON document and SUMMARY.md."""
+
+    @property
+    def graph(self) -> PlanGraph: ...
+    @property
+    def milestones(self) -> Sequence[MilestoneStatus]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def run_id(self) -> str | None: ...
+    @property
+    def started(self) -> float | None: ...
+    @property
+    def duration(self) -> float | None: ...
+    @property
+    def root(self) -> Path: ...
 
 
 def failure_cause(unit_id: str, status: str) -> str:

@@ -32,6 +32,7 @@ from planrun.results import (
     TIMEOUT,
     UNVERIFIED,
     MilestoneStatus,
+    RunFacts,
     UnitResult,
     count_words,
 )
@@ -81,6 +82,20 @@ class SummaryInput:
     started: float | None
     duration: float | None
     root: Path
+
+    @classmethod
+    def of(cls, run: RunFacts, results: Sequence[UnitResult]) -> SummaryInput:
+        """A run's summary; ``results`` covers every unit of the plans."""
+        return cls(
+            run.graph,
+            results,
+            run.milestones,
+            run.status,
+            run.run_id,
+            run.started,
+            run.duration,
+            run.root,
+        )
 
 
 def default_path(paths: Sequence[Path]) -> Path:
