@@ -33,6 +33,7 @@ class Heading:
     level: int
     title: str
     index: int  # position in Body.lines
+    pos: int  # position in Body.headings
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,9 @@ def parse(text: str, first_line: int) -> Body:
             continue
         heading = _HEADING.match(raw)
         if heading:
-            body.headings.append(Heading(no, len(heading.group(1)), heading.group(2), index))
+            body.headings.append(
+                Heading(no, len(heading.group(1)), heading.group(2), index, len(body.headings))
+            )
     if fence is not None:
         marker, start, lang, content = fence
         body.blocks.append(Block(start, lang, "\n".join(content), start + 1))
@@ -89,21 +92,11 @@ def parse(text: str, first_line: int) -> Body:
 def section(body: Body, heading: Heading) -> list[Line]:
     """The lines under ``heading``, up to the next heading of the same or a higher level."""
     end = len(body.lines)
-    for other in body.headings:
-        if other.index > heading.index and other.level <= heading.level:
+    for other in body.headings[heading.pos + 1 :]:
+        if other.level <= heading.level:
             end = other.index
             break
     return body.lines[heading.index + 1 : end]
-
-
-def heading_of(body: Body, line_no: int) -> Heading | None:
-    """The closest heading above a file line."""
-    found = None
-    for heading in body.headings:
-        if heading.no >= line_no:
-            break
-        found = heading
-    return found
 
 
 def checkbox(text: str) -> tuple[int, bool, str] | None:

@@ -166,10 +166,6 @@ class ProcessPool:
         if pidfd is not None:
             self._selector.register(pidfd, selectors.EVENT_READ, ("exit", child))
 
-    @property
-    def running(self) -> int:
-        return len(self._children)
-
     # -- waiting
     def wait(self) -> list[tuple[Hashable, Outcome]]:
         """Block until a child ends, a deadline passes, or ``wake`` is called."""

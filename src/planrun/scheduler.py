@@ -160,18 +160,22 @@ class Scheduler:
 
     # -- releasing: nodes whose dependencies have all finished
     def _release(self, nodes: list[int]) -> None:
-        graph = self.graph.graph
         stack = list(nodes)
         while stack:
             node = stack.pop()
-            settled = self._settle(node)
-            if settled is None:
+            if self._settle(node) is None:
                 heapq.heappush(self._heap, (-self.priority[node], node))
-                continue
-            for succ in graph.succ[node]:
-                self._indegree[succ] -= 1
-                if self._indegree[succ] == 0:
-                    stack.append(succ)
+            else:
+                stack.extend(self._unblocked_by(node))
+
+    def _unblocked_by(self, node: int) -> list[int]:
+        """Count ``node`` as finished for its successors; those now free of dependencies."""
+        ready = []
+        for succ in self.graph.graph.succ[node]:
+            self._indegree[succ] -= 1
+            if self._indegree[succ] == 0:
+                ready.append(succ)
+        return ready
 
     def _settle(self, node: int) -> bool | None:
         """Resolve a released node that needs no job slot; None when it must be run."""
@@ -265,13 +269,7 @@ class Scheduler:
         if self.fail_fast and result.status in (FAILED, TIMEOUT) and not self._stopping:
             self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
         if chain:
-            graph = self.graph.graph
-            ready = []
-            for succ in graph.succ[node]:
-                self._indegree[succ] -= 1
-                if self._indegree[succ] == 0:
-                    ready.append(succ)
-            self._release(ready)
+            self._release(self._unblocked_by(node))
 
 
 def remaining_path(graph: PlanGraph, cost: Callable[[Unit], float]) -> list[float]:

@@ -135,8 +135,9 @@ def context(data: SummaryInput) -> dict[str, Any]:
     ]
     failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT)]
     waves = []
+    status_of = {r.unit.index: r.status for r in results}
     for number, wave in enumerate(data.graph.waves(), start=1):
-        wave_counts = Counter(next(r.status for r in results if r.unit is u) for u in wave)
+        wave_counts = Counter(status_of[u.index] for u in wave)
         waves.append(
             {
                 "wave": number,
@@ -210,9 +211,10 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
 def _checks(result: UnitResult) -> list[dict[str, Any]]:
     """What each must_haves check found; for a task that never got to its checks, each one
     listed as not checked, so nothing declared silently disappears."""
-    out: list[dict[str, Any]] = [
-        {**c.to_json(), "emoji": CHECK_EMOJI[str(c.to_json()["status"])]} for c in result.checks
-    ]
+    out: list[dict[str, Any]] = []
+    for check in result.checks:
+        found = check.to_json()
+        out.append({**found, "emoji": CHECK_EMOJI[str(found["status"])]})
     if out or result.status in (PASSED, FAILED, TIMEOUT):
         return out
     must = result.unit.must_haves

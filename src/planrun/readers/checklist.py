@@ -61,6 +61,7 @@ def read_items(
     barrier: list[str] = []  # what the next item waits for
     group: list[str] = []  # [P] items since the barrier
     phase: markdown.Heading | None = None
+    passed = 0  # headings above the current line
     count = 0
     for line in body.lines:
         if line.no in body.fenced:
@@ -70,7 +71,9 @@ def read_items(
             continue
         _, checked, text = box
         count += 1
-        here = markdown.heading_of(body, line.no)
+        while passed < len(body.headings) and body.headings[passed].no < line.no:
+            passed += 1  # items and headings are both in document order
+        here = body.headings[passed - 1] if passed else None
         if here is not phase:
             phase = here
             if group:
