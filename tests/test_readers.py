@@ -363,6 +363,7 @@ def test_speckit_phases_parallel_markers_and_dependencies(tmp_path: Path) -> Non
     assert [t.id for t in plan.tasks] == ["T001", "T002", "T003", "T004", "T005", "T006"]
     assert plan.tasks[0].claimed == "done"
     assert plan.tasks[1].name == "Configure linting in pyproject.toml"
+    assert plan.tasks[3].name == "Contract test in tests/contract/test_albums.py"
     assert plan.tasks[3].files == ["tests/contract/test_albums.py"]
     waves = [[u.bare_id for u in w] for w in result.graph.waves()]
     assert waves == [["T001"], ["T002", "T003"], ["T004", "T005"], ["T006", "@checks"]]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from planrun.markdown import strip_markup
 from planrun.shellsplit import looks_like_command, split_script
 
 
@@ -55,6 +56,19 @@ def test_shell_constructs_stay_whole(construct: str) -> None:
 )
 def test_command_or_prose(text: str, expected: bool) -> None:
     assert looks_like_command(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("**Milestone 1**", "Milestone 1"),
+        ("_italic_ and `code`", "italic and code"),
+        ("fix test_feedback_enhanced.py", "fix test_feedback_enhanced.py"),
+        ("**Fix `db_session`**", "Fix db_session"),
+    ],
+)
+def test_strip_markup_keeps_underscores_inside_words(text: str, plain: str) -> None:
+    assert strip_markup(text) == plain
 
 
 def test_a_background_line_keeps_the_rest_of_the_block_together() -> None:

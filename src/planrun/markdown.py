@@ -116,5 +116,10 @@ def backticked(text: str) -> list[str]:
     return [m.group(2).strip() for m in _BACKTICKS.finditer(text)]
 
 
+_EMPHASIS = re.compile(r"`+|(?<!\w)[*_]+|[*_]+(?!\w)")
+
+
 def strip_markup(text: str) -> str:
-    return re.sub(r"[*_`]+", "", text).strip()
+    """Text without backticks and emphasis markers; ``*`` and ``_`` inside a word (a file
+    name such as test_albums.py) are kept."""
+    return _EMPHASIS.sub("", text).strip()
