@@ -11,6 +11,14 @@ from typing import Any
 from planrun.errors import PathNotFoundError
 from planrun.yamlio import YamlSyntaxError, load_yaml
 
+GENERATOR = "planrun"
+"""The ``generator:`` in the frontmatter of the files planrun writes (SUMMARY.md)."""
+
+
+def written_by_planrun(frontmatter: object) -> bool:
+    return isinstance(frontmatter, dict) and frontmatter.get("generator") == GENERATOR
+
+
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _BINARY_SNIFF = 8192
 

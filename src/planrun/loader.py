@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planrun.diagnostics import Diagnostics
-from planrun.document import Document, UndecodableError
+from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
 from planrun.readers import Reader, detect, get_reader
@@ -95,7 +95,7 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
             'reads it), so a regex like "Base\\.metadata" keeps its backslash',
             hint="write regexes in single quotes: 'Base\\.metadata'",
         )
-    if _planrun_output(fm.data) or (not explicit and _gsd_auxiliary(path)):
+    if written_by_planrun(fm.data) or (not explicit and _gsd_auxiliary(path)):
         diags.add("not-a-plan", doc.display, None, "skipped: a report, not a plan")
         return
     reader = forced or detect(doc)
@@ -106,10 +106,6 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
     plan = reader.read(doc, diags)
     if plan is not None:
         loaded.plans.append(plan)
-
-
-def _planrun_output(data: object) -> bool:
-    return isinstance(data, dict) and data.get("generator") == "planrun"
 
 
 def _gsd_auxiliary(path: Path) -> bool:

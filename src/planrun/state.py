@@ -11,7 +11,7 @@ import fcntl
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,16 +181,14 @@ class State:
                 ),
             )
 
-    def results(self, tasks: Iterable[str] | None = None) -> dict[str, Record]:
+    def results(self) -> dict[str, Record]:
+        """The last recorded result of every task."""
         rows = self.conn.execute(
             "SELECT task, plan, status, exit_code, duration, started, finished, digest, log, "
             "reason, run_id, detail FROM results"
         ).fetchall()
-        wanted = set(tasks) if tasks is not None else None
         out: dict[str, Record] = {}
         for row in rows:
-            if wanted is not None and row[0] not in wanted:
-                continue
             out[row[0]] = Record(
                 task=row[0],
                 plan=row[1],

@@ -22,7 +22,7 @@ import jinja2
 import yaml
 
 from planrun import __version__, graphfmt
-from planrun.document import Document, UndecodableError
+from planrun.document import GENERATOR, Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError, RefusedError, UsageError
 from planrun.graph import PlanGraph
 from planrun.results import (
@@ -38,7 +38,6 @@ from planrun.results import (
 )
 from planrun.templates import environment
 
-GENERATOR = "planrun"
 MERMAID_LIMIT = 300  # nodes; a bigger graph does not render on GitHub
 
 TASK_EMOJI = {
@@ -301,7 +300,7 @@ def check_writable(path: Path) -> None:
         data = doc.frontmatter.data
     except (UndecodableError, PathNotFoundError):
         data = None
-    if isinstance(data, dict) and data.get("generator") == GENERATOR:
+    if written_by_planrun(data):
         return
     raise RefusedError(
         f"{path} exists and was not written by planrun (no 'generator: planrun' in its "
