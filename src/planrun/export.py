@@ -32,6 +32,12 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# An event with no settings is written `push:`, not `push: null`.
+_Dumper.add_representer(
+    type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", "")
+)
+
+
 @dataclass
 class Job:
     id: str
@@ -200,9 +206,8 @@ def github_workflow(
         f"{'task' if granularity == 'task' and not warnings else 'group'}, `needs` follow the "
         "plan's dependencies.\n# Regenerate it when the plans change.\n"
     )
-    text = header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000).replace(
-        "'on':", "on:", 1
-    ).replace("workflow_dispatch: null", "workflow_dispatch:").replace(
-        "push: null", "push:"
-    ).replace("pull_request: null", "pull_request:")
+    # PyYAML quotes the key `on` (a boolean in YAML 1.1); GitHub reads it either way, but
+    # people expect the usual spelling.
+    dumped = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)
+    text = header + dumped.replace("'on':", "on:", 1)
     return Workflow(text, jobs, warnings)
