@@ -8,6 +8,7 @@ import yaml
 
 from planrun.document import Document
 from planrun.model import Plan
+from planrun.readers.common import parse_body
 
 _FIELD_ORDER = ("planrun", "id", "title", "depends_on", "wave", "root", "env", "timeout")
 
@@ -67,6 +68,6 @@ def to_canonical(plan: Plan, doc: Document) -> str:
         f"<!-- Converted by planrun convert from {plan.source} ({plan.format} format). "
         "planrun reads only the frontmatter above; the original text follows. -->\n\n"
     )
-    original = doc.body if doc.frontmatter.present else doc.text
-    original = original.split("\n</content>", 1)[0]
-    return f"---\n{front}---\n\n{note}{original.lstrip()}"
+    # The body as the readers see it: up to any agent transcript pasted after the document.
+    original = "\n".join(line.text for line in parse_body(doc).lines)
+    return f"---\n{front}---\n\n{note}{original.strip()}\n"
