@@ -16,18 +16,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from planrun import proc
+from planrun import evidence, proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
-from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from planrun.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    NothingSelectedError,
+    UsageError,
+)
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand
 from planrun.results import (
+    ERROR,
     FAILED,
     FAILS_RUN,
     MANUAL,
     NOT_RUN,
     PASSED,
     SATISFIES_DEPENDENTS,
+    STALE,
     TIMEOUT,
     UNVERIFIED,
     CommandRecord,
@@ -60,6 +68,7 @@ class ExecuteOptions:
     failed: bool = False
     force: bool = False
     shell: str | None = None
+    avoid_conflicts: bool = False
     argv: list[str] = field(default_factory=list)
 
 
@@ -112,7 +121,10 @@ CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
 
 def _load(opts: ExecuteOptions) -> Validation:
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
-    return load_valid(opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS)
+    result = load_valid(opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS)
+    if opts.avoid_conflicts:
+        result.graph.assign_waves(avoid_conflicts=True)
+    return result
 
 
 def digest(unit: Unit) -> str:
@@ -158,8 +170,29 @@ def select(graph: PlanGraph, opts: ExecuteOptions, records: dict[str, Record]) -
     if opts.tasks:
         chosen &= {resolve_task(graph, ref).index for ref in opts.tasks}
     if opts.failed:
-        chosen &= {u.index for u in units if u.id not in records or records[u.id].status != PASSED}
+        chosen &= {
+            u.index
+            for u in units
+            if u.id not in records
+            or records[u.id].status != PASSED
+            or records[u.id].digest != digest(u)
+        }
+    if not chosen:
+        raise NothingSelectedError(_nothing_selected(graph, opts))
     return chosen
+
+
+def _nothing_selected(graph: PlanGraph, opts: ExecuteOptions) -> str:
+    where = _paths(opts)
+    if not graph.plans:
+        return f"nothing selected: no plans found in {where}"
+    if not graph.units:
+        return f"nothing selected: the plans in {where} have no tasks"
+    filters = [f"--wave {opts.wave}"] if opts.wave is not None else []
+    filters += [f"--task {t}" for t in opts.tasks]
+    if filters:
+        return f"nothing selected: no task matches {' '.join(filters)} in {where}"
+    return f"nothing selected: every task in {where} passed last time and is unchanged (--failed)"
 
 
 def resolve_task(graph: PlanGraph, ref: str) -> Unit:
@@ -197,6 +230,7 @@ class _Executor:
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
+        self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
 
     def root(self, unit: Unit) -> Path:
         plan = unit.plan
@@ -254,13 +288,44 @@ class _Executor:
             )
             cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
             if not cwd.is_dir():
-                steps.append(
-                    Step(cmd.run, cmd.expect_exit, None, error=f'cwd "{cmd.cwd}" does not exist')
-                )
+                error = f'cwd "{cmd.cwd}" does not exist'
+                steps.append(Step(cmd.run, cmd.expect_exit, None, error=error, line=cmd.line))
                 continue
-            spec = proc.Spec(cmd.run, cwd, env, timeout, log)
-            steps.append(Step(cmd.run, cmd.expect_exit, spec))
+            reading = evidence.read(cmd.run) if cmd.expect_exit == 0 else evidence.Reading(cmd.run)
+            shell = self.shells.get(unit.plan.id)
+            spec = proc.Spec(reading.run, cwd, env, timeout, log, shell)
+            steps.append(Step(reading.run, cmd.expect_exit, spec, line=cmd.line, reading=reading))
         return steps
+
+    def record(self, step: Step, outcome: proc.Outcome) -> CommandRecord:
+        """What a finished command shows, by the evidence rules (evidence.py)."""
+        output = step.spec.log.command_tail() if step.spec else ""
+        code = outcome.exit_code
+        reading = step.reading or evidence.Reading(step.run)
+        missing = None
+        weak = None
+        if not outcome.timed_out and outcome.error is None:
+            missing = evidence.missing_program(step.run, code, output)
+            runner = evidence.ran_no_tests(step.run, code, output)
+            if runner and not missing:
+                weak = f"ran no tests ({runner})"
+            elif reading.never_fails and code == step.expect_exit:
+                weak = "can never fail"
+        return CommandRecord(
+            step.run,
+            code,
+            step.expect_exit,
+            outcome.duration,
+            timed_out=outcome.timed_out,
+            error=outcome.error,
+            limit=step.spec.timeout if step.spec else None,
+            line=step.line,
+            original=reading.original,
+            must_fail=reading.must_fail,
+            note=reading.note,
+            weak=weak,
+            missing=missing,
+        )
 
     def checks(self, unit: Unit) -> list[CheckResult]:
         if unit.manual:
@@ -326,19 +391,43 @@ def _judge(
     unit: Unit, commands: list[CommandRecord], checks: list[CheckResult]
 ) -> tuple[str, str | None]:
     for cmd in commands:
+        if cmd.missing:
+            why = "is not executable" if cmd.exit_code == 126 else "was not found on PATH"
+            return ERROR, f"could not run: `{cmd.missing}` {why}: {_named(cmd)}"
         if not cmd.ok:
             status = TIMEOUT if cmd.timed_out else FAILED
-            return status, f"{cmd.outcome}: `{one_line(cmd.run, 80)}`"
+            return status, f"{cmd.outcome}: {_named(cmd)}"
     failed = [c for c in checks if c.ok is False]
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         return FAILED, failed[0].message + more
-    automated = len(commands) + sum(1 for c in checks if c.ok is True)
-    if automated:
-        return PASSED, None
+    notes = [
+        evidence.judged(cmd.run, cmd.note, must_fail=cmd.must_fail)
+        for cmd in commands
+        if cmd.note and not cmd.weak
+    ]
+    notes += [
+        f"`{one_line(cmd.original or cmd.run, 60)}` {cmd.weak}" for cmd in commands if cmd.weak
+    ]
+    shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)
+    if shown:
+        return PASSED, "; ".join(notes) or None
+    zero = [c for c in commands if c.weak and c.weak.startswith("ran no tests")]
+    if zero:
+        return UNVERIFIED, f"ran no tests: {_named(zero[0])}"
+    if commands:
+        return UNVERIFIED, f"its only checks can never fail: {_named(commands[0])}"
     if unit.manual or checks:
         return MANUAL, "needs a human: no automated check"
     return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
+
+
+def _named(cmd: CommandRecord) -> str:
+    """The command as a report names it: its text, its line in the plan, how it was judged."""
+    where = [f"line {cmd.line}"] if cmd.line else []
+    if cmd.note:
+        where.append(f"it must fail: {cmd.note}" if cmd.must_fail else cmd.note)
+    return f"`{one_line(cmd.run, 80)}`" + (f" ({'; '.join(where)})" if where else "")
 
 
 @contextmanager
@@ -361,6 +450,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
     result = _load(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
+    shells = plan_shells(graph)
     state = State(root, reporter.warn)
     try:
         records = state.results()
@@ -375,6 +465,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
         events = _Recorder(state, reporter, run_id)
+        executor.shells = shells
         pool = proc.ProcessPool(shell=opts.shell)
         stop = StopSignal(wake=pool.wake)
         scheduler = Scheduler(
@@ -387,6 +478,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
             fail_fast=opts.fail_fast,
             priority=priority,
             stop=stop,
+            avoid_conflicts=opts.avoid_conflicts,
         )
         try:
             with _signals(stop):
@@ -424,6 +516,11 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         state.close()
     reporter.finish(report)
     return report
+
+
+def plan_shells(graph: PlanGraph) -> dict[str, tuple[str, ...]]:
+    """Each plan's own ``shell`` (a usage error, before anything runs, when it is not found)."""
+    return {p.id: proc.shell_argv(p.shell) for p in graph.plans if p.shell}
 
 
 def _cost(records: dict[str, Record], unit: Unit) -> float:
@@ -535,12 +632,17 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
         return UnitResult(unit, NOT_RUN, reason="no recorded run")
     reason = rec.reason
     stale = rec.digest != digest(unit)
+    status = rec.status
     if stale:
-        reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
+        was = rec.status.replace("_", " ")
+        reason = f"its commands or checks changed since it {was}" + (
+            f"; then: {reason}" if reason else ""
+        )
+        status = STALE
     detail = rec.detail
     return UnitResult(
         unit,
-        rec.status,
+        status,
         reason=reason,
         exit_code=rec.exit_code,
         duration=rec.duration,
