@@ -46,6 +46,8 @@ def _fixed_results(units: list[Unit]) -> list[UnitResult]:
         UnitResult(
             by["schema"],
             "passed",
+            # A pass that is weak says why in the summary, next to the ✅.
+            reason="judged by `alembic upgrade head`: the `|| echo` would hide its failure",
             exit_code=0,
             duration=1.25,
             commands=[CommandRecord("alembic upgrade head", 0, 0, 1.25)],

@@ -371,3 +371,62 @@ def test_execute_avoid_conflicts_moves_the_later_task_and_runs_them_apart(
     assert {t["id"]: t["wave"] for t in doc["tasks"]} == {"p/a": 1, "p/b": 2}
     run, doc = execute(path, "--avoid-conflicts", "--wave", "2", "--force")
     assert [t["id"] for t in doc["tasks"]] == ["p/b"]
+
+
+def test_the_summary_shows_why_a_pass_is_weak_or_absent(write_plan: PlanWriter) -> None:
+    plan = """
+        planrun: 1
+        tasks:
+          - {{id: a, verify: "{verify}"}}
+          - {{id: masked, verify: "test -d . || echo later"}}
+          - {{id: tool, verify: "no-such-tool-xyz --check"}}
+          - {{id: after, depends_on: [tool], verify: "test -d ."}}
+        """
+    path = write_plan("p.md", plan.format(verify="test -d ."))
+    assert execute(path)[0].exit_code == 1
+    write_plan("p.md", plan.format(verify="exit 1"))
+    out = path.parent / "S.md"
+    assert run_cli("summary", path, "--root", path.parent, "-o", out).exit_code == 0
+    rows = {line.split("`")[1]: line for line in out.read_text().splitlines() if "| `p/" in line}
+    assert rows["p/a"].startswith("| `p/a` a | ♻️ stale |")
+    assert "its commands or checks changed since it passed |" in rows["p/a"]
+    assert (
+        "✅ passed | 0.0s | 0 | todo → passed | judged by `test -d .`: the `\\|\\| echo`"
+        in (rows["p/masked"])
+    )
+    assert "| ⚠️ error |" in rows["p/tool"]
+    assert "could not run: `no-such-tool-xyz` was not found on PATH" in rows["p/tool"]
+    assert rows["p/after"].endswith("| depends on error p/tool |")
+    assert "✅" not in rows["p/a"] + rows["p/tool"]
+
+
+def test_validate_warns_about_windows_launchers_and_notes_pipefail(
+    write_plan: PlanWriter,
+) -> None:
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - id: a
+            verify:
+              - run: py -3.14 -m pytest tests
+              - run: cmd /c dir && tools\\\\check.exe
+              - run: pytest -q | tail -5
+        """,
+    )
+    run = run_cli("validate", path)
+    assert run.exit_code == 0
+    out = run.stdout
+    assert (
+        f'{path}:6: warning[machine-path] task "a": verify starts "py -3.14", which exists only '
+        "on Windows; on other machines the check cannot run (error)"
+    ) in out
+    assert 'verify starts "cmd /c"' in out
+    assert 'verify starts "tools\\\\check.exe"' in out
+    assert (
+        f'{path}:8: warning[verify-never-fails] task "a": verify `pytest -q | tail -5` can never '
+        'fail: the pipeline ends in "| tail", whose exit code (0) hides the command\'s where it '
+        "runs without pipefail (planrun itself runs it with pipefail; agents and other runners "
+        "often do not)"
+    ) in out

@@ -51,7 +51,13 @@ CODES: dict[str, tuple[Severity, str]] = {
     "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
     "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
-    "machine-path": ("warning", "a machine-specific absolute path (/Users/..., /home/...)"),
+    "machine-path": (
+        "warning",
+        (
+            "a machine-specific absolute path (/Users/..., /home/...), or a Windows-only launcher "
+            "(`py -3.14`, `cmd /c`, `powershell`, `*.exe`)"
+        ),
+    ),
     "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
     "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),
 }
