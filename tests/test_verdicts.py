@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -231,8 +232,9 @@ def test_a_program_missing_from_path_is_an_error_that_blocks_nothing(
     )
     env_path = os.environ["PATH"]
     os.environ["PATH"] = "/usr/bin:/bin"  # no `py` launcher here, whatever the machine has
+    junit = path.parent / "junit.xml"
     try:
-        run, doc = execute(path)
+        run, doc = execute(path, "--junit", junit)
     finally:
         os.environ["PATH"] = env_path
     assert run.exit_code == 1
@@ -243,6 +245,9 @@ def test_a_program_missing_from_path_is_an_error_that_blocks_nothing(
     )
     assert found["p/after"] == ("passed", "depends on error p/tool")
     assert found["p/script"] == ("failed", "exit 127 (command not found): `./bin/check`")
+    case = next(c for c in ET.parse(junit).iter("testcase") if c.get("name") == "tool")
+    error = case.find("error")
+    assert error is not None and error.get("type") == "error"
 
 
 def test_a_program_on_path_that_is_not_executable_is_an_error(
@@ -290,6 +295,9 @@ def test_items_without_checks_do_not_block_the_plans_validation_commands(tmp_pat
     )
     assert found["tasks/@checks"][0] == "passed"
     assert "depends on unverified tasks/T001" in str(found["tasks/@checks"][1])
+    # Both items still need work (a way to verify them): next lists them.
+    nxt = json.loads(run_cli("next", path, "--root", tmp_path, "--json").stdout)
+    assert [t["id"] for t in nxt["tasks"]] == ["tasks/T001", "tasks/T002"]
 
 
 # -- stale
@@ -312,6 +320,7 @@ def test_a_changed_check_makes_a_recorded_pass_stale(write_plan: PlanWriter) -> 
     doc = json.loads(run_cli("status", path, "--root", path.parent, "--json").stdout)
     assert tasks(doc)["p/a"] == ("stale", reason)
     assert doc["status"] == "failed"
+    assert [m["status"] for m in doc["milestones"]] == ["pending", "done"]  # wave 1 is a
     nxt = json.loads(run_cli("next", path, "--root", path.parent, "--json").stdout)
     assert [t["id"] for t in nxt["tasks"]] == ["p/a"]
     gated = run_cli("execute", path, "--root", path.parent, "--wave", "2", "--no-summary")

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from planrun.results import FAILED, TIMEOUT, UnitResult
+from planrun.results import ERROR, FAILED, TIMEOUT, UnitResult
 
 
 def active() -> bool:
@@ -37,7 +37,7 @@ def failure_annotations(results: Iterable[UnitResult]) -> list[str]:
             f"{r.unit.id} {r.status}: {r.reason or ''}".rstrip(": "),
         )
         for r in results
-        if r.status in (FAILED, TIMEOUT)
+        if r.status in (FAILED, TIMEOUT, ERROR)
     ]
 
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from planrun.results import BLOCKED, FAILED, MANUAL, NOT_RUN, TIMEOUT, UNVERIFIED
+from planrun.results import BLOCKED, ERROR, FAILED, MANUAL, NOT_RUN, STALE, TIMEOUT, UNVERIFIED
 
 if TYPE_CHECKING:
     from planrun.runner import RunReport
@@ -35,7 +35,7 @@ def write_junit(report: RunReport, path: Path) -> None:
                 case, "failure", message=result.reason or result.status, type=result.status
             )
             failure.text = result.tail
-        elif result.status in (BLOCKED, UNVERIFIED):
+        elif result.status in (BLOCKED, UNVERIFIED, ERROR, STALE):
             ET.SubElement(case, "error", message=result.reason or result.status, type=result.status)
         elif result.status in (MANUAL, NOT_RUN):
             ET.SubElement(case, "skipped", message=result.reason or result.status)

@@ -663,12 +663,16 @@ def next_units(
     """Units not passed yet whose dependencies all passed: what to work on now."""
     report = status(paths, fmt, root)
     graph = report.graph
-    ok = [False] * graph.graph.number_of_nodes()
+    ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
+    done = [False] * graph.graph.number_of_nodes()  # needs no more work
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
+        done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
     for node in graph.order or []:
         if graph.is_virtual(node):
             ok[node] = all(ok[p] for p in graph.graph.pred[node])
     return [
-        u for u in graph.units if not ok[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
+        u
+        for u in graph.units
+        if not done[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
     ]
