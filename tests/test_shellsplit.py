@@ -110,3 +110,12 @@ def test_a_line_that_changes_the_shell_keeps_the_rest_of_the_block_together(firs
         (10, "ruff check ."),
         (11, f"{first}\nmake test\nfalse"),
     ]
+
+
+def test_a_sentence_after_a_joining_line_is_not_joined_to_it() -> None:
+    assert chunks("cd backend && pytest\nAll tests pass\nserver &\nThen it works") == [
+        (10, "cd backend && pytest"),
+        (11, "All tests pass"),
+        (12, "server &"),
+        (13, "Then it works"),
+    ]

@@ -8,7 +8,8 @@ and a line ending in ``&&``, ``||`` or ``|`` all come out right. Commands on one
 together (``cd sub; make``). A command put in the background with ``&`` starts something the
 lines after it use (a server, then ``curl``), and one that changes the shell's state (``cd``,
 ``export``, ``source``, ``set``, an assignment, a function) is something the lines after it
-rely on: either way it and the rest of the block stay one script.
+rely on: either way it and the rest of the block stay one script, up to a line that reads as
+prose, which is never joined to a command.
 """
 
 from __future__ import annotations
@@ -161,6 +162,8 @@ def split_script(text: str, first_line: int) -> list[Chunk]:
             broken = _broken_row(node, lines, offset)
             if broken is not None:
                 end, restart = broken - 1, broken
+            if joined and spans and start > spans[-1][1] and _sentence(lines[start]):
+                joined = False  # a sentence after a command is never run as part of it
             if spans and (joined or start <= spans[-1][1]):
                 spans[-1][1] = max(spans[-1][1], end)
             else:
@@ -175,6 +178,13 @@ def split_script(text: str, first_line: int) -> list[Chunk]:
         if code:
             chunks.append(Chunk(first_line + start, code))
     return chunks
+
+
+def _sentence(line: str) -> bool:
+    """A line that reads as English, not as a command: a capitalized first word that is no
+    known command ("All tests pass")."""
+    words = line.split()
+    return bool(words) and words[0].istitle() and not looks_like_command(line)
 
 
 def _broken_row(node: Node, lines: list[str], offset: int) -> int | None:
