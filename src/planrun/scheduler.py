@@ -207,7 +207,8 @@ class Scheduler:
         if graph.is_virtual(node):
             bad = self._first_bad_dependency(node)
             self.ok[node] = bad is None
-            self.weak[node] = ", ".join(self._weak_dependencies(node))
+            weak = self._weak_dependencies(node)
+            self.weak[node] = weak[0] if weak else ""
             if bad is not None:
                 self.cause[node] = self._describe(bad)
             return True
@@ -266,7 +267,8 @@ class Scheduler:
         result = self.executor.finish(running.unit, running.commands, running.started)
         weak = self._weak_dependencies(node)
         if weak:
-            note = f"depends on {', '.join(weak)}"
+            more = f" (and {len(weak) - 2} more)" if len(weak) > 2 else ""
+            note = f"depends on {', '.join(weak[:2])}{more}"
             result.reason = f"{result.reason}; {note}" if result.reason else note
         self._done(node, result, record=True)
 
