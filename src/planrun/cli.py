@@ -293,6 +293,14 @@ def execute(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would run, in order; run nothing.")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Run part K of N disjoint parts of the selection (CI matrix jobs).",
+        ),
+    ] = None,
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Write JUnit XML results to this file.")
     ] = None,
@@ -314,6 +322,7 @@ def execute(
     """Run the verify commands and must_haves checks of the selected tasks."""
     from planrun import jsondoc
     from planrun.runner import ExecuteOptions
+    from planrun.shard import parse_shard
 
     targets, plan_fmt, config = _inputs(paths, fmt)
     opts = ExecuteOptions(
@@ -328,6 +337,7 @@ def execute(
         failed=failed,
         force=force,
         shell=config.shell,
+        shard=parse_shard(shard) if shard is not None else None,
         argv=sys.argv[1:],
     )
     if dry_run:
@@ -584,23 +594,40 @@ def export_github_actions(
         typer.Option("--output", "-o", help="Write here (e.g. .github/workflows/planrun.yml)."),
     ] = None,
     granularity: Annotated[
-        str, typer.Option("--granularity", help="One job per task or per plan.")
+        str,
+        typer.Option(
+            "--granularity", help="One job per task, per plan, or a matrix of shards per wave."
+        ),
     ] = "task",
+    shards: Annotated[
+        int, typer.Option("--shards", min=1, help="Shards per wave with --granularity shard.")
+    ] = 2,
     install: Annotated[
         str | None,
-        typer.Option("--install", help="What each job pip-installs (default: this planrun)."),
+        typer.Option(
+            "--install",
+            help="What each job pip-installs (default: the repository, when it is planrun's).",
+        ),
     ] = None,
     python: Annotated[str, typer.Option("--python", help="Python version of the jobs.")] = "3.12",
     fmt: FormatOpt = None,
 ) -> int:
     """A GitHub Actions workflow running each task as a job, needs following the graph."""
-    from planrun.export import github_workflow
+    from planrun.export import default_install, github_workflow
+    from planrun.roots import git_work_tree
     from planrun.validate import load_valid
 
     targets, plan_fmt, _ = _inputs(paths, fmt)
     graph = load_valid(targets, plan_fmt).graph
+    if install is None:
+        install = default_install(git_work_tree(Path.cwd()) or Path.cwd())
     workflow = github_workflow(
-        graph, [str(p) for p in targets], granularity=granularity, install=install, python=python
+        graph,
+        [str(p) for p in targets],
+        granularity=granularity,
+        install=install,
+        shards=shards,
+        python=python,
     )
     for warning in workflow.warnings:
         _warn(warning)

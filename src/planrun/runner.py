@@ -38,6 +38,7 @@ from planrun.results import (
 )
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line
 from planrun.state import Record, RunRow, State, state_dir
 from planrun.suggest import Suggester
@@ -60,6 +61,7 @@ class ExecuteOptions:
     failed: bool = False
     force: bool = False
     shell: str | None = None
+    shard: Shard | None = None
     argv: list[str] = field(default_factory=list)
 
 
@@ -159,6 +161,8 @@ def select(graph: PlanGraph, opts: ExecuteOptions, records: dict[str, Record]) -
         chosen &= {resolve_task(graph, ref).index for ref in opts.tasks}
     if opts.failed:
         chosen &= {u.index for u in units if u.id not in records or records[u.id].status != PASSED}
+    if opts.shard is not None:
+        chosen = select_shard(graph, chosen, opts.shard, lambda u: _cost(records, u))
     return chosen
 
 
