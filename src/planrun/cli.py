@@ -293,6 +293,12 @@ def execute(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would run, in order; run nothing.")
     ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="Run everything; reuse no recorded pass (config: reuse = false)."
+        ),
+    ] = False,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -338,6 +344,7 @@ def execute(
         force=force,
         shell=config.shell,
         shard=parse_shard(shard) if shard is not None else None,
+        reuse=config.reuse and not fresh,
         argv=sys.argv[1:],
     )
     if dry_run:

@@ -40,6 +40,8 @@ def interrupt_message(*, kill: bool) -> str:
 def result_line(result: UnitResult) -> str:
     label = LABELS[result.status]
     took = f"  {result.duration:.1f}s" if result.duration is not None else ""
+    if result.cached:
+        took = f"  (cached, from run {result.run_id})"
     line = f"{label:<10} {result.unit.id}{took}"
     if result.status not in ("passed", "failed", "timeout") and result.reason:
         line += f"  ({result.reason})"
