@@ -60,21 +60,26 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
             code = func(*args, **kwargs)
-        except InvalidPlanError as exc:
-            for diag in exc.diagnostics:
-                if diag.severity != "info":
-                    _err(diag.format())
-            _annotate(exc.diagnostics)
-            _err(f"planrun: {exc.message}")
-            code = exc.exit_code
         except PlanError as exc:
-            _err(f"planrun: error: {exc.message}")
-            if exc.hint:
-                _err(f"    hint: {exc.hint}")
-            code = exc.exit_code
+            code = _report_error(exc)
         raise typer.Exit(code)
 
     return wrapper
+
+
+def _report_error(exc: PlanError) -> int:
+    """Print an expected error (an invalid plan's diagnostics, or one message and a hint)."""
+    if isinstance(exc, InvalidPlanError):
+        for diag in exc.diagnostics:
+            if diag.severity != "info":
+                _err(diag.format())
+        _annotate(exc.diagnostics)
+        _err(f"planrun: {exc.message}")
+    else:
+        _err(f"planrun: error: {exc.message}")
+        if exc.hint:
+            _err(f"    hint: {exc.hint}")
+    return exc.exit_code
 
 
 def _config() -> Config:
@@ -394,6 +399,65 @@ def _write_summary(data: SummaryInput, path: Path, template: Path | None) -> Non
     _err(f"wrote {path}")
     if github.active():
         github.append_step_summary(summary.step_summary(text))
+
+
+@app.command()
+@_boundary
+def watch(
+    paths: PathsArg = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs (default: CPUs).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Seconds per command when the plan sets none."),
+    ] = None,
+    summary_file: SummaryOpt = None,
+    root: RootOpt = None,
+    fmt: FormatOpt = None,
+) -> int:
+    """Run the plans, then rerun what changed each time files change (Ctrl-C stops)."""
+    from planrun.output import PlainReporter, RichReporter
+    from planrun.runner import ExecuteOptions, Reporter, RunReport
+    from planrun.runner import execute as run_plans
+    from planrun.summary import SummaryInput
+    from planrun.watch import watch as watch_plans
+
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    opts = ExecuteOptions(
+        paths=targets,
+        fmt=plan_fmt,
+        root=root,
+        jobs=jobs or config.jobs,
+        timeout=timeout or config.timeout,
+        shell=config.shell,
+        reuse=config.reuse,
+        argv=sys.argv[1:],
+    )
+    target = summary_file or config.resolve(config.summary) or _default_summary(targets)
+
+    def once(selection: ExecuteOptions) -> RunReport:
+        reporter: Reporter
+        if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+            reporter = RichReporter(sys.stdout)
+        else:
+            reporter = PlainReporter(sys.stdout, quiet=True)
+        report = run_plans(selection, reporter)
+        _write_summary(
+            SummaryInput.of(report, report.everything),
+            target,
+            config.resolve(config.summary_template),
+        )
+        return report
+
+    def say(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def on_error(exc: PlanError) -> None:
+        _report_error(exc)
+
+    return watch_plans(opts, once, say, lambda _opts: {target.resolve()}, on_error)
 
 
 def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:

@@ -50,7 +50,9 @@ def result_line(result: UnitResult) -> str:
 
 def counts_line(results: list[UnitResult], duration: float) -> str:
     parts = count_words(Counter(r.status for r in results))
-    return f"{', '.join(parts) or 'nothing selected'} in {duration:.1f}s"
+    cached = sum(1 for r in results if r.cached)
+    reused = f" ({cached} cached)" if cached else ""
+    return f"{', '.join(parts) or 'nothing selected'}{reused} in {duration:.1f}s"
 
 
 def report_lines(report: RunReport) -> list[str]:

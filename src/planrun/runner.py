@@ -113,7 +113,7 @@ class PlannedUnit:
 CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
 
 
-def _load(opts: ExecuteOptions) -> Validation:
+def load_for_run(opts: ExecuteOptions) -> Validation:
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
     return load_valid(opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS)
 
@@ -366,7 +366,7 @@ def _signals(stop: StopSignal) -> Iterator[None]:
 
 
 def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
-    result = _load(opts)
+    result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
@@ -492,7 +492,7 @@ class _Recorder:
 
 def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     """What ``execute`` would run, in start order, without running or recording anything."""
-    result = _load(opts)
+    result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
     records = _read_records(root)
@@ -545,7 +545,7 @@ class StatusReport:
 
 def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = None) -> StatusReport:
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
-    result = _load(opts)
+    result = load_for_run(opts)
     graph = result.graph
     where = run_root(graph.plans, opts.paths, root)
     records, last_run = _read_state(where)
