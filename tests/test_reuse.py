@@ -135,3 +135,12 @@ def test_inputs_outside_the_root_are_ignored(
     _run(repo)
     outside.write_text("changed\n")
     assert "c" not in _ran(_run(repo))
+
+
+def test_dry_run_shows_what_would_be_reused(repo: Path) -> None:
+    _run(repo)
+    run = run_cli("execute", repo / "plan.md", "--root", repo, "--dry-run")
+    assert run.stdout.splitlines()[0] == "would run 1 task and reuse 4, in this order:"
+    assert "  wave 1  ru/a  (cached: its recorded pass holds)" in run.stdout
+    fresh = run_cli("execute", repo / "plan.md", "--root", repo, "--dry-run", "--fresh")
+    assert fresh.stdout.splitlines()[0] == "would run 5 tasks, in this order:"

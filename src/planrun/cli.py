@@ -475,14 +475,20 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
                     "wave": p.unit.wave,
                     "commands": [s.run for s in p.steps],
                     "checks": p.checks,
+                    "cached": p.cached,
                 }
                 for p in planned
             ],
         }
         sys.stdout.write(jsondoc.dumps(doc))
         return EXIT_OK
-    out = [f"would run {len(planned)} task{'s' if len(planned) != 1 else ''}, in this order:"]
+    runs = sum(1 for p in planned if not p.cached)
+    reuse = f" and reuse {len(planned) - runs}" if runs != len(planned) else ""
+    out = [f"would run {runs} task{'s' if runs != 1 else ''}{reuse}, in this order:"]
     for p in planned:
+        if p.cached:
+            out.append(f"  wave {p.unit.wave}  {p.unit.id}  (cached: its recorded pass holds)")
+            continue
         out.append(f"  wave {p.unit.wave}  {p.unit.id}")
         for step in p.steps:
             first, *rest = step.run.splitlines()

@@ -106,6 +106,7 @@ class PlannedUnit:
     unit: Unit
     steps: list[Step]
     checks: list[str]
+    cached: bool = False  # its recorded pass would be reused: nothing runs
 
 
 # Errors that concern one check, not the plan's shape: execute runs the plan and that check
@@ -497,8 +498,7 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     root = run_root(graph.plans, opts.paths, opts.root)
     records = _read_records(root)
     selected = select(graph, opts, records)
-    if opts.reuse:
-        selected -= reusable(graph, selected, records, unit_keys(graph, opts)).keys()
+    cached = reusable(graph, selected, records, unit_keys(graph, opts)) if opts.reuse else {}
     executor = _Executor(opts, "dry-run", None, records)
     priority = remaining_path(graph, lambda u: _cost(records, u))
     order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
@@ -509,7 +509,7 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
         checks = [f"artifact {a.path}" for a in must.artifacts]
         checks += [f"key_link {k.from_} -> {k.to}" for k in must.key_links]
         steps = [Step(c.run, c.expect_exit, None) for c in executor.commands(unit)]
-        planned.append(PlannedUnit(unit, steps, checks))
+        planned.append(PlannedUnit(unit, steps, checks, cached=index in cached))
     return planned
 
 
