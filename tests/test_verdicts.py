@@ -439,3 +439,27 @@ def test_validate_warns_about_windows_launchers_and_notes_pipefail(
         "runs without pipefail (planrun itself runs it with pipefail; agents and other runners "
         "often do not)"
     ) in out
+
+
+def test_wave_gating_treats_a_pass_whose_inputs_changed_as_stale(write_plan: PlanWriter) -> None:
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - {id: a, files: [a.txt], verify: "test -f a.txt"}
+          - {id: b, depends_on: [a], verify: "test -d ."}
+        """,
+    )
+    (path.parent / "a.txt").write_text("one\n")
+    assert execute(path)[0].exit_code == 0
+    (path.parent / "a.txt").write_text("two\n")
+    run, doc = execute(path, "--wave", "2")
+    assert run.exit_code == 1
+    assert tasks(doc)["p/b"] == (
+        "blocked",
+        (
+            "dependency p/a did not pass: p/a is stale: its inputs changed since it passed; "
+            f"run: planrun execute {path} --wave 1"
+        ),
+    )

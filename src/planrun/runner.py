@@ -390,6 +390,10 @@ class _Executor:
             return False, f"{unit.id} last {rec.status.replace('_', ' ')}; {hint}"
         if rec.digest != digest(unit):
             return False, f"{unit.id} changed since it passed; {hint}"
+        key = self.keys[unit.index] if unit.index < len(self.keys) else None
+        recorded = rec.detail.get("key")
+        if key is not None and recorded is not None and recorded != key:
+            return False, f"{unit.id} is stale: its inputs changed since it passed; {hint}"
         return True, None
 
 
