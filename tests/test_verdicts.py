@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from conftest import PlanWriter, Run, assert_no_traceback, run_cli
+from planrun.errors import UsageError
 from planrun.evidence import read
+from planrun.proc import shell_argv
 
 
 def execute(path: Path, *args: str | Path) -> tuple[Run, dict[str, Any]]:
@@ -461,5 +463,27 @@ def test_wave_gating_treats_a_pass_whose_inputs_changed_as_stale(write_plan: Pla
         (
             "dependency p/a did not pass: p/a is stale: its inputs changed since it passed; "
             f"run: planrun execute {path} --wave 1"
+        ),
+    )
+
+
+def test_without_bash_scripts_run_with_sh_e(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bash to be found
+    assert shell_argv() == ("/bin/sh", "-e", "-c")
+    with pytest.raises(UsageError, match='the configured shell "bash" was not found on PATH'):
+        shell_argv("bash")
+
+
+def test_sh_reports_a_missing_program_too(write_plan: PlanWriter) -> None:
+    path = one_task(write_plan, "'true; no-such-tool-xyz'", "shell: sh -e -c")
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    assert tasks(doc)["p/t"] == (
+        "error",
+        (
+            "could not run: `no-such-tool-xyz` was not found on PATH: `true; no-such-tool-xyz` "
+            "(line 6)"
         ),
     )
