@@ -641,6 +641,25 @@ def new(
     return EXIT_OK
 
 
+@app.command()
+@_boundary
+def mcp() -> int:
+    """Serve planrun's commands as MCP tools over stdio (needs: pip install 'planrun[mcp]')."""
+    from planrun.errors import UsageError
+
+    try:
+        from planrun.mcp_server import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types", "anyio"):
+            raise
+        raise UsageError(
+            "planrun mcp needs the MCP Python SDK, which is not installed: "
+            "install planrun[mcp] (pip install 'planrun[mcp]')"
+        ) from None
+    serve()
+    return EXIT_OK
+
+
 def _hook_input() -> str | None:
     """The hook input on stdin; None on a terminal (nobody is piping any)."""
     if sys.stdin is None or sys.stdin.isatty():
