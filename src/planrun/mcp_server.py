@@ -9,6 +9,7 @@ nothing else is written there (the runner reports through progress notifications
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -299,7 +300,7 @@ class _Progress:
             anyio.from_thread.run(self.ctx.report_progress, self.done, self.total, message)
 
     def warn(self, message: str) -> None:
-        pass
+        sys.stderr.write(f"planrun: warning: {message}\n")
 
     def interrupting(self, *, kill: bool) -> None:
         pass
