@@ -169,6 +169,10 @@ def test_errors_are_tool_errors_with_the_plan_diagnostics(project: Path) -> None
         assert 'bad/p.md:4: error[unknown-dependency] task "x" depends on "nope"' in text.text
         missing = await client.call_tool("waves", {"paths": ["nowhere"]})
         assert missing.is_error
+        no_jobs = await client.call_tool("execute", {"jobs": 0})
+        assert no_jobs.is_error
+        text = no_jobs.content[0]
+        assert text.type == "text" and "greater than or equal to 1" in text.text
         # validate reports an invalid plan in its document, like the CLI.
         valid = await client.call_tool("validate", {"paths": ["bad"]})
         assert not valid.is_error and valid.structured_content is not None

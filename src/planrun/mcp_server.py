@@ -21,6 +21,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field
 
 from planrun import __version__, jsondoc
 from planrun import summary as summary_md
@@ -219,8 +220,10 @@ async def execute(
     wave: int | None = None,
     tasks: list[str] | None = None,
     failed: bool = False,
-    jobs: int | None = None,
-    timeout: float | None = None,
+    jobs: Annotated[int | None, Field(ge=1, description="Parallel jobs (default: CPUs).")] = None,
+    timeout: Annotated[
+        float | None, Field(gt=0, description="Seconds per command when the plan sets none.")
+    ] = None,
     root: str | None = None,
     fail_fast: bool = False,
     force: bool = False,
