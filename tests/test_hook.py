@@ -266,3 +266,17 @@ def test_hook_max_blocks_must_not_be_negative(tmp_path: Path) -> None:
     run = hook(stop(tmp_path), "claude-code")
     assert run.exit_code == 2
     assert 'setting "hook_max_blocks" must be 0 or more, got -1' in run.stderr
+
+
+def test_a_plan_claimed_done_as_a_whole_has_its_own_checks_run(tmp_path: Path) -> None:
+    path = plans(tmp_path, '  - {id: a, claimed: done, verify: "true"}')
+    path.write_text(path.read_text().replace("tasks:", 'verify: ["test -f built"]\ntasks:'))
+    run = hook(stop(tmp_path), "claude-code")
+    assert run.exit_code == 2
+    assert "FAILED p/@checks" in run.stderr
+    (tmp_path / "built").write_text("")
+    assert hook(stop(tmp_path), "claude-code").stderr == "planrun: 2 claims checked, all hold\n"
+    # With a task not claimed done, the plan is not claimed as a whole: its checks wait.
+    (tmp_path / "built").unlink()
+    path.write_text(path.read_text().replace("tasks:", 'tasks:\n- {id: b, verify: "true"}'))
+    assert hook(stop(tmp_path), "claude-code").stderr == "planrun: 1 claim checked, all hold\n"

@@ -159,7 +159,17 @@ def _check(cwd: Path, request: GateRequest, config: Config) -> GateOutcome:
 
 
 def claimed_done(graph: PlanGraph) -> list[Unit]:
-    return [u for u in graph.units if u.task is not None and u.task.claimed == "done"]
+    """Tasks claimed done, and the plan's own checks (verify, must_haves) of a plan whose
+    every task is claimed done: then the plan as a whole is claimed (a GSD SUMMARY.md)."""
+    tasks: dict[str, list[bool]] = {}
+    for unit in graph.units:
+        if unit.task is not None:
+            tasks.setdefault(unit.plan.id, []).append(unit.task.claimed == "done")
+    return [
+        u
+        for u in graph.units
+        if (u.task.claimed == "done" if u.task is not None else all(tasks.get(u.plan.id, [False])))
+    ]
 
 
 class _Quiet:
