@@ -105,7 +105,7 @@ def test_blocks_in_a_row_are_capped_per_session(tmp_path: Path) -> None:
     assert released.exit_code == 0
     assert released.stderr == (
         "planrun: warning: letting this stop through: it was blocked 2 times in a row "
-        "(hook_max_blocks) and these claims still do not hold: p/bad (failed)\n"
+        "(hook_max_blocks), and these claims still do not hold: p/bad (failed)\n"
     )
     # The stop went through: the next one may block again.
     assert "(block 1 of 2 in a row)" in hook(stop(tmp_path), "claude-code").stderr
@@ -118,7 +118,10 @@ def test_hook_max_blocks_zero_only_warns(tmp_path: Path) -> None:
     (tmp_path / "planrun.toml").write_text("hook_max_blocks = 0\n")
     run = hook(stop(tmp_path), "claude-code")
     assert run.exit_code == 0
-    assert "these claims still do not hold: p/bad (failed)" in run.stderr
+    assert run.stderr == (
+        "planrun: warning: letting this stop through: hook_max_blocks is 0, so no stop is "
+        "refused, and these claims still do not hold: p/bad (failed)\n"
+    )
 
 
 def test_nothing_claimed_done_lets_the_agent_stop(tmp_path: Path) -> None:

@@ -125,12 +125,14 @@ class ClaudeCode:
 
 
 def _release(outcome: GateOutcome) -> str:
-    tries = _plural(outcome.max_blocks, "time")
+    if outcome.max_blocks == 0:
+        why = "hook_max_blocks is 0, so no stop is refused"
+    else:
+        why = f"it was blocked {_plural(outcome.max_blocks, 'time')} in a row (hook_max_blocks)"
+    unresolved = "; ".join(_clean(u) for u in outcome.unresolved)
     return (
-        f"planrun: warning: letting this stop through: it was blocked {tries} in a row "
-        f"(hook_max_blocks) and these claims still do not hold: "
-        + "; ".join(_clean(u) for u in outcome.unresolved)
-        + "\n"
+        f"planrun: warning: letting this stop through: {why}, "
+        f"and these claims still do not hold: {unresolved}\n"
     )
 
 
