@@ -283,3 +283,14 @@ def test_a_plan_claimed_done_as_a_whole_has_its_own_checks_run(tmp_path: Path) -
     (tmp_path / "built").unlink()
     path.write_text(path.read_text().replace("tasks:", 'tasks:\n- {id: b, verify: "true"}'))
     assert hook(stop(tmp_path), "claude-code").stderr == "planrun: 1 claim checked, all hold\n"
+
+
+def test_a_pass_under_the_same_inputs_is_not_run_again(tmp_path: Path) -> None:
+    plans(tmp_path, '  - {id: a, claimed: done, files: [a.txt], verify: "echo ran >> ran"}')
+    (tmp_path / "a.txt").write_text("one")
+    for _ in range(2):
+        assert hook(stop(tmp_path), "claude-code").exit_code == 0
+    assert (tmp_path / "ran").read_text() == "ran\n"
+    (tmp_path / "a.txt").write_text("two")
+    assert hook(stop(tmp_path), "claude-code").exit_code == 0
+    assert (tmp_path / "ran").read_text() == "ran\nran\n"

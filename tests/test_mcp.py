@@ -169,6 +169,10 @@ def test_errors_are_tool_errors_with_the_plan_diagnostics(project: Path) -> None
         assert 'bad/p.md:4: error[unknown-dependency] task "x" depends on "nope"' in text.text
         missing = await client.call_tool("waves", {"paths": ["nowhere"]})
         assert missing.is_error
+        bad_shard = await client.call_tool("execute", {"shard": "5/2"})
+        assert bad_shard.is_error
+        text = bad_shard.content[0]
+        assert text.type == "text" and "--shard 5/2: K must be between 1 and N" in text.text
         no_jobs = await client.call_tool("execute", {"jobs": 0})
         assert no_jobs.is_error
         text = no_jobs.content[0]

@@ -100,6 +100,9 @@ class TaskResult(_Model):
     cached: bool | None = Field(default=None, description="A reused pass (inputs unchanged).")
     vacuous: bool | None = Field(default=None, description="Its checks pass without the change.")
     evidence: Evidence | None = None
+    key: str | None = Field(
+        default=None, description="What a pass vouches for: commands, checks and inputs."
+    )
 
 
 class MilestoneEntry(_Model):

@@ -151,6 +151,8 @@ def _check(cwd: Path, request: GateRequest, config: Config) -> GateOutcome:
         # so a claim is judged by its own checks, not by unfinished work it builds on.
         force=True,
         shell=config.shell,
+        # A pass recorded under the same inputs (the current tree) is reused, not rerun.
+        reuse=config.reuse,
         argv=list(request.argv),
     )
     run = execute(opts, _Quiet())

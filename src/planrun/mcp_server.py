@@ -42,6 +42,7 @@ from planrun.runner import ExecuteOptions, next_units
 from planrun.runner import execute as run_plan
 from planrun.runner import status as recorded_status
 from planrun.scheduler import StopSignal
+from planrun.shard import parse_shard
 from planrun.summary import SummaryInput, default_path
 from planrun.validate import load_valid, validate_paths
 
@@ -227,28 +228,36 @@ async def execute(
     root: str | None = None,
     fail_fast: bool = False,
     force: bool = False,
+    fresh: bool = False,
+    shard: str | None = None,
     no_summary: bool = False,
 ) -> Annotated[CallToolResult, RunDocument]:
     """Run the verify commands and must_haves checks of the selected tasks (all, or `wave`,
-    `tasks`, `failed`), record the results and write SUMMARY.md. Progress is reported per
+    `tasks`, `failed`, `shard` K/N), record the results and write SUMMARY.md. A pass recorded
+    under unchanged inputs is reused (`cached`) unless `fresh`. Progress is reported per
     finished task; cancelling the request stops the running commands (their process groups)
     and keeps the results of the tasks that finished."""
-    config = _config()
-    targets = _targets(paths, config)
-    opts = ExecuteOptions(
-        paths=targets,
-        fmt=format or config.format,
-        root=_root(root),
-        wave=wave,
-        tasks=tasks or [],
-        jobs=jobs or config.jobs,
-        timeout=timeout or config.timeout,
-        fail_fast=fail_fast,
-        failed=failed,
-        force=force,
-        shell=config.shell,
-        argv=["mcp", "execute"],
-    )
+    try:
+        config = _config()
+        targets = _targets(paths, config)
+        opts = ExecuteOptions(
+            paths=targets,
+            fmt=format or config.format,
+            root=_root(root),
+            wave=wave,
+            tasks=tasks or [],
+            jobs=jobs or config.jobs,
+            timeout=timeout or config.timeout,
+            fail_fast=fail_fast,
+            failed=failed,
+            force=force,
+            shell=config.shell,
+            shard=parse_shard(shard) if shard is not None else None,
+            reuse=config.reuse and not fresh,
+            argv=["mcp", "execute"],
+        )
+    except PlanError as exc:
+        raise _fail(exc) from None
     stop = StopSignal()
     finished = threading.Event()
     progress = _Progress(ctx)
