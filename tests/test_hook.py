@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -294,3 +296,23 @@ def test_a_pass_under_the_same_inputs_is_not_run_again(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("two")
     assert hook(stop(tmp_path), "claude-code").exit_code == 0
     assert (tmp_path / "ran").read_text() == "ran\nran\n"
+
+
+def test_as_claude_code_runs_it_a_process_reading_a_pipe(tmp_path: Path) -> None:
+    """Claude Code starts the command in its own folder, pipes the JSON, reads the exit code."""
+    plans(tmp_path, CLAIMS)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "planrun", "hook", "claude-code"],
+        input=stop(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "FAILED p/bad (plans/p.md:5)" in run.stderr
+    assert not (elsewhere / ".planrun").exists()
