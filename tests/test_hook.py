@@ -187,6 +187,9 @@ def test_configured_plans_are_found_from_cwd(tmp_path: Path) -> None:
     run = hook(stop(sub), "claude-code")
     assert run.exit_code == 2
     assert "FAILED todo/bad" in run.stderr
+    # Outside git, the count of blocks is kept beside the configuration.
+    assert (tmp_path / ".planrun" / "hook-blocks.json").is_file()
+    assert not (sub / ".planrun" / "hook-blocks.json").exists()
 
 
 def test_an_invalid_plan_blocks_with_the_validate_output(tmp_path: Path) -> None:

@@ -83,12 +83,17 @@ def judge(request: GateRequest) -> GateOutcome:
     """Check the claims from ``request.cwd``; count the block, or reset the count."""
     cwd = request.cwd.resolve()
     max_blocks = DEFAULT_MAX_BLOCKS
+    # The count lives in the project's .planrun/: the git work tree, else the folder of the
+    # configuration file, else the agent's folder.
+    home = git_work_tree(cwd) or cwd
     outcome: GateOutcome
     try:
         # Relative paths in the plans and the configuration mean the agent's folder.
         with contextlib.chdir(cwd):
             config = load_config(cwd)
             max_blocks = config.hook_max_blocks
+            if git_work_tree(cwd) is None and config.base is not None:
+                home = config.base
             outcome = _check(cwd, request, config)
     except InvalidPlanError as exc:
         details = [d.format() for d in exc.diagnostics if d.severity != "info"]
@@ -103,7 +108,7 @@ def judge(request: GateRequest) -> GateOutcome:
     if request.session is None:
         outcome.blocks = 1 if outcome.verdict == BLOCK else 0
         return outcome
-    counter = BlockCounter(git_work_tree(cwd) or cwd)
+    counter = BlockCounter(home)
     if outcome.verdict != BLOCK:
         counter.reset(request.session)
         return outcome
@@ -114,14 +119,14 @@ def judge(request: GateRequest) -> GateOutcome:
     return outcome
 
 
-def plan_paths(cwd: Path, configured: Sequence[str], base: Path | None) -> list[Path] | None:
+def plan_paths(cwd: Path, config: Config) -> list[Path] | None:
     """The configured plan paths, else ``plans/`` (relative: the caller works in ``cwd``);
     None when there is no plans/ folder.
 
     A configured path that does not exist is an error: planrun was set up here, so a missing
     folder is a mistake to report, not a project without plans."""
-    if configured:
-        paths = [Path(p) if Path(p).is_absolute() or base is None else base / p for p in configured]
+    if config.path:
+        paths = [p for p in (config.resolve(x) for x in config.path) if p is not None]
         missing = [p for p in paths if not p.exists()]
         if missing:
             raise UsageError(
@@ -133,7 +138,7 @@ def plan_paths(cwd: Path, configured: Sequence[str], base: Path | None) -> list[
 
 
 def _check(cwd: Path, request: GateRequest, config: Config) -> GateOutcome:
-    paths = plan_paths(cwd, config.path, config.base)
+    paths = plan_paths(cwd, config)
     if paths is None:
         note = f"no plans/ folder in {cwd} and no [tool.planrun] path: nothing to check"
         return GateOutcome(NOTHING, note=note)
