@@ -62,7 +62,27 @@ WRITES_REPORTS = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
 )
 
-Paths = list[str] | None
+Paths = Annotated[
+    list[str] | None,
+    Field(
+        description="Plan files or folders, relative to the server's folder (default: the "
+        "configured plans, else plans/)."
+    ),
+]
+Format = Annotated[
+    str | None,
+    Field(
+        description="Read every file in this format instead of detecting it (planrun, gsd, "
+        "tasks, checklist, prp, ...)."
+    ),
+]
+Root = Annotated[
+    str | None,
+    Field(
+        description="Where commands run and paths resolve (default: the plan's root:, the "
+        "git work tree, the server's folder)."
+    ),
+]
 
 
 def _config() -> Config:
@@ -106,7 +126,7 @@ def _guarded(call: Callable[[], dict[str, Any]]) -> CallToolResult:
 
 def validate(
     paths: Paths = None,
-    format: str | None = None,  # noqa: A002 - the CLI's option name, which tools mirror
+    format: Format = None,  # noqa: A002 - the CLI's option name, which tools mirror
     strict: bool = False,
 ) -> Annotated[CallToolResult, ValidateDocument]:
     """Check plans: schema, ids, dependencies, cycles, verify commands. `ok` is false when
@@ -123,7 +143,7 @@ def validate(
 
 def waves(
     paths: Paths = None,
-    format: str | None = None,  # noqa: A002 - the CLI's option name, which tools mirror
+    format: Format = None,  # noqa: A002 - the CLI's option name, which tools mirror
     avoid_conflicts: bool = False,
 ) -> Annotated[CallToolResult, WavesDocument]:
     """The waves (groups of tasks that can run in parallel) and the critical path."""
@@ -140,8 +160,8 @@ def waves(
 
 def next_(
     paths: Paths = None,
-    format: str | None = None,  # noqa: A002 - the CLI's option name, which tools mirror
-    root: str | None = None,
+    format: Format = None,  # noqa: A002 - the CLI's option name, which tools mirror
+    root: Root = None,
 ) -> Annotated[CallToolResult, NextDocument]:
     """Tasks ready to work on: not passed yet, every dependency passed."""
 
@@ -156,8 +176,8 @@ def next_(
 
 def status(
     paths: Paths = None,
-    format: str | None = None,  # noqa: A002 - the CLI's option name, which tools mirror
-    root: str | None = None,
+    format: Format = None,  # noqa: A002 - the CLI's option name, which tools mirror
+    root: Root = None,
 ) -> Annotated[CallToolResult, RunDocument]:
     """The last recorded result of every task and milestone (runs nothing)."""
 
@@ -178,8 +198,8 @@ def _root(root: str | None) -> Path | None:
 
 def summary(
     paths: Paths = None,
-    format: str | None = None,  # noqa: A002 - the CLI's option name, which tools mirror
-    root: str | None = None,
+    format: Format = None,  # noqa: A002 - the CLI's option name, which tools mirror
+    root: Root = None,
     output: str | None = None,
 ) -> Annotated[CallToolResult, SummaryDocument]:
     """Re-render SUMMARY.md from the recorded results (runs nothing); returns its path and
@@ -217,15 +237,17 @@ async def execute(
     ctx: Context,
     *,
     paths: Paths = None,
-    format: str | None = None,  # noqa: A002 - the CLI's option name, which tools mirror
-    wave: int | None = None,
-    tasks: list[str] | None = None,
-    failed: bool = False,
+    format: Format = None,  # noqa: A002 - the CLI's option name, which tools mirror
+    wave: Annotated[int | None, Field(description="Run only this wave.")] = None,
+    tasks: Annotated[
+        list[str] | None, Field(description="Run only these tasks (full or bare ids).")
+    ] = None,
+    failed: Annotated[bool, Field(description="Only tasks that did not pass last time.")] = False,
     jobs: Annotated[int | None, Field(ge=1, description="Parallel jobs (default: CPUs).")] = None,
     timeout: Annotated[
         float | None, Field(gt=0, description="Seconds per command when the plan sets none.")
     ] = None,
-    root: str | None = None,
+    root: Root = None,
     fail_fast: bool = False,
     force: bool = False,
     fresh: bool = False,
