@@ -268,6 +268,9 @@ def test_resources_schema_and_last_summary(project: Path) -> None:
         await client.call_tool("execute", {"paths": ["plans/p.md"]})
         last = (await client.read_resource("planrun://summary/plans%2Fp.md")).contents[0]
         assert getattr(last, "text", None) == (project / "plans" / "SUMMARY.md").read_text()
+        for outside in ("..%2Fplans", "%2Fetc"):
+            with pytest.raises(MCPError, match="Unknown resource"):
+                await client.read_resource(f"planrun://summary/{outside}")
 
     with_client(body)
 
