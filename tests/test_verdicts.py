@@ -42,10 +42,17 @@ def test_a_pipeline_fails_when_its_first_command_fails(write_plan: PlanWriter) -
     assert tasks(doc)["p/t"] == ("failed", "exit 1: `false | tail -5` (line 6)")
 
 
-def test_a_failing_line_of_a_script_fails_it(write_plan: PlanWriter) -> None:
-    run, doc = execute(one_task(write_plan, "|\n          false\n          test -d ."))
+def test_a_failing_line_of_a_script_fails_it_and_is_named(write_plan: PlanWriter) -> None:
+    script = "|\n          test -d .\n          test -f no-such-file.txt\n          test -d ."
+    run, doc = execute(one_task(write_plan, script))
     assert run.exit_code == 1
-    assert tasks(doc)["p/t"][0] == "failed"
+    assert tasks(doc)["p/t"] == (
+        "failed",
+        (
+            "exit 1: `test -f no-such-file.txt` (line 2 of the script) in "
+            "`test -d .; test -f no-such-file.txt; test -d .` (line 6)"
+        ),
+    )
 
 
 def test_a_users_own_set_plus_e_behaves_as_written(write_plan: PlanWriter) -> None:

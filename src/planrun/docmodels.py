@@ -80,6 +80,9 @@ class CommandEntry(_Model):
     missing: str | None = Field(
         default=None, description="The program not found on PATH or not executable (error)."
     )
+    at: str | None = Field(
+        default=None, description="Where a multi-line script stopped, and the command there."
+    )
 
 
 class CheckEntry(_Model):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 import shlex
 import shutil
@@ -55,6 +56,11 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
     bash = shutil.which("bash")
     return (bash, *DEFAULT_SHELL[1:]) if bash else FALLBACK_SHELL
 
+
+# Put before a multi-line script run by bash, on its first line so line numbers stay the
+# script's own: when -e stops the script, the log says where.
+LOCATE_FAILURE = "trap 'echo \"planrun: failed at line $LINENO\" >&2' ERR; "
+FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
 
 TAIL_BYTES = 64 * 1024
 TAIL_LINES = 200
@@ -119,6 +125,7 @@ class Spec:
     timeout: float
     log: LogSink
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
+    locate: bool = False  # with bash: say at which line a failing script stopped
 
 
 @dataclass(frozen=True)
@@ -163,10 +170,14 @@ class ProcessPool:
         """Start ``spec``; its Outcome comes back from ``wait`` with ``token``."""
         started = time.monotonic()
         spec.log.begin(spec.script)
+        argv = spec.shell or self._argv
+        script = spec.script
+        if spec.locate and Path(argv[0]).name == "bash":
+            script = LOCATE_FAILURE + script
         read_end, write_end = os.pipe()
         try:
             popen = subprocess.Popen(
-                [*(spec.shell or self._argv), spec.script],
+                [*argv, script],
                 stdin=subprocess.DEVNULL,
                 stdout=write_end,
                 stderr=subprocess.STDOUT,

@@ -48,6 +48,7 @@ class CommandRecord:
     note: str | None = None  # how the evidence rules read it ("judged by `X`: ...")
     weak: str | None = None  # why it is no evidence although it ended as expected
     missing: str | None = None  # the program that was not found on PATH (or not executable)
+    at: str | None = None  # where a multi-line script stopped: "`make` (line 3 of the script)"
 
     @property
     def ok(self) -> bool:
@@ -96,6 +97,7 @@ class CommandRecord:
             note=data.get("note"),
             weak=data.get("weak"),
             missing=data.get("missing"),
+            at=data.get("at"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -113,6 +115,7 @@ class CommandRecord:
             "note": self.note,
             "weak": self.weak,
             "missing": self.missing,
+            "at": self.at,
         }
 
 

@@ -47,7 +47,7 @@ from planrun.results import (
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
-from planrun.shellsplit import one_line
+from planrun.shellsplit import one_line, split_script
 from planrun.state import Record, RunRow, State, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
@@ -302,7 +302,8 @@ class _Executor:
                 continue
             reading = evidence.read(cmd.run) if cmd.expect_exit == 0 else evidence.Reading(cmd.run)
             shell = self.shells.get(unit.plan.id)
-            spec = proc.Spec(reading.run, cwd, env, timeout, log, shell)
+            locate = len(split_script(reading.run, 1)) > 1
+            spec = proc.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(Step(reading.run, cmd.expect_exit, spec, line=cmd.line, reading=reading))
         return steps
 
@@ -334,6 +335,7 @@ class _Executor:
             note=reading.note,
             weak=weak,
             missing=missing,
+            at=_stopped_at(step, output) if code not in (0, None) else None,
         )
 
     def checks(self, unit: Unit) -> list[CheckResult]:
@@ -436,12 +438,28 @@ def _judge(
     return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
 
 
+def _stopped_at(step: Step, output: str) -> str | None:
+    """The top-level command of a multi-line script that stopped it, from the line bash named."""
+    found = proc.FAILED_AT.findall(output)
+    if not found or step.spec is None or not step.spec.locate:
+        return None
+    line = int(found[-1])
+    for chunk in reversed(split_script(step.run, 1)):
+        if chunk.line <= line:
+            return f"`{one_line(chunk.text, 60)}` (line {line} of the script)"
+    return None
+
+
 def _named(cmd: CommandRecord) -> str:
     """The command as a report names it: its text, its line in the plan, how it was judged."""
     where = [f"line {cmd.line}"] if cmd.line else []
     if cmd.note:
         where.append(f"it must fail: {cmd.note}" if cmd.must_fail else cmd.note)
-    return f"`{one_line(cmd.run, 80)}`" + (f" ({'; '.join(where)})" if where else "")
+    named = f"`{one_line(cmd.run, 80)}`"
+    if cmd.at:
+        script = "; ".join(line.strip() for line in cmd.run.splitlines() if line.strip())
+        named = f"{cmd.at} in `{one_line(script, 50)}`"
+    return named + (f" ({'; '.join(where)})" if where else "")
 
 
 @contextmanager
