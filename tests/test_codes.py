@@ -184,6 +184,21 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "claimed done but has nothing to verify it",
     ),
+    "json-syntax": (
+        {".taskmaster/tasks/tasks.json": '{"tasks": [\n  {"id": 1,}\n]}\n'},
+        ".taskmaster/tasks/tasks.json",
+        "the JSON does not parse",
+    ),
+    "external-dependency": (
+        {
+            "backlog/tasks/task-1 - A.md": FM.format("id: task-1\ntitle: A\nstatus: Done"),
+            "backlog/tasks/task-2 - B.md": FM.format(
+                "id: task-2\ntitle: B\nstatus: To Do\ndependencies: [task-1]"
+            ),
+        },
+        "backlog/tasks/task-2 - B.md",
+        'depends on "task-1", whose file was not loaded',
+    ),
 }
 
 

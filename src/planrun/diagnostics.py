@@ -18,6 +18,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "not-a-plan": ("info", "a markdown file in a folder is not a plan and was skipped"),
     "unrecognized-plan": ("error", "a file given by name is not in any plan format planrun reads"),
     "yaml-syntax": ("error", "the YAML frontmatter does not parse"),
+    "json-syntax": ("error", "a JSON plan (Task Master tasks.json) does not parse"),
     "frontmatter-not-mapping": ("error", "the frontmatter is a list or a scalar, not a mapping"),
     "duplicate-key": ("warning", "a YAML mapping repeats a key; the last value wins"),
     "yaml-backslash": (
@@ -33,6 +34,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "gsd-missing-key": ("warning", "a key GSD requires is missing from the frontmatter"),
     "prose-verify": ("warning", "a verify line is prose, not a command: it is a manual check"),
     "unknown-status": ("warning", "a task status planrun does not know; read as todo"),
+    "external-dependency": (
+        "warning",
+        "a dependency on a task or plan whose file was not loaded; it is not checked",
+    ),
     # -- schema
     "unknown-key": ("error", "a key the canonical format does not have (with a did-you-mean)"),
     "missing-key": ("error", "a required key is missing"),

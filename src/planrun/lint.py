@@ -84,12 +84,13 @@ def lint_plan(plan: Plan, diags: Diagnostics) -> None:
         )
     for task in plan.tasks:
         where = f'task "{task.id}"'
+        task_src = plan.source_of(task)
         for cmd in task.verify:
-            _lint_command(cmd, where, task.line, src, diags)
-        _lint_must_haves(task.must_haves, where, task.line, src, diags)
+            _lint_command(cmd, where, task.line, task_src, diags)
+        _lint_must_haves(task.must_haves, where, task.line, task_src, diags)
         for file in task.files:
-            _machine_path(file, f"{where}: files entry", task.line, src, diags)
-        _lint_claims(task, src, diags)
+            _machine_path(file, f"{where}: files entry", task.line, task_src, diags)
+        _lint_claims(task, task_src, diags)
     for cmd in plan.verify:
         _lint_command(cmd, f'plan "{plan.id}"', plan.line, src, diags)
     _lint_must_haves(plan.must_haves, f'plan "{plan.id}"', plan.line, src, diags)
