@@ -56,6 +56,23 @@ CODES: dict[str, tuple[Severity, str]] = {
     "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
     "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
+    "verify-grep-failure": (
+        "warning",
+        "a grep that also matches a failure word, so it passes when the output reports one",
+    ),
+    "verify-prints-result": ("warning", "a verify that prints PASS or FAIL but exits 0 either way"),
+    "verify-redirect-creates": (
+        "warning",
+        "a verify tests that a file exists that its own redirect (> file) created",
+    ),
+    "verify-exit-status-lost": (
+        "warning",
+        "a verify reads $? before running anything: in its fresh shell it is always 0",
+    ),
+    "verify-long-running": (
+        "warning",
+        "a verify starts a dev server or watcher that never exits (npm run dev, vite, ...)",
+    ),
     "machine-path": ("warning", "a machine-specific absolute path (/Users/..., /home/...)"),
     "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
     "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),
