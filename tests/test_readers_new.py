@@ -6,10 +6,13 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from conftest import run_cli
 from planrun.diagnostics import Diagnostic
 from planrun.model import Plan, Task
 from planrun.validate import Validation, validate_paths
+from test_convert import essence
 
 
 def write(path: Path, text: str) -> Path:
@@ -453,3 +456,37 @@ def test_cursor_convert(tmp_path: Path) -> None:
     run = run_cli("convert", path)
     assert run.exit_code == 0
     assert "- id: toggle\n  name: Add the toggle\n  depends_on:\n  - theme-context\n" in run.stdout
+
+
+# -- examples/ ------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NEW_EXAMPLES = {
+    "backlog": EXAMPLES / "backlog" / "backlog",
+    "taskmaster": EXAMPLES / "taskmaster" / ".taskmaster" / "tasks" / "tasks.json",
+    "cursor": EXAMPLES / "cursor" / ".cursor" / "plans" / "album-sharing_5f3c.plan.md",
+    "tasks": EXAMPLES / "tasks" / "TASKS.md",
+}
+
+
+def test_examples_validate_without_errors() -> None:
+    result = validate_paths([EXAMPLES])
+    assert result.ok, [d.format() for d in result.diagnostics.items]
+    formats = {p.format for p in result.plans}
+    assert {"backlog", "taskmaster", "cursor", "tasks", "gsd", "checklist", "prp"} <= formats
+
+
+@pytest.mark.parametrize("fmt", sorted(NEW_EXAMPLES))
+def test_examples_convert_and_read_back_the_same(fmt: str, tmp_path: Path) -> None:
+    source = NEW_EXAMPLES[fmt]
+    [original] = validate_paths([source]).plans
+    assert original.format == fmt
+    run = run_cli("convert", source)
+    assert run.exit_code == 0, run.stderr
+    out = tmp_path / "converted.md"
+    out.write_text(run.stdout)
+    result = validate_paths([out])
+    assert result.ok, [d.format() for d in result.diagnostics.items]
+    [again] = result.plans
+    assert again.format == "planrun"
+    assert essence(again) == essence(original)
