@@ -188,6 +188,21 @@ def test_backlog_archive_is_skipped_and_status_checked(tmp_path: Path) -> None:
     assert "status 'Someday' is not one planrun knows" in status.message
 
 
+def test_backlog_parent_waits_for_its_subtasks(tmp_path: Path) -> None:
+    root = backlog(tmp_path)
+    write(
+        root / "tasks" / "task-2.1 - Form.md",
+        "---\nid: task-2.1\ntitle: Form\nstatus: Done\nparent_task_id: task-2\n"
+        "dependencies:\n  - {id: task-1}\n---\n",
+    )
+    result = validate_paths([root])
+    assert result.ok, [d.format() for d in result.diagnostics.items]
+    [plan] = result.plans
+    assert task(plan, "task-2").depends_on == ["task-1", "task-2.1"]
+    [bad] = diag(result, "ignored-content")[1:]
+    assert (bad.line, bad.message) == (7, "dependency {'id': 'task-1'} is not a task id; ignored")
+
+
 def test_backlog_is_not_guessed_for_any_id_title_status_file(tmp_path: Path) -> None:
     path = write(tmp_path / "plan.md", "---\nid: feat-1\ntitle: A\nstatus: done\n---\nText\n")
     assert [d.code for d in validate_paths([path]).diagnostics.items] == ["unrecognized-plan"]

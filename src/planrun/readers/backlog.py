@@ -64,16 +64,18 @@ class BacklogReader:
         plan_id = clean_id(root.name, "backlog")
         raw = [(doc, task) for doc in docs if (task := _task(doc, diags)) is not None]
         known = {str(task["id"]) for _, task in raw}
-        tasks: list[Task] = []
         for doc, task in raw:
             _resolve_dependencies(task, known, doc, root, alone=len(docs) == 1, diags=diags)
+        _parents_wait_for_subtasks([task for _, task in raw], known)
+        tasks: list[Task] = []
+        for doc, task in raw:
             tasks.extend(validate_tasks(doc, plan_id, [task], self.name, diags))
         return [join(docs, plan_id, f"Backlog.md tasks in {root.name}", tasks, self.name)]
 
 
 def _root(path: Path) -> Path:
     """The backlog folder a task file belongs to (the parent of tasks/, completed/, drafts/)."""
-    folder = path.parent
+    folder = path.resolve().parent
     if folder.name in _SUBFOLDERS and folder.parent != folder:
         return folder.parent
     return folder
@@ -105,14 +107,23 @@ def _task(doc: Document, diags: Diagnostics) -> LineDict | None:
         values = deps if isinstance(deps, list) else [deps]
         lines = getattr(deps, "item_lines", [])
         dep_line = front.key_lines.get("dependencies", line)
-        task["depends_on"] = items(
-            (
-                (lines[i] if i < len(lines) else dep_line, str(v).strip())
-                for i, v in enumerate(values)
-                if isinstance(v, str | int | float) and str(v).strip()
-            ),
-            dep_line,
-        )
+        kept = items([], dep_line)
+        for i, value in enumerate(values):
+            value_line = lines[i] if i < len(lines) else dep_line
+            if isinstance(value, str | int | float) and str(value).strip():
+                kept.append(str(value).strip())
+                kept.item_lines.append(value_line)
+            elif value is not None:
+                diags.add(
+                    "ignored-content",
+                    doc.display,
+                    value_line,
+                    f"dependency {value!r} is not a task id; ignored",
+                )
+        task["depends_on"] = kept
+    parent = front.get("parent_task_id", front.get("parent"))
+    if isinstance(parent, str | int) and str(parent).strip():
+        task["_parent"] = str(parent).strip()
     truths = _criteria(doc, diags)
     if truths:
         first = truths[0].line
@@ -202,6 +213,25 @@ def _resolve_dependencies(
         kept.append(found or dep)
         kept.item_lines.append(line)
     task["depends_on"] = kept
+
+
+def _parents_wait_for_subtasks(tasks: list[LineDict], known: set[str]) -> None:
+    """A parent task is done when its subtasks are (``parent_task_id: task-38``), so it
+    depends on them, unless a subtask already waits for its parent."""
+    by_lower = {str(t["id"]).lower(): t for t in tasks}
+    for task in tasks:
+        parent_id = task.pop("_parent", None)
+        parent = by_lower.get(str(parent_id).lower()) if parent_id else None
+        if parent is None or parent is task:
+            continue
+        if str(parent["id"]) in task.get("depends_on", []):
+            continue
+        deps = parent.get("depends_on")
+        if deps is None:
+            deps = parent["depends_on"] = items([], parent.line)
+        if task["id"] not in deps and task["id"] in known:
+            deps.append(task["id"])
+            deps.item_lines.append(task.line)
 
 
 def _file_for(dep: str, root: Path) -> bool:

@@ -194,6 +194,13 @@ def _json_item(
             child = _json_item(sub, n, subtasks, doc, diags)
             if child is not None:
                 item.subtasks.append(child)
+    elif subtasks is not None:
+        diags.add(
+            "ignored-content",
+            doc.display,
+            key_lines.get("subtasks", line) or None,
+            f'task "{item.id}": subtasks is not a list; ignored',
+        )
     return item
 
 
