@@ -28,6 +28,9 @@ FLAGGED = [
     ("flask run", "verify-long-running"),
     ("rails s", "verify-long-running"),
     ("docker compose up", "verify-long-running"),
+    ("uv run uvicorn app:app", "verify-long-running"),
+    ("cd web && npm run dev", "verify-long-running"),
+    ("timeout 20 python manage.py runserver", "verify-long-running"),
 ]
 
 CLEAN = [
@@ -45,6 +48,9 @@ CLEAN = [
     "uvicorn --help",
     "docker compose up -d",
     "vitest run",
+    "pip install uvicorn flask",
+    "npm test 2>&1 | grep -q 'No errors found'",
+    "cargo build 2>&1 | grep -q '0 errors'",
 ]
 
 

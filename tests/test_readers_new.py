@@ -11,6 +11,7 @@ import pytest
 from conftest import run_cli
 from planrun.diagnostics import Diagnostic
 from planrun.model import Plan, Task
+from planrun.readers.criteria import criterion_commands
 from planrun.validate import Validation, validate_paths
 from test_convert import essence
 
@@ -505,3 +506,22 @@ def test_examples_convert_and_read_back_the_same(fmt: str, tmp_path: Path) -> No
     [again] = result.plans
     assert again.format == "planrun"
     assert essence(again) == essence(original)
+
+
+@pytest.mark.parametrize(
+    ("text", "commands"),
+    [
+        ("`uv run pytest -q` passes", ["uv run pytest -q"]),
+        ("`npm run lint` and `npm test` succeed", ["npm run lint", "npm test"]),
+        ("Run `./scripts/check.sh`", ["./scripts/check.sh"]),
+        ("`grep -c TODO src` returns 0", []),
+        ("`npm test` fails before the fix", []),
+        ("`npm test` or `yarn test` passes", []),
+        ("Run `npm test`, then check the page manually in the browser", []),
+        ("Supports the `--verbose` flag", []),
+        ("`config.yaml` is created", []),
+        ("A wrong password shows an error", []),
+    ],
+)
+def test_criterion_commands_are_conservative(text: str, commands: list[str]) -> None:
+    assert criterion_commands(text) == commands

@@ -43,17 +43,28 @@ def grep_failure_word(script: str) -> Finding | None:
             continue
         piped = before.endswith("|") and not before.endswith("||")
         for pattern in _patterns(words):
-            word = _FAILURE_WORD.search(pattern)
+            word = _failure_word(pattern)
             if word is None:
                 continue
             if piped or len(re.split(r"\\?\|", pattern)) > 1:
                 return Finding(
                     "verify-grep-failure",
-                    f'grep "{pattern}" also matches a failure ("{word.group(0)}"), so the check '
+                    f'grep "{pattern}" also matches a failure ("{word}"), so the check '
                     "passes when the output reports one",
                     "grep for the success line only (grep -q 'BUILD SUCCEEDED'), or let the "
                     "command's exit code decide",
                 )
+    return None
+
+
+_NEGATION = re.compile(r"(?i)\b(?:no|0|zero|without|not|non)[\s-]+(?:\w+\s+)?$")
+
+
+def _failure_word(pattern: str) -> str | None:
+    """The first failure word in a grep pattern that no "no", "0" or "without" negates."""
+    for match in _FAILURE_WORD.finditer(pattern):
+        if not _NEGATION.search(pattern[: match.start()]):
+            return match.group(0)
     return None
 
 
@@ -172,20 +183,24 @@ def exit_status_lost(script: str) -> Finding | None:
     return None
 
 
+# Where a command starts: a line's start, after an operator, or after a runner (npx vite).
+_AT_COMMAND = (
+    r"(?:^|(?<=[;&|(]))\s*(?:(?:npx|bunx|pnpm\s+exec|yarn|uv\s+run|poetry\s+run|pipenv\s+run|"
+    r"python3?\s+-m|bundle\s+exec|exec|timeout\s+\S+)\s+)*(?:bin/)?"
+)
 _LONG_RUNNING = [
-    re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:dev|serve|watch)\b"),
-    re.compile(r"\bnext\s+dev\b"),
-    re.compile(
-        r"(?:^|[;&|(]\s*|\b(?:npx|bunx|pnpm\s+exec|yarn)\s+)vite\b"
-        r"(?!\s+(?:build|optimize|--version|-v\b|--help|-h\b))",
-        re.MULTILINE,
-    ),
-    re.compile(r"\b(?:cargo\s+)?tauri\s+dev\b"),
-    re.compile(r"\buvicorn\b(?![^;&|\n]*--(?:help|version))"),
-    re.compile(r"\bflask\s+run\b"),
-    re.compile(r"\brails\s+(?:s|server)\b"),
-    re.compile(r"\bmanage\.py\s+runserver\b"),
-    re.compile(r"\bdocker(?:\s+|-)compose\s+up\b(?![^;&|\n]*\s(?:-d|--detach)\b)"),
+    re.compile(_AT_COMMAND + body)
+    for body in (
+        r"(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:dev|serve|watch)\b",
+        r"next\s+dev\b",
+        r"vite\b(?!\s+(?:build|optimize|--version|-v\b|--help|-h\b))",
+        r"(?:cargo\s+|npm\s+run\s+)?tauri\s+dev\b",
+        r"uvicorn\b(?![^;&|\n]*--(?:help|version))",
+        r"flask\s+run\b",
+        r"rails\s+(?:s|server)\b",
+        r"(?:python3?\s+)?manage\.py\s+runserver\b",
+        r"docker(?:\s+|-)compose\s+up\b(?![^;&|\n]*\s(?:-d|--detach)\b)",
+    )
 ]
 _BACKGROUND = re.compile(r"^[^;\n]*?(?<![&>])&(?!&)")
 

@@ -23,6 +23,13 @@ _EXPECTS_OTHER = re.compile(
     re.I,
 )
 
+# Words that say part of the criterion is for a person: a passing command would not cover it.
+_NEEDS_A_PERSON = re.compile(
+    r"\b(?:manual(?:ly)?|by hand|visual(?:ly)?|inspect\w*|screenshots?|browser|looks?|"
+    r"UI|review\w*)\b",
+    re.I,
+)
+
 
 def criterion_commands(text: str) -> list[str]:
     """The backticked commands of a criterion that may be run as its check (often none)."""
@@ -33,8 +40,10 @@ def criterion_commands(text: str) -> list[str]:
     rest = text
     for span in spans:
         rest = rest.replace(f"`{span}`", " ")
-    if _EXPECTS_OTHER.search(rest):
+    if _EXPECTS_OTHER.search(rest) or _NEEDS_A_PERSON.search(rest):
         return []
+    if len(commands) > 1 and re.search(r"\bor\b", rest, re.I):
+        return []  # alternatives ("`npm test` or `yarn test`"): which one is meant is a guess
     return commands
 
 
