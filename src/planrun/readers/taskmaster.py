@@ -62,7 +62,7 @@ class TaskMasterReader:
     name: ClassVar[str] = "taskmaster"
 
     def finds(self, path: Path) -> bool:
-        return path.name == "tasks.json" and ".taskmaster" in path.parts
+        return path.name == "tasks.json" and ".taskmaster" in path.resolve().parts
 
     def detect(self, doc: Document) -> bool:
         if doc.path.suffix.lower() == ".json":
