@@ -204,6 +204,17 @@ def test_backlog_parent_waits_for_its_subtasks(tmp_path: Path) -> None:
     assert (bad.line, bad.message) == (7, "dependency {'id': 'task-1'} is not a task id; ignored")
 
 
+def test_backlog_decisions_and_docs_are_not_tasks(tmp_path: Path) -> None:
+    root = backlog(tmp_path)
+    decision = "---\nid: decision-1\ntitle: Use SQLite\nstatus: accepted\n---\n## Context\n"
+    write(root / "decisions" / "decision-1 - Use SQLite.md", decision)
+    write(root / "docs" / "doc-1 - Setup.md", "---\nid: doc-1\ntitle: Setup\nstatus: x\n---\n")
+    result = validate_paths([root])
+    assert [p.id for p in result.plans] == ["backlog"]
+    skipped = {Path(d.file).name for d in diag(result, "not-a-plan")}
+    assert skipped == {"decision-1 - Use SQLite.md", "doc-1 - Setup.md"}
+
+
 def test_backlog_is_not_guessed_for_any_id_title_status_file(tmp_path: Path) -> None:
     path = write(tmp_path / "plan.md", "---\nid: feat-1\ntitle: A\nstatus: done\n---\nText\n")
     assert [d.code for d in validate_paths([path]).diagnostics.items] == ["unrecognized-plan"]

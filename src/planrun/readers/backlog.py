@@ -26,6 +26,8 @@ from planrun.yamlio import LineDict
 _ID = re.compile(r"[A-Za-z]+-\d+(?:\.\d+)*")
 _FILE = re.compile(r"^[A-Za-z]+-\d+(?:\.\d+)*(?: - .*)?\.md$")
 _SUBFOLDERS = {"tasks", "completed", "drafts"}
+_NOT_TASKS = {"decisions", "docs"}
+_NOT_TASK_IDS = ("decision-", "doc-")
 _CRITERIA = re.compile(r"acceptance criteria|definition of done", re.I)
 _NUMBER = re.compile(r"^#\d+\s+")
 _COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
@@ -41,6 +43,8 @@ class BacklogReader:
             return False
         if not {"id", "title", "status"} <= data.keys() or not _ID.fullmatch(str(data["id"])):
             return False
+        if doc.path.parent.name in _NOT_TASKS or str(data["id"]).lower().startswith(_NOT_TASK_IDS):
+            return False  # Backlog.md's decision records and documents
         return bool(
             _FILE.match(doc.path.name)
             or "backlog" in doc.path.parts
