@@ -34,10 +34,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "gsd-missing-key": ("warning", "a key GSD requires is missing from the frontmatter"),
     "prose-verify": ("warning", "a verify line is prose, not a command: it is a manual check"),
     "unknown-status": ("warning", "a task status planrun does not know; read as todo"),
-    "external-dependency": (
-        "warning",
-        "a dependency on a task or plan whose file was not loaded; it is not checked",
-    ),
     # -- schema
     "unknown-key": ("error", "a key the canonical format does not have (with a did-you-mean)"),
     "missing-key": ("error", "a required key is missing"),
@@ -46,6 +42,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     # -- graph
     "duplicate-id": ("error", "two tasks of one plan, or two plans, share an id"),
     "unknown-dependency": ("error", "depends_on names a task or plan that does not exist"),
+    "external-dependency": (
+        "warning",
+        "a plan loaded on its own depends on a plan not loaded; treated as outside the run",
+    ),
     "self-dependency": ("error", "a task or plan depends on itself"),
     "cycle": ("error", "dependencies form a cycle (the cycle path is given)"),
     "wave-mismatch": ("warning", "a plan's declared wave differs from the computed one"),
