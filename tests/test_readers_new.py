@@ -411,6 +411,16 @@ def test_taskmaster_generated_markdown_without_json(tmp_path: Path) -> None:
     assert [d.line for d in diag(alone, "external-dependency")] == [4, 4]
 
 
+def test_taskmaster_markdown_dependencies_that_name_no_task(tmp_path: Path) -> None:
+    path = write(tmp_path / "task_004.md", "# Task ID: 4\n# Dependencies: the auth work\n")
+    result = validate_paths([path])
+    [note] = diag(result, "ignored-content")
+    assert (note.line, note.message) == (
+        2,
+        "dependencies 'the auth work' name no task id; read as none",
+    )
+
+
 def test_taskmaster_subtask_on_its_parent_is_reported(tmp_path: Path) -> None:
     data = {"tasks": [{"id": 4, "title": "A", "subtasks": [{"id": 1, "dependencies": [4]}]}]}
     result = validate_paths([taskmaster(tmp_path, data)])

@@ -234,6 +234,13 @@ def _read_markdown(doc: Document, diags: Diagnostics) -> list[Item]:
                 current.status, current.status_line = value, no
             elif key == "dependencies":
                 current.deps = [(no, d) for d in _DEP.findall(value)]
+                if not current.deps and not re.fullmatch(r"(?i)\s*(?:none|n/a|-)?\s*", value):
+                    diags.add(
+                        "ignored-content",
+                        doc.display,
+                        no,
+                        f"dependencies {value!r} name no task id; read as none",
+                    )
             elif key == "test strategy":
                 text_of = (current, no, [value])
             continue
