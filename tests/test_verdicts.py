@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -226,7 +225,7 @@ def test_a_test_run_that_ran_no_tests_is_unverified(write_plan: PlanWriter, tmp_
 
 
 def test_a_program_missing_from_path_is_an_error_that_blocks_nothing(
-    write_plan: PlanWriter,
+    write_plan: PlanWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_plan(
         "p.md",
@@ -239,13 +238,9 @@ def test_a_program_missing_from_path_is_an_error_that_blocks_nothing(
         """,
         body="",
     )
-    env_path = os.environ["PATH"]
-    os.environ["PATH"] = "/usr/bin:/bin"  # no `py` launcher here, whatever the machine has
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no `py` launcher, whatever the machine has
     junit = path.parent / "junit.xml"
-    try:
-        run, doc = execute(path, "--junit", junit)
-    finally:
-        os.environ["PATH"] = env_path
+    run, doc = execute(path, "--junit", junit)
     assert run.exit_code == 1
     found = tasks(doc)
     assert found["p/tool"] == (
