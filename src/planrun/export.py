@@ -120,6 +120,18 @@ def _jobs(graph: PlanGraph, granularity: str, warnings: list[str]) -> list[Job]:
     return jobs
 
 
+def _quote(text: str) -> str:
+    """A shell word that stays one word whatever it holds (quotes, ``$(...)``, spaces): always
+    single-quoted, as ``shlex.quote`` does for unsafe text, each ``'`` closed and reopened."""
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def _script(text: str) -> str:
+    """A ``run:`` script: GitHub expands ``${{ ... }}`` before the shell sees a word, so a
+    path or id holding one is written as an expression that yields the characters."""
+    return text.replace("${{", "${{ '${{' }}")
+
+
 def github_workflow(
     graph: PlanGraph,
     paths: list[str],
@@ -139,21 +151,23 @@ def github_workflow(
     setup: list[dict[str, Any]] = [
         {"uses": "actions/checkout@v4"},
         {"uses": "actions/setup-python@v5", "with": {"python-version": python}},
-        {"name": "Install planrun", "run": f"python -m pip install '{spec}'"},
+        {"name": "Install planrun", "run": _script(f"python -m pip install {_quote(spec)}")},
     ]
-    target = " ".join(f"'{p}'" for p in paths)
+    target = " ".join(_quote(p) for p in paths)
     workflow_jobs: dict[str, Any] = {}
     for job in jobs:
-        select = " ".join(f"'{arg}'" if not arg.startswith("--") else arg for arg in job.select)
+        select = " ".join(_quote(arg) if not arg.startswith("--") else arg for arg in job.select)
         result = f"result-{job.id}.json"
-        body: dict[str, Any] = {"name": job.name, "runs-on": runs_on}
+        body: dict[str, Any] = {"name": _script(job.name), "runs-on": runs_on}
         if job.needs:
             body["needs"] = job.needs
         body["steps"] = [
             *setup,
             {
                 "name": "planrun execute",
-                "run": f"planrun execute {target} {select} --force --json --no-summary > {result}",
+                "run": _script(
+                    f"planrun execute {target} {select} --force --json --no-summary > {result}"
+                ),
             },
             {
                 "name": "Upload the result",
@@ -181,7 +195,7 @@ def github_workflow(
             },
             {
                 "name": "Merge them into SUMMARY.md",
-                "run": f"planrun summary {target} --merge results -o SUMMARY.md",
+                "run": _script(f"planrun summary {target} --merge results -o SUMMARY.md"),
             },
             {
                 "name": "Upload SUMMARY.md",

@@ -39,7 +39,7 @@ from planrun.results import (
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shellsplit import one_line
-from planrun.state import Record, RunRow, State, state_dir
+from planrun.state import Record, RunRow, State, StateError, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
 
@@ -360,6 +360,7 @@ def _signals(stop: StopSignal) -> Iterator[None]:
 def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
     result = _load(opts)
     graph = result.graph
+    proc.shell_argv(opts.shell)  # a missing shell is refused before a run is recorded
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
     try:
@@ -367,8 +368,8 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         selected = select(graph, opts, records)
         run_id = new_run_id()
         started = time.time()
+        logs = _log_folder(root, run_id)
         state.start_run(run_id, opts.argv, started)
-        logs = state_dir(root) / "logs" / run_id
         executor = _Executor(opts, run_id, logs, records)
         jobs = opts.jobs or os.cpu_count() or 1
         priority = remaining_path(graph, lambda u: _cost(records, u))
@@ -426,6 +427,20 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
     return report
 
 
+def _log_folder(root: Path, run_id: str) -> Path:
+    """The run's log folder, created before the run is recorded: a run whose output cannot
+    be kept is refused up front rather than failing task by task."""
+    logs = state_dir(root) / "logs" / run_id
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the log folder {logs}: {exc.strerror or exc}",
+            hint="run where planrun may write, or choose another root with --root",
+        ) from None
+    return logs
+
+
 def _cost(records: dict[str, Record], unit: Unit) -> float:
     rec = records.get(unit.id)
     return rec.duration if rec and rec.duration is not None else DEFAULT_COST
@@ -480,7 +495,7 @@ def _read_state(root: Path) -> tuple[dict[str, Record], RunRow | None]:
     """Recorded results and the latest run, without creating a database where there is none."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
-    state = State(root, lambda _msg: None)
+    state = State.reader(root) or State(root, lambda _msg: None)
     try:
         records = state.results()
         latest = max(records.values(), key=lambda r: r.finished, default=None)
