@@ -419,3 +419,34 @@ def test_status_next_summary_work_on_a_read_only_disk(
     assert "FAIL       p/bad" in done.stdout
     assert done.stdout.endswith("p/bad  wave 1  bad\n")
     assert "❌ FAILED" in out.read_text()
+
+
+def test_a_log_that_cannot_be_written_fails_no_run(write_plan: PlanWriter, tmp_path: Path) -> None:
+    # The first task puts a file where the plan's log folder would go; the second one's
+    # output can then not be logged: it is still judged, recorded and shown.
+    plan = write_plan(
+        "plans/p.md",
+        """
+        planrun: 1
+        tasks:
+          - {id: a, verify: 'touch "$PLANRUN_ROOT/.planrun/logs/$PLANRUN_RUN_ID/p"'}
+          - {id: b, depends_on: [a], verify: "echo still here; exit 1"}
+          - {id: c, depends_on: [a], verify: "echo fine"}
+        """,
+    )
+    run = run_cli("execute", plan, "--root", tmp_path, "--json", "--no-summary")
+    assert run.exit_code == 1
+    tasks = {t["id"]: t for t in json.loads(run.stdout)["tasks"]}
+    assert {k: t["status"] for k, t in tasks.items()} == {
+        "p/a": "passed",
+        "p/b": "failed",
+        "p/c": "passed",
+    }
+    logs = tmp_path / ".planrun" / "logs"
+    [run_folder] = logs.iterdir()
+    assert tasks["p/b"]["tail"].splitlines() == [
+        f"[planrun: cannot write the log {run_folder / 'p' / 'b.log'}: File exists]",
+        "$ echo still here; exit 1",
+        "still here",
+    ]
+    assert tasks["p/b"]["log"] is None

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 
 from planrun import __version__
-from planrun.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, InvalidPlanError, PlanError
+from planrun.errors import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InvalidPlanError,
+    PlanError,
+)
 
 if TYPE_CHECKING:
     from planrun.config import Config
@@ -111,6 +118,9 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
         except PlanError as exc:
             _plan_error(exc)
             code = exc.exit_code
+        except KeyboardInterrupt:
+            _err("planrun: interrupted")
+            code = EXIT_INTERRUPTED
         except Exception as exc:
             if crash.debugging():
                 raise
@@ -746,4 +756,12 @@ def new(
 
 
 def main() -> None:
-    app()
+    from planrun import crash
+
+    try:
+        app()
+    except Exception as exc:  # outside any command (option parsing, completion)
+        if crash.debugging():
+            raise
+        _err(crash.report(exc))
+        raise SystemExit(EXIT_INTERNAL) from None
