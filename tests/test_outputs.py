@@ -450,3 +450,24 @@ def test_a_log_that_cannot_be_written_fails_no_run(write_plan: PlanWriter, tmp_p
         "still here",
     ]
     assert tasks["p/b"]["log"] is None
+
+
+def test_an_output_failing_after_the_run_keeps_results_and_other_outputs(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    # The task itself puts a folder where SUMMARY.md goes, after the check before the run.
+    plan = write_plan(
+        "plans/p.md",
+        "planrun: 1\ntasks:\n  - {id: a, verify: 'mkdir \"$PLANRUN_ROOT/plans/SUMMARY.md\"'}\n",
+    )
+    junit = tmp_path / "junit.xml"
+    run = run_cli("execute", plan, "--root", tmp_path, "--junit", junit)
+    assert run.exit_code == 2
+    summary = tmp_path / "plans" / "SUMMARY.md"
+    assert run.stderr.splitlines() == [
+        f"wrote {junit}",
+        f"planrun: error: cannot write {summary}: it is a folder",
+    ]
+    assert junit.read_text().splitlines()[1] == "<!-- generator: planrun -->"
+    status = json.loads(run_cli("status", plan, "--root", tmp_path, "--json").stdout)
+    assert status["status"] == "passed"

@@ -139,9 +139,11 @@ def check_output(
     overwrite: Overwrite,
     root: Path | None = None,
     hint: str | None = None,
+    probe: bool = True,
 ) -> Path:
     """Refuse (PlanError) what ``write_output`` would refuse or fail on; return the file that
-    would really be written (a link's target when writing through it is allowed)."""
+    would really be written (a link's target when writing through it is allowed). ``probe``
+    creates and removes a file where the output goes, to ask the file system itself."""
     try:
         info = path.lstat()
     except (FileNotFoundError, NotADirectoryError):  # the folder check below says which
@@ -160,7 +162,10 @@ def check_output(
         if overwrite == "never":
             raise RefusedError(f"{path} already exists; planrun never overwrites it", hint=hint)
         _refuse_unowned(target, path, hint)
-    _probe(target.parent, path)
+    if probe:
+        _probe(target.parent, path)
+    else:
+        _folder_check(target.parent, path)
     return target
 
 
@@ -183,11 +188,16 @@ def _through_link(path: Path, overwrite: Overwrite, root: Path | None, hint: str
     return target
 
 
-def _probe(folder: Path, shown: Path) -> None:
-    """Can a file be created in ``folder`` (or the folder be created)? Ask the file system."""
+def _folder_check(folder: Path, shown: Path) -> Path:
     existing = _nearest_existing(folder)
     if not existing.is_dir():
         raise OutputError(f"cannot write {shown}: {existing} is not a folder")
+    return existing
+
+
+def _probe(folder: Path, shown: Path) -> None:
+    """Can a file be created in ``folder`` (or the folder be created)? Ask the file system."""
+    existing = _folder_check(folder, shown)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".planrun-probe.", dir=existing)
     except OSError as exc:
@@ -212,7 +222,8 @@ def write_output(
     hint: str | None = None,
 ) -> None:
     """Write ``text`` to ``path`` under the write policy (see the module docstring)."""
-    target = check_output(path, overwrite=overwrite, root=root, hint=hint)
+    # No probe: creating the temporary file below asks the file system the same question.
+    target = check_output(path, overwrite=overwrite, root=root, hint=hint, probe=False)
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
