@@ -471,3 +471,17 @@ def test_an_output_failing_after_the_run_keeps_results_and_other_outputs(
     assert junit.read_text().splitlines()[1] == "<!-- generator: planrun -->"
     status = json.loads(run_cli("status", plan, "--root", tmp_path, "--json").stdout)
     assert status["status"] == "passed"
+
+
+def _interrupt(*_args: object, **_kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_outside_a_run_exits_130(
+    write_plan: PlanWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = _plan(write_plan)
+    monkeypatch.setattr("planrun.validate.validate_paths", _interrupt)
+    run = run_cli("validate", plan)
+    assert run.exit_code == 130
+    assert run.stderr == "planrun: interrupted\n"

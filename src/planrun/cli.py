@@ -45,6 +45,13 @@ app = typer.Typer(
 )
 
 P = ParamSpec("P")
+# typer's own ways out (Exit, Abort, and its usage errors) carry their own message and code.
+# (ClickException is found through BadParameter: typer vendors click in newer versions.)
+_TYPER_EXITS: tuple[type[BaseException], ...] = (
+    typer.Exit,
+    typer.Abort,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
 
 PathsArg = Annotated[
     list[Path] | None,
@@ -121,6 +128,8 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
         except KeyboardInterrupt:
             _err("planrun: interrupted")
             code = EXIT_INTERRUPTED
+        except _TYPER_EXITS:
+            raise  # typer's own way out, with its own message
         except Exception as exc:
             if crash.debugging():
                 raise
@@ -872,6 +881,8 @@ def main() -> None:
 
     try:
         app()
+    except _TYPER_EXITS:
+        raise
     except Exception as exc:  # outside any command (option parsing, completion)
         if crash.debugging():
             raise
