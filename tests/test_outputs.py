@@ -485,3 +485,21 @@ def test_ctrl_c_outside_a_run_exits_130(
     run = run_cli("validate", plan)
     assert run.exit_code == 130
     assert run.stderr == "planrun: interrupted\n"
+
+
+def test_execute_json_into_a_closed_pipe_still_writes_the_summary(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    plan = _plan(write_plan)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _planrun("execute", plan, "--root", tmp_path, "--json", stdout=write, cwd=tmp_path)
+    finally:
+        os.close(write)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-2:] == [
+        f"wrote {tmp_path / 'plans' / 'SUMMARY.md'}",
+        "planrun: error: cannot write to standard output: Broken pipe",
+    ]
+    assert "❌ FAILED" in (tmp_path / "plans" / "SUMMARY.md").read_text()

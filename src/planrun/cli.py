@@ -473,15 +473,19 @@ def execute(
         reporter = PlainReporter(sys.stdout, verbose=verbose, quiet=quiet)
     live: Reporter = reporter
     report = run(opts, live)
+    # From here on every output is attempted, whatever failed before it (the results are
+    # recorded already): a closed stdout must not cost SUMMARY.md.
+    errors: list[PlanError] = []
     if json_out:
-        _out(jsondoc.dumps(jsondoc.run_doc(report, report.results)), raw=True)
+        doc = jsondoc.dumps(jsondoc.run_doc(report, report.results))
+        errors += _attempt(lambda: _out(doc, raw=True))
     from planrun import github
 
     if github.active():
-        _flush_stdout()
+        errors += _attempt(_flush_stdout)
         for line in github.failure_annotations(report.results):
             _command(line)
-    errors = files.write(report, report.everything, report, _err)
+    errors += files.write(report, report.everything, report, _err)
     if reporter.broken is not None:
         from planrun.errors import OutputError
 
@@ -490,6 +494,14 @@ def execute(
         reason = reporter.broken.strerror or reporter.broken
         errors.append(OutputError(f"cannot write to {stream}: {reason}"))
     return _report_errors(errors, report.exit_code)
+
+
+def _attempt(step: Callable[[], None]) -> list[PlanError]:
+    try:
+        step()
+    except PlanError as exc:
+        return [exc]
+    return []
 
 
 def _summary_target(option: Path | None, config: Config, targets: list[Path]) -> Path:
