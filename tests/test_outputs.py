@@ -46,7 +46,11 @@ def test_execute_output_under_a_file_is_refused_before_running(
     run = run_cli("execute", plan, "--root", tmp_path, option, afile / "out")
     assert_no_traceback(run)
     assert run.exit_code == 2
-    assert run.stderr == f"planrun: error: cannot write {afile / 'out'}: {afile} is not a folder\n"
+    assert run.stderr.splitlines()[0] == (
+        f"planrun: error: cannot write {afile / 'out'}: {afile} is not a folder"
+    )
+    hint = "    hint: write the summary elsewhere with --summary FILE, or skip it with --no-summary"
+    assert run.stderr.splitlines()[1:] == ([hint] if option == "--summary" else [])
     assert run.stdout == ""
     assert not (tmp_path / ".planrun").exists()
 
@@ -467,6 +471,7 @@ def test_an_output_failing_after_the_run_keeps_results_and_other_outputs(
     assert run.stderr.splitlines() == [
         f"wrote {junit}",
         f"planrun: error: cannot write {summary}: it is a folder",
+        "    hint: write the summary elsewhere with --summary FILE, or skip it with --no-summary",
     ]
     assert junit.read_text().splitlines()[1] == "<!-- generator: planrun -->"
     status = json.loads(run_cli("status", plan, "--root", tmp_path, "--json").stdout)

@@ -20,7 +20,7 @@ import yaml
 
 from planrun import __version__, graphfmt
 from planrun.document import GENERATOR
-from planrun.errors import UsageError
+from planrun.errors import OutputError, UsageError
 from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.results import (
@@ -311,13 +311,19 @@ HINT = "write the summary elsewhere with --summary FILE, or skip it with --no-su
 
 def check_writable(path: Path, root: Path | None = None) -> None:
     """Refuse, before a run, a SUMMARY.md location that ``write`` would refuse."""
-    check_output(path, overwrite="planrun", root=root, hint=HINT)
+    try:
+        check_output(path, overwrite="planrun", root=root, hint=HINT)
+    except OutputError as exc:
+        raise OutputError(exc.message, hint=HINT) from None  # the default place may be a surprise
 
 
 def write(text: str, path: Path, root: Path | None = None) -> None:
     """Write atomically, never over a file planrun did not write or a person edited since:
     the body's digest goes into the frontmatter (see writer.write_output)."""
-    write_output(path, with_digest(text), overwrite="planrun", root=root, hint=HINT)
+    try:
+        write_output(path, with_digest(text), overwrite="planrun", root=root, hint=HINT)
+    except OutputError as exc:
+        raise OutputError(exc.message, hint=HINT) from None
 
 
 def step_summary(text: str) -> str:
