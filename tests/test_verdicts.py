@@ -403,12 +403,13 @@ def test_the_summary_shows_why_a_pass_is_weak_or_absent(write_plan: PlanWriter) 
     rows = {line.split("`")[1]: line for line in out.read_text().splitlines() if "| `p/" in line}
     assert rows["p/a"].startswith("| `p/a` a | ♻️ stale |")
     assert "its commands or checks changed since it passed |" in rows["p/a"]
+    # The reason is escaped like all plan text in SUMMARY.md: backticks and pipes as text.
     assert (
-        "✅ passed | 0.0s | 0 | todo → passed | judged by `test -d .`: the `\\|\\| echo`"
+        "✅ passed | 0.0s | 0 | todo → passed | judged by \\`test -d .\\`: the \\`\\|\\| echo\\`"
         in (rows["p/masked"])
     )
     assert "| ⚠️ error |" in rows["p/tool"]
-    assert "could not run: `no-such-tool-xyz` was not found on PATH" in rows["p/tool"]
+    assert "could not run: \\`no-such-tool-xyz\\` was not found on PATH" in rows["p/tool"]
     assert rows["p/after"].endswith("| depends on error p/tool |")
     assert "✅" not in rows["p/a"] + rows["p/tool"]
 

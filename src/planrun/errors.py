@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 EXIT_NOTHING_SELECTED = 5  # as pytest exits when it collected no tests
 EXIT_INTERRUPTED = 130
 
@@ -56,3 +57,7 @@ class NothingSelectedError(PlanError):
     """``execute`` found no task to run: a CI gate must not go green on nothing."""
 
     exit_code = EXIT_NOTHING_SELECTED
+
+
+class OutputError(PlanError):
+    """A file or stream planrun writes to cannot be written (the path and the reason)."""
