@@ -157,6 +157,7 @@ def test_or_echo_is_judged_by_the_command_it_hides(write_plan: PlanWriter) -> No
           - {id: gone, verify: "test -f old.py && echo 'FAIL: old.py still exists' || echo PASS"}
           - {id: there, verify: "test -f p.md && echo 'FAIL: p.md still exists' || echo PASS"}
           - {id: nothing, verify: "echo done"}
+          - {id: script, verify: "./check.sh && echo 'FAIL: still broken' || echo PASS"}
         """,
     )
     run, doc = execute(path)
@@ -185,6 +186,14 @@ def test_or_echo_is_judged_by_the_command_it_hides(write_plan: PlanWriter) -> No
         ),
     )
     assert found["p/nothing"] == ("unverified", "its only checks can never fail: `echo done`")
+    # A check that must fail is not passed by a script that is not there at all.
+    assert found["p/script"] == (
+        "failed",
+        (
+            "exit 127 (command not found): `./check.sh` "
+            "(it must fail: `echo 'FAIL: still broken'` runs when it succeeds)"
+        ),
+    )
     command = next(t for t in doc["tasks"] if t["id"] == "p/hidden")
     assert command["reason"].startswith("exit 1")
 

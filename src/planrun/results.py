@@ -57,7 +57,8 @@ class CommandRecord:
         if self.weak is not None:
             return True  # it ended as a check that shows nothing; judged as no evidence
         if self.must_fail:
-            return self.exit_code is not None and self.exit_code > 0
+            # A command that could not run at all (126, 127) did not show the work is absent.
+            return self.exit_code is not None and self.exit_code > 0 and self.exit_code < 126
         return self.exit_code == self.expect_exit
 
     @property
