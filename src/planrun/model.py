@@ -159,6 +159,9 @@ class VerifyCommand(Located):
     timeout: PositiveFloat | None = Field(default=None, description="Seconds before it is killed.")
     expect_exit: int = Field(default=0, description="Exit code that means success.")
     cwd: str | None = Field(default=None, description="Directory to run in, relative to the root.")
+    description: str | None = Field(
+        default=None, description="What the check shows, in the plan's words (not run)."
+    )
 
 
 VerifyList = Annotated[

@@ -118,7 +118,10 @@ def _load(opts: ExecuteOptions) -> Validation:
 def digest(unit: Unit) -> str:
     """What a recorded pass vouches for: the unit's commands and checks."""
     payload = json.dumps(
-        [[c.model_dump() for c in unit.verify], unit.must_haves.model_dump(by_alias=True)],
+        [
+            [c.model_dump(exclude={"description"}) for c in unit.verify],
+            unit.must_haves.model_dump(by_alias=True),
+        ],
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

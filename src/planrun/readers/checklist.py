@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from planrun import markdown
+from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
-from planrun.shellsplit import Chunk, looks_like_command
 from planrun.yamlio import LineDict, LineList
 
 _SPECKIT_ID = re.compile(r"^(T\d{2,})\b[:.]?\s*")
@@ -27,8 +26,6 @@ _MARKER = re.compile(r"^\[([A-Za-z]{1,4}\d*)\]\s*")
 _DEPENDS = re.compile(
     r"\(\s*(?:depends on|depends|after|requires|blocked by)\s*:?\s*([^)]*)\)", re.I
 )
-_GATE = re.compile(r"\b(test|tests|testing|validation|gates?|verif\w*|checks?)\b", re.I)
-_CRITERIA = re.compile(r"success criteria|acceptance criteria|definition of done", re.I)
 _PATH = re.compile(r"(?<![\w/])((?:[\w.-]+/)+[\w.-]+\.\w+)")
 
 
@@ -45,6 +42,7 @@ class ChecklistReader:
         body, data, first = start_plan(doc, diags)
         data["tasks"] = read_items(body, first, "item-")
         commands = _gate_commands(body)
+        _note_unsure(body, doc, diags)
         if commands:
             data["verify"] = verify_list(commands, commands[0].line)
         truths = _truths(body)
@@ -125,31 +123,55 @@ def _parse_item(text: str, default_id: str) -> tuple[str, bool, str, list[str] |
 
 
 def _gate_sections(body: markdown.Body) -> list[markdown.Heading]:
-    return [h for h in body.headings if _GATE.search(h.title) and not _CRITERIA.search(h.title)]
+    return [h for h in body.headings if prose.gate_heading(h)]
 
 
-def _gate_commands(body: markdown.Body) -> list[Chunk]:
-    found: dict[str, Chunk] = {}
+def _gate_lines(body: markdown.Body) -> list[tuple[markdown.Line, prose.Extracted]]:
+    """Each line of a gate section (outside fences and checkboxes) with what it holds."""
+    out = []
+    seen: set[int] = set()
     for heading in _gate_sections(body):
         for line in markdown.section(body, heading):
-            if line.no in body.fenced or markdown.checkbox(line.text):
+            if line.no in seen or line.no in body.fenced or markdown.checkbox(line.text):
                 continue
-            for span in markdown.backticked(line.text):
-                if looks_like_command(span):
-                    found.setdefault(span, Chunk(line.no, span))
+            seen.add(line.no)
+            out.append((line, prose.extract(line.text, line.no)))
+    return out
+
+
+def _gate_commands(body: markdown.Body) -> list[prose.Check]:
+    found: dict[str, prose.Check] = {}
+    for _, extracted in _gate_lines(body):
+        for check in extracted.commands:
+            found.setdefault(check.text, check)
     return list(found.values())
+
+
+def _note_unsure(body: markdown.Body, doc: Document, diags: Diagnostics) -> None:
+    for line, extracted in _gate_lines(body):
+        for text in extracted.unsure:
+            diags.add(
+                "prose-verify",
+                doc.display,
+                line.no,
+                f"{text[:60]!r} reads as prose, not a command: it is a manual check, not run",
+                hint="put only the command in backticks: `pytest -q`",
+            )
 
 
 def _truths(body: markdown.Body) -> list[tuple[int, str]]:
     """Statements under gate and success-criteria headings that no command checks."""
     out: list[tuple[int, str]] = []
-    sections = _gate_sections(body) + [h for h in body.headings if _CRITERIA.search(h.title)]
-    for heading in sections:
+    for line, extracted in _gate_lines(body):
+        if extracted.statement and markdown.bullet(line.text):
+            out.append((line.no, extracted.statement))
+    for heading in body.headings:
+        if not prose.criteria_heading(heading):
+            continue
         for line in markdown.section(body, heading):
             if line.no in body.fenced or markdown.checkbox(line.text):
                 continue
             text = markdown.bullet(line.text)
-            if not text or any(looks_like_command(s) for s in markdown.backticked(text)):
-                continue
-            out.append((line.no, markdown.strip_markup(text)))
+            if text:
+                out.append((line.no, markdown.strip_markup(text)))
     return out

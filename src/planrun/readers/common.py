@@ -14,6 +14,7 @@ from typing import Any
 from planrun import markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.prose import Check
 from planrun.shellsplit import Chunk
 from planrun.yamlio import LineDict, LineList
 
@@ -51,8 +52,14 @@ def items(values: Iterable[tuple[int, Any]], line: int) -> LineList:
     return out
 
 
-def verify_list(chunks: Iterable[Chunk], line: int) -> LineList:
-    return items(((c.line, mapping(c.line, run=c.text)) for c in chunks), line)
+def verify_list(chunks: Iterable[Chunk | Check], line: int) -> LineList:
+    return items(
+        (
+            (c.line, mapping(c.line, run=c.text, description=getattr(c, "description", None)))
+            for c in chunks
+        ),
+        line,
+    )
 
 
 def note_chatter(body: markdown.Body, doc: Document, diags: Diagnostics) -> None:

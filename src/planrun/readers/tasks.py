@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from planrun import markdown
+from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
@@ -20,7 +20,6 @@ from planrun.readers.common import (
     start_plan,
     verify_list,
 )
-from planrun.shellsplit import Chunk, looks_like_command
 
 _TASK = re.compile(r"^Task\s+(\d+)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I)
 _FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$|^([A-Z][\w /-]{1,30}):\s+(.*)$")
@@ -71,7 +70,7 @@ def _task(
     diags: Diagnostics,
 ) -> dict[str, object]:
     task = mapping(heading.no, id=f"task-{int(number)}", name=title.strip() or f"Task {number}")
-    commands: list[Chunk] = []
+    commands: list[prose.Check] = []
     for line in markdown.section(body, heading):
         if line.no in body.fenced:
             continue
@@ -111,10 +110,10 @@ def _task(
         elif key in ("effort", "estimate"):
             task["effort"] = value
         elif _VERIFY_FIELDS.match(key):
-            spans = markdown.backticked(value) or [value]
-            runnable = [s for s in spans if looks_like_command(s)]
-            commands.extend(Chunk(line.no, s) for s in runnable)
-            if not runnable:
+            # An explicit verify field: a command in it is the task's check, the rest is prose.
+            found = prose.extract(value, line.no)
+            commands.extend(found.commands)
+            if not found.commands:
                 diags.add(
                     "prose-verify",
                     doc.display,
