@@ -10,6 +10,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
+from planrun.planids import make_unique
 from planrun.readers import Reader, detect, get_reader
 from planrun.readers.gsd import AUXILIARY
 
@@ -61,6 +62,7 @@ def load_paths(paths: Sequence[Path], fmt: str | None = None) -> Loaded:
                 _load_file(file, explicit=False, forced=forced, loaded=loaded)
         else:
             _load_file(path, explicit=True, forced=forced, loaded=loaded)
+    make_unique(loaded.plans)
     return loaded
 
 

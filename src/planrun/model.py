@@ -10,6 +10,7 @@ private attributes costs a third of validation time on a 20,000-task plan.)
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -310,10 +311,27 @@ class Plan(Located):
 
     _source: str = PrivateAttr(default="")
     _format: str = PrivateAttr(default="planrun")
+    _path: str = PrivateAttr(default="")
+    _id_declared: bool = PrivateAttr(default=True)
 
-    def set_origin(self, source: str, fmt: str) -> None:
+    def set_origin(self, source: str, fmt: str, path: Path | None = None) -> None:
         self._source = source
         self._format = fmt
+        self._path = str((path or Path(source)).absolute())
+
+    @property
+    def path(self) -> str:
+        """The plan file's absolute path: what its recorded results are keyed by."""
+        return self._path or str(Path(self._source).absolute())
+
+    @property
+    def id_declared(self) -> bool:
+        """Whether a user wrote the id (else it was derived from the path, and may change)."""
+        return self._id_declared
+
+    def derive_id(self, plan_id: str) -> None:
+        self.id = plan_id
+        self._id_declared = False
 
     @property
     def source(self) -> str:

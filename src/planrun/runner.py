@@ -143,6 +143,8 @@ def record_of(result: UnitResult, run_id: str) -> Record:
         reason=result.reason,
         run_id=run_id,
         detail=result.detail(),
+        source=unit.plan.path,
+        unit=unit.bare_id,
     )
 
 
@@ -366,7 +368,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
     try:
-        records = state.results()
+        records = state.results(result_keys(graph))
         selected = select(graph, opts, records)
         run_id = new_run_id()
         started = time.time()
@@ -459,7 +461,7 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     result = _load(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
-    records = _read_records(root)
+    records = _read_records(root, graph)
     selected = select(graph, opts, records)
     executor = _Executor(opts, "dry-run", None, records)
     priority = remaining_path(graph, lambda u: _cost(records, u))
@@ -475,17 +477,23 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     return planned
 
 
-def _read_records(root: Path) -> dict[str, Record]:
-    return _read_state(root)[0]
+def _read_records(root: Path, graph: PlanGraph) -> dict[str, Record]:
+    return _read_state(root, graph)[0]
 
 
-def _read_state(root: Path) -> tuple[dict[str, Record], RunRow | None]:
-    """Recorded results and the latest run, without creating a database where there is none."""
+def result_keys(graph: PlanGraph) -> dict[tuple[str, str], str]:
+    """How the state finds each unit's results: its plan file and its id within the plan."""
+    return {(u.plan.path, u.bare_id): u.id for u in graph.units}
+
+
+def _read_state(root: Path, graph: PlanGraph) -> tuple[dict[str, Record], RunRow | None]:
+    """The recorded results of ``graph``'s units and the latest run among them, without
+    creating a database where there is none."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
     state = State(root, lambda _msg: None)
     try:
-        records = state.results()
+        records = state.results(result_keys(graph))
         latest = max(records.values(), key=lambda r: r.finished, default=None)
         return records, state.run(latest.run_id) if latest else None
     finally:
@@ -510,7 +518,7 @@ def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = No
     result = _load(opts)
     graph = result.graph
     where = run_root(graph.plans, opts.paths, root)
-    records, last_run = _read_state(where)
+    records, last_run = _read_state(where, graph)
     results = [from_record(unit, records.get(unit.id)) for unit in graph.units]
     statuses = {r.unit.id: r.status for r in results}
     overall = run_status(results, interrupted=False, complete=True)

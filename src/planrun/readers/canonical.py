@@ -19,6 +19,7 @@ from planrun.model import (
     Truth,
     VerifyCommand,
 )
+from planrun.planids import derived_id
 from planrun.suggest import closest
 from planrun.yamlio import LineDict, LineList
 
@@ -73,15 +74,9 @@ def validate_plan(doc: Document, data: LineDict, fmt: str, diags: Diagnostics) -
             _report(doc, data, err, diags)
         return None
     if not plan.id:
-        plan.id = plan_id_from_path(doc)
-    plan.set_origin(doc.display, fmt)
+        plan.derive_id(derived_id(doc.path))
+    plan.set_origin(doc.display, fmt, doc.path)
     return plan
-
-
-def plan_id_from_path(doc: Document) -> str:
-    stem = doc.path.stem
-    cleaned = "".join(c if c.isalnum() or c in "_.-" else "-" for c in stem).lstrip(".-")
-    return cleaned or "plan"
 
 
 def _note_string_depends_on(doc: Document, data: LineDict, diags: Diagnostics) -> None:
