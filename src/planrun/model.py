@@ -313,6 +313,7 @@ class Plan(Located):
     _format: str = PrivateAttr(default="planrun")
     _path: str = PrivateAttr(default="")
     _id_declared: bool = PrivateAttr(default=True)
+    _skipped: frozenset[str] = PrivateAttr(default=frozenset())
 
     def set_origin(self, source: str, fmt: str, path: Path | None = None) -> None:
         self._source = source
@@ -328,6 +329,14 @@ class Plan(Located):
     def id_declared(self) -> bool:
         """Whether a user wrote the id (else it was derived from the path, and may change)."""
         return self._id_declared
+
+    @property
+    def skipped(self) -> frozenset[str]:
+        """Ids of tasks kept only for graph checks: their schema errors are reported."""
+        return self._skipped
+
+    def mark_skipped(self, task_ids: list[str]) -> None:
+        self._skipped = frozenset(task_ids)
 
     def derive_id(self, plan_id: str) -> None:
         self.id = plan_id
