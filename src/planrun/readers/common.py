@@ -74,6 +74,33 @@ def note_chatter(body: markdown.Body, doc: Document, diags: Diagnostics) -> None
         )
 
 
+def report_frontmatter(doc: Document, diags: Diagnostics) -> None:
+    """A frontmatter that does not parse is a ``yaml-syntax`` error with its line, whatever
+    reads the body: a reader that went on without it would lose the plan's depends_on or its
+    checks in silence. (GSD's backslash-escape repair has already been tried: see Document.)
+    Reported once per file, so a reader may call this too."""
+    fm = doc.frontmatter
+    if fm.error is None and not fm.unclosed:
+        return
+    if any(d.code == "yaml-syntax" and d.file == doc.display for d in diags.items):
+        return
+    if fm.error is not None:
+        diags.add(
+            "yaml-syntax",
+            doc.display,
+            fm.error.line or 1,
+            f"the YAML frontmatter does not parse: {fm.error.problem}",
+            hint="quote strings that contain ': ', '#' or backslashes",
+        )
+    else:
+        diags.add(
+            "yaml-syntax",
+            doc.display,
+            1,
+            "the frontmatter opened on line 1 is never closed by a '---' line",
+        )
+
+
 def start_plan(doc: Document, diags: Diagnostics) -> tuple[markdown.Body, LineDict, int]:
     """What every markdown reader starts from: the body (chatter noted), the plan mapping with
     its title (the first level-1 heading) and the frontmatter kept as metadata, and the line
