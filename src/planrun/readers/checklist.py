@@ -1,8 +1,6 @@
 """Checklists: ``- [ ]`` / ``- [x]`` items are tasks (claimed status from the box), including
-spec-kit tasks.md lines ``- [ ] T001 [P] [US1] description (depends on T012, T013)``.
+spec-kit, Kiro and OpenSpec tasks.md (see checkitems.py for items, markers and their order).
 
-Without explicit dependencies, items run in document order: headings are phases that run one
-after another, an item waits for the one before it, and consecutive ``[P]`` items share a wave.
 Commands in backticks under headings such as "Test / Validation", "PR Gates" or "Validation"
 become the plan's own checks; other statements there, and under "Success Criteria", are
 manual truths.
@@ -10,7 +8,6 @@ manual truths.
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from planrun import markdown, prose
@@ -18,15 +15,8 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
+from planrun.readers.checkitems import read_items
 from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
-from planrun.yamlio import LineDict, LineList
-
-_SPECKIT_ID = re.compile(r"^(T\d{2,})\b[:.]?\s*")
-_MARKER = re.compile(r"^\[([A-Za-z]{1,4}\d*)\]\s*")
-_DEPENDS = re.compile(
-    r"\(\s*(?:depends on|depends|after|requires|blocked by)\s*:?\s*([^)]*)\)", re.I
-)
-_PATH = re.compile(r"(?<![\w/])((?:[\w.-]+/)+[\w.-]+\.\w+)")
 
 
 class ChecklistReader:
@@ -40,86 +30,18 @@ class ChecklistReader:
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         body, data, first = start_plan(doc, diags)
-        data["tasks"] = read_items(body, first, "item-")
+        found = read_items(body, first, "item-")
+        data["tasks"] = found.tasks
+        if found.requirements:
+            data["metadata"] = {**data.get("metadata", {}), "requirements": found.requirements}
         commands = _gate_commands(body)
         _note_unsure(body, doc, diags)
         if commands:
             data["verify"] = verify_list(commands, commands[0].line)
-        truths = _truths(body)
+        truths = _truths(body) + found.truths
         if truths:
             data["must_haves"] = mapping(truths[0][0], truths=items(truths, truths[0][0]))
         return validate_plan(doc, data, self.name, diags)
-
-
-def read_items(
-    body: markdown.Body, first: int, prefix: str, *, kind: str | None = None
-) -> LineList:
-    """Every checkbox item as a task, with explicit or document-order dependencies."""
-    tasks = items([], first)
-    barrier: list[str] = []  # what the next item waits for
-    group: list[str] = []  # [P] items since the barrier
-    phase: markdown.Heading | None = None
-    passed = 0  # headings above the current line
-    count = 0
-    for line in body.lines:
-        if line.no in body.fenced:
-            continue
-        box = markdown.checkbox(line.text)
-        if box is None:
-            continue
-        _, checked, text = box
-        count += 1
-        while passed < len(body.headings) and body.headings[passed].no < line.no:
-            passed += 1  # items and headings are both in document order
-        here = body.headings[passed - 1] if passed else None
-        if here is not phase:
-            phase = here
-            if group:
-                barrier, group = group, []
-        task_id, parallel, name, explicit = _parse_item(text, f"{prefix}{count}")
-        task: LineDict = mapping(line.no, id=task_id, name=name or task_id)
-        task["claimed"] = "done" if checked else "todo"
-        if kind:
-            task["kind"] = kind
-        files = list(dict.fromkeys(_PATH.findall(text)))
-        if files:
-            task["files"] = files
-        if explicit is not None:
-            deps = explicit
-        elif kind == "manual":
-            deps = []  # a person's checks have no order to keep
-        elif parallel:
-            deps = list(barrier)
-            group.append(task_id)
-        else:
-            deps = list(group or barrier)
-            barrier, group = [task_id], []
-        if deps:
-            task["depends_on"] = items(((line.no, d) for d in deps), line.no)
-        if explicit is not None and not parallel:
-            barrier, group = [task_id], []
-        tasks.append(task)
-        tasks.item_lines.append(line.no)
-    return tasks
-
-
-def _parse_item(text: str, default_id: str) -> tuple[str, bool, str, list[str] | None]:
-    rest = markdown.strip_markup(text) if not text.startswith("`") else text
-    task_id = default_id
-    match = _SPECKIT_ID.match(rest)
-    if match:
-        task_id = match.group(1)
-        rest = rest[match.end() :]
-    parallel = False
-    while marker := _MARKER.match(rest):
-        parallel = parallel or marker.group(1).upper() == "P"
-        rest = rest[marker.end() :]
-    explicit = None
-    dep = _DEPENDS.search(rest)
-    if dep:
-        explicit = re.findall(r"\bT\d{2,}\b", dep.group(1))
-        rest = (rest[: dep.start()] + rest[dep.end() :]).strip()
-    return task_id, parallel, " ".join(rest.split()), explicit
 
 
 def _gate_sections(body: markdown.Body) -> list[markdown.Heading]:

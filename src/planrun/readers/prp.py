@@ -13,7 +13,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
-from planrun.readers.checklist import read_items
+from planrun.readers.checkitems import read_items
 from planrun.readers.common import id_list, items, mapping, parse_body, start_plan, verify_list
 from planrun.shellsplit import Chunk, split_script
 from planrun.yamlio import LineDict
@@ -55,7 +55,7 @@ class PrpReader:
                 previous = str(task["id"])
             tasks.append(task)
             tasks.item_lines.append(heading.no)
-        gates = read_items(body, first, "check-", kind="manual")
+        gates = read_items(body, first, "check-", kind="manual").tasks
         tasks.extend(gates)
         tasks.item_lines.extend(gates.item_lines)
         data["tasks"] = tasks

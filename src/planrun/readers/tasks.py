@@ -21,7 +21,13 @@ from planrun.readers.common import (
     verify_list,
 )
 
-_TASK = re.compile(r"^Task\s+(\d+)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I)
+_NUMBERED = r"\s+(\d+(?:\.\d+)*)\s*[:.\-\u2013\u2014]?\s*(.*)$"
+_TASK = re.compile(r"^Task" + _NUMBERED, re.I)
+_STEP = re.compile(r"^Step" + _NUMBERED, re.I)
+# "## Phase 1: Setup" or "## Milestone 2" over a numbered list of steps, in a document with
+# neither Task headings nor checkboxes (a spec-kit tasks.md has Phase headings over items).
+_PHASE = re.compile(r"^(?:Phase|Milestone)" + _NUMBERED, re.I)
+_STEP_LINE = re.compile(r"^\s*\d+[.)]\s+\S")
 _FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$|^([A-Z][\w /-]{1,30}):\s+(.*)$")
 _MILESTONE = re.compile(r"^\*\*(Milestone\s+(\d+)|[^*]+)\*\*:?\s*(.*)$", re.I)
 _VERIFY_FIELDS = re.compile(
@@ -34,25 +40,18 @@ class TasksReader:
     name: ClassVar[str] = "tasks"
 
     def detect(self, doc: Document) -> bool:
-        body = parse_body(doc)
-        return any(_TASK.match(h.title) for h in body.headings)
+        return bool(_task_headings(parse_body(doc)))
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         body, data, first = start_plan(doc, diags)
         tasks = items([], first)
-        for heading in body.headings:
-            match = _TASK.match(markdown.strip_markup(heading.title))
-            if match:
-                task = _task(
-                    body,
-                    heading,
-                    number=match.group(1),
-                    title=match.group(2),
-                    doc=doc,
-                    diags=diags,
-                )
-                tasks.append(task)
-                tasks.item_lines.append(heading.no)
+        found = _task_headings(body)
+        for heading, prefix, number, title in found:
+            task = _task(
+                body, heading, prefix=prefix, number=number, title=title, doc=doc, diags=diags
+            )
+            tasks.append(task)
+            tasks.item_lines.append(heading.no)
         data["tasks"] = tasks
         milestones = _milestones(body, doc, diags)
         if milestones:
@@ -60,16 +59,42 @@ class TasksReader:
         return validate_plan(doc, data, self.name, diags)
 
 
+def _task_headings(body: markdown.Body) -> list[tuple[markdown.Heading, str, str, str]]:
+    """(heading, id prefix, number, title) of each task heading: ``Task N`` headings; else
+    ``Step N`` headings (steps inside tasks are not tasks of their own); else ``Phase N`` /
+    ``Milestone N`` headings over numbered steps, when the document has no checkboxes."""
+    titled = [(h, markdown.strip_markup(h.title)) for h in body.headings]
+    for pattern, prefix in ((_TASK, "task-"), (_STEP, "step-")):
+        found = [(h, prefix, m.group(1), m.group(2)) for h, t in titled if (m := pattern.match(t))]
+        if found:
+            return found
+    if any(markdown.box(ln.text) for ln in body.lines if ln.no not in body.fenced):
+        return []
+    out = []
+    for heading, title in titled:
+        match = _PHASE.match(title)
+        if not match or heading.level < 2:
+            continue
+        lines = markdown.section(body, heading)
+        if any(_STEP_LINE.match(ln.text) for ln in lines if ln.no not in body.fenced):
+            kind = "milestone-" if title.lower().startswith("milestone") else "phase-"
+            out.append((heading, kind, match.group(1), match.group(2)))
+    return out
+
+
 def _task(
     body: markdown.Body,
     heading: markdown.Heading,
     *,
+    prefix: str,
     number: str,
     title: str,
     doc: Document,
     diags: Diagnostics,
 ) -> dict[str, object]:
-    task = mapping(heading.no, id=f"task-{int(number)}", name=title.strip() or f"Task {number}")
+    number = number if "." in number else str(int(number))
+    label = prefix.rstrip("-").capitalize()
+    task = mapping(heading.no, id=f"{prefix}{number}", name=title.strip() or f"{label} {number}")
     commands: list[prose.Check] = []
     for line in markdown.section(body, heading):
         if line.no in body.fenced:
@@ -83,7 +108,8 @@ def _task(
         key = (field.group(1) or field.group(3) or "").strip().lower()
         value = (field.group(2) if field.group(1) else field.group(4) or "").strip()
         if key in ("dependencies", "depends on", "depends_on", "dependency", "blocked by"):
-            deps = id_list(value, "task-")
+            dotted = re.findall(r"\d+(?:\.\d+)+", value)
+            deps = [f"{prefix}{d}" for d in dotted] if dotted else id_list(value, prefix)
             if deps:
                 task["depends_on"] = items(((line.no, d) for d in deps), line.no)
             elif not re.fullmatch(r"\s*(?:none|n/?a|-|\u2014|no)?\s*\.?\s*", value, re.I):
