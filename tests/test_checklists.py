@@ -209,3 +209,56 @@ def test_speckit_phases_over_items_stay_a_checklist(tmp_path: Path) -> None:
     plan, _ = load(tmp_path, "# T\n## Phase 1: Setup\n1. intro\n- [ ] T001 Create it\n")
     assert plan.format == "checklist"
     assert [t.id for t in plan.tasks] == ["T001"]
+
+
+def test_companion_documents_of_a_feature_are_skipped(tmp_path: Path) -> None:
+    feature = tmp_path / "specs" / "001-a"
+    (feature / "checklists").mkdir(parents=True)
+    (feature / "tasks.md").write_text("# Tasks\n- [ ] T001 Do it\n")
+    for name in ("plan.md", "spec.md", "research.md", "data-model.md", "quickstart.md"):
+        (feature / name).write_text("# Doc\n- [ ] T001 Not a task\n")
+    (feature / "checklists" / "requirements.md").write_text("# Q\n- [ ] CHK001 Is it clear?\n")
+    result = validate_paths([tmp_path / "specs"])
+    assert result.ok, [d.format() for d in result.diagnostics.items]
+    assert [p.id for p in result.plans] == ["001-a"]
+    skipped = sorted(
+        (Path(d.file).name, d.message) for d in result.diagnostics.items if d.code == "not-a-plan"
+    )
+    assert skipped == [
+        (name, "skipped: a companion document of 001-a/tasks.md, not a plan")
+        for name in (
+            "data-model.md",
+            "plan.md",
+            "quickstart.md",
+            "requirements.md",
+            "research.md",
+            "spec.md",
+        )
+    ]
+    # Named on the command line, a companion is read like any file.
+    [plan] = validate_paths([feature / "plan.md"]).plans
+    assert [t.id for t in plan.tasks] == ["T001"]
+
+
+def test_research_notes_and_progress_logs_of_a_prp_are_skipped(tmp_path: Path) -> None:
+    prps = tmp_path / "PRPs"
+    (prps / "research").mkdir(parents=True)
+    (prps / "PRP-search.md").write_text("# PRP: search\n## Validation Loop\n```bash\ntrue\n```\n")
+    (prps / "research" / "notes.md").write_text("# Notes\n- [ ] read the docs\n")
+    (prps / "search-progress.md").write_text("# Progress\n- [x] level 1\n")
+    result = validate_paths([prps])
+    assert [p.format for p in result.plans] == ["prp"]
+    messages = {d.message for d in result.diagnostics.items if d.code == "not-a-plan"}
+    assert messages == {
+        "skipped: research notes of a PRP, not a plan",
+        "skipped: a progress log of a PRP, not a plan",
+    }
+
+
+def test_an_unknown_checkbox_is_reported_not_dropped(tmp_path: Path) -> None:
+    _, result = load(tmp_path, "# P\n- [ ] one\n- [?] two\n- [a](http://x) a link\n", "p.md")
+    [warning] = [d for d in result.diagnostics.items if d.code == "ignored-content"]
+    assert (warning.line, warning.message) == (
+        3,
+        "'- [?] two' looks like a checkbox planrun does not know; ignored",
+    )

@@ -11,7 +11,7 @@ from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
 from planrun.planids import make_unique
-from planrun.readers import Reader, detect, get_reader
+from planrun.readers import Reader, detect, get_reader, skip_reason
 from planrun.readers.common import report_frontmatter
 from planrun.readers.gsd import AUXILIARY
 
@@ -100,6 +100,10 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         )
     if not explicit and _gsd_auxiliary(path):
         diags.add("not-a-plan", doc.display, None, "skipped: a report, not a plan")
+        return
+    reason = None if explicit else skip_reason(path)
+    if reason:
+        diags.add("not-a-plan", doc.display, None, f"skipped: {reason}")
         return
     if _planrun_summary(fm.data):
         if explicit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from planrun.diagnostics import Diagnostics
@@ -50,6 +51,18 @@ def get_reader(name: str) -> Reader:
         guess = closest(name, READERS)
         hint = f' (did you mean "{guess}"?)' if guess else ""
         raise UsageError(f'unknown format "{name}"{hint}; formats: {", ".join(READERS)}') from None
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why a file met in a folder scan is not a plan, as a reader declares it: the companion
+    documents of its format (a spec-kit feature's plan.md beside its tasks.md). A reader
+    declares them with an optional ``skip(path) -> str | None`` method."""
+    for reader in READERS.values():
+        skip = getattr(reader, "skip", None)
+        reason = skip(path) if callable(skip) else None
+        if isinstance(reason, str):
+            return reason
+    return None
 
 
 def detect(doc: Document) -> Reader | None:

@@ -8,6 +8,8 @@ manual truths.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import ClassVar
 
 from planrun import markdown, prose
@@ -18,9 +20,38 @@ from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
 from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
 
+# Documents of a feature folder that describe the feature but are not its task list: spec-kit
+# (plan, spec, research, data-model, quickstart; checklists/ and contracts/), Kiro
+# (requirements, design) and OpenSpec (proposal, design; specs/).
+_COMPANIONS = frozenset(
+    {
+        "plan.md",
+        "spec.md",
+        "research.md",
+        "data-model.md",
+        "quickstart.md",
+        "requirements.md",
+        "design.md",
+        "proposal.md",
+    }
+)
+_ODD_BOX = re.compile(r"^\s*[-*+]\s+\[[^\]]?\](?:\s|\\?\*|$)")
+_COMPANION_DIRS = frozenset({"checklists", "contracts", "specs"})
+
 
 class ChecklistReader:
     name: ClassVar[str] = "checklist"
+
+    def skip(self, path: Path) -> str | None:
+        """A feature folder's companion documents, beside (or under) its tasks.md."""
+        if path.name.lower() in _COMPANIONS and (path.parent / "tasks.md").is_file():
+            return f"a companion document of {path.parent.name}/tasks.md, not a plan"
+        for folder in path.parents:
+            if folder.name in _COMPANION_DIRS and (folder.parent / "tasks.md").is_file():
+                return f"a companion document of {folder.parent.name}/tasks.md, not a plan"
+            if folder.name in ("specs", "changes", ""):
+                break
+        return None
 
     def detect(self, doc: Document) -> bool:
         body = parse_body(doc)
@@ -30,6 +61,20 @@ class ChecklistReader:
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         body, data, first = start_plan(doc, diags)
+        for line in body.lines:
+            if (
+                line.no not in body.fenced
+                and _ODD_BOX.match(line.text)
+                and not markdown.box(line.text)
+            ):
+                diags.add(
+                    "ignored-content",
+                    doc.display,
+                    line.no,
+                    f"{line.text.strip()[:40]!r} looks like a checkbox planrun does not know; "
+                    "ignored",
+                    hint="use [ ] (todo), [x] (done) or [-] (in progress)",
+                )
         found = read_items(body, first, "item-")
         data["tasks"] = found.tasks
         if found.requirements:

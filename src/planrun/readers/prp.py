@@ -6,6 +6,7 @@ frontmatter is kept as metadata."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import ClassVar
 
 from planrun import markdown, prose
@@ -25,8 +26,23 @@ _TASK = re.compile(r"^Task\s+(\d+(?:\.\d+)*)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.
 _FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$")
 
 
+_PROGRESS_LOG = re.compile(r"(?:^|[-_])(?:progress|progress[-_]log|session[-_]log)\.md$", re.I)
+
+
 class PrpReader:
     name: ClassVar[str] = "prp"
+
+    def skip(self, path: Path) -> str | None:
+        """A PRP pipeline's research notes and progress logs, beside the PRPs."""
+        folder = path.parent
+        beside = folder.parent if folder.name.lower() == "research" else folder
+        if not any(p.name.lower().startswith("prp") for p in beside.glob("*")):
+            return None
+        if folder.name.lower() == "research":
+            return "research notes of a PRP, not a plan"
+        if _PROGRESS_LOG.search(path.name):
+            return "a progress log of a PRP, not a plan"
+        return None
 
     def detect(self, doc: Document) -> bool:
         body = parse_body(doc)
