@@ -262,3 +262,31 @@ def test_an_unknown_checkbox_is_reported_not_dropped(tmp_path: Path) -> None:
         3,
         "'- [?] two' looks like a checkbox planrun does not know; ignored",
     )
+
+
+def test_plan_checks_from_shell_fences_and_group_verification_lines(tmp_path: Path) -> None:
+    plan, result = load(
+        tmp_path,
+        """
+        ## 1. Build
+        - [ ] 1.1 Add it
+        Verification: `make check`
+
+        Verification: run `make test` after the group
+
+        ## Validation
+        ```bash
+        ruff check .
+        pytest -q
+        ```
+
+        ## Notes
+        ```bash
+        rm -rf build
+        ```
+        """,
+        "p.md",
+    )
+    assert result.ok, [d.format() for d in result.diagnostics.items]
+    assert [v.run for v in plan.tasks[0].verify] == ["make check"]
+    assert [v.run for v in plan.verify] == ["ruff check .", "pytest -q", "make test"]

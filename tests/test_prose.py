@@ -183,3 +183,12 @@ def test_tasks_reader_verify_field_takes_only_the_command(tmp_path: Path) -> Non
     assert loaded.tasks[1].verify == []
     [warning] = [d for d in result.diagnostics.items if d.code == "prose-verify"]
     assert warning.line == 4
+
+
+def test_a_numbered_step_is_prose_even_with_a_command_in_it() -> None:
+    found = prose.extract("2. Start the server with `npm run dev` and open the page", 5)
+    assert found.commands == []
+    assert found.unsure == ["npm run dev"]
+    assert found.statement == "Start the server with npm run dev and open the page"
+    # A numbered line that is only a command is a command.
+    assert prose.extract("1. `ruff check .`", 6).commands == [prose.Check(6, "ruff check .")]

@@ -110,6 +110,15 @@ def is_command(text: str) -> bool:
     )
 
 
+def fence_script(block: markdown.Block) -> str | None:
+    """The script a shell fence holds (a ``console`` block: its ``$`` lines), else None."""
+    if block.lang in ("console", "shell-session"):
+        return "\n".join(
+            ln[2:] if ln.startswith("$ ") else "# " + ln for ln in block.text.splitlines()
+        )
+    return block.text if block.lang in SHELL_FENCES else None
+
+
 @dataclass(frozen=True)
 class Check:
     """A command found in a plan, with the prose around it kept as its description."""
@@ -138,17 +147,20 @@ def extract(line_text: str, line: int) -> Extracted:
         return out
     spans = markdown.backticked(text)
     plain = markdown.strip_markup(text)
+    # "1. Start the server with `npm run dev`": a step of a procedure a person follows, whose
+    # commands only make sense together and in order. Never run; said so when it holds one.
+    step = bool(_NUMBERED.match(line_text))
     if spans:
         prose = _without_spans(text)
         description = plain if prose else None
         for span in spans:
-            if is_command(span):
+            if is_command(span) and not (step and prose):
                 out.commands.append(Check(line, span, description))
             elif starts_like_command(span):
                 out.unsure.append(span)
     elif is_command(text):
         out.commands.append(Check(line, text))
-    elif starts_like_command(text) and not _NUMBERED.match(line_text):
+    elif starts_like_command(text) and not step:
         out.unsure.append(text)
     if not out.commands:
         out.statement = plain

@@ -19,6 +19,7 @@ from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
 from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
+from planrun.shellsplit import Chunk, split_script
 
 # Documents of a feature folder that describe the feature but are not its task list: spec-kit
 # (plan, spec, research, data-model, quickstart; checklists/ and contracts/), Kiro
@@ -35,6 +36,7 @@ _COMPANIONS = frozenset(
         "proposal.md",
     }
 )
+_VERIFICATION = re.compile(r"^\**(?:verification|verify)\**\s*:\**\s*(.+)$", re.I)
 _ODD_BOX = re.compile(r"^\s*[-*+]\s+\[[^\]]?\](?:\s|\\?\*|$)")
 _COMPANION_DIRS = frozenset({"checklists", "contracts", "specs"})
 
@@ -106,11 +108,31 @@ def _gate_lines(body: markdown.Body) -> list[tuple[markdown.Line, prose.Extracte
     return out
 
 
-def _gate_commands(body: markdown.Body) -> list[prose.Check]:
-    found: dict[str, prose.Check] = {}
+def _gate_commands(body: markdown.Body) -> list[prose.Check | Chunk]:
+    """The plan's own checks: commands in gate sections (in lines and in shell fences), and
+    ``Verification:`` lines outside items (OpenSpec writes them under a group)."""
+    found: dict[str, prose.Check | Chunk] = {}
     for _, extracted in _gate_lines(body):
         for check in extracted.commands:
             found.setdefault(check.text, check)
+    gates = [markdown.section(body, h) for h in _gate_sections(body)]
+    spans = [(lines[0].no, lines[-1].no) for lines in gates if lines]
+    for block in body.blocks:
+        script = prose.fence_script(block)
+        if script is not None and any(a <= block.no <= b for a, b in spans):
+            for chunk in split_script(script, block.first):
+                found.setdefault(chunk.text, chunk)
+    headings = {h.no for h in body.headings}
+    for index, line in enumerate(body.lines):
+        if line.no in body.fenced or line.text[:1].isspace():
+            continue
+        above = body.lines[index - 1] if index else None
+        if above is not None and above.text.strip() and above.no not in headings:
+            continue  # right under an item, it is that item's (see checkitems)
+        match = _VERIFICATION.match(line.text)
+        if match:
+            for check in prose.extract(match.group(1), line.no).commands:
+                found.setdefault(check.text, check)
     return list(found.values())
 
 

@@ -154,12 +154,8 @@ def _commands(
     for block in body.blocks:
         if not start <= block.no <= end:
             continue
-        text = block.text
-        if block.lang in ("console", "shell-session"):
-            text = "\n".join(
-                ln[2:] if ln.startswith("$ ") else "# " + ln for ln in text.splitlines()
-            )
-        elif not block.lang:
+        text = prose.fence_script(block) or block.text
+        if not block.lang:
             # A fence that does not say it is shell runs only if every line is a command.
             code = [
                 ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
