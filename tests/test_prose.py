@@ -192,3 +192,25 @@ def test_a_numbered_step_is_prose_even_with_a_command_in_it() -> None:
     assert found.statement == "Start the server with npm run dev and open the page"
     # A numbered line that is only a command is a command.
     assert prose.extract("1. `ruff check .`", 6).commands == [prose.Check(6, "ruff check .")]
+
+
+def test_gate_lines_under_an_item_belong_to_the_item(tmp_path: Path) -> None:
+    plan = write(
+        tmp_path,
+        "p.md",
+        """
+        ## Testing
+        - [ ] 1.1 Add tests
+          Verification: `pytest -q`
+        - `ruff check .`
+        """,
+    )
+    [loaded] = validate_paths([plan]).plans
+    assert [v.run for v in loaded.tasks[0].verify] == ["pytest -q"]
+    assert [v.run for v in loaded.verify] == ["ruff check ."]
+
+
+def test_a_prose_verify_field_is_a_manual_truth(tmp_path: Path) -> None:
+    plan = write(tmp_path, "p.md", "### Task 1: a\n- **Verify**: check the page by hand\n")
+    [loaded] = validate_paths([plan]).plans
+    assert [t.truth for t in loaded.tasks[0].must_haves.truths] == ["check the page by hand"]

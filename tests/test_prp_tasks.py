@@ -73,3 +73,11 @@ def test_prp_task_sections_levels_and_fences(tmp_path: Path) -> None:
             ),
         ),
     ]
+
+
+def test_a_validation_in_prose_is_a_manual_truth(tmp_path: Path) -> None:
+    path = tmp_path / "prp.md"
+    path.write_text(textwrap.dedent(PRP).lstrip())
+    [plan] = validate_paths([path]).plans
+    [task] = [t for t in plan.tasks if t.id == "task-2"]
+    assert [t.truth for t in task.must_haves.truths] == ["the endpoint answers"]

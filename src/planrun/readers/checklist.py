@@ -100,9 +100,18 @@ def _gate_lines(body: markdown.Body) -> list[tuple[markdown.Line, prose.Extracte
     out = []
     seen: set[int] = set()
     for heading in _gate_sections(body):
+        item: int | None = None  # indent of the checkbox item the lines below belong to
         for line in markdown.section(body, heading):
-            if line.no in seen or line.no in body.fenced or markdown.checkbox(line.text):
+            if line.no in seen or line.no in body.fenced:
                 continue
+            found = markdown.box(line.text)
+            if found is not None:
+                item = found.indent
+                continue
+            indent = len(line.text) - len(line.text.lstrip())
+            if item is not None and (indent > item or not line.text.strip()):
+                continue  # the item's own lines (its Verification: is its check)
+            item = None
             seen.add(line.no)
             out.append((line, prose.extract(line.text, line.no)))
     return out

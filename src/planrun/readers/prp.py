@@ -110,6 +110,7 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
         number, title = match.group(1), match.group(2).strip()
         task = mapping(heading.no, id=f"task-{number}", name=title or f"Task {number}")
         checks: list[prose.Check | Chunk] = []
+        manual: list[tuple[int, str]] = []  # a Validation line in prose: a person's check
         for line in markdown.section(body, heading):
             if line.no in body.fenced:
                 continue
@@ -129,6 +130,7 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
                 found = prose.extract(value, line.no)
                 checks.extend(found.commands)
                 if not found.commands:
+                    manual.append((line.no, markdown.strip_markup(value)))
                     diags.add(
                         "prose-verify",
                         doc.display,
@@ -139,6 +141,8 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
         checks.extend(_commands(body, heading, doc, diags))
         if checks:
             task["verify"] = verify_list(checks, checks[0].line)
+        if manual:
+            task["must_haves"] = mapping(manual[0][0], truths=items(manual, manual[0][0]))
         out.append(task)
     return out
 

@@ -96,6 +96,7 @@ def _task(
     label = prefix.rstrip("-").capitalize()
     task = mapping(heading.no, id=f"{prefix}{number}", name=title.strip() or f"{label} {number}")
     commands: list[prose.Check] = []
+    manual: list[tuple[int, str]] = []
     for line in markdown.section(body, heading):
         if line.no in body.fenced:
             continue
@@ -140,6 +141,7 @@ def _task(
             found = prose.extract(value, line.no)
             commands.extend(found.commands)
             if not found.commands:
+                manual.append((line.no, markdown.strip_markup(value)))
                 diags.add(
                     "prose-verify",
                     doc.display,
@@ -156,6 +158,9 @@ def _task(
             )
     if commands:
         task["verify"] = verify_list(commands, commands[0].line)
+    if manual:
+        # What the verify field says in prose is a check for a person: a manual truth.
+        task["must_haves"] = mapping(manual[0][0], truths=items(manual, manual[0][0]))
     return task
 
 
