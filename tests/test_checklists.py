@@ -5,8 +5,15 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planrun import markdown
+from planrun.document import Document
+from planrun.loader import Loaded, load_document
 from planrun.model import Plan
-from planrun.validate import Validation, validate_paths
+from planrun.readers import READERS
+from planrun.validate import Validation, check_loaded, validate_paths
 
 
 def load(tmp_path: Path, text: str, name: str = "tasks.md") -> tuple[Plan, Validation]:
@@ -290,3 +297,40 @@ def test_plan_checks_from_shell_fences_and_group_verification_lines(tmp_path: Pa
     assert result.ok, [d.format() for d in result.diagnostics.items]
     assert [v.run for v in plan.tasks[0].verify] == ["make check"]
     assert [v.run for v in plan.verify] == ["ruff check .", "pytest -q", "make test"]
+
+
+LINES = [
+    "# Title\n",
+    "## Phase\n",
+    "### Acceptance Criteria\n",
+    "## Definition of Done\n",
+    "- [ ] a `src/x.py`\n",
+    "- [x] T001 b\n",
+    "- [-] 1. c\n",
+    "- [ ]* 1.1 d\n",
+    "  - [ ] 1.2 e (P)\n",
+    "    - [ ] f\n",
+    "  - _Depends: 1.1_\n",
+    "  Verification: `true`\n",
+    "  wrapped text\n",
+    "\n",
+    "<!-- x -->\n",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(LINES), max_size=25))
+def test_every_checkbox_is_a_task_or_a_truth_and_ids_are_unique(lines: list[str]) -> None:
+    text = "".join(lines)
+    doc = Document(Path("c.md"), "c.md", text)
+    loaded = Loaded()
+    load_document(doc, explicit=True, forced=READERS["checklist"], loaded=loaded)
+    result = check_loaded(loaded)
+    assert "duplicate-id" not in {d.code for d in result.diagnostics.items}
+    if not loaded.plans:
+        return
+    [plan] = loaded.plans
+    body = markdown.parse(text, 1)  # indented code and comments hold no items
+    boxes = sum(1 for ln in body.lines if ln.no not in body.fenced and markdown.box(ln.text))
+    truths = sum(len(t.must_haves.truths) for t in plan.tasks) + len(plan.must_haves.truths)
+    assert len(plan.tasks) + truths >= boxes

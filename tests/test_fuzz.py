@@ -70,6 +70,20 @@ FRAGMENTS = [
     "&",
     "*a",
     "!!python/object:x\n",
+    "- [-] 2. Build\n",
+    "  - [ ] 2.1 Sub (P)\n",
+    "  - [ ]* 2.2 Optional\n",
+    "    - _Depends: 2.1_\n",
+    "    - _Requirements: 1.2_\n",
+    "  Verification: `make test`\n",
+    "### Acceptance Criteria\n",
+    "## 1. Group\n",
+    "<!--\n",
+    "-->\n",
+    "    - [ ] indented code\n",
+    "### Task 1.1: dotted\n",
+    "## Phase 2: p\n",
+    "1. step `npm run dev`\n",
 ]
 
 
