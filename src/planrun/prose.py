@@ -39,14 +39,14 @@ _TOOL = re.compile(r"[a-z][a-z0-9_.-]*")
 _OPERATORS = ("&&", "||", " | ", ";", " > ", " 2>", " >> ")
 _NUMBERED = re.compile(r"^\s*(?:[-*+]\s+)?(?:\d+[.)]|step\s+\d+\s*[:.)-])\s+", re.I)
 _SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/opt/")
+_SCRIPT = re.compile(r"[\w.-]+(?:/[\w.-]+)+\.(?:sh|bash)")  # scripts/verify.sh
 # Words that make a line English rather than shell when they stand on their own (not in quotes,
-# not as a flag). Words that shell commands use as arguments (run, test, check, all, in, do,
-# build, install, up) are deliberately absent.
+# not as a flag). Words that shell commands use as arguments (run, test, check, verify, pass,
+# all, in, do, build, install, up) are deliberately absent.
 _ENGLISH_WORDS = """
     the an and or that this these those is are be been should must will would can could into
-    onto from of to with when it its sure not confirm ensure verify manually works work passes
-    pass succeeds returns without using via your our we you they there correctly properly
-    successfully no
+    onto from of to with when it its sure not confirm ensure manually works passes succeeds
+    returns without using via your our we you they there correctly properly successfully no
 """
 _ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
@@ -88,7 +88,11 @@ def starts_like_command(text: str) -> bool:
     if not words:
         return False
     first = words[0]
-    return first in COMMANDS or first.startswith(("./", "../", "~/", "$", *_SYSTEM_DIRS))
+    return (
+        first in COMMANDS
+        or first.startswith(("./", "../", "~/", "$", *_SYSTEM_DIRS))
+        or bool(_SCRIPT.fullmatch(first))
+    )
 
 
 def is_command(text: str) -> bool:
