@@ -136,3 +136,20 @@ def test_results_from_before_plan_keys_are_set_aside(tmp_path: Path) -> None:
     kept = conn.execute("SELECT task FROM results_v1").fetchall()
     conn.close()
     assert kept == [("p/@checks",)]
+
+
+def test_another_plans_interrupted_run_is_not_this_plans(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.md").write_text(f"# {name}\n\n## Validation\n- `true`\n")
+    root = ("--root", tmp_path)
+    run = run_cli("execute", tmp_path / "a.md", *root, "--no-summary")
+    assert run.exit_code == 0, run.output
+    conn = sqlite3.connect(tmp_path / ".planrun" / "state.db")
+    with conn:
+        conn.execute("UPDATE runs SET status = 'interrupted'")
+    conn.close()
+    a = json.loads(run_cli("status", tmp_path / "a.md", *root, "--json").stdout)
+    b = json.loads(run_cli("status", tmp_path / "b.md", *root, "--json").stdout)
+    assert a["status"] == "interrupted"
+    assert b["status"] != "interrupted"
+    assert b["run_id"] is None
