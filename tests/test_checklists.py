@@ -334,3 +334,19 @@ def test_every_checkbox_is_a_task_or_a_truth_and_ids_are_unique(lines: list[str]
     boxes = sum(1 for ln in body.lines if ln.no not in body.fenced and markdown.box(ln.text))
     truths = sum(len(t.must_haves.truths) for t in plan.tasks) + len(plan.must_haves.truths)
     assert len(plan.tasks) + truths >= boxes
+
+
+def test_a_verification_in_words_is_a_manual_truth_with_a_warning(tmp_path: Path) -> None:
+    plan, result = load(
+        tmp_path,
+        "- [ ] 1.1 Add it\n  Verification: the page shows the list\n- [ ] 1.2 More\n"
+        "  - _Depends: Task 1.1 and T012._\n",
+        "p.md",
+    )
+    assert [t.truth for t in plan.tasks[0].must_haves.truths] == ["the page shows the list"]
+    assert plan.tasks[1].depends_on == ["1.1", "T012"]
+    [warning] = [d for d in result.diagnostics.items if d.code == "prose-verify"]
+    assert (warning.line, warning.message) == (
+        2,
+        "verification 'the page shows the list' is prose, not a command: it is a manual check",
+    )

@@ -55,7 +55,7 @@ class Item:
     depends: list[tuple[int, str]] = field(default_factory=list)
     requirements: list[str] = field(default_factory=list)
     checks: list[prose.Check] = field(default_factory=list)
-    wraps: bool = True  # the next plain line continues this item's text
+    prose: list[tuple[int, str]] = field(default_factory=list)  # a Verification: in words
     id: str = ""
 
 
@@ -64,6 +64,7 @@ class ReadItems:
     tasks: LineList
     truths: list[tuple[int, str]]  # the plan's own (criteria with no task above them)
     requirements: dict[str, list[str]]
+    prose: list[tuple[int, str]]  # Verification: lines with no command: manual, to warn about
 
 
 def read_items(
@@ -108,13 +109,14 @@ def read_items(
             task["depends_on"] = items(deps[id(item)], item.line)
         if item.checks:
             task["verify"] = verify_list(item.checks, item.checks[0].line)
-        truths = truths_of.get(id(item))
+        truths = truths_of.get(id(item), []) + item.prose
         if truths:
             task["must_haves"] = mapping(truths[0][0], truths=items(truths, truths[0][0]))
         out.append(task)
         out.item_lines.append(item.line)
     requirements = {item.id: item.requirements for item in found if item.requirements}
-    return ReadItems(out, plan_truths, requirements)
+    worded = [note for item in tasks for note in item.prose]
+    return ReadItems(out, plan_truths, requirements, worded)
 
 
 def collect(body: markdown.Body) -> list[Item]:
@@ -170,14 +172,19 @@ def _under(owner: Item, line: markdown.Line, stripped: str, *, wrapping: bool) -
         elif key.startswith("requirement"):
             owner.requirements.extend(_ids_in(value) or [value.strip()])
         else:
-            owner.checks.extend(prose.extract(value, line.no).commands)
+            found = prose.extract(value, line.no)
+            owner.checks.extend(found.commands)
+            if not found.commands:
+                owner.prose.append((line.no, markdown.strip_markup(value)))
         return
     if text is None and wrapping:
         owner.text = f"{owner.text} {stripped}"
 
 
 def _ids_in(value: str) -> list[str]:
-    return [v for v in re.split(r"[\s,;]+|\band\b", markdown.strip_markup(value)) if v]
+    """Ids in ``2.1, 2.2``, ``T012 and T013``, ``Task 3``: words holding a digit."""
+    found = re.findall(r"[\w-]*\d[\w.-]*", markdown.strip_markup(value))
+    return [v.rstrip(".") for v in found]
 
 
 def _assign_ids(found: list[Item], prefix: str) -> None:

@@ -78,6 +78,14 @@ class ChecklistReader:
                     hint="use [ ] (todo), [x] (done) or [-] (in progress)",
                 )
         found = read_items(body, first, "item-")
+        for no, text in found.prose:
+            diags.add(
+                "prose-verify",
+                doc.display,
+                no,
+                f"verification {text[:60]!r} is prose, not a command: it is a manual check",
+                hint="put the command in backticks: `pytest -q`",
+            )
         data["tasks"] = found.tasks
         if found.requirements:
             data["metadata"] = {**data.get("metadata", {}), "requirements": found.requirements}
