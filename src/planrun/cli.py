@@ -621,24 +621,27 @@ def next_(
 @app.command()
 @_boundary
 def convert(
-    path: Annotated[Path, typer.Argument(help="The plan file to convert.")],
+    path: Annotated[
+        Path, typer.Argument(help="The plan file (or a folder that is one plan) to convert.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    plan_id: Annotated[
+        str | None, typer.Option("--plan", help="Which plan, when the file holds several.")
     ] = None,
     fmt: FormatOpt = None,
 ) -> int:
     """Print a plan in the canonical planrun format (what `planrun new` writes)."""
-    from planrun.convert import to_canonical
+    from planrun.convert import pick_plan, to_canonical
     from planrun.document import Document
-    from planrun.errors import RefusedError, UsageError
+    from planrun.errors import RefusedError
     from planrun.validate import load_valid
 
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder; convert takes one plan file")
     _, plan_fmt, _ = _inputs([path], fmt)
     result = load_valid([path], plan_fmt)
-    [plan] = result.plans
-    text = to_canonical(plan, Document.read(path))
+    plan = pick_plan(path, result.plans, plan_id)
+    text = to_canonical(plan, None if path.is_dir() else Document.read(path))
     if output is None:
         sys.stdout.write(text)
         return EXIT_OK
@@ -743,6 +746,62 @@ def new(
     path = new_plan(name, directory, title)
     sys.stdout.write(f"created {path}\nnext: edit it, then run: planrun validate {path}\n")
     return EXIT_OK
+
+
+@app.command()
+@_boundary
+def mcp() -> int:
+    """Serve planrun's commands as MCP tools over stdio (needs: pip install 'planrun[mcp]')."""
+    from planrun.errors import UsageError
+
+    try:
+        from planrun.mcp_server import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types", "anyio"):
+            raise
+        raise UsageError(
+            "planrun mcp needs the MCP Python SDK, which is not installed: "
+            "install planrun[mcp] (pip install 'planrun[mcp]')"
+        ) from None
+    serve()
+    return EXIT_OK
+
+
+def _hook_input() -> str | None:
+    """The hook input on stdin; None on a terminal (nobody is piping any)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    return sys.stdin.read()
+
+
+@app.command()
+@_boundary
+def hook(
+    adapter: Annotated[
+        str | None,
+        typer.Argument(help="The agent whose hook this is (run without one to list them)."),
+    ] = None,
+) -> int:
+    """An agent hook that refuses to let the agent stop while a task it claimed done fails.
+
+    Reads the agent's hook input on stdin. claude-code: exit 0 lets the agent stop, exit 2
+    refuses, with what to do on stderr (at most hook_max_blocks times in a row)."""
+    from planrun.errors import EXIT_USAGE, UsageError
+    from planrun.hooks import ADAPTERS, run_hook
+    from planrun.suggest import closest
+
+    listing = "\n".join(f"  {a.name:<14} {a.summary}" for a in ADAPTERS.values())
+    if adapter is None:
+        _err("usage: planrun hook ADAPTER   (reads the hook input on stdin)\nadapters:\n" + listing)
+        return EXIT_USAGE
+    if adapter not in ADAPTERS:
+        guess = closest(adapter, list(ADAPTERS))
+        hint = f' (did you mean "{guess}"?)' if guess else ""
+        raise UsageError(f'no hook adapter "{adapter}"{hint}; adapters:\n{listing}')
+    reply = run_hook(ADAPTERS[adapter], _hook_input)
+    sys.stdout.write(reply.stdout)
+    sys.stderr.write(reply.stderr)
+    return reply.exit_code
 
 
 def main() -> None:

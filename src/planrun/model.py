@@ -269,6 +269,15 @@ class Task(Located):
     def has_checks(self) -> bool:
         return bool(self.verify) or self.must_haves.check_count() > 0
 
+    @property
+    def source(self) -> str | None:
+        """The file this task was written in, when a plan spans several files (Backlog.md)."""
+        source: str | None = self.__dict__.get("_source")
+        return source
+
+    def set_source(self, source: str) -> None:
+        object.__setattr__(self, "_source", source)
+
 
 class Milestone(Located):
     id: Id
@@ -331,6 +340,13 @@ class Plan(Located):
         return self._path or str(Path(self._source).absolute())
 
     @property
+    def results_key(self) -> str:
+        """What its recorded results are filed under: the plan file, and its id when a user
+        (or the format) wrote one, since one file may hold several plans (a Task Master
+        tasks.json with tags). A derived id is left out: it may change with the run."""
+        return f"{self.path}#{self.id}" if self.id_declared else self.path
+
+    @property
     def id_declared(self) -> bool:
         """Whether a user wrote the id (else it was derived from the path, and may change)."""
         return self._id_declared
@@ -354,6 +370,10 @@ class Plan(Located):
     @property
     def format(self) -> str:
         return self._format
+
+    def source_of(self, task: Task | None) -> str:
+        """Where ``task`` was written: its own file in a multi-file plan, else the plan's."""
+        return (task.source if task is not None else None) or self._source
 
     @property
     def has_checks(self) -> bool:

@@ -147,7 +147,7 @@ def record_of(result: UnitResult, run_id: str) -> Record:
         reason=result.reason,
         run_id=run_id,
         detail=result.detail(),
-        source=unit.plan.path,
+        source=unit.plan.results_key,
         unit=unit.bare_id,
     )
 
@@ -371,7 +371,9 @@ def _signals(stop: StopSignal) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
+def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = None) -> RunReport:
+    """Run the selected units. ``stop`` lets a caller other than a signal handler (the MCP
+    server, on a cancelled request) stop the run: ``stop.request()`` from any thread."""
     result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
@@ -394,7 +396,8 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
             reporter.unit_finished(cached[index])
         events = _Recorder(state, reporter, run_id)
         pool = proc.ProcessPool(shell=opts.shell)
-        stop = StopSignal(wake=pool.wake)
+        stop = stop or StopSignal()
+        stop.wake = pool.wake
         scheduler = Scheduler(
             graph,
             selected - cached.keys(),
@@ -524,7 +527,7 @@ def _read_records(root: Path, graph: PlanGraph) -> dict[str, Record]:
 
 def result_keys(graph: PlanGraph) -> dict[tuple[str, str], str]:
     """How the state finds each unit's results: its plan file and its id within the plan."""
-    return {(u.plan.path, u.bare_id): u.id for u in graph.units}
+    return {(u.plan.results_key, u.bare_id): u.id for u in graph.units}
 
 
 def _read_state(root: Path, graph: PlanGraph) -> tuple[dict[str, Record], RunRow | None]:
