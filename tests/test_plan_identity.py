@@ -153,3 +153,20 @@ def test_another_plans_interrupted_run_is_not_this_plans(tmp_path: Path) -> None
     assert a["status"] == "interrupted"
     assert b["status"] != "interrupted"
     assert b["run_id"] is None
+
+
+def test_plans_of_one_file_keep_their_own_results(tmp_path: Path) -> None:
+    tasks = tmp_path / ".taskmaster" / "tasks" / "tasks.json"
+    tasks.parent.mkdir(parents=True)
+    tasks.write_text(
+        json.dumps(
+            {
+                tag: {"tasks": [{"id": 1, "title": tag, "testStrategy": f"Run `{check}`"}]}
+                for tag, check in (("master", "true"), ("feat", "false"))
+            }
+        )
+    )
+    run = run_cli("execute", tasks, "--root", tmp_path, "--no-summary", "--json")
+    assert run.exit_code == 1
+    doc = json.loads(run_cli("status", tasks, "--root", tmp_path, "--json").stdout)
+    assert statuses(doc) == {"taskmaster/1": "passed", "taskmaster-feat/1": "failed"}
