@@ -350,3 +350,23 @@ def test_a_verification_in_words_is_a_manual_truth_with_a_warning(tmp_path: Path
         2,
         "verification 'the page shows the list' is prose, not a command: it is a manual check",
     )
+
+
+def test_quality_gates_commands_are_checks_and_their_items_truths(tmp_path: Path) -> None:
+    plan, result = load(
+        tmp_path,
+        """
+        # Feature
+        - [ ] Build it
+
+        ## Quality Gates
+        - `ruff check .` passes
+        - Code reviewed
+        - [ ] No flaky tests
+        """,
+        "p.md",
+    )
+    assert result.ok, [d.format() for d in result.diagnostics.items]
+    assert [t.name for t in plan.tasks] == ["Build it"]
+    assert [v.run for v in plan.verify] == ["ruff check ."]
+    assert sorted(t.truth for t in plan.must_haves.truths) == ["Code reviewed", "No flaky tests"]

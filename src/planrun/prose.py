@@ -51,10 +51,20 @@ _ENGLISH_WORDS = """
 _ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
 
+# Criteria lists that name no gate: their lines are statements, never commands.
+_STATEMENTS = re.compile(
+    r"success criteria|acceptance criteria|definition of done|must[- ]haves?|done when|"
+    r"exit criteria",
+    re.I,
+)
+
+
 def gate_heading(heading: markdown.Heading) -> bool:
     """A section whose commands are the plan's checks: level 2 or below, naming validation,
-    tests, checks or gates, and not a criteria list (those are truths)."""
-    return heading.level >= 2 and bool(GATE.search(heading.title)) and not criteria_heading(heading)
+    tests, checks or gates, and not a list of criteria such as Acceptance Criteria ("Quality
+    Gates" is both: its commands are checks, its checkbox items truths)."""
+    title = markdown.strip_markup(heading.title)
+    return heading.level >= 2 and bool(GATE.search(title)) and not _STATEMENTS.search(title)
 
 
 def criteria_heading(heading: markdown.Heading) -> bool:

@@ -172,8 +172,8 @@ def _truths(body: markdown.Body) -> list[tuple[int, str]]:
         if extracted.statement and markdown.bullet(line.text):
             out.append((line.no, extracted.statement))
     for heading in body.headings:
-        if not prose.criteria_heading(heading):
-            continue
+        if not prose.criteria_heading(heading) or prose.gate_heading(heading):
+            continue  # a gate's statements are above
         for line in markdown.section(body, heading):
             if line.no in body.fenced or markdown.checkbox(line.text):
                 continue
