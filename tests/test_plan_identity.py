@@ -6,6 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from conftest import run_cli
 from planrun.validate import validate_paths
 
@@ -170,3 +172,12 @@ def test_plans_of_one_file_keep_their_own_results(tmp_path: Path) -> None:
     assert run.exit_code == 1
     doc = json.loads(run_cli("status", tasks, "--root", tmp_path, "--json").stdout)
     assert statuses(doc) == {"taskmaster/1": "passed", "taskmaster-feat/1": "failed"}
+
+
+def test_a_feature_named_from_inside_its_folder_keeps_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    features(tmp_path)
+    monkeypatch.chdir(tmp_path / "specs" / "002-b")
+    [plan] = validate_paths([Path("tasks.md")]).plans
+    assert plan.id == "002-b"

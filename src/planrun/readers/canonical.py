@@ -78,7 +78,7 @@ def validate_plan(doc: Document, data: LineDict, fmt: str, diags: Diagnostics) -
             return None
         plan = salvaged
     if not plan.id:
-        plan.derive_id(derived_id(doc.path))
+        plan.derive_id(derived_id(doc.path.absolute()))
     plan.set_origin(doc.display, fmt, doc.path)
     return plan
 
