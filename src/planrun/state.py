@@ -131,6 +131,7 @@ class State:
         if not path.is_file():
             return None
         state = cls.__new__(cls)
+        state.root = root.absolute()
         state.dir = path.parent
         state.path = path
         state._warn = lambda _msg: None
@@ -140,7 +141,8 @@ class State:
             conn: sqlite3.Connection | None = None
             try:
                 conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
-                conn.execute("SELECT count(*) FROM results").fetchone()
+                # Results not keyed by plan file need the normal open, which sets them aside.
+                conn.execute("SELECT source, unit FROM results LIMIT 1").fetchone()
                 conn.execute("SELECT count(*) FROM runs").fetchone()
                 newer = conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION
             except sqlite3.Error:
