@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from conftest import PlanWriter, Run, assert_no_traceback, run_cli
+from planrun.checkrules import read
 from planrun.errors import UsageError
-from planrun.evidence import read
 from planrun.proc import shell_argv
 
 

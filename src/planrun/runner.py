@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from planrun import evidence, fingerprint, proc
+from planrun import checkrules, fingerprint, proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
 from planrun.errors import (
     EXIT_FAILED,
@@ -305,7 +305,8 @@ class _Executor:
                 error = f'cwd "{cmd.cwd}" does not exist'
                 steps.append(Step(cmd.run, cmd.expect_exit, None, error=error, line=cmd.line))
                 continue
-            reading = evidence.read(cmd.run) if cmd.expect_exit == 0 else evidence.Reading(cmd.run)
+            plain = cmd.expect_exit != 0
+            reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run)
             shell = self.shells.get(unit.plan.id)
             locate = len(split_script(reading.run, 1)) > 1
             spec = proc.Spec(reading.run, cwd, env, timeout, log, shell, locate)
@@ -313,15 +314,15 @@ class _Executor:
         return steps
 
     def record(self, step: Step, outcome: proc.Outcome) -> CommandRecord:
-        """What a finished command shows, by the evidence rules (evidence.py)."""
+        """What a finished command shows, by the evidence rules (checkrules.py)."""
         output = step.spec.log.command_tail() if step.spec else ""
         code = outcome.exit_code
-        reading = step.reading or evidence.Reading(step.run)
+        reading = step.reading or checkrules.Reading(step.run)
         missing = None
         weak = None
         if not outcome.timed_out and outcome.error is None:
-            missing = evidence.missing_program(step.run, code, output)
-            runner = evidence.ran_no_tests(step.run, code, output)
+            missing = checkrules.missing_program(step.run, code, output)
+            runner = checkrules.ran_no_tests(step.run, code, output)
             if runner and not missing:
                 weak = f"ran no tests ({runner})"
             elif reading.never_fails and code == step.expect_exit:
@@ -423,7 +424,7 @@ def _judge(
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         return FAILED, failed[0].message + more
     notes = [
-        evidence.judged(cmd.run, cmd.note, must_fail=cmd.must_fail)
+        checkrules.judged(cmd.run, cmd.note, must_fail=cmd.must_fail)
         for cmd in commands
         if cmd.note and not cmd.weak
     ]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
-from planrun.evidence import Reading
+from planrun.checkrules import Reading
 from planrun.graph import PlanGraph, Unit, touched_files
 from planrun.proc import Outcome, Spec
 from planrun.results import (
