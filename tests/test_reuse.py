@@ -17,10 +17,10 @@ planrun: 1
 id: ru
 tasks:
   - {id: a, files: [a.txt], verify: "cat a.txt"}
-  - {id: b, depends_on: [a], inputs: ["b/*.txt"], verify: "test -d ."}
+  - {id: b, depends_on: [a], inputs: ["b/*.txt"], verify: "test $PLANRUN_WAVE"}
   - {id: c, inputs: [c.txt], verify: "test -f c.txt"}
-  - {id: d, depends_on: [b], files: [d.txt], verify: "test -d ."}
-  - {id: e, verify: "test -d ."}
+  - {id: d, depends_on: [b], files: [d.txt], verify: "test $PLANRUN_WAVE"}
+  - {id: e, verify: "test $PLANRUN_WAVE"}
 ---
 """
 
