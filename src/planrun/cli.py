@@ -310,6 +310,24 @@ def execute(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only failures and the final line.")
     ] = False,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Hold claims against this commit (default: the parent of the commit that "
+            "added the plan).",
+        ),
+    ] = None,
+    prove: Annotated[
+        bool,
+        typer.Option(
+            "--prove", help="Run passing checks again on the base tree; passing there is vacuous."
+        ),
+    ] = False,
+    strict_scope: Annotated[
+        bool,
+        typer.Option("--strict-scope", help="Changed files that no task declares fail the run."),
+    ] = False,
 ) -> int:
     """Run the verify commands and must_haves checks of the selected tasks."""
     from planrun import jsondoc
@@ -329,7 +347,16 @@ def execute(
         force=force,
         shell=config.shell,
         argv=sys.argv[1:],
+        base=base or config.base_ref,
+        prove=prove,
+        strict_scope=strict_scope or config.strict_scope,
     )
+    summary_target = None
+    if not no_summary:
+        summary_target = (
+            summary_file or config.resolve(config.summary) or _default_summary(opts.paths)
+        )
+    opts.outputs = [p for p in (summary_target, junit) if p is not None]
     if dry_run:
         return _dry_run(opts, json_out)
     from planrun.junit import write_junit
@@ -354,12 +381,11 @@ def execute(
     if github.active():
         for line in github.failure_annotations(report.results):
             _err(line)
-    if not no_summary:
+    if summary_target is not None:
         from planrun.summary import SummaryInput
 
         data = SummaryInput.of(report, report.everything)
-        target = summary_file or config.resolve(config.summary) or _default_summary(opts.paths)
-        _write_summary(data, target, template or config.resolve(config.summary_template))
+        _write_summary(data, summary_target, template or config.resolve(config.summary_template))
     return report.exit_code
 
 

@@ -26,6 +26,8 @@ class Config:
     summary_template: str | None = None
     format: str | None = None
     shell: str | None = None
+    base_ref: str | None = None  # the "base" key: the commit claims are held against
+    strict_scope: bool = False
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
 
@@ -44,7 +46,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "summary_template": (str,),
     "format": (str,),
     "shell": (str,),
+    "base": (str,),
+    "strict_scope": (bool,),
 }
+_FIELDS = {"base": "base_ref"}  # keys whose Config field has another name
 KEYS = tuple(_TYPES)
 
 
@@ -108,7 +113,7 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
                 f'{source}: unknown setting "{key}" in {where}{hint}; settings: {", ".join(KEYS)}'
             )
         allowed = _TYPES[key]
-        if isinstance(value, bool) or not isinstance(value, allowed):
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
             kinds = " or ".join("a list of strings" if t is list else t.__name__ for t in allowed)
             raise UsageError(f'{source}: setting "{key}" must be {kinds}, got {value!r}')
         if key == "path":
@@ -120,5 +125,5 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
             raise UsageError(f'{source}: setting "jobs" must be at least 1, got {value}')
         if key == "timeout" and value <= 0:
             raise UsageError(f'{source}: setting "timeout" must be positive, got {value}')
-        values[key] = value
+        values[_FIELDS.get(key, key)] = value
     return Config(**values, source=source, base=source.parent)

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
+from planrun.environment import ROOT_WARNING
 from planrun.graph import PlanGraph, Unit
 from planrun.results import BLOCKED, FAILED, TIMEOUT, UNVERIFIED, UnitResult, count_words
 
@@ -69,11 +70,34 @@ def report_lines(report: RunReport) -> list[str]:
     if report.interrupted:
         out.append("")
         out.append("interrupted (children stopped): " + ", ".join(u.id for u in report.interrupted))
+    out.extend(evidence_lines(report.evidence))
     out.append("")
+    prove = report.evidence.get("prove_line")
     out.append(
         f"{report.status.upper()}: {counts_line(report.results, report.duration)}"
-        f"  [run {report.run_id}]"
+        + (f"; {prove}" if prove else "")
+        + f"  [run {report.run_id}]"
     )
+    return out
+
+
+def evidence_lines(evidence: dict[str, Any]) -> list[str]:
+    """Changes no task declares (a failure with --strict-scope), and why there is no evidence."""
+    out: list[str] = []
+    undeclared = evidence.get("undeclared_changes") or []
+    if undeclared:
+        label = "SCOPE" if evidence.get("strict_scope") else "warning:"
+        shown = ", ".join(undeclared[:8]) + (", ..." if len(undeclared) > 8 else "")
+        count = len(undeclared)
+        out.append("")
+        out.append(
+            f"{label} {count} changed file{'s' if count != 1 else ''} no task declares: {shown}"
+        )
+    environment = evidence.get("environment") or {}
+    if environment.get("root"):
+        out.append(f"warning: {ROOT_WARNING}")
+    if evidence.get("tree"):  # in git: a plan without a base there is worth a line
+        out.extend(f"evidence unavailable: {why}" for why in evidence.get("unavailable") or [])
     return out
 
 
@@ -164,7 +188,9 @@ class RichReporter:
             self.progress.advance(bar)
 
     def warn(self, message: str) -> None:
-        self.console.print(f"planrun: warning: {message}", style="yellow", markup=False)
+        self.console.print(
+            f"planrun: warning: {message}", style="yellow", markup=False, highlight=False
+        )
 
     def interrupting(self, *, kill: bool) -> None:
         self.console.print(interrupt_message(kill=kill), style="yellow", markup=False)

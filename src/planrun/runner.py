@@ -10,17 +10,21 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from planrun import proc
+from planrun import evidence, proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
+from planrun.environment import describe as describe_environment
+from planrun.environment import program
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from planrun.evidence import Evidence
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand
+from planrun.prove import ProveReport, base_trees, relocate, run_on_base
 from planrun.results import (
     FAILED,
     FAILS_RUN,
@@ -30,6 +34,7 @@ from planrun.results import (
     SATISFIES_DEPENDENTS,
     TIMEOUT,
     UNVERIFIED,
+    VACUOUS_REASON,
     CommandRecord,
     MilestoneStatus,
     UnitResult,
@@ -39,6 +44,7 @@ from planrun.results import (
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shellsplit import one_line
+from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record, RunRow, State, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
@@ -61,6 +67,10 @@ class ExecuteOptions:
     force: bool = False
     shell: str | None = None
     argv: list[str] = field(default_factory=list)
+    base: str | None = None  # --base REF; default: the parent of the commit that added the plan
+    prove: bool = False
+    strict_scope: bool = False
+    outputs: list[Path] = field(default_factory=list)  # files planrun itself writes (SUMMARY.md)
 
 
 class Reporter(Protocol):
@@ -90,12 +100,15 @@ class RunReport:
     interrupted: list[Unit] = field(default_factory=list)
     everything: list[UnitResult] = field(default_factory=list)
     """Every unit of the plans: this run's result, or the one recorded before it."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """Base, tested tree, undeclared changes, environment, --prove (see ``evidence_doc``)."""
 
     @property
     def exit_code(self) -> int:
         if self.status == "interrupted":
             return EXIT_INTERRUPTED
-        return EXIT_FAILED if any(r.status in FAILS_RUN for r in self.results) else EXIT_OK
+        failed = any(r.status in FAILS_RUN for r in self.results) or self.status == "failed"
+        return EXIT_FAILED if failed else EXIT_OK
 
 
 @dataclass
@@ -189,16 +202,28 @@ class _Executor:
         run_id: str,
         logs: Path | None,
         records: dict[str, Record],
+        *,
+        evidence: Evidence | None = None,
+        relocate: Callable[[Unit], Path | None] | None = None,
     ) -> None:
         self.opts = opts
         self.run_id = run_id
         self.logs = logs
         self.records = records
+        self.evidence = evidence
+        self.watch = WorkTreeWatch() if evidence is not None else None
+        self._relocate = relocate
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
+        self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
 
     def root(self, unit: Unit) -> Path:
+        if self._relocate is not None:
+            moved = self._relocate(unit)
+            if moved is None:
+                raise ValueError(f"{unit.id} has no base tree")
+            return moved
         plan = unit.plan
         if plan.id not in self._roots:
             self._roots[plan.id] = plan_root(plan, self.opts.root)
@@ -243,8 +268,14 @@ class _Executor:
             PLANRUN_RUN_ID=self.run_id,
             PLANRUN_PYTHON=sys.executable,
         )
+        if self._relocate is not None and self.evidence is not None:
+            base = self.evidence.base_of(unit)
+            env["PLANRUN_BASE"] = base.commit if base else ""
         steps = []
         for cmd in cmds:
+            name = program(cmd.run)
+            if name is not None:
+                self.programs.append((name, env.get("PATH")))
             timeout = (
                 cmd.timeout
                 or (task.timeout if task else None)
@@ -260,7 +291,14 @@ class _Executor:
                 continue
             spec = proc.Spec(cmd.run, cwd, env, timeout, log)
             steps.append(Step(cmd.run, cmd.expect_exit, spec))
+        if self.watch is not None:
+            self.watch.started(unit, root)
         return steps
+
+    def close_log(self, unit: Unit) -> None:
+        sink = self._sinks.pop(unit.index, None)
+        if sink is not None:
+            sink.close()
 
     def checks(self, unit: Unit) -> list[CheckResult]:
         if unit.manual:
@@ -287,6 +325,16 @@ class _Executor:
             tail = sink.tail()
         exit_code = commands[-1].exit_code if commands else None
         status, reason = _judge(unit, commands, checks)
+        changed_tree: list[str] = []
+        if self.watch is not None:
+            changed_tree, why = self.watch.finished(unit)
+            if changed_tree and status == PASSED:
+                status, reason = UNVERIFIED, why
+        found = self.evidence.unit(unit, self.root(unit)) if self.evidence else None
+        claim = found.false_claim() if found and unit.task and unit.task.claimed == "done" else None
+        if claim and status not in (FAILED, TIMEOUT):
+            # The diff contradicts the plan: a failure of the claim, whatever the checks say.
+            status, reason = FAILED, claim
         if status == PASSED:
             tail = None  # only a failure's output is shown; the log keeps everything
         return UnitResult(
@@ -302,6 +350,9 @@ class _Executor:
             commands=commands,
             checks=checks,
             run_id=self.run_id,
+            evidence=found.to_json() if found else None,
+            false_claim=claim,
+            tree_changes=changed_tree,
         )
 
     def outside(self, unit: Unit) -> tuple[bool, str | None]:
@@ -369,7 +420,9 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         started = time.time()
         state.start_run(run_id, opts.argv, started)
         logs = state_dir(root) / "logs" / run_id
-        executor = _Executor(opts, run_id, logs, records)
+        roots = {p.id: plan_root(p, opts.root) for p in graph.plans}
+        facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=opts.outputs)
+        executor = _Executor(opts, run_id, logs, records, evidence=facts)
         jobs = opts.jobs or os.cpu_count() or 1
         priority = remaining_path(graph, lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
@@ -393,6 +446,9 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
                 done = scheduler.run()
         finally:
             pool.close()
+        proved = None
+        if opts.prove and not stop.count:
+            proved = _prove(opts, run_id, logs, records, facts, done, jobs, events)
         results = [done[i] for i in sorted(done)]
         everything = [
             done[u.index] if u.index in done else from_record(u, records.get(u.id))
@@ -405,9 +461,13 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
             done[u.index].status == PASSED if u.index in done else scheduler.ok[u.index]
             for u in graph.units
         )
-        status = run_status(results, interrupted=bool(stop.count), complete=complete)
+        interrupted = bool(stop.count) or bool(proved and proved.interrupted)
+        status = run_status(results, interrupted=interrupted, complete=complete)
+        run_evidence = evidence_doc(facts, executor.programs, proved, opts.strict_scope)
+        if opts.strict_scope and facts.undeclared and status != "interrupted":
+            status = "failed"  # --strict-scope: a change no task declares fails the run
         finished = time.time()
-        state.finish_run(run_id, status, finished)
+        state.finish_run(run_id, status, finished, run_evidence)
         report = RunReport(
             run_id,
             root,
@@ -419,11 +479,70 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
             graph,
             scheduler.interrupted,
             everything,
+            run_evidence,
         )
     finally:
         state.close()
     reporter.finish(report)
     return report
+
+
+def evidence_doc(
+    facts: Evidence,
+    programs: list[tuple[str, str | None]],
+    proved: ProveReport | None,
+    strict_scope: bool,
+) -> dict[str, Any]:
+    """What a run records of its evidence (stored with the run; in JSON and SUMMARY.md)."""
+    common = facts.common_base()
+    return {
+        **facts.to_json(),
+        "base_label": common.label if common else None,
+        "unavailable": facts.unavailable(),
+        "strict_scope": strict_scope,
+        "environment": describe_environment(programs),
+        "prove": proved.to_json() if proved else None,
+        "prove_line": proved.line() if proved else None,
+    }
+
+
+def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
+    opts: ExecuteOptions,
+    run_id: str,
+    logs: Path,
+    records: dict[str, Record],
+    facts: Evidence,
+    done: dict[int, UnitResult],
+    jobs: int,
+    events: _Recorder,
+) -> ProveReport:
+    """Run the checks of every passing task with a base again on that base's tree; a task
+    whose checks pass there too becomes unverified (``vacuous``)."""
+    candidates = [r.unit for r in done.values() if r.status == PASSED and facts.base_of(r.unit)]
+    bases = [b for b in (facts.base_of(u) for u in candidates) if b is not None]
+    stop = StopSignal()
+    # The handlers cover making and removing the temporary trees too: an interrupt then stops
+    # the checks and the trees are still removed.
+    with _signals(stop), base_trees(bases) as trees:
+        main = _Executor(opts, run_id, None, records)
+
+        def moved(unit: Unit) -> Path | None:
+            base = facts.base_of(unit)
+            if base is None:
+                return None
+            return relocate(main.root(unit), base, trees[(base.repo, base.commit)])
+
+        units = [u for u in candidates if moved(u) is not None]
+        executor = _Executor(opts, run_id, logs / "base", records, relocate=moved)
+        executor.evidence = facts  # for PLANRUN_BASE; nothing watches the temporary tree
+        proved = run_on_base(units, executor, jobs=jobs, shell=opts.shell, stop=stop)
+    for index, passed_at_base in proved.verdicts.items():
+        result = done[index]
+        result.vacuous = passed_at_base
+        if passed_at_base:
+            result.status, result.reason = UNVERIFIED, VACUOUS_REASON
+        events.state.record(record_of(result, run_id))
+    return proved
 
 
 def _cost(records: dict[str, Record], unit: Unit) -> float:
@@ -500,6 +619,7 @@ class StatusReport:
     duration: float | None
     started: float | None
     root: Path
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = None) -> StatusReport:
@@ -526,6 +646,7 @@ def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = No
         duration,
         last_run.started if last_run else None,
         where,
+        last_run.evidence if last_run else {},
     )
 
 
@@ -538,7 +659,7 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
     if stale:
         reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
     detail = rec.detail
-    return UnitResult(
+    result = UnitResult(
         unit,
         rec.status,
         reason=reason,
@@ -553,6 +674,8 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
         run_id=rec.run_id,
         stale=stale,
     )
+    result.load_evidence(detail)
+    return result
 
 
 def next_units(

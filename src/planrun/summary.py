@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,6 @@ from planrun.results import (
     PASSED,
     STATUSES,
     TIMEOUT,
-    UNVERIFIED,
     MilestoneStatus,
     RunFacts,
     UnitResult,
@@ -81,6 +80,7 @@ class SummaryInput:
     started: float | None
     duration: float | None
     root: Path
+    evidence: dict[str, Any] = field(default_factory=dict)  # empty: none recorded
 
     @classmethod
     def of(cls, run: RunFacts, results: Sequence[UnitResult]) -> SummaryInput:
@@ -94,6 +94,7 @@ class SummaryInput:
             run.started,
             run.duration,
             run.root,
+            run.evidence,
         )
 
 
@@ -129,9 +130,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
         "counts": {s: counts[s] for s in STATUSES},
         "milestones": [m.to_json() for m in data.milestones],
     }
-    false_claims = [
-        t for t in tasks if t["claimed"] == "done" and t["status"] in (FAILED, TIMEOUT, UNVERIFIED)
-    ]
+    false_claims = [t for t in tasks if t["claim_problem"]]
     failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT)]
     waves = []
     status_of = {r.unit.index: r.status for r in results}
@@ -164,7 +163,54 @@ def context(data: SummaryInput) -> dict[str, Any]:
         "checks": checks,
         "mermaid": _mermaid(data.graph, results),
         "version": __version__,
+        "evidence": _evidence(data.evidence, tasks),
+        "environment": _environment(data.evidence),
     }
+
+
+def _evidence(evidence: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Evidence section: base, tested tree, undeclared changes, --prove, and each task's
+    declared files (None for a run recorded before evidence existed)."""
+    if not evidence:
+        return None
+    bases = evidence.get("bases") or {}
+    per_plan = [
+        {"plan": pid, "commit": b.get("commit"), "label": b.get("label"), "reason": b.get("reason")}
+        for pid, b in bases.items()
+        if isinstance(b, dict)
+    ]
+    return {
+        "base": evidence.get("base_label") or evidence.get("base"),
+        "bases": per_plan if not evidence.get("base") else [],
+        "tree": evidence.get("tree"),
+        "unavailable": evidence.get("unavailable") or [],
+        "undeclared": evidence.get("undeclared_changes") or [],
+        "strict_scope": bool(evidence.get("strict_scope")),
+        "prove": evidence.get("prove_line"),
+        "tasks": [
+            t for t in tasks if t["evidence"] or t["tree_changes"] or t["vacuous"] is not None
+        ],
+    }
+
+
+def _environment(evidence: dict[str, Any]) -> dict[str, Any] | None:
+    env = evidence.get("environment")
+    if not isinstance(env, dict):
+        return None
+    programs = env.get("programs") or {}
+    return {
+        **env,
+        "programs": [{"name": k, "path": v} for k, v in programs.items()],
+    }
+
+
+def _claim_kind(result: UnitResult) -> str:
+    """What kind of false claim: the diff, --prove, or the checks."""
+    if result.false_claim:
+        return "files unchanged"
+    if result.vacuous:
+        return "vacuous"
+    return result.status.replace("_", " ")
 
 
 def _task(result: UnitResult, root: Path) -> dict[str, Any]:
@@ -204,6 +250,13 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "tail_lines": len(tail.splitlines()),
         "fence": _fence(tail),
         "checks": _checks(result),
+        "claim_problem": result.claim_problem(),
+        "claim_kind": _claim_kind(result),
+        "evidence": result.evidence,
+        "changed": (result.evidence or {}).get("changed", []),
+        "unchanged": (result.evidence or {}).get("unchanged", []),
+        "vacuous": result.vacuous,
+        "tree_changes": result.tree_changes,
     }
 
 

@@ -1,0 +1,453 @@
+"""Evidence: claims held against git, the tested tree, checks that change the tree, --prove.
+
+Every test builds a real git repository in tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Run, assert_no_traceback, run_cli
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_OPTIONAL_LOCKS": "0",  # the test's own git status must not rewrite the index
+}
+
+
+GIT = shutil.which("git") or "git"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        [GIT, "-C", str(repo), *args],
+        env=GIT_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def init(repo: Path) -> Path:
+    repo.mkdir(parents=True, exist_ok=True)
+    git(repo, "init", "-q", "-b", "main")
+    return repo
+
+
+def commit(repo: Path, message: str, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def plan_text(tasks: str) -> str:
+    return "---\nplanrun: 1\ntasks:\n" + textwrap.dedent(tasks).strip("\n") + "\n---\n# Plan\n"
+
+
+def execute(plan: Path, *args: str) -> tuple[Run, dict[str, Any]]:
+    run = run_cli("execute", plan, "--json", "--no-summary", *args)
+    assert_no_traceback(run)
+    return run, json.loads(run.stdout)
+
+
+def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["id"]: t for t in doc["tasks"]}
+
+
+TASKS = """
+- {id: done-a, claimed: done, files: [a.py], verify: "true"}
+- {id: done-b, claimed: done, files: [b.py], verify: "true"}
+- {id: todo-b, files: [b.py], verify: "true"}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """Code committed, then the plan in a later commit, then work on a.py since."""
+    where = init(tmp_path / "repo")
+    commit(where, "code", {"a.py": "x = 1\n", "b.py": "y = 1\n", "README.md": "hi\n"})
+    commit(where, "plan", {"p.md": plan_text(TASKS)})
+    commit(where, "work", {"a.py": "x = 1\n\ndef newfunc():\n    pass\n"})
+    return where
+
+
+def test_claimed_done_with_unchanged_files_is_a_false_claim(repo: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD~2").strip()
+    short = git(repo, "rev-parse", "--short", base).strip()
+    run, doc = execute(repo / "p.md")
+    assert run.exit_code == 1
+    tasks = by_id(doc)
+    reason = f"claimed done, but none of its files changed since {short}: b.py"
+    assert tasks["p/done-b"]["status"] == "failed"
+    assert tasks["p/done-b"]["reason"] == reason
+    assert tasks["p/done-b"]["evidence"] == {"base": base, "changed": [], "unchanged": ["b.py"]}
+    assert doc["false_claims"] == [{"id": "p/done-b", "reason": reason}]
+    # Changed since the base and its check passes: backed by a diff.
+    assert tasks["p/done-a"]["status"] == "passed"
+    assert tasks["p/done-a"]["evidence"] == {"base": base, "changed": ["a.py"], "unchanged": []}
+    # Not claimed done: the same unchanged file is no claim at all.
+    assert tasks["p/todo-b"]["status"] == "passed"
+    assert doc["base"] == base
+    assert tasks["p/done-a"]["vacuous"] is None
+
+
+def test_untracked_new_file_counts_as_changed_and_undeclared(repo: Path) -> None:
+    (repo / "b.py").write_text("y = 2\n")  # uncommitted work counts too
+    (repo / "c.py").write_text("new\n")
+    (repo / ".gitignore").write_text("ignored.txt\n")
+    (repo / "ignored.txt").write_text("x\n")
+    run, doc = execute(repo / "p.md")
+    assert run.exit_code == 0, run.output
+    assert doc["undeclared_changes"] == [".gitignore", "c.py"]
+    assert "warning: 2 changed files no task declares: .gitignore, c.py" in run.stderr
+    strict, doc = execute(repo / "p.md", "--strict-scope")
+    assert strict.exit_code == 1
+    assert doc["status"] == "failed"
+    assert "SCOPE 2 changed files no task declares" in strict.stderr
+
+
+def test_tested_tree_is_recorded_and_the_index_untouched(repo: Path) -> None:
+    (repo / "a.py").write_text("changed, not staged\n")
+    (repo / "new.py").write_text("untracked\n")
+    index = (repo / ".git" / "index").read_bytes()
+    status = git(repo, "status", "--porcelain")
+    _, doc = execute(repo / "p.md")
+    assert (repo / ".git" / "index").read_bytes() == index
+    assert git(repo, "status", "--porcelain") == status
+    scratch = repo / ".git" / "scratch-index"
+    env = {**GIT_ENV, "GIT_INDEX_FILE": str(scratch)}
+    subprocess.run([GIT, "-C", str(repo), "add", "-A"], env=env, check=True)
+    tree = subprocess.run(
+        [GIT, "-C", str(repo), "write-tree"], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert doc["tree"] == tree
+    status_doc = json.loads(run_cli("status", repo / "p.md", "--json").stdout)
+    assert status_doc["tree"] == tree
+    assert status_doc["base"] == doc["base"]
+    assert status_doc["false_claims"] == doc["false_claims"]
+
+
+def test_prove_vacuous_and_real_evidence(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"a.py": "x = 1\n", "README.md": "hi\n"})
+    tasks = """
+    - {id: readme, claimed: done, files: [README.md], verify: "test -f README.md"}
+    - {id: feature, claimed: done, files: [a.py], verify: "grep -q newfunc a.py"}
+    - {id: failing, claimed: done, files: [a.py], verify: "false"}
+    """
+    commit(repo, "plan", {"p.md": plan_text(tasks)})
+    commit(repo, "work", {"a.py": "def newfunc():\n    pass\n", "README.md": "hello\n"})
+    run, doc = execute(repo / "p.md", "--prove")
+    assert run.exit_code == 1
+    tasks_ = by_id(doc)
+    assert tasks_["p/readme"]["status"] == "unverified"
+    assert tasks_["p/readme"]["vacuous"] is True
+    assert tasks_["p/readme"]["reason"] == "its checks pass without the change too"
+    assert tasks_["p/feature"]["status"] == "passed"
+    assert tasks_["p/feature"]["vacuous"] is False
+    assert tasks_["p/failing"]["vacuous"] is None  # not passed: not proved
+    assert {"id": "p/readme", "reason": "its checks pass without the change too"} in doc[
+        "false_claims"
+    ]
+    assert doc["prove"]["tasks"] == 2 and doc["prove"]["vacuous"] == 1
+    assert "prove: 2 tasks re-checked on the base in " in run.stderr
+    assert git(repo, "worktree", "list").count("\n") == 1
+    summary = tmp_path / "S.md"
+    run_cli("summary", repo / "p.md", "-o", summary)
+    text = summary.read_text()
+    assert "**vacuous**: its checks pass without the change too" in text
+    assert "| `p/feature` | a.py |  | fail: real evidence |  |" in text
+
+
+def test_summary_lists_evidence_and_environment(repo: Path, tmp_path: Path) -> None:
+    (repo / "c.py").write_text("new\n")
+    out = tmp_path / "SUMMARY.md"
+    run = run_cli("execute", repo / "p.md", "--summary", out)
+    assert run.exit_code == 1
+    text = out.read_text()
+    short = git(repo, "rev-parse", "--short", "HEAD~2").strip()
+    assert (
+        f"**files unchanged**: claimed done, but none of its files changed since {short}: b.py"
+        in text
+    )
+    evidence = text.split("## Evidence", 1)[1].split("## Tasks", 1)[0]
+    assert f"- base: `{short}`" in evidence
+    assert "- tested tree: `" in evidence
+    assert "- 1 changed file no task declares:\n  - `c.py`" in evidence
+    assert "| `p/done-b` |  | b.py |" in evidence
+    environment = text.split("## Environment", 1)[1]
+    assert f"- Python: {sys.version.split()[0]}" in environment
+    assert "- `true`" not in environment  # a builtin is not a program
+
+
+def test_environment_in_json(repo: Path) -> None:
+    plan = repo / "q.md"
+    plan.write_text(plan_text('- {id: g, verify: "grep -q x a.py && FOO=1 no-such-tool-xyz"}'))
+    _, doc = execute(plan)
+    env = doc["environment"]
+    assert env["python"].startswith(sys.version.split()[0])
+    assert env["programs"] == {"grep": shutil.which("grep")}
+    assert env["root"] == (os.geteuid() == 0)
+    assert env["os"] and env["user"]
+
+
+def test_check_that_changes_the_tree_is_not_evidence(repo: Path) -> None:
+    plan = repo / "q.md"
+    plan.write_text(
+        plan_text(
+            """
+            - {id: formats, verify: "echo '# formatted' >> a.py"}
+            - id: caches
+              verify: "mkdir -p __pycache__ .pytest_cache && touch __pycache__/a.pyc .coverage"
+            - {id: creates, verify: "echo out > build.txt"}
+            """
+        )
+    )
+    git(repo, "add", "q.md")
+    run, doc = execute(plan, "-j", "1")
+    tasks = by_id(doc)
+    assert tasks["q/formats"]["status"] == "unverified"
+    assert tasks["q/formats"]["reason"] == "this check changed 1 file: a.py"
+    assert tasks["q/formats"]["tree_changes"] == ["a.py"]
+    assert tasks["q/caches"]["status"] == "passed"
+    assert tasks["q/creates"]["reason"] == "this check changed 1 file: build.txt"
+    assert run.exit_code == 1
+
+
+def test_parallel_jobs_attribute_a_change_to_every_overlapping_task(repo: Path) -> None:
+    marker = repo.parent / "m"
+    marker.mkdir()
+    plan = repo / "q.md"
+    # Each waits for the other to start, so they surely overlap; only "writer" edits a.py.
+    plan.write_text(
+        plan_text(
+            f"""
+            - id: writer
+              verify: "touch {marker}/w; until [ -e {marker}/r ]; do sleep 0.01; done; echo >> a.py"
+            - id: reader
+              verify: "touch {marker}/r; until [ -e {marker}/w ]; do sleep 0.01; done"
+            """
+        )
+    )
+    git(repo, "add", "q.md")
+    _, doc = execute(plan, "-j", "2")
+    tasks = by_id(doc)
+    assert tasks["q/writer"]["status"] == "unverified"
+    assert tasks["q/writer"]["reason"].startswith("this check changed 1 file: a.py")
+
+
+def test_plan_not_in_git(tmp_path: Path) -> None:
+    plan = tmp_path / "p.md"
+    plan.write_text(plan_text(TASKS))
+    run, doc = execute(plan, "--root", str(tmp_path))
+    assert run.exit_code == 0
+    assert doc["base"] is None and doc["tree"] is None
+    assert doc["evidence_unavailable"] == [f"{plan} is not in a git repository"]
+    assert all(t["evidence"] is None for t in doc["tasks"])
+    bad = run_cli("execute", plan, "--base", "HEAD", "--no-summary")
+    assert bad.exit_code == 2
+    assert bad.stderr == f'planrun: error: --base "HEAD": {plan} is not in a git repository\n'
+
+
+def test_repository_without_commits(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    (repo / "p.md").write_text(plan_text(TASKS))
+    (repo / "b.py").write_text("")
+    run, doc = execute(repo / "p.md")
+    assert run.exit_code == 0
+    assert doc["base"] is None
+    assert doc["evidence_unavailable"] == [
+        "p.md is not committed in git; commit the plan, or pass --base REF"
+    ]
+    assert doc["tree"]  # a tree can be hashed without any commit
+    bad = run_cli("execute", repo / "p.md", "--base", "HEAD", "--no-summary")
+    assert bad.exit_code == 2
+    assert f'planrun: error: --base "HEAD": no such commit in the git repository {repo}' in (
+        bad.stderr
+    )
+
+
+def test_base_that_does_not_exist(repo: Path) -> None:
+    run = run_cli("execute", repo / "p.md", "--base", "no-such-branch", "--no-summary")
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f'planrun: error: --base "no-such-branch": no such commit in the git repository {repo}\n'
+        "    hint: name a commit, branch or tag that exists (git log --oneline)\n"
+    )
+
+
+def test_explicit_base_and_config_key(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, doc = execute(repo / "p.md", "--base", "HEAD")
+    short = git(repo, "rev-parse", "--short", "HEAD").strip()
+    assert doc["base"] == git(repo, "rev-parse", "HEAD").strip()
+    assert by_id(doc)["p/done-a"]["reason"] == (
+        f"claimed done, but none of its files changed since HEAD ({short}): a.py"
+    )
+    assert run.exit_code == 1
+    (repo / "planrun.toml").write_text('base = "HEAD"\n')
+    monkeypatch.chdir(repo)
+    _, configured = execute(repo / "p.md")
+    assert configured["base"] == doc["base"]
+
+
+def test_plan_added_in_the_first_commit_uses_the_empty_tree(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    tasks = '- {id: a, claimed: done, files: [a.py], verify: "test -f a.py"}'
+    commit(repo, "all at once", {"a.py": "x\n", "p.md": plan_text(tasks)})
+    run, doc = execute(repo / "p.md", "--prove")
+    assert run.exit_code == 0, run.output
+    assert doc["bases"]["p"]["empty"] is True
+    task = by_id(doc)["p/a"]
+    assert task["evidence"]["changed"] == ["a.py"]
+    assert task["vacuous"] is False  # the empty tree has no a.py
+
+
+def test_detached_head(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    run, doc = execute(repo / "p.md")
+    assert run.exit_code == 1
+    assert doc["false_claims"][0]["id"] == "p/done-b"
+    assert doc["base"] == git(repo, "rev-parse", "HEAD~2").strip()
+
+
+def test_shallow_clone(repo: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    run, doc = execute(clone / "p.md")
+    assert run.exit_code == 0, run.output
+    assert doc["base"] is None
+    assert doc["evidence_unavailable"] == [
+        (
+            "shallow clone: the history before p.md was added is not fetched; "
+            "run git fetch --unshallow, or pass --base REF"
+        )
+    ]
+    bad = run_cli("execute", clone / "p.md", "--base", "HEAD~2", "--no-summary")
+    assert bad.exit_code == 2
+    assert "hint: fetch more history (git fetch --unshallow)" in bad.stderr
+
+
+def test_gsd_files_modified_and_folders_count_as_declared(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"src/x/a.py": "1\n", "lib.py": "1\n"})
+    tasks = """
+    - {id: folder, claimed: done, files: [src/x], verify: "true"}
+    - {id: glob, claimed: done, files: ["src/**/*.py"], verify: "true"}
+    """
+    commit(repo, "plan", {"p.md": plan_text(tasks)})
+    commit(repo, "work", {"src/x/a.py": "2\n"})
+    run, doc = execute(repo / "p.md")
+    assert run.exit_code == 0, run.output
+    assert by_id(doc)["p/folder"]["evidence"]["changed"] == ["src/x"]
+    assert by_id(doc)["p/glob"]["evidence"]["changed"] == ["src/**/*.py"]
+
+
+def test_old_state_database_is_migrated(repo: Path) -> None:
+    state = repo / ".planrun"
+    state.mkdir()
+    (state / ".gitignore").write_text("*\n")
+    db = sqlite3.connect(state / "state.db")
+    db.executescript(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, started REAL NOT NULL, finished REAL, "
+        "status TEXT, argv TEXT NOT NULL DEFAULT '[]');"
+        "INSERT INTO runs VALUES ('old', 1.0, 2.0, 'passed', '[]');"
+    )
+    db.close()
+    status = json.loads(run_cli("status", repo / "p.md", "--json").stdout)
+    assert status["base"] is None and status["false_claims"] == []
+    run, doc = execute(repo / "p.md")
+    assert run.exit_code == 1 and doc["tree"]
+    assert json.loads(run_cli("status", repo / "p.md", "--json").stdout)["tree"] == doc["tree"]
+
+
+def _planrun(*args: str | Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "planrun", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(path: Path) -> None:
+    end = time.monotonic() + 60
+    while not path.exists():
+        assert time.monotonic() < end, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+def test_interrupt_during_prove_removes_the_worktree(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"a.py": "1\n"})
+    marker = tmp_path / "at-base"
+    verify = f'if [ -n "$PLANRUN_BASE" ]; then echo up > {marker}; sleep 1000; fi'
+    tasks = f"- {{id: slow, claimed: done, files: [a.py], verify: '{verify}'}}"
+    commit(repo, "plan", {"p.md": plan_text(tasks)})
+    (repo / "a.py").write_text("2\n")
+    status = git(repo, "status", "--porcelain")
+    proc = _planrun("execute", repo / "p.md", "--prove", "--no-summary", "--json")
+    _wait_for(marker)
+    trees = git(repo, "worktree", "list", "--porcelain").split("\n\n")
+    assert len([t for t in trees if t.strip()]) == 2  # the base tree exists meanwhile
+    base_tree = Path(trees[1].splitlines()[0].removeprefix("worktree "))
+    assert (base_tree / "a.py").read_text() == "1\n"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert json.loads(out)["status"] == "interrupted"
+    assert git(repo, "worktree", "list").count("\n") == 1
+    assert git(repo, "status", "--porcelain") == status
+    assert not base_tree.exists()
+
+
+def test_prove_runs_base_checks_in_parallel(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"a.py": "1\n"})
+    markers = tmp_path / "markers"
+    (markers / "base").mkdir(parents=True)
+    (markers / "work").mkdir()
+    # first and second each wait (at most 20 s) until the other has started in the same
+    # tree, and note whether it did: they can only both see each other when run side by side.
+    wait = (
+        'if [ -n "$PLANRUN_BASE" ]; then d={m}/base; else d={m}/work; fi; '
+        "touch $d/$PLANRUN_TASK; i=0; "
+        "while [ ! -e $d/{other} ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done; "
+        "[ -e $d/{other} ] && touch $d/$PLANRUN_TASK.saw; true"
+    )
+    lines = [
+        f"- {{id: first, files: [a.py], verify: '{wait.format(m=markers, other='second')}'}}",
+        f"- {{id: second, files: [a.py], verify: '{wait.format(m=markers, other='first')}'}}",
+    ]
+    lines += [f'- {{id: t{i}, files: [a.py], verify: "true"}}' for i in range(48)]
+    commit(repo, "plan", {"p.md": plan_text("\n".join(lines))})
+    (repo / "a.py").write_text("2\n")
+    run, doc = execute(repo / "p.md", "--prove", "-j", "4")
+    assert doc["prove"]["tasks"] == 50
+    assert (markers / "base" / "first.saw").exists()
+    assert (markers / "base" / "second.saw").exists()
+    assert run.exit_code == 1  # every check passes at the base too: all vacuous
+    assert doc["prove"]["vacuous"] == 50
