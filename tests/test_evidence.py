@@ -451,3 +451,28 @@ def test_prove_runs_base_checks_in_parallel(tmp_path: Path) -> None:
     assert (markers / "base" / "second.saw").exists()
     assert run.exit_code == 1  # every check passes at the base too: all vacuous
     assert doc["prove"]["vacuous"] == 50
+
+
+def test_status_text_shows_the_last_evidence(repo: Path) -> None:
+    execute(repo / "p.md")
+    short = git(repo, "rev-parse", "--short", "HEAD~2").strip()
+    out = run_cli("status", repo / "p.md").stdout
+    assert f"base: {short}\n" in out
+    assert "tested tree: " in out
+    assert (
+        f"FALSE CLAIM p/done-b: claimed done, but none of its files changed since {short}: b.py"
+        in out
+    )
+
+
+def test_strict_scope_from_configuration(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "c.py").write_text("new\n")
+    (repo / "planrun.toml").write_text("strict_scope = true\n")
+    monkeypatch.chdir(repo)
+    run, doc = execute(repo / "p.md", "--task", "done-a")
+    assert run.exit_code == 1
+    assert doc["undeclared_changes"] == ["c.py", "planrun.toml"]
+    (repo / "planrun.toml").write_text('strict_scope = "yes"\n')
+    bad = run_cli("execute", repo / "p.md")
+    assert bad.exit_code == 2
+    assert "setting \"strict_scope\" must be bool, got 'yes'" in bad.stderr

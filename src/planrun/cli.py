@@ -451,7 +451,7 @@ def status(
 ) -> int:
     """Show the last recorded result of every task and milestone."""
     from planrun import jsondoc
-    from planrun.output import result_line
+    from planrun.output import result_line, status_evidence
     from planrun.runner import status as get_status
 
     targets, plan_fmt, _ = _inputs(paths, fmt)
@@ -467,6 +467,7 @@ def status(
             f"  {m.status:<8} {m.id}: {m.name} ({m.passed}/{m.total} passed)"
             for m in report.milestones
         )
+    out.extend(status_evidence(report.evidence, report.results))
     last = f" (last run {report.run_id})" if report.run_id else " (nothing has run yet)"
     out.append("")
     out.append(f"status: {report.status}{last}")

@@ -81,6 +81,27 @@ def report_lines(report: RunReport) -> list[str]:
     return out
 
 
+def status_evidence(evidence: dict[str, Any], results: list[UnitResult]) -> list[str]:
+    """``planrun status``: the last run's base, tested tree and the claims that do not hold."""
+    if not evidence:
+        return []
+    out = [""]
+    base = evidence.get("base_label") or evidence.get("base")
+    if base:
+        out.append(f"base: {base}")
+    else:
+        bases = evidence.get("bases") or {}
+        labels = [
+            f"{pid} {b.get('label') or 'none'}" for pid, b in bases.items() if isinstance(b, dict)
+        ]
+        out.append("bases: " + (", ".join(labels) or "none"))
+    out.append(f"tested tree: {evidence.get('tree') or 'not recorded (not in git)'}")
+    claims = [(r.unit.id, r.claim_problem()) for r in results]
+    out.extend(f"FALSE CLAIM {uid}: {why}" for uid, why in claims if why)
+    out.extend(evidence_lines(evidence))
+    return out
+
+
 def evidence_lines(evidence: dict[str, Any]) -> list[str]:
     """Changes no task declares (a failure with --strict-scope), and why there is no evidence."""
     out: list[str] = []

@@ -13,18 +13,20 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from planrun import proc
 from planrun.checks import CheckResult
+from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
-from planrun.evidence import Base
+from planrun.evidence import Base, Evidence
 from planrun.graph import Unit
 from planrun.proc import Outcome
+from planrun.results import PASSED, UNVERIFIED, VACUOUS_REASON, UnitResult
 from planrun.scheduler import Step, StopSignal
 
 BaseKey = tuple[Path, str]
@@ -197,3 +199,56 @@ class _BaseRun:
             self.settle(unit, passed=False)
             return
         self.advance(unit, steps, done + 1)
+
+
+def prove_passed(
+    results: Sequence[UnitResult],
+    facts: Evidence,
+    root_of: Callable[[Unit], Path],
+    on_base: Callable[[Callable[[Unit], Path | None]], BaseExecutor],
+    *,
+    jobs: int,
+    shell: str | None,
+    stop: StopSignal,
+) -> ProveReport:
+    """Re-check every passed result that has a base, on that base's tree; a result whose
+    checks pass there too becomes unverified with ``vacuous`` true, else ``vacuous`` false.
+    ``on_base`` makes an executor whose ROOT is moved by the function it is given."""
+    candidates = [r for r in results if r.status == PASSED and facts.base_of(r.unit)]
+    bases = [b for b in (facts.base_of(r.unit) for r in candidates) if b is not None]
+    with base_trees(bases) as trees:
+
+        def moved(unit: Unit) -> Path | None:
+            base = facts.base_of(unit)
+            if base is None:
+                return None
+            return relocate(root_of(unit), base, trees[(base.repo, base.commit)])
+
+        units = [r.unit for r in candidates if moved(r.unit) is not None]
+        report = run_on_base(units, on_base(moved), jobs=jobs, shell=shell, stop=stop)
+    by_index = {r.unit.index: r for r in candidates}
+    for index, passed_at_base in report.verdicts.items():
+        result = by_index[index]
+        result.vacuous = passed_at_base
+        if passed_at_base:
+            result.status, result.reason = UNVERIFIED, VACUOUS_REASON
+    return report
+
+
+def evidence_doc(
+    facts: Evidence,
+    programs: list[tuple[str, str | None]],
+    proved: ProveReport | None,
+    strict_scope: bool,
+) -> dict[str, Any]:
+    """What a run records of its evidence (stored with the run; in JSON and SUMMARY.md)."""
+    common = facts.common_base()
+    return {
+        **facts.to_json(),
+        "base_label": common.label if common else None,
+        "unavailable": facts.unavailable(),
+        "strict_scope": strict_scope,
+        "environment": describe_environment(programs),
+        "prove": proved.to_json() if proved else None,
+        "prove_line": proved.line() if proved else None,
+    }

@@ -18,13 +18,12 @@ from typing import Any, Protocol
 
 from planrun import evidence, proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
-from planrun.environment import describe as describe_environment
 from planrun.environment import program
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from planrun.evidence import Evidence
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand
-from planrun.prove import ProveReport, base_trees, relocate, run_on_base
+from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.results import (
     FAILED,
     FAILS_RUN,
@@ -34,7 +33,6 @@ from planrun.results import (
     SATISFIES_DEPENDENTS,
     TIMEOUT,
     UNVERIFIED,
-    VACUOUS_REASON,
     CommandRecord,
     MilestoneStatus,
     UnitResult,
@@ -487,25 +485,6 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
     return report
 
 
-def evidence_doc(
-    facts: Evidence,
-    programs: list[tuple[str, str | None]],
-    proved: ProveReport | None,
-    strict_scope: bool,
-) -> dict[str, Any]:
-    """What a run records of its evidence (stored with the run; in JSON and SUMMARY.md)."""
-    common = facts.common_base()
-    return {
-        **facts.to_json(),
-        "base_label": common.label if common else None,
-        "unavailable": facts.unavailable(),
-        "strict_scope": strict_scope,
-        "environment": describe_environment(programs),
-        "prove": proved.to_json() if proved else None,
-        "prove_line": proved.line() if proved else None,
-    }
-
-
 def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
     opts: ExecuteOptions,
     run_id: str,
@@ -516,32 +495,29 @@ def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
     jobs: int,
     events: _Recorder,
 ) -> ProveReport:
-    """Run the checks of every passing task with a base again on that base's tree; a task
-    whose checks pass there too becomes unverified (``vacuous``)."""
-    candidates = [r.unit for r in done.values() if r.status == PASSED and facts.base_of(r.unit)]
-    bases = [b for b in (facts.base_of(u) for u in candidates) if b is not None]
-    stop = StopSignal()
-    # The handlers cover making and removing the temporary trees too: an interrupt then stops
-    # the checks and the trees are still removed.
-    with _signals(stop), base_trees(bases) as trees:
-        main = _Executor(opts, run_id, None, records)
+    """--prove: the passing tasks' checks again on their base trees (see prove.py)."""
+    main = _Executor(opts, run_id, None, records)
 
-        def moved(unit: Unit) -> Path | None:
-            base = facts.base_of(unit)
-            if base is None:
-                return None
-            return relocate(main.root(unit), base, trees[(base.repo, base.commit)])
-
-        units = [u for u in candidates if moved(u) is not None]
-        executor = _Executor(opts, run_id, logs / "base", records, relocate=moved)
+    def on_base(relocated: Callable[[Unit], Path | None]) -> _Executor:
+        executor = _Executor(opts, run_id, logs / "base", records, relocate=relocated)
         executor.evidence = facts  # for PLANRUN_BASE; nothing watches the temporary tree
-        proved = run_on_base(units, executor, jobs=jobs, shell=opts.shell, stop=stop)
-    for index, passed_at_base in proved.verdicts.items():
-        result = done[index]
-        result.vacuous = passed_at_base
-        if passed_at_base:
-            result.status, result.reason = UNVERIFIED, VACUOUS_REASON
-        events.state.record(record_of(result, run_id))
+        return executor
+
+    stop = StopSignal()
+    # The handlers also cover making and removing the temporary trees: an interrupt stops the
+    # checks, and the trees are still removed.
+    with _signals(stop):
+        proved = prove_passed(
+            [done[i] for i in sorted(done)],
+            facts,
+            main.root,
+            on_base,
+            jobs=jobs,
+            shell=opts.shell,
+            stop=stop,
+        )
+    for index in proved.verdicts:
+        events.state.record(record_of(done[index], run_id))
     return proved
 
 
