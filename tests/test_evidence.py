@@ -223,10 +223,12 @@ def test_check_that_changes_the_tree_is_not_evidence(repo: Path) -> None:
             - id: caches
               verify: "mkdir -p __pycache__ .pytest_cache && touch __pycache__/a.pyc .coverage"
             - {id: creates, verify: "echo out > build.txt"}
+            - {id: again, verify: "echo more >> b.py"}
             """
         )
     )
     git(repo, "add", "q.md")
+    (repo / "b.py").write_text("already modified before the run\n")
     run, doc = execute(plan, "-j", "1")
     tasks = by_id(doc)
     assert tasks["q/formats"]["status"] == "unverified"
@@ -234,6 +236,8 @@ def test_check_that_changes_the_tree_is_not_evidence(repo: Path) -> None:
     assert tasks["q/formats"]["tree_changes"] == ["a.py"]
     assert tasks["q/caches"]["status"] == "passed"
     assert tasks["q/creates"]["reason"] == "this check changed 1 file: build.txt"
+    # A file that was already modified, modified again: seen by its content.
+    assert tasks["q/again"]["reason"] == "this check changed 1 file: b.py"
     assert run.exit_code == 1
 
 

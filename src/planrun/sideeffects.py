@@ -1,8 +1,9 @@
 """Checks that change what they judge: the work tree before and after a task's commands.
 
 A snapshot is ``git status`` (untracked files listed one by one) with a digest of each listed
-file's content, so a file that was already modified and is modified again is seen too; files
-git does not list are as committed, and a check that touches one makes it listed. New untracked
+file (content for modified tracked files, size and modification time for untracked ones), so
+a file that was already modified and is modified again is seen too; files git does not list
+are as committed, and a check that touches one makes it listed. New untracked
 files that are well-known caches (``__pycache__``, ``.pytest_cache``, ``.coverage``, ...) are
 what running tests leaves behind, not a change to the work; a tracked file is never excused.
 """
@@ -52,14 +53,17 @@ def snapshot(repo: Path) -> Snapshot | None:
         if len(entry) < 4:
             continue
         code, path = entry[:2], entry[3:]
-        out[path] = code + ":" + _digest(repo / path)
+        out[path] = code + ":" + _digest(repo / path, content=code != "??")
     return out
 
 
-def _digest(path: Path) -> str:
+def _digest(path: Path, *, content: bool) -> str:
+    """Modified tracked files (usually few) by content; untracked ones, which can be many (an
+    unignored build folder), by size and modification time: a check that rewrites one with the
+    same bytes is then reported, which withholds a pass rather than grant one."""
     try:
         info = path.lstat()
-        if not path.is_file() or info.st_size > _HASH_LIMIT:
+        if not content or not path.is_file() or info.st_size > _HASH_LIMIT:
             return f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}"
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
