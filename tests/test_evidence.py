@@ -480,3 +480,16 @@ def test_strict_scope_from_configuration(repo: Path, monkeypatch: pytest.MonkeyP
     bad = run_cli("execute", repo / "p.md")
     assert bad.exit_code == 2
     assert "setting \"strict_scope\" must be bool, got 'yes'" in bad.stderr
+
+
+def test_a_reused_pass_is_held_against_the_diff_too(repo: Path) -> None:
+    _, first = execute(repo / "p.md")
+    assert by_id(first)["p/done-a"]["status"] == "passed"
+    _, again = execute(repo / "p.md")
+    assert by_id(again)["p/done-a"]["cached"] is True
+    assert by_id(again)["p/done-a"]["evidence"]["changed"] == ["a.py"]
+    # Against HEAD, a.py did not change: the recorded pass is not reused, the claim fails.
+    _, later = execute(repo / "p.md", "--base", "HEAD")
+    task = by_id(later)["p/done-a"]
+    assert task["status"] == "failed" and task["cached"] is False
+    assert task["false_claim"].startswith("claimed done, but none of its files changed since HEAD")

@@ -26,6 +26,7 @@ class Config:
     summary_template: str | None = None
     format: str | None = None
     shell: str | None = None
+    reuse: bool = True  # reuse recorded passes whose key did not change
     base_ref: str | None = None  # the "base" key: the commit claims are held against
     strict_scope: bool = False
     source: Path | None = None  # the file these came from
@@ -46,6 +47,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "summary_template": (str,),
     "format": (str,),
     "shell": (str,),
+    "reuse": (bool,),
     "base": (str,),
     "strict_scope": (bool,),
 }

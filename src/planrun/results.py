@@ -98,7 +98,9 @@ class UnitResult:
     commands: list[CommandRecord] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     run_id: str | None = None
-    stale: bool = False  # recorded before the unit's commands or checks changed
+    stale: bool = False  # recorded before the unit's commands, checks or inputs changed
+    key: str | None = None  # what the pass vouches for, inputs included (fingerprint.py)
+    cached: bool = False  # a recorded pass reused, not run again
     evidence: dict[str, Any] | None = None  # declared files changed/unchanged since the base
     vacuous: bool | None = None  # --prove: whether its checks pass on the base tree too
     false_claim: str | None = None  # why the plan's "done" is contradicted by the diff
@@ -122,6 +124,7 @@ class UnitResult:
             "duration_s": None if self.duration is None else round(self.duration, 3),
             "reason": self.reason,
             "log": self.log,
+            "cached": self.cached,
             "started": iso_time(self.started),
             "finished": iso_time(self.finished),
             **self.detail(),
@@ -129,7 +132,7 @@ class UnitResult:
 
     def detail(self) -> dict[str, Any]:
         """What the state keeps beyond the columns, so reports can be re-rendered later."""
-        return {
+        out: dict[str, Any] = {
             "tail": self.tail,
             "commands": [c.to_json() for c in self.commands],
             "checks": [c.to_json() for c in self.checks],
@@ -138,6 +141,9 @@ class UnitResult:
             "false_claim": self.false_claim,
             "tree_changes": self.tree_changes,
         }
+        if self.key is not None:
+            out["key"] = self.key
+        return out
 
     def load_evidence(self, detail: Mapping[str, Any]) -> None:
         """Take the evidence fields back from a recorded ``detail`` (absent in old records)."""
