@@ -537,16 +537,22 @@ def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
     stop = StopSignal()
     # The handlers also cover making and removing the temporary trees: an interrupt stops the
     # checks, and the trees are still removed.
-    with _signals(stop):
-        proved = prove_passed(
-            [done[i] for i in sorted(done)],
-            facts,
-            main.root,
-            on_base,
-            jobs=jobs,
-            shell=opts.shell,
-            stop=stop,
-        )
+    try:
+        with _signals(stop):
+            proved = prove_passed(
+                [done[i] for i in sorted(done)],
+                facts,
+                main.root,
+                on_base,
+                jobs=jobs,
+                shell=opts.shell,
+                stop=stop,
+            )
+    except UsageError:
+        if not stop.count:
+            raise
+        # Ctrl-C on a terminal reaches git too: a checkout it cut short is an interrupt.
+        return ProveReport(interrupted=True)
     for index in proved.verdicts:
         events.state.record(record_of(done[index], run_id))
     return proved

@@ -109,8 +109,12 @@ def context(data: SummaryInput) -> dict[str, Any]:
     ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
     wave, source, line, status, emoji, claimed, duration, exit_code, reason, log, commands,
-    failed_command, outcome, tail, tail_lines, fence, checks), ``checks``, ``mermaid`` (None
-    past 300 tasks) and ``version``; the filter ``cell`` escapes a markdown table cell."""
+    failed_command, outcome, tail, tail_lines, fence, checks, claim_problem, claim_kind,
+    evidence, changed, unchanged, vacuous, tree_changes), ``checks``, ``mermaid`` (None past
+    300 tasks), ``version``, ``evidence`` (None for a run recorded before evidence existed;
+    else base, bases, tree, unavailable, undeclared, strict_scope, prove, tasks) and
+    ``environment`` (os, user, root, python, programs: [{name, path}]); the filter ``cell``
+    escapes a markdown table cell."""
     results = list(data.results)
     counts = Counter(r.status for r in results)
     started = (
@@ -181,7 +185,7 @@ def _evidence(evidence: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str
     ]
     return {
         "base": evidence.get("base_label") or evidence.get("base"),
-        "bases": per_plan if not evidence.get("base") else [],
+        "bases": [b for b in per_plan if b["commit"]] if not evidence.get("base") else [],
         "tree": evidence.get("tree"),
         "unavailable": evidence.get("unavailable") or [],
         "undeclared": evidence.get("undeclared_changes") or [],
