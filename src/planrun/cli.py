@@ -459,8 +459,11 @@ def watch(
         shell=config.shell,
         reuse=config.reuse,
         argv=sys.argv[1:],
+        base=config.base_ref,
+        strict_scope=config.strict_scope,
     )
     target = summary_file or config.resolve(config.summary) or _default_summary(targets)
+    opts.outputs = [target]  # its own SUMMARY.md is no one's undeclared change
 
     def once(selection: ExecuteOptions) -> RunReport:
         reporter: Reporter

@@ -216,7 +216,8 @@ class _Executor:
         self.logs = logs
         self.records = records
         self.evidence = evidence
-        self.watch = WorkTreeWatch() if evidence is not None else None
+        # The user's work tree is watched; a temporary base tree (relocate) is not.
+        self.watch = WorkTreeWatch() if evidence is not None and relocate is None else None
         self._relocate = relocate
         self.keys = keys or []
         self._roots: dict[str, Path] = {}
@@ -530,9 +531,7 @@ def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
     main = _Executor(opts, run_id, None, records)
 
     def on_base(relocated: Callable[[Unit], Path | None]) -> _Executor:
-        executor = _Executor(opts, run_id, logs / "base", records, relocate=relocated)
-        executor.evidence = facts  # for PLANRUN_BASE; nothing watches the temporary tree
-        return executor
+        return _Executor(opts, run_id, logs / "base", records, evidence=facts, relocate=relocated)
 
     stop = StopSignal()
     # The handlers also cover making and removing the temporary trees: an interrupt stops the
