@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,11 +146,16 @@ def tree_hash(repo: Path) -> str | None:
     if not where.ok:
         return None
     index = repo / where.stdout.strip()
-    scratch = proc.run_git(repo, "rev-parse", "--git-dir")
-    tmp = (repo / scratch.stdout.strip()) / f"planrun-index-{os.getpid()}"
+    fd, name = tempfile.mkstemp(prefix="planrun-index-")
+    os.close(fd)
+    tmp = Path(name)
     try:
-        if index.is_file():
-            tmp.write_bytes(index.read_bytes())
+        try:
+            tmp.write_bytes(index.read_bytes() if index.is_file() else b"")
+        except OSError:
+            return None
+        if not tmp.stat().st_size:
+            tmp.unlink()  # git wants no file rather than an empty one
         env = {**os.environ, "GIT_INDEX_FILE": str(tmp)}
         added = proc.run_git(repo, "add", "-A", "--", ".", env=env)
         tree = proc.run_git(repo, "write-tree", env=env) if added.ok else added
