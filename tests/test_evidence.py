@@ -119,6 +119,12 @@ def test_untracked_new_file_counts_as_changed_and_undeclared(repo: Path) -> None
     (repo / "c.py").write_text("new\n")
     (repo / ".gitignore").write_text("ignored.txt\n")
     (repo / "ignored.txt").write_text("x\n")
+    # A SUMMARY.md an earlier run wrote elsewhere is planrun's, no one's undeclared change.
+    run_cli("execute", repo / "p.md", "--summary", repo / "reports" / "S.md")
+    (repo / "reports" / "notes.md").write_text("---\ntitle: x\n---\ngenerator: planrun\n")
+    run, doc = execute(repo / "p.md")
+    assert doc["undeclared_changes"] == [".gitignore", "c.py", "reports/notes.md"]
+    (repo / "reports" / "notes.md").unlink()
     run, doc = execute(repo / "p.md")
     assert run.exit_code == 0, run.output
     assert doc["undeclared_changes"] == [".gitignore", "c.py"]

@@ -27,6 +27,7 @@ class Config:
     format: str | None = None
     shell: str | None = None
     reuse: bool = True  # reuse recorded passes whose key did not change
+    hook_max_blocks: int = 3  # agent hooks: blocks in a row per session before letting a stop by
     base_ref: str | None = None  # the "base" key: the commit claims are held against
     strict_scope: bool = False
     source: Path | None = None  # the file these came from
@@ -48,6 +49,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "format": (str,),
     "shell": (str,),
     "reuse": (bool,),
+    "hook_max_blocks": (int,),
     "base": (str,),
     "strict_scope": (bool,),
 }
@@ -125,6 +127,8 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
             value = tuple(paths)
         if key == "jobs" and value < 1:
             raise UsageError(f'{source}: setting "jobs" must be at least 1, got {value}')
+        if key == "hook_max_blocks" and value < 0:
+            raise UsageError(f'{source}: setting "hook_max_blocks" must be 0 or more, got {value}')
         if key == "timeout" and value <= 0:
             raise UsageError(f'{source}: setting "timeout" must be positive, got {value}')
         values[_FIELDS.get(key, key)] = value

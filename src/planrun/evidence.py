@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -337,11 +338,26 @@ def _undeclared(
         own |= {_rel(repo, p) for p in exclude}
         mine = patterns.get(repo, [])
         for path in paths:
-            if path in own or path.startswith(".planrun/"):
+            if path in own or path.startswith(".planrun/") or _planrun_output(repo / path):
                 continue
             if not any(matches(p, path) for p in mine):
                 out.add(path)
     return sorted(out)
+
+
+_GENERATED = re.compile(rb"\A---\r?\n(?:(?!---\s*$).*\n)*?generator: planrun\r?\n", re.M)
+
+
+def _planrun_output(path: Path) -> bool:
+    """A SUMMARY.md planrun wrote (``generator: planrun`` in its frontmatter), wherever it is."""
+    if path.suffix != ".md":
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return bool(_GENERATED.match(head))
 
 
 def _rel(repo: Path, path: Path) -> str:
