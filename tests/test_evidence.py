@@ -499,3 +499,41 @@ def test_a_reused_pass_is_held_against_the_diff_too(repo: Path) -> None:
     task = by_id(later)["p/done-a"]
     assert task["status"] == "failed" and task["cached"] is False
     assert task["false_claim"].startswith("claimed done, but none of its files changed since HEAD")
+
+
+GSD_PLAN = """---
+phase: 07-auth
+plan: 01
+type: execute
+wave: 1
+depends_on: []
+files_modified: [src/session.py]
+autonomous: true
+---
+
+# Plan 07-01: Session store
+
+<tasks>
+<task type="auto">
+  <name>Write the session store</name>
+  <action>Implement it.</action>
+  <verify>
+    <automated>test -f src/session.py</automated>
+  </verify>
+  <done>It exists.</done>
+</task>
+</tasks>
+"""
+
+
+def test_gsd_files_modified_declare_a_task_without_files(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    phase = ".planning/phases/07-auth"
+    commit(repo, "code", {"src/session.py": "1\n", "src/other.py": "1\n"})
+    commit(repo, "plan", {f"{phase}/07-01-PLAN.md": GSD_PLAN})
+    commit(repo, "work", {"src/other.py": "2\n"})
+    run, doc = execute(repo / phase)
+    assert run.exit_code == 0, run.output
+    [task] = doc["tasks"]
+    assert task["evidence"]["unchanged"] == ["src/session.py"]
+    assert doc["undeclared_changes"] == ["src/other.py"]
