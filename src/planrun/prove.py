@@ -103,10 +103,15 @@ def base_trees(bases: Sequence[Base]) -> Iterator[dict[BaseKey, Path]]:
             out[key] = where
         yield out
     finally:
-        for repo, where in made:
-            proc.run_git(repo, "worktree", "remove", "--force", str(where))
+        stale = [
+            repo
+            for repo, where in made
+            if not proc.run_git(repo, "worktree", "remove", "--force", str(where)).ok
+        ]
         shutil.rmtree(tmp, ignore_errors=True)
-        for repo in dict.fromkeys(r for r, _ in made):
+        # Only when a removal failed (a checkout cut short): prune drops the record of a tree
+        # whose folder is gone (ours, now deleted; and any other such stale record).
+        for repo in dict.fromkeys(stale):
             proc.run_git(repo, "worktree", "prune")
 
 
