@@ -651,24 +651,27 @@ def next_(
 @app.command()
 @_boundary
 def convert(
-    path: Annotated[Path, typer.Argument(help="The plan file to convert.")],
+    path: Annotated[
+        Path, typer.Argument(help="The plan file (or a folder that is one plan) to convert.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    plan_id: Annotated[
+        str | None, typer.Option("--plan", help="Which plan, when the file holds several.")
     ] = None,
     fmt: FormatOpt = None,
 ) -> int:
     """Print a plan in the canonical planrun format (what `planrun new` writes)."""
-    from planrun.convert import to_canonical
+    from planrun.convert import pick_plan, to_canonical
     from planrun.document import Document
-    from planrun.errors import RefusedError, UsageError
+    from planrun.errors import RefusedError
     from planrun.validate import load_valid
 
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder; convert takes one plan file")
     _, plan_fmt, _ = _inputs([path], fmt)
     result = load_valid([path], plan_fmt)
-    [plan] = result.plans
-    text = to_canonical(plan, Document.read(path))
+    plan = pick_plan(path, result.plans, plan_id)
+    text = to_canonical(plan, None if path.is_dir() else Document.read(path))
     if output is None:
         sys.stdout.write(text)
         return EXIT_OK
