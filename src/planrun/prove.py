@@ -156,6 +156,7 @@ def run_on_base(
             for token, outcome in pool.wait():
                 run.step_done(cast(int, token), outcome)
     finally:
+        stop.wake = None  # the pool's wake-up pipe is closed next; its fd number may be reused
         pool.close()
         for unit, _, _ in list(run.running.values()):
             executor.close_log(unit)

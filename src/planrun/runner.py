@@ -477,11 +477,12 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             with _signals(stop):
                 done = scheduler.run()
         finally:
+            stop.wake = None  # a late signal must not write to a closed (reused) fd
             pool.close()
         done.update(cached)
         proved = None
         if opts.prove and not stop.count:
-            proved = _prove(opts, run_id, logs, records, facts, done, jobs, events)
+            proved = _prove(opts, run_id, logs, records, facts, done, jobs, events, stop)
         results = [done[i] for i in sorted(done)]
         everything = [
             done[u.index] if u.index in done else from_record(u, records.get(u.id), keys)
@@ -529,6 +530,7 @@ def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
     done: dict[int, UnitResult],
     jobs: int,
     events: _Recorder,
+    stop: StopSignal,
 ) -> ProveReport:
     """--prove: the passing tasks' checks again on their base trees (see prove.py)."""
     main = _Executor(opts, run_id, None, records)
@@ -536,8 +538,8 @@ def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
     def on_base(relocated: Callable[[Unit], Path | None]) -> _Executor:
         return _Executor(opts, run_id, logs / "base", records, evidence=facts, relocate=relocated)
 
-    stop = StopSignal()
-    # The handlers also cover making and removing the temporary trees: an interrupt stops the
+    # The run's stop (signals, or the MCP server's cancel) stops the base checks too; the
+    # handlers also cover making and removing the temporary trees: an interrupt stops the
     # checks, and the trees are still removed.
     try:
         with _signals(stop):
