@@ -537,3 +537,17 @@ def test_gsd_files_modified_declare_a_task_without_files(tmp_path: Path) -> None
     [task] = doc["tasks"]
     assert task["evidence"]["unchanged"] == ["src/session.py"]
     assert doc["undeclared_changes"] == ["src/other.py"]
+
+
+def test_a_renamed_plan_keeps_the_base_of_its_first_addition(repo: Path) -> None:
+    git(repo, "mv", "p.md", "renamed.md")
+    git(repo, "commit", "-q", "-m", "rename")
+    (repo / "other.md").write_text(plan_text('- {id: x, files: [a.py], verify: "true"}'))
+    git(repo, "add", "other.md")
+    git(repo, "commit", "-q", "-m", "another plan")
+    _, doc = execute(repo / "renamed.md")
+    assert doc["base"] == git(repo, "rev-parse", "HEAD~4").strip()  # before "plan"
+    both = run_cli("execute", repo / "renamed.md", repo / "other.md", "--json", "--no-summary")
+    bases = json.loads(both.stdout)["bases"]
+    assert bases["renamed"]["commit"] == git(repo, "rev-parse", "HEAD~4").strip()
+    assert bases["other"]["commit"] == git(repo, "rev-parse", "HEAD~1").strip()

@@ -122,12 +122,85 @@ def default_base(repo: Path, plan_file: Path) -> Base | NoBase:
     return Base(repo, _empty_tree(repo), label, empty=True)
 
 
-def changed_files(base: Base) -> frozenset[str]:
-    """Paths (relative to the work tree's top) that differ from the base, untracked included."""
+def default_bases(repo: Path, plan_files: Sequence[Path]) -> dict[Path, Base | NoBase]:
+    """``default_base`` of many plans in a few git calls: the oldest commit adding each file
+    (one ``git log``), which of those additions are renames (one ``git show -M``: a renamed
+    plan falls back to ``git log --follow``), and the parents' short names."""
+    rels = {os.path.relpath(f.resolve(), repo): f for f in plan_files}
+    log = proc.run_git(
+        repo,
+        "log",
+        "--diff-filter=A",
+        "--no-renames",
+        "--format=%x01%H%x02%P",
+        "--name-only",
+        "-z",
+        "--",
+        *rels,
+    )
+    added: dict[str, tuple[str, list[str]]] = {}
+    for chunk in log.stdout.split("\x01")[1:] if log.ok else []:
+        head, _, names = chunk.partition("\0")
+        commit, _, parents = head.partition("\x02")
+        for entry in names.split("\0"):
+            name = entry.strip("\n")
+            if name in rels:
+                added[name] = (commit, parents.split())  # newest first: the last is the oldest
+    renamed = _renamed(repo, {c for c, _ in added.values()})
+    labels = _short_names(repo, {ps[0] for _, ps in added.values() if ps})
+    edge = _shallow_edge(repo) if any(not ps for _, ps in added.values()) else set()
+    out: dict[Path, Base | NoBase] = {}
+    for rel, path in rels.items():
+        if rel not in added or (added[rel][0], rel) in renamed:
+            out[path] = default_base(repo, path)
+            continue
+        commit, parent_list = added[rel]
+        if parent_list:
+            first = parent_list[0]
+            out[path] = Base(repo, first, labels.get(first, first[:12]))
+        elif commit in edge:
+            out[path] = default_base(repo, path)  # it says why: the shallow clone's edge
+        else:
+            out[path] = Base(repo, _empty_tree(repo), "the empty tree", empty=True)
+    return out
+
+
+def _renamed(repo: Path, commits: set[str]) -> set[tuple[str, str]]:
+    """(commit, new path) of every rename or copy in ``commits``."""
+    if not commits:
+        return set()
+    shown = proc.run_git(
+        repo, "show", "-M", "--name-status", "-z", "--format=%x01%H", *sorted(commits)
+    )
+    out: set[tuple[str, str]] = set()
+    for chunk in shown.stdout.split("\x01")[1:] if shown.ok else []:
+        commit, _, rest = chunk.partition("\0")
+        tokens = rest.lstrip("\n").split("\0")
+        i = 0
+        while i < len(tokens):
+            if tokens[i][:1] in ("R", "C") and i + 2 < len(tokens):
+                out.add((commit, tokens[i + 2]))
+                i += 3
+            else:
+                i += 2
+    return out
+
+
+def _short_names(repo: Path, commits: set[str]) -> dict[str, str]:
+    if not commits:
+        return {}
+    shown = proc.run_git(repo, "show", "-s", "--format=%H %h", *sorted(commits))
+    pairs = (line.split() for line in shown.stdout.splitlines())
+    return {p[0]: p[1] for p in pairs if len(p) == 2}
+
+
+def changed_files(base: Base, others: frozenset[str] | None = None) -> frozenset[str]:
+    """Paths (relative to the work tree's top) that differ from the base, untracked included
+    (``others``: the untracked files, when already listed)."""
     diff = proc.run_git(base.repo, "diff", "--name-only", "--no-renames", "-z", base.commit, "--")
     if not diff.ok:
         raise UsageError(f"git diff against {base.label} failed: {diff.stderr.strip()}")
-    return frozenset(_split0(diff.stdout)) | untracked(base.repo)
+    return frozenset(_split0(diff.stdout)) | (untracked(base.repo) if others is None else others)
 
 
 def untracked(repo: Path) -> frozenset[str]:
@@ -297,6 +370,7 @@ def gather(
             repos[folder] = toplevel(path)
         return repos[folder]
 
+    by_repo: dict[Path, list[Path]] = {}
     for plan in graph.plans:
         source = Path(plan.source).resolve()
         repo = repo_of(source)
@@ -304,13 +378,21 @@ def gather(
             if ref is not None:
                 raise UsageError(f'--base "{ref}": {plan.source} is not in a git repository')
             ev.bases[plan.id] = NoBase(f"{plan.source} is not in a git repository")
-            continue
-        ev.bases[plan.id] = (
-            resolve_ref(repo, ref) if ref is not None else default_base(repo, source)
-        )
+        elif ref is not None:
+            ev.bases[plan.id] = resolve_ref(repo, ref)
+        else:
+            by_repo.setdefault(repo, []).append(source)
+    found = {p: b for repo, files in by_repo.items() for p, b in default_bases(repo, files).items()}
+    for plan in graph.plans:
+        source = Path(plan.source).resolve()
+        if source in found:
+            ev.bases[plan.id] = found[source]
+    others: dict[Path, frozenset[str]] = {}
     for base in ev.bases.values():
         if isinstance(base, Base) and (base.repo, base.commit) not in ev.changes:
-            ev.changes[(base.repo, base.commit)] = changed_files(base)
+            if base.repo not in others:
+                others[base.repo] = untracked(base.repo)
+            ev.changes[(base.repo, base.commit)] = changed_files(base, others[base.repo])
     ev.repo = toplevel(run_root)
     if ev.repo is not None:
         ev.tree = tree_hash(ev.repo)
