@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from conftest import Run, assert_no_traceback, run_cli
 
@@ -195,6 +196,9 @@ def test_summary_lists_evidence_and_environment(repo: Path, tmp_path: Path) -> N
     assert run.exit_code == 1
     text = out.read_text()
     short = git(repo, "rev-parse", "--short", "HEAD~2").strip()
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert front["base"] == git(repo, "rev-parse", "HEAD~2").strip()
+    assert front["tree"] and len(front["tree"]) == 40
     assert (
         f"**files unchanged**: claimed done, but none of its files changed since {short}: b.py"
         in text

@@ -134,6 +134,9 @@ def context(data: SummaryInput) -> dict[str, Any]:
         "counts": {s: counts[s] for s in STATUSES},
         "milestones": [m.to_json() for m in data.milestones],
     }
+    if data.evidence:  # what the verdicts were judged against, for the agent that parses this
+        front["base"] = data.evidence.get("base")
+        front["tree"] = data.evidence.get("tree")
     false_claims = [t for t in tasks if t["claim_problem"]]
     failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT)]
     waves = []
