@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from planrun import proc
+from planrun.bases import Base
 from planrun.checks import CheckResult
 from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
-from planrun.evidence import Base, Evidence
+from planrun.evidence import Evidence
 from planrun.graph import Unit
 from planrun.proc import Outcome
 from planrun.results import PASSED, UNVERIFIED, VACUOUS_REASON, UnitResult

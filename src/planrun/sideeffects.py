@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path, PurePosixPath
 
 from planrun import proc
-from planrun.evidence import toplevel
+from planrun.bases import toplevel
 from planrun.graph import Unit
 
 # Folders whose new untracked contents are caches, anywhere in the tree.
