@@ -44,7 +44,7 @@ from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line
 from planrun.sideeffects import WorkTreeWatch
-from planrun.state import Record, RunRow, State, state_dir
+from planrun.state import Record, RunRow, State, StateError, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
 
@@ -437,6 +437,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
     server, on a cancelled request) stop the run: ``stop.request()`` from any thread."""
     result = load_for_run(opts)
     graph = result.graph
+    proc.shell_argv(opts.shell)  # a missing shell is refused before a run is recorded
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
     try:
@@ -444,8 +445,8 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         selected = select(graph, opts, records)
         run_id = new_run_id()
         started = time.time()
+        logs = _log_folder(root, run_id)
         state.start_run(run_id, opts.argv, started)
-        logs = state_dir(root) / "logs" / run_id
         keys = unit_keys(graph, opts)
         roots = {p.id: plan_root(p, opts.root) for p in graph.plans}
         facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=opts.outputs)
@@ -562,6 +563,20 @@ def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
     return proved
 
 
+def _log_folder(root: Path, run_id: str) -> Path:
+    """The run's log folder, created before the run is recorded: a run whose output cannot
+    be kept is refused up front rather than failing task by task."""
+    logs = state_dir(root) / "logs" / run_id
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the log folder {logs}: {exc.strerror or exc}",
+            hint="run where planrun may write, or choose another root with --root",
+        ) from None
+    return logs
+
+
 def unit_keys(graph: PlanGraph, opts: ExecuteOptions) -> list[str | None]:
     roots = {plan.id: plan_root(plan, opts.root) for plan in graph.plans}
     return fingerprint.keys(graph, roots, opts.shell)
@@ -643,7 +658,7 @@ def _read_state(root: Path) -> tuple[dict[str, Record], RunRow | None]:
     """Recorded results and the latest run, without creating a database where there is none."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
-    state = State(root, lambda _msg: None)
+    state = State.reader(root) or State(root, lambda _msg: None)
     try:
         records = state.results()
         latest = max(records.values(), key=lambda r: r.finished, default=None)
