@@ -555,3 +555,29 @@ def test_a_renamed_plan_keeps_the_base_of_its_first_addition(repo: Path) -> None
     bases = json.loads(both.stdout)["bases"]
     assert bases["renamed"]["commit"] == git(repo, "rev-parse", "HEAD~4").strip()
     assert bases["other"]["commit"] == git(repo, "rev-parse", "HEAD~1").strip()
+
+
+def test_github_annotations_for_vacuous_passes_and_undeclared_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"a.py": "x = 1\n", "README.md": "hi\n"})
+    tasks = """
+    - {id: readme, claimed: done, files: [README.md], verify: "test -f README.md"}
+    - {id: feature, claimed: done, files: [a.py], verify: "grep -q newfunc a.py"}
+    """
+    commit(repo, "plan", {"p.md": plan_text(tasks)})
+    commit(repo, "work", {"a.py": "def newfunc():\n    pass\n", "README.md": "hello\n"})
+    (repo / "stray, 100%.txt").write_text("x\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    plan = repo / "p.md"
+    run = run_cli("execute", plan, "--prove", "--strict-scope", "--no-summary")
+    assert run.exit_code == 1
+    commands = [line for line in run.stderr.splitlines() if line.startswith("::")]
+    vacuous = "p/readme unverified: its checks pass without the change too"
+    scope = "changed since the base, but no task declares it (--strict-scope fails the run)"
+    assert commands == [
+        f"::warning file={plan},line=4::{vacuous}",
+        f"::error file=stray%2C 100%25.txt::{scope}",
+    ]

@@ -508,6 +508,8 @@ def execute(
         errors += _attempt(_flush_stdout)
         for line in github.failure_annotations(report.results):
             _command(line)
+        for line in github.evidence_annotations(report.results, report.evidence):
+            _command(line)
     errors += files.write(report, report.everything, report, _err)
     if reporter.broken is not None:
         from planrun.errors import OutputError
