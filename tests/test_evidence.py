@@ -581,3 +581,27 @@ def test_github_annotations_for_vacuous_passes_and_undeclared_changes(
         f"::warning file={plan},line=4::{vacuous}",
         f"::error file=stray%2C 100%25.txt::{scope}",
     ]
+
+
+def test_status_of_one_plan_shows_its_own_base_from_a_run_over_several(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"a.py": "x = 1\n", "b.py": "y = 1\n"})
+    commit(repo, "plan a", {"a/tasks.md": plan_text("- {id: t, files: [a.py], verify: 'true'}")})
+    base_a = git(repo, "rev-parse", "HEAD~1").strip()
+    commit(repo, "plan b", {"b/tasks.md": plan_text("- {id: t, files: [b.py], verify: 'true'}")})
+    base_b = git(repo, "rev-parse", "HEAD~1").strip()
+    run, doc = execute(repo / "a" / "tasks.md", repo / "b" / "tasks.md")
+    assert run.exit_code == 0, run.output
+    assert doc["base"] is None
+    assert {pid: b["commit"] for pid, b in doc["bases"].items()} == {
+        "a-tasks": base_a,
+        "b-tasks": base_b,
+    }
+    # Alone, the plan's id is "tasks": its base is found by its file, not by the old id.
+    alone = run_cli("status", repo / "a" / "tasks.md", "--json")
+    status = json.loads(alone.stdout)
+    assert status["base"] == base_a
+    assert {pid: b["commit"] for pid, b in status["bases"].items()} == {"tasks": base_a}
+    text = run_cli("status", repo / "b" / "tasks.md").stdout
+    short_b = git(repo, "rev-parse", "--short", base_b).strip()
+    assert f"\nbase: {short_b}\n" in text

@@ -89,6 +89,9 @@ class BaseEntry(_Model):
     label: str | None = Field(default=None, description="How messages name the base.")
     empty: bool | None = Field(default=None, description="The base is the empty tree.")
     reason: str | None = Field(default=None, description="Why the plan has no base.")
+    plan_file: str | None = Field(
+        default=None, description="The plan file (relative to ROOT) this base is for."
+    )
 
 
 class EnvironmentEntry(_Model):

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -503,7 +503,10 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         )
         interrupted = bool(stop.count) or bool(proved and proved.interrupted)
         status = run_status(results, interrupted=interrupted, complete=complete)
-        run_evidence = evidence_doc(facts, executor.programs, proved, opts.strict_scope)
+        run_evidence = evidence.with_plan_files(
+            evidence_doc(facts, executor.programs, proved, opts.strict_scope),
+            {p.id: state.source_key(p.results_key) for p in graph.plans},
+        )
         if opts.strict_scope and facts.undeclared and status != "interrupted":
             status = "failed"  # --strict-scope: a change no task declares fails the run
         finished = time.time()
@@ -673,7 +676,11 @@ def _read_state(root: Path, graph: PlanGraph) -> tuple[dict[str, Record], RunRow
     try:
         records = state.results(result_keys(graph))
         latest = max(records.values(), key=lambda r: r.finished, default=None)
-        return records, state.run(latest.run_id) if latest else None
+        run = state.run(latest.run_id) if latest else None
+        if run is not None:  # the run may have covered other plans, or named these otherwise
+            files = [(p.id, state.source_key(p.results_key)) for p in graph.plans]
+            run = replace(run, evidence=evidence.for_plans(run.evidence, files))
+        return records, run
     finally:
         state.close()
 
