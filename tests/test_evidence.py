@@ -605,3 +605,33 @@ def test_status_of_one_plan_shows_its_own_base_from_a_run_over_several(tmp_path:
     text = run_cli("status", repo / "b" / "tasks.md").stdout
     short_b = git(repo, "rev-parse", "--short", base_b).strip()
     assert f"\nbase: {short_b}\n" in text
+
+
+def test_a_blocked_task_is_still_held_against_the_diff(repo: Path) -> None:
+    plan = repo / "q.md"
+    plan.write_text(
+        plan_text(
+            """
+            - {id: first, verify: "false"}
+            - {id: stale, depends_on: [first], claimed: done, files: [b.py], verify: "true"}
+            - {id: built, depends_on: [first], claimed: done, files: [a.py], verify: "true"}
+            """
+        )
+    )
+    git(repo, "add", "q.md")
+    git(repo, "commit", "-q", "-m", "plan q")
+    base = git(repo, "rev-parse", "HEAD~1").strip()
+    short = git(repo, "rev-parse", "--short", base).strip()
+    (repo / "a.py").write_text("changed after the plan\n")
+    run, doc = execute(plan)
+    assert run.exit_code == 1
+    tasks = by_id(doc)
+    claim = f"claimed done, but none of its files changed since {short}: b.py"
+    # Its checks never ran, but the diff alone shows the claim does not hold.
+    assert tasks["q/stale"]["status"] == "failed"
+    assert tasks["q/stale"]["reason"] == claim
+    assert tasks["q/stale"]["evidence"] == {"base": base, "changed": [], "unchanged": ["b.py"]}
+    assert tasks["q/built"]["status"] == "blocked"
+    assert tasks["q/built"]["reason"] == "dependency q/first did not pass: q/first failed"
+    assert tasks["q/built"]["evidence"] == {"base": base, "changed": ["a.py"], "unchanged": []}
+    assert {"id": "q/stale", "reason": claim} in doc["false_claims"]

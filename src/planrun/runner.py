@@ -25,6 +25,7 @@ from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.results import (
+    BLOCKED,
     FAILED,
     FAILS_RUN,
     MANUAL,
@@ -372,6 +373,18 @@ class _Executor:
         found = self.evidence.unit(unit, self.root(unit)) if self.evidence else None
         claimed = unit.task is not None and unit.task.claimed == "done"
         return found, (found.false_claim() if found and claimed else None)
+
+    def blocked(self, unit: Unit, reason: str) -> UnitResult:
+        """Not run, since a dependency did not pass; its claim is still held against the
+        diff: a false claim is a failure whatever kept its checks from running."""
+        found, claim = self._against_diff(unit)
+        return UnitResult(
+            unit,
+            FAILED if claim else BLOCKED,
+            reason=claim or reason,
+            evidence=found.to_json() if found else None,
+            false_claim=claim,
+        )
 
     def hold_cached(self, cached: dict[int, UnitResult]) -> dict[int, UnitResult]:
         """Reused passes, with their evidence against this run's diff; a false claim is not
