@@ -635,3 +635,26 @@ def test_a_blocked_task_is_still_held_against_the_diff(repo: Path) -> None:
     assert tasks["q/built"]["reason"] == "dependency q/first did not pass: q/first failed"
     assert tasks["q/built"]["evidence"] == {"base": base, "changed": ["a.py"], "unchanged": []}
     assert {"id": "q/stale", "reason": claim} in doc["false_claims"]
+
+
+def test_checklist_items_declare_their_backticked_paths(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"src/a.py": "1\n", "src/b.py": "1\n"})
+    tasks = (
+        "# Tasks: Feature\n\n## Phase 1: Setup\n\n"
+        "- [X] T001 [P] Create the module in `src/a.py`\n"
+        "- [X] T002 [P] Update the helper in `src/b.py`\n"
+    )
+    commit(repo, "plan", {"specs/001-feat/tasks.md": tasks})
+    base = git(repo, "rev-parse", "--short", "HEAD~1").strip()
+    commit(repo, "work", {"src/a.py": "2\n"})
+    run, doc = execute(repo / "specs" / "001-feat" / "tasks.md")
+    assert run.exit_code == 1
+    tasks_ = by_id(doc)
+    assert tasks_["001-feat/T001"]["evidence"]["changed"] == ["src/a.py"]
+    assert tasks_["001-feat/T001"]["status"] == "unverified"  # changed, but nothing checks it
+    assert tasks_["001-feat/T002"]["status"] == "failed"
+    assert doc["false_claims"][-1] == {
+        "id": "001-feat/T002",
+        "reason": f"claimed done, but none of its files changed since {base}: src/b.py",
+    }
