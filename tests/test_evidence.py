@@ -79,9 +79,9 @@ def by_id(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 TASKS = """
-- {id: done-a, claimed: done, files: [a.py], verify: "true"}
-- {id: done-b, claimed: done, files: [b.py], verify: "true"}
-- {id: todo-b, files: [b.py], verify: "true"}
+- {id: done-a, claimed: done, files: [a.py], verify: "test -f a.py"}
+- {id: done-b, claimed: done, files: [b.py], verify: "test -f b.py"}
+- {id: todo-b, files: [b.py], verify: "test -f b.py"}
 """
 
 
@@ -229,11 +229,11 @@ def test_check_that_changes_the_tree_is_not_evidence(repo: Path) -> None:
     plan.write_text(
         plan_text(
             """
-            - {id: formats, verify: "echo '# formatted' >> a.py"}
+            - {id: formats, verify: "sed -i 's/x = 1/x = 2/' a.py"}
             - id: caches
               verify: "mkdir -p __pycache__ .pytest_cache && touch __pycache__/a.pyc .coverage"
-            - {id: creates, verify: "echo out > build.txt"}
-            - {id: again, verify: "echo more >> b.py"}
+            - {id: creates, verify: "cp README.md build.txt"}
+            - {id: again, verify: "sed -i 's/already/again/' b.py"}
             """
         )
     )
@@ -276,6 +276,8 @@ def test_parallel_jobs_attribute_a_change_to_every_overlapping_task(repo: Path) 
 def test_plan_not_in_git(tmp_path: Path) -> None:
     plan = tmp_path / "p.md"
     plan.write_text(plan_text(TASKS))
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("")
     run, doc = execute(plan, "--root", str(tmp_path))
     assert run.exit_code == 0
     assert doc["base"] is None and doc["tree"] is None
@@ -289,6 +291,7 @@ def test_plan_not_in_git(tmp_path: Path) -> None:
 def test_repository_without_commits(tmp_path: Path) -> None:
     repo = init(tmp_path / "repo")
     (repo / "p.md").write_text(plan_text(TASKS))
+    (repo / "a.py").write_text("")
     (repo / "b.py").write_text("")
     run, doc = execute(repo / "p.md")
     assert run.exit_code == 0
@@ -368,8 +371,8 @@ def test_gsd_files_modified_and_folders_count_as_declared(tmp_path: Path) -> Non
     repo = init(tmp_path / "repo")
     commit(repo, "code", {"src/x/a.py": "1\n", "lib.py": "1\n"})
     tasks = """
-    - {id: folder, claimed: done, files: [src/x], verify: "true"}
-    - {id: glob, claimed: done, files: ["src/**/*.py"], verify: "true"}
+    - {id: folder, claimed: done, files: [src/x], verify: "test -d src/x"}
+    - {id: glob, claimed: done, files: ["src/**/*.py"], verify: "test -d src"}
     """
     commit(repo, "plan", {"p.md": plan_text(tasks)})
     commit(repo, "work", {"src/x/a.py": "2\n"})
@@ -456,7 +459,7 @@ def test_prove_runs_base_checks_in_parallel(tmp_path: Path) -> None:
         f"- {{id: first, files: [a.py], verify: '{wait.format(m=markers, other='second')}'}}",
         f"- {{id: second, files: [a.py], verify: '{wait.format(m=markers, other='first')}'}}",
     ]
-    lines += [f'- {{id: t{i}, files: [a.py], verify: "true"}}' for i in range(48)]
+    lines += [f'- {{id: t{i}, files: [a.py], verify: "test -f a.py"}}' for i in range(48)]
     commit(repo, "plan", {"p.md": plan_text("\n".join(lines))})
     (repo / "a.py").write_text("2\n")
     run, doc = execute(repo / "p.md", "--prove", "-j", "4")
@@ -546,7 +549,7 @@ def test_gsd_files_modified_declare_a_task_without_files(tmp_path: Path) -> None
 def test_a_renamed_plan_keeps_the_base_of_its_first_addition(repo: Path) -> None:
     git(repo, "mv", "p.md", "renamed.md")
     git(repo, "commit", "-q", "-m", "rename")
-    (repo / "other.md").write_text(plan_text('- {id: x, files: [a.py], verify: "true"}'))
+    (repo / "other.md").write_text(plan_text('- {id: x, files: [a.py], verify: "test -f a.py"}'))
     git(repo, "add", "other.md")
     git(repo, "commit", "-q", "-m", "another plan")
     _, doc = execute(repo / "renamed.md")
@@ -586,9 +589,11 @@ def test_github_annotations_for_vacuous_passes_and_undeclared_changes(
 def test_status_of_one_plan_shows_its_own_base_from_a_run_over_several(tmp_path: Path) -> None:
     repo = init(tmp_path / "repo")
     commit(repo, "code", {"a.py": "x = 1\n", "b.py": "y = 1\n"})
-    commit(repo, "plan a", {"a/tasks.md": plan_text("- {id: t, files: [a.py], verify: 'true'}")})
+    plan_a = plan_text("- {id: t, files: [a.py], verify: 'test -f a.py'}")
+    commit(repo, "plan a", {"a/tasks.md": plan_a})
     base_a = git(repo, "rev-parse", "HEAD~1").strip()
-    commit(repo, "plan b", {"b/tasks.md": plan_text("- {id: t, files: [b.py], verify: 'true'}")})
+    plan_b = plan_text("- {id: t, files: [b.py], verify: 'test -f b.py'}")
+    commit(repo, "plan b", {"b/tasks.md": plan_b})
     base_b = git(repo, "rev-parse", "HEAD~1").strip()
     run, doc = execute(repo / "a" / "tasks.md", repo / "b" / "tasks.md")
     assert run.exit_code == 0, run.output
@@ -613,8 +618,8 @@ def test_a_blocked_task_is_still_held_against_the_diff(repo: Path) -> None:
         plan_text(
             """
             - {id: first, verify: "false"}
-            - {id: stale, depends_on: [first], claimed: done, files: [b.py], verify: "true"}
-            - {id: built, depends_on: [first], claimed: done, files: [a.py], verify: "true"}
+            - {id: stale, depends_on: [first], claimed: done, files: [b.py], verify: "test -f b.py"}
+            - {id: built, depends_on: [first], claimed: done, files: [a.py], verify: "test -f a.py"}
             """
         )
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from planrun.escape import terminal
-from planrun.results import FAILED, TIMEOUT, UNVERIFIED, UnitResult
+from planrun.results import ERROR, FAILED, TIMEOUT, UNVERIFIED, UnitResult
 from planrun.writer import append_output
 
 
@@ -61,7 +61,7 @@ def failure_annotations(results: Iterable[UnitResult]) -> list[str]:
             f"{r.unit.id} {r.status}: {r.reason or ''}".rstrip(": "),
         )
         for r in results
-        if r.status in (FAILED, TIMEOUT)
+        if r.status in (FAILED, TIMEOUT, ERROR)
     ]
 
 

@@ -24,6 +24,7 @@ from planrun.errors import OutputError, UsageError
 from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.results import (
+    ERROR,
     FAILED,
     PASSED,
     STATUSES,
@@ -43,6 +44,8 @@ TASK_EMOJI = {
     "failed": "❌",
     "timeout": "⏱️",
     "blocked": "⛔",
+    "stale": "♻️",
+    "error": "⚠️",
     "manual": "👤",
     "unverified": "❔",
     "not_run": "⚪",
@@ -63,6 +66,8 @@ COLOURS = {
     "failed": ("#ffe3e3", "#e03131"),
     "timeout": ("#ffe8cc", "#e8590c"),
     "blocked": ("#f1f3f5", "#868e96"),
+    "stale": ("#f3f0ff", "#7048e8"),
+    "error": ("#fff0f6", "#c2255c"),
     "manual": ("#e7f5ff", "#1971c2"),
     "unverified": ("#fff3bf", "#f08c00"),
     "not_run": ("#ffffff", "#adb5bd"),
@@ -107,11 +112,11 @@ def context(data: SummaryInput) -> dict[str, Any]:
     """The variables a summary template receives: ``frontmatter`` (YAML text), ``status``,
     ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
-    wave, source, line, status, emoji, claimed, duration, exit_code, reason, log, commands,
-    failed_command, outcome, tail, tail_lines, fence, checks, claim_problem, claim_kind,
-    evidence, changed, unchanged, vacuous, tree_changes), ``checks``, ``mermaid`` (None past
-    300 tasks), ``version``, ``evidence`` (None for a run recorded before evidence existed;
-    else base, bases, tree, unavailable, undeclared, strict_scope, prove, tasks) and
+    wave, source, line, status, emoji, claimed, duration, exit_code, reason, why, log,
+    commands, failed_command, outcome, tail, tail_lines, fence, checks, claim_problem,
+    claim_kind, evidence, changed, unchanged, vacuous, tree_changes), ``checks``, ``mermaid``
+    (None past 300 tasks), ``version``, ``evidence`` (None for a run recorded before evidence
+    existed; else base, bases, tree, unavailable, undeclared, strict_scope, prove, tasks) and
     ``environment`` (os, user, root, python, programs: [{name, path}]).
 
     Every ``{{ value }}`` is escaped as inline markdown (one line, markdown punctuation and
@@ -140,7 +145,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
         front["base"] = data.evidence.get("base")
         front["tree"] = data.evidence.get("tree")
     false_claims = [t for t in tasks if t["claim_problem"]]
-    failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT)]
+    failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT, ERROR)]
     waves = []
     status_of = {r.unit.index: r.status for r in results}
     for number, wave in enumerate(data.graph.waves(), start=1):
@@ -256,7 +261,10 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
             for c in result.commands
         ],
         "failed_command": next((c.run for c in result.commands if not c.ok), None),
-        "outcome": next((c.outcome for c in result.commands if not c.ok), result.reason),
+        "outcome": result.reason
+        if result.status == ERROR
+        else next((c.outcome for c in result.commands if not c.ok), result.reason),
+        "why": _why(result),
         "tail": tail,
         "tail_lines": len(tail.splitlines()),
         "fence": Raw(fence(tail)),
@@ -269,6 +277,12 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "vacuous": result.vacuous,
         "tree_changes": result.tree_changes,
     }
+
+
+def _why(result: UnitResult) -> str:
+    """Why a task's pass is weak (how it was judged, a dependency with no evidence) or why
+    there is no pass; empty for a plain pass."""
+    return result.reason or ""
 
 
 def _checks(result: UnitResult) -> list[dict[str, Any]]:
@@ -307,7 +321,7 @@ def _verdict(status: str, counts: Counter[str], total: int, false_claims: int) -
     }.get(status, status)
     problems = [
         f"{counts[s]} {s.replace('_', ' ')}"
-        for s in ("failed", "timeout", "blocked", "unverified")
+        for s in ("failed", "timeout", "blocked", "stale", "error", "unverified")
         if counts[s]
     ]
     if false_claims:
