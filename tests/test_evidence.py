@@ -663,3 +663,30 @@ def test_checklist_items_declare_their_backticked_paths(tmp_path: Path) -> None:
         "id": "001-feat/T002",
         "reason": f"claimed done, but none of its files changed since {base}: src/b.py",
     }
+
+
+def test_prove_judges_a_check_by_the_evidence_rules_on_the_base_too(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "code", {"a.py": "def oldfunc():\n    pass\n", "t.py": "1\n"})
+    tasks = """
+    - id: remove
+      claimed: done
+      files: [a.py]
+      verify: 'grep -q oldfunc a.py && echo "FAIL: still exists" || echo "PASS: removed"'
+    - id: masked
+      claimed: done
+      files: [t.py]
+      verify: "test -f new.py || echo skipped"
+    """
+    commit(repo, "plan", {"p.md": plan_text(tasks)})
+    commit(repo, "work", {"a.py": "def newfunc():\n    pass\n", "t.py": "2\n", "new.py": "\n"})
+    run, doc = execute(repo / "p.md", "--prove")
+    assert run.exit_code == 0, run.output
+    tasks_ = by_id(doc)
+    # Judged as written: grep must fail. On the base it succeeds, so the check fails there.
+    assert tasks_["p/remove"]["status"] == "passed"
+    assert tasks_["p/remove"]["vacuous"] is False
+    # Judged by the command its `|| echo` masks, on the base too (where new.py is missing).
+    assert tasks_["p/masked"]["status"] == "passed"
+    assert tasks_["p/masked"]["vacuous"] is False
+    assert doc["prove"]["tasks"] == 2 and doc["prove"]["vacuous"] == 0

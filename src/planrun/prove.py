@@ -27,7 +27,7 @@ from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.graph import Unit
 from planrun.proc import Outcome
-from planrun.results import PASSED, UNVERIFIED, VACUOUS_REASON, UnitResult
+from planrun.results import PASSED, UNVERIFIED, VACUOUS_REASON, CommandRecord, UnitResult
 from planrun.scheduler import Step, StopSignal
 
 BaseKey = tuple[Path, str]
@@ -41,6 +41,10 @@ class BaseExecutor(Protocol):
     def checks(self, unit: Unit) -> list[CheckResult]: ...
 
     def close_log(self, unit: Unit) -> None: ...
+
+    def record(self, step: Step, outcome: Outcome) -> CommandRecord:
+        """How a finished command is judged (the evidence rules of checkrules.py)."""
+        ...
 
 
 @dataclass
@@ -200,9 +204,10 @@ class _BaseRun:
         if outcome.killed_by == "interrupt":
             self.settle(unit, passed=None)
             return
-        expect = steps[done].expect_exit
-        ok = not outcome.timed_out and outcome.error is None and outcome.exit_code == expect
-        if not ok:
+        # Judged as in the run: a check that must fail, or the command an `|| echo` masks. A
+        # test run that ran no tests there did not pass there either.
+        found = self.executor.record(steps[done], outcome)
+        if not found.ok or found.weak is not None:
             self.settle(unit, passed=False)
             return
         self.advance(unit, steps, done + 1)
