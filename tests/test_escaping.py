@@ -127,11 +127,15 @@ def test_paths_and_programs_cannot_forge_the_evidence_sections(tmp_path: Path) -
       verify: "true"
     - id: tool
       verify: "'<i>tool|' --version"
+    - id: maker
+      verify: |
+        cp README.md "$(printf 'made\\nPASSED: forged')"
     """
     commit(repo, "plan", {"p.md": plan_text(tasks)})
     (repo / "new\n## Evidence forged <script>.txt").write_text("x\n")
     (repo / "```").write_text("x\n")
-    run = run_cli("execute", repo / "p.md", "--root", repo)
+    (repo / "stray\nPASSED: all 3 tasks verified").write_text("x\n")
+    run = run_cli("execute", repo / "p.md", "--root", repo, "-j", "1")
     assert_no_traceback(run)
     assert run.exit_code == 1
     text = (repo / "SUMMARY.md").read_text()
@@ -144,6 +148,10 @@ def test_paths_and_programs_cannot_forge_the_evidence_sections(tmp_path: Path) -
     assert f"**files unchanged**: {claim}" in text
     assert "- `<i>tool|`: not found on PATH\n" in text
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", run.output)
+    # A file name cannot start a line of its own in the terminal: it is quoted as git does.
+    assert [x for x in run.output.splitlines() if x.startswith("PASSED")] == []
+    assert 'this check changed 1 file: "made\\nPASSED: forged"' in run.stdout
+    assert '"stray\\nPASSED: all 3 tasks verified"' in run.stdout
 
 
 def test_code_spans_and_mermaid_labels() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planrun import proc
+from planrun import escape, proc
 from planrun.errors import UsageError
 
 
@@ -94,7 +94,8 @@ def default_base(repo: Path, plan_file: Path) -> Base | NoBase:
     log = proc.run_git(repo, "log", "--diff-filter=A", "--follow", "--format=%H", "--", rel)
     added = log.stdout.split()
     if not log.ok or not added:
-        return NoBase(f"{rel} is not committed in git; commit the plan, or pass --base REF")
+        shown = escape.path(rel)
+        return NoBase(f"{shown} is not committed in git; commit the plan, or pass --base REF")
     first = added[-1]
     parent = proc.run_git(repo, "rev-parse", "--verify", "--quiet", first + "^")
     if parent.ok and parent.stdout.strip():
@@ -102,7 +103,7 @@ def default_base(repo: Path, plan_file: Path) -> Base | NoBase:
         return Base(repo, commit, _short(repo, commit))
     if first in _shallow_edge(repo):
         return NoBase(
-            f"shallow clone: the history before {rel} was added is not fetched; "
+            f"shallow clone: the history before {escape.path(rel)} was added is not fetched; "
             "run git fetch --unshallow, or pass --base REF"
         )
     label = "the empty tree"  # the plan came with the repository's first commit

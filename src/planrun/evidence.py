@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planrun import proc
+from planrun import escape, proc
 from planrun.bases import Base, NoBase, default_bases, resolve_ref, toplevel
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
@@ -125,7 +125,7 @@ class UnitEvidence:
             return None
         names = self.unchanged[:CLAIM_LIST]
         more = len(self.unchanged) - len(names)
-        listed = ", ".join(names) + (f" and {more} more" if more else "")
+        listed = ", ".join(map(escape.path, names)) + (f" and {more} more" if more else "")
         return f"claimed done, but none of its files changed since {self.base.label}: {listed}"
 
 
@@ -211,9 +211,10 @@ def gather(
         source = Path(plan.source).resolve()
         repo = repo_of(source)
         if repo is None:
+            outside = f"{escape.path(plan.source)} is not in a git repository"
             if ref is not None:
-                raise UsageError(f'--base "{ref}": {plan.source} is not in a git repository')
-            ev.bases[plan.id] = NoBase(f"{plan.source} is not in a git repository")
+                raise UsageError(f'--base "{ref}": {outside}')
+            ev.bases[plan.id] = NoBase(outside)
         elif ref is not None:
             ev.bases[plan.id] = resolve_ref(repo, ref)
         else:

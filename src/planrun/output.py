@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from planrun import github
 from planrun.environment import ROOT_WARNING
-from planrun.escape import terminal
+from planrun.escape import path, terminal
 from planrun.graph import PlanGraph, Unit
 from planrun.results import (
     BLOCKED,
@@ -134,7 +134,7 @@ def evidence_lines(evidence: dict[str, Any]) -> list[str]:
     undeclared = evidence.get("undeclared_changes") or []
     if undeclared:
         label = "SCOPE" if evidence.get("strict_scope") else "warning:"
-        shown = ", ".join(undeclared[:8]) + (", ..." if len(undeclared) > 8 else "")
+        shown = ", ".join(map(path, undeclared[:8])) + (", ..." if len(undeclared) > 8 else "")
         count = len(undeclared)
         out.append("")
         out.append(

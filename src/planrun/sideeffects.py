@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path, PurePosixPath
 
-from planrun import proc
+from planrun import escape, proc
 from planrun.bases import toplevel
 from planrun.graph import Unit
 
@@ -97,7 +97,7 @@ def describe(paths: list[str], others: list[str]) -> str:
     shown = paths[:5]
     more = f" and {len(paths) - len(shown)} more" if len(paths) > len(shown) else ""
     count = f"{len(paths)} file{'s' if len(paths) != 1 else ''}"
-    text = f"this check changed {count}: {', '.join(shown)}{more}"
+    text = f"this check changed {count}: {', '.join(map(escape.path, shown))}{more}"
     if others:
         names = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         text += f" (or {names}, running at the same time, did)"
