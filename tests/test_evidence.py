@@ -690,3 +690,21 @@ def test_prove_judges_a_check_by_the_evidence_rules_on_the_base_too(tmp_path: Pa
     assert tasks_["p/masked"]["status"] == "passed"
     assert tasks_["p/masked"]["vacuous"] is False
     assert doc["prove"]["tasks"] == 2 and doc["prove"]["vacuous"] == 0
+
+
+def test_gsd_files_element_declares_the_task_files(tmp_path: Path) -> None:
+    repo = init(tmp_path / "repo")
+    phase = ".planning/phases/07-auth"
+    commit(repo, "code", {"src/session.py": "1\n", "src/other.py": "1\n"})
+    plan = GSD_PLAN.replace("<name>Write the session store</name>", "<name>Store</name>").replace(
+        "  <action>", "  <files>src/other.py</files>\n  <action>"
+    )
+    commit(repo, "plan", {f"{phase}/07-01-PLAN.md": plan})
+    commit(repo, "work", {"src/other.py": "2\n"})
+    run, doc = execute(repo / phase)
+    assert run.exit_code == 0, run.output
+    [task] = doc["tasks"]
+    # The task's own <files> win over the plan's files_modified.
+    assert task["evidence"]["changed"] == ["src/other.py"]
+    assert task["evidence"]["unchanged"] == []
+    assert doc["undeclared_changes"] == []
