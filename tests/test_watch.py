@@ -21,10 +21,10 @@ PLAN = """\
 planrun: 1
 id: w
 tasks:
-  - {id: a, files: [a.txt], verify: "echo a >> ../ran.log && test $PLANRUN_WAVE"}
+  - {id: a, inputs: [a.txt], verify: "echo a >> ../ran.log && test $PLANRUN_WAVE"}
   - {id: b, depends_on: [a], inputs: ["src/*.py"],
      verify: "echo b >> ../ran.log && test $PLANRUN_TASK"}
-  - {id: c, files: [c.txt], verify: "echo c >> ../ran.log && test $PLANRUN_WAVE"}
+  - {id: c, inputs: [c.txt], verify: "echo c >> ../ran.log && test $PLANRUN_WAVE"}
 ---
 """
 

@@ -177,8 +177,8 @@ def _if_masked(script: str, statements: list[Node]) -> Reading | None:
         return None
     otherwise = [c for c in branches if c.type == "else_clause"]
     then = [c for c in branches if c.type != "else_clause"]
-    if not all(_always_succeeds(c) for c in then + otherwise):
-        return None
+    if not all(_only_reports(c) for c in then + otherwise):
+        return None  # a branch that does something (writes a file, sleeps) is run as written
     then_fails = any(FAILURE_WORDS.search(_text(script, c, c)) for c in then)
     else_fails = any(FAILURE_WORDS.search(_text(script, c, c)) for c in otherwise)
     negated = condition.type == "negated_command"
@@ -253,6 +253,21 @@ def _always_succeeds(node: Node) -> bool:
         args = [c for c in node.named_children if c.type != "command_name"]
         return len(args) == 1 and (args[0].text or b"").strip() == b"0"
     return False
+
+
+def _only_reports(node: Node) -> bool:
+    """A branch of an ``if`` that only prints (to the terminal) or succeeds: judging the ``if``
+    by its condition, which drops the branch, loses nothing."""
+    if node.type == "else_clause":
+        inner = [c for c in node.named_children if c.type != "comment"]
+        return bool(inner) and all(_only_reports(c) for c in inner)
+    if node.type == "redirected_statement":
+        for redirect in node.children_by_field_name("redirect"):
+            target = redirect.child_by_field_name("destination")
+            if redirect.type != "file_redirect" or target is None or target.type != "number":
+                return False  # `> file` writes something the rest may rely on
+    name = _name(node)
+    return (name is not None and name.rsplit("/", 1)[-1] in MASKS) or _terminates(node)
 
 
 def _is_report(node: Node) -> bool:
