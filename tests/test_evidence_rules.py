@@ -300,3 +300,17 @@ def test_a_missing_tool_behind_a_wrapper_or_a_script_is_an_error(
         "failed",
         f"exit 127 (command not found): `./bin/check` (line {at(checks, 'by-path')})",
     )
+
+
+@pytest.mark.parametrize(
+    ("script", "never_fails"),
+    [
+        ('if [ -n "$B" ]; then echo up > marker; fi\ntest -f a.py', False),
+        ("if make; then echo built > built.txt; fi", True),  # a failing make is hidden
+        ("if make; then sleep 1; fi", True),
+    ],
+)
+def test_an_if_whose_branch_does_something_runs_as_written(script: str, never_fails: bool) -> None:
+    # Judged by its condition alone, the branch (a file written, a wait) would not run.
+    reading = read(script)
+    assert (reading.run, reading.original, reading.never_fails) == (script, None, never_fails)

@@ -267,7 +267,9 @@ def _only_reports(node: Node) -> bool:
             if redirect.type != "file_redirect" or target is None or target.type != "number":
                 return False  # `> file` writes something the rest may rely on
     name = _name(node)
-    return (name is not None and name.rsplit("/", 1)[-1] in MASKS) or _terminates(node)
+    if name == "exit":
+        return _always_succeeds(node)
+    return name is not None and name.rsplit("/", 1)[-1] in MASKS
 
 
 def _is_report(node: Node) -> bool:
