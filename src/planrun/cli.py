@@ -737,8 +737,17 @@ def summary_(
     report = get_status(targets, plan_fmt, root)
     errors = files.write(report, report.results, None, _err)
     code = EXIT_OK
-    if merge is not None and report.status in ("failed", "interrupted"):
-        code = EXIT_FAILED
+    if merge is not None:
+        # The merge is the CI gate after the shards: a task no document reported (a job that
+        # never ran or never uploaded) did not pass either.
+        missing = sum(1 for r in report.results if r.status == "not_run")
+        if missing:
+            _err(
+                f"planrun: {missing} task{'s' if missing != 1 else ''} of these plans "
+                f"{'have' if missing != 1 else 'has'} no result in {merge}"
+            )
+        if missing or report.status in ("failed", "interrupted"):
+            code = EXIT_FAILED
     return _report_errors(errors, code)
 
 
