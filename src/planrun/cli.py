@@ -23,6 +23,7 @@ from planrun.errors import (
     EXIT_FAILED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_NOTHING_SELECTED,
     EXIT_OK,
     InvalidPlanError,
     PlanError,
@@ -252,6 +253,10 @@ def validate(
             _out(_validate_summary(result) + "\n")
     _flush_stdout()
     _annotate(diags)
+    if doc["ok"] and not result.plans:
+        # As pytest exits 5 when it collects nothing: a gate over no plans is not green.
+        _err(f"planrun: error: no plans found in {', '.join(str(t) for t in targets)}")
+        return EXIT_NOTHING_SELECTED
     return EXIT_OK if doc["ok"] else EXIT_FAILED
 
 
