@@ -1,8 +1,9 @@
 """Start-up stays lean: the everyday commands do not import what they do not use.
 
 jinja2 is for SUMMARY.md, networkx for cycle paths, the MCP SDK for `planrun mcp`, watchfiles
-for `execute --watch`. Each command runs in a fresh interpreter, which then lists the modules
-it loaded (an import at module level anywhere on the path would show up here).
+for `execute --watch`, rich for a live terminal display. Each command runs in a fresh
+interpreter, which then lists the modules it loaded (an import at module level anywhere on the
+path would show up here).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("jinja2", "networkx", "mcp", "watchfiles")
+HEAVY = ("jinja2", "networkx", "mcp", "watchfiles", "rich")
 
 CHILD = """
 import json, sys
