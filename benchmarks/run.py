@@ -2,7 +2,7 @@
 benchmarks/RESULTS.md.
 
     python benchmarks/run.py           # the full run (the sizes)
-    python benchmarks/run.py --quick   # every target, smaller workloads, in under a minute
+    python benchmarks/run.py --quick   # every target, smaller workloads: about 25 s of CPU
 
 Each ratio is taken pair by pair (planrun and its baseline back to back, so a busy machine
 slows both), then the median of those; the min-max follows it. Everything runs as a separate
@@ -338,15 +338,15 @@ def main() -> None:
         ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
         bench = Bench(tmp)
         steps: list[Callable[[], None]] = [
-            lambda: bench.overhead(300 if quick else 1_000, 2 if quick else 5, chain=False),
-            lambda: bench.overhead(300 if quick else 1_000, 2 if quick else 5, chain=True),
+            lambda: bench.overhead(200 if quick else 1_000, 2 if quick else 5, chain=False),
+            lambda: bench.overhead(200 if quick else 1_000, 2 if quick else 5, chain=True),
             lambda: bench.validate(
-                5_000 if quick else 20_000, 2 if quick else 3, 5_000 if quick else 100_000
+                4_000 if quick else 20_000, 2 if quick else 3, 4_000 if quick else 100_000
             ),
-            lambda: bench.next_json(10 if quick else 20),
-            lambda: bench.output(50 if quick else 200, 2 if quick else 3),
-            lambda: bench.makespan(200, 4.0 if quick else 10.0, 1 if quick else 3),
-            lambda: bench.startup(5 if quick else 10),
+            lambda: bench.next_json(8 if quick else 20),
+            lambda: bench.output(30 if quick else 200, 2 if quick else 3),
+            lambda: bench.makespan(200, 3.0 if quick else 10.0, 1 if quick else 3),
+            lambda: bench.startup(3 if quick else 10),
         ]
         if not quick:
             steps.append(lambda: bench.reuse(300, 0.1, 3))
