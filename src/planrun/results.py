@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -297,7 +297,9 @@ def milestone_status(statuses: Sequence[str]) -> str:
     return "pending"
 
 
-def milestones(graph: PlanGraph, statuses: Mapping[str, str]) -> list[MilestoneStatus]:
+def milestones(
+    graph: PlanGraph, statuses: Mapping[str, str], truths: frozenset[str] = frozenset()
+) -> list[MilestoneStatus]:
     """Declared milestones; a plan that declares none gets one per plan in a run over several
     plans, or one per wave when it is the only plan."""
     out: list[MilestoneStatus] = []
@@ -311,21 +313,24 @@ def milestones(graph: PlanGraph, statuses: Mapping[str, str]) -> list[MilestoneS
                     full = ref if "/" in ref else f"{plan.id}/{ref}"
                     if full in by_id:
                         ids.append(full)
-                out.append(_milestone(ms.id, ms.name, ids, statuses))
+                out.append(_milestone(ms.id, ms.name, ids, statuses, truths))
         elif single:
             for number, wave in enumerate(graph.waves(), start=1):
                 ids = [u.id for u in wave]
-                out.append(_milestone(f"wave-{number}", f"Wave {number}", ids, statuses))
+                out.append(_milestone(f"wave-{number}", f"Wave {number}", ids, statuses, truths))
         else:
             ids = [u.id for u in graph.units if u.plan is plan]
-            out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses))
+            out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses, truths))
     return out
 
 
-def _milestone(mid: str, name: str, ids: list[str], statuses: Mapping[str, str]) -> MilestoneStatus:
+def _milestone(
+    mid: str, name: str, ids: list[str], statuses: Mapping[str, str], truths: frozenset[str]
+) -> MilestoneStatus:
     states = [statuses.get(i, NOT_RUN) for i in ids]
+    judged = [MANUAL if i in truths else state for i, state in zip(ids, states, strict=True)]
     return MilestoneStatus(
-        mid, name, milestone_status(states), states.count(PASSED), len(states), tuple(ids)
+        mid, name, milestone_status(judged), states.count(PASSED), len(states), tuple(ids)
     )
 
 
@@ -333,11 +338,26 @@ def run_status(results: Sequence[UnitResult], *, interrupted: bool, complete: bo
     """passed: every selected task passed and nothing else in the plans is left unverified;
     failed: a selected task failed, timed out, was blocked, is stale, could not run (error) or
     had no evidence (unverified);
-    partial: nothing failed, but manual checks or unselected tasks remain; interrupted."""
+    partial: nothing failed, but manual checks (truths in passed tasks too) or unselected tasks
+    remain; interrupted."""
     if interrupted:
         return "interrupted"
     if any(r.status in FAILS_RUN for r in results):
         return "failed"
-    if complete and all(r.status == PASSED for r in results):
+    if complete and all(r.status == PASSED for r in results) and not manual_truths(results):
         return "passed"
     return "partial"
+
+
+def manual_truths(results: Sequence[UnitResult]) -> int:
+    """Truths left to a person inside tasks whose commands ran: their pass does not vouch for
+    the truths, so a run that leaves any is partial, not passed."""
+    return sum(1 for r in results if r.status != MANUAL for c in r.checks if c.ok is None)
+
+
+def open_truths(results: Iterable[UnitResult]) -> frozenset[str]:
+    """Units that passed but leave truths to a person: their milestone is not done until
+    someone checks them."""
+    return frozenset(
+        r.unit.id for r in results if r.status == PASSED and any(c.ok is None for c in r.checks)
+    )

@@ -46,6 +46,7 @@ from planrun.results import (
     MilestoneStatus,
     UnitResult,
     milestones,
+    open_truths,
     run_status,
 )
 from planrun.roots import plan_root, run_root
@@ -649,7 +650,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             finished - started,
             status,
             results,
-            milestones(graph, statuses),
+            milestones(graph, statuses, open_truths(everything)),
             graph,
             scheduler.interrupted,
             everything,
@@ -859,7 +860,7 @@ def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = No
         graph,
         records,
         results,
-        milestones(graph, statuses),
+        milestones(graph, statuses, open_truths(results)),
         overall,
         last_run.id if last_run else None,
         duration,
