@@ -18,7 +18,14 @@ from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
-from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
+from planrun.readers.common import (
+    items,
+    mapping,
+    note_held,
+    parse_body,
+    start_plan,
+    verify_list,
+)
 from planrun.shellsplit import Chunk, split_script
 
 # Documents of a feature folder that describe the feature but are not its task list: spec-kit
@@ -79,6 +86,9 @@ class ChecklistReader:
                 )
         found = read_items(body, first, "item-")
         for no, text in found.prose:
+            if no in found.held:
+                note_held(found.held[no], no, (doc, diags))
+                continue
             diags.add(
                 "prose-verify",
                 doc.display,
@@ -155,6 +165,8 @@ def _gate_commands(body: markdown.Body) -> list[prose.Check | Chunk]:
 
 def _note_unsure(body: markdown.Body, doc: Document, diags: Diagnostics) -> None:
     for line, extracted in _gate_lines(body):
+        if extracted.held:
+            note_held(extracted.held, line.no, (doc, diags))
         for text in extracted.unsure:
             diags.add(
                 "prose-verify",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from planrun import markdown
+from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
@@ -295,7 +295,9 @@ def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> list[
                 )
         return chunks
     for chunk in split_script(content, line):
-        if looks_like_command(chunk.text.splitlines()[0]):
+        lines = chunk.text.splitlines()
+        # One line is judged whole by prose.py ("grep for the old name finds nothing" is prose).
+        if prose.is_command(lines[0]) if len(lines) == 1 else looks_like_command(lines[0]):
             chunks.append(chunk)
         else:
             diags.add(
