@@ -488,3 +488,81 @@ def test_a_gsd_verify_line_in_english_is_never_run(tmp_path: Path) -> None:
         "verify line 'grep for the old name finds nothing' is prose, not a command: "
         "it is a manual check"
     )
+
+
+def test_gsd_plan_checks_hold_what_must_fail_and_skip_english(tmp_path: Path) -> None:
+    plan = write(
+        tmp_path,
+        "plans/01-01-PLAN.md",
+        """
+        ---
+        phase: 01-x
+        plan: 01
+        ---
+        <task type="auto">
+          <name>Rename</name>
+          <verify>python -c "print(1)"</verify>
+        </task>
+
+        <verification>
+        - `python -c "import json"` raises ImportError
+        - grep for the old name finds nothing
+        - `python -c "import sys; sys.exit(2)"` exits 2
+        </verification>
+        """,
+    )
+    [loaded] = validate_paths([plan]).plans
+    assert [(v.run, v.expect_exit) for v in loaded.verify] == [
+        ('python -c "import sys; sys.exit(2)"', 2)
+    ]
+    warnings = [d for d in validate_paths([plan]).diagnostics.items if d.code == "prose-verify"]
+    assert [(d.line, d.message) for d in warnings] == [
+        (
+            11,
+            (
+                "`python -c \"import json\"` is expected to fail ('raises ImportError'); "
+                "a check passes only on exit 0: it is a manual check, not run"
+            ),
+        ),
+        (
+            12,
+            (
+                "'grep for the old name finds nothing' reads as prose, not a command: "
+                "it is a manual check, not run"
+            ),
+        ),
+    ]
+    assert _statuses(tmp_path, plan) == {
+        "01-01/task-1": ("passed", ['python -c "print(1)"']),
+        "01-01/@checks": ("passed", ['python -c "import sys; sys.exit(2)"']),
+    }
+
+
+def test_a_group_verification_said_to_fail_is_a_manual_truth(tmp_path: Path) -> None:
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Tasks
+
+        ## 1. Drop json
+
+        - [ ] 1.1 Remove the json module
+
+        Verification: `python -c "import json"` raises ImportError
+        """,
+    )
+    result = validate_paths([plan])
+    [loaded] = result.plans
+    assert loaded.verify == []
+    assert [t.truth for t in loaded.must_haves.truths] == [
+        'python -c "import json" raises ImportError'
+    ]
+    [warning] = [d for d in result.diagnostics.items if d.code == "prose-verify"]
+    assert (warning.line, warning.message) == (
+        7,
+        (
+            "`python -c \"import json\"` is expected to fail ('raises ImportError'); "
+            "a check passes only on exit 0: it is a manual check, not run"
+        ),
+    )

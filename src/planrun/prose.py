@@ -96,7 +96,7 @@ def _english(words: list[str]) -> bool:
     return any(
         w.lower().rstrip(".,") in _ENGLISH
         for before, w in itertools.pairwise(words)
-        if re.fullmatch(r"[A-Za-z]+[.,]?", w) and not re.fullmatch(r"-[A-Za-z]", before)
+        if re.fullmatch(r"[A-Za-z]+[.,]?", w) and not re.fullmatch(r"--?[A-Za-z][\w-]*", before)
     )
 
 
@@ -138,7 +138,7 @@ def _shaped(text: str, words: list[str]) -> bool:
     )
 
 
-def _unsure(text: str) -> bool:
+def unsure(text: str) -> bool:
     """Shaped like a command but not one (``kill -9 stray processes if any``): never run."""
     words = _words(text.strip())
     return bool(words) and not _path_or_route(words[0]) and _shaped(text.strip(), words)
@@ -176,9 +176,11 @@ _FAILS = re.compile(
     re.I,
 )
 _NEGATORS = frozenset({"not", "no", "never", "without", "nothing", "none", "don't", "doesn't"})
+# An output exit 0 does not show. ``shows 15 PASSED`` is left alone: a test runner's exit 0 says
+# its tests passed.
 _OUTPUT = re.compile(
-    r"\b(?:prints?|outputs?|echoe?s|displays|shows|returns?|responds?|reports|lists|finds|"
-    r"matches|yields|is\s+empty|nothing|no\s+(?:matches|results|output|hits))\b",
+    r"\b(?:prints?|outputs?|echoe?s|returns?|responds?|finds|is\s+empty|nothing|"
+    r"no\s+(?:matches|results|output|hits))\b",
     re.I,
 )
 
@@ -266,7 +268,7 @@ def extract(line_text: str, line: int) -> Extracted:
             out.commands = []  # what the line says applies to all of its commands
     elif is_command(text):
         out.commands.append(Check(line, text))
-    elif _unsure(text) and not step:
+    elif unsure(text) and not step:
         out.unsure.append(text)
     if not out.commands:
         out.statement = plain
