@@ -28,6 +28,8 @@ class Config:
     shell: str | None = None
     reuse: bool = True  # reuse recorded passes whose key did not change
     hook_max_blocks: int = 3  # agent hooks: blocks in a row per session before letting a stop by
+    base_ref: str | None = None  # the "base" key: the commit claims are held against
+    strict_scope: bool = False
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
 
@@ -48,7 +50,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "shell": (str,),
     "reuse": (bool,),
     "hook_max_blocks": (int,),
+    "base": (str,),
+    "strict_scope": (bool,),
 }
+_FIELDS = {"base": "base_ref"}  # keys whose Config field has another name
 KEYS = tuple(_TYPES)
 
 
@@ -126,5 +131,5 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
             raise UsageError(f'{source}: setting "hook_max_blocks" must be 0 or more, got {value}')
         if key == "timeout" and value <= 0:
             raise UsageError(f'{source}: setting "timeout" must be positive, got {value}')
-        values[key] = value
+        values[_FIELDS.get(key, key)] = value
     return Config(**values, source=source, base=source.parent)
