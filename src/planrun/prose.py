@@ -11,8 +11,13 @@ things it can do. So a command is taken only from where a plan author puts check
 Even there, a line is a command only when it reads as one (``is_command``): a bare path or route
 (``/dist``, ``/api/cron/x returns 200``) and a numbered English step are prose. A line that
 starts like a command but reads as English (``test the login page by hand``) is *unsure*: the
-reader reports a manual check with a ``prose-verify`` warning and never runs it. Backticked
-spans in running prose anywhere else are never commands.
+reader reports a manual check with a ``prose-verify`` warning and never runs it; so is a line
+that does not parse as shell (``pytest tests/ (all passing)``). Backticked spans in running
+prose anywhere else are never commands.
+
+The words around a command say how it should end (``outcome``): a command said to fail
+(``raises ImportError``, ``exits non-zero``) or to show an output (``prints 3``) is held, a
+manual check with the reason, since a check passes on exit 0; ``exits 1`` sets ``expect_exit``.
 """
 
 from __future__ import annotations
@@ -165,8 +170,9 @@ class Check:
 
 # What the words around a command may say about how it ends (see ``outcome``).
 _EXIT_CODE = re.compile(
-    r"\bexit(?:s|ed|ing)?(?:\s+with)?(?:\s+(?:code|status))?(?:\s+of)?\s*:?\s+(\d+)\b|"
-    r"\b(?:exit|return)\s+(?:code|status)(?:\s+(?:of|is))?\s*[:=]?\s*(\d+)\b",
+    r"(?:\b(?:returns?|gives|ends\s+with|with)\s+(?:an?\s+)?)?"
+    r"(?:\bexit(?:s|ed|ing)?(?:\s+with)?(?:\s+(?:code|status))?(?:\s+of)?\s*:?\s+(\d+)\b|"
+    r"\b(?:exit|return)\s+(?:code|status)(?:\s+(?:of|is))?\s*[:=]?\s*(\d+)\b)",
     re.I,
 )
 _FAILS = re.compile(
@@ -179,7 +185,7 @@ _NEGATORS = frozenset({"not", "no", "never", "without", "nothing", "none", "don'
 # An output exit 0 does not show. ``shows 15 PASSED`` is left alone: a test runner's exit 0 says
 # its tests passed.
 _OUTPUT = re.compile(
-    r"\b(?:prints?|outputs?|echoe?s|returns?|responds?|finds|is\s+empty|nothing|"
+    r"\b(?:prints?|outputs?|echoe?s|returns?|responds?|finds|is\s+empty|shows\s+nothing|"
     r"no\s+(?:matches|results|output|hits))\b",
     re.I,
 )

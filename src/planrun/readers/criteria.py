@@ -3,7 +3,8 @@
 A criterion is a statement for a person to check. It becomes a runnable check only when it
 holds a backticked command that a known tool starts and says nothing about the command's
 expected outcome that a plain exit 0 would get wrong ("returns no matches", "fails"): planrun
-never runs prose, and never guesses what a sentence expects.
+never runs prose, and never guesses what a sentence expects. A command said to fail is held with
+a warning and ``exits 1`` sets the exit code, by the rule every reader shares (prose.outcome).
 """
 
 from __future__ import annotations
