@@ -50,7 +50,7 @@ from planrun.results import (
     open_truths,
     run_status,
 )
-from planrun.roots import plan_root, run_root
+from planrun.roots import check_roots, plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line, split_script
@@ -585,6 +585,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
     result = load_for_run(opts)
     graph = result.graph
     proc.shell_argv(opts.shell)  # a missing shell is refused before a run is recorded
+    check_roots(graph.plans, opts.root)
     root = run_root(graph.plans, opts.paths, opts.root)
     shells = plan_shells(graph)
     state = State(root, reporter.warn)
@@ -880,6 +881,9 @@ def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = No
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
     result = load_for_run(opts)
     graph = result.graph
+    if not graph.plans:
+        # "passed (nothing has run yet)" for a folder without plans would look green.
+        raise NothingSelectedError(f"no plans found in {_paths(opts)}")
     where = run_root(graph.plans, opts.paths, root)
     records, last_run = _read_state(where, graph)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
