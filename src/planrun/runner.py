@@ -10,14 +10,15 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from planrun import checks as must
 from planrun import proc
-from planrun.checks import CheckResult, check_artifact, check_key_link
+from planrun.checks import Budget, CheckResult, check_artifact, check_key_link
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand
@@ -197,6 +198,7 @@ class _Executor:
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
+        self.stopped: Callable[[], bool] = lambda: False
 
     def root(self, unit: Unit) -> Path:
         plan = unit.plan
@@ -233,7 +235,6 @@ class _Executor:
         log = proc.LogSink(path)
         self._sinks[unit.index] = log
         root = self.root(unit)
-        task = unit.task
         env = dict(self._base_env(unit))
         env.update(
             PLANRUN_PLAN=unit.plan.id,
@@ -245,13 +246,7 @@ class _Executor:
         )
         steps = []
         for cmd in cmds:
-            timeout = (
-                cmd.timeout
-                or (task.timeout if task else None)
-                or unit.plan.timeout
-                or self.opts.timeout
-                or DEFAULT_TIMEOUT
-            )
+            timeout = cmd.timeout or self.timeout(unit)
             cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
             if not cwd.is_dir():
                 steps.append(
@@ -262,22 +257,39 @@ class _Executor:
             steps.append(Step(cmd.run, cmd.expect_exit, spec))
         return steps
 
+    def timeout(self, unit: Unit) -> float:
+        """The task's own timeout (also the time its must_haves checks may take together)."""
+        task = unit.task
+        return (
+            (task.timeout if task else None)
+            or unit.plan.timeout
+            or self.opts.timeout
+            or DEFAULT_TIMEOUT
+        )
+
     def checks(self, unit: Unit) -> list[CheckResult]:
         if unit.manual:
             return []
-        must = unit.must_haves
+        must_haves = unit.must_haves
         root = self.root(unit)
-        out = [check_artifact(a, root) for a in must.artifacts]
-        out.extend(check_key_link(k, root) for k in must.key_links)
+        budget = Budget.of(self.timeout(unit), self.stopped)
+        out = [check_artifact(a, root, budget) for a in must_haves.artifacts]
+        out.extend(check_key_link(k, root, budget) for k in must_haves.key_links)
         out.extend(
             CheckResult("truth", t.truth, ok=None, message="manual: no verify command")
-            for t in must.truths
+            for t in must_haves.truths
             if not t.verify
         )
         return out
 
     def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
-        checks = self.checks(unit)
+        try:
+            checks = self.checks(unit)
+        except must.Interrupted:
+            sink = self._sinks.pop(unit.index, None)
+            if sink is not None:
+                sink.close()
+            return UnitResult(unit, NOT_RUN, reason="interrupted while running")
         finished = time.time()
         sink = self._sinks.pop(unit.index, None)
         log = tail = None
@@ -343,18 +355,26 @@ def _judge(
 
 @contextmanager
 def _signals(stop: StopSignal) -> Iterator[None]:
-    """SIGINT and SIGTERM ask the scheduler to stop; a second one kills at once."""
+    """SIGINT, SIGTERM and SIGHUP (the terminal closed) ask the scheduler to stop; a second one
+    kills at once. A must_haves pattern being matched is interrupted on the spot: the regex
+    engine checks for signals, and the handler raises into it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+
+    def handler(_sig: int, _frame: object) -> None:
+        stop.request()
+        if must.searching():
+            raise must.Interrupted
+
     previous = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, lambda *_: stop.request())
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, handler)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
@@ -377,6 +397,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         events = _Recorder(state, reporter, run_id)
         pool = proc.ProcessPool(shell=opts.shell)
         stop = StopSignal(wake=pool.wake)
+        executor.stopped = lambda: stop.count > 0
         scheduler = Scheduler(
             graph,
             selected,

@@ -234,6 +234,10 @@ class Scheduler:
             return
         del self._running[node]
         result = self.executor.finish(running.unit, running.commands, running.started)
+        if result.status == NOT_RUN:  # interrupted during its in-process checks
+            self.interrupted.append(running.unit)
+            self._done(node, result, record=False)
+            return
         self._done(node, result, record=True)
 
     def _advance(self, node: int, outcome: Outcome) -> None:
