@@ -9,26 +9,38 @@ step of a small task), and only the last 64 KiB stay in memory. A child's exit i
 its pidfd, not the pipe's end, so a grandchild that keeps the pipe open cannot make planrun
 wait; the group is killed and the pipe drained. A signal handler wakes the selector through
 a wake-up pipe.
+
+Containment beyond the process group (see reaper.py and watchdog.py): while a pool runs
+commands, planrun is a child subreaper and each command carries a PLANRUN_SPAWN token; when
+a command ends, orphans carrying its token are killed, and at ``close`` every orphan of the
+pool. A watchdog process, told each group as it starts and ends, kills what is left if planrun
+itself dies (``kill -9``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from planrun import reaper
 from planrun.errors import UsageError
 
 DEFAULT_GRACE = 5.0
 _POLL_FALLBACK = 0.01  # seconds between polls where pidfds do not exist (macOS)
+# Finding orphans may mean reading every /proc/PID/stat (~3 ms for 100 processes): commands
+# that end close together share one sweep, at most one every _SWEEP_EVERY seconds.
+_SWEEP_EVERY = 0.1
 
 
 def shell_argv(shell: str | None = None) -> list[str]:
@@ -114,6 +126,7 @@ class _Child:
     pidfd: int | None
     out: int | None  # read end of the output pipe, until EOF
     log: LogSink
+    spawn: str = ""  # its PLANRUN_SPAWN token
     term_at: float | None = None  # when SIGTERM was sent
     reason: str | None = None  # "timeout" or "interrupt"
 
@@ -132,12 +145,23 @@ class ProcessPool:
         os.set_blocking(self._wake_w, False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._done: list[tuple[Hashable, Outcome]] = []
+        self._subreaper = reaper.become_subreaper()
+        self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}-"
+        self._spawned = 0
+        self._orphans: set[int] = set()  # killed orphans not yet collected
+        self._ended: set[str] = set()  # tokens of ended commands whose orphans are due a sweep
+        self._swept = 0.0
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._watch_w: int | None = None
 
     # -- starting
     def start(self, token: Hashable, spec: Spec) -> None:
         """Start ``spec``; its Outcome comes back from ``wait`` with ``token``."""
         started = time.monotonic()
         spec.log.begin(spec.script)
+        self._start_watchdog()
+        self._spawned += 1
+        spawn = f"{self._prefix}{self._spawned}"
         read_end, write_end = os.pipe()
         try:
             popen = subprocess.Popen(
@@ -146,21 +170,24 @@ class ProcessPool:
                 stdout=write_end,
                 stderr=subprocess.STDOUT,
                 cwd=spec.cwd,
-                env=spec.env,
+                env={**spec.env, reaper.SPAWN_VAR: spawn},
                 start_new_session=True,
                 close_fds=True,
             )
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             os.close(read_end)
             self._done.append((token, Outcome(None, 0.0, error=f"cannot start: {exc}")))
             return
         finally:
             os.close(write_end)
+        self._tell_watchdog(f"+{popen.pid}")
         os.set_blocking(read_end, False)
         pidfd: int | None = None
         with contextlib.suppress(AttributeError, OSError):
             pidfd = os.pidfd_open(popen.pid)
-        child = _Child(token, popen, started, started + spec.timeout, pidfd, read_end, spec.log)
+        child = _Child(
+            token, popen, started, started + spec.timeout, pidfd, read_end, spec.log, spawn
+        )
         self._children[popen.pid] = child
         self._selector.register(read_end, selectors.EVENT_READ, ("out", child))
         if pidfd is not None:
@@ -174,8 +201,13 @@ class ProcessPool:
             return done
         if not self._children:
             self._drain_wake()
+            if self._ended:
+                ended, self._ended = self._ended, set()
+                self._sweep(ended.__contains__)
             return []
         timeout = max(0.0, self._next_deadline() - time.monotonic())
+        if self._ended:
+            timeout = min(timeout, max(0.0, self._swept + _SWEEP_EVERY - time.monotonic()))
         if any(c.pidfd is None for c in self._children.values()):
             timeout = min(timeout, _POLL_FALLBACK)
         events = self._selector.select(timeout)
@@ -186,6 +218,9 @@ class ProcessPool:
                 self._read(key.data[1])
         self._reap()
         self._enforce_deadlines()
+        if self._ended and time.monotonic() >= self._swept + _SWEEP_EVERY:
+            ended, self._ended = self._ended, set()
+            self._sweep(ended.__contains__)
         done, self._done = self._done, []
         return done
 
@@ -236,6 +271,8 @@ class ProcessPool:
             # Whatever the script left running in the background goes with it; what it had
             # printed is taken, and the pipe closed even if a killed grandchild held it.
             _signal_group(pid, signal.SIGKILL)
+            self._tell_watchdog(f"-{pid}")
+            self._ended.add(child.spawn)
             self._read(child, drain=True)
             if child.out is not None:
                 self._selector.unregister(child.out)
@@ -248,6 +285,65 @@ class ProcessPool:
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
                 self._done.append((child.token, Outcome(code, duration)))
+
+    # -- containment
+    def _sweep(self, ours: Callable[[str], bool]) -> None:
+        """Kill the orphans (now planrun's children) whose token ``ours`` accepts, and collect
+        those killed before."""
+        self._swept = time.monotonic()
+        if self._subreaper:
+            tracked = self._children
+            for _ in range(4):  # a killed orphan's own children are orphaned in turn
+                found = [
+                    pid
+                    for pid in reaper.children()
+                    if pid not in tracked
+                    and pid not in self._orphans
+                    and ours(reaper.token_of(pid) or "")
+                ]
+                for pid in found:
+                    reaper.kill(pid)
+                self._orphans.update(found)
+                if not found:
+                    break
+        self._orphans = {pid for pid in self._orphans if not reaper.reap(pid)}
+
+    def _start_watchdog(self) -> None:
+        if self._watchdog is not None or sys.platform == "win32":
+            return
+        read_end, write_end = os.pipe()
+        try:
+            self._watchdog = subprocess.Popen(
+                [sys.executable, "-m", "planrun.watchdog", self._prefix],
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError:
+            os.close(write_end)
+            return
+        finally:
+            os.close(read_end)
+        self._watch_w = write_end
+
+    def _tell_watchdog(self, line: str) -> None:
+        if self._watch_w is not None:
+            try:
+                os.write(self._watch_w, f"{line}\n".encode())
+            except OSError:  # the watchdog is gone: containment after a crash is lost, not the run
+                os.close(self._watch_w)
+                self._watch_w = None
+
+    def _stop_watchdog(self) -> None:
+        if self._watch_w is not None:
+            os.close(self._watch_w)
+            self._watch_w = None
+        if self._watchdog is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(timeout=10)
+            self._watchdog = None
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
@@ -278,6 +374,16 @@ class ProcessPool:
             self._reap()
             if self._children:
                 time.sleep(0.005)
+        prefix = self._prefix
+        end = time.monotonic() + 5
+        self._sweep(lambda spawn: spawn.startswith(prefix))
+        while self._orphans and time.monotonic() < end:
+            time.sleep(0.005)
+            self._sweep(lambda spawn: spawn.startswith(prefix))
+        if self._subreaper:
+            reaper.stop_subreaper()
+            self._subreaper = False
+        self._stop_watchdog()
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
