@@ -21,7 +21,7 @@ from planrun import proc
 from planrun.checks import Budget, CheckResult, check_artifact, check_key_link
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from planrun.graph import PlanGraph, Unit
-from planrun.model import VerifyCommand
+from planrun.model import VerifyCommand, check_timeout
 from planrun.results import (
     FAILED,
     FAILS_RUN,
@@ -112,6 +112,11 @@ CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
 
 
 def _load(opts: ExecuteOptions) -> Validation:
+    if opts.timeout is not None:
+        try:
+            check_timeout(opts.timeout)
+        except ValueError as exc:
+            raise UsageError(f"--timeout: {exc}") from None
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
     return load_valid(opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS)
 
