@@ -383,7 +383,7 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
     from planrun import jsondoc
     from planrun.runner import dry_run
 
-    planned = dry_run(opts)
+    planned = dry_run(opts, _warn)
     if json_out:
         doc = {
             "schema_version": jsondoc.SCHEMA_VERSION,
@@ -429,7 +429,7 @@ def status(
     from planrun.runner import status as get_status
 
     targets, plan_fmt, _ = _inputs(paths, fmt)
-    report = get_status(targets, plan_fmt, root)
+    report = get_status(targets, plan_fmt, root, _warn)
     if json_out:
         sys.stdout.write(jsondoc.dumps(jsondoc.run_doc(report, report.results)))
         return EXIT_OK
@@ -474,7 +474,7 @@ def summary_(
     targets, plan_fmt, config = _inputs(paths, fmt)
     if merge is not None:
         _merge(targets, plan_fmt, root, merge)
-    report = get_status(targets, plan_fmt, root)
+    report = get_status(targets, plan_fmt, root, _warn)
     data = SummaryInput.of(report, report.results)
     target = output or config.resolve(config.summary) or _default_summary(targets)
     _write_summary(data, target, template or config.resolve(config.summary_template))
@@ -518,7 +518,7 @@ def next_(
     from planrun.runner import next_units
 
     targets, plan_fmt, _ = _inputs(paths, fmt)
-    units = next_units(targets, plan_fmt, root)
+    units = next_units(targets, plan_fmt, root, _warn)
     if json_out:
         sys.stdout.write(jsondoc.dumps(jsondoc.next_doc(units)))
         return EXIT_OK

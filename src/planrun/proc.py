@@ -70,6 +70,8 @@ class LogSink:
         self._header = b""
         self._tail = bytearray()
         self.written = 0
+        self.error: str | None = None
+        """Why the log file could not be written (the tail in memory is still kept)."""
 
     def begin(self, script: str) -> None:
         self._header = f"$ {script}\n".encode()
@@ -77,18 +79,37 @@ class LogSink:
     def write(self, data: bytes) -> None:
         if self._header:
             data, self._header = self._header + data, b""
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("ab")
-        self._file.write(data)
-        self.written += len(data)
         self._tail += data
         if len(self._tail) > 2 * TAIL_BYTES:
             del self._tail[:-TAIL_BYTES]
+        if self.error is not None:
+            return
+        # A log that cannot be written (disk full, a name too long) loses the full output,
+        # not the run: the command's verdict and output tail stand.
+        try:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self.path.open("ab")
+            self._file.write(data)
+            self.written += len(data)
+        except (OSError, ValueError) as exc:
+            self.error = (
+                f"cannot write the log {self.path}: {getattr(exc, 'strerror', None) or exc}"
+            )
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as exc:
+                self.error = self.error or f"cannot write the log {self.path}: {exc.strerror}"
             self._file = None
 
     @property

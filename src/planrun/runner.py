@@ -204,6 +204,7 @@ class _Executor:
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
         self.stopped: Callable[[], bool] = lambda: False
+        self.warn: Callable[[str], None] = lambda _message: None
 
     def root(self, unit: Unit) -> Path:
         plan = unit.plan
@@ -230,7 +231,7 @@ class _Executor:
     def log_path(self, unit: Unit) -> Path | None:
         if self.logs is None:
             return None
-        return self.logs / unit.plan.id / f"{unit.bare_id}.log"
+        return self.logs / _file_name(unit.plan.id) / f"{_file_name(unit.bare_id)}.log"
 
     def steps(self, unit: Unit) -> list[Step]:
         cmds = self.commands(unit)
@@ -252,12 +253,11 @@ class _Executor:
         steps = []
         for cmd in cmds:
             timeout = cmd.timeout or self.timeout(unit)
-            cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
-            if not cwd.is_dir():
-                steps.append(
-                    Step(cmd.run, cmd.expect_exit, None, error=f'cwd "{cmd.cwd}" does not exist')
-                )
+            problem = _bad_cwd(root, cmd.cwd)
+            if problem is not None:
+                steps.append(Step(cmd.run, cmd.expect_exit, None, error=problem))
                 continue
+            cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
             spec = proc.Spec(cmd.run, cwd, env, timeout, log)
             steps.append(Step(cmd.run, cmd.expect_exit, spec))
         return steps
@@ -300,8 +300,10 @@ class _Executor:
         log = tail = None
         if sink is not None:
             sink.close()
-            log = str(sink.path) if sink.exists else None
+            log = str(sink.path) if sink.exists and sink.error is None else None
             tail = sink.tail()
+            if sink.error is not None:
+                self.warn(f"{unit.id}: {sink.error}; its verdict and output tail are kept")
         exit_code = commands[-1].exit_code if commands else None
         status, reason = _judge(unit, commands, checks)
         if status == PASSED:
@@ -333,6 +335,24 @@ class _Executor:
         if rec.digest != digest(unit):
             return False, f"{unit.id} changed since it passed; {hint}"
         return True, None
+
+
+def _file_name(name: str) -> str:
+    """``name`` as a file name: ids have no length limit, file names do (255 bytes)."""
+    if len(name.encode()) <= 200:
+        return name
+    return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+
+
+def _bad_cwd(root: Path, cwd: str | None) -> str | None:
+    """Why a command's ``cwd`` cannot be used (None when it can)."""
+    if not cwd:
+        return None
+    try:
+        ok = (root / cwd).resolve().is_dir()
+    except (OSError, RuntimeError, ValueError) as exc:
+        return f'cwd "{cwd}" cannot be used: {getattr(exc, "strerror", None) or exc}'
+    return None if ok else f'cwd "{cwd}" does not exist'
 
 
 def _paths(opts: ExecuteOptions) -> str:
@@ -403,6 +423,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         pool = proc.ProcessPool(shell=opts.shell)
         stop = StopSignal(wake=pool.wake)
         executor.stopped = lambda: stop.count > 0
+        executor.warn = reporter.warn
         scheduler = Scheduler(
             graph,
             selected,
@@ -477,12 +498,12 @@ class _Recorder:
         self.reporter.unit_finished(result)
 
 
-def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
+def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]:
     """What ``execute`` would run, in start order, without running or recording anything."""
     result = _load(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
-    records = _read_records(root)
+    records = _read_records(root, warn)
     selected = select(graph, opts, records)
     executor = _Executor(opts, "dry-run", None, records)
     priority = remaining_path(graph, lambda u: _cost(records, u))
@@ -498,15 +519,19 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     return planned
 
 
-def _read_records(root: Path) -> dict[str, Record]:
-    return _read_state(root)[0]
+Warn = Callable[[str], None]
 
 
-def _read_state(root: Path) -> tuple[dict[str, Record], RunRow | None]:
-    """Recorded results and the latest run, without creating a database where there is none."""
+def _read_records(root: Path, warn: Warn | None = None) -> dict[str, Record]:
+    return _read_state(root, warn)[0]
+
+
+def _read_state(root: Path, warn: Warn | None = None) -> tuple[dict[str, Record], RunRow | None]:
+    """Recorded results and the latest run, without creating a database where there is none.
+    A database that cannot be read is moved aside, and ``warn`` says so."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
-    state = State(root, lambda _msg: None)
+    state = State(root, warn or (lambda _msg: None))
     try:
         records = state.results()
         latest = max(records.values(), key=lambda r: r.finished, default=None)
@@ -528,12 +553,17 @@ class StatusReport:
     root: Path
 
 
-def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = None) -> StatusReport:
+def status(
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    root: Path | None = None,
+    warn: Warn | None = None,
+) -> StatusReport:
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
     result = _load(opts)
     graph = result.graph
     where = run_root(graph.plans, opts.paths, root)
-    records, last_run = _read_state(where)
+    records, last_run = _read_state(where, warn)
     results = [from_record(unit, records.get(unit.id)) for unit in graph.units]
     statuses = {r.unit.id: r.status for r in results}
     overall = run_status(results, interrupted=False, complete=True)
@@ -582,10 +612,13 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
 
 
 def next_units(
-    paths: Sequence[Path], fmt: str | None = None, root: Path | None = None
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    root: Path | None = None,
+    warn: Warn | None = None,
 ) -> list[Unit]:
     """Units not passed yet whose dependencies all passed: what to work on now."""
-    report = status(paths, fmt, root)
+    report = status(paths, fmt, root, warn)
     graph = report.graph
     ok = [False] * graph.graph.number_of_nodes()
     for r in report.results:
