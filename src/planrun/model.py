@@ -113,7 +113,14 @@ def _check_path(value: str) -> str:
     return value
 
 
+def _check_file(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty path: name a file relative to the root")
+    return _check_path(value)
+
+
 Timeout = Annotated[float, AfterValidator(check_timeout)]
+FileStr = Annotated[str, AfterValidator(_check_file)]
 ExitCode = Annotated[int, AfterValidator(_check_exit)]
 Script = Annotated[str, AfterValidator(_no_nul)]
 PathStr = Annotated[str, AfterValidator(_check_path)]
@@ -260,7 +267,7 @@ class Truth(Located):
 class Artifact(Located):
     """A file that must exist, with optional size and content requirements."""
 
-    path: PathStr
+    path: FileStr
     provides: str | None = None
     min_lines: Annotated[int, Field(ge=0)] | None = None
     contains: str | None = None
@@ -270,7 +277,7 @@ class Artifact(Located):
 class KeyLink(Located):
     """A connection between two pieces of code, found by a regex in the ``from`` file."""
 
-    from_: PathStr = Field(alias="from")
+    from_: FileStr = Field(alias="from")
     to: str
     via: str | None = None
     pattern: str | None = None
