@@ -4,6 +4,8 @@ never the run or the results already recorded."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,29 @@ def test_every_command_moves_a_corrupt_database_aside_under_a_new_name(
         assert f"planrun: warning: the state database {db} could not be read" in run.output
         aside = sorted((tmp_path / ".planrun").glob("state.db.unreadable-*"))
         assert len([p for p in aside if not p.name.endswith(("-wal", "-shm"))]) == round_
+
+
+def test_jobs_beyond_the_open_file_limit_are_lowered_with_a_warning(tmp_path: Path) -> None:
+    tasks = "\n".join(f"  - {{id: t{i}, verify: 'echo {i}'}}" for i in range(300))
+    plan = tmp_path / "p.md"
+    plan.write_text(f"---\nplanrun: 1\ntasks:\n{tasks}\n---\n")
+    # The child lowers both limits, so planrun cannot raise its soft limit back.
+    script = (
+        "import resource, sys, runpy;"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128));"
+        "sys.argv = ['planrun', *sys.argv[1:]];"
+        "runpy.run_module('planrun', run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "execute", plan, "--root", tmp_path, "-j", "300"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (
+        "planrun: warning: --jobs 300 needs about 1248 open files, but the limit is 128 "
+        "(ulimit -n); running 20 at a time"
+    ) in done.stdout + done.stderr
+    assert "PASSED: 300 passed in " in done.stdout

@@ -415,7 +415,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         state.start_run(run_id, opts.argv, started)
         logs = state_dir(root) / "logs" / run_id
         executor = _Executor(opts, run_id, logs, records)
-        jobs = opts.jobs or os.cpu_count() or 1
+        jobs = fit_jobs(opts.jobs or os.cpu_count() or 1, reporter.warn)
         priority = remaining_path(graph, lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
@@ -471,6 +471,36 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         state.close()
     reporter.finish(report)
     return report
+
+
+FDS_PER_JOB = 4  # output pipe, pidfd, log file, and a pipe end while a command starts
+FDS_RESERVED = 48  # stdio, the state database and its WAL, selector, wake and watchdog pipes
+
+
+def fit_jobs(jobs: int, warn: Callable[[str], None]) -> int:
+    """``jobs``, or fewer when the open-file limit cannot hold that many running commands
+    (after raising the soft limit as far as the hard limit allows)."""
+    try:
+        import resource  # noqa: PLC0415 -- POSIX only; absent on Windows
+    except ImportError:
+        return jobs
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = FDS_RESERVED + FDS_PER_JOB * jobs
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return jobs
+    fitted = max(1, (soft - FDS_RESERVED) // FDS_PER_JOB)
+    warn(
+        f"--jobs {jobs} needs about {needed} open files, but the limit is {soft} "
+        f"(ulimit -n); running {fitted} at a time"
+    )
+    return fitted
 
 
 def _cost(records: dict[str, Record], unit: Unit) -> float:
