@@ -6,9 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from planrun.cli import app
+
+# Hypothesis profiles: "default" keeps CI fast; `pytest --hypothesis-profile=long` digs deeper.
+settings.register_profile("default", max_examples=30, deadline=None)
+settings.register_profile("long", max_examples=1000, deadline=None)
+settings.load_profile("default")
 
 
 @dataclass

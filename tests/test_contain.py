@@ -99,3 +99,28 @@ def test_kill_9_of_planrun_ends_its_verify_commands(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
     assert gone(pid_in(grouped))
     assert gone(pid_in(escaped))
+
+
+def test_orphans_that_end_by_themselves_are_collected(tmp_path: Path) -> None:
+    import os
+
+    from conftest import run_cli
+
+    pids = tmp_path / "pids"
+    verify = (
+        f"for i in $(seq 30); do (setsid sh -c 'echo $$ >> {pids}' &); done\n"
+        f'while [ "$(wc -l < {pids})" -lt 30 ]; do sleep 0.01; done\n'
+        "sleep 0.2"
+    )
+    run = run_cli("execute", plan(tmp_path, verify), "--root", tmp_path, "--no-summary")
+    assert run.exit_code == 0, run.output
+    me = str(os.getpid())
+    left = []
+    for pid in pids.read_text().split():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat[1] == me:  # still planrun's (this process's) child: a zombie nobody collected
+            left.append(pid)
+    assert left == []

@@ -167,6 +167,7 @@ class ProcessPool:
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._done: list[tuple[Hashable, Outcome]] = []
         self._subreaper = reaper.become_subreaper()
+        self._before = set(reaper.children()) if self._subreaper else set()
         self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}-"
         self._spawned = 0
         self._orphans: set[int] = set()  # killed orphans not yet collected
@@ -178,9 +179,9 @@ class ProcessPool:
     # -- starting
     def start(self, token: Hashable, spec: Spec) -> None:
         """Start ``spec``; its Outcome comes back from ``wait`` with ``token``."""
+        self._start_watchdog()  # before the clock starts: its spawn is not the command's time
         started = time.monotonic()
         spec.log.begin(spec.script)
-        self._start_watchdog()
         self._spawned += 1
         spawn = f"{self._prefix}{self._spawned}"
         read_end, write_end = os.pipe()
@@ -313,21 +314,35 @@ class ProcessPool:
         those killed before."""
         self._swept = time.monotonic()
         if self._subreaper:
-            tracked = self._children
             for _ in range(4):  # a killed orphan's own children are orphaned in turn
-                found = [
-                    pid
-                    for pid in reaper.children()
-                    if pid not in tracked
-                    and pid not in self._orphans
-                    and ours(reaper.token_of(pid) or "")
-                ]
+                found = []
+                for pid in self._foreign_children():
+                    token = reaper.token_of(pid)
+                    if token is None and reaper.is_zombie(pid):
+                        # An orphan that ended by itself: collect it, or zombies pile up
+                        # until no pid is left.
+                        reaper.reap(pid)
+                    elif ours(token or ""):
+                        found.append(pid)
                 for pid in found:
                     reaper.kill(pid)
                 self._orphans.update(found)
                 if not found:
                     break
         self._orphans = {pid for pid in self._orphans if not reaper.reap(pid)}
+
+    def _foreign_children(self) -> list[int]:
+        """planrun's children that are not its commands: orphans it inherited as subreaper
+        (children it had before the pool, and the watchdog, are left alone)."""
+        watchdog = self._watchdog.pid if self._watchdog is not None else None
+        return [
+            pid
+            for pid in reaper.children()
+            if pid not in self._children
+            and pid not in self._orphans
+            and pid not in self._before
+            and pid != watchdog
+        ]
 
     def _start_watchdog(self) -> None:
         if self._watchdog is not None or sys.platform == "win32":

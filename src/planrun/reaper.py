@@ -83,6 +83,14 @@ def _all_parents() -> Iterator[tuple[int, int]]:
             continue
 
 
+def is_zombie(pid: int) -> bool:
+    try:
+        stat = (_PROC / str(pid) / "stat").read_bytes()
+    except OSError:
+        return False
+    return stat.rsplit(b")", 1)[-1].split()[:1] == [b"Z"]
+
+
 def token_of(pid: int) -> str | None:
     """The PLANRUN_SPAWN token in ``pid``'s environment (None: none, gone, or a zombie)."""
     try:
