@@ -186,6 +186,58 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "claimed done but has nothing to verify it",
     ),
+    "verify-grep-failure": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: make | grep -E 'OK|FAILED'"
+            )
+        },
+        "p.md",
+        'also matches a failure ("FAILED")',
+    ),
+    "verify-prints-result": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: echo \"$(f && echo 'PASS')FAIL\""
+            )
+        },
+        "p.md",
+        "prints PASS or FAIL but exits 0 either way",
+    ),
+    "verify-redirect-creates": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: make > out.txt; test -f out.txt"
+            )
+        },
+        "p.md",
+        '"> out.txt" creates the file before the command runs',
+    ),
+    "verify-exit-status-lost": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - id: a\n    verify: '[ $? -eq 0 ]'")},
+        "p.md",
+        "reads $? before running anything",
+    ),
+    "verify-long-running": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - id: a\n    verify: npm run dev")},
+        "p.md",
+        '"npm run dev" starts a server or watcher that does not exit',
+    ),
+    "json-syntax": (
+        {".taskmaster/tasks/tasks.json": '{"tasks": [\n  {"id": 1,}\n]}\n'},
+        ".taskmaster/tasks/tasks.json",
+        "the JSON does not parse",
+    ),
+    "external-dependency": (
+        {
+            "backlog/tasks/task-1 - A.md": FM.format("id: task-1\ntitle: A\nstatus: Done"),
+            "backlog/tasks/task-2 - B.md": FM.format(
+                "id: task-2\ntitle: B\nstatus: To Do\ndependencies: [task-1]"
+            ),
+        },
+        "backlog/tasks/task-2 - B.md",
+        'depends on "task-1", whose file was not loaded',
+    ),
 }
 
 

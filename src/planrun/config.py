@@ -27,6 +27,8 @@ class Config:
     summary_template: str | None = None
     format: str | None = None
     shell: str | None = None
+    reuse: bool = True  # reuse recorded passes whose key did not change
+    hook_max_blocks: int = 3  # agent hooks: blocks in a row per session before letting a stop by
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
 
@@ -45,6 +47,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "summary_template": (str,),
     "format": (str,),
     "shell": (str,),
+    "reuse": (bool,),
+    "hook_max_blocks": (int,),
 }
 KEYS = tuple(_TYPES)
 
@@ -109,7 +113,7 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
                 f'{source}: unknown setting "{key}" in {where}{hint}; settings: {", ".join(KEYS)}'
             )
         allowed = _TYPES[key]
-        if isinstance(value, bool) or not isinstance(value, allowed):
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
             kinds = " or ".join("a list of strings" if t is list else t.__name__ for t in allowed)
             raise UsageError(f'{source}: setting "{key}" must be {kinds}, got {value!r}')
         if key == "path":
@@ -119,6 +123,8 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
             value = tuple(paths)
         if key == "jobs" and value < 1:
             raise UsageError(f'{source}: setting "jobs" must be at least 1, got {value}')
+        if key == "hook_max_blocks" and value < 0:
+            raise UsageError(f'{source}: setting "hook_max_blocks" must be 0 or more, got {value}')
         if key == "timeout":
             try:
                 check_timeout(float(value))

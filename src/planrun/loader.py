@@ -11,7 +11,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
-from planrun.readers import Reader, detect, get_reader
+from planrun.readers import GroupReader, Reader, detect, finds, get_reader
 from planrun.readers.gsd import AUXILIARY
 
 # Folders that hold tools' own state, never plans.
@@ -38,6 +38,8 @@ SKIP_DIRS = frozenset(
 class Loaded:
     plans: list[Plan] = field(default_factory=list)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    # Files of multi-file formats, by (reader, group key), read together by read_groups().
+    groups: dict[tuple[str, str], tuple[GroupReader, list[Document]]] = field(default_factory=dict)
 
 
 def _symlink_loop(path: Path) -> bool:
@@ -49,8 +51,9 @@ def _symlink_loop(path: Path) -> bool:
 
 
 def iter_plan_files(path: Path, seen: set[tuple[int, int]] | None = None) -> Iterator[Path]:
-    """Markdown files under ``path``, recursively, in a stable order. A folder reached again
-    through a symlink (a loop, or two links to one folder) is read once."""
+    """Markdown files under ``path``, recursively, in a stable order, and the files of other
+    kinds a reader claims (a Task Master ``tasks.json``). A folder reached again through a
+    symlink (a loop, or two links to one folder) is read once."""
     seen = set() if seen is None else seen
     try:
         info = path.stat()
@@ -67,7 +70,7 @@ def iter_plan_files(path: Path, seen: set[tuple[int, int]] | None = None) -> Ite
         if child.is_dir():
             if child.name not in SKIP_DIRS:
                 yield from iter_plan_files(child, seen)
-        elif child.suffix.lower() == ".md":
+        elif child.suffix.lower() == ".md" or finds(child):
             yield child
 
 
@@ -85,7 +88,15 @@ def load_paths(paths: Sequence[Path], fmt: str | None = None) -> Loaded:
                 _load_file(file, explicit=False, forced=forced, loaded=loaded)
         else:
             _load_file(path, explicit=True, forced=forced, loaded=loaded)
+    read_groups(loaded)
     return loaded
+
+
+def read_groups(loaded: Loaded) -> None:
+    """Read the collected files of multi-file formats, one group at a time."""
+    groups, loaded.groups = loaded.groups, {}
+    for reader, docs in groups.values():
+        loaded.plans.extend(reader.read_group(docs, loaded.diagnostics))
 
 
 def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loaded) -> None:
@@ -110,7 +121,8 @@ def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loa
 
 
 def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loaded: Loaded) -> None:
-    """Read one decoded document into ``loaded`` (plans and diagnostics)."""
+    """Read one decoded document into ``loaded`` (plans and diagnostics); a file of a
+    multi-file format waits in ``loaded.groups`` until read_groups()."""
     diags = loaded.diagnostics
     path = doc.path
     fm = doc.frontmatter
@@ -135,6 +147,10 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         _explain_unrecognized(doc, explicit, diags)
         return
     diags.add("format", doc.display, None, f"read as a {reader.name} plan")
+    if isinstance(reader, GroupReader):
+        group_key = (reader.name, reader.group(doc))
+        loaded.groups.setdefault(group_key, (reader, []))[1].append(doc)
+        return
     plan = reader.read(doc, diags)
     if plan is not None:
         loaded.plans.append(plan)

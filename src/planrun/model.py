@@ -325,6 +325,11 @@ class Task(Located):
     name: str = ""
     depends_on: DepList = Field(default_factory=list)
     files: StrList = Field(default_factory=list)
+    inputs: StrList | None = Field(
+        default=None,
+        description="Globs (relative to the root) whose content decides whether a recorded "
+        "pass can be reused; default: files.",
+    )
     verify: VerifyList = Field(default_factory=list)
     must_haves: MustHavesField = Field(default_factory=MustHaves)
     claimed: Claimed = "todo"
@@ -342,6 +347,15 @@ class Task(Located):
     @property
     def has_checks(self) -> bool:
         return bool(self.verify) or self.must_haves.check_count() > 0
+
+    @property
+    def source(self) -> str | None:
+        """The file this task was written in, when a plan spans several files (Backlog.md)."""
+        source: str | None = self.__dict__.get("_source")
+        return source
+
+    def set_source(self, source: str) -> None:
+        object.__setattr__(self, "_source", source)
 
 
 class Milestone(Located):
@@ -403,6 +417,10 @@ class Plan(Located):
     @property
     def format(self) -> str:
         return self._format
+
+    def source_of(self, task: Task | None) -> str:
+        """Where ``task`` was written: its own file in a multi-file plan, else the plan's."""
+        return (task.source if task is not None else None) or self._source
 
     @property
     def has_checks(self) -> bool:

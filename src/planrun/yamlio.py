@@ -93,9 +93,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loader building LineDict/LineList and noting repeated keys."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, *, ids_as_written: bool = True) -> None:
         super().__init__(stream)
         self.duplicate_keys: list[tuple[int, str]] = []
+        self.ids_as_written = ids_as_written
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LineDict]:
@@ -116,7 +117,8 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LineDict
         if key in key_lines:
             loader.duplicate_keys.append((line, str(key)))
         if (
-            key in _AS_WRITTEN
+            loader.ids_as_written
+            and key in _AS_WRITTEN
             and isinstance(value_node, yaml.ScalarNode)
             and not value_node.style  # plain: None (PyYAML) or '' (libyaml)
             and value_node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
@@ -148,13 +150,17 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load_yaml(text: str, first_line: int = 1) -> tuple[Any, list[tuple[int, str]]]:
-    """Load one YAML document written at ``first_line`` of its file.
+def load_yaml(
+    text: str, first_line: int = 1, *, ids_as_written: bool = True
+) -> tuple[Any, list[tuple[int, str]]]:
+    """Load one YAML document written at ``first_line`` of its file. With ``ids_as_written``
+    (plans), a plain ``id`` value is its text (``01``), not a number; JSON, whose numbers are
+    numbers, turns it off.
 
     Returns the data and the repeated keys as ``(line, key)``; raises YamlSyntaxError with
     the file line of the problem.
     """
-    loader = _Loader("\n" * (first_line - 1) + text)
+    loader = _Loader("\n" * (first_line - 1) + text, ids_as_written=ids_as_written)
     try:
         node = loader.get_single_node()
         if node is None:
