@@ -71,7 +71,8 @@ class LogSink:
         self._tail = bytearray()
         self.written = 0
         self.error: str | None = None
-        """Why the log file could not be written (the tail in memory is still kept)."""
+        """Why the log file could not be written (a full disk, a folder that cannot be made):
+        the task goes on, its tail is kept in memory and says so."""
 
     def begin(self, script: str) -> None:
         self._header = f"$ {script}\n".encode()
@@ -117,7 +118,8 @@ class LogSink:
         return self.written > 0
 
     def tail(self) -> str:
-        return _bounded_tail(bytes(self._tail[-TAIL_BYTES:]), cut=len(self._tail) > TAIL_BYTES)
+        text = _bounded_tail(bytes(self._tail[-TAIL_BYTES:]), cut=len(self._tail) > TAIL_BYTES)
+        return f"[planrun: {self.error}]\n{text}" if self.error else text
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line
-from planrun.state import Record, RunRow, State, state_dir
+from planrun.state import Record, RunRow, State, StateError, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
 
@@ -128,7 +128,10 @@ def load_for_run(opts: ExecuteOptions) -> Validation:
 def digest(unit: Unit) -> str:
     """What a recorded pass vouches for: the unit's commands and checks."""
     payload = json.dumps(
-        [[c.model_dump() for c in unit.verify], unit.must_haves.model_dump(by_alias=True)],
+        [
+            [c.model_dump(exclude={"description"}) for c in unit.verify],
+            unit.must_haves.model_dump(by_alias=True),
+        ],
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -150,6 +153,8 @@ def record_of(result: UnitResult, run_id: str) -> Record:
         reason=result.reason,
         run_id=run_id,
         detail=result.detail(),
+        source=unit.plan.results_key,
+        unit=unit.bare_id,
     )
 
 
@@ -416,15 +421,16 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
     server, on a cancelled request) stop the run: ``stop.request()`` from any thread."""
     result = load_for_run(opts)
     graph = result.graph
+    proc.shell_argv(opts.shell)  # a missing shell is refused before a run is recorded
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
     try:
-        records = state.results()
+        records = state.results(result_keys(graph))
         selected = select(graph, opts, records)
         run_id = new_run_id()
         started = time.time()
+        logs = _log_folder(root, run_id)
         state.start_run(run_id, opts.argv, started)
-        logs = state_dir(root) / "logs" / run_id
         keys = unit_keys(graph, opts)
         executor = _Executor(opts, run_id, logs, records, keys)
         cached = reusable(graph, selected, records, keys) if opts.reuse else {}
@@ -520,6 +526,20 @@ def fit_jobs(jobs: int, warn: Callable[[str], None]) -> int:
     return fitted
 
 
+def _log_folder(root: Path, run_id: str) -> Path:
+    """The run's log folder, created before the run is recorded: a run whose output cannot
+    be kept is refused up front rather than failing task by task."""
+    logs = state_dir(root) / "logs" / run_id
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the log folder {logs}: {exc.strerror or exc}",
+            hint="run where planrun may write, or choose another root with --root",
+        ) from None
+    return logs
+
+
 def unit_keys(graph: PlanGraph, opts: ExecuteOptions) -> list[str | None]:
     roots = {plan.id: plan_root(plan, opts.root) for plan in graph.plans}
     return fingerprint.keys(graph, roots, opts.shell)
@@ -576,7 +596,7 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
     result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
-    records = _read_records(root, warn)
+    records = _read_records(root, graph, warn)
     selected = select(graph, opts, records)
     cached = reusable(graph, selected, records, unit_keys(graph, opts)) if opts.reuse else {}
     executor = _Executor(opts, "dry-run", None, records)
@@ -596,18 +616,26 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
 Warn = Callable[[str], None]
 
 
-def _read_records(root: Path, warn: Warn | None = None) -> dict[str, Record]:
-    return _read_state(root, warn)[0]
+def _read_records(root: Path, graph: PlanGraph, warn: Warn | None = None) -> dict[str, Record]:
+    return _read_state(root, graph, warn)[0]
 
 
-def _read_state(root: Path, warn: Warn | None = None) -> tuple[dict[str, Record], RunRow | None]:
-    """Recorded results and the latest run, without creating a database where there is none.
-    A database that cannot be read is moved aside, and ``warn`` says so."""
+def result_keys(graph: PlanGraph) -> dict[tuple[str, str], str]:
+    """How the state finds each unit's results: its plan file and its id within the plan."""
+    return {(u.plan.results_key, u.bare_id): u.id for u in graph.units}
+
+
+def _read_state(
+    root: Path, graph: PlanGraph, warn: Warn | None = None
+) -> tuple[dict[str, Record], RunRow | None]:
+    """The recorded results of ``graph``'s units and the latest run among them, without
+    creating a database where there is none. Read-only when it can be; a database that cannot
+    be read is moved aside, and ``warn`` says so."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
-    state = State(root, warn or (lambda _msg: None))
+    state = State.reader(root) or State(root, warn or (lambda _msg: None))
     try:
-        records = state.results()
+        records = state.results(result_keys(graph))
         latest = max(records.values(), key=lambda r: r.finished, default=None)
         return records, state.run(latest.run_id) if latest else None
     finally:
@@ -637,7 +665,7 @@ def status(
     result = load_for_run(opts)
     graph = result.graph
     where = run_root(graph.plans, opts.paths, root)
-    records, last_run = _read_state(where, warn)
+    records, last_run = _read_state(where, graph, warn)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
     results = [from_record(unit, records.get(unit.id), keys) for unit in graph.units]
     statuses = {r.unit.id: r.status for r in results}

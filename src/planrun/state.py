@@ -18,7 +18,9 @@ from typing import Any
 
 from planrun.errors import PlanError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Results are keyed by the plan file (relative to the root) and the task's own id, so two plans
+# never read each other's results, even when they share a plan id or the id changes.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -28,7 +30,9 @@ CREATE TABLE IF NOT EXISTS runs (
     argv TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS results (
-    task TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    task TEXT NOT NULL,
     plan TEXT NOT NULL,
     status TEXT NOT NULL,
     exit_code INTEGER,
@@ -39,7 +43,8 @@ CREATE TABLE IF NOT EXISTS results (
     log TEXT,
     reason TEXT,
     run_id TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT '{}'
+    detail TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (source, unit)
 );
 """
 
@@ -58,6 +63,8 @@ class Record:
     reason: str | None
     run_id: str
     detail: dict[str, Any]
+    source: str = ""  # the plan file (absolute when recorded; as stored when read back)
+    unit: str = ""  # the task's id within its plan
 
 
 @dataclass(frozen=True)
@@ -91,22 +98,63 @@ def state_dir(root: Path) -> Path:
 
 class State:
     def __init__(self, root: Path, warn: Callable[[str], None]) -> None:
+        self.root = root.absolute()
         self.dir = state_dir(root)
         self.path = self.dir / "state.db"
         self._warn = warn
-        self.dir.mkdir(parents=True, exist_ok=True)
-        ignore = self.dir / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-        # Opening includes switching a new file to WAL and creating tables; SQLite answers a
-        # second process doing the same at that moment with SQLITE_BUSY at once, without
-        # waiting, so opening is serialized with a lock file. Once open, busy_timeout rules.
-        with (self.dir / "state.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            ignore = self.dir / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+            # Opening includes switching a new file to WAL and creating tables; SQLite answers
+            # a second process doing the same at that moment with SQLITE_BUSY at once, without
+            # waiting, so opening is serialized with a lock file. Once open, busy_timeout rules.
+            with (self.dir / "state.lock").open("a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    self.conn = self._open()
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the state folder {self.dir}: {exc.strerror or exc}",
+                hint="run where planrun may write, or choose another root with --root",
+            ) from None
+
+    @classmethod
+    def reader(cls, root: Path) -> State | None:
+        """The recorded state opened read-only (nothing created, nothing written), so
+        ``status``, ``next`` and ``summary`` work on a read-only disk; None when there is no
+        database, or when it cannot be read that way (then open it normally)."""
+        path = state_dir(root) / "state.db"
+        if not path.is_file():
+            return None
+        state = cls.__new__(cls)
+        state.root = root.absolute()
+        state.dir = path.parent
+        state.path = path
+        state._warn = lambda _msg: None
+        # A WAL database needs its -shm file; on a read-only folder that cannot be created,
+        # so read the file as immutable (nobody can be writing to a read-only disk).
+        for query in ("mode=ro", "immutable=1"):
+            conn: sqlite3.Connection | None = None
             try:
-                self.conn = self._open()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
+                # Results not keyed by plan file need the normal open, which sets them aside.
+                conn.execute("SELECT source, unit FROM results LIMIT 1").fetchone()
+                conn.execute("SELECT count(*) FROM runs").fetchone()
+                newer = conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION
+            except sqlite3.Error:
+                if conn is not None:
+                    conn.close()
+                continue
+            if newer:  # the normal open says so, with its advice
+                conn.close()
+                return None
+            state.conn = conn
+            return state
+        return None
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -144,12 +192,39 @@ class State:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             _check_readable(conn)
+            self._set_aside_unkeyed(conn)
             conn.executescript(_SCHEMA)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (sqlite3.Error, StateError):
             conn.close()
             raise
         return conn
+
+    def _set_aside_unkeyed(self, conn: sqlite3.Connection) -> None:
+        """Results written before they were keyed by plan file cannot be given to a plan
+        safely: keep them in a table of their own and start the results afresh."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(results)")}
+        if not columns or "source" in columns:
+            return
+        aside = "results_v1"
+        taken = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        n = 2
+        while aside in taken:
+            aside, n = f"results_v1_{n}", n + 1
+        conn.execute(f"ALTER TABLE results RENAME TO {aside}")
+        self._warn(
+            f"the state database {self.path} holds results from an older planrun that do not "
+            f"say which plan file they belong to; they were kept in the table {aside} and are "
+            "not shown: every task is not run until it runs again"
+        )
+
+    def source_key(self, source: str) -> str:
+        """A plan file as results are keyed: relative to the root when inside it."""
+        path = Path(source)
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     def close(self) -> None:
         self.conn.close()
@@ -171,10 +246,12 @@ class State:
         """Store the latest result of one task: one small transaction."""
         with self._tx():
             self.conn.execute(
-                "INSERT OR REPLACE INTO results (task, plan, status, exit_code, duration, "
-                "started, finished, digest, log, reason, run_id, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO results (source, unit, task, plan, status, exit_code, "
+                "duration, started, finished, digest, log, reason, run_id, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    self.source_key(rec.source),
+                    rec.unit or rec.task,
                     rec.task,
                     rec.plan,
                     rec.status,
@@ -190,16 +267,21 @@ class State:
                 ),
             )
 
-    def results(self) -> dict[str, Record]:
-        """The last recorded result of every task."""
+    def results(self, wanted: dict[tuple[str, str], str]) -> dict[str, Record]:
+        """The last recorded result of each unit in ``wanted``, which maps (plan file, task id
+        within the plan) to the unit's full id in this run; the result is keyed by full id."""
+        keys = {(self.source_key(src), unit): full for (src, unit), full in wanted.items()}
         rows = self.conn.execute(
             "SELECT task, plan, status, exit_code, duration, started, finished, digest, log, "
-            "reason, run_id, detail FROM results"
+            "reason, run_id, detail, source, unit FROM results"
         ).fetchall()
         out: dict[str, Record] = {}
         for row in rows:
-            out[row[0]] = Record(
-                task=row[0],
+            full = keys.get((row[12], row[13]))
+            if full is None:
+                continue
+            out[full] = Record(
+                task=full,
                 plan=row[1],
                 status=row[2],
                 exit_code=row[3],
@@ -211,6 +293,8 @@ class State:
                 reason=row[9],
                 run_id=row[10],
                 detail=json.loads(row[11]),
+                source=row[12],
+                unit=row[13],
             )
         return out
 
