@@ -83,6 +83,32 @@ def test_every_command_moves_a_corrupt_database_aside_under_a_new_name(
         assert len([p for p in aside if not p.name.endswith(("-wal", "-shm"))]) == round_
 
 
+def test_status_moves_aside_a_database_damaged_past_its_first_pages(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    """The read-only opening of status checks the whole file: a damaged page deep inside is
+    moved aside with a warning, not an internal error when the results are read."""
+    import sqlite3
+
+    tasks = "\n".join(f"  - {{id: t{i}, verify: 'echo {i}'}}" for i in range(300))
+    plan = write_plan("p.md", f"planrun: 1\ntasks:\n{tasks}")
+    assert run_cli("execute", plan, "--root", tmp_path, "--no-summary").exit_code == 0
+    db = tmp_path / ".planrun" / "state.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    size = db.stat().st_size
+    with db.open("r+b") as fh:
+        fh.seek(size // 2 // 4096 * 4096)
+        fh.write(b"\xff" * 4096 * 2)
+    run = run_cli("status", plan, "--root", tmp_path)
+    assert_no_traceback(run)
+    assert run.exit_code == 0, run.output
+    assert f"planrun: warning: the state database {db} could not be read (" in run.stderr
+    assert "moved it to state.db.unreadable-" in run.stderr
+    assert run.stdout.splitlines()[-1] == "status: partial (nothing has run yet)"
+
+
 def test_jobs_beyond_the_open_file_limit_are_lowered_with_a_warning(tmp_path: Path) -> None:
     tasks = "\n".join(f"  - {{id: t{i}, verify: 'echo {i}'}}" for i in range(300))
     plan = tmp_path / "p.md"

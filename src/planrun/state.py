@@ -145,6 +145,9 @@ class State:
                 conn.execute("SELECT source, unit FROM results LIMIT 1").fetchone()
                 conn.execute("SELECT count(*) FROM runs").fetchone()
                 newer = conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION
+                # A damaged page deeper in the file: the normal open moves it aside.
+                if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                    raise _Corrupt("integrity check failed")
             except sqlite3.Error:
                 if conn is not None:
                     conn.close()
