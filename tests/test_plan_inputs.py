@@ -74,7 +74,8 @@ def test_an_alias_bomb_stops_with_a_diagnostic(tmp_path: Path, command: str) -> 
     assert done.returncode == 1
     assert (
         "error[yaml-syntax] the YAML frontmatter does not parse: aliases (*name) expand this "
-        "YAML to more than 1000000 nodes; planrun does not expand it"
+        "YAML to more than 1000000 nodes; planrun does not expand it\n"
+        "    hint: write the repeated values out, or use fewer aliases\n"
     ) in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 

@@ -42,10 +42,12 @@ class LineList(list[Any]):
 
 
 class YamlSyntaxError(Exception):
-    def __init__(self, line: int | None, problem: str) -> None:
+    def __init__(self, line: int | None, problem: str, hint: str | None = None) -> None:
         super().__init__(problem)
         self.line = line
         self.problem = problem
+        self.hint = hint
+        """What to do about it, when the usual advice (quoting) does not apply."""
 
 
 MAX_ALIAS_NODES = 1_000_000
@@ -79,6 +81,7 @@ def _check_aliases(root: yaml.Node) -> None:
                 line,
                 f"aliases (*name) expand this YAML to more than {MAX_ALIAS_NODES} nodes; "
                 "planrun does not expand it",
+                hint="write the repeated values out, or use fewer aliases",
             )
 
 
