@@ -57,6 +57,36 @@ def test_catastrophic_pattern_through_execute_is_recorded_as_failed(tmp_path: Pa
     assert task["reason"] == "pattern /(a+)+$/ took longer than 1 s in big.txt"
 
 
+def test_a_command_cannot_pass_its_timeout_while_another_tasks_pattern_runs(
+    tmp_path: Path,
+) -> None:
+    """planrun matches patterns itself; meanwhile the other tasks' commands are still tended,
+    so one that outlives its timeout is a timeout, not a pass seen too late."""
+    (tmp_path / "big.txt").write_text("a" * 50_000 + "!")
+    plan = tmp_path / "p.md"
+    plan.write_text(
+        "---\nplanrun: 1\ntasks:\n"
+        "  - id: slow\n    timeout: 1\n"
+        "    verify: touch started; while [ ! -e checking ]; do sleep 0.01; done; sleep 2\n"
+        "  - id: pattern\n    timeout: 6\n"
+        "    verify: while [ ! -e started ]; do sleep 0.01; done; touch checking\n"
+        "    must_haves:\n      key_links:\n"
+        f"        - {{from: big.txt, to: x, pattern: '{HOSTILE}'}}\n---\n"
+    )
+    args = ["execute", plan, "--root", tmp_path, "-j", "2", "--json", "--no-summary"]
+    done = subprocess.run(
+        [sys.executable, "-m", "planrun", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    tasks = {t["id"]: t for t in json.loads(done.stdout)["tasks"]}
+    assert tasks["p/pattern"]["reason"] == "pattern /(a+)+$/ took longer than 6 s in big.txt"
+    assert tasks["p/slow"]["status"] == "timeout"
+
+
 def test_sigint_interrupts_a_pattern_being_matched(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_text("a" * 50_000 + "!")
     marker = tmp_path / "ready"

@@ -4,6 +4,7 @@ planrun. Marker files are the readiness handshake; a pid file names the process 
 
 from __future__ import annotations
 
+import shlex
 import signal
 import subprocess
 import sys
@@ -62,6 +63,32 @@ def test_a_setsid_child_does_not_survive_its_task(tmp_path: Path) -> None:
     proc = planrun("execute", plan(tmp_path, escape(pidfile)), "--root", tmp_path)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
+    assert gone(pid_in(pidfile))
+
+
+def test_a_child_that_clears_its_environment_does_not_survive_the_run(tmp_path: Path) -> None:
+    """Without a token it cannot be tied to its command, but once every command has ended an
+    orphan outside planrun's group can only have come from one."""
+    pidfile = tmp_path / "pid"
+    verify = escape(pidfile).replace("setsid", "env -i setsid", 1)
+    proc = planrun("execute", plan(tmp_path, verify), "--root", tmp_path, "--no-summary")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-1].startswith("PASSED: 1 passed in ")
+    assert gone(pid_in(pidfile))
+
+
+def test_a_child_that_leaves_its_group_with_setpgid_does_not_survive(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    verify = (
+        f"{shlex.quote(sys.executable)} -c 'import os, sys, time; os.setpgid(0, 0); "
+        f'open(sys.argv[1], "w").write(str(os.getpid())); time.sleep(300)\' {pidfile} &\n'
+        f"while [ ! -s {pidfile} ]; do sleep 0.01; done"
+    )
+    proc = planrun("execute", plan(tmp_path, verify), "--root", tmp_path, "--no-summary")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-1].startswith("PASSED: 1 passed in ")
     assert gone(pid_in(pidfile))
 
 

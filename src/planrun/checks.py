@@ -356,7 +356,9 @@ def _search(compiled: regex.Pattern[str], text: str, name: str, budget: Budget) 
         # A signal that came before the flag was set is seen here; one after it, by the handler.
         if budget.stopped():
             raise Interrupted
-        match = compiled.search(text, timeout=left)
+        # concurrent: the engine lets go of the GIL, so the pool's tending thread keeps the
+        # running commands' deadlines meanwhile (signals still reach this thread).
+        match = compiled.search(text, timeout=left, concurrent=True)
     except TimeoutError:
         raise _FailedError(
             f"pattern /{compiled.pattern}/ took longer than {budget.seconds:g} s in {name}"

@@ -27,8 +27,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +42,7 @@ _POLL_FALLBACK = 0.01  # seconds between polls where pidfds do not exist (macOS)
 # Finding orphans may mean reading every /proc/PID/stat (~3 ms for 100 processes): commands
 # that end close together share one sweep, at most one every _SWEEP_EVERY seconds.
 _SWEEP_EVERY = 0.1
+_open_pools = 0  # pools open in this process (the MCP server may run two at once)
 
 
 def shell_argv(shell: str | None = None) -> list[str]:
@@ -167,7 +169,13 @@ class ProcessPool:
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        # Ends the tending thread (see ``tended``) at once, without touching the wake-up pipe.
+        self._tend_r, self._tend_w = os.pipe()
+        os.set_blocking(self._tend_r, False)
+        self._selector.register(self._tend_r, selectors.EVENT_READ, ("tend", None))
         self._done: list[tuple[Hashable, Outcome]] = []
+        global _open_pools  # noqa: PLW0603 -- one count per process, like the subreaper
+        _open_pools += 1
         self._subreaper = reaper.become_subreaper()
         self._before = set(reaper.children()) if self._subreaper else set()
         self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}-"
@@ -240,6 +248,8 @@ class ProcessPool:
                 self._drain_wake()
             elif key.data[0] == "out":
                 self._read(key.data[1])
+            elif key.data[0] == "tend":
+                self._drain_tend()
         self._reap()
         self._enforce_deadlines()
         if self._ended and time.monotonic() >= self._swept + _SWEEP_EVERY:
@@ -247,6 +257,47 @@ class ProcessPool:
             self._sweep(ended.__contains__)
         done, self._done = self._done, []
         return done
+
+    @contextlib.contextmanager
+    def tended(self) -> Iterator[None]:
+        """While the body runs (planrun's own must_haves checks, which may take up to a task's
+        timeout), a thread tends the running commands: reads their output, collects their
+        exits and enforces their deadlines, so a command cannot pass its timeout unseen. The
+        body must not use the pool; the outcomes wait for the next ``wait``. A wake-up (a
+        signal) ends the tending early and is left for ``wait``."""
+        if not self._children:
+            yield
+            return
+        done = threading.Event()
+        thread = threading.Thread(target=self._tend, args=(done,), name="planrun-tend")
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            with contextlib.suppress(OSError):
+                os.write(self._tend_w, b"\0")
+            thread.join()
+            self._drain_tend()
+
+    def _tend(self, done: threading.Event) -> None:
+        while not done.is_set() and self._children:
+            timeout = max(0.0, self._next_deadline() - time.monotonic())
+            if any(c.pidfd is None for c in self._children.values()):
+                timeout = min(timeout, _POLL_FALLBACK)
+            events = self._selector.select(timeout)
+            if done.is_set() or any(key.data is None for key, _ in events):
+                return
+            for key, _ in events:
+                if key.data[0] == "out":
+                    self._read(key.data[1])
+            self._reap()
+            self._enforce_deadlines()
+
+    def _drain_tend(self) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(self._tend_r, 512):
+                pass
 
     def wake(self) -> None:
         """Make a blocked ``wait`` return; safe to call from a signal handler."""
@@ -311,11 +362,14 @@ class ProcessPool:
                 self._done.append((child.token, Outcome(code, duration)))
 
     # -- containment
-    def _sweep(self, ours: Callable[[str], bool]) -> None:
+    def _sweep(self, ours: Callable[[str], bool], *, strays: bool = False) -> None:
         """Kill the orphans (now planrun's children) whose token ``ours`` accepts, and collect
-        those killed before."""
+        those killed before. With ``strays`` (the run is over), also those without a token
+        (a command cleared their environment) outside planrun's own process group: helpers
+        planrun starts itself stay in its group, so an orphan elsewhere came from a command."""
         self._swept = time.monotonic()
         if self._subreaper:
+            own_group = os.getpgrp()
             for _ in range(4):  # a killed orphan's own children are orphaned in turn
                 found = []
                 for pid in self._foreign_children():
@@ -324,7 +378,9 @@ class ProcessPool:
                         # An orphan that ended by itself: collect it, or zombies pile up
                         # until no pid is left.
                         reaper.reap(pid)
-                    elif ours(token or ""):
+                    elif ours(token or "") or (
+                        strays and token is None and reaper.group_of(pid) not in (None, own_group)
+                    ):
                         found.append(pid)
                 for pid in found:
                     reaper.kill(pid)
@@ -412,12 +468,17 @@ class ProcessPool:
             self._reap()
             if self._children:
                 time.sleep(0.005)
+        global _open_pools  # noqa: PLW0603
+        _open_pools -= 1
         prefix = self._prefix
+        # Orphans without a token can be told to be a command's only when no other run is
+        # going on in this process (the MCP server may run two).
+        strays = _open_pools == 0
         end = time.monotonic() + 5
-        self._sweep(lambda spawn: spawn.startswith(prefix))
+        self._sweep(lambda spawn: spawn.startswith(prefix), strays=strays)
         while self._orphans and time.monotonic() < end:
             time.sleep(0.005)
-            self._sweep(lambda spawn: spawn.startswith(prefix))
+            self._sweep(lambda spawn: spawn.startswith(prefix), strays=strays)
         if self._subreaper:
             reaper.stop_subreaper()
             self._subreaper = False
@@ -425,6 +486,8 @@ class ProcessPool:
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
+        os.close(self._tend_r)
+        os.close(self._tend_w)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

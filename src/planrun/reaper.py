@@ -5,7 +5,8 @@ commands, so a process that leaves its command's process group and is orphaned (
 &``, a double fork) becomes planrun's child instead of init's. Every command carries a token in
 its environment (``PLANRUN_SPAWN``), inherited by whatever it starts; when a command ends, the
 children of planrun that carry its token are killed (with their process group). A process that
-clears its environment cannot be told apart from the rest and is not killed here. This module
+clears its environment cannot be tied to its command; at the end of a run the pool kills such
+orphans when they are outside planrun's own process group. This module
 never starts a process; it reads ``/proc`` and sends signals.
 """
 
@@ -108,6 +109,14 @@ def with_token(prefix: str) -> list[int]:
     """Every process on the system whose token starts with ``prefix`` (after planrun died,
     its orphans belong to init: the watchdog finds them this way)."""
     return [pid for pid, _ in _all_parents() if (token_of(pid) or "").startswith(prefix)]
+
+
+def group_of(pid: int) -> int | None:
+    """``pid``'s process group (None: gone)."""
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
 
 
 def kill(pid: int) -> None:

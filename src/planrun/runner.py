@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -218,6 +218,8 @@ class _Executor:
         self._envs: dict[str, dict[str, str]] = {}
         self.stopped: Callable[[], bool] = lambda: False
         self.warn: Callable[[str], None] = lambda _message: None
+        self.tend: Callable[[], AbstractContextManager[None]] = nullcontext
+        """Keeps the running commands tended while this task's checks run (the pool's)."""
 
     def root(self, unit: Unit) -> Path:
         plan = unit.plan
@@ -302,7 +304,8 @@ class _Executor:
 
     def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
         try:
-            checks = self.checks(unit)
+            with self.tend():
+                checks = self.checks(unit)
         except must.Interrupted:
             sink = self._sinks.pop(unit.index, None)
             if sink is not None:
@@ -446,6 +449,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         stop.wake = pool.wake
         executor.stopped = lambda: stop.count > 0
         executor.warn = reporter.warn
+        executor.tend = pool.tended
         scheduler = Scheduler(
             graph,
             selected - cached.keys(),
