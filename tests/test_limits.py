@@ -79,6 +79,13 @@ LONG = "x" * 300
             ),
         ),
         (
+            'shell: "ba\\0sh"\ntasks: [{id: a, verify: "true"}]',
+            (
+                'p.md:3: error[invalid-value] shell: "ba\\0sh" contains a NUL character (\\0), '
+                "which no command, path or environment variable can hold"
+            ),
+        ),
+        (
             'tasks: [{id: a, must_haves: {artifacts: [{path: "a\\0b"}]}}]',
             (
                 'p.md:3: error[invalid-value] tasks[0].must_haves.artifacts[0].path: "a\\0b" '

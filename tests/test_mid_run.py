@@ -63,7 +63,7 @@ def _corrupt(db: Path) -> None:
 def test_every_command_moves_a_corrupt_database_aside_under_a_new_name(
     write_plan: PlanWriter, tmp_path: Path, command: str
 ) -> None:
-    plan = write_plan("p.md", "planrun: 1\ntasks: [{id: a, verify: 'true'}]")
+    plan = write_plan("p.md", "planrun: 1\ntasks: [{id: a, verify: 'test -d .'}]")
     assert run_cli("execute", plan, "--root", tmp_path, "--no-summary").exit_code == 0
     db = tmp_path / ".planrun" / "state.db"
     args = {
@@ -90,7 +90,7 @@ def test_status_moves_aside_a_database_damaged_past_its_first_pages(
     moved aside with a warning, not an internal error when the results are read."""
     import sqlite3
 
-    tasks = "\n".join(f"  - {{id: t{i}, verify: 'echo {i}'}}" for i in range(300))
+    tasks = "\n".join(f"  - {{id: t{i}, verify: 'test {i} -ge 0'}}" for i in range(300))
     plan = write_plan("p.md", f"planrun: 1\ntasks:\n{tasks}")
     assert run_cli("execute", plan, "--root", tmp_path, "--no-summary").exit_code == 0
     db = tmp_path / ".planrun" / "state.db"
@@ -110,7 +110,7 @@ def test_status_moves_aside_a_database_damaged_past_its_first_pages(
 
 
 def test_jobs_beyond_the_open_file_limit_are_lowered_with_a_warning(tmp_path: Path) -> None:
-    tasks = "\n".join(f"  - {{id: t{i}, verify: 'echo {i}'}}" for i in range(300))
+    tasks = "\n".join(f"  - {{id: t{i}, verify: 'test {i} -ge 0'}}" for i in range(300))
     plan = tmp_path / "p.md"
     plan.write_text(f"---\nplanrun: 1\ntasks:\n{tasks}\n---\n")
     # The child lowers both limits, so planrun cannot raise its soft limit back.
