@@ -29,6 +29,8 @@ class Config:
     shell: str | None = None
     reuse: bool = True  # reuse recorded passes whose key did not change
     hook_max_blocks: int = 3  # agent hooks: blocks in a row per session before letting a stop by
+    base_ref: str | None = None  # the "base" key: the commit claims are held against
+    strict_scope: bool = False
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
 
@@ -49,7 +51,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "shell": (str,),
     "reuse": (bool,),
     "hook_max_blocks": (int,),
+    "base": (str,),
+    "strict_scope": (bool,),
 }
+_FIELDS = {"base": "base_ref"}  # keys whose Config field has another name
 KEYS = tuple(_TYPES)
 
 
@@ -130,5 +135,5 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
                 check_timeout(float(value))
             except (ValueError, OverflowError) as exc:
                 raise UsageError(f'{source}: setting "timeout": {exc}') from None
-        values[key] = value
+        values[_FIELDS.get(key, key)] = value
     return Config(**values, source=source, base=source.parent)
