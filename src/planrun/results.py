@@ -143,6 +143,7 @@ class UnitResult:
     vacuous: bool | None = None  # --prove: whether its checks pass on the base tree too
     false_claim: str | None = None  # why the plan's "done" is contradicted by the diff
     tree_changes: list[str] = field(default_factory=list)  # files its checks changed
+    tree: str | None = None  # the work tree it was tested on (git's tree hash), when known
 
     @property
     def claimed(self) -> str:
@@ -181,6 +182,8 @@ class UnitResult:
         }
         if self.key is not None:
             out["key"] = self.key
+        if self.tree is not None:
+            out["tree"] = self.tree
         return out
 
     def load_evidence(self, detail: Mapping[str, Any]) -> None:
@@ -191,6 +194,8 @@ class UnitResult:
         self.vacuous = vac if isinstance(vac, bool) else None
         claim = detail.get("false_claim")
         self.false_claim = claim if isinstance(claim, str) else None
+        tree = detail.get("tree")
+        self.tree = tree if isinstance(tree, str) else None
         changes = detail.get("tree_changes")
         self.tree_changes = [str(p) for p in changes] if isinstance(changes, list) else []
 
@@ -344,7 +349,12 @@ def run_status(results: Sequence[UnitResult], *, interrupted: bool, complete: bo
         return "interrupted"
     if any(r.status in FAILS_RUN for r in results):
         return "failed"
-    if complete and all(r.status == PASSED for r in results) and not manual_truths(results):
+    if (
+        complete
+        and results
+        and all(r.status == PASSED for r in results)
+        and not manual_truths(results)
+    ):
         return "passed"
     return "partial"
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from planrun import checkrules, evidence, fingerprint, proc
 from planrun import checks as must
+from planrun.bases import toplevel
 from planrun.checks import Budget, CheckResult, check_artifact, check_key_link
 from planrun.environment import program
 from planrun.errors import (
@@ -459,6 +460,7 @@ class _Executor:
             false_claim=claim,
             tree_changes=changed_tree,
             key=self.keys[unit.index] if unit.index < len(self.keys) else None,
+            tree=self.evidence.tree if self.evidence else None,
         )
 
     def _against_diff(self, unit: Unit) -> tuple[UnitEvidence | None, str | None]:
@@ -633,7 +635,8 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         roots = {p.id: plan_root(p, opts.root) for p in graph.plans}
         facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=opts.outputs)
         executor = _Executor(opts, run_id, logs, records, keys, evidence=facts)
-        cached = reusable(graph, selected, records, keys) if opts.reuse else {}
+        tree = facts.tree
+        cached = reusable(graph, selected, records, keys, tree) if opts.reuse else {}
         cached = executor.hold_cached(cached)
         jobs = fit_jobs(opts.jobs or os.cpu_count() or 1, reporter.warn)
         priority = remaining_path(graph, lambda u: _cost(records, u))
@@ -809,25 +812,40 @@ def _log_folder(root: Path, run_id: str) -> Path:
     return logs
 
 
+def _tree(root: Path, opts: ExecuteOptions) -> str | None:
+    """The work tree a run would test, as ``execute`` hashes it (outside git: None)."""
+    repo = toplevel(root)
+    return evidence.tree_hash(repo, [root / ".planrun", *opts.outputs]) if repo else None
+
+
 def unit_keys(graph: PlanGraph, opts: ExecuteOptions) -> list[str | None]:
     roots = {plan.id: plan_root(plan, opts.root) for plan in graph.plans}
     return fingerprint.keys(graph, roots, opts.shell)
 
 
 def reusable(
-    graph: PlanGraph, selected: set[int], records: dict[str, Record], keys: list[str | None]
+    graph: PlanGraph,
+    selected: set[int],
+    records: dict[str, Record],
+    keys: list[str | None],
+    tree: str | None,
 ) -> dict[int, UnitResult]:
-    """Selected units whose recorded pass has the same key: reported, not run."""
+    """Selected units whose recorded pass has the same key: reported, not run. A unit that
+    does not declare ``inputs:`` may read any file (its tests, the script it runs, what they
+    import), so its pass is reused only on the very work tree it was tested on (``tree``: the
+    current one, None outside git, where it always runs again)."""
     out: dict[int, UnitResult] = {}
     for index in selected:
         unit, key = graph.units[index], keys[index]
         rec = records.get(unit.id)
+        declared = unit.task is not None and unit.task.inputs is not None
         if (
             key is not None
             and rec is not None
             and rec.status == PASSED
             and rec.detail.get("key") == key
             and rec.digest == digest(unit)
+            and (declared or (tree is not None and rec.detail.get("tree") == tree))
         ):
             result = from_record(unit, rec, keys)
             result.cached = True
@@ -867,7 +885,11 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
     root = run_root(graph.plans, opts.paths, opts.root)
     records = _read_records(root, graph, warn)
     selected = select(graph, opts, records)
-    cached = reusable(graph, selected, records, unit_keys(graph, opts)) if opts.reuse else {}
+    cached = (
+        reusable(graph, selected, records, unit_keys(graph, opts), _tree(root, opts))
+        if opts.reuse
+        else {}
+    )
     executor = _Executor(opts, "dry-run", None, records)
     priority = remaining_path(graph, lambda u: _cost(records, u))
     order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
@@ -938,6 +960,9 @@ def status(
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
     result = load_for_run(opts)
     graph = result.graph
+    if not graph.plans:
+        # "passed (nothing has run yet)" for a folder without plans would look green.
+        raise NothingSelectedError(f"no plans found in {_paths(opts)}")
     where = run_root(graph.plans, opts.paths, root)
     records, last_run = _read_state(where, graph, warn)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
