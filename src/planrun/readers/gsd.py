@@ -13,12 +13,19 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from planrun import markdown
+from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
-from planrun.readers.common import items, mapping, note_chatter, parse_body, verify_list
+from planrun.readers.common import (
+    items,
+    mapping,
+    note_chatter,
+    note_held,
+    parse_body,
+    verify_list,
+)
 from planrun.shellsplit import Chunk, looks_like_command, split_script
 from planrun.yamlio import LineDict, LineList
 
@@ -92,7 +99,7 @@ class GsdReader:
             k: v for k, v in front.items() if k not in ("wave", "depends_on", "must_haves")
         }
         data["tasks"] = _tasks(text, first, doc, diags)
-        checks = _plan_checks(text, first, body)
+        checks = _plan_checks(text, first, body, (doc, diags))
         if checks:
             data["verify"] = verify_list(checks, checks[0].line)
         data.key_lines.update(
@@ -295,7 +302,9 @@ def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> list[
                 )
         return chunks
     for chunk in split_script(content, line):
-        if looks_like_command(chunk.text.splitlines()[0]):
+        lines = chunk.text.splitlines()
+        # One line is judged whole by prose.py ("grep for the old name finds nothing" is prose).
+        if prose.is_command(lines[0]) if len(lines) == 1 else looks_like_command(lines[0]):
             chunks.append(chunk)
         else:
             diags.add(
@@ -309,37 +318,53 @@ def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> list[
     return chunks
 
 
-def _plan_checks(text: str, first: int, body: markdown.Body) -> list[Chunk]:
+def _plan_checks(
+    text: str, first: int, body: markdown.Body, where: tuple[Document, Diagnostics]
+) -> list[Chunk | prose.Check]:
     """Runnable commands in <verification>/<success_criteria> or such headings."""
-    chunks: list[Chunk] = []
+    chunks: list[Chunk | prose.Check] = []
     for match in re.finditer(
         r"<(verification|success_criteria)>(.*?)</\1\s*>", text, re.DOTALL | re.I
     ):
         at = _line_at(text, first, match.start(2))
-        chunks.extend(_runnable(match.group(2), at))
+        for offset, raw in enumerate(match.group(2).splitlines()):
+            chunks.extend(_line_checks(raw, at + offset, where, plain=True))
     for heading in body.headings:
         if _PLAN_CHECK_SECTIONS.match(heading.title):
-            lines = markdown.section(body, heading)
-            chunks.extend(
-                Chunk(line.no, cmd)
-                for line in lines
-                for cmd in markdown.backticked(line.text)
-                if looks_like_command(cmd)
-            )
-    unique: dict[str, Chunk] = {}
+            for line in markdown.section(body, heading):
+                chunks.extend(_line_checks(line.text, line.no, where, plain=False))
+    unique: dict[str, Chunk | prose.Check] = {}
     for chunk in chunks:
         unique.setdefault(chunk.text, chunk)
     return list(unique.values())
 
 
-def _runnable(text: str, line: int) -> list[Chunk]:
-    out: list[Chunk] = []
-    for offset, raw in enumerate(text.splitlines()):
-        spans = markdown.backticked(raw)
-        if spans:
-            out.extend(Chunk(line + offset, s) for s in spans if looks_like_command(s))
-        else:
-            plain = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", raw).strip()
-            if plain and looks_like_command(plain):
-                out.append(Chunk(line + offset, plain))
-    return out
+def _line_checks(
+    raw: str, no: int, where: tuple[Document, Diagnostics], *, plain: bool
+) -> list[Chunk | prose.Check]:
+    """The commands of one line of a plan's checks. A line without backticks is judged whole
+    by prose.py; a command the line says must fail or print something is held (prose.outcome):
+    a manual check, with a warning."""
+    spans = markdown.backticked(raw)
+    text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", raw).strip()
+    if not spans:
+        if not plain or not text:
+            return []
+        if prose.is_command(text):
+            return [Chunk(no, text)]
+        if prose.unsure(text):
+            doc, diags = where
+            diags.add(
+                "prose-verify",
+                doc.display,
+                no,
+                f"{text[:60]!r} reads as prose, not a command: it is a manual check, not run",
+                hint="put only the command in backticks: `pytest -q`",
+            )
+        return []
+    commands = [s for s in spans if looks_like_command(s)]
+    said = prose.outcome(re.sub(r"(`+)(.+?)\1", " ", text))
+    if commands and said.held:
+        note_held(f"`{commands[0]}` {said.held}", no, where)
+        return []
+    return [prose.Check(no, s, expect_exit=said.expect_exit) for s in commands]
