@@ -314,3 +314,9 @@ def test_an_if_whose_branch_does_something_runs_as_written(script: str, never_fa
     # Judged by its condition alone, the branch (a file written, a wait) would not run.
     reading = read(script)
     assert (reading.run, reading.original, reading.never_fails) == (script, None, never_fails)
+
+
+def test_a_last_sleep_is_run_not_dropped_as_a_mask() -> None:
+    # `X; true` is judged by X; `X; sleep 5` runs as written (a timeout must still apply).
+    script = "make\nsleep 5"
+    assert read(script) == read(script).__class__(script)

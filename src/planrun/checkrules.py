@@ -203,7 +203,7 @@ def _if_masked(script: str, statements: list[Node]) -> Reading | None:
 def _terminates(node: Node) -> bool:
     """``true``, ``:`` or ``exit 0`` as the last statement (an ``echo`` there is a message:
     under ``-e`` a failure before it still fails the script)."""
-    return _body(node).type == "command" and _always_succeeds(node) and not _is_report(node)
+    return _body(node).type == "command" and _only_reports(node) and not _is_report(node)
 
 
 def _opts_out(statements: list[Node]) -> bool:
