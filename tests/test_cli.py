@@ -136,6 +136,13 @@ def test_new_writes_a_plan_that_validates_clean(
     assert run.stdout.startswith("created plans/fix-login.md\n")
     check = run_cli("validate", "--strict", "plans/fix-login.md")
     assert check.exit_code == 0, check.stdout
+    # Its first check can fail (outside a git work tree) and passes in a fresh repository.
+    git = shutil.which("git")
+    assert git, "git is needed to run the new plan's first check"
+    subprocess.run([git, "init", "-q"], cwd=tmp_path, check=True)
+    first = run_cli("execute", "plans/fix-login.md", "--task", "inspect", "--no-summary")
+    assert first.exit_code == 0, first.stdout
+    assert first.stdout.startswith("PASS       fix-login/inspect  "), first.stdout
     again = run_cli("new", "fix-login")
     assert again.exit_code == 2
     assert again.stderr.startswith(

@@ -186,6 +186,16 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "claimed done but has nothing to verify it",
     ),
+    "verify-failure-ignored": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: |\n"
+                "      ! grep -q fail log.txt\n      echo done"
+            )
+        },
+        "p.md",
+        "bash -e ignores a failure of `! grep -q fail log.txt`",
+    ),
     "verify-grep-failure": (
         {
             "p.md": FM.format(

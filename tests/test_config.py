@@ -10,7 +10,7 @@ import pytest
 from conftest import PlanWriter, run_cli
 from planrun.config import Config, load_config
 
-PLAN = "planrun: 1\ntasks:\n  - {id: a, verify: 'sleep 0.01; echo $PLANRUN_TASK'}\n"
+PLAN = "planrun: 1\ntasks:\n  - {id: a, verify: 'sleep 0.01; test -n \"$PLANRUN_TASK\"'}\n"
 
 
 def test_no_configuration(tmp_path: Path) -> None:

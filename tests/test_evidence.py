@@ -420,7 +420,7 @@ def test_interrupt_during_prove_removes_the_worktree(tmp_path: Path) -> None:
     repo = init(tmp_path / "repo")
     commit(repo, "code", {"a.py": "1\n"})
     marker = tmp_path / "at-base"
-    verify = f'if [ -n "$PLANRUN_BASE" ]; then echo up > {marker}; sleep 1000; fi'
+    verify = f'if [ -n "$PLANRUN_BASE" ]; then echo up > {marker}; sleep 1000; fi; test -f a.py'
     tasks = f"- {{id: slow, claimed: done, files: [a.py], verify: '{verify}'}}"
     commit(repo, "plan", {"p.md": plan_text(tasks)})
     (repo / "a.py").write_text("2\n")

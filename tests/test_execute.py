@@ -27,13 +27,13 @@ def test_statuses_reasons_and_plan_order(write_plan: PlanWriter) -> None:
         planrun: 1
         tasks:
           - {id: missing, verify: "./no-such-script"}
-          - {id: ok, verify: "test -d ."}
-          - {id: after, depends_on: [missing], verify: "test -d ."}
-          - {id: later, depends_on: [after], verify: "test -d ."}
+          - {id: ok, verify: "test $PLANRUN_WAVE"}
+          - {id: after, depends_on: [missing], verify: "test $PLANRUN_WAVE"}
+          - {id: later, depends_on: [after], verify: "test $PLANRUN_WAVE"}
           - {id: human, kind: manual}
           - {id: nothing}
           - {id: expect, verify: [{run: "exit 2", expect_exit: 2}]}
-          - {id: nowhere, verify: [{run: "test -d .", cwd: "no/such/dir"}]}
+          - {id: nowhere, verify: [{run: "test $PLANRUN_WAVE", cwd: "no/such/dir"}]}
           - {id: truths, must_haves: {truths: ["it works"]}}
         """,
     )
@@ -65,7 +65,10 @@ def test_statuses_reasons_and_plan_order(write_plan: PlanWriter) -> None:
     assert tasks["p/nothing"]["status"] == "unverified"
     assert tasks["p/expect"]["status"] == "passed"
     assert tasks["p/nowhere"]["status"] == "failed"
-    assert tasks["p/nowhere"]["reason"] == 'cwd "no/such/dir" does not exist: `test -d .` (line 11)'
+    assert (
+        tasks["p/nowhere"]["reason"]
+        == 'cwd "no/such/dir" does not exist: `test $PLANRUN_WAVE` (line 11)'
+    )
     # A must_haves block that yields no check is never a pass.
     assert tasks["p/truths"]["status"] == "manual"
     assert "No such file or directory" in Path(tasks["p/missing"]["log"]).read_text()
@@ -75,7 +78,7 @@ def test_text_output_prints_failing_command_and_tail(write_plan: PlanWriter) -> 
     path = write_plan(
         "p.md",
         "planrun: 1\ntasks:\n  - {id: a, verify: 'echo boom; exit 3'}\n"
-        "  - {id: b, verify: 'test -d .'}\n",
+        "  - {id: b, verify: 'test $PLANRUN_WAVE'}\n",
     )
     run = run_cli("execute", path, "--root", path.parent)
     assert run.exit_code == 1
@@ -137,9 +140,9 @@ def test_wave_by_wave_on_a_chain(write_plan: PlanWriter) -> None:
         """
         planrun: 1
         tasks:
-          - {id: one, verify: "test -d ."}
-          - {id: two, depends_on: [one], verify: "test -d ."}
-          - {id: three, depends_on: [two], verify: "test -d ."}
+          - {id: one, verify: "test $PLANRUN_WAVE"}
+          - {id: two, depends_on: [one], verify: "test $PLANRUN_WAVE"}
+          - {id: three, depends_on: [two], verify: "test $PLANRUN_WAVE"}
         """,
     )
     run, doc = execute(path, "--wave", "2")
@@ -184,8 +187,8 @@ def test_task_failed_and_fail_fast_selection(write_plan: PlanWriter) -> None:
         planrun: 1
         tasks:
           - {id: bad, verify: "false"}
-          - {id: good, verify: "test -d ."}
-          - {id: other, depends_on: [good], verify: "test -d ."}
+          - {id: good, verify: "test $PLANRUN_WAVE"}
+          - {id: other, depends_on: [good], verify: "test $PLANRUN_WAVE"}
         """,
     )
     _, doc = execute(path, "--task", "good", "--task", "s/other")
@@ -238,10 +241,10 @@ def test_status_and_next(write_plan: PlanWriter) -> None:
         """
         planrun: 1
         tasks:
-          - {id: a, verify: "test -d .", files: [a.py]}
+          - {id: a, verify: "test $PLANRUN_WAVE", files: [a.py]}
           - {id: b, depends_on: [a], verify: "false"}
-          - {id: c, depends_on: [b], verify: "test -d ."}
-          - {id: d, verify: "test -d ."}
+          - {id: c, depends_on: [b], verify: "test $PLANRUN_WAVE"}
+          - {id: d, verify: "test $PLANRUN_WAVE"}
         """,
     )
     before = json.loads(run_cli("next", path, "--root", path.parent, "--json").stdout)

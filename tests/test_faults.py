@@ -36,11 +36,11 @@ def test_sigint_mid_run_stops_children_records_what_finished(tmp_path: Path) -> 
         f"""
 planrun: 1
 tasks:
-  - {{id: quick, verify: "test -d ."}}
+  - {{id: quick, verify: "test $PLANRUN_WAVE"}}
   - id: slow
     depends_on: [quick]
     verify: "sleep 1000 & echo $! > {pidfile}; echo up > {marker}; wait"
-  - {{id: after, depends_on: [slow], verify: "test -d ."}}
+  - {{id: after, depends_on: [slow], verify: "test $PLANRUN_WAVE"}}
 """,
     )
     proc = planrun("execute", plan, "--root", tmp_path)
@@ -115,7 +115,9 @@ def test_sigterm_is_an_interrupt_too(tmp_path: Path) -> None:
 
 
 def test_two_concurrent_runs_on_one_root(tmp_path: Path) -> None:
-    tasks = "\n".join(f'  - {{id: t{i}, verify: "sleep 0.02"}}' for i in range(30))
+    tasks = "\n".join(
+        f'  - {{id: t{i}, verify: "sleep 0.02; test $PLANRUN_WAVE"}}' for i in range(30)
+    )
     plan = write(tmp_path / "p.md", "planrun: 1\ntasks:\n" + tasks)
     runs = [planrun("execute", plan, "--root", tmp_path, "--jobs", "2") for _ in range(2)]
     for run in runs:
@@ -130,7 +132,7 @@ def test_two_concurrent_runs_on_one_root(tmp_path: Path) -> None:
 
 def test_truncated_state_database_is_moved_aside(tmp_path: Path) -> None:
     tasks = "\n".join(
-        f'  - {{id: t{i}, verify: "test -d . && echo {"x" * 200}"}}' for i in range(200)
+        f'  - {{id: t{i}, verify: "test $PLANRUN_WAVE && echo {"x" * 200}"}}' for i in range(200)
     )
     plan = write(tmp_path / "p.md", "planrun: 1\ntasks:\n" + tasks)
     first = planrun("execute", plan, "--root", tmp_path)

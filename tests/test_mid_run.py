@@ -63,7 +63,7 @@ def _corrupt(db: Path) -> None:
 def test_every_command_moves_a_corrupt_database_aside_under_a_new_name(
     write_plan: PlanWriter, tmp_path: Path, command: str
 ) -> None:
-    plan = write_plan("p.md", "planrun: 1\ntasks: [{id: a, verify: 'test -d .'}]")
+    plan = write_plan("p.md", "planrun: 1\ntasks: [{id: a, verify: 'test $PLANRUN_WAVE'}]")
     assert run_cli("execute", plan, "--root", tmp_path, "--no-summary").exit_code == 0
     db = tmp_path / ".planrun" / "state.db"
     args = {

@@ -190,14 +190,16 @@ def test_seed_executes_whatever_is_runnable(tmp_path: Path) -> None:
     doc = json.loads(run.stdout)
     status = {t["id"]: t["status"] for t in doc["tasks"]}
     # Run with pipefail and judged by what their "|| echo" masks, the checks show that nothing
-    # they name exists: task-1's `grep | wc | grep -q 0` and task-3's `pytest | tail` fail with
-    # the code of the grep and the pytest that found no file; task-2's "grep && echo" fails.
+    # they name exists: task-1's first check, a grep that must not match, could not read its
+    # file (exit 2, not "no match"); task-3's `pytest | tail` fails with the code of the pytest
+    # that found no file; task-2's "grep && echo" fails.
     status = {t["id"]: (t["status"], t["reason"]) for t in doc["tasks"]}
     assert status["26-04/task-1"] == (
         "failed",
         (
-            'exit 2: `grep -n "def.*db_session" backend/tests/test_feedback_enhanced.py | wc -l | '
-            "g...` (line 94; the `|| echo` would hide its failure)"
+            "exit 2 (`grep` could not read its input: a file it names is missing or unreadable): "
+            '`grep -n "def db(" backend/tests/test_feedback_enhanced.py` (line 93; it must fail: '
+            '`echo "FAIL: local db fixture still exists"` runs when it succeeds)'
         ),
     )
     status = {t["id"]: t["status"] for t in doc["tasks"]}

@@ -20,10 +20,10 @@ planrun: 1
 id: ru
 tasks:
   - {id: a, inputs: [a.txt], verify: "cat a.txt"}
-  - {id: b, depends_on: [a], inputs: ["b/*.txt"], verify: "test -d ."}
+  - {id: b, depends_on: [a], inputs: ["b/*.txt"], verify: "test $PLANRUN_WAVE"}
   - {id: c, inputs: [c.txt], verify: "test -f c.txt"}
-  - {id: d, depends_on: [b], inputs: [d.txt], verify: "test -d ."}
-  - {id: e, verify: "test -d ."}
+  - {id: d, depends_on: [b], inputs: [d.txt], verify: "test $PLANRUN_WAVE"}
+  - {id: e, verify: "test $PLANRUN_WAVE"}
 ---
 """
 

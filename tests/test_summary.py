@@ -148,7 +148,7 @@ def _plan(write_plan: PlanWriter) -> Path:
         planrun: 1
         milestones: [{id: m, name: Everything, tasks: [good, bad]}]
         tasks:
-          - {id: good, verify: "test -d ."}
+          - {id: good, verify: "test $PLANRUN_WAVE"}
           - {id: bad, verify: "echo broken; exit 1", claimed: done}
         """,
     )
@@ -265,10 +265,10 @@ def test_milestone_status_rules(statuses: list[str], expected: str) -> None:
 def test_default_milestones(write_plan: PlanWriter, tmp_path: Path) -> None:
     write_plan(
         "f/a.md",
-        "planrun: 1\ntitle: First\ntasks:\n  - {id: x, verify: 'test -d .'}\n"
-        "  - {id: y, depends_on: [x], verify: 'test -d .'}\n",
+        "planrun: 1\ntitle: First\ntasks:\n  - {id: x, verify: 'test $PLANRUN_WAVE'}\n"
+        "  - {id: y, depends_on: [x], verify: 'test $PLANRUN_WAVE'}\n",
     )
-    write_plan("f/b.md", "planrun: 1\ntasks:\n  - {id: z, verify: 'test -d .'}\n")
+    write_plan("f/b.md", "planrun: 1\ntasks:\n  - {id: z, verify: 'test $PLANRUN_WAVE'}\n")
     many = validate_paths([tmp_path / "f"]).graph
     got = milestones(many, {"a/x": "passed", "a/y": "passed"})
     assert [(m.id, m.name, m.status, m.passed, m.total) for m in got] == [

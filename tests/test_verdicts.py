@@ -42,20 +42,21 @@ def test_a_pipeline_fails_when_its_first_command_fails(write_plan: PlanWriter) -
 
 
 def test_a_failing_line_of_a_script_fails_it_and_is_named(write_plan: PlanWriter) -> None:
-    script = "|\n          test -d .\n          test -f no-such-file.txt\n          test -d ."
+    script = "|\n          test $PLANRUN_WAVE\n          test -f no-such-file.txt\n"
+    script += "          test $PLANRUN_WAVE"
     run, doc = execute(one_task(write_plan, script))
     assert run.exit_code == 1
     assert tasks(doc)["p/t"] == (
         "failed",
         (
             "exit 1: `test -f no-such-file.txt` (line 2 of the script) in "
-            "`test -d .; test -f no-such-file.txt; test -d .` (line 6)"
+            "`test $PLANRUN_WAVE; test -f no-such-file.txt; t...` (line 6)"
         ),
     )
 
 
 def test_a_users_own_set_plus_e_behaves_as_written(write_plan: PlanWriter) -> None:
-    script = "|\n          set +e\n          false\n          test -d ."
+    script = "|\n          set +e\n          false\n          test $PLANRUN_WAVE"
     run, doc = execute(one_task(write_plan, script))
     assert run.exit_code == 0
     assert tasks(doc)["p/t"] == ("passed", None)
@@ -135,13 +136,20 @@ def test_a_masked_command_is_what_is_judged(
 
 @pytest.mark.parametrize(
     "script",
-    ["true", "echo done", "true || true", "exit 0", "a && echo ERROR || echo ERROR"],
+    [
+        "true",
+        "echo done",
+        "true || true",
+        "exit 0",
+        "a && echo ERROR || echo ERROR",
+        "set +e\nfoo\nexit 0",
+    ],
 )
 def test_a_check_that_masks_nothing_nameable_can_never_fail(script: str) -> None:
     assert read(script).never_fails
 
 
-@pytest.mark.parametrize("script", ["pytest", "a || b", "make; echo done", "set +e\nfoo\nexit 0"])
+@pytest.mark.parametrize("script", ["pytest", "a || b", "make; echo done", "set +e\nfoo\nbar"])
 def test_a_check_that_can_fail_runs_as_written(script: str) -> None:
     assert read(script) == read(script).__class__(script)
 
@@ -242,7 +250,7 @@ def test_a_program_missing_from_path_is_an_error_that_blocks_nothing(
         planrun: 1
         tasks:
           - {id: tool, verify: "py -3.14 -m pytest"}
-          - {id: after, depends_on: [tool], verify: "test -d ."}
+          - {id: after, depends_on: [tool], verify: "test $PLANRUN_WAVE"}
           - {id: script, verify: "./bin/check"}
         """,
         body="",
@@ -293,7 +301,7 @@ def test_items_without_checks_do_not_block_the_plans_validation_commands(tmp_pat
     path = tmp_path / "tasks.md"
     path.write_text(
         "# Tasks: feature\n\n## Phase 1\n\n- [ ] T001 Write the model\n"
-        "- [ ] T002 Wire the route\n\n## Test / Validation\n\n- `test -d .`\n"
+        "- [ ] T002 Wire the route\n\n## Test / Validation\n\n- `test $PLANRUN_WAVE`\n"
     )
     run, doc = execute(path)
     assert run.exit_code == 1  # nothing showed the items work
@@ -321,9 +329,9 @@ def test_a_changed_check_makes_a_recorded_pass_stale(write_plan: PlanWriter) -> 
         planrun: 1
         tasks:
           - {{id: a, verify: "{verify}"}}
-          - {{id: b, depends_on: [a], verify: "test -d ."}}
+          - {{id: b, depends_on: [a], verify: "test $PLANRUN_WAVE"}}
         """
-    path = write_plan("p.md", plan.format(verify="test -d ."))
+    path = write_plan("p.md", plan.format(verify="test $PLANRUN_WAVE"))
     assert execute(path)[0].exit_code == 0
     write_plan("p.md", plan.format(verify="exit 1"))
     status = run_cli("status", path, "--root", path.parent)
@@ -360,8 +368,8 @@ def test_a_filter_that_matches_nothing_exits_5(write_plan: PlanWriter) -> None:
         """
         planrun: 1
         tasks:
-          - {id: a, verify: "test -d ."}
-          - {id: b, depends_on: [a], verify: "test -d ."}
+          - {id: a, verify: "test $PLANRUN_WAVE"}
+          - {id: b, depends_on: [a], verify: "test $PLANRUN_WAVE"}
         """,
     )
     run = run_cli("execute", path, "--root", path.parent, "--wave", "2", "--task", "a")
@@ -400,11 +408,11 @@ def test_the_summary_shows_why_a_pass_is_weak_or_absent(write_plan: PlanWriter) 
         planrun: 1
         tasks:
           - {{id: a, verify: "{verify}"}}
-          - {{id: masked, verify: "test -d . || echo later"}}
+          - {{id: masked, verify: "test $PLANRUN_WAVE || echo later"}}
           - {{id: tool, verify: "no-such-tool-xyz --check"}}
-          - {{id: after, depends_on: [tool], verify: "test -d ."}}
+          - {{id: after, depends_on: [tool], verify: "test $PLANRUN_WAVE"}}
         """
-    path = write_plan("p.md", plan.format(verify="test -d ."))
+    path = write_plan("p.md", plan.format(verify="test $PLANRUN_WAVE"))
     assert execute(path)[0].exit_code == 1
     write_plan("p.md", plan.format(verify="exit 1"))
     out = path.parent / "S.md"
@@ -414,8 +422,8 @@ def test_the_summary_shows_why_a_pass_is_weak_or_absent(write_plan: PlanWriter) 
     assert "its commands or checks changed since it passed |" in rows["p/a"]
     # The reason is escaped like all plan text in SUMMARY.md: backticks and pipes as text.
     assert (
-        "✅ passed | 0.0s | 0 | todo → passed | judged by \\`test -d .\\`: the \\`\\|\\| echo\\`"
-        in (rows["p/masked"])
+        "✅ passed | 0.0s | 0 | todo → passed | judged by \\`test $PLANRUN_WAVE\\`: "
+        "the \\`\\|\\| echo\\`" in (rows["p/masked"])
     )
     assert "| ⚠️ error |" in rows["p/tool"]
     assert "could not run: \\`no-such-tool-xyz\\` was not found on PATH" in rows["p/tool"]
@@ -462,7 +470,7 @@ def test_wave_gating_treats_a_pass_whose_inputs_changed_as_stale(write_plan: Pla
         planrun: 1
         tasks:
           - {id: a, files: [a.txt], verify: "test -f a.txt"}
-          - {id: b, depends_on: [a], verify: "test -d ."}
+          - {id: b, depends_on: [a], verify: "test $PLANRUN_WAVE"}
         """,
     )
     (path.parent / "a.txt").write_text("one\n")

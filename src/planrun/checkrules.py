@@ -1,18 +1,23 @@
-"""Evidence rules: when a check that passed shows nothing, and what to run instead.
+"""Evidence rules on a check's shape: when a check that passes shows nothing, and which
+command it is judged by instead (checkoutput.py holds the rules on what a check printed).
 
-A referee must not count as evidence a check written so it can never fail, nor a test run that
-ran no tests. The rules are data (the tables below, listed in the README):
+A referee must not count as evidence a check written so it can never fail. The rules are data
+(the tables below, listed in the README), read from the bash syntax tree, not from the text:
 
 - :data:`MASKS`: what after ``||`` (or as the last statement) turns any failure into success.
-  ``X || true``, ``X || echo ...``, ``X; exit 0``, ``X; true`` are judged by ``X``, which must
-  succeed; ``X && echo PASS || echo FAIL`` too; when the success branch prints one of
-  :data:`FAILURE_WORDS` (``X && echo "FAIL: ..." || echo "PASS"``), ``X`` must fail. The shape
-  is read from the bash syntax tree, not from the text.
-- A check that can never fail and masks nothing planrun can name (``true``, ``echo done``) is
-  no evidence: its intent is unclear.
-- :data:`ZERO_TESTS`: output that says a test runner ran no tests, unless :data:`RAN_TESTS`
-  says another part of the same run did (cargo prints ``running 0 tests`` for doc tests).
-- :data:`NOT_FOUND`: the shell's own message that a program could not be run.
+  ``X || true``, ``X || /bin/true``, ``X || echo ... >&2``, ``X || { echo ...; }``,
+  ``X || (exit 0)``, ``X; exit 0`` are judged by ``X``, which must succeed; so are
+  ``X && echo PASS || echo FAIL`` and ``if X; then echo ok; fi``; when the success branch
+  prints one of :data:`FAILURE_WORDS` (``X && echo "FAIL: ..." || echo "PASS"``), ``X`` must
+  fail.
+- :data:`NEVER_FAILS`: commands that succeed wherever they run (``test -d .``, ``pwd``).
+- Under ``bash -e`` only some statements can fail a script: plain commands before a
+  ``set +e``, the last command of an ``a && b`` list, and the last statement. A ``! cmd`` line
+  or a list's other commands are ignored; when all the statements ``-e`` honours always
+  succeed, the check can never fail.
+- A check that can never fail and masks nothing planrun can name is no evidence.
+- A check that only prints PASS or FAIL (commandlint's ``verify-prints-result``) is no
+  evidence either, unless what it printed last is a failure.
 """
 
 from __future__ import annotations
@@ -22,37 +27,22 @@ from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
+from planrun.commandlint import prints_result
 from planrun.shellsplit import parse
 
 # Commands that succeed whatever came before them, as the last thing in a check.
 MASKS = frozenset({"true", ":", "echo", "printf"})
+# Commands that succeed wherever they run: no evidence of anything (whole command, words).
+NEVER_FAILS = re.compile(
+    r"(?:test -[de] \.|\[\[? -[de] \. \]\]?|pwd|cd \.|sleep \d+(?:\.\d+)?[smhd]?)"
+)
 # A success branch that prints one of these means the command is expected to fail.
 FAILURE_WORDS = re.compile(
     r"\bFAIL(?:ED|S|URE)?\b|\bERROR\b|✗|✘|❌|\bstill (?:exists|present|there)\b", re.IGNORECASE
 )
-# Output of a test runner that ran nothing: (runner, pattern).
-ZERO_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("pytest", re.compile(r"\bno tests ran\b")),
-    ("unittest", re.compile(r"^Ran 0 tests\b", re.MULTILINE)),
-    ("cargo", re.compile(r"^running 0 tests$", re.MULTILINE)),
-    ("jest/vitest", re.compile(r"\bNo tests? (?:files? )?found\b", re.IGNORECASE)),
-    ("go", re.compile(r"\[no test files\]")),
-    ("mocha", re.compile(r"^\s*0 passing\b", re.MULTILINE)),
-)
-# Output that shows tests did run, which overrides a zero-tests line from another part.
-RAN_TESTS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"^Ran [1-9]\d* tests?\b", re.MULTILINE),
-    re.compile(r"^running [1-9]\d* tests?$", re.MULTILINE),
-    re.compile(r"\b[1-9]\d* (?:passed|failed)\b"),
-    re.compile(r"^\s*[1-9]\d* passing\b", re.MULTILINE),
-    re.compile(r"^ok\s+\S+\s+(?:\(cached\)|[\d.]+s)", re.MULTILINE),
-)
-PYTEST_NO_TESTS_EXIT = 5  # pytest's exit code when it collected no tests
-# The shell's message for a program it could not run (bash, dash).
-NOT_FOUND = re.compile(
-    r"^(?:\S*/)?(?:ba)?sh: (?:line \d+: |\d+: )?(?P<name>.+?): "
-    r"(?:command not found|not found|Permission denied|No such file or directory)$",
-    re.MULTILINE,
+# Statements that set up the shell rather than check anything.
+_SETUP = frozenset(
+    {"variable_assignment", "declaration_command", "unset_command", "function_definition"}
 )
 
 
@@ -65,11 +55,14 @@ class Reading:
     note: str | None = None  # why it is judged by ``run``: "the `|| echo` would hide its failure"
     never_fails: bool = False  # it can never fail and masks nothing planrun can name
     original: str | None = None  # the check as written, when ``run`` is the command it masks
+    prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
 
 
 def read(script: str) -> Reading:
     """The command ``script`` is judged by; itself when it can fail as written."""
     found = _read(script)
+    if found.run == script and not found.never_fails and prints_result(script):
+        return replace(found, prints_result=True)
     return replace(found, original=script) if found.run != script else found
 
 
@@ -80,12 +73,61 @@ def _read(script: str) -> Reading:
     statements = [c for c in root.named_children if c.type != "comment"]
     if not statements:
         return Reading(script)
-    found = _masked(script, statements)
+    found = _if_masked(script, statements) or _masked(script, statements)
     if found is not None:
         return found
-    if all(_always_succeeds(s) for s in statements):
-        return Reading(script, never_fails=True)
+    honoured, skipped = errexit(statements)
+    if all(_always_succeeds(s) for s in honoured):
+        if skipped:
+            node = skipped[0]
+            where = f"line {node.start_point.row + 1} of the script"
+            note = f"bash -e ignores a failure of `{_text(script, node, node)}`, {where}"
+            return Reading(script, never_fails=True, note=note)
+        if all(_always_succeeds(s) for s in statements):
+            return Reading(script, never_fails=True)
     return Reading(script)
+
+
+def errexit(statements: list[Node]) -> tuple[list[Node], list[Node]]:
+    """The statements whose failure fails the script under ``bash -e``, and those that could
+    fail but whose failure ``-e`` ignores (a ``! cmd`` line, the commands of an ``a && b`` list
+    before its last, anything after ``set +e`` but the last statement)."""
+    honoured: list[Node] = []
+    skipped: list[Node] = []
+    on = True
+    for index, node in enumerate(statements):
+        if index == len(statements) - 1:
+            honoured.append(node)
+        elif _name(node) == "set":
+            args = [(c.text or b"").decode() for c in node.named_children[1:]]
+            for arg, after in zip(args, [*args[1:], ""], strict=True):
+                if arg.startswith(("-", "+")) and "e" in arg[1:] and arg[1:2] != "o":
+                    on = arg.startswith("-")
+                elif arg in ("-o", "+o") and after == "errexit":
+                    on = arg == "-o"
+        elif node.type in _SETUP:
+            continue
+        elif not on or node.type == "negated_command":
+            if not _always_succeeds(node):
+                skipped.append(node)
+        elif _body(node).type == "list":
+            final = _body(node).children[-1]
+            honoured.append(final)
+            if _always_succeeds(final):
+                skipped.append(node)
+        else:
+            honoured.append(node)
+    return honoured, skipped
+
+
+def _body(node: Node) -> Node:
+    """A statement without its redirects (tree-sitter puts ``a || b >&2``'s on the list)."""
+    while node.type == "redirected_statement":
+        body = node.child_by_field_name("body")
+        if body is None:
+            return node
+        node = body
+    return node
 
 
 def _masked(script: str, statements: list[Node]) -> Reading | None:
@@ -95,17 +137,20 @@ def _masked(script: str, statements: list[Node]) -> Reading | None:
         if inner.never_fails:
             return Reading(script, never_fails=True)
         return _judged(inner, f"the `; {_text(script, last, last)}`")
-    if last.type != "list":
+    body = _body(last)
+    if body.type != "list":
         return None
-    left, op, right = last.children[0], last.children[1], last.children[-1]
+    left, op, right = body.children[0], body.children[1], body.children[-1]
+    # bash applies the redirect of `a || echo x >&2` to the echo; tree-sitter to the list.
+    right_text = _text(script, right, last)
     if op.type != "||" or not _always_succeeds(right):
         return None
-    mask = f"the `|| {_name(right) if _is_report(right) else _text(script, right, right)}`"
+    mask = f"the `|| {_name(right) if _is_report(right) else right_text}`"
     if left.type == "list" and left.children[1].type == "&&" and _is_report(left.children[-1]):
         command = left.children[0]
         success = _text(script, left.children[-1], left.children[-1])
         if FAILURE_WORDS.search(success):
-            if FAILURE_WORDS.search(_text(script, right, right)):
+            if FAILURE_WORDS.search(right_text):
                 return Reading(script, never_fails=True)  # both branches report a failure
             if command.start_byte != first.start_byte:
                 # Lines before it could fail too, and a failure would look like success.
@@ -119,10 +164,46 @@ def _masked(script: str, statements: list[Node]) -> Reading | None:
     return _judged(inner, mask)
 
 
+def _if_masked(script: str, statements: list[Node]) -> Reading | None:
+    """``if X; then echo ok; fi`` (no ``elif``, branches that always succeed) is judged by
+    ``X``: it must succeed, or fail when only its success branch reports a failure."""
+    node = statements[-1]
+    conditions = [c for c in node.children_by_field_name("condition") if c.is_named]
+    if node.type != "if_statement" or len(conditions) != 1:
+        return None
+    condition = conditions[0]
+    branches = [c for c in node.named_children if c.type != "comment" and c != condition]
+    if any(c.type == "elif_clause" for c in branches):
+        return None
+    otherwise = [c for c in branches if c.type == "else_clause"]
+    then = [c for c in branches if c.type != "else_clause"]
+    if not all(_only_reports(c) for c in then + otherwise):
+        return None  # a branch that does something (writes a file, sleeps) is run as written
+    then_fails = any(FAILURE_WORDS.search(_text(script, c, c)) for c in then)
+    else_fails = any(FAILURE_WORDS.search(_text(script, c, c)) for c in otherwise)
+    negated = condition.type == "negated_command"
+    x = condition.named_children[0] if negated else condition
+    if (then_fails and else_fails) or (negated and not then_fails and not else_fails):
+        return Reading(script, never_fails=True)  # nothing tells success from failure
+    must_fail = then_fails != negated
+    note = "the `if` around it would hide its failure"
+    if must_fail:
+        if len(statements) > 1:
+            return Reading(script, never_fails=True)  # lines before it could fail too
+        report = next(c for c in then if FAILURE_WORDS.search(_text(script, c, c)))
+        note = f"`{_flat(_text(script, report, report))}` runs when it succeeds"
+        return Reading(_text(script, x, x), must_fail=True, note=note)
+    before = _text(script, statements[0], statements[-2]) + "\n" if len(statements) > 1 else ""
+    inner = _read(before + _text(script, x, x))
+    if inner.never_fails:
+        return Reading(script, never_fails=True)
+    return _judged(inner, "the `if` around it")
+
+
 def _terminates(node: Node) -> bool:
     """``true``, ``:`` or ``exit 0`` as the last statement (an ``echo`` there is a message:
     under ``-e`` a failure before it still fails the script)."""
-    return _always_succeeds(node) and not _is_report(node)
+    return _body(node).type == "command" and _only_reports(node) and not _is_report(node)
 
 
 def _opts_out(statements: list[Node]) -> bool:
@@ -149,9 +230,24 @@ def judged(run: str, note: str, *, must_fail: bool) -> str:
 
 
 def _always_succeeds(node: Node) -> bool:
-    """``true``, ``:``, ``echo ...``, ``printf ...`` or ``exit 0``, on its own."""
+    """``true``, ``/bin/true``, ``:``, ``echo ...`` (redirected or not), ``printf ...``,
+    ``exit 0``, a command of :data:`NEVER_FAILS`, or a ``{ }`` group, ``( )`` subshell or
+    ``if`` whose statements all always succeed."""
+    node = _body(node)
+    if node.type in ("compound_statement", "subshell", "else_clause"):
+        inner = [c for c in node.named_children if c.type != "comment"]
+        return bool(inner) and all(_always_succeeds(c) for c in inner)
+    if node.type == "if_statement":
+        conditions = node.children_by_field_name("condition")
+        parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
+        return all(_always_succeeds(c) for c in parts)
+    if node.type == "list":
+        left, op, right = node.children[0], node.children[1], node.children[-1]
+        return _always_succeeds(right) and (op.type == "||" or _always_succeeds(left))
+    if NEVER_FAILS.fullmatch(" ".join((node.text or b"").decode().split())):
+        return True
     name = _name(node)
-    if name in MASKS:
+    if name is not None and name.rsplit("/", 1)[-1] in MASKS:
         return True
     if name == "exit":
         args = [c for c in node.named_children if c.type != "command_name"]
@@ -159,16 +255,30 @@ def _always_succeeds(node: Node) -> bool:
     return False
 
 
+def _only_reports(node: Node) -> bool:
+    """A branch of an ``if`` that only prints (to the terminal) or succeeds: judging the ``if``
+    by its condition, which drops the branch, loses nothing."""
+    if node.type == "else_clause":
+        inner = [c for c in node.named_children if c.type != "comment"]
+        return bool(inner) and all(_only_reports(c) for c in inner)
+    if node.type == "redirected_statement":
+        for redirect in node.children_by_field_name("redirect"):
+            target = redirect.child_by_field_name("destination")
+            if redirect.type != "file_redirect" or target is None or target.type != "number":
+                return False  # `> file` writes something the rest may rely on
+    name = _name(node)
+    if name == "exit":
+        return _always_succeeds(node)
+    return name is not None and name.rsplit("/", 1)[-1] in MASKS
+
+
 def _is_report(node: Node) -> bool:
-    return _name(node) in ("echo", "printf")
+    name = _name(node)
+    return name is not None and name.rsplit("/", 1)[-1] in ("echo", "printf")
 
 
 def _name(node: Node) -> str | None:
-    while node.type == "redirected_statement":
-        body = node.child_by_field_name("body")
-        if body is None:
-            return None
-        node = body
+    node = _body(node)
     if node.type != "command":
         return None
     name = node.child_by_field_name("name")
@@ -185,32 +295,24 @@ def _flat(text: str) -> str:
     return flat if len(flat) <= 80 else flat[:77] + "..."
 
 
-def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
-    """The runner whose output shows it ran no tests; None when tests ran (or it is not a
-    test run)."""
-    if exit_code == PYTEST_NO_TESTS_EXIT and re.search(r"\bpytest\b", run):
-        return "pytest"
-    if exit_code != 0:
-        return None
-    for runner, pattern in ZERO_TESTS:
-        if pattern.search(output):
-            if any(ran.search(output) for ran in RAN_TESTS):
-                return None
-            return runner
-    return None
-
-
-def missing_program(run: str, exit_code: int | None, output: str) -> str | None:
-    """The program the shell could not find on PATH or run (exit 127 or 126); None when the
-    program was given by path in the check (``./bin/check``: the work is not done) or the code
-    came from elsewhere."""
-    if exit_code not in (126, 127):
-        return None
-    found = None
-    for match in NOT_FOUND.finditer(output):
-        found = match.group("name")
-    if found is None:
-        return None
-    if "/" in found and found in run:
-        return None  # given by path: the file the plan names is missing
+def ignored_failures(script: str) -> list[tuple[int, str, str]]:
+    """Lines of ``script`` that look like checks but whose failure ``bash -e`` ignores (a
+    ``! cmd`` line, ``cmd && echo ok`` before the last line): (line in the script, the
+    statement, how to write it so that its failure fails the script)."""
+    root = parse(script)
+    if root.has_error:
+        return []
+    statements = [c for c in root.named_children if c.type != "comment"]
+    found = []
+    for node in errexit(statements)[1]:
+        body = _body(node)
+        text = _text(script, node, node)
+        if body.type == "negated_command":
+            inner = _text(script, body.named_children[0], body.named_children[0])
+            fix = f"write `if {_flat(inner)}; then exit 1; fi`, or put it last"
+            found.append((node.start_point.row + 1, text, fix))
+        elif body.type == "list":
+            left = _text(script, body.children[0], body.children[0])
+            fix = f"put `{_flat(left)}` on a line of its own, or put the list last"
+            found.append((node.start_point.row + 1, text, fix))
     return found

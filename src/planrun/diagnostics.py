@@ -58,6 +58,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
     "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
+    "verify-failure-ignored": (
+        "warning",
+        "a line of a verify script whose failure bash -e ignores (`! cmd`, `cmd && echo ok`)",
+    ),
     "verify-grep-failure": (
         "warning",
         "a grep that also matches a failure word, so it passes when the output reports one",

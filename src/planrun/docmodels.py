@@ -78,7 +78,14 @@ class CommandEntry(_Model):
         default=None, description="Why it is no evidence: can never fail, ran no tests."
     )
     missing: str | None = Field(
-        default=None, description="The program not found on PATH or not executable (error)."
+        default=None,
+        description="Why it could not run: a program not found on PATH or not executable, a "
+        "python module not installed (error).",
+    )
+    failure: str | None = Field(
+        default=None,
+        description="Why the evidence rules fail it whatever its exit code: a grep that could "
+        "not read its file, a printed FAIL.",
     )
     at: str | None = Field(
         default=None, description="Where a multi-line script stopped, and the command there."

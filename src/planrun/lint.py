@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from planrun.checkrules import ignored_failures
 from planrun.checks import PatternError, compile_pattern
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
@@ -164,6 +165,16 @@ def _lint_command(
             line,
             f"{where}: verify `{one_line(cmd.run, 60)}` is not a real check: {finding.why}",
             hint=finding.hint,
+        )
+    for row, statement, fix in ignored_failures(cmd.run):
+        diags.add(
+            "verify-failure-ignored",
+            src,
+            line,
+            f"{where}: verify `{one_line(cmd.run, 60)}`: bash -e ignores a failure of "
+            f"`{one_line(statement, 60)}` (line {row} of the script), so it does not "
+            "fail the check",
+            hint=fix,
         )
     _machine_path(cmd.run, f"{where}: verify", line, src, diags)
     for launcher in launchers(cmd.run):

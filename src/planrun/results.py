@@ -49,12 +49,15 @@ class CommandRecord:
     must_fail: bool = False  # the check as written passes when ``run`` fails
     note: str | None = None  # how the evidence rules read it ("judged by `X`: ...")
     weak: str | None = None  # why it is no evidence although it ended as expected
-    missing: str | None = None  # the program that was not found on PATH (or not executable)
+    missing: str | None = None  # why it could not run: "`x` was not found on PATH"
+    failure: str | None = None  # why the evidence rules fail it whatever its exit code
     at: str | None = None  # where a multi-line script stopped: "`make` (line 3 of the script)"
 
     @property
     def ok(self) -> bool:
         if self.timed_out or self.error is not None or self.missing is not None:
+            return False
+        if self.failure is not None:
             return False
         if self.weak is not None:
             return True  # it ended as a check that shows nothing; judged as no evidence
@@ -74,6 +77,8 @@ class CommandRecord:
         if code is not None and code < 0:
             return f"killed by signal {-code}"
         text = f"exit {code}"
+        if self.failure:
+            return f"{text} ({self.failure})"
         if self.must_fail and code == 0:
             text += " (expected a failure)"
         elif self.expect_exit not in (0, code) and not self.must_fail:
@@ -100,6 +105,7 @@ class CommandRecord:
             note=data.get("note"),
             weak=data.get("weak"),
             missing=data.get("missing"),
+            failure=data.get("failure"),
             at=data.get("at"),
         )
 
@@ -118,6 +124,7 @@ class CommandRecord:
             "note": self.note,
             "weak": self.weak,
             "missing": self.missing,
+            "failure": self.failure,
             "at": self.at,
         }
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from planrun import checkrules, evidence, fingerprint, proc
+from planrun import checkoutput, checkrules, evidence, fingerprint, proc
 from planrun import checks as must
 from planrun.bases import toplevel
 from planrun.checks import Budget, CheckResult, check_artifact, check_key_link
@@ -62,6 +62,7 @@ from planrun.validate import Validation, load_valid
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_COST = 1.0  # seconds assumed for a task that has never run, for priorities
+ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, exits 0
 
 
 @dataclass
@@ -371,15 +372,23 @@ class _Executor:
         output = step.spec.log.command_tail() if step.spec else ""
         code = outcome.exit_code
         reading = step.reading or checkrules.Reading(step.run)
-        missing = None
-        weak = None
+        missing = weak = failure = None
         if not outcome.timed_out and outcome.error is None:
-            missing = checkrules.missing_program(step.run, code, output)
-            runner = checkrules.ran_no_tests(step.run, code, output)
-            if runner and not missing:
+            missing = checkoutput.missing_program(step.run, code, output)
+            runner = checkoutput.ran_no_tests(step.run, code, output)
+            ended = code == step.expect_exit
+            if missing:
+                pass
+            elif reading.must_fail:
+                failure = checkoutput.could_not_look(step.run, code)
+            elif runner:
                 weak = f"ran no tests ({runner})"
-            elif reading.never_fails and code == step.expect_exit:
+            elif reading.never_fails and ended:
                 weak = "can never fail"
+            elif reading.prints_result and ended:
+                printed = checkoutput.printed_failure(output)
+                weak = None if printed else ONLY_PRINTS
+                failure = f"it printed `{printed}` as its result" if printed else None
         return CommandRecord(
             step.run,
             code,
@@ -394,6 +403,7 @@ class _Executor:
             note=reading.note,
             weak=weak,
             missing=missing,
+            failure=failure,
             at=_stopped_at(step, output) if code not in (0, None) else None,
         )
 
@@ -537,8 +547,7 @@ def _judge(
 ) -> tuple[str, str | None]:
     for cmd in commands:
         if cmd.missing:
-            why = "is not executable" if cmd.exit_code == 126 else "was not found on PATH"
-            return ERROR, f"could not run: `{cmd.missing}` {why}: {_named(cmd)}"
+            return ERROR, f"could not run: {cmd.missing}: {_named(cmd)}"
         if not cmd.ok:
             status = TIMEOUT if cmd.timed_out else FAILED
             return status, f"{cmd.outcome}: {_named(cmd)}"
@@ -560,6 +569,10 @@ def _judge(
     zero = [c for c in commands if c.weak and c.weak.startswith("ran no tests")]
     if zero:
         return UNVERIFIED, f"ran no tests: {_named(zero[0])}"
+    printed = [c for c in commands if c.weak == ONLY_PRINTS]
+    if printed:
+        why = "it only prints its result, and exits 0 whether it printed PASS or FAIL"
+        return UNVERIFIED, f"{why}: {_named(printed[0])}"
     if commands:
         return UNVERIFIED, f"its only checks can never fail: {_named(commands[0])}"
     if unit.manual or checks:

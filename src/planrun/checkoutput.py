@@ -1,0 +1,148 @@
+"""Evidence rules on what a finished check printed and how it exited (checkrules.py reads
+the check's shape before it runs). The rules are data, listed in the README:
+
+- :data:`ZERO_TESTS`: output that says a test runner ran no tests, unless :data:`RAN_TESTS`
+  says another part of the same run did (cargo prints ``running 0 tests`` for doc tests);
+  :data:`LISTS_TESTS`: a test command that only lists tests (``pytest --collect-only``).
+- :data:`NOT_FOUND`: a shell's, a script's or a wrapper's (``timeout``, ``env``) message that
+  a program could not be run; ``python -m X`` saying ``No module named X``.
+- :data:`NO_MATCH_EXIT`: programs whose "not found" answer is exit 1 only (``grep`` exits 2
+  when it cannot read a file): a check that must fail is not passed by them erring.
+- :data:`PRINTED_FAILURE`: the last line a check that only prints its result printed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from planrun.shellsplit import parse
+
+_OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
+# Output of a test runner that ran nothing: (runner, pattern).
+ZERO_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("pytest", re.compile(r"\bno tests ran\b")),
+    ("pytest: every test skipped", re.compile(rf"^=*\s*\d+ skipped{_OTHERS} in [\d.]+s\b", re.M)),
+    ("unittest", re.compile(r"^Ran 0 tests\b", re.MULTILINE)),
+    ("cargo", re.compile(r"^running 0 tests$", re.MULTILINE)),
+    ("jest/vitest", re.compile(r"\bNo tests? (?:files? )?found\b", re.IGNORECASE)),
+    ("go", re.compile(r"\[no test files\]")),
+    ("mocha", re.compile(r"^\s*0 passing\b", re.MULTILINE)),
+)
+# Output that shows tests did run, which overrides a zero-tests line from another part.
+RAN_TESTS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^Ran [1-9]\d* tests?\b", re.MULTILINE),
+    re.compile(r"^running [1-9]\d* tests?$", re.MULTILINE),
+    re.compile(r"\b[1-9]\d* (?:passed|failed)\b"),
+    re.compile(r"^\s*[1-9]\d* passing\b", re.MULTILINE),
+    re.compile(r"^ok\s+\S+\s+(?:\(cached\)|[\d.]+s)", re.MULTILINE),
+)
+# Test commands that list tests without running them: (what it does, pattern on the command).
+LISTS_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("pytest --collect-only", re.compile(r"\bpytest\b[^;&|\n]*\s--(?:co|collect-only)\b")),
+    ("jest --listTests", re.compile(r"\bjest\b[^;&|\n]*\s--listTests\b")),
+    ("go test -list", re.compile(r"\bgo\s+test\b[^;&|\n]*\s-list\b")),
+)
+PYTEST_NO_TESTS_EXIT = 5  # pytest's exit code when it collected no tests
+_QUOTE = r"[\u2018\u2019'`\"]"  # the quotes coreutils and python put around a name
+_REASON = r"(?:command not found|not found|Permission denied|No such file or directory)"
+# Messages naming a program that could not be run: a shell's, a script's (with its line), and
+# a wrapper's that runs the program it is given.
+NOT_FOUND: tuple[re.Pattern[str], ...] = (
+    re.compile(
+        rf"^(?:\S*/)?(?:ba|da)?sh: (?:line \d+: |\d+: )?(?P<name>.+?): {_REASON}$", re.MULTILINE
+    ),
+    re.compile(r"^\S+: (?:line )?\d+: (?P<name>[^\s/]+): (?:command )?not found$", re.MULTILINE),
+    re.compile(
+        r"^(?:timeout|env|nice|nohup|xargs|stdbuf|setsid): (?:failed to run command )?"
+        rf"{_QUOTE}?(?P<name>[^\u2018\u2019'`:\s]+){_QUOTE}?: {_REASON}$",
+        re.MULTILINE,
+    ),
+)
+_PYTHON_M = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?python[\d.]*(?:\s+-[^m\s]\S*)*\s+-m\s+([\w.]+)")
+# Programs that answer "no match" with exit 1 and "could not look" with 2 or more.
+NO_MATCH_EXIT = {"grep": 1, "egrep": 1, "fgrep": 1, "rg": 1, "test": 1, "[": 1, "[[": 1}
+# The last line of output of a check that only prints its result, when it reports a failure.
+PRINTED_FAILURE = re.compile(r"\W*(?:FAIL(?:ED|URE)?|ERROR)\W*", re.IGNORECASE)
+
+
+def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
+    """The runner whose output (or command) shows it ran no tests; None when tests ran (or it
+    is not a test run)."""
+    if exit_code == PYTEST_NO_TESTS_EXIT and re.search(r"\bpytest\b", run):
+        return "pytest"
+    if exit_code != 0:
+        return None
+    for what, pattern in LISTS_TESTS:
+        if pattern.search(run):
+            return f"{what} lists tests without running them"
+    for runner, pattern in ZERO_TESTS:
+        if pattern.search(output):
+            if any(ran.search(output) for ran in RAN_TESTS):
+                return None
+            return runner
+    return None
+
+
+def missing_program(run: str, exit_code: int | None, output: str) -> str | None:
+    """Why the check could not run at all ("`x` was not found on PATH"); None when it ran, or
+    when the missing program is given by path in the check (``./bin/check``: the work is not
+    done)."""
+    module = _missing_module(run, exit_code, output)
+    if module is not None:
+        return f"python module `{module}` is not installed"
+    if exit_code not in (126, 127):
+        return None
+    found = None
+    for match in sorted(
+        (m for pattern in NOT_FOUND for m in pattern.finditer(output)), key=lambda m: m.start()
+    ):
+        found = match.group("name")
+    if found is None:
+        return None
+    if "/" in found and found in run:
+        return None  # given by path: the file the plan names is missing
+    why = "is not executable" if exit_code == 126 else "was not found on PATH"
+    return f"`{found}` {why}"
+
+
+def _missing_module(run: str, exit_code: int | None, output: str) -> str | None:
+    """The module of ``python -m X`` when python said it is not installed."""
+    if exit_code != 1:
+        return None
+    for match in _PYTHON_M.finditer(run):
+        module = match.group(1)
+        top = module.split(".")[0]
+        for name in {module, top}:
+            said = rf"No module named {_QUOTE}?{re.escape(name)}{_QUOTE}?(?:$|\)|\s)"
+            if re.search(said, output, re.MULTILINE):
+                return name
+    return None
+
+
+def could_not_look(run: str, exit_code: int | None) -> str | None:
+    """Why a check that must fail did not show the work is absent: ``grep`` exits 2 when it
+    could not read a file (``grep -q TODO src/app.py`` with no src/app.py), not 1 (no match)."""
+    if exit_code is None or exit_code <= 0 or exit_code >= 126:
+        return None
+    statements = [c for c in parse(run).named_children if c.type != "comment"]
+    if not statements:
+        return None
+    node = statements[-1]
+    name = None
+    if node.type == "command":
+        word = node.child_by_field_name("name")
+        name = (word.text or b"").decode().rsplit("/", 1)[-1] if word is not None else None
+    elif node.type == "test_command":
+        name = (node.children[0].text or b"").decode()
+    limit = NO_MATCH_EXIT.get(name or "")
+    if limit is None or exit_code <= limit:
+        return None
+    if name in ("test", "[", "[["):
+        return f"`{name}` could not evaluate its expression"
+    return f"`{name}` could not read its input: a file it names is missing or unreadable"
+
+
+def printed_failure(output: str) -> str | None:
+    """The failure a check that only prints its result printed as its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines and PRINTED_FAILURE.fullmatch(lines[-1]) else None

@@ -1,0 +1,322 @@
+"""Evidence rules found wrong by a new user: masks that still passed, lines bash -e ignores,
+a must-fail grep that could not read its file, zero-test runs, missing tools reported as
+failures, checks that can never fail. Real child processes; plans in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import PlanWriter, Run, assert_no_traceback, run_cli
+from planrun.checkrules import read
+
+BIN = Path(sys.executable).parent  # this venv's pytest, on the plans' PATH
+
+
+def execute(path: Path, *args: str | Path) -> tuple[Run, dict[str, Any]]:
+    run = run_cli("execute", path, "--root", path.parent, "--json", "--no-summary", *args)
+    assert_no_traceback(run)
+    return run, json.loads(run.stdout)
+
+
+def tasks(doc: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    return {t["id"]: (t["status"], t["reason"]) for t in doc["tasks"]}
+
+
+def plan(write_plan: PlanWriter, checks: dict[str, str]) -> Path:
+    """A plan with one task per check, with this venv's pytest on PATH; the check of the task
+    named N is on line ``at(checks, N)``."""
+    lines = [
+        "planrun: 1",
+        f'env: {{PATH: "{BIN}:/usr/bin:/bin", PYTEST_ADDOPTS: "-p no:cacheprovider"}}',
+        "tasks:",
+    ]
+    for name, check in checks.items():
+        lines += [f"  - id: {name}", "    verify:", "      - run: |"]
+        lines += [f"          {line}" for line in check.splitlines()]
+    return write_plan("p.md", "\n".join(lines))
+
+
+def at(checks: dict[str, str], name: str) -> int:
+    line = 7  # after "---", planrun, env, tasks, "- id", "verify"
+    for key, check in checks.items():
+        if key == name:
+            return line
+        line += 3 + len(check.splitlines())
+    raise KeyError(name)
+
+
+X = "pytest -q t_fail.py"
+
+
+def test_masks_around_a_failing_pytest_are_judged_by_it(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "t_fail.py").write_text("def test_a():\n    assert False\n")
+    checks = {
+        "redirected": f"{X} || echo failed >&2",
+        "path": f"{X} || /bin/true",
+        "brace": f"{X} || {{ echo failed; }}",
+        "subshell": f"{X} || (exit 0)",
+        "if": f"if {X}; then echo ok; fi",
+        "if-not": f'if ! {X}; then echo "tests failed"; fi',
+    }
+    run, doc = execute(plan(write_plan, checks))
+    assert run.exit_code == 1
+    found = tasks(doc)
+    for task, mask in [
+        ("redirected", "the `|| echo`"),
+        ("path", "the `|| /bin/true`"),
+        ("brace", "the `|| { echo failed; }`"),
+        ("subshell", "the `|| (exit 0)`"),
+        ("if", "the `if` around it"),
+        ("if-not", "the `if` around it"),
+    ]:
+        reason = f"exit 1: `{X}` (line {at(checks, task)}; {mask} would hide its failure)"
+        assert found[f"p/{task}"] == ("failed", reason)
+
+
+@pytest.mark.parametrize(
+    ("script", "run", "must_fail", "note"),
+    [
+        (f"{X} || echo failed >&2", X, False, "the `|| echo` would hide its failure"),
+        (f"{X} || /usr/bin/true", X, False, "the `|| /usr/bin/true` would hide its failure"),
+        (f"{X} || {{ echo a; echo b; }}", X, False, "the `|| { echo a; echo b; }` would hide"),
+        (f"if {X}; then echo ok; else echo no; fi", X, False, "the `if` around it would hide"),
+        (f"if {X}; then echo 'FAIL: {X}'; fi", X, True, "`echo 'FAIL: pytest -q t_fail.py'` runs"),
+        (f"if ! {X}; then echo 'FAIL'; else echo ok; fi", X, False, "the `if` around it"),
+    ],
+)
+def test_the_shape_of_a_mask_names_the_command_judged(
+    script: str, run: str, must_fail: bool, note: str
+) -> None:
+    reading = read(script)
+    assert (reading.run, reading.must_fail, reading.never_fails) == (run, must_fail, False)
+    assert reading.note is not None and reading.note.startswith(note)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "test -d .",
+        "test -e .",
+        "[ -d . ]",
+        "pwd",
+        "sleep 1",
+        "cd .",
+        "if ! grep -q x f; then echo ok; fi",
+        "if grep -q x f; then echo FAIL; else echo ERROR; fi",
+        "true || { echo a; }",
+    ],
+)
+def test_commands_that_succeed_wherever_they_run_can_never_fail(script: str) -> None:
+    assert read(script).never_fails
+
+
+def test_a_check_that_only_prints_its_result_is_no_evidence_unless_it_printed_a_failure(
+    write_plan: PlanWriter,
+) -> None:
+    py = sys.executable
+    path = write_plan(
+        "p.md",
+        f"""
+        planrun: 1
+        tasks:
+          - {{id: ok, verify: "{py} -c \\"ok = True; print('PASS' if ok else 'FAIL')\\""}}
+          - {{id: bad, verify: "{py} -c \\"ok = False; print('PASS' if ok else 'FAIL')\\""}}
+        """,
+    )
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    found = tasks(doc)
+    assert found["p/ok"] == (
+        "unverified",
+        (
+            "it only prints its result, and exits 0 whether it printed PASS or FAIL: "
+            f"`{py} -c \"ok = True; print('PASS' if ok else 'FAIL')\"`"
+        ),
+    )
+    assert found["p/bad"] == (
+        "failed",
+        (
+            f"exit 0 (it printed `FAIL` as its result): `{py} -c \"ok = False; print('PASS' if "
+            "ok else 'FAIL')\"`"
+        ),
+    )
+
+
+def test_lines_bash_e_ignores_do_not_count_and_validate_names_them(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "f.txt").write_text("fail\n")
+    checks = {
+        "negated": "! grep -q fail f.txt\necho done",
+        "list": "grep -q nothing-like-this f.txt && echo found\necho done",
+        "set-e-off": "set +e\ngrep -q nothing-like-this f.txt\necho done",
+        "negated-last": "echo checking\n! grep -q fail f.txt",
+    }
+    path = plan(write_plan, checks)
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    found = tasks(doc)
+    assert found["p/negated"] == (
+        "unverified",
+        (
+            "its only checks can never fail: `! grep -q fail f.txt echo done` (line 7; "
+            "bash -e ignores a failure of `! grep -q fail f.txt`, line 1 of the script)"
+        ),
+    )
+    assert found["p/list"][0] == "unverified"
+    assert "bash -e ignores a failure of `grep -q nothing-like-this f.txt && echo found`" in str(
+        found["p/list"][1]
+    )
+    assert found["p/set-e-off"] == (
+        "unverified",
+        (
+            "its only checks can never fail: `set +e grep -q nothing-like-this f.txt echo done` "
+            f"(line {at(checks, 'set-e-off')}; bash -e ignores a failure of "
+            "`grep -q nothing-like-this f.txt`, line 2 of the script)"
+        ),
+    )
+    assert found["p/negated-last"] == (
+        "failed",
+        f"exit 1: `echo checking ! grep -q fail f.txt` (line {at(checks, 'negated-last')})",
+    )
+    out = run_cli("validate", path).stdout
+    assert (
+        f'{path}:{at(checks, "negated")}: warning[verify-failure-ignored] task "negated": '
+        "verify `! grep -q fail f.txt echo done`: bash -e ignores a failure of "
+        "`! grep -q fail f.txt` (line 1 of the script), so it does not fail the check\n"
+        "    hint: write `if grep -q fail f.txt; then exit 1; fi`, or put it last"
+    ) in out
+    assert (
+        "hint: put `grep -q nothing-like-this f.txt` on a line of its own, or put the list last"
+    ) in out
+    assert 'task "negated-last"' not in out
+
+
+def test_a_must_fail_grep_that_could_not_read_its_file_fails(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    check = 'grep -q "TODO" {} && echo "FAIL: TODO remains" || echo "PASS: no TODO"'
+    (tmp_path / "clean.py").write_text("x = 1\n")
+    (tmp_path / "todo.py").write_text("# TODO\n")
+    checks = {
+        "missing": check.format("src/app.py"),
+        "clean": check.format("clean.py"),
+        "todo": check.format("todo.py"),
+        "test-syntax": 'test -f a b && echo "FAIL: a exists" || echo PASS',
+    }
+    run, doc = execute(plan(write_plan, checks))
+    assert run.exit_code == 1
+    found = tasks(doc)
+    must_fail = '(line {}; it must fail: `echo "FAIL: TODO remains"` runs when it succeeds)'
+    assert found["p/missing"] == (
+        "failed",
+        (
+            "exit 2 (`grep` could not read its input: a file it names is missing or unreadable): "
+            f'`grep -q "TODO" src/app.py` {must_fail.format(at(checks, "missing"))}'
+        ),
+    )
+    assert found["p/clean"] == (
+        "passed",
+        (
+            'judged by `grep -q "TODO" clean.py`, which must fail: '
+            '`echo "FAIL: TODO remains"` runs when it succeeds'
+        ),
+    )
+    assert found["p/todo"] == (
+        "failed",
+        'exit 0 (expected a failure): `grep -q "TODO" todo.py` '
+        + must_fail.format(at(checks, "todo")),
+    )
+    assert found["p/test-syntax"][0] == "failed"
+    assert str(found["p/test-syntax"][1]).startswith(
+        "exit 2 (`test` could not evaluate its expression): `test -f a b`"
+    )
+
+
+def test_a_pytest_run_that_runs_no_test_is_unverified(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    skip = "import pytest\n\n\n@pytest.mark.skip\ndef test_a():\n    pass\n"
+    (tmp_path / "t_skip.py").write_text(skip)
+    (tmp_path / "t_pass.py").write_text(skip + "\n\ndef test_b():\n    pass\n")
+    checks = {
+        "skipped": "pytest -q t_skip.py",
+        "collect": "pytest --co -q t_pass.py",
+        "some": "pytest -q t_pass.py",
+    }
+    run, doc = execute(plan(write_plan, checks))
+    assert run.exit_code == 1
+    found = tasks(doc)
+    assert found["p/skipped"] == ("unverified", "ran no tests: `pytest -q t_skip.py` (line 7)")
+    assert found["p/collect"] == (
+        "unverified",
+        f"ran no tests: `pytest --co -q t_pass.py` (line {at(checks, 'collect')})",
+    )
+    assert found["p/some"] == ("passed", None)
+
+
+def test_a_missing_tool_behind_a_wrapper_or_a_script_is_an_error(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    script = tmp_path / "check.sh"
+    script.write_text("#!/bin/bash\necho checking\nnotatool_xyz --check\n")
+    script.chmod(0o755)
+    py = sys.executable
+    checks = {
+        "module": f"{py} -m notamodule_xyz --check .",
+        "timeout": "timeout 60 notatool_xyz",
+        "env": "env FOO=1 notatool_xyz",
+        "script": "./check.sh",
+        "by-path": "./bin/check",
+    }
+    run, doc = execute(plan(write_plan, checks))
+    assert run.exit_code == 1
+    found = tasks(doc)
+    assert found["p/module"] == (
+        "error",
+        (
+            "could not run: python module `notamodule_xyz` is not installed: "
+            f"`{py} -m notamodule_xyz --check .` (line 7)"
+        ),
+    )
+    not_found = "could not run: `notatool_xyz` was not found on PATH: "
+    assert found["p/timeout"] == (
+        "error",
+        not_found + f"`timeout 60 notatool_xyz` (line {at(checks, 'timeout')})",
+    )
+    assert found["p/env"] == (
+        "error",
+        not_found + f"`env FOO=1 notatool_xyz` (line {at(checks, 'env')})",
+    )
+    assert found["p/script"] == ("error", not_found + f"`./check.sh` (line {at(checks, 'script')})")
+    assert found["p/by-path"] == (
+        "failed",
+        f"exit 127 (command not found): `./bin/check` (line {at(checks, 'by-path')})",
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "never_fails"),
+    [
+        ('if [ -n "$B" ]; then echo up > marker; fi\ntest -f a.py', False),
+        ("if make; then echo built > built.txt; fi", True),  # a failing make is hidden
+        ("if make; then sleep 1; fi", True),
+    ],
+)
+def test_an_if_whose_branch_does_something_runs_as_written(script: str, never_fails: bool) -> None:
+    # Judged by its condition alone, the branch (a file written, a wait) would not run.
+    reading = read(script)
+    assert (reading.run, reading.original, reading.never_fails) == (script, None, never_fails)
+
+
+def test_a_last_sleep_is_run_not_dropped_as_a_mask() -> None:
+    # `X; true` is judged by X; `X; sleep 5` runs as written (a timeout must still apply).
+    script = "make\nsleep 5"
+    assert read(script) == read(script).__class__(script)
