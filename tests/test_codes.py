@@ -184,6 +184,26 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "claimed done but has nothing to verify it",
     ),
+    "superseded-plan": (
+        {"01-01-PLAN.md": FM.format("phase: 01-x\nplan: 01\nstatus: superseded")},
+        "01-01-PLAN.md",
+        "status: superseded: this plan was replaced",
+    ),
+    "external-dependency": (
+        {"07-03-PLAN.md": FM.format("phase: 07-auth\nplan: 03\ndepends_on: [07-01]")},
+        "07-03-PLAN.md",
+        'depends on plan "07-01", which is not among the plans loaded',
+    ),
+    "derived-checks": (
+        {"p.md": "- [x] T001 Create the model in src/models/task.py\n"},
+        "p.md",
+        "derived 1 check from its text: src/models/task.py exists",
+    ),
+    "not-a-check": (
+        {"p.md": "- [x] T001 Install the tools: `npm install`\n"},
+        "p.md",
+        "`npm install` is not used as a check: it changes the tree",
+    ),
 }
 
 

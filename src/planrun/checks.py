@@ -7,7 +7,7 @@ through a symlink), fails its check and is never read. Each result says what was
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from planrun.model import Artifact, KeyLink
@@ -21,16 +21,31 @@ class CheckResult:
     label: str
     ok: bool | None  # None: manual (a truth nobody can check automatically)
     message: str
+    derived: bool = False  # planrun derived it from the task's text (weaker than a verify)
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> CheckResult:
         status = data.get("status")
         ok = None if status == "manual" else status == "passed"
-        return cls(str(data.get("kind")), str(data.get("label")), ok, str(data.get("message")))
+        return cls(
+            str(data.get("kind")),
+            str(data.get("label")),
+            ok,
+            str(data.get("message")),
+            derived=data.get("derived") is True,
+        )
 
     def to_json(self) -> dict[str, object]:
         status = "manual" if self.ok is None else "passed" if self.ok else "failed"
-        return {"kind": self.kind, "label": self.label, "status": status, "message": self.message}
+        out: dict[str, object] = {
+            "kind": self.kind,
+            "label": self.label,
+            "status": status,
+            "message": self.message,
+        }
+        if self.derived:
+            out["derived"] = True
+        return out
 
 
 class _OutsideRootError(Exception):
@@ -57,6 +72,11 @@ def _read(path: Path) -> str:
 
 
 def check_artifact(art: Artifact, root: Path) -> CheckResult:
+    found = _check_artifact(art, root)
+    return replace(found, derived=True) if art.derived else found
+
+
+def _check_artifact(art: Artifact, root: Path) -> CheckResult:
     label = art.path
     try:
         path = resolve_under(root, art.path)

@@ -47,6 +47,14 @@ FormatOpt = Annotated[
     typer.Option("--format", "-f", help="Read every file in this format instead of detecting it."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+NoDeriveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-derive",
+        help="Do not derive checks from the text of tasks that have no verify "
+        "(also: derive = false in the configuration).",
+    ),
+]
 
 
 def _err(text: str) -> None:
@@ -144,13 +152,14 @@ def validate(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only errors and warnings, no count line.")
     ] = False,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """Check plans: schema, ids, dependencies, cycles, verify commands. Exit 1 on errors."""
     from planrun import jsondoc
     from planrun.validate import validate_paths
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    result = validate_paths(targets, plan_fmt)
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    result = validate_paths(targets, plan_fmt, derive=config.derive and not no_derive)
     doc = jsondoc.validate_doc(result, strict=strict)
     diags = result.diagnostics.sorted()
     _annotate(diags)
@@ -310,6 +319,7 @@ def execute(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only failures and the final line.")
     ] = False,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """Run the verify commands and must_haves checks of the selected tasks."""
     from planrun import jsondoc
@@ -329,6 +339,7 @@ def execute(
         force=force,
         shell=config.shell,
         argv=sys.argv[1:],
+        derive=config.derive and not no_derive,
     )
     if dry_run:
         return _dry_run(opts, json_out)
@@ -422,14 +433,15 @@ def status(
     json_out: JsonOpt = False,
     root: RootOpt = None,
     fmt: FormatOpt = None,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """Show the last recorded result of every task and milestone."""
     from planrun import jsondoc
     from planrun.output import result_line
     from planrun.runner import status as get_status
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    report = get_status(targets, plan_fmt, root)
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    report = get_status(targets, plan_fmt, root, derive=config.derive and not no_derive)
     if json_out:
         sys.stdout.write(jsondoc.dumps(jsondoc.run_doc(report, report.results)))
         return EXIT_OK
@@ -474,7 +486,7 @@ def summary_(
     targets, plan_fmt, config = _inputs(paths, fmt)
     if merge is not None:
         _merge(targets, plan_fmt, root, merge)
-    report = get_status(targets, plan_fmt, root)
+    report = get_status(targets, plan_fmt, root, derive=config.derive)
     data = SummaryInput.of(report, report.results)
     target = output or config.resolve(config.summary) or _default_summary(targets)
     _write_summary(data, target, template or config.resolve(config.summary_template))
@@ -512,13 +524,14 @@ def next_(
     json_out: JsonOpt = False,
     root: RootOpt = None,
     fmt: FormatOpt = None,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """List tasks ready to work on: not passed yet, every dependency passed."""
     from planrun import jsondoc
     from planrun.runner import next_units
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    units = next_units(targets, plan_fmt, root)
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    units = next_units(targets, plan_fmt, root, derive=config.derive and not no_derive)
     if json_out:
         sys.stdout.write(jsondoc.dumps(jsondoc.next_doc(units)))
         return EXIT_OK
@@ -549,8 +562,10 @@ def convert(
     if path.is_dir():
         raise UsageError(f"{path} is a folder; convert takes one plan file")
     _, plan_fmt, _ = _inputs([path], fmt)
-    result = load_valid([path], plan_fmt)
-    [plan] = result.plans
+    # Derived checks are planrun's reading, not the plan's text: a converted plan gets them
+    # again when it is loaded. Sibling plans loaded as context are not converted.
+    result = load_valid([path], plan_fmt, derive=False)
+    [plan] = [p for p in result.plans if not p.context]
     text = to_canonical(plan, Document.read(path))
     if output is None:
         sys.stdout.write(text)

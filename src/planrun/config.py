@@ -26,6 +26,7 @@ class Config:
     summary_template: str | None = None
     format: str | None = None
     shell: str | None = None
+    derive: bool = True  # derive checks for tasks without verify
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
 
@@ -44,6 +45,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "summary_template": (str,),
     "format": (str,),
     "shell": (str,),
+    "derive": (bool,),
 }
 KEYS = tuple(_TYPES)
 
@@ -108,7 +110,7 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
                 f'{source}: unknown setting "{key}" in {where}{hint}; settings: {", ".join(KEYS)}'
             )
         allowed = _TYPES[key]
-        if isinstance(value, bool) or not isinstance(value, allowed):
+        if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, allowed):
             kinds = " or ".join("a list of strings" if t is list else t.__name__ for t in allowed)
             raise UsageError(f'{source}: setting "{key}" must be {kinds}, got {value!r}')
         if key == "path":

@@ -16,6 +16,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "not-utf8": ("error", "the file is not UTF-8 text"),
     "no-frontmatter": ("error", "a plan given by name has no YAML frontmatter"),
     "not-a-plan": ("info", "a markdown file in a folder is not a plan and was skipped"),
+    "superseded-plan": ("info", "a GSD plan with status: superseded is left out of the waves"),
     "unrecognized-plan": ("error", "a file given by name is not in any plan format planrun reads"),
     "yaml-syntax": ("error", "the YAML frontmatter does not parse"),
     "frontmatter-not-mapping": ("error", "the frontmatter is a list or a scalar, not a mapping"),
@@ -41,6 +42,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     # -- graph
     "duplicate-id": ("error", "two tasks of one plan, or two plans, share an id"),
     "unknown-dependency": ("error", "depends_on names a task or plan that does not exist"),
+    "external-dependency": (
+        "warning",
+        "a plan loaded on its own depends on a plan not loaded; treated as outside the run",
+    ),
     "self-dependency": ("error", "a task or plan depends on itself"),
     "cycle": ("error", "dependencies form a cycle (the cycle path is given)"),
     "wave-mismatch": ("warning", "a plan's declared wave differs from the computed one"),
@@ -54,6 +59,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "machine-path": ("warning", "a machine-specific absolute path (/Users/..., /home/...)"),
     "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
     "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),
+    "derived-checks": ("info", "a task without verify gets checks derived from what it names"),
+    "not-a-check": ("info", "a command a task names changes the tree or never ends: not run"),
 }
 
 

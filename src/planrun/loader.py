@@ -6,12 +6,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planrun.derive import derive_plan
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
 from planrun.readers import Reader, detect, get_reader
 from planrun.readers.gsd import AUXILIARY
+from planrun.roots import plan_root
 
 # Folders that hold tools' own state, never plans.
 SKIP_DIRS = frozenset(
@@ -37,6 +39,9 @@ SKIP_DIRS = frozenset(
 class Loaded:
     plans: list[Plan] = field(default_factory=list)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    derive: bool = True  # give tasks without verify checks derived from their text
+    context: list[Path] = field(default_factory=list)
+    """Files a reader wants loaded beside a plan named on its own (a GSD plan's siblings)."""
 
 
 def iter_plan_files(path: Path) -> Iterator[Path]:
@@ -49,19 +54,36 @@ def iter_plan_files(path: Path) -> Iterator[Path]:
             yield child
 
 
-def load_paths(paths: Sequence[Path], fmt: str | None = None) -> Loaded:
+def load_paths(paths: Sequence[Path], fmt: str | None = None, *, derive: bool = True) -> Loaded:
     """Load every plan under ``paths``; a path that does not exist raises PathNotFoundError."""
     forced = get_reader(fmt) if fmt else None
-    loaded = Loaded()
+    loaded = Loaded(derive=derive)
+    seen: set[Path] = set()
     for path in paths:
         if not path.exists():
             raise PathNotFoundError(f"{path}: no such file or directory")
         if path.is_dir():
             for file in iter_plan_files(path):
+                seen.add(file.resolve())
                 _load_file(file, explicit=False, forced=forced, loaded=loaded)
         else:
+            seen.add(path.resolve())
             _load_file(path, explicit=True, forced=forced, loaded=loaded)
+    _load_context(loaded, seen, forced)
     return loaded
+
+
+def _load_context(loaded: Loaded, seen: set[Path], forced: Reader | None) -> None:
+    """Plans loaded only so that the named ones' dependencies resolve: never selected, and
+    their own problems are not reported (they were not asked about)."""
+    aside = Loaded(derive=loaded.derive)
+    for path in dict.fromkeys(p.resolve() for p in loaded.context):
+        if path not in seen and path.is_file():
+            seen.add(path)
+            _load_file(path, explicit=False, forced=forced, loaded=aside)
+    for plan in aside.plans:
+        plan.mark(context=True)
+        loaded.plans.append(plan)
 
 
 def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loaded) -> None:
@@ -104,8 +126,15 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         return
     diags.add("format", doc.display, None, f"read as a {reader.name} plan")
     plan = reader.read(doc, diags)
-    if plan is not None:
-        loaded.plans.append(plan)
+    if plan is None:
+        return
+    if loaded.derive:
+        derive_plan(plan, doc.text.splitlines(), plan_root(plan), diags)
+    context_paths = getattr(reader, "context_paths", None)
+    if explicit and context_paths is not None:
+        plan.mark(standalone=True)
+        loaded.context.extend(context_paths(doc))
+    loaded.plans.append(plan)
 
 
 def _gsd_auxiliary(path: Path) -> bool:

@@ -41,6 +41,8 @@ def result_line(result: UnitResult) -> str:
     label = LABELS[result.status]
     took = f"  {result.duration:.1f}s" if result.duration is not None else ""
     line = f"{label:<10} {result.unit.id}{took}"
+    if result.derived:
+        line += "  [derived checks]"
     if result.status not in ("passed", "failed", "timeout") and result.reason:
         line += f"  ({result.reason})"
     return line

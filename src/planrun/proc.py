@@ -58,11 +58,15 @@ class LogSink:
         self._header = b""
         self._tail = bytearray()
         self.written = 0
+        self.captured = bytearray()  # the current command's first output, for expectations
 
     def begin(self, script: str) -> None:
         self._header = f"$ {script}\n".encode()
+        self.captured = bytearray()
 
     def write(self, data: bytes) -> None:
+        if len(self.captured) < TAIL_BYTES:
+            self.captured += data[: TAIL_BYTES - len(self.captured)]
         if self._header:
             data, self._header = self._header + data, b""
         if self._file is None:

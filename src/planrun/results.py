@@ -36,10 +36,17 @@ class CommandRecord:
     duration: float
     timed_out: bool = False
     error: str | None = None
+    expect_output: str | None = None
+    output_found: str | None = None  # what the output held, when ``expect_output`` is set
+    output_ok: bool | None = None  # the output's verdict; it decides instead of the exit code
 
     @property
     def ok(self) -> bool:
-        return not self.timed_out and self.error is None and self.exit_code == self.expect_exit
+        if self.timed_out or self.error is not None:
+            return False
+        if self.output_ok is not None:
+            return self.output_ok
+        return self.exit_code == self.expect_exit
 
     @property
     def outcome(self) -> str:
@@ -48,6 +55,8 @@ class CommandRecord:
             return "timed out"
         if self.error:
             return self.error
+        if self.output_ok is False:
+            return f"{self.output_found} (expected output: {self.expect_output})"
         code = self.exit_code
         if code is not None and code < 0:
             return f"killed by signal {-code}"
@@ -69,6 +78,9 @@ class CommandRecord:
             duration=float(data.get("duration_s", 0.0)),
             timed_out=bool(data.get("timed_out", False)),
             error=data.get("error"),
+            expect_output=data.get("expect_output"),
+            output_found=data.get("output_found"),
+            output_ok=data.get("output_ok"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -79,6 +91,15 @@ class CommandRecord:
             "duration_s": round(self.duration, 3),
             "timed_out": self.timed_out,
             "error": self.error,
+            **(
+                {
+                    "expect_output": self.expect_output,
+                    "output_found": self.output_found,
+                    "output_ok": self.output_ok,
+                }
+                if self.expect_output is not None
+                else {}
+            ),
         }
 
 
@@ -118,8 +139,14 @@ class UnitResult:
             "log": self.log,
             "started": iso_time(self.started),
             "finished": iso_time(self.finished),
+            **({"derived": True} if self.derived else {}),
             **self.detail(),
         }
+
+    @property
+    def derived(self) -> bool:
+        """Whether the unit's checks were derived by planrun from the task's text."""
+        return self.unit.task is not None and self.unit.task.derived
 
     def detail(self) -> dict[str, Any]:
         """What the state keeps beyond the columns, so reports can be re-rendered later."""

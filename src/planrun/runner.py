@@ -61,6 +61,7 @@ class ExecuteOptions:
     force: bool = False
     shell: str | None = None
     argv: list[str] = field(default_factory=list)
+    derive: bool = True
 
 
 class Reporter(Protocol):
@@ -112,7 +113,9 @@ CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
 
 def _load(opts: ExecuteOptions) -> Validation:
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
-    return load_valid(opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS)
+    return load_valid(
+        opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS, derive=opts.derive
+    )
 
 
 def digest(unit: Unit) -> str:
@@ -149,7 +152,8 @@ def new_run_id() -> str:
 
 def select(graph: PlanGraph, opts: ExecuteOptions, records: dict[str, Record]) -> set[int]:
     units = graph.units
-    chosen = set(range(len(units)))
+    # Plans loaded only as context (a named GSD plan's siblings) are never run.
+    chosen = {u.index for u in units if not u.plan.context}
     if opts.wave is not None:
         count = max((u.wave for u in units), default=0)
         if not 1 <= opts.wave <= count:
@@ -259,7 +263,7 @@ class _Executor:
                 )
                 continue
             spec = proc.Spec(cmd.run, cwd, env, timeout, log)
-            steps.append(Step(cmd.run, cmd.expect_exit, spec))
+            steps.append(Step(cmd.run, cmd.expect_exit, spec, expect_output=cmd.expect_output))
         return steps
 
     def checks(self, unit: Unit) -> list[CheckResult]:
@@ -309,6 +313,8 @@ class _Executor:
             return True, None
         rec = self.records.get(unit.id)
         hint = f"run: planrun execute {_paths(self.opts)} --wave {unit.wave}"
+        if rec is None and unit.plan.context and _claimed_done(unit):
+            return True, None  # a sibling loaded as context: its claim counts until it is run
         if rec is None:
             return False, f"{unit.id} has not run yet; {hint}"
         if rec.status not in SATISFIES_DEPENDENTS:
@@ -316,6 +322,11 @@ class _Executor:
         if rec.digest != digest(unit):
             return False, f"{unit.id} changed since it passed; {hint}"
         return True, None
+
+
+def _claimed_done(unit: Unit) -> bool:
+    tasks = [unit.task] if unit.task else unit.plan.tasks
+    return bool(tasks) and all(t.claimed == "done" for t in tasks)
 
 
 def _paths(opts: ExecuteOptions) -> str:
@@ -502,8 +513,14 @@ class StatusReport:
     root: Path
 
 
-def status(paths: Sequence[Path], fmt: str | None = None, root: Path | None = None) -> StatusReport:
-    opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
+def status(
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    root: Path | None = None,
+    *,
+    derive: bool = True,
+) -> StatusReport:
+    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
     result = _load(opts)
     graph = result.graph
     where = run_root(graph.plans, opts.paths, root)
@@ -556,10 +573,10 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
 
 
 def next_units(
-    paths: Sequence[Path], fmt: str | None = None, root: Path | None = None
+    paths: Sequence[Path], fmt: str | None = None, root: Path | None = None, *, derive: bool = True
 ) -> list[Unit]:
     """Units not passed yet whose dependencies all passed: what to work on now."""
-    report = status(paths, fmt, root)
+    report = status(paths, fmt, root, derive=derive)
     graph = report.graph
     ok = [False] * graph.graph.number_of_nodes()
     for r in report.results:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, cast
 
+from planrun.expectations import judge_output
 from planrun.graph import PlanGraph, Unit
 from planrun.proc import Outcome, ProcessPool, Spec
 from planrun.results import (
@@ -40,6 +41,7 @@ class Step:
     expect_exit: int
     spec: Spec | None
     error: str | None = None
+    expect_output: str | None = None
 
 
 class Executor(Protocol):
@@ -253,6 +255,8 @@ class Scheduler:
             timed_out=outcome.timed_out,
             error=outcome.error,
         )
+        if step.expect_output is not None and step.spec is not None:
+            record = with_output(record, step.expect_output, bytes(step.spec.log.captured))
         running.commands.append(record)
         if not record.ok:
             running.steps = running.steps[: len(running.commands)]  # stop at the first failure
@@ -270,6 +274,12 @@ class Scheduler:
             self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
         if chain:
             self._release(self._unblocked_by(node))
+
+
+def with_output(record: CommandRecord, expect: str, output: bytes) -> CommandRecord:
+    """``record`` judged by what the command printed (``expect_output``), not its exit code."""
+    ok, found = judge_output(expect, record.exit_code, output)
+    return replace(record, expect_output=expect, output_found=found, output_ok=ok)
 
 
 def remaining_path(graph: PlanGraph, cost: Callable[[Unit], float]) -> list[float]:

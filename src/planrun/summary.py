@@ -107,7 +107,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
     """The variables a summary template receives: ``frontmatter`` (YAML text), ``status``,
     ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
-    wave, source, line, status, emoji, claimed, duration, exit_code, reason, log, commands,
+    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, log, commands,
     failed_command, outcome, tail, tail_lines, fence, checks), ``checks``, ``mermaid`` (None
     past 300 tasks) and ``version``; the filter ``cell`` escapes a markdown table cell."""
     results = list(data.results)
@@ -181,6 +181,7 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "source": unit.plan.source,
         "line": unit.line,
         "status": result.status,
+        "derived": result.derived,
         "emoji": TASK_EMOJI[result.status],
         "claimed": result.claimed,
         "duration": "" if result.duration is None else f"{result.duration:.1f}s",
@@ -213,7 +214,7 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for check in result.checks:
         found = check.to_json()
-        out.append({**found, "emoji": CHECK_EMOJI[str(found["status"])]})
+        out.append({**found, "derived": check.derived, "emoji": CHECK_EMOJI[str(found["status"])]})
     if out or result.status in (PASSED, FAILED, TIMEOUT):
         return out
     must = result.unit.must_haves
@@ -226,6 +227,7 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
             "kind": kind,
             "label": label,
             "status": "not_checked",
+            "derived": False,
             "message": why,
             "emoji": CHECK_EMOJI["not_checked"],
         }

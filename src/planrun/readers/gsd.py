@@ -1,25 +1,29 @@
 """GSD PLAN.md: frontmatter (phase, plan, wave, depends_on, must_haves, ...) and XML-ish
 ``<task type="...">`` blocks with ``<name>``, ``<files>``, ``<action>``, ``<verify>``, ``<done>``.
 
-Plan id is ``PHASE-PLAN`` (``26-04``). Tasks inside one GSD plan have no implicit order.
-``checkpoint:*`` tasks are manual. A ``<verify>`` holds plain lines or ``<automated>``
-children; each line is its own check unless lines form one shell construct, and prose lines
-are manual. Plan-level ``<verification>``/``<success_criteria>`` (tags or headings) add their
-runnable commands to the plan's own checks. Every frontmatter key is kept.
+Plan id is ``PHASE-PLAN`` (``26-04``, the phase zero-padded as GSD pads it); the reader
+declares the other names GSD uses for a plan in ``depends_on`` (``26-04-PLAN``, the file stem)
+as aliases, and normalizes each entry (``"01"`` is plan 01 of the same phase, a path is its
+file). Tasks of one GSD plan are done in order by one agent: they are checked independently
+and never conflict over files. ``checkpoint:*`` tasks are manual. Element content is read by
+``gsd_verify`` (entities, fenced scripts, commands in prose, expectations, acceptance
+criteria). A ``NN-MM-SUMMARY.md`` beside the plan is GSD's claim that it is done. A plan
+named on its own loads its sibling plans as context. Every frontmatter key is kept.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, ClassVar
 
 from planrun import markdown
 from planrun.diagnostics import Diagnostics
-from planrun.document import Document
+from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.model import Plan
+from planrun.readers import gsd_verify
 from planrun.readers.canonical import validate_plan
-from planrun.readers.common import items, mapping, note_chatter, parse_body, verify_list
-from planrun.shellsplit import Chunk, looks_like_command, split_script
+from planrun.readers.common import items, mapping, note_chatter, parse_body
 from planrun.yamlio import LineDict, LineList
 
 REQUIRED = (
@@ -33,12 +37,28 @@ REQUIRED = (
     "must_haves",
 )
 # GSD files beside the plans that are not plans.
-AUXILIARY = re.compile(r"-(SUMMARY|VERIFICATION|RESEARCH|CONTEXT|UAT|VALIDATION)\.md$", re.I)
+AUXILIARY = re.compile(
+    r"(?:-(?:SUMMARY|VERIFICATION|RESEARCH|CONTEXT|UAT|VALIDATION|OUTLINE|PLAN-REVIEW)\.md"
+    r"|\.pre-bounce\.md)$",
+    re.I,
+)
+_PLAN_FILE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+)-PLAN\.md$", re.I)
+_TASK_HEADING = re.compile(r"^Task\s+([\w.-]+?)\s*[:.\u2014-]\s*(.+)$", re.I)
 _TAG = re.compile(
     r"<(/?)([a-zA-Z_][\w:-]*)((?:\s+[\w:-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|\S+))?)*)\s*(/?)>"
 )
 _ATTR = re.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
-_TASK_CHILDREN = {"name", "files", "action", "verify", "done"}
+_TASK_CHILDREN = {"name", "files", "action", "verify", "done", "acceptance_criteria"}
+# GSD SUMMARY.md statuses that are not "done".
+_CLAIMS = {
+    "halted": "blocked",
+    "blocked": "blocked",
+    "partial": "in_progress",
+    "in_progress": "in_progress",
+    "in-progress": "in_progress",
+    "failed": "todo",
+    "incomplete": "todo",
+}
 _PLAN_CHECK_SECTIONS = re.compile(r"^\s*(verification|success[ _]criteria)\s*$", re.I)
 _MUST_HAVE_KEYS = {
     "artifacts": {"path", "provides", "min_lines", "contains", "exports"},
@@ -55,11 +75,31 @@ class GsdReader:
         data = doc.frontmatter.data
         if isinstance(data, dict) and "phase" in data and "plan" in data:
             return True
+        if _PLAN_FILE.match(doc.path.name) and isinstance(data, dict) and "phase" in data:
+            return True
         return bool(re.search(r"<task[\s>]", doc.body if doc.frontmatter.present else doc.text))
+
+    def context_paths(self, doc: Document) -> list[Path]:
+        """The other plans of the phase folder: a plan named on its own is checked with them
+        as context, so its depends_on resolves."""
+        folder = doc.path.parent
+        return [
+            p
+            for p in sorted(folder.glob("*-PLAN.md"))
+            if p.name != doc.path.name and not AUXILIARY.search(p.name)
+        ]
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         front = doc.frontmatter.data if isinstance(doc.frontmatter.data, LineDict) else None
         front = front if front is not None else LineDict(line=1)
+        if str(front.get("status", "")).strip().lower() == "superseded":
+            diags.add(
+                "superseded-plan",
+                doc.display,
+                front.key_lines.get("status", front.line or 1),
+                "status: superseded: this plan was replaced and is left out of the waves",
+            )
+            return None
         body = parse_body(doc)
         note_chatter(body, doc, diags)
         text = "\n".join(line.text for line in body.lines)
@@ -78,6 +118,7 @@ class GsdReader:
         plan_id = _plan_id(front, doc)
         if plan_id:
             data["id"] = plan_id
+        phase = plan_id.rpartition("-")[0] if plan_id else None
         title = next((h.title for h in body.headings if h.level == 1), None)
         if title:
             data["title"] = title
@@ -85,36 +126,108 @@ class GsdReader:
             data["wave"] = int(front["wave"])
         deps = front.get("depends_on")
         if deps is not None:
-            data["depends_on"] = [_dep(d) for d in (deps if isinstance(deps, list) else [deps])]
+            data["depends_on"] = [
+                _dep(d, phase) for d in (deps if isinstance(deps, list) else [deps]) if d != ""
+            ]
         if isinstance(front.get("must_haves"), dict):
             data["must_haves"] = _must_haves(front["must_haves"], doc, diags)
         data["metadata"] = {
             k: v for k, v in front.items() if k not in ("wave", "depends_on", "must_haves")
         }
-        data["tasks"] = _tasks(text, first, doc, diags)
-        checks = _plan_checks(text, first, body)
+        tasks = _tasks(text, first, doc, diags)
+        if not tasks:
+            tasks = _section_tasks(body, doc, diags)
+        claim = _claim(doc)
+        if claim is not None:
+            for task in tasks:
+                if isinstance(task, LineDict) and task.get("kind") != "manual":
+                    task["claimed"] = claim
+        data["tasks"] = tasks
+        checks = _plan_checks(text, first, body, doc, diags)
         if checks:
-            data["verify"] = verify_list(checks, checks[0].line)
+            data["verify"] = checks
         data.key_lines.update(
             {k: front.key_lines[k] for k in ("wave", "depends_on") if k in front.key_lines}
         )
-        return validate_plan(doc, data, self.name, diags)
+        plan = validate_plan(doc, data, self.name, diags)
+        if plan is not None:
+            plan.mark(one_agent=True)
+            plan.add_aliases(_aliases(plan.id, doc, front))
+            plan.allow_outside([d for d in plan.depends_on if _phase_of(d) not in (None, phase)])
+        return plan
+
+
+def _number(text: str) -> str:
+    """A GSD phase or plan number as GSD pads it: "7" and "007" are "07", "144" and "0144"
+    are "144", "2.1" is "02.1"."""
+    whole, dot, frac = text.partition(".")
+    return whole.lstrip("0").zfill(2) + dot + frac
 
 
 def _plan_id(front: LineDict, doc: Document) -> str | None:
     phase, number = front.get("phase"), front.get("plan")
+    file = _PLAN_FILE.match(doc.path.name)
     if phase is not None and number is not None:
         phase_no = re.match(r"\d+(?:\.\d+)?", str(phase))
-        plan_no = f"{number:02d}" if isinstance(number, int) else str(number)
-        if phase_no:
-            return f"{phase_no.group(0)}-{plan_no}"
-    match = re.match(r"(\d+(?:\.\d+)?-\d+)-PLAN\.md$", doc.path.name, re.I)
+        plan_no = re.match(r"\d+", str(number))
+        if phase_no and plan_no:
+            return f"{_number(phase_no.group(0))}-{_number(plan_no.group(0))}"
+        if phase_no and re.fullmatch(r"[\w.-]+", str(number)):
+            return f"{_number(phase_no.group(0))}-{number}"
+    return f"{_number(file.group(1))}-{_number(file.group(2))}" if file else None
+
+
+def _dep(value: Any, phase: str | None) -> str:
+    """A depends_on entry as a plan id: YAML reads [01] as the integer 1 (GSD means plan 01
+    of the same phase); a path or file name means its plan; ids are padded as ids are."""
+    text = f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    text = text.strip().strip("\"'")
+    if "/" in text:
+        text = text.rsplit("/", 1)[1]
+    base = re.sub(r"(?:-PLAN)?(?:\.md)?$", "", text, flags=re.I)
+    if re.fullmatch(r"\d+", base) and phase:
+        return f"{phase}-{_number(base)}"
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)-(\d+)", base)
+    if match:
+        return f"{_number(match.group(1))}-{_number(match.group(2))}"
+    return base
+
+
+def _phase_of(dep: str) -> str | None:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)-\d+", dep)
     return match.group(1) if match else None
 
 
-def _dep(value: Any) -> str:
-    # YAML reads [01] as the integer 1; GSD means plan "01" of the same phase.
-    return f"{value:02d}" if isinstance(value, int) else str(value)
+def _aliases(plan_id: str, doc: Document, front: LineDict) -> list[str]:
+    """Other names of this plan in GSD depends_on lists."""
+    stem = doc.path.name.removesuffix(".md")
+    out = [f"{plan_id}-PLAN", stem, re.sub(r"-PLAN$", "", stem, flags=re.I)]
+    raw_phase = re.match(r"\d+(?:\.\d+)?", str(front.get("phase", "")))
+    if raw_phase and front.get("plan") is not None:
+        out.append(f"{raw_phase.group(0)}-{front.get('plan')}")
+    return out
+
+
+def _claim(doc: Document) -> str | None:
+    """What GSD's ``NN-MM-SUMMARY.md`` beside the plan claims: done, unless its frontmatter
+    status or a failed self-check says otherwise. None without a GSD summary."""
+    name = re.sub(r"-PLAN\.md$", "-SUMMARY.md", doc.path.name, flags=re.I)
+    path = doc.path.with_name(name)
+    if name == doc.path.name or not path.is_file():
+        return None
+    try:
+        summary = Document.read(path)
+    except (OSError, UndecodableError):
+        return None
+    data = summary.frontmatter.data
+    if written_by_planrun(data):
+        return None  # planrun's own report is not GSD's claim
+    status = str(data.get("status", "")).strip().lower() if isinstance(data, dict) else ""
+    if status in _CLAIMS:
+        return _CLAIMS[status]
+    if re.search(r"self[- ]check:?\**\s*:?\s*\**\s*failed", summary.text, re.I):
+        return "in_progress"
+    return "done"
 
 
 def _must_haves(raw: dict[str, Any], doc: Document, diags: Diagnostics) -> LineDict:
@@ -254,19 +367,21 @@ def _task(
             line,
             f'task type "{kind}" is not one planrun knows; read as type="auto"',
         )
+    verify = LineList(line=line)
+    must: dict[str, LineList] = {}
     for tag, start, end, _ in _children(block):
         content = block[start:end]
         at = content_line + block.count("\n", 0, start)
         if tag == "name":
-            task["name"] = " ".join(content.split())
+            task["name"] = " ".join(gsd_verify.decode(content).split())
         elif tag == "files":
-            files = [f.strip() for f in re.split(r"[,\n]", content) if f.strip()]
+            files = [f.strip() for f in re.split(r"[,\n]", gsd_verify.decode(content)) if f.strip()]
             task["files"] = items(((at, f) for f in files), at)
         elif tag == "verify":
-            chunks = _verify(content, at, doc, diags)
-            if chunks:
-                task["verify"] = verify_list(chunks, at)
-                task.key_lines["verify"] = at
+            _add_reading(_verify(content, at, doc, diags), verify, must, doc, diags)
+        elif tag == "acceptance_criteria":
+            reading = gsd_verify.read_acceptance(content, at)
+            _add_reading(reading, verify, must, doc, diags, derived=True)
         elif tag not in _TASK_CHILDREN:
             diags.add(
                 "unread-element",
@@ -274,72 +389,142 @@ def _task(
                 at,
                 f"<{tag}> in a task is not something planrun checks; kept as text only",
             )
+    if verify:
+        task["verify"] = verify
+        task.key_lines["verify"] = verify.item_lines[0]
+    if must:
+        task["must_haves"] = mapping(line, **must)
     return task
 
 
-def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> list[Chunk]:
+def _add_reading(
+    reading: gsd_verify.Reading,
+    verify: LineList,
+    must: dict[str, LineList],
+    doc: Document,
+    diags: Diagnostics,
+    *,
+    derived: bool = False,
+) -> None:
+    """Put what an element asks to check into a task's (or plan's) verify and must_haves."""
+    for check in reading.checks:
+        if check.run is not None:
+            entry = mapping(
+                check.line,
+                run=check.run,
+                expect_output=check.expect_output,
+                expect_exit=check.expect_exit or None,
+                description=check.description,
+                derived=derived or None,
+            )
+            verify.append(entry)
+            verify.item_lines.append(check.line)
+        elif check.path is not None:
+            art = mapping(check.line, path=check.path, contains=check.contains, derived=True)
+            must.setdefault("artifacts", LineList(line=check.line)).append(art)
+    for at, text, why in reading.manual:
+        diags.add(
+            "prose-verify",
+            doc.display,
+            at,
+            f"verify line {text[:60]!r} is {why}: it is a manual check",
+            hint="write the command that proves it, e.g. in <automated>",
+        )
+        truths = must.setdefault("truths", LineList(line=at))
+        truths.append(text)
+        truths.item_lines.append(at)
+    for at, text in reading.truths:
+        truths = must.setdefault("truths", LineList(line=at))
+        truths.append(text)
+        truths.item_lines.append(at)
+
+
+def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> gsd_verify.Reading:
     children = _children(content)
-    chunks: list[Chunk] = []
-    if children:
-        for tag, start, end, _ in children:
-            at = line + content.count("\n", 0, start)
-            if tag == "automated":
-                chunks.extend(split_script(content[start:end], at))
-            else:
-                diags.add(
-                    "unknown-element",
-                    doc.display,
-                    at,
-                    f"<{tag}> inside <verify> is not a check planrun can run; ignored "
-                    "(use <automated> for commands)",
-                )
-        return chunks
-    for chunk in split_script(content, line):
-        if looks_like_command(chunk.text.splitlines()[0]):
-            chunks.append(chunk)
+    if not children:
+        return gsd_verify.read_commands(content, line)
+    out = gsd_verify.Reading()
+    for tag, start, end, _ in children:
+        at = line + content.count("\n", 0, start)
+        if tag == "automated":
+            found = gsd_verify.read_commands(content[start:end], at, automated=True)
+            out.checks += found.checks
+            out.manual += found.manual
         else:
             diags.add(
-                "prose-verify",
+                "unknown-element",
                 doc.display,
-                chunk.line,
-                f"verify line {chunk.text.splitlines()[0][:60]!r} is prose, not a command: "
-                "it is a manual check",
-                hint="write the command that proves it, e.g. in <automated>",
+                at,
+                f"<{tag}> inside <verify> is not a check planrun can run; ignored "
+                "(use <automated> for commands)",
             )
-    return chunks
+    return out
 
 
-def _plan_checks(text: str, first: int, body: markdown.Body) -> list[Chunk]:
-    """Runnable commands in <verification>/<success_criteria> or such headings."""
-    chunks: list[Chunk] = []
+def _plan_checks(
+    text: str, first: int, body: markdown.Body, doc: Document, diags: Diagnostics
+) -> LineList:
+    """Runnable commands in <verification>/<success_criteria> or such headings; their prose
+    is for people (success criteria are mostly statements), so it is not reported."""
+    verify = LineList(line=first)
+    seen: set[str] = set()
+    readings = []
     for match in re.finditer(
         r"<(verification|success_criteria)>(.*?)</\1\s*>", text, re.DOTALL | re.I
     ):
         at = _line_at(text, first, match.start(2))
-        chunks.extend(_runnable(match.group(2), at))
+        readings.append(gsd_verify.read_commands(match.group(2), at))
     for heading in body.headings:
         if _PLAN_CHECK_SECTIONS.match(heading.title):
             lines = markdown.section(body, heading)
-            chunks.extend(
-                Chunk(line.no, cmd)
-                for line in lines
-                for cmd in markdown.backticked(line.text)
-                if looks_like_command(cmd)
-            )
-    unique: dict[str, Chunk] = {}
-    for chunk in chunks:
-        unique.setdefault(chunk.text, chunk)
-    return list(unique.values())
+            if lines:
+                section = "\n".join(ln.text for ln in lines)
+                readings.append(gsd_verify.read_commands(section, lines[0].no))
+    for reading in readings:
+        reading.checks = [c for c in reading.checks if c.run and c.run not in seen]
+        seen.update(c.run for c in reading.checks if c.run)
+        reading.manual = [m for m in reading.manual if "long-running" in m[2]]
+        _add_reading(reading, verify, {}, doc, diags)
+    return verify
 
 
-def _runnable(text: str, line: int) -> list[Chunk]:
-    out: list[Chunk] = []
-    for offset, raw in enumerate(text.splitlines()):
-        spans = markdown.backticked(raw)
-        if spans:
-            out.extend(Chunk(line + offset, s) for s in spans if looks_like_command(s))
+def _section_tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> LineList:
+    """Section-style GSD plans: ``### Task 04-01-01: title`` headings instead of <task>
+    blocks; a task's verify is its fenced script or commands in its Verify lines."""
+    tasks = LineList(line=body.lines[0].no if body.lines else 1)
+    used: set[str] = set()
+    for heading in body.headings:
+        match = _TASK_HEADING.match(markdown.strip_markup(heading.title))
+        if match is None:
+            continue
+        task_id = re.sub(r"[^\w.-]", "", match.group(1)) or f"task-{len(tasks) + 1}"
+        if task_id in used or not task_id[0].isalnum():
+            task_id = f"task-{len(tasks) + 1}"
+        used.add(task_id)
+        task = mapping(heading.no, id=task_id, name=match.group(2).strip())
+        lines = markdown.section(body, heading)
+        verify = LineList(line=heading.no)
+        must: dict[str, LineList] = {}
+        section = [ln for ln in lines if re.match(r"\s*(?:[-*]\s+)?\**verif", ln.text, re.I)]
+        fences = "\n".join(ln.text for ln in lines)
+        if "```" in fences:
+            reading = gsd_verify.read_commands(fences, lines[0].no)
+            reading.checks = [
+                c
+                for c in reading.checks
+                if "\n" in (c.run or "") or c.line in {ln.no for ln in section}
+            ]
+            reading.manual = []
         else:
-            plain = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", raw).strip()
-            if plain and looks_like_command(plain):
-                out.append(Chunk(line + offset, plain))
-    return out
+            reading = gsd_verify.Reading()
+        for ln in section:
+            found = gsd_verify.read_commands(
+                re.sub(r"^.*?verif\w*\**:?\**", "", ln.text, flags=re.I), ln.no
+            )
+            reading.checks += found.checks
+        _add_reading(reading, verify, must, doc, diags)
+        if verify:
+            task["verify"] = verify
+        tasks.append(task)
+        tasks.item_lines.append(heading.no)
+    return tasks

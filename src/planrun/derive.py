@@ -1,0 +1,495 @@
+"""Checks derived from what a task names, for tasks that carry no verify of their own.
+
+Agent-written checklists ("- [X] T012 Create Task model in src/models/task.py") say what
+was built without saying how to check it. Most of that can be settled from the repository:
+every file or folder the task names must exist; "Implement `foo()` in path" means the file
+contains ``foo``; a command in backticks in the item (or on a ``**Checkpoint**:`` line after
+it) is its verify. These checks are weaker than a written verify, so each carries
+``derived: true`` and every report labels it.
+
+Applied after reading, to every format but the canonical one (whose author writes verify
+on purpose). Conservative by design: a path in a task that removes, renames or moves
+things, a placeholder, a gitignored or generated output, a bare name without a folder, a
+command that changes the tree (installers, ``mkdir``, fixers that cannot check) or never
+ends (dev servers) is never turned into a check.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path, PurePosixPath
+
+from planrun import expectations, markdown
+from planrun.diagnostics import Diagnostics
+from planrun.model import Artifact, Plan, Task, VerifyCommand
+
+# Prose classifier for backticked spans; swap for planrun.prose when it lands.
+from planrun.shellsplit import looks_like_command
+
+_EXTENSIONS = frozenset(
+    [
+        "py",
+        "pyi",
+        "ts",
+        "tsx",
+        "js",
+        "jsx",
+        "mjs",
+        "cjs",
+        "json",
+        "jsonc",
+        "yaml",
+        "yml",
+        "toml",
+        "md",
+        "mdx",
+        "rst",
+        "txt",
+        "rs",
+        "go",
+        "java",
+        "kt",
+        "kts",
+        "rb",
+        "php",
+        "cs",
+        "swift",
+        "c",
+        "h",
+        "cc",
+        "cpp",
+        "hpp",
+        "m",
+        "mm",
+        "sh",
+        "bash",
+        "zsh",
+        "ps1",
+        "sql",
+        "html",
+        "htm",
+        "css",
+        "scss",
+        "sass",
+        "less",
+        "vue",
+        "svelte",
+        "astro",
+        "xml",
+        "gradle",
+        "proto",
+        "graphql",
+        "gql",
+        "dart",
+        "ex",
+        "exs",
+        "erl",
+        "lua",
+        "r",
+        "ipynb",
+        "tf",
+        "hcl",
+        "cfg",
+        "ini",
+        "conf",
+        "lock",
+        "csv",
+        "tsv",
+        "env",
+        "example",
+        "sample",
+        "j2",
+        "jinja",
+        "tmpl",
+        "hbs",
+        "ejs",
+        "prisma",
+        "scala",
+        "clj",
+        "elm",
+        "hs",
+        "ml",
+        "zig",
+        "nim",
+        "dockerfile",
+        "mk",
+        "cmake",
+        "svg",
+        "png",
+        "jpg",
+        "gif",
+        "ico",
+        "wasm",
+    ]
+)
+# First folders that make a slash-separated word a path even without an extension.
+_CODE_DIRS = frozenset(
+    [
+        "src",
+        "lib",
+        "app",
+        "apps",
+        "packages",
+        "tests",
+        "test",
+        "specs",
+        "docs",
+        "scripts",
+        "internal",
+        "cmd",
+        "pkg",
+        "components",
+        "migrations",
+        "crates",
+        ".github",
+        "contracts",
+        "checklists",
+    ]
+)
+# Outputs of builds and tools: never a check that the work was done.
+_GENERATED = (
+    "node_modules/*",
+    "*/node_modules/*",
+    "dist/*",
+    "build/*",
+    "out/*",
+    "target/*",
+    ".next/*",
+    "coverage/*",
+    "htmlcov/*",
+    "*/__pycache__/*",
+    "__pycache__/*",
+    "*.pyc",
+    ".venv/*",
+    "venv/*",
+    "*.egg-info/*",
+    "*.log",
+    ".env",
+    ".planrun/*",
+)
+# spec-kit names relative to the feature folder (specs/NNN-x/), not the repository.
+_FEATURE_FILES = frozenset(
+    [
+        "contracts",
+        "checklists",
+        "research.md",
+        "data-model.md",
+        "quickstart.md",
+        "spec.md",
+        "plan.md",
+    ]
+)
+_PATH = re.compile(r"(?<![\w/.@:-])((?:\.{1,2}/)?(?:[\w@.+-]+/)+(?:[\w@+-][\w@.+-]*)?)")
+_REMOVES = re.compile(
+    r"\b(?:remove[sd]?|delet\w*|drop(?:s|ped)?|renam\w*|mov(?:e|es|ed|ing)|deprecat\w*|"
+    r"clean\s*up|uninstall\w*|replac\w*|migrat\w*\s+away|get\s+rid|if\s+(?:it\s+)?exists?|"
+    r"if\s+needed|if\s+present|optional(?:ly)?|consider|e\.g\.|for\s+example)\b",
+    re.I,
+)
+_CONTAINS = re.compile(
+    r"\b(?:implement|add|define|create|export|register|expose|write|declare)s?\s+"
+    r"(?:an?\s+|the\s+|new\s+)*`([A-Za-z_][\w.]*)(?:\([^`]*\))?`"
+    r"(?:\s+[\w-]+){0,3}?\s+(?:in|to|into|inside|within)\s+`?([\w@./+-]+\.\w+)`?",
+    re.I,
+)
+_CHECKPOINT = re.compile(
+    r"^\s*(?:[-*+]\s+)?\*\*(?:checkpoint|verify|verification|test)\*\*:?", re.I
+)
+_FAILS_FIRST = re.compile(r"\b(?:must|should|will|to|ensure\s+\w+|expect\w*)\s+fail", re.I)
+_BOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX~-]\]")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
+
+
+def derive_plan(plan: Plan, lines: list[str], root: Path, diags: Diagnostics) -> None:
+    """Give each task of ``plan`` without checks of its own the checks its text implies.
+    ``lines`` are the plan file's lines; ``root`` is where paths resolve."""
+    if plan.format == "planrun":
+        return
+    starts = sorted(t.line for t in plan.tasks if t.line)
+    ignored = _ignore_patterns(root)
+    feature = _feature_dir(plan, root)
+    for task in plan.tasks:
+        if task.kind == "manual" or task.has_checks or not task.line:
+            continue
+        later = [s for s in starts if s > task.line]
+        text = task_text(lines, task.line, later[0] if later else None)
+        found = _derive(text, task, feature, ignored, plan, diags)
+        if found:
+            diags.add(
+                "derived-checks",
+                plan.source,
+                task.line,
+                f'task "{task.id}" has no verify; planrun derived {len(found)} check'
+                f"{'s' if len(found) != 1 else ''} from its text: " + "; ".join(found),
+                hint="write a verify that proves the task, derived checks are weaker",
+            )
+
+
+def task_text(lines: list[str], start: int, next_task: int | None) -> str:
+    """The text of the task starting on line ``start``: a checklist item with its wrapped
+    lines and a following ``**Checkpoint**:`` line, a heading's section, or a GSD ``<task>``
+    block without its ``<action>`` (which quotes code, not checks)."""
+    end = min(next_task or len(lines) + 1, len(lines) + 1)
+    first = lines[start - 1] if 0 < start <= len(lines) else ""
+    out = [first]
+    heading = _HEADING.match(first)
+    if first.lstrip().startswith("<task"):
+        for line in lines[start : end - 1]:
+            out.append(line)
+            if "</task>" in line:
+                break
+        block = "\n".join(out)
+        return re.sub(r"<action>.*?</action>", " ", block, flags=re.S | re.I)
+    fence = False
+    for line in lines[start : end - 1]:
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+            continue
+        if fence:
+            continue
+        other = _HEADING.match(line)
+        if heading:
+            if other and len(other.group(1)) <= len(heading.group(1)):
+                break
+        elif other or _BOX.match(line):
+            break
+        elif not line.strip():
+            continue
+        elif not (line.startswith((" ", "\t")) or _CHECKPOINT.match(line)):
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+def _derive(  # noqa: PLR0917 (one private call site, arguments in a natural order)
+    text: str,
+    task: Task,
+    feature: str | None,
+    ignored: list[str],
+    plan: Plan,
+    diags: Diagnostics,
+) -> list[str]:
+    found: list[str] = []
+    contains = _contains_checks(text, feature, ignored)
+    commands = _commands(text, task, plan, diags)
+    # Paths inside a command (`pytest tests/unit`) are its arguments, not things to create.
+    prose = re.sub(r"`([^`]+)`", lambda m: " " if looks_like_command(m.group(1)) else m[0], text)
+    paths = [] if _REMOVES.search(text) else _paths(prose, feature, ignored)
+    with_content = {path for path, _ in contains}
+    for path in paths:
+        if path in with_content:
+            continue
+        task.must_haves.artifacts.append(Artifact(path=path, derived=True))
+        found.append(f"{path} exists")
+    if not _REMOVES.search(text):
+        for path, symbol in contains:
+            task.must_haves.artifacts.append(Artifact(path=path, contains=symbol, derived=True))
+            found.append(f'{path} contains "{symbol}"')
+    for cmd in commands:
+        task.verify.append(cmd)
+        found.append(f"`{cmd.run}`")
+    return found
+
+
+def _paths(text: str, feature: str | None, ignored: list[str]) -> list[str]:
+    out: list[str] = []
+    for match in _PATH.finditer(text):
+        raw = match.group(1).rstrip(".,;:)")
+        after = text[match.end() : match.end() + 1]
+        if after in ("(", "<", "{", "*", "$") or "//" in raw or raw.startswith("../"):
+            continue
+        path = _as_path(raw)
+        if path is None:
+            continue
+        resolved = _resolve(path, feature)
+        if resolved and resolved not in out and not _ignored(resolved, ignored):
+            out.append(resolved)
+    return out
+
+
+def _as_path(raw: str) -> str | None:
+    """``raw`` as a repository path, when it clearly is one."""
+    raw = raw.removeprefix("./")
+    if not raw or any(c in raw for c in "<>{}*$`|\\"):
+        return None
+    parts = [p for p in raw.split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        return None
+    last = parts[-1]
+    if raw.endswith("/"):
+        return raw if parts[0] in _CODE_DIRS or len(parts) > 1 else _folder(parts)
+    suffix = PurePosixPath(last).suffix.lstrip(".").lower()
+    if suffix in _EXTENSIONS and not re.fullmatch(r"[\d.]+", last):
+        return raw
+    if not suffix and parts[0] in _CODE_DIRS and len(parts) > 1:
+        return raw  # a folder named without its trailing slash: src/models
+    return None
+
+
+def _folder(parts: list[str]) -> str | None:
+    # "src/" in a folder list: a single word with a slash is a folder when it looks like one.
+    name = parts[0]
+    return f"{name}/" if re.fullmatch(r"[a-z0-9_.-]+", name) and len(name) > 1 else None
+
+
+def _resolve(path: str, feature: str | None) -> str | None:
+    first = path.split("/", 1)[0]
+    if feature and (first in _FEATURE_FILES or path in _FEATURE_FILES):
+        return f"{feature}/{path}"
+    return path
+
+
+def _contains_checks(text: str, feature: str | None, ignored: list[str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for match in _CONTAINS.finditer(text):
+        symbol = match.group(1).split(".")[-1]
+        path = _as_path(match.group(2))
+        if not path or "/" not in path or len(symbol) < 3:
+            continue
+        resolved = _resolve(path, feature)
+        if resolved and not _ignored(resolved, ignored) and (resolved, symbol) not in out:
+            out.append((resolved, symbol))
+    return out
+
+
+def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[VerifyCommand]:
+    out: list[VerifyCommand] = []
+    for line in text.splitlines():
+        for span, after in _spans(line):
+            if not looks_like_command(span):
+                continue
+            if _FAILS_FIRST.search(line):
+                _not_a_check(span, "the task expects it to fail first", task, plan, diags)
+                continue
+            command, why = check_form(span)
+            if command is None:
+                _not_a_check(span, why, task, plan, diags)
+                continue
+            expect = expectations.for_command(command, expectations.from_prose(after))
+            out.append(
+                VerifyCommand(
+                    run=command,
+                    expect_output=expect.output,
+                    expect_exit=1 if expect.fails else 0,
+                    derived=True,
+                )
+            )
+    unique: dict[str, VerifyCommand] = {}
+    for cmd in out:
+        unique.setdefault(cmd.run, cmd)
+    return list(unique.values())
+
+
+def _spans(line: str) -> list[tuple[str, str]]:
+    """Backticked spans of ``line``, each with the text after it up to the next span."""
+    spans = markdown.backticked(line)
+    out = []
+    pos = 0
+    for span in spans:
+        at = line.find(span, pos)
+        end = at + len(span) + 1
+        nxt = line.find("`", end)
+        out.append((span, line[end : nxt if nxt >= 0 else len(line)]))
+        pos = end
+    return out
+
+
+def _not_a_check(span: str, why: str, task: Task, plan: Plan, diags: Diagnostics) -> None:
+    diags.add(
+        "not-a-check",
+        plan.source,
+        task.line,
+        f'task "{task.id}": `{span[:60]}` is not used as a check: {why}',
+    )
+
+
+# Fixers that have a check mode: (pattern, replacement) applied to the command.
+_FIXERS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(black)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"^(isort)\b(?!.*--check)"), r"\1 --check-only"),
+    (re.compile(r"^(ruff\s+format)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"^(cargo\s+fmt)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"^(rustfmt)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"\s--(?:fix|unsafe-fixes)\b"), ""),
+    (re.compile(r"\s(?:--write|-w)\b(?=.*)"), " --check"),
+]
+_FIXER_NAMES = re.compile(r"^(?:black|isort|ruff|cargo\s+fmt|rustfmt|prettier|eslint)\b")
+_MUTATES = re.compile(
+    r"^(?:mkdir|touch|rm|mv|cp|ln|chmod|chown|sudo|brew|apt|apt-get|curl|wget|source|\.|cd|"
+    r"export|echo|cat\s*>|sed\s+-i|gofmt|go\s+fmt|autopep8|"
+    r"git\s+(?:add|commit|push|pull|checkout|switch|merge|rebase|reset|init|clone|tag|stash|"
+    r"mv|rm|restore|cherry-pick|fetch)|"
+    r"(?:npm|pnpm|yarn|bun)\s+(?:install|i|add|init|create|ci|uninstall|remove|update|"
+    r"upgrade|publish|link|run\s+(?:format|fix|lint:fix|build|dev|start|serve|watch))|"
+    r"(?:npm|pnpm|yarn|bun)\s+(?:dev|start|serve|watch)|"
+    r"npx\s+(?:create-|shadcn|prisma\s+(?:migrate|db\s+push|generate)|drizzle-kit\s+(?:push|"
+    r"generate|migrate)|next\s+dev|vite\b(?!\s+build)|expo\s+start)|"
+    r"(?:pip|pip3)\s+(?:install|uninstall)|uv\s+(?:add|remove|sync|lock|init|pip\s+install)|"
+    r"poetry\s+(?:add|install|init|lock|update|remove)|"
+    r"cargo\s+(?:add|new|init|install|update|publish|run|tauri\s+dev)|"
+    r"go\s+(?:get|install|mod\s+(?:init|tidy))|django-admin|"
+    r"python3?\s+manage\.py\s+(?:makemigrations|migrate|startapp|runserver|createsuperuser)|"
+    r"alembic\s+(?:upgrade|downgrade|revision)|docker\s+(?:push|rm|run)|"
+    r"docker(?:-|\s+)compose\s+up(?!.*\s-d\b)|next\s+dev|vite$|uvicorn\b(?!.*--help)|"
+    r"flask\s+run|rails\s+(?:s|server)\b|php\s+artisan\s+serve|hugo\s+server)",
+    re.I,
+)
+
+
+def check_form(command: str) -> tuple[str | None, str]:
+    """``command`` as a check: a fixer in its check mode; None (and why) for a command that
+    would change the work it judges or never end."""
+    command = " ".join(command.split())
+    words = command.split()
+    first = words[0] if words else ""
+    if any(op in command for op in (" > ", " >> ")) and "/dev/null" not in command:
+        return None, "it writes a file"
+    if _MUTATES.match(command) or first in ("mkdir", "touch"):
+        return None, "it changes the tree or keeps running (not a check)"
+    if _FIXER_NAMES.match(command):
+        if any(op in command for op in ("&&", "||", ";", "|")):
+            return None, "it would rewrite the code it judges"
+        fixed = command
+        for pattern, replacement in _FIXERS:
+            fixed = pattern.sub(replacement, fixed, count=1)
+        if re.search(r"\s--check\b.*\s--check\b", fixed):
+            fixed = re.sub(r"\s--check\b", "", fixed, count=1)
+        if fixed.startswith("prettier") and "--check" not in fixed:
+            fixed = fixed.replace("prettier", "prettier --check", 1)
+        return fixed, ""
+    return command, ""
+
+
+def _feature_dir(plan: Plan, root: Path) -> str | None:
+    """The plan's folder relative to the root, when it is not the root (spec-kit's
+    ``specs/001-x/`` that ``contracts/`` is relative to)."""
+    folder = Path(plan.source).resolve().parent
+    try:
+        rel = folder.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return rel.as_posix() if rel.parts else None
+
+
+def _ignore_patterns(root: Path) -> list[str]:
+    """The root .gitignore's patterns (the simple ones: no negation) plus generated outputs."""
+    out = list(_GENERATED)
+    try:
+        text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return out
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        line = line.lstrip("/")
+        if line.endswith("/"):
+            out += [f"{line}*", f"*/{line}*"]
+        else:
+            out += [line, f"*/{line}", f"{line}/*", f"*/{line}/*"]
+    return out
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(path, p) for p in patterns)

@@ -1,0 +1,236 @@
+"""What a GSD element says to check: ``<verify>``, ``<automated>``, ``<verification>``,
+``<success_criteria>`` and ``<acceptance_criteria>`` content, as commands, expectations and
+truths.
+
+HTML entities (``&amp;&amp;``, ``&lt;``) are decoded first: GSD plans are XML-ish and agents
+escape. A fenced block is one script (its ``cd``, ``sleep`` and a background ``npm run dev &``
+stay with the ``curl`` lines that need them). A prose line yields the commands in its
+backticks (``Run `npx tsc --noEmit` to verify...``) with the prose kept as the description;
+the words after a command ("returns 0", "should find nothing", "Expected: FAIL") become its
+expectation. Prose without a command, and long-running commands, are manual checks.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from planrun import expectations, markdown
+
+# The one prose classifier: swap for planrun.prose.looks_like_command when it lands.
+from planrun.shellsplit import looks_like_command, split_script
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
+_TRAILING_PROSE = re.compile(r"\s+\((?=[^)]*\s)[^()]*\)\s*$")
+_LONG_RUNNING = re.compile(
+    r"^(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:dev|start|serve|watch)\b|next\s+dev\b|"
+    r"vite\s*$|cargo\s+(?:tauri\s+dev|run)\b|tauri\s+dev\b|uvicorn\b(?!.*--help)|flask\s+run\b|"
+    r"rails\s+(?:s|server)\b|docker(?:-|\s+)compose\s+up\b(?!.*\s-d\b)|"
+    r"python3?\s+manage\.py\s+runserver\b|php\s+artisan\s+serve\b|expo\s+start\b)"
+)
+_SUCCEEDS = re.compile(
+    r"\b(?:succeeds?|exits?\s+(?:with\s+)?(?:code\s+)?0|passes|pass(?:es)?\s+(?:with|clean)|"
+    r"returns?\s+(?:exit\s+)?0\b(?!\s*(?:matches|results))|runs?\s+clean|no\s+errors?)\b",
+    re.I,
+)
+_AC_CONTAINS = re.compile(r"^`([^`]+)`\s+contains\s+`([^`]+)`", re.I)
+_AC_EXISTS = re.compile(r"^`([^`]+)`\s+exists\b", re.I)
+_AC_COUNT = re.compile(r"grep\s+`([^`]+)`\s+count\s*(==|>=|<=|>|<|=)\s*(\d+)", re.I)
+
+
+@dataclass
+class Check:
+    """One thing an element asks to check."""
+
+    line: int
+    run: str | None = None  # a command
+    expect_output: str | None = None
+    expect_exit: int = 0
+    description: str | None = None  # the prose around it
+    path: str | None = None  # an artifact (exists / contains)
+    contains: str | None = None
+
+
+@dataclass
+class Reading:
+    checks: list[Check] = field(default_factory=list)
+    manual: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, why)
+    truths: list[tuple[int, str]] = field(default_factory=list)
+
+
+def decode(text: str) -> str:
+    return html.unescape(text)
+
+
+def read_commands(text: str, line: int, *, automated: bool = False) -> Reading:
+    """Checks in the content of a verify-like element that starts on file line ``line``."""
+    out = Reading()
+    text = decode(text)
+    pos = 0
+    for fence in _FENCE.finditer(text):
+        _read_lines(text[pos : fence.start()], line + text.count("\n", 0, pos), out, automated)
+        body = fence.group(3)
+        at = line + text.count("\n", 0, fence.start(3))
+        if fence.group(2).lower() in ("", "bash", "sh", "shell", "console", "zsh"):
+            _read_fence(body, at, out)
+        pos = fence.end()
+    _read_lines(text[pos:], line + text.count("\n", 0, pos), out, automated)
+    return out
+
+
+def _read_fence(body: str, at: int, out: Reading) -> None:
+    """A fenced block is one script; an expectation comment applies when it holds one
+    command."""
+    script = re.sub(r"^\s*\$ ", "", body, flags=re.M).strip()
+    if not script:
+        return
+    expect = expectations.Expectation()
+    for raw in script.splitlines():
+        found = expectations.from_comment(raw) if "#" in raw else expectations.Expectation()
+        expect = found if found.any else expect
+    if expect.any and len(split_script(script, 0)) == 1:
+        command = "\n".join(
+            ln for ln in script.splitlines() if not ln.strip().startswith("#")
+        ).strip()
+        command = re.sub(r"\s+#.*$", "", command) if "\n" not in command else command
+        expect = expectations.for_command(command, expect)
+        out.checks.append(
+            Check(at, run=command, expect_output=expect.output, expect_exit=int(expect.fails))
+        )
+        return
+    out.checks.append(Check(at, run=script))
+
+
+def _read_lines(text: str, line: int, out: Reading, automated: bool) -> None:
+    """Plain lines: split into shell constructs first (so ``if``/``fi`` stay together), then
+    each chunk is a command, a line with commands in backticks, or prose (manual)."""
+    notes: dict[int, str] = {}  # line offset -> an expectation comment after the command
+    last = None
+    plain: list[str] = []
+    for offset, raw in enumerate(text.splitlines()):
+        stripped = raw.strip()
+        if stripped.startswith("#"):
+            if last is not None and expectations.from_comment(stripped).any:
+                notes[last] = stripped
+            plain.append("")
+            continue
+        if stripped:
+            last = offset
+        plain.append(_BULLET.sub("", raw) if _BULLET.match(raw) else raw)
+    for chunk in split_script("\n".join(plain), 0):
+        at = line + chunk.line
+        first = chunk.text.splitlines()[0]
+        spans = _spans(first) if "\n" not in chunk.text else []
+        if spans:
+            found = False
+            for span, after in spans:
+                if looks_like_command(span):
+                    _add(out, at, span, after, description=first.strip())
+                    found = True
+            if not found:
+                out.manual.append((at, first.strip(), "prose, not a command"))
+            continue
+        command, note = (chunk.text, "") if "\n" in chunk.text else _split_note(chunk.text)
+        if looks_like_command(command.splitlines()[0]):
+            end = chunk.line + chunk.text.count("\n")
+            note = next((notes[o] for o in range(chunk.line, end + 1) if o in notes), note)
+            _add(out, at, command, note, description=None)
+        else:
+            out.manual.append((at, first.strip(), "prose, not a command"))
+
+
+def _add(out: Reading, at: int, command: str, after: str, *, description: str | None) -> None:
+    command = command.strip()
+    if _LONG_RUNNING.match(command):
+        out.manual.append(
+            (at, command, "a long-running command (a dev server) is not a check; run it by hand")
+        )
+        return
+    comment = ""
+    if " #" in command and "\n" not in command:
+        command, _, comment = command.partition(" #")
+        command = command.strip()
+    expect = expectations.from_comment("#" + comment) if comment else expectations.Expectation()
+    if not expect.any and after.lstrip().startswith("#"):
+        expect = expectations.from_comment(after)
+    if not expect.any:
+        expect = expectations.from_prose(after)
+    expect = expectations.for_command(command, expect)
+    out.checks.append(
+        Check(
+            at,
+            run=command,
+            expect_output=expect.output,
+            expect_exit=1 if expect.fails else 0,
+            description=description,
+        )
+    )
+
+
+def _split_note(text: str) -> tuple[str, str]:
+    """A command line and the prose note after it: ``cargo tauri dev (app launches)``,
+    ``grep -c X src → 0``."""
+    for marker in (" → ", " -> ", " — ", " -- expect", " # expect", " # EXPECT"):
+        if marker in text:
+            head, _, tail = text.partition(marker)
+            return head.strip(), marker.strip(" #-") + " " + tail
+    match = _TRAILING_PROSE.search(text)
+    if match:
+        return text[: match.start()].strip(), match.group(0)
+    return text, ""
+
+
+def _spans(line: str) -> list[tuple[str, str]]:
+    spans = markdown.backticked(line)
+    out = []
+    pos = 0
+    for span in spans:
+        at = line.find(span, pos)
+        end = at + len(span) + 1
+        nxt = line.find("`", end)
+        out.append((span, line[end : nxt if nxt >= 0 else len(line)]))
+        pos = end
+    return out
+
+
+def read_acceptance(text: str, line: int) -> Reading:
+    """``<acceptance_criteria>``: commands said to succeed, files said to exist or contain a
+    text, grep counts; every other line a truth."""
+    out = Reading()
+    text = decode(text)
+    for offset, raw in enumerate(text.splitlines()):
+        at = line + offset
+        item = _BULLET.sub("", raw.strip())
+        if not item:
+            continue
+        contains = _AC_CONTAINS.match(item)
+        exists = _AC_EXISTS.match(item)
+        count = _AC_COUNT.search(item)
+        spans = [s for s, _ in _spans(item)]
+        if contains and not looks_like_command(contains.group(1)):
+            out.checks.append(
+                Check(at, path=contains.group(1), contains=contains.group(2), description=item)
+            )
+        elif exists and not looks_like_command(exists.group(1)):
+            out.checks.append(Check(at, path=exists.group(1), description=item))
+        elif count and spans and not looks_like_command(spans[0]):
+            op = "==" if count.group(2) == "=" else count.group(2)
+            cmd = f"grep -c -- {shlex.quote(count.group(1))} {shlex.quote(spans[0])}"
+            out.checks.append(
+                Check(at, run=cmd, expect_output=f"count {op} {count.group(3)}", description=item)
+            )
+        elif (
+            spans
+            and looks_like_command(spans[0])
+            and (_SUCCEEDS.search(item) or expectations.from_prose(item).any)
+        ):
+            before = len(out.checks)
+            _add(out, at, spans[0], item[item.find(spans[0]) + len(spans[0]) :], description=item)
+            if len(out.checks) == before:
+                continue
+        else:
+            out.truths.append((at, item))
+    return out
