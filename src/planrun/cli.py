@@ -175,11 +175,15 @@ def validate(
 
 
 def _validate_summary(result: Validation) -> str:
-    plans = len(result.plans)
-    tasks = sum(len(p.tasks) for p in result.plans)
+    checked = [p for p in result.plans if not p.context]
+    plans = len(checked)
+    tasks = sum(len(p.tasks) for p in checked)
     errors = result.diagnostics.count("error")
     warnings = result.diagnostics.count("warning")
     head = f"{plans} plan{'s' if plans != 1 else ''}, {tasks} task{'s' if tasks != 1 else ''}"
+    context = len(result.plans) - plans
+    if context:
+        head += f" (and {context} sibling plan{'s' if context != 1 else ''} read as context)"
     if not errors and not warnings:
         return f"{head}: no problems found."
     return (

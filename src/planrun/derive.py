@@ -299,7 +299,8 @@ def _paths(text: str, feature: str | None, ignored: list[str]) -> list[str]:
         after = text[match.end() : match.end() + 1]
         if after in ("(", "<", "{", "*", "$") or "//" in raw or raw.startswith("../"):
             continue
-        path = _as_path(raw)
+        quoted = match.start() > 0 and text[match.start() - 1] == "`"
+        path = _as_path(raw, quoted=quoted)
         if path is None:
             continue
         resolved = _resolve(path, feature)
@@ -308,8 +309,9 @@ def _paths(text: str, feature: str | None, ignored: list[str]) -> list[str]:
     return out
 
 
-def _as_path(raw: str) -> str | None:
-    """``raw`` as a repository path, when it clearly is one."""
+def _as_path(raw: str, *, quoted: bool = True) -> str | None:
+    """``raw`` as a repository path, when it clearly is one (a folder without a trailing
+    slash only in backticks: "update scripts/docs" is two things)."""
     raw = raw.removeprefix("./")
     if not raw or any(c in raw for c in "<>{}*$`|\\"):
         return None
@@ -322,8 +324,8 @@ def _as_path(raw: str) -> str | None:
     suffix = PurePosixPath(last).suffix.lstrip(".").lower()
     if suffix in _EXTENSIONS and not re.fullmatch(r"[\d.]+", last):
         return raw
-    if not suffix and parts[0] in _CODE_DIRS and len(parts) > 1:
-        return raw  # a folder named without its trailing slash: src/models
+    if not suffix and quoted and parts[0] in _CODE_DIRS and len(parts) > 1:
+        return raw  # a folder named without its trailing slash: `src/models`
     return None
 
 

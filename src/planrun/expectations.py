@@ -84,7 +84,7 @@ def from_comment(line: str) -> Expectation:
     rest = match.group(1).strip()
     if re.fullmatch(r"\d+", rest):
         return Expectation(output=f"count == {int(rest)}")
-    return from_prose("expect " + rest)
+    return from_prose(line[match.start() :].lstrip("# "))
 
 
 def judge_output(expect: str, exit_code: int | None, output: bytes) -> tuple[bool, str]:

@@ -43,7 +43,7 @@ AUXILIARY = re.compile(
     re.I,
 )
 _PLAN_FILE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+)-PLAN\.md$", re.I)
-_TASK_HEADING = re.compile(r"^Task\s+([\w.-]+?)\s*[:.\u2014-]\s*(.+)$", re.I)
+_TASK_HEADING = re.compile(r"^Task\s+([\w.-]*\w)\s*(?::|\s[\u2014-]|\.\s)\s*(.+)$", re.I)
 _TAG = re.compile(
     r"<(/?)([a-zA-Z_][\w:-]*)((?:\s+[\w:-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|\S+))?)*)\s*(/?)>"
 )

@@ -216,9 +216,9 @@ def read_acceptance(text: str, line: int) -> Reading:
             )
         elif exists and not looks_like_command(exists.group(1)):
             out.checks.append(Check(at, path=exists.group(1), description=item))
-        elif count and spans and not looks_like_command(spans[0]):
+        elif count and (target := _count_target(item, spans, count.group(1))):
             op = "==" if count.group(2) == "=" else count.group(2)
-            cmd = f"grep -c -- {shlex.quote(count.group(1))} {shlex.quote(spans[0])}"
+            cmd = f"grep -c -- {shlex.quote(count.group(1))} {shlex.quote(target)}"
             out.checks.append(
                 Check(at, run=cmd, expect_output=f"count {op} {count.group(3)}", description=item)
             )
@@ -234,3 +234,13 @@ def read_acceptance(text: str, line: int) -> Reading:
         else:
             out.truths.append((at, item))
     return out
+
+
+def _count_target(item: str, spans: list[str], pattern: str) -> str | None:
+    """The file a "grep `pattern` count == N" criterion counts in: a backticked path, else
+    the path the line starts with."""
+    for span in spans:
+        if span != pattern and re.fullmatch(r"[\w./@-]+\.\w+", span):
+            return span
+    first = re.match(r"([\w@-][\w./@-]*/[\w.@-]+\.\w+)\b", item)
+    return first.group(1) if first else None
