@@ -184,6 +184,16 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "claimed done but has nothing to verify it",
     ),
+    "key-link-pattern": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\nmust_haves:\n  key_links:\n"
+                "    - {from: a.py, to: b, pattern: 'Form -> onSubmit'}"
+            )
+        },
+        "p.md",
+        'pattern "Form -> onSubmit" is prose (A -> B), not a regular expression',
+    ),
     "superseded-plan": (
         {"01-01-PLAN.md": FM.format("phase: 01-x\nplan: 01\nstatus: superseded")},
         "01-01-PLAN.md",

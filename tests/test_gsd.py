@@ -331,3 +331,38 @@ pytest -q
     assert [t.id for t in plan.tasks] == ["04-01-01", "04-01-02", "04-01-03"]
     assert [c.run for c in plan.tasks[0].verify] == ["pytest -q tests/test_store.py"]
     assert [c.run for c in plan.verify] == ["pytest -q"]
+
+
+def test_key_links_from_a_symbol_search_the_plans_files(tmp_path: Path) -> None:
+    root = tmp_path
+    (root / ".git").mkdir()
+    write(
+        root / "src" / "export.py",
+        "class StreamingExporter:\n    def open(self):\n"
+        "        return sink.write(\n            rows)\n",
+    )
+    body = (
+        '<task type="auto"><name>Export</name><files>src/export.py</files>'
+        "<verify>test -f src/export.py</verify></task>\n"
+    )
+    links = (
+        "must_haves:\n  key_links:\n"
+        "    - {from: StreamingExporter.open(), to: sink, pattern: 'sink\\.write\\(\\s+rows'}\n"
+        "    - {from: StreamingExporter.close(), to: flush, pattern: 'flush\\('}\n"
+        "    - {from: src/export.py, to: sink, pattern: 'Exporter -> sink'}\n"
+    )
+    text = plan_text("07-auth", "01", body=body).replace("must_haves: {}\n", links)
+    target = write(root / ".planning" / "phases" / "07-auth" / "07-01-PLAN.md", text)
+    result = validate_paths([target])
+    [warning] = [d for d in result.diagnostics.items if d.code == "key-link-pattern"]
+    assert "is prose (A -> B)" in warning.message
+    run = run_cli("execute", target, "--json", "--no-summary")
+    checks = {c["label"]: c for t in json.loads(run.stdout)["tasks"] for c in t["checks"]}
+    # Matched over the whole file, across lines, as GSD's own verify key-links does.
+    assert checks["StreamingExporter.open() -> sink"]["status"] == "passed"
+    assert checks["StreamingExporter.open() -> sink"]["message"].startswith(
+        "/sink\\.write\\(\\s+rows/ found in src/export.py:3"
+    )
+    assert checks["StreamingExporter.close() -> flush"]["message"] == (
+        "/flush\\(/ not found in the plan's files (src/export.py)"
+    )

@@ -7,6 +7,7 @@ through a symlink), fails its check and is never read. Each result says what was
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -125,12 +126,24 @@ def _check_artifact(art: Artifact, root: Path) -> CheckResult:
     return CheckResult("artifact", label, ok=True, message=", ".join(found))
 
 
-def check_key_link(link: KeyLink, root: Path) -> CheckResult:
+def _is_symbol(ref: str) -> bool:
+    """A key_links ``from`` that names code (``StreamingExporter.open()``), not a file."""
+    return "/" not in ref and not re.search(r"\.[A-Za-z]{1,5}$", ref.strip())
+
+
+def check_key_link(link: KeyLink, root: Path, declared: Sequence[str] = ()) -> CheckResult:
+    """GSD's key_links: the ``pattern`` (a regex over the whole file) in the ``from`` file,
+    else in the ``to`` file; without a pattern, ``from`` mentions ``to``. When ``from`` is a
+    symbol or a call, not a file, the plan's ``declared`` files are searched instead."""
     label = f"{link.from_} -> {link.to}"
     try:
         source = resolve_under(root, link.from_)
     except _OutsideRootError as exc:
         return CheckResult("key_link", label, ok=False, message=str(exc))
+    except (OSError, ValueError):
+        source = root / "\0"
+    if not source.is_file() and _is_symbol(link.from_):
+        return _search_declared(link, root, declared, label)
     if not source.is_file():
         return CheckResult("key_link", label, ok=False, message=f"{link.from_} does not exist")
     try:
@@ -175,6 +188,49 @@ def check_key_link(link: KeyLink, root: Path) -> CheckResult:
         label,
         ok=False,
         message=f"/{link.pattern}/ not found in {' or '.join(where)}",
+    )
+
+
+def _search_declared(link: KeyLink, root: Path, declared: Sequence[str], label: str) -> CheckResult:
+    files = [p for p in dict.fromkeys(declared) if _maybe_file(root, p) is not None]
+    if not files:
+        return CheckResult(
+            "key_link",
+            label,
+            ok=False,
+            message=f"{link.from_} is not a file and the plan declares no existing file to "
+            "search for it",
+        )
+    if link.pattern is not None:
+        try:
+            regex = re.compile(link.pattern)
+        except re.error as exc:
+            return CheckResult(
+                "key_link",
+                label,
+                ok=False,
+                message=f"pattern /{link.pattern}/ is not a valid regular expression: {exc.msg}",
+            )
+        what = f"/{link.pattern}/"
+    else:
+        regex = re.compile(re.escape(link.to))
+        what = f'"{link.to}"'
+    for name in files:
+        path = _maybe_file(root, name)
+        try:
+            text = _read(path) if path is not None else ""
+        except OSError:
+            continue
+        found = _search(regex, text, name)
+        if found:
+            return CheckResult("key_link", label, ok=True, message=f"{what} {found}")
+    return CheckResult(
+        "key_link",
+        label,
+        ok=False,
+        message=f"{what} not found in the plan's files ({', '.join(files[:5])}"
+        + (", ..." if len(files) > 5 else "")
+        + ")",
     )
 
 

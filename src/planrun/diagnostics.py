@@ -53,6 +53,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "unknown-milestone-task": ("warning", "a milestone names a task that does not exist"),
     # -- checks
     "invalid-regex": ("error", "a key_links pattern is not a valid regular expression"),
+    "key-link-pattern": ("warning", "a key_links pattern is prose or a shell command, not a regex"),
     "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
     "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),

@@ -353,6 +353,8 @@ class Plan(Located):
     _one_agent: bool = PrivateAttr(default=False)
     # Plan dependencies the reader knows may lie outside what was loaded (another GSD phase).
     _outside: set[str] = PrivateAttr(default_factory=set)
+    # Files the plan says it touches beyond its tasks' (GSD's files_modified).
+    _declared: list[str] = PrivateAttr(default_factory=list)
 
     def set_origin(self, source: str, fmt: str) -> None:
         self._source = source
@@ -383,6 +385,13 @@ class Plan(Located):
 
     def allow_outside(self, deps: list[str]) -> None:
         self._outside.update(deps)
+
+    @property
+    def declared_files(self) -> list[str]:
+        return self._declared
+
+    def declare_files(self, files: list[str]) -> None:
+        self._declared.extend(files)
 
     @property
     def one_agent(self) -> bool:

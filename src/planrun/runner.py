@@ -272,7 +272,9 @@ class _Executor:
         must = unit.must_haves
         root = self.root(unit)
         out = [check_artifact(a, root) for a in must.artifacts]
-        out.extend(check_key_link(k, root) for k in must.key_links)
+        if must.key_links:
+            declared = _declared_files(unit)
+            out.extend(check_key_link(k, root, declared) for k in must.key_links)
         out.extend(
             CheckResult("truth", t.truth, ok=None, message="manual: no verify command")
             for t in must.truths
@@ -322,6 +324,16 @@ class _Executor:
         if rec.digest != digest(unit):
             return False, f"{unit.id} changed since it passed; {hint}"
         return True, None
+
+
+def _declared_files(unit: Unit) -> list[str]:
+    """Files the unit's plan declares: where a key_link from a symbol is looked for."""
+    plan = unit.plan
+    out = list(plan.declared_files)
+    out += [f for t in plan.tasks for f in t.files]
+    out += [a.path for a in plan.must_haves.artifacts]
+    out += [a.path for t in plan.tasks for a in t.must_haves.artifacts]
+    return out
 
 
 def _claimed_done(unit: Unit) -> bool:

@@ -152,6 +152,9 @@ class GsdReader:
         plan = validate_plan(doc, data, self.name, diags)
         if plan is not None:
             plan.mark(one_agent=True)
+            modified = front.get("files_modified")
+            if isinstance(modified, list):
+                plan.declare_files([str(f) for f in modified if isinstance(f, str)])
             plan.add_aliases(_aliases(plan.id, doc, front))
             plan.allow_outside([d for d in plan.depends_on if _phase_of(d) not in (None, phase)])
         return plan
