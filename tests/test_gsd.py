@@ -366,3 +366,70 @@ def test_key_links_from_a_symbol_search_the_plans_files(tmp_path: Path) -> None:
     assert checks["StreamingExporter.close() -> flush"]["message"] == (
         "/flush\\(/ not found in the plan's files (src/export.py)"
     )
+
+
+SLICE = """\
+# S01: Foundation
+
+**Goal:** a working app.
+
+## Must-Haves
+
+- The app builds
+- `src/lib/db.ts` exports `db`
+
+## Verification
+
+- `npm run build` completes without errors
+- `npm run dev` starts and `curl -sf localhost:3000` renders
+
+## Tasks
+
+- [x] **T01: Scaffold the project** `est:30m`
+  - Why: everything needs it.
+  - Files: `package.json`, `src/lib/db.ts`
+  - Verify: `npm run build` succeeds; `test -f sqlite.db` + `grep -c users src/db.ts` returns 1
+  - Done when: it builds.
+
+- [ ] **T02: Chat route** `est:45m`
+  - Files: `src/app/api/chat/route.ts`, `package.json`
+  - Verify: Open the page and see text stream in.
+"""
+
+
+def test_gsd2_slice_and_task_plans(tmp_path: Path) -> None:
+    slices = tmp_path / ".gsd" / "milestones" / "M001" / "slices" / "S01"
+    write(slices / "S01-PLAN.md", SLICE)
+    write(
+        slices / "tasks" / "T01-PLAN.md",
+        "# T01: Scaffold\n\n## Steps\n\n1. Do it.\n\n## Verification\n\n- `npm test` passes\n",
+    )
+    write(slices / "S01-SUMMARY.md", "---\nstatus: complete\n---\n")
+    result = validate_paths([tmp_path / ".gsd"])
+    assert result.ok, [d.format() for d in result.diagnostics.items]
+    found = plans(result)
+    assert list(found) == ["M001-S01", "M001-S01-T01"]
+    slice_plan, task_plan = found.values()
+    assert slice_plan.format == "gsd2"
+    one, two = slice_plan.tasks
+    assert (one.id, one.name, one.claimed, two.claimed) == (
+        "T01",
+        "Scaffold the project",
+        "done",
+        "todo",
+    )
+    assert [(c.run, c.expect_output) for c in one.verify] == [
+        ("npm run build", None),
+        ("test -f sqlite.db", None),
+        ("grep -c users src/db.ts", "count == 1"),
+    ]
+    assert one.files == ["package.json", "src/lib/db.ts"]
+    assert [t.truth for t in two.must_haves.truths] == ["Open the page and see text stream in."]
+    assert [c.run for c in slice_plan.verify] == ["npm run build"]
+    assert [t.truth for t in slice_plan.must_haves.truths] == [
+        "`npm run dev` starts and `curl -sf localhost:3000` renders",
+        "The app builds",
+        "`src/lib/db.ts` exports `db`",
+    ]
+    assert [c.run for c in task_plan.tasks[0].verify] == ["npm test"]
+    assert "file-conflict" not in codes(result)

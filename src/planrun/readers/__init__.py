@@ -11,6 +11,7 @@ from planrun.model import Plan
 from planrun.readers.canonical import CanonicalReader
 from planrun.readers.checklist import ChecklistReader
 from planrun.readers.gsd import GsdReader
+from planrun.readers.gsd2 import Gsd2Reader
 from planrun.readers.prp import PrpReader
 from planrun.readers.tasks import TasksReader
 from planrun.suggest import closest
@@ -33,6 +34,7 @@ def _registry() -> dict[str, Reader]:
     readers: list[Reader] = [
         CanonicalReader(),
         GsdReader(),
+        Gsd2Reader(),
         PrpReader(),
         TasksReader(),
         ChecklistReader(),

@@ -381,10 +381,10 @@ def _task(
             files = [f.strip() for f in re.split(r"[,\n]", gsd_verify.decode(content)) if f.strip()]
             task["files"] = items(((at, f) for f in files), at)
         elif tag == "verify":
-            _add_reading(_verify(content, at, doc, diags), verify, must, doc, diags)
+            add_reading(_verify(content, at, doc, diags), verify, must, doc, diags)
         elif tag == "acceptance_criteria":
             reading = gsd_verify.read_acceptance(content, at)
-            _add_reading(reading, verify, must, doc, diags, derived=True)
+            add_reading(reading, verify, must, doc, diags, derived=True)
         elif tag not in _TASK_CHILDREN:
             diags.add(
                 "unread-element",
@@ -400,7 +400,7 @@ def _task(
     return task
 
 
-def _add_reading(
+def add_reading(
     reading: gsd_verify.Reading,
     verify: LineList,
     must: dict[str, LineList],
@@ -487,7 +487,7 @@ def _plan_checks(
         reading.checks = [c for c in reading.checks if c.run and c.run not in seen]
         seen.update(c.run for c in reading.checks if c.run)
         reading.manual = [m for m in reading.manual if "long-running" in m[2]]
-        _add_reading(reading, verify, {}, doc, diags)
+        add_reading(reading, verify, {}, doc, diags)
     return verify
 
 
@@ -525,7 +525,7 @@ def _section_tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> Li
                 re.sub(r"^.*?verif\w*\**:?\**", "", ln.text, flags=re.I), ln.no
             )
             reading.checks += found.checks
-        _add_reading(reading, verify, must, doc, diags)
+        add_reading(reading, verify, must, doc, diags)
         if verify:
             task["verify"] = verify
         tasks.append(task)

@@ -124,6 +124,11 @@ def _read_lines(text: str, line: int, out: Reading, automated: bool) -> None:
         at = line + chunk.line
         first = chunk.text.splitlines()[0]
         spans = _spans(first) if "\n" not in chunk.text else []
+        if spans and any(_LONG_RUNNING.match(s) for s, _ in spans):
+            # The other commands of the line need the server it starts: all by hand.
+            why = "a line that starts a long-running command (a dev server): run it by hand"
+            out.manual.append((at, first.strip(), why))
+            continue
         if spans:
             found = False
             for span, after in spans:
