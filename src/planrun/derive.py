@@ -16,6 +16,7 @@ ends (dev servers) is never turned into a check.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from pathlib import Path, PurePosixPath
@@ -212,8 +213,8 @@ def derive_plan(plan: Plan, lines: list[str], root: Path, diags: Diagnostics) ->
     for task in plan.tasks:
         if task.kind == "manual" or task.has_checks or not task.line:
             continue
-        later = [s for s in starts if s > task.line]
-        text = task_text(lines, task.line, later[0] if later else None)
+        after = bisect.bisect_right(starts, task.line)
+        text = task_text(lines, task.line, starts[after] if after < len(starts) else None)
         found = _derive(text, task, feature, ignored, plan, diags)
         if found:
             diags.add(
