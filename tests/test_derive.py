@@ -162,6 +162,11 @@ def test_derived_checks_are_labelled_in_every_report(tmp_path: Path) -> None:
         ("mkdir -p src", None),
         ("black src && pytest", None),
         ("python gen.py > out.txt", None),
+        ("python scripts/seed_db.py", None),
+        ("export default App", None),
+        ("uv run pytest -q", "uv run pytest -q"),
+        ("npm run test:unit", "npm run test:unit"),
+        ("npx tsc --noEmit", "npx tsc --noEmit"),
     ],
 )
 def test_commands_are_checks_only_in_check_mode(command: str, checked: str | None) -> None:

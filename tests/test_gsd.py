@@ -58,6 +58,7 @@ def test_a_plan_on_its_own_loads_its_siblings_as_context(tmp_path: Path) -> None
     write(folder / "07-01-PLAN.md", plan_text("07-auth", "01"))
     # A sibling with its own problems: they are not this validation's business.
     write(folder / "07-02-PLAN.md", plan_text("07-auth", "02", body="<task>\n"))
+    write(folder / "07-04-PLAN.md", plan_text("07-auth", "01", deps="[99]"))
     target = write(folder / "07-03-PLAN.md", plan_text("07-auth", "03", deps='["07-01"]', wave="2"))
     result = validate_paths([target])
     assert result.ok, [d.format() for d in result.diagnostics.items]
@@ -66,7 +67,7 @@ def test_a_plan_on_its_own_loads_its_siblings_as_context(tmp_path: Path) -> None
         ("07-03", False),
         ("07-01", True),
         ("07-02", True),
-    ]
+    ]  # 07-04 repeats 07-01's id and names a missing plan: a sibling's problems, not reported
     assert [[u.id for u in w if u.task] for w in result.graph.waves()] == [
         ["07-01/task-1"],
         ["07-03/task-1"],
@@ -74,7 +75,7 @@ def test_a_plan_on_its_own_loads_its_siblings_as_context(tmp_path: Path) -> None
     run = run_cli("validate", target)
     assert run.exit_code == 0, run.output
     assert run.stdout.endswith(
-        "1 plan, 1 task (and 2 sibling plans read as context): no problems found.\n"
+        "1 plan, 1 task (and 3 sibling plans read as context): no problems found.\n"
     )
 
 

@@ -440,6 +440,30 @@ _MUTATES = re.compile(
 )
 
 
+# Commands whose purpose is to check: tests, linters, type checkers, builds, searches. A
+# command a task names for any other purpose is an action, not evidence.
+_RUNNERS = (
+    r"pytest|py\.test|tox|nox|mypy|pyright|ruff|flake8|pylint|black|isort|bandit|"
+    r"eslint|tsc|vitest|jest|mocha|playwright\s+test|cypress\s+run|biome\s+(?:check|lint)|"
+    r"prettier|stylelint|shellcheck|hadolint|actionlint|yamllint|markdownlint|"
+    r"rspec|phpunit|phpstan|golangci-lint|swiftlint|ktlint|"
+    r"test|\[|grep|egrep|rg|ls|wc|diff|cmp|"
+    r"cargo\s+(?:test|check|clippy|build|fmt|nextest)|go\s+(?:test|vet|build)|"
+    r"make\s+(?:test|check|lint|build|ci|verify|typecheck)\b|just\s+(?:test|check|lint)|"
+    r"(?:npm|pnpm|yarn|bun)\s+(?:test|run\s+(?:test|lint|typecheck|type-check|check|build|"
+    r"verify|ci)[\w:-]*)|"
+    r"npx\s+(?:tsc|eslint|vitest|jest|prettier|playwright\s+test|biome\s+check|stylelint)|"
+    r"python3?\s+-m\s+(?:pytest|mypy|unittest|compileall|ruff|black|pyright)|"
+    r"node\s+--test|deno\s+(?:test|check|lint)|dotnet\s+(?:test|build)|"
+    r"mvn\s+(?:test|verify|compile)|\./mvnw\s+(?:test|verify)|"
+    r"(?:gradle|\./gradlew)\s+(?:test|check|build)|swift\s+(?:test|build)|"
+    r"xcodebuild\b.*\b(?:test|build)\b|bundle\s+exec\s+(?:rspec|rake\s+test|rubocop)|"
+    r"terraform\s+(?:validate|fmt\s+-check)|helm\s+lint|pre-commit\s+run|git\s+diff\s+"
+    r"--(?:exit-code|check)"
+)
+_CHECKS = re.compile(rf"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run\s+)?(?:{_RUNNERS})(?:\s|$)")
+
+
 def check_form(command: str) -> tuple[str | None, str]:
     """``command`` as a check: a fixer in its check mode; None (and why) for a command that
     would change the work it judges or never end."""
@@ -461,6 +485,8 @@ def check_form(command: str) -> tuple[str | None, str]:
         if fixed.startswith("prettier") and "--check" not in fixed:
             fixed = fixed.replace("prettier", "prettier --check", 1)
         return fixed, ""
+    if not _CHECKS.match(command):
+        return None, "not recognisably a check (it may change the tree); write it as a verify"
     return command, ""
 
 

@@ -251,6 +251,11 @@ def plan_id_spellings(dep: str, plan: Plan) -> list[str]:
 
 def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
     """Build the graph, reporting duplicate ids, unknown and self dependencies, and cycles."""
+    quiet = Diagnostics()  # problems of plans loaded only as context are not reported
+
+    def sink(plan: Plan) -> Diagnostics:
+        return quiet if plan.context else diags
+
     units: list[Unit] = []
     by_id: dict[str, int] = {}
     plan_pos: dict[str, int] = {}
@@ -259,7 +264,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
     for plan in plans:
         if plan.id in plan_pos:
             first = kept[plan_pos[plan.id]]
-            diags.add(
+            sink(plan).add(
                 "duplicate-id",
                 plan.source,
                 plan.line,
@@ -274,7 +279,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
             full = f"{plan.id}/{task.id}"
             if full in by_id:
                 first_line = units[by_id[full]].line
-                diags.add(
+                sink(plan).add(
                     "duplicate-id",
                     plan.source,
                     task.line,
@@ -310,9 +315,9 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
         for dep in own.depends_on:
             target = resolver.task(dep, plan)
             if target is None:
-                _unknown_task(dep, own, plan, resolver, diags)
+                _unknown_task(dep, own, plan, resolver, sink(plan))
             elif target == unit.index:
-                diags.add(
+                sink(plan).add(
                     "self-dependency",
                     plan.source,
                     own.line,
@@ -326,7 +331,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
         for dep in plan.depends_on:
             target = resolver.plan(dep, plan)
             if target is None and plan.may_be_outside(dep):
-                diags.add(
+                sink(plan).add(
                     "external-dependency",
                     plan.source,
                     plan.line,
@@ -340,10 +345,10 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
                 message = f'plan "{plan.id}" depends on plan "{dep}", which does not exist'
                 if guess:
                     message += f' (did you mean "{guess}"?)'
-                diags.add("unknown-dependency", plan.source, plan.line, message)
+                sink(plan).add("unknown-dependency", plan.source, plan.line, message)
                 continue
             if target == pos:
-                diags.add(
+                sink(plan).add(
                     "self-dependency",
                     plan.source,
                     plan.line,
