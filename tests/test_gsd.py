@@ -75,7 +75,7 @@ def test_a_plan_on_its_own_loads_its_siblings_as_context(tmp_path: Path) -> None
     run = run_cli("validate", target)
     assert run.exit_code == 0, run.output
     assert run.stdout.endswith(
-        "1 plan, 1 task (and 3 sibling plans read as context): no problems found.\n"
+        "1 plan, 1 task (and 2 sibling plans read as context): no problems found.\n"
     )
 
 
