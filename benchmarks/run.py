@@ -153,6 +153,28 @@ def bench_overhead(rows: list[Row], tasks: int, reps: int, tmp: Path) -> None:
     rows += [run, make, xargs, ratio]
 
 
+def bench_reuse(rows: list[Row], tasks: int, seconds: float, reps: int, tmp: Path) -> None:
+    """A first run against a rerun with nothing changed (every pass reused), whole processes."""
+    name = f"reuse {tasks} tasks x sleep {seconds}, 2 jobs"
+    first, again = Row(name, "first run"), Row(name, "rerun, nothing changed")
+    ratio = Row(name, "first run / rerun", unit="x", target=">= 20x")
+    for rep in range(reps):
+        root = tmp / f"reuse-{rep}"
+        plan = workloads.reuse_plan(root, tasks, seconds)
+        cmd = [*PLANRUN, "execute", str(plan), "--root", str(root), "-j", "2", "--no-summary"]
+        t_first, _, code, _ = timed(cmd)
+        check(code, (0,), "reuse: first run")
+        t_again, _, code, out = timed(cmd)
+        check(code, (0,), "reuse: rerun")
+        if f"({tasks} cached)" not in out:
+            raise SystemExit("benchmark step failed: the rerun did not reuse every pass")
+        first.times.append(t_first)
+        again.times.append(t_again)
+        ratio.times.append(t_first / t_again)
+    ratio.ok = statistics.median(ratio.times) >= 20
+    rows += [first, again, ratio]
+
+
 def _makespan(plan: Path, root: Path, *extra: str) -> float:
     """The run's own duration (from its JSON document: start-up excluded), with 2 jobs."""
     _, _, code, out = timed(
@@ -295,6 +317,7 @@ def main() -> None:
         bench_overhead(rows, 300 if quick else 1_000, 2 if quick else 3, tmp)
         bench_makespan(rows, 0.5 if quick else 1.0, 3.0 if quick else 10.0, 1 if quick else 3, tmp)
         bench_memory(rows, 50 if quick else 200, tmp)
+        bench_reuse(rows, 100 if quick else 300, 0.1, 1 if quick else 3, tmp)
     text = render(rows, quick, time.perf_counter() - start)
     print(text, end="")
     header = "# planrun benchmark results\n\nWritten by `python benchmarks/run.py`.\n\n"

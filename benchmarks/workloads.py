@@ -32,6 +32,20 @@ def independent_true(path: Path, tasks: int) -> Path:
     return path
 
 
+def reuse_plan(root: Path, tasks: int, seconds: float) -> Path:
+    """Independent tasks, each reading one small input file and sleeping ``seconds`` (a stand-in
+    for a real check), in ROOT/plan.md."""
+    (root / "inputs").mkdir(parents=True)
+    lines = ["---", "planrun: 1", "id: reuse", "tasks:"]
+    for i in range(tasks):
+        (root / "inputs" / f"{i}.txt").write_text(f"input {i}\n")
+        lines.append(f'  - {{id: t{i}, files: [inputs/{i}.txt], verify: "sleep {seconds}"}}')
+    lines.append("---")
+    path = root / "plan.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def makefile_true(path: Path, tasks: int) -> Path:
     names = " ".join(f"t{i}" for i in range(tasks))
     rules = "".join(f"t{i}:\n\t@bash -c true\n" for i in range(tasks))

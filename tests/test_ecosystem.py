@@ -136,7 +136,7 @@ def test_more_than_256_tasks_are_grouped_with_a_warning() -> None:
     for plan in plans:
         plan.set_origin(f"{plan.id}.md", "planrun")
     graph = build_graph(plans, Diagnostics())
-    workflow = github_workflow(graph, ["plans"])
+    workflow = github_workflow(graph, ["plans"], install=".")
     assert len(workflow.jobs) == 10
     assert workflow.warnings == [
         "300 tasks exceed GitHub's 256 jobs per workflow: one job per plan instead"
@@ -156,7 +156,7 @@ def test_more_than_256_plans_are_grouped_by_wave() -> None:
         plan.set_origin(f"p{p}.md", "planrun")
         plans.append(plan)
     graph = build_graph(plans, Diagnostics())
-    workflow = github_workflow(graph, ["plans"])
+    workflow = github_workflow(graph, ["plans"], install=".")
     assert [job.select for job in workflow.jobs] == [
         ["--wave", "1"],
         ["--wave", "2"],

@@ -290,24 +290,3 @@ def test_junit(write_plan: PlanWriter, tmp_path: Path) -> None:
     )
     failure = suite.find("testcase[@name='a']/failure")
     assert failure is not None and "nope" in (failure.text or "")
-
-
-def test_schedule_has_no_wave_barrier(write_plan: PlanWriter) -> None:
-    # A(short)->C, B(long)->D: C must start as soon as A passes, before B ends.
-    path = write_plan(
-        "s.md",
-        """
-        planrun: 1
-        tasks:
-          - {id: A, verify: "sleep 0.2"}
-          - {id: B, verify: "sleep 1.5"}
-          - {id: C, depends_on: [A], verify: "true"}
-          - {id: D, depends_on: [B], verify: "true"}
-        """,
-    )
-    _, doc = execute(path, "--jobs", "2")
-    from planrun.state import State
-
-    records = State(path.parent, print).results()
-    assert records["s/C"].finished < records["s/B"].finished
-    assert doc["status"] == "passed"

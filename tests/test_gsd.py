@@ -90,7 +90,7 @@ def test_execute_runs_only_the_named_plan_and_counts_the_siblings_claims(tmp_pat
     assert [(t["id"], t["status"]) for t in doc["tasks"]] == [("07-03/task-1", "passed")]
     # Without the sibling's claim, the plan waits for the sibling to be run.
     (folder / "07-01-SUMMARY.md").unlink()
-    run = run_cli("execute", target, "--json", "--no-summary")
+    run = run_cli("execute", target, "--json", "--no-summary", "--fresh")
     assert run.exit_code == 1
     [task] = json.loads(run.stdout)["tasks"]
     assert task["status"] == "blocked"

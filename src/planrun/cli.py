@@ -68,21 +68,26 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
             code = func(*args, **kwargs)
-        except InvalidPlanError as exc:
-            for diag in exc.diagnostics:
-                if diag.severity != "info":
-                    _err(diag.format())
-            _annotate(exc.diagnostics)
-            _err(f"planrun: {exc.message}")
-            code = exc.exit_code
         except PlanError as exc:
-            _err(f"planrun: error: {exc.message}")
-            if exc.hint:
-                _err(f"    hint: {exc.hint}")
-            code = exc.exit_code
+            code = _report_error(exc)
         raise typer.Exit(code)
 
     return wrapper
+
+
+def _report_error(exc: PlanError) -> int:
+    """Print an expected error (an invalid plan's diagnostics, or one message and a hint)."""
+    if isinstance(exc, InvalidPlanError):
+        for diag in exc.diagnostics:
+            if diag.severity != "info":
+                _err(diag.format())
+        _annotate(exc.diagnostics)
+        _err(f"planrun: {exc.message}")
+    else:
+        _err(f"planrun: error: {exc.message}")
+        if exc.hint:
+            _err(f"    hint: {exc.hint}")
+    return exc.exit_code
 
 
 def _config() -> Config:
@@ -306,6 +311,20 @@ def execute(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would run, in order; run nothing.")
     ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="Run everything; reuse no recorded pass (config: reuse = false)."
+        ),
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Run part K of N disjoint parts of the selection (CI matrix jobs).",
+        ),
+    ] = None,
     junit: Annotated[
         Path | None, typer.Option("--junit", help="Write JUnit XML results to this file.")
     ] = None,
@@ -328,6 +347,7 @@ def execute(
     """Run the verify commands and must_haves checks of the selected tasks."""
     from planrun import jsondoc
     from planrun.runner import ExecuteOptions
+    from planrun.shard import parse_shard
 
     targets, plan_fmt, config = _inputs(paths, fmt)
     opts = ExecuteOptions(
@@ -342,6 +362,8 @@ def execute(
         failed=failed,
         force=force,
         shell=config.shell,
+        shard=parse_shard(shard) if shard is not None else None,
+        reuse=config.reuse and not fresh,
         argv=sys.argv[1:],
         derive=config.derive and not no_derive,
     )
@@ -394,6 +416,65 @@ def _write_summary(data: SummaryInput, path: Path, template: Path | None) -> Non
         github.append_step_summary(summary.step_summary(text))
 
 
+@app.command()
+@_boundary
+def watch(
+    paths: PathsArg = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs (default: CPUs).")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Seconds per command when the plan sets none."),
+    ] = None,
+    summary_file: SummaryOpt = None,
+    root: RootOpt = None,
+    fmt: FormatOpt = None,
+) -> int:
+    """Run the plans, then rerun what changed each time files change (Ctrl-C stops)."""
+    from planrun.output import PlainReporter, RichReporter
+    from planrun.runner import ExecuteOptions, Reporter, RunReport
+    from planrun.runner import execute as run_plans
+    from planrun.summary import SummaryInput
+    from planrun.watch import watch as watch_plans
+
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    opts = ExecuteOptions(
+        paths=targets,
+        fmt=plan_fmt,
+        root=root,
+        jobs=jobs or config.jobs,
+        timeout=timeout or config.timeout,
+        shell=config.shell,
+        reuse=config.reuse,
+        argv=sys.argv[1:],
+    )
+    target = summary_file or config.resolve(config.summary) or _default_summary(targets)
+
+    def once(selection: ExecuteOptions) -> RunReport:
+        reporter: Reporter
+        if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+            reporter = RichReporter(sys.stdout)
+        else:
+            reporter = PlainReporter(sys.stdout, quiet=True)
+        report = run_plans(selection, reporter)
+        _write_summary(
+            SummaryInput.of(report, report.everything),
+            target,
+            config.resolve(config.summary_template),
+        )
+        return report
+
+    def say(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def on_error(exc: PlanError) -> None:
+        _report_error(exc)
+
+    return watch_plans(opts, once, say, lambda _opts: {target.resolve()}, on_error)
+
+
 def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
     from planrun import jsondoc
     from planrun.runner import dry_run
@@ -409,14 +490,20 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
                     "wave": p.unit.wave,
                     "commands": [s.run for s in p.steps],
                     "checks": p.checks,
+                    "cached": p.cached,
                 }
                 for p in planned
             ],
         }
         sys.stdout.write(jsondoc.dumps(doc))
         return EXIT_OK
-    out = [f"would run {len(planned)} task{'s' if len(planned) != 1 else ''}, in this order:"]
+    runs = sum(1 for p in planned if not p.cached)
+    reuse = f" and reuse {len(planned) - runs}" if runs != len(planned) else ""
+    out = [f"would run {runs} task{'s' if runs != 1 else ''}{reuse}, in this order:"]
     for p in planned:
+        if p.cached:
+            out.append(f"  wave {p.unit.wave}  {p.unit.id}  (cached: its recorded pass holds)")
+            continue
         out.append(f"  wave {p.unit.wave}  {p.unit.id}")
         for step in p.steps:
             first, *rest = step.run.splitlines()
@@ -603,23 +690,40 @@ def export_github_actions(
         typer.Option("--output", "-o", help="Write here (e.g. .github/workflows/planrun.yml)."),
     ] = None,
     granularity: Annotated[
-        str, typer.Option("--granularity", help="One job per task or per plan.")
+        str,
+        typer.Option(
+            "--granularity", help="One job per task, per plan, or a matrix of shards per wave."
+        ),
     ] = "task",
+    shards: Annotated[
+        int, typer.Option("--shards", min=1, help="Shards per wave with --granularity shard.")
+    ] = 2,
     install: Annotated[
         str | None,
-        typer.Option("--install", help="What each job pip-installs (default: this planrun)."),
+        typer.Option(
+            "--install",
+            help="What each job pip-installs (default: the repository, when it is planrun's).",
+        ),
     ] = None,
     python: Annotated[str, typer.Option("--python", help="Python version of the jobs.")] = "3.12",
     fmt: FormatOpt = None,
 ) -> int:
     """A GitHub Actions workflow running each task as a job, needs following the graph."""
-    from planrun.export import github_workflow
+    from planrun.export import default_install, github_workflow
+    from planrun.roots import git_work_tree
     from planrun.validate import load_valid
 
     targets, plan_fmt, _ = _inputs(paths, fmt)
     graph = load_valid(targets, plan_fmt).graph
+    if install is None:
+        install = default_install(git_work_tree(Path.cwd()) or Path.cwd())
     workflow = github_workflow(
-        graph, [str(p) for p in targets], granularity=granularity, install=install, python=python
+        graph,
+        [str(p) for p in targets],
+        granularity=granularity,
+        install=install,
+        shards=shards,
+        python=python,
     )
     for warning in workflow.warnings:
         _warn(warning)

@@ -26,6 +26,7 @@ class Config:
     summary_template: str | None = None
     format: str | None = None
     shell: str | None = None
+    reuse: bool = True  # reuse recorded passes whose key did not change
     derive: bool = True  # derive checks for tasks without verify
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
@@ -45,6 +46,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "summary_template": (str,),
     "format": (str,),
     "shell": (str,),
+    "reuse": (bool,),
     "derive": (bool,),
 }
 KEYS = tuple(_TYPES)

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from planrun import __version__
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
 
 MAX_JOBS = 256
-GRANULARITIES = ("task", "plan")
+GRANULARITIES = ("task", "plan", "shard")
+MATRIX_SHARD = "${{ matrix.shard }}"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -45,6 +48,7 @@ class Job:
     select: list[str]  # execute arguments that pick its tasks
     units: list[Unit]
     needs: list[str] = field(default_factory=list)
+    shards: int = 0  # a matrix job of this many shards (granularity "shard")
 
 
 @dataclass
@@ -66,8 +70,10 @@ def job_id(text: str, taken: set[str]) -> str:
     return candidate
 
 
-def _jobs(graph: PlanGraph, granularity: str, warnings: list[str]) -> list[Job]:
+def _jobs(graph: PlanGraph, granularity: str, shards: int, warnings: list[str]) -> list[Job]:
     units = graph.units
+    if granularity == "shard":
+        return _shard_jobs(graph, shards)
     if granularity == "task" and len(units) >= MAX_JOBS:
         warnings.append(
             f"{len(units)} tasks exceed GitHub's {MAX_JOBS} jobs per workflow: "
@@ -120,35 +126,88 @@ def _jobs(graph: PlanGraph, granularity: str, warnings: list[str]) -> list[Job]:
     return jobs
 
 
+def _shard_jobs(graph: PlanGraph, shards: int) -> list[Job]:
+    """One matrix job per wave, each wave after the one before it (waves are barriers here:
+    a shard of wave W needs every shard of wave W-1)."""
+    if graph.units and len(graph.waves()) >= MAX_JOBS:
+        raise UsageError(f"{len(graph.waves())} waves exceed GitHub's {MAX_JOBS} jobs per workflow")
+    taken = {"planrun-summary"}
+    jobs: list[Job] = []
+    for number, wave in enumerate(graph.waves(), start=1):
+        select = ["--wave", str(number), "--shard", f"{MATRIX_SHARD}/{shards}"]
+        job = Job(job_id(f"wave-{number}", taken), f"wave {number}", select, list(wave))
+        job.shards = shards
+        if jobs:
+            job.needs.append(jobs[-1].id)
+        jobs.append(job)
+    return jobs
+
+
+def default_install(repository: Path) -> str:
+    """What the jobs install when ``--install`` is not given: the checked-out repository
+    itself when it is planrun's own project; elsewhere there is no safe default, because
+    planrun is not published on a package index."""
+    try:
+        with (repository / "pyproject.toml").open("rb") as fh:
+            name = tomllib.load(fh).get("project", {}).get("name")
+    except (OSError, tomllib.TOMLDecodeError):
+        name = None
+    if name == "planrun":
+        return "."
+    raise UsageError(
+        "say what each job installs with --install: planrun is not published on a package "
+        "index, and this repository is not planrun's own "
+        "(for example --install 'planrun @ git+https://github.com/OWNER/planrun@TAG', "
+        "or a path to a wheel committed in the repository)"
+    )
+
+
+def _install_step(install: str) -> dict[str, Any]:
+    return {"name": "Install planrun", "run": f"python -m pip install {shlex.quote(install)}"}
+
+
 def github_workflow(
     graph: PlanGraph,
     paths: list[str],
     *,
     granularity: str = "task",
-    install: str | None = None,
+    install: str,
+    shards: int = 2,
     python: str = "3.12",
     runs_on: str = "ubuntu-latest",
 ) -> Workflow:
+    """``install`` is what each job pip-installs: planrun is not on a package index, so the
+    caller names it (``.`` in planrun's own repository, a git URL or a wheel elsewhere)."""
     if granularity not in GRANULARITIES:
         raise UsageError(
             f'unknown granularity "{granularity}"; use one of: {", ".join(GRANULARITIES)}'
         )
+    if granularity == "shard" and not 1 <= shards <= MAX_JOBS:
+        raise UsageError(f"--shards must be between 1 and {MAX_JOBS}, not {shards}")
     warnings: list[str] = []
-    jobs = _jobs(graph, granularity, warnings)
-    spec = install or f"planrun=={__version__}"
+    jobs = _jobs(graph, granularity, shards, warnings)
     setup: list[dict[str, Any]] = [
         {"uses": "actions/checkout@v4"},
         {"uses": "actions/setup-python@v5", "with": {"python-version": python}},
-        {"name": "Install planrun", "run": f"python -m pip install '{spec}'"},
+        _install_step(install),
     ]
     target = " ".join(f"'{p}'" for p in paths)
     workflow_jobs: dict[str, Any] = {}
     for job in jobs:
         select = " ".join(f"'{arg}'" if not arg.startswith("--") else arg for arg in job.select)
-        result = f"result-{job.id}.json"
+        suffix = f"-{MATRIX_SHARD}" if job.shards else ""
+        result = f"result-{job.id}{suffix}.json"
         body: dict[str, Any] = {"name": job.name, "runs-on": runs_on}
         if job.needs:
             body["needs"] = job.needs
+        if job.shards:
+            body["name"] = f"{job.name} shard {MATRIX_SHARD}/{job.shards}"
+            # Every shard reports, and the merge job judges: one failing shard must not
+            # cancel the others.
+            body["strategy"] = {
+                "fail-fast": False,
+                "matrix": {"shard": list(range(1, job.shards + 1))},
+            }
         body["steps"] = [
             *setup,
             {
@@ -160,7 +219,7 @@ def github_workflow(
                 "if": "always()",
                 "uses": "actions/upload-artifact@v4",
                 "with": {
-                    "name": f"planrun-result-{job.id}",
+                    "name": f"planrun-result-{job.id}{suffix}",
                     "path": result,
                     "if-no-files-found": "ignore",
                 },
@@ -201,10 +260,16 @@ def github_workflow(
         "permissions": {"contents": "read"},
         "jobs": workflow_jobs,
     }
+    if granularity == "shard":
+        what = f"one matrix job of {shards} shards per wave, each wave after the one before"
+    else:
+        what = (
+            f"one job per {'task' if granularity == 'task' and not warnings else 'group'}, "
+            "`needs` follow the plan's dependencies"
+        )
     header = (
-        "# Generated by planrun export github-actions: one job per "
-        f"{'task' if granularity == 'task' and not warnings else 'group'}, `needs` follow the "
-        "plan's dependencies.\n# Regenerate it when the plans change.\n"
+        f"# Generated by planrun export github-actions: {what}.\n"
+        "# Regenerate it when the plans change.\n"
     )
     # PyYAML quotes the key `on` (a boolean in YAML 1.1); GitHub reads it either way, but
     # people expect the usual spelling.

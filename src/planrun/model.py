@@ -271,6 +271,11 @@ class Task(Located):
     name: str = ""
     depends_on: DepList = Field(default_factory=list)
     files: StrList = Field(default_factory=list)
+    inputs: StrList | None = Field(
+        default=None,
+        description="Globs (relative to the root) whose content decides whether a recorded "
+        "pass can be reused; default: files.",
+    )
     verify: VerifyList = Field(default_factory=list)
     must_haves: MustHavesField = Field(default_factory=MustHaves)
     claimed: Claimed = "todo"

@@ -40,6 +40,8 @@ def interrupt_message(*, kill: bool) -> str:
 def result_line(result: UnitResult) -> str:
     label = LABELS[result.status]
     took = f"  {result.duration:.1f}s" if result.duration is not None else ""
+    if result.cached:
+        took = f"  (cached, from run {result.run_id})"
     line = f"{label:<10} {result.unit.id}{took}"
     if result.derived:
         line += "  [derived checks]"
@@ -50,7 +52,9 @@ def result_line(result: UnitResult) -> str:
 
 def counts_line(results: list[UnitResult], duration: float) -> str:
     parts = count_words(Counter(r.status for r in results))
-    return f"{', '.join(parts) or 'nothing selected'} in {duration:.1f}s"
+    cached = sum(1 for r in results if r.cached)
+    reused = f" ({cached} cached)" if cached else ""
+    return f"{', '.join(parts) or 'nothing selected'}{reused} in {duration:.1f}s"
 
 
 def report_lines(report: RunReport) -> list[str]:

@@ -297,3 +297,21 @@ def _bounded_tail(data: bytes, *, cut: bool) -> str:
     if cut:
         text = text.split("\n", 1)[-1]  # drop the partial first line
     return "\n".join(text.splitlines()[-TAIL_LINES:])
+
+
+def capture(argv: list[str], cwd: Path, stdin: str = "", timeout: float = 60.0) -> str | None:
+    """A short helper command's stdout (``git check-ignore``...), or None when it could not
+    run or failed: callers treat a missing answer as "unknown", never as an error."""
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode in (0, 1) else None

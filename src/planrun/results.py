@@ -117,7 +117,9 @@ class UnitResult:
     commands: list[CommandRecord] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     run_id: str | None = None
-    stale: bool = False  # recorded before the unit's commands or checks changed
+    stale: bool = False  # recorded before the unit's commands, checks or inputs changed
+    key: str | None = None  # what the pass vouches for, inputs included (fingerprint.py)
+    cached: bool = False  # a recorded pass reused, not run again
 
     @property
     def claimed(self) -> str:
@@ -137,6 +139,7 @@ class UnitResult:
             "duration_s": None if self.duration is None else round(self.duration, 3),
             "reason": self.reason,
             "log": self.log,
+            "cached": self.cached,
             "started": iso_time(self.started),
             "finished": iso_time(self.finished),
             **({"derived": True} if self.derived else {}),
@@ -150,11 +153,14 @@ class UnitResult:
 
     def detail(self) -> dict[str, Any]:
         """What the state keeps beyond the columns, so reports can be re-rendered later."""
-        return {
+        out: dict[str, Any] = {
             "tail": self.tail,
             "commands": [c.to_json() for c in self.commands],
             "checks": [c.to_json() for c in self.checks],
         }
+        if self.key is not None:
+            out["key"] = self.key
+        return out
 
 
 @dataclass(frozen=True)

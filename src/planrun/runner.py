@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from planrun import proc
+from planrun import fingerprint, proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from planrun.graph import PlanGraph, Unit
@@ -38,6 +38,7 @@ from planrun.results import (
 )
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line
 from planrun.state import Record, RunRow, State, state_dir
 from planrun.suggest import Suggester
@@ -60,6 +61,8 @@ class ExecuteOptions:
     failed: bool = False
     force: bool = False
     shell: str | None = None
+    shard: Shard | None = None
+    reuse: bool = True  # reuse a recorded pass whose key did not change (--fresh turns it off)
     argv: list[str] = field(default_factory=list)
     derive: bool = True
 
@@ -104,6 +107,7 @@ class PlannedUnit:
     unit: Unit
     steps: list[Step]
     checks: list[str]
+    cached: bool = False  # its recorded pass would be reused: nothing runs
 
 
 # Errors that concern one check, not the plan's shape: execute runs the plan and that check
@@ -111,7 +115,7 @@ class PlannedUnit:
 CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
 
 
-def _load(opts: ExecuteOptions) -> Validation:
+def load_for_run(opts: ExecuteOptions) -> Validation:
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
     return load_valid(
         opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS, derive=opts.derive
@@ -163,6 +167,8 @@ def select(graph: PlanGraph, opts: ExecuteOptions, records: dict[str, Record]) -
         chosen &= {resolve_task(graph, ref).index for ref in opts.tasks}
     if opts.failed:
         chosen &= {u.index for u in units if u.id not in records or records[u.id].status != PASSED}
+    if opts.shard is not None:
+        chosen = select_shard(graph, chosen, opts.shard, lambda u: _cost(records, u))
     return chosen
 
 
@@ -193,11 +199,13 @@ class _Executor:
         run_id: str,
         logs: Path | None,
         records: dict[str, Record],
+        keys: list[str | None] | None = None,
     ) -> None:
         self.opts = opts
         self.run_id = run_id
         self.logs = logs
         self.records = records
+        self.keys = keys or []
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
@@ -308,6 +316,7 @@ class _Executor:
             commands=commands,
             checks=checks,
             run_id=self.run_id,
+            key=self.keys[unit.index] if unit.index < len(self.keys) else None,
         )
 
     def outside(self, unit: Unit) -> tuple[bool, str | None]:
@@ -381,7 +390,7 @@ def _signals(stop: StopSignal) -> Iterator[None]:
 
 
 def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
-    result = _load(opts)
+    result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
@@ -392,17 +401,21 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
         started = time.time()
         state.start_run(run_id, opts.argv, started)
         logs = state_dir(root) / "logs" / run_id
-        executor = _Executor(opts, run_id, logs, records)
+        keys = unit_keys(graph, opts)
+        executor = _Executor(opts, run_id, logs, records, keys)
+        cached = reusable(graph, selected, records, keys) if opts.reuse else {}
         jobs = opts.jobs or os.cpu_count() or 1
         priority = remaining_path(graph, lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
+        for index in sorted(cached):
+            reporter.unit_finished(cached[index])
         events = _Recorder(state, reporter, run_id)
         pool = proc.ProcessPool(shell=opts.shell)
         stop = StopSignal(wake=pool.wake)
         scheduler = Scheduler(
             graph,
-            selected,
+            selected - cached.keys(),
             executor,
             events,
             pool,
@@ -416,9 +429,10 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
                 done = scheduler.run()
         finally:
             pool.close()
+        done.update(cached)
         results = [done[i] for i in sorted(done)]
         everything = [
-            done[u.index] if u.index in done else from_record(u, records.get(u.id))
+            done[u.index] if u.index in done else from_record(u, records.get(u.id), keys)
             for u in graph.units
         ]
         statuses = {r.unit.id: r.status for r in everything}
@@ -449,6 +463,32 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
     return report
 
 
+def unit_keys(graph: PlanGraph, opts: ExecuteOptions) -> list[str | None]:
+    roots = {plan.id: plan_root(plan, opts.root) for plan in graph.plans}
+    return fingerprint.keys(graph, roots, opts.shell)
+
+
+def reusable(
+    graph: PlanGraph, selected: set[int], records: dict[str, Record], keys: list[str | None]
+) -> dict[int, UnitResult]:
+    """Selected units whose recorded pass has the same key: reported, not run."""
+    out: dict[int, UnitResult] = {}
+    for index in selected:
+        unit, key = graph.units[index], keys[index]
+        rec = records.get(unit.id)
+        if (
+            key is not None
+            and rec is not None
+            and rec.status == PASSED
+            and rec.detail.get("key") == key
+            and rec.digest == digest(unit)
+        ):
+            result = from_record(unit, rec, keys)
+            result.cached = True
+            out[index] = result
+    return out
+
+
 def _cost(records: dict[str, Record], unit: Unit) -> float:
     rec = records.get(unit.id)
     return rec.duration if rec and rec.duration is not None else DEFAULT_COST
@@ -476,11 +516,12 @@ class _Recorder:
 
 def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     """What ``execute`` would run, in start order, without running or recording anything."""
-    result = _load(opts)
+    result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
     records = _read_records(root)
     selected = select(graph, opts, records)
+    cached = reusable(graph, selected, records, unit_keys(graph, opts)) if opts.reuse else {}
     executor = _Executor(opts, "dry-run", None, records)
     priority = remaining_path(graph, lambda u: _cost(records, u))
     order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
@@ -491,7 +532,7 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
         checks = [f"artifact {a.path}" for a in must.artifacts]
         checks += [f"key_link {k.from_} -> {k.to}" for k in must.key_links]
         steps = [Step(c.run, c.expect_exit, None) for c in executor.commands(unit)]
-        planned.append(PlannedUnit(unit, steps, checks))
+        planned.append(PlannedUnit(unit, steps, checks, cached=index in cached))
     return planned
 
 
@@ -533,11 +574,12 @@ def status(
     derive: bool = True,
 ) -> StatusReport:
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
-    result = _load(opts)
+    result = load_for_run(opts)
     graph = result.graph
     where = run_root(graph.plans, opts.paths, root)
     records, last_run = _read_state(where)
-    results = [from_record(unit, records.get(unit.id)) for unit in graph.units]
+    keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
+    results = [from_record(unit, records.get(unit.id), keys) for unit in graph.units]
     statuses = {r.unit.id: r.status for r in results}
     overall = run_status(results, interrupted=False, complete=True)
     if last_run is not None and last_run.status == "interrupted" and overall != "failed":
@@ -558,15 +600,23 @@ def status(
     )
 
 
-def from_record(unit: Unit, rec: Record | None) -> UnitResult:
-    """A unit's last recorded result, as a UnitResult (noting a unit changed since)."""
+def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = None) -> UnitResult:
+    """A unit's last recorded result, as a UnitResult (noting a unit changed since: its
+    commands or checks, or, given the current ``keys``, the content of its inputs)."""
     if rec is None:
         return UnitResult(unit, NOT_RUN, reason="no recorded run")
     reason = rec.reason
+    detail = rec.detail
+    recorded_key = detail.get("key")
+    key = keys[unit.index] if keys is not None else None
     stale = rec.digest != digest(unit)
     if stale:
         reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
-    detail = rec.detail
+    elif recorded_key is not None and key is not None and recorded_key != key:
+        stale = True
+        reason = "its inputs changed since this result was recorded" + (
+            f"; {reason}" if reason else ""
+        )
     return UnitResult(
         unit,
         rec.status,
@@ -581,6 +631,7 @@ def from_record(unit: Unit, rec: Record | None) -> UnitResult:
         checks=[CheckResult.from_json(c) for c in detail.get("checks", [])],
         run_id=rec.run_id,
         stale=stale,
+        key=recorded_key if isinstance(recorded_key, str) else None,
     )
 
 

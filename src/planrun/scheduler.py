@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, cast
 
 from planrun.expectations import judge_output
 from planrun.graph import PlanGraph, Unit
-from planrun.proc import Outcome, ProcessPool, Spec
+from planrun.proc import Outcome, Spec
 from planrun.results import (
     BLOCKED,
     FAILED,
@@ -54,6 +54,18 @@ class Executor(Protocol):
     def outside(self, unit: Unit) -> tuple[bool, str | None]:
         """For a unit outside the selection: whether it counts as passed, and if not why."""
         ...
+
+
+class Pool(Protocol):
+    """What the scheduler needs of a process pool (proc.ProcessPool; a fake in tests)."""
+
+    def start(self, token: Hashable, spec: Spec) -> None: ...
+
+    def wait(self) -> list[tuple[Hashable, Outcome]]:
+        """Block until at least one started process ends (or a wake-up); what ended."""
+        ...
+
+    def terminate_all(self, *, kill: bool = False) -> None: ...
 
 
 class Events(Protocol):
@@ -94,7 +106,7 @@ class Scheduler:
         selected: set[int],
         executor: Executor,
         events: Events,
-        pool: ProcessPool,
+        pool: Pool,
         *,
         jobs: int,
         fail_fast: bool,

@@ -183,6 +183,8 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "status": result.status,
         "derived": result.derived,
         "emoji": TASK_EMOJI[result.status],
+        "cached": result.cached,
+        "run_id": result.run_id,
         "claimed": result.claimed,
         "duration": "" if result.duration is None else f"{result.duration:.1f}s",
         "exit_code": result.exit_code,

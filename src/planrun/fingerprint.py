@@ -1,0 +1,115 @@
+"""A unit's key: what a recorded pass vouches for, so an unchanged pass can be reused.
+
+The key covers the unit's commands and their options, its must_haves, the plan's ``env``, the
+shell, planrun's version, the *content* of its inputs (``inputs:`` globs relative to ROOT,
+default its ``files:``) and the keys of the units it depends on, so an edit reruns the tasks
+that read the file and everything after them. Content, not mtimes: a checkout or a ``touch``
+keeps the key, an edit changes it. A unit with no inputs, or one that depends on a unit
+without a key, has no key and is never reused: planrun cannot know what it reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from planrun import __version__
+from planrun.graph import PlanGraph, Unit
+
+_CHUNK = 1 << 20
+
+
+def inputs_of(unit: Unit) -> list[str]:
+    """The globs whose content decides the key: ``inputs``, else ``files``."""
+    task = unit.task
+    if task is None:
+        return []
+    return list(task.inputs if task.inputs is not None else task.files)
+
+
+def _matches(root: Path, pattern: str) -> Iterator[Path]:
+    pattern = pattern.strip().removeprefix("./")
+    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        return
+    if any(ch in pattern for ch in "*?["):
+        yield from root.glob(pattern)
+    else:
+        yield root / pattern
+
+
+def _files(root: Path, patterns: list[str]) -> list[tuple[str, Path | None]]:
+    """Every file the patterns name under ROOT, as (relative path, path); a pattern that
+    matches nothing is kept as (pattern, None) so that creating the file changes the key."""
+    found: dict[str, Path | None] = {}
+    for pattern in patterns:
+        hits = 0
+        for path in _matches(root, pattern):
+            for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+                if not file.is_file() or _outside(root, file):
+                    continue
+                found[file.relative_to(root).as_posix()] = file
+                hits += 1
+        if not hits:
+            found.setdefault(f"?{pattern}", None)
+    return sorted(found.items())
+
+
+def _outside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def _content(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        return f"unreadable: {exc.strerror}"
+    return digest.hexdigest()
+
+
+def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) -> str | None:
+    patterns = inputs_of(unit)
+    if not patterns or any(d is None for d in deps):
+        return None
+    payload = {
+        "version": __version__,
+        "verify": [c.model_dump() for c in unit.verify],
+        "must_haves": unit.must_haves.model_dump(by_alias=True),
+        "timeout": unit.task.timeout if unit.task else None,
+        "plan_timeout": unit.plan.timeout,
+        "env": unit.plan.env,
+        "shell": shell,
+        "inputs": [[name, _content(p) if p else None] for name, p in _files(root, patterns)],
+        "deps": sorted(d for d in deps if d is not None),
+    }
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def keys(graph: PlanGraph, root_of: dict[str, Path], shell: str | None) -> list[str | None]:
+    """The key of every unit (None where there is none), dependencies first."""
+    out: list[str | None] = [None] * graph.graph.number_of_nodes()
+    done = [False] * len(out)
+    pred = graph.graph.pred
+    for node in graph.order or []:
+        deps = [out[p] if done[p] else None for p in pred[node]]
+        if graph.is_virtual(node):
+            # A plan dependency: the key of everything in the depended-on plan, or none.
+            out[node] = (
+                None
+                if any(d is None for d in deps)
+                else hashlib.sha256("".join(sorted(d for d in deps if d)).encode()).hexdigest()
+            )
+        else:
+            unit = graph.units[node]
+            out[node] = unit_key(unit, root_of[unit.plan.id], shell, deps)
+        done[node] = True
+    return out[: len(graph.units)]
