@@ -764,5 +764,61 @@ def new(
     return EXIT_OK
 
 
+@app.command()
+@_boundary
+def mcp() -> int:
+    """Serve planrun's commands as MCP tools over stdio (needs: pip install 'planrun[mcp]')."""
+    from planrun.errors import UsageError
+
+    try:
+        from planrun.mcp_server import serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types", "anyio"):
+            raise
+        raise UsageError(
+            "planrun mcp needs the MCP Python SDK, which is not installed: "
+            "install planrun[mcp] (pip install 'planrun[mcp]')"
+        ) from None
+    serve()
+    return EXIT_OK
+
+
+def _hook_input() -> str | None:
+    """The hook input on stdin; None on a terminal (nobody is piping any)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    return sys.stdin.read()
+
+
+@app.command()
+@_boundary
+def hook(
+    adapter: Annotated[
+        str | None,
+        typer.Argument(help="The agent whose hook this is (run without one to list them)."),
+    ] = None,
+) -> int:
+    """An agent hook that refuses to let the agent stop while a task it claimed done fails.
+
+    Reads the agent's hook input on stdin. claude-code: exit 0 lets the agent stop, exit 2
+    refuses, with what to do on stderr (at most hook_max_blocks times in a row)."""
+    from planrun.errors import EXIT_USAGE, UsageError
+    from planrun.hooks import ADAPTERS, run_hook
+    from planrun.suggest import closest
+
+    listing = "\n".join(f"  {a.name:<14} {a.summary}" for a in ADAPTERS.values())
+    if adapter is None:
+        _err("usage: planrun hook ADAPTER   (reads the hook input on stdin)\nadapters:\n" + listing)
+        return EXIT_USAGE
+    if adapter not in ADAPTERS:
+        guess = closest(adapter, list(ADAPTERS))
+        hint = f' (did you mean "{guess}"?)' if guess else ""
+        raise UsageError(f'no hook adapter "{adapter}"{hint}; adapters:\n{listing}')
+    reply = run_hook(ADAPTERS[adapter], _hook_input)
+    sys.stdout.write(reply.stdout)
+    sys.stderr.write(reply.stderr)
+    return reply.exit_code
+
+
 def main() -> None:
     app()

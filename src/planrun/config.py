@@ -28,6 +28,7 @@ class Config:
     shell: str | None = None
     reuse: bool = True  # reuse recorded passes whose key did not change
     derive: bool = True  # derive checks for tasks without verify
+    hook_max_blocks: int = 3  # agent hooks: blocks in a row per session before letting a stop by
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
 
@@ -48,6 +49,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "shell": (str,),
     "reuse": (bool,),
     "derive": (bool,),
+    "hook_max_blocks": (int,),
 }
 KEYS = tuple(_TYPES)
 
@@ -122,6 +124,8 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
             value = tuple(paths)
         if key == "jobs" and value < 1:
             raise UsageError(f'{source}: setting "jobs" must be at least 1, got {value}')
+        if key == "hook_max_blocks" and value < 0:
+            raise UsageError(f'{source}: setting "hook_max_blocks" must be 0 or more, got {value}')
         if key == "timeout" and value <= 0:
             raise UsageError(f'{source}: setting "timeout" must be positive, got {value}')
         values[key] = value

@@ -389,7 +389,9 @@ def _signals(stop: StopSignal) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
+def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = None) -> RunReport:
+    """Run the selected units. ``stop`` lets a caller other than a signal handler (the MCP
+    server, on a cancelled request) stop the run: ``stop.request()`` from any thread."""
     result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
@@ -412,7 +414,8 @@ def execute(opts: ExecuteOptions, reporter: Reporter) -> RunReport:
             reporter.unit_finished(cached[index])
         events = _Recorder(state, reporter, run_id)
         pool = proc.ProcessPool(shell=opts.shell)
-        stop = StopSignal(wake=pool.wake)
+        stop = stop or StopSignal()
+        stop.wake = pool.wake
         scheduler = Scheduler(
             graph,
             selected - cached.keys(),

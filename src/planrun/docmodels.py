@@ -1,0 +1,163 @@
+"""Pydantic models of the ``--json`` documents (SPEC section 7), for their JSON Schemas.
+
+jsondoc.py builds the documents; these models describe them, so the MCP server can publish an
+output schema per tool and check what it returns against it. Fields the SPEC lists but a
+version of planrun may not write yet have defaults (they are not required). Documents may
+carry more keys than listed here (``extra="allow"``): a newer planrun adds keys, it never
+removes or retypes one within ``schema_version`` 1.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Document(_Model):
+    schema_version: Literal[1] = Field(description="Version of the document format.")
+
+
+class PlanEntry(_Model):
+    id: str
+    source: str = Field(description="The plan file.")
+    format: str = Field(description="The format it was read as (planrun, gsd, tasks, ...).")
+    tasks: int = Field(description="How many tasks it has.")
+
+
+class DiagnosticEntry(_Model):
+    code: str = Field(description="Stable diagnostic code (see README, Diagnostic codes).")
+    severity: Literal["error", "warning", "info"]
+    file: str
+    line: int | None
+    message: str
+    hint: str | None
+
+
+class ValidateDocument(_Document):
+    """``planrun validate --json``."""
+
+    ok: bool = Field(description="No errors (with strict, no warnings either).")
+    plans: list[PlanEntry]
+    diagnostics: list[DiagnosticEntry]
+
+
+class Wave(_Model):
+    wave: int = Field(description="Wave number, from 1.")
+    tasks: list[str] = Field(description="Full task ids (PLAN/TASK).")
+
+
+class WavesDocument(_Document):
+    """``planrun waves --json``."""
+
+    waves: list[Wave]
+    critical_path: list[str]
+
+
+class CommandEntry(_Model):
+    run: str
+    exit_code: int | None
+    expect_exit: int
+    duration_s: float
+    timed_out: bool
+    error: str | None
+
+
+class CheckEntry(_Model):
+    kind: str = Field(description="artifact, key_link or truth.")
+    label: str
+    status: str = Field(description="passed, failed or manual.")
+    message: str | None
+
+
+class Evidence(_Model):
+    changed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+
+
+class TaskResult(_Model):
+    id: str = Field(description="Full task id, PLAN/TASK.")
+    plan: str
+    name: str
+    wave: int
+    status: str = Field(
+        description="passed, failed, timeout, blocked, manual, unverified, stale, error or not_run."
+    )
+    claimed: str = Field(description="What the plan says: todo, in_progress, done or blocked.")
+    exit_code: int | None
+    duration_s: float | None
+    reason: str | None = Field(description="Why it did not pass, naming the cause.")
+    log: str | None = Field(description="Full output of its commands.")
+    started: str | None = None
+    finished: str | None = None
+    tail: str = Field(default="", description="Last lines of output of a task that did not pass.")
+    commands: list[CommandEntry] = Field(default_factory=list)
+    checks: list[CheckEntry] = Field(default_factory=list)
+    cached: bool | None = Field(default=None, description="A reused pass (inputs unchanged).")
+    vacuous: bool | None = Field(default=None, description="Its checks pass without the change.")
+    evidence: Evidence | None = None
+    key: str | None = Field(
+        default=None, description="What a pass vouches for: commands, checks and inputs."
+    )
+
+
+class MilestoneEntry(_Model):
+    id: str
+    name: str
+    status: str = Field(description="done, failed, blocked, partial, pending or manual.")
+    passed: int
+    total: int
+
+
+class FalseClaim(_Model):
+    id: str
+    reason: str
+
+
+class RunDocument(_Document):
+    """``planrun execute --json`` (the selected tasks) and ``status --json`` (every task)."""
+
+    status: Literal["passed", "failed", "partial", "interrupted"]
+    run_id: str | None
+    duration_s: float | None
+    tasks: list[TaskResult]
+    milestones: list[MilestoneEntry]
+    base: str | None = None
+    tree: str | None = None
+    false_claims: list[FalseClaim] = Field(default_factory=list)
+    undeclared_changes: list[str] = Field(default_factory=list)
+
+
+class NextTask(_Model):
+    id: str
+    plan: str
+    name: str
+    wave: int
+    files: list[str]
+
+
+class NextDocument(_Document):
+    """``planrun next --json``: tasks not passed yet whose dependencies all passed."""
+
+    tasks: list[NextTask]
+
+
+class SummaryDocument(_Document):
+    """What the MCP ``summary`` tool returns: where SUMMARY.md was written, and its text."""
+
+    path: str
+    status: str
+    markdown: str
+
+
+DOCUMENTS: dict[str, type[_Document]] = {
+    "validate": ValidateDocument,
+    "waves": WavesDocument,
+    "run": RunDocument,
+    "next": NextDocument,
+    "summary": SummaryDocument,
+}
