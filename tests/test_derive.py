@@ -58,6 +58,7 @@ TASKS = """\
 - [X] T008 Write the report in report.md and build output in dist/app.js
 - [X] T009 Write failing tests in tests/test_x.py; run `pytest tests/test_x.py` and ensure they fail
 - [X] T010 Format with `black src/` and `prettier --write web/`
+- [X] T011 Count lines with `wc -l src/a.py`
 """
 
 
@@ -76,6 +77,7 @@ def test_checks_derived_from_a_speckit_checklist(tmp_path: Path) -> None:
     assert derived(found["T008"]) == []  # a bare name, and a build output
     assert derived(found["T009"]) == ["tests/test_x.py"]  # a red step's run is not a check
     assert derived(found["T010"]) == ["$ black --check src/", "$ prettier --check web/"]
+    assert derived(found["T011"]) == []  # wc passes whatever it counts
 
 
 def test_derivation_can_be_turned_off(tmp_path: Path) -> None:

@@ -434,3 +434,16 @@ def test_gsd2_slice_and_task_plans(tmp_path: Path) -> None:
     ]
     assert [c.run for c in task_plan.tasks[0].verify] == ["npm test"]
     assert "file-conflict" not in codes(result)
+
+
+def test_a_verify_in_words_is_not_replaced_by_derived_checks(tmp_path: Path) -> None:
+    body = (
+        '<task type="auto"><name>Page</name><files>src/page.tsx</files>'
+        "<verify>Open the page and check the button</verify></task>\n"
+    )
+    target = write(phase(tmp_path) / "07-01-PLAN.md", plan_text("07-auth", "01", body=body))
+    [task] = validate_paths([target]).plans[0].tasks
+    assert not task.derived
+    assert [t.truth for t in task.must_haves.truths] == ["Open the page and check the button"]
+    run = run_cli("execute", target, "--json", "--no-summary")
+    assert json.loads(run.stdout)["tasks"][0]["status"] == "manual"
