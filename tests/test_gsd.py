@@ -447,3 +447,24 @@ def test_a_verify_in_words_is_not_replaced_by_derived_checks(tmp_path: Path) -> 
     assert [t.truth for t in task.must_haves.truths] == ["Open the page and check the button"]
     run = run_cli("execute", target, "--json", "--no-summary")
     assert json.loads(run.stdout)["tasks"][0]["status"] == "manual"
+
+
+def test_section_style_runs_only_fences_a_verify_line_introduces(tmp_path: Path) -> None:
+    body = """\
+### Task 05-02-01: Seed the cache
+Install and write it:
+```bash
+npm install lru-cache
+```
+**Verify:**
+```bash
+cd web
+npm test -- cache
+```
+"""
+    target = write(
+        phase(tmp_path) / "05-02-PLAN.md",
+        f"---\nphase: 05-cache\nplan: 02\n---\n\n# Cache\n\n{body}",
+    )
+    [task] = validate_paths([target]).plans[0].tasks
+    assert [c.run for c in task.verify] == ["cd web\nnpm test -- cache"]

@@ -491,6 +491,46 @@ def _plan_checks(
     return verify
 
 
+_VERIFY_LABEL = re.compile(
+    r"^\s*(?:[-*]\s+)?(?:\*\*|#+\s*)?(?:verify|verification|test|tests|validation|check)"
+    r"(?:\s+\w+)?\s*:?\s*(?:\*\*)?\s*:?",
+    re.I,
+)
+
+
+def _labelled_fences(lines: list[markdown.Line]) -> gsd_verify.Reading:
+    """Fenced scripts that a "Verify:" / "**Verification**" line introduces (one script
+    each); other fenced blocks in a task are the code it writes, never run."""
+    out = gsd_verify.Reading()
+    label = False
+    block: list[markdown.Line] | None = None
+    skipping = False
+    for line in lines:
+        stripped = line.text.strip()
+        fence = stripped.startswith(("```", "~~~"))
+        if skipping:
+            skipping = not fence
+            continue
+        if block is not None:
+            if fence:
+                text = "```bash\n" + "\n".join(ln.text for ln in block) + "\n```"
+                out.checks += gsd_verify.read_commands(text, block[0].no - 1).checks
+                block = None
+            else:
+                block.append(line)
+            continue
+        if fence:
+            lang = stripped.strip("`~").strip().lower()
+            if label and lang in ("", "bash", "sh", "shell", "console", "zsh"):
+                block = []
+            else:
+                skipping = True
+            label = False
+        elif stripped:
+            label = bool(_VERIFY_LABEL.match(line.text))
+    return out
+
+
 def _section_tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> LineList:
     """Section-style GSD plans: ``### Task 04-01-01: title`` headings instead of <task>
     blocks; a task's verify is its fenced script or commands in its Verify lines."""
@@ -508,23 +548,12 @@ def _section_tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> Li
         lines = markdown.section(body, heading)
         verify = LineList(line=heading.no)
         must: dict[str, LineList] = {}
-        section = [ln for ln in lines if re.match(r"\s*(?:[-*]\s+)?\**verif", ln.text, re.I)]
-        fences = "\n".join(ln.text for ln in lines)
-        if "```" in fences:
-            reading = gsd_verify.read_commands(fences, lines[0].no)
-            reading.checks = [
-                c
-                for c in reading.checks
-                if "\n" in (c.run or "") or c.line in {ln.no for ln in section}
-            ]
-            reading.manual = []
-        else:
-            reading = gsd_verify.Reading()
-        for ln in section:
-            found = gsd_verify.read_commands(
-                re.sub(r"^.*?verif\w*\**:?\**", "", ln.text, flags=re.I), ln.no
-            )
-            reading.checks += found.checks
+        labels = [ln for ln in lines if _VERIFY_LABEL.match(ln.text)]
+        reading = _labelled_fences(lines)
+        for ln in labels:
+            rest = _VERIFY_LABEL.sub("", ln.text)
+            if rest.strip():
+                reading.checks += gsd_verify.read_commands(rest, ln.no).checks
         add_reading(reading, verify, must, doc, diags)
         if verify:
             task["verify"] = verify
