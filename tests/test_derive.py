@@ -11,7 +11,13 @@ import pytest
 
 from conftest import run_cli
 from planrun.derive import check_form
-from planrun.expectations import Expectation, from_comment, from_prose, judge_output
+from planrun.expectations import (
+    Expectation,
+    for_command,
+    from_comment,
+    from_prose,
+    judge_output,
+)
 from planrun.model import Task
 from planrun.validate import validate_paths
 
@@ -213,3 +219,20 @@ def test_expectations_in_comments() -> None:
 )
 def test_judge_output(expect: str, exit_code: int, output: bytes, ok: bool, found: str) -> None:
     assert judge_output(expect, exit_code, output) == (ok, found)
+
+
+@pytest.mark.parametrize(
+    ("command", "prose", "expect"),
+    [
+        ("grep -c TODO src/a.py", "returns 0", Expectation(output="count == 0")),
+        ("grep -q TODO src/a.py", "returns 0", Expectation()),
+        ("grep -rq TODO src", "returns no matches", Expectation(fails=True)),
+        ("pytest -q", "returns no errors", Expectation()),
+        ("pytest -q", "(expect 12 tests)", Expectation()),
+        ("grep -rn x src | wc -l", "returns >= 3", Expectation(output="count >= 3")),
+    ],
+)
+def test_expectations_apply_to_what_the_command_prints(
+    command: str, prose: str, expect: Expectation
+) -> None:
+    assert for_command(command, from_prose(prose)) == expect

@@ -131,10 +131,17 @@ _SEARCHES = re.compile(
 )
 
 
+_QUIET = re.compile(r"\b(?:grep|egrep|fgrep|rg)\b[^|;&]*\s(?:-\w*q\w*|--quiet|--silent)\b")
+
+
 def for_command(command: str, expect: Expectation) -> Expectation:
     """``expect`` as it applies to ``command``: output expectations only for a command whose
     output is a search result or a count (grep, rg, find, wc, ...); "returns no errors" after
     a test runner means it succeeds, not that it prints nothing."""
     if expect.output is not None and not _SEARCHES.search(command):
         return Expectation()
+    if expect.output is not None and _QUIET.search(command):
+        # A quiet grep prints nothing either way: "returns 0" is its exit status, and
+        # "finds nothing" is exit 1.
+        return Expectation(fails=True) if expect.output == "empty" else Expectation()
     return expect
