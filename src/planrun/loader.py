@@ -11,8 +11,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
-from planrun.readers import Reader, detect, get_reader
-from planrun.readers.gsd import AUXILIARY
+from planrun.readers import READERS, Reader, detect, get_reader
 from planrun.roots import plan_root
 
 # Folders that hold tools' own state, never plans.
@@ -117,7 +116,7 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
             'reads it), so a regex like "Base\\.metadata" keeps its backslash',
             hint="write regexes in single quotes: 'Base\\.metadata'",
         )
-    if written_by_planrun(fm.data) or (not explicit and _gsd_auxiliary(path)):
+    if written_by_planrun(fm.data) or (not explicit and _is_report(path)):
         diags.add("not-a-plan", doc.display, None, "skipped: a report, not a plan")
         return
     reader = forced or detect(doc)
@@ -137,8 +136,14 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
     loaded.plans.append(plan)
 
 
-def _gsd_auxiliary(path: Path) -> bool:
-    return bool(AUXILIARY.search(path.name))
+def _is_report(path: Path) -> bool:
+    """A report a format writes beside its plans (GSD's ``07-01-SUMMARY.md``), by name: each
+    reader may say which of its files are not plans."""
+    for reader in READERS.values():
+        is_report = getattr(reader, "is_report", None)
+        if is_report is not None and is_report(path):
+            return True
+    return False
 
 
 def _explain_unrecognized(doc: Document, explicit: bool, diags: Diagnostics) -> None:

@@ -79,6 +79,10 @@ class GsdReader:
             return True
         return bool(re.search(r"<task[\s>]", doc.body if doc.frontmatter.present else doc.text))
 
+    def is_report(self, path: Path) -> bool:
+        """GSD's reports beside the plans (SUMMARY, VERIFICATION, OUTLINE, ...)."""
+        return bool(AUXILIARY.search(path.name))
+
     def context_paths(self, doc: Document) -> list[Path]:
         """The other plans of the phase folder: a plan named on its own is checked with them
         as context, so its depends_on resolves."""
