@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from planrun.derive import check_form
+from planrun.checkform import check_form
 from planrun.expectations import (
     Expectation,
     for_command,

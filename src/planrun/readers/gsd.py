@@ -19,11 +19,12 @@ from typing import Any, ClassVar
 
 from planrun import markdown
 from planrun.diagnostics import Diagnostics
-from planrun.document import Document, UndecodableError, written_by_planrun
+from planrun.document import Document
 from planrun.model import Plan
-from planrun.readers import gsd_verify
+from planrun.readers import gsd_ids, gsd_verify
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import items, mapping, note_chatter, parse_body
+from planrun.readers.gsd_sections import section_tasks
 from planrun.yamlio import LineDict, LineList
 
 REQUIRED = (
@@ -42,23 +43,11 @@ AUXILIARY = re.compile(
     r"|\.pre-bounce\.md)$",
     re.I,
 )
-_PLAN_FILE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+)-PLAN\.md$", re.I)
-_TASK_HEADING = re.compile(r"^Task\s+([\w.-]*\w)\s*(?::|\s[\u2014-]|\.\s)\s*(.+)$", re.I)
 _TAG = re.compile(
     r"<(/?)([a-zA-Z_][\w:-]*)((?:\s+[\w:-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|\S+))?)*)\s*(/?)>"
 )
 _ATTR = re.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
 _TASK_CHILDREN = {"name", "files", "action", "verify", "done", "acceptance_criteria"}
-# GSD SUMMARY.md statuses that are not "done".
-_CLAIMS = {
-    "halted": "blocked",
-    "blocked": "blocked",
-    "partial": "in_progress",
-    "in_progress": "in_progress",
-    "in-progress": "in_progress",
-    "failed": "todo",
-    "incomplete": "todo",
-}
 _PLAN_CHECK_SECTIONS = re.compile(r"^\s*(verification|success[ _]criteria)\s*$", re.I)
 _MUST_HAVE_KEYS = {
     "artifacts": {"path", "provides", "min_lines", "contains", "exports"},
@@ -75,7 +64,7 @@ class GsdReader:
         data = doc.frontmatter.data
         if isinstance(data, dict) and "phase" in data and "plan" in data:
             return True
-        if _PLAN_FILE.match(doc.path.name) and isinstance(data, dict) and "phase" in data:
+        if gsd_ids.PLAN_FILE.match(doc.path.name) and isinstance(data, dict) and "phase" in data:
             return True
         return bool(re.search(r"<task[\s>]", doc.body if doc.frontmatter.present else doc.text))
 
@@ -119,7 +108,7 @@ class GsdReader:
                 )
         data = mapping(front.line or 1)
         data["planrun"] = 1
-        plan_id = _plan_id(front, doc)
+        plan_id = gsd_ids.plan_id(front, doc)
         if plan_id:
             data["id"] = plan_id
         phase = plan_id.rpartition("-")[0] if plan_id else None
@@ -131,7 +120,9 @@ class GsdReader:
         deps = front.get("depends_on")
         if deps is not None:
             data["depends_on"] = [
-                _dep(d, phase) for d in (deps if isinstance(deps, list) else [deps]) if d != ""
+                gsd_ids.dep(d, phase)
+                for d in (deps if isinstance(deps, list) else [deps])
+                if d != ""
             ]
         if isinstance(front.get("must_haves"), dict):
             data["must_haves"] = _must_haves(front["must_haves"], doc, diags)
@@ -140,8 +131,8 @@ class GsdReader:
         }
         tasks = _tasks(text, first, doc, diags)
         if not tasks:
-            tasks = _section_tasks(body, doc, diags)
-        claim = _claim(doc)
+            tasks = section_tasks(body, doc, diags)
+        claim = gsd_ids.claim(doc)
         if claim is not None:
             for task in tasks:
                 if isinstance(task, LineDict) and task.get("kind") != "manual":
@@ -159,82 +150,11 @@ class GsdReader:
             modified = front.get("files_modified")
             if isinstance(modified, list):
                 plan.declare_files([str(f) for f in modified if isinstance(f, str)])
-            plan.add_aliases(_aliases(plan.id, doc, front))
-            plan.allow_outside([d for d in plan.depends_on if _phase_of(d) not in (None, phase)])
+            plan.add_aliases(gsd_ids.aliases(plan.id, doc, front))
+            plan.allow_outside(
+                [d for d in plan.depends_on if gsd_ids.phase_of(d) not in (None, phase)]
+            )
         return plan
-
-
-def _number(text: str) -> str:
-    """A GSD phase or plan number as GSD pads it: "7" and "007" are "07", "144" and "0144"
-    are "144", "2.1" is "02.1"."""
-    whole, dot, frac = text.partition(".")
-    return whole.lstrip("0").zfill(2) + dot + frac
-
-
-def _plan_id(front: LineDict, doc: Document) -> str | None:
-    phase, number = front.get("phase"), front.get("plan")
-    file = _PLAN_FILE.match(doc.path.name)
-    if phase is not None and number is not None:
-        phase_no = re.match(r"\d+(?:\.\d+)?", str(phase))
-        plan_no = re.match(r"\d+", str(number))
-        if phase_no and plan_no:
-            return f"{_number(phase_no.group(0))}-{_number(plan_no.group(0))}"
-        if phase_no and re.fullmatch(r"[\w.-]+", str(number)):
-            return f"{_number(phase_no.group(0))}-{number}"
-    return f"{_number(file.group(1))}-{_number(file.group(2))}" if file else None
-
-
-def _dep(value: Any, phase: str | None) -> str:
-    """A depends_on entry as a plan id: YAML reads [01] as the integer 1 (GSD means plan 01
-    of the same phase); a path or file name means its plan; ids are padded as ids are."""
-    text = f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-    text = text.strip().strip("\"'")
-    if "/" in text:
-        text = text.rsplit("/", 1)[1]
-    base = re.sub(r"(?:-PLAN)?(?:\.md)?$", "", text, flags=re.I)
-    if re.fullmatch(r"\d+", base) and phase:
-        return f"{phase}-{_number(base)}"
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)-(\d+)", base)
-    if match:
-        return f"{_number(match.group(1))}-{_number(match.group(2))}"
-    return base
-
-
-def _phase_of(dep: str) -> str | None:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)-\d+", dep)
-    return match.group(1) if match else None
-
-
-def _aliases(plan_id: str, doc: Document, front: LineDict) -> list[str]:
-    """Other names of this plan in GSD depends_on lists."""
-    stem = doc.path.name.removesuffix(".md")
-    out = [f"{plan_id}-PLAN", stem, re.sub(r"-PLAN$", "", stem, flags=re.I)]
-    raw_phase = re.match(r"\d+(?:\.\d+)?", str(front.get("phase", "")))
-    if raw_phase and front.get("plan") is not None:
-        out.append(f"{raw_phase.group(0)}-{front.get('plan')}")
-    return out
-
-
-def _claim(doc: Document) -> str | None:
-    """What GSD's ``NN-MM-SUMMARY.md`` beside the plan claims: done, unless its frontmatter
-    status or a failed self-check says otherwise. None without a GSD summary."""
-    name = re.sub(r"-PLAN\.md$", "-SUMMARY.md", doc.path.name, flags=re.I)
-    path = doc.path.with_name(name)
-    if name == doc.path.name or not path.is_file():
-        return None
-    try:
-        summary = Document.read(path)
-    except (OSError, UndecodableError):
-        return None
-    data = summary.frontmatter.data
-    if written_by_planrun(data):
-        return None  # planrun's own report is not GSD's claim
-    status = str(data.get("status", "")).strip().lower() if isinstance(data, dict) else ""
-    if status in _CLAIMS:
-        return _CLAIMS[status]
-    if re.search(r"self[- ]check:?\**\s*:?\s*\**\s*failed", summary.text, re.I):
-        return "in_progress"
-    return "done"
 
 
 def _must_haves(raw: dict[str, Any], doc: Document, diags: Diagnostics) -> LineDict:
@@ -385,10 +305,10 @@ def _task(
             files = [f.strip() for f in re.split(r"[,\n]", gsd_verify.decode(content)) if f.strip()]
             task["files"] = items(((at, f) for f in files), at)
         elif tag == "verify":
-            add_reading(_verify(content, at, doc, diags), verify, must, doc, diags)
+            gsd_verify.add_reading(_verify(content, at, doc, diags), verify, must, doc, diags)
         elif tag == "acceptance_criteria":
             reading = gsd_verify.read_acceptance(content, at)
-            add_reading(reading, verify, must, doc, diags, derived=True)
+            gsd_verify.add_reading(reading, verify, must, doc, diags, derived=True)
         elif tag not in _TASK_CHILDREN:
             diags.add(
                 "unread-element",
@@ -404,48 +324,6 @@ def _task(
     return task
 
 
-def add_reading(
-    reading: gsd_verify.Reading,
-    verify: LineList,
-    must: dict[str, LineList],
-    doc: Document,
-    diags: Diagnostics,
-    *,
-    derived: bool = False,
-) -> None:
-    """Put what an element asks to check into a task's (or plan's) verify and must_haves."""
-    for check in reading.checks:
-        if check.run is not None:
-            entry = mapping(
-                check.line,
-                run=check.run,
-                expect_output=check.expect_output,
-                expect_exit=check.expect_exit or None,
-                description=check.description,
-                derived=derived or None,
-            )
-            verify.append(entry)
-            verify.item_lines.append(check.line)
-        elif check.path is not None:
-            art = mapping(check.line, path=check.path, contains=check.contains, derived=True)
-            must.setdefault("artifacts", LineList(line=check.line)).append(art)
-    for at, text, why in reading.manual:
-        diags.add(
-            "prose-verify",
-            doc.display,
-            at,
-            f"verify line {text[:60]!r} is {why}: it is a manual check",
-            hint="write the command that proves it, e.g. in <automated>",
-        )
-        truths = must.setdefault("truths", LineList(line=at))
-        truths.append(text)
-        truths.item_lines.append(at)
-    for at, text in reading.truths:
-        truths = must.setdefault("truths", LineList(line=at))
-        truths.append(text)
-        truths.item_lines.append(at)
-
-
 def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> gsd_verify.Reading:
     children = _children(content)
     if not children:
@@ -454,7 +332,7 @@ def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> gsd_v
     for tag, start, end, _ in children:
         at = line + content.count("\n", 0, start)
         if tag == "automated":
-            found = gsd_verify.read_commands(content[start:end], at, automated=True)
+            found = gsd_verify.read_commands(content[start:end], at)
             out.checks += found.checks
             out.manual += found.manual
         else:
@@ -491,76 +369,5 @@ def _plan_checks(
         reading.checks = [c for c in reading.checks if c.run and c.run not in seen]
         seen.update(c.run for c in reading.checks if c.run)
         reading.manual = [m for m in reading.manual if "long-running" in m[2]]
-        add_reading(reading, verify, {}, doc, diags)
+        gsd_verify.add_reading(reading, verify, {}, doc, diags)
     return verify
-
-
-_VERIFY_LABEL = re.compile(
-    r"^\s*(?:[-*]\s+)?(?:\*\*|#+\s*)?(?:verify|verification|test|tests|validation|check)"
-    r"(?:\s+\w+)?\s*:?\s*(?:\*\*)?\s*:?",
-    re.I,
-)
-
-
-def _labelled_fences(lines: list[markdown.Line]) -> gsd_verify.Reading:
-    """Fenced scripts that a "Verify:" / "**Verification**" line introduces (one script
-    each); other fenced blocks in a task are the code it writes, never run."""
-    out = gsd_verify.Reading()
-    label = False
-    block: list[markdown.Line] | None = None
-    skipping = False
-    for line in lines:
-        stripped = line.text.strip()
-        fence = stripped.startswith(("```", "~~~"))
-        if skipping:
-            skipping = not fence
-            continue
-        if block is not None:
-            if fence:
-                text = "```bash\n" + "\n".join(ln.text for ln in block) + "\n```"
-                out.checks += gsd_verify.read_commands(text, block[0].no - 1).checks
-                block = None
-            else:
-                block.append(line)
-            continue
-        if fence:
-            lang = stripped.strip("`~").strip().lower()
-            if label and lang in ("", "bash", "sh", "shell", "console", "zsh"):
-                block = []
-            else:
-                skipping = True
-            label = False
-        elif stripped:
-            label = bool(_VERIFY_LABEL.match(line.text))
-    return out
-
-
-def _section_tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> LineList:
-    """Section-style GSD plans: ``### Task 04-01-01: title`` headings instead of <task>
-    blocks; a task's verify is its fenced script or commands in its Verify lines."""
-    tasks = LineList(line=body.lines[0].no if body.lines else 1)
-    used: set[str] = set()
-    for heading in body.headings:
-        match = _TASK_HEADING.match(markdown.strip_markup(heading.title))
-        if match is None:
-            continue
-        task_id = re.sub(r"[^\w.-]", "", match.group(1)) or f"task-{len(tasks) + 1}"
-        if task_id in used or not task_id[0].isalnum():
-            task_id = f"task-{len(tasks) + 1}"
-        used.add(task_id)
-        task = mapping(heading.no, id=task_id, name=match.group(2).strip())
-        lines = markdown.section(body, heading)
-        verify = LineList(line=heading.no)
-        must: dict[str, LineList] = {}
-        labels = [ln for ln in lines if _VERIFY_LABEL.match(ln.text)]
-        reading = _labelled_fences(lines)
-        for ln in labels:
-            rest = _VERIFY_LABEL.sub("", ln.text)
-            if rest.strip():
-                reading.checks += gsd_verify.read_commands(rest, ln.no).checks
-        add_reading(reading, verify, must, doc, diags)
-        if verify:
-            task["verify"] = verify
-        tasks.append(task)
-        tasks.item_lines.append(heading.no)
-    return tasks

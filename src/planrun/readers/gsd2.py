@@ -20,7 +20,6 @@ from planrun.model import Plan
 from planrun.readers import gsd_verify
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import items, mapping, start_plan
-from planrun.readers.gsd import add_reading
 from planrun.yamlio import LineDict, LineList
 
 _FILE = re.compile(r"^([ST])(\d+)-PLAN\.md$", re.I)
@@ -57,7 +56,7 @@ class Gsd2Reader:
             reading = gsd_verify.read_commands("\n".join(ln.text for ln in lines), _first(lines))
             verify = LineList(line=_first(lines))
             must: dict[str, LineList] = {}
-            add_reading(reading, verify, must, doc, diags)
+            gsd_verify.add_reading(reading, verify, must, doc, diags)
             if single and single.group(1).upper() == "T" and not tasks:
                 task = mapping(first, id=single.group(1).upper() + single.group(2))
                 task["name"] = data.get("title", task["id"])
@@ -127,7 +126,7 @@ def _tasks(lines: list[markdown.Line], doc: Document, diags: Diagnostics) -> Lin
         reading.checks = [_at(c, line.no) for c in reading.checks]
         verify = LineList(line=line.no)
         must: dict[str, LineList] = {}
-        add_reading(reading, verify, must, doc, diags)
+        gsd_verify.add_reading(reading, verify, must, doc, diags)
         if verify:
             current["verify"] = verify
         if must:

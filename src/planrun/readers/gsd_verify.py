@@ -18,9 +18,13 @@ import shlex
 from dataclasses import dataclass, field
 
 from planrun import expectations, markdown
+from planrun.diagnostics import Diagnostics
+from planrun.document import Document
+from planrun.readers.common import mapping
 
 # The one prose classifier: swap for planrun.prose.looks_like_command when it lands.
 from planrun.shellsplit import looks_like_command, split_script
+from planrun.yamlio import LineList
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
@@ -65,19 +69,19 @@ def decode(text: str) -> str:
     return html.unescape(text)
 
 
-def read_commands(text: str, line: int, *, automated: bool = False) -> Reading:
+def read_commands(text: str, line: int) -> Reading:
     """Checks in the content of a verify-like element that starts on file line ``line``."""
     out = Reading()
     text = decode(text)
     pos = 0
     for fence in _FENCE.finditer(text):
-        _read_lines(text[pos : fence.start()], line + text.count("\n", 0, pos), out, automated)
+        _read_lines(text[pos : fence.start()], line + text.count("\n", 0, pos), out)
         body = fence.group(3)
         at = line + text.count("\n", 0, fence.start(3))
         if fence.group(2).lower() in ("", "bash", "sh", "shell", "console", "zsh"):
             _read_fence(body, at, out)
         pos = fence.end()
-    _read_lines(text[pos:], line + text.count("\n", 0, pos), out, automated)
+    _read_lines(text[pos:], line + text.count("\n", 0, pos), out)
     return out
 
 
@@ -104,7 +108,7 @@ def _read_fence(body: str, at: int, out: Reading) -> None:
     out.checks.append(Check(at, run=script))
 
 
-def _read_lines(text: str, line: int, out: Reading, automated: bool) -> None:
+def _read_lines(text: str, line: int, out: Reading) -> None:
     """Plain lines: split into shell constructs first (so ``if``/``fi`` stay together), then
     each chunk is a command, a line with commands in backticks, or prose (manual)."""
     notes: dict[int, str] = {}  # line offset -> an expectation comment after the command
@@ -249,3 +253,45 @@ def _count_target(item: str, spans: list[str], pattern: str) -> str | None:
             return span
     first = re.match(r"([\w@-][\w./@-]*/[\w.@-]+\.\w+)\b", item)
     return first.group(1) if first else None
+
+
+def add_reading(
+    reading: Reading,
+    verify: LineList,
+    must: dict[str, LineList],
+    doc: Document,
+    diags: Diagnostics,
+    *,
+    derived: bool = False,
+) -> None:
+    """Put what an element asks to check into a task's (or plan's) verify and must_haves."""
+    for check in reading.checks:
+        if check.run is not None:
+            entry = mapping(
+                check.line,
+                run=check.run,
+                expect_output=check.expect_output,
+                expect_exit=check.expect_exit or None,
+                description=check.description,
+                derived=derived or None,
+            )
+            verify.append(entry)
+            verify.item_lines.append(check.line)
+        elif check.path is not None:
+            art = mapping(check.line, path=check.path, contains=check.contains, derived=True)
+            must.setdefault("artifacts", LineList(line=check.line)).append(art)
+    for at, text, why in reading.manual:
+        diags.add(
+            "prose-verify",
+            doc.display,
+            at,
+            f"verify line {text[:60]!r} is {why}: it is a manual check",
+            hint="write the command that proves it, e.g. in <automated>",
+        )
+        truths = must.setdefault("truths", LineList(line=at))
+        truths.append(text)
+        truths.item_lines.append(at)
+    for at, text in reading.truths:
+        truths = must.setdefault("truths", LineList(line=at))
+        truths.append(text)
+        truths.item_lines.append(at)
