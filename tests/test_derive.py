@@ -142,6 +142,7 @@ def test_derived_checks_are_labelled_in_every_report(tmp_path: Path) -> None:
     assert by_id["T003"]["status"] == "passed"
     [command] = by_id["T003"]["commands"]
     assert (command["expect_output"], command["output_found"]) == ("count == 2", "count 2")
+    assert command["derived"] is True
     summary = (root / "SUMMARY.md").read_text()
     # The false claim (claimed done, verification says otherwise) is listed first.
     false_claims = summary.split("## False claims", 1)[1].split("##", 1)[0]

@@ -39,6 +39,7 @@ class CommandRecord:
     expect_output: str | None = None
     output_found: str | None = None  # what the output held, when ``expect_output`` is set
     output_ok: bool | None = None  # the output's verdict; it decides instead of the exit code
+    derived: bool = False  # planrun derived the command from the task's text
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ class CommandRecord:
             expect_output=data.get("expect_output"),
             output_found=data.get("output_found"),
             output_ok=data.get("output_ok"),
+            derived=data.get("derived") is True,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -100,6 +102,7 @@ class CommandRecord:
                 if self.expect_output is not None
                 else {}
             ),
+            **({"derived": True} if self.derived else {}),
         }
 
 

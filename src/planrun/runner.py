@@ -271,7 +271,15 @@ class _Executor:
                 )
                 continue
             spec = proc.Spec(cmd.run, cwd, env, timeout, log)
-            steps.append(Step(cmd.run, cmd.expect_exit, spec, expect_output=cmd.expect_output))
+            steps.append(
+                Step(
+                    cmd.run,
+                    cmd.expect_exit,
+                    spec,
+                    expect_output=cmd.expect_output,
+                    derived=cmd.derived,
+                )
+            )
         return steps
 
     def checks(self, unit: Unit) -> list[CheckResult]:

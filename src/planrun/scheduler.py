@@ -42,6 +42,7 @@ class Step:
     spec: Spec | None
     error: str | None = None
     expect_output: str | None = None
+    derived: bool = False  # planrun derived it from the task's text
 
 
 class Executor(Protocol):
@@ -269,6 +270,8 @@ class Scheduler:
         )
         if step.expect_output is not None and step.spec is not None:
             record = with_output(record, step.expect_output, bytes(step.spec.log.captured))
+        if step.derived:
+            record = replace(record, derived=True)
         running.commands.append(record)
         if not record.ok:
             running.steps = running.steps[: len(running.commands)]  # stop at the first failure

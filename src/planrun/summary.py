@@ -107,9 +107,10 @@ def context(data: SummaryInput) -> dict[str, Any]:
     """The variables a summary template receives: ``frontmatter`` (YAML text), ``status``,
     ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
-    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, log, commands,
-    failed_command, outcome, tail, tail_lines, fence, checks), ``checks``, ``mermaid`` (None
-    past 300 tasks) and ``version``; the filter ``cell`` escapes a markdown table cell."""
+    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, log,
+    commands, failed_command, failed_derived, outcome, tail, tail_lines, fence, checks),
+    ``checks``, ``mermaid`` (None past 300 tasks) and ``version``; the filter ``cell`` escapes
+    a markdown table cell."""
     results = list(data.results)
     counts = Counter(r.status for r in results)
     started = (
@@ -198,10 +199,12 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
                 "error": c.error,
                 "ok": c.ok,
                 "outcome": c.outcome,
+                "derived": c.derived,
             }
             for c in result.commands
         ],
         "failed_command": next((c.run for c in result.commands if not c.ok), None),
+        "failed_derived": next((c.derived for c in result.commands if not c.ok), False),
         "outcome": next((c.outcome for c in result.commands if not c.ok), result.reason),
         "tail": tail,
         "tail_lines": len(tail.splitlines()),
