@@ -6,9 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from planrun.cli import app
+
+# CI-friendly example counts by default; `pytest --hypothesis-profile=long` digs deeper.
+# (Tests that pin max_examples in @settings keep their own count.)
+settings.register_profile("planrun", max_examples=60, deadline=None)
+settings.register_profile("long", max_examples=2000, deadline=None)
+settings.load_profile("planrun")
 
 
 @dataclass
@@ -35,6 +42,12 @@ def assert_no_traceback(run: Run) -> None:
 
 
 PlanWriter = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True)
+def _debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An internal error raises in tests (a test of the crash handler unsets this)."""
+    monkeypatch.setenv("PLANRUN_DEBUG", "1")
 
 
 @pytest.fixture

@@ -199,11 +199,6 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "01-01-PLAN.md",
         "status: superseded: this plan was replaced",
     ),
-    "external-dependency": (
-        {"07-03-PLAN.md": FM.format("phase: 07-auth\nplan: 03\ndepends_on: [07-01]")},
-        "07-03-PLAN.md",
-        'depends on plan "07-01", which is not among the plans loaded',
-    ),
     "derived-checks": (
         {"p.md": "- [x] T001 Create the model in src/models/task.py\n"},
         "p.md",
@@ -213,6 +208,58 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         {"p.md": "- [x] T001 Install the tools: `npm install`\n"},
         "p.md",
         "`npm install` is not used as a check: it changes the tree",
+    ),
+    "verify-grep-failure": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: make | grep -E 'OK|FAILED'"
+            )
+        },
+        "p.md",
+        'also matches a failure ("FAILED")',
+    ),
+    "verify-prints-result": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: echo \"$(f && echo 'PASS')FAIL\""
+            )
+        },
+        "p.md",
+        "prints PASS or FAIL but exits 0 either way",
+    ),
+    "verify-redirect-creates": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: make > out.txt; test -f out.txt"
+            )
+        },
+        "p.md",
+        '"> out.txt" creates the file before the command runs',
+    ),
+    "verify-exit-status-lost": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - id: a\n    verify: '[ $? -eq 0 ]'")},
+        "p.md",
+        "reads $? before running anything",
+    ),
+    "verify-long-running": (
+        {"p.md": FM.format("planrun: 1\ntasks:\n  - id: a\n    verify: npm run dev")},
+        "p.md",
+        '"npm run dev" starts a server or watcher that does not exit',
+    ),
+    "json-syntax": (
+        {".taskmaster/tasks/tasks.json": '{"tasks": [\n  {"id": 1,}\n]}\n'},
+        ".taskmaster/tasks/tasks.json",
+        "the JSON does not parse",
+    ),
+    "external-dependency": (
+        {
+            "backlog/tasks/task-1 - A.md": FM.format("id: task-1\ntitle: A\nstatus: Done"),
+            "backlog/tasks/task-2 - B.md": FM.format(
+                "id: task-2\ntitle: B\nstatus: To Do\ndependencies: [task-1]"
+            ),
+        },
+        "backlog/tasks/task-2 - B.md",
+        'depends on "task-1", whose file was not loaded',
     ),
 }
 

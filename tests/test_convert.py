@@ -143,5 +143,18 @@ def test_convert_cli(tmp_path: Path) -> None:
     again = run_cli("convert", src, "-o", out)
     assert again.exit_code == 2
     assert "already exists; convert never overwrites a file" in again.stderr
-    folder = run_cli("convert", tmp_path)
-    assert folder.exit_code == 2
+    # A folder converts when it is one plan (a Backlog.md folder); with several, --plan picks.
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n- [ ] `make a`\n")
+    (folder / "b.md").write_text("# B\n- [ ] `make b`\n")
+    several = run_cli("convert", folder)
+    assert several.exit_code == 2
+    assert "holds 2 plans (a, b); convert writes one" in several.stderr
+    picked = run_cli("convert", folder, "--plan", "b")
+    assert picked.exit_code == 0
+    assert picked.stdout.startswith("---\nplanrun: 1\nid: b\ntitle: B\n")
+    assert "the original text follows" not in picked.stdout
+    unknown = run_cli("convert", folder, "--plan", "c")
+    assert unknown.exit_code == 2
+    assert 'holds no plan "c"; its plans: a, b' in unknown.stderr

@@ -176,6 +176,7 @@ def _normalize(summary: str) -> str:
     summary = re.sub(r"duration_s: [0-9.]+", "duration_s: D", summary)
     summary = re.sub(r"took [0-9.]+s", "took Ds", summary)
     summary = re.sub(r"\| [0-9.]+s \|", "| Ds |", summary)
+    summary = re.sub(r"body_sha256: [0-9a-f]{64}", "body_sha256: DIGEST", summary)
     return re.sub(r"- log: `[^`]*`", "- log: LOG", summary)
 
 

@@ -3,6 +3,7 @@ diagnostics: never another exception."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planrun.document import Document, UndecodableError, decode
-from planrun.loader import Loaded, load_document
+from planrun.loader import Loaded, load_document, read_groups
 from planrun.readers import READERS
 from planrun.validate import check_loaded
 
@@ -78,13 +79,41 @@ FRAGMENTS = [
     "&",
     "*a",
     "!!python/object:x\n",
+    # Backlog.md, Cursor and Task Master's task files
+    "id: task-1\n",
+    "title: t\n",
+    "status: In Progress\n",
+    "dependencies: [task-2, 3, TASK-1]\n",
+    "## Acceptance Criteria\n",
+    "<!-- AC:BEGIN -->\n",
+    "- [ ] #1 `pytest -q` passes\n",
+    "## Definition of Done\n",
+    "todos:\n",
+    "  - id: a\n    content: x `src/a.py`\n    blockedBy: [b]\n",
+    "    status: completed\n",
+    "## Verification\n",
+    "# Task ID: 3\n",
+    "# Status: done\n",
+    "# Dependencies: 1 \u2713, 2\n",
+    "# Test Strategy:\n",
+    "# Subtasks:\n",
+    "## 3.1. x [done]\n",
+    "## 1. y\n",
+    "### Dependencies: 3.1\n",
 ]
 
 
-def read_everything(text: str, fmt: str | None) -> None:
+def read_everything(text: str, fmt: str | None, name: str = "fuzz.md") -> None:
+    read_files([(name, text)], fmt)
+
+
+def read_files(files: list[tuple[str, str]], fmt: str | None) -> None:
+    """Load the files as one scan would (so multi-file formats group them), then validate."""
     loaded = Loaded()
-    doc = Document(Path("fuzz.md"), "fuzz.md", text)
-    load_document(doc, explicit=True, forced=READERS[fmt] if fmt else None, loaded=loaded)
+    for name, text in files:
+        doc = Document(Path(name), name, text)
+        load_document(doc, explicit=True, forced=READERS[fmt] if fmt else None, loaded=loaded)
+    read_groups(loaded)
     graph = check_loaded(loaded).graph
     if graph.order is not None:
         graph.assign_waves(avoid_conflicts=True)
@@ -101,6 +130,43 @@ documents = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=30))
 @given(documents, st.sampled_from(FORMATS))
 def test_random_documents(text: str, fmt: str | None) -> None:
     read_everything(text, fmt)
+
+
+# JSON shaped like Task Master's tasks.json, with wrong types and values mixed in.
+_KEYS = ["tasks", "master", "feat", "id", "title", "status", "dependencies", "subtasks"]
+_KEYS += ["testStrategy", "details", "metadata"]
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 12),
+        st.sampled_from(["1", "2.1", "done", "pending", "in-progress", "`pytest -q` passes"]),
+        st.text(max_size=10),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(_KEYS), inner, max_size=6),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values, st.sampled_from([0, 2]), st.integers(0, 400))
+def test_random_task_master_json(value: object, indent: int, cut: int) -> None:
+    text = json.dumps(value, indent=indent or None)
+    read_everything(text, None, ".taskmaster/tasks/tasks.json")
+    read_everything(text[:cut], None, ".taskmaster/tasks/tasks.json")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(documents, min_size=1, max_size=4),
+    st.sampled_from(["backlog/tasks/task-{} - x.md", ".taskmaster/tasks/task_00{}.md"]),
+    st.sampled_from([None, "backlog", "taskmaster", "cursor"]),
+)
+def test_random_multi_file_plans(texts: list[str], pattern: str, fmt: str | None) -> None:
+    read_files([(pattern.format(n), text) for n, text in enumerate(texts)], fmt)
 
 
 @settings(max_examples=60, deadline=None)

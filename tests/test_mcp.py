@@ -403,3 +403,19 @@ def test_the_sdk_is_an_extra_not_a_dependency() -> None:
     assert not any(d.startswith("mcp") for d in project["dependencies"])
     assert project["optional-dependencies"]["mcp"] == ["mcp>=2.3,<3"]
     assert "mcp>=2.3,<3" in project["optional-dependencies"]["test"]
+
+
+def test_execute_refuses_a_summary_it_may_not_write_before_running(project: Path) -> None:
+    mine = project / "plans" / "SUMMARY.md"
+    mine.write_text("# my notes\n")
+
+    async def body(client: Client) -> None:
+        result = await client.call_tool("execute", {})
+        assert result.is_error
+        text = result.content[0]
+        assert text.type == "text"
+        assert "exists and was not written by planrun" in text.text
+
+    with_client(body)
+    assert mine.read_text() == "# my notes\n"
+    assert not (project / ".planrun").exists()  # nothing ran, nothing was recorded

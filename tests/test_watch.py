@@ -47,6 +47,14 @@ def test_a_change_selects_the_tasks_that_read_it_and_their_dependents(tmp_path: 
     assert affected(graph, repo, ["plan.md"]) is None
 
 
+def test_a_changed_task_file_of_a_multi_file_plan_reruns_everything(tmp_path: Path) -> None:
+    task = tmp_path / "backlog" / "tasks" / "task-1 - A.md"
+    task.parent.mkdir(parents=True)
+    task.write_text("---\nid: task-1\ntitle: A\nstatus: To Do\n---\n")
+    graph = validate_paths([tmp_path / "backlog"]).graph
+    assert affected(graph, tmp_path, ["backlog/tasks/task-1 - A.md"]) is None
+
+
 def test_without_the_extra_watch_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

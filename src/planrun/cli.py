@@ -7,7 +7,9 @@ one clean message and its exit code; nothing a user types or writes reaches a tr
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,13 +19,19 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 
 from planrun import __version__
-from planrun.errors import EXIT_FAILED, EXIT_OK, InvalidPlanError, PlanError
+from planrun.errors import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InvalidPlanError,
+    PlanError,
+)
 
 if TYPE_CHECKING:
     from planrun.config import Config
     from planrun.diagnostics import Diagnostic
     from planrun.runner import ExecuteOptions
-    from planrun.summary import SummaryInput
     from planrun.validate import Validation
 
 app = typer.Typer(
@@ -37,6 +45,13 @@ app = typer.Typer(
 )
 
 P = ParamSpec("P")
+# typer's own ways out (Exit, Abort, and its usage errors) carry their own message and code.
+# (ClickException is found through BadParameter: typer vendors click in newer versions.)
+_TYPER_EXITS: tuple[type[BaseException], ...] = (
+    typer.Exit,
+    typer.Abort,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
 
 PathsArg = Annotated[
     list[Path] | None,
@@ -58,35 +73,106 @@ NoDeriveOpt = Annotated[
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """A message on stderr; plan text in it is escaped for a terminal and for CI logs."""
+    from planrun.output import echo
+
+    with contextlib.suppress(OSError):  # nowhere left to say anything
+        sys.stderr.write(echo(text) + "\n")
+
+
+def _command(line: str) -> None:
+    """A workflow command planrun means (an annotation): written as it is."""
+    with contextlib.suppress(OSError):
+        sys.stderr.write(line + "\n")
+
+
+def _out(text: str, *, raw: bool = False) -> None:
+    """Write to stdout; JSON documents (``raw``) are already escaped."""
+    from planrun.errors import OutputError
+    from planrun.output import echo
+
+    try:
+        sys.stdout.write(text if raw else echo(text))
+    except OSError as exc:
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _flush_stdout() -> None:
+    """Flush stdout, so a full disk or a closed pipe is an error now, not a traceback at exit;
+    after a failure, stdout points at /dev/null so the interpreter's last flush is quiet."""
+    from planrun.errors import OutputError
+
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _boundary(func: Callable[P, int]) -> Callable[P, None]:
-    """Run a command; turn its result or PlanError into the process exit code."""
+    """Run a command; turn its result, a PlanError, or any other exception (exit 3, one line,
+    a crash log; ``PLANRUN_DEBUG=1`` lets it through) into the process exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        from planrun import crash
+
         try:
             code = func(*args, **kwargs)
+            _flush_stdout()
+        except InvalidPlanError as exc:
+            _invalid(exc)
+            code = exc.exit_code
         except PlanError as exc:
-            code = _report_error(exc)
+            _plan_error(exc)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            _err("planrun: interrupted")
+            code = EXIT_INTERRUPTED
+        except _TYPER_EXITS:
+            raise  # typer's own way out, with its own message
+        except Exception as exc:
+            if crash.debugging():
+                raise
+            root = kwargs.get("root")
+            _err(crash.report(exc, root if isinstance(root, Path) else None))
+            code = EXIT_INTERNAL
         raise typer.Exit(code)
 
     return wrapper
 
 
+def _invalid(exc: InvalidPlanError) -> None:
+    for diag in exc.diagnostics:
+        if diag.severity != "info":
+            _err(diag.format())
+    _annotate(exc.diagnostics)
+    _err(f"planrun: {exc.message}")
+
+
+def _plan_error(exc: PlanError) -> None:
+    from planrun.errors import OutputError
+
+    if isinstance(exc, OutputError) and "standard output" in exc.message:
+        _silence_stdout()
+    _err(f"planrun: error: {exc.message}")
+    if exc.hint:
+        _err(f"    hint: {exc.hint}")
+
+
 def _report_error(exc: PlanError) -> int:
     """Print an expected error (an invalid plan's diagnostics, or one message and a hint)."""
     if isinstance(exc, InvalidPlanError):
-        for diag in exc.diagnostics:
-            if diag.severity != "info":
-                _err(diag.format())
-        _annotate(exc.diagnostics)
-        _err(f"planrun: {exc.message}")
+        _invalid(exc)
     else:
-        _err(f"planrun: error: {exc.message}")
-        if exc.hint:
-            _err(f"    hint: {exc.hint}")
+        _plan_error(exc)
     return exc.exit_code
 
 
@@ -125,7 +211,7 @@ def _annotate(diagnostics: Sequence[Diagnostic]) -> None:
     for d in diagnostics:
         if d.severity != "info":
             kind = "error" if d.severity == "error" else "warning"
-            _err(annotation(kind, d.file, d.line, f"[{d.code}] {d.message}"))
+            _command(annotation(kind, d.file, d.line, f"[{d.code}] {d.message}"))
 
 
 def _version(value: bool) -> None:
@@ -167,16 +253,28 @@ def validate(
     result = validate_paths(targets, plan_fmt, derive=config.derive and not no_derive)
     doc = jsondoc.validate_doc(result, strict=strict)
     diags = result.diagnostics.sorted()
-    _annotate(diags)
     if json_out:
-        sys.stdout.write(jsondoc.dumps(doc))
+        _out(jsondoc.dumps(doc), raw=True)
     else:
-        shown = [d for d in diags if verbose or d.severity != "info"]
-        for diag in shown:
-            sys.stdout.write(diag.format() + "\n")
+        _block([d.format() for d in diags if verbose or d.severity != "info"])
         if not quiet:
-            sys.stdout.write(_validate_summary(result) + "\n")
+            _out(_validate_summary(result) + "\n")
+    _flush_stdout()
+    _annotate(diags)
     return EXIT_OK if doc["ok"] else EXIT_FAILED
+
+
+def _block(lines: list[str]) -> None:
+    """Lines echoing plan text; under GitHub Actions between stop-commands markers."""
+    from planrun import github
+    from planrun.escape import terminal
+
+    if not lines:
+        return
+    if github.active():
+        _out("\n".join(github.stop_commands([terminal(x) for x in lines])) + "\n", raw=True)
+    else:
+        _out("\n".join(lines) + "\n")
 
 
 def _validate_summary(result: Validation) -> str:
@@ -222,7 +320,7 @@ def waves(
         graph.assign_waves(avoid_conflicts=True)
     critical = graph.critical_path()
     if json_out:
-        sys.stdout.write(jsondoc.dumps(jsondoc.waves_doc(graph, critical)))
+        _out(jsondoc.dumps(jsondoc.waves_doc(graph, critical)), raw=True)
         return EXIT_OK
     out = []
     for number, wave in enumerate(graph.waves(), start=1):
@@ -233,7 +331,7 @@ def waves(
         f"Critical path ({count} task{'s' if count != 1 else ''}): "
         + " -> ".join(u.id for u in critical)
     )
-    sys.stdout.write("\n".join(out) + "\n")
+    _out("\n".join(out) + "\n")
     return EXIT_OK
 
 
@@ -257,7 +355,7 @@ def graph(
         )
     targets, plan_fmt, _ = _inputs(paths, plan_format)
     result = load_valid(targets, plan_fmt)
-    sys.stdout.write(graphfmt.render(result.graph, out_format))
+    _out(graphfmt.render(result.graph, out_format))
     return EXIT_OK
 
 
@@ -369,51 +467,78 @@ def execute(
     )
     if dry_run:
         return _dry_run(opts, json_out)
-    from planrun.junit import write_junit
     from planrun.output import PlainReporter, RichReporter
+    from planrun.reports import ReportFiles
     from planrun.runner import Reporter
     from planrun.runner import execute as run
 
-    reporter: Reporter
+    files = ReportFiles(
+        summary=None if no_summary else _summary_target(summary_file, config, targets),
+        template=template or config.resolve(config.summary_template),
+        junit=junit,
+        root=_output_root(targets, root),
+    )
+    files.check()
+    reporter: PlainReporter | RichReporter
     if json_out:
         reporter = PlainReporter(sys.stderr, verbose=verbose, quiet=quiet)
     elif sys.stdout.isatty() and os.environ.get("TERM") != "dumb" and not quiet:
         reporter = RichReporter(sys.stdout)
     else:
         reporter = PlainReporter(sys.stdout, verbose=verbose, quiet=quiet)
-    report = run(opts, reporter)
-    if junit is not None:
-        write_junit(report, junit)
+    live: Reporter = reporter
+    report = run(opts, live)
+    # From here on every output is attempted, whatever failed before it (the results are
+    # recorded already): a closed stdout must not cost SUMMARY.md.
+    errors: list[PlanError] = []
     if json_out:
-        sys.stdout.write(jsondoc.dumps(jsondoc.run_doc(report, report.results)))
+        doc = jsondoc.dumps(jsondoc.run_doc(report, report.results))
+        errors += _attempt(lambda: _out(doc, raw=True))
     from planrun import github
 
     if github.active():
+        errors += _attempt(_flush_stdout)
         for line in github.failure_annotations(report.results):
-            _err(line)
-    if not no_summary:
-        from planrun.summary import SummaryInput
+            _command(line)
+    errors += files.write(report, report.everything, report, _err)
+    if reporter.broken is not None:
+        from planrun.errors import OutputError
 
-        data = SummaryInput.of(report, report.everything)
-        target = summary_file or config.resolve(config.summary) or _default_summary(opts.paths)
-        _write_summary(data, target, template or config.resolve(config.summary_template))
-    return report.exit_code
+        _silence_stdout()
+        stream = "standard error" if json_out else "standard output"
+        reason = reporter.broken.strerror or reporter.broken
+        errors.append(OutputError(f"cannot write to {stream}: {reason}"))
+    return _report_errors(errors, report.exit_code)
 
 
-def _default_summary(paths: list[Path]) -> Path:
+def _attempt(step: Callable[[], None]) -> list[PlanError]:
+    try:
+        step()
+    except PlanError as exc:
+        return [exc]
+    return []
+
+
+def _summary_target(option: Path | None, config: Config, targets: list[Path]) -> Path:
     from planrun.summary import default_path
 
-    return default_path(paths)
+    return option or config.resolve(config.summary) or default_path(targets)
 
 
-def _write_summary(data: SummaryInput, path: Path, template: Path | None) -> None:
-    from planrun import github, summary
+def _output_root(targets: list[Path], root: Path | None) -> Path:
+    """The root an output may link into, known before the plans are loaded."""
+    from planrun.roots import run_root
 
-    text = summary.render(data, template)
-    summary.write(text, path)
-    _err(f"wrote {path}")
-    if github.active():
-        github.append_step_summary(summary.step_summary(text))
+    return run_root([], targets, root)
+
+
+def _report_errors(errors: Sequence[PlanError], code: int) -> int:
+    """Every output that failed, one message each; exit 2 if any did."""
+    from planrun.errors import EXIT_USAGE
+
+    for exc in errors:
+        _plan_error(exc)
+    return EXIT_USAGE if errors else code
 
 
 @app.command()
@@ -433,9 +558,9 @@ def watch(
 ) -> int:
     """Run the plans, then rerun what changed each time files change (Ctrl-C stops)."""
     from planrun.output import PlainReporter, RichReporter
+    from planrun.reports import ReportFiles
     from planrun.runner import ExecuteOptions, Reporter, RunReport
     from planrun.runner import execute as run_plans
-    from planrun.summary import SummaryInput
     from planrun.watch import watch as watch_plans
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -449,7 +574,13 @@ def watch(
         reuse=config.reuse,
         argv=sys.argv[1:],
     )
-    target = summary_file or config.resolve(config.summary) or _default_summary(targets)
+    target = _summary_target(summary_file, config, targets)
+    files = ReportFiles(
+        summary=target,
+        template=config.resolve(config.summary_template),
+        root=_output_root(targets, root),
+    )
+    files.check()
 
     def once(selection: ExecuteOptions) -> RunReport:
         reporter: Reporter
@@ -458,16 +589,14 @@ def watch(
         else:
             reporter = PlainReporter(sys.stdout, quiet=True)
         report = run_plans(selection, reporter)
-        _write_summary(
-            SummaryInput.of(report, report.everything),
-            target,
-            config.resolve(config.summary_template),
-        )
+        errors = files.write(report, report.everything, None, _err)
+        if errors:
+            raise errors[0]
         return report
 
     def say(text: str) -> None:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        _out(text + "\n")
+        _flush_stdout()
 
     def on_error(exc: PlanError) -> None:
         _report_error(exc)
@@ -495,7 +624,7 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
                 for p in planned
             ],
         }
-        sys.stdout.write(jsondoc.dumps(doc))
+        _out(jsondoc.dumps(doc), raw=True)
         return EXIT_OK
     runs = sum(1 for p in planned if not p.cached)
     reuse = f" and reuse {len(planned) - runs}" if runs != len(planned) else ""
@@ -513,7 +642,7 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
         if not p.steps and not p.checks:
             kind = "manual" if p.unit.manual else "nothing to run"
             out.append(f"      ({kind})")
-    sys.stdout.write("\n".join(out) + "\n")
+    _out("\n".join(out) + "\n")
     return EXIT_OK
 
 
@@ -534,7 +663,7 @@ def status(
     targets, plan_fmt, config = _inputs(paths, fmt)
     report = get_status(targets, plan_fmt, root, derive=config.derive and not no_derive)
     if json_out:
-        sys.stdout.write(jsondoc.dumps(jsondoc.run_doc(report, report.results)))
+        _out(jsondoc.dumps(jsondoc.run_doc(report, report.results)), raw=True)
         return EXIT_OK
     out = [result_line(r) for r in report.results]
     if report.milestones:
@@ -547,7 +676,7 @@ def status(
     last = f" (last run {report.run_id})" if report.run_id else " (nothing has run yet)"
     out.append("")
     out.append(f"status: {report.status}{last}")
-    sys.stdout.write("\n".join(out) + "\n")
+    _out("\n".join(out) + "\n")
     return EXIT_OK
 
 
@@ -571,19 +700,24 @@ def summary_(
     fmt: FormatOpt = None,
 ) -> int:
     """Re-render SUMMARY.md from the recorded state, without running anything."""
+    from planrun.reports import ReportFiles
     from planrun.runner import status as get_status
-    from planrun.summary import SummaryInput
 
     targets, plan_fmt, config = _inputs(paths, fmt)
+    files = ReportFiles(
+        summary=_summary_target(output, config, targets),
+        template=template or config.resolve(config.summary_template),
+        root=_output_root(targets, root),
+    )
+    files.check()
     if merge is not None:
         _merge(targets, plan_fmt, root, merge)
     report = get_status(targets, plan_fmt, root, derive=config.derive)
-    data = SummaryInput.of(report, report.results)
-    target = output or config.resolve(config.summary) or _default_summary(targets)
-    _write_summary(data, target, template or config.resolve(config.summary_template))
+    errors = files.write(report, report.results, None, _err)
+    code = EXIT_OK
     if merge is not None and report.status in ("failed", "interrupted"):
-        return EXIT_FAILED
-    return EXIT_OK
+        code = EXIT_FAILED
+    return _report_errors(errors, code)
 
 
 def _merge(paths: list[Path], fmt: str | None, root: Path | None, folder: Path) -> None:
@@ -624,52 +758,59 @@ def next_(
     targets, plan_fmt, config = _inputs(paths, fmt)
     units = next_units(targets, plan_fmt, root, derive=config.derive and not no_derive)
     if json_out:
-        sys.stdout.write(jsondoc.dumps(jsondoc.next_doc(units)))
+        _out(jsondoc.dumps(jsondoc.next_doc(units)), raw=True)
         return EXIT_OK
     if not units:
-        sys.stdout.write("nothing is ready: every task has passed, or waits on one that has not\n")
+        _out("nothing is ready: every task has passed, or waits on one that has not\n")
         return EXIT_OK
     width = max(len(u.id) for u in units)
     for unit in units:
-        sys.stdout.write(f"{unit.id:<{width}}  wave {unit.wave}  {unit.name}\n")
+        _out(f"{unit.id:<{width}}  wave {unit.wave}  {unit.name}\n")
     return EXIT_OK
 
 
 @app.command()
 @_boundary
 def convert(
-    path: Annotated[Path, typer.Argument(help="The plan file to convert.")],
+    path: Annotated[
+        Path, typer.Argument(help="The plan file (or a folder that is one plan) to convert.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    plan_id: Annotated[
+        str | None, typer.Option("--plan", help="Which plan, when the file holds several.")
     ] = None,
     fmt: FormatOpt = None,
 ) -> int:
     """Print a plan in the canonical planrun format (what `planrun new` writes)."""
-    from planrun.convert import to_canonical
+    from planrun.convert import pick_plan, to_canonical
     from planrun.document import Document
-    from planrun.errors import RefusedError, UsageError
+    from planrun.errors import RefusedError
     from planrun.validate import load_valid
+    from planrun.writer import check_output, write_output
 
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder; convert takes one plan file")
+    if output is not None:
+        if os.path.lexists(output):
+            raise RefusedError(
+                f"{output} already exists; convert never overwrites a file", hint=_CONVERT_HINT
+            )
+        check_output(output, overwrite="never", hint=_CONVERT_HINT)
     _, plan_fmt, _ = _inputs([path], fmt)
     # Derived checks are planrun's reading, not the plan's text: a converted plan gets them
     # again when it is loaded. Sibling plans loaded as context are not converted.
     result = load_valid([path], plan_fmt, derive=False)
-    [plan] = [p for p in result.plans if not p.context]
-    text = to_canonical(plan, Document.read(path))
+    plan = pick_plan(path, [p for p in result.plans if not p.context], plan_id)
+    text = to_canonical(plan, None if path.is_dir() else Document.read(path))
     if output is None:
-        sys.stdout.write(text)
+        _out(text, raw=True)  # a plan file's text: redirected to a file, kept as it is
         return EXIT_OK
-    if output.exists():
-        raise RefusedError(
-            f"{output} already exists; convert never overwrites a file",
-            hint="choose another -o, or remove the file first",
-        )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text, overwrite="never", hint=_CONVERT_HINT)
     _err(f"wrote {output}")
     return EXIT_OK
+
+
+_CONVERT_HINT = "choose another -o, or remove the file first"
 
 
 export_app = typer.Typer(
@@ -712,8 +853,12 @@ def export_github_actions(
     from planrun.export import default_install, github_workflow
     from planrun.roots import git_work_tree
     from planrun.validate import load_valid
+    from planrun.writer import check_output, write_output
 
     targets, plan_fmt, _ = _inputs(paths, fmt)
+    hint = "choose another -o FILE (planrun replaces only a workflow it wrote)"
+    if output is not None:
+        check_output(output, overwrite="planrun", root=_output_root(targets, None), hint=hint)
     graph = load_valid(targets, plan_fmt).graph
     if install is None:
         install = default_install(git_work_tree(Path.cwd()) or Path.cwd())
@@ -728,10 +873,11 @@ def export_github_actions(
     for warning in workflow.warnings:
         _warn(warning)
     if output is None:
-        sys.stdout.write(workflow.text)
+        _out(workflow.text, raw=True)
         return EXIT_OK
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(workflow.text, encoding="utf-8")
+    write_output(
+        output, workflow.text, overwrite="planrun", root=_output_root(targets, None), hint=hint
+    )
     _err(f"wrote {output} ({len(workflow.jobs) + 1} jobs)")
     return EXIT_OK
 
@@ -743,7 +889,7 @@ def schema() -> int:
     from planrun import jsondoc
     from planrun.model import json_schema
 
-    sys.stdout.write(jsondoc.dumps(json_schema()))
+    _out(jsondoc.dumps(json_schema()), raw=True)
     return EXIT_OK
 
 
@@ -760,7 +906,7 @@ def new(
     from planrun.scaffold import new_plan
 
     path = new_plan(name, directory, title)
-    sys.stdout.write(f"created {path}\nnext: edit it, then run: planrun validate {path}\n")
+    _out(f"created {path}\nnext: edit it, then run: planrun validate {path}\n")
     return EXIT_OK
 
 
@@ -821,4 +967,14 @@ def hook(
 
 
 def main() -> None:
-    app()
+    from planrun import crash
+
+    try:
+        app()
+    except _TYPER_EXITS:
+        raise
+    except Exception as exc:  # outside any command (option parsing, completion)
+        if crash.debugging():
+            raise
+        _err(crash.report(exc))
+        raise SystemExit(EXIT_INTERNAL) from None

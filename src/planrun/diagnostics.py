@@ -19,6 +19,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "superseded-plan": ("info", "a GSD plan with status: superseded is left out of the waves"),
     "unrecognized-plan": ("error", "a file given by name is not in any plan format planrun reads"),
     "yaml-syntax": ("error", "the YAML frontmatter does not parse"),
+    "json-syntax": ("error", "a JSON plan (Task Master tasks.json) does not parse"),
     "frontmatter-not-mapping": ("error", "the frontmatter is a list or a scalar, not a mapping"),
     "duplicate-key": ("warning", "a YAML mapping repeats a key; the last value wins"),
     "yaml-backslash": (
@@ -57,6 +58,23 @@ CODES: dict[str, tuple[Severity, str]] = {
     "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
     "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
+    "verify-grep-failure": (
+        "warning",
+        "a grep that also matches a failure word, so it passes when the output reports one",
+    ),
+    "verify-prints-result": ("warning", "a verify that prints PASS or FAIL but exits 0 either way"),
+    "verify-redirect-creates": (
+        "warning",
+        "a verify tests that a file exists that its own redirect (> file) created",
+    ),
+    "verify-exit-status-lost": (
+        "warning",
+        "a verify reads $? before running anything: in its fresh shell it is always 0",
+    ),
+    "verify-long-running": (
+        "warning",
+        "a verify starts a dev server or watcher that never exits (npm run dev, vite, ...)",
+    ),
     "machine-path": ("warning", "a machine-specific absolute path (/Users/..., /home/...)"),
     "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
     "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -49,3 +50,7 @@ class InvalidPlanError(PlanError):
 
 class RefusedError(PlanError):
     """planrun refuses to do what would lose a user's work, such as overwrite their file."""
+
+
+class OutputError(PlanError):
+    """A file or stream planrun writes to cannot be written (the path and the reason)."""

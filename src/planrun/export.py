@@ -166,6 +166,22 @@ def _install_step(install: str) -> dict[str, Any]:
     return {"name": "Install planrun", "run": f"python -m pip install {shlex.quote(install)}"}
 
 
+def _quote(text: str) -> str:
+    """A shell word that stays one word whatever it holds (quotes, ``$(...)``, spaces): always
+    single-quoted, as ``shlex.quote`` does for unsafe text, each ``'`` closed and reopened."""
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def _word(text: str) -> str:
+    """A path or id as one shell word. GitHub expands ``${{ ... }}`` in a ``run:`` script before
+    the shell sees it, so one inside the text is written as an expression yielding the
+    characters; planrun's own expressions (the matrix shard) are left to GitHub."""
+    word = _quote(text)
+    if MATRIX_SHARD in text:
+        return word
+    return word.replace("${{", "${{ '${{' }}")
+
+
 def github_workflow(
     graph: PlanGraph,
     paths: list[str],
@@ -191,10 +207,10 @@ def github_workflow(
         {"uses": "actions/setup-python@v5", "with": {"python-version": python}},
         _install_step(install),
     ]
-    target = " ".join(f"'{p}'" for p in paths)
+    target = " ".join(_word(p) for p in paths)
     workflow_jobs: dict[str, Any] = {}
     for job in jobs:
-        select = " ".join(f"'{arg}'" if not arg.startswith("--") else arg for arg in job.select)
+        select = " ".join(_word(arg) if not arg.startswith("--") else arg for arg in job.select)
         suffix = f"-{MATRIX_SHARD}" if job.shards else ""
         result = f"result-{job.id}{suffix}.json"
         body: dict[str, Any] = {"name": job.name, "runs-on": runs_on}

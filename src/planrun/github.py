@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import re
+import secrets
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from planrun.escape import terminal
 from planrun.results import FAILED, TIMEOUT, UnitResult
+from planrun.writer import append_output
 
 
 def active() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+# The runner reads a line as a command when, leading whitespace trimmed, it starts with "::"
+# (or "##[", the older syntax).
+_COMMAND = re.compile(r"^([ \t]*)(::|##\[)", re.MULTILINE)
+
+
+def neutralize(text: str) -> str:
+    """Echoed text whose lines cannot become workflow commands: a backslash before the
+    command marker, which the runner does not trim."""
+    return _COMMAND.sub(r"\1\\\2", text)
+
+
+def stop_commands(lines: Sequence[str]) -> list[str]:
+    """A block of echoed text between ``::stop-commands::TOKEN`` and ``::TOKEN::``: the
+    runner processes no command inside, and the text cannot guess the random token."""
+    token = "planrun-" + secrets.token_hex(16)
+    return [f"::stop-commands::{token}", *lines, f"::{token}::"]
+
+
 def _escape(text: str) -> str:
     # Workflow commands take %, CR and LF escaped; properties also ':' and ','.
+    text = terminal(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -41,11 +64,13 @@ def failure_annotations(results: Iterable[UnitResult]) -> list[str]:
     ]
 
 
-def append_step_summary(text: str) -> Path | None:
+def step_summary_path() -> Path | None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return None
-    path = Path(target)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(text)
+    return Path(target) if target and active() else None
+
+
+def append_step_summary(text: str) -> Path | None:
+    path = step_summary_path()
+    if path is not None:
+        append_output(path, text)
     return path

@@ -278,12 +278,15 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
         for task in plan.tasks:
             full = f"{plan.id}/{task.id}"
             if full in by_id:
-                first_line = units[by_id[full]].line
+                earlier = units[by_id[full]]
+                where = f"line {earlier.line}"
+                if plan.source_of(earlier.task) != plan.source_of(task):
+                    where = f"{plan.source_of(earlier.task)}:{earlier.line}"
                 sink(plan).add(
                     "duplicate-id",
-                    plan.source,
+                    plan.source_of(task),
                     task.line,
-                    f'task id "{task.id}" is used twice in this plan (first on line {first_line})',
+                    f'task id "{task.id}" is used twice in this plan (first on {where})',
                     hint="task ids must be unique within a plan",
                 )
                 continue
@@ -383,7 +386,7 @@ def _unknown_task(
         message += f' (did you mean "{guess}"?)'
     elif dep in resolver.plans:
         hint = f'"{dep}" is a plan: put it in the plan\'s depends_on to wait for all its tasks'
-    diags.add("unknown-dependency", plan.source, task.line, message, hint=hint)
+    diags.add("unknown-dependency", plan.source_of(task), task.line, message, hint=hint)
 
 
 def _report_cycles(result: PlanGraph, diags: Diagnostics) -> None:
@@ -407,7 +410,7 @@ def _report_cycles(result: PlanGraph, diags: Diagnostics) -> None:
                 names.append(unit.bare_id if one_plan else unit.id)
         diags.add(
             "cycle",
-            first.plan.source,
+            first.plan.source_of(first.task),
             first.line,
             "dependency cycle: " + " -> ".join(names),
             hint="remove one depends_on entry on this path",
@@ -439,7 +442,7 @@ def file_conflicts(graph: PlanGraph, diags: Diagnostics) -> None:
                 continue
             diags.add(
                 "file-conflict",
-                unit.plan.source,
+                unit.plan.source_of(unit.task),
                 unit.line,
                 f'task "{unit.bare_id}" and {other.name_in(unit.plan)} both touch "{file}" '
                 f"in wave {unit.wave}",

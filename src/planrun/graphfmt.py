@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from planrun.escape import mermaid_label
 from planrun.graph import PlanGraph
 
 FORMATS = ("mermaid", "dot", "json")
@@ -30,13 +31,9 @@ def to_json(graph: PlanGraph, statuses: Mapping[str, str]) -> dict[str, object]:
     }
 
 
-def _mermaid_label(text: str) -> str:
-    return text.replace('"', "#quot;")
-
-
 def mermaid(graph: PlanGraph, statuses: Mapping[str, str]) -> str:
     lines = ["graph TD"]
-    lines.extend(f'  n{u.index}["{_mermaid_label(u.id)}"]' for u in graph.units)
+    lines.extend(f'  n{u.index}["{mermaid_label(u.id)}"]' for u in graph.units)
     lines.extend(f"  n{a.index} --> n{b.index}" for a, b in graph.edges())
     if statuses:
         for status in sorted(set(statuses.values())):

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
 from planrun.shellsplit import one_line
 
+_REMOVE_TRUE = 'remove "|| true"'
 # Each pattern is a way a shell command reports success whatever happened before it.
 _NEVER_FAILS: list[tuple[re.Pattern[str], str, str]] = [
     (
         re.compile(r"\|\|\s*(?:true|:)\s*(?:$|[;)#])", re.MULTILINE),
         '"|| true" turns every failure into success',
-        'remove "|| true"',
+        _REMOVE_TRUE,
     ),
     (
         re.compile(r"\|\|\s*echo\b"),
@@ -84,30 +86,51 @@ def lint_plan(plan: Plan, diags: Diagnostics) -> None:
         )
     for task in plan.tasks:
         where = f'task "{task.id}"'
+        task_src = plan.source_of(task)
         for cmd in task.verify:
-            _lint_command(cmd, where, task.line, src, diags)
-        _lint_must_haves(task.must_haves, where, task.line, src, diags)
+            _lint_command(cmd, where, task.line, task_src, diags, context=task.name)
+        _lint_must_haves(task.must_haves, where, task.line, task_src, diags)
         for file in task.files:
-            _machine_path(file, f"{where}: files entry", task.line, src, diags)
-        _lint_claims(task, src, diags)
+            _machine_path(file, f"{where}: files entry", task.line, task_src, diags)
+        _lint_claims(task, task_src, diags)
     for cmd in plan.verify:
-        _lint_command(cmd, f'plan "{plan.id}"', plan.line, src, diags)
+        _lint_command(cmd, f'plan "{plan.id}"', plan.line, src, diags, context=plan.title)
     _lint_must_haves(plan.must_haves, f'plan "{plan.id}"', plan.line, src, diags)
 
 
 def _lint_command(
-    cmd: VerifyCommand, where: str, fallback: int | None, src: str, diags: Diagnostics
+    cmd: VerifyCommand,
+    where: str,
+    fallback: int | None,
+    src: str,
+    diags: Diagnostics,
+    *,
+    context: str = "",
 ) -> None:
+    """Lint one verify command; ``context`` is what the plan says of it (the task's name)."""
     line = cmd.line or fallback
     problem = never_fails(cmd.run)
     if problem:
         why, fix = problem
+        if fix == _REMOVE_TRUE and says_must_fail(f"{context}\n{cmd.run}"):
+            fix = (
+                'this step must fail first (a TDD red step): drop "|| true" and write '
+                "expect_exit: 1, so the check passes only while the test fails"
+            )
         diags.add(
             "verify-never-fails",
             src,
             line,
             f"{where}: verify `{one_line(cmd.run, 60)}` can never fail: {why}",
             hint=fix,
+        )
+    for finding in findings(cmd.run):
+        diags.add(
+            finding.code,
+            src,
+            line,
+            f"{where}: verify `{one_line(cmd.run, 60)}` is not a real check: {finding.why}",
+            hint=finding.hint,
         )
     _machine_path(cmd.run, f"{where}: verify", line, src, diags)
     if cmd.cwd:
@@ -130,7 +153,9 @@ def _lint_must_haves(
 ) -> None:
     for truth in must.truths:
         for cmd in truth.verify:
-            _lint_command(cmd, f"{where}: truth", truth.line or fallback, src, diags)
+            _lint_command(
+                cmd, f"{where}: truth", truth.line or fallback, src, diags, context=truth.truth
+            )
     for art in must.artifacts:
         if escapes_root(art.path):
             diags.add(

@@ -11,7 +11,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
-from planrun.readers import READERS, Reader, detect, get_reader
+from planrun.readers import READERS, GroupReader, Reader, detect, finds, get_reader
 from planrun.roots import plan_root
 
 # Folders that hold tools' own state, never plans.
@@ -41,15 +41,18 @@ class Loaded:
     derive: bool = True  # give tasks without verify checks derived from their text
     context: list[Path] = field(default_factory=list)
     """Files a reader wants loaded beside a plan named on its own (a GSD plan's siblings)."""
+    # Files of multi-file formats, by (reader, group key), read together by read_groups().
+    groups: dict[tuple[str, str], tuple[GroupReader, list[Document]]] = field(default_factory=dict)
 
 
 def iter_plan_files(path: Path) -> Iterator[Path]:
-    """Markdown files under ``path``, recursively, in a stable order."""
+    """Markdown files under ``path``, recursively, in a stable order, and the files of other
+    kinds a reader claims (a Task Master ``tasks.json``)."""
     for child in sorted(path.iterdir(), key=lambda p: p.name):
         if child.is_dir():
             if child.name not in SKIP_DIRS:
                 yield from iter_plan_files(child)
-        elif child.suffix.lower() == ".md":
+        elif child.suffix.lower() == ".md" or finds(child):
             yield child
 
 
@@ -68,8 +71,16 @@ def load_paths(paths: Sequence[Path], fmt: str | None = None, *, derive: bool = 
         else:
             seen.add(path.resolve())
             _load_file(path, explicit=True, forced=forced, loaded=loaded)
+    read_groups(loaded)
     _load_context(loaded, seen, forced)
     return loaded
+
+
+def read_groups(loaded: Loaded) -> None:
+    """Read the collected files of multi-file formats, one group at a time."""
+    groups, loaded.groups = loaded.groups, {}
+    for reader, docs in groups.values():
+        loaded.plans.extend(reader.read_group(docs, loaded.diagnostics))
 
 
 def _load_context(loaded: Loaded, seen: set[Path], forced: Reader | None) -> None:
@@ -80,6 +91,7 @@ def _load_context(loaded: Loaded, seen: set[Path], forced: Reader | None) -> Non
         if path not in seen and path.is_file():
             seen.add(path)
             _load_file(path, explicit=False, forced=forced, loaded=aside)
+    read_groups(aside)
     for plan in aside.plans:
         plan.mark(context=True)
         loaded.plans.append(plan)
@@ -99,7 +111,8 @@ def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loa
 
 
 def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loaded: Loaded) -> None:
-    """Read one decoded document into ``loaded`` (plans and diagnostics)."""
+    """Read one decoded document into ``loaded`` (plans and diagnostics); a file of a
+    multi-file format waits in ``loaded.groups`` until read_groups()."""
     diags = loaded.diagnostics
     path = doc.path
     fm = doc.frontmatter
@@ -124,6 +137,10 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         _explain_unrecognized(doc, explicit, diags)
         return
     diags.add("format", doc.display, None, f"read as a {reader.name} plan")
+    if isinstance(reader, GroupReader):
+        group_key = (reader.name, reader.group(doc))
+        loaded.groups.setdefault(group_key, (reader, []))[1].append(doc)
+        return
     plan = reader.read(doc, diags)
     if plan is None:
         return

@@ -220,6 +220,10 @@ def summary(
     return _guarded(call)
 
 
+def _summary_target(config: Config, targets: list[Path], output: str | None) -> Path:
+    return Path(output) if output else config.resolve(config.summary) or default_path(targets)
+
+
 def _write_summary(
     run: RunFacts,
     results: list[UnitResult],
@@ -227,7 +231,7 @@ def _write_summary(
     targets: list[Path],
     output: str | None,
 ) -> Path:
-    target = Path(output) if output else config.resolve(config.summary) or default_path(targets)
+    target = _summary_target(config, targets, output)
     text = summary_md.render(SummaryInput.of(run, results), config.resolve(config.summary_template))
     summary_md.write(text, target)
     return target
@@ -278,6 +282,9 @@ async def execute(
             reuse=config.reuse and not fresh,
             argv=["mcp", "execute"],
         )
+        if not no_summary:  # refuse a SUMMARY.md that cannot be written before running
+            summary_md.check_template(config.resolve(config.summary_template))
+            summary_md.check_writable(_summary_target(config, targets, None))
     except PlanError as exc:
         raise _fail(exc) from None
     stop = StopSignal()

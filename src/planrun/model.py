@@ -301,6 +301,15 @@ class Task(Located):
             a.derived for a in self.must_haves.artifacts
         )
 
+    @property
+    def source(self) -> str | None:
+        """The file this task was written in, when a plan spans several files (Backlog.md)."""
+        source: str | None = self.__dict__.get("_source")
+        return source
+
+    def set_source(self, source: str) -> None:
+        object.__setattr__(self, "_source", source)
+
 
 class Milestone(Located):
     id: Id
@@ -419,6 +428,10 @@ class Plan(Located):
     @property
     def format(self) -> str:
         return self._format
+
+    def source_of(self, task: Task | None) -> str:
+        """Where ``task`` was written: its own file in a multi-file plan, else the plan's."""
+        return (task.source if task is not None else None) or self._source
 
     @property
     def has_checks(self) -> bool:

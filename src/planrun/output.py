@@ -6,11 +6,14 @@ blocked and why, what was interrupted, and a count line.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
+from planrun import github
+from planrun.escape import terminal
 from planrun.graph import PlanGraph, Unit
 from planrun.results import BLOCKED, FAILED, TIMEOUT, UNVERIFIED, UnitResult, count_words
 
@@ -26,6 +29,13 @@ LABELS = {
     "unverified": "UNVERIFIED",
     "not_run": "SKIP",
 }
+
+
+def echo(text: str) -> str:
+    """Text from plans and child output made safe to print: no control characters or escape
+    sequences, and under GitHub Actions no line that the runner would take as a command."""
+    text = terminal(text)
+    return github.neutralize(text) if github.active() else text
 
 
 def interrupt_message(*, kill: bool) -> str:
@@ -90,10 +100,18 @@ class PlainReporter:
         self.stream = stream
         self.verbose = verbose and not quiet
         self.quiet = quiet
+        self.broken: OSError | None = None
+        """Why the stream stopped taking output (closed pipe, full disk): the run goes on,
+        every result is recorded, and the command reports this at the end."""
 
-    def _write(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+    def _write(self, text: str, *, raw: bool = False) -> None:
+        if self.broken is not None:
+            return
+        try:
+            self.stream.write((text if raw else echo(text)) + "\n")
+            self.stream.flush()
+        except OSError as exc:
+            self.broken = exc
 
     def start(self, graph: PlanGraph, units: list[Unit], jobs: int, run_id: str) -> None:
         if self.verbose:
@@ -111,12 +129,19 @@ class PlainReporter:
         self._write(f"planrun: warning: {message}")
 
     def interrupting(self, *, kill: bool) -> None:
-        sys.stderr.write(interrupt_message(kill=kill) + "\n")
-        sys.stderr.flush()
+        with contextlib.suppress(OSError):  # a closed stderr must not stop the interrupt
+            sys.stderr.write(interrupt_message(kill=kill) + "\n")
+            sys.stderr.flush()
 
     def finish(self, report: RunReport) -> None:
-        for line in report_lines(report):
-            self._write(line)
+        lines = report_lines(report)
+        if not github.active():
+            for line in lines:
+                self._write(line)
+            return
+        # Output tails and commands are echoed between stop-commands markers.
+        for line in github.stop_commands([terminal(line) for line in lines]):
+            self._write(line, raw=True)
 
 
 class RichReporter:
@@ -128,6 +153,15 @@ class RichReporter:
         self.console = Console(file=stream)
         self._running: dict[str, float] = {}
         self._live: Any = None
+        self.broken: OSError | None = None
+
+    def _print(self, text: str, style: str | None = None) -> None:
+        if self.broken is not None:
+            return
+        try:
+            self.console.print(echo(text), style=style, markup=False, highlight=False)
+        except OSError as exc:
+            self.broken = exc
 
     def start(self, graph: PlanGraph, units: list[Unit], jobs: int, run_id: str) -> None:
         from rich.live import Live
@@ -153,7 +187,7 @@ class RichReporter:
 
         now = time.monotonic()
         running = [
-            Text(f"  running {uid}  {now - since:.1f}s", style="cyan")
+            Text(f"  running {echo(uid)}  {now - since:.1f}s", style="cyan")
             for uid, since in list(self._running.items())[:12]
         ]
         return Group(self.progress, *running)
@@ -164,19 +198,19 @@ class RichReporter:
     def unit_finished(self, result: UnitResult) -> None:
         self._running.pop(result.unit.id, None)
         style = {"passed": "green", "failed": "red", "timeout": "red"}.get(result.status, "yellow")
-        self.console.print(result_line(result), style=style, markup=False, highlight=False)
+        self._print(result_line(result), style=style)
         bar = self._bars.get(result.unit.wave)
         if bar is not None:
             self.progress.advance(bar)
 
     def warn(self, message: str) -> None:
-        self.console.print(f"planrun: warning: {message}", style="yellow", markup=False)
+        self._print(f"planrun: warning: {message}", style="yellow")
 
     def interrupting(self, *, kill: bool) -> None:
-        self.console.print(interrupt_message(kill=kill), style="yellow", markup=False)
+        self._print(interrupt_message(kill=kill), style="yellow")
 
     def finish(self, report: RunReport) -> None:
         if self._live is not None:
             self._live.stop()
         for line in report_lines(report):
-            self.console.print(line, markup=False, highlight=False)
+            self._print(line)

@@ -59,6 +59,9 @@ class LogSink:
         self._tail = bytearray()
         self.written = 0
         self.captured = bytearray()  # the current command's first output, for expectations
+        self.error: str | None = None
+        """Why the log file could not be written (a full disk, a folder that cannot be made):
+        the task goes on, its tail is kept in memory and says so."""
 
     def begin(self, script: str) -> None:
         self._header = f"$ {script}\n".encode()
@@ -69,18 +72,28 @@ class LogSink:
             self.captured += data[: TAIL_BYTES - len(self.captured)]
         if self._header:
             data, self._header = self._header + data, b""
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("ab")
-        self._file.write(data)
-        self.written += len(data)
         self._tail += data
         if len(self._tail) > 2 * TAIL_BYTES:
             del self._tail[:-TAIL_BYTES]
+        if self.error is not None:
+            return
+        try:
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self.path.open("ab")
+            self._file.write(data)
+        except OSError as exc:
+            self.error = f"cannot write the log {self.path}: {exc.strerror or exc}"
+            self.close()
+            return
+        self.written += len(data)
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as exc:
+                self.error = self.error or f"cannot write the log {self.path}: {exc.strerror}"
             self._file = None
 
     @property
@@ -88,7 +101,8 @@ class LogSink:
         return self.written > 0
 
     def tail(self) -> str:
-        return _bounded_tail(bytes(self._tail[-TAIL_BYTES:]), cut=len(self._tail) > TAIL_BYTES)
+        text = _bounded_tail(bytes(self._tail[-TAIL_BYTES:]), cut=len(self._tail) > TAIL_BYTES)
+        return f"[planrun: {self.error}]\n{text}" if self.error else text
 
 
 @dataclass(frozen=True)

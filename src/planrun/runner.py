@@ -40,7 +40,7 @@ from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line
-from planrun.state import Record, RunRow, State, state_dir
+from planrun.state import Record, RunRow, State, StateError, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
 
@@ -402,6 +402,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
     server, on a cancelled request) stop the run: ``stop.request()`` from any thread."""
     result = load_for_run(opts)
     graph = result.graph
+    proc.shell_argv(opts.shell)  # a missing shell is refused before a run is recorded
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
     try:
@@ -409,8 +410,8 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         selected = select(graph, opts, records)
         run_id = new_run_id()
         started = time.time()
+        logs = _log_folder(root, run_id)
         state.start_run(run_id, opts.argv, started)
-        logs = state_dir(root) / "logs" / run_id
         keys = unit_keys(graph, opts)
         executor = _Executor(opts, run_id, logs, records, keys)
         cached = reusable(graph, selected, records, keys) if opts.reuse else {}
@@ -472,6 +473,20 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         state.close()
     reporter.finish(report)
     return report
+
+
+def _log_folder(root: Path, run_id: str) -> Path:
+    """The run's log folder, created before the run is recorded: a run whose output cannot
+    be kept is refused up front rather than failing task by task."""
+    logs = state_dir(root) / "logs" / run_id
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the log folder {logs}: {exc.strerror or exc}",
+            hint="run where planrun may write, or choose another root with --root",
+        ) from None
+    return logs
 
 
 def unit_keys(graph: PlanGraph, opts: ExecuteOptions) -> list[str | None]:
@@ -555,7 +570,7 @@ def _read_state(root: Path) -> tuple[dict[str, Record], RunRow | None]:
     """Recorded results and the latest run, without creating a database where there is none."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
-    state = State(root, lambda _msg: None)
+    state = State.reader(root) or State(root, lambda _msg: None)
     try:
         records = state.results()
         latest = max(records.values(), key=lambda r: r.finished, default=None)

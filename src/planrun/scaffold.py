@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from planrun.errors import RefusedError, UsageError
 from planrun.templates import render
+from planrun.writer import write_output
 
+_HINT = "choose another NAME, or edit the existing plan"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
@@ -20,13 +23,11 @@ def new_plan(name: str, directory: Path, title: str | None = None) -> Path:
             f'"{name}" is not a valid plan name: use letters, digits, "-" and "_"',
         )
     target = directory / f"{name}.md"
-    if target.exists():
+    if os.path.lexists(target):
         raise RefusedError(
             f"{target} already exists; planrun new never overwrites a file",
-            hint="choose another NAME, or edit the existing plan",
+            hint=_HINT,
         )
     text = render("plan.md.j2", id=name, title=title or name.replace("-", " ").capitalize())
-    directory.mkdir(parents=True, exist_ok=True)
-    with target.open("x", encoding="utf-8") as fh:
-        fh.write(text)
+    write_output(target, text, overwrite="never", hint=_HINT)
     return target

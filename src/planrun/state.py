@@ -94,19 +94,57 @@ class State:
         self.dir = state_dir(root)
         self.path = self.dir / "state.db"
         self._warn = warn
-        self.dir.mkdir(parents=True, exist_ok=True)
-        ignore = self.dir / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-        # Opening includes switching a new file to WAL and creating tables; SQLite answers a
-        # second process doing the same at that moment with SQLITE_BUSY at once, without
-        # waiting, so opening is serialized with a lock file. Once open, busy_timeout rules.
-        with (self.dir / "state.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            ignore = self.dir / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+            # Opening includes switching a new file to WAL and creating tables; SQLite answers
+            # a second process doing the same at that moment with SQLITE_BUSY at once, without
+            # waiting, so opening is serialized with a lock file. Once open, busy_timeout rules.
+            with (self.dir / "state.lock").open("a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    self.conn = self._open()
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the state folder {self.dir}: {exc.strerror or exc}",
+                hint="run where planrun may write, or choose another root with --root",
+            ) from None
+
+    @classmethod
+    def reader(cls, root: Path) -> State | None:
+        """The recorded state opened read-only (nothing created, nothing written), so
+        ``status``, ``next`` and ``summary`` work on a read-only disk; None when there is no
+        database, or when it cannot be read that way (then open it normally)."""
+        path = state_dir(root) / "state.db"
+        if not path.is_file():
+            return None
+        state = cls.__new__(cls)
+        state.dir = path.parent
+        state.path = path
+        state._warn = lambda _msg: None
+        # A WAL database needs its -shm file; on a read-only folder that cannot be created,
+        # so read the file as immutable (nobody can be writing to a read-only disk).
+        for query in ("mode=ro", "immutable=1"):
+            conn: sqlite3.Connection | None = None
             try:
-                self.conn = self._open()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
+                conn.execute("SELECT count(*) FROM results").fetchone()
+                conn.execute("SELECT count(*) FROM runs").fetchone()
+                newer = conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION
+            except sqlite3.Error:
+                if conn is not None:
+                    conn.close()
+                continue
+            if newer:  # the normal open says so, with its advice
+                conn.close()
+                return None
+            state.conn = conn
+            return state
+        return None
 
     def _open(self) -> sqlite3.Connection:
         try:

@@ -8,9 +8,6 @@ planrun never overwrites a file it did not write (one without ``generator: planr
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -22,8 +19,9 @@ import jinja2
 import yaml
 
 from planrun import __version__, graphfmt
-from planrun.document import GENERATOR, Document, UndecodableError, written_by_planrun
-from planrun.errors import PathNotFoundError, RefusedError, UsageError
+from planrun.document import GENERATOR
+from planrun.errors import OutputError, UsageError
+from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.results import (
     FAILED,
@@ -37,6 +35,7 @@ from planrun.results import (
     count_words,
 )
 from planrun.templates import environment
+from planrun.writer import check_output, with_digest, write_output
 
 MERMAID_LIMIT = 300  # nodes; a bigger graph does not render on GitHub
 
@@ -109,8 +108,11 @@ def context(data: SummaryInput) -> dict[str, Any]:
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
     wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, log,
     commands, failed_command, failed_derived, outcome, tail, tail_lines, fence, checks),
-    ``checks``, ``mermaid`` (None past 300 tasks) and ``version``; the filter ``cell`` escapes
-    a markdown table cell."""
+    ``checks``, ``mermaid`` (None past 300 tasks) and ``version``.
+
+    Every ``{{ value }}`` is escaped as inline markdown (one line, markdown punctuation and
+    HTML escaped), except what planrun built as markdown itself (``frontmatter``, ``mermaid``,
+    ``fence``, ``tail``); the filter ``code`` writes a code span, ``cell`` a table cell."""
     results = list(data.results)
     counts = Counter(r.status for r in results)
     started = (
@@ -149,7 +151,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
         )
     checks = [{**c, "task": t["id"]} for t in tasks for c in t["checks"]]
     return {
-        "frontmatter": yaml.safe_dump(front, sort_keys=False, allow_unicode=True),
+        "frontmatter": Raw(yaml.safe_dump(front, sort_keys=False, allow_unicode=True)),
         "status": data.status,
         "status_emoji": RUN_EMOJI.get(data.status, "❔"),
         "verdict": _verdict(data.status, counts, len(results), len(false_claims)),
@@ -173,7 +175,7 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
     log = result.log
     if log and Path(log).is_relative_to(root):
         log = str(Path(log).relative_to(root))
-    tail = result.tail.rstrip("\n")
+    tail = block(result.tail.rstrip("\n"))
     return {
         "id": unit.id,
         "plan": unit.plan.id,
@@ -208,7 +210,7 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "outcome": next((c.outcome for c in result.commands if not c.ok), result.reason),
         "tail": tail,
         "tail_lines": len(tail.splitlines()),
-        "fence": _fence(tail),
+        "fence": Raw(fence(tail)),
         "checks": _checks(result),
     }
 
@@ -238,12 +240,6 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
         }
         for kind, label in declared
     ]
-
-
-def _fence(text: str) -> str:
-    """A code fence longer than any run of backticks in ``text``."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
 
 
 def _verdict(status: str, counts: Counter[str], total: int, false_claims: int) -> str:
@@ -276,58 +272,62 @@ def _mermaid(graph: PlanGraph, results: Sequence[UnitResult]) -> str | None:
         for status, (fill, stroke) in COLOURS.items()
         if status in statuses.values()
     ]
-    return text + "\n".join(defs) + ("\n" if defs else "")
+    return Raw(text + "\n".join(defs) + ("\n" if defs else ""))
 
 
 def render(data: SummaryInput, template: Path | None = None) -> str:
-    env = environment(template.parent if template else None)
-    env.filters["cell"] = _cell
     name = template.name if template else "summary.md.j2"
     try:
-        return env.get_template(name).render(**context(data))
+        return _template(template).render(**context(data))
     except jinja2.TemplateError as exc:
-        where = template or name
-        line = getattr(exc, "lineno", None)
-        raise UsageError(
-            f"cannot render {where}{f':{line}' if line else ''}: {exc.message or exc}"
-        ) from None
+        raise _template_error(exc, template or name) from None
 
 
-def _cell(value: object) -> str:
-    """Make a value safe inside a markdown table cell."""
-    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
+def _template(template: Path | None) -> jinja2.Template:
+    env = environment(template.parent if template else None, finalize=markdown)
+    env.filters["cell"] = cell
+    env.filters["code"] = code
+    env.filters["markdown"] = markdown
+    return env.get_template(template.name if template else "summary.md.j2")
 
 
-def check_writable(path: Path) -> None:
-    """Refuse to replace a file that planrun did not write."""
-    if not path.exists():
+def _template_error(exc: jinja2.TemplateError, where: Path | str) -> UsageError:
+    line = getattr(exc, "lineno", None)
+    return UsageError(f"cannot render {where}{f':{line}' if line else ''}: {exc.message or exc}")
+
+
+def check_template(template: Path | None) -> None:
+    """Refuse a missing or unparsable template before anything runs."""
+    if template is None:
         return
+    if not template.is_file():
+        raise UsageError(f"the template {template} does not exist (or is not a file)")
     try:
-        doc = Document.read(path)
-        data = doc.frontmatter.data
-    except (UndecodableError, PathNotFoundError):
-        data = None
-    if written_by_planrun(data):
-        return
-    raise RefusedError(
-        f"{path} exists and was not written by planrun (no 'generator: planrun' in its "
-        "frontmatter); it was left untouched",
-        hint="write the summary elsewhere with --summary FILE, or skip it with --no-summary",
-    )
+        _template(template)
+    except jinja2.TemplateError as exc:
+        raise _template_error(exc, template) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the template {template}: {exc}") from None
 
 
-def write(text: str, path: Path) -> None:
-    """Write atomically (a temporary file in the same folder, then rename)."""
-    check_writable(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".SUMMARY.", suffix=".tmp", dir=path.parent)
+HINT = "write the summary elsewhere with --summary FILE, or skip it with --no-summary"
+
+
+def check_writable(path: Path, root: Path | None = None) -> None:
+    """Refuse, before a run, a SUMMARY.md location that ``write`` would refuse."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        check_output(path, overwrite="planrun", root=root, hint=HINT)
+    except OutputError as exc:
+        raise OutputError(exc.message, hint=HINT) from None  # the default place may be a surprise
+
+
+def write(text: str, path: Path, root: Path | None = None) -> None:
+    """Write atomically, never over a file planrun did not write or a person edited since:
+    the body's digest goes into the frontmatter (see writer.write_output)."""
+    try:
+        write_output(path, with_digest(text), overwrite="planrun", root=root, hint=HINT)
+    except OutputError as exc:
+        raise OutputError(exc.message, hint=HINT) from None
 
 
 def step_summary(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,7 +23,9 @@ def templates_dir() -> Path:
     raise FileNotFoundError("planrun's templates are missing from this installation")
 
 
-def environment(extra_dir: Path | None = None) -> jinja2.Environment:
+def environment(
+    extra_dir: Path | None = None, finalize: Callable[[Any], Any] | None = None
+) -> jinja2.Environment:
     search = [str(extra_dir)] if extra_dir else []
     search.append(str(templates_dir()))
     return jinja2.Environment(
@@ -31,7 +34,8 @@ def environment(extra_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # noqa: S701 - we render markdown and YAML, never HTML
+        autoescape=False,  # noqa: S701 - markdown and YAML: escaped by ``finalize``, not as HTML
+        finalize=finalize,
     )
 
 

@@ -40,7 +40,8 @@ def affected(graph: PlanGraph, root: Path, changed: Iterable[str]) -> list[str] 
     """Full ids of the units to rerun for files changed under ROOT (relative paths); None to
     rerun everything (a plan file changed)."""
     changed = list(changed)
-    sources = {Path(p.source).resolve() for p in graph.plans}
+    # A plan's file, or in a multi-file plan (a Backlog.md folder) the file of any task.
+    sources = {Path(p.source_of(t)).resolve() for p in graph.plans for t in [None, *p.tasks]}
     if any((root / c).resolve() in sources for c in changed):
         return None
     hit: set[int] = set()

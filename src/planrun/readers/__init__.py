@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from pathlib import Path
+from typing import ClassVar, Protocol, runtime_checkable
 
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.errors import UsageError
 from planrun.model import Plan
+from planrun.readers.backlog import BacklogReader
 from planrun.readers.canonical import CanonicalReader
 from planrun.readers.checklist import ChecklistReader
+from planrun.readers.cursor import CursorReader
 from planrun.readers.gsd import GsdReader
 from planrun.readers.gsd2 import Gsd2Reader
 from planrun.readers.prp import PrpReader
+from planrun.readers.taskmaster import TaskMasterReader
 from planrun.readers.tasks import TasksReader
 from planrun.suggest import closest
 
@@ -29,10 +33,38 @@ class Reader(Protocol):
         ...
 
 
+@runtime_checkable
+class GroupReader(Protocol):
+    """A format whose plan spans several files (a folder of task files is one plan).
+
+    The loader collects the documents of one group, by key, and reads them together once every
+    path is scanned; a file given alone is a group of one."""
+
+    def group(self, doc: Document) -> str:
+        """The key of the plan this file belongs to (files with equal keys form one plan)."""
+        ...
+
+    def read_group(self, docs: list[Document], diags: Diagnostics) -> list[Plan]:
+        """The plans of one group (its files in scan order); errors go to ``diags``."""
+        ...
+
+
+@runtime_checkable
+class FileFinder(Protocol):
+    """A format that is not markdown: which other files a folder scan should read."""
+
+    def finds(self, path: Path) -> bool:
+        """Whether a file found in a folder scan (not a ``*.md``) is a plan of this format."""
+        ...
+
+
 def _registry() -> dict[str, Reader]:
     # Order is detection order: the most specific format first.
     readers: list[Reader] = [
         CanonicalReader(),
+        TaskMasterReader(),
+        BacklogReader(),
+        CursorReader(),
         GsdReader(),
         Gsd2Reader(),
         PrpReader(),
@@ -52,6 +84,11 @@ def get_reader(name: str) -> Reader:
         guess = closest(name, READERS)
         hint = f' (did you mean "{guess}"?)' if guess else ""
         raise UsageError(f'unknown format "{name}"{hint}; formats: {", ".join(READERS)}') from None
+
+
+def finds(path: Path) -> bool:
+    """Whether a non-markdown file found in a folder scan is a plan some reader reads."""
+    return any(isinstance(r, FileFinder) and r.finds(path) for r in READERS.values())
 
 
 def detect(doc: Document) -> Reader | None:

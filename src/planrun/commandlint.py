@@ -1,0 +1,243 @@
+"""Verify commands that look like checks but are not, found on real agent-written plans.
+
+Each finder takes a verify script and says what is wrong with it as a check: a grep that
+matches the failure it should catch, a result that is only printed, a file that the command's
+own redirect creates, an exit status read in a fresh shell, a server that never exits.
+lint.py turns the findings into warnings; nothing here changes what runs.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    why: str
+    hint: str
+
+
+_FAILURE_WORD = re.compile(
+    r"(?i)(?<![a-z])(?:fail(?:ed|ure|s)?|errors?|panic(?:ked)?|traceback|exception|fatal)(?![a-z])"
+    r"|✗|❌"
+)
+_GREP = re.compile(r"(?:^|(?<=[\s;&|(!]))(?:grep|egrep|rg)\b", re.MULTILINE)
+_NEGATED_AFTER = re.compile(r"^\s*(?:&&\s*(?:exit\s+[1-9]|false)|\|\|\s*true\b)")
+
+
+def grep_failure_word(script: str) -> Finding | None:
+    """A grep that succeeds when the output holds a failure word: on piped output, or with an
+    alternation (``BUILD SUCCEEDED|BUILD FAILED``) that matches success and failure alike."""
+    for match in _GREP.finditer(script):
+        before = script[: match.start()].rstrip()
+        if before.endswith(("!", "if", "until", "while")):
+            continue  # a negated grep: it fails when the word is there
+        words, end = _arguments(script, match.end())
+        if words is None or _NEGATED_AFTER.match(script[end:]):
+            continue
+        if _counts_or_inverts(w for w in words if w.startswith("-")):
+            continue
+        piped = before.endswith("|") and not before.endswith("||")
+        for pattern in _patterns(words):
+            word = _failure_word(pattern)
+            if word is None:
+                continue
+            if piped or len(re.split(r"\\?\|", pattern)) > 1:
+                return Finding(
+                    "verify-grep-failure",
+                    f'grep "{pattern}" also matches a failure ("{word}"), so the check '
+                    "passes when the output reports one",
+                    "grep for the success line only (grep -q 'BUILD SUCCEEDED'), or let the "
+                    "command's exit code decide",
+                )
+    return None
+
+
+_NEGATION = re.compile(r"(?i)\b(?:no|0|zero|without|not|non)[\s-]+(?:\w+\s+)?$")
+
+
+def _failure_word(pattern: str) -> str | None:
+    """The first failure word in a grep pattern that no "no", "0" or "without" negates."""
+    for match in _FAILURE_WORD.finditer(pattern):
+        if not _NEGATION.search(pattern[: match.start()]):
+            return match.group(0)
+    return None
+
+
+def _arguments(script: str, start: int) -> tuple[list[str] | None, int]:
+    """The words after a command name up to the first unquoted operator, and where it is."""
+    quote = ""
+    i = start
+    while i < len(script):
+        char = script[i]
+        if char == "\\" and quote != "'":
+            i += 2
+            continue
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "|;&()<>\n":
+            break
+        i += 1
+    try:
+        return shlex.split(script[start:i]), i
+    except ValueError:
+        return None, i
+
+
+def _counts_or_inverts(options: Iterable[str]) -> bool:
+    for option in options:
+        if option in ("--count", "--invert-match", "--files-without-match"):
+            return True
+        if not option.startswith("--") and any(c in option[1:] for c in "vcL"):
+            return True
+    return False
+
+
+def _patterns(words: list[str]) -> list[str]:
+    out: list[str] = []
+    expect_pattern = False
+    positional: list[str] = []
+    for word in words:
+        if expect_pattern:
+            out.append(word)
+            expect_pattern = False
+        elif word in ("-e", "--regexp"):
+            expect_pattern = True
+        elif word.startswith("--regexp="):
+            out.append(word.split("=", 1)[1])
+        elif not word.startswith("-"):
+            positional.append(word)
+    if not out and positional:
+        out.append(positional[0])
+    return out
+
+
+_PASS_WORD = re.compile(r"""["'`][^"'`\n]*\b(?:PASS(?:ED)?|OK|SUCCESS)\b[^"'`\n]*["'`]|✅|✓""")
+_FAIL_WORD = re.compile(r"""["'`][^"'`\n]*\b(?:FAIL(?:ED)?|ERROR)\b[^"'`\n]*["'`]|❌|✗""")
+_PRINTS = re.compile(r"\b(?:console\.log|print|echo|printf|puts|println)\b")
+_DECIDES = re.compile(
+    r"\b(?:exit|process\.exit(?:Code)?|sys\.exit|raise|throw|assert|abort|die)\b|\|\|\s*echo\b"
+)
+
+
+def prints_result(script: str) -> Finding | None:
+    """A script that prints PASS or FAIL but exits 0 either way."""
+    if not (_PASS_WORD.search(script) and _FAIL_WORD.search(script) and _PRINTS.search(script)):
+        return None
+    if _DECIDES.search(script):
+        return None  # it exits on failure (or another lint already speaks for it)
+    return Finding(
+        "verify-prints-result",
+        "it prints PASS or FAIL but exits 0 either way, so planrun cannot tell them apart",
+        "exit non-zero on failure: process.exit(ok ? 0 : 1), sys.exit(0 if ok else 1)",
+    )
+
+
+_REDIRECT = re.compile(r"(?<![<>&\d])(?:&>|\d?>>?)\s*([^\s;&|)<>]+)")
+_EXISTS = r"(?:test\s+-[ef]\s+|\[\[?\s+-[ef]\s+|ls\s+(?:-\w+\s+)*)[\"']?{}[\"']?(?=[\s;&|\]]|$)"
+
+
+def redirect_creates(script: str) -> Finding | None:
+    """``cmd > out.txt ... test -f out.txt``: the shell creates the file before cmd runs."""
+    for match in _REDIRECT.finditer(script):
+        target = match.group(1).strip("\"'")
+        if not target or target.startswith(("/dev/", "&")):
+            continue
+        exists = re.compile(_EXISTS.format(re.escape(target)))
+        if exists.search(script, match.end()):
+            return Finding(
+                "verify-redirect-creates",
+                f'"> {target}" creates the file before the command runs, so testing that it '
+                "exists proves nothing",
+                f"test what the command did: its exit code, or that {target} is not empty "
+                f"(test -s {target}) and holds what it should",
+            )
+    return None
+
+
+_FIRST_COMMAND = re.compile(r"^[^;&|\n]*")
+
+
+def exit_status_lost(script: str) -> Finding | None:
+    """A script whose first command reads ``$?``: in a fresh shell it is always 0."""
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        first = _FIRST_COMMAND.match(stripped)
+        if first and "$?" in first.group(0):
+            return Finding(
+                "verify-exit-status-lost",
+                "it reads $? before running anything: each check runs in a fresh shell, so $? "
+                "is 0 here, not the exit status of the command on the line before",
+                "put the command and the test of its status in one check (cmd; test $? -eq 1), "
+                "or use expect_exit",
+            )
+        return None
+    return None
+
+
+# Where a command starts: a line's start, after an operator, or after a runner (npx vite).
+_AT_COMMAND = (
+    r"(?:^|(?<=[;&|(]))\s*(?:(?:npx|bunx|pnpm\s+exec|yarn|uv\s+run|poetry\s+run|pipenv\s+run|"
+    r"python3?\s+-m|bundle\s+exec|exec|timeout\s+\S+)\s+)*(?:bin/)?"
+)
+_LONG_RUNNING = [
+    re.compile(_AT_COMMAND + body)
+    for body in (
+        r"(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:dev|serve|watch)\b",
+        r"next\s+dev\b",
+        r"vite\b(?!\s+(?:build|optimize|--version|-v\b|--help|-h\b))",
+        r"(?:cargo\s+|npm\s+run\s+)?tauri\s+dev\b",
+        r"uvicorn\b(?![^;&|\n]*--(?:help|version))",
+        r"flask\s+run\b",
+        r"rails\s+(?:s|server)\b",
+        r"(?:python3?\s+)?manage\.py\s+runserver\b",
+        r"docker(?:\s+|-)compose\s+up\b(?![^;&|\n]*\s(?:-d|--detach)\b)",
+    )
+]
+_BACKGROUND = re.compile(r"^[^;\n]*?(?<![&>])&(?!&)")
+
+
+def long_running(script: str) -> Finding | None:
+    """A dev server or watcher as a check: it runs until the timeout kills it."""
+    for line in script.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        for pattern in _LONG_RUNNING:
+            match = pattern.search(stripped)
+            if match is None or _BACKGROUND.match(stripped[match.start() :]):
+                continue
+            return Finding(
+                "verify-long-running",
+                f'"{match.group(0).strip(" ;&|(")}" starts a server or watcher that does not exit: '
+                "it can only end by the timeout",
+                "check a build or a test instead (npm run build, pytest), or start the server "
+                "in the background in the same check and curl it",
+            )
+    return None
+
+
+FINDERS = (grep_failure_word, prints_result, redirect_creates, exit_status_lost, long_running)
+
+
+def findings(script: str) -> list[Finding]:
+    return [f for finder in FINDERS if (f := finder(script)) is not None]
+
+
+_RED = re.compile(
+    r"\bRED\b|(?i:\b(?:fails?\s+first|must\s+fail|should\s+fail|expect(?:ed|s)?\s+(?:it\s+)?"
+    r"to\s+fail|expected:\s*fail|failing\s+tests?|red\s+(?:phase|step)|tdd\s+red)\b)"
+)
+
+
+def says_must_fail(text: str) -> bool:
+    """Whether a task's text says its check must fail first (a TDD red step)."""
+    return bool(_RED.search(text))

@@ -1,0 +1,130 @@
+"""Lints for verify commands that look like checks but are not (commandlint.py)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from planrun.commandlint import findings, says_must_fail
+from planrun.validate import validate_paths
+
+FLAGGED = [
+    ('xcodebuild build | grep -E "BUILD SUCCEEDED|BUILD FAILED|error:"', "verify-grep-failure"),
+    ("npm test 2>&1 | grep -i error", "verify-grep-failure"),
+    ('grep -E "passed|failed" out.txt', "verify-grep-failure"),
+    ("node -e \"console.log(ok ? 'PASS' : 'FAIL')\"", "verify-prints-result"),
+    ("pytest > out.txt || true && test -f out.txt", "verify-redirect-creates"),
+    ("make &> build.log; [ -e build.log ]", "verify-redirect-creates"),
+    ("[ $? -eq 0 ]", "verify-exit-status-lost"),
+    ('echo "exit code: $?"', "verify-exit-status-lost"),
+    ("npm run dev", "verify-long-running"),
+    ("pnpm dev", "verify-long-running"),
+    ("next dev", "verify-long-running"),
+    ("npx vite", "verify-long-running"),
+    ("cargo tauri dev", "verify-long-running"),
+    ("uvicorn app.main:app --port 8000", "verify-long-running"),
+    ("flask run", "verify-long-running"),
+    ("rails s", "verify-long-running"),
+    ("docker compose up", "verify-long-running"),
+    ("uv run uvicorn app:app", "verify-long-running"),
+    ("cd web && npm run dev", "verify-long-running"),
+    ("timeout 20 python manage.py runserver", "verify-long-running"),
+]
+
+CLEAN = [
+    'grep -q "error" src/handlers.py',  # looking for error handling in code, not in output
+    "! grep -q error build.log",
+    "npm test | grep -v FAIL_FAST",
+    "npm test 2>&1 | grep -q 'Tests: .* passed'",
+    "python -c \"print('PASS' if ok() else 'FAIL'); import sys; sys.exit(0 if ok() else 1)\"",
+    "cmd > /dev/null && test -f dist/app.js",
+    "make > build.log; test -s dist/app.js",
+    "npm test; echo $?",
+    "npm run dev &\nsleep 3\ncurl -f localhost:3000",
+    "npx vite build",
+    "npm i vite",
+    "uvicorn --help",
+    "docker compose up -d",
+    "vitest run",
+    "pip install uvicorn flask",
+    "npm test 2>&1 | grep -q 'No errors found'",
+    "cargo build 2>&1 | grep -q '0 errors'",
+]
+
+
+@pytest.mark.parametrize(("script", "code"), FLAGGED)
+def test_flagged(script: str, code: str) -> None:
+    assert [f.code for f in findings(script)] == [code]
+
+
+@pytest.mark.parametrize("script", CLEAN)
+def test_clean(script: str) -> None:
+    assert findings(script) == []
+
+
+def write_plan(tmp_path: Path, text: str, name: str = "p.md") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def test_exit_status_read_by_a_line_planrun_splits_off(tmp_path: Path) -> None:
+    path = write_plan(
+        tmp_path,
+        """\
+        ---
+        phase: 01-x
+        plan: 01
+        ---
+        <task type="auto">
+        <name>Tests</name>
+        <verify>
+        pytest -q
+        test $? -eq 0
+        </verify>
+        </task>
+        """,
+        "01-01-PLAN.md",
+    )
+    [found] = [
+        d for d in validate_paths([path]).diagnostics.items if d.code == "verify-exit-status-lost"
+    ]
+    assert found.line == 9
+    assert "verify `test $? -eq 0` is not a real check" in found.message
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("Write the failing test first (RED)", "expect_exit: 1"),
+        ("Test must fail before the fix", "expect_exit: 1"),
+        ("Run the tests", 'remove "|| true"'),
+    ],
+)
+def test_tdd_red_step_hint(tmp_path: Path, name: str, hint: str) -> None:
+    path = write_plan(
+        tmp_path,
+        f"""\
+        ---
+        planrun: 1
+        tasks:
+          - id: red
+            name: {name}
+            verify: pytest tests/test_cart.py || true
+        ---
+        """,
+    )
+    [found] = [
+        d for d in validate_paths([path]).diagnostics.items if d.code == "verify-never-fails"
+    ]
+    assert found.hint is not None
+    assert hint in found.hint
+
+
+def test_says_must_fail() -> None:
+    assert says_must_fail("TDD: write failing tests")
+    assert says_must_fail("Expected: FAIL")
+    assert not says_must_fail("Render the red button")
+    assert not says_must_fail("Handle failures in the importer")
