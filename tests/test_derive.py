@@ -103,6 +103,20 @@ def test_config_turns_derivation_off(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "derived-checks" not in codes
 
 
+def test_convert_keeps_derived_checks_labelled(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"tasks.md": TASKS})
+    run = run_cli("convert", root / "tasks.md")
+    assert run.exit_code == 0, run.stderr
+    assert "- path: src/models/task.py\n      derived: true\n" in run.stdout
+    converted = root / "converted.md"
+    converted.write_text(run.stdout)
+    assert derived(tasks(converted)["T002"]) == ["src/models/task.py"]
+    # --no-derive drops what a converted plan labels derived, as it does at the source.
+    assert not tasks(converted, derive=False)["T002"].has_checks
+    plain = run_cli("convert", root / "tasks.md", "--no-derive")
+    assert "derived: true" not in plain.stdout
+
+
 def test_a_task_with_its_own_verify_gets_nothing_derived(tmp_path: Path) -> None:
     root = repo(
         tmp_path,

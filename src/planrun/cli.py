@@ -782,6 +782,7 @@ def convert(
         str | None, typer.Option("--plan", help="Which plan, when the file holds several.")
     ] = None,
     fmt: FormatOpt = None,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """Print a plan in the canonical planrun format (what `planrun new` writes)."""
     from planrun.convert import pick_plan, to_canonical
@@ -796,10 +797,11 @@ def convert(
                 f"{output} already exists; convert never overwrites a file", hint=_CONVERT_HINT
             )
         check_output(output, overwrite="never", hint=_CONVERT_HINT)
-    _, plan_fmt, _ = _inputs([path], fmt)
-    # Derived checks are planrun's reading, not the plan's text: a converted plan gets them
-    # again when it is loaded. Sibling plans loaded as context are not converted.
-    result = load_valid([path], plan_fmt, derive=False)
+    _, plan_fmt, config = _inputs([path], fmt)
+    # Derived checks are written out with `derived: true`, so the converted plan is judged
+    # the same way and still labels them (--no-derive drops them when it is read).
+    # Sibling plans loaded as context are not converted.
+    result = load_valid([path], plan_fmt, derive=config.derive and not no_derive)
     plan = pick_plan(path, [p for p in result.plans if not p.context], plan_id)
     text = to_canonical(plan, None if path.is_dir() else Document.read(path))
     if output is None:

@@ -8,10 +8,11 @@ it) is its verify. These checks are weaker than a written verify, so each carrie
 ``derived: true`` and every report labels it.
 
 Applied after reading, to every format but the canonical one (whose author writes verify
-on purpose). Conservative by design: a path in a task that removes, renames or moves
-things, a placeholder, a gitignored or generated output, a bare name without a folder, a
-command that changes the tree (installers, ``mkdir``, fixers that cannot check) or never
-ends (dev servers) is never turned into a check.
+on purpose; a converted plan carries the derived checks of its source, labelled).
+Conservative by design: a path in a task that removes, renames or moves things, a
+placeholder, a gitignored or generated output, a bare name without a folder, a command
+that changes the tree (installers, ``mkdir``, fixers that cannot check) or never ends
+(dev servers) is never turned into a check.
 """
 
 from __future__ import annotations
@@ -226,6 +227,14 @@ def derive_plan(plan: Plan, lines: list[str], root: Path, diags: Diagnostics) ->
                 f"{'s' if len(found) != 1 else ''} from its text: " + "; ".join(found),
                 hint="write a verify that proves the task, derived checks are weaker",
             )
+
+
+def drop_derived(plan: Plan) -> None:
+    """Remove the checks a plan labels ``derived: true`` (a converted plan keeps planrun's
+    derived checks so labelled): with derivation off, they are not the plan's checks."""
+    for task in plan.tasks:
+        task.verify = [v for v in task.verify if not v.derived]
+        task.must_haves.artifacts = [a for a in task.must_haves.artifacts if not a.derived]
 
 
 def task_text(lines: list[str], start: int, next_task: int | None) -> str:

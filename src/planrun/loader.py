@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planrun.derive import derive_plan
+from planrun.derive import derive_plan, drop_derived
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
@@ -146,6 +146,8 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         return
     if loaded.derive:
         derive_plan(plan, doc.text.splitlines(), plan_root(plan), diags)
+    else:
+        drop_derived(plan)
     context_paths = getattr(reader, "context_paths", None)
     if explicit and context_paths is not None:
         plan.mark(standalone=True)
