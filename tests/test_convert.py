@@ -65,6 +65,22 @@ def test_seeds_round_trip(seed: Path) -> None:
     assert essence(again) == essence(original)
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE_PATHS = [
+    EXAMPLES / "kiro" / ".kiro" / "specs" / "user-auth" / "tasks.md",
+    EXAMPLES / "openspec" / "openspec" / "changes" / "add-search" / "tasks.md",
+    EXAMPLES / "speckit" / "tasks.md",
+    EXAMPLES / "prp" / "PRP-search.md",
+]
+
+
+@pytest.mark.parametrize("example", EXAMPLE_PATHS, ids=lambda p: p.parts[-2])
+def test_examples_round_trip(example: Path) -> None:
+    original, again = round_trip(example)
+    # The converted plan keeps the id it had, so the feature keeps its name.
+    assert essence(again) == essence(original)
+
+
 words = st.text("abcdefghij", min_size=1, max_size=6)
 commands = st.sampled_from(
     ["pytest -q", "ruff check .", "make test", "uv run pytest tests/test_x.py", "npm test"]

@@ -81,7 +81,7 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
         return None
     payload = {
         "version": __version__,
-        "verify": [c.model_dump() for c in unit.verify],
+        "verify": [c.model_dump(exclude={"description"}) for c in unit.verify],
         "must_haves": unit.must_haves.model_dump(by_alias=True),
         "timeout": unit.task.timeout if unit.task else None,
         "plan_timeout": unit.plan.timeout,

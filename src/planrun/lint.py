@@ -75,7 +75,11 @@ def escapes_root(path: str) -> bool:
 def lint_plan(plan: Plan, diags: Diagnostics) -> None:
     src = plan.source
     runnable = plan.has_checks and (plan.verify or plan.must_haves.check_count() > 0)
-    if not runnable and not any(t.has_checks and t.kind == "auto" for t in plan.tasks):
+    if (
+        not runnable
+        and not plan.skipped
+        and not any(t.has_checks and t.kind == "auto" for t in plan.tasks)
+    ):
         diags.add(
             "no-runnable-checks",
             src,
@@ -85,6 +89,8 @@ def lint_plan(plan: Plan, diags: Diagnostics) -> None:
             hint="executing it verifies nothing; add verify commands to its tasks",
         )
     for task in plan.tasks:
+        if task.id in plan.skipped:
+            continue  # its schema errors are reported; lints on what is left would mislead
         where = f'task "{task.id}"'
         task_src = plan.source_of(task)
         for cmd in task.verify:

@@ -11,7 +11,9 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
-from planrun.readers import READERS, GroupReader, Reader, detect, finds, get_reader
+from planrun.planids import make_unique
+from planrun.readers import GroupReader, Reader, detect, finds, get_reader, skip_reason
+from planrun.readers.common import report_frontmatter
 from planrun.roots import plan_root
 
 # Folders that hold tools' own state, never plans.
@@ -73,6 +75,7 @@ def load_paths(paths: Sequence[Path], fmt: str | None = None, *, derive: bool = 
             _load_file(path, explicit=True, forced=forced, loaded=loaded)
     read_groups(loaded)
     _load_context(loaded, seen, forced)
+    make_unique(loaded.plans)
     return loaded
 
 
@@ -129,9 +132,24 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
             'reads it), so a regex like "Base\\.metadata" keeps its backslash',
             hint="write regexes in single quotes: 'Base\\.metadata'",
         )
-    if written_by_planrun(fm.data) or (not explicit and _is_report(path)):
-        diags.add("not-a-plan", doc.display, None, "skipped: a report, not a plan")
+    reason = None if explicit else skip_reason(path)
+    if reason:
+        diags.add("not-a-plan", doc.display, None, f"skipped: {reason}")
         return
+    if _planrun_summary(fm.data):
+        if explicit:
+            # Named on the command line: say so loudly rather than pass a plan nobody read.
+            diags.add(
+                "unrecognized-plan",
+                doc.display,
+                1,
+                "this is a summary planrun wrote (generator: planrun), not a plan",
+                hint="name the plan it summarizes instead",
+            )
+        else:
+            diags.add("not-a-plan", doc.display, None, "skipped: a summary planrun wrote")
+        return
+    report_frontmatter(doc, diags)
     reader = forced or detect(doc)
     if reader is None:
         _explain_unrecognized(doc, explicit, diags)
@@ -155,38 +173,23 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
     loaded.plans.append(plan)
 
 
-def _is_report(path: Path) -> bool:
-    """A report a format writes beside its plans (GSD's ``07-01-SUMMARY.md``), by name: each
-    reader may say which of its files are not plans."""
-    for reader in READERS.values():
-        is_report = getattr(reader, "is_report", None)
-        if is_report is not None and is_report(path):
-            return True
-    return False
+def _planrun_summary(data: object) -> bool:
+    """planrun's own SUMMARY.md: ``generator: planrun`` and nothing a plan has (a ``planrun:``
+    key or a list of tasks). A plan that merely carries the key is still read as a plan."""
+    return (
+        written_by_planrun(data)
+        and isinstance(data, dict)
+        and "planrun" not in data
+        and not isinstance(data.get("tasks"), list)
+    )
 
 
 def _explain_unrecognized(doc: Document, explicit: bool, diags: Diagnostics) -> None:
     """Say precisely why no reader took the file: an error if named, else an info."""
     fm = doc.frontmatter
     name = doc.display
-    if fm.error is not None:
-        # A frontmatter that does not parse is worth an error even in a folder scan.
-        diags.add(
-            "yaml-syntax",
-            name,
-            fm.error.line,
-            f"the YAML frontmatter does not parse: {fm.error.problem}",
-            hint="quote strings that contain ': ', '#' or backslashes",
-        )
-        return
-    if fm.unclosed:
-        diags.add(
-            "yaml-syntax",
-            name,
-            1,
-            "the frontmatter opened on line 1 is never closed by a '---' line",
-        )
-        return
+    if fm.error is not None or fm.unclosed:
+        return  # reported as yaml-syntax already, even in a folder scan
     if not explicit:
         diags.add("not-a-plan", name, None, "skipped: not a plan in any format planrun reads")
         return

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)")
-_CHECKBOX = re.compile(r"^(\s*)[-*+]\s+\[([ xX])\]\s+(.*)$")
+_CHECKBOX = re.compile(r"^(\s*)[-*+]\s+\[([ xX\-~/])\](\\?\*)?\s+(.*)$")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _BACKTICKS = re.compile(r"(`+)(.+?)\1")
 # Where an agent's transcript leaks in after the document: tool-call markup or turn labels.
@@ -54,16 +54,44 @@ class Body:
 
 
 def parse(text: str, first_line: int) -> Body:
-    """Scan ``text`` (starting on file line ``first_line``), stopping at transcript chatter."""
+    """Scan ``text`` (starting on file line ``first_line``), stopping at transcript chatter.
+
+    Lines inside fences, HTML comments and indented code blocks are all in ``fenced``: none of
+    them is a heading, an item or a check (spec-kit's template carries a 20-line comment full of
+    example items)."""
     body = Body([])
     fence: tuple[str, int, str, list[str]] | None = None
+    comment = False
+    in_list = False  # inside a list, where indented lines are nested items, not code
+    code = False  # inside an indented code block
+    blank = True
     for offset, raw in enumerate(text.split("\n")):
         no = first_line + offset
-        if fence is None and _CHATTER.match(raw):
+        if fence is None and not comment and _CHATTER.match(raw):
             body.chatter = Line(no, raw)
             break
         index = len(body.lines)
         body.lines.append(Line(no, raw))
+        if fence is None:
+            if comment or raw.lstrip().startswith("<!--"):
+                body.fenced.add(no)
+                comment = "-->" not in raw.split("<!--", 1)[-1] if not comment else "-->" not in raw
+                continue
+            if not raw.strip():
+                blank = True
+                continue
+            indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip())
+            if indent >= 4 and (code or (blank and not in_list)):
+                code = True
+                body.fenced.add(no)
+                blank = False
+                continue
+            code = False
+            if _BULLET.match(raw):
+                in_list = True
+            elif indent == 0:
+                in_list = False
+            blank = False
         match = _FENCE.match(raw)
         if fence is not None:
             body.fenced.add(no)
@@ -99,12 +127,33 @@ def section(body: Body, heading: Heading) -> list[Line]:
     return body.lines[heading.index + 1 : end]
 
 
-def checkbox(text: str) -> tuple[int, bool, str] | None:
-    """(indent, checked, text) for a ``- [ ]`` / ``- [x]`` item."""
+@dataclass(frozen=True)
+class Box:
+    indent: int
+    mark: str  # " " todo, "x" done, "-" (Kiro), "~" or "/" in progress
+    optional: bool  # Kiro's ``- [ ]*``
+    text: str
+
+    @property
+    def checked(self) -> bool:
+        return self.mark == "x"
+
+
+def box(text: str) -> Box | None:
+    """A ``- [ ]`` / ``- [x]`` / ``- [-]`` item, optional when the box is followed by ``*``."""
     match = _CHECKBOX.match(text)
     if not match:
         return None
-    return len(match.group(1)), match.group(2) != " ", match.group(3).strip()
+    mark = match.group(2).lower()
+    return Box(
+        len(match.group(1).expandtabs(4)), mark, bool(match.group(3)), match.group(4).strip()
+    )
+
+
+def checkbox(text: str) -> tuple[int, bool, str] | None:
+    """(indent, checked, text) for a checkbox item (see ``box``)."""
+    found = box(text)
+    return None if found is None else (found.indent, found.checked, found.text)
 
 
 def bullet(text: str) -> str | None:
@@ -116,10 +165,32 @@ def backticked(text: str) -> list[str]:
     return [m.group(2).strip() for m in _BACKTICKS.finditer(text)]
 
 
-_EMPHASIS = re.compile(r"`+|(?<!\w)[*_]+|[*_]+(?!\w)")
+# Emphasis is a pair of delimiters that opens after a space (or an opening bracket or quote)
+# and closes before one (or punctuation that ends a sentence), so the underscores of
+# src/pkg/__init__.py and the asterisk of *args are kept.
+_OPEN = r"(?:(?<=^)|(?<=[\s(\[\"'{]))"
+_CLOSE = r"(?=$|[\s)\]\"'}]|[.,;:!?]+(?:$|\s))"
+_EMPHASIS = re.compile(_OPEN + r"(\*\*\*|\*\*|\*|___|__|_)(?=\S)(.+?)(?<=\S)\1" + _CLOSE, re.DOTALL)
+_CODE = re.compile(r"(`+)(.+?)\1")
 
 
 def strip_markup(text: str) -> str:
-    """Text without backticks and emphasis markers; ``*`` and ``_`` inside a word (a file
-    name such as test_albums.py) are kept."""
-    return _EMPHASIS.sub("", text).strip()
+    """Text without code-span backticks and emphasis markers. Code spans are kept verbatim;
+    ``*`` and ``_`` that do not pair up as emphasis (``__init__.py``, ``*args``,
+    test_albums.py) are kept."""
+    spans: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        spans.append(match.group(2).strip())
+        return f"\ue000{len(spans) - 1}\ue001"
+
+    held = _unemphasize(_CODE.sub(hold, text)).replace("`", "")
+    return re.sub(r"\ue000(\d+)\ue001", lambda m: spans[int(m.group(1))], held).strip()
+
+
+def _unemphasize(text: str) -> str:
+    for _ in range(3):  # nested emphasis: ***x***, **_x_**
+        text, n = _EMPHASIS.subn(r"\2", text)
+        if not n:
+            break
+    return text

@@ -10,6 +10,7 @@ private attributes costs a third of validation time on a 20,000-task plan.)
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -183,7 +184,7 @@ class VerifyCommand(Located):
         "as a verify.",
     )
     description: str | None = Field(
-        default=None, description="What the plan says the command shows (its prose)."
+        default=None, description="What the check shows, in the plan's words (not run)."
     )
 
 
@@ -369,10 +370,43 @@ class Plan(Located):
     _outside: set[str] = PrivateAttr(default_factory=set)
     # Files the plan says it touches beyond its tasks' (GSD's files_modified).
     _declared: list[str] = PrivateAttr(default_factory=list)
+    _path: str = PrivateAttr(default="")
+    _id_declared: bool = PrivateAttr(default=True)
+    _skipped: frozenset[str] = PrivateAttr(default=frozenset())
 
-    def set_origin(self, source: str, fmt: str) -> None:
+    def set_origin(self, source: str, fmt: str, path: Path | None = None) -> None:
         self._source = source
         self._format = fmt
+        self._path = str((path or Path(source)).absolute())
+
+    @property
+    def path(self) -> str:
+        """The plan file's absolute path: what its recorded results are keyed by."""
+        return self._path or str(Path(self._source).absolute())
+
+    @property
+    def results_key(self) -> str:
+        """What its recorded results are filed under: the plan file, and its id when a user
+        (or the format) wrote one, since one file may hold several plans (a Task Master
+        tasks.json with tags). A derived id is left out: it may change with the run."""
+        return f"{self.path}#{self.id}" if self.id_declared else self.path
+
+    @property
+    def id_declared(self) -> bool:
+        """Whether a user wrote the id (else it was derived from the path, and may change)."""
+        return self._id_declared
+
+    @property
+    def skipped(self) -> frozenset[str]:
+        """Ids of tasks kept only for graph checks: their schema errors are reported."""
+        return self._skipped
+
+    def mark_skipped(self, task_ids: list[str]) -> None:
+        self._skipped = frozenset(task_ids)
+
+    def derive_id(self, plan_id: str) -> None:
+        self.id = plan_id
+        self._id_declared = False
 
     @property
     def source(self) -> str:

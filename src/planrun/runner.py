@@ -125,7 +125,10 @@ def load_for_run(opts: ExecuteOptions) -> Validation:
 def digest(unit: Unit) -> str:
     """What a recorded pass vouches for: the unit's commands and checks."""
     payload = json.dumps(
-        [[c.model_dump() for c in unit.verify], unit.must_haves.model_dump(by_alias=True)],
+        [
+            [c.model_dump(exclude={"description"}) for c in unit.verify],
+            unit.must_haves.model_dump(by_alias=True),
+        ],
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -147,6 +150,8 @@ def record_of(result: UnitResult, run_id: str) -> Record:
         reason=result.reason,
         run_id=run_id,
         detail=result.detail(),
+        source=unit.plan.results_key,
+        unit=unit.bare_id,
     )
 
 
@@ -406,7 +411,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
     root = run_root(graph.plans, opts.paths, opts.root)
     state = State(root, reporter.warn)
     try:
-        records = state.results()
+        records = state.results(result_keys(graph))
         selected = select(graph, opts, records)
         run_id = new_run_id()
         started = time.time()
@@ -545,7 +550,7 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
-    records = _read_records(root)
+    records = _read_records(root, graph)
     selected = select(graph, opts, records)
     cached = reusable(graph, selected, records, unit_keys(graph, opts)) if opts.reuse else {}
     executor = _Executor(opts, "dry-run", None, records)
@@ -562,17 +567,23 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     return planned
 
 
-def _read_records(root: Path) -> dict[str, Record]:
-    return _read_state(root)[0]
+def _read_records(root: Path, graph: PlanGraph) -> dict[str, Record]:
+    return _read_state(root, graph)[0]
 
 
-def _read_state(root: Path) -> tuple[dict[str, Record], RunRow | None]:
-    """Recorded results and the latest run, without creating a database where there is none."""
+def result_keys(graph: PlanGraph) -> dict[tuple[str, str], str]:
+    """How the state finds each unit's results: its plan file and its id within the plan."""
+    return {(u.plan.results_key, u.bare_id): u.id for u in graph.units}
+
+
+def _read_state(root: Path, graph: PlanGraph) -> tuple[dict[str, Record], RunRow | None]:
+    """The recorded results of ``graph``'s units and the latest run among them, without
+    creating a database where there is none."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
     state = State.reader(root) or State(root, lambda _msg: None)
     try:
-        records = state.results()
+        records = state.results(result_keys(graph))
         latest = max(records.values(), key=lambda r: r.finished, default=None)
         return records, state.run(latest.run_id) if latest else None
     finally:
@@ -603,7 +614,7 @@ def status(
     result = load_for_run(opts)
     graph = result.graph
     where = run_root(graph.plans, opts.paths, root)
-    records, last_run = _read_state(where)
+    records, last_run = _read_state(where, graph)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
     results = [from_record(unit, records.get(unit.id), keys) for unit in graph.units]
     statuses = {r.unit.id: r.status for r in results}

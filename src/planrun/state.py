@@ -18,7 +18,9 @@ from typing import Any
 
 from planrun.errors import PlanError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Results are keyed by the plan file (relative to the root) and the task's own id, so two plans
+# never read each other's results, even when they share a plan id or the id changes.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -28,7 +30,9 @@ CREATE TABLE IF NOT EXISTS runs (
     argv TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS results (
-    task TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    task TEXT NOT NULL,
     plan TEXT NOT NULL,
     status TEXT NOT NULL,
     exit_code INTEGER,
@@ -39,7 +43,8 @@ CREATE TABLE IF NOT EXISTS results (
     log TEXT,
     reason TEXT,
     run_id TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT '{}'
+    detail TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (source, unit)
 );
 """
 
@@ -58,6 +63,8 @@ class Record:
     reason: str | None
     run_id: str
     detail: dict[str, Any]
+    source: str = ""  # the plan file (absolute when recorded; as stored when read back)
+    unit: str = ""  # the task's id within its plan
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ def state_dir(root: Path) -> Path:
 
 class State:
     def __init__(self, root: Path, warn: Callable[[str], None]) -> None:
+        self.root = root.absolute()
         self.dir = state_dir(root)
         self.path = self.dir / "state.db"
         self._warn = warn
@@ -123,6 +131,7 @@ class State:
         if not path.is_file():
             return None
         state = cls.__new__(cls)
+        state.root = root.absolute()
         state.dir = path.parent
         state.path = path
         state._warn = lambda _msg: None
@@ -132,7 +141,8 @@ class State:
             conn: sqlite3.Connection | None = None
             try:
                 conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
-                conn.execute("SELECT count(*) FROM results").fetchone()
+                # Results not keyed by plan file need the normal open, which sets them aside.
+                conn.execute("SELECT source, unit FROM results LIMIT 1").fetchone()
                 conn.execute("SELECT count(*) FROM runs").fetchone()
                 newer = conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION
             except sqlite3.Error:
@@ -173,12 +183,39 @@ class State:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             _check_readable(conn)
+            self._set_aside_unkeyed(conn)
             conn.executescript(_SCHEMA)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (sqlite3.Error, StateError):
             conn.close()
             raise
         return conn
+
+    def _set_aside_unkeyed(self, conn: sqlite3.Connection) -> None:
+        """Results written before they were keyed by plan file cannot be given to a plan
+        safely: keep them in a table of their own and start the results afresh."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(results)")}
+        if not columns or "source" in columns:
+            return
+        aside = "results_v1"
+        taken = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        n = 2
+        while aside in taken:
+            aside, n = f"results_v1_{n}", n + 1
+        conn.execute(f"ALTER TABLE results RENAME TO {aside}")
+        self._warn(
+            f"the state database {self.path} holds results from an older planrun that do not "
+            f"say which plan file they belong to; they were kept in the table {aside} and are "
+            "not shown: every task is not run until it runs again"
+        )
+
+    def source_key(self, source: str) -> str:
+        """A plan file as results are keyed: relative to the root when inside it."""
+        path = Path(source)
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     def close(self) -> None:
         self.conn.close()
@@ -200,10 +237,12 @@ class State:
         """Store the latest result of one task: one small transaction."""
         with self._tx():
             self.conn.execute(
-                "INSERT OR REPLACE INTO results (task, plan, status, exit_code, duration, "
-                "started, finished, digest, log, reason, run_id, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO results (source, unit, task, plan, status, exit_code, "
+                "duration, started, finished, digest, log, reason, run_id, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    self.source_key(rec.source),
+                    rec.unit or rec.task,
                     rec.task,
                     rec.plan,
                     rec.status,
@@ -219,16 +258,21 @@ class State:
                 ),
             )
 
-    def results(self) -> dict[str, Record]:
-        """The last recorded result of every task."""
+    def results(self, wanted: dict[tuple[str, str], str]) -> dict[str, Record]:
+        """The last recorded result of each unit in ``wanted``, which maps (plan file, task id
+        within the plan) to the unit's full id in this run; the result is keyed by full id."""
+        keys = {(self.source_key(src), unit): full for (src, unit), full in wanted.items()}
         rows = self.conn.execute(
             "SELECT task, plan, status, exit_code, duration, started, finished, digest, log, "
-            "reason, run_id, detail FROM results"
+            "reason, run_id, detail, source, unit FROM results"
         ).fetchall()
         out: dict[str, Record] = {}
         for row in rows:
-            out[row[0]] = Record(
-                task=row[0],
+            full = keys.get((row[12], row[13]))
+            if full is None:
+                continue
+            out[full] = Record(
+                task=full,
                 plan=row[1],
                 status=row[2],
                 exit_code=row[3],
@@ -240,6 +284,8 @@ class State:
                 reason=row[9],
                 run_id=row[10],
                 detail=json.loads(row[11]),
+                source=row[12],
+                unit=row[13],
             )
         return out
 

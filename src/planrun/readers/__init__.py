@@ -86,6 +86,18 @@ def get_reader(name: str) -> Reader:
         raise UsageError(f'unknown format "{name}"{hint}; formats: {", ".join(READERS)}') from None
 
 
+def skip_reason(path: Path) -> str | None:
+    """Why a file met in a folder scan is not a plan, as a reader declares it: the companion
+    documents of its format (a spec-kit feature's plan.md beside its tasks.md). A reader
+    declares them with an optional ``skip(path) -> str | None`` method."""
+    for reader in READERS.values():
+        skip = getattr(reader, "skip", None)
+        reason = skip(path) if callable(skip) else None
+        if isinstance(reason, str):
+            return reason
+    return None
+
+
 def finds(path: Path) -> bool:
     """Whether a non-markdown file found in a folder scan is a plan some reader reads."""
     return any(isinstance(r, FileFinder) and r.finds(path) for r in READERS.values())

@@ -19,6 +19,7 @@ from planrun.model import (
     Truth,
     VerifyCommand,
 )
+from planrun.planids import derived_id
 from planrun.suggest import closest
 from planrun.yamlio import LineDict, LineList
 
@@ -69,19 +70,75 @@ def validate_plan(doc: Document, data: LineDict, fmt: str, diags: Diagnostics) -
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for err in errors:
             _report(doc, data, err, diags)
-        return None
+        salvaged = _salvage(data, errors)
+        if salvaged is None:
+            return None
+        plan = salvaged
     if not plan.id:
-        plan.id = plan_id_from_path(doc)
-    plan.set_origin(doc.display, fmt)
+        plan.derive_id(derived_id(doc.path.absolute()))
+    plan.set_origin(doc.display, fmt, doc.path)
     return plan
 
 
-def plan_id_from_path(doc: Document) -> str:
-    stem = doc.path.stem
-    cleaned = "".join(c if c.isalnum() or c in "_.-" else "-" for c in stem).lstrip(".-")
-    return cleaned or "plan"
+def _salvage(data: LineDict, errors: list[ErrorDetails]) -> Plan | None:
+    """The plan without what its schema errors concern, so that one error does not hide the
+    rest: the ids, dependencies, cycles and lints of everything else are still checked. A task
+    with an error keeps only its id and depends_on (when those are valid) and is marked
+    skipped; a top-level key with an error is left out. The errors are already reported."""
+    bad_tasks: set[int] = set()
+    bad_keys: set[str] = set()
+    for err in errors:
+        loc = err["loc"]
+        if len(loc) >= 2 and loc[0] == "tasks" and isinstance(loc[1], int):
+            bad_tasks.add(loc[1])
+        elif loc:
+            bad_keys.add(str(loc[0]))
+        else:
+            return None
+    kept = LineDict({k: v for k, v in data.items() if k not in bad_keys}, line=data.line)
+    kept.key_lines = dict(data.key_lines)
+    tasks = kept.get("tasks")
+    skipped: list[str] = []
+    if bad_tasks and isinstance(tasks, LineList):
+        out = LineList(line=tasks.line)
+        for i, task in enumerate(tasks):
+            line = tasks.item_lines[i] if i < len(tasks.item_lines) else tasks.line
+            if i in bad_tasks:
+                task = _stub(task)  # noqa: PLW2901
+                if task is None:
+                    continue
+                skipped.append(str(task["id"]))
+            out.append(task)
+            out.item_lines.append(line)
+        kept["tasks"] = out
+    try:
+        plan = Plan.model_validate(kept)
+    except ValidationError:
+        return None
+    plan.mark_skipped(skipped)
+    return plan
+
+
+def _stub(task: Any) -> LineDict | None:
+    """What graph checks need of a task with schema errors: its id and depends_on."""
+    if not isinstance(task, LineDict) or not isinstance(task.get("id"), str):
+        return None
+    stub = LineDict({"id": task["id"]}, line=task.line)
+    deps = task.get("depends_on")
+    if isinstance(deps, str) or (isinstance(deps, list) and all(isinstance(d, str) for d in deps)):
+        stub["depends_on"] = deps
+    try:
+        Task.model_validate(stub)
+    except ValidationError:
+        stub.pop("depends_on", None)
+        try:
+            Task.model_validate(stub)
+        except ValidationError:
+            return None
+    return stub
 
 
 def _note_string_depends_on(doc: Document, data: LineDict, diags: Diagnostics) -> None:

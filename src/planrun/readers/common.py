@@ -14,6 +14,7 @@ from typing import Any
 from planrun import markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.prose import Check
 from planrun.shellsplit import Chunk
 from planrun.yamlio import LineDict, LineList
 
@@ -51,8 +52,14 @@ def items(values: Iterable[tuple[int, Any]], line: int) -> LineList:
     return out
 
 
-def verify_list(chunks: Iterable[Chunk], line: int) -> LineList:
-    return items(((c.line, mapping(c.line, run=c.text)) for c in chunks), line)
+def verify_list(chunks: Iterable[Chunk | Check], line: int) -> LineList:
+    return items(
+        (
+            (c.line, mapping(c.line, run=c.text, description=getattr(c, "description", None)))
+            for c in chunks
+        ),
+        line,
+    )
 
 
 def note_chatter(body: markdown.Body, doc: Document, diags: Diagnostics) -> None:
@@ -64,6 +71,33 @@ def note_chatter(body: markdown.Body, doc: Document, diags: Diagnostics) -> None
             "the document ends here; what follows looks like an agent's transcript "
             f"({body.chatter.text.strip()[:40]!r}) and was ignored",
             hint="remove everything after the plan itself",
+        )
+
+
+def report_frontmatter(doc: Document, diags: Diagnostics) -> None:
+    """A frontmatter that does not parse is a ``yaml-syntax`` error with its line, whatever
+    reads the body: a reader that went on without it would lose the plan's depends_on or its
+    checks in silence. (GSD's backslash-escape repair has already been tried: see Document.)
+    Reported once per file, so a reader may call this too."""
+    fm = doc.frontmatter
+    if fm.error is None and not fm.unclosed:
+        return
+    if any(d.code == "yaml-syntax" and d.file == doc.display for d in diags.items):
+        return
+    if fm.error is not None:
+        diags.add(
+            "yaml-syntax",
+            doc.display,
+            fm.error.line or 1,
+            f"the YAML frontmatter does not parse: {fm.error.problem}",
+            hint="quote strings that contain ': ', '#' or backslashes",
+        )
+    else:
+        diags.add(
+            "yaml-syntax",
+            doc.display,
+            1,
+            "the frontmatter opened on line 1 is never closed by a '---' line",
         )
 
 

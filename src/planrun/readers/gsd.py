@@ -68,9 +68,9 @@ class GsdReader:
             return True
         return bool(re.search(r"<task[\s>]", doc.body if doc.frontmatter.present else doc.text))
 
-    def is_report(self, path: Path) -> bool:
+    def skip(self, path: Path) -> str | None:
         """GSD's reports beside the plans (SUMMARY, VERIFICATION, OUTLINE, ...)."""
-        return bool(AUXILIARY.search(path.name))
+        return "a report, not a plan" if AUXILIARY.search(path.name) else None
 
     def context_paths(self, doc: Document) -> list[Path]:
         """The other plans of the phase folder: a plan named on its own is checked with them

@@ -6,24 +6,43 @@ frontmatter is kept as metadata."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import ClassVar
 
-from planrun import markdown
+from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
-from planrun.readers.checklist import read_items
-from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
+from planrun.readers.checkitems import read_items
+from planrun.readers.common import id_list, items, mapping, parse_body, start_plan, verify_list
 from planrun.shellsplit import Chunk, split_script
+from planrun.yamlio import LineDict
 
 _LOOP = re.compile(r"validation (loop|gates?)", re.I)
 _LEVEL = re.compile(r"\blevel\s*(\d+)\b\s*[:.\-\u2013\u2014]?\s*(.*)", re.I)
-_SHELL = {"bash", "sh", "shell", "zsh", "console", "shell-session", ""}
+_OPTIONAL = re.compile(r"\boptional\b|\bonly if\b", re.I)
+_TASK = re.compile(r"^Task\s+(\d+(?:\.\d+)*)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I)
+_FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$")
+
+
+_PROGRESS_LOG = re.compile(r"(?:^|[-_])(?:progress|progress[-_]log|session[-_]log)\.md$", re.I)
 
 
 class PrpReader:
     name: ClassVar[str] = "prp"
+
+    def skip(self, path: Path) -> str | None:
+        """A PRP pipeline's research notes and progress logs, beside the PRPs."""
+        folder = path.parent
+        beside = folder.parent if folder.name.lower() == "research" else folder
+        if not any(p.name.lower().startswith("prp") for p in beside.glob("*")):
+            return None
+        if folder.name.lower() == "research":
+            return "research notes of a PRP, not a plan"
+        if _PROGRESS_LOG.search(path.name):
+            return "a progress log of a PRP, not a plan"
+        return None
 
     def detect(self, doc: Document) -> bool:
         body = parse_body(doc)
@@ -35,19 +54,24 @@ class PrpReader:
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         body, data, first = start_plan(doc, diags)
         tasks = items([], first)
+        for task in _tasks(body, doc, diags):
+            tasks.append(task)
+            tasks.item_lines.append(task.line)
         previous: str | None = None
         for heading, number, name in _levels(body):
-            chunks = _commands(body, heading)
+            chunks = _commands(body, heading, doc, diags)
             if not chunks:
                 continue
             task = mapping(heading.no, id=f"level-{number}", name=name or heading.title)
             task["verify"] = verify_list(chunks, chunks[0].line)
             if previous:
                 task["depends_on"] = [previous]
-            previous = str(task["id"])
+            if not _optional(body, heading):
+                # An optional level ("only if Task 2 is done") never holds up the next one.
+                previous = str(task["id"])
             tasks.append(task)
             tasks.item_lines.append(heading.no)
-        gates = read_items(body, first, "check-", kind="manual")
+        gates = read_items(body, first, "check-", kind="manual").tasks
         tasks.extend(gates)
         tasks.item_lines.extend(gates.item_lines)
         data["tasks"] = tasks
@@ -68,18 +92,90 @@ def _levels(body: markdown.Body) -> list[tuple[markdown.Heading, str, str]]:
     return out
 
 
-def _commands(body: markdown.Body, heading: markdown.Heading) -> list[Chunk]:
+def _optional(body: markdown.Body, heading: markdown.Heading) -> bool:
+    """A level its heading or first prose line marks optional."""
+    lines = [heading.title] + [
+        ln.text for ln in markdown.section(body, heading)[:3] if ln.no not in body.fenced
+    ]
+    return any(_OPTIONAL.search(text) for text in lines)
+
+
+def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineDict]:
+    """``### Task N: title`` sections with ``**Depends on**`` and ``**Validation**`` lines."""
+    out: list[LineDict] = []
+    for heading in body.headings:
+        match = _TASK.match(markdown.strip_markup(heading.title))
+        if heading.level < 2 or not match:
+            continue
+        number, title = match.group(1), match.group(2).strip()
+        task = mapping(heading.no, id=f"task-{number}", name=title or f"Task {number}")
+        checks: list[prose.Check | Chunk] = []
+        manual: list[tuple[int, str]] = []  # a Validation line in prose: a person's check
+        for line in markdown.section(body, heading):
+            if line.no in body.fenced:
+                continue
+            field = _FIELD.match(markdown.bullet(line.text) or line.text.strip())
+            if not field:
+                continue
+            key, value = field.group(1).strip().lower(), field.group(2).strip()
+            if key.startswith("depend"):
+                deps = (
+                    id_list(value, "task-")
+                    if not re.search(r"\d+\.\d", value)
+                    else [f"task-{n}" for n in re.findall(r"\d+(?:\.\d+)+", value)]
+                )
+                if deps:
+                    task["depends_on"] = items(((line.no, d) for d in deps), line.no)
+            elif key.startswith(("validation", "verify", "verification", "test")):
+                found = prose.extract(value, line.no)
+                checks.extend(found.commands)
+                if not found.commands:
+                    manual.append((line.no, markdown.strip_markup(value)))
+                    diags.add(
+                        "prose-verify",
+                        doc.display,
+                        line.no,
+                        f"{key} {value[:60]!r} is prose, not a command: it is a manual check",
+                        hint="put the command in backticks: `pytest -q`",
+                    )
+        checks.extend(_commands(body, heading, doc, diags))
+        if checks:
+            task["verify"] = verify_list(checks, checks[0].line)
+        if manual:
+            task["must_haves"] = mapping(manual[0][0], truths=items(manual, manual[0][0]))
+        out.append(task)
+    return out
+
+
+def _commands(
+    body: markdown.Body, heading: markdown.Heading, doc: Document, diags: Diagnostics
+) -> list[Chunk]:
     lines = markdown.section(body, heading)
     if not lines:
         return []
     start, end = lines[0].no, lines[-1].no
     chunks: list[Chunk] = []
     for block in body.blocks:
-        if start <= block.no <= end and block.lang in _SHELL:
-            text = block.text
-            if block.lang in ("console", "shell-session"):
-                text = "\n".join(
-                    ln[2:] if ln.startswith("$ ") else "# " + ln for ln in text.splitlines()
-                )
-            chunks.extend(split_script(text, block.first))
+        if not start <= block.no <= end:
+            continue
+        text = prose.fence_script(block) or block.text
+        if not block.lang:
+            # A fence that does not say it is shell runs only if every line is a command.
+            code = [
+                ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+            ]
+            if not code or not all(prose.is_command(ln) for ln in code):
+                if code:
+                    diags.add(
+                        "prose-verify",
+                        doc.display,
+                        block.no,
+                        "a fenced block without a language holds prose or output, not only "
+                        "commands: it is a manual check, not run",
+                        hint="mark a block of commands ```bash",
+                    )
+                continue
+        elif block.lang not in prose.SHELL_FENCES:
+            continue
+        chunks.extend(split_script(text, block.first))
     return chunks

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from planrun import markdown
+from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
@@ -20,9 +20,14 @@ from planrun.readers.common import (
     start_plan,
     verify_list,
 )
-from planrun.shellsplit import Chunk, looks_like_command
 
-_TASK = re.compile(r"^Task\s+(\d+)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I)
+_NUMBERED = r"\s+(\d+(?:\.\d+)*)\s*[:.\-\u2013\u2014]?\s*(.*)$"
+_TASK = re.compile(r"^Task" + _NUMBERED, re.I)
+_STEP = re.compile(r"^Step" + _NUMBERED, re.I)
+# "## Phase 1: Setup" or "## Milestone 2" over a numbered list of steps, in a document with
+# neither Task headings nor checkboxes (a spec-kit tasks.md has Phase headings over items).
+_PHASE = re.compile(r"^(?:Phase|Milestone)" + _NUMBERED, re.I)
+_STEP_LINE = re.compile(r"^\s*\d+[.)]\s+\S")
 _FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$|^([A-Z][\w /-]{1,30}):\s+(.*)$")
 _MILESTONE = re.compile(r"^\*\*(Milestone\s+(\d+)|[^*]+)\*\*:?\s*(.*)$", re.I)
 _VERIFY_FIELDS = re.compile(
@@ -35,25 +40,18 @@ class TasksReader:
     name: ClassVar[str] = "tasks"
 
     def detect(self, doc: Document) -> bool:
-        body = parse_body(doc)
-        return any(_TASK.match(h.title) for h in body.headings)
+        return bool(_task_headings(parse_body(doc)))
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         body, data, first = start_plan(doc, diags)
         tasks = items([], first)
-        for heading in body.headings:
-            match = _TASK.match(markdown.strip_markup(heading.title))
-            if match:
-                task = _task(
-                    body,
-                    heading,
-                    number=match.group(1),
-                    title=match.group(2),
-                    doc=doc,
-                    diags=diags,
-                )
-                tasks.append(task)
-                tasks.item_lines.append(heading.no)
+        found = _task_headings(body)
+        for heading, prefix, number, title in found:
+            task = _task(
+                body, heading, prefix=prefix, number=number, title=title, doc=doc, diags=diags
+            )
+            tasks.append(task)
+            tasks.item_lines.append(heading.no)
         data["tasks"] = tasks
         milestones = _milestones(body, doc, diags)
         if milestones:
@@ -61,17 +59,44 @@ class TasksReader:
         return validate_plan(doc, data, self.name, diags)
 
 
+def _task_headings(body: markdown.Body) -> list[tuple[markdown.Heading, str, str, str]]:
+    """(heading, id prefix, number, title) of each task heading: ``Task N`` headings; else
+    ``Step N`` headings (steps inside tasks are not tasks of their own); else ``Phase N`` /
+    ``Milestone N`` headings over numbered steps, when the document has no checkboxes."""
+    titled = [(h, markdown.strip_markup(h.title)) for h in body.headings]
+    for pattern, prefix in ((_TASK, "task-"), (_STEP, "step-")):
+        found = [(h, prefix, m.group(1), m.group(2)) for h, t in titled if (m := pattern.match(t))]
+        if found:
+            return found
+    if any(markdown.box(ln.text) for ln in body.lines if ln.no not in body.fenced):
+        return []
+    out = []
+    for heading, title in titled:
+        match = _PHASE.match(title)
+        if not match or heading.level < 2:
+            continue
+        lines = markdown.section(body, heading)
+        if any(_STEP_LINE.match(ln.text) for ln in lines if ln.no not in body.fenced):
+            kind = "milestone-" if title.lower().startswith("milestone") else "phase-"
+            out.append((heading, kind, match.group(1), match.group(2)))
+    return out
+
+
 def _task(
     body: markdown.Body,
     heading: markdown.Heading,
     *,
+    prefix: str,
     number: str,
     title: str,
     doc: Document,
     diags: Diagnostics,
 ) -> dict[str, object]:
-    task = mapping(heading.no, id=f"task-{int(number)}", name=title.strip() or f"Task {number}")
-    commands: list[Chunk] = []
+    number = number if "." in number else str(int(number))
+    label = prefix.rstrip("-").capitalize()
+    task = mapping(heading.no, id=f"{prefix}{number}", name=title.strip() or f"{label} {number}")
+    commands: list[prose.Check] = []
+    manual: list[tuple[int, str]] = []
     for line in markdown.section(body, heading):
         if line.no in body.fenced:
             continue
@@ -84,7 +109,8 @@ def _task(
         key = (field.group(1) or field.group(3) or "").strip().lower()
         value = (field.group(2) if field.group(1) else field.group(4) or "").strip()
         if key in ("dependencies", "depends on", "depends_on", "dependency", "blocked by"):
-            deps = id_list(value, "task-")
+            dotted = re.findall(r"\d+(?:\.\d+)+", value)
+            deps = [f"{prefix}{d}" for d in dotted] if dotted else id_list(value, prefix)
             if deps:
                 task["depends_on"] = items(((line.no, d) for d in deps), line.no)
             elif not re.fullmatch(r"\s*(?:none|n/?a|-|\u2014|no)?\s*\.?\s*", value, re.I):
@@ -111,10 +137,11 @@ def _task(
         elif key in ("effort", "estimate"):
             task["effort"] = value
         elif _VERIFY_FIELDS.match(key):
-            spans = markdown.backticked(value) or [value]
-            runnable = [s for s in spans if looks_like_command(s)]
-            commands.extend(Chunk(line.no, s) for s in runnable)
-            if not runnable:
+            # An explicit verify field: a command in it is the task's check, the rest is prose.
+            found = prose.extract(value, line.no)
+            commands.extend(found.commands)
+            if not found.commands:
+                manual.append((line.no, markdown.strip_markup(value)))
                 diags.add(
                     "prose-verify",
                     doc.display,
@@ -131,6 +158,9 @@ def _task(
             )
     if commands:
         task["verify"] = verify_list(commands, commands[0].line)
+    if manual:
+        # What the verify field says in prose is a check for a person: a manual truth.
+        task["must_haves"] = mapping(manual[0][0], truths=items(manual, manual[0][0]))
     return task
 
 
