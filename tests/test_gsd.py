@@ -468,3 +468,40 @@ npm test -- cache
     )
     [task] = validate_paths([target]).plans[0].tasks
     assert [c.run for c in task.verify] == ["cd web\nnpm test -- cache"]
+
+
+def test_gsd_elements_and_derived_checks_share_the_one_prose_rule(tmp_path: Path) -> None:
+    # A route a sentence names and a line that reads as English are never run (planrun.prose).
+    body = """\
+<task type="auto">
+  <name>Health route</name>
+  <verify>
+    /api/health returns 200
+    `/dashboard` shows the list
+    curl the page and ensure it works
+  </verify>
+</task>
+<task type="auto">
+  <name>Health page in src/pages/health.tsx</name>
+  <action>Write it.</action>
+</task>
+"""
+    target = write(phase(tmp_path) / "07-01-PLAN.md", plan_text("07-auth", "01", body=body))
+    result = validate_paths([target])
+    route, page = plans(result)["07-01"].tasks
+    assert route.verify == []
+    assert [t.truth for t in route.must_haves.truths] == [
+        "/api/health returns 200",
+        "`/dashboard` shows the list",
+        "curl the page and ensure it works",
+    ]
+    warnings = [(d.line, d.message) for d in result.diagnostics.items if d.code == "prose-verify"]
+    manual = "is prose, not a command: it is a manual check"
+    assert warnings == [
+        (18, f"verify line '/api/health returns 200' {manual}"),
+        (19, f"verify line '`/dashboard` shows the list' {manual}"),
+        (20, f"verify line 'curl the page and ensure it works' {manual}"),
+    ]
+    assert [(a.path, a.derived) for a in page.must_haves.artifacts] == [
+        ("src/pages/health.tsx", True)
+    ]

@@ -26,9 +26,7 @@ from planrun import expectations, markdown
 from planrun.checkform import check_form
 from planrun.diagnostics import Diagnostics
 from planrun.model import Artifact, Plan, Task, VerifyCommand
-
-# Prose classifier for backticked spans; swap for planrun.prose when it lands.
-from planrun.shellsplit import looks_like_command
+from planrun.prose import is_command
 
 _EXTENSIONS = frozenset(
     [
@@ -202,6 +200,7 @@ _CHECKPOINT = re.compile(
 _FAILS_FIRST = re.compile(r"\b(?:must|should|will|to|ensure\s+\w+|expect\w*)\s+fail", re.I)
 _BOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX~-]\]")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
+_TAG = re.compile(r"</?[A-Za-z_][\w:-]*(?:\s[^<>]*)?/?>")
 
 
 def derive_plan(plan: Plan, lines: list[str], root: Path, diags: Diagnostics) -> None:
@@ -250,8 +249,9 @@ def task_text(lines: list[str], start: int, next_task: int | None) -> str:
             out.append(line)
             if "</task>" in line:
                 break
-        block = "\n".join(out)
-        return re.sub(r"<action>.*?</action>", " ", block, flags=re.S | re.I)
+        block = re.sub(r"<action>.*?</action>", " ", "\n".join(out), flags=re.S | re.I)
+        # The tags go too: "src/page.tsx</name>" ends a path, it is no template (src/<x>).
+        return _TAG.sub(" ", block)
     fence = False
     for line in lines[start : end - 1]:
         if line.lstrip().startswith(("```", "~~~")):
@@ -285,7 +285,7 @@ def _derive(  # noqa: PLR0917 (one private call site, arguments in a natural ord
     contains = _contains_checks(text, feature, ignored)
     commands = _commands(text, task, plan, diags)
     # Paths inside a command (`pytest tests/unit`) are its arguments, not things to create.
-    prose = re.sub(r"`([^`]+)`", lambda m: " " if looks_like_command(m.group(1)) else m[0], text)
+    prose = re.sub(r"`([^`]+)`", lambda m: " " if is_command(m.group(1)) else m[0], text)
     paths = [] if _REMOVES.search(text) else _paths(prose, feature, ignored)
     with_content = {path for path, _ in contains}
     for path in paths:
@@ -369,8 +369,8 @@ def _contains_checks(text: str, feature: str | None, ignored: list[str]) -> list
 def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[VerifyCommand]:
     out: list[VerifyCommand] = []
     for line in text.splitlines():
-        for span, after in _spans(line):
-            if not looks_like_command(span):
+        for span, after in markdown.backticked_with_rest(line):
+            if not is_command(span):
                 continue
             if _FAILS_FIRST.search(line):
                 _not_a_check(span, "the task expects it to fail first", task, plan, diags)
@@ -395,20 +395,6 @@ def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[Ver
     for cmd in out:
         unique.setdefault(cmd.run, cmd)
     return list(unique.values())
-
-
-def _spans(line: str) -> list[tuple[str, str]]:
-    """Backticked spans of ``line``, each with the text after it up to the next span."""
-    spans = markdown.backticked(line)
-    out = []
-    pos = 0
-    for span in spans:
-        at = line.find(span, pos)
-        end = at + len(span) + 1
-        nxt = line.find("`", end)
-        out.append((span, line[end : nxt if nxt >= 0 else len(line)]))
-        pos = end
-    return out
 
 
 def _not_a_check(span: str, why: str, task: Task, plan: Plan, diags: Diagnostics) -> None:

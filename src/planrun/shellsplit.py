@@ -1,4 +1,5 @@
-"""Split a multi-line verify block into separate checks, and tell commands from prose.
+"""Split a multi-line verify block into separate checks (planrun.prose tells commands from
+prose).
 
 Agents write several commands in one ``<verify>`` or fenced block; run as one script only the
 last one's exit code would count. So each line is its own check, unless lines form one shell
@@ -115,7 +116,6 @@ COMMANDS = frozenset(
         "false",
     )
 )
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
 
 
 @dataclass(frozen=True)
@@ -195,26 +195,3 @@ def _open_quote(text: str) -> bool:
     except ValueError:
         return True
     return False
-
-
-def looks_like_command(text: str) -> bool:
-    """Whether a line is a shell command rather than prose (for verify lines and backticks)."""
-    stripped = text.strip()
-    if not stripped:
-        return False
-    try:
-        words = shlex.split(stripped, comments=True)
-    except ValueError:
-        words = stripped.split()
-    while words and _ASSIGNMENT.match(words[0]):
-        words = words[1:]  # FOO=bar cmd
-    if not words:
-        return False
-    first = words[0]
-    if first in COMMANDS or first.startswith(("./", "/", "$", "~/")):
-        return True
-    # An unknown tool used like one: `mytool --flag`, `foo | bar`.
-    return bool(re.fullmatch(r"[a-z][a-z0-9_.-]*", first)) and (
-        any(op in stripped for op in ("&&", "||", " | ", ";", " > ", " 2>"))
-        or any(w.startswith("-") for w in words[1:])
-    )

@@ -12,8 +12,9 @@ import re
 import shlex
 
 from planrun import markdown
+from planrun.prose import is_command
 from planrun.readers.common import mapping, verify_list
-from planrun.shellsplit import COMMANDS, Chunk, looks_like_command
+from planrun.shellsplit import COMMANDS, Chunk
 from planrun.yamlio import LineDict
 
 # Words that say the command should fail, print nothing or count something: exit 0 is not it.
@@ -48,7 +49,7 @@ def criterion_commands(text: str) -> list[str]:
 
 
 def _known_command(span: str) -> bool:
-    if not looks_like_command(span):
+    if not is_command(span):
         return False
     try:
         words = shlex.split(span)

@@ -18,23 +18,17 @@ import shlex
 from dataclasses import dataclass, field
 
 from planrun import expectations, markdown
+from planrun.commandlint import long_running
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.prose import is_command
 from planrun.readers.common import mapping
-
-# The one prose classifier: swap for planrun.prose.looks_like_command when it lands.
-from planrun.shellsplit import looks_like_command, split_script
+from planrun.shellsplit import split_script
 from planrun.yamlio import LineList
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 _TRAILING_PROSE = re.compile(r"\s+\((?=[^)]*\s)[^()]*\)\s*$")
-_LONG_RUNNING = re.compile(
-    r"^(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:dev|start|serve|watch)\b|next\s+dev\b|"
-    r"vite\s*$|cargo\s+(?:tauri\s+dev|run)\b|tauri\s+dev\b|uvicorn\b(?!.*--help)|flask\s+run\b|"
-    r"rails\s+(?:s|server)\b|docker(?:-|\s+)compose\s+up\b(?!.*\s-d\b)|"
-    r"python3?\s+manage\.py\s+runserver\b|php\s+artisan\s+serve\b|expo\s+start\b)"
-)
 _SUCCEEDS = re.compile(
     r"\b(?:succeeds?|exits?\s+(?:with\s+)?(?:code\s+)?0|passes|pass(?:es)?\s+(?:with|clean)|"
     r"returns?\s+(?:exit\s+)?0\b(?!\s*(?:matches|results))|runs?\s+clean|no\s+errors?)\b",
@@ -127,8 +121,8 @@ def _read_lines(text: str, line: int, out: Reading) -> None:
     for chunk in split_script("\n".join(plain), 0):
         at = line + chunk.line
         first = chunk.text.splitlines()[0]
-        spans = _spans(first) if "\n" not in chunk.text else []
-        if spans and any(_LONG_RUNNING.match(s) for s, _ in spans):
+        spans = markdown.backticked_with_rest(first) if "\n" not in chunk.text else []
+        if spans and any(long_running(s) for s, _ in spans):
             # The other commands of the line need the server it starts: all by hand.
             why = "a line that starts a long-running command (a dev server): run it by hand"
             out.manual.append((at, first.strip(), why))
@@ -136,14 +130,14 @@ def _read_lines(text: str, line: int, out: Reading) -> None:
         if spans:
             found = False
             for span, after in spans:
-                if looks_like_command(span):
+                if is_command(span):
                     _add(out, at, span, after, description=first.strip())
                     found = True
             if not found:
                 out.manual.append((at, first.strip(), "prose, not a command"))
             continue
         command, note = (chunk.text, "") if "\n" in chunk.text else _split_note(chunk.text)
-        if looks_like_command(command.splitlines()[0]):
+        if is_command(command.splitlines()[0]):
             end = chunk.line + chunk.text.count("\n")
             note = next((notes[o] for o in range(chunk.line, end + 1) if o in notes), note)
             _add(out, at, command, note, description=None)
@@ -153,7 +147,7 @@ def _read_lines(text: str, line: int, out: Reading) -> None:
 
 def _add(out: Reading, at: int, command: str, after: str, *, description: str | None) -> None:
     command = command.strip()
-    if _LONG_RUNNING.match(command):
+    if long_running(command):
         out.manual.append(
             (at, command, "a long-running command (a dev server) is not a check; run it by hand")
         )
@@ -192,19 +186,6 @@ def _split_note(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _spans(line: str) -> list[tuple[str, str]]:
-    spans = markdown.backticked(line)
-    out = []
-    pos = 0
-    for span in spans:
-        at = line.find(span, pos)
-        end = at + len(span) + 1
-        nxt = line.find("`", end)
-        out.append((span, line[end : nxt if nxt >= 0 else len(line)]))
-        pos = end
-    return out
-
-
 def read_acceptance(text: str, line: int) -> Reading:
     """``<acceptance_criteria>``: commands said to succeed, files said to exist or contain a
     text, grep counts; every other line a truth."""
@@ -218,12 +199,12 @@ def read_acceptance(text: str, line: int) -> Reading:
         contains = _AC_CONTAINS.match(item)
         exists = _AC_EXISTS.match(item)
         count = _AC_COUNT.search(item)
-        spans = [s for s, _ in _spans(item)]
-        if contains and not looks_like_command(contains.group(1)):
+        spans = [s for s, _ in markdown.backticked_with_rest(item)]
+        if contains and not is_command(contains.group(1)):
             out.checks.append(
                 Check(at, path=contains.group(1), contains=contains.group(2), description=item)
             )
-        elif exists and not looks_like_command(exists.group(1)):
+        elif exists and not is_command(exists.group(1)):
             out.checks.append(Check(at, path=exists.group(1), description=item))
         elif count and (target := _count_target(item, spans, count.group(1))):
             op = "==" if count.group(2) == "=" else count.group(2)
@@ -233,7 +214,7 @@ def read_acceptance(text: str, line: int) -> Reading:
             )
         elif (
             spans
-            and looks_like_command(spans[0])
+            and is_command(spans[0])
             and (_SUCCEEDS.search(item) or expectations.from_prose(item).any)
         ):
             before = len(out.checks)
