@@ -251,3 +251,66 @@ def test_expectations_apply_to_what_the_command_prints(
     command: str, prose: str, expect: Expectation
 ) -> None:
     assert for_command(command, from_prose(prose)) == expect
+
+
+def test_multi_file_plans_get_derived_checks_from_each_task_file(tmp_path: Path) -> None:
+    # A Backlog.md folder is one plan read from several files: each task's own file is its text.
+    root = repo(
+        tmp_path,
+        {
+            "backlog/tasks/task-1 - Model.md": """\
+            ---
+            id: task-1
+            title: Album model
+            status: Done
+            ---
+
+            ## Description
+
+            <!-- SECTION:DESCRIPTION:BEGIN -->
+            The model lives in `src/models/album.py`; implement `Album` in `src/models/album.py`.
+            <!-- SECTION:DESCRIPTION:END -->
+            """,
+            "backlog/tasks/task-2 - Page.md": """\
+            ---
+            id: task-2
+            title: Album page
+            status: Done
+            dependencies: [task-1]
+            ---
+
+            ## Description
+
+            The page in src/pages/album.tsx.
+            """,
+            ".taskmaster/tasks/tasks.json": json.dumps(
+                {
+                    "master": {
+                        "tasks": [
+                            {
+                                "id": 1,
+                                "title": "Create src/api/share.py",
+                                "status": "done",
+                                "dependencies": [],
+                                "details": "Not read for derivation: src/other.py",
+                            }
+                        ]
+                    }
+                }
+            ),
+        },
+    )
+    result = validate_paths([root / "backlog", root / ".taskmaster"])
+    found = {t.id: t for p in result.plans for t in p.tasks}
+    assert derived(found["task-1"]) == ["src/models/album.py contains Album"]
+    assert derived(found["task-2"]) == ["src/pages/album.tsx"]
+    assert derived(found["1"]) == ["src/api/share.py"]
+    notes = [(d.file, d.line) for d in result.diagnostics.items if d.code == "derived-checks"]
+    assert notes == [
+        (str(root / "backlog/tasks/task-1 - Model.md"), 2),
+        (str(root / "backlog/tasks/task-2 - Page.md"), 2),
+        (str(root / ".taskmaster/tasks/tasks.json"), 1),  # json.dumps writes one line
+    ]
+    # Off means off for multi-file plans too.
+    off = validate_paths([root / "backlog"], derive=False)
+    assert not any(t.has_checks for p in off.plans for t in p.tasks)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import re
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from planrun import expectations, markdown
@@ -200,32 +201,49 @@ _CHECKPOINT = re.compile(
 _FAILS_FIRST = re.compile(r"\b(?:must|should|will|to|ensure\s+\w+|expect\w*)\s+fail", re.I)
 _BOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX~-]\]")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
+_FRONTMATTER = re.compile(r"\A---[ \t]*\n.*?^---[ \t]*$", re.S | re.M)
 _TAG = re.compile(r"</?[A-Za-z_][\w:-]*(?:\s[^<>]*)?/?>")
 
 
-def derive_plan(plan: Plan, lines: list[str], root: Path, diags: Diagnostics) -> None:
+def derive_plan(plan: Plan, texts: Mapping[str, str], root: Path, diags: Diagnostics) -> None:
     """Give each task of ``plan`` without checks of its own the checks its text implies.
-    ``lines`` are the plan file's lines; ``root`` is where paths resolve."""
+    ``texts`` holds the text of each file the plan was read from, by its display name (a
+    multi-file plan, such as a Backlog.md folder, has one per task); ``root`` is where paths
+    resolve."""
     if plan.format == "planrun":
         return
-    starts = sorted(t.line for t in plan.tasks if t.line)
     ignored = _ignore_patterns(root)
-    feature = _feature_dir(plan, root)
     for task in plan.tasks:
         if task.kind == "manual" or task.has_checks or task.must_haves.truths or not task.line:
             continue  # a verify in words (a manual truth) is the task's own, too
-        after = bisect.bisect_right(starts, task.line)
-        text = task_text(lines, task.line, starts[after] if after < len(starts) else None)
-        found = _derive(text, task, feature, ignored, plan, diags)
+        source = plan.source_of(task)
+        if source not in texts:
+            continue
+        text = _text_of(plan, task, task.line, source, texts[source])
+        found = _derive(text, task, _feature_dir(source, root), ignored, plan, diags)
         if found:
             diags.add(
                 "derived-checks",
-                plan.source,
+                source,
                 task.line,
                 f'task "{task.id}" has no verify; planrun derived {len(found)} check'
                 f"{'s' if len(found) != 1 else ''} from its text: " + "; ".join(found),
                 hint="write a verify that proves the task, derived checks are weaker",
             )
+
+
+def _text_of(plan: Plan, task: Task, line: int, source: str, text: str) -> str:
+    """What ``task`` says: its lines in its file; the whole body of a file that holds only it
+    (a Backlog.md task file); only its name when the file is JSON (a Task Master tasks.json,
+    whose other lines are other tasks' fields)."""
+    if source.lower().endswith(".json"):
+        return task.name
+    mine = sorted(t.line for t in plan.tasks if t.line and plan.source_of(t) == source)
+    if plan.source != source and len(mine) == 1:
+        body = _FRONTMATTER.sub("", text, count=1)
+        return task.name + "\n" + re.sub(r"<!--.*?-->", " ", body, flags=re.S)
+    after = bisect.bisect_right(mine, line)
+    return task_text(text.splitlines(), line, mine[after] if after < len(mine) else None)
 
 
 def drop_derived(plan: Plan) -> None:
@@ -400,16 +418,16 @@ def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[Ver
 def _not_a_check(span: str, why: str, task: Task, plan: Plan, diags: Diagnostics) -> None:
     diags.add(
         "not-a-check",
-        plan.source,
+        plan.source_of(task),
         task.line,
         f'task "{task.id}": `{span[:60]}` is not used as a check: {why}',
     )
 
 
-def _feature_dir(plan: Plan, root: Path) -> str | None:
-    """The plan's folder relative to the root, when it is not the root (spec-kit's
-    ``specs/001-x/`` that ``contracts/`` is relative to)."""
-    folder = Path(plan.source).resolve().parent
+def _feature_dir(source: str, root: Path) -> str | None:
+    """The folder of the task's file relative to the root, when it is not the root
+    (spec-kit's ``specs/001-x/`` that ``contracts/`` is relative to)."""
+    folder = Path(source).resolve().parent
     try:
         rel = folder.relative_to(root.resolve())
     except ValueError:

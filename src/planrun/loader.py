@@ -83,7 +83,19 @@ def read_groups(loaded: Loaded) -> None:
     """Read the collected files of multi-file formats, one group at a time."""
     groups, loaded.groups = loaded.groups, {}
     for reader, docs in groups.values():
-        loaded.plans.extend(reader.read_group(docs, loaded.diagnostics))
+        texts = {doc.display: doc.text for doc in docs}
+        for plan in reader.read_group(docs, loaded.diagnostics):
+            _derive(plan, texts, loaded)
+            loaded.plans.append(plan)
+
+
+def _derive(plan: Plan, texts: dict[str, str], loaded: Loaded) -> None:
+    """Derived checks for the tasks of ``plan`` without a verify (or, when derivation is
+    off, none: not even those a converted plan labels derived)."""
+    if loaded.derive:
+        derive_plan(plan, texts, plan_root(plan), loaded.diagnostics)
+    else:
+        drop_derived(plan)
 
 
 def _load_context(loaded: Loaded, seen: set[Path], forced: Reader | None) -> None:
@@ -162,10 +174,7 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
     plan = reader.read(doc, diags)
     if plan is None:
         return
-    if loaded.derive:
-        derive_plan(plan, doc.text.splitlines(), plan_root(plan), diags)
-    else:
-        drop_derived(plan)
+    _derive(plan, {doc.display: doc.text}, loaded)
     context_paths = getattr(reader, "context_paths", None)
     if explicit and context_paths is not None:
         plan.mark(standalone=True)
