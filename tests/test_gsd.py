@@ -96,6 +96,44 @@ def test_execute_runs_only_the_named_plan_and_counts_the_siblings_claims(tmp_pat
     assert task["status"] == "blocked"
 
 
+def test_reports_of_a_plan_on_its_own_show_only_that_plan(tmp_path: Path) -> None:
+    folder = phase(tmp_path)
+    write(folder / "07-01-PLAN.md", plan_text("07-auth", "01"))
+    write(folder / "07-01-SUMMARY.md", "---\nstatus: complete\n---\n# Done\n")
+    body = """\
+<task type="auto">
+  <name>Session store</name>
+  <verify>test -f src/session.py</verify>
+  <acceptance_criteria>
+    - `src/session.py` contains `def load`
+  </acceptance_criteria>
+</task>
+"""
+    write(folder / "07-02-PLAN.md", plan_text("07-auth", "02", deps="[01]", wave="2", body=body))
+    write(folder / "07-02-SUMMARY.md", "---\nstatus: complete\n---\n# Done\n")
+    write(folder / "07-03-PLAN.md", plan_text("07-auth", "03", deps="[02]", wave="3"))
+    target = folder / "07-02-PLAN.md"
+    run = run_cli("execute", target)
+    assert run.exit_code == 1
+    summary = (folder / "SUMMARY.md").read_text()
+    # The siblings are context: their claims settle 07-02's dependency, but they are not
+    # this run's tasks, milestones or waves.
+    assert "# ❌ FAILED: 0 of 1 tasks passed (1 false claim; 1 failed)\n" in summary
+    assert "07-01/" not in summary.split("## Graph")[0]
+    assert "07-03/" not in summary.split("## Graph")[0]
+    assert "| Wave 2 | ❌ failed | 0/1 |\n" in summary
+    assert "| 2 | 1 | 0 | 1 failed |\n" in summary
+    assert (
+        "- ❌ `07-02/task-1` artifact (derived) `src/session.py`: src/session.py does not exist, "
+        'so it does not contain "def load"\n'
+    ) in summary
+    status = run_cli("status", target)
+    first, *rest = status.stdout.splitlines()[:4]
+    assert first.startswith("FAIL       07-02/task-1  ")  # then its duration
+    assert first.endswith("s  [derived checks]")
+    assert rest == ["", "Milestones:", "  failed   wave-2: Wave 2 (0/1 passed)"]
+
+
 def test_a_missing_dependency_of_a_plan_on_its_own_is_external(tmp_path: Path) -> None:
     target = write(phase(tmp_path) / "07-03-PLAN.md", plan_text("07-auth", "03", deps="[06-02]"))
     run = run_cli("validate", target)

@@ -84,7 +84,9 @@ def _check_artifact(art: Artifact, root: Path) -> CheckResult:
     except _OutsideRootError as exc:
         return CheckResult("artifact", label, ok=False, message=str(exc))
     if not path.exists():
-        return CheckResult("artifact", label, ok=False, message=f"{art.path} does not exist")
+        # Said of each requirement, so "exists" and "contains" on one path read apart.
+        also = f', so it does not contain "{art.contains}"' if art.contains is not None else ""
+        return CheckResult("artifact", label, ok=False, message=f"{art.path} does not exist{also}")
     wants_content = art.min_lines is not None or art.contains is not None or bool(art.exports)
     if path.is_dir():
         if wants_content:

@@ -259,8 +259,10 @@ def milestones(graph: PlanGraph, statuses: Mapping[str, str]) -> list[MilestoneS
     plans, or one per wave when it is the only plan."""
     out: list[MilestoneStatus] = []
     by_id = graph.by_id
-    single = len(graph.plans) == 1
-    for plan in graph.plans:
+    # Siblings read as context (a GSD plan named on its own) are not the report's plans.
+    plans = [p for p in graph.plans if not p.context]
+    single = len(plans) == 1
+    for plan in plans:
         if plan.milestones:
             for ms in plan.milestones:
                 ids = []
@@ -271,8 +273,9 @@ def milestones(graph: PlanGraph, statuses: Mapping[str, str]) -> list[MilestoneS
                 out.append(_milestone(ms.id, ms.name, ids, statuses))
         elif single:
             for number, wave in enumerate(graph.waves(), start=1):
-                ids = [u.id for u in wave]
-                out.append(_milestone(f"wave-{number}", f"Wave {number}", ids, statuses))
+                ids = [u.id for u in wave if u.plan is plan]
+                if ids:  # a wave of siblings read as context only: not this plan's
+                    out.append(_milestone(f"wave-{number}", f"Wave {number}", ids, statuses))
         else:
             ids = [u.id for u in graph.units if u.plan is plan]
             out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses))

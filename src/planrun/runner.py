@@ -448,16 +448,19 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             pool.close()
         done.update(cached)
         results = [done[i] for i in sorted(done)]
+        # Siblings loaded as context (a GSD plan named on its own) are not this run's plans:
+        # their claims settle dependencies, but they are not reported as its tasks.
+        named = [u for u in graph.units if not u.plan.context]
         everything = [
             done[u.index] if u.index in done else from_record(u, records.get(u.id), keys)
-            for u in graph.units
+            for u in named
         ]
         statuses = {r.unit.id: r.status for r in everything}
         # "passed" covers the whole plan only if what was not selected had passed before (the
         # scheduler settled each of those from the recorded state).
         complete = all(
             done[u.index].status == PASSED if u.index in done else scheduler.ok[u.index]
-            for u in graph.units
+            for u in named
         )
         status = run_status(results, interrupted=bool(stop.count), complete=complete)
         finished = time.time()
@@ -616,7 +619,11 @@ def status(
     where = run_root(graph.plans, opts.paths, root)
     records, last_run = _read_state(where, graph)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
-    results = [from_record(unit, records.get(unit.id), keys) for unit in graph.units]
+    results = [
+        from_record(unit, records.get(unit.id), keys)
+        for unit in graph.units
+        if not unit.plan.context  # a sibling read as context is not this report's plan
+    ]
     statuses = {r.unit.id: r.status for r in results}
     overall = run_status(results, interrupted=False, complete=True)
     if last_run is not None and last_run.status == "interrupted" and overall != "failed":

@@ -138,7 +138,11 @@ def context(data: SummaryInput) -> dict[str, Any]:
     failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT)]
     waves = []
     status_of = {r.unit.index: r.status for r in results}
-    for number, wave in enumerate(data.graph.waves(), start=1):
+    for number, whole in enumerate(data.graph.waves(), start=1):
+        # Only the reported plans' units: a sibling read as context has no result here.
+        wave = [u for u in whole if u.index in status_of]
+        if not wave:
+            continue
         wave_counts = Counter(status_of[u.index] for u in wave)
         waves.append(
             {
