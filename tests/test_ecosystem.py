@@ -35,12 +35,12 @@ milestones:
   - {id: base, name: Base, tasks: [setup, lint]}
   - {id: rest, name: Rest, tasks: [build, test, docs, ship]}
 tasks:
-  - {id: setup, verify: "echo setting up", files: [setup.cfg]}
-  - {id: lint, verify: "true"}
+  - {id: setup, verify: "echo setting up; test -f setup.cfg", files: [setup.cfg]}
+  - {id: lint, verify: "test -d ."}
   - {id: build, depends_on: [setup], verify: "echo built; test -f setup.cfg"}
   - {id: test, depends_on: [build, lint], verify: "echo 'test_x FAILED'; exit 1", claimed: done}
   - {id: docs, depends_on: [setup], must_haves: {artifacts: [{path: setup.cfg, min_lines: 1}]}}
-  - {id: ship, depends_on: [test, docs], verify: "true"}
+  - {id: ship, depends_on: [test, docs], verify: "test -d ."}
 ---
 """
 
@@ -129,7 +129,7 @@ def test_exported_workflow_needs_match_the_graph(tmp_path: Path, granularity: st
 def test_more_than_256_tasks_are_grouped_with_a_warning() -> None:
     plans = [
         Plan.model_validate(
-            {"id": f"p{p}", "tasks": [{"id": f"t{t}", "verify": "true"} for t in range(30)]}
+            {"id": f"p{p}", "tasks": [{"id": f"t{t}", "verify": "test -d ."} for t in range(30)]}
         )
         for p in range(10)
     ]
@@ -149,7 +149,7 @@ def test_more_than_256_plans_are_grouped_by_wave() -> None:
         plan = Plan.model_validate(
             {
                 "id": f"p{p}",
-                "tasks": [{"id": "t", "verify": "true"}],
+                "tasks": [{"id": "t", "verify": "test -d ."}],
                 "depends_on": [f"p{p - 1}"] if p % 3 else [],
             }
         )

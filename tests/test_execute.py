@@ -26,14 +26,14 @@ def test_statuses_reasons_and_plan_order(write_plan: PlanWriter) -> None:
         """
         planrun: 1
         tasks:
-          - {id: missing, verify: "no-such-command-xyz"}
-          - {id: ok, verify: "true"}
-          - {id: after, depends_on: [missing], verify: "true"}
-          - {id: later, depends_on: [after], verify: "true"}
+          - {id: missing, verify: "./no-such-script"}
+          - {id: ok, verify: "test -d ."}
+          - {id: after, depends_on: [missing], verify: "test -d ."}
+          - {id: later, depends_on: [after], verify: "test -d ."}
           - {id: human, kind: manual}
           - {id: nothing}
           - {id: expect, verify: [{run: "exit 2", expect_exit: 2}]}
-          - {id: nowhere, verify: [{run: "true", cwd: "no/such/dir"}]}
+          - {id: nowhere, verify: [{run: "test -d .", cwd: "no/such/dir"}]}
           - {id: truths, must_haves: {truths: ["it works"]}}
         """,
     )
@@ -53,9 +53,10 @@ def test_statuses_reasons_and_plan_order(write_plan: PlanWriter) -> None:
         "p/truths",
     ]
     tasks = by_id(doc)
+    # A program given by path that is not there is the work not done: failed, and it blocks.
     assert tasks["p/missing"]["status"] == "failed"
     assert tasks["p/missing"]["exit_code"] == 127
-    assert tasks["p/missing"]["reason"] == "exit 127 (command not found): `no-such-command-xyz`"
+    assert tasks["p/missing"]["reason"] == "exit 127 (command not found): `./no-such-script`"
     assert tasks["p/ok"]["status"] == "passed"
     assert tasks["p/after"]["status"] == "blocked"
     assert tasks["p/after"]["reason"] == "dependency p/missing did not pass: p/missing failed"
@@ -64,17 +65,17 @@ def test_statuses_reasons_and_plan_order(write_plan: PlanWriter) -> None:
     assert tasks["p/nothing"]["status"] == "unverified"
     assert tasks["p/expect"]["status"] == "passed"
     assert tasks["p/nowhere"]["status"] == "failed"
-    assert tasks["p/nowhere"]["reason"] == 'cwd "no/such/dir" does not exist: `true`'
+    assert tasks["p/nowhere"]["reason"] == 'cwd "no/such/dir" does not exist: `test -d .` (line 11)'
     # A must_haves block that yields no check is never a pass.
     assert tasks["p/truths"]["status"] == "manual"
-    assert "command not found" in Path(tasks["p/missing"]["log"]).read_text()
+    assert "No such file or directory" in Path(tasks["p/missing"]["log"]).read_text()
 
 
 def test_text_output_prints_failing_command_and_tail(write_plan: PlanWriter) -> None:
     path = write_plan(
         "p.md",
         "planrun: 1\ntasks:\n  - {id: a, verify: 'echo boom; exit 3'}\n"
-        "  - {id: b, verify: 'true'}\n",
+        "  - {id: b, verify: 'test -d .'}\n",
     )
     run = run_cli("execute", path, "--root", path.parent)
     assert run.exit_code == 1
@@ -136,9 +137,9 @@ def test_wave_by_wave_on_a_chain(write_plan: PlanWriter) -> None:
         """
         planrun: 1
         tasks:
-          - {id: one, verify: "true"}
-          - {id: two, depends_on: [one], verify: "true"}
-          - {id: three, depends_on: [two], verify: "true"}
+          - {id: one, verify: "test -d ."}
+          - {id: two, depends_on: [one], verify: "test -d ."}
+          - {id: three, depends_on: [two], verify: "test -d ."}
         """,
     )
     run, doc = execute(path, "--wave", "2")
@@ -183,8 +184,8 @@ def test_task_failed_and_fail_fast_selection(write_plan: PlanWriter) -> None:
         planrun: 1
         tasks:
           - {id: bad, verify: "false"}
-          - {id: good, verify: "true"}
-          - {id: other, depends_on: [good], verify: "true"}
+          - {id: good, verify: "test -d ."}
+          - {id: other, depends_on: [good], verify: "test -d ."}
         """,
     )
     _, doc = execute(path, "--task", "good", "--task", "s/other")
@@ -237,10 +238,10 @@ def test_status_and_next(write_plan: PlanWriter) -> None:
         """
         planrun: 1
         tasks:
-          - {id: a, verify: "true", files: [a.py]}
+          - {id: a, verify: "test -d .", files: [a.py]}
           - {id: b, depends_on: [a], verify: "false"}
-          - {id: c, depends_on: [b], verify: "true"}
-          - {id: d, verify: "true"}
+          - {id: c, depends_on: [b], verify: "test -d ."}
+          - {id: d, verify: "test -d ."}
         """,
     )
     before = json.loads(run_cli("next", path, "--root", path.parent, "--json").stdout)

@@ -36,11 +36,11 @@ def test_sigint_mid_run_stops_children_records_what_finished(tmp_path: Path) -> 
         f"""
 planrun: 1
 tasks:
-  - {{id: quick, verify: "true"}}
+  - {{id: quick, verify: "test -d ."}}
   - id: slow
     depends_on: [quick]
     verify: "sleep 1000 & echo $! > {pidfile}; echo up > {marker}; wait"
-  - {{id: after, depends_on: [slow], verify: "true"}}
+  - {{id: after, depends_on: [slow], verify: "test -d ."}}
 """,
     )
     proc = planrun("execute", plan, "--root", tmp_path)
@@ -129,7 +129,9 @@ def test_two_concurrent_runs_on_one_root(tmp_path: Path) -> None:
 
 
 def test_truncated_state_database_is_moved_aside(tmp_path: Path) -> None:
-    tasks = "\n".join(f'  - {{id: t{i}, verify: "echo {"x" * 200}"}}' for i in range(200))
+    tasks = "\n".join(
+        f'  - {{id: t{i}, verify: "test -d . && echo {"x" * 200}"}}' for i in range(200)
+    )
     plan = write(tmp_path / "p.md", "planrun: 1\ntasks:\n" + tasks)
     first = planrun("execute", plan, "--root", tmp_path)
     first.communicate(timeout=120)
@@ -177,9 +179,7 @@ def test_a_command_printing_200_mb_leaves_planrun_small(tmp_path: Path) -> None:
 
 
 def test_a_command_reading_stdin_gets_eof(tmp_path: Path) -> None:
-    plan = write(
-        tmp_path / "p.md", 'planrun: 1\ntasks:\n  - {id: r, verify: "cat; read x || true"}\n'
-    )
+    plan = write(tmp_path / "p.md", 'planrun: 1\ntasks:\n  - {id: r, verify: "cat; ! read x"}\n')
     proc = planrun("execute", plan, "--root", tmp_path, stdin=subprocess.PIPE)
     out, _ = proc.communicate(timeout=60)  # stdin of planrun stays open: the child must not wait
     assert proc.returncode == 0, out

@@ -42,7 +42,7 @@ def plans(root: Path, tasks: str, name: str = "plans/p.md") -> Path:
 
 
 CLAIMS = """
-  - {id: good, claimed: done, verify: "true"}
+  - {id: good, claimed: done, verify: "test -d ."}
   - id: bad
     claimed: done
     verify: "test -f fixed || { echo 'assert fixed: no such file'; exit 1; }"
@@ -140,7 +140,7 @@ def test_a_claim_is_judged_by_its_own_checks(tmp_path: Path) -> None:
         tmp_path,
         """
   - {id: base, verify: "false"}
-  - {id: top, claimed: done, depends_on: [base], verify: "true"}
+  - {id: top, claimed: done, depends_on: [base], verify: "test -d ."}
 """,
     )
     assert hook(stop(tmp_path), "claude-code").exit_code == 0
@@ -151,7 +151,7 @@ def test_a_claim_blocked_behind_a_failing_claim_is_named(tmp_path: Path) -> None
         tmp_path,
         """
   - {id: base, claimed: done, verify: "exit 3"}
-  - {id: top, claimed: done, depends_on: [base], verify: "true"}
+  - {id: top, claimed: done, depends_on: [base], verify: "test -d ."}
 """,
     )
     run = hook(stop(tmp_path), "claude-code")
@@ -193,7 +193,7 @@ def test_configured_plans_are_found_from_cwd(tmp_path: Path) -> None:
 
 
 def test_an_invalid_plan_blocks_with_the_validate_output(tmp_path: Path) -> None:
-    plans(tmp_path, '  - {id: a, claimed: done, depends_on: [nope], verify: "true"}')
+    plans(tmp_path, '  - {id: a, claimed: done, depends_on: [nope], verify: "test -d ."}')
     run = hook(stop(tmp_path), "claude-code")
     assert run.exit_code == 2
     err = run.stderr.splitlines()
@@ -277,7 +277,7 @@ def test_hook_max_blocks_must_not_be_negative(tmp_path: Path) -> None:
 
 
 def test_a_plan_claimed_done_as_a_whole_has_its_own_checks_run(tmp_path: Path) -> None:
-    path = plans(tmp_path, '  - {id: a, claimed: done, verify: "true"}')
+    path = plans(tmp_path, '  - {id: a, claimed: done, verify: "test -d ."}')
     path.write_text(path.read_text().replace("tasks:", 'verify: ["test -f built"]\ntasks:'))
     run = hook(stop(tmp_path), "claude-code")
     assert run.exit_code == 2
@@ -286,12 +286,15 @@ def test_a_plan_claimed_done_as_a_whole_has_its_own_checks_run(tmp_path: Path) -
     assert hook(stop(tmp_path), "claude-code").stderr == "planrun: 2 claims checked, all hold\n"
     # With a task not claimed done, the plan is not claimed as a whole: its checks wait.
     (tmp_path / "built").unlink()
-    path.write_text(path.read_text().replace("tasks:", 'tasks:\n- {id: b, verify: "true"}'))
+    path.write_text(path.read_text().replace("tasks:", 'tasks:\n- {id: b, verify: "test -d ."}'))
     assert hook(stop(tmp_path), "claude-code").stderr == "planrun: 1 claim checked, all hold\n"
 
 
 def test_a_pass_under_the_same_inputs_is_not_run_again(tmp_path: Path) -> None:
-    plans(tmp_path, '  - {id: a, claimed: done, files: [a.txt], verify: "echo ran >> ran"}')
+    plans(
+        tmp_path,
+        '  - {id: a, claimed: done, files: [a.txt], verify: "echo ran >> ran && test -f a.txt"}',
+    )
     (tmp_path / "a.txt").write_text("one")
     for _ in range(2):
         assert hook(stop(tmp_path), "claude-code").exit_code == 0

@@ -39,9 +39,9 @@ def write_plan(root: Path, tasks: str, name: str = "plans/p.md") -> Path:
 
 
 PLAN = """
-  - {id: a, verify: "true", files: [a.py]}
+  - {id: a, verify: "test -d .", files: [a.py]}
   - {id: b, depends_on: [a], claimed: done, verify: "echo broken; exit 1"}
-  - {id: c, depends_on: [a], verify: "true"}
+  - {id: c, depends_on: [a], verify: "test -d ."}
 """
 
 
@@ -158,7 +158,7 @@ def test_the_models_describe_every_key_of_the_documents(project: Path) -> None:
 
 
 def test_errors_are_tool_errors_with_the_plan_diagnostics(project: Path) -> None:
-    write_plan(project, '  - {id: x, depends_on: [nope], verify: "true"}', name="bad/p.md")
+    write_plan(project, '  - {id: x, depends_on: [nope], verify: "test -d ."}', name="bad/p.md")
 
     async def body(client: Client) -> None:
         result = await client.call_tool("execute", {"paths": ["bad"]})
@@ -210,7 +210,7 @@ def test_cancelling_execute_kills_the_process_groups_and_keeps_finished_results(
     write_plan(
         project,
         f"""
-  - {{id: quick, verify: "true"}}
+  - {{id: quick, verify: "test -d ."}}
   - id: slow
     depends_on: [quick]
     verify: "sleep 1000 & echo $! > {pidfile}; echo up > {marker}; wait"

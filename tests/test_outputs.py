@@ -18,7 +18,7 @@ from conftest import PlanWriter, assert_no_traceback, run_cli
 from planrun.errors import OutputError, RefusedError
 from planrun.writer import write_output
 
-PLAN = "planrun: 1\ntasks:\n  - {id: ok, verify: 'true'}\n  - {id: bad, verify: 'exit 1'}\n"
+PLAN = "planrun: 1\ntasks:\n  - {id: ok, verify: 'test -d .'}\n  - {id: bad, verify: 'exit 1'}\n"
 
 
 def _plan(write_plan: PlanWriter) -> Path:
@@ -435,7 +435,7 @@ def test_a_log_that_cannot_be_written_fails_no_run(write_plan: PlanWriter, tmp_p
         tasks:
           - {id: a, verify: 'touch "$PLANRUN_ROOT/.planrun/logs/$PLANRUN_RUN_ID/p"'}
           - {id: b, depends_on: [a], verify: "echo still here; exit 1"}
-          - {id: c, depends_on: [a], verify: "echo fine"}
+          - {id: c, depends_on: [a], verify: "echo fine && test -d ."}
         """,
     )
     run = run_cli("execute", plan, "--root", tmp_path, "--json", "--no-summary")

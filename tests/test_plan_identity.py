@@ -70,7 +70,7 @@ def test_each_feature_keeps_its_own_results(tmp_path: Path) -> None:
 
 
 def test_two_plans_with_the_same_id_never_share_results(tmp_path: Path) -> None:
-    for name, check in (("a", "true"), ("b", "false")):
+    for name, check in (("a", "test -d ."), ("b", "false")):
         path = tmp_path / name / "tasks.md"
         path.parent.mkdir()
         path.write_text(f"# T\n\n## Validation\n- `{check}`\n")
@@ -142,7 +142,7 @@ def test_results_from_before_plan_keys_are_set_aside(tmp_path: Path) -> None:
 
 def test_another_plans_interrupted_run_is_not_this_plans(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        (tmp_path / f"{name}.md").write_text(f"# {name}\n\n## Validation\n- `true`\n")
+        (tmp_path / f"{name}.md").write_text(f"# {name}\n\n## Validation\n- `test -d .`\n")
     root = ("--root", tmp_path)
     run = run_cli("execute", tmp_path / "a.md", *root, "--no-summary")
     assert run.exit_code == 0, run.output
@@ -164,7 +164,7 @@ def test_plans_of_one_file_keep_their_own_results(tmp_path: Path) -> None:
         json.dumps(
             {
                 tag: {"tasks": [{"id": 1, "title": tag, "testStrategy": f"Run `{check}`"}]}
-                for tag, check in (("master", "true"), ("feat", "false"))
+                for tag, check in (("master", "test -d ."), ("feat", "false"))
             }
         )
     )

@@ -106,14 +106,14 @@ def test_the_h1_title_never_makes_a_command_run(tmp_path: Path) -> None:
         - We reset the cache with `rm -rf keepme`
 
         ## Validation
-        - `true`
+        - `test -d keepme`
         """,
     )
     result = run_cli("execute", tmp_path / "plans", "--root", tmp_path, "--json")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "keepme").is_dir()
     assert "rm -rf" not in result.stdout
-    assert '"run": "true"' in result.stdout
+    assert '"run": "test -d keepme"' in result.stdout
 
 
 def test_a_backticked_command_in_running_prose_is_never_run(tmp_path: Path) -> None:

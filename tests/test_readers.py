@@ -189,12 +189,22 @@ def test_seed_executes_whatever_is_runnable(tmp_path: Path) -> None:
     run = run_cli("execute", SEED["003"], "--root", tmp_path, "--json", "--no-summary")
     doc = json.loads(run.stdout)
     status = {t["id"]: t["status"] for t in doc["tasks"]}
-    # The lint was right: task-1 ("|| echo PASS") and task-3 ("| tail -5") cannot fail, so
-    # they pass though nothing they name exists; task-2's "grep && echo" can, and does.
+    # Run with pipefail and judged by what their "|| echo" masks, the checks show that nothing
+    # they name exists: task-1's `grep | wc | grep -q 0` and task-3's `pytest | tail` fail with
+    # the code of the grep and the pytest that found no file; task-2's "grep && echo" fails.
+    status = {t["id"]: (t["status"], t["reason"]) for t in doc["tasks"]}
+    assert status["26-04/task-1"] == (
+        "failed",
+        (
+            'exit 2: `grep -n "def.*db_session" backend/tests/test_feedback_enhanced.py | wc -l | '
+            "g...` (line 94; the `|| echo` would hide its failure)"
+        ),
+    )
+    status = {t["id"]: t["status"] for t in doc["tasks"]}
     assert status == {
-        "26-04/task-1": "passed",
+        "26-04/task-1": "failed",
         "26-04/task-2": "failed",
-        "26-04/task-3": "passed",
+        "26-04/task-3": "failed",
         "26-04/@checks": "blocked",
     }
 

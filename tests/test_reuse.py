@@ -17,10 +17,10 @@ planrun: 1
 id: ru
 tasks:
   - {id: a, files: [a.txt], verify: "cat a.txt"}
-  - {id: b, depends_on: [a], inputs: ["b/*.txt"], verify: "true"}
+  - {id: b, depends_on: [a], inputs: ["b/*.txt"], verify: "test -d ."}
   - {id: c, inputs: [c.txt], verify: "test -f c.txt"}
-  - {id: d, depends_on: [b], files: [d.txt], verify: "true"}
-  - {id: e, verify: "true"}
+  - {id: d, depends_on: [b], files: [d.txt], verify: "test -d ."}
+  - {id: e, verify: "test -d ."}
 ---
 """
 
@@ -102,7 +102,8 @@ def test_a_changed_input_makes_the_recorded_pass_stale(repo: Path) -> None:
     (repo / "d.txt").write_text("edited\n")
     status = run_cli("status", repo / "plan.md", "--root", repo, "--json")
     tasks = {t["id"]: t for t in json.loads(status.stdout)["tasks"]}
-    assert tasks["ru/d"]["reason"] == "its inputs changed since this result was recorded"
+    assert tasks["ru/d"]["status"] == "stale"  # issue 10: a changed input is a stale pass
+    assert tasks["ru/d"]["reason"] == "its inputs changed since it passed"
     assert tasks["ru/a"]["reason"] is None
     nxt = run_cli("next", repo / "plan.md", "--root", repo, "--json")
     assert [t["id"] for t in json.loads(nxt.stdout)["tasks"]] == ["ru/d"]

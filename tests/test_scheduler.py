@@ -57,6 +57,9 @@ class FakeExecutor:
             Step(c.run, c.expect_exit, Spec(c.run, Path(), {}, 60.0, self.log)) for c in unit.verify
         ]
 
+    def record(self, step: Step, outcome: Outcome) -> CommandRecord:
+        return CommandRecord(step.run, outcome.exit_code, step.expect_exit, outcome.duration)
+
     def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
         ok = all(c.ok for c in commands)
         return UnitResult(unit, PASSED if ok else FAILED, reason=None if ok else "exit 1")

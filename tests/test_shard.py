@@ -22,10 +22,10 @@ id: sh
 tasks:
   - {id: a, verify: "echo a"}
   - {id: b, depends_on: [a], verify: "echo 'b FAILED'; exit 1", claimed: done}
-  - {id: c, depends_on: [b], verify: "true"}
-  - {id: d, verify: "true"}
-  - {id: e, verify: "true"}
-  - {id: f, depends_on: [e], verify: "true"}
+  - {id: c, depends_on: [b], verify: "test -d ."}
+  - {id: d, verify: "test -d ."}
+  - {id: e, verify: "test -d ."}
+  - {id: f, depends_on: [e], verify: "test -d ."}
 ---
 """
 

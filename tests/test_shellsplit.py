@@ -28,7 +28,7 @@ def test_each_line_is_its_own_check() -> None:
         "for i in 1 2; do\n  echo $i\ndone",
         "while false\ndo\n  :\ndone",
         'case "$x" in\n  a) echo a;;\nesac',
-        "check() {\n  true\n}",
+        "{\n  true\n}",
         "cat <<EOF\nif this were code\nEOF",
         "echo 'an open\nquote'",
     ],
@@ -77,3 +77,47 @@ def test_a_background_line_keeps_the_rest_of_the_block_together() -> None:
     text = "uvicorn app:app &\nsleep 2\ncurl -fsS localhost:8000\n"
     assert chunks("ruff check .\n" + text) == [(10, "ruff check ."), (11, text.strip())]
     assert chunks("cmd 2>&1\nnext") == [(10, "cmd 2>&1"), (11, "next")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The PRP bug: "if" inside an echo used to join the three lines into one script.
+        (
+            "echo checking if it builds\nfalse\ntrue",
+            [(10, "echo checking if it builds"), (11, "false"), (12, "true")],
+        ),
+        ("if true; then echo a; fi\nfalse", [(10, "if true; then echo a; fi"), (11, "false")]),
+        ('echo "<<EOF"\nfalse', [(10, 'echo "<<EOF"'), (11, "false")]),
+        ("x=$(echo a\necho b)", [(10, "x=$(echo a\necho b)")]),
+        ("echo a # note &&\nfalse", [(10, "echo a # note &&"), (11, "false")]),
+        (
+            "cat <<EOF | grep x\nif\nEOF\nfalse",
+            [(10, "cat <<EOF | grep x\nif\nEOF"), (13, "false")],
+        ),
+        ("echo one \\\n  two\nfalse", [(10, "echo one \\\n  two"), (12, "false")]),
+        ("make build &&\n  make test\nfalse", [(10, "make build &&\n  make test"), (12, "false")]),
+        ("cd sub; make test\nfalse", [(10, "cd sub; make test\nfalse")]),
+    ],
+)
+def test_the_bash_parser_finds_top_level_commands(
+    text: str, expected: list[tuple[int, str]]
+) -> None:
+    assert chunks(text) == expected
+
+
+@pytest.mark.parametrize("first", ["cd sub", "export A=1", "source env.sh", "set +e", "A=1"])
+def test_a_line_that_changes_the_shell_keeps_the_rest_of_the_block_together(first: str) -> None:
+    assert chunks(f"ruff check .\n{first}\nmake test\nfalse") == [
+        (10, "ruff check ."),
+        (11, f"{first}\nmake test\nfalse"),
+    ]
+
+
+def test_a_sentence_after_a_joining_line_is_not_joined_to_it() -> None:
+    assert chunks("cd backend && pytest\nAll tests pass\nserver &\nThen it works") == [
+        (10, "cd backend && pytest"),
+        (11, "All tests pass"),
+        (12, "server &"),
+        (13, "Then it works"),
+    ]

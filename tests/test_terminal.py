@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import PlanWriter, run_cli
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
-PLAN = "planrun: 1\ntasks:\n  - {id: ok, verify: 'true'}\n  - {id: bad, verify: 'exit 1'}\n"
+PLAN = "planrun: 1\ntasks:\n  - {id: ok, verify: 'test -d .'}\n  - {id: bad, verify: 'exit 1'}\n"
 
 
 def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
@@ -60,7 +60,7 @@ def test_quiet_and_verbose(tmp_path: Path, write_plan: PlanWriter) -> None:
     assert "FAIL       p/bad" in quiet.stdout
     verbose = run_cli("execute", plan, "--root", tmp_path, "--no-summary", "-v")
     assert "START      p/ok" in verbose.stdout
-    clean = write_plan("c.md", "planrun: 1\ntasks:\n  - {id: a, verify: 'true'}\n")
+    clean = write_plan("c.md", "planrun: 1\ntasks:\n  - {id: a, verify: 'test -d .'}\n")
     assert run_cli("validate", "-q", clean).stdout == ""
 
 

@@ -434,6 +434,14 @@ def execute(
     json_out: JsonOpt = False,
     root: RootOpt = None,
     fmt: FormatOpt = None,
+    avoid_conflicts: Annotated[
+        bool,
+        typer.Option(
+            "--avoid-conflicts",
+            help="Move a task that shares a file with an earlier task of its wave to a later "
+            "wave (as waves --avoid-conflicts), and never run two such tasks at once.",
+        ),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also show each task as it starts.")
     ] = False,
@@ -460,6 +468,7 @@ def execute(
         failed=failed,
         force=force,
         shell=config.shell,
+        avoid_conflicts=avoid_conflicts,
         shard=parse_shard(shard) if shard is not None else None,
         reuse=config.reuse and not fresh,
         argv=sys.argv[1:],

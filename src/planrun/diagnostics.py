@@ -75,7 +75,13 @@ CODES: dict[str, tuple[Severity, str]] = {
         "warning",
         "a verify starts a dev server or watcher that never exits (npm run dev, vite, ...)",
     ),
-    "machine-path": ("warning", "a machine-specific absolute path (/Users/..., /home/...)"),
+    "machine-path": (
+        "warning",
+        (
+            "a machine-specific absolute path (/Users/..., /home/...), or a Windows-only launcher "
+            "(`py -3.14`, `cmd /c`, `powershell`, `*.exe`)"
+        ),
+    ),
     "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
     "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),
     "derived-checks": ("info", "a task without verify gets checks derived from what it names"),

@@ -65,6 +65,24 @@ class CommandEntry(_Model):
     duration_s: float
     timed_out: bool
     error: str | None
+    limit: float | None = Field(default=None, description="The timeout, in seconds.")
+    line: int | None = Field(default=None, description="Where the command is in the plan.")
+    original: str | None = Field(
+        default=None, description="The check as written, when `run` is the command it masks."
+    )
+    must_fail: bool = Field(default=False, description="The check passes when `run` fails.")
+    note: str | None = Field(
+        default=None, description="Why it was judged by `run` (the evidence rules)."
+    )
+    weak: str | None = Field(
+        default=None, description="Why it is no evidence: can never fail, ran no tests."
+    )
+    missing: str | None = Field(
+        default=None, description="The program not found on PATH or not executable (error)."
+    )
+    at: str | None = Field(
+        default=None, description="Where a multi-line script stopped, and the command there."
+    )
 
 
 class CheckEntry(_Model):

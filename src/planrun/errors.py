@@ -16,6 +16,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+EXIT_NOTHING_SELECTED = 5  # as pytest exits when it collected no tests
 EXIT_INTERRUPTED = 130
 
 
@@ -50,6 +51,12 @@ class InvalidPlanError(PlanError):
 
 class RefusedError(PlanError):
     """planrun refuses to do what would lose a user's work, such as overwrite their file."""
+
+
+class NothingSelectedError(PlanError):
+    """``execute`` found no task to run: a CI gate must not go green on nothing."""
+
+    exit_code = EXIT_NOTHING_SELECTED
 
 
 class OutputError(PlanError):

@@ -86,7 +86,7 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
         "timeout": unit.task.timeout if unit.task else None,
         "plan_timeout": unit.plan.timeout,
         "env": unit.plan.env,
-        "shell": shell,
+        "shell": unit.plan.shell or shell,  # the plan's own shell wins, as when it runs
         "inputs": [[name, _content(p) if p else None] for name, p in _files(root, patterns)],
         "deps": sorted(d for d in deps if d is not None),
     }

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from planrun.escape import terminal
-from planrun.results import FAILED, TIMEOUT, UnitResult
+from planrun.results import ERROR, FAILED, TIMEOUT, UnitResult
 from planrun.writer import append_output
 
 
@@ -60,7 +60,7 @@ def failure_annotations(results: Iterable[UnitResult]) -> list[str]:
             f"{r.unit.id} {r.status}: {r.reason or ''}".rstrip(": "),
         )
         for r in results
-        if r.status in (FAILED, TIMEOUT)
+        if r.status in (FAILED, TIMEOUT, ERROR)
     ]
 
 

@@ -201,6 +201,11 @@ def _norm_files(files: list[str]) -> list[str]:
     return sorted({posixpath.normpath(f.strip()) for f in files if f.strip()})
 
 
+def touched_files(unit: Unit) -> frozenset[str]:
+    """The files a unit declares, normalized as the file-conflict check compares them."""
+    return frozenset(_norm_files(unit.files))
+
+
 class _Resolver:
     """Turns depends_on entries into units or plans, with did-you-mean on failure."""
 

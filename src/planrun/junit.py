@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planrun.escape import xml
-from planrun.results import BLOCKED, FAILED, MANUAL, NOT_RUN, TIMEOUT, UNVERIFIED
+from planrun.results import BLOCKED, ERROR, FAILED, MANUAL, NOT_RUN, STALE, TIMEOUT, UNVERIFIED
 from planrun.writer import XML_MARKER, check_output, write_output
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def render(report: RunReport) -> str:
         if result.status in (FAILED, TIMEOUT):
             failure = ET.SubElement(case, "failure", message=message, type=result.status)
             failure.text = xml(result.tail)
-        elif result.status in (BLOCKED, UNVERIFIED):
+        elif result.status in (BLOCKED, UNVERIFIED, ERROR, STALE):
             ET.SubElement(case, "error", message=message, type=result.status)
         elif result.status in (MANUAL, NOT_RUN):
             ET.SubElement(case, "skipped", message=message)

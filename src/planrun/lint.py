@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
-from planrun.shellsplit import one_line
+from planrun.shellsplit import one_line, parse
 
 _REMOVE_TRUE = 'remove "|| true"'
 # Each pattern is a way a shell command reports success whatever happened before it.
@@ -30,6 +30,8 @@ _NEVER_FAILS: list[tuple[re.Pattern[str], str, str]] = [
     ),
 ]
 _PIPE_TAIL = re.compile(r"\|\s*(?:tail|head|wc|sort|cat|tee)\b[^|;&\n]*$", re.MULTILINE)
+# Launchers that exist only on Windows: a check that uses one cannot run elsewhere.
+_LAUNCHERS = {"py": "py", "cmd": "cmd", "cmd.exe": "cmd", "powershell": "powershell"}
 _MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
 
 
@@ -47,7 +49,11 @@ def never_fails(script: str) -> tuple[str, str] | None:
             if match:
                 tool = match.group(0).lstrip("| ").split()[0]
                 return (
-                    f'the pipeline ends in "| {tool}", whose exit code (0) hides the command\'s',
+                    (
+                        f'the pipeline ends in "| {tool}", whose exit code (0) hides the '
+                        "command's where it runs without pipefail (planrun itself runs it "
+                        "with pipefail; agents and other runners often do not)"
+                    ),
                     "add `set -o pipefail` before it, or drop the pipe",
                 )
     return None
@@ -55,6 +61,26 @@ def never_fails(script: str) -> tuple[str, str] | None:
 
 def machine_paths(text: str) -> list[str]:
     return _MACHINE_PATH.findall(text)
+
+
+def launchers(script: str) -> list[str]:
+    """Windows-only programs a script starts (``py -3.14``, ``cmd /c``, ``powershell``,
+    ``*.exe``), as written, found by the bash parser."""
+    found: list[str] = []
+    stack = [parse(script)]
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(node.children))
+        if node.type != "command":
+            continue
+        name = node.child_by_field_name("name")
+        word = (name.text or b"").decode() if name is not None else ""
+        base = word.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if base in _LAUNCHERS or base.endswith(".exe"):
+            args = [c for c in node.named_children if c.type != "command_name"]
+            first = (args[0].text or b"").decode() if args else ""
+            found.append(f"{word} {first}".strip() if base in _LAUNCHERS else word)
+    return found
 
 
 def escapes_root(path: str) -> bool:
@@ -139,6 +165,15 @@ def _lint_command(
             hint=finding.hint,
         )
     _machine_path(cmd.run, f"{where}: verify", line, src, diags)
+    for launcher in launchers(cmd.run):
+        diags.add(
+            "machine-path",
+            src,
+            line,
+            f'{where}: verify starts "{launcher}", which exists only on Windows; on other '
+            "machines the check cannot run (error)",
+            hint="commands run with bash: use python3 (or $PLANRUN_PYTHON) and portable tools",
+        )
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
 

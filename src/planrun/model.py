@@ -348,6 +348,11 @@ class Plan(Located):
     root: str | None = Field(default=None, description="Root directory, relative to the plan.")
     env: EnvMap = Field(default_factory=dict)
     timeout: PositiveFloat | None = None
+    shell: str | None = Field(
+        default=None,
+        description="Command line each verify script is appended to (default: bash "
+        "--noprofile --norc -eo pipefail -c; `bash` alone means plain bash -c).",
+    )
     milestones: MilestoneList = Field(default_factory=list)
     tasks: TaskList = Field(default_factory=list)
     must_haves: MustHavesField = Field(default_factory=MustHaves)

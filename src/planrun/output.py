@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 from planrun import github
 from planrun.escape import terminal
 from planrun.graph import PlanGraph, Unit
-from planrun.results import BLOCKED, FAILED, TIMEOUT, UNVERIFIED, UnitResult, count_words
+from planrun.results import (
+    BLOCKED,
+    ERROR,
+    FAILED,
+    STALE,
+    TIMEOUT,
+    UNVERIFIED,
+    UnitResult,
+    count_words,
+)
 
 if TYPE_CHECKING:
     from planrun.runner import RunReport
@@ -25,6 +34,8 @@ LABELS = {
     "failed": "FAIL",
     "timeout": "TIMEOUT",
     "blocked": "BLOCKED",
+    "stale": "STALE",
+    "error": "ERROR",
     "manual": "MANUAL",
     "unverified": "UNVERIFIED",
     "not_run": "SKIP",
@@ -55,7 +66,8 @@ def result_line(result: UnitResult) -> str:
     line = f"{label:<10} {result.unit.id}{took}"
     if result.derived:
         line += "  [derived checks]"
-    if result.status not in ("passed", "failed", "timeout") and result.reason:
+    # A failure's reason comes below it with its output; a pass's says why it is weak.
+    if result.status not in ("failed", "timeout") and result.reason:
         line += f"  ({result.reason})"
     return line
 
@@ -78,7 +90,7 @@ def report_lines(report: RunReport) -> list[str]:
         if result.tail.strip():
             out.append(f"output (last lines, full log: {result.log}):")
             out.extend("  " + line for line in result.tail.splitlines()[-40:])
-    others = [r for r in report.results if r.status in (BLOCKED, UNVERIFIED)]
+    others = [r for r in report.results if r.status in (BLOCKED, UNVERIFIED, ERROR, STALE)]
     if others:
         out.append("")
         out.extend(f"{LABELS[r.status]:<10} {r.unit.id}: {r.reason}" for r in others)

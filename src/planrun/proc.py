@@ -1,6 +1,8 @@
 """The one module that starts, waits for and kills child processes.
 
-Each verify script runs as ``bash -c SCRIPT`` (``sh -c`` without bash) in its own session, so
+Each verify script runs as GitHub Actions runs ``shell: bash``: ``bash --noprofile --norc -eo
+pipefail -c SCRIPT`` (``sh -e -c`` without bash), so a failing line or pipeline stage fails the
+script; a plan's or the configuration's ``shell`` replaces that. Each runs in its own session, so
 its whole process group, grandchildren included, can be signalled at once. stdout and stderr
 share one pipe per child, read by the same selector that waits for exits (pidfds on Linux),
 so there is no thread per child. What a child prints is streamed to its task's log file,
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
+import shlex
 import shutil
 import signal
 import subprocess
@@ -31,16 +35,32 @@ DEFAULT_GRACE = 5.0
 _POLL_FALLBACK = 0.01  # seconds between polls where pidfds do not exist (macOS)
 
 
-def shell_argv(shell: str | None = None) -> list[str]:
-    """``[shell, "-c"]``: the configured shell, else bash, else /bin/sh."""
+DEFAULT_SHELL = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
+FALLBACK_SHELL = ("/bin/sh", "-e", "-c")
+
+
+def shell_argv(shell: str | None = None) -> tuple[str, ...]:
+    """The command line a script is appended to. ``shell`` is a program name (``bash``: plain
+    ``bash -c``, the behaviour before pipefail) or a whole command line ending in the flag that
+    takes the script (``bash -e -c``); the default is :data:`DEFAULT_SHELL`, else
+    :data:`FALLBACK_SHELL`."""
     if shell:
-        found = shutil.which(shell)
+        try:
+            words = shlex.split(shell)
+        except ValueError as exc:
+            raise UsageError(f'the shell "{shell}" is not a valid command line: {exc}') from None
+        found = shutil.which(words[0]) if words else None
         if found is None:
             raise UsageError(f'the configured shell "{shell}" was not found on PATH')
-        return [found, "-c"]
+        return (found, *(words[1:] or ["-c"]))
     bash = shutil.which("bash")
-    return [bash, "-c"] if bash else ["/bin/sh", "-c"]
+    return (bash, *DEFAULT_SHELL[1:]) if bash else FALLBACK_SHELL
 
+
+# Put before a multi-line script run by bash, on its first line so line numbers stay the
+# script's own: when -e stops the script, the log says where.
+LOCATE_FAILURE = "trap 'echo \"planrun: failed at line $LINENO\" >&2' ERR; "
+FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
 
 TAIL_BYTES = 64 * 1024
 TAIL_LINES = 200
@@ -57,19 +77,20 @@ class LogSink:
         self._file: BinaryIO | None = None
         self._header = b""
         self._tail = bytearray()
+        self._command = bytearray()  # the current command's output, bounded like the tail
         self.written = 0
-        self.captured = bytearray()  # the current command's first output, for expectations
         self.error: str | None = None
         """Why the log file could not be written (a full disk, a folder that cannot be made):
         the task goes on, its tail is kept in memory and says so."""
 
     def begin(self, script: str) -> None:
         self._header = f"$ {script}\n".encode()
-        self.captured = bytearray()
+        self._command = bytearray()
 
     def write(self, data: bytes) -> None:
-        if len(self.captured) < TAIL_BYTES:
-            self.captured += data[: TAIL_BYTES - len(self.captured)]
+        self._command += data
+        if len(self._command) > 2 * TAIL_BYTES:
+            del self._command[:-TAIL_BYTES]
         if self._header:
             data, self._header = self._header + data, b""
         self._tail += data
@@ -104,6 +125,16 @@ class LogSink:
         text = _bounded_tail(bytes(self._tail[-TAIL_BYTES:]), cut=len(self._tail) > TAIL_BYTES)
         return f"[planrun: {self.error}]\n{text}" if self.error else text
 
+    def command_output(self) -> bytes:
+        """The output of the command begun last, as bytes, bounded like the tail (what an
+        ``expect_output`` judges)."""
+        return bytes(self._command[-TAIL_BYTES:])
+
+    def command_tail(self) -> str:
+        """The last output of the command begun last (what evidence rules read)."""
+        data = self._command
+        return _bounded_tail(bytes(data[-TAIL_BYTES:]), cut=len(data) > TAIL_BYTES)
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -112,6 +143,8 @@ class Spec:
     env: dict[str, str]
     timeout: float
     log: LogSink
+    shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
+    locate: bool = False  # with bash: say at which line a failing script stopped
 
 
 @dataclass(frozen=True)
@@ -156,10 +189,14 @@ class ProcessPool:
         """Start ``spec``; its Outcome comes back from ``wait`` with ``token``."""
         started = time.monotonic()
         spec.log.begin(spec.script)
+        argv = spec.shell or self._argv
+        script = spec.script
+        if spec.locate and Path(argv[0]).name == "bash":
+            script = LOCATE_FAILURE + script
         read_end, write_end = os.pipe()
         try:
             popen = subprocess.Popen(
-                [*self._argv, spec.script],
+                [*argv, script],
                 stdin=subprocess.DEVNULL,
                 stdout=write_end,
                 stderr=subprocess.STDOUT,

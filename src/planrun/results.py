@@ -19,13 +19,18 @@ BLOCKED = "blocked"
 MANUAL = "manual"
 UNVERIFIED = "unverified"
 NOT_RUN = "not_run"
-STATUSES = (PASSED, FAILED, TIMEOUT, BLOCKED, MANUAL, UNVERIFIED, NOT_RUN)
+STALE = "stale"
+ERROR = "error"
+STATUSES = (PASSED, FAILED, TIMEOUT, BLOCKED, STALE, ERROR, MANUAL, UNVERIFIED, NOT_RUN)
 
 # A dependency that ended like this lets its dependents run. A manual checkpoint is a human's
-# call, not planrun's, so it does not hold the plan up.
-SATISFIES_DEPENDENTS = frozenset({PASSED, MANUAL})
+# call, not planrun's; unverified and error are no evidence either way, not evidence that the
+# work is missing. So only failed, timeout, blocked and stale hold dependents up.
+SATISFIES_DEPENDENTS = frozenset({PASSED, MANUAL, UNVERIFIED, ERROR})
+# Dependencies that let dependents run but leave them with a note: nothing showed they work.
+WEAK_DEPENDENCY = frozenset({UNVERIFIED, ERROR})
 # A selected task that ended like this makes the run fail (exit 1).
-FAILS_RUN = frozenset({FAILED, TIMEOUT, BLOCKED, UNVERIFIED})
+FAILS_RUN = frozenset({FAILED, TIMEOUT, BLOCKED, UNVERIFIED, STALE, ERROR})
 
 
 @dataclass(frozen=True)
@@ -40,20 +45,33 @@ class CommandRecord:
     output_found: str | None = None  # what the output held, when ``expect_output`` is set
     output_ok: bool | None = None  # the output's verdict; it decides instead of the exit code
     derived: bool = False  # planrun derived the command from the task's text
+    limit: float | None = None  # the timeout, in seconds
+    line: int | None = None  # where the command is written in the plan
+    original: str | None = None  # the check as written, when the evidence rules ran ``run``
+    must_fail: bool = False  # the check as written passes when ``run`` fails
+    note: str | None = None  # how the evidence rules read it ("judged by `X`: ...")
+    weak: str | None = None  # why it is no evidence although it ended as expected
+    missing: str | None = None  # the program that was not found on PATH (or not executable)
+    at: str | None = None  # where a multi-line script stopped: "`make` (line 3 of the script)"
 
     @property
     def ok(self) -> bool:
-        if self.timed_out or self.error is not None:
+        if self.timed_out or self.error is not None or self.missing is not None:
             return False
         if self.output_ok is not None:
-            return self.output_ok
+            return self.output_ok  # what the plan said the output must be decides
+        if self.weak is not None:
+            return True  # it ended as a check that shows nothing; judged as no evidence
+        if self.must_fail:
+            # A command that could not run at all (126, 127) did not show the work is absent.
+            return self.exit_code is not None and self.exit_code > 0 and self.exit_code < 126
         return self.exit_code == self.expect_exit
 
     @property
     def outcome(self) -> str:
         """How the command ended, in words: "exit 127 (command not found)", "timed out"."""
         if self.timed_out:
-            return "timed out"
+            return f"timed out after {self.limit:g} s" if self.limit else "timed out"
         if self.error:
             return self.error
         if self.output_ok is False:
@@ -62,7 +80,9 @@ class CommandRecord:
         if code is not None and code < 0:
             return f"killed by signal {-code}"
         text = f"exit {code}"
-        if self.expect_exit not in (0, code):
+        if self.must_fail and code == 0:
+            text += " (expected a failure)"
+        elif self.expect_exit not in (0, code) and not self.must_fail:
             text += f" (expected {self.expect_exit})"
         if code == 127:
             text += " (command not found)"
@@ -83,6 +103,14 @@ class CommandRecord:
             output_found=data.get("output_found"),
             output_ok=data.get("output_ok"),
             derived=data.get("derived") is True,
+            limit=data.get("limit"),
+            line=data.get("line"),
+            original=data.get("original"),
+            must_fail=bool(data.get("must_fail", False)),
+            note=data.get("note"),
+            weak=data.get("weak"),
+            missing=data.get("missing"),
+            at=data.get("at"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -93,6 +121,14 @@ class CommandRecord:
             "duration_s": round(self.duration, 3),
             "timed_out": self.timed_out,
             "error": self.error,
+            "limit": self.limit,
+            "line": self.line,
+            "original": self.original,
+            "must_fail": self.must_fail,
+            "note": self.note,
+            "weak": self.weak,
+            "missing": self.missing,
+            "at": self.at,
             **(
                 {
                     "expect_output": self.expect_output,
@@ -237,7 +273,8 @@ def from_iso(text: object) -> float | None:
 
 def milestone_status(statuses: Sequence[str]) -> str:
     """done: all passed; failed: any failed or timed out; blocked: any blocked or unverified;
-    manual: everything not passed is a manual check; partial: some passed; else pending."""
+    manual: everything not passed is a manual check; partial: some passed; else pending (a
+    stale or error task is never done)."""
     if not statuses:
         return "pending"
     counts = Counter(statuses)
@@ -291,7 +328,8 @@ def _milestone(mid: str, name: str, ids: list[str], statuses: Mapping[str, str])
 
 def run_status(results: Sequence[UnitResult], *, interrupted: bool, complete: bool) -> str:
     """passed: every selected task passed and nothing else in the plans is left unverified;
-    failed: a selected task failed, timed out, was blocked or had nothing to verify it;
+    failed: a selected task failed, timed out, was blocked, is stale, could not run (error) or
+    had no evidence (unverified);
     partial: nothing failed, but manual checks or unselected tasks remain; interrupted."""
     if interrupted:
         return "interrupted"

@@ -12,22 +12,31 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from planrun import fingerprint, proc
+from planrun import checkrules, fingerprint, proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
-from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from planrun.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    NothingSelectedError,
+    UsageError,
+)
+from planrun.expectations import judge_output
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand
 from planrun.results import (
+    ERROR,
     FAILED,
     FAILS_RUN,
     MANUAL,
     NOT_RUN,
     PASSED,
     SATISFIES_DEPENDENTS,
+    STALE,
     TIMEOUT,
     UNVERIFIED,
     CommandRecord,
@@ -39,7 +48,7 @@ from planrun.results import (
 from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
-from planrun.shellsplit import one_line
+from planrun.shellsplit import one_line, split_script
 from planrun.state import Record, RunRow, State, StateError, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
@@ -61,6 +70,7 @@ class ExecuteOptions:
     failed: bool = False
     force: bool = False
     shell: str | None = None
+    avoid_conflicts: bool = False
     shard: Shard | None = None
     reuse: bool = True  # reuse a recorded pass whose key did not change (--fresh turns it off)
     argv: list[str] = field(default_factory=list)
@@ -117,9 +127,12 @@ CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
 
 def load_for_run(opts: ExecuteOptions) -> Validation:
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
-    return load_valid(
+    result = load_valid(
         opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS, derive=opts.derive
     )
+    if opts.avoid_conflicts:
+        result.graph.assign_waves(avoid_conflicts=True)
+    return result
 
 
 def digest(unit: Unit) -> str:
@@ -171,10 +184,32 @@ def select(graph: PlanGraph, opts: ExecuteOptions, records: dict[str, Record]) -
     if opts.tasks:
         chosen &= {resolve_task(graph, ref).index for ref in opts.tasks}
     if opts.failed:
-        chosen &= {u.index for u in units if u.id not in records or records[u.id].status != PASSED}
+        chosen &= {
+            u.index
+            for u in units
+            if u.id not in records
+            or records[u.id].status != PASSED
+            or records[u.id].digest != digest(u)
+        }
+    if not chosen:
+        raise NothingSelectedError(_nothing_selected(graph, opts))
     if opts.shard is not None:
+        # An empty part of a non-empty selection is fine: another shard runs those tasks.
         chosen = select_shard(graph, chosen, opts.shard, lambda u: _cost(records, u))
     return chosen
+
+
+def _nothing_selected(graph: PlanGraph, opts: ExecuteOptions) -> str:
+    where = _paths(opts)
+    if not graph.plans:
+        return f"nothing selected: no plans found in {where}"
+    if not graph.units:
+        return f"nothing selected: the plans in {where} have no tasks"
+    filters = [f"--wave {opts.wave}"] if opts.wave is not None else []
+    filters += [f"--task {t}" for t in opts.tasks]
+    if filters:
+        return f"nothing selected: no task matches {' '.join(filters)} in {where}"
+    return f"nothing selected: every task in {where} passed last time and is unchanged (--failed)"
 
 
 def resolve_task(graph: PlanGraph, ref: str) -> Unit:
@@ -214,6 +249,7 @@ class _Executor:
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
+        self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
 
     def root(self, unit: Unit) -> Path:
         plan = unit.plan
@@ -271,21 +307,66 @@ class _Executor:
             )
             cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
             if not cwd.is_dir():
-                steps.append(
-                    Step(cmd.run, cmd.expect_exit, None, error=f'cwd "{cmd.cwd}" does not exist')
-                )
+                error = f'cwd "{cmd.cwd}" does not exist'
+                steps.append(Step(cmd.run, cmd.expect_exit, None, error=error, line=cmd.line))
                 continue
-            spec = proc.Spec(cmd.run, cwd, env, timeout, log)
+            # A check with an expected failure or output is run as written: the evidence
+            # rules read plain exit-0 checks, and the output decides the others.
+            plain = cmd.expect_exit != 0 or cmd.expect_output is not None
+            reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run)
+            shell = self.shells.get(unit.plan.id)
+            locate = len(split_script(reading.run, 1)) > 1
+            spec = proc.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(
                 Step(
-                    cmd.run,
+                    reading.run,
                     cmd.expect_exit,
                     spec,
+                    line=cmd.line,
+                    reading=reading,
                     expect_output=cmd.expect_output,
                     derived=cmd.derived,
                 )
             )
         return steps
+
+    def record(self, step: Step, outcome: proc.Outcome) -> CommandRecord:
+        """What a finished command shows, by the evidence rules (checkrules.py)."""
+        output = step.spec.log.command_tail() if step.spec else ""
+        code = outcome.exit_code
+        reading = step.reading or checkrules.Reading(step.run)
+        missing = None
+        weak = None
+        if not outcome.timed_out and outcome.error is None:
+            missing = checkrules.missing_program(step.run, code, output)
+            runner = checkrules.ran_no_tests(step.run, code, output)
+            if runner and not missing:
+                weak = f"ran no tests ({runner})"
+            elif reading.never_fails and code == step.expect_exit and not step.expect_output:
+                weak = "can never fail"
+        record = CommandRecord(
+            step.run,
+            code,
+            step.expect_exit,
+            outcome.duration,
+            timed_out=outcome.timed_out,
+            error=outcome.error,
+            limit=step.spec.timeout if step.spec else None,
+            line=step.line,
+            original=reading.original,
+            must_fail=reading.must_fail,
+            note=reading.note,
+            weak=weak,
+            missing=missing,
+            at=_stopped_at(step, output) if code not in (0, None) else None,
+            derived=step.derived,
+        )
+        if step.expect_output is None or step.spec is None or missing:
+            return record
+        # What the plan said the command prints decides, not its exit code (grep's 1 is
+        # "no match", which "returns 0" expects).
+        ok, found = judge_output(step.expect_output, code, step.spec.log.command_output())
+        return replace(record, expect_output=step.expect_output, output_found=found, output_ok=ok)
 
     def checks(self, unit: Unit) -> list[CheckResult]:
         if unit.manual:
@@ -345,6 +426,10 @@ class _Executor:
             return False, f"{unit.id} last {rec.status.replace('_', ' ')}; {hint}"
         if rec.digest != digest(unit):
             return False, f"{unit.id} changed since it passed; {hint}"
+        key = self.keys[unit.index] if unit.index < len(self.keys) else None
+        recorded = rec.detail.get("key")
+        if key is not None and recorded is not None and recorded != key:
+            return False, f"{unit.id} is stale: its inputs changed since it passed; {hint}"
         return True, None
 
 
@@ -371,19 +456,59 @@ def _judge(
     unit: Unit, commands: list[CommandRecord], checks: list[CheckResult]
 ) -> tuple[str, str | None]:
     for cmd in commands:
+        if cmd.missing:
+            why = "is not executable" if cmd.exit_code == 126 else "was not found on PATH"
+            return ERROR, f"could not run: `{cmd.missing}` {why}: {_named(cmd)}"
         if not cmd.ok:
             status = TIMEOUT if cmd.timed_out else FAILED
-            return status, f"{cmd.outcome}: `{one_line(cmd.run, 80)}`"
+            return status, f"{cmd.outcome}: {_named(cmd)}"
     failed = [c for c in checks if c.ok is False]
     if failed:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         return FAILED, failed[0].message + more
-    automated = len(commands) + sum(1 for c in checks if c.ok is True)
-    if automated:
-        return PASSED, None
+    notes = [
+        checkrules.judged(cmd.run, cmd.note, must_fail=cmd.must_fail)
+        for cmd in commands
+        if cmd.note and not cmd.weak
+    ]
+    notes += [
+        f"`{one_line(cmd.original or cmd.run, 60)}` {cmd.weak}" for cmd in commands if cmd.weak
+    ]
+    shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)
+    if shown:
+        return PASSED, "; ".join(notes) or None
+    zero = [c for c in commands if c.weak and c.weak.startswith("ran no tests")]
+    if zero:
+        return UNVERIFIED, f"ran no tests: {_named(zero[0])}"
+    if commands:
+        return UNVERIFIED, f"its only checks can never fail: {_named(commands[0])}"
     if unit.manual or checks:
         return MANUAL, "needs a human: no automated check"
     return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
+
+
+def _stopped_at(step: Step, output: str) -> str | None:
+    """The top-level command of a multi-line script that stopped it, from the line bash named."""
+    found = proc.FAILED_AT.findall(output)
+    if not found or step.spec is None or not step.spec.locate:
+        return None
+    line = int(found[-1])
+    for chunk in reversed(split_script(step.run, 1)):
+        if chunk.line <= line:
+            return f"`{one_line(chunk.text, 60)}` (line {line} of the script)"
+    return None
+
+
+def _named(cmd: CommandRecord) -> str:
+    """The command as a report names it: its text, its line in the plan, how it was judged."""
+    where = [f"line {cmd.line}"] if cmd.line else []
+    if cmd.note:
+        where.append(f"it must fail: {cmd.note}" if cmd.must_fail else cmd.note)
+    named = f"`{one_line(cmd.run, 80)}`"
+    if cmd.at:
+        script = "; ".join(line.strip() for line in cmd.run.splitlines() if line.strip())
+        named = f"{cmd.at} in `{one_line(script, 50)}`"
+    return named + (f" ({'; '.join(where)})" if where else "")
 
 
 @contextmanager
@@ -409,6 +534,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
     graph = result.graph
     proc.shell_argv(opts.shell)  # a missing shell is refused before a run is recorded
     root = run_root(graph.plans, opts.paths, opts.root)
+    shells = plan_shells(graph)
     state = State(root, reporter.warn)
     try:
         records = state.results(result_keys(graph))
@@ -427,6 +553,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         for index in sorted(cached):
             reporter.unit_finished(cached[index])
         events = _Recorder(state, reporter, run_id)
+        executor.shells = shells
         pool = proc.ProcessPool(shell=opts.shell)
         stop = stop or StopSignal()
         stop.wake = pool.wake
@@ -440,6 +567,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             fail_fast=opts.fail_fast,
             priority=priority,
             stop=stop,
+            avoid_conflicts=opts.avoid_conflicts,
         )
         try:
             with _signals(stop):
@@ -481,6 +609,11 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         state.close()
     reporter.finish(report)
     return report
+
+
+def plan_shells(graph: PlanGraph) -> dict[str, tuple[str, ...]]:
+    """Each plan's own ``shell`` (a usage error, before anything runs, when it is not found)."""
+    return {p.id: proc.shell_argv(p.shell) for p in graph.plans if p.shell}
 
 
 def _log_folder(root: Path, run_id: str) -> Path:
@@ -654,16 +787,21 @@ def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = 
     recorded_key = detail.get("key")
     key = keys[unit.index] if keys is not None else None
     stale = rec.digest != digest(unit)
+    status = rec.status
     if stale:
-        reason = "changed since this result was recorded" + (f"; {reason}" if reason else "")
+        was = rec.status.replace("_", " ")
+        reason = f"its commands or checks changed since it {was}" + (
+            f"; then: {reason}" if reason else ""
+        )
+        status = STALE
     elif recorded_key is not None and key is not None and recorded_key != key:
         stale = True
-        reason = "its inputs changed since this result was recorded" + (
-            f"; {reason}" if reason else ""
-        )
+        was = rec.status.replace("_", " ")
+        reason = f"its inputs changed since it {was}" + (f"; then: {reason}" if reason else "")
+        status = STALE
     return UnitResult(
         unit,
-        rec.status,
+        status,
         reason=reason,
         exit_code=rec.exit_code,
         duration=rec.duration,
@@ -685,12 +823,16 @@ def next_units(
     """Units not passed yet whose dependencies all passed: what to work on now."""
     report = status(paths, fmt, root, derive=derive)
     graph = report.graph
-    ok = [False] * graph.graph.number_of_nodes()
+    ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
+    done = [False] * graph.graph.number_of_nodes()  # needs no more work
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
+        done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
     for node in graph.order or []:
         if graph.is_virtual(node):
             ok[node] = all(ok[p] for p in graph.graph.pred[node])
     return [
-        u for u in graph.units if not ok[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
+        u
+        for u in graph.units
+        if not done[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
     ]

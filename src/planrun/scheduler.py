@@ -14,11 +14,11 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol, cast
 
-from planrun.expectations import judge_output
-from planrun.graph import PlanGraph, Unit
+from planrun.checkrules import Reading
+from planrun.graph import PlanGraph, Unit, touched_files
 from planrun.proc import Outcome, Spec
 from planrun.results import (
     BLOCKED,
@@ -26,6 +26,7 @@ from planrun.results import (
     NOT_RUN,
     SATISFIES_DEPENDENTS,
     TIMEOUT,
+    WEAK_DEPENDENCY,
     CommandRecord,
     UnitResult,
     blocked_reason,
@@ -41,12 +42,18 @@ class Step:
     expect_exit: int
     spec: Spec | None
     error: str | None = None
+    line: int | None = None  # where the check is written in the plan
+    reading: Reading | None = None  # how the evidence rules read the check as written
     expect_output: str | None = None
     derived: bool = False  # planrun derived it from the task's text
 
 
 class Executor(Protocol):
     def steps(self, unit: Unit) -> list[Step]: ...
+
+    def record(self, step: Step, outcome: Outcome) -> CommandRecord:
+        """What a finished step shows."""
+        ...
 
     def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
         """Run the unit's in-process checks and make its result (it is then recorded)."""
@@ -113,6 +120,7 @@ class Scheduler:
         fail_fast: bool,
         priority: Sequence[float],
         stop: StopSignal,
+        avoid_conflicts: bool = False,
     ) -> None:
         self.graph = graph
         self.selected = selected
@@ -123,9 +131,11 @@ class Scheduler:
         self.fail_fast = fail_fast
         self.priority = priority
         self.stop = stop
+        self.avoid_conflicts = avoid_conflicts
         nodes = graph.graph.number_of_nodes()
         self.ok: list[bool] = [False] * nodes
         self.cause: list[str] = [""] * nodes
+        self.weak: list[str] = [""] * nodes  # "unverified p/a": let dependents run, with a note
         self.results: dict[int, UnitResult] = {}
         self.interrupted: list[Unit] = []
         self._stopping: str | None = None
@@ -140,9 +150,15 @@ class Scheduler:
         self._release([n for n, d in enumerate(self._indegree) if d == 0])
         while self._heap or self._running:
             self._check_stop()
+            held: list[tuple[float, int]] = []
             while self._heap and len(self._running) < self.jobs and not self._stopping:
-                _, node = heapq.heappop(self._heap)
-                self._start(node)
+                item = heapq.heappop(self._heap)
+                if self._conflicts(item[1]):
+                    held.append(item)  # it waits until the task with its file is done
+                    continue
+                self._start(item[1])
+            for item in held:
+                heapq.heappush(self._heap, item)
             if self._stopping:
                 self._skip_ready()
             if not self._running:
@@ -156,6 +172,13 @@ class Scheduler:
                 reason = self._stopping or "not started"
                 self.results[index] = UnitResult(unit, NOT_RUN, reason=reason)
         return self.results
+
+    def _conflicts(self, node: int) -> bool:
+        """With avoid_conflicts: whether a running unit touches one of this unit's files."""
+        if not self.avoid_conflicts:
+            return False
+        files = touched_files(self.graph.units[node])
+        return any(files & touched_files(r.unit) for r in self._running.values())
 
     def _check_stop(self) -> None:
         if self.stop.count and self._stopping != "interrupted":
@@ -198,6 +221,8 @@ class Scheduler:
         if graph.is_virtual(node):
             bad = self._first_bad_dependency(node)
             self.ok[node] = bad is None
+            weak = self._weak_dependencies(node)
+            self.weak[node] = weak[0] if weak else ""
             if bad is not None:
                 self.cause[node] = self._describe(bad)
             return True
@@ -226,6 +251,9 @@ class Scheduler:
                 return int(pred)
         return None
 
+    def _weak_dependencies(self, node: int) -> list[str]:
+        return [self.weak[p] for p in self.graph.graph.pred[node] if self.weak[p]]
+
     def _describe(self, node: int) -> str:
         return self.cause[node] or f"{self.graph.node_name(node)} did not pass"
 
@@ -242,13 +270,20 @@ class Scheduler:
             step = running.steps[len(running.commands)]
             if step.spec is None:
                 running.commands.append(
-                    CommandRecord(step.run, None, step.expect_exit, 0.0, error=step.error)
+                    CommandRecord(
+                        step.run, None, step.expect_exit, 0.0, error=step.error, line=step.line
+                    )
                 )
                 break
             self.pool.start(node, step.spec)
             return
         del self._running[node]
         result = self.executor.finish(running.unit, running.commands, running.started)
+        weak = self._weak_dependencies(node)
+        if weak:
+            more = f" (and {len(weak) - 2} more)" if len(weak) > 2 else ""
+            note = f"depends on {', '.join(weak[:2])}{more}"
+            result.reason = f"{result.reason}; {note}" if result.reason else note
         self._done(node, result, record=True)
 
     def _advance(self, node: int, outcome: Outcome) -> None:
@@ -260,18 +295,7 @@ class Scheduler:
             reason = "interrupted while running"
             self._done(node, UnitResult(running.unit, NOT_RUN, reason=reason), record=False)
             return
-        record = CommandRecord(
-            step.run,
-            outcome.exit_code,
-            step.expect_exit,
-            outcome.duration,
-            timed_out=outcome.timed_out,
-            error=outcome.error,
-        )
-        if step.expect_output is not None and step.spec is not None:
-            record = with_output(record, step.expect_output, bytes(step.spec.log.captured))
-        if step.derived:
-            record = replace(record, derived=True)
+        record = self.executor.record(step, outcome)
         running.commands.append(record)
         if not record.ok:
             running.steps = running.steps[: len(running.commands)]  # stop at the first failure
@@ -281,6 +305,8 @@ class Scheduler:
         """Store a selected unit's result; with ``chain``, release its successors."""
         self.results[node] = result
         self.ok[node] = result.status in SATISFIES_DEPENDENTS
+        if result.status in WEAK_DEPENDENCY:
+            self.weak[node] = f"{result.status} {result.unit.id}"
         if not self.ok[node] and not self.cause[node]:
             self.cause[node] = failure_cause(result.unit.id, result.status)
         if record:
@@ -289,12 +315,6 @@ class Scheduler:
             self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
         if chain:
             self._release(self._unblocked_by(node))
-
-
-def with_output(record: CommandRecord, expect: str, output: bytes) -> CommandRecord:
-    """``record`` judged by what the command printed (``expect_output``), not its exit code."""
-    ok, found = judge_output(expect, record.exit_code, output)
-    return replace(record, expect_output=expect, output_found=found, output_ok=ok)
 
 
 def remaining_path(graph: PlanGraph, cost: Callable[[Unit], float]) -> list[float]:

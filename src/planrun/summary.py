@@ -24,6 +24,7 @@ from planrun.errors import OutputError, UsageError
 from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.results import (
+    ERROR,
     FAILED,
     PASSED,
     STATUSES,
@@ -44,6 +45,8 @@ TASK_EMOJI = {
     "failed": "❌",
     "timeout": "⏱️",
     "blocked": "⛔",
+    "stale": "♻️",
+    "error": "⚠️",
     "manual": "👤",
     "unverified": "❔",
     "not_run": "⚪",
@@ -64,6 +67,8 @@ COLOURS = {
     "failed": ("#ffe3e3", "#e03131"),
     "timeout": ("#ffe8cc", "#e8590c"),
     "blocked": ("#f1f3f5", "#868e96"),
+    "stale": ("#f3f0ff", "#7048e8"),
+    "error": ("#fff0f6", "#c2255c"),
     "manual": ("#e7f5ff", "#1971c2"),
     "unverified": ("#fff3bf", "#f08c00"),
     "not_run": ("#ffffff", "#adb5bd"),
@@ -106,8 +111,8 @@ def context(data: SummaryInput) -> dict[str, Any]:
     """The variables a summary template receives: ``frontmatter`` (YAML text), ``status``,
     ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
-    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, log,
-    commands, failed_command, failed_derived, outcome, tail, tail_lines, fence, checks),
+    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, why,
+    log, commands, failed_command, failed_derived, outcome, tail, tail_lines, fence, checks),
     ``checks``, ``mermaid`` (None past 300 tasks) and ``version``.
 
     Every ``{{ value }}`` is escaped as inline markdown (one line, markdown punctuation and
@@ -135,7 +140,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
     false_claims = [
         t for t in tasks if t["claimed"] == "done" and t["status"] in (FAILED, TIMEOUT, UNVERIFIED)
     ]
-    failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT)]
+    failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT, ERROR)]
     waves = []
     status_of = {r.unit.index: r.status for r in results}
     for number, whole in enumerate(data.graph.waves(), start=1):
@@ -211,12 +216,21 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         ],
         "failed_command": next((c.run for c in result.commands if not c.ok), None),
         "failed_derived": next((c.derived for c in result.commands if not c.ok), False),
-        "outcome": next((c.outcome for c in result.commands if not c.ok), result.reason),
+        "outcome": result.reason
+        if result.status == ERROR
+        else next((c.outcome for c in result.commands if not c.ok), result.reason),
+        "why": _why(result),
         "tail": tail,
         "tail_lines": len(tail.splitlines()),
         "fence": Raw(fence(tail)),
         "checks": _checks(result),
     }
+
+
+def _why(result: UnitResult) -> str:
+    """Why a task's pass is weak (how it was judged, a dependency with no evidence) or why
+    there is no pass; empty for a plain pass."""
+    return result.reason or ""
 
 
 def _checks(result: UnitResult) -> list[dict[str, Any]]:
@@ -256,7 +270,7 @@ def _verdict(status: str, counts: Counter[str], total: int, false_claims: int) -
     }.get(status, status)
     problems = [
         f"{counts[s]} {s.replace('_', ' ')}"
-        for s in ("failed", "timeout", "blocked", "unverified")
+        for s in ("failed", "timeout", "blocked", "stale", "error", "unverified")
         if counts[s]
     ]
     if false_claims:

@@ -12,9 +12,9 @@ import re
 import shlex
 
 from planrun import markdown
-from planrun.prose import is_command
+from planrun.prose import COMMANDS, is_command
 from planrun.readers.common import mapping, verify_list
-from planrun.shellsplit import COMMANDS, Chunk
+from planrun.shellsplit import Chunk
 from planrun.yamlio import LineDict
 
 # Words that say the command should fail, print nothing or count something: exit 0 is not it.

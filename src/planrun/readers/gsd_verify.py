@@ -103,11 +103,13 @@ def _read_fence(body: str, at: int, out: Reading) -> None:
 
 
 def _read_lines(text: str, line: int, out: Reading) -> None:
-    """Plain lines: split into shell constructs first (so ``if``/``fi`` stay together), then
-    each chunk is a command, a line with commands in backticks, or prose (manual)."""
+    """Plain lines: a line of prose with commands in backticks is read on its own (backticks
+    are not shell there); the other lines are split into shell constructs (so ``if``/``fi``
+    stay together), each chunk a command or prose (manual)."""
     notes: dict[int, str] = {}  # line offset -> an expectation comment after the command
     last = None
     plain: list[str] = []
+    prose: dict[int, str] = {}  # line offset -> a prose line with commands in backticks
     for offset, raw in enumerate(text.splitlines()):
         stripped = raw.strip()
         if stripped.startswith("#"):
@@ -117,25 +119,19 @@ def _read_lines(text: str, line: int, out: Reading) -> None:
             continue
         if stripped:
             last = offset
-        plain.append(_BULLET.sub("", raw) if _BULLET.match(raw) else raw)
-    for chunk in split_script("\n".join(plain), 0):
-        at = line + chunk.line
+        item = _BULLET.sub("", raw) if _BULLET.match(raw) else raw
+        if _prose_with_spans(item):
+            prose[offset] = item.strip()
+            item = ""
+        plain.append(item)
+    chunks = {c.line: c for c in split_script("\n".join(plain), 0)}
+    for offset in sorted([*prose, *chunks]):  # in the order the plan writes them
+        at = line + offset
+        if offset in prose:
+            _read_spans(prose[offset], at, out)
+            continue
+        chunk = chunks[offset]
         first = chunk.text.splitlines()[0]
-        spans = markdown.backticked_with_rest(first) if "\n" not in chunk.text else []
-        if spans and any(long_running(s) for s, _ in spans):
-            # The other commands of the line need the server it starts: all by hand.
-            why = "a line that starts a long-running command (a dev server): run it by hand"
-            out.manual.append((at, first.strip(), why))
-            continue
-        if spans:
-            found = False
-            for span, after in spans:
-                if is_command(span):
-                    _add(out, at, span, after, description=first.strip())
-                    found = True
-            if not found:
-                out.manual.append((at, first.strip(), "prose, not a command"))
-            continue
         command, note = (chunk.text, "") if "\n" in chunk.text else _split_note(chunk.text)
         if is_command(command.splitlines()[0]):
             end = chunk.line + chunk.text.count("\n")
@@ -143,6 +139,31 @@ def _read_lines(text: str, line: int, out: Reading) -> None:
             _add(out, at, command, note, description=None)
         else:
             out.manual.append((at, first.strip(), "prose, not a command"))
+
+
+def _prose_with_spans(item: str) -> bool:
+    """A line that names commands in backticks rather than being one (``Run `x` to verify``,
+    ```grep -c X src` returns 0``)."""
+    stripped = item.strip()
+    if not markdown.backticked(stripped):
+        return False
+    return stripped.startswith("`") or not is_command(stripped)
+
+
+def _read_spans(text: str, at: int, out: Reading) -> None:
+    spans = markdown.backticked_with_rest(text)
+    if any(long_running(s) for s, _ in spans):
+        # The other commands of the line need the server it starts: all by hand.
+        why = "a line that starts a long-running command (a dev server): run it by hand"
+        out.manual.append((at, text, why))
+        return
+    found = False
+    for span, after in spans:
+        if is_command(span):
+            _add(out, at, span, after, description=text)
+            found = True
+    if not found:
+        out.manual.append((at, text, "prose, not a command"))
 
 
 def _add(out: Reading, at: int, command: str, after: str, *, description: str | None) -> None:
