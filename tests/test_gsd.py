@@ -127,6 +127,11 @@ def test_reports_of_a_plan_on_its_own_show_only_that_plan(tmp_path: Path) -> Non
         "- ❌ `07-02/task-1` artifact (derived) `src/session.py`: src/session.py does not exist, "
         'so it does not contain "def load"\n'
     ) in summary
+    # Under Failures too, a derived check says so.
+    assert (
+        '- ❌ artifact (derived) `src/session.py`: src/session.py does not exist, so it does '
+        'not contain "def load"\n'
+    ) in summary
     status = run_cli("status", target)
     first, *rest = status.stdout.splitlines()[:4]
     assert first.startswith("FAIL       07-02/task-1  ")  # then its duration
