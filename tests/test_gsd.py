@@ -129,7 +129,7 @@ def test_reports_of_a_plan_on_its_own_show_only_that_plan(tmp_path: Path) -> Non
     ) in summary
     # Under Failures too, a derived check says so.
     assert (
-        '- ❌ artifact (derived) `src/session.py`: src/session.py does not exist, so it does '
+        "- ❌ artifact (derived) `src/session.py`: src/session.py does not exist, so it does "
         'not contain "def load"\n'
     ) in summary
     status = run_cli("status", target)
@@ -549,3 +549,25 @@ def test_gsd_elements_and_derived_checks_share_the_one_prose_rule(tmp_path: Path
     assert [(a.path, a.derived) for a in page.must_haves.artifacts] == [
         ("src/pages/health.tsx", True)
     ]
+
+
+def test_a_dev_server_written_as_a_check_runs_with_a_warning(tmp_path: Path) -> None:
+    body = """\
+<task type="auto">
+  <name>Dev server</name>
+  <verify><automated>npm run dev</automated></verify>
+</task>
+<task type="auto">
+  <name>Desktop app</name>
+  <verify>cargo tauri dev (app launches)</verify>
+</task>
+"""
+    target = write(phase(tmp_path) / "07-01-PLAN.md", plan_text("07-auth", "01", body=body))
+    result = validate_paths([target])
+    server, app = plans(result)["07-01"].tasks
+    assert [c.run for c in server.verify] == ["npm run dev"]  # run under the timeout
+    assert app.verify == []  # a thing to watch, in words: by hand
+    assert [t.truth for t in app.must_haves.truths] == ["cargo tauri dev"]
+    found = [(d.code, d.line) for d in result.diagnostics.items if d.severity == "warning"]
+    assert ("verify-long-running", 17) in found
+    assert ("prose-verify", 21) in found

@@ -136,7 +136,9 @@ def _read_lines(text: str, line: int, out: Reading) -> None:
         if is_command(command.splitlines()[0]):
             end = chunk.line + chunk.text.count("\n")
             note = next((notes[o] for o in range(chunk.line, end + 1) if o in notes), note)
-            _add(out, at, command, note, description=None)
+            # Written as a command, a dev server is still run (validate warns that only the
+            # timeout ends it); with a note in words ("(app launches)") it is a thing to watch.
+            _add(out, at, command, note, description=None, by_hand=bool(note))
         else:
             out.manual.append((at, first.strip(), "prose, not a command"))
 
@@ -166,9 +168,17 @@ def _read_spans(text: str, at: int, out: Reading) -> None:
         out.manual.append((at, text, "prose, not a command"))
 
 
-def _add(out: Reading, at: int, command: str, after: str, *, description: str | None) -> None:
+def _add(
+    out: Reading,
+    at: int,
+    command: str,
+    after: str,
+    *,
+    description: str | None,
+    by_hand: bool = True,
+) -> None:
     command = command.strip()
-    if long_running(command):
+    if by_hand and long_running(command):
         out.manual.append(
             (at, command, "a long-running command (a dev server) is not a check; run it by hand")
         )
