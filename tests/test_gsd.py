@@ -137,6 +137,8 @@ def test_reports_of_a_plan_on_its_own_show_only_that_plan(tmp_path: Path) -> Non
     assert first.startswith("FAIL       07-02/task-1  ")  # then its duration
     assert first.endswith("s  [derived checks]")
     assert rest == ["", "Milestones:", "  failed   wave-2: Wave 2 (0/1 passed)"]
+    # What to work on next is the named plan's work: 07-01 is claimed done, 07-03 not named.
+    assert run_cli("next", target).stdout == "07-02/task-1  wave 2  Session store\n"
 
 
 def test_a_missing_dependency_of_a_plan_on_its_own_is_external(tmp_path: Path) -> None:

@@ -828,6 +828,11 @@ def next_units(
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
         done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
+    for unit in graph.units:
+        if unit.plan.context:  # a sibling read as context: its result, else its claim, counts
+            rec = report.records.get(unit.id)
+            ok[unit.index] = rec.status in SATISFIES_DEPENDENTS if rec else _claimed_done(unit)
+            done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):
             ok[node] = all(ok[p] for p in graph.graph.pred[node])
