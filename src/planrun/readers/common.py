@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from planrun import markdown
+from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.prose import Check
@@ -115,6 +115,29 @@ def start_plan(doc: Document, diags: Diagnostics) -> tuple[markdown.Body, LineDi
     if isinstance(doc.frontmatter.data, dict):
         data["metadata"] = dict(doc.frontmatter.data)
     return body, data, first
+
+
+def field_checks(
+    key: str,
+    value: str,
+    no: int,
+    where: tuple[Document, Diagnostics],
+    manual: list[tuple[int, str]],
+) -> list[Check]:
+    """The commands of an explicit verify field (``- **Validation**: ...``). A field in prose
+    is a person's check: it goes to ``manual`` with a ``prose-verify`` warning, never run."""
+    found = prose.extract(value, no)
+    if not found.commands:
+        doc, diags = where
+        manual.append((no, markdown.strip_markup(value)))
+        diags.add(
+            "prose-verify",
+            doc.display,
+            no,
+            f"{key} {value[:60]!r} is prose, not a command: it is a manual check",
+            hint="put the command in backticks: `pytest -q`",
+        )
+    return list(found.commands)
 
 
 def parse_body(doc: Document) -> markdown.Body:

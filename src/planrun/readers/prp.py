@@ -15,7 +15,15 @@ from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
-from planrun.readers.common import id_list, items, mapping, parse_body, start_plan, verify_list
+from planrun.readers.common import (
+    field_checks,
+    id_list,
+    items,
+    mapping,
+    parse_body,
+    start_plan,
+    verify_list,
+)
 from planrun.shellsplit import Chunk, split_script
 from planrun.yamlio import LineDict
 
@@ -127,17 +135,7 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
                 if deps:
                     task["depends_on"] = items(((line.no, d) for d in deps), line.no)
             elif key.startswith(("validation", "verify", "verification", "test")):
-                found = prose.extract(value, line.no)
-                checks.extend(found.commands)
-                if not found.commands:
-                    manual.append((line.no, markdown.strip_markup(value)))
-                    diags.add(
-                        "prose-verify",
-                        doc.display,
-                        line.no,
-                        f"{key} {value[:60]!r} is prose, not a command: it is a manual check",
-                        hint="put the command in backticks: `pytest -q`",
-                    )
+                checks.extend(field_checks(key, value, line.no, (doc, diags), manual))
         checks.extend(_commands(body, heading, doc, diags))
         if checks:
             task["verify"] = verify_list(checks, checks[0].line)

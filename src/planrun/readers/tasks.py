@@ -13,6 +13,7 @@ from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import (
     claimed_from,
+    field_checks,
     id_list,
     items,
     mapping,
@@ -138,17 +139,7 @@ def _task(
             task["effort"] = value
         elif _VERIFY_FIELDS.match(key):
             # An explicit verify field: a command in it is the task's check, the rest is prose.
-            found = prose.extract(value, line.no)
-            commands.extend(found.commands)
-            if not found.commands:
-                manual.append((line.no, markdown.strip_markup(value)))
-                diags.add(
-                    "prose-verify",
-                    doc.display,
-                    line.no,
-                    f"{key} {value[:60]!r} is prose, not a command: it is a manual check",
-                    hint="put the command in backticks: `pytest -q`",
-                )
+            commands.extend(field_checks(key, value, line.no, (doc, diags), manual))
         elif key not in _IGNORED_FIELDS:
             diags.add(
                 "ignored-content",
