@@ -27,7 +27,7 @@ from planrun.runner import RunReport
 from planrun.validate import validate_paths
 
 HEADINGS = {"## Milestones", "## False claims", "## Failures", "## Waves", "## Tasks"}
-HEADINGS |= {"## must_haves", "## Graph"}
+HEADINGS |= {"## must_haves", "## Graph", "## Evidence", "## Environment"}
 TEMPLATE_HTML = re.compile(r"</?details>|<summary>|</summary>")
 CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")  # literal text, HTML included
 
@@ -111,6 +111,47 @@ def test_a_task_name_cannot_forge_a_verdict_or_inject_html(
     assert "&lt;/details&gt;&lt;script&gt;alert(2)" in text
     assert "\\*bold\\* \\[link\\](http://x) \\| pipe" in text
     assert "x ⏎ \\# ✅ PASSED: all tasks verified" in text
+
+
+def test_paths_and_programs_cannot_forge_the_evidence_sections(tmp_path: Path) -> None:
+    from test_evidence import commit, init, plan_text
+
+    repo = init(tmp_path / "repo")
+    hostile = "x`|<b>.py"
+    commit(repo, "code", {hostile: "x\n", "README.md": "hi\n"})
+    tasks = """
+    - id: old
+      name: "</details><script>alert(3)</script>"
+      claimed: done
+      files: ["x`|<b>.py"]
+      verify: "true"
+    - id: tool
+      verify: "'<i>tool|' --version"
+    - id: maker
+      verify: |
+        cp README.md "$(printf 'made\\nPASSED: forged')"
+    """
+    commit(repo, "plan", {"p.md": plan_text(tasks)})
+    (repo / "new\n## Evidence forged <script>.txt").write_text("x\n")
+    (repo / "```").write_text("x\n")
+    (repo / "stray\nPASSED: all 3 tasks verified").write_text("x\n")
+    run = run_cli("execute", repo / "p.md", "--root", repo, "-j", "1")
+    assert_no_traceback(run)
+    assert run.exit_code == 1
+    text = (repo / "SUMMARY.md").read_text()
+    assert_markdown_contained(text, failures=2)
+    evidence = text.split("\n## Evidence\n", 1)[1].split("\n## Tasks\n", 1)[0]
+    assert "  - `new ⏎ ## Evidence forged <script>.txt`\n" in evidence
+    assert "  - ```` ``` ````\n" in evidence
+    assert "| `p/old` |  | x\\`\\|&lt;b&gt;.py |" in evidence
+    claim = "claimed done, but none of its files changed since"
+    assert f"**files unchanged**: {claim}" in text
+    assert "- `<i>tool|`: not found on PATH\n" in text
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", run.output)
+    # A file name cannot start a line of its own in the terminal: it is quoted as git does.
+    assert [x for x in run.output.splitlines() if x.startswith("PASSED")] == []
+    assert 'this check changed 1 file: "made\\nPASSED: forged"' in run.stdout
+    assert '"stray\\nPASSED: all 3 tasks verified"' in run.stdout
 
 
 def test_code_spans_and_mermaid_labels() -> None:
@@ -299,6 +340,26 @@ def test_generated_output_stays_contained(
             commands=[CommandRecord(command, 1, 0, 0.1)],
             checks=[CheckResult("artifact", contains, ok=False, message=reason)],
         )
+        # Evidence: paths and program names come from the plan and the file system.
+        unit_result.evidence = {"base": "0" * 40, "changed": [name], "unchanged": [contains]}
+        unit_result.false_claim = reason
+        unit_result.tree_changes = [command, name]
+        evidence = {
+            "base": None,
+            "bases": {"p": {"commit": "0" * 40, "label": name}},
+            "tree": "1" * 40,
+            "unavailable": [reason],
+            "undeclared_changes": [name, contains, tail[:80]],
+            "strict_scope": True,
+            "prove_line": reason,
+            "environment": {
+                "os": tail[:40],
+                "user": name,
+                "root": True,
+                "python": reason[:40],
+                "programs": {command: contains or None, name: None},
+            },
+        }
         report = RunReport(
             "r1",
             root,
@@ -309,6 +370,7 @@ def test_generated_output_stays_contained(
             milestones(graph, {unit.id: FAILED}),
             graph,
             everything=[unit_result],
+            evidence=evidence,
         )
         ET.fromstring(junit.render(report).encode("utf-8"))
         text = summary.render(summary.SummaryInput.of(report, [unit_result]))

@@ -573,3 +573,20 @@ def test_a_dev_server_written_as_a_check_runs_with_a_warning(tmp_path: Path) -> 
     found = [(d.code, d.line) for d in result.diagnostics.items if d.severity == "warning"]
     assert ("verify-long-running", 17) in found
     assert ("prose-verify", 21) in found
+
+
+def test_a_gsd_summary_claim_is_no_undeclared_change(tmp_path: Path) -> None:
+    from test_evidence import commit, init
+
+    repo = init(tmp_path / "repo")
+    body = '<task type="auto"><name>Login</name><files>src/login.py</files>'
+    body += "<verify>test -f src/login.py</verify></task>\n"
+    plan = ".planning/phases/07-auth/07-01-PLAN.md"
+    commit(repo, "plan", {plan: plan_text("07-auth", "01", body=body)})
+    summary = ".planning/phases/07-auth/07-01-SUMMARY.md"
+    commit(repo, "work", {"src/login.py": "ok\n", summary: "---\nstatus: complete\n---\n"})
+    (repo / "notes.txt").write_text("not declared by any task\n")
+    run = run_cli("execute", repo / plan, "--json", "--no-summary")
+    assert run.exit_code == 0, run.output
+    # GSD's claim beside the plan is part of the plan, like the plan file itself.
+    assert json.loads(run.stdout)["undeclared_changes"] == ["notes.txt"]

@@ -17,7 +17,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.graph import PlanGraph, Unit, build_graph
 from planrun.model import Plan
 from planrun.proc import LogSink, Outcome, Spec
-from planrun.results import FAILED, PASSED, CommandRecord, UnitResult
+from planrun.results import BLOCKED, FAILED, PASSED, CommandRecord, UnitResult
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 
 
@@ -66,6 +66,9 @@ class FakeExecutor:
 
     def outside(self, unit: Unit) -> tuple[bool, str | None]:
         return True, None
+
+    def blocked(self, unit: Unit, reason: str) -> UnitResult:
+        return UnitResult(unit, BLOCKED, reason=reason)
 
 
 class Events:

@@ -449,6 +449,24 @@ def execute(
         bool, typer.Option("--quiet", "-q", help="Only failures and the final line.")
     ] = False,
     no_derive: NoDeriveOpt = False,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Hold claims against this commit (default: the parent of the commit that "
+            "added the plan).",
+        ),
+    ] = None,
+    prove: Annotated[
+        bool,
+        typer.Option(
+            "--prove", help="Run passing checks again on the base tree; passing there is vacuous."
+        ),
+    ] = False,
+    strict_scope: Annotated[
+        bool,
+        typer.Option("--strict-scope", help="Changed files that no task declares fail the run."),
+    ] = False,
 ) -> int:
     """Run the verify commands and must_haves checks of the selected tasks."""
     from planrun import jsondoc
@@ -473,7 +491,12 @@ def execute(
         reuse=config.reuse and not fresh,
         argv=sys.argv[1:],
         derive=config.derive and not no_derive,
+        base=base or config.base_ref,
+        prove=prove,
+        strict_scope=strict_scope or config.strict_scope,
     )
+    summary_target = None if no_summary else _summary_target(summary_file, config, targets)
+    opts.outputs = [p for p in (summary_target, junit) if p is not None]
     if dry_run:
         return _dry_run(opts, json_out)
     from planrun.output import PlainReporter, RichReporter
@@ -482,7 +505,7 @@ def execute(
     from planrun.runner import execute as run
 
     files = ReportFiles(
-        summary=None if no_summary else _summary_target(summary_file, config, targets),
+        summary=summary_target,
         template=template or config.resolve(config.summary_template),
         junit=junit,
         root=_output_root(targets, root),
@@ -508,6 +531,8 @@ def execute(
     if github.active():
         errors += _attempt(_flush_stdout)
         for line in github.failure_annotations(report.results):
+            _command(line)
+        for line in github.evidence_annotations(report.results, report.evidence):
             _command(line)
     errors += files.write(report, report.everything, report, _err)
     if reporter.broken is not None:
@@ -582,6 +607,8 @@ def watch(
         shell=config.shell,
         reuse=config.reuse,
         argv=sys.argv[1:],
+        base=config.base_ref,
+        strict_scope=config.strict_scope,
     )
     target = _summary_target(summary_file, config, targets)
     files = ReportFiles(
@@ -590,6 +617,7 @@ def watch(
         root=_output_root(targets, root),
     )
     files.check()
+    opts.outputs = [target]  # its own SUMMARY.md is no one's undeclared change
 
     def once(selection: ExecuteOptions) -> RunReport:
         reporter: Reporter
@@ -666,7 +694,7 @@ def status(
 ) -> int:
     """Show the last recorded result of every task and milestone."""
     from planrun import jsondoc
-    from planrun.output import result_line
+    from planrun.output import result_line, status_evidence
     from planrun.runner import status as get_status
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -682,6 +710,7 @@ def status(
             f"  {m.status:<8} {m.id}: {m.name} ({m.passed}/{m.total} passed)"
             for m in report.milestones
         )
+    out.extend(status_evidence(report.evidence, report.results))
     last = f" (last run {report.run_id})" if report.run_id else " (nothing has run yet)"
     out.append("")
     out.append(f"status: {report.status}{last}")

@@ -29,6 +29,8 @@ class Config:
     reuse: bool = True  # reuse recorded passes whose key did not change
     derive: bool = True  # derive checks for tasks without verify
     hook_max_blocks: int = 3  # agent hooks: blocks in a row per session before letting a stop by
+    base_ref: str | None = None  # the "base" key: the commit claims are held against
+    strict_scope: bool = False
     source: Path | None = None  # the file these came from
     base: Path | None = None  # paths in the file are relative to its folder
 
@@ -50,7 +52,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "reuse": (bool,),
     "derive": (bool,),
     "hook_max_blocks": (int,),
+    "base": (str,),
+    "strict_scope": (bool,),
 }
+_FIELDS = {"base": "base_ref"}  # keys whose Config field has another name
 KEYS = tuple(_TYPES)
 
 
@@ -128,5 +133,5 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
             raise UsageError(f'{source}: setting "hook_max_blocks" must be 0 or more, got {value}')
         if key == "timeout" and value <= 0:
             raise UsageError(f'{source}: setting "timeout" must be positive, got {value}')
-        values[key] = value
+        values[_FIELDS.get(key, key)] = value
     return Config(**values, source=source, base=source.parent)

@@ -93,8 +93,40 @@ class CheckEntry(_Model):
 
 
 class Evidence(_Model):
-    changed: list[str] = Field(default_factory=list)
-    unchanged: list[str] = Field(default_factory=list)
+    base: str | None = Field(default=None, description="The commit the files were held against.")
+    changed: list[str] = Field(
+        default_factory=list, description="Declared files changed since the base."
+    )
+    unchanged: list[str] = Field(
+        default_factory=list, description="Declared files unchanged since the base."
+    )
+
+
+class BaseEntry(_Model):
+    commit: str | None = Field(description="The plan's base commit (or empty tree); null: none.")
+    label: str | None = Field(default=None, description="How messages name the base.")
+    empty: bool | None = Field(default=None, description="The base is the empty tree.")
+    reason: str | None = Field(default=None, description="Why the plan has no base.")
+    plan_file: str | None = Field(
+        default=None, description="The plan file (relative to ROOT) this base is for."
+    )
+
+
+class EnvironmentEntry(_Model):
+    os: str
+    user: str
+    root: bool = Field(description="Running as root (permission checks behave differently).")
+    python: str
+    programs: dict[str, str | None] = Field(
+        description="Each command's program and the path it resolved to (null: not found)."
+    )
+
+
+class ProveEntry(_Model):
+    tasks: int = Field(description="Tasks whose checks ran again on the base tree.")
+    vacuous: int = Field(description="How many of them passed there too.")
+    duration_s: float
+    interrupted: bool
 
 
 class TaskResult(_Model):
@@ -118,6 +150,12 @@ class TaskResult(_Model):
     cached: bool | None = Field(default=None, description="A reused pass (inputs unchanged).")
     vacuous: bool | None = Field(default=None, description="Its checks pass without the change.")
     evidence: Evidence | None = None
+    false_claim: str | None = Field(
+        default=None, description="Claimed done, but none of its declared files changed."
+    )
+    tree_changes: list[str] = Field(
+        default_factory=list, description="Files its checks changed (their pass is no evidence)."
+    )
     key: str | None = Field(
         default=None, description="What a pass vouches for: commands, checks and inputs."
     )
@@ -144,10 +182,22 @@ class RunDocument(_Document):
     duration_s: float | None
     tasks: list[TaskResult]
     milestones: list[MilestoneEntry]
-    base: str | None = None
-    tree: str | None = None
+    base: str | None = Field(
+        default=None, description="The base commit of every plan; null: none, or they differ."
+    )
+    bases: dict[str, BaseEntry] = Field(default_factory=dict, description="Each plan's base.")
+    evidence_unavailable: list[str] = Field(
+        default_factory=list, description="Why some plans have no base."
+    )
+    tree: str | None = Field(
+        default=None, description="git write-tree hash of the tested work tree (untracked too)."
+    )
     false_claims: list[FalseClaim] = Field(default_factory=list)
-    undeclared_changes: list[str] = Field(default_factory=list)
+    undeclared_changes: list[str] = Field(
+        default_factory=list, description="Changed files no task declares."
+    )
+    environment: EnvironmentEntry | None = None
+    prove: ProveEntry | None = Field(default=None, description="What --prove did; null: not run.")
 
 
 class NextTask(_Model):

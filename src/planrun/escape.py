@@ -30,6 +30,27 @@ def terminal(text: str) -> str:
     return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_C_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _c_char(char: str) -> str:
+    if char in _C_ESCAPES:
+        return _C_ESCAPES[char]
+    if _UNPRINTABLE.match(char):
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return char
+
+
+def path(name: str) -> str:
+    """A file name inside a one-line message: quoted C-style, as git quotes it, when it holds
+    a newline or another control character (``"a\\nb"``), so a name cannot start a line of
+    its own in a terminal or a log; as it is otherwise."""
+    if not _UNPRINTABLE.search(name) and not name.startswith('"'):
+        return name
+    return '"' + "".join(_c_char(c) for c in name) + '"'
+
+
 def xml(text: str) -> str:
     """Text that XML 1.0 can hold (ElementTree escapes <, > and &; it does not drop these)."""
     return _XML_FORBIDDEN.sub("\ufffd", terminal(text))

@@ -159,6 +159,7 @@ def _check(cwd: Path, request: GateRequest, config: Config) -> GateOutcome:
         # A pass recorded under the same inputs (the current tree) is reused, not rerun.
         reuse=config.reuse,
         argv=list(request.argv),
+        base=config.base_ref,  # a claim whose files did not change since the base fails
     )
     run = execute(opts, _Quiet())
     failures = [r for r in run.results if r.status not in HOLDS]

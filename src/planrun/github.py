@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from planrun.escape import terminal
-from planrun.results import ERROR, FAILED, TIMEOUT, UnitResult
+from planrun.results import ERROR, FAILED, TIMEOUT, UNVERIFIED, UnitResult
 from planrun.writer import append_output
 
 
@@ -62,6 +63,29 @@ def failure_annotations(results: Iterable[UnitResult]) -> list[str]:
         for r in results
         if r.status in (FAILED, TIMEOUT, ERROR)
     ]
+
+
+SHOWN = 10  # GitHub shows about ten annotations of a kind per step
+
+
+def evidence_annotations(results: Iterable[UnitResult], evidence: Mapping[str, Any]) -> list[str]:
+    """A ::warning where each task is written whose pass is no evidence (vacuous under
+    --prove, or its checks changed the tree), and one per changed file no task declares (an
+    ::error under --strict-scope, which fails the run)."""
+    out = [
+        annotation(
+            "warning", r.unit.plan.source, r.unit.line, f"{r.unit.id} unverified: {r.reason}"
+        )
+        for r in results
+        if r.status == UNVERIFIED and (r.vacuous or r.tree_changes)
+    ]
+    undeclared = [str(p) for p in evidence.get("undeclared_changes") or []]
+    strict = bool(evidence.get("strict_scope"))
+    why = "changed since the base, but no task declares it" + (
+        " (--strict-scope fails the run)" if strict else ""
+    )
+    out += [annotation("error" if strict else "warning", p, None, why) for p in undeclared[:SHOWN]]
+    return out
 
 
 def step_summary_path() -> Path | None:

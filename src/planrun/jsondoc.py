@@ -57,6 +57,25 @@ def run_doc(run: RunFacts, results: Sequence[UnitResult]) -> dict[str, Any]:
         "duration_s": None if run.duration is None else round(run.duration, 3),
         "tasks": [r.to_json() for r in results],
         "milestones": [m.to_json() for m in run.milestones],
+        **evidence_keys(run.evidence, results),
+    }
+
+
+def evidence_keys(evidence: dict[str, Any], results: Sequence[UnitResult]) -> dict[str, Any]:
+    """``base`` (the commit every plan's claims were held against; null when there is none or
+    the plans have different ones: see ``bases`` and each task's ``evidence.base``), ``tree``
+    (content hash of the tested work tree), ``false_claims``, ``undeclared_changes``,
+    ``environment`` and ``prove``; empty values for a run recorded before evidence existed."""
+    claims = [(r.unit.id, r.claim_problem()) for r in results]
+    return {
+        "base": evidence.get("base"),
+        "bases": evidence.get("bases", {}),
+        "evidence_unavailable": evidence.get("unavailable", []),
+        "tree": evidence.get("tree"),
+        "false_claims": [{"id": uid, "reason": why} for uid, why in claims if why],
+        "undeclared_changes": evidence.get("undeclared_changes", []),
+        "environment": evidence.get("environment"),
+        "prove": evidence.get("prove"),
     }
 
 

@@ -281,6 +281,8 @@ async def execute(
             shard=parse_shard(shard) if shard is not None else None,
             reuse=config.reuse and not fresh,
             argv=["mcp", "execute"],
+            base=config.base_ref,
+            strict_scope=config.strict_scope,
         )
         if not no_summary:  # refuse a SUMMARY.md that cannot be written before running
             summary_md.check_template(config.resolve(config.summary_template))

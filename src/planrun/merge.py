@@ -106,11 +106,36 @@ def merge(graph: PlanGraph, root: Path, folder: Path, warn: Callable[[str], None
         for result in results:
             state.record(record_of(result, run_id))
         status = run_status(results, interrupted=False, complete=len(results) == len(graph.units))
-        state.finish_run(run_id, status, finished)
+        state.finish_run(run_id, status, finished, merged_evidence([d for _, d in docs]))
     finally:
         state.close()
     reported = sum(1 for r in results if r.unit.id in chosen)
     return MergeReport(len(docs), reported, len(results) - reported, notes, run_id)
+
+
+def merged_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run-level evidence of several documents: a base or tested tree only where every
+    document agrees (each machine checked out the same commit), changes no task declares
+    and reasons for missing evidence from all of them, the first document's environment."""
+
+    def agreed(key: str) -> Any:
+        values = {json.dumps(d.get(key), sort_keys=True) for d in docs}
+        return docs[0].get(key) if len(values) == 1 else None
+
+    bases: dict[str, Any] = {}
+    for doc in docs:
+        bases.update(doc.get("bases") or {})
+    return {
+        "base": agreed("base"),
+        "bases": bases,
+        "tree": agreed("tree"),
+        "undeclared_changes": sorted({p for d in docs for p in d.get("undeclared_changes") or []}),
+        "unavailable": list(
+            dict.fromkeys(r for d in docs for r in d.get("evidence_unavailable") or [])
+        ),
+        "environment": docs[0].get("environment"),
+        "prove": None,
+    }
 
 
 def _results(graph: PlanGraph, chosen: dict[str, _Found]) -> list[UnitResult]:
@@ -145,7 +170,7 @@ def _results(graph: PlanGraph, chosen: dict[str, _Found]) -> list[UnitResult]:
 
 def _result(unit: Unit, found: _Found) -> UnitResult:
     entry = found.entry
-    return UnitResult(
+    result = UnitResult(
         unit,
         str(entry.get("status")),
         reason=entry.get("reason"),
@@ -158,3 +183,5 @@ def _result(unit: Unit, found: _Found) -> UnitResult:
         commands=[CommandRecord.from_json(c) for c in entry.get("commands", [])],
         checks=[CheckResult.from_json(c) for c in entry.get("checks", [])],
     )
+    result.load_evidence(entry)
+    return result

@@ -13,7 +13,8 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
 from planrun import github
-from planrun.escape import terminal
+from planrun.environment import ROOT_WARNING
+from planrun.escape import path, terminal
 from planrun.graph import PlanGraph, Unit
 from planrun.results import (
     BLOCKED,
@@ -97,11 +98,55 @@ def report_lines(report: RunReport) -> list[str]:
     if report.interrupted:
         out.append("")
         out.append("interrupted (children stopped): " + ", ".join(u.id for u in report.interrupted))
+    out.extend(evidence_lines(report.evidence))
     out.append("")
+    prove = report.evidence.get("prove_line")
     out.append(
         f"{report.status.upper()}: {counts_line(report.results, report.duration)}"
-        f"  [run {report.run_id}]"
+        + (f"; {prove}" if prove else "")
+        + f"  [run {report.run_id}]"
     )
+    return out
+
+
+def status_evidence(evidence: dict[str, Any], results: list[UnitResult]) -> list[str]:
+    """``planrun status``: the last run's base, tested tree and the claims that do not hold."""
+    if not evidence:
+        return []
+    out = [""]
+    base = evidence.get("base_label") or evidence.get("base")
+    if base:
+        out.append(f"base: {base}")
+    else:
+        bases = evidence.get("bases") or {}
+        labels = [
+            f"{pid} {b.get('label') or 'none'}" for pid, b in bases.items() if isinstance(b, dict)
+        ]
+        out.append("bases: " + (", ".join(labels) or "none"))
+    out.append(f"tested tree: {evidence.get('tree') or 'not recorded (not in git)'}")
+    claims = [(r.unit.id, r.claim_problem()) for r in results]
+    out.extend(f"FALSE CLAIM {uid}: {why}" for uid, why in claims if why)
+    out.extend(evidence_lines(evidence))
+    return out
+
+
+def evidence_lines(evidence: dict[str, Any]) -> list[str]:
+    """Changes no task declares (a failure with --strict-scope), and why there is no evidence."""
+    out: list[str] = []
+    undeclared = evidence.get("undeclared_changes") or []
+    if undeclared:
+        label = "SCOPE" if evidence.get("strict_scope") else "warning:"
+        shown = ", ".join(map(path, undeclared[:8])) + (", ..." if len(undeclared) > 8 else "")
+        count = len(undeclared)
+        out.append("")
+        out.append(
+            f"{label} {count} changed file{'s' if count != 1 else ''} no task declares: {shown}"
+        )
+    environment = evidence.get("environment") or {}
+    if environment.get("root"):
+        out.append(f"warning: {ROOT_WARNING}")
+    if evidence.get("tree"):  # in git: a plan without a base there is worth a line
+        out.extend(f"evidence unavailable: {why}" for why in evidence.get("unavailable") or [])
     return out
 
 

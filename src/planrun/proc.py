@@ -338,6 +338,61 @@ class ProcessPool:
         os.close(self._wake_w)
 
 
+@dataclass(frozen=True)
+class Captured:
+    """What a short synchronous command printed, and how it exited."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def run_helper(
+    argv: list[str],
+    cwd: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> Captured:
+    """Run a short helper (git) to completion and take its output; a program that is missing,
+    cannot start or does not finish is a non-zero result, never an exception."""
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Captured(-1, "", str(exc))
+    return Captured(
+        done.returncode,
+        done.stdout.decode("utf-8", errors="surrogateescape"),
+        done.stderr.decode("utf-8", errors="replace"),
+    )
+
+
+def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Captured:
+    """``git ARGS`` in ``cwd``, with git's own prompts and pagers switched off."""
+    base = os.environ if env is None else env
+    # GIT_OPTIONAL_LOCKS=0: git status and diff must not refresh (write) the user's index.
+    quiet = {
+        **base,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_PAGER": "cat",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "LC_ALL": "C",
+    }
+    return run_helper(["git", *args], cwd, env=quiet)
+
+
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)

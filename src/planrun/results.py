@@ -23,6 +23,8 @@ STALE = "stale"
 ERROR = "error"
 STATUSES = (PASSED, FAILED, TIMEOUT, BLOCKED, STALE, ERROR, MANUAL, UNVERIFIED, NOT_RUN)
 
+VACUOUS_REASON = "its checks pass without the change too"
+
 # A dependency that ended like this lets its dependents run. A manual checkpoint is a human's
 # call, not planrun's; unverified and error are no evidence either way, not evidence that the
 # work is missing. So only failed, timeout, blocked and stale hold dependents up.
@@ -159,6 +161,10 @@ class UnitResult:
     stale: bool = False  # recorded before the unit's commands, checks or inputs changed
     key: str | None = None  # what the pass vouches for, inputs included (fingerprint.py)
     cached: bool = False  # a recorded pass reused, not run again
+    evidence: dict[str, Any] | None = None  # declared files changed/unchanged since the base
+    vacuous: bool | None = None  # --prove: whether its checks pass on the base tree too
+    false_claim: str | None = None  # why the plan's "done" is contradicted by the diff
+    tree_changes: list[str] = field(default_factory=list)  # files its checks changed
 
     @property
     def claimed(self) -> str:
@@ -196,10 +202,36 @@ class UnitResult:
             "tail": self.tail,
             "commands": [c.to_json() for c in self.commands],
             "checks": [c.to_json() for c in self.checks],
+            "evidence": self.evidence,
+            "vacuous": self.vacuous,
+            "false_claim": self.false_claim,
+            "tree_changes": self.tree_changes,
         }
         if self.key is not None:
             out["key"] = self.key
         return out
+
+    def load_evidence(self, detail: Mapping[str, Any]) -> None:
+        """Take the evidence fields back from a recorded ``detail`` (absent in old records)."""
+        ev = detail.get("evidence")
+        self.evidence = ev if isinstance(ev, dict) else None
+        vac = detail.get("vacuous")
+        self.vacuous = vac if isinstance(vac, bool) else None
+        claim = detail.get("false_claim")
+        self.false_claim = claim if isinstance(claim, str) else None
+        changes = detail.get("tree_changes")
+        self.tree_changes = [str(p) for p in changes] if isinstance(changes, list) else []
+
+    def claim_problem(self) -> str | None:
+        """Why the plan's "done" for this task does not hold, or None (not claimed done, or
+        backed by a diff and a check)."""
+        if self.claimed != "done":
+            return None
+        if self.false_claim:
+            return self.false_claim
+        if self.status in (FAILED, TIMEOUT, UNVERIFIED):
+            return self.reason or self.status
+        return None
 
 
 @dataclass(frozen=True)
@@ -239,6 +271,8 @@ class RunFacts(Protocol):
     def duration(self) -> float | None: ...
     @property
     def root(self) -> Path: ...
+    @property
+    def evidence(self) -> dict[str, Any]: ...
 
 
 def failure_cause(unit_id: str, status: str) -> str:

@@ -10,14 +10,15 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from planrun import checkrules, fingerprint, proc
+from planrun import checkrules, evidence, fingerprint, proc
 from planrun.checks import CheckResult, check_artifact, check_key_link
+from planrun.environment import program
 from planrun.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -25,10 +26,13 @@ from planrun.errors import (
     NothingSelectedError,
     UsageError,
 )
+from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import judge_output
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand
+from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.results import (
+    BLOCKED,
     ERROR,
     FAILED,
     FAILS_RUN,
@@ -49,6 +53,7 @@ from planrun.roots import plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line, split_script
+from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record, RunRow, State, StateError, state_dir
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
@@ -75,6 +80,10 @@ class ExecuteOptions:
     reuse: bool = True  # reuse a recorded pass whose key did not change (--fresh turns it off)
     argv: list[str] = field(default_factory=list)
     derive: bool = True
+    base: str | None = None  # --base REF; default: the parent of the commit that added the plan
+    prove: bool = False
+    strict_scope: bool = False
+    outputs: list[Path] = field(default_factory=list)  # files planrun itself writes (SUMMARY.md)
 
 
 class Reporter(Protocol):
@@ -104,12 +113,15 @@ class RunReport:
     interrupted: list[Unit] = field(default_factory=list)
     everything: list[UnitResult] = field(default_factory=list)
     """Every unit of the plans: this run's result, or the one recorded before it."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """Base, tested tree, undeclared changes, environment, --prove (see ``evidence_doc``)."""
 
     @property
     def exit_code(self) -> int:
         if self.status == "interrupted":
             return EXIT_INTERRUPTED
-        return EXIT_FAILED if any(r.status in FAILS_RUN for r in self.results) else EXIT_OK
+        failed = any(r.status in FAILS_RUN for r in self.results) or self.status == "failed"
+        return EXIT_FAILED if failed else EXIT_OK
 
 
 @dataclass
@@ -240,18 +252,31 @@ class _Executor:
         logs: Path | None,
         records: dict[str, Record],
         keys: list[str | None] | None = None,
+        *,
+        evidence: Evidence | None = None,
+        relocate: Callable[[Unit], Path | None] | None = None,
     ) -> None:
         self.opts = opts
         self.run_id = run_id
         self.logs = logs
         self.records = records
+        self.evidence = evidence
+        # The user's work tree is watched; a temporary base tree (relocate) is not.
+        self.watch = WorkTreeWatch() if evidence is not None and relocate is None else None
+        self._relocate = relocate
         self.keys = keys or []
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
+        self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
         self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
 
     def root(self, unit: Unit) -> Path:
+        if self._relocate is not None:
+            moved = self._relocate(unit)
+            if moved is None:
+                raise ValueError(f"{unit.id} has no base tree")
+            return moved
         plan = unit.plan
         if plan.id not in self._roots:
             self._roots[plan.id] = plan_root(plan, self.opts.root)
@@ -296,8 +321,14 @@ class _Executor:
             PLANRUN_RUN_ID=self.run_id,
             PLANRUN_PYTHON=sys.executable,
         )
+        if self._relocate is not None and self.evidence is not None:
+            base = self.evidence.base_of(unit)
+            env["PLANRUN_BASE"] = base.commit if base else ""
         steps = []
         for cmd in cmds:
+            name = program(cmd.run)
+            if name is not None:
+                self.programs.append((name, env.get("PATH")))
             timeout = (
                 cmd.timeout
                 or (task.timeout if task else None)
@@ -328,7 +359,14 @@ class _Executor:
                     derived=cmd.derived,
                 )
             )
+        if self.watch is not None:
+            self.watch.started(unit, root)
         return steps
+
+    def close_log(self, unit: Unit) -> None:
+        sink = self._sinks.pop(unit.index, None)
+        if sink is not None:
+            sink.close()
 
     def record(self, step: Step, outcome: proc.Outcome) -> CommandRecord:
         """What a finished command shows, by the evidence rules (checkrules.py)."""
@@ -395,6 +433,15 @@ class _Executor:
             tail = sink.tail()
         exit_code = commands[-1].exit_code if commands else None
         status, reason = _judge(unit, commands, checks)
+        changed_tree: list[str] = []
+        if self.watch is not None:
+            changed_tree, why = self.watch.finished(unit)
+            if changed_tree and status == PASSED:
+                status, reason = UNVERIFIED, why
+        found, claim = self._against_diff(unit)
+        if claim and status not in (FAILED, TIMEOUT):
+            # The diff contradicts the plan: a failure of the claim, whatever the checks say.
+            status, reason = FAILED, claim
         if status == PASSED:
             tail = None  # only a failure's output is shown; the log keeps everything
         return UnitResult(
@@ -410,8 +457,40 @@ class _Executor:
             commands=commands,
             checks=checks,
             run_id=self.run_id,
+            evidence=found.to_json() if found else None,
+            false_claim=claim,
+            tree_changes=changed_tree,
             key=self.keys[unit.index] if unit.index < len(self.keys) else None,
         )
+
+    def _against_diff(self, unit: Unit) -> tuple[UnitEvidence | None, str | None]:
+        """The unit's declared files against its base, and the false claim they show."""
+        found = self.evidence.unit(unit, self.root(unit)) if self.evidence else None
+        claimed = unit.task is not None and unit.task.claimed == "done"
+        return found, (found.false_claim() if found and claimed else None)
+
+    def blocked(self, unit: Unit, reason: str) -> UnitResult:
+        """Not run, since a dependency did not pass; its claim is still held against the
+        diff: a false claim is a failure whatever kept its checks from running."""
+        found, claim = self._against_diff(unit)
+        return UnitResult(
+            unit,
+            FAILED if claim else BLOCKED,
+            reason=claim or reason,
+            evidence=found.to_json() if found else None,
+            false_claim=claim,
+        )
+
+    def hold_cached(self, cached: dict[int, UnitResult]) -> dict[int, UnitResult]:
+        """Reused passes, with their evidence against this run's diff; a false claim is not
+        reused, so it runs and is judged like any other."""
+        out = {}
+        for index, result in cached.items():
+            found, claim = self._against_diff(result.unit)
+            if claim is None:
+                result.evidence = found.to_json() if found else None
+                out[index] = result
+        return out
 
     def outside(self, unit: Unit) -> tuple[bool, str | None]:
         if self.opts.force:
@@ -544,8 +623,11 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         logs = _log_folder(root, run_id)
         state.start_run(run_id, opts.argv, started)
         keys = unit_keys(graph, opts)
-        executor = _Executor(opts, run_id, logs, records, keys)
+        roots = {p.id: plan_root(p, opts.root) for p in graph.plans}
+        facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=opts.outputs)
+        executor = _Executor(opts, run_id, logs, records, keys, evidence=facts)
         cached = reusable(graph, selected, records, keys) if opts.reuse else {}
+        cached = executor.hold_cached(cached)
         jobs = opts.jobs or os.cpu_count() or 1
         priority = remaining_path(graph, lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
@@ -573,8 +655,14 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             with _signals(stop):
                 done = scheduler.run()
         finally:
+            stop.wake = None  # a late signal must not write to a closed (reused) fd
             pool.close()
         done.update(cached)
+        proved = None
+        if opts.prove and not stop.count:
+            proved = _prove(
+                opts, run_id, logs, records, facts, done, jobs, events, stop, shells=shells
+            )
         results = [done[i] for i in sorted(done)]
         # Siblings loaded as context (a GSD plan named on its own) are not this run's plans:
         # their claims settle dependencies, but they are not reported as its tasks.
@@ -590,9 +678,16 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             done[u.index].status == PASSED if u.index in done else scheduler.ok[u.index]
             for u in named
         )
-        status = run_status(results, interrupted=bool(stop.count), complete=complete)
+        interrupted = bool(stop.count) or bool(proved and proved.interrupted)
+        status = run_status(results, interrupted=interrupted, complete=complete)
+        run_evidence = evidence.with_plan_files(
+            evidence_doc(facts, executor.programs, proved, opts.strict_scope),
+            {p.id: state.source_key(p.results_key) for p in graph.plans},
+        )
+        if opts.strict_scope and facts.undeclared and status != "interrupted":
+            status = "failed"  # --strict-scope: a change no task declares fails the run
         finished = time.time()
-        state.finish_run(run_id, status, finished)
+        state.finish_run(run_id, status, finished, run_evidence)
         report = RunReport(
             run_id,
             root,
@@ -604,11 +699,58 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             graph,
             scheduler.interrupted,
             everything,
+            run_evidence,
         )
     finally:
         state.close()
     reporter.finish(report)
     return report
+
+
+def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
+    opts: ExecuteOptions,
+    run_id: str,
+    logs: Path,
+    records: dict[str, Record],
+    facts: Evidence,
+    done: dict[int, UnitResult],
+    jobs: int,
+    events: _Recorder,
+    stop: StopSignal,
+    *,
+    shells: dict[str, tuple[str, ...]],
+) -> ProveReport:
+    """--prove: the passing tasks' checks again on their base trees (see prove.py), each
+    plan's commands in the plan's own shell as in the run."""
+    main = _Executor(opts, run_id, None, records)
+
+    def on_base(relocated: Callable[[Unit], Path | None]) -> _Executor:
+        base = _Executor(opts, run_id, logs / "base", records, evidence=facts, relocate=relocated)
+        base.shells = shells
+        return base
+
+    # The run's stop (signals, or the MCP server's cancel) stops the base checks too; the
+    # handlers also cover making and removing the temporary trees: an interrupt stops the
+    # checks, and the trees are still removed.
+    try:
+        with _signals(stop):
+            proved = prove_passed(
+                [done[i] for i in sorted(done)],
+                facts,
+                main.root,
+                on_base,
+                jobs=jobs,
+                shell=opts.shell,
+                stop=stop,
+            )
+    except UsageError:
+        if not stop.count:
+            raise
+        # Ctrl-C on a terminal reaches git too: a checkout it cut short is an interrupt.
+        return ProveReport(interrupted=True)
+    for index in proved.verdicts:
+        events.state.record(record_of(done[index], run_id))
+    return proved
 
 
 def plan_shells(graph: PlanGraph) -> dict[str, tuple[str, ...]]:
@@ -721,7 +863,11 @@ def _read_state(root: Path, graph: PlanGraph) -> tuple[dict[str, Record], RunRow
     try:
         records = state.results(result_keys(graph))
         latest = max(records.values(), key=lambda r: r.finished, default=None)
-        return records, state.run(latest.run_id) if latest else None
+        run = state.run(latest.run_id) if latest else None
+        if run is not None:  # the run may have covered other plans, or named these otherwise
+            files = [(p.id, state.source_key(p.results_key)) for p in graph.plans]
+            run = replace(run, evidence=evidence.for_plans(run.evidence, files))
+        return records, run
     finally:
         state.close()
 
@@ -737,6 +883,7 @@ class StatusReport:
     duration: float | None
     started: float | None
     root: Path
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def status(
@@ -774,6 +921,7 @@ def status(
         duration,
         last_run.started if last_run else None,
         where,
+        last_run.evidence if last_run else {},
     )
 
 
@@ -799,7 +947,7 @@ def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = 
         was = rec.status.replace("_", " ")
         reason = f"its inputs changed since it {was}" + (f"; then: {reason}" if reason else "")
         status = STALE
-    return UnitResult(
+    result = UnitResult(
         unit,
         status,
         reason=reason,
@@ -815,6 +963,8 @@ def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = 
         stale=stale,
         key=recorded_key if isinstance(recorded_key, str) else None,
     )
+    result.load_evidence(detail)
+    return result
 
 
 def next_units(

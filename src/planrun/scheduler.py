@@ -21,7 +21,6 @@ from planrun.checkrules import Reading
 from planrun.graph import PlanGraph, Unit, touched_files
 from planrun.proc import Outcome, Spec
 from planrun.results import (
-    BLOCKED,
     FAILED,
     NOT_RUN,
     SATISFIES_DEPENDENTS,
@@ -61,6 +60,10 @@ class Executor(Protocol):
 
     def outside(self, unit: Unit) -> tuple[bool, str | None]:
         """For a unit outside the selection: whether it counts as passed, and if not why."""
+        ...
+
+    def blocked(self, unit: Unit, reason: str) -> UnitResult:
+        """The result of a unit whose dependency did not pass (it is then recorded)."""
         ...
 
 
@@ -236,7 +239,7 @@ class Scheduler:
         skipped = bad is not None and (bad in self.results and self.results[bad].status == NOT_RUN)
         if bad is not None and not skipped:
             reason = blocked_reason(self.graph.node_name(bad), self._describe(bad))
-            self._done(node, UnitResult(unit, BLOCKED, reason=reason), record=True, chain=False)
+            self._done(node, self.executor.blocked(unit, reason), record=True, chain=False)
             self.cause[node] = self._describe(bad)
             return True
         if self._stopping or skipped:

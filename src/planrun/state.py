@@ -12,7 +12,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started REAL NOT NULL,
     finished REAL,
     status TEXT,
-    argv TEXT NOT NULL DEFAULT '[]'
+    argv TEXT NOT NULL DEFAULT '[]',
+    evidence TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS results (
     source TEXT NOT NULL,
@@ -73,6 +74,7 @@ class RunRow:
     started: float
     finished: float | None
     status: str | None
+    evidence: dict[str, Any] = field(default_factory=dict)  # base, tree, environment, ...
 
 
 class StateError(PlanError):
@@ -185,6 +187,7 @@ class State:
             _check_readable(conn)
             self._set_aside_unkeyed(conn)
             conn.executescript(_SCHEMA)
+            _migrate(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (sqlite3.Error, StateError):
             conn.close()
@@ -227,10 +230,13 @@ class State:
                 (run_id, started, json.dumps(argv)),
             )
 
-    def finish_run(self, run_id: str, status: str, finished: float) -> None:
+    def finish_run(
+        self, run_id: str, status: str, finished: float, evidence: dict[str, Any] | None = None
+    ) -> None:
         with self._tx():
             self.conn.execute(
-                "UPDATE runs SET finished = ?, status = ? WHERE id = ?", (finished, status, run_id)
+                "UPDATE runs SET finished = ?, status = ?, evidence = ? WHERE id = ?",
+                (finished, status, json.dumps(evidence or {}, default=str), run_id),
             )
 
     def record(self, rec: Record) -> None:
@@ -291,12 +297,28 @@ class State:
 
     def run(self, run_id: str) -> RunRow | None:
         row = self.conn.execute(
-            "SELECT id, started, finished, status FROM runs WHERE id = ?", (run_id,)
+            "SELECT id, started, finished, status, evidence FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
-        return RunRow(*row) if row else None
+        if not row:
+            return None
+        try:
+            evidence = json.loads(row[4] or "{}")
+        except ValueError:
+            evidence = {}
+        return RunRow(
+            row[0], row[1], row[2], row[3], evidence if isinstance(evidence, dict) else {}
+        )
 
     def _tx(self) -> _Transaction:
         return _Transaction(self.conn)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Add what newer planruns store to a database an older one created (old rows get the
+    column's default; an older planrun ignores the column)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "evidence" not in columns:
+        conn.execute("ALTER TABLE runs ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}'")
 
 
 def _check_readable(conn: sqlite3.Connection) -> None:

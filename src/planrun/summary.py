@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from planrun.results import (
     PASSED,
     STATUSES,
     TIMEOUT,
-    UNVERIFIED,
     MilestoneStatus,
     RunFacts,
     UnitResult,
@@ -85,6 +84,7 @@ class SummaryInput:
     started: float | None
     duration: float | None
     root: Path
+    evidence: dict[str, Any] = field(default_factory=dict)  # empty: none recorded
 
     @classmethod
     def of(cls, run: RunFacts, results: Sequence[UnitResult]) -> SummaryInput:
@@ -98,6 +98,7 @@ class SummaryInput:
             run.started,
             run.duration,
             run.root,
+            run.evidence,
         )
 
 
@@ -111,9 +112,13 @@ def context(data: SummaryInput) -> dict[str, Any]:
     """The variables a summary template receives: ``frontmatter`` (YAML text), ``status``,
     ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
-    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, why,
-    log, commands, failed_command, failed_derived, outcome, tail, tail_lines, fence, checks),
-    ``checks``, ``mermaid`` (None past 300 tasks) and ``version``.
+    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, why, log,
+    commands, failed_command, failed_derived, outcome, tail, tail_lines, fence, checks,
+    claim_problem, claim_kind, evidence, changed, unchanged, vacuous, tree_changes),
+    ``checks``, ``mermaid`` (None past 300 tasks), ``version``, ``evidence`` (None for a run
+    recorded before evidence existed; else base, bases, tree, unavailable, undeclared,
+    strict_scope, prove, tasks) and ``environment`` (os, user, root, python, programs:
+    [{name, path}]).
 
     Every ``{{ value }}`` is escaped as inline markdown (one line, markdown punctuation and
     HTML escaped), except what planrun built as markdown itself (``frontmatter``, ``mermaid``,
@@ -137,9 +142,10 @@ def context(data: SummaryInput) -> dict[str, Any]:
         "counts": {s: counts[s] for s in STATUSES},
         "milestones": [m.to_json() for m in data.milestones],
     }
-    false_claims = [
-        t for t in tasks if t["claimed"] == "done" and t["status"] in (FAILED, TIMEOUT, UNVERIFIED)
-    ]
+    if data.evidence:  # what the verdicts were judged against, for the agent that parses this
+        front["base"] = data.evidence.get("base")
+        front["tree"] = data.evidence.get("tree")
+    false_claims = [t for t in tasks if t["claim_problem"]]
     failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT, ERROR)]
     waves = []
     status_of = {r.unit.index: r.status for r in results}
@@ -176,7 +182,54 @@ def context(data: SummaryInput) -> dict[str, Any]:
         "checks": checks,
         "mermaid": _mermaid(data.graph, results),
         "version": __version__,
+        "evidence": _evidence(data.evidence, tasks),
+        "environment": _environment(data.evidence),
     }
+
+
+def _evidence(evidence: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The Evidence section: base, tested tree, undeclared changes, --prove, and each task's
+    declared files (None for a run recorded before evidence existed)."""
+    if not evidence:
+        return None
+    bases = evidence.get("bases") or {}
+    per_plan = [
+        {"plan": pid, "commit": b.get("commit"), "label": b.get("label"), "reason": b.get("reason")}
+        for pid, b in bases.items()
+        if isinstance(b, dict)
+    ]
+    return {
+        "base": evidence.get("base_label") or evidence.get("base"),
+        "bases": [b for b in per_plan if b["commit"]] if not evidence.get("base") else [],
+        "tree": evidence.get("tree"),
+        "unavailable": evidence.get("unavailable") or [],
+        "undeclared": evidence.get("undeclared_changes") or [],
+        "strict_scope": bool(evidence.get("strict_scope")),
+        "prove": evidence.get("prove_line"),
+        "tasks": [
+            t for t in tasks if t["evidence"] or t["tree_changes"] or t["vacuous"] is not None
+        ],
+    }
+
+
+def _environment(evidence: dict[str, Any]) -> dict[str, Any] | None:
+    env = evidence.get("environment")
+    if not isinstance(env, dict):
+        return None
+    programs = env.get("programs") or {}
+    return {
+        **env,
+        "programs": [{"name": k, "path": v} for k, v in programs.items()],
+    }
+
+
+def _claim_kind(result: UnitResult) -> str:
+    """What kind of false claim: the diff, --prove, or the checks."""
+    if result.false_claim:
+        return "files unchanged"
+    if result.vacuous:
+        return "vacuous"
+    return result.status.replace("_", " ")
 
 
 def _task(result: UnitResult, root: Path) -> dict[str, Any]:
@@ -224,6 +277,13 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "tail_lines": len(tail.splitlines()),
         "fence": Raw(fence(tail)),
         "checks": _checks(result),
+        "claim_problem": result.claim_problem(),
+        "claim_kind": _claim_kind(result),
+        "evidence": result.evidence,
+        "changed": (result.evidence or {}).get("changed", []),
+        "unchanged": (result.evidence or {}).get("unchanged", []),
+        "vacuous": result.vacuous,
+        "tree_changes": result.tree_changes,
     }
 
 

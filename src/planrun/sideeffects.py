@@ -1,0 +1,143 @@
+"""Checks that change what they judge: the work tree before and after a task's commands.
+
+A snapshot is ``git status`` (untracked files listed one by one) with a digest of each listed
+file (content for modified tracked files, size and modification time for untracked ones), so
+a file that was already modified and is modified again is seen too; files git does not list
+are as committed, and a check that touches one makes it listed. New untracked
+files that are well-known caches (``__pycache__``, ``.pytest_cache``, ``.coverage``, ...) are
+what running tests leaves behind, not a change to the work; a tracked file is never excused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path, PurePosixPath
+
+from planrun import escape, proc
+from planrun.bases import toplevel
+from planrun.graph import Unit
+
+# Folders whose new untracked contents are caches, anywhere in the tree.
+CACHE_DIRS = frozenset(
+    {
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".tox",
+        ".nox",
+        ".cache",  # node_modules/.cache, and tools that follow the XDG habit in the tree
+        ".parcel-cache",
+        ".turbo",
+        ".gradle",
+    }
+)
+CACHE_SUFFIXES = (".pyc", ".pyo", ".tsbuildinfo")
+CACHE_NAMES = frozenset({".coverage", ".eslintcache", ".DS_Store", ".stylelintcache"})
+_HASH_LIMIT = 8 * 1024 * 1024  # bigger files are compared by size and modification time
+
+Snapshot = dict[str, str]
+
+
+def snapshot(repo: Path) -> Snapshot | None:
+    """Every path git reports as differing from HEAD or untracked, with its status and a
+    digest of its content; None when git cannot say."""
+    found = proc.run_git(
+        repo, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"
+    )
+    if not found.ok:
+        return None
+    out: Snapshot = {}
+    for entry in found.stdout.split("\0"):
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        out[path] = code + ":" + _digest(repo / path, content=code != "??")
+    return out
+
+
+def _digest(path: Path, *, content: bool) -> str:
+    """Modified tracked files (usually few) by content; untracked ones, which can be many (an
+    unignored build folder), by size and modification time: a check that rewrites one with the
+    same bytes is then reported, which withholds a pass rather than grant one."""
+    try:
+        info = path.lstat()
+        if not content or not path.is_file() or info.st_size > _HASH_LIMIT:
+            return f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}"
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def is_cache(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else path
+    if any(p in CACHE_DIRS for p in parts[:-1]):
+        return True
+    return name in CACHE_NAMES or name.startswith(".coverage.") or name.endswith(CACHE_SUFFIXES)
+
+
+def changes(before: Snapshot, after: Snapshot) -> list[str]:
+    """Paths whose state differs between the snapshots, new untracked caches left out."""
+    out = []
+    for path in sorted(before.keys() | after.keys()):
+        old, new = before.get(path), after.get(path)
+        if old == new:
+            continue
+        if old is None and new is not None and new.startswith("??") and is_cache(path):
+            continue
+        out.append(path)
+    return out
+
+
+def describe(paths: list[str], others: list[str]) -> str:
+    """ "this check changed 2 files: src/a.py, src/b.py" (naming the tasks that ran at the same
+    time, which may have made the change instead)."""
+    shown = paths[:5]
+    more = f" and {len(paths) - len(shown)} more" if len(paths) > len(shown) else ""
+    count = f"{len(paths)} file{'s' if len(paths) != 1 else ''}"
+    text = f"this check changed {count}: {', '.join(map(escape.path, shown))}{more}"
+    if others:
+        names = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        text += f" (or {names}, running at the same time, did)"
+    return text
+
+
+class WorkTreeWatch:
+    """Snapshots around each task's commands. With several jobs, tasks overlap: a change is
+    attributed to every task that was running while it happened (so a culprit is always
+    caught, and a bystander's pass is withheld rather than a culprit's pass let through)."""
+
+    def __init__(self) -> None:
+        self._repos: dict[Path, Path | None] = {}
+        self._before: dict[int, tuple[Path, Snapshot]] = {}
+        self._ids: dict[int, str] = {}
+        self._overlap: dict[int, set[str]] = {}
+
+    def started(self, unit: Unit, root: Path) -> None:
+        if root not in self._repos:
+            self._repos[root] = toplevel(root)
+        repo = self._repos[root]
+        snap = snapshot(repo) if repo is not None else None
+        if repo is None or snap is None:
+            return
+        for other in self._overlap.values():
+            other.add(unit.id)
+        self._overlap[unit.index] = set(self._ids.values())
+        self._ids[unit.index] = unit.id
+        self._before[unit.index] = (repo, snap)
+
+    def finished(self, unit: Unit) -> tuple[list[str], str | None]:
+        """The files changed while ``unit`` ran, and the reason its pass is not evidence."""
+        entry = self._before.pop(unit.index, None)
+        self._ids.pop(unit.index, None)
+        others = sorted(self._overlap.pop(unit.index, set()))
+        if entry is None:
+            return [], None
+        repo, before = entry
+        after = snapshot(repo)
+        if after is None:
+            return [], None
+        found = changes(before, after)
+        return found, describe(found, others) if found else None
