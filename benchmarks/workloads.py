@@ -39,7 +39,7 @@ def reuse_plan(root: Path, tasks: int, seconds: float) -> Path:
     lines = ["---", "planrun: 1", "id: reuse", "tasks:"]
     for i in range(tasks):
         (root / "inputs" / f"{i}.txt").write_text(f"input {i}\n")
-        lines.append(f'  - {{id: t{i}, files: [inputs/{i}.txt], verify: "sleep {seconds}"}}')
+        lines.append(f'  - {{id: t{i}, inputs: [inputs/{i}.txt], verify: "sleep {seconds}"}}')
     lines.append("---")
     path = root / "plan.md"
     path.write_text("\n".join(lines) + "\n")

@@ -293,7 +293,7 @@ def test_a_plan_claimed_done_as_a_whole_has_its_own_checks_run(tmp_path: Path) -
 def test_a_pass_under_the_same_inputs_is_not_run_again(tmp_path: Path) -> None:
     plans(
         tmp_path,
-        '  - {id: a, claimed: done, files: [a.txt], verify: "echo ran >> ran && test -f a.txt"}',
+        '  - {id: a, claimed: done, inputs: [a.txt], verify: "echo ran >> ran && test -f a.txt"}',
     )
     (tmp_path / "a.txt").write_text("one")
     for _ in range(2):

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,10 +19,10 @@ PLAN = """\
 planrun: 1
 id: ru
 tasks:
-  - {id: a, files: [a.txt], verify: "cat a.txt"}
+  - {id: a, inputs: [a.txt], verify: "cat a.txt"}
   - {id: b, depends_on: [a], inputs: ["b/*.txt"], verify: "test -d ."}
   - {id: c, inputs: [c.txt], verify: "test -f c.txt"}
-  - {id: d, depends_on: [b], files: [d.txt], verify: "test -d ."}
+  - {id: d, depends_on: [b], inputs: [d.txt], verify: "test -d ."}
   - {id: e, verify: "test -d ."}
 ---
 """
@@ -50,7 +53,8 @@ def _ran(result: dict[str, tuple[str, bool]]) -> list[str]:
 def test_an_unchanged_pass_is_reused_and_said_so(repo: Path) -> None:
     assert _ran(_run(repo)) == ["a", "b", "c", "d", "e"]
     again = _run(repo)
-    # e has no inputs: planrun cannot know what it reads, so it always runs.
+    # e declares no inputs: it may read any file, and outside git there is no tree to hold
+    # its pass against, so it always runs.
     assert _ran(again) == ["e"]
     assert again["a"] == ("passed", True)
     text = run_cli("execute", repo / "plan.md", "--root", repo)
@@ -112,7 +116,7 @@ def test_a_changed_input_makes_the_recorded_pass_stale(repo: Path) -> None:
 def test_a_record_without_a_key_is_not_reused(repo: Path) -> None:
     # As a database written before keys existed: the task had no inputs when it passed.
     plan = repo / "plan.md"
-    plan.write_text(PLAN.replace("files: [d.txt], ", ""))
+    plan.write_text(PLAN.replace("inputs: [d.txt], ", ""))
     _run(repo)
     plan.write_text(PLAN)
     assert "d" in _ran(_run(repo))
@@ -145,3 +149,41 @@ def test_dry_run_shows_what_would_be_reused(repo: Path) -> None:
     assert "  wave 1  ru/a  (cached: its recorded pass holds)" in run.stdout
     fresh = run_cli("execute", repo / "plan.md", "--root", repo, "--dry-run", "--fresh")
     assert fresh.stdout.splitlines()[0] == "would run 5 tasks, in this order:"
+
+
+GIT = shutil.which("git") or "git"
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run([GIT, *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_without_declared_inputs_a_pass_holds_only_for_the_tree_it_was_tested_on(
+    tmp_path: Path,
+) -> None:
+    # files: names what a task writes, not what its check reads (the test file, the script,
+    # what they import): a pass is reused only while nothing in the work tree changed.
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "lib.py").write_text("X = 1\n")
+    (tmp_path / "check.py").write_text("import lib\nassert lib.X == 1\n")
+    (tmp_path / "plan.md").write_text(
+        "---\nplanrun: 1\nid: ru\ntasks:\n"
+        f'  - {{id: t, files: [lib.py], verify: "{sys.executable} check.py"}}\n---\n'
+    )
+    run = ("execute", tmp_path / "plan.md", "--root", tmp_path, "--json")
+    first = run_cli(*run)
+    assert json.loads(first.stdout)["tasks"][0]["cached"] is False
+    # The SUMMARY.md and the state planrun wrote are not part of the tested tree.
+    assert (tmp_path / "SUMMARY.md").is_file()
+    assert json.loads(run_cli(*run).stdout)["tasks"][0]["cached"] is True
+    (tmp_path / "check.py").write_text("import lib\nassert lib.X == 2\n")
+    again = json.loads(run_cli(*run).stdout)["tasks"][0]
+    assert (again["status"], again["cached"]) == ("failed", False)
+
+
+def test_watch_reruns_a_task_without_declared_inputs_for_any_change(repo: Path) -> None:
+    from planrun.validate import load_valid
+    from planrun.watch import affected
+
+    graph = load_valid([repo / "plan.md"]).graph
+    assert affected(graph, repo, ["tests/test_anything.py"]) == ["ru/e"]

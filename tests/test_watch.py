@@ -21,9 +21,9 @@ PLAN = """\
 planrun: 1
 id: w
 tasks:
-  - {id: a, files: [a.txt], verify: "echo a >> ../ran.log && test -d ."}
+  - {id: a, inputs: [a.txt], verify: "echo a >> ../ran.log && test -d ."}
   - {id: b, depends_on: [a], inputs: ["src/*.py"], verify: "echo b >> ../ran.log && test -d ."}
-  - {id: c, files: [c.txt], verify: "echo c >> ../ran.log && test -d ."}
+  - {id: c, inputs: [c.txt], verify: "echo c >> ../ran.log && test -d ."}
 ---
 """
 

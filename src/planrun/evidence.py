@@ -49,10 +49,12 @@ def _split0(text: str) -> list[str]:
     return [p for p in text.split("\0") if p]
 
 
-def tree_hash(repo: Path) -> str | None:
+def tree_hash(repo: Path, exclude: Sequence[Path] = ()) -> str | None:
     """The content hash of the work tree as git sees it, untracked files included: ``git add
     -A`` into a temporary copy of the index, then ``git write-tree``. The user's index is only
-    read (copied, so unchanged files are not hashed again)."""
+    read (copied, so unchanged files are not hashed again). ``exclude``: planrun's own state
+    and outputs (``.planrun/``, SUMMARY.md), which change with every run and are not the work
+    being tested."""
     where = proc.run_git(repo, "rev-parse", "--git-path", "index")
     if not where.ok:
         return None
@@ -68,11 +70,20 @@ def tree_hash(repo: Path) -> str | None:
         if not tmp.stat().st_size:
             tmp.unlink()  # git wants no file rather than an empty one
         env = {**os.environ, "GIT_INDEX_FILE": str(tmp)}
-        added = proc.run_git(repo, "add", "-A", "--", ".", env=env)
+        own = [*exclude, *planrun_outputs(repo)]
+        skip = [f":(exclude,literal){rel}" for p in own if (rel := _inside(repo, p))]
+        added = proc.run_git(repo, "add", "-A", "--", ".", *skip, env=env)
         tree = proc.run_git(repo, "write-tree", env=env) if added.ok else added
         return tree.stdout.strip() if tree.ok else None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _inside(repo: Path, path: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(repo.resolve()).as_posix() or None
+    except ValueError:
+        return None
 
 
 def declared(unit: Unit) -> list[str]:
@@ -233,7 +244,7 @@ def gather(
             ev.changes[(base.repo, base.commit)] = changed_files(base, others[base.repo])
     ev.repo = toplevel(run_root)
     if ev.repo is not None:
-        ev.tree = tree_hash(ev.repo)
+        ev.tree = tree_hash(ev.repo, [run_root / ".planrun", *exclude])
     ev.undeclared = _undeclared(ev, graph, roots, exclude)
     return ev
 
@@ -269,6 +280,13 @@ def _undeclared(
 
 
 _GENERATED = re.compile(rb"\A---\r?\n(?:(?!---\s*$).*\n)*?generator: planrun\r?\n", re.M)
+
+
+def planrun_outputs(repo: Path) -> list[Path]:
+    """SUMMARY.md files planrun wrote that git does not hold as they are (new or changed)."""
+    found = proc.run_git(repo, "ls-files", "-m", "-o", "--exclude-standard", "-z", "--", "*.md")
+    names = _split0(found.stdout) if found.ok else []
+    return [repo / name for name in names if _planrun_output(repo / name)]
 
 
 def _planrun_output(path: Path) -> bool:

@@ -5,7 +5,9 @@ shell, planrun's version, the *content* of its inputs (``inputs:`` globs relativ
 default its ``files:``) and the keys of the units it depends on, so an edit reruns the tasks
 that read the file and everything after them. Content, not mtimes: a checkout or a ``touch``
 keeps the key, an edit changes it. A unit with no inputs, or one that depends on a unit
-without a key, has no key and is never reused: planrun cannot know what it reads.
+without a key, has no key and is never reused. A unit whose inputs are only its ``files`` (no
+``inputs:``) may read other files too: runner.reusable also holds its pass to the work tree
+it was tested on.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from planrun.results import (
     UNVERIFIED,
     UnitResult,
     count_words,
+    manual_truths,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ def counts_line(results: list[UnitResult], duration: float) -> str:
     parts = count_words(Counter(r.status for r in results))
     cached = sum(1 for r in results if r.cached)
     reused = f" ({cached} cached)" if cached else ""
+    truths = manual_truths(results)
+    if truths:
+        parts.append(f"{truths} manual truth{'s' if truths != 1 else ''} to check by hand")
     return f"{', '.join(parts) or 'nothing selected'}{reused} in {duration:.1f}s"
 
 

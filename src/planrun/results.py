@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,6 +165,7 @@ class UnitResult:
     vacuous: bool | None = None  # --prove: whether its checks pass on the base tree too
     false_claim: str | None = None  # why the plan's "done" is contradicted by the diff
     tree_changes: list[str] = field(default_factory=list)  # files its checks changed
+    tree: str | None = None  # the work tree it was tested on (git's tree hash), when known
 
     @property
     def claimed(self) -> str:
@@ -209,6 +210,8 @@ class UnitResult:
         }
         if self.key is not None:
             out["key"] = self.key
+        if self.tree is not None:
+            out["tree"] = self.tree
         return out
 
     def load_evidence(self, detail: Mapping[str, Any]) -> None:
@@ -219,6 +222,8 @@ class UnitResult:
         self.vacuous = vac if isinstance(vac, bool) else None
         claim = detail.get("false_claim")
         self.false_claim = claim if isinstance(claim, str) else None
+        tree = detail.get("tree")
+        self.tree = tree if isinstance(tree, str) else None
         changes = detail.get("tree_changes")
         self.tree_changes = [str(p) for p in changes] if isinstance(changes, list) else []
 
@@ -325,7 +330,9 @@ def milestone_status(statuses: Sequence[str]) -> str:
     return "pending"
 
 
-def milestones(graph: PlanGraph, statuses: Mapping[str, str]) -> list[MilestoneStatus]:
+def milestones(
+    graph: PlanGraph, statuses: Mapping[str, str], truths: frozenset[str] = frozenset()
+) -> list[MilestoneStatus]:
     """Declared milestones; a plan that declares none gets one per plan in a run over several
     plans, or one per wave when it is the only plan."""
     out: list[MilestoneStatus] = []
@@ -341,22 +348,27 @@ def milestones(graph: PlanGraph, statuses: Mapping[str, str]) -> list[MilestoneS
                     full = ref if "/" in ref else f"{plan.id}/{ref}"
                     if full in by_id:
                         ids.append(full)
-                out.append(_milestone(ms.id, ms.name, ids, statuses))
+                out.append(_milestone(ms.id, ms.name, ids, statuses, truths))
         elif single:
             for number, wave in enumerate(graph.waves(), start=1):
                 ids = [u.id for u in wave if u.plan is plan]
                 if ids:  # a wave of siblings read as context only: not this plan's
-                    out.append(_milestone(f"wave-{number}", f"Wave {number}", ids, statuses))
+                    out.append(
+                        _milestone(f"wave-{number}", f"Wave {number}", ids, statuses, truths)
+                    )
         else:
             ids = [u.id for u in graph.units if u.plan is plan]
-            out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses))
+            out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses, truths))
     return out
 
 
-def _milestone(mid: str, name: str, ids: list[str], statuses: Mapping[str, str]) -> MilestoneStatus:
+def _milestone(
+    mid: str, name: str, ids: list[str], statuses: Mapping[str, str], truths: frozenset[str]
+) -> MilestoneStatus:
     states = [statuses.get(i, NOT_RUN) for i in ids]
+    judged = [MANUAL if i in truths else state for i, state in zip(ids, states, strict=True)]
     return MilestoneStatus(
-        mid, name, milestone_status(states), states.count(PASSED), len(states), tuple(ids)
+        mid, name, milestone_status(judged), states.count(PASSED), len(states), tuple(ids)
     )
 
 
@@ -364,11 +376,26 @@ def run_status(results: Sequence[UnitResult], *, interrupted: bool, complete: bo
     """passed: every selected task passed and nothing else in the plans is left unverified;
     failed: a selected task failed, timed out, was blocked, is stale, could not run (error) or
     had no evidence (unverified);
-    partial: nothing failed, but manual checks or unselected tasks remain; interrupted."""
+    partial: nothing failed, but manual checks (truths in passed tasks too) or unselected tasks
+    remain; interrupted."""
     if interrupted:
         return "interrupted"
     if any(r.status in FAILS_RUN for r in results):
         return "failed"
-    if complete and all(r.status == PASSED for r in results):
+    if complete and all(r.status == PASSED for r in results) and not manual_truths(results):
         return "passed"
     return "partial"
+
+
+def manual_truths(results: Sequence[UnitResult]) -> int:
+    """Truths left to a person inside tasks whose commands ran: their pass does not vouch for
+    the truths, so a run that leaves any is partial, not passed."""
+    return sum(1 for r in results if r.status != MANUAL for c in r.checks if c.ok is None)
+
+
+def open_truths(results: Iterable[UnitResult]) -> frozenset[str]:
+    """Units that passed but leave truths to a person: their milestone is not done until
+    someone checks them."""
+    return frozenset(
+        r.unit.id for r in results if r.status == PASSED and any(c.ok is None for c in r.checks)
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from planrun import checkrules, evidence, fingerprint, proc
+from planrun.bases import toplevel
 from planrun.checks import CheckResult, check_artifact, check_key_link
 from planrun.environment import program
 from planrun.errors import (
@@ -47,6 +48,7 @@ from planrun.results import (
     MilestoneStatus,
     UnitResult,
     milestones,
+    open_truths,
     run_status,
 )
 from planrun.roots import plan_root, run_root
@@ -461,6 +463,7 @@ class _Executor:
             false_claim=claim,
             tree_changes=changed_tree,
             key=self.keys[unit.index] if unit.index < len(self.keys) else None,
+            tree=self.evidence.tree if self.evidence else None,
         )
 
     def _against_diff(self, unit: Unit) -> tuple[UnitEvidence | None, str | None]:
@@ -626,7 +629,8 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         roots = {p.id: plan_root(p, opts.root) for p in graph.plans}
         facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=opts.outputs)
         executor = _Executor(opts, run_id, logs, records, keys, evidence=facts)
-        cached = reusable(graph, selected, records, keys) if opts.reuse else {}
+        tree = facts.tree
+        cached = reusable(graph, selected, records, keys, tree) if opts.reuse else {}
         cached = executor.hold_cached(cached)
         jobs = opts.jobs or os.cpu_count() or 1
         priority = remaining_path(graph, lambda u: _cost(records, u))
@@ -695,7 +699,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
             finished - started,
             status,
             results,
-            milestones(graph, statuses),
+            milestones(graph, statuses, open_truths(everything)),
             graph,
             scheduler.interrupted,
             everything,
@@ -772,25 +776,40 @@ def _log_folder(root: Path, run_id: str) -> Path:
     return logs
 
 
+def _tree(root: Path, opts: ExecuteOptions) -> str | None:
+    """The work tree a run would test, as ``execute`` hashes it (outside git: None)."""
+    repo = toplevel(root)
+    return evidence.tree_hash(repo, [root / ".planrun", *opts.outputs]) if repo else None
+
+
 def unit_keys(graph: PlanGraph, opts: ExecuteOptions) -> list[str | None]:
     roots = {plan.id: plan_root(plan, opts.root) for plan in graph.plans}
     return fingerprint.keys(graph, roots, opts.shell)
 
 
 def reusable(
-    graph: PlanGraph, selected: set[int], records: dict[str, Record], keys: list[str | None]
+    graph: PlanGraph,
+    selected: set[int],
+    records: dict[str, Record],
+    keys: list[str | None],
+    tree: str | None,
 ) -> dict[int, UnitResult]:
-    """Selected units whose recorded pass has the same key: reported, not run."""
+    """Selected units whose recorded pass has the same key: reported, not run. A unit that
+    does not declare ``inputs:`` may read any file (its tests, the script it runs, what they
+    import), so its pass is reused only on the very work tree it was tested on (``tree``: the
+    current one, None outside git, where it always runs again)."""
     out: dict[int, UnitResult] = {}
     for index in selected:
         unit, key = graph.units[index], keys[index]
         rec = records.get(unit.id)
+        declared = unit.task is not None and unit.task.inputs is not None
         if (
             key is not None
             and rec is not None
             and rec.status == PASSED
             and rec.detail.get("key") == key
             and rec.digest == digest(unit)
+            and (declared or (tree is not None and rec.detail.get("tree") == tree))
         ):
             result = from_record(unit, rec, keys)
             result.cached = True
@@ -830,7 +849,11 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     root = run_root(graph.plans, opts.paths, opts.root)
     records = _read_records(root, graph)
     selected = select(graph, opts, records)
-    cached = reusable(graph, selected, records, unit_keys(graph, opts)) if opts.reuse else {}
+    cached = (
+        reusable(graph, selected, records, unit_keys(graph, opts), _tree(root, opts))
+        if opts.reuse
+        else {}
+    )
     executor = _Executor(opts, "dry-run", None, records)
     priority = remaining_path(graph, lambda u: _cost(records, u))
     order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
@@ -915,7 +938,7 @@ def status(
         graph,
         records,
         results,
-        milestones(graph, statuses),
+        milestones(graph, statuses, open_truths(results)),
         overall,
         last_run.id if last_run else None,
         duration,

@@ -33,6 +33,7 @@ from planrun.results import (
     RunFacts,
     UnitResult,
     count_words,
+    manual_truths,
 )
 from planrun.templates import environment
 from planrun.writer import check_output, with_digest, write_output
@@ -169,7 +170,9 @@ def context(data: SummaryInput) -> dict[str, Any]:
         "frontmatter": Raw(yaml.safe_dump(front, sort_keys=False, allow_unicode=True)),
         "status": data.status,
         "status_emoji": RUN_EMOJI.get(data.status, "❔"),
-        "verdict": _verdict(data.status, counts, len(results), len(false_claims)),
+        "verdict": _verdict(
+            data.status, counts, len(results), len(false_claims), manual_truths(results)
+        ),
         "run_id": data.run_id,
         "started": started,
         "duration_s": duration,
@@ -320,7 +323,7 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
     ]
 
 
-def _verdict(status: str, counts: Counter[str], total: int, false_claims: int) -> str:
+def _verdict(status: str, counts: Counter[str], total: int, false_claims: int, truths: int) -> str:
     passed = counts[PASSED]
     head = {
         "passed": f"all {total} tasks verified",
@@ -336,6 +339,8 @@ def _verdict(status: str, counts: Counter[str], total: int, false_claims: int) -
     if false_claims:
         problems.insert(0, f"{false_claims} false claim{'s' if false_claims != 1 else ''}")
     rest = [f"{counts[s]} {s.replace('_', ' ')}" for s in ("manual", "not_run") if counts[s]]
+    if truths:
+        rest.insert(0, f"{truths} manual truth{'s' if truths != 1 else ''} to check by hand")
     tail = "; ".join(problems + rest)
     return f"{head}" + (f" ({tail})" if tail else "")
 

@@ -46,6 +46,12 @@ def affected(graph: PlanGraph, root: Path, changed: Iterable[str]) -> list[str] 
         return None
     hit: set[int] = set()
     for unit in graph.units:
+        if unit.task is not None and unit.task.inputs is None:
+            # No declared inputs: it may read any file, and its pass holds only for the tree
+            # it was tested on (see runner.reusable).
+            if changed:
+                hit.add(unit.index)
+            continue
         patterns = [p.strip().removeprefix("./").rstrip("/") for p in inputs_of(unit)]
         if any(_matches(c, p) for c in changed for p in patterns if p):
             hit.add(unit.index)
