@@ -1,11 +1,14 @@
-"""planrun benchmarks: prints a table and writes benchmarks/RESULTS.md.
+"""planrun benchmarks: prints the targets of issue 14 and the figures behind them, and writes
+benchmarks/RESULTS.md.
 
-    python benchmarks/run.py           # the full run
-    python benchmarks/run.py --quick   # every figure, smaller, in under two minutes
+    python benchmarks/run.py           # the full run (the issue's sizes)
+    python benchmarks/run.py --quick   # every target, smaller workloads: about 25 s of CPU
 
-Each figure is the median of several runs with min-max; ratios are taken pair by pair within
-the same repetition (planrun and its baseline back to back), then the median of those.
-Everything runs as a separate process, as a user would run it. Peak RSS comes from wait4().
+Each ratio is taken pair by pair (planrun and its baseline back to back, so a busy machine
+slows both), then the median of those; the min-max follows it. Everything runs as a separate
+process, as a user would run it; peak RSS and CPU time come from wait4(). planrun's bytecode is
+cached (in a temporary PYTHONPYCACHEPREFIX) as it is for an installed user, whatever
+PYTHONDONTWRITEBYTECODE says, and each command runs once untimed before it is measured.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,242 +33,255 @@ import workloads  # noqa: E402 - the generator lives beside this script
 
 PY = sys.executable
 PLANRUN = [PY, "-m", "planrun"]
-BARE_PARSE = (
+SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]  # as planrun runs a check
+RECIPE = "test -e plan.md"  # trivial, and a check that can fail (`true` is judged unverified)
+PARSE = (
     "import sys, yaml{gc}; "
     "yaml.load(open(sys.argv[1]).read().split('---\\n', 2)[1], Loader=yaml.CSafeLoader)"
 )
+ENV: dict[str, str] = {}
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float  # user + system seconds of the process and its children
+    rss: float  # peak RSS of the process, MiB
+    out: str
 
 
 @dataclass
 class Row:
+    """A figure behind the targets (seconds, MiB or a ratio; median and min-max)."""
+
     workload: str
     measure: str
-    times: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
     unit: str = "s"
-    target: str = ""
-    ok: bool | None = None
 
     def cell(self) -> str:
-        if not self.times:
+        if not self.values:
             return "-"
-        med = statistics.median(self.times)
-        if self.unit == "x":
-            spread = (
-                f" ({min(self.times):.2f}-{max(self.times):.2f})" if len(self.times) > 1 else ""
-            )
-            return f"{med:.2f}x{spread}"
+        med, low, high = statistics.median(self.values), min(self.values), max(self.values)
         if self.unit == "MiB":
             return f"{med:.0f} MiB"
-        spread = f" ({min(self.times):.3f}-{max(self.times):.3f})" if len(self.times) > 1 else ""
-        return f"{med:.3f} s{spread}"
+        if self.unit == "x":
+            return f"{med:.2f}x" + (f" ({low:.2f}-{high:.2f})" if len(self.values) > 1 else "")
+        return f"{med:.3f} s" + (f" ({low:.3f}-{high:.3f})" if len(self.values) > 1 else "")
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int, str]:
-    """Wall seconds, peak RSS in MiB, exit code and stdout of one process."""
+@dataclass
+class Target:
+    """One row of the issue's Targets table: a ratio that must stay at or under ``limit``."""
+
+    figure: str
+    today: str  # the figure the issue measured before the work
+    limit: float
+    ratios: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def met(self) -> bool:
+        return self.median <= self.limit
+
+    def cell(self) -> str:
+        low, high = min(self.ratios), max(self.ratios)
+        spread = f" ({low:.2f}-{high:.2f})" if len(self.ratios) > 1 else ""
+        return f"{self.median:.2f}x{spread}"
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> Sample:
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=out, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode(errors="replace")
-    return elapsed, usage.ru_maxrss / 1024, proc.returncode, text
+    if code != 0:
+        raise SystemExit(f"benchmark step failed (exit {code}): {' '.join(cmd)}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
 
 
-def check(code: int, allowed: tuple[int, ...], what: str) -> None:
-    if code not in allowed:
-        raise SystemExit(f"benchmark step failed (exit {code}): {what}")
+def run_json(cmd: list[str], cwd: Path | None = None) -> dict[str, object]:
+    doc: dict[str, object] = json.loads(timed(cmd, cwd).out)
+    return doc
 
 
-def bench_scale(rows: list[Row], sizes: list[int], reps: int, tmp: Path) -> None:
-    for size in sizes:
-        plan = workloads.scale_plan(tmp / f"scale{size}.md", size)
-        name = f"scale {size:,} tasks"
-        bare, bare_nogc, val, wav = (
-            Row(name, m)
-            for m in (
-                "bare yaml.load (CSafeLoader)",
-                "bare yaml.load, GC paused",
-                "planrun validate",
-                "planrun waves --json",
-            )
-        )
-        target = "<= 1.6x" if size == 20_000 else ""  # the issue's target is set at 20k tasks
-        r_val = Row(name, "validate / bare parse", unit="x", target=target)
-        r_wav = Row(name, "waves / bare parse", unit="x", target=target)
-        r_own = Row(name, "validate / bare parse with GC paused", unit="x")
-        rss = Row(name, "validate peak RSS", unit="MiB")
+def task_durations(doc: dict[str, object]) -> list[float]:
+    tasks = doc["tasks"]
+    if not isinstance(tasks, list):
+        raise SystemExit("benchmark step failed: no tasks in the JSON document")
+    return [float(t["duration_s"]) for t in tasks]
+
+
+class Bench:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.targets: list[Target] = []
+        self.rows: list[Row] = []
+
+    def fresh(self, name: str) -> Path:
+        """A new empty folder (each run gets its own: no state is shared between runs)."""
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.tmp))
+
+    # -- the targets
+    def next_json(self, reps: int) -> None:
+        plan = workloads.scale_plan(self.fresh("next") / "plan.md", 10)
+        target = Target("`next --json`, 10-task plan, warm cache / `python -c pass`", "26x", 8)
+        ours, bare = Row("next", "planrun next --json"), Row("next", "python -c pass")
+        cpu = Row("next", "CPU: next --json / python -c pass", unit="x")
+        cmd = [*PLANRUN, "next", "--json", str(plan)]
+        timed(cmd)
         for _ in range(reps):
-            t_bare, _, code, _ = timed([PY, "-c", BARE_PARSE.format(gc=""), str(plan)])
-            check(code, (0,), "bare parse")
-            t_nogc, _, code, _ = timed(
-                [PY, "-c", BARE_PARSE.format(gc=", gc; gc.disable()"), str(plan)]
-            )
-            t_val, mem, code, _ = timed([*PLANRUN, "validate", str(plan)])
-            check(code, (0,), "validate")
-            t_wav, _, code, _ = timed([*PLANRUN, "waves", "--json", str(plan)])
-            check(code, (0,), "waves")
-            bare.times.append(t_bare)
-            bare_nogc.times.append(t_nogc)
-            val.times.append(t_val)
-            wav.times.append(t_wav)
-            r_val.times.append(t_val / t_bare)
-            r_wav.times.append(t_wav / t_bare)
-            r_own.times.append(t_val / t_nogc)
-            rss.times.append(mem)
-        if target:
-            r_val.ok = statistics.median(r_val.times) <= 1.6
-            r_wav.ok = statistics.median(r_wav.times) <= 1.6
-        rows += [bare, bare_nogc, val, wav, r_val, r_wav, r_own, rss]
+            a, b = timed(cmd), timed([PY, "-c", "pass"])
+            ours.values.append(a.wall)
+            bare.values.append(b.wall)
+            target.ratios.append(a.wall / b.wall)
+            cpu.values.append(a.cpu / b.cpu)
+        self.targets.append(target)
+        self.rows += [ours, bare, cpu]
 
+    def startup(self, reps: int) -> None:
+        version = Row("startup", "planrun --version")
+        for _ in range(reps):
+            version.values.append(timed([*PLANRUN, "--version"]).wall)
+        self.rows.append(version)
 
-def bench_overhead(rows: list[Row], tasks: int, reps: int, tmp: Path) -> None:
-    name = f"overhead {tasks:,} x true, 2 jobs"
-    plan = workloads.independent_true(tmp / "overhead.md", tasks)
-    makefile = workloads.makefile_true(tmp / "Makefile", tasks)
-    run, make, xargs = (
-        Row(name, "planrun execute -j2"),
-        Row(name, "make -j2"),
-        Row(name, "xargs -P2"),
-    )
-    ratio = Row(name, "planrun / make -j2", unit="x", target="<= 1.5x")
-    args = "\n".join("true" for _ in range(tasks)) + "\n"
-    (tmp / "args").write_text(args)
-    for rep in range(reps):
-        root = tmp / f"overhead-root-{rep}"
-        root.mkdir()
-        t_run, _, code, _ = timed(
-            [*PLANRUN, "execute", str(plan), "--root", str(root), "-j", "2", "--no-summary"]
+    def overhead(self, tasks: int, reps: int, *, chain: bool) -> None:
+        shape = "chain" if chain else "independent"
+        name = f"{tasks:,} tasks, {shape}, -j2"
+        if chain:
+            target = Target(f"{tasks:,}-task chain / `make -j2`", "1.9x", 1.3)
+        else:
+            target = Target(f"{tasks:,} trivial tasks `--jobs 2` / `make -j2`", "2.12x", 1.3)
+        ours, make = Row(name, "planrun execute -j2"), Row(name, "make -j2")
+        cpu = Row(name, "CPU: planrun / make", unit="x")
+        write = workloads.chain_checks if chain else workloads.independent_checks
+        for rep in range(-1, reps):  # rep -1 warms up
+            folder = self.fresh(f"{shape}{tasks}")
+            plan = write(folder / "plan.md", tasks, RECIPE)
+            makefile = workloads.makefile_for(folder / "Makefile", tasks, RECIPE, chain=chain)
+            a = timed([*PLANRUN, "execute", str(plan), "-j", "2", "-q", "--no-summary"], folder)
+            b = timed(["make", "-s", "-j2", "-f", str(makefile)], cwd=folder)
+            if rep < 0:
+                continue
+            ours.values.append(a.wall)
+            make.values.append(b.wall)
+            target.ratios.append(a.wall / b.wall)
+            cpu.values.append(a.cpu / b.cpu)
+        self.targets.append(target)
+        self.rows += [ours, make, cpu]
+
+    def validate(self, tasks: int, reps: int, rss_tasks: int) -> None:
+        name = f"scale {tasks:,} tasks"
+        target = Target(
+            f"validate {tasks:,} tasks / bare CSafeLoader parse with GC paused", "2.54x", 1.5
         )
-        check(code, (0,), "execute overhead")
-        t_make, _, code, _ = timed(["make", "-s", "-j2", "-f", str(makefile)], cwd=tmp)
-        check(code, (0,), "make")
-        t_xargs, _, code, _ = timed(
-            ["sh", "-c", f"xargs -P2 -n1 bash -c < {tmp / 'args'}"], cwd=tmp
+        ours, paused, bare = (
+            Row(name, "planrun validate"),
+            Row(name, "bare yaml.load, GC paused"),
+            Row(name, "bare yaml.load"),
         )
-        check(code, (0,), "xargs")
-        run.times.append(t_run)
-        make.times.append(t_make)
-        xargs.times.append(t_xargs)
-        ratio.times.append(t_run / t_make)
-    ratio.ok = statistics.median(ratio.times) <= 1.5
-    rows += [run, make, xargs, ratio]
-
-
-def bench_reuse(rows: list[Row], tasks: int, seconds: float, reps: int, tmp: Path) -> None:
-    """A first run against a rerun with nothing changed (every pass reused), whole processes."""
-    name = f"reuse {tasks} tasks x sleep {seconds}, 2 jobs"
-    first, again = Row(name, "first run"), Row(name, "rerun, nothing changed")
-    ratio = Row(name, "first run / rerun", unit="x", target=">= 20x")
-    for rep in range(reps):
-        root = tmp / f"reuse-{rep}"
-        plan = workloads.reuse_plan(root, tasks, seconds)
-        cmd = [*PLANRUN, "execute", str(plan), "--root", str(root), "-j", "2", "--no-summary"]
-        t_first, _, code, _ = timed(cmd)
-        check(code, (0,), "reuse: first run")
-        t_again, _, code, out = timed(cmd)
-        check(code, (0,), "reuse: rerun")
-        if f"({tasks} cached)" not in out:
-            raise SystemExit("benchmark step failed: the rerun did not reuse every pass")
-        first.times.append(t_first)
-        again.times.append(t_again)
-        ratio.times.append(t_first / t_again)
-    ratio.ok = statistics.median(ratio.times) >= 20
-    rows += [first, again, ratio]
-
-
-def _makespan(plan: Path, root: Path, *extra: str) -> float:
-    """The run's own duration (from its JSON document: start-up excluded), with 2 jobs."""
-    _, _, code, out = timed(
-        [
-            *PLANRUN,
-            "execute",
-            str(plan),
-            "--root",
-            str(root),
-            "-j",
-            "2",
-            "--no-summary",
-            "--json",
-            *extra,
+        plan = workloads.scale_plan(self.fresh("scale") / "plan.md", tasks)
+        timed([*PLANRUN, "validate", str(plan)])
+        samples: list[tuple[Sample, Sample]] = []
+        for _ in range(reps):
+            a = timed([*PLANRUN, "validate", str(plan)])
+            b = timed([PY, "-c", PARSE.format(gc=", gc; gc.disable()"), str(plan)])
+            c = timed([PY, "-c", PARSE.format(gc=""), str(plan)])
+            ours.values.append(a.wall)
+            paused.values.append(b.wall)
+            bare.values.append(c.wall)
+            target.ratios.append(a.wall / b.wall)
+            samples.append((a, c))
+        self.targets.append(target)
+        self.rows += [ours, paused, bare]
+        if rss_tasks != tasks:  # measured at its own size, once (peak RSS hardly varies)
+            plan = workloads.scale_plan(self.fresh("scale") / "plan.md", rss_tasks)
+            samples = [
+                (
+                    timed([*PLANRUN, "validate", str(plan)]),
+                    timed([PY, "-c", PARSE.format(gc=""), str(plan)]),
+                )
+            ]
+        name = f"scale {rss_tasks:,} tasks"
+        memory = Target(
+            f"validate {rss_tasks:,} tasks peak RSS / bare `yaml.load` peak RSS",
+            "1.31x (841 MiB at 100k)",
+            0.7,
+            [a.rss / c.rss for a, c in samples],
+        )
+        self.targets.append(memory)
+        self.rows += [
+            Row(name, "planrun validate peak RSS", [a.rss for a, _ in samples], "MiB"),
+            Row(name, "bare yaml.load peak RSS", [c.rss for _, c in samples], "MiB"),
         ]
-    )
-    check(code, (0,), f"execute {plan.name} {' '.join(extra)}")
-    duration: float = json.loads(out)["duration_s"]
-    return duration
 
+    def output(self, megabytes: int, reps: int) -> None:
+        name = f"a task printing {megabytes} MB"
+        script = f"head -c {megabytes * 1_000_000} /dev/zero | tr '\\0' 'x' | fold -w 99"
+        target = Target(f"task printing {megabytes} MB / same command `> file`", "1.72x", 1.4)
+        ours, bare = Row(name, "the task in planrun (its own duration)"), Row(name, "> file")
+        rss = Row(name, "planrun peak RSS", unit="MiB")
+        for rep in range(-1, reps):
+            folder = self.fresh("loud")
+            plan = folder / "plan.md"
+            plan.write_text(
+                f"---\nplanrun: 1\nid: loud\ntasks:\n  - id: loud\n    verify: >-\n"
+                f"      {script}\n---\n"
+            )
+            sample = timed([*PLANRUN, "execute", str(plan), "--no-summary", "--json"], folder)
+            (a,) = task_durations(json.loads(sample.out))
+            b = timed([*SHELL, f"{script} > out.txt"], folder).wall
+            (folder / "out.txt").unlink()
+            if rep < 0:
+                continue
+            ours.values.append(a)
+            bare.values.append(b)
+            rss.values.append(sample.rss)
+            target.ratios.append(a / b)
+        self.targets.append(target)
+        self.rows += [ours, bare, rss]
 
-def bench_makespan(rows: list[Row], scale: float, target: float, reps: int, tmp: Path) -> None:
-    cases = {
-        "A(1s)->C(3s), B(3s)->D(1s)": workloads.skewed_pair(),
-        f"seeded 40-task DAG (~{target:.0f}s)": workloads.random_sleep_dag(target=target),
-    }
-    for label, (given, deps) in cases.items():
-        durations = given
-        if scale != 1 and label.startswith("A("):
-            durations = {k: v * scale for k, v in given.items()}
-        name = f"makespan {label}"
-        plan = workloads.sleep_dag(tmp / f"sleep{len(durations)}.md", durations, deps)
+    def makespan(self, tasks: int, seconds: float, reps: int) -> None:
+        durations, deps = workloads.deep_sleep_dag(tasks, target=seconds)
         bound = workloads.lower_bound(durations, deps, jobs=2)
-        cold = Row(name, "planrun makespan (-j2), first run")
-        span = Row(name, "planrun makespan (-j2), durations recorded")
-        barrier = Row(name, "wave-barrier makespan (--wave 1, 2, ...)")
-        low = Row(name, "lower bound max(critical path, work/jobs)", times=[bound])
-        r_cold = Row(name, "first run / lower bound", unit="x")
-        r_bound = Row(name, "planrun / lower bound", unit="x", target="<= 1.05x")
-        r_barrier = Row(name, "wave-barrier / planrun", unit="x")
-        for rep in range(reps):
-            root = tmp / f"span-{len(durations)}-{rep}"
-            root.mkdir()
-            # The first run has no recorded durations: priorities count tasks. Later runs
-            # know how long each task takes (the case of re-running a wave).
-            first = _makespan(plan, root)
-            duration = _makespan(plan, root)
-            total = 0.0
-            for wave in range(1, workloads.waves(durations, deps) + 1):
-                total += _makespan(plan, root, "--wave", str(wave))
-            cold.times.append(first)
-            span.times.append(duration)
-            barrier.times.append(total)
-            r_cold.times.append(first / bound)
-            r_bound.times.append(duration / bound)
-            r_barrier.times.append(total / duration)
-        r_bound.ok = statistics.median(r_bound.times) <= 1.05
-        rows += [low, cold, span, barrier, r_cold, r_bound, r_barrier]
+        name = f"makespan, deep random {tasks}-task DAG"
+        target = Target(
+            f"makespan, deep random {tasks}-task DAG / critical-path bound", "1.03x", 1.03
+        )
+        cold = Row(name, "first run (no durations recorded yet) / bound", unit="x")
+        low = Row(name, "bound: max(critical path, work / 2 jobs)", [bound])
+        for _ in range(reps):
+            folder = self.fresh("span")
+            plan = workloads.sleep_dag(folder / "plan.md", durations, deps)
+            cmd = [*PLANRUN, "execute", str(plan), "-j", "2", "--no-summary", "--json"]
+            first = float(str(run_json(cmd)["duration_s"]))
+            again = float(str(run_json(cmd)["duration_s"]))  # with the durations recorded
+            cold.values.append(first / bound)
+            target.ratios.append(again / bound)
+        self.targets.append(target)
+        self.rows += [low, cold]
 
-
-def bench_startup(rows: list[Row], reps: int, tmp: Path) -> None:
-    version = Row("startup", "planrun --version", target="< 0.25 s")
-    small = Row("startup", "planrun validate (10 tasks)", target="< 0.5 s")
-    plan = workloads.scale_plan(tmp / "small.md", 10)
-    for _ in range(reps):
-        t, _, code, _ = timed([*PLANRUN, "--version"])
-        check(code, (0,), "--version")
-        version.times.append(t)
-        t, _, code, _ = timed([*PLANRUN, "validate", str(plan)])
-        check(code, (0,), "validate small")
-        small.times.append(t)
-    version.ok = statistics.median(version.times) < 0.25
-    small.ok = statistics.median(small.times) < 0.5
-    rows += [version, small]
-
-
-def bench_memory(rows: list[Row], megabytes: int, tmp: Path) -> None:
-    row = Row("memory", f"peak RSS, a task printing {megabytes} MB", unit="MiB", target="< 100 MiB")
-    plan = tmp / "loud.md"
-    plan.write_text(
-        "---\nplanrun: 1\ntasks:\n  - id: loud\n    verify: >-\n"
-        f"      head -c {megabytes * 1_000_000} /dev/zero | tr '\\0' 'x' | fold -w 99\n---\n"
-    )
-    root = tmp / "loud-root"
-    root.mkdir()
-    _, mem, code, _ = timed([*PLANRUN, "execute", str(plan), "--root", str(root), "--no-summary"])
-    check(code, (0,), "loud task")
-    row.times.append(mem)
-    row.ok = mem < 100
-    rows.append(row)
-    shutil.rmtree(root / ".planrun" / "logs", ignore_errors=True)
+    # -- further figures (full run only)
+    def reuse(self, tasks: int, seconds: float, reps: int) -> None:
+        name = f"reuse {tasks} tasks x sleep {seconds}, -j2"
+        ratio = Row(name, "first run / rerun with nothing changed (target >= 20x)", unit="x")
+        for _ in range(reps):
+            root = self.fresh("reuse")
+            plan = workloads.reuse_plan(root, tasks, seconds)
+            cmd = [*PLANRUN, "execute", str(plan), "-j", "2", "--no-summary"]
+            first = timed(cmd).wall
+            again = timed(cmd)
+            if f"({tasks} cached)" not in again.out:
+                raise SystemExit("benchmark step failed: the rerun did not reuse every pass")
+            ratio.values.append(first / again.wall)
+        self.rows.append(ratio)
 
 
 def machine() -> str:
@@ -283,20 +299,27 @@ def machine() -> str:
     )
 
 
-def render(rows: list[Row], quick: bool, elapsed: float) -> str:
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} (5 min: {five:.1f})"
+
+
+def render(bench: Bench, quick: bool, elapsed: float, load_before: str) -> str:
     lines = [
         f"Machine: {machine()}",
         (
-            f"Date: {time.strftime('%Y-%m-%d')}; mode: {'--quick' if quick else 'full'}; "
-            f"took {elapsed:.0f} s"
+            f"Date: {time.strftime('%Y-%m-%d %H:%M')}; mode: {'--quick' if quick else 'full'}; "
+            f"took {elapsed:.0f} s; load average {load_before} before, {load()} after"
         ),
         "",
-        "| workload | measure | result | target | met |",
+        "| figure (issue 14) | the issue measured | now | target | met |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for row in rows:
-        met = "" if row.ok is None else ("yes" if row.ok else "**no**")
-        lines.append(f"| {row.workload} | {row.measure} | {row.cell()} | {row.target} | {met} |")
+    for t in bench.targets:
+        met = "yes" if t.met else "**no**"
+        lines.append(f"| {t.figure} | {t.today} | {t.cell()} | <= {t.limit}x | {met} |")
+    lines += ["", "| workload | measure | result |", "| --- | --- | --- |"]
+    lines += [f"| {r.workload} | {r.measure} | {r.cell()} |" for r in bench.rows]
     return "\n".join(lines) + "\n"
 
 
@@ -305,22 +328,36 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller workloads, fewer runs")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
-    quick = args.quick
-    rows: list[Row] = []
+    quick: bool = args.quick
+    load_before = load()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="planrun-bench-") as name:
         tmp = Path(name)
-        bench_startup(rows, 5 if quick else 10, tmp)
-        bench_scale(
-            rows, [2_000, 20_000] if quick else [2_000, 20_000, 100_000], 2 if quick else 3, tmp
-        )
-        bench_overhead(rows, 300 if quick else 1_000, 2 if quick else 3, tmp)
-        bench_makespan(rows, 0.5 if quick else 1.0, 3.0 if quick else 10.0, 1 if quick else 3, tmp)
-        bench_memory(rows, 50 if quick else 200, tmp)
-        bench_reuse(rows, 100 if quick else 300, 0.1, 1 if quick else 3, tmp)
-    text = render(rows, quick, time.perf_counter() - start)
+        ENV.update(os.environ)
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+        bench = Bench(tmp)
+        steps: list[Callable[[], None]] = [
+            lambda: bench.overhead(200 if quick else 1_000, 2 if quick else 5, chain=False),
+            lambda: bench.overhead(200 if quick else 1_000, 2 if quick else 5, chain=True),
+            lambda: bench.validate(
+                4_000 if quick else 20_000, 2 if quick else 3, 4_000 if quick else 100_000
+            ),
+            lambda: bench.next_json(8 if quick else 20),
+            lambda: bench.output(30 if quick else 200, 2 if quick else 3),
+            lambda: bench.makespan(200, 3.0 if quick else 10.0, 1 if quick else 3),
+            lambda: bench.startup(3 if quick else 10),
+        ]
+        if not quick:
+            steps.append(lambda: bench.reuse(300, 0.1, 3))
+        for step in steps:
+            step()
+    text = render(bench, quick, time.perf_counter() - start, load_before)
     print(text, end="")
-    header = "# planrun benchmark results\n\nWritten by `python benchmarks/run.py`.\n\n"
+    header = (
+        "# planrun benchmark results\n\nWritten by `python benchmarks/run.py`"
+        f"{' --quick' if quick else ''}. The first table is issue 14's Targets table.\n\n"
+    )
     args.output.write_text(header + text)
 
 

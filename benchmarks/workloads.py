@@ -100,3 +100,56 @@ def waves(durations: dict[str, float], deps: dict[str, list[str]]) -> int:
     for task in durations:
         level[task] = 1 + max((level[d] for d in deps.get(task, [])), default=0)
     return max(level.values())
+
+
+def independent_checks(path: Path, tasks: int, recipe: str) -> Path:
+    """``tasks`` independent tasks, each running ``recipe`` (a trivial check that can fail)."""
+    lines = ["---", "planrun: 1", f"id: {path.stem}", "tasks:"]
+    lines += [f"  - {{id: t{i}, verify: {recipe!r}}}" for i in range(tasks)]
+    lines.append("---")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def chain_checks(path: Path, tasks: int, recipe: str) -> Path:
+    """A chain: task i depends on task i-1, each running ``recipe``."""
+    lines = [
+        "---",
+        "planrun: 1",
+        f"id: {path.stem}",
+        "tasks:",
+        f"  - {{id: t0, verify: {recipe!r}}}",
+    ]
+    lines += [
+        f"  - {{id: t{i}, depends_on: [t{i - 1}], verify: {recipe!r}}}" for i in range(1, tasks)
+    ]
+    lines.append("---")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def makefile_for(path: Path, tasks: int, recipe: str, *, chain: bool = False) -> Path:
+    """The same recipes as a Makefile (run through the same bash invocation planrun uses)."""
+    names = " ".join(f"t{i}" for i in range(tasks))
+    shell = "bash --noprofile --norc -eo pipefail -c"
+    rules = "".join(
+        f"t{i}:{f' t{i - 1}' if chain and i else ''}\n\t@{shell} '{recipe}'\n" for i in range(tasks)
+    )
+    path.write_text(f".PHONY: all {names}\nall: {names}\n{rules}")
+    return path
+
+
+def deep_sleep_dag(
+    tasks: int = 200, target: float = 10.0, jobs: int = 2, window: int = 3, seed: int = 11
+) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """A deep seeded DAG: each task depends on one or two of the ``window`` tasks before it, so
+    the critical path, not the work, bounds the makespan; scaled so the bound is ``target``."""
+    rng = random.Random(seed)
+    raw = {f"d{i}": rng.choice([0.5, 1.0, 1.0, 2.0]) for i in range(tasks)}
+    deps: dict[str, list[str]] = {}
+    for i in range(1, tasks):
+        near = range(max(0, i - window), i)
+        count = min(len(near), rng.choice([1, 1, 2]))
+        deps[f"d{i}"] = [f"d{j}" for j in sorted(rng.sample(near, count))]
+    bound = lower_bound(raw, deps, jobs)
+    return {k: round(v * target / bound, 4) for k, v in raw.items()}, deps

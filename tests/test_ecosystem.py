@@ -349,3 +349,21 @@ def test_action_in_a_workflow_passes_actionlint(tmp_path: Path) -> None:
         '      - run: echo "${{ steps.planrun.outputs.status }}"\n'
     )
     assert actionlint(workflow) == []
+
+
+def test_a_merge_that_leaves_a_task_without_a_result_fails(tmp_path: Path) -> None:
+    # The merge job is the workflow's gate: a shard that never ran or never uploaded its
+    # results must not leave it green.
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "w.md").write_text(
+        "---\nplanrun: 1\nid: w\ntasks:\n"
+        '  - {id: a, verify: "test -f plans/w.md"}\n  - {id: b, verify: "false"}\n---\n'
+    )
+    results = tmp_path / "results"
+    results.mkdir()
+    doc = {"schema_version": 1, "status": "passed", "run_id": "x", "duration_s": 1}
+    doc["tasks"] = [{"id": "w/a", "status": "passed"}]
+    (results / "x.json").write_text(json.dumps(doc))
+    merged = _planrun("summary", "plans", "--root", ".", "--merge", results, cwd=tmp_path)
+    assert merged.returncode == 1, merged.stderr
+    assert f"planrun: 1 task of these plans has no result in {results}\n" in merged.stderr

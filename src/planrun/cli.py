@@ -23,6 +23,7 @@ from planrun.errors import (
     EXIT_FAILED,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_NOTHING_SELECTED,
     EXIT_OK,
     InvalidPlanError,
     PlanError,
@@ -261,6 +262,10 @@ def validate(
             _out(_validate_summary(result) + "\n")
     _flush_stdout()
     _annotate(diags)
+    if doc["ok"] and not result.plans:
+        # As pytest exits 5 when it collects nothing: a gate over no plans is not green.
+        _err(f"planrun: error: no plans found in {', '.join(str(t) for t in targets)}")
+        return EXIT_NOTHING_SELECTED
     return EXIT_OK if doc["ok"] else EXIT_FAILED
 
 
@@ -753,8 +758,17 @@ def summary_(
     report = get_status(targets, plan_fmt, root, derive=config.derive)
     errors = files.write(report, report.results, None, _err)
     code = EXIT_OK
-    if merge is not None and report.status in ("failed", "interrupted"):
-        code = EXIT_FAILED
+    if merge is not None:
+        # The merge is the CI gate after the shards: a task no document reported (a job that
+        # never ran or never uploaded) did not pass either.
+        missing = sum(1 for r in report.results if r.status == "not_run")
+        if missing:
+            _err(
+                f"planrun: {missing} task{'s' if missing != 1 else ''} of these plans "
+                f"{'have' if missing != 1 else 'has'} no result in {merge}"
+            )
+        if missing or report.status in ("failed", "interrupted"):
+            code = EXIT_FAILED
     return _report_errors(errors, code)
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import heapq
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from planrun.diagnostics import Diagnostics
 from planrun.model import CHECKS_ID, MustHaves, Plan, Task, VerifyCommand
 from planrun.suggest import Suggester
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(eq=False, slots=True)
@@ -64,10 +66,59 @@ class Unit:
         return self.task.must_haves if self.task else self.plan.must_haves
 
 
-class PlanGraph:
-    """Units in plan order plus the networkx graph over them (virtual plan nodes after them)."""
+class Digraph:
+    """Nodes 0..n-1 with successors and predecessors in insertion order: the part of a
+    ``networkx.DiGraph`` planrun walks on every command. networkx itself (slow to import) is
+    loaded only for what it does best: cycle paths (``to_networkx``)."""
 
-    def __init__(self, plans: Sequence[Plan], units: list[Unit], graph: nx.DiGraph) -> None:
+    __slots__ = ("pred", "succ")
+
+    def __init__(self, nodes: int) -> None:
+        self.succ: list[dict[int, None]] = [{} for _ in range(nodes)]
+        self.pred: list[dict[int, None]] = [{} for _ in range(nodes)]
+
+    def number_of_nodes(self) -> int:
+        return len(self.succ)
+
+    def in_degree(self, node: int) -> int:
+        return len(self.pred[node])
+
+    def add_edges_from(self, edges: Iterable[tuple[int, int]]) -> None:
+        succ, pred = self.succ, self.pred
+        for u, v in edges:
+            succ[u][v] = None
+            pred[v][u] = None
+
+    def topological_order(self) -> list[int] | None:
+        """Kahn's algorithm generation by generation, the order ``networkx.topological_sort``
+        gives (callers list results in it); None when there is a cycle."""
+        indegree = [len(p) for p in self.pred]
+        generation = [n for n, d in enumerate(indegree) if d == 0]
+        order: list[int] = []
+        while generation:
+            order.extend(generation)
+            following: list[int] = []
+            for node in generation:
+                for child in self.succ[node]:
+                    indegree[child] -= 1
+                    if indegree[child] == 0:
+                        following.append(child)
+            generation = following
+        return order if len(order) == len(indegree) else None
+
+    def to_networkx(self) -> nx.DiGraph:
+        import networkx as nx  # noqa: PLC0415 -- slow to import, needed for cycles only
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(len(self.succ)))
+        graph.add_edges_from((u, v) for u, out in enumerate(self.succ) for v in out)
+        return graph
+
+
+class PlanGraph:
+    """Units in plan order plus the graph over them (virtual plan nodes after them)."""
+
+    def __init__(self, plans: Sequence[Plan], units: list[Unit], graph: Digraph) -> None:
         self.plans = list(plans)
         self.units = units
         self.by_id = {u.id: u.index for u in units}
@@ -119,7 +170,7 @@ class PlanGraph:
         # Kahn's algorithm, lowest possible wave first and plan order within it, so of two tasks
         # that want one file in one wave the later one (by plan order) is the one that moves.
         graph = self.graph
-        indegree = dict(graph.in_degree())
+        indegree = {n: len(p) for n, p in enumerate(graph.pred)}
         bound = dict.fromkeys(indegree, 0)
         heap = [(self._weight(n), n) for n, d in indegree.items() if d == 0]
         heapq.heapify(heap)
@@ -307,8 +358,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
             units.append(Unit(f"{plan.id}/{CHECKS_ID}", plan, None, len(units)))
         plan_units.append(mine)
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(range(len(units) + len(kept)))
+    graph = Digraph(len(units) + len(kept))
     aliases: dict[str, int] = {}
     for pos, plan in enumerate(kept):
         for alias in plan.aliases:
@@ -375,9 +425,8 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
     graph.add_edges_from(edges)
 
     result = PlanGraph(kept, units, graph)
-    try:
-        result.order = list(nx.topological_sort(graph))
-    except nx.NetworkXUnfeasible:
+    result.order = graph.topological_order()
+    if result.order is None:
         _report_cycles(result, diags)
         return result
     result.assign_waves()
@@ -399,7 +448,9 @@ def _unknown_task(
 
 
 def _report_cycles(result: PlanGraph, diags: Diagnostics) -> None:
-    graph = result.graph
+    import networkx as nx  # noqa: PLC0415 -- slow to import, needed for cycles only
+
+    graph = result.graph.to_networkx()
     n = len(result.units)
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:

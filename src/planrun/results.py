@@ -382,7 +382,12 @@ def run_status(results: Sequence[UnitResult], *, interrupted: bool, complete: bo
         return "interrupted"
     if any(r.status in FAILS_RUN for r in results):
         return "failed"
-    if complete and all(r.status == PASSED for r in results) and not manual_truths(results):
+    if (
+        complete
+        and results
+        and all(r.status == PASSED for r in results)
+        and not manual_truths(results)
+    ):
         return "passed"
     return "partial"
 

@@ -919,6 +919,9 @@ def status(
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
     result = load_for_run(opts)
     graph = result.graph
+    if not graph.plans:
+        # "passed (nothing has run yet)" for a folder without plans would look green.
+        raise NothingSelectedError(f"no plans found in {_paths(opts)}")
     where = run_root(graph.plans, opts.paths, root)
     records, last_run = _read_state(where, graph)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None

@@ -1,4 +1,4 @@
-"""A task whose commands pass but whose truths no command checks is not "all verified".
+"""Runs that must not look green: truths left to a person, and no plans at all.
 
 The run is ``partial`` (exit 0: a manual check does not fail a run), the text output and
 SUMMARY.md say how many truths are left to a person, and the milestone is ``manual``, not done.
@@ -7,6 +7,7 @@ SUMMARY.md say how many truths are left to a person, and the milestone is ``manu
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import PlanWriter, run_cli
 
@@ -51,3 +52,12 @@ def test_without_truths_the_same_run_is_passed(write_plan: PlanWriter) -> None:
     doc = json.loads(run.stdout)
     assert doc["status"] == "passed"
     assert doc["milestones"][0]["status"] == "done"
+
+
+def test_a_folder_without_plans_is_not_green(tmp_path: Path) -> None:
+    # As pytest exits 5 when it collects nothing, and as execute does.
+    (tmp_path / "e").mkdir()
+    for command in ("validate", "status"):
+        run = run_cli(command, tmp_path / "e")
+        assert run.exit_code == 5, run.output
+        assert f"planrun: error: no plans found in {tmp_path / 'e'}\n" in run.stderr

@@ -1,0 +1,83 @@
+"""Start-up stays lean: the everyday commands do not import what they do not use.
+
+jinja2 is for SUMMARY.md, networkx for cycle paths, the MCP SDK for `planrun mcp`, watchfiles
+for `execute --watch`, rich for a live terminal display. Each command runs in a fresh
+interpreter, which then lists the modules it loaded (an import at module level anywhere on the
+path would show up here).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("jinja2", "networkx", "mcp", "watchfiles", "rich")
+
+CHILD = """
+import json, sys
+from planrun.cli import main
+
+sys.argv = ["planrun", *sys.argv[1:]]
+try:
+    main()
+    code = 0
+except SystemExit as exc:
+    code = exc.code
+print("\\nIMPORTS " + json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+PLAN = """\
+---
+planrun: 1
+id: lean
+tasks:
+  - id: a
+    verify: "test -f plan.md"
+  - id: b
+    depends_on: [a]
+    verify: "test -f plan.md"
+---
+"""
+
+
+def loaded(tmp_path: Path, *args: str) -> tuple[int, set[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = proc.stderr.rsplit("\nIMPORTS ", 1)[1]
+    found = json.loads(line)
+    return found["code"], set(found["modules"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("next", "--json", "plan.md"),
+        ("validate", "plan.md"),
+        ("status", "plan.md"),
+        ("execute", "plan.md", "-q", "--no-summary"),
+    ],
+)
+def test_everyday_commands_skip_heavy_imports(tmp_path: Path, args: tuple[str, ...]) -> None:
+    (tmp_path / "plan.md").write_text(PLAN)
+    code, modules = loaded(tmp_path, *args)
+    assert code == 0
+    assert "planrun.validate" in modules  # the command really loaded the plan
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+
+
+def test_a_cycle_still_gets_its_path(tmp_path: Path) -> None:
+    (tmp_path / "plan.md").write_text(
+        PLAN.replace("  - id: a\n", "  - id: a\n    depends_on: [b]\n")
+    )
+    code, modules = loaded(tmp_path, "validate", "plan.md")
+    assert code == 1
+    assert "networkx" in modules  # imported where it is needed: the path of the cycle
