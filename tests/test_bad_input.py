@@ -244,3 +244,24 @@ def test_twenty_thousand_tasks_validate_in_seconds(tmp_path: Path) -> None:
     assert out.count("error[unknown-dependency]") == 19_999
     assert 'depends on "t0x", which does not exist (did you mean "t0"?)' in out
     assert elapsed < 120, f"validate of 20k tasks took {elapsed:.0f}s: something is quadratic"
+
+
+def test_a_root_that_is_not_a_folder_is_refused_before_anything_runs(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    plan = write_plan("p.md", 'planrun: 1\nid: p\ntasks:\n  - {id: a, verify: "touch ran"}\n')
+    run = run_cli("execute", plan, "--root", tmp_path / "typo")
+    assert run.exit_code == 2
+    assert run.stderr == (
+        f"planrun: error: --root {tmp_path / 'typo'}: no such folder\n"
+        "    hint: give an existing folder\n"
+    )
+    assert not (tmp_path / "typo").exists()
+    plan.write_text(plan.read_text().replace("id: p\n", "id: p\nroot: nope\n"))
+    run = run_cli("execute", plan)
+    assert run.exit_code == 2
+    assert f"planrun: error: {plan}: root 'nope' is not a folder ({tmp_path / 'nope'})" in (
+        run.stderr
+    )
+    assert not (tmp_path / "nope").exists()
+    assert not (tmp_path / "ran").exists()

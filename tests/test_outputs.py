@@ -295,8 +295,8 @@ def test_root_where_planrun_cannot_create_its_folder(
     assert_no_traceback(run)
     assert run.exit_code == 2
     assert run.stderr.splitlines() == [
-        f"planrun: error: cannot create the state folder {afile / '.planrun'}: Not a directory",
-        "    hint: run where planrun may write, or choose another root with --root",
+        f"planrun: error: --root {afile}: not a folder",
+        "    hint: give an existing folder",
     ]
 
 

@@ -678,8 +678,11 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
         out.append(f"  wave {p.unit.wave}  {p.unit.id}")
         for step in p.steps:
             first, *rest = step.run.splitlines()
-            out.append(f"      $ {first}")
+            expects = f"  (expects exit {step.expect_exit})" if step.expect_exit else ""
+            out.append(f"      $ {first}{expects if not rest else ''}")
             out.extend(f"        {line}" for line in rest)
+            if rest and expects:
+                out.append(f"     {expects}")
         out.extend(f"      check {c}" for c in p.checks)
         if not p.steps and not p.checks:
             kind = "manual" if p.unit.manual else "nothing to run"

@@ -11,113 +11,24 @@ things it can do. So a command is taken only from where a plan author puts check
 Even there, a line is a command only when it reads as one (``is_command``): a bare path or route
 (``/dist``, ``/api/cron/x returns 200``) and a numbered English step are prose. A line that
 starts like a command but reads as English (``test the login page by hand``) is *unsure*: the
-reader reports a manual check with a ``prose-verify`` warning and never runs it. Backticked
-spans in running prose anywhere else are never commands.
+reader reports a manual check with a ``prose-verify`` warning and never runs it; so is a line
+that does not parse as shell (``pytest tests/ (all passing)``). Backticked spans in running
+prose anywhere else are never commands.
+
+The words around a command say how it should end (``outcome``): a command said to fail
+(``raises ImportError``, ``exits non-zero``) or to show an output (``prints 3``) is held, a
+manual check with the reason, since a check passes on exit 0; ``exits 1`` sets ``expect_exit``.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from dataclasses import dataclass, field
 
 from planrun import markdown
-
-# First words that make a line a command rather than a sentence.
-COMMANDS = frozenset(
-    (
-        "alembic",
-        "ansible",
-        "awk",
-        "bash",
-        "black",
-        "bun",
-        "bundle",
-        "cargo",
-        "cat",
-        "cd",
-        "chmod",
-        "cmake",
-        "composer",
-        "coverage",
-        "cp",
-        "curl",
-        "deno",
-        "diff",
-        "docker",
-        "docker-compose",
-        "dotnet",
-        "echo",
-        "env",
-        "eslint",
-        "export",
-        "find",
-        "flake8",
-        "git",
-        "go",
-        "gradle",
-        "grep",
-        "head",
-        "helm",
-        "isort",
-        "java",
-        "jest",
-        "just",
-        "kubectl",
-        "ls",
-        "make",
-        "mkdir",
-        "mvn",
-        "mypy",
-        "nc",
-        "node",
-        "nox",
-        "npm",
-        "npx",
-        "perl",
-        "php",
-        "pip",
-        "pip3",
-        "playwright",
-        "pnpm",
-        "poetry",
-        "pre-commit",
-        "printf",
-        "psql",
-        "pylint",
-        "pyright",
-        "pytest",
-        "python",
-        "python3",
-        "rake",
-        "rg",
-        "rm",
-        "ruby",
-        "ruff",
-        "rustc",
-        "sed",
-        "set",
-        "sh",
-        "source",
-        "sqlite3",
-        "tail",
-        "task",
-        "terraform",
-        "test",
-        "timeout",
-        "tox",
-        "tsc",
-        "uv",
-        "uvx",
-        "vitest",
-        "wc",
-        "wget",
-        "yarn",
-        "xargs",
-        "true",
-        "false",
-    )
-)
+from planrun.shellsplit import COMMANDS, parse
 
 GATE = re.compile(
     r"\b(test|tests|testing|validation|validate|gates?|verif\w*|checks?|quality)\b", re.I
@@ -142,6 +53,8 @@ _ENGLISH_WORDS = """
     the an and or that this these those is are be been should must will would can could into
     onto from of to with when it its sure not confirm ensure manually works passes succeeds
     returns without using via your our we you they there correctly properly successfully no
+    for if any nothing anything everything fine green passing pass cleanly finds starts runs
+    raises throws fails crashes exits prints outputs shows
 """
 _ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
@@ -183,7 +96,13 @@ def _path_or_route(first: str) -> bool:
 
 
 def _english(words: list[str]) -> bool:
-    return any(w.lower() in _ENGLISH for w in words[1:] if re.fullmatch(r"[A-Za-z]+[.,]?", w))
+    """An English word of its own after the program (``grep for TODO finds nothing``); a word
+    right after a flag is that flag's argument (``pytest -k pass``)."""
+    return any(
+        w.lower().rstrip(".,") in _ENGLISH
+        for before, w in itertools.pairwise(words)
+        if re.fullmatch(r"[A-Za-z]+[.,]?", w) and not re.fullmatch(r"--?[A-Za-z][\w-]*", before)
+    )
 
 
 def starts_like_command(text: str) -> bool:
@@ -209,14 +128,25 @@ def is_command(text: str) -> bool:
     if not words:
         return False
     first = words[0]
-    if _path_or_route(first) or _english(words):
-        return False
-    if starts_like_command(stripped):
+    if _path_or_route(first) or _english(words) or parse(stripped).has_error:
+        return False  # `pytest tests/ (all passing)` is no shell
+    return _shaped(stripped, words)
+
+
+def _shaped(text: str, words: list[str]) -> bool:
+    """Whether a line is shaped like a command: a known program first, or an unknown tool used
+    like one (``mytool --flag``, ``foo | bar``)."""
+    if starts_like_command(text):
         return True
-    # An unknown tool used like one: `mytool --flag`, `foo | bar`.
-    return bool(_TOOL.fullmatch(first)) and (
-        any(op in stripped for op in _OPERATORS) or any(w.startswith("-") for w in words[1:])
+    return bool(_TOOL.fullmatch(words[0])) and (
+        any(op in text for op in _OPERATORS) or any(w.startswith("-") for w in words[1:])
     )
+
+
+def unsure(text: str) -> bool:
+    """Shaped like a command but not one (``kill -9 stray processes if any``): never run."""
+    words = _words(text.strip())
+    return bool(words) and not _path_or_route(words[0]) and _shaped(text.strip(), words)
 
 
 def fence_script(block: markdown.Block) -> str | None:
@@ -235,6 +165,74 @@ class Check:
     line: int
     text: str
     description: str | None = None
+    expect_exit: int = 0  # "`grep -q x f` exits 1": the exit code the line says it ends with
+
+
+# What the words around a command may say about how it ends (see ``outcome``).
+_EXIT_CODE = re.compile(
+    r"(?:\b(?:returns?|gives|ends\s+with|with)\s+(?:an?\s+)?)?"
+    r"(?:\bexit(?:s|ed|ing)?(?:\s+with)?(?:\s+(?:code|status))?(?:\s+of)?\s*:?\s+(\d+)\b|"
+    r"\b(?:exit|return)\s+(?:code|status)(?:\s+(?:of|is))?\s*[:=]?\s*(\d+)\b)",
+    re.I,
+)
+_FAILS = re.compile(
+    r"\b(?:raises?|throws?|fails?|errors?\s+(?:out|with)|crash(?:es)?|"
+    r"panics?|aborts?|(?:is|are|be|gets?|get)\s+rejected|rejects|refuses|"
+    r"exits?\s+with\s+(?:an?\s+)?error|non[- ]?zero|not\s+found|no\s+such\s+file|denied)\b",
+    re.I,
+)
+_NEGATORS = frozenset({"not", "no", "never", "without", "nothing", "none", "don't", "doesn't"})
+# An output exit 0 does not show. ``shows 15 PASSED`` is left alone: a test runner's exit 0 says
+# its tests passed.
+_OUTPUT = re.compile(
+    r"\b(?:prints?|outputs?|echoe?s|returns?|responds?|finds|is\s+empty|shows\s+nothing|"
+    r"no\s+(?:matches|results|output|hits))\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the words around a command say it ends: ``expect_exit`` when they name an exit code,
+    else ``held`` says why exit 0 would not show it (the command is then never run)."""
+
+    expect_exit: int = 0
+    held: str | None = None
+
+
+def outcome(words: str) -> Outcome:
+    """What ``words`` (a line without its commands) say about how the commands end.
+
+    ``raises ImportError``, ``should exit non-zero``, ``now fails``: the command must fail, and
+    a check run expecting exit 0 would pass the wrong way round, so it is held (a manual check).
+    ``exits 1`` names the code to expect. ``prints 3``, ``returns 200``, ``finds nothing``:
+    an output that exit 0 does not show, held too. ``no tests fail`` says it succeeds."""
+    codes = {int(a or b) for a, b in _EXIT_CODE.findall(words)}
+    rest = without_exit_code(words)
+    said = " ".join(words.split())[:60]
+    if _failure(rest):
+        return Outcome(held=f"is expected to fail ({said!r}); a check passes only on exit 0")
+    if _OUTPUT.search(rest):
+        return Outcome(held=f"is expected to show what exit 0 does not ({said!r})")
+    if len(codes) > 1:
+        return Outcome(held="names more than one exit code")
+    return Outcome(expect_exit=codes.pop() if codes else 0)
+
+
+def without_exit_code(words: str) -> str:
+    """``words`` without the exit code they name (``exits 1``)."""
+    return _EXIT_CODE.sub(" ", words)
+
+
+def _failure(words: str) -> bool:
+    """Whether ``words`` say a command fails, unless a ``not``/``no``/``never`` just before
+    says it does not (``no test should fail``). Past tenses tell a story, not an expectation
+    (``the test that failed before``)."""
+    for match in _FAILS.finditer(words):
+        before = re.findall(r"[\w']+", words[: match.start()].lower())[-3:]
+        if not _NEGATORS.intersection(before):
+            return True
+    return False
 
 
 @dataclass
@@ -242,13 +240,15 @@ class Extracted:
     commands: list[Check] = field(default_factory=list)
     unsure: list[str] = field(default_factory=list)  # reads partly as a command: never run
     statement: str | None = None  # the line as prose, when it holds no command
+    held: str | None = None  # why the line's commands are not run ("says it must fail ...")
 
 
 def extract(line_text: str, line: int) -> Extracted:
     """The commands in one line of a verify area (a gate section or a verify element).
 
-    ``Run `npx tsc --noEmit` to verify`` gives the command ``npx tsc --noEmit`` described by the
-    sentence; a line without backticks is a command only if all of it is one."""
+    ``Run `npx tsc --noEmit` to verify no type errors`` gives the command ``npx tsc --noEmit``
+    described by the sentence; a line without backticks is a command only if all of it is one.
+    Words that say the command fails or prints something (``outcome``) hold it: not run."""
     text = markdown.bullet(line_text)
     text = (text if text is not None else line_text).strip()
     out = Extracted()
@@ -262,18 +262,30 @@ def extract(line_text: str, line: int) -> Extracted:
     if spans:
         prose = _without_spans(text)
         description = plain if prose else None
+        said = outcome(re.sub(r"(`+)(.+?)\1", " ", text)) if prose else Outcome()
         for span in spans:
             if is_command(span) and not (step and prose):
-                out.commands.append(Check(line, span, description))
+                if said.held:
+                    out.held = f"`{span}` {said.held}"
+                else:
+                    out.commands.append(Check(line, span, description, said.expect_exit))
             elif starts_like_command(span):
                 out.unsure.append(span)
+        if out.held:
+            out.commands = []  # what the line says applies to all of its commands
     elif is_command(text):
         out.commands.append(Check(line, text))
-    elif starts_like_command(text) and not step:
+    elif unsure(text) and not step:
         out.unsure.append(text)
     if not out.commands:
         out.statement = plain
     return out
+
+
+HELD_HINT = (
+    "a check must exit 0; write the exit code it ends with (`cmd` exits 1) "
+    "or a command that tests the output"
+)
 
 
 def _without_spans(text: str) -> str:

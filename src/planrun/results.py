@@ -311,9 +311,9 @@ def from_iso(text: object) -> float | None:
 
 
 def milestone_status(statuses: Sequence[str]) -> str:
-    """done: all passed; failed: any failed or timed out; blocked: any blocked or unverified;
-    manual: everything not passed is a manual check; partial: some passed; else pending (a
-    stale or error task is never done)."""
+    """done: all passed; failed: any failed or timed out; blocked: any blocked; manual:
+    everything not passed is a manual check; partial: some passed; else pending (an unverified,
+    stale or error task is never done, and blocks nothing: the milestone is not "blocked")."""
     if not statuses:
         return "pending"
     counts = Counter(statuses)
@@ -321,7 +321,7 @@ def milestone_status(statuses: Sequence[str]) -> str:
         return "done"
     if counts[FAILED] or counts[TIMEOUT]:
         return "failed"
-    if counts[BLOCKED] or counts[UNVERIFIED]:
+    if counts[BLOCKED]:
         return "blocked"
     if counts[PASSED] + counts[MANUAL] == len(statuses):
         return "manual"

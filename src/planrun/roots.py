@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from planrun.errors import UsageError
 from planrun.model import Plan
 
 
@@ -26,6 +27,23 @@ def plan_root(plan: Plan, explicit: Path | None = None) -> Path:
     if plan.root:
         return (source_dir / plan.root).resolve()
     return git_work_tree(source_dir) or Path.cwd().resolve()
+
+
+def check_roots(plans: list[Plan], explicit: Path | None = None) -> None:
+    """Refuse a ROOT that is not a folder before anything runs or is recorded: commands run
+    there, and creating it would hide a typo behind failures."""
+    if explicit is not None:
+        if not explicit.is_dir():
+            what = "not a folder" if explicit.exists() else "no such folder"
+            raise UsageError(f"--root {explicit}: {what}", hint="give an existing folder")
+        return
+    for plan in plans:
+        root = plan_root(plan)
+        if plan.root and not root.is_dir():
+            raise UsageError(
+                f"{plan.source}: root {plan.root!r} is not a folder ({root})",
+                hint="fix the plan's root:, or pass --root",
+            )
 
 
 def run_root(plans: list[Plan], paths: list[Path], explicit: Path | None = None) -> Path:

@@ -51,7 +51,7 @@ from planrun.results import (
     open_truths,
     run_status,
 )
-from planrun.roots import plan_root, run_root
+from planrun.roots import check_roots, plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line, split_script
@@ -615,6 +615,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
     result = load_for_run(opts)
     graph = result.graph
     proc.shell_argv(opts.shell)  # a missing shell is refused before a run is recorded
+    check_roots(graph.plans, opts.root)
     root = run_root(graph.plans, opts.paths, opts.root)
     shells = plan_shells(graph)
     state = State(root, reporter.warn)

@@ -1,5 +1,4 @@
-"""Split a multi-line verify block into separate checks (planrun.prose tells commands from
-prose).
+"""Split a multi-line verify block into separate checks, and tell commands from prose.
 
 Agents write several commands in one ``<verify>`` or fenced block; run as one script only the
 last one's exit code would count. So each top-level command is its own check, found by a real
@@ -16,13 +15,13 @@ prose, which is never joined to a command.
 from __future__ import annotations
 
 import itertools
+import re
+import shlex
 from dataclasses import dataclass
 from functools import cache
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
-
-from planrun.prose import is_command
 
 
 @cache
@@ -39,6 +38,104 @@ def end_row(node: Node) -> int:
     """The last line ``node`` covers (a node that ends with its newline ends on the line before)."""
     row, column = node.end_point
     return row - 1 if column == 0 and row > node.start_point.row else row
+
+
+# First words that make a line a command rather than a sentence.
+COMMANDS = frozenset(
+    (
+        "alembic",
+        "ansible",
+        "awk",
+        "bash",
+        "black",
+        "bun",
+        "bundle",
+        "cargo",
+        "cat",
+        "cd",
+        "chmod",
+        "cmake",
+        "composer",
+        "coverage",
+        "cp",
+        "curl",
+        "deno",
+        "diff",
+        "docker",
+        "docker-compose",
+        "dotnet",
+        "echo",
+        "env",
+        "eslint",
+        "export",
+        "find",
+        "flake8",
+        "git",
+        "go",
+        "gradle",
+        "grep",
+        "head",
+        "helm",
+        "isort",
+        "java",
+        "jest",
+        "just",
+        "kubectl",
+        "ls",
+        "make",
+        "mkdir",
+        "mvn",
+        "mypy",
+        "nc",
+        "node",
+        "nox",
+        "npm",
+        "npx",
+        "perl",
+        "php",
+        "pip",
+        "pip3",
+        "playwright",
+        "pnpm",
+        "poetry",
+        "pre-commit",
+        "printf",
+        "psql",
+        "pylint",
+        "pyright",
+        "pytest",
+        "python",
+        "python3",
+        "rake",
+        "rg",
+        "rm",
+        "ruby",
+        "ruff",
+        "rustc",
+        "sed",
+        "set",
+        "sh",
+        "source",
+        "sqlite3",
+        "tail",
+        "task",
+        "terraform",
+        "test",
+        "timeout",
+        "tox",
+        "tsc",
+        "uv",
+        "uvx",
+        "vitest",
+        "wc",
+        "wget",
+        "yarn",
+        "xargs",
+        "true",
+        "false",
+    )
+)
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
 
 
 @dataclass(frozen=True)
@@ -87,7 +184,7 @@ def _sentence(line: str) -> bool:
     """A line that reads as English, not as a command: a capitalized first word that is no
     known command ("All tests pass")."""
     words = line.split()
-    return bool(words) and words[0].istitle() and not is_command(line)
+    return bool(words) and words[0].istitle() and not looks_like_command(line)
 
 
 def _broken_row(node: Node, lines: list[str], offset: int) -> int | None:
@@ -138,3 +235,26 @@ def one_line(script: str, width: int) -> str:
 def _dedent(lines: list[str]) -> str:
     indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
     return "\n".join(x[indent:] for x in lines).strip()
+
+
+def looks_like_command(text: str) -> bool:
+    """Whether a line is a shell command rather than prose (for verify lines and backticks)."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    try:
+        words = shlex.split(stripped, comments=True)
+    except ValueError:
+        words = stripped.split()
+    while words and _ASSIGNMENT.match(words[0]):
+        words = words[1:]  # FOO=bar cmd
+    if not words:
+        return False
+    first = words[0]
+    if first in COMMANDS or first.startswith(("./", "/", "$", "~/")):
+        return True
+    # An unknown tool used like one: `mytool --flag`, `foo | bar`.
+    return bool(re.fullmatch(r"[a-z][a-z0-9_.-]*", first)) and (
+        any(op in stripped for op in ("&&", "||", " | ", ";", " > ", " 2>"))
+        or any(w.startswith("-") for w in words[1:])
+    )

@@ -176,7 +176,7 @@ def _criteria(doc: Document, diags: Diagnostics) -> list[LineDict]:
                         hint="write criteria as '- [ ] #1 text'",
                     )
                 continue
-            out.append(truth(_NUMBER.sub("", box[2]), line.no))
+            out.append(truth(_NUMBER.sub("", box[2]), line.no, (doc, diags)))
     for line in body.lines:
         if line.no in inside or line.no in body.fenced:
             continue

@@ -56,6 +56,7 @@ class Item:
     requirements: list[str] = field(default_factory=list)
     checks: list[prose.Check] = field(default_factory=list)
     prose: list[tuple[int, str]] = field(default_factory=list)  # a Verification: in words
+    held: dict[int, str] = field(default_factory=dict)  # why its command is not run
     id: str = ""
 
 
@@ -65,6 +66,7 @@ class ReadItems:
     truths: list[tuple[int, str]]  # the plan's own (criteria with no task above them)
     requirements: dict[str, list[str]]
     prose: list[tuple[int, str]]  # Verification: lines with no command: manual, to warn about
+    held: dict[int, str]  # why a Verification: line's command is not run (prose.outcome)
 
 
 def read_items(
@@ -116,7 +118,8 @@ def read_items(
         out.item_lines.append(item.line)
     requirements = {item.id: item.requirements for item in found if item.requirements}
     worded = [note for item in tasks for note in item.prose]
-    return ReadItems(out, plan_truths, requirements, worded)
+    held = {no: why for item in tasks for no, why in item.held.items()}
+    return ReadItems(out, plan_truths, requirements, worded, held)
 
 
 def collect(body: markdown.Body) -> list[Item]:
@@ -176,6 +179,8 @@ def _under(owner: Item, line: markdown.Line, stripped: str, *, wrapping: bool) -
             owner.checks.extend(found.commands)
             if not found.commands:
                 owner.prose.append((line.no, markdown.strip_markup(value)))
+                if found.held:
+                    owner.held[line.no] = found.held
         return
     if text is None and wrapping:
         owner.text = f"{owner.text} {stripped}"

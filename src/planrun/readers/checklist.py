@@ -18,7 +18,14 @@ from planrun.document import Document
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
-from planrun.readers.common import items, mapping, parse_body, start_plan, verify_list
+from planrun.readers.common import (
+    items,
+    mapping,
+    note_held,
+    parse_body,
+    start_plan,
+    verify_list,
+)
 from planrun.shellsplit import Chunk, split_script
 
 # Documents of a feature folder that describe the feature but are not its task list: spec-kit
@@ -79,6 +86,9 @@ class ChecklistReader:
                 )
         found = read_items(body, first, "item-")
         for no, text in found.prose:
+            if no in found.held:
+                note_held(found.held[no], no, (doc, diags))
+                continue
             diags.add(
                 "prose-verify",
                 doc.display,
@@ -139,6 +149,15 @@ def _gate_commands(body: markdown.Body) -> list[prose.Check | Chunk]:
         if script is not None and any(a <= block.no <= b for a, b in spans):
             for chunk in split_script(script, block.first):
                 found.setdefault(chunk.text, chunk)
+    for _, extracted in _verification_lines(body):
+        for check in extracted.commands:
+            found.setdefault(check.text, check)
+    return list(found.values())
+
+
+def _verification_lines(body: markdown.Body) -> list[tuple[markdown.Line, prose.Extracted]]:
+    """``Verification:`` lines outside items (OpenSpec writes them under a group)."""
+    out = []
     headings = {h.no for h in body.headings}
     for index, line in enumerate(body.lines):
         if line.no in body.fenced or line.text[:1].isspace():
@@ -148,13 +167,19 @@ def _gate_commands(body: markdown.Body) -> list[prose.Check | Chunk]:
             continue  # right under an item, it is that item's (see checkitems)
         match = _VERIFICATION.match(line.text)
         if match:
-            for check in prose.extract(match.group(1), line.no).commands:
-                found.setdefault(check.text, check)
-    return list(found.values())
+            out.append((line, prose.extract(match.group(1), line.no)))
+    return out
 
 
 def _note_unsure(body: markdown.Body, doc: Document, diags: Diagnostics) -> None:
-    for line, extracted in _gate_lines(body):
+    gate = _gate_lines(body)
+    inside = {line.no for line, _ in gate}
+    for line, extracted in _verification_lines(body):
+        if extracted.held and line.no not in inside:
+            note_held(extracted.held, line.no, (doc, diags))
+    for line, extracted in gate:
+        if extracted.held:
+            note_held(extracted.held, line.no, (doc, diags))
         for text in extracted.unsure:
             diags.add(
                 "prose-verify",
@@ -168,9 +193,14 @@ def _note_unsure(body: markdown.Body, doc: Document, diags: Diagnostics) -> None
 def _truths(body: markdown.Body) -> list[tuple[int, str]]:
     """Statements under gate and success-criteria headings that no command checks."""
     out: list[tuple[int, str]] = []
-    for line, extracted in _gate_lines(body):
+    gate = _gate_lines(body)
+    for line, extracted in gate:
         if extracted.statement and markdown.bullet(line.text):
             out.append((line.no, extracted.statement))
+    inside = {line.no for line, _ in gate}
+    for line, extracted in _verification_lines(body):
+        if extracted.held and extracted.statement and line.no not in inside:
+            out.append((line.no, extracted.statement))  # a held command: a person's check
     for heading in body.headings:
         if not prose.criteria_heading(heading) or prose.gate_heading(heading):
             continue  # a gate's statements are above

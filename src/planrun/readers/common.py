@@ -55,7 +55,15 @@ def items(values: Iterable[tuple[int, Any]], line: int) -> LineList:
 def verify_list(chunks: Iterable[Chunk | Check], line: int) -> LineList:
     return items(
         (
-            (c.line, mapping(c.line, run=c.text, description=getattr(c, "description", None)))
+            (
+                c.line,
+                mapping(
+                    c.line,
+                    run=c.text,
+                    description=getattr(c, "description", None),
+                    expect_exit=getattr(c, "expect_exit", 0) or None,
+                ),
+            )
             for c in chunks
         ),
         line,
@@ -130,14 +138,29 @@ def field_checks(
     if not found.commands:
         doc, diags = where
         manual.append((no, markdown.strip_markup(value)))
-        diags.add(
-            "prose-verify",
-            doc.display,
-            no,
-            f"{key} {value[:60]!r} is prose, not a command: it is a manual check",
-            hint="put the command in backticks: `pytest -q`",
-        )
+        if found.held:
+            note_held(found.held, no, where)
+        else:
+            diags.add(
+                "prose-verify",
+                doc.display,
+                no,
+                f"{key} {value[:60]!r} is prose, not a command: it is a manual check",
+                hint="put the command in backticks: `pytest -q`",
+            )
     return list(found.commands)
+
+
+def note_held(held: str, no: int, where: tuple[Document, Diagnostics]) -> None:
+    """A command the words around it hold back (prose.outcome): a manual check, said why."""
+    doc, diags = where
+    diags.add(
+        "prose-verify",
+        doc.display,
+        no,
+        f"{held[:120]}: it is a manual check, not run",
+        hint=prose.HELD_HINT,
+    )
 
 
 def parse_body(doc: Document) -> markdown.Body:

@@ -368,6 +368,6 @@ def _plan_checks(
     for reading in readings:
         reading.checks = [c for c in reading.checks if c.run and c.run not in seen]
         seen.update(c.run for c in reading.checks if c.run)
-        reading.manual = [m for m in reading.manual if "long-running" in m[2]]
+        reading.manual = [m for m in reading.manual if gsd_verify.worth_a_warning(m[1], m[2])]
         gsd_verify.add_reading(reading, verify, {}, doc, diags)
     return verify

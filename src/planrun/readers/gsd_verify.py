@@ -21,9 +21,9 @@ from planrun import expectations, markdown
 from planrun.commandlint import long_running
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
-from planrun.prose import is_command
+from planrun.prose import HELD_HINT, is_command, outcome, starts_like_command
 from planrun.readers.common import mapping
-from planrun.shellsplit import split_script
+from planrun.shellsplit import looks_like_command, split_script
 from planrun.yamlio import LineList
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
@@ -37,6 +37,16 @@ _SUCCEEDS = re.compile(
 _AC_CONTAINS = re.compile(r"^`([^`]+)`\s+contains\s+`([^`]+)`", re.I)
 _AC_EXISTS = re.compile(r"^`([^`]+)`\s+exists\b", re.I)
 _AC_COUNT = re.compile(r"grep\s+`([^`]+)`\s+count\s*(==|>=|<=|>|<|=)\s*(\d+)", re.I)
+
+
+HELD = "held"  # the words around the command say it ends otherwise than a check can show
+
+
+def worth_a_warning(text: str, why: str) -> bool:
+    """In a plan's own checks (success criteria are mostly statements), whether a manual
+    line is worth a warning: a held command, a dev server, or a line that starts like a
+    command but reads as English."""
+    return why == HELD or "long-running" in why or starts_like_command(text)
 
 
 @dataclass
@@ -133,7 +143,9 @@ def _read_lines(text: str, line: int, out: Reading) -> None:
         chunk = chunks[offset]
         first = chunk.text.splitlines()[0]
         command, note = (chunk.text, "") if "\n" in chunk.text else _split_note(chunk.text)
-        if is_command(command.splitlines()[0]):
+        lines = command.splitlines()
+        # One line is judged whole by the prose rule; a shell construct by its first line.
+        if is_command(lines[0]) if len(lines) == 1 else looks_like_command(lines[0]):
             end = chunk.line + chunk.text.count("\n")
             note = next((notes[o] for o in range(chunk.line, end + 1) if o in notes), note)
             # Written as a command, a dev server is still run (validate warns that only the
@@ -192,13 +204,22 @@ def _add(
         expect = expectations.from_comment(after)
     if not expect.any:
         expect = expectations.from_prose(after)
+    exit_code = 1 if expect.fails else 0
+    if not expect.any:
+        # The prose rule's reading of the words: "raises ImportError" holds the command (a
+        # check passes only on its expected exit), "exits 2" names the code to expect.
+        said = outcome(after)
+        if said.held:
+            out.manual.append((at, f"`{command}` {said.held}", HELD))
+            return
+        exit_code = said.expect_exit
     expect = expectations.for_command(command, expect)
     out.checks.append(
         Check(
             at,
             run=command,
             expect_output=expect.output,
-            expect_exit=1 if expect.fails else 0,
+            expect_exit=1 if expect.fails else exit_code,
             description=description,
         )
     )
@@ -293,13 +314,22 @@ def add_reading(
             art = mapping(check.line, path=check.path, contains=check.contains, derived=True)
             must.setdefault("artifacts", LineList(line=check.line)).append(art)
     for at, text, why in reading.manual:
-        diags.add(
-            "prose-verify",
-            doc.display,
-            at,
-            f"verify line {text[:60]!r} is {why}: it is a manual check",
-            hint="write the command that proves it, e.g. in <automated>",
-        )
+        if why == HELD:
+            diags.add(
+                "prose-verify",
+                doc.display,
+                at,
+                f"{text[:120]}: it is a manual check, not run",
+                hint=HELD_HINT,
+            )
+        else:
+            diags.add(
+                "prose-verify",
+                doc.display,
+                at,
+                f"verify line {text[:60]!r} is {why}: it is a manual check",
+                hint="write the command that proves it, e.g. in <automated>",
+            )
         truths = must.setdefault("truths", LineList(line=at))
         truths.append(text)
         truths.item_lines.append(at)

@@ -363,7 +363,7 @@ def _task(item: Item, task_id: str, doc: Document, diags: Diagnostics) -> LineDi
             task["claimed"] = claimed
     if item.strategy is not None:
         line, text = item.strategy
-        one = truth(text, line)
+        one = truth(text, line, (doc, diags))
         task["must_haves"] = mapping(line, truths=items([(line, one)], line))
     return task
 
