@@ -14,7 +14,9 @@ FM = "---\n{}\n---\n"
 CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
     "empty-file": ({"p.md": ""}, "p.md", "the file is empty"),
     "binary-file": ({"p.md": b"\x00\x01"}, "p.md", "binary file"),
-    "not-utf8": ({"p.md": b"\xff\xfe---"}, "p.md", "not UTF-8 text"),
+    "not-utf8": ({"p.md": b"---\ntitle: caf\xe9\n"}, "p.md", "not UTF-8 text"),
+    "special-file": ({}, "/dev/null", "a device, not a regular file"),
+    "file-too-large": ({}, "big.md", "planrun reads plans of at most 32 MiB"),
     "no-frontmatter": ({"p.md": "# hi\n"}, "p.md", "no YAML frontmatter"),
     "not-a-plan": ({"d/readme.md": "# hi\n"}, "d", "skipped: not a plan"),
     "unrecognized-plan": ({"p.md": FM.format("title: x")}, "p.md", "no 'planrun:' key"),
@@ -278,6 +280,9 @@ def test_code(code: str, tmp_path: Path) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content)
+    if code == "file-too-large":
+        with (tmp_path / target).open("wb") as fh:
+            fh.truncate(33 * 1024 * 1024)  # sparse: nothing is written
     result = validate_paths([tmp_path / target])
     found = [d for d in result.diagnostics.items if d.code == code]
     assert found, [d.format() for d in result.diagnostics.items]

@@ -650,7 +650,7 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
     from planrun import jsondoc
     from planrun.runner import dry_run
 
-    planned = dry_run(opts)
+    planned = dry_run(opts, _warn)
     if json_out:
         doc = {
             "schema_version": jsondoc.SCHEMA_VERSION,
@@ -706,7 +706,7 @@ def status(
     from planrun.runner import status as get_status
 
     targets, plan_fmt, config = _inputs(paths, fmt)
-    report = get_status(targets, plan_fmt, root, derive=config.derive and not no_derive)
+    report = get_status(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)
     if json_out:
         _out(jsondoc.dumps(jsondoc.run_doc(report, report.results)), raw=True)
         return EXIT_OK
@@ -758,7 +758,7 @@ def summary_(
     files.check()
     if merge is not None:
         _merge(targets, plan_fmt, root, merge)
-    report = get_status(targets, plan_fmt, root, derive=config.derive)
+    report = get_status(targets, plan_fmt, root, _warn, derive=config.derive)
     errors = files.write(report, report.results, None, _err)
     code = EXIT_OK
     if merge is not None:
@@ -811,7 +811,7 @@ def next_(
     from planrun.runner import next_units
 
     targets, plan_fmt, config = _inputs(paths, fmt)
-    units = next_units(targets, plan_fmt, root, derive=config.derive and not no_derive)
+    units = next_units(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)
     if json_out:
         _out(jsondoc.dumps(jsondoc.next_doc(units)), raw=True)
         return EXIT_OK

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from planrun.errors import UsageError
+from planrun.model import check_timeout
 from planrun.suggest import closest
 
 
@@ -131,7 +132,10 @@ def _parse(table: dict[str, Any], source: Path, where: str) -> Config:
             raise UsageError(f'{source}: setting "jobs" must be at least 1, got {value}')
         if key == "hook_max_blocks" and value < 0:
             raise UsageError(f'{source}: setting "hook_max_blocks" must be 0 or more, got {value}')
-        if key == "timeout" and value <= 0:
-            raise UsageError(f'{source}: setting "timeout" must be positive, got {value}')
+        if key == "timeout":
+            try:
+                check_timeout(float(value))
+            except (ValueError, OverflowError) as exc:
+                raise UsageError(f'{source}: setting "timeout": {exc}') from None
         values[_FIELDS.get(key, key)] = value
     return Config(**values, source=source, base=source.parent)

@@ -14,6 +14,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "empty-file": ("error", "the plan file is empty"),
     "binary-file": ("error", "the file is binary (it contains NUL bytes)"),
     "not-utf8": ("error", "the file is not UTF-8 text"),
+    "special-file": ("error", "a plan path is a FIFO, device or socket, not a regular file"),
+    "file-too-large": ("error", "a plan file is larger than 32 MiB"),
     "no-frontmatter": ("error", "a plan given by name has no YAML frontmatter"),
     "not-a-plan": ("info", "a markdown file in a folder is not a plan and was skipped"),
     "superseded-plan": ("info", "a GSD plan with status: superseded is left out of the waves"),

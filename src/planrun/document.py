@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +24,8 @@ def written_by_planrun(frontmatter: object) -> bool:
 
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _BINARY_SNIFF = 8192
+MAX_PLAN_BYTES = 32 * 1024 * 1024
+"""The largest plan file planrun reads (a plan is text a person or an agent wrote)."""
 
 
 class UndecodableError(Exception):
@@ -54,12 +59,9 @@ class Document:
 
     @classmethod
     def read(cls, path: Path, display: str | None = None) -> Document:
-        """Read and decode a file; OSError becomes PathNotFoundError, bad bytes UndecodableError."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise PathNotFoundError(f"cannot read {display or path}: {exc.strerror}") from None
-        return cls(path, display or str(path), decode(raw))
+        """Read and decode a file; OSError becomes PathNotFoundError; what is not a plan file
+        (a FIFO or device, over MAX_PLAN_BYTES, bad bytes) UndecodableError."""
+        return cls(path, display or str(path), decode(read_plan_bytes(path, display)))
 
     @cached_property
     def _split(self) -> tuple[str | None, int, str, int, bool]:
@@ -144,7 +146,71 @@ def keep_unknown_escapes(text: str) -> tuple[str, list[int]]:
     return _DOUBLE_QUOTED.sub(fix, text), sorted(changed)
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def read_plan_bytes(path: Path, display: str | None = None) -> bytes:
+    """A plan file's bytes: only a regular file (opened without blocking, so a FIFO cannot
+    hang planrun), at most MAX_PLAN_BYTES."""
+    name = display or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as exc:
+        why = "symlink loop" if exc.errno == errno.ELOOP else exc.strerror
+        raise PathNotFoundError(f"cannot read {name}: {why}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UndecodableError(
+                "special-file", f"{_kind(info.st_mode)}, not a regular file: not read as a plan"
+            )
+        if info.st_size > MAX_PLAN_BYTES:
+            raise UndecodableError("file-too-large", _too_large(info.st_size))
+        os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while data := os.read(fd, 1024 * 1024):
+            total += len(data)
+            if total > MAX_PLAN_BYTES:  # it grew while being read
+                raise UndecodableError("file-too-large", _too_large(total))
+            chunks.append(data)
+    except OSError as exc:
+        raise PathNotFoundError(f"cannot read {name}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the file is {size / (1024 * 1024):.1f} MiB; planrun reads plans of at most "
+        f"{MAX_PLAN_BYTES // (1024 * 1024)} MiB"
+    )
+
+
+def _utf16(raw: bytes) -> bool:
+    """A UTF-16 file: its byte-order mark, or ASCII text with every other byte NUL."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = raw[:_BINARY_SNIFF]
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    mostly, rarely = 0.9, 0.1
+    return (even.count(0) > mostly * len(even) and odd.count(0) < rarely * len(odd)) or (
+        odd.count(0) > mostly * len(odd) and even.count(0) < rarely * len(even)
+    )
+
+
 def decode(raw: bytes) -> str:
+    if _utf16(raw):
+        raise UndecodableError("not-utf8", "UTF-16 is not supported, save as UTF-8")
     if b"\x00" in raw[:_BINARY_SNIFF]:
         raise UndecodableError("binary-file", "binary file (it contains NUL bytes), not a plan")
     try:
@@ -156,4 +222,5 @@ def decode(raw: bytes) -> str:
             f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start} cannot be decoded",
             line,
         ) from None
-    return text.replace("\r\n", "\n")
+    # Universal newlines: CRLF (Windows) and a lone CR (classic Mac OS) both end a line.
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -48,8 +48,16 @@ def _files(root: Path, patterns: list[str]) -> list[tuple[str, Path | None]]:
     for pattern in patterns:
         hits = 0
         for path in _matches(root, pattern):
-            for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
-                if not file.is_file() or _outside(root, file):
+            # A name too long or a symlink loop is a file that is not there, not a crash.
+            try:
+                files = sorted(path.rglob("*")) if path.is_dir() else [path]
+            except (OSError, RuntimeError):
+                continue
+            for file in files:
+                try:
+                    if not file.is_file() or _outside(root, file):
+                        continue
+                except (OSError, RuntimeError):
                     continue
                 found[file.relative_to(root).as_posix()] = file
                 hits += 1

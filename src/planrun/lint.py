@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from planrun.checks import PatternError, compile_pattern
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
@@ -228,14 +229,15 @@ def _lint_must_haves(
             )
         if link.pattern is not None:
             try:
-                re.compile(link.pattern)
-            except re.error as exc:
+                compile_pattern(link.pattern)
+            except PatternError as exc:
+                at = f" at position {exc.pos}" if exc.pos is not None else ""
                 diags.add(
                     "invalid-regex",
                     src,
                     line,
                     f'{where}: key_links pattern "{link.pattern}" is not a valid regular '
-                    f"expression: {exc.msg} at position {exc.pos}",
+                    f"expression: {exc.msg}{at}",
                     hint="patterns are Python regular expressions; escape ( [ . with a backslash",
                 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,13 +48,34 @@ class Loaded:
     groups: dict[tuple[str, str], tuple[GroupReader, list[Document]]] = field(default_factory=dict)
 
 
-def iter_plan_files(path: Path) -> Iterator[Path]:
+def _symlink_loop(path: Path) -> bool:
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def iter_plan_files(path: Path, seen: set[tuple[int, int]] | None = None) -> Iterator[Path]:
     """Markdown files under ``path``, recursively, in a stable order, and the files of other
-    kinds a reader claims (a Task Master ``tasks.json``)."""
-    for child in sorted(path.iterdir(), key=lambda p: p.name):
+    kinds a reader claims (a Task Master ``tasks.json``). A folder reached again through a
+    symlink (a loop, or two links to one folder) is read once."""
+    seen = set() if seen is None else seen
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
+    try:
+        children = sorted(path.iterdir(), key=lambda p: p.name)
+    except OSError:
+        return
+    for child in children:
         if child.is_dir():
             if child.name not in SKIP_DIRS:
-                yield from iter_plan_files(child)
+                yield from iter_plan_files(child, seen)
         elif child.suffix.lower() == ".md" or finds(child):
             yield child
 
@@ -65,6 +87,8 @@ def load_paths(paths: Sequence[Path], fmt: str | None = None, *, derive: bool = 
     seen: set[Path] = set()
     for path in paths:
         if not path.exists():
+            if _symlink_loop(path):
+                raise PathNotFoundError(f"{path}: symlink loop")
             raise PathNotFoundError(f"{path}: no such file or directory")
         if path.is_dir():
             for file in iter_plan_files(path):
@@ -116,8 +140,16 @@ def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loa
     diags = loaded.diagnostics
     try:
         doc = Document.read(path)
-    except UndecodableError as exc:
+    except PathNotFoundError as exc:
         if explicit:
+            raise
+        # A broken link or a symlink loop met in a folder scan is not a plan someone named.
+        diags.add("not-a-plan", str(path), None, f"skipped: {exc.message}")
+        return
+    except UndecodableError as exc:
+        # A *.md that is a FIFO, a device or huge is refused even in a folder scan: someone
+        # put it among the plans, and reading it would hang or exhaust memory.
+        if explicit or exc.code in ("special-file", "file-too-large"):
             diags.add(exc.code, str(path), exc.line, exc.message)
         else:
             diags.add("not-a-plan", str(path), None, f"skipped: {exc.message}")

@@ -9,6 +9,7 @@ private attributes costs a third of validation time on a 20,000-task plan.)
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,7 +21,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
-    PositiveFloat,
     PositiveInt,
     PrivateAttr,
     model_validator,
@@ -70,6 +70,73 @@ def _check_expect_output(value: str) -> str:
 
 Id = Annotated[str, AfterValidator(_check_id)]
 DepId = Annotated[str, AfterValidator(_check_dep)]
+
+MAX_TIMEOUT = 1_000_000.0
+"""The longest timeout, in seconds (11.5 days): beyond it the OS cannot wait that long."""
+NAME_MAX = 255
+"""The longest file name (one path component, in bytes) the usual file systems allow."""
+PATH_MAX = 4096
+
+
+def check_timeout(value: float) -> float:
+    """A timeout must be a finite number of seconds in (0, MAX_TIMEOUT]."""
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        shown = str(value).replace("inf", "infinity")
+        raise ValueError(
+            f"a timeout is a number of seconds greater than 0 and at most {MAX_TIMEOUT:.0f}, "
+            f"got {shown}"
+        )
+    return value
+
+
+def _check_exit(value: int) -> int:
+    if not 0 <= value <= 255:
+        raise ValueError(f"an exit code is from 0 to 255, got {value}")
+    return value
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` for a message: NUL written as \\0, cut to ``limit`` characters."""
+    text = text.replace("\0", "\\0")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _no_nul(value: str) -> str:
+    if "\0" in value:
+        raise ValueError(
+            f'"{_shown(value)}" contains a NUL character (\\0), which no command, path or '
+            "environment variable can hold"
+        )
+    return value
+
+
+def _check_path(value: str) -> str:
+    """A path planrun will open: no NUL, no component longer than a file name can be."""
+    _no_nul(value)
+    encoded = value.encode("utf-8", "surrogateescape")
+    if len(encoded) > PATH_MAX:
+        raise ValueError(f"the path is {len(encoded)} bytes long; the most is {PATH_MAX}")
+    for part in encoded.replace(b"\\", b"/").split(b"/"):
+        if len(part) > NAME_MAX:
+            shown = part[:20].decode("utf-8", "replace")
+            raise ValueError(
+                f'the path component "{shown}..." is {len(part)} bytes long; a file name can '
+                f"be at most {NAME_MAX}"
+            )
+    return value
+
+
+def _check_file(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty path: name a file relative to the root")
+    return _check_path(value)
+
+
+Timeout = Annotated[float, AfterValidator(check_timeout)]
+FileStr = Annotated[str, AfterValidator(_check_file)]
+ExitCode = Annotated[int, AfterValidator(_check_exit)]
+Script = Annotated[str, AfterValidator(_no_nul)]
+PathStr = Annotated[str, AfterValidator(_check_path)]
 
 
 def _none_to_list(value: Any) -> Any:
@@ -139,6 +206,20 @@ def _env_values(value: Any) -> Any:
     return value
 
 
+def _check_env(value: dict[str, str]) -> dict[str, str]:
+    for key, text in value.items():
+        if not key or "=" in key or "\0" in key:
+            raise ValueError(
+                f'"{_shown(key)}" is not an environment variable name (empty, or holds "=" or NUL)'
+            )
+        if "\0" in text:
+            raise ValueError(
+                f"the value of {key} contains a NUL character (\\0), which no environment "
+                "variable can hold"
+            )
+    return value
+
+
 class Located(BaseModel):
     """Base of every plan element: strict keys, and the line where it was written."""
 
@@ -166,12 +247,14 @@ class Located(BaseModel):
 class VerifyCommand(Located):
     """A shell script run with bash -c in the root; passes when it exits ``expect_exit``."""
 
-    run: Annotated[str, BeforeValidator(_script)] = Field(
+    run: Annotated[Script, BeforeValidator(_script)] = Field(
         min_length=1, description="Shell script, run with bash -c (sh -c fallback)."
     )
-    timeout: PositiveFloat | None = Field(default=None, description="Seconds before it is killed.")
-    expect_exit: int = Field(default=0, description="Exit code that means success.")
-    cwd: str | None = Field(default=None, description="Directory to run in, relative to the root.")
+    timeout: Timeout | None = Field(default=None, description="Seconds before it is killed.")
+    expect_exit: ExitCode = Field(default=0, description="Exit code that means success.")
+    cwd: PathStr | None = Field(
+        default=None, description="Directory to run in, relative to the root."
+    )
     expect_output: Annotated[str, AfterValidator(_check_expect_output)] | None = Field(
         default=None,
         description='What its output must be: "empty", or "count N" ("count >= N", ...) for a '
@@ -211,7 +294,7 @@ class Truth(Located):
 class Artifact(Located):
     """A file that must exist, with optional size and content requirements."""
 
-    path: str
+    path: FileStr
     provides: str | None = None
     min_lines: Annotated[int, Field(ge=0)] | None = None
     contains: str | None = None
@@ -224,7 +307,7 @@ class Artifact(Located):
 class KeyLink(Located):
     """A connection between two pieces of code, found by a regex in the ``from`` file."""
 
-    from_: str = Field(alias="from")
+    from_: FileStr = Field(alias="from")
     to: str
     via: str | None = None
     pattern: str | None = None
@@ -283,7 +366,7 @@ class Task(Located):
     owner: str | None = None
     effort: str | None = None
     kind: Kind = "auto"
-    timeout: PositiveFloat | None = None
+    timeout: Timeout | None = None
 
     @model_validator(mode="after")
     def _default_name(self) -> Task:
@@ -334,6 +417,7 @@ MilestoneList = Annotated[
 EnvMap = Annotated[
     dict[str, str],
     BeforeValidator(_env_values, json_schema_input_type=dict[str, str | int | float | bool]),
+    AfterValidator(_check_env),
 ]
 
 
@@ -345,10 +429,10 @@ class Plan(Located):
     title: str = ""
     depends_on: DepList = Field(default_factory=list, description="Plans that must pass first.")
     wave: PositiveInt | None = Field(default=None, description="Declared wave (checked).")
-    root: str | None = Field(default=None, description="Root directory, relative to the plan.")
+    root: PathStr | None = Field(default=None, description="Root directory, relative to the plan.")
     env: EnvMap = Field(default_factory=dict)
-    timeout: PositiveFloat | None = None
-    shell: str | None = Field(
+    timeout: Timeout | None = None
+    shell: Script | None = Field(
         default=None,
         description="Command line each verify script is appended to (default: bash "
         "--noprofile --norc -eo pipefail -c; `bash` alone means plain bash -c).",

@@ -11,6 +11,12 @@ step of a small task), and only the last 64 KiB stay in memory. A child's exit i
 its pidfd, not the pipe's end, so a grandchild that keeps the pipe open cannot make planrun
 wait; the group is killed and the pipe drained. A signal handler wakes the selector through
 a wake-up pipe.
+
+Containment beyond the process group (see reaper.py and watchdog.py): while a pool runs
+commands, planrun is a child subreaper and each command carries a PLANRUN_SPAWN token; when
+a command ends, orphans carrying its token are killed, and at ``close`` every orphan of the
+pool. A watchdog process, told each group as it starts and ends, kills what is left if planrun
+itself dies (``kill -9``).
 """
 
 from __future__ import annotations
@@ -18,21 +24,29 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import selectors
 import shlex
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from planrun import reaper
 from planrun.errors import UsageError
 
 DEFAULT_GRACE = 5.0
 _POLL_FALLBACK = 0.01  # seconds between polls where pidfds do not exist (macOS)
+# Finding orphans may mean reading every /proc/PID/stat (~3 ms for 100 processes): commands
+# that end close together share one sweep, at most one every _SWEEP_EVERY seconds.
+_SWEEP_EVERY = 0.1
+_open_pools = 0  # pools open in this process (the MCP server may run two at once)
 
 
 DEFAULT_SHELL = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
@@ -98,16 +112,25 @@ class LogSink:
             del self._tail[:-TAIL_BYTES]
         if self.error is not None:
             return
+        # A log that cannot be written (disk full, a name too long) loses the full output,
+        # not the run: the command's verdict and output tail stand.
         try:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.path.open("ab")
             self._file.write(data)
-        except OSError as exc:
-            self.error = f"cannot write the log {self.path}: {exc.strerror or exc}"
-            self.close()
-            return
-        self.written += len(data)
+            self.written += len(data)
+        except (OSError, ValueError) as exc:
+            self.error = (
+                f"cannot write the log {self.path}: {getattr(exc, 'strerror', None) or exc}"
+            )
+            self._close_quietly()
+
+    def _close_quietly(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
 
     def close(self) -> None:
         if self._file is not None:
@@ -165,6 +188,7 @@ class _Child:
     pidfd: int | None
     out: int | None  # read end of the output pipe, until EOF
     log: LogSink
+    spawn: str = ""  # its PLANRUN_SPAWN token
     term_at: float | None = None  # when SIGTERM was sent
     reason: str | None = None  # "timeout" or "interrupt"
 
@@ -182,13 +206,31 @@ class ProcessPool:
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        # Ends the tending thread (see ``tended``) at once, without touching the wake-up pipe.
+        self._tend_r, self._tend_w = os.pipe()
+        os.set_blocking(self._tend_r, False)
+        self._selector.register(self._tend_r, selectors.EVENT_READ, ("tend", None))
         self._done: list[tuple[Hashable, Outcome]] = []
+        global _open_pools  # noqa: PLW0603 -- one count per process, like the subreaper
+        _open_pools += 1
+        self._subreaper = reaper.become_subreaper()
+        self._before = set(reaper.children()) if self._subreaper else set()
+        self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}-"
+        self._spawned = 0
+        self._orphans: set[int] = set()  # killed orphans not yet collected
+        self._ended: set[str] = set()  # tokens of ended commands whose orphans are due a sweep
+        self._swept = 0.0
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._watch_w: int | None = None
 
     # -- starting
     def start(self, token: Hashable, spec: Spec) -> None:
         """Start ``spec``; its Outcome comes back from ``wait`` with ``token``."""
+        self._start_watchdog()  # before the clock starts: its spawn is not the command's time
         started = time.monotonic()
         spec.log.begin(spec.script)
+        self._spawned += 1
+        spawn = f"{self._prefix}{self._spawned}"
         argv = spec.shell or self._argv
         script = spec.script
         if spec.locate and Path(argv[0]).name == "bash":
@@ -201,21 +243,24 @@ class ProcessPool:
                 stdout=write_end,
                 stderr=subprocess.STDOUT,
                 cwd=spec.cwd,
-                env=spec.env,
+                env={**spec.env, reaper.SPAWN_VAR: spawn},
                 start_new_session=True,
                 close_fds=True,
             )
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             os.close(read_end)
             self._done.append((token, Outcome(None, 0.0, error=f"cannot start: {exc}")))
             return
         finally:
             os.close(write_end)
+        self._tell_watchdog(f"+{popen.pid}")
         os.set_blocking(read_end, False)
         pidfd: int | None = None
         with contextlib.suppress(AttributeError, OSError):
             pidfd = os.pidfd_open(popen.pid)
-        child = _Child(token, popen, started, started + spec.timeout, pidfd, read_end, spec.log)
+        child = _Child(
+            token, popen, started, started + spec.timeout, pidfd, read_end, spec.log, spawn
+        )
         self._children[popen.pid] = child
         self._selector.register(read_end, selectors.EVENT_READ, ("out", child))
         if pidfd is not None:
@@ -229,8 +274,13 @@ class ProcessPool:
             return done
         if not self._children:
             self._drain_wake()
+            if self._ended:
+                ended, self._ended = self._ended, set()
+                self._sweep(ended.__contains__)
             return []
         timeout = max(0.0, self._next_deadline() - time.monotonic())
+        if self._ended:
+            timeout = min(timeout, max(0.0, self._swept + _SWEEP_EVERY - time.monotonic()))
         if any(c.pidfd is None for c in self._children.values()):
             timeout = min(timeout, _POLL_FALLBACK)
         events = self._selector.select(timeout)
@@ -239,10 +289,56 @@ class ProcessPool:
                 self._drain_wake()
             elif key.data[0] == "out":
                 self._read(key.data[1])
+            elif key.data[0] == "tend":
+                self._drain_tend()
         self._reap()
         self._enforce_deadlines()
+        if self._ended and time.monotonic() >= self._swept + _SWEEP_EVERY:
+            ended, self._ended = self._ended, set()
+            self._sweep(ended.__contains__)
         done, self._done = self._done, []
         return done
+
+    @contextlib.contextmanager
+    def tended(self) -> Iterator[None]:
+        """While the body runs (planrun's own must_haves checks, which may take up to a task's
+        timeout), a thread tends the running commands: reads their output, collects their
+        exits and enforces their deadlines, so a command cannot pass its timeout unseen. The
+        body must not use the pool; the outcomes wait for the next ``wait``. A wake-up (a
+        signal) ends the tending early and is left for ``wait``."""
+        if not self._children:
+            yield
+            return
+        done = threading.Event()
+        thread = threading.Thread(target=self._tend, args=(done,), name="planrun-tend")
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            with contextlib.suppress(OSError):
+                os.write(self._tend_w, b"\0")
+            thread.join()
+            self._drain_tend()
+
+    def _tend(self, done: threading.Event) -> None:
+        while not done.is_set() and self._children:
+            timeout = max(0.0, self._next_deadline() - time.monotonic())
+            if any(c.pidfd is None for c in self._children.values()):
+                timeout = min(timeout, _POLL_FALLBACK)
+            events = self._selector.select(timeout)
+            if done.is_set() or any(key.data is None for key, _ in events):
+                return
+            for key, _ in events:
+                if key.data[0] == "out":
+                    self._read(key.data[1])
+            self._reap()
+            self._enforce_deadlines()
+
+    def _drain_tend(self) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(self._tend_r, 512):
+                pass
 
     def wake(self) -> None:
         """Make a blocked ``wait`` return; safe to call from a signal handler."""
@@ -291,6 +387,8 @@ class ProcessPool:
             # Whatever the script left running in the background goes with it; what it had
             # printed is taken, and the pipe closed even if a killed grandchild held it.
             _signal_group(pid, signal.SIGKILL)
+            self._tell_watchdog(f"-{pid}")
+            self._ended.add(child.spawn)
             self._read(child, drain=True)
             if child.out is not None:
                 self._selector.unregister(child.out)
@@ -303,6 +401,84 @@ class ProcessPool:
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
                 self._done.append((child.token, Outcome(code, duration)))
+
+    # -- containment
+    def _sweep(self, ours: Callable[[str], bool], *, strays: bool = False) -> None:
+        """Kill the orphans (now planrun's children) whose token ``ours`` accepts, and collect
+        those killed before. With ``strays`` (the run is over), also those without a token
+        (a command cleared their environment) outside planrun's own process group: helpers
+        planrun starts itself stay in its group, so an orphan elsewhere came from a command."""
+        self._swept = time.monotonic()
+        if self._subreaper:
+            own_group = os.getpgrp()
+            for _ in range(4):  # a killed orphan's own children are orphaned in turn
+                found = []
+                for pid in self._foreign_children():
+                    token = reaper.token_of(pid)
+                    if token is None and reaper.is_zombie(pid):
+                        # An orphan that ended by itself: collect it, or zombies pile up
+                        # until no pid is left.
+                        reaper.reap(pid)
+                    elif ours(token or "") or (
+                        strays and token is None and reaper.group_of(pid) not in (None, own_group)
+                    ):
+                        found.append(pid)
+                for pid in found:
+                    reaper.kill(pid)
+                self._orphans.update(found)
+                if not found:
+                    break
+        self._orphans = {pid for pid in self._orphans if not reaper.reap(pid)}
+
+    def _foreign_children(self) -> list[int]:
+        """planrun's children that are not its commands: orphans it inherited as subreaper
+        (children it had before the pool, and the watchdog, are left alone)."""
+        watchdog = self._watchdog.pid if self._watchdog is not None else None
+        return [
+            pid
+            for pid in reaper.children()
+            if pid not in self._children
+            and pid not in self._orphans
+            and pid not in self._before
+            and pid != watchdog
+        ]
+
+    def _start_watchdog(self) -> None:
+        if self._watchdog is not None or sys.platform == "win32":
+            return
+        read_end, write_end = os.pipe()
+        try:
+            self._watchdog = subprocess.Popen(
+                [sys.executable, "-m", "planrun.watchdog", self._prefix],
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError:
+            os.close(write_end)
+            return
+        finally:
+            os.close(read_end)
+        self._watch_w = write_end
+
+    def _tell_watchdog(self, line: str) -> None:
+        if self._watch_w is not None:
+            try:
+                os.write(self._watch_w, f"{line}\n".encode())
+            except OSError:  # the watchdog is gone: containment after a crash is lost, not the run
+                os.close(self._watch_w)
+                self._watch_w = None
+
+    def _stop_watchdog(self) -> None:
+        if self._watch_w is not None:
+            os.close(self._watch_w)
+            self._watch_w = None
+        if self._watchdog is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(timeout=10)
+            self._watchdog = None
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
@@ -333,9 +509,26 @@ class ProcessPool:
             self._reap()
             if self._children:
                 time.sleep(0.005)
+        global _open_pools  # noqa: PLW0603
+        _open_pools -= 1
+        prefix = self._prefix
+        # Orphans without a token can be told to be a command's only when no other run is
+        # going on in this process (the MCP server may run two).
+        strays = _open_pools == 0
+        end = time.monotonic() + 5
+        self._sweep(lambda spawn: spawn.startswith(prefix), strays=strays)
+        while self._orphans and time.monotonic() < end:
+            time.sleep(0.005)
+            self._sweep(lambda spawn: spawn.startswith(prefix), strays=strays)
+        if self._subreaper:
+            reaper.stop_subreaper()
+            self._subreaper = False
+        self._stop_watchdog()
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
+        os.close(self._tend_r)
+        os.close(self._tend_w)
 
 
 @dataclass(frozen=True)

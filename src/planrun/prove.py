@@ -196,7 +196,8 @@ class _BaseRun:
             self.running[unit.index] = (unit, steps, done)
             self.pool.start(unit.index, step.spec)
             return
-        failed = any(c.ok is False for c in self.executor.checks(unit))
+        with self.pool.tended():  # the other base checks' deadlines hold meanwhile
+            failed = any(c.ok is False for c in self.executor.checks(unit))
         self.settle(unit, passed=not failed)
 
     def step_done(self, index: int, outcome: Outcome) -> None:

@@ -11,14 +11,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from planrun import checkrules, evidence, fingerprint, proc
+from planrun import checks as must
 from planrun.bases import toplevel
-from planrun.checks import CheckResult, check_artifact, check_key_link
+from planrun.checks import Budget, CheckResult, check_artifact, check_key_link
 from planrun.environment import program
 from planrun.errors import (
     EXIT_FAILED,
@@ -30,7 +31,7 @@ from planrun.errors import (
 from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import judge_output
 from planrun.graph import PlanGraph, Unit
-from planrun.model import VerifyCommand
+from planrun.model import VerifyCommand, check_timeout
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.results import (
     BLOCKED,
@@ -140,6 +141,11 @@ CHECK_LEVEL_ERRORS = frozenset({"invalid-regex", "path-outside-root"})
 
 
 def load_for_run(opts: ExecuteOptions) -> Validation:
+    if opts.timeout is not None:
+        try:
+            check_timeout(opts.timeout)
+        except ValueError as exc:
+            raise UsageError(f"--timeout: {exc}") from None
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
     result = load_valid(
         opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS, derive=opts.derive
@@ -270,6 +276,10 @@ class _Executor:
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, proc.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
+        self.stopped: Callable[[], bool] = lambda: False
+        self.warn: Callable[[str], None] = lambda _message: None
+        self.tend: Callable[[], AbstractContextManager[None]] = nullcontext
+        """Keeps the running commands tended while this task's checks run (the pool's)."""
         self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
         self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
 
@@ -303,7 +313,7 @@ class _Executor:
     def log_path(self, unit: Unit) -> Path | None:
         if self.logs is None:
             return None
-        return self.logs / unit.plan.id / f"{unit.bare_id}.log"
+        return self.logs / _file_name(unit.plan.id) / f"{_file_name(unit.bare_id)}.log"
 
     def steps(self, unit: Unit) -> list[Step]:
         cmds = self.commands(unit)
@@ -313,7 +323,6 @@ class _Executor:
         log = proc.LogSink(path)
         self._sinks[unit.index] = log
         root = self.root(unit)
-        task = unit.task
         env = dict(self._base_env(unit))
         env.update(
             PLANRUN_PLAN=unit.plan.id,
@@ -331,18 +340,12 @@ class _Executor:
             name = program(cmd.run)
             if name is not None:
                 self.programs.append((name, env.get("PATH")))
-            timeout = (
-                cmd.timeout
-                or (task.timeout if task else None)
-                or unit.plan.timeout
-                or self.opts.timeout
-                or DEFAULT_TIMEOUT
-            )
-            cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
-            if not cwd.is_dir():
-                error = f'cwd "{cmd.cwd}" does not exist'
-                steps.append(Step(cmd.run, cmd.expect_exit, None, error=error, line=cmd.line))
+            timeout = cmd.timeout or self.timeout(unit)
+            problem = _bad_cwd(root, cmd.cwd)
+            if problem is not None:
+                steps.append(Step(cmd.run, cmd.expect_exit, None, error=problem, line=cmd.line))
                 continue
+            cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
             # A check with an expected failure or output is run as written: the evidence
             # rules read plain exit-0 checks, and the output decides the others.
             plain = cmd.expect_exit != 0 or cmd.expect_output is not None
@@ -364,6 +367,16 @@ class _Executor:
         if self.watch is not None:
             self.watch.started(unit, root)
         return steps
+
+    def timeout(self, unit: Unit) -> float:
+        """The task's own timeout (also the time its must_haves checks may take together)."""
+        task = unit.task
+        return (
+            (task.timeout if task else None)
+            or unit.plan.timeout
+            or self.opts.timeout
+            or DEFAULT_TIMEOUT
+        )
 
     def close_log(self, unit: Unit) -> None:
         sink = self._sinks.pop(unit.index, None)
@@ -411,28 +424,38 @@ class _Executor:
     def checks(self, unit: Unit) -> list[CheckResult]:
         if unit.manual:
             return []
-        must = unit.must_haves
+        must_haves = unit.must_haves
         root = self.root(unit)
-        out = [check_artifact(a, root) for a in must.artifacts]
-        if must.key_links:
+        budget = Budget.of(self.timeout(unit), self.stopped)
+        out = [check_artifact(a, root, budget) for a in must_haves.artifacts]
+        if must_haves.key_links:
             declared = _declared_files(unit)
-            out.extend(check_key_link(k, root, declared) for k in must.key_links)
+            out.extend(check_key_link(k, root, budget, declared) for k in must_haves.key_links)
         out.extend(
             CheckResult("truth", t.truth, ok=None, message="manual: no verify command")
-            for t in must.truths
+            for t in must_haves.truths
             if not t.verify
         )
         return out
 
     def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
-        checks = self.checks(unit)
+        try:
+            with self.tend():
+                checks = self.checks(unit)
+        except must.Interrupted:
+            sink = self._sinks.pop(unit.index, None)
+            if sink is not None:
+                sink.close()
+            return UnitResult(unit, NOT_RUN, reason="interrupted while running")
         finished = time.time()
         sink = self._sinks.pop(unit.index, None)
         log = tail = None
         if sink is not None:
             sink.close()
-            log = str(sink.path) if sink.exists else None
+            log = str(sink.path) if sink.exists and sink.error is None else None
             tail = sink.tail()
+            if sink.error is not None:
+                self.warn(f"{unit.id}: {sink.error}; its verdict and output tail are kept")
         exit_code = commands[-1].exit_code if commands else None
         status, reason = _judge(unit, commands, checks)
         changed_tree: list[str] = []
@@ -530,6 +553,24 @@ def _claimed_done(unit: Unit) -> bool:
     return bool(tasks) and all(t.claimed == "done" for t in tasks)
 
 
+def _file_name(name: str) -> str:
+    """``name`` as a file name: ids have no length limit, file names do (255 bytes)."""
+    if len(name.encode()) <= 200:
+        return name
+    return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+
+
+def _bad_cwd(root: Path, cwd: str | None) -> str | None:
+    """Why a command's ``cwd`` cannot be used (None when it can)."""
+    if not cwd:
+        return None
+    try:
+        ok = (root / cwd).resolve().is_dir()
+    except (OSError, RuntimeError, ValueError) as exc:
+        return f'cwd "{cwd}" cannot be used: {getattr(exc, "strerror", None) or exc}'
+    return None if ok else f'cwd "{cwd}" does not exist'
+
+
 def _paths(opts: ExecuteOptions) -> str:
     return " ".join(str(p) for p in opts.paths)
 
@@ -595,18 +636,26 @@ def _named(cmd: CommandRecord) -> str:
 
 @contextmanager
 def _signals(stop: StopSignal) -> Iterator[None]:
-    """SIGINT and SIGTERM ask the scheduler to stop; a second one kills at once."""
+    """SIGINT, SIGTERM and SIGHUP (the terminal closed) ask the scheduler to stop; a second one
+    kills at once. A must_haves pattern being matched is interrupted on the spot: the regex
+    engine checks for signals, and the handler raises into it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+
+    def handler(_sig: int, _frame: object) -> None:
+        stop.request()
+        if must.searching():
+            raise must.Interrupted
+
     previous = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, lambda *_: stop.request())
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, handler)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = None) -> RunReport:
@@ -633,7 +682,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         tree = facts.tree
         cached = reusable(graph, selected, records, keys, tree) if opts.reuse else {}
         cached = executor.hold_cached(cached)
-        jobs = opts.jobs or os.cpu_count() or 1
+        jobs = fit_jobs(opts.jobs or os.cpu_count() or 1, reporter.warn)
         priority = remaining_path(graph, lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
@@ -644,6 +693,9 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         pool = proc.ProcessPool(shell=opts.shell)
         stop = stop or StopSignal()
         stop.wake = pool.wake
+        executor.stopped = lambda: stop.count > 0
+        executor.warn = reporter.warn
+        executor.tend = pool.tended
         scheduler = Scheduler(
             graph,
             selected - cached.keys(),
@@ -710,6 +762,36 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         state.close()
     reporter.finish(report)
     return report
+
+
+FDS_PER_JOB = 4  # output pipe, pidfd, log file, and a pipe end while a command starts
+FDS_RESERVED = 48  # stdio, the state database and its WAL, selector, wake and watchdog pipes
+
+
+def fit_jobs(jobs: int, warn: Callable[[str], None]) -> int:
+    """``jobs``, or fewer when the open-file limit cannot hold that many running commands
+    (after raising the soft limit as far as the hard limit allows)."""
+    try:
+        import resource  # noqa: PLC0415 -- POSIX only; absent on Windows
+    except ImportError:
+        return jobs
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = FDS_RESERVED + FDS_PER_JOB * jobs
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return jobs
+    fitted = max(1, (soft - FDS_RESERVED) // FDS_PER_JOB)
+    warn(
+        f"--jobs {jobs} needs about {needed} open files, but the limit is {soft} "
+        f"(ulimit -n); running {fitted} at a time"
+    )
+    return fitted
 
 
 def _prove(  # noqa: PLR0917 - the run's parts, passed once from execute
@@ -843,12 +925,12 @@ class _Recorder:
         self.reporter.unit_finished(result)
 
 
-def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
+def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]:
     """What ``execute`` would run, in start order, without running or recording anything."""
     result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
-    records = _read_records(root, graph)
+    records = _read_records(root, graph, warn)
     selected = select(graph, opts, records)
     cached = (
         reusable(graph, selected, records, unit_keys(graph, opts), _tree(root, opts))
@@ -869,8 +951,11 @@ def dry_run(opts: ExecuteOptions) -> list[PlannedUnit]:
     return planned
 
 
-def _read_records(root: Path, graph: PlanGraph) -> dict[str, Record]:
-    return _read_state(root, graph)[0]
+Warn = Callable[[str], None]
+
+
+def _read_records(root: Path, graph: PlanGraph, warn: Warn | None = None) -> dict[str, Record]:
+    return _read_state(root, graph, warn)[0]
 
 
 def result_keys(graph: PlanGraph) -> dict[tuple[str, str], str]:
@@ -878,12 +963,15 @@ def result_keys(graph: PlanGraph) -> dict[tuple[str, str], str]:
     return {(u.plan.results_key, u.bare_id): u.id for u in graph.units}
 
 
-def _read_state(root: Path, graph: PlanGraph) -> tuple[dict[str, Record], RunRow | None]:
+def _read_state(
+    root: Path, graph: PlanGraph, warn: Warn | None = None
+) -> tuple[dict[str, Record], RunRow | None]:
     """The recorded results of ``graph``'s units and the latest run among them, without
-    creating a database where there is none."""
+    creating a database where there is none. Read-only when it can be; a database that cannot
+    be read is moved aside, and ``warn`` says so."""
     if not (state_dir(root) / "state.db").exists():
         return {}, None
-    state = State.reader(root) or State(root, lambda _msg: None)
+    state = State.reader(root) or State(root, warn or (lambda _msg: None))
     try:
         records = state.results(result_keys(graph))
         latest = max(records.values(), key=lambda r: r.finished, default=None)
@@ -914,6 +1002,7 @@ def status(
     paths: Sequence[Path],
     fmt: str | None = None,
     root: Path | None = None,
+    warn: Warn | None = None,
     *,
     derive: bool = True,
 ) -> StatusReport:
@@ -924,7 +1013,7 @@ def status(
         # "passed (nothing has run yet)" for a folder without plans would look green.
         raise NothingSelectedError(f"no plans found in {_paths(opts)}")
     where = run_root(graph.plans, opts.paths, root)
-    records, last_run = _read_state(where, graph)
+    records, last_run = _read_state(where, graph, warn)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
     results = [
         from_record(unit, records.get(unit.id), keys)
@@ -995,10 +1084,15 @@ def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = 
 
 
 def next_units(
-    paths: Sequence[Path], fmt: str | None = None, root: Path | None = None, *, derive: bool = True
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    root: Path | None = None,
+    warn: Warn | None = None,
+    *,
+    derive: bool = True,
 ) -> list[Unit]:
     """Units not passed yet whose dependencies all passed: what to work on now."""
-    report = status(paths, fmt, root, derive=derive)
+    report = status(paths, fmt, root, warn, derive=derive)
     graph = report.graph
     ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
     done = [False] * graph.graph.number_of_nodes()  # needs no more work

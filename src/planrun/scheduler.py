@@ -282,6 +282,10 @@ class Scheduler:
             return
         del self._running[node]
         result = self.executor.finish(running.unit, running.commands, running.started)
+        if result.status == NOT_RUN:  # interrupted during its in-process checks
+            self.interrupted.append(running.unit)
+            self._done(node, result, record=False)
+            return
         weak = self._weak_dependencies(node)
         if weak:
             more = f" (and {len(weak) - 2} more)" if len(weak) > 2 else ""

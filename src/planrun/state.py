@@ -147,6 +147,9 @@ class State:
                 conn.execute("SELECT source, unit FROM results LIMIT 1").fetchone()
                 conn.execute("SELECT count(*) FROM runs").fetchone()
                 newer = conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION
+                # A damaged page deeper in the file: the normal open moves it aside.
+                if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                    raise _Corrupt("integrity check failed")
             except sqlite3.Error:
                 if conn is not None:
                     conn.close()
@@ -164,7 +167,7 @@ class State:
         except sqlite3.Error as exc:
             if not _is_corrupt(exc):
                 raise StateError(f"cannot open the state database {self.path}: {exc}") from None
-            aside = self.path.with_name(f"state.db.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            aside = self._aside_name()
             for suffix in ("", "-wal", "-shm"):
                 src = Path(str(self.path) + suffix)
                 if src.exists():
@@ -177,6 +180,15 @@ class State:
                 return self._connect()
             except sqlite3.Error as again:
                 raise StateError(f"cannot create the state database {self.path}: {again}") from None
+
+    def _aside_name(self) -> Path:
+        """A name no earlier moved-aside database has (the lock is held: no race)."""
+        stem = f"state.db.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
+        for n in range(1, 10_000):
+            aside = self.path.with_name(stem if n == 1 else f"{stem}-{n}")
+            if not any(Path(f"{aside}{suffix}").exists() for suffix in ("", "-wal", "-shm")):
+                return aside
+        raise StateError(f"too many unreadable state databases beside {self.path}; remove some")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)

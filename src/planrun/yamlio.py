@@ -42,18 +42,64 @@ class LineList(list[Any]):
 
 
 class YamlSyntaxError(Exception):
-    def __init__(self, line: int | None, problem: str) -> None:
+    def __init__(self, line: int | None, problem: str, hint: str | None = None) -> None:
         super().__init__(problem)
         self.line = line
         self.problem = problem
+        self.hint = hint
+        """What to do about it, when the usual advice (quoting) does not apply."""
+
+
+MAX_ALIAS_NODES = 1_000_000
+"""How many nodes aliases (``*name``) may add when expanded: a billion-laughs document
+expands to billions from a few lines, and every consumer of the data (convert, JSON) would
+walk them all."""
+
+_AS_WRITTEN = frozenset({"id"})
+"""Keys whose plain scalar value is kept as the text written: ``id: 01`` is "01", not 1."""
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Raise YamlSyntaxError when aliases expand ``root`` by more than MAX_ALIAS_NODES."""
+    size: dict[int, int] = {}
+    composed = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        children = _children(node)
+        if not done:
+            composed += 1
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in size)
+            continue
+        size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
+        if size[id(node)] - composed > MAX_ALIAS_NODES:
+            line = node.start_mark.line + 1 if node.start_mark else None
+            raise YamlSyntaxError(
+                line,
+                f"aliases (*name) expand this YAML to more than {MAX_ALIAS_NODES} nodes; "
+                "planrun does not expand it",
+                hint="write the repeated values out, or use fewer aliases",
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loader building LineDict/LineList and noting repeated keys."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, *, ids_as_written: bool = True) -> None:
         super().__init__(stream)
         self.duplicate_keys: list[tuple[int, str]] = []
+        self.ids_as_written = ids_as_written
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LineDict]:
@@ -73,7 +119,16 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[LineDict
         line = key_node.start_mark.line + 1
         if key in key_lines:
             loader.duplicate_keys.append((line, str(key)))
-        data[key] = loader.construct_object(value_node, deep=False)
+        if (
+            loader.ids_as_written
+            and key in _AS_WRITTEN
+            and isinstance(value_node, yaml.ScalarNode)
+            and not value_node.style  # plain: None (PyYAML) or '' (libyaml)
+            and value_node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        ):
+            data[key] = value_node.value
+        else:
+            data[key] = loader.construct_object(value_node, deep=False)
         key_lines[key] = line
 
 
@@ -98,15 +153,23 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load_yaml(text: str, first_line: int = 1) -> tuple[Any, list[tuple[int, str]]]:
-    """Load one YAML document written at ``first_line`` of its file.
+def load_yaml(
+    text: str, first_line: int = 1, *, ids_as_written: bool = True
+) -> tuple[Any, list[tuple[int, str]]]:
+    """Load one YAML document written at ``first_line`` of its file. With ``ids_as_written``
+    (plans), a plain ``id`` value is its text (``01``), not a number; JSON, whose numbers are
+    numbers, turns it off.
 
     Returns the data and the repeated keys as ``(line, key)``; raises YamlSyntaxError with
     the file line of the problem.
     """
-    loader = _Loader("\n" * (first_line - 1) + text)
+    loader = _Loader("\n" * (first_line - 1) + text, ids_as_written=ids_as_written)
     try:
-        return loader.get_single_data(), loader.duplicate_keys
+        node = loader.get_single_node()
+        if node is None:
+            return None, loader.duplicate_keys
+        _check_aliases(node)
+        return loader.construct_document(node), loader.duplicate_keys
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"

@@ -98,7 +98,7 @@ def report_frontmatter(doc: Document, diags: Diagnostics) -> None:
             doc.display,
             fm.error.line or 1,
             f"the YAML frontmatter does not parse: {fm.error.problem}",
-            hint="quote strings that contain ': ', '#' or backslashes",
+            hint=fm.error.hint or "quote strings that contain ': ', '#' or backslashes",
         )
     else:
         diags.add(

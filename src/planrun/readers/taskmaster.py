@@ -126,7 +126,7 @@ def _load_json(doc: Document, diags: Diagnostics) -> Any:
         diags.add("json-syntax", doc.display, exc.lineno, f"the JSON does not parse: {exc.msg}")
         return None
     try:  # the same data with the line of every key, when the YAML parser takes the JSON
-        located, _ = load_yaml(doc.text, 1)
+        located, _ = load_yaml(doc.text, 1, ids_as_written=False)
     except (YamlSyntaxError, RecursionError):
         return plain
     return located if located == plain else plain

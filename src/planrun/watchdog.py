@@ -1,0 +1,62 @@
+"""The watchdog: ends planrun's verify commands when planrun itself is killed (``kill -9``).
+
+``ProcessPool`` starts it once per run (``python -m planrun.watchdog PREFIX``), in its own
+session, with a pipe on stdin. planrun writes ``+PGID`` when a command's process group starts
+and ``-PGID`` when it has been collected. When the pipe closes (planrun exited, however it
+died), the watchdog kills the groups still listed and every process whose PLANRUN_SPAWN token
+starts with PREFIX, then exits. A clean planrun has listed nothing by then, so it kills nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+
+from planrun import reaper
+
+_SETTLE_ROUNDS = 5  # killed parents orphan their children: look again a few times
+
+
+def main(argv: list[str]) -> int:
+    prefix = argv[0] if argv else ""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # only the pipe's end stops the watchdog
+    groups: set[int] = set()
+    buffered = b""
+    while True:
+        try:
+            data = os.read(0, 4096)
+        except InterruptedError:
+            continue
+        except OSError:
+            data = b""
+        if not data:
+            break
+        buffered += data
+        *lines, buffered = buffered.split(b"\n")
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                pid = int(line[1:])
+                if line.startswith(b"+"):
+                    groups.add(pid)
+                else:
+                    groups.discard(pid)
+    for pgid in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
+    if prefix:
+        for _ in range(_SETTLE_ROUNDS):
+            found = reaper.with_token(prefix)
+            if not found:
+                break
+            for pid in found:
+                reaper.kill(pid)
+            time.sleep(0.05)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
