@@ -196,6 +196,31 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "bash -e ignores a failure of `! grep -q fail log.txt`",
     ),
+    "key-link-pattern": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\nmust_haves:\n  key_links:\n"
+                "    - {from: a.py, to: b, pattern: 'Form -> onSubmit'}"
+            )
+        },
+        "p.md",
+        'pattern "Form -> onSubmit" is prose (A -> B), not a regular expression',
+    ),
+    "superseded-plan": (
+        {"01-01-PLAN.md": FM.format("phase: 01-x\nplan: 01\nstatus: superseded")},
+        "01-01-PLAN.md",
+        "status: superseded: this plan was replaced",
+    ),
+    "derived-checks": (
+        {"p.md": "- [x] T001 Create the model in src/models/task.py\n"},
+        "p.md",
+        "derived 1 check from its text: src/models/task.py exists",
+    ),
+    "not-a-check": (
+        {"p.md": "- [x] T001 Install the tools: `npm install`\n"},
+        "p.md",
+        "`npm install` is not used as a check: it changes the tree",
+    ),
     "verify-grep-failure": (
         {
             "p.md": FM.format(

@@ -653,11 +653,15 @@ def test_checklist_items_declare_their_backticked_paths(tmp_path: Path) -> None:
     commit(repo, "plan", {"specs/001-feat/tasks.md": tasks})
     base = git(repo, "rev-parse", "--short", "HEAD~1").strip()
     commit(repo, "work", {"src/a.py": "2\n"})
-    run, doc = execute(repo / "specs" / "001-feat" / "tasks.md")
+    run, doc = execute(repo / "specs" / "001-feat" / "tasks.md", "--no-derive")
     assert run.exit_code == 1
     tasks_ = by_id(doc)
     assert tasks_["001-feat/T001"]["evidence"]["changed"] == ["src/a.py"]
     assert tasks_["001-feat/T001"]["status"] == "unverified"  # changed, but nothing checks it
+    # With derivation (the default), the file it names must exist: a labelled, weaker pass.
+    _, derived = execute(repo / "specs" / "001-feat" / "tasks.md", "--fresh")
+    t001 = by_id(derived)["001-feat/T001"]
+    assert (t001["status"], t001["checks"][0]["derived"]) == ("passed", True)
     assert tasks_["001-feat/T002"]["status"] == "failed"
     assert doc["false_claims"][-1] == {
         "id": "001-feat/T002",

@@ -492,7 +492,8 @@ def test_a_gsd_verify_line_in_english_is_never_run(tmp_path: Path) -> None:
         </task>
         """,
     )
-    assert _statuses(tmp_path, plan) == {"01-01/task-1": ("unverified", [])}
+    # A verify in words is a manual check of the task (issue 11): never run, never a pass.
+    assert _statuses(tmp_path, plan) == {"01-01/task-1": ("manual", [])}
     [warning] = [d for d in validate_paths([plan]).diagnostics.items if d.code == "prose-verify"]
     assert warning.line == 7
     assert warning.message == (
@@ -538,8 +539,8 @@ def test_gsd_plan_checks_hold_what_must_fail_and_skip_english(tmp_path: Path) ->
         (
             12,
             (
-                "'grep for the old name finds nothing' reads as prose, not a command: "
-                "it is a manual check, not run"
+                "verify line 'grep for the old name finds nothing' is prose, not a command: "
+                "it is a manual check"
             ),
         ),
     ]

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from planrun.markdown import strip_markup
-from planrun.shellsplit import looks_like_command, split_script
+from planrun.prose import is_command
+from planrun.shellsplit import split_script
 
 
 def chunks(text: str) -> list[tuple[int, str]]:
@@ -55,7 +56,8 @@ def test_shell_constructs_stay_whole(construct: str) -> None:
     ],
 )
 def test_command_or_prose(text: str, expected: bool) -> None:
-    assert looks_like_command(text) is expected
+    # The one rule (planrun.prose) serves every reader and derived checks alike.
+    assert is_command(text) is expected
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import regex
@@ -73,16 +73,31 @@ class CheckResult:
     label: str
     ok: bool | None  # None: manual (a truth nobody can check automatically)
     message: str
+    derived: bool = False  # planrun derived it from the task's text (weaker than a verify)
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> CheckResult:
         status = data.get("status")
         ok = None if status == "manual" else status == "passed"
-        return cls(str(data.get("kind")), str(data.get("label")), ok, str(data.get("message")))
+        return cls(
+            str(data.get("kind")),
+            str(data.get("label")),
+            ok,
+            str(data.get("message")),
+            derived=data.get("derived") is True,
+        )
 
     def to_json(self) -> dict[str, object]:
         status = "manual" if self.ok is None else "passed" if self.ok else "failed"
-        return {"kind": self.kind, "label": self.label, "status": status, "message": self.message}
+        out: dict[str, object] = {
+            "kind": self.kind,
+            "label": self.label,
+            "status": status,
+            "message": self.message,
+        }
+        if self.derived:
+            out["derived"] = True
+        return out
 
 
 class _OutsideRootError(Exception):
@@ -208,9 +223,10 @@ def _read_text(path: Path, name: str, budget: Budget) -> str:
 
 def check_artifact(art: Artifact, root: Path, budget: Budget | None = None) -> CheckResult:
     try:
-        return _check_artifact(art, root, budget or Budget.of(_NO_LIMIT))
+        found = _check_artifact(art, root, budget or Budget.of(_NO_LIMIT))
     except (_FailedError, _OutsideRootError) as exc:
-        return CheckResult("artifact", art.path, ok=False, message=str(exc))
+        found = CheckResult("artifact", art.path, ok=False, message=str(exc))
+    return replace(found, derived=True) if art.derived else found
 
 
 def _check_artifact(art: Artifact, root: Path, budget: Budget) -> CheckResult:
@@ -221,7 +237,9 @@ def _check_artifact(art: Artifact, root: Path, budget: Budget) -> CheckResult:
     except _FailedError as exc:
         raise _FailedError(f"{art.path} cannot be read: {exc}") from None
     if info is None:
-        return CheckResult("artifact", label, ok=False, message=f"{art.path} does not exist")
+        # Said of each requirement, so "exists" and "contains" on one path read apart.
+        also = f', so it does not contain "{art.contains}"' if art.contains is not None else ""
+        return CheckResult("artifact", label, ok=False, message=f"{art.path} does not exist{also}")
     wants_text = art.contains is not None or bool(art.exports)
     if stat.S_ISDIR(info.st_mode):
         if wants_text or art.min_lines is not None:
@@ -262,6 +280,11 @@ def _check_artifact(art: Artifact, root: Path, budget: Budget) -> CheckResult:
     return CheckResult("artifact", label, ok=True, message=", ".join(found))
 
 
+def _is_symbol(ref: str) -> bool:
+    """A key_links ``from`` that names code (``StreamingExporter.open()``), not a file."""
+    return "/" not in ref and not re.search(r"\.[A-Za-z]{1,5}$", ref.strip())
+
+
 def compile_pattern(pattern: str) -> regex.Pattern[str]:
     """A key_links pattern, compiled for the engine that runs it (``regex``); PatternError when
     it is not a valid Python regular expression or exceeds what an engine accepts. Plans are
@@ -288,21 +311,30 @@ class PatternError(Exception):
         self.pos = pos
 
 
-def check_key_link(link: KeyLink, root: Path, budget: Budget | None = None) -> CheckResult:
+def check_key_link(
+    link: KeyLink, root: Path, budget: Budget | None = None, declared: Sequence[str] = ()
+) -> CheckResult:
+    """GSD's key_links: the ``pattern`` (a regex over the whole file) in the ``from`` file,
+    else in the ``to`` file; without a pattern, ``from`` mentions ``to``. When ``from`` is a
+    symbol or a call, not a file, the plan's ``declared`` files are searched instead."""
     label = f"{link.from_} -> {link.to}"
     try:
-        return _check_key_link(link, root, budget or Budget.of(_NO_LIMIT))
+        return _check_key_link(link, root, budget or Budget.of(_NO_LIMIT), declared)
     except (_FailedError, _OutsideRootError) as exc:
         return CheckResult("key_link", label, ok=False, message=str(exc))
 
 
-def _check_key_link(link: KeyLink, root: Path, budget: Budget) -> CheckResult:
+def _check_key_link(
+    link: KeyLink, root: Path, budget: Budget, declared: Sequence[str]
+) -> CheckResult:
     label = f"{link.from_} -> {link.to}"
     source = resolve_under(root, link.from_)
     try:
         info = _status(source)
     except _FailedError as exc:
         raise _FailedError(f"{link.from_} cannot be read: {exc}") from None
+    if (info is None or stat.S_ISDIR(info.st_mode)) and _is_symbol(link.from_):
+        return _search_declared(link, root, declared, label, budget)
     if info is None or stat.S_ISDIR(info.st_mode):
         return CheckResult("key_link", label, ok=False, message=f"{link.from_} does not exist")
     text = _read_text(source, link.from_, budget)
@@ -342,6 +374,53 @@ def _check_key_link(link: KeyLink, root: Path, budget: Budget) -> CheckResult:
         label,
         ok=False,
         message=f"/{link.pattern}/ not found in {' or '.join(where)}",
+    )
+
+
+def _search_declared(
+    link: KeyLink, root: Path, declared: Sequence[str], label: str, budget: Budget
+) -> CheckResult:
+    files = [p for p in dict.fromkeys(declared) if _maybe_file(root, p) is not None]
+    if not files:
+        return CheckResult(
+            "key_link",
+            label,
+            ok=False,
+            message=f"{link.from_} is not a file and the plan declares no existing file to "
+            "search for it",
+        )
+    if link.pattern is not None:
+        try:
+            compiled = compile_pattern(link.pattern)
+        except PatternError as exc:
+            return CheckResult(
+                "key_link",
+                label,
+                ok=False,
+                message=f"pattern /{link.pattern}/ is not a valid regular expression: {exc.msg}",
+            )
+        what = f"/{link.pattern}/"
+    else:
+        compiled = regex.compile(regex.escape(link.to))
+        what = f'"{link.to}"'
+    for name in files:
+        path = _maybe_file(root, name)
+        if path is None:
+            continue
+        try:
+            text = _read_text(path, name, budget)
+        except _FailedError:
+            continue
+        found = _search(compiled, text, name, budget)
+        if found:
+            return CheckResult("key_link", label, ok=True, message=f"{what} {found}")
+    return CheckResult(
+        "key_link",
+        label,
+        ok=False,
+        message=f"{what} not found in the plan's files ({', '.join(files[:5])}"
+        + (", ..." if len(files) > 5 else "")
+        + ")",
     )
 
 

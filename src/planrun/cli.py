@@ -63,6 +63,14 @@ FormatOpt = Annotated[
     typer.Option("--format", "-f", help="Read every file in this format instead of detecting it."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+NoDeriveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-derive",
+        help="Do not derive checks from the text of tasks that have no verify "
+        "(also: derive = false in the configuration).",
+    ),
+]
 
 
 def _err(text: str) -> None:
@@ -236,13 +244,14 @@ def validate(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only errors and warnings, no count line.")
     ] = False,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """Check plans: schema, ids, dependencies, cycles, verify commands. Exit 1 on errors."""
     from planrun import jsondoc
     from planrun.validate import validate_paths
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    result = validate_paths(targets, plan_fmt)
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    result = validate_paths(targets, plan_fmt, derive=config.derive and not no_derive)
     doc = jsondoc.validate_doc(result, strict=strict)
     diags = result.diagnostics.sorted()
     if json_out:
@@ -274,11 +283,15 @@ def _block(lines: list[str]) -> None:
 
 
 def _validate_summary(result: Validation) -> str:
-    plans = len(result.plans)
-    tasks = sum(len(p.tasks) for p in result.plans)
+    checked = [p for p in result.plans if not p.context]
+    plans = len(checked)
+    tasks = sum(len(p.tasks) for p in checked)
     errors = result.diagnostics.count("error")
     warnings = result.diagnostics.count("warning")
     head = f"{plans} plan{'s' if plans != 1 else ''}, {tasks} task{'s' if tasks != 1 else ''}"
+    context = len(result.plans) - plans
+    if context:
+        head += f" (and {context} sibling plan{'s' if context != 1 else ''} read as context)"
     if not errors and not warnings:
         return f"{head}: no problems found."
     return (
@@ -440,6 +453,7 @@ def execute(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only failures and the final line.")
     ] = False,
+    no_derive: NoDeriveOpt = False,
     base: Annotated[
         str | None,
         typer.Option(
@@ -481,6 +495,7 @@ def execute(
         shard=parse_shard(shard) if shard is not None else None,
         reuse=config.reuse and not fresh,
         argv=sys.argv[1:],
+        derive=config.derive and not no_derive,
         base=base or config.base_ref,
         prove=prove,
         strict_scope=strict_scope or config.strict_scope,
@@ -683,14 +698,15 @@ def status(
     json_out: JsonOpt = False,
     root: RootOpt = None,
     fmt: FormatOpt = None,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """Show the last recorded result of every task and milestone."""
     from planrun import jsondoc
     from planrun.output import result_line, status_evidence
     from planrun.runner import status as get_status
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    report = get_status(targets, plan_fmt, root, _warn)
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    report = get_status(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)
     if json_out:
         _out(jsondoc.dumps(jsondoc.run_doc(report, report.results)), raw=True)
         return EXIT_OK
@@ -742,7 +758,7 @@ def summary_(
     files.check()
     if merge is not None:
         _merge(targets, plan_fmt, root, merge)
-    report = get_status(targets, plan_fmt, root, _warn)
+    report = get_status(targets, plan_fmt, root, _warn, derive=config.derive)
     errors = files.write(report, report.results, None, _err)
     code = EXIT_OK
     if merge is not None:
@@ -788,13 +804,14 @@ def next_(
     json_out: JsonOpt = False,
     root: RootOpt = None,
     fmt: FormatOpt = None,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """List tasks ready to work on: not passed yet, every dependency passed."""
     from planrun import jsondoc
     from planrun.runner import next_units
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    units = next_units(targets, plan_fmt, root, _warn)
+    targets, plan_fmt, config = _inputs(paths, fmt)
+    units = next_units(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)
     if json_out:
         _out(jsondoc.dumps(jsondoc.next_doc(units)), raw=True)
         return EXIT_OK
@@ -820,6 +837,7 @@ def convert(
         str | None, typer.Option("--plan", help="Which plan, when the file holds several.")
     ] = None,
     fmt: FormatOpt = None,
+    no_derive: NoDeriveOpt = False,
 ) -> int:
     """Print a plan in the canonical planrun format (what `planrun new` writes)."""
     from planrun.convert import pick_plan, to_canonical
@@ -834,9 +852,12 @@ def convert(
                 f"{output} already exists; convert never overwrites a file", hint=_CONVERT_HINT
             )
         check_output(output, overwrite="never", hint=_CONVERT_HINT)
-    _, plan_fmt, _ = _inputs([path], fmt)
-    result = load_valid([path], plan_fmt)
-    plan = pick_plan(path, result.plans, plan_id)
+    _, plan_fmt, config = _inputs([path], fmt)
+    # Derived checks are written out with `derived: true`, so the converted plan is judged
+    # the same way and still labels them (--no-derive drops them when it is read).
+    # Sibling plans loaded as context are not converted.
+    result = load_valid([path], plan_fmt, derive=config.derive and not no_derive)
+    plan = pick_plan(path, [p for p in result.plans if not p.context], plan_id)
     text = to_canonical(plan, None if path.is_dir() else Document.read(path))
     if output is None:
         _out(text, raw=True)  # a plan file's text: redirected to a file, kept as it is

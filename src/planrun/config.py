@@ -28,6 +28,7 @@ class Config:
     format: str | None = None
     shell: str | None = None
     reuse: bool = True  # reuse recorded passes whose key did not change
+    derive: bool = True  # derive checks for tasks without verify
     hook_max_blocks: int = 3  # agent hooks: blocks in a row per session before letting a stop by
     base_ref: str | None = None  # the "base" key: the commit claims are held against
     strict_scope: bool = False
@@ -50,6 +51,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "format": (str,),
     "shell": (str,),
     "reuse": (bool,),
+    "derive": (bool,),
     "hook_max_blocks": (int,),
     "base": (str,),
     "strict_scope": (bool,),

@@ -18,6 +18,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "file-too-large": ("error", "a plan file is larger than 32 MiB"),
     "no-frontmatter": ("error", "a plan given by name has no YAML frontmatter"),
     "not-a-plan": ("info", "a markdown file in a folder is not a plan and was skipped"),
+    "superseded-plan": ("info", "a GSD plan with status: superseded is left out of the waves"),
     "unrecognized-plan": ("error", "a file given by name is not in any plan format planrun reads"),
     "yaml-syntax": ("error", "the YAML frontmatter does not parse"),
     "json-syntax": ("error", "a JSON plan (Task Master tasks.json) does not parse"),
@@ -55,6 +56,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "unknown-milestone-task": ("warning", "a milestone names a task that does not exist"),
     # -- checks
     "invalid-regex": ("error", "a key_links pattern is not a valid regular expression"),
+    "key-link-pattern": ("warning", "a key_links pattern is prose or a shell command, not a regex"),
     "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
     "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
@@ -88,6 +90,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "claimed-done-unverified": ("warning", "a task claimed done has nothing to verify it"),
     "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),
+    "derived-checks": ("info", "a task without verify gets checks derived from what it names"),
+    "not-a-check": ("info", "a command a task names changes the tree or never ends: not run"),
 }
 
 

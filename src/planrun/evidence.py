@@ -25,6 +25,7 @@ from planrun.bases import Base, NoBase, default_bases, resolve_ref, toplevel
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
 from planrun.model import Plan
+from planrun.readers import skip_reason
 
 _GLOB = frozenset("*?[")
 CLAIM_LIST = 5  # unchanged files named in a false claim before "and N more"
@@ -252,7 +253,8 @@ def _undeclared(
     ev: Evidence, graph: PlanGraph, roots: dict[str, Path], exclude: Iterable[Path]
 ) -> list[str]:
     """Changed files (since each plan's base) that no task of any plan declares; the plans
-    themselves and planrun's outputs do not count."""
+    themselves, the reports and companions their formats write beside them, and planrun's
+    outputs do not count."""
     patterns: dict[Path, list[str]] = {}
     for unit in graph.units:
         base = ev.base_of(unit)
@@ -270,6 +272,8 @@ def _undeclared(
         for path in paths:
             if path in own or path.startswith(".planrun/") or _planrun_output(repo / path):
                 continue
+            if skip_reason(repo / path):
+                continue  # a format's report beside its plans (GSD's 07-01-SUMMARY.md claim)
             if not any(matches(p, path) for p in mine):
                 out.add(path)
     return sorted(out)

@@ -260,8 +260,11 @@ def touched_files(unit: Unit) -> frozenset[str]:
 class _Resolver:
     """Turns depends_on entries into units or plans, with did-you-mean on failure."""
 
-    def __init__(self, plans: dict[str, int], units: dict[str, int]) -> None:
+    def __init__(
+        self, plans: dict[str, int], units: dict[str, int], aliases: dict[str, int]
+    ) -> None:
         self.plans = plans
+        self.aliases = aliases
         self.units = units
         self._full = Suggester(units)
         self._plan_ids = Suggester(plans)
@@ -283,6 +286,9 @@ class _Resolver:
         for candidate in plan_id_spellings(dep, plan):
             if candidate in self.plans:
                 return self.plans[candidate]
+        for candidate in plan_id_spellings(dep, plan):
+            if candidate in self.aliases:
+                return self.aliases[candidate]
         return None
 
     def suggest_plan(self, dep: str) -> str | None:
@@ -290,21 +296,22 @@ class _Resolver:
 
 
 def plan_id_spellings(dep: str, plan: Plan) -> list[str]:
-    """Ways a plan dependency may be written: the id, ``ID.md``, GSD's ``ID-PLAN``, and GSD's
-    short form ``"01"`` for plan 01 of the same phase (``26-01`` from plan ``26-04``)."""
+    """Ways a plan dependency may be written: the id, or ``ID.md``. Format-specific names
+    (GSD's ``26-01-PLAN``) are aliases the reader declares on the plan it reads."""
     dep = dep.strip()
     out = [dep]
-    out += [dep.removesuffix(s) for s in (".md", "-PLAN", "-plan") if dep.endswith(s)]
-    base = out[-1]
-    phase, sep, _ = plan.id.rpartition("-")
-    if sep and base.isdigit():
-        out.append(f"{phase}-{base}")
-        out.append(f"{phase}-{base.zfill(2)}")
+    if dep.endswith(".md"):
+        out.append(dep.removesuffix(".md"))
     return out
 
 
 def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
     """Build the graph, reporting duplicate ids, unknown and self dependencies, and cycles."""
+    quiet = Diagnostics()  # problems of plans loaded only as context are not reported
+
+    def sink(plan: Plan) -> Diagnostics:
+        return quiet if plan.context else diags
+
     units: list[Unit] = []
     by_id: dict[str, int] = {}
     plan_pos: dict[str, int] = {}
@@ -313,7 +320,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
     for plan in plans:
         if plan.id in plan_pos:
             first = kept[plan_pos[plan.id]]
-            diags.add(
+            sink(plan).add(
                 "duplicate-id",
                 plan.source,
                 plan.line,
@@ -335,7 +342,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
                 where = f"line {earlier.line}"
                 if plan.source_of(earlier.task) != plan.source_of(task):
                     where = f"{plan.source_of(earlier.task)}:{earlier.line}"
-                diags.add(
+                sink(plan).add(
                     "duplicate-id",
                     plan.source_of(task),
                     task.line,
@@ -352,7 +359,11 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
         plan_units.append(mine)
 
     graph = Digraph(len(units) + len(kept))
-    resolver = _Resolver(plan_pos, by_id)
+    aliases: dict[str, int] = {}
+    for pos, plan in enumerate(kept):
+        for alias in plan.aliases:
+            aliases.setdefault(alias, pos)
+    resolver = _Resolver(plan_pos, by_id, aliases)
     edges: list[tuple[int, int]] = []
     for unit in units:
         plan = unit.plan
@@ -366,9 +377,9 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
         for dep in own.depends_on:
             target = resolver.task(dep, plan)
             if target is None:
-                _unknown_task(dep, own, plan, resolver, diags)
+                _unknown_task(dep, own, plan, resolver, sink(plan))
             elif target == unit.index:
-                diags.add(
+                sink(plan).add(
                     "self-dependency",
                     plan.source,
                     own.line,
@@ -381,15 +392,25 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
     for pos, plan in enumerate(kept):
         for dep in plan.depends_on:
             target = resolver.plan(dep, plan)
+            if target is None and plan.may_be_outside(dep):
+                sink(plan).add(
+                    "external-dependency",
+                    plan.source,
+                    plan.line,
+                    f'plan "{plan.id}" depends on plan "{dep}", which is not among the plans '
+                    "loaded; it is treated as outside this run",
+                    hint="load the folder holding both plans to check the dependency too",
+                )
+                continue
             if target is None:
                 guess = resolver.suggest_plan(dep)
                 message = f'plan "{plan.id}" depends on plan "{dep}", which does not exist'
                 if guess:
                     message += f' (did you mean "{guess}"?)'
-                diags.add("unknown-dependency", plan.source, plan.line, message)
+                sink(plan).add("unknown-dependency", plan.source, plan.line, message)
                 continue
             if target == pos:
-                diags.add(
+                sink(plan).add(
                     "self-dependency",
                     plan.source,
                     plan.line,
@@ -473,9 +494,11 @@ def file_conflicts(graph: PlanGraph, diags: Diagnostics) -> None:
     """Warn about tasks of one wave that touch the same file."""
     first: dict[tuple[int, str], Unit] = {}
     for unit in graph.units:
+        if unit.plan.context:
+            continue  # a plan loaded only as context is not being checked
         for file in _norm_files(unit.files):
             other = first.setdefault((unit.wave, file), unit)
-            if other is unit:
+            if other is unit or (other.plan is unit.plan and unit.plan.one_agent):
                 continue
             diags.add(
                 "file-conflict",
@@ -494,6 +517,8 @@ def wave_mismatches(graph: PlanGraph, diags: Diagnostics) -> None:
             starts[unit.plan.id] = unit.wave
     for plan in graph.plans:
         computed = starts.get(plan.id)
+        if plan.context:
+            continue
         if plan.wave is not None and computed is not None and plan.wave != computed:
             diags.add(
                 "wave-mismatch",

@@ -24,7 +24,13 @@ def validate_doc(result: Validation, *, strict: bool = False) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "ok": ok,
         "plans": [
-            {"id": p.id, "source": p.source, "format": p.format, "tasks": len(p.tasks)}
+            {
+                "id": p.id,
+                "source": p.source,
+                "format": p.format,
+                "tasks": len(p.tasks),
+                **({"context": True} if p.context else {}),
+            }
             for p in result.plans
         ],
         "diagnostics": [d.to_json() for d in diags],

@@ -228,6 +228,16 @@ def _lint_must_haves(
                 f'{where}: key_links from "{link.from_}" is outside the root',
                 hint="must_haves paths are relative to the root and stay inside it",
             )
+        why = _not_a_pattern(link.pattern) if link.pattern is not None else None
+        if link.pattern is not None and why:
+            diags.add(
+                "key-link-pattern",
+                src,
+                line,
+                f'{where}: key_links pattern "{link.pattern[:60]}" is {why}, not a regular '
+                "expression found in the code",
+                hint="write the text the code contains, e.g. pattern: 'fetch\\(.*/api/chat'",
+            )
         if link.pattern is not None:
             try:
                 compile_pattern(link.pattern)
@@ -241,6 +251,15 @@ def _lint_must_haves(
                     f"expression: {exc.msg}{at}",
                     hint="patterns are Python regular expressions; escape ( [ . with a backslash",
                 )
+
+
+def _not_a_pattern(pattern: str) -> str | None:
+    """Why a key_links pattern is not one: prose (``A -> B``) or a shell command."""
+    if re.search(r"\s(?:->|→)\s|\s→|→\s", pattern):
+        return "prose (A -> B)"
+    if re.match(r"(?:grep|rg|egrep|ag|git\s+grep)\s", pattern):
+        return "a shell command"
+    return None
 
 
 def _lint_claims(task: Task, src: str, diags: Diagnostics) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planrun.derive import derive_plan, drop_derived
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
@@ -14,7 +15,7 @@ from planrun.model import Plan
 from planrun.planids import make_unique
 from planrun.readers import GroupReader, Reader, detect, finds, get_reader, skip_reason
 from planrun.readers.common import report_frontmatter
-from planrun.readers.gsd import AUXILIARY
+from planrun.roots import plan_root
 
 # Folders that hold tools' own state, never plans.
 SKIP_DIRS = frozenset(
@@ -40,6 +41,9 @@ SKIP_DIRS = frozenset(
 class Loaded:
     plans: list[Plan] = field(default_factory=list)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    derive: bool = True  # give tasks without verify checks derived from their text
+    context: list[Path] = field(default_factory=list)
+    """Files a reader wants loaded beside a plan named on its own (a GSD plan's siblings)."""
     # Files of multi-file formats, by (reader, group key), read together by read_groups().
     groups: dict[tuple[str, str], tuple[GroupReader, list[Document]]] = field(default_factory=dict)
 
@@ -76,10 +80,11 @@ def iter_plan_files(path: Path, seen: set[tuple[int, int]] | None = None) -> Ite
             yield child
 
 
-def load_paths(paths: Sequence[Path], fmt: str | None = None) -> Loaded:
+def load_paths(paths: Sequence[Path], fmt: str | None = None, *, derive: bool = True) -> Loaded:
     """Load every plan under ``paths``; a path that does not exist raises PathNotFoundError."""
     forced = get_reader(fmt) if fmt else None
-    loaded = Loaded()
+    loaded = Loaded(derive=derive)
+    seen: set[Path] = set()
     for path in paths:
         if not path.exists():
             if _symlink_loop(path):
@@ -87,10 +92,13 @@ def load_paths(paths: Sequence[Path], fmt: str | None = None) -> Loaded:
             raise PathNotFoundError(f"{path}: no such file or directory")
         if path.is_dir():
             for file in iter_plan_files(path):
+                seen.add(file.resolve())
                 _load_file(file, explicit=False, forced=forced, loaded=loaded)
         else:
+            seen.add(path.resolve())
             _load_file(path, explicit=True, forced=forced, loaded=loaded)
     read_groups(loaded)
+    _load_context(loaded, seen, forced)
     make_unique(loaded.plans)
     return loaded
 
@@ -99,7 +107,33 @@ def read_groups(loaded: Loaded) -> None:
     """Read the collected files of multi-file formats, one group at a time."""
     groups, loaded.groups = loaded.groups, {}
     for reader, docs in groups.values():
-        loaded.plans.extend(reader.read_group(docs, loaded.diagnostics))
+        texts = {doc.display: doc.text for doc in docs}
+        for plan in reader.read_group(docs, loaded.diagnostics):
+            _derive(plan, texts, loaded)
+            loaded.plans.append(plan)
+
+
+def _derive(plan: Plan, texts: dict[str, str], loaded: Loaded) -> None:
+    """Derived checks for the tasks of ``plan`` without a verify (or, when derivation is
+    off, none: not even those a converted plan labels derived)."""
+    if loaded.derive:
+        derive_plan(plan, texts, plan_root(plan), loaded.diagnostics)
+    else:
+        drop_derived(plan)
+
+
+def _load_context(loaded: Loaded, seen: set[Path], forced: Reader | None) -> None:
+    """Plans loaded only so that the named ones' dependencies resolve: never selected, and
+    their own problems are not reported (they were not asked about)."""
+    aside = Loaded(derive=loaded.derive)
+    for path in dict.fromkeys(p.resolve() for p in loaded.context):
+        if path not in seen and path.is_file():
+            seen.add(path)
+            _load_file(path, explicit=False, forced=forced, loaded=aside)
+    read_groups(aside)
+    for plan in aside.plans:
+        plan.mark(context=True)
+        loaded.plans.append(plan)
 
 
 def _load_file(path: Path, *, explicit: bool, forced: Reader | None, loaded: Loaded) -> None:
@@ -142,9 +176,6 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
             'reads it), so a regex like "Base\\.metadata" keeps its backslash',
             hint="write regexes in single quotes: 'Base\\.metadata'",
         )
-    if not explicit and _gsd_auxiliary(path):
-        diags.add("not-a-plan", doc.display, None, "skipped: a report, not a plan")
-        return
     reason = None if explicit else skip_reason(path)
     if reason:
         diags.add("not-a-plan", doc.display, None, f"skipped: {reason}")
@@ -173,8 +204,14 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         loaded.groups.setdefault(group_key, (reader, []))[1].append(doc)
         return
     plan = reader.read(doc, diags)
-    if plan is not None:
-        loaded.plans.append(plan)
+    if plan is None:
+        return
+    _derive(plan, {doc.display: doc.text}, loaded)
+    context_paths = getattr(reader, "context_paths", None)
+    if explicit and context_paths is not None:
+        plan.mark(standalone=True)
+        loaded.context.extend(context_paths(doc))
+    loaded.plans.append(plan)
 
 
 def _planrun_summary(data: object) -> bool:
@@ -186,10 +223,6 @@ def _planrun_summary(data: object) -> bool:
         and "planrun" not in data
         and not isinstance(data.get("tasks"), list)
     )
-
-
-def _gsd_auxiliary(path: Path) -> bool:
-    return bool(AUXILIARY.search(path.name))
 
 
 def _explain_unrecognized(doc: Document, explicit: bool, diags: Diagnostics) -> None:

@@ -165,6 +165,14 @@ def backticked(text: str) -> list[str]:
     return [m.group(2).strip() for m in _BACKTICKS.finditer(text)]
 
 
+def backticked_with_rest(text: str) -> list[tuple[str, str]]:
+    """Each code span of ``text`` with the text after it up to the next span (where a plan
+    says what the command should print: "`grep -c X src` returns 0")."""
+    matches = list(_BACKTICKS.finditer(text))
+    ends = [m.start() for m in matches[1:]] + [len(text)] * bool(matches)
+    return [(m.group(2).strip(), text[m.end() : end]) for m, end in zip(matches, ends, strict=True)]
+
+
 # Emphasis is a pair of delimiters that opens after a space (or an opening bracket or quote)
 # and closes before one (or punctuation that ends a sentence), so the underscores of
 # src/pkg/__init__.py and the asterisk of *args are kept.

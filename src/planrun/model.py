@@ -56,6 +56,18 @@ def _check_dep(value: str) -> str:
     return value
 
 
+_EXPECT_OUTPUT = re.compile(r"empty|count\s*(==|>=|<=|>|<|!=)?\s*\d+")
+
+
+def _check_expect_output(value: str) -> str:
+    value = " ".join(value.split()).lower()
+    if not _EXPECT_OUTPUT.fullmatch(value):
+        raise ValueError(
+            f'"{value}" is not an output expectation: use "empty", "count N" or "count >= N"'
+        )
+    return value
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
 DepId = Annotated[str, AfterValidator(_check_dep)]
 
@@ -243,6 +255,17 @@ class VerifyCommand(Located):
     cwd: PathStr | None = Field(
         default=None, description="Directory to run in, relative to the root."
     )
+    expect_output: Annotated[str, AfterValidator(_check_expect_output)] | None = Field(
+        default=None,
+        description='What its output must be: "empty", or "count N" ("count >= N", ...) for a '
+        "count it prints (grep -c, wc -l). Then the output decides, and exit 1 (grep's "
+        '"no match") is not a failure.',
+    )
+    derived: bool = Field(
+        default=False,
+        description="Set by planrun on a check derived from the task's text, not written "
+        "as a verify.",
+    )
     description: str | None = Field(
         default=None, description="What the check shows, in the plan's words (not run)."
     )
@@ -276,6 +299,9 @@ class Artifact(Located):
     min_lines: Annotated[int, Field(ge=0)] | None = None
     contains: str | None = None
     exports: StrList = Field(default_factory=list)
+    derived: bool = Field(
+        default=False, description="Set by planrun on a check derived from the task's text."
+    )
 
 
 class KeyLink(Located):
@@ -353,6 +379,13 @@ class Task(Located):
         return bool(self.verify) or self.must_haves.check_count() > 0
 
     @property
+    def derived(self) -> bool:
+        """Whether its checks were derived by planrun from its text (weaker than a verify)."""
+        return any(v.derived for v in self.verify) or any(
+            a.derived for a in self.must_haves.artifacts
+        )
+
+    @property
     def source(self) -> str | None:
         """The file this task was written in, when a plan spans several files (Backlog.md)."""
         source: str | None = self.__dict__.get("_source")
@@ -414,6 +447,18 @@ class Plan(Located):
 
     _source: str = PrivateAttr(default="")
     _format: str = PrivateAttr(default="planrun")
+    # Other names a reader knows this plan by in depends_on (GSD: "07-01-PLAN", the file stem).
+    _aliases: list[str] = PrivateAttr(default_factory=list)
+    # Loaded only as context for a plan named on its own (a GSD sibling): never selected.
+    _context: bool = PrivateAttr(default=False)
+    # Loaded on its own: a plan dependency not loaded is outside the run, not an error.
+    _standalone: bool = PrivateAttr(default=False)
+    # Its tasks are done in order by one agent (GSD): no file conflicts among them.
+    _one_agent: bool = PrivateAttr(default=False)
+    # Plan dependencies the reader knows may lie outside what was loaded (another GSD phase).
+    _outside: set[str] = PrivateAttr(default_factory=set)
+    # Files the plan says it touches beyond its tasks' (GSD's files_modified).
+    _declared: list[str] = PrivateAttr(default_factory=list)
     _path: str = PrivateAttr(default="")
     _id_declared: bool = PrivateAttr(default=True)
     _skipped: frozenset[str] = PrivateAttr(default=frozenset())
@@ -455,6 +500,53 @@ class Plan(Located):
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def aliases(self) -> list[str]:
+        return self._aliases
+
+    def add_aliases(self, names: list[str]) -> None:
+        self._aliases.extend(n for n in names if n and n != self.id and n not in self._aliases)
+
+    @property
+    def context(self) -> bool:
+        return self._context
+
+    @property
+    def standalone(self) -> bool:
+        return self._standalone
+
+    def may_be_outside(self, dep: str) -> bool:
+        """Whether an unresolved plan dependency ``dep`` is outside the run, not an error."""
+        return self._standalone or dep in self._outside
+
+    def allow_outside(self, deps: list[str]) -> None:
+        self._outside.update(deps)
+
+    @property
+    def declared_files(self) -> list[str]:
+        return self._declared
+
+    def declare_files(self, files: list[str]) -> None:
+        self._declared.extend(files)
+
+    @property
+    def one_agent(self) -> bool:
+        return self._one_agent
+
+    def mark(
+        self,
+        *,
+        context: bool | None = None,
+        standalone: bool | None = None,
+        one_agent: bool | None = None,
+    ) -> None:
+        if context is not None:
+            self._context = context
+        if standalone is not None:
+            self._standalone = standalone
+        if one_agent is not None:
+            self._one_agent = one_agent
 
     @property
     def format(self) -> str:

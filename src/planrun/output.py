@@ -66,6 +66,8 @@ def result_line(result: UnitResult) -> str:
     if result.cached:
         took = f"  (cached, from run {result.run_id})"
     line = f"{label:<10} {result.unit.id}{took}"
+    if result.derived:
+        line += "  [derived checks]"
     # A failure's reason comes below it with its output; a pass's says why it is weak.
     if result.status not in ("failed", "timeout") and result.reason:
         line += f"  ({result.reason})"

@@ -148,6 +148,11 @@ class LogSink:
         text = _bounded_tail(bytes(self._tail[-TAIL_BYTES:]), cut=len(self._tail) > TAIL_BYTES)
         return f"[planrun: {self.error}]\n{text}" if self.error else text
 
+    def command_output(self) -> bytes:
+        """The output of the command begun last, as bytes, bounded like the tail (what an
+        ``expect_output`` judges)."""
+        return bytes(self._command[-TAIL_BYTES:])
+
     def command_tail(self) -> str:
         """The last output of the command begun last (what evidence rules read)."""
         data = self._command

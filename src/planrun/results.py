@@ -43,6 +43,10 @@ class CommandRecord:
     duration: float
     timed_out: bool = False
     error: str | None = None
+    expect_output: str | None = None
+    output_found: str | None = None  # what the output held, when ``expect_output`` is set
+    output_ok: bool | None = None  # the output's verdict; it decides instead of the exit code
+    derived: bool = False  # planrun derived the command from the task's text
     limit: float | None = None  # the timeout, in seconds
     line: int | None = None  # where the command is written in the plan
     original: str | None = None  # the check as written, when the evidence rules ran ``run``
@@ -59,6 +63,8 @@ class CommandRecord:
             return False
         if self.failure is not None:
             return False
+        if self.output_ok is not None:
+            return self.output_ok  # what the plan said the output must be decides
         if self.weak is not None:
             return True  # it ended as a check that shows nothing; judged as no evidence
         if self.must_fail:
@@ -73,6 +79,8 @@ class CommandRecord:
             return f"timed out after {self.limit:g} s" if self.limit else "timed out"
         if self.error:
             return self.error
+        if self.output_ok is False:
+            return f"{self.output_found} (expected output: {self.expect_output})"
         code = self.exit_code
         if code is not None and code < 0:
             return f"killed by signal {-code}"
@@ -98,6 +106,10 @@ class CommandRecord:
             duration=float(data.get("duration_s", 0.0)),
             timed_out=bool(data.get("timed_out", False)),
             error=data.get("error"),
+            expect_output=data.get("expect_output"),
+            output_found=data.get("output_found"),
+            output_ok=data.get("output_ok"),
+            derived=data.get("derived") is True,
             limit=data.get("limit"),
             line=data.get("line"),
             original=data.get("original"),
@@ -126,6 +138,16 @@ class CommandRecord:
             "missing": self.missing,
             "failure": self.failure,
             "at": self.at,
+            **(
+                {
+                    "expect_output": self.expect_output,
+                    "output_found": self.output_found,
+                    "output_ok": self.output_ok,
+                }
+                if self.expect_output is not None
+                else {}
+            ),
+            **({"derived": True} if self.derived else {}),
         }
 
 
@@ -173,8 +195,14 @@ class UnitResult:
             "cached": self.cached,
             "started": iso_time(self.started),
             "finished": iso_time(self.finished),
+            **({"derived": True} if self.derived else {}),
             **self.detail(),
         }
+
+    @property
+    def derived(self) -> bool:
+        """Whether the unit's checks were derived by planrun from the task's text."""
+        return self.unit.task is not None and self.unit.task.derived
 
     def detail(self) -> dict[str, Any]:
         """What the state keeps beyond the columns, so reports can be re-rendered later."""
@@ -316,8 +344,10 @@ def milestones(
     plans, or one per wave when it is the only plan."""
     out: list[MilestoneStatus] = []
     by_id = graph.by_id
-    single = len(graph.plans) == 1
-    for plan in graph.plans:
+    # Siblings read as context (a GSD plan named on its own) are not the report's plans.
+    plans = [p for p in graph.plans if not p.context]
+    single = len(plans) == 1
+    for plan in plans:
         if plan.milestones:
             for ms in plan.milestones:
                 ids = []
@@ -328,8 +358,11 @@ def milestones(
                 out.append(_milestone(ms.id, ms.name, ids, statuses, truths))
         elif single:
             for number, wave in enumerate(graph.waves(), start=1):
-                ids = [u.id for u in wave]
-                out.append(_milestone(f"wave-{number}", f"Wave {number}", ids, statuses, truths))
+                ids = [u.id for u in wave if u.plan is plan]
+                if ids:  # a wave of siblings read as context only: not this plan's
+                    out.append(
+                        _milestone(f"wave-{number}", f"Wave {number}", ids, statuses, truths)
+                    )
         else:
             ids = [u.id for u in graph.units if u.plan is plan]
             out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses, truths))

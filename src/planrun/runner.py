@@ -29,6 +29,7 @@ from planrun.errors import (
     UsageError,
 )
 from planrun.evidence import Evidence, UnitEvidence
+from planrun.expectations import judge_output
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand, check_timeout
 from planrun.prove import ProveReport, evidence_doc, prove_passed
@@ -82,6 +83,7 @@ class ExecuteOptions:
     shard: Shard | None = None
     reuse: bool = True  # reuse a recorded pass whose key did not change (--fresh turns it off)
     argv: list[str] = field(default_factory=list)
+    derive: bool = True
     base: str | None = None  # --base REF; default: the parent of the commit that added the plan
     prove: bool = False
     strict_scope: bool = False
@@ -146,7 +148,9 @@ def load_for_run(opts: ExecuteOptions) -> Validation:
         except ValueError as exc:
             raise UsageError(f"--timeout: {exc}") from None
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
-    result = load_valid(opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS)
+    result = load_valid(
+        opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS, derive=opts.derive
+    )
     if opts.avoid_conflicts:
         result.graph.assign_waves(avoid_conflicts=True)
     return result
@@ -191,7 +195,8 @@ def new_run_id() -> str:
 
 def select(graph: PlanGraph, opts: ExecuteOptions, records: dict[str, Record]) -> set[int]:
     units = graph.units
-    chosen = set(range(len(units)))
+    # Plans loaded only as context (a named GSD plan's siblings) are never run.
+    chosen = {u.index for u in units if not u.plan.context}
     if opts.wave is not None:
         count = max((u.wave for u in units), default=0)
         if not 1 <= opts.wave <= count:
@@ -342,12 +347,24 @@ class _Executor:
                 steps.append(Step(cmd.run, cmd.expect_exit, None, error=problem, line=cmd.line))
                 continue
             cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
-            plain = cmd.expect_exit != 0
+            # A check with an expected failure or output is run as written: the evidence
+            # rules read plain exit-0 checks, and the output decides the others.
+            plain = cmd.expect_exit != 0 or cmd.expect_output is not None
             reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run)
             shell = self.shells.get(unit.plan.id)
             locate = len(split_script(reading.run, 1)) > 1
             spec = proc.Spec(reading.run, cwd, env, timeout, log, shell, locate)
-            steps.append(Step(reading.run, cmd.expect_exit, spec, line=cmd.line, reading=reading))
+            steps.append(
+                Step(
+                    reading.run,
+                    cmd.expect_exit,
+                    spec,
+                    line=cmd.line,
+                    reading=reading,
+                    expect_output=cmd.expect_output,
+                    derived=cmd.derived,
+                )
+            )
         if self.watch is not None:
             self.watch.started(unit, root)
         return steps
@@ -383,13 +400,13 @@ class _Executor:
                 failure = checkoutput.could_not_look(step.run, code)
             elif runner:
                 weak = f"ran no tests ({runner})"
-            elif reading.never_fails and ended:
+            elif reading.never_fails and ended and not step.expect_output:
                 weak = "can never fail"
-            elif reading.prints_result and ended:
+            elif reading.prints_result and ended and not step.expect_output:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS
                 failure = f"it printed `{printed}` as its result" if printed else None
-        return CommandRecord(
+        record = CommandRecord(
             step.run,
             code,
             step.expect_exit,
@@ -405,7 +422,14 @@ class _Executor:
             missing=missing,
             failure=failure,
             at=_stopped_at(step, output) if code not in (0, None) else None,
+            derived=step.derived,
         )
+        if step.expect_output is None or step.spec is None or missing:
+            return record
+        # What the plan said the command prints decides, not its exit code (grep's 1 is
+        # "no match", which "returns 0" expects).
+        ok, found = judge_output(step.expect_output, code, step.spec.log.command_output())
+        return replace(record, expect_output=step.expect_output, output_found=found, output_ok=ok)
 
     def checks(self, unit: Unit) -> list[CheckResult]:
         if unit.manual:
@@ -414,7 +438,9 @@ class _Executor:
         root = self.root(unit)
         budget = Budget.of(self.timeout(unit), self.stopped)
         out = [check_artifact(a, root, budget) for a in must_haves.artifacts]
-        out.extend(check_key_link(k, root, budget) for k in must_haves.key_links)
+        if must_haves.key_links:
+            declared = _declared_files(unit)
+            out.extend(check_key_link(k, root, budget, declared) for k in must_haves.key_links)
         out.extend(
             CheckResult("truth", t.truth, ok=None, message="manual: no verify command")
             for t in must_haves.truths
@@ -507,6 +533,8 @@ class _Executor:
             return True, None
         rec = self.records.get(unit.id)
         hint = f"run: planrun execute {_paths(self.opts)} --wave {unit.wave}"
+        if rec is None and unit.plan.context and _claimed_done(unit):
+            return True, None  # a sibling loaded as context: its claim counts until it is run
         if rec is None:
             return False, f"{unit.id} has not run yet; {hint}"
         if rec.status not in SATISFIES_DEPENDENTS:
@@ -518,6 +546,21 @@ class _Executor:
         if key is not None and recorded is not None and recorded != key:
             return False, f"{unit.id} is stale: its inputs changed since it passed; {hint}"
         return True, None
+
+
+def _declared_files(unit: Unit) -> list[str]:
+    """Files the unit's plan declares: where a key_link from a symbol is looked for."""
+    plan = unit.plan
+    out = list(plan.declared_files)
+    out += [f for t in plan.tasks for f in t.files]
+    out += [a.path for a in plan.must_haves.artifacts]
+    out += [a.path for t in plan.tasks for a in t.must_haves.artifacts]
+    return out
+
+
+def _claimed_done(unit: Unit) -> bool:
+    tasks = [unit.task] if unit.task else unit.plan.tasks
+    return bool(tasks) and all(t.claimed == "done" for t in tasks)
 
 
 def _file_name(name: str) -> str:
@@ -691,16 +734,19 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
                 opts, run_id, logs, records, facts, done, jobs, events, stop, shells=shells
             )
         results = [done[i] for i in sorted(done)]
+        # Siblings loaded as context (a GSD plan named on its own) are not this run's plans:
+        # their claims settle dependencies, but they are not reported as its tasks.
+        named = [u for u in graph.units if not u.plan.context]
         everything = [
             done[u.index] if u.index in done else from_record(u, records.get(u.id), keys)
-            for u in graph.units
+            for u in named
         ]
         statuses = {r.unit.id: r.status for r in everything}
         # "passed" covers the whole plan only if what was not selected had passed before (the
         # scheduler settled each of those from the recorded state).
         complete = all(
             done[u.index].status == PASSED if u.index in done else scheduler.ok[u.index]
-            for u in graph.units
+            for u in named
         )
         interrupted = bool(stop.count) or bool(proved and proved.interrupted)
         status = run_status(results, interrupted=interrupted, complete=complete)
@@ -970,8 +1016,10 @@ def status(
     fmt: str | None = None,
     root: Path | None = None,
     warn: Warn | None = None,
+    *,
+    derive: bool = True,
 ) -> StatusReport:
-    opts = ExecuteOptions(list(paths), fmt=fmt, root=root)
+    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
     result = load_for_run(opts)
     graph = result.graph
     if not graph.plans:
@@ -980,7 +1028,11 @@ def status(
     where = run_root(graph.plans, opts.paths, root)
     records, last_run = _read_state(where, graph, warn)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
-    results = [from_record(unit, records.get(unit.id), keys) for unit in graph.units]
+    results = [
+        from_record(unit, records.get(unit.id), keys)
+        for unit in graph.units
+        if not unit.plan.context  # a sibling read as context is not this report's plan
+    ]
     statuses = {r.unit.id: r.status for r in results}
     overall = run_status(results, interrupted=False, complete=True)
     if last_run is not None and last_run.status == "interrupted" and overall != "failed":
@@ -1049,15 +1101,22 @@ def next_units(
     fmt: str | None = None,
     root: Path | None = None,
     warn: Warn | None = None,
+    *,
+    derive: bool = True,
 ) -> list[Unit]:
     """Units not passed yet whose dependencies all passed: what to work on now."""
-    report = status(paths, fmt, root, warn)
+    report = status(paths, fmt, root, warn, derive=derive)
     graph = report.graph
     ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
     done = [False] * graph.graph.number_of_nodes()  # needs no more work
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
         done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
+    for unit in graph.units:
+        if unit.plan.context:  # a sibling read as context: its result, else its claim, counts
+            rec = report.records.get(unit.id)
+            ok[unit.index] = rec.status in SATISFIES_DEPENDENTS if rec else _claimed_done(unit)
+            done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):
             ok[node] = all(ok[p] for p in graph.graph.pred[node])

@@ -43,6 +43,8 @@ class Step:
     error: str | None = None
     line: int | None = None  # where the check is written in the plan
     reading: Reading | None = None  # how the evidence rules read the check as written
+    expect_output: str | None = None
+    derived: bool = False  # planrun derived it from the task's text
 
 
 class Executor(Protocol):

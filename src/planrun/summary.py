@@ -113,12 +113,13 @@ def context(data: SummaryInput) -> dict[str, Any]:
     """The variables a summary template receives: ``frontmatter`` (YAML text), ``status``,
     ``status_emoji``, ``verdict``, ``run_id``, ``started``, ``duration_s``, ``counts``,
     ``milestones``, ``false_claims``, ``failures``, ``waves``, ``tasks`` (each: id, plan, name,
-    wave, source, line, status, emoji, claimed, duration, exit_code, reason, why, log,
-    commands, failed_command, outcome, tail, tail_lines, fence, checks, claim_problem,
-    claim_kind, evidence, changed, unchanged, vacuous, tree_changes), ``checks``, ``mermaid``
-    (None past 300 tasks), ``version``, ``evidence`` (None for a run recorded before evidence
-    existed; else base, bases, tree, unavailable, undeclared, strict_scope, prove, tasks) and
-    ``environment`` (os, user, root, python, programs: [{name, path}]).
+    wave, source, line, status, derived, emoji, claimed, duration, exit_code, reason, why, log,
+    commands, failed_command, failed_derived, outcome, tail, tail_lines, fence, checks,
+    claim_problem, claim_kind, evidence, changed, unchanged, vacuous, tree_changes),
+    ``checks``, ``mermaid`` (None past 300 tasks), ``version``, ``evidence`` (None for a run
+    recorded before evidence existed; else base, bases, tree, unavailable, undeclared,
+    strict_scope, prove, tasks) and ``environment`` (os, user, root, python, programs:
+    [{name, path}]).
 
     Every ``{{ value }}`` is escaped as inline markdown (one line, markdown punctuation and
     HTML escaped), except what planrun built as markdown itself (``frontmatter``, ``mermaid``,
@@ -149,7 +150,11 @@ def context(data: SummaryInput) -> dict[str, Any]:
     failures = [t for t in tasks if t["status"] in (FAILED, TIMEOUT, ERROR)]
     waves = []
     status_of = {r.unit.index: r.status for r in results}
-    for number, wave in enumerate(data.graph.waves(), start=1):
+    for number, whole in enumerate(data.graph.waves(), start=1):
+        # Only the reported plans' units: a sibling read as context has no result here.
+        wave = [u for u in whole if u.index in status_of]
+        if not wave:
+            continue
         wave_counts = Counter(status_of[u.index] for u in wave)
         waves.append(
             {
@@ -244,6 +249,7 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "source": unit.plan.source,
         "line": unit.line,
         "status": result.status,
+        "derived": result.derived,
         "emoji": TASK_EMOJI[result.status],
         "cached": result.cached,
         "run_id": result.run_id,
@@ -260,10 +266,12 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
                 "error": c.error,
                 "ok": c.ok,
                 "outcome": c.outcome,
+                "derived": c.derived,
             }
             for c in result.commands
         ],
         "failed_command": next((c.run for c in result.commands if not c.ok), None),
+        "failed_derived": next((c.derived for c in result.commands if not c.ok), False),
         "outcome": result.reason
         if result.status == ERROR
         else next((c.outcome for c in result.commands if not c.ok), result.reason),
@@ -294,7 +302,7 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for check in result.checks:
         found = check.to_json()
-        out.append({**found, "emoji": CHECK_EMOJI[str(found["status"])]})
+        out.append({**found, "derived": check.derived, "emoji": CHECK_EMOJI[str(found["status"])]})
     if out or result.status in (PASSED, FAILED, TIMEOUT):
         return out
     must = result.unit.must_haves
@@ -307,6 +315,7 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
             "kind": kind,
             "label": label,
             "status": "not_checked",
+            "derived": False,
             "message": why,
             "emoji": CHECK_EMOJI["not_checked"],
         }

@@ -43,20 +43,19 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def validate_paths(paths: Sequence[Path], fmt: str | None = None) -> Validation:
+def validate_paths(
+    paths: Sequence[Path], fmt: str | None = None, *, derive: bool = True
+) -> Validation:
     with _gc_paused():
-        return _validate(paths, fmt)
-
-
-def _validate(paths: Sequence[Path], fmt: str | None) -> Validation:
-    return check_loaded(load_paths(paths, fmt))
+        return check_loaded(load_paths(paths, fmt, derive=derive))
 
 
 def check_loaded(loaded: Loaded) -> Validation:
     """Lint each loaded plan, build the graph, check waves and file conflicts."""
     diags = loaded.diagnostics
     for plan in loaded.plans:
-        lint_plan(plan, diags)
+        if not plan.context:
+            lint_plan(plan, diags)
     graph = build_graph(loaded.plans, diags)
     if graph.order is not None:
         wave_mismatches(graph, diags)
@@ -70,9 +69,10 @@ def load_valid(
     *,
     exit_code: int = 1,
     tolerate: frozenset[str] = frozenset(),
+    derive: bool = True,
 ) -> Validation:
     """Like validate_paths, but raise InvalidPlanError on errors (other than ``tolerate``)."""
-    result = validate_paths(paths, fmt)
+    result = validate_paths(paths, fmt, derive=derive)
     if any(d.severity == "error" and d.code not in tolerate for d in result.diagnostics.items):
         raise InvalidPlanError(result.diagnostics.sorted(), exit_code=exit_code)
     return result

@@ -14,6 +14,7 @@ from planrun.readers.canonical import CanonicalReader
 from planrun.readers.checklist import ChecklistReader
 from planrun.readers.cursor import CursorReader
 from planrun.readers.gsd import GsdReader
+from planrun.readers.gsd2 import Gsd2Reader
 from planrun.readers.prp import PrpReader
 from planrun.readers.taskmaster import TaskMasterReader
 from planrun.readers.tasks import TasksReader
@@ -65,6 +66,7 @@ def _registry() -> dict[str, Reader]:
         BacklogReader(),
         CursorReader(),
         GsdReader(),
+        Gsd2Reader(),
         PrpReader(),
         TasksReader(),
         ChecklistReader(),

@@ -16,7 +16,7 @@ from planrun import markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.readers.common import mapping, note_held, verify_list
-from planrun.shellsplit import COMMANDS, looks_like_command
+from planrun.shellsplit import COMMANDS
 from planrun.yamlio import LineDict
 
 # Words that say the command should fail, print nothing or count something: exit 0 is not it.
@@ -60,7 +60,7 @@ def criterion_checks(text: str, line: int) -> tuple[list[prose.Check], str | Non
 
 
 def _known_command(span: str) -> bool:
-    if not looks_like_command(span):
+    if not prose.is_command(span):
         return False
     try:
         words = shlex.split(span)

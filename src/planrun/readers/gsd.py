@@ -1,32 +1,30 @@
 """GSD PLAN.md: frontmatter (phase, plan, wave, depends_on, must_haves, ...) and XML-ish
 ``<task type="...">`` blocks with ``<name>``, ``<files>``, ``<action>``, ``<verify>``, ``<done>``.
 
-Plan id is ``PHASE-PLAN`` (``26-04``). Tasks inside one GSD plan have no implicit order.
-``checkpoint:*`` tasks are manual. A ``<verify>`` holds plain lines or ``<automated>``
-children; each line is its own check unless lines form one shell construct, and prose lines
-are manual. Plan-level ``<verification>``/``<success_criteria>`` (tags or headings) add their
-runnable commands to the plan's own checks. Every frontmatter key is kept.
+Plan id is ``PHASE-PLAN`` (``26-04``, the phase zero-padded as GSD pads it); the reader
+declares the other names GSD uses for a plan in ``depends_on`` (``26-04-PLAN``, the file stem)
+as aliases, and normalizes each entry (``"01"`` is plan 01 of the same phase, a path is its
+file). Tasks of one GSD plan are done in order by one agent: they are checked independently
+and never conflict over files. ``checkpoint:*`` tasks are manual. Element content is read by
+``gsd_verify`` (entities, fenced scripts, commands in prose, expectations, acceptance
+criteria). A ``NN-MM-SUMMARY.md`` beside the plan is GSD's claim that it is done. A plan
+named on its own loads its sibling plans as context. Every frontmatter key is kept.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, ClassVar
 
-from planrun import markdown, prose
+from planrun import markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
+from planrun.readers import gsd_ids, gsd_verify
 from planrun.readers.canonical import validate_plan
-from planrun.readers.common import (
-    items,
-    mapping,
-    note_chatter,
-    note_held,
-    parse_body,
-    verify_list,
-)
-from planrun.shellsplit import Chunk, looks_like_command, split_script
+from planrun.readers.common import items, mapping, note_chatter, parse_body
+from planrun.readers.gsd_sections import section_tasks
 from planrun.yamlio import LineDict, LineList
 
 REQUIRED = (
@@ -40,12 +38,16 @@ REQUIRED = (
     "must_haves",
 )
 # GSD files beside the plans that are not plans.
-AUXILIARY = re.compile(r"-(SUMMARY|VERIFICATION|RESEARCH|CONTEXT|UAT|VALIDATION)\.md$", re.I)
+AUXILIARY = re.compile(
+    r"(?:-(?:SUMMARY|VERIFICATION|RESEARCH|CONTEXT|UAT|VALIDATION|OUTLINE|PLAN-REVIEW)\.md"
+    r"|\.pre-bounce\.md)$",
+    re.I,
+)
 _TAG = re.compile(
     r"<(/?)([a-zA-Z_][\w:-]*)((?:\s+[\w:-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|\S+))?)*)\s*(/?)>"
 )
 _ATTR = re.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
-_TASK_CHILDREN = {"name", "files", "action", "verify", "done"}
+_TASK_CHILDREN = {"name", "files", "action", "verify", "done", "acceptance_criteria"}
 _PLAN_CHECK_SECTIONS = re.compile(r"^\s*(verification|success[ _]criteria)\s*$", re.I)
 _MUST_HAVE_KEYS = {
     "artifacts": {"path", "provides", "min_lines", "contains", "exports"},
@@ -62,11 +64,35 @@ class GsdReader:
         data = doc.frontmatter.data
         if isinstance(data, dict) and "phase" in data and "plan" in data:
             return True
+        if gsd_ids.PLAN_FILE.match(doc.path.name) and isinstance(data, dict) and "phase" in data:
+            return True
         return bool(re.search(r"<task[\s>]", doc.body if doc.frontmatter.present else doc.text))
+
+    def skip(self, path: Path) -> str | None:
+        """GSD's reports beside the plans (SUMMARY, VERIFICATION, OUTLINE, ...)."""
+        return "a report, not a plan" if AUXILIARY.search(path.name) else None
+
+    def context_paths(self, doc: Document) -> list[Path]:
+        """The other plans of the phase folder: a plan named on its own is checked with them
+        as context, so its depends_on resolves."""
+        folder = doc.path.parent
+        return [
+            p
+            for p in sorted(folder.glob("*-PLAN.md"))
+            if p.name != doc.path.name and not AUXILIARY.search(p.name)
+        ]
 
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         front = doc.frontmatter.data if isinstance(doc.frontmatter.data, LineDict) else None
         front = front if front is not None else LineDict(line=1)
+        if str(front.get("status", "")).strip().lower() == "superseded":
+            diags.add(
+                "superseded-plan",
+                doc.display,
+                front.key_lines.get("status", front.line or 1),
+                "status: superseded: this plan was replaced and is left out of the waves",
+            )
+            return None
         body = parse_body(doc)
         note_chatter(body, doc, diags)
         text = "\n".join(line.text for line in body.lines)
@@ -82,9 +108,10 @@ class GsdReader:
                 )
         data = mapping(front.line or 1)
         data["planrun"] = 1
-        plan_id = _plan_id(front, doc)
+        plan_id = gsd_ids.plan_id(front, doc)
         if plan_id:
             data["id"] = plan_id
+        phase = plan_id.rpartition("-")[0] if plan_id else None
         title = next((h.title for h in body.headings if h.level == 1), None)
         if title:
             data["title"] = title
@@ -92,36 +119,42 @@ class GsdReader:
             data["wave"] = int(front["wave"])
         deps = front.get("depends_on")
         if deps is not None:
-            data["depends_on"] = [_dep(d) for d in (deps if isinstance(deps, list) else [deps])]
+            data["depends_on"] = [
+                gsd_ids.dep(d, phase)
+                for d in (deps if isinstance(deps, list) else [deps])
+                if d != ""
+            ]
         if isinstance(front.get("must_haves"), dict):
             data["must_haves"] = _must_haves(front["must_haves"], doc, diags)
         data["metadata"] = {
             k: v for k, v in front.items() if k not in ("wave", "depends_on", "must_haves")
         }
-        data["tasks"] = _tasks(text, first, doc, diags)
-        checks = _plan_checks(text, first, body, (doc, diags))
+        tasks = _tasks(text, first, doc, diags)
+        if not tasks:
+            tasks = section_tasks(body, doc, diags)
+        claim = gsd_ids.claim(doc)
+        if claim is not None:
+            for task in tasks:
+                if isinstance(task, LineDict) and task.get("kind") != "manual":
+                    task["claimed"] = claim
+        data["tasks"] = tasks
+        checks = _plan_checks(text, first, body, doc, diags)
         if checks:
-            data["verify"] = verify_list(checks, checks[0].line)
+            data["verify"] = checks
         data.key_lines.update(
             {k: front.key_lines[k] for k in ("wave", "depends_on") if k in front.key_lines}
         )
-        return validate_plan(doc, data, self.name, diags)
-
-
-def _plan_id(front: LineDict, doc: Document) -> str | None:
-    phase, number = front.get("phase"), front.get("plan")
-    if phase is not None and number is not None:
-        phase_no = re.match(r"\d+(?:\.\d+)?", str(phase))
-        plan_no = f"{number:02d}" if isinstance(number, int) else str(number)
-        if phase_no:
-            return f"{phase_no.group(0)}-{plan_no}"
-    match = re.match(r"(\d+(?:\.\d+)?-\d+)-PLAN\.md$", doc.path.name, re.I)
-    return match.group(1) if match else None
-
-
-def _dep(value: Any) -> str:
-    # YAML reads [01] as the integer 1; GSD means plan "01" of the same phase.
-    return f"{value:02d}" if isinstance(value, int) else str(value)
+        plan = validate_plan(doc, data, self.name, diags)
+        if plan is not None:
+            plan.mark(one_agent=True)
+            modified = front.get("files_modified")
+            if isinstance(modified, list):
+                plan.declare_files([str(f) for f in modified if isinstance(f, str)])
+            plan.add_aliases(gsd_ids.aliases(plan.id, doc, front))
+            plan.allow_outside(
+                [d for d in plan.depends_on if gsd_ids.phase_of(d) not in (None, phase)]
+            )
+        return plan
 
 
 def _must_haves(raw: dict[str, Any], doc: Document, diags: Diagnostics) -> LineDict:
@@ -261,19 +294,21 @@ def _task(
             line,
             f'task type "{kind}" is not one planrun knows; read as type="auto"',
         )
+    verify = LineList(line=line)
+    must: dict[str, LineList] = {}
     for tag, start, end, _ in _children(block):
         content = block[start:end]
         at = content_line + block.count("\n", 0, start)
         if tag == "name":
-            task["name"] = " ".join(content.split())
+            task["name"] = " ".join(gsd_verify.decode(content).split())
         elif tag == "files":
-            files = [f.strip() for f in re.split(r"[,\n]", content) if f.strip()]
+            files = [f.strip() for f in re.split(r"[,\n]", gsd_verify.decode(content)) if f.strip()]
             task["files"] = items(((at, f) for f in files), at)
         elif tag == "verify":
-            chunks = _verify(content, at, doc, diags)
-            if chunks:
-                task["verify"] = verify_list(chunks, at)
-                task.key_lines["verify"] = at
+            gsd_verify.add_reading(_verify(content, at, doc, diags), verify, must, doc, diags)
+        elif tag == "acceptance_criteria":
+            reading = gsd_verify.read_acceptance(content, at)
+            gsd_verify.add_reading(reading, verify, must, doc, diags, derived=True)
         elif tag not in _TASK_CHILDREN:
             diags.add(
                 "unread-element",
@@ -281,90 +316,58 @@ def _task(
                 at,
                 f"<{tag}> in a task is not something planrun checks; kept as text only",
             )
+    if verify:
+        task["verify"] = verify
+        task.key_lines["verify"] = verify.item_lines[0]
+    if must:
+        task["must_haves"] = mapping(line, **must)
     return task
 
 
-def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> list[Chunk]:
+def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> gsd_verify.Reading:
     children = _children(content)
-    chunks: list[Chunk] = []
-    if children:
-        for tag, start, end, _ in children:
-            at = line + content.count("\n", 0, start)
-            if tag == "automated":
-                chunks.extend(split_script(content[start:end], at))
-            else:
-                diags.add(
-                    "unknown-element",
-                    doc.display,
-                    at,
-                    f"<{tag}> inside <verify> is not a check planrun can run; ignored "
-                    "(use <automated> for commands)",
-                )
-        return chunks
-    for chunk in split_script(content, line):
-        lines = chunk.text.splitlines()
-        # One line is judged whole by prose.py ("grep for the old name finds nothing" is prose).
-        if prose.is_command(lines[0]) if len(lines) == 1 else looks_like_command(lines[0]):
-            chunks.append(chunk)
+    if not children:
+        return gsd_verify.read_commands(content, line)
+    out = gsd_verify.Reading()
+    for tag, start, end, _ in children:
+        at = line + content.count("\n", 0, start)
+        if tag == "automated":
+            found = gsd_verify.read_commands(content[start:end], at)
+            out.checks += found.checks
+            out.manual += found.manual
         else:
             diags.add(
-                "prose-verify",
+                "unknown-element",
                 doc.display,
-                chunk.line,
-                f"verify line {chunk.text.splitlines()[0][:60]!r} is prose, not a command: "
-                "it is a manual check",
-                hint="write the command that proves it, e.g. in <automated>",
+                at,
+                f"<{tag}> inside <verify> is not a check planrun can run; ignored "
+                "(use <automated> for commands)",
             )
-    return chunks
+    return out
 
 
 def _plan_checks(
-    text: str, first: int, body: markdown.Body, where: tuple[Document, Diagnostics]
-) -> list[Chunk | prose.Check]:
-    """Runnable commands in <verification>/<success_criteria> or such headings."""
-    chunks: list[Chunk | prose.Check] = []
+    text: str, first: int, body: markdown.Body, doc: Document, diags: Diagnostics
+) -> LineList:
+    """Runnable commands in <verification>/<success_criteria> or such headings; their prose
+    is for people (success criteria are mostly statements), so it is not reported."""
+    verify = LineList(line=first)
+    seen: set[str] = set()
+    readings = []
     for match in re.finditer(
         r"<(verification|success_criteria)>(.*?)</\1\s*>", text, re.DOTALL | re.I
     ):
         at = _line_at(text, first, match.start(2))
-        for offset, raw in enumerate(match.group(2).splitlines()):
-            chunks.extend(_line_checks(raw, at + offset, where, plain=True))
+        readings.append(gsd_verify.read_commands(match.group(2), at))
     for heading in body.headings:
         if _PLAN_CHECK_SECTIONS.match(heading.title):
-            for line in markdown.section(body, heading):
-                chunks.extend(_line_checks(line.text, line.no, where, plain=False))
-    unique: dict[str, Chunk | prose.Check] = {}
-    for chunk in chunks:
-        unique.setdefault(chunk.text, chunk)
-    return list(unique.values())
-
-
-def _line_checks(
-    raw: str, no: int, where: tuple[Document, Diagnostics], *, plain: bool
-) -> list[Chunk | prose.Check]:
-    """The commands of one line of a plan's checks. A line without backticks is judged whole
-    by prose.py; a command the line says must fail or print something is held (prose.outcome):
-    a manual check, with a warning."""
-    spans = markdown.backticked(raw)
-    text = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", raw).strip()
-    if not spans:
-        if not plain or not text:
-            return []
-        if prose.is_command(text):
-            return [Chunk(no, text)]
-        if prose.unsure(text):
-            doc, diags = where
-            diags.add(
-                "prose-verify",
-                doc.display,
-                no,
-                f"{text[:60]!r} reads as prose, not a command: it is a manual check, not run",
-                hint="put only the command in backticks: `pytest -q`",
-            )
-        return []
-    commands = [s for s in spans if looks_like_command(s)]
-    said = prose.outcome(re.sub(r"(`+)(.+?)\1", " ", text))
-    if commands and said.held:
-        note_held(f"`{commands[0]}` {said.held}", no, where)
-        return []
-    return [prose.Check(no, s, expect_exit=said.expect_exit) for s in commands]
+            lines = markdown.section(body, heading)
+            if lines:
+                section = "\n".join(ln.text for ln in lines)
+                readings.append(gsd_verify.read_commands(section, lines[0].no))
+    for reading in readings:
+        reading.checks = [c for c in reading.checks if c.run and c.run not in seen]
+        seen.update(c.run for c in reading.checks if c.run)
+        reading.manual = [m for m in reading.manual if gsd_verify.worth_a_warning(m[1], m[2])]
+        gsd_verify.add_reading(reading, verify, {}, doc, diags)
+    return verify

@@ -1,0 +1,93 @@
+"""Whether a command a task names is a check: fixers in their check mode, and nothing that
+changes the tree it judges or never ends.
+
+Used for commands planrun derives from a task's text, which the plan did not write as a
+verify: only commands whose purpose is to check (tests, linters, type checkers, builds,
+searches) are run; installers, generators, dev servers and other actions are reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Fixers that have a check mode: (pattern, replacement) applied to the command.
+_FIXERS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(black)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"^(isort)\b(?!.*--check)"), r"\1 --check-only"),
+    (re.compile(r"^(ruff\s+format)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"^(cargo\s+fmt)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"^(rustfmt)\b(?!.*--check)"), r"\1 --check"),
+    (re.compile(r"\s--(?:fix|unsafe-fixes)\b"), ""),
+    (re.compile(r"\s(?:--write|-w)\b(?=.*)"), " --check"),
+]
+_FIXER_NAMES = re.compile(r"^(?:black|isort|ruff|cargo\s+fmt|rustfmt|prettier|eslint)\b")
+_MUTATES = re.compile(
+    r"^(?:mkdir|touch|rm|mv|cp|ln|chmod|chown|sudo|brew|apt|apt-get|curl|wget|source|\.|cd|"
+    r"export|echo|cat\s*>|sed\s+-i|gofmt|go\s+fmt|autopep8|"
+    r"git\s+(?:add|commit|push|pull|checkout|switch|merge|rebase|reset|init|clone|tag|stash|"
+    r"mv|rm|restore|cherry-pick|fetch)|"
+    r"(?:npm|pnpm|yarn|bun)\s+(?:install|i|add|init|create|ci|uninstall|remove|update|"
+    r"upgrade|publish|link|run\s+(?:format|fix|lint:fix|build|dev|start|serve|watch))|"
+    r"(?:npm|pnpm|yarn|bun)\s+(?:dev|start|serve|watch)|"
+    r"npx\s+(?:create-|shadcn|prisma\s+(?:migrate|db\s+push|generate)|drizzle-kit\s+(?:push|"
+    r"generate|migrate)|next\s+dev|vite\b(?!\s+build)|expo\s+start)|"
+    r"(?:pip|pip3)\s+(?:install|uninstall)|uv\s+(?:add|remove|sync|lock|init|pip\s+install)|"
+    r"poetry\s+(?:add|install|init|lock|update|remove)|"
+    r"cargo\s+(?:add|new|init|install|update|publish|run|tauri\s+dev)|"
+    r"go\s+(?:get|install|mod\s+(?:init|tidy))|django-admin|"
+    r"python3?\s+manage\.py\s+(?:makemigrations|migrate|startapp|runserver|createsuperuser)|"
+    r"alembic\s+(?:upgrade|downgrade|revision)|docker\s+(?:push|rm|run)|"
+    r"docker(?:-|\s+)compose\s+up(?!.*\s-d\b)|next\s+dev|vite$|uvicorn\b(?!.*--help)|"
+    r"flask\s+run|rails\s+(?:s|server)\b|php\s+artisan\s+serve|hugo\s+server)",
+    re.I,
+)
+
+
+# Commands whose purpose is to check: tests, linters, type checkers, builds, searches. A
+# command a task names for any other purpose is an action, not evidence.
+_RUNNERS = (
+    r"pytest|py\.test|tox|nox|mypy|pyright|ruff|flake8|pylint|black|isort|bandit|"
+    r"eslint|tsc|vitest|jest|mocha|playwright\s+test|cypress\s+run|biome\s+(?:check|lint)|"
+    r"prettier|stylelint|shellcheck|hadolint|actionlint|yamllint|markdownlint|"
+    r"rspec|phpunit|phpstan|golangci-lint|swiftlint|ktlint|"
+    r"test|\[|grep|egrep|rg|ls|wc|diff|cmp|"
+    r"cargo\s+(?:test|check|clippy|build|fmt|nextest)|go\s+(?:test|vet|build)|"
+    r"make\s+(?:test|check|lint|build|ci|verify|typecheck)\b|just\s+(?:test|check|lint)|"
+    r"(?:npm|pnpm|yarn|bun)\s+(?:test|run\s+(?:test|lint|typecheck|type-check|check|build|"
+    r"verify|ci)[\w:-]*)|"
+    r"npx\s+(?:tsc|eslint|vitest|jest|prettier|playwright\s+test|biome\s+check|stylelint)|"
+    r"python3?\s+-m\s+(?:pytest|mypy|unittest|compileall|ruff|black|pyright)|"
+    r"node\s+--test|deno\s+(?:test|check|lint)|dotnet\s+(?:test|build)|"
+    r"mvn\s+(?:test|verify|compile)|\./mvnw\s+(?:test|verify)|"
+    r"(?:gradle|\./gradlew)\s+(?:test|check|build)|swift\s+(?:test|build)|"
+    r"xcodebuild\b.*\b(?:test|build)\b|bundle\s+exec\s+(?:rspec|rake\s+test|rubocop)|"
+    r"terraform\s+(?:validate|fmt\s+-check)|helm\s+lint|pre-commit\s+run|git\s+diff\s+"
+    r"--(?:exit-code|check)"
+)
+_CHECKS = re.compile(rf"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run\s+)?(?:{_RUNNERS})(?:\s|$)")
+
+
+def check_form(command: str) -> tuple[str | None, str]:
+    """``command`` as a check: a fixer in its check mode; None (and why) for a command that
+    would change the work it judges or never end."""
+    command = " ".join(command.split())
+    words = command.split()
+    first = words[0] if words else ""
+    if any(op in command for op in (" > ", " >> ")) and "/dev/null" not in command:
+        return None, "it writes a file"
+    if _MUTATES.match(command) or first in ("mkdir", "touch"):
+        return None, "it changes the tree or keeps running (not a check)"
+    if _FIXER_NAMES.match(command):
+        if any(op in command for op in ("&&", "||", ";", "|")):
+            return None, "it would rewrite the code it judges"
+        fixed = command
+        for pattern, replacement in _FIXERS:
+            fixed = pattern.sub(replacement, fixed, count=1)
+        if re.search(r"\s--check\b.*\s--check\b", fixed):
+            fixed = re.sub(r"\s--check\b", "", fixed, count=1)
+        if fixed.startswith("prettier") and "--check" not in fixed:
+            fixed = fixed.replace("prettier", "prettier --check", 1)
+        return fixed, ""
+    if not _CHECKS.match(command):
+        return None, "not recognisably a check (it may change the tree); write it as a verify"
+    return command, ""

@@ -1,0 +1,147 @@
+"""What a plan expects of a check besides "exits 0": read from its prose, judged on its output.
+
+Plans write negative checks in words: "`grep -c "TODO" src` returns 0", "... returns no
+matches", "should find nothing", "Expected: FAIL", a ``# EXPECT EMPTY`` comment in a fenced
+block, "(expect 3)". Run as plain commands, these fail exactly when the work is right (grep
+exits 1 when it finds nothing). Here the words become an expectation on the command
+(``expect_output: empty``, ``count N``, or a non-zero ``expect_exit``), and ``judge_output``
+decides a command by what it printed.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_EMPTY = re.compile(
+    r"\b(?:returns?|gives?|prints?|outputs?|shows?|finds?|yields?|produces?|should\s+(?:find|"
+    r"return|print|output|show|match|give))\s+(?:no(?:thing)?\b|none\b|empty\b|zero\s+"
+    r"(?:matches|results|lines|hits|occurrences)|no\s+(?:matches|results|output|hits|lines))"
+    r"|\bno\s+(?:matches|results|hits|occurrences|output)\b|\bexpect\s+empty\b"
+    r"|\bshould\s+be\s+empty\b|\bempty\s+(?:output|result)\b",
+    re.I,
+)
+_COUNT = re.compile(
+    r"(?:\b(?:returns?|gives?|prints?|outputs?|count|expect(?:ed)?|should\s+(?:return|print|"
+    r"be)|equals?|is|==|=|→|->)\s*:?\s*)(==|>=|<=|>|<|at\s+least|at\s+most)?\s*(\d+)\b"
+    r"(?!\s*(?:ms|s|sec|seconds|minutes|%|\.\d))",
+    re.I,
+)
+_FAIL = re.compile(
+    r"\bexpected:?\s*(?:to\s+)?fail(?:s|ure|ing)?\b|\bmust\s+fail\b|\bshould\s+fail\b"
+    r"|\b(?:expect|ensure)\s+(?:it\s+|they\s+|tests?\s+)?(?:to\s+)?fail\b|\bexits?\s+non-?zero\b",
+    re.I,
+)
+_WORDS = {"at least": ">=", "at most": "<="}
+_OPS: dict[str, Callable[[int, int], bool]] = {
+    "==": operator.eq,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "!=": operator.ne,
+}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the words around a command expect: an output, or a failing exit."""
+
+    output: str | None = None  # "empty" or "count OP N"
+    fails: bool = False  # "Expected: FAIL": the command must exit non-zero
+
+    @property
+    def any(self) -> bool:
+        return self.output is not None or self.fails
+
+
+def from_prose(text: str) -> Expectation:
+    """The expectation written in ``text`` (the words after or around a command)."""
+    if _FAIL.search(text):
+        return Expectation(fails=True)
+    if _EMPTY.search(text):
+        return Expectation(output="empty")
+    match = _COUNT.search(text)
+    if match:
+        op = (match.group(1) or "==").lower()
+        op = _WORDS.get(op, op)
+        number = int(match.group(2))
+        return Expectation(output=f"count {op} {number}")
+    return Expectation()
+
+
+_COMMENT = re.compile(r"#\s*(?:expect(?:ed)?|should)\b(.*)$", re.I)
+
+
+def from_comment(line: str) -> Expectation:
+    """An expectation in a shell comment: ``# EXPECT EMPTY``, ``# expect 1``, ``# should print
+    nothing``."""
+    match = _COMMENT.search(line)
+    if match is None:
+        return Expectation()
+    rest = match.group(1).strip()
+    if re.fullmatch(r"\d+", rest):
+        return Expectation(output=f"count == {int(rest)}")
+    return from_prose(line[match.start() :].lstrip("# "))
+
+
+def judge_output(expect: str, exit_code: int | None, output: bytes) -> tuple[bool, str]:
+    """Whether ``output`` meets ``expect``, and what was found. Exit 1 is grep's "nothing
+    matched" and is allowed; any other non-zero exit is a failure whatever was printed."""
+    text = output.decode("utf-8", errors="replace").strip()
+    if exit_code not in (0, 1):
+        return False, f"exit {exit_code}"
+    if expect == "empty":
+        # grep -c prints "0" (or "file:0" per file) when it finds nothing.
+        if all(re.fullmatch(r"(?:.*:)?0", ln.strip()) for ln in text.splitlines() if ln.strip()):
+            return True, "no output" if not text else "no matches"
+        return False, f"output {_short(text)!r} where none was expected"
+    match = re.fullmatch(r"count\s*(==|>=|<=|>|<|!=)?\s*(\d+)", expect)
+    if match is None:
+        return False, f'unknown output expectation "{expect}"'
+    op, want = match.group(1) or "==", int(match.group(2))
+    found = _count(text)
+    if _OPS[op](found, want):
+        return True, f"count {found}"
+    return False, f"count {found}, expected {op} {want}"
+
+
+def _count(text: str) -> int:
+    """The number a command printed: one integer, the sum of ``name:N`` lines (grep -c over
+    several files), else the number of lines."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return 0
+    numbers = [re.fullmatch(r"(?:.*:)?\s*(\d+)(?:\s+\S+)?", ln) for ln in lines]
+    if all(numbers):
+        return sum(int(m.group(1)) for m in numbers if m)
+    return len(lines)
+
+
+def _short(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
+
+
+_SEARCHES = re.compile(
+    r"(?:^|[|;&(]\s*|\bxargs\s+)(?:grep|egrep|fgrep|rg|ag|ack|git\s+grep|git\s+diff|"
+    r"git\s+status|git\s+ls-files|find|ls|wc|awk|sed\s+-n|jq)\b"
+)
+
+
+_QUIET = re.compile(r"\b(?:grep|egrep|fgrep|rg)\b[^|;&]*\s(?:-\w*q\w*|--quiet|--silent)\b")
+
+
+def for_command(command: str, expect: Expectation) -> Expectation:
+    """``expect`` as it applies to ``command``: output expectations only for a command whose
+    output is a search result or a count (grep, rg, find, wc, ...); "returns no errors" after
+    a test runner means it succeeds, not that it prints nothing."""
+    if expect.output is not None and not _SEARCHES.search(command):
+        return Expectation()
+    if expect.output is not None and _QUIET.search(command):
+        # A quiet grep prints nothing either way: "returns 0" is its exit status, and
+        # "finds nothing" is exit 1.
+        return Expectation(fails=True) if expect.output == "empty" else Expectation()
+    return expect
