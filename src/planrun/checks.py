@@ -26,6 +26,7 @@ from pathlib import Path
 
 import regex
 
+from planrun.document import file_kind
 from planrun.model import Artifact, KeyLink
 
 MAX_SEARCH_BYTES = 64 * 1024 * 1024
@@ -138,18 +139,6 @@ def _why(exc: BaseException) -> str:
     return str(exc)
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a special file"
-
-
 def _status(path: Path) -> os.stat_result | None:
     """The file's stat, None when it does not exist; _FailedError for any other error."""
     try:
@@ -173,7 +162,7 @@ def _open_regular(path: Path, name: str) -> Iterator[int]:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise _FailedError(f"{name} is {_kind(mode)}, not a regular file; it was not read")
+            raise _FailedError(f"{name} is {file_kind(mode)}, not a regular file; it was not read")
         os.set_blocking(fd, True)
         yield fd
     finally:
@@ -249,7 +238,7 @@ def _check_artifact(art: Artifact, root: Path, budget: Budget) -> CheckResult:
         return CheckResult("artifact", label, ok=True, message=f"{art.path} exists (directory)")
     if not stat.S_ISREG(info.st_mode):
         raise _FailedError(
-            f"{art.path} is {_kind(info.st_mode)}, not a regular file; it was not read"
+            f"{art.path} is {file_kind(info.st_mode)}, not a regular file; it was not read"
         )
     found = [f"{art.path} exists"]
     if art.min_lines is not None:
@@ -349,12 +338,7 @@ def _check_key_link(
     try:
         compiled = compile_pattern(link.pattern)
     except PatternError as exc:
-        return CheckResult(
-            "key_link",
-            label,
-            ok=False,
-            message=f"pattern /{link.pattern}/ is not a valid regular expression: {exc.msg}",
-        )
+        return _bad_pattern(label, link.pattern, exc)
     found = _search(compiled, text, link.from_, budget)
     if found:
         return CheckResult("key_link", label, ok=True, message=f"/{link.pattern}/ {found}")
@@ -377,6 +361,11 @@ def _check_key_link(
     )
 
 
+def _bad_pattern(label: str, pattern: str, exc: PatternError) -> CheckResult:
+    message = f"pattern /{pattern}/ is not a valid regular expression: {exc.msg}"
+    return CheckResult("key_link", label, ok=False, message=message)
+
+
 def _search_declared(
     link: KeyLink, root: Path, declared: Sequence[str], label: str, budget: Budget
 ) -> CheckResult:
@@ -393,12 +382,7 @@ def _search_declared(
         try:
             compiled = compile_pattern(link.pattern)
         except PatternError as exc:
-            return CheckResult(
-                "key_link",
-                label,
-                ok=False,
-                message=f"pattern /{link.pattern}/ is not a valid regular expression: {exc.msg}",
-            )
+            return _bad_pattern(label, link.pattern, exc)
         what = f"/{link.pattern}/"
     else:
         compiled = regex.compile(regex.escape(link.to))

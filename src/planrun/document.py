@@ -146,14 +146,17 @@ def keep_unknown_escapes(text: str) -> tuple[str, list[int]]:
     return _DOUBLE_QUOTED.sub(fix, text), sorted(changed)
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, for messages ("a named pipe (FIFO)")."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
     if stat.S_ISFIFO(mode):
         return "a named pipe (FIFO)"
     if stat.S_ISSOCK(mode):
         return "a socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
-    return "not a regular file"
+    return "a special file"
 
 
 def read_plan_bytes(path: Path, display: str | None = None) -> bytes:
@@ -169,7 +172,7 @@ def read_plan_bytes(path: Path, display: str | None = None) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UndecodableError(
-                "special-file", f"{_kind(info.st_mode)}, not a regular file: not read as a plan"
+                "special-file", f"{file_kind(info.st_mode)}, not a regular file: not read as a plan"
             )
         if info.st_size > MAX_PLAN_BYTES:
             raise UndecodableError("file-too-large", _too_large(info.st_size))
