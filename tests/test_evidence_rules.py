@@ -5,6 +5,7 @@ failures, checks that can never fail. Real child processes; plans in tmp_path.""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -118,9 +119,13 @@ def test_commands_that_succeed_wherever_they_run_can_never_fail(script: str) -> 
 
 
 def test_a_check_that_only_prints_its_result_is_no_evidence_unless_it_printed_a_failure(
-    write_plan: PlanWriter,
+    write_plan: PlanWriter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    py = sys.executable
+    # A short program name: a long interpreter path would be cut short in the reason.
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "py").symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    py = "py"
     path = write_plan(
         "p.md",
         f"""
