@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from planrun.expectations import (
 from planrun.model import Task
 from planrun.validate import validate_paths
 
+GIT = shutil.which("git") or "git"
+
 
 def repo(tmp_path: Path, files: dict[str, str]) -> Path:
     """A work tree (a .git folder makes it the root) holding ``files``."""
@@ -30,6 +34,17 @@ def repo(tmp_path: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip())
     return tmp_path
+
+
+def committed(root: Path, *names: str) -> None:
+    """Make ``root`` a real git repository whose only commit holds ``names``."""
+    (root / ".git").rmdir()
+    for args in (
+        ["init", "-q"],
+        ["add", "--", *names],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "plan"],
+    ):
+        subprocess.run([GIT, *args], cwd=root, check=True, capture_output=True)
 
 
 def tasks(path: Path, *, derive: bool = True) -> dict[str, Task]:
@@ -144,6 +159,7 @@ def test_derived_checks_are_labelled_in_every_report(tmp_path: Path) -> None:
             "src/models/task.py": "# TODO one\n# TODO two\n",
         },
     )
+    committed(root, "tasks.md")  # the base: the files were written after the plan
     run = run_cli("execute", root / "tasks.md", "--json")
     assert run.exit_code == 1, run.output
     doc = json.loads(run.stdout)
@@ -314,3 +330,68 @@ def test_multi_file_plans_get_derived_checks_from_each_task_file(tmp_path: Path)
     # Off means off for multi-file plans too.
     off = validate_paths([root / "backlog"], derive=False)
     assert not any(t.has_checks for p in off.plans for t in p.tasks)
+
+
+def test_derived_checks_alone_are_no_evidence_without_a_change(tmp_path: Path) -> None:
+    # "src/app.py exists" and "contains rate_limit" hold before the work is done too.
+    root = repo(
+        tmp_path,
+        {
+            "src/app.py": "x = 1\n# TODO: def rate_limit\n",
+            "tasks.md": """\
+            - [ ] T001 Add rate limiting to `src/app.py`
+            - [ ] T002 Implement `rate_limit()` in `src/app.py`
+            """,
+        },
+    )
+    run = run_cli("execute", root / "tasks.md", "--json", "--no-summary")
+    reasons = {t["id"]: (t["status"], t["reason"]) for t in json.loads(run.stdout)["tasks"]}
+    no_base = (
+        "unverified",
+        (
+            "its only checks are derived from its text, and no base shows its files changed "
+            "(commit the plan, or pass --base)"
+        ),
+    )
+    assert reasons["tasks/T001"] == no_base
+    assert reasons["tasks/T002"][1].startswith(no_base[1])  # then "depends on unverified"
+    committed(root, "src/app.py")  # the code was there before the plan was written
+    for args in (
+        ["add", "tasks.md"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "plan"],
+    ):
+        subprocess.run([GIT, *args], cwd=root, check=True, capture_output=True)
+    run = run_cli("execute", root / "tasks.md", "--json", "--no-summary")
+    [first, _] = json.loads(run.stdout)["tasks"]
+    assert first["status"] == "unverified"
+    assert first["reason"].startswith(
+        "its only checks are derived from its text, and none of its files changed since "
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "pytest -q tests/ && rm -rf /tmp/somewhere",
+        "pytest -q tests/ && git clean -fdx",
+        "test -f $(rm -rf x)",
+        "pytest && cat x > y",
+        "npm run lint -- --fix",
+        "npx eslint . --fix",
+        "cargo clippy --fix",
+        "jest -u",
+        "npm test -- -u",
+        "pytest --snapshot-update",
+        "black src/ && pytest",
+    ],
+)
+def test_a_chain_is_a_check_only_when_every_command_in_it_is_one(command: str) -> None:
+    assert check_form(command)[0] is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["pytest -q | tail -5", "cargo test && cargo clippy", "ruff check . && ruff format --check ."],
+)
+def test_checks_in_a_chain_stay_checks(command: str) -> None:
+    assert check_form(command) == (command, "")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from planrun.shellsplit import parse
+
 # Fixers that have a check mode: (pattern, replacement) applied to the command.
 _FIXERS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(black)\b(?!.*--check)"), r"\1 --check"),
@@ -67,10 +69,53 @@ _RUNNERS = (
 _CHECKS = re.compile(rf"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run\s+)?(?:{_RUNNERS})(?:\s|$)")
 
 
+# Flags that make a test runner rewrite its expected output until it passes.
+_UPDATES = re.compile(
+    r"(?:^|\s)(?:--update-?snapshots?|--updateSnapshot|--snapshot-update|--update-goldens?|"
+    r"--accept|--bless)\b"
+)
+_SNAPSHOT_RUNNERS = re.compile(
+    r"^(?:npx\s+)?(?:jest|vitest)\b|^(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b"
+)
+# Commands that only filter what a check prints, allowed inside a list or pipeline.
+_FILTERS = re.compile(r"^(?:tail|head|sort|uniq|cut|tr|cat|jq|awk|sed|true|echo|printf)\b")
+_WRITES = re.compile(r"\s-i\b|\s--in-place\b|>|\bsystem\s*\(")
+# A fix flag on a command that is not a known fixer (``npm run lint -- --fix``, ``cargo
+# clippy --fix``): it rewrites what it judges, and planrun knows no check mode for it.
+_FIX_FLAG = re.compile(
+    r"(?:^|\s)--(?:fix|fix-only|unsafe-fixes|write|allow-dirty)\b|^cargo\s+fix\b"
+)
+
+
 def check_form(command: str) -> tuple[str | None, str]:
     """``command`` as a check: a fixer in its check mode; None (and why) for a command that
-    would change the work it judges or never end."""
+    would change the work it judges or never end. A list or pipeline is a check only when
+    every command in it is one as written (``pytest && rm -rf x`` is not), judged on the bash
+    syntax tree, command substitutions included."""
     command = " ".join(command.split())
+    if re.search(r">(?!\s*/dev/null|&)", command.replace("2>&1", "")):
+        return None, "it writes a file"
+    parts = _simple_commands(command)
+    if len(parts) <= 1:
+        return _one(command)
+    for part in parts:
+        if _FILTERS.match(part) and not _WRITES.search(part):
+            continue  # reads a pipe: ``pytest -q | tail -5``
+        form, why = _one(part)
+        if form is None:
+            return None, f"`{part}` in it is not a check: {why}"
+        if form != " ".join(part.split()):
+            return None, "it would rewrite the code it judges"
+    return command, ""
+
+
+def _one(command: str) -> tuple[str | None, str]:
+    """One simple command as a check (its arguments may hold others: see check_form)."""
+    command = " ".join(command.split())
+    if _UPDATES.search(command) or (
+        _SNAPSHOT_RUNNERS.match(command) and re.search(r"\s-u\b", command)
+    ):
+        return None, "it would rewrite the expected output it judges against"
     words = command.split()
     first = words[0] if words else ""
     if any(op in command for op in (" > ", " >> ")) and "/dev/null" not in command:
@@ -88,6 +133,21 @@ def check_form(command: str) -> tuple[str | None, str]:
         if fixed.startswith("prettier") and "--check" not in fixed:
             fixed = fixed.replace("prettier", "prettier --check", 1)
         return fixed, ""
+    if _FIX_FLAG.search(command):
+        return None, "it would rewrite the code it judges"
     if not _CHECKS.match(command):
         return None, "not recognisably a check (it may change the tree); write it as a verify"
     return command, ""
+
+
+def _simple_commands(script: str) -> list[str]:
+    """Every simple command in ``script`` (``a && b | c $(d)`` -> a, b, c, d), in order."""
+    data = script.encode()
+    out: list[str] = []
+    stack = [parse(script)]
+    while stack:
+        node = stack.pop()
+        if node.type == "command":
+            out.append(data[node.start_byte : node.end_byte].decode(errors="replace"))
+        stack.extend(reversed(node.children))
+    return out

@@ -477,6 +477,15 @@ class _Executor:
         if claim and status not in (FAILED, TIMEOUT):
             # The diff contradicts the plan: a failure of the claim, whatever the checks say.
             status, reason = FAILED, claim
+        if status == PASSED and _only_derived(commands, checks) and not (found and found.changed):
+            # "src/app.py exists" or "contains rate_limit" holds before the work too: a check
+            # planrun derived is evidence only together with a change to the task's files.
+            since = (
+                f"none of its files changed since {found.base.label}"
+                if found
+                else "no base shows its files changed (commit the plan, or pass --base)"
+            )
+            status, reason = UNVERIFIED, f"its only checks are derived from its text, and {since}"
         if status == PASSED:
             tail = None  # only a failure's output is shown; the log keeps everything
         return UnitResult(
@@ -583,6 +592,12 @@ def _bad_cwd(root: Path, cwd: str | None) -> str | None:
 
 def _paths(opts: ExecuteOptions) -> str:
     return " ".join(str(p) for p in opts.paths)
+
+
+def _only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
+    """Whether everything that passed was derived by planrun from the task's text."""
+    shown = [c.derived for c in commands if not c.weak] + [c.derived for c in checks if c.ok]
+    return bool(shown) and all(shown)
 
 
 def _judge(
