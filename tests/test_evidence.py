@@ -712,3 +712,19 @@ def test_gsd_files_element_declares_the_task_files(tmp_path: Path) -> None:
     assert task["evidence"]["changed"] == ["src/other.py"]
     assert task["evidence"]["unchanged"] == []
     assert doc["undeclared_changes"] == []
+
+
+def test_the_plan_file_is_not_the_work_of_a_task_whose_folder_holds_it(tmp_path: Path) -> None:
+    repo = init(tmp_path / "r")
+    commit(repo, "code", {"docs/guide.md": "# guide\n"})
+    tasks = """
+    - {id: docs, files: ['docs/'], verify: 'test -f docs/guide.md', claimed: done}
+    - {id: any, files: ['**'], verify: 'test -f docs/guide.md', claimed: done}
+    """
+    commit(repo, "plan", {"docs/plan.md": plan_text(tasks)})
+    run, doc = execute(repo / "docs" / "plan.md")
+    assert run.exit_code == 1
+    found = {t["id"]: (t["status"], t["reason"]) for t in doc["tasks"]}
+    assert found["plan/docs"][0] == "failed"
+    assert found["plan/docs"][1].startswith("claimed done, but none of its files changed since ")
+    assert found["plan/any"][0] == "failed"

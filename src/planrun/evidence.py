@@ -162,7 +162,15 @@ class Evidence:
         files = declared(unit)
         if base is None or not files:
             return None
-        changed_set = self.changes[(base.repo, base.commit)]
+        # The plan's own files and planrun's SUMMARY.md are not the task's work: a task that
+        # declares "docs/" is not shown done by the plan added to docs/.
+        plan = unit.plan
+        own = {_rel(base.repo, Path(plan.source_of(t))) for t in [None, *plan.tasks]}
+        changed_set = {
+            p
+            for p in self.changes[(base.repo, base.commit)]
+            if p not in own and not _planrun_output(base.repo / p)
+        }
         changed: list[str] = []
         unchanged: list[str] = []
         for name in files:
