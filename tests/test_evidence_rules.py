@@ -325,3 +325,29 @@ def test_a_last_sleep_is_run_not_dropped_as_a_mask() -> None:
     # `X; true` is judged by X; `X; sleep 5` runs as written (a timeout must still apply).
     script = "make\nsleep 5"
     assert read(script) == read(script).__class__(script)
+
+
+def test_a_negated_grep_that_could_not_read_its_file_does_not_pass(
+    write_plan: PlanWriter,
+) -> None:
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - {id: missing, verify: "! grep -q TODO missing.py"}
+          - {id: clean, verify: "! grep -q TODO clean.py"}
+          - {id: dirty, verify: "! grep -q TODO dirty.py"}
+        """,
+    )
+    (path.parent / "clean.py").write_text("x = 1\n")
+    (path.parent / "dirty.py").write_text("# TODO\n")
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    found = tasks(doc)
+    assert found["p/clean"][0] == "passed"
+    assert found["p/dirty"][0] == "failed"
+    status, reason = found["p/missing"]
+    assert status == "failed"
+    assert reason is not None
+    assert reason.startswith("exit 2 (`grep` could not read its input")

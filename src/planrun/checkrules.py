@@ -40,6 +40,8 @@ NEVER_FAILS = re.compile(
 FAILURE_WORDS = re.compile(
     r"\bFAIL(?:ED|S|URE)?\b|\bERROR\b|✗|✘|❌|\bstill (?:exists|present|there)\b", re.IGNORECASE
 )
+# Programs that answer "not found" with exit 1 and an error with exit 2 (checkoutput.py).
+NO_MATCH_PROGRAMS = frozenset({"grep", "egrep", "fgrep", "rg", "test", "["})
 # Statements that set up the shell rather than check anything.
 _SETUP = frozenset(
     {"variable_assignment", "declaration_command", "unset_command", "function_definition"}
@@ -73,7 +75,11 @@ def _read(script: str) -> Reading:
     statements = [c for c in root.named_children if c.type != "comment"]
     if not statements:
         return Reading(script)
-    found = _if_masked(script, statements) or _masked(script, statements)
+    found = (
+        _negated(script, statements)
+        or _if_masked(script, statements)
+        or _masked(script, statements)
+    )
     if found is not None:
         return found
     honoured, skipped = errexit(statements)
@@ -214,6 +220,18 @@ def _opts_out(statements: list[Node]) -> bool:
             if "+e" in args or args[-2:] == ["+o", "errexit"]:
                 return True
     return False
+
+
+def _negated(script: str, statements: list[Node]) -> Reading | None:
+    """``! grep -q TODO a.py``: the ``!`` turns every failure into success, so grep's exit 2
+    (a.py missing) would pass. Judged by the command, which must fail by finding nothing."""
+    if len(statements) != 1 or _body(statements[0]).type != "negated_command":
+        return None
+    inner = [c for c in _body(statements[0]).named_children if c.type != "comment"]
+    if len(inner) != 1 or _name(inner[0]) not in NO_MATCH_PROGRAMS:
+        return None
+    text = _text(script, inner[0], inner[0])
+    return Reading(text, must_fail=True, note="the `!` would turn its error into a pass")
 
 
 def _judged(inner: Reading, mask: str) -> Reading:
