@@ -187,3 +187,20 @@ def test_watch_reruns_a_task_without_declared_inputs_for_any_change(repo: Path) 
 
     graph = load_valid([repo / "plan.md"]).graph
     assert affected(graph, repo, ["tests/test_anything.py"]) == ["ru/e"]
+
+
+def test_a_file_the_command_names_counts_even_when_git_ignores_it(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "check.py").write_text("print('ok')\n")
+    (tmp_path / "plan.md").write_text(
+        "---\nplanrun: 1\nid: ru\ntasks:\n"
+        f'  - {{id: t, files: [x.txt], verify: "{sys.executable} build/check.py"}}\n---\n'
+    )
+    run = ("execute", tmp_path / "plan.md", "--root", tmp_path, "--json", "--no-summary")
+    run_cli(*run)
+    assert json.loads(run_cli(*run).stdout)["tasks"][0]["cached"] is True
+    (tmp_path / "build" / "check.py").write_text("raise SystemExit(3)\n")
+    again = json.loads(run_cli(*run).stdout)["tasks"][0]
+    assert (again["status"], again["cached"]) == ("failed", False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 
 _CHUNK = 1 << 20
+_MAX_WORDS = 200  # words of one command looked at for file names
 
 
 def inputs_of(unit: Unit) -> list[str]:
@@ -85,6 +87,32 @@ def _content(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _declares_inputs(unit: Unit) -> bool:
+    return unit.task is not None and unit.task.inputs is not None
+
+
+def _named(unit: Unit, root: Path) -> list[list[str]]:
+    """Content hashes of the files under ROOT that a unit's commands name by path."""
+    found: dict[str, str] = {}
+    for cmd in unit.verify:
+        try:
+            words = shlex.split(cmd.run, comments=True)
+        except ValueError:
+            words = cmd.run.split()
+        base = root / cmd.cwd if cmd.cwd else root
+        for word in words[:_MAX_WORDS]:
+            if not word or word.startswith("-") or "=" in word or "\0" in word:
+                continue
+            path = base / word
+            try:
+                if not path.is_file() or _outside(root, path):
+                    continue
+            except OSError:
+                continue
+            found.setdefault(path.resolve().relative_to(root.resolve()).as_posix(), "")
+    return [[name, _content(root / name)] for name in sorted(found)]
+
+
 def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) -> str | None:
     patterns = inputs_of(unit)
     if not patterns or any(d is None for d in deps):
@@ -98,6 +126,9 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
         "env": unit.plan.env,
         "shell": unit.plan.shell or shell,  # the plan's own shell wins, as when it runs
         "inputs": [[name, _content(p) if p else None] for name, p in _files(root, patterns)],
+        # Without declared inputs, the files its commands name (a script, a test file) count
+        # too: git's tree hash, which also holds its pass, does not see ignored files.
+        "named": [] if _declares_inputs(unit) else _named(unit, root),
         "deps": sorted(d for d in deps if d is not None),
     }
     text = json.dumps(payload, sort_keys=True, default=str)
