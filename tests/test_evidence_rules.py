@@ -351,3 +351,26 @@ def test_a_negated_grep_that_could_not_read_its_file_does_not_pass(
     assert status == "failed"
     assert reason is not None
     assert reason.startswith("exit 2 (`grep` could not read its input")
+
+
+def test_an_expected_output_the_command_throws_away_is_not_judged(
+    write_plan: PlanWriter,
+) -> None:
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - {id: devnull, verify: [{run: "grep TODO a.py >/dev/null", expect_output: empty}]}
+          - {id: quiet, verify: [{run: "grep -q TODO a.py", expect_output: empty}]}
+          - {id: seen, verify: [{run: "grep -c TODO a.py", expect_output: count 0}]}
+        """,
+    )
+    (path.parent / "a.py").write_text("# TODO\n")
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    found = tasks(doc)
+    why = "its expected output cannot be judged: the command discards its output: "
+    assert found["p/devnull"] == ("unverified", why + "`grep TODO a.py >/dev/null` (line 4)")
+    assert found["p/quiet"] == ("unverified", why + "`grep -q TODO a.py` (line 5)")
+    assert found["p/seen"][0] == "failed"

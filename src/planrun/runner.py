@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import signal
 import sys
@@ -426,6 +427,9 @@ class _Executor:
         )
         if step.expect_output is None or step.spec is None or missing:
             return record
+        if DISCARDS_OUTPUT.search(step.run):
+            # "expect empty" on `grep -q TODO a.py` or `... >/dev/null` is met whatever it finds.
+            return replace(record, expect_output=step.expect_output, weak=OUTPUT_DISCARDED)
         # What the plan said the command prints decides, not its exit code (grep's 1 is
         # "no match", which "returns 0" expects).
         ok, found = judge_output(step.expect_output, code, step.spec.log.command_output())
@@ -594,6 +598,15 @@ def _paths(opts: ExecuteOptions) -> str:
     return " ".join(str(p) for p in opts.paths)
 
 
+# A command whose output a stated expectation ("expect empty", "count 0") would judge, but
+# which throws that output away: a quiet grep, or stdout sent to /dev/null.
+DISCARDS_OUTPUT = re.compile(
+    r"(?:^|\s)(?:1?>|&>)\s*/dev/null|\b(?:e|f)?grep\b[^|;&]*\s(?:-[A-Za-z]*q[A-Za-z]*|--quiet|"
+    r"--silent)\b"
+)
+OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
+
+
 def _only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
     """Whether everything that passed was derived by planrun from the task's text."""
     shown = [c.derived for c in commands if not c.weak] + [c.derived for c in checks if c.ok]
@@ -627,6 +640,9 @@ def _judge(
     zero = [c for c in commands if c.weak and c.weak.startswith("ran no tests")]
     if zero:
         return UNVERIFIED, f"ran no tests: {_named(zero[0])}"
+    hidden = [c for c in commands if c.weak == OUTPUT_DISCARDED]
+    if hidden:
+        return UNVERIFIED, f"{OUTPUT_DISCARDED}: {_named(hidden[0])}"
     printed = [c for c in commands if c.weak == ONLY_PRINTS]
     if printed:
         why = "it only prints its result, and exits 0 whether it printed PASS or FAIL"
