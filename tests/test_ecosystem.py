@@ -370,3 +370,24 @@ def test_a_merge_that_leaves_a_task_without_a_result_fails(tmp_path: Path) -> No
     merged = _planrun("summary", "plans", "--root", ".", "--merge", results, cwd=tmp_path)
     assert merged.returncode == 1, merged.stderr
     assert f"planrun: 1 task of these plans has no result in {results}\n" in merged.stderr
+
+
+def test_merged_passes_of_commands_the_plan_no_longer_has_are_stale(tmp_path: Path) -> None:
+    (tmp_path / "plans").mkdir()
+    plan = tmp_path / "plans" / "w.md"
+    plan.write_text(
+        "---\nplanrun: 1\nid: w\ntasks:\n  - {id: a, verify: 'test -f plans/w.md'}\n---\n"
+    )
+    results = tmp_path / "results"
+    results.mkdir()
+    ran = _planrun("execute", "plans", "--json", "--no-summary", cwd=tmp_path)
+    (results / "x.json").write_text(ran.stdout)
+    plan.write_text(plan.read_text().replace("test -f plans/w.md", "test -s plans/w.md"))
+    merged = _planrun("summary", "plans", "--root", ".", "--merge", results, cwd=tmp_path)
+    assert merged.returncode == 1, merged.stderr
+    status = json.loads(_planrun("status", "plans", "--json", cwd=tmp_path).stdout)
+    [task] = status["tasks"]
+    assert (task["status"], task["reason"]) == (
+        "stale",
+        "its commands changed since it passed on the machine that reported it",
+    )

@@ -22,7 +22,9 @@ from planrun.graph import PlanGraph, Unit
 from planrun.results import (
     BLOCKED,
     NOT_RUN,
+    PASSED,
     SATISFIES_DEPENDENTS,
+    STALE,
     CommandRecord,
     UnitResult,
     blocked_reason,
@@ -184,4 +186,10 @@ def _result(unit: Unit, found: _Found) -> UnitResult:
         checks=[CheckResult.from_json(c) for c in entry.get("checks", [])],
     )
     result.load_evidence(entry)
+    if "commands" in entry and result.status == PASSED:
+        ran = sorted(c.original or c.run for c in result.commands)
+        if ran != sorted(v.run for v in unit.verify):
+            # Reported by a machine that ran other commands (the plan changed since).
+            result.status, result.stale = STALE, True
+            result.reason = "its commands changed since it passed on the machine that reported it"
     return result
