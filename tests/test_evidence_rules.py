@@ -374,3 +374,13 @@ def test_an_expected_output_the_command_throws_away_is_not_judged(
     assert found["p/devnull"] == ("unverified", why + "`grep TODO a.py >/dev/null` (line 4)")
     assert found["p/quiet"] == ("unverified", why + "`grep -q TODO a.py` (line 5)")
     assert found["p/seen"][0] == "failed"
+
+
+@pytest.mark.parametrize(
+    "mask",
+    ["command true", "builtin true", "env true", 'sh -c "exit 0"', "echo FAIL | tee /dev/null"],
+)
+def test_more_masks_are_judged_by_the_command_they_hide(mask: str) -> None:
+    found = read(f"pytest -q || {mask}")
+    assert (found.run, found.must_fail) == ("pytest -q", False)
+    assert found.note == f"the `|| {mask}` would hide its failure"
