@@ -116,6 +116,11 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "no runnable verify command",
     ),
+    "root-missing": (
+        {"p.md": FM.format("planrun: 1\nroot: nope\ntasks:\n  - {id: a, verify: 'make test'}")},
+        "p.md",
+        "root 'nope' is not a folder",
+    ),
     "verify-never-fails": (
         {"p.md": FM.format("planrun: 1\ntasks:\n  - {id: a, verify: 'pytest || true'}")},
         "p.md",

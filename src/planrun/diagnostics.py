@@ -59,6 +59,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "key-link-pattern": ("warning", "a key_links pattern is prose or a shell command, not a regex"),
     "path-outside-root": ("error", "a must_haves path is absolute or escapes the root"),
     "no-verify": ("warning", "a task has no runnable verify command and no must_haves check"),
+    "root-missing": (
+        "warning",
+        "a plan's `root:` is not a folder (execute refuses it without `--root`)",
+    ),
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
     "verify-failure-ignored": (
         "warning",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from planrun.checkrules import ignored_failures
 from planrun.checks import PatternError, compile_pattern
@@ -102,6 +102,14 @@ def escapes_root(path: str) -> bool:
 
 def lint_plan(plan: Plan, diags: Diagnostics) -> None:
     src = plan.source
+    if plan.root and not (Path(src).parent / plan.root).is_dir():
+        diags.add(
+            "root-missing",
+            src,
+            plan.line,
+            f"root {plan.root!r} is not a folder ({Path(src).parent / plan.root})",
+            hint="fix the plan's root:, or remove it and pass --root",
+        )
     runnable = plan.has_checks and (plan.verify or plan.must_haves.check_count() > 0)
     if (
         not runnable
