@@ -43,6 +43,11 @@ def _matches(root: Path, pattern: str) -> Iterator[Path]:
         yield root / pattern
 
 
+def _escapes(pattern: str) -> bool:
+    path = Path(pattern.strip())
+    return path.is_absolute() or ".." in path.parts
+
+
 def _files(root: Path, patterns: list[str]) -> list[tuple[str, Path | None]]:
     """Every file the patterns name under ROOT, as (relative path, path); a pattern that
     matches nothing is kept as (pattern, None) so that creating the file changes the key."""
@@ -117,6 +122,8 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
     patterns = inputs_of(unit)
     if not patterns or any(d is None for d in deps):
         return None
+    if any(_escapes(p) for p in patterns):
+        return None  # a file outside ROOT is not hashed: planrun cannot see it change
     payload = {
         "version": __version__,
         "verify": [c.model_dump(exclude={"description"}) for c in unit.verify],
