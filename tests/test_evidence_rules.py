@@ -384,3 +384,11 @@ def test_more_masks_are_judged_by_the_command_they_hide(mask: str) -> None:
     found = read(f"pytest -q || {mask}")
     assert (found.run, found.must_fail) == ("pytest -q", False)
     assert found.note == f"the `|| {mask}` would hide its failure"
+
+
+@pytest.mark.parametrize("line", ["# tests 0", "\u2139 tests 0"])
+def test_node_test_runner_that_ran_nothing_is_no_evidence(line: str) -> None:
+    from planrun.checkoutput import ran_no_tests
+
+    assert ran_no_tests("node --test tests/", 0, f"{line}\n# pass 0\n") == "node --test"
+    assert ran_no_tests("node --test tests/", 0, "# tests 3\n# pass 3\n") is None

@@ -27,6 +27,7 @@ ZERO_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("jest/vitest", re.compile(r"\bNo tests? (?:files? )?found\b", re.IGNORECASE)),
     ("go", re.compile(r"\[no test files\]")),
     ("mocha", re.compile(r"^\s*0 passing\b", re.MULTILINE)),
+    ("node --test", re.compile(r"^(?:# |\u2139 )tests 0$", re.MULTILINE)),
 )
 # Output that shows tests did run, which overrides a zero-tests line from another part.
 RAN_TESTS: tuple[re.Pattern[str], ...] = (
@@ -35,6 +36,7 @@ RAN_TESTS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b[1-9]\d* (?:passed|failed)\b"),
     re.compile(r"^\s*[1-9]\d* passing\b", re.MULTILINE),
     re.compile(r"^ok\s+\S+\s+(?:\(cached\)|[\d.]+s)", re.MULTILINE),
+    re.compile(r"^(?:# |\u2139 )tests [1-9]\d*$", re.MULTILINE),
 )
 # Test commands that list tests without running them: (what it does, pattern on the command).
 LISTS_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
