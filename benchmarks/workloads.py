@@ -39,7 +39,9 @@ def reuse_plan(root: Path, tasks: int, seconds: float) -> Path:
     lines = ["---", "planrun: 1", "id: reuse", "tasks:"]
     for i in range(tasks):
         (root / "inputs" / f"{i}.txt").write_text(f"input {i}\n")
-        lines.append(f'  - {{id: t{i}, inputs: [inputs/{i}.txt], verify: "sleep {seconds}"}}')
+        # `sleep` alone can never fail (judged unverified, never reused): end with a check.
+        check = f"sleep {seconds} && test -n $PLANRUN_WAVE"
+        lines.append(f'  - {{id: t{i}, inputs: [inputs/{i}.txt], verify: "{check}"}}')
     lines.append("---")
     path = root / "plan.md"
     path.write_text("\n".join(lines) + "\n")
@@ -59,7 +61,7 @@ def sleep_dag(path: Path, durations: dict[str, float], deps: dict[str, list[str]
         lines.append(f"  - id: {task}")
         if deps.get(task):
             lines.append(f"    depends_on: [{', '.join(deps[task])}]")
-        lines.append(f'    verify: "sleep {seconds:.3f}"')
+        lines.append(f'    verify: "sleep {seconds:.3f} && test -n $PLANRUN_WAVE"')
     lines.append("---")
     path.write_text("\n".join(lines) + "\n")
     return path
