@@ -590,3 +590,29 @@ def test_a_gsd_summary_claim_is_no_undeclared_change(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output
     # GSD's claim beside the plan is part of the plan, like the plan file itself.
     assert json.loads(run.stdout)["undeclared_changes"] == ["notes.txt"]
+
+
+def test_an_expected_output_on_a_command_that_prints_no_count_is_held(tmp_path: Path) -> None:
+    phase = tmp_path / ".planning" / "phases" / "01-x"
+    phase.mkdir(parents=True)
+    (tmp_path / "a.txt").write_text("TODO\n")
+    task = (
+        '<task type="auto">\n  <name>Task {n}</name>\n  <files>a.txt</files>\n'
+        "  <action>x</action>\n  <verify><automated>{run}</automated></verify>\n"
+        "  <done>x</done>\n</task>\n"
+    )
+    (phase / "01-01-PLAN.md").write_text(
+        "---\nphase: 01-x\nplan: 01\ntype: execute\nwave: 1\ndepends_on: []\n"
+        "files_modified: [a.txt]\nautonomous: true\nmust_haves: {truths: []}\n---\n\n<tasks>\n"
+        + task.format(n=1, run='python3 -c "print(3)"  # expect 1')
+        + task.format(n=2, run="grep -c TODO a.txt  # expect 0")
+        + "</tasks>\n"
+    )
+    run = run_cli("execute", phase / "01-01-PLAN.md", "--root", tmp_path, "--json", "--no-summary")
+    found = {t["id"]: t["status"] for t in json.loads(run.stdout)["tasks"]}
+    assert found == {"01-01/task-1": "manual", "01-01/task-2": "failed"}
+    check = run_cli("validate", phase / "01-01-PLAN.md")
+    assert (
+        '`python3 -c "print(3)"` has an expected output planrun cannot check on what this '
+        "command prints (count == 1): it is a manual check, not run"
+    ) in check.stdout

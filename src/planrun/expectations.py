@@ -51,6 +51,7 @@ class Expectation:
 
     output: str | None = None  # "empty" or "count OP N"
     fails: bool = False  # "Expected: FAIL": the command must exit non-zero
+    unjudged: str | None = None  # an output a comment expects that planrun cannot check
 
     @property
     def any(self) -> bool:
@@ -134,12 +135,14 @@ _SEARCHES = re.compile(
 _QUIET = re.compile(r"\b(?:grep|egrep|fgrep|rg)\b[^|;&]*\s(?:-\w*q\w*|--quiet|--silent)\b")
 
 
-def for_command(command: str, expect: Expectation) -> Expectation:
+def for_command(command: str, expect: Expectation, *, stated: bool = False) -> Expectation:
     """``expect`` as it applies to ``command``: output expectations only for a command whose
     output is a search result or a count (grep, rg, find, wc, ...); "returns no errors" after
-    a test runner means it succeeds, not that it prints nothing."""
+    a test runner means it succeeds, not that it prints nothing. ``stated``: the expectation
+    is a comment written for this command (``# expect 1``): on another command it is not
+    dropped but ``unjudged`` (the caller holds the command as a manual check)."""
     if expect.output is not None and not _SEARCHES.search(command):
-        return Expectation()
+        return Expectation(unjudged=expect.output) if stated else Expectation()
     if expect.output is not None and _QUIET.search(command):
         # A quiet grep prints nothing either way: "returns 0" is its exit status, and
         # "finds nothing" is exit 1.

@@ -40,6 +40,7 @@ _AC_COUNT = re.compile(r"grep\s+`([^`]+)`\s+count\s*(==|>=|<=|>|<|=)\s*(\d+)", r
 
 
 HELD = "held"  # the words around the command say it ends otherwise than a check can show
+_UNJUDGED = "has an expected output planrun cannot check on what this command prints"
 
 
 def worth_a_warning(text: str, why: str) -> bool:
@@ -104,7 +105,10 @@ def _read_fence(body: str, at: int, out: Reading) -> None:
             ln for ln in script.splitlines() if not ln.strip().startswith("#")
         ).strip()
         command = re.sub(r"\s+#.*$", "", command) if "\n" not in command else command
-        expect = expectations.for_command(command, expect)
+        expect = expectations.for_command(command, expect, stated=True)
+        if expect.unjudged:
+            out.manual.append((at, f"`{command}` {_UNJUDGED} ({expect.unjudged})", HELD))
+            return
         out.checks.append(
             Check(at, run=command, expect_output=expect.output, expect_exit=int(expect.fails))
         )
@@ -202,6 +206,9 @@ def _add(
     expect = expectations.from_comment("#" + comment) if comment else expectations.Expectation()
     if not expect.any and after.lstrip().startswith("#"):
         expect = expectations.from_comment(after)
+    if not expect.any and re.match(r"(?i)expect\b", after.strip()):
+        expect = expectations.from_comment("# " + after.strip())  # split off by _split_note
+    stated = expect.any
     if not expect.any:
         expect = expectations.from_prose(after)
     exit_code = 1 if expect.fails else 0
@@ -213,7 +220,10 @@ def _add(
             out.manual.append((at, f"`{command}` {said.held}", HELD))
             return
         exit_code = said.expect_exit
-    expect = expectations.for_command(command, expect)
+    expect = expectations.for_command(command, expect, stated=stated)
+    if expect.unjudged:
+        out.manual.append((at, f"`{command}` {_UNJUDGED} ({expect.unjudged})", HELD))
+        return
     out.checks.append(
         Check(
             at,
