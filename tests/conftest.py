@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -34,6 +36,18 @@ def run_cli(*args: str | Path) -> Run:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a traceback would have reached the user: fail loudly
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def execute(path: Path, *args: str | Path) -> tuple[Run, dict[str, Any]]:
+    """``execute --json`` of a plan, rooted at its folder: the run and its JSON document."""
+    run = run_cli("execute", path, "--root", path.parent, "--json", "--no-summary", *args)
+    assert_no_traceback(run)
+    return run, json.loads(run.stdout)
+
+
+def tasks(doc: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """Each task's (status, reason) in a run document."""
+    return {t["id"]: (t["status"], t["reason"]) for t in doc["tasks"]}
 
 
 def assert_no_traceback(run: Run) -> None:

@@ -4,28 +4,16 @@ failures, checks that can never fail. Real child processes; plans in tmp_path.""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import PlanWriter, Run, assert_no_traceback, run_cli
+from conftest import PlanWriter, execute, run_cli, tasks
 from planrun.checkrules import read
 
 BIN = Path(sys.executable).parent  # this venv's pytest, on the plans' PATH
-
-
-def execute(path: Path, *args: str | Path) -> tuple[Run, dict[str, Any]]:
-    run = run_cli("execute", path, "--root", path.parent, "--json", "--no-summary", *args)
-    assert_no_traceback(run)
-    return run, json.loads(run.stdout)
-
-
-def tasks(doc: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
-    return {t["id"]: (t["status"], t["reason"]) for t in doc["tasks"]}
 
 
 def plan(write_plan: PlanWriter, checks: dict[str, str]) -> Path:

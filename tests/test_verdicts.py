@@ -7,24 +7,13 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import PlanWriter, Run, assert_no_traceback, run_cli
+from conftest import PlanWriter, execute, run_cli, tasks
 from planrun.checkrules import read
 from planrun.errors import UsageError
 from planrun.proc import shell_argv
-
-
-def execute(path: Path, *args: str | Path) -> tuple[Run, dict[str, Any]]:
-    run = run_cli("execute", path, "--root", path.parent, "--json", "--no-summary", *args)
-    assert_no_traceback(run)
-    return run, json.loads(run.stdout)
-
-
-def tasks(doc: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
-    return {t["id"]: (t["status"], t["reason"]) for t in doc["tasks"]}
 
 
 def one_task(write_plan: PlanWriter, verify: str, *extra: str) -> Path:
