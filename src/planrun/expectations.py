@@ -133,6 +133,13 @@ _SEARCHES = re.compile(
 
 
 _QUIET = re.compile(r"\b(?:grep|egrep|fgrep|rg)\b[^|;&]*\s(?:-\w*q\w*|--quiet|--silent)\b")
+_TO_NULL = re.compile(r"(?:^|\s)(?:1?>|&>)\s*/dev/null")
+
+
+def discards_output(command: str) -> bool:
+    """Whether ``command`` throws away the output an expectation would judge: a quiet
+    search, or stdout sent to /dev/null."""
+    return bool(_QUIET.search(command) or _TO_NULL.search(command))
 
 
 def for_command(command: str, expect: Expectation, *, stated: bool = False) -> Expectation:

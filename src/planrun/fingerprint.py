@@ -35,7 +35,7 @@ def inputs_of(unit: Unit) -> list[str]:
 
 def _matches(root: Path, pattern: str) -> Iterator[Path]:
     pattern = pattern.strip().removeprefix("./")
-    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+    if not pattern or _escapes(pattern):
         return
     if any(ch in pattern for ch in "*?["):
         yield from root.glob(pattern)
@@ -44,6 +44,7 @@ def _matches(root: Path, pattern: str) -> Iterator[Path]:
 
 
 def _escapes(pattern: str) -> bool:
+    """A pattern planrun does not hash: absolute, or with '..' anywhere in it."""
     path = Path(pattern.strip())
     return path.is_absolute() or ".." in path.parts
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import signal
 import sys
@@ -30,7 +29,7 @@ from planrun.errors import (
     UsageError,
 )
 from planrun.evidence import Evidence, UnitEvidence
-from planrun.expectations import judge_output
+from planrun.expectations import discards_output, judge_output
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand, check_timeout
 from planrun.prove import ProveReport, evidence_doc, prove_passed
@@ -427,7 +426,7 @@ class _Executor:
         )
         if step.expect_output is None or step.spec is None or missing:
             return record
-        if DISCARDS_OUTPUT.search(step.run):
+        if discards_output(step.run):
             # "expect empty" on `grep -q TODO a.py` or `... >/dev/null` is met whatever it finds.
             return replace(record, expect_output=step.expect_output, weak=OUTPUT_DISCARDED)
         # What the plan said the command prints decides, not its exit code (grep's 1 is
@@ -598,12 +597,6 @@ def _paths(opts: ExecuteOptions) -> str:
     return " ".join(str(p) for p in opts.paths)
 
 
-# A command whose output a stated expectation ("expect empty", "count 0") would judge, but
-# which throws that output away: a quiet grep, or stdout sent to /dev/null.
-DISCARDS_OUTPUT = re.compile(
-    r"(?:^|\s)(?:1?>|&>)\s*/dev/null|\b(?:e|f)?grep\b[^|;&]*\s(?:-[A-Za-z]*q[A-Za-z]*|--quiet|"
-    r"--silent)\b"
-)
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
 
 
