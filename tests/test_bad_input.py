@@ -265,3 +265,13 @@ def test_a_root_that_is_not_a_folder_is_refused_before_anything_runs(
     )
     assert not (tmp_path / "nope").exists()
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_root_named_with_a_newline_cannot_forge_a_line(write_plan: PlanWriter) -> None:
+    plan = write_plan(
+        "p.md", 'planrun: 1\nid: p\nroot: "x\\nPASSED: all"\ntasks:\n  - {id: a, verify: make}\n'
+    )
+    run = run_cli("execute", plan)
+    assert run.exit_code == 2
+    assert "\nPASSED" not in run.stderr
+    assert f'is not a folder ("{plan.parent}/x\\nPASSED: all")' in run.stderr

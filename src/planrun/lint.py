@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
+from planrun import escape
 from planrun.checkrules import ignored_failures
 from planrun.checks import PatternError, compile_pattern
 from planrun.commandlint import findings, says_must_fail
@@ -102,12 +103,13 @@ def escapes_root(path: str) -> bool:
 
 def lint_plan(plan: Plan, diags: Diagnostics) -> None:
     src = plan.source
-    if plan.root and not (Path(src).parent / plan.root).is_dir():
+    root = Path(src).parent / plan.root if plan.root else None
+    if root is not None and not root.is_dir():
         diags.add(
             "root-missing",
             src,
             plan.line,
-            f"root {plan.root!r} is not a folder ({Path(src).parent / plan.root})",
+            f"root {plan.root!r} is not a folder ({escape.path(str(root))})",
             hint="fix the plan's root:, or remove it and pass --root",
         )
     runnable = plan.has_checks and (plan.verify or plan.must_haves.check_count() > 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from planrun import escape
 from planrun.errors import UsageError
 from planrun.model import Plan
 
@@ -35,13 +36,14 @@ def check_roots(plans: list[Plan], explicit: Path | None = None) -> None:
     if explicit is not None:
         if not explicit.is_dir():
             what = "not a folder" if explicit.exists() else "no such folder"
-            raise UsageError(f"--root {explicit}: {what}", hint="give an existing folder")
+            shown = escape.path(str(explicit))
+            raise UsageError(f"--root {shown}: {what}", hint="give an existing folder")
         return
     for plan in plans:
         root = plan_root(plan)
         if plan.root and not root.is_dir():
             raise UsageError(
-                f"{plan.source}: root {plan.root!r} is not a folder ({root})",
+                f"{plan.source}: root {plan.root!r} is not a folder ({escape.path(str(root))})",
                 hint="fix the plan's root:, or pass --root",
             )
 
