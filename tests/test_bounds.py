@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from planrun.checks import Budget, check_artifact, check_key_link
 from planrun.model import Artifact, KeyLink
+from planrun.musthaves import Budget, check_artifact, check_key_link
 from test_proc import wait_for
 
 HOSTILE = "(a+)+$"

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import PlanWriter, assert_no_traceback, run_cli
-from planrun import junit, summary
-from planrun.checks import CheckResult
 from planrun.escape import code, markdown, mermaid_label, terminal
-from planrun.github import failure_annotations, neutralize
-from planrun.output import echo, report_lines
+from planrun.musthaves import CheckResult
+from planrun.render import junit, summary
+from planrun.render.github import failure_annotations, neutralize
+from planrun.render.output import echo, report_lines
 from planrun.results import FAILED, CommandRecord, UnitResult, milestones
 from planrun.runner import RunReport
 from planrun.validate import validate_paths

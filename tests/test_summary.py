@@ -9,10 +9,10 @@ import frontmatter
 import pytest
 
 from conftest import PlanWriter, run_cli
-from planrun.checks import CheckResult
 from planrun.graph import Unit
+from planrun.musthaves import CheckResult
+from planrun.render.summary import SummaryInput, render
 from planrun.results import CommandRecord, UnitResult, milestone_status, milestones
-from planrun.summary import SummaryInput, render
 from planrun.validate import validate_paths
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

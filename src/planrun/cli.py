@@ -75,7 +75,7 @@ NoDeriveOpt = Annotated[
 
 def _err(text: str) -> None:
     """A message on stderr; plan text in it is escaped for a terminal and for CI logs."""
-    from planrun.output import echo
+    from planrun.render.output import echo
 
     with contextlib.suppress(OSError):  # nowhere left to say anything
         sys.stderr.write(echo(text) + "\n")
@@ -90,7 +90,7 @@ def _command(line: str) -> None:
 def _out(text: str, *, raw: bool = False) -> None:
     """Write to stdout; JSON documents (``raw``) are already escaped."""
     from planrun.errors import OutputError
-    from planrun.output import echo
+    from planrun.render.output import echo
 
     try:
         sys.stdout.write(text if raw else echo(text))
@@ -207,7 +207,7 @@ def _annotate(diagnostics: Sequence[Diagnostic]) -> None:
     """Under GitHub Actions, an annotation per error and warning, on its line of the diff."""
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
-    from planrun.github import annotation
+    from planrun.render.github import annotation
 
     for d in diagnostics:
         if d.severity != "info":
@@ -247,7 +247,7 @@ def validate(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """Check plans: schema, ids, dependencies, cycles, verify commands. Exit 1 on errors."""
-    from planrun import jsondoc
+    from planrun.render import jsondoc
     from planrun.validate import validate_paths
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -271,8 +271,8 @@ def validate(
 
 def _block(lines: list[str]) -> None:
     """Lines echoing plan text; under GitHub Actions between stop-commands markers."""
-    from planrun import github
     from planrun.escape import terminal
+    from planrun.render import github
 
     if not lines:
         return
@@ -315,7 +315,7 @@ def waves(
     fmt: FormatOpt = None,
 ) -> int:
     """Show the waves (parallel groups) and the critical path."""
-    from planrun import jsondoc
+    from planrun.render import jsondoc
     from planrun.validate import load_valid
 
     targets, plan_fmt, _ = _inputs(paths, fmt)
@@ -350,8 +350,8 @@ def graph(
     ] = None,
 ) -> int:
     """Print the dependency graph as mermaid, Graphviz dot or JSON."""
-    from planrun import graphfmt
     from planrun.errors import UsageError
+    from planrun.render import graphfmt
     from planrun.validate import load_valid
 
     if out_format not in graphfmt.FORMATS:
@@ -474,7 +474,7 @@ def execute(
     ] = False,
 ) -> int:
     """Run the verify commands and must_haves checks of the selected tasks."""
-    from planrun import jsondoc
+    from planrun.render import jsondoc
     from planrun.runner import ExecuteOptions
     from planrun.shard import parse_shard
 
@@ -504,8 +504,8 @@ def execute(
     opts.outputs = [p for p in (summary_target, junit) if p is not None]
     if dry_run:
         return _dry_run(opts, json_out)
-    from planrun.output import PlainReporter, RichReporter
-    from planrun.reports import ReportFiles
+    from planrun.render.output import PlainReporter, RichReporter
+    from planrun.render.reports import ReportFiles
     from planrun.runner import Reporter
     from planrun.runner import execute as run
 
@@ -531,7 +531,7 @@ def execute(
     if json_out:
         doc = jsondoc.dumps(jsondoc.run_doc(report, report.results))
         errors += _attempt(lambda: _out(doc, raw=True))
-    from planrun import github
+    from planrun.render import github
 
     if github.active():
         errors += _attempt(_flush_stdout)
@@ -559,7 +559,7 @@ def _attempt(step: Callable[[], None]) -> list[PlanError]:
 
 
 def _summary_target(option: Path | None, config: Config, targets: list[Path]) -> Path:
-    from planrun.summary import default_path
+    from planrun.render.summary import default_path
 
     return option or config.resolve(config.summary) or default_path(targets)
 
@@ -596,8 +596,8 @@ def watch(
     fmt: FormatOpt = None,
 ) -> int:
     """Run the plans, then rerun what changed each time files change (Ctrl-C stops)."""
-    from planrun.output import PlainReporter, RichReporter
-    from planrun.reports import ReportFiles
+    from planrun.render.output import PlainReporter, RichReporter
+    from planrun.render.reports import ReportFiles
     from planrun.runner import ExecuteOptions, Reporter, RunReport
     from planrun.runner import execute as run_plans
     from planrun.watch import watch as watch_plans
@@ -647,7 +647,7 @@ def watch(
 
 
 def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
-    from planrun import jsondoc
+    from planrun.render import jsondoc
     from planrun.runner import dry_run
 
     planned = dry_run(opts, _warn)
@@ -701,8 +701,8 @@ def status(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """Show the last recorded result of every task and milestone."""
-    from planrun import jsondoc
-    from planrun.output import result_line, status_evidence
+    from planrun.render import jsondoc
+    from planrun.render.output import result_line, status_evidence
     from planrun.runner import status as get_status
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -746,7 +746,7 @@ def summary_(
     fmt: FormatOpt = None,
 ) -> int:
     """Re-render SUMMARY.md from the recorded state, without running anything."""
-    from planrun.reports import ReportFiles
+    from planrun.render.reports import ReportFiles
     from planrun.runner import status as get_status
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -807,7 +807,7 @@ def next_(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """List tasks ready to work on: not passed yet, every dependency passed."""
-    from planrun import jsondoc
+    from planrun.render import jsondoc
     from planrun.runner import next_units
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -943,8 +943,8 @@ def export_github_actions(
 @_boundary
 def schema() -> int:
     """Print the JSON Schema of the canonical plan frontmatter."""
-    from planrun import jsondoc
     from planrun.model import json_schema
+    from planrun.render import jsondoc
 
     _out(jsondoc.dumps(json_schema()), raw=True)
     return EXIT_OK

@@ -7,10 +7,10 @@ from pathlib import Path, PurePosixPath
 
 from planrun import escape
 from planrun.checkrules import ignored_failures
-from planrun.checks import PatternError, compile_pattern
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
+from planrun.musthaves import PatternError, compile_pattern
 from planrun.shellsplit import one_line, parse
 
 _REMOVE_TRUE = 'remove "|| true"'

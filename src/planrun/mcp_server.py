@@ -23,8 +23,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from planrun import __version__, jsondoc
-from planrun import summary as summary_md
+from planrun import __version__
 from planrun.config import Config, load_config
 from planrun.docmodels import (
     NextDocument,
@@ -37,13 +36,15 @@ from planrun.document import Document, written_by_planrun
 from planrun.errors import InvalidPlanError, PlanError
 from planrun.graph import PlanGraph, Unit
 from planrun.model import json_schema
+from planrun.render import jsondoc
+from planrun.render import summary as summary_md
+from planrun.render.summary import SummaryInput, default_path
 from planrun.results import RunFacts, UnitResult
 from planrun.runner import ExecuteOptions, next_units
 from planrun.runner import execute as run_plan
 from planrun.runner import status as recorded_status
 from planrun.scheduler import StopSignal
 from planrun.shard import parse_shard
-from planrun.summary import SummaryInput, default_path
 from planrun.validate import load_valid, validate_paths
 
 INSTRUCTIONS = (

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planrun.checks import CheckResult
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
+from planrun.musthaves import CheckResult
 from planrun.results import (
     BLOCKED,
     NOT_RUN,

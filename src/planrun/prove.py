@@ -21,11 +21,11 @@ from typing import Any, Protocol, cast
 
 from planrun import proc
 from planrun.bases import Base
-from planrun.checks import CheckResult
 from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.graph import Unit
+from planrun.musthaves import CheckResult
 from planrun.proc import Outcome
 from planrun.results import PASSED, UNVERIFIED, VACUOUS_REASON, CommandRecord, UnitResult
 from planrun.scheduler import Step, StopSignal

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from planrun.checks import CheckResult
 from planrun.graph import PlanGraph, Unit
+from planrun.musthaves import CheckResult
 
 PASSED = "passed"
 FAILED = "failed"

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from planrun import checkoutput, checkrules, evidence, fingerprint, proc
-from planrun import checks as must
+from planrun import musthaves as must
 from planrun.bases import toplevel
-from planrun.checks import Budget, CheckResult, check_artifact, check_key_link
 from planrun.environment import program
 from planrun.errors import (
     EXIT_FAILED,
@@ -32,6 +31,7 @@ from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
 from planrun.graph import PlanGraph, Unit
 from planrun.model import VerifyCommand, check_timeout
+from planrun.musthaves import Budget, CheckResult, check_artifact, check_key_link
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.results import (
     BLOCKED,

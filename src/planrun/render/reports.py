@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from planrun import github, junit
 from planrun.errors import PlanError, UsageError
+from planrun.render import github, junit
 from planrun.results import RunFacts, UnitResult
 from planrun.writer import check_append
 
@@ -30,15 +30,15 @@ class ReportFiles:
 
     def check(self) -> None:
         """Refuse (PlanError) every output that could not be written, before a run."""
-        # planrun.summary loads jinja2: imported only when a SUMMARY.md is written.
+        # planrun.render.summary loads jinja2: imported only when a SUMMARY.md is written.
         if self.template is not None:
-            from planrun import summary  # noqa: PLC0415 -- loads jinja2
+            from planrun.render import summary  # noqa: PLC0415 -- loads jinja2
 
             summary.check_template(self.template)
         if self.summary is not None and self.junit is not None and _same(self.summary, self.junit):
             raise UsageError(f"--junit and the summary are the same file: {self.junit}")
         if self.summary is not None:
-            from planrun import summary  # noqa: PLC0415 -- loads jinja2
+            from planrun.render import summary  # noqa: PLC0415 -- loads jinja2
 
             summary.check_writable(self.summary, self.root)
             step = github.step_summary_path()
@@ -63,7 +63,7 @@ class ReportFiles:
             except PlanError as exc:
                 errors.append(exc)
         if self.summary is not None:
-            from planrun import summary  # noqa: PLC0415 -- loads jinja2
+            from planrun.render import summary  # noqa: PLC0415 -- loads jinja2
 
             try:
                 text = summary.render(summary.SummaryInput.of(run, results), self.template)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from planrun.checks import check_artifact, check_key_link
 from planrun.model import Artifact, KeyLink
+from planrun.musthaves import check_artifact, check_key_link
 
 
 @pytest.fixture

@@ -18,11 +18,12 @@ from typing import Any
 import jinja2
 import yaml
 
-from planrun import __version__, graphfmt
+from planrun import __version__
 from planrun.document import GENERATOR
 from planrun.errors import OutputError, UsageError
 from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
+from planrun.render import graphfmt
 from planrun.results import (
     ERROR,
     FAILED,

@@ -12,10 +12,10 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any, TextIO
 
-from planrun import github
 from planrun.environment import ROOT_WARNING
 from planrun.escape import path, terminal
 from planrun.graph import PlanGraph, Unit
+from planrun.render import github
 from planrun.results import (
     BLOCKED,
     ERROR,

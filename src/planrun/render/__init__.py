@@ -1,0 +1,1 @@
+"""What planrun shows and writes: the terminal, --json, SUMMARY.md, JUnit and GitHub output."""
