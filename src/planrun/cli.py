@@ -28,6 +28,7 @@ from planrun.errors import (
     InvalidPlanError,
     PlanError,
 )
+from planrun.plural import agree, pluralize
 
 if TYPE_CHECKING:
     from planrun.config import Config
@@ -288,16 +289,13 @@ def _validate_summary(result: Validation) -> str:
     tasks = sum(len(p.tasks) for p in checked)
     errors = result.diagnostics.count("error")
     warnings = result.diagnostics.count("warning")
-    head = f"{plans} plan{'s' if plans != 1 else ''}, {tasks} task{'s' if tasks != 1 else ''}"
+    head = f"{pluralize(plans, 'plan')}, {pluralize(tasks, 'task')}"
     context = len(result.plans) - plans
     if context:
-        head += f" (and {context} sibling plan{'s' if context != 1 else ''} read as context)"
+        head += f" (and {pluralize(context, 'sibling plan')} read as context)"
     if not errors and not warnings:
         return f"{head}: no problems found."
-    return (
-        f"{head}: {errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}."
-    )
+    return f"{head}: {pluralize(errors, 'error')}, {pluralize(warnings, 'warning')}."
 
 
 @app.command()
@@ -329,11 +327,10 @@ def waves(
         return EXIT_OK
     out = []
     for number, wave in enumerate(graph.waves(), start=1):
-        out.append(f"Wave {number} ({len(wave)} task{'s' if len(wave) != 1 else ''})")
+        out.append(f"Wave {number} ({pluralize(len(wave), 'task')})")
         out.extend(f"  {u.id}" for u in wave)
-    count = len(critical)
     out.append(
-        f"Critical path ({count} task{'s' if count != 1 else ''}): "
+        f"Critical path ({pluralize(len(critical), 'task')}): "
         + " -> ".join(u.id for u in critical)
     )
     _out("\n".join(out) + "\n")
@@ -670,7 +667,7 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
         return EXIT_OK
     runs = sum(1 for p in planned if not p.cached)
     reuse = f" and reuse {len(planned) - runs}" if runs != len(planned) else ""
-    out = [f"would run {runs} task{'s' if runs != 1 else ''}{reuse}, in this order:"]
+    out = [f"would run {pluralize(runs, 'task')}{reuse}, in this order:"]
     for p in planned:
         if p.cached:
             out.append(f"  wave {p.unit.wave}  {p.unit.id}  (cached: its recorded pass holds)")
@@ -767,8 +764,8 @@ def summary_(
         missing = sum(1 for r in report.results if r.status == "not_run")
         if missing:
             _err(
-                f"planrun: {missing} task{'s' if missing != 1 else ''} of these plans "
-                f"{'have' if missing != 1 else 'has'} no result in {merge}"
+                f"planrun: {pluralize(missing, 'task')} of these plans "
+                f"{agree(missing, 'has', 'have')} no result in {merge}"
             )
         if missing or report.status in ("failed", "interrupted"):
             code = EXIT_FAILED
@@ -785,7 +782,7 @@ def _merge(paths: list[Path], fmt: str | None, root: Path | None, folder: Path) 
     for note in report.notes:
         _err(f"planrun: note: {note}")
     blocked = (
-        f"; {report.blocked} task{'s' if report.blocked != 1 else ''} recorded as blocked "
+        f"; {pluralize(report.blocked, 'task')} recorded as blocked "
         "behind a dependency that did not pass"
         if report.blocked
         else ""

@@ -27,6 +27,7 @@ from planrun import expectations, markdown
 from planrun.checkform import check_form
 from planrun.diagnostics import Diagnostics
 from planrun.model import Artifact, Plan, Task, VerifyCommand
+from planrun.plural import pluralize
 from planrun.prose import is_command
 
 _EXTENSIONS = frozenset(
@@ -226,8 +227,8 @@ def derive_plan(plan: Plan, texts: Mapping[str, str], root: Path, diags: Diagnos
                 "derived-checks",
                 source,
                 task.line,
-                f'task "{task.id}" has no verify; planrun derived {len(found)} check'
-                f"{'s' if len(found) != 1 else ''} from its text: " + "; ".join(found),
+                f'task "{task.id}" has no verify; planrun derived {pluralize(len(found), "check")}'
+                " from its text: " + "; ".join(found),
                 hint="write a verify that proves the task, derived checks are weaker",
             )
 

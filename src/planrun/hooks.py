@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from planrun.gate import BLOCK, HOLD, NOTHING, RELEASE, GateOutcome, GateRequest, judge
+from planrun.plural import agree, pluralize
 from planrun.results import UnitResult
 
 
@@ -116,7 +117,7 @@ class ClaudeCode:
             return Reply(0, f"planrun: {outcome.note}\n")
         if outcome.verdict == HOLD:
             count = len(outcome.checked)
-            return Reply(0, f"planrun: {_plural(count, 'claim')} checked, all hold\n")
+            return Reply(0, f"planrun: {pluralize(count, 'claim')} checked, all hold\n")
         if outcome.verdict == RELEASE:
             return Reply(0, _release(outcome))
         if outcome.verdict == BLOCK:
@@ -128,7 +129,7 @@ def _release(outcome: GateOutcome) -> str:
     if outcome.max_blocks == 0:
         why = "hook_max_blocks is 0, so no stop is refused"
     else:
-        why = f"it was blocked {_plural(outcome.max_blocks, 'time')} in a row (hook_max_blocks)"
+        why = f"it was blocked {pluralize(outcome.max_blocks, 'time')} in a row (hook_max_blocks)"
     unresolved = "; ".join(_clean(u) for u in outcome.unresolved)
     return (
         f"planrun: warning: letting this stop through: {why}, "
@@ -158,8 +159,8 @@ def _block(outcome: GateOutcome) -> str:
     else:
         failing = outcome.failures
         out.append(
-            f"planrun: {_plural(len(failing), 'task')} claimed done "
-            f"{'does' if len(failing) == 1 else 'do'} not pass {count}:"
+            f"planrun: {pluralize(len(failing), 'task')} claimed done "
+            f"{agree(len(failing), 'does', 'do')} not pass {count}:"
         )
         for result in failing[:_TASKS_SHOWN]:
             out.extend(_failure(result, outcome.cwd))
@@ -197,10 +198,6 @@ def _shown(path: Path, cwd: Path | None) -> str:
         return str(path.relative_to(cwd))
     except ValueError:
         return str(path)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
