@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from planrun.errors import EXIT_USAGE, UsageError
 from planrun.gate import BLOCK, HOLD, NOTHING, RELEASE, GateOutcome, GateRequest, judge
 from planrun.plural import agree, pluralize
+from planrun.render import console
 from planrun.results import UnitResult
+from planrun.suggest import closest
 
 
 @dataclass(frozen=True)
@@ -214,3 +218,29 @@ def _clean(text: str, width: int | None = None) -> str:
 
 
 ADAPTERS: dict[str, Adapter] = {a.name: a for a in (ClaudeCode(),)}
+
+
+def command(adapter: str | None) -> int:
+    """``planrun hook ADAPTER``: the adapter's reply to the hook input on stdin; without an
+    adapter, the list of them (exit 2)."""
+    listing = "\n".join(f"  {a.name:<14} {a.summary}" for a in ADAPTERS.values())
+    if adapter is None:
+        console.err(
+            "usage: planrun hook ADAPTER   (reads the hook input on stdin)\nadapters:\n" + listing
+        )
+        return EXIT_USAGE
+    if adapter not in ADAPTERS:
+        guess = closest(adapter, list(ADAPTERS))
+        hint = f' (did you mean "{guess}"?)' if guess else ""
+        raise UsageError(f'no hook adapter "{adapter}"{hint}; adapters:\n{listing}')
+    reply = run_hook(ADAPTERS[adapter], _hook_input)
+    sys.stdout.write(reply.stdout)
+    sys.stderr.write(reply.stderr)
+    return reply.exit_code
+
+
+def _hook_input() -> str | None:
+    """The hook input on stdin; None on a terminal (nobody is piping any)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    return sys.stdin.read()
