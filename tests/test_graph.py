@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import PlanWriter, run_cli
+from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
-from planrun.graph import build_graph
 from planrun.model import Plan
 from planrun.validate import validate_paths
 

@@ -146,7 +146,7 @@ def _results(graph: PlanGraph, chosen: dict[str, _Found]) -> list[UnitResult]:
     cause: dict[int, str] = {}
     out: list[UnitResult] = []
     for node in graph.order or []:
-        bad = next((p for p in graph.graph.pred[node] if not ok.get(p, False)), None)
+        bad = next((p for p in graph.preds(node) if not ok.get(p, False)), None)
         if graph.is_virtual(node):
             ok[node] = bad is None
             if bad is not None:

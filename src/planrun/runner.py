@@ -53,7 +53,7 @@ from planrun.results import (
     run_status,
 )
 from planrun.roots import check_roots, plan_root, run_root
-from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.scheduler import Scheduler, Step, StopSignal
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line, split_script
 from planrun.sideeffects import WorkTreeWatch
@@ -720,7 +720,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         cached = reusable(graph, selected, records, keys, tree) if opts.reuse else {}
         cached = executor.hold_cached(cached)
         jobs = fit_jobs(opts.jobs or os.cpu_count() or 1, reporter.warn)
-        priority = remaining_path(graph, lambda u: _cost(records, u))
+        priority = graph.remaining_path(lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
         for index in sorted(cached):
@@ -975,7 +975,7 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
         else {}
     )
     executor = _Executor(opts, "dry-run", None, records)
-    priority = remaining_path(graph, lambda u: _cost(records, u))
+    priority = graph.remaining_path(lambda u: _cost(records, u))
     order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
     planned = []
     for index in order:
@@ -1131,8 +1131,8 @@ def next_units(
     """Units not passed yet whose dependencies all passed: what to work on now."""
     report = status(paths, fmt, root, warn, derive=derive)
     graph = report.graph
-    ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
-    done = [False] * graph.graph.number_of_nodes()  # needs no more work
+    ok = [False] * graph.node_count()  # lets its dependents go ahead
+    done = [False] * graph.node_count()  # needs no more work
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
         done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
@@ -1143,9 +1143,7 @@ def next_units(
             done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):
-            ok[node] = all(ok[p] for p in graph.graph.pred[node])
+            ok[node] = all(ok[p] for p in graph.preds(node))
     return [
-        u
-        for u in graph.units
-        if not done[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
+        u for u in graph.units if not done[u.index] and all(ok[p] for p in graph.preds(u.index))
     ]

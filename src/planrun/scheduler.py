@@ -135,7 +135,7 @@ class Scheduler:
         self.priority = priority
         self.stop = stop
         self.avoid_conflicts = avoid_conflicts
-        nodes = graph.graph.number_of_nodes()
+        nodes = graph.node_count()
         self.ok: list[bool] = [False] * nodes
         self.cause: list[str] = [""] * nodes
         self.weak: list[str] = [""] * nodes  # "unverified p/a": let dependents run, with a note
@@ -148,8 +148,8 @@ class Scheduler:
 
     # -- the loop
     def run(self) -> dict[int, UnitResult]:
-        graph = self.graph.graph
-        self._indegree = [graph.in_degree(n) for n in range(graph.number_of_nodes())]
+        graph = self.graph
+        self._indegree = [len(graph.preds(n)) for n in range(graph.node_count())]
         self._release([n for n, d in enumerate(self._indegree) if d == 0])
         while self._heap or self._running:
             self._check_stop()
@@ -212,7 +212,7 @@ class Scheduler:
     def _unblocked_by(self, node: int) -> list[int]:
         """Count ``node`` as finished for its successors; those now free of dependencies."""
         ready = []
-        for succ in self.graph.graph.succ[node]:
+        for succ in self.graph.succs(node):
             self._indegree[succ] -= 1
             if self._indegree[succ] == 0:
                 ready.append(succ)
@@ -249,13 +249,13 @@ class Scheduler:
         return None
 
     def _first_bad_dependency(self, node: int) -> int | None:
-        for pred in self.graph.graph.pred[node]:
+        for pred in self.graph.preds(node):
             if not self.ok[pred]:
                 return int(pred)
         return None
 
     def _weak_dependencies(self, node: int) -> list[str]:
-        return [self.weak[p] for p in self.graph.graph.pred[node] if self.weak[p]]
+        return [self.weak[p] for p in self.graph.preds(node) if self.weak[p]]
 
     def _describe(self, node: int) -> str:
         return self.cause[node] or f"{self.graph.node_name(node)} did not pass"
@@ -322,14 +322,3 @@ class Scheduler:
             self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
         if chain:
             self._release(self._unblocked_by(node))
-
-
-def remaining_path(graph: PlanGraph, cost: Callable[[Unit], float]) -> list[float]:
-    """For each node, the cost of the longest path from it to the end (its own included)."""
-    order = graph.order or []
-    succ = graph.graph.succ
-    rem = [0.0] * graph.graph.number_of_nodes()
-    for node in reversed(order):
-        own = 0.0 if graph.is_virtual(node) else cost(graph.units[node])
-        rem[node] = own + max((rem[s] for s in succ[node]), default=0.0)
-    return rem
