@@ -269,6 +269,41 @@ class PlanGraph:
         return rem
 
 
+class Readiness:
+    """Whether each node of a graph lets its dependents go ahead (``ok``), and if not why
+    (``cause``, the root cause named in a blocked dependent's reason): the one propagation of
+    "is this dependency satisfied / why blocked" over the DAG, shared by the scheduler, ``summary
+    --merge`` and ``next``. Callers set ``ok``/``cause`` of units as results come in, and
+    ``settle`` each node once all its dependencies are set (in topological order)."""
+
+    __slots__ = ("cause", "graph", "ok")
+
+    def __init__(self, graph: PlanGraph) -> None:
+        self.graph = graph
+        self.ok = [False] * graph.node_count()
+        self.cause = [""] * graph.node_count()  # "" = none known (not run)
+
+    def settle(self, node: int) -> int | None:
+        """The first dependency of ``node`` that does not let it go ahead (None: all do).
+        A virtual plan node needs no result: it is settled here, ok when all its plan's units
+        are, else carrying why its first one is not."""
+        bad = next((p for p in self.graph.preds(node) if not self.ok[p]), None)
+        if self.graph.is_virtual(node):
+            self.ok[node] = bad is None
+            self.cause[node] = "" if bad is None else self.why(bad)
+        return bad
+
+    def why(self, node: int) -> str:
+        """Why ``node`` does not let its dependents go ahead."""
+        return self.cause[node] or f"{self.graph.node_name(node)} did not pass"
+
+    def block(self, node: int, bad: int) -> str:
+        """Mark ``node`` as blocked behind its dependency ``bad``; the root cause it carries."""
+        self.ok[node] = False
+        self.cause[node] = self.why(bad)
+        return self.cause[node]
+
+
 def norm_files(files: list[str]) -> list[str]:
     """Declared files, stripped and normalized, once each, sorted."""
     return sorted({posixpath.normpath(f.strip()) for f in files if f.strip()})

@@ -29,7 +29,7 @@ from planrun.errors import (
 )
 from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
-from planrun.graph import PlanGraph, Unit
+from planrun.graph import PlanGraph, Readiness, Unit
 from planrun.model import VerifyCommand, check_timeout
 from planrun.musthaves import Budget, CheckResult, check_artifact, check_key_link
 from planrun.prove import ProveReport, evidence_doc, prove_passed
@@ -1131,7 +1131,8 @@ def next_units(
     """Units not passed yet whose dependencies all passed: what to work on now."""
     report = status(paths, fmt, root, warn, derive=derive)
     graph = report.graph
-    ok = [False] * graph.node_count()  # lets its dependents go ahead
+    ready = Readiness(graph)
+    ok = ready.ok  # lets its dependents go ahead
     done = [False] * graph.node_count()  # needs no more work
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
@@ -1143,7 +1144,5 @@ def next_units(
             done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):
-            ok[node] = all(ok[p] for p in graph.preds(node))
-    return [
-        u for u in graph.units if not done[u.index] and all(ok[p] for p in graph.preds(u.index))
-    ]
+            ready.settle(node)
+    return [u for u in graph.units if not done[u.index] and ready.settle(u.index) is None]
