@@ -89,11 +89,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
                 plan.source,
                 plan.line,
                 f'plan id "{plan.id}" is also the id of {first.source}; this plan is ignored',
-                hint=(
-                    f"give {plan.source} other phase: and plan: numbers"
-                    if plan.format == "gsd"
-                    else f'write a different "id:" in the frontmatter of {plan.source}'
-                ),
+                hint=plan.id_hint,
             )
             continue
         plan_pos[plan.id] = len(kept)

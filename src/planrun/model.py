@@ -461,6 +461,8 @@ class Plan(Located):
     _declared: list[str] = PrivateAttr(default_factory=list)
     _path: str = PrivateAttr(default="")
     _id_declared: bool = PrivateAttr(default=True)
+    # How to give this plan another id, where its format writes it elsewhere (GSD: phase/plan).
+    _id_hint: str = PrivateAttr(default="")
     _skipped: frozenset[str] = PrivateAttr(default=frozenset())
 
     def set_origin(self, source: str, fmt: str, path: Path | None = None) -> None:
@@ -492,6 +494,14 @@ class Plan(Located):
 
     def mark_skipped(self, task_ids: list[str]) -> None:
         self._skipped = frozenset(task_ids)
+
+    @property
+    def id_hint(self) -> str:
+        """How to give this plan another id (the hint of a duplicate-id); its reader may say."""
+        return self._id_hint or f'write a different "id:" in the frontmatter of {self.source}'
+
+    def set_id_hint(self, hint: str) -> None:
+        self._id_hint = hint
 
     def derive_id(self, plan_id: str) -> None:
         self.id = plan_id
