@@ -30,8 +30,9 @@ from planrun.errors import (
 from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
 from planrun.graph import PlanGraph, Readiness, Unit
-from planrun.model import VerifyCommand, check_timeout
-from planrun.musthaves import Budget, CheckResult, check_artifact, check_key_link
+from planrun.model import VerifyCommand
+from planrun.modelfields import check_timeout
+from planrun.musthaves import CheckResult, check_artifact, check_key_link
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.results import (
     BLOCKED,
@@ -52,6 +53,7 @@ from planrun.results import (
     open_truths,
     run_status,
 )
+from planrun.rootfiles import Budget
 from planrun.roots import check_roots, plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal
 from planrun.shard import Shard, select_shard
