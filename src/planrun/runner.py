@@ -29,9 +29,10 @@ from planrun.errors import (
 )
 from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
-from planrun.graph import PlanGraph, Unit
-from planrun.model import VerifyCommand, check_timeout
-from planrun.musthaves import Budget, CheckResult, check_artifact, check_key_link
+from planrun.graph import PlanGraph, Readiness, Unit
+from planrun.model import VerifyCommand
+from planrun.modelfields import check_timeout
+from planrun.musthaves import CheckResult, check_artifact, check_key_link
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.results import (
     BLOCKED,
@@ -52,8 +53,9 @@ from planrun.results import (
     open_truths,
     run_status,
 )
+from planrun.rootfiles import Budget
 from planrun.roots import check_roots, plan_root, run_root
-from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.scheduler import Scheduler, Step, StopSignal
 from planrun.shard import Shard, select_shard
 from planrun.shellsplit import one_line, split_script
 from planrun.sideeffects import WorkTreeWatch
@@ -720,7 +722,7 @@ def execute(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = 
         cached = reusable(graph, selected, records, keys, tree) if opts.reuse else {}
         cached = executor.hold_cached(cached)
         jobs = fit_jobs(opts.jobs or os.cpu_count() or 1, reporter.warn)
-        priority = remaining_path(graph, lambda u: _cost(records, u))
+        priority = graph.remaining_path(lambda u: _cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
         for index in sorted(cached):
@@ -975,7 +977,7 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
         else {}
     )
     executor = _Executor(opts, "dry-run", None, records)
-    priority = remaining_path(graph, lambda u: _cost(records, u))
+    priority = graph.remaining_path(lambda u: _cost(records, u))
     order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
     planned = []
     for index in order:
@@ -1131,8 +1133,9 @@ def next_units(
     """Units not passed yet whose dependencies all passed: what to work on now."""
     report = status(paths, fmt, root, warn, derive=derive)
     graph = report.graph
-    ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
-    done = [False] * graph.graph.number_of_nodes()  # needs no more work
+    ready = Readiness(graph)
+    ok = ready.ok  # lets its dependents go ahead
+    done = [False] * graph.node_count()  # needs no more work
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
         done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
@@ -1143,9 +1146,5 @@ def next_units(
             done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):
-            ok[node] = all(ok[p] for p in graph.graph.pred[node])
-    return [
-        u
-        for u in graph.units
-        if not done[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
-    ]
+            ready.settle(node)
+    return [u for u in graph.units if not done[u.index] and ready.settle(u.index) is None]
