@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 
 from conftest import PlanWriter, assert_no_traceback, run_cli
 from planrun.escape import code, markdown, mermaid_label, terminal
+from planrun.execution import RunReport
 from planrun.musthaves import CheckResult
 from planrun.render import junit, summary
 from planrun.render.github import failure_annotations, neutralize
 from planrun.render.output import echo, report_lines
 from planrun.results import FAILED, CommandRecord, UnitResult, milestones
-from planrun.runner import RunReport
 from planrun.validate import validate_paths
 
 HEADINGS = {"## Milestones", "## False claims", "## Failures", "## Waves", "## Tasks"}

@@ -6,7 +6,7 @@ default its ``files:``) and the keys of the units it depends on, so an edit reru
 that read the file and everything after them. Content, not mtimes: a checkout or a ``touch``
 keeps the key, an edit changes it. A unit with no inputs, or one that depends on a unit
 without a key, has no key and is never reused. A unit whose inputs are only its ``files`` (no
-``inputs:``) may read other files too: runner.reusable also holds its pass to the work tree
+``inputs:``) may read other files too: execution.reusable also holds its pass to the work tree
 it was tested on.
 """
 

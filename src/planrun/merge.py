@@ -30,9 +30,10 @@ from planrun.results import (
     blocked_reason,
     failure_cause,
     from_iso,
+    new_run_id,
+    record_of,
     run_status,
 )
-from planrun.runner import new_run_id, record_of
 from planrun.state import State
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +15,7 @@ from typing import Any, Protocol
 
 from planrun.graph import PlanGraph, Unit
 from planrun.musthaves import CheckResult
+from planrun.state import Record
 
 PASSED = "passed"
 FAILED = "failed"
@@ -411,3 +416,82 @@ def open_truths(results: Iterable[UnitResult]) -> frozenset[str]:
     return frozenset(
         r.unit.id for r in results if r.status == PASSED and any(c.ok is None for c in r.checks)
     )
+
+
+def digest(unit: Unit) -> str:
+    """What a recorded pass vouches for: the unit's commands and checks."""
+    payload = json.dumps(
+        [
+            [c.model_dump(exclude={"description"}) for c in unit.verify],
+            unit.must_haves.model_dump(by_alias=True),
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def record_of(result: UnitResult, run_id: str) -> Record:
+    """What the state keeps of a unit's result (one row, its detail as JSON)."""
+    unit = result.unit
+    return Record(
+        task=unit.id,
+        plan=unit.plan.id,
+        status=result.status,
+        exit_code=result.exit_code,
+        duration=result.duration,
+        started=result.started,
+        finished=result.finished or time.time(),
+        digest=digest(unit),
+        log=result.log,
+        reason=result.reason,
+        run_id=run_id,
+        detail=result.detail(),
+        source=unit.plan.results_key,
+        unit=unit.bare_id,
+    )
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = None) -> UnitResult:
+    """A unit's last recorded result, as a UnitResult (noting a unit changed since: its
+    commands or checks, or, given the current ``keys``, the content of its inputs)."""
+    if rec is None:
+        return UnitResult(unit, NOT_RUN, reason="no recorded run")
+    reason = rec.reason
+    detail = rec.detail
+    recorded_key = detail.get("key")
+    key = keys[unit.index] if keys is not None else None
+    stale = rec.digest != digest(unit)
+    status = rec.status
+    if stale:
+        was = rec.status.replace("_", " ")
+        reason = f"its commands or checks changed since it {was}" + (
+            f"; then: {reason}" if reason else ""
+        )
+        status = STALE
+    elif recorded_key is not None and key is not None and recorded_key != key:
+        stale = True
+        was = rec.status.replace("_", " ")
+        reason = f"its inputs changed since it {was}" + (f"; then: {reason}" if reason else "")
+        status = STALE
+    result = UnitResult(
+        unit,
+        status,
+        reason=reason,
+        exit_code=rec.exit_code,
+        duration=rec.duration,
+        started=rec.started,
+        finished=rec.finished,
+        log=rec.log,
+        tail=str(detail.get("tail", "")),
+        commands=[CommandRecord.from_json(c) for c in detail.get("commands", [])],
+        checks=[CheckResult.from_json(c) for c in detail.get("checks", [])],
+        run_id=rec.run_id,
+        stale=stale,
+        key=recorded_key if isinstance(recorded_key, str) else None,
+    )
+    result.load_evidence(detail)
+    return result

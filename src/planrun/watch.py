@@ -17,10 +17,11 @@ from typing import Any
 
 from planrun import proc
 from planrun.errors import EXIT_INTERRUPTED, PlanError, UsageError
+from planrun.execution import RunReport
 from planrun.fingerprint import inputs_of
 from planrun.graph import PlanGraph
 from planrun.roots import run_root
-from planrun.runner import ExecuteOptions, RunReport, load_for_run
+from planrun.selection import ExecuteOptions, load_for_run
 
 IGNORED_DIRS = frozenset({".git", ".planrun"})
 DEBOUNCE_MS = 400
@@ -48,7 +49,7 @@ def affected(graph: PlanGraph, root: Path, changed: Iterable[str]) -> list[str] 
     for unit in graph.units:
         if unit.task is not None and unit.task.inputs is None:
             # No declared inputs: it may read any file, and its pass holds only for the tree
-            # it was tested on (see runner.reusable).
+            # it was tested on (see execution.reusable).
             if changed:
                 hit.add(unit.index)
             continue

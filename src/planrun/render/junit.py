@@ -17,7 +17,7 @@ from planrun.results import BLOCKED, ERROR, FAILED, MANUAL, NOT_RUN, STALE, TIME
 from planrun.writer import XML_MARKER, check_output, write_output
 
 if TYPE_CHECKING:
-    from planrun.runner import RunReport
+    from planrun.execution import RunReport
 
 HINT = "choose another --junit FILE (planrun replaces only a JUnit file it wrote)"
 

@@ -29,7 +29,7 @@ from planrun.results import (
 )
 
 if TYPE_CHECKING:
-    from planrun.runner import RunReport
+    from planrun.execution import RunReport
 
 LABELS = {
     "passed": "PASS",

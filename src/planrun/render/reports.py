@@ -18,7 +18,7 @@ from planrun.results import RunFacts, UnitResult
 from planrun.writer import check_append
 
 if TYPE_CHECKING:
-    from planrun.runner import RunReport
+    from planrun.execution import RunReport
 
 
 @dataclass(frozen=True)
