@@ -596,9 +596,10 @@ def watch(
     fmt: FormatOpt = None,
 ) -> int:
     """Run the plans, then rerun what changed each time files change (Ctrl-C stops)."""
-    from planrun.execution import Reporter, RunReport, run_plans
+    from planrun.execution import Reporter, run_plans
     from planrun.render.output import PlainReporter, RichReporter
     from planrun.render.reports import ReportFiles
+    from planrun.results import Report
     from planrun.selection import ExecuteOptions
     from planrun.watch import watch as watch_plans
 
@@ -624,7 +625,7 @@ def watch(
     files.check()
     opts.outputs = [target]  # its own SUMMARY.md is no one's undeclared change
 
-    def once(selection: ExecuteOptions) -> RunReport:
+    def once(selection: ExecuteOptions) -> Report:
         reporter: Reporter
         if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
             reporter = RichReporter(sys.stdout)

@@ -8,32 +8,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from planrun import evidence, proc
 from planrun import musthaves as must
 from planrun.bases import toplevel
-from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.executor import Executor
 from planrun.graph import PlanGraph, Unit
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.recorded import read_records
-from planrun.results import (
-    FAILS_RUN,
-    PASSED,
-    MilestoneStatus,
-    UnitResult,
-    digest,
-    from_record,
-    milestones,
-    new_run_id,
-    open_truths,
-    record_of,
-    run_status,
-)
+from planrun.results import Report, UnitResult, digest, from_record, new_run_id, record_of
 from planrun.roots import check_roots, plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.selection import (
@@ -46,6 +34,8 @@ from planrun.selection import (
     unit_keys,
 )
 from planrun.state import Record, State, StateError, state_dir
+from planrun.statuses import PASSED, RunStatus
+from planrun.verdicts import milestones, open_truths, run_status
 
 
 class Reporter(Protocol):
@@ -59,31 +49,7 @@ class Reporter(Protocol):
 
     def interrupting(self, *, kill: bool) -> None: ...
 
-    def finish(self, report: RunReport) -> None: ...
-
-
-@dataclass
-class RunReport:
-    run_id: str
-    root: Path
-    started: float
-    duration: float
-    status: str
-    results: list[UnitResult]
-    milestones: list[MilestoneStatus]
-    graph: PlanGraph
-    interrupted: list[Unit] = field(default_factory=list)
-    everything: list[UnitResult] = field(default_factory=list)
-    """Every unit of the plans: this run's result, or the one recorded before it."""
-    evidence: dict[str, Any] = field(default_factory=dict)
-    """Base, tested tree, undeclared changes, environment, --prove (see ``evidence_doc``)."""
-
-    @property
-    def exit_code(self) -> int:
-        if self.status == "interrupted":
-            return EXIT_INTERRUPTED
-        failed = any(r.status in FAILS_RUN for r in self.results) or self.status == "failed"
-        return EXIT_FAILED if failed else EXIT_OK
+    def finish(self, report: Report) -> None: ...
 
 
 @dataclass
@@ -118,9 +84,7 @@ def _signals(stop: StopSignal) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def run_plans(
-    opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = None
-) -> RunReport:
+def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None = None) -> Report:
     """Run the selected units. ``stop`` lets a caller other than a signal handler (the MCP
     server, on a cancelled request) stop the run: ``stop.request()`` from any thread."""
     result = load_for_run(opts)
@@ -203,11 +167,11 @@ def run_plans(
             evidence_doc(facts, executor.programs, proved, opts.strict_scope),
             {p.id: state.source_key(p.results_key) for p in graph.plans},
         )
-        if opts.strict_scope and facts.undeclared and status != "interrupted":
-            status = "failed"  # --strict-scope: a change no task declares fails the run
+        if opts.strict_scope and facts.undeclared and status != RunStatus.INTERRUPTED:
+            status = RunStatus.FAILED  # --strict-scope: a change no task declares fails the run
         finished = time.time()
         state.finish_run(run_id, status, finished, run_evidence)
-        report = RunReport(
+        report = Report(
             run_id,
             root,
             started,
@@ -216,9 +180,9 @@ def run_plans(
             results,
             milestones(graph, statuses, open_truths(everything)),
             graph,
-            scheduler.interrupted,
-            everything,
-            run_evidence,
+            interrupted=scheduler.interrupted,
+            everything=everything,
+            evidence=run_evidence,
         )
     finally:
         state.close()

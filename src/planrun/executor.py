@@ -20,7 +20,14 @@ from planrun.graph import Unit
 from planrun.judge import ONLY_PRINTS, OUTPUT_DISCARDED, judge, only_derived, stopped_at
 from planrun.model import VerifyCommand
 from planrun.musthaves import Budget, CheckResult, check_artifact, check_key_link
-from planrun.results import (
+from planrun.results import CommandRecord, UnitResult, digest
+from planrun.roots import plan_root
+from planrun.scheduler import Step
+from planrun.selection import ExecuteOptions, paths_text
+from planrun.shellsplit import split_script
+from planrun.sideeffects import WorkTreeWatch
+from planrun.state import Record
+from planrun.statuses import (
     BLOCKED,
     FAILED,
     NOT_RUN,
@@ -28,16 +35,7 @@ from planrun.results import (
     SATISFIES_DEPENDENTS,
     TIMEOUT,
     UNVERIFIED,
-    CommandRecord,
-    UnitResult,
-    digest,
 )
-from planrun.roots import plan_root
-from planrun.scheduler import Step
-from planrun.selection import ExecuteOptions, paths_text
-from planrun.shellsplit import split_script
-from planrun.sideeffects import WorkTreeWatch
-from planrun.state import Record
 
 DEFAULT_TIMEOUT = 600.0
 

@@ -26,10 +26,11 @@ from planrun.errors import InvalidPlanError, PlanError, UsageError
 from planrun.execution import run_plans
 from planrun.graph import PlanGraph, Unit
 from planrun.recorded import read_status
-from planrun.results import MANUAL, PASSED, UnitResult
+from planrun.results import UnitResult
 from planrun.roots import git_work_tree
 from planrun.selection import ExecuteOptions
 from planrun.state import state_dir
+from planrun.statuses import MANUAL, PASSED
 
 HOLD = "hold"  # every claim checked passed
 NOTHING = "nothing"  # nothing to check: no plans here, or no task claimed done

@@ -5,9 +5,10 @@ from __future__ import annotations
 from planrun import checkrules, proc
 from planrun.graph import Unit
 from planrun.musthaves import CheckResult
-from planrun.results import ERROR, FAILED, MANUAL, PASSED, TIMEOUT, UNVERIFIED, CommandRecord
+from planrun.results import CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, split_script
+from planrun.statuses import ERROR, FAILED, MANUAL, PASSED, TIMEOUT, UNVERIFIED, TaskStatus
 
 ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, exits 0
 
@@ -23,7 +24,7 @@ def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bo
 
 def judge(
     unit: Unit, commands: list[CommandRecord], checks: list[CheckResult]
-) -> tuple[str, str | None]:
+) -> tuple[TaskStatus, str | None]:
     for cmd in commands:
         if cmd.missing:
             return ERROR, f"could not run: {cmd.missing}: {named(cmd)}"

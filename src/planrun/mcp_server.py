@@ -42,7 +42,7 @@ from planrun.recorded import read_status as recorded_status
 from planrun.render import jsondoc
 from planrun.render import summary as summary_md
 from planrun.render.summary import SummaryInput, default_path
-from planrun.results import RunFacts, UnitResult
+from planrun.results import Report, UnitResult
 from planrun.scheduler import StopSignal
 from planrun.selection import ExecuteOptions
 from planrun.shard import parse_shard
@@ -227,7 +227,7 @@ def _summary_target(config: Config, targets: list[Path], output: str | None) -> 
 
 
 def _write_summary(
-    run: RunFacts,
+    run: Report,
     results: list[UnitResult],
     config: Config,
     targets: list[Path],

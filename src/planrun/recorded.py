@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from planrun import evidence
 from planrun.errors import NothingSelectedError
 from planrun.executor import claimed_done
 from planrun.graph import PlanGraph, Unit
-from planrun.results import (
-    MANUAL,
-    PASSED,
-    SATISFIES_DEPENDENTS,
-    MilestoneStatus,
-    UnitResult,
-    from_record,
-    milestones,
-    open_truths,
-    run_status,
-)
+from planrun.results import Report, from_record
 from planrun.roots import run_root
 from planrun.selection import ExecuteOptions, Warn, load_for_run, paths_text, result_keys, unit_keys
 from planrun.state import Record, RunRow, State, state_dir
+from planrun.statuses import MANUAL, PASSED, SATISFIES_DEPENDENTS, RunStatus
+from planrun.verdicts import milestones, open_truths, run_status
 
 
 def read_records(root: Path, graph: PlanGraph, warn: Warn | None = None) -> dict[str, Record]:
@@ -52,20 +43,6 @@ def read_state(
         state.close()
 
 
-@dataclass
-class StatusReport:
-    graph: PlanGraph
-    records: dict[str, Record]
-    results: list[UnitResult]
-    milestones: list[MilestoneStatus]
-    status: str
-    run_id: str | None
-    duration: float | None
-    started: float | None
-    root: Path
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-
 def read_status(
     paths: Sequence[Path],
     fmt: str | None = None,
@@ -73,14 +50,18 @@ def read_status(
     warn: Warn | None = None,
     *,
     derive: bool = True,
-) -> StatusReport:
-    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
+) -> Report:
+    """Every unit's last recorded result, and the last run's status and evidence."""
+    return _recorded(ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive), warn)[0]
+
+
+def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str, Record]]:
     result = load_for_run(opts)
     graph = result.graph
     if not graph.plans:
         # "passed (nothing has run yet)" for a folder without plans would look green.
         raise NothingSelectedError(f"no plans found in {paths_text(opts)}")
-    where = run_root(graph.plans, opts.paths, root)
+    where = run_root(graph.plans, opts.paths, opts.root)
     records, last_run = read_state(where, graph, warn)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
     results = [
@@ -91,22 +72,23 @@ def read_status(
     statuses = {r.unit.id: r.status for r in results}
     overall = run_status(results, interrupted=False, complete=True)
     if last_run is not None and last_run.status == "interrupted" and overall != "failed":
-        overall = "interrupted"
+        overall = RunStatus.INTERRUPTED
     duration = None
     if last_run is not None and last_run.finished is not None:
         duration = last_run.finished - last_run.started
-    return StatusReport(
-        graph,
-        records,
+    report = Report(
+        last_run.id if last_run else None,
+        where,
+        last_run.started if last_run else None,
+        duration,
+        overall,
         results,
         milestones(graph, statuses, open_truths(results)),
-        overall,
-        last_run.id if last_run else None,
-        duration,
-        last_run.started if last_run else None,
-        where,
-        last_run.evidence if last_run else {},
+        graph,
+        everything=results,
+        evidence=last_run.evidence if last_run else {},
     )
+    return report, records
 
 
 def next_units(
@@ -118,7 +100,8 @@ def next_units(
     derive: bool = True,
 ) -> list[Unit]:
     """Units not passed yet whose dependencies all passed: what to work on now."""
-    report = read_status(paths, fmt, root, warn, derive=derive)
+    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
+    report, records = _recorded(opts, warn)
     graph = report.graph
     ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
     done = [False] * graph.graph.number_of_nodes()  # needs no more work
@@ -127,7 +110,7 @@ def next_units(
         done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
     for unit in graph.units:
         if unit.plan.context:  # a sibling read as context: its result, else its claim, counts
-            rec = report.records.get(unit.id)
+            rec = records.get(unit.id)
             ok[unit.index] = rec.status in SATISFIES_DEPENDENTS if rec else claimed_done(unit)
             done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:

@@ -10,10 +10,11 @@ from planrun import fingerprint
 from planrun.errors import NothingSelectedError, UsageError
 from planrun.graph import PlanGraph, Unit
 from planrun.model import check_timeout
-from planrun.results import PASSED, digest
+from planrun.results import digest
 from planrun.roots import plan_root
 from planrun.shard import Shard, select_shard
 from planrun.state import Record
+from planrun.statuses import PASSED
 from planrun.suggest import Suggester
 from planrun.validate import Validation, load_valid
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from planrun import proc
 from planrun.errors import EXIT_INTERRUPTED, PlanError, UsageError
-from planrun.execution import RunReport
 from planrun.fingerprint import inputs_of
 from planrun.graph import PlanGraph
+from planrun.results import Report
 from planrun.roots import run_root
 from planrun.selection import ExecuteOptions, load_for_run
 
@@ -101,7 +101,7 @@ class _Filter:
 
 def watch(
     opts: ExecuteOptions,
-    run: Callable[[ExecuteOptions], RunReport],
+    run: Callable[[ExecuteOptions], Report],
     say: Callable[[str], None],
     own_outputs: Callable[[ExecuteOptions], set[Path]],
     on_error: Callable[[PlanError], None],

@@ -24,19 +24,10 @@ from planrun.errors import OutputError, UsageError
 from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.render import graphfmt
-from planrun.results import (
-    ERROR,
-    FAILED,
-    PASSED,
-    STATUSES,
-    TIMEOUT,
-    MilestoneStatus,
-    RunFacts,
-    UnitResult,
-    count_words,
-    manual_truths,
-)
+from planrun.results import MilestoneStatus, Report, UnitResult
+from planrun.statuses import ERROR, FAILED, PASSED, STATUSES, TIMEOUT
 from planrun.templates import environment
+from planrun.verdicts import count_words, manual_truths
 from planrun.writer import check_output, with_digest, write_output
 
 MERMAID_LIMIT = 300  # nodes; a bigger graph does not render on GitHub
@@ -89,7 +80,7 @@ class SummaryInput:
     evidence: dict[str, Any] = field(default_factory=dict)  # empty: none recorded
 
     @classmethod
-    def of(cls, run: RunFacts, results: Sequence[UnitResult]) -> SummaryInput:
+    def of(cls, run: Report, results: Sequence[UnitResult]) -> SummaryInput:
         """A run's summary; ``results`` covers every unit of the plans."""
         return cls(
             run.graph,
@@ -126,7 +117,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
     HTML escaped), except what planrun built as markdown itself (``frontmatter``, ``mermaid``,
     ``fence``, ``tail``); the filter ``code`` writes a code span, ``cell`` a table cell."""
     results = list(data.results)
-    counts = Counter(r.status for r in results)
+    counts: Counter[str] = Counter(r.status for r in results)
     started = (
         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(data.started)) if data.started else None
     )
@@ -136,12 +127,12 @@ def context(data: SummaryInput) -> dict[str, Any]:
     front = {
         "generator": GENERATOR,
         "planrun_version": __version__,
-        "status": data.status,
+        "status": str(data.status),
         "run_id": data.run_id,
         "started": started,
         "duration_s": duration,
         "tasks": len(results),
-        "counts": {s: counts[s] for s in STATUSES},
+        "counts": {s.value: counts[s] for s in STATUSES},
         "milestones": [m.to_json() for m in data.milestones],
     }
     if data.evidence:  # what the verdicts were judged against, for the agent that parses this
