@@ -18,11 +18,10 @@ from hypothesis import strategies as st
 
 from conftest import PlanWriter, assert_no_traceback, run_cli
 from planrun.escape import code, markdown, mermaid_label, terminal
-from planrun.musthaves import CheckResult
 from planrun.render import junit, summary
 from planrun.render.github import failure_annotations, neutralize
 from planrun.render.output import echo, report_lines
-from planrun.results import CommandRecord, Report, UnitResult
+from planrun.results import CheckResult, CommandRecord, Report, UnitResult
 from planrun.statuses import FAILED
 from planrun.validate import validate_paths
 from planrun.verdicts import milestones

@@ -10,9 +10,8 @@ import pytest
 
 from conftest import PlanWriter, run_cli
 from planrun.graph import Unit
-from planrun.musthaves import CheckResult
 from planrun.render.summary import SummaryInput, render
-from planrun.results import CommandRecord, UnitResult
+from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.validate import validate_paths
 from planrun.verdicts import milestone_status, milestones
 

@@ -19,8 +19,8 @@ from planrun.expectations import discards_output, judge_output
 from planrun.graph import Unit
 from planrun.judge import ONLY_PRINTS, OUTPUT_DISCARDED, judge, only_derived, stopped_at
 from planrun.model import VerifyCommand
-from planrun.musthaves import Budget, CheckResult, check_artifact, check_key_link
-from planrun.results import CommandRecord, UnitResult, digest
+from planrun.musthaves import Budget, check_artifact, check_key_link
+from planrun.results import CheckResult, CommandRecord, UnitResult, digest
 from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from planrun import checkrules, proc
 from planrun.graph import Unit
-from planrun.musthaves import CheckResult
-from planrun.results import CommandRecord
+from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, split_script
 from planrun.statuses import ERROR, FAILED, MANUAL, PASSED, TIMEOUT, UNVERIFIED, TaskStatus

@@ -25,9 +25,8 @@ from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.graph import Unit
-from planrun.musthaves import CheckResult
 from planrun.proc import Outcome
-from planrun.results import CommandRecord, UnitResult
+from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.scheduler import Step, StopSignal
 from planrun.statuses import PASSED, UNVERIFIED
 from planrun.verdicts import VACUOUS_REASON

@@ -1,6 +1,6 @@
 """What a run found, and its one encoding: the result types (a unit's ``UnitResult``, its
-``CommandRecord``s, a milestone's status, the ``Report`` of ``execute`` and ``status``) and
-their JSON and state encodings, in both directions."""
+``CommandRecord``s and ``CheckResult``s, a milestone's status, the ``Report`` of ``execute``
+and ``status``) and their JSON and state encodings, in both directions."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from typing import Any
 
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from planrun.graph import PlanGraph, Unit
-from planrun.musthaves import CheckResult
 from planrun.state import Record
 from planrun.statuses import (
     FAILED,
@@ -25,6 +24,7 @@ from planrun.statuses import (
     STALE,
     TIMEOUT,
     UNVERIFIED,
+    CheckStatus,
     MilestoneState,
     RunStatus,
     TaskStatus,
@@ -145,6 +145,44 @@ class CommandRecord:
             ),
             **({"derived": True} if self.derived else {}),
         }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    kind: str  # "artifact", "key_link" or "truth"
+    label: str
+    ok: bool | None  # None: manual (a truth nobody can check automatically)
+    message: str
+    derived: bool = False  # planrun derived it from the task's text (weaker than a verify)
+
+    @property
+    def status(self) -> CheckStatus:
+        if self.ok is None:
+            return CheckStatus.MANUAL
+        return CheckStatus.PASSED if self.ok else CheckStatus.FAILED
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> CheckResult:
+        status = data.get("status")
+        ok = None if status == CheckStatus.MANUAL else status == CheckStatus.PASSED
+        return cls(
+            str(data.get("kind")),
+            str(data.get("label")),
+            ok,
+            str(data.get("message")),
+            derived=data.get("derived") is True,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "kind": self.kind,
+            "label": self.label,
+            "status": self.status.value,
+            "message": self.message,
+        }
+        if self.derived:
+            out["derived"] = True
+        return out
 
 
 @dataclass
