@@ -208,6 +208,9 @@ class UnitResult:
     tree_changes: list[str] = field(default_factory=list)  # files its checks changed
     tree: str | None = None  # the work tree it was tested on (git's tree hash), when known
 
+    def __post_init__(self) -> None:
+        self.status = TaskStatus(self.status)  # "passed" given as a plain string is the same
+
     @property
     def claimed(self) -> str:
         return self.unit.task.claimed if self.unit.task else "todo"
@@ -280,7 +283,7 @@ class MilestoneStatus:
         return {
             "id": self.id,
             "name": self.name,
-            "status": self.status.value,
+            "status": str(self.status),
             "passed": self.passed,
             "total": self.total,
         }

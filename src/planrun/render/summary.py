@@ -25,7 +25,7 @@ from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.render import graphfmt
 from planrun.results import MilestoneStatus, Report, UnitResult
-from planrun.statuses import ERROR, FAILED, PASSED, STATUSES, TIMEOUT
+from planrun.statuses import ERROR, FAILED, PASSED, STATUSES, TIMEOUT, CheckStatus
 from planrun.templates import environment
 from planrun.verdicts import count_words, manual_truths
 from planrun.writer import check_output, with_digest, write_output
@@ -228,40 +228,23 @@ def _claim_kind(result: UnitResult) -> str:
 
 
 def _task(result: UnitResult, root: Path) -> dict[str, Any]:
+    """A task as the template sees it: its JSON encoding (``UnitResult.to_json``), with the
+    log relative to the root, the tail as a markdown block, and what the layout needs."""
     unit = result.unit
     log = result.log
     if log and Path(log).is_relative_to(root):
         log = str(Path(log).relative_to(root))
     tail = block(result.tail.rstrip("\n"))
     return {
-        "id": unit.id,
-        "plan": unit.plan.id,
-        "name": unit.name,
-        "wave": unit.wave,
+        **result.to_json(),
         "source": unit.plan.source,
         "line": unit.line,
-        "status": result.status,
         "derived": result.derived,
         "emoji": TASK_EMOJI[result.status],
-        "cached": result.cached,
         "run_id": result.run_id,
-        "claimed": result.claimed,
         "duration": "" if result.duration is None else f"{result.duration:.1f}s",
-        "exit_code": result.exit_code,
-        "reason": result.reason,
         "log": log,
-        "commands": [
-            {
-                "run": c.run,
-                "exit_code": c.exit_code,
-                "timed_out": c.timed_out,
-                "error": c.error,
-                "ok": c.ok,
-                "outcome": c.outcome,
-                "derived": c.derived,
-            }
-            for c in result.commands
-        ],
+        "commands": [{**c.to_json(), "ok": c.ok, "outcome": c.outcome} for c in result.commands],
         "failed_command": next((c.run for c in result.commands if not c.ok), None),
         "failed_derived": next((c.derived for c in result.commands if not c.ok), False),
         "outcome": result.reason
@@ -274,11 +257,8 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "checks": _checks(result),
         "claim_problem": result.claim_problem(),
         "claim_kind": _claim_kind(result),
-        "evidence": result.evidence,
         "changed": (result.evidence or {}).get("changed", []),
         "unchanged": (result.evidence or {}).get("unchanged", []),
-        "vacuous": result.vacuous,
-        "tree_changes": result.tree_changes,
     }
 
 
@@ -306,10 +286,10 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
         {
             "kind": kind,
             "label": label,
-            "status": "not_checked",
+            "status": CheckStatus.NOT_CHECKED.value,
             "derived": False,
             "message": why,
-            "emoji": CHECK_EMOJI["not_checked"],
+            "emoji": CHECK_EMOJI[CheckStatus.NOT_CHECKED],
         }
         for kind, label in declared
     ]
