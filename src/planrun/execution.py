@@ -18,10 +18,11 @@ from planrun.bases import toplevel
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.executor import Executor
+from planrun.fingerprint import digest
 from planrun.graph import PlanGraph, Unit
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.recorded import read_records
-from planrun.results import Report, UnitResult, digest, from_record, new_run_id, record_of
+from planrun.results import Report, UnitResult, from_record, record_of
 from planrun.roots import check_roots, plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
 from planrun.selection import (
@@ -33,7 +34,7 @@ from planrun.selection import (
     select,
     unit_keys,
 )
-from planrun.state import Record, State, StateError, state_dir
+from planrun.state import Record, State, StateError, new_run_id, state_dir
 from planrun.statuses import PASSED, RunStatus
 from planrun.verdicts import milestones, open_truths, run_status
 

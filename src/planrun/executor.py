@@ -16,11 +16,12 @@ from planrun import musthaves as must
 from planrun.environment import program
 from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
+from planrun.fingerprint import digest
 from planrun.graph import Unit
 from planrun.judge import ONLY_PRINTS, OUTPUT_DISCARDED, judge, only_derived, stopped_at
 from planrun.model import VerifyCommand
 from planrun.musthaves import Budget, check_artifact, check_key_link
-from planrun.results import CheckResult, CommandRecord, UnitResult, digest
+from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text

@@ -25,6 +25,18 @@ _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
 
+def digest(unit: Unit) -> str:
+    """What a recorded pass vouches for: the unit's commands and checks."""
+    payload = json.dumps(
+        [
+            [c.model_dump(exclude={"description"}) for c in unit.verify],
+            unit.must_haves.model_dump(by_alias=True),
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 def inputs_of(unit: Unit) -> list[str]:
     """The globs whose content decides the key: ``inputs``, else ``files``."""
     task = unit.task

@@ -18,8 +18,8 @@ from typing import Any
 
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
-from planrun.results import UnitResult, from_iso, from_json, new_run_id, record_of
-from planrun.state import State
+from planrun.results import UnitResult, from_iso, from_json, record_of
+from planrun.state import State, new_run_id
 from planrun.statuses import BLOCKED, NOT_RUN, PASSED, SATISFIES_DEPENDENTS, STALE, TaskStatus
 from planrun.verdicts import blocked_reason, failure_cause, run_status
 

@@ -4,9 +4,6 @@ and ``status``) and their JSON and state encodings, in both directions."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from planrun.fingerprint import digest
 from planrun.graph import PlanGraph, Unit
 from planrun.state import Record
 from planrun.statuses import (
@@ -332,18 +330,6 @@ def from_iso(text: object) -> float | None:
         return None
 
 
-def digest(unit: Unit) -> str:
-    """What a recorded pass vouches for: the unit's commands and checks."""
-    payload = json.dumps(
-        [
-            [c.model_dump(exclude={"description"}) for c in unit.verify],
-            unit.must_haves.model_dump(by_alias=True),
-        ],
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
 def record_of(result: UnitResult, run_id: str) -> Record:
     """What the state keeps of a unit's result (one row, its detail as JSON)."""
     unit = result.unit
@@ -363,10 +349,6 @@ def record_of(result: UnitResult, run_id: str) -> Record:
         source=unit.plan.results_key,
         unit=unit.bare_id,
     )
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
 def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = None) -> UnitResult:
