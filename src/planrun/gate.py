@@ -79,7 +79,7 @@ class GateOutcome:
         """What still does not hold, in a few words each (for the warning of a release)."""
         if self.problem is not None:
             return [f"{self.problem.kind}: {self.problem.message}"]
-        return [f"{r.unit.id} ({r.status.replace('_', ' ')})" for r in self.failures]
+        return [f"{r.unit.id} ({r.status.words})" for r in self.failures]
 
 
 def judge(request: GateRequest) -> GateOutcome:

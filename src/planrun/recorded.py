@@ -71,7 +71,11 @@ def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str
     ]
     statuses = {r.unit.id: r.status for r in results}
     overall = run_status(results, interrupted=False, complete=True)
-    if last_run is not None and last_run.status == "interrupted" and overall != "failed":
+    if (
+        last_run is not None
+        and last_run.status == RunStatus.INTERRUPTED
+        and overall != RunStatus.FAILED
+    ):
         overall = RunStatus.INTERRUPTED
     duration = None
     if last_run is not None and last_run.finished is not None:

@@ -22,6 +22,7 @@ from planrun.graph import PlanGraph
 from planrun.results import Report
 from planrun.roots import run_root
 from planrun.selection import ExecuteOptions, load_for_run
+from planrun.statuses import RunStatus
 
 IGNORED_DIRS = frozenset({".git", ".planrun"})
 DEBOUNCE_MS = 400
@@ -111,7 +112,7 @@ def watch(
     turns invalid while watched is reported through ``on_error``, and watching goes on."""
     watchfiles = _watchfiles()
     report = run(opts)
-    if report.status == "interrupted":
+    if report.status == RunStatus.INTERRUPTED:
         return EXIT_INTERRUPTED
     graph = load_for_run(opts).graph
     root = run_root(graph.plans, opts.paths, opts.root)
@@ -142,7 +143,7 @@ def watch(
             except PlanError as exc:
                 on_error(exc)
                 continue
-            if report.status == "interrupted":
+            if report.status == RunStatus.INTERRUPTED:
                 return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
