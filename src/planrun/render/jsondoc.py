@@ -52,7 +52,7 @@ def run_doc(run: Report, results: Sequence[UnitResult]) -> dict[str, Any]:
     """``execute --json`` (the selected tasks) and ``status --json`` (every task)."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "status": run.status,
+        "status": str(run.status),
         "run_id": run.run_id,
         "duration_s": None if run.duration is None else round(run.duration, 3),
         "tasks": [r.to_json() for r in results],
