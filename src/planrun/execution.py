@@ -24,7 +24,7 @@ from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.recorded import read_records
 from planrun.results import Report, UnitResult, from_record, record_of
 from planrun.roots import check_roots, plan_root, run_root
-from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.scheduler import Scheduler, Step, StopSignal
 from planrun.selection import (
     ExecuteOptions,
     Warn,
@@ -110,7 +110,7 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
         cached = reusable(graph, selected, records, keys, tree) if opts.reuse else {}
         cached = executor.hold_cached(cached)
         jobs = fit_jobs(opts.jobs or os.cpu_count() or 1, reporter.warn)
-        priority = remaining_path(graph, lambda u: cost(records, u))
+        priority = graph.remaining_path(lambda u: cost(records, u))
         units = [graph.units[i] for i in sorted(selected)]
         reporter.start(graph, units, jobs, run_id)
         for index in sorted(cached):
@@ -355,7 +355,7 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
         else {}
     )
     executor = Executor(opts, "dry-run", None, records)
-    priority = remaining_path(graph, lambda u: cost(records, u))
+    priority = graph.remaining_path(lambda u: cost(records, u))
     order = sorted(selected, key=lambda i: (graph.units[i].wave, -priority[i], i))
     planned = []
     for index in order:

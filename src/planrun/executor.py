@@ -20,8 +20,9 @@ from planrun.fingerprint import digest
 from planrun.graph import Unit
 from planrun.judge import ONLY_PRINTS, OUTPUT_DISCARDED, judge, only_derived, stopped_at
 from planrun.model import VerifyCommand
-from planrun.musthaves import Budget, check_artifact, check_key_link
+from planrun.musthaves import check_artifact, check_key_link
 from planrun.results import CheckResult, CommandRecord, UnitResult
+from planrun.rootfiles import Budget
 from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text

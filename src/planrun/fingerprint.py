@@ -157,11 +157,10 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
 
 def keys(graph: PlanGraph, root_of: dict[str, Path], shell: str | None) -> list[str | None]:
     """The key of every unit (None where there is none), dependencies first."""
-    out: list[str | None] = [None] * graph.graph.number_of_nodes()
+    out: list[str | None] = [None] * graph.node_count()
     done = [False] * len(out)
-    pred = graph.graph.pred
     for node in graph.order or []:
-        deps = [out[p] if done[p] else None for p in pred[node]]
+        deps = [out[p] if done[p] else None for p in graph.preds(node)]
         if graph.is_virtual(node):
             # A plan dependency: the key of everything in the depended-on plan, or none.
             out[node] = (

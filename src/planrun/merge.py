@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from planrun.errors import UsageError
-from planrun.graph import PlanGraph, Unit
+from planrun.graph import PlanGraph, Readiness, Unit
 from planrun.results import UnitResult, from_iso, from_json, record_of
 from planrun.state import State, new_run_id
 from planrun.statuses import BLOCKED, NOT_RUN, PASSED, SATISFIES_DEPENDENTS, STALE, TaskStatus
@@ -133,30 +133,24 @@ def merged_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _results(graph: PlanGraph, chosen: dict[str, _Found]) -> list[UnitResult]:
     """A result per reported unit, plus blocked ones where a dependency did not pass."""
-    ok: dict[int, bool] = {}
-    cause: dict[int, str] = {}
+    ready = Readiness(graph)
     out: list[UnitResult] = []
     for node in graph.order or []:
-        bad = next((p for p in graph.graph.pred[node] if not ok.get(p, False)), None)
+        bad = ready.settle(node)
         if graph.is_virtual(node):
-            ok[node] = bad is None
-            if bad is not None:
-                cause[node] = cause.get(bad, "")
             continue
         unit = graph.units[node]
         found = chosen.get(unit.id)
         if found is not None:
             result = _result(unit, found)
             out.append(result)
-            ok[node] = result.status in SATISFIES_DEPENDENTS
-            if not ok[node]:
-                cause[node] = failure_cause(unit.id, result.status)
+            ready.ok[node] = result.status in SATISFIES_DEPENDENTS
+            if not ready.ok[node]:
+                ready.cause[node] = failure_cause(unit.id, result.status)
             continue
-        ok[node] = False
-        if bad is None or bad not in cause:
+        if bad is None or not ready.cause[bad]:
             continue  # not run anywhere, and nothing it waits for failed: stays not run
-        cause[node] = cause[bad]
-        reason = blocked_reason(graph.node_name(bad), cause[bad])
+        reason = blocked_reason(graph.node_name(bad), ready.block(node, bad))
         out.append(UnitResult(unit, BLOCKED, reason=reason, finished=time.time()))
     return out
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from planrun import evidence
 from planrun.errors import NothingSelectedError
 from planrun.executor import claimed_done
-from planrun.graph import PlanGraph, Unit
+from planrun.graph import PlanGraph, Readiness, Unit
 from planrun.results import Report, from_record
 from planrun.roots import run_root
 from planrun.selection import ExecuteOptions, Warn, load_for_run, paths_text, result_keys, unit_keys
@@ -107,8 +107,9 @@ def next_units(
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
     report, records = _recorded(opts, warn)
     graph = report.graph
-    ok = [False] * graph.graph.number_of_nodes()  # lets its dependents go ahead
-    done = [False] * graph.graph.number_of_nodes()  # needs no more work
+    ready = Readiness(graph)
+    ok = ready.ok  # lets its dependents go ahead
+    done = [False] * graph.node_count()  # needs no more work
     for r in report.results:
         ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
         done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
@@ -119,9 +120,5 @@ def next_units(
             done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):
-            ok[node] = all(ok[p] for p in graph.graph.pred[node])
-    return [
-        u
-        for u in graph.units
-        if not done[u.index] and all(ok[p] for p in graph.graph.pred[u.index])
-    ]
+            ready.settle(node)
+    return [u for u in graph.units if not done[u.index] and ready.settle(u.index) is None]

@@ -10,7 +10,7 @@ from planrun import fingerprint
 from planrun.errors import NothingSelectedError, UsageError
 from planrun.fingerprint import digest
 from planrun.graph import PlanGraph, Unit
-from planrun.model import check_timeout
+from planrun.modelfields import check_timeout
 from planrun.roots import plan_root
 from planrun.shard import Shard, select_shard
 from planrun.state import Record

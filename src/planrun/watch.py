@@ -59,10 +59,9 @@ def affected(graph: PlanGraph, root: Path, changed: Iterable[str]) -> list[str] 
             hit.add(unit.index)
     # Everything after a hit unit reruns too (its key includes the dependency's).
     stack = list(hit)
-    succ = graph.graph.succ
     seen = set(stack)
     while stack:
-        for nxt in succ[stack.pop()]:
+        for nxt in graph.succs(stack.pop()):
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
