@@ -18,8 +18,9 @@ from planrun.diagnostics import Diagnostics
 from planrun.graph import PlanGraph, Unit
 from planrun.model import Plan
 from planrun.proc import LogSink, Outcome, Spec
-from planrun.results import BLOCKED, FAILED, PASSED, CommandRecord, UnitResult
+from planrun.results import CommandRecord, UnitResult
 from planrun.scheduler import Scheduler, Step, StopSignal
+from planrun.statuses import BLOCKED, FAILED, PASSED
 
 
 @dataclass

@@ -6,7 +6,7 @@ default its ``files:``) and the keys of the units it depends on, so an edit reru
 that read the file and everything after them. Content, not mtimes: a checkout or a ``touch``
 keeps the key, an edit changes it. A unit with no inputs, or one that depends on a unit
 without a key, has no key and is never reused. A unit whose inputs are only its ``files`` (no
-``inputs:``) may read other files too: runner.reusable also holds its pass to the work tree
+``inputs:``) may read other files too: execution.reusable also holds its pass to the work tree
 it was tested on.
 """
 
@@ -23,6 +23,18 @@ from planrun.graph import PlanGraph, Unit
 
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
+
+
+def digest(unit: Unit) -> str:
+    """What a recorded pass vouches for: the unit's commands and checks."""
+    payload = json.dumps(
+        [
+            [c.model_dump(exclude={"description"}) for c in unit.verify],
+            unit.must_haves.model_dump(by_alias=True),
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def inputs_of(unit: Unit) -> list[str]:

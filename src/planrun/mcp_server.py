@@ -33,15 +33,15 @@ from planrun.docmodels import (
 )
 from planrun.document import Document, written_by_planrun
 from planrun.errors import InvalidPlanError, PlanError
+from planrun.execution import run_plans as run_plan
 from planrun.graph import PlanGraph, Unit
 from planrun.model import json_schema
+from planrun.recorded import next_units
+from planrun.recorded import read_status as recorded_status
 from planrun.render import jsondoc
 from planrun.render import summary as summary_md
 from planrun.render.summary import SummaryInput
-from planrun.results import RunFacts, UnitResult
-from planrun.runner import execute as run_plan
-from planrun.runner import next_units
-from planrun.runner import status as recorded_status
+from planrun.results import Report, UnitResult
 from planrun.scheduler import StopSignal
 from planrun.settings import Settings
 from planrun.validate import load_valid, validate_paths
@@ -208,9 +208,7 @@ def summary(
     return _guarded(call)
 
 
-def _write_summary(
-    run: RunFacts, results: list[UnitResult], s: Settings, output: str | None
-) -> Path:
+def _write_summary(run: Report, results: list[UnitResult], s: Settings, output: str | None) -> Path:
     target = s.summary_path(output)
     text = summary_md.render(SummaryInput.of(run, results), s.template())
     summary_md.write(text, target)

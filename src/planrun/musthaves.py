@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import regex
 
 from planrun.document import file_kind
 from planrun.model import Artifact, KeyLink
+from planrun.results import CheckResult
 from planrun.rootfiles import (
     Budget,
     FailedError,
@@ -46,39 +47,6 @@ def searching() -> bool:
 
 
 _NO_LIMIT = 10.0 * 365 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    kind: str  # "artifact", "key_link" or "truth"
-    label: str
-    ok: bool | None  # None: manual (a truth nobody can check automatically)
-    message: str
-    derived: bool = False  # planrun derived it from the task's text (weaker than a verify)
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> CheckResult:
-        status = data.get("status")
-        ok = None if status == "manual" else status == "passed"
-        return cls(
-            str(data.get("kind")),
-            str(data.get("label")),
-            ok,
-            str(data.get("message")),
-            derived=data.get("derived") is True,
-        )
-
-    def to_json(self) -> dict[str, object]:
-        status = "manual" if self.ok is None else "passed" if self.ok else "failed"
-        out: dict[str, object] = {
-            "kind": self.kind,
-            "label": self.label,
-            "status": status,
-            "message": self.message,
-        }
-        if self.derived:
-            out["derived"] = True
-        return out
 
 
 def check_artifact(art: Artifact, root: Path, budget: Budget | None = None) -> CheckResult:

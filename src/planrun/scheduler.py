@@ -20,17 +20,9 @@ from typing import Protocol, cast
 from planrun.checkrules import Reading
 from planrun.graph import PlanGraph, Readiness, Unit, touched_files
 from planrun.proc import Outcome, Spec
-from planrun.results import (
-    FAILED,
-    NOT_RUN,
-    SATISFIES_DEPENDENTS,
-    TIMEOUT,
-    WEAK_DEPENDENCY,
-    CommandRecord,
-    UnitResult,
-    blocked_reason,
-    failure_cause,
-)
+from planrun.results import CommandRecord, UnitResult
+from planrun.statuses import FAILED, NOT_RUN, SATISFIES_DEPENDENTS, TIMEOUT, WEAK_DEPENDENCY
+from planrun.verdicts import blocked_reason, failure_cause
 
 
 @dataclass(frozen=True)

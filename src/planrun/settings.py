@@ -18,7 +18,7 @@ from planrun.roots import run_root
 from planrun.shard import parse_shard
 
 if TYPE_CHECKING:
-    from planrun.runner import ExecuteOptions
+    from planrun.selection import ExecuteOptions
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Settings:
         """A run's options: these flags, the configured ``jobs``, ``timeout``, ``shell``,
         ``reuse`` (``fresh`` turns it off), ``base`` and ``strict_scope`` where a flag is not
         given."""
-        from planrun.runner import ExecuteOptions  # noqa: PLC0415 -- only a run needs it
+        from planrun.selection import ExecuteOptions  # noqa: PLC0415 -- only a run needs it
 
         config = self.config
         return ExecuteOptions(

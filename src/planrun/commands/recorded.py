@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def status(s: Settings, *, json_out: bool) -> int:
     """The last recorded result of every task and milestone."""
+    from planrun.recorded import read_status as get_status
     from planrun.render import jsondoc, text
-    from planrun.runner import status as get_status
 
     report = get_status(s.paths, s.fmt, s.root, console.warn, derive=s.derive)
     if json_out:
@@ -28,8 +28,8 @@ def status(s: Settings, *, json_out: bool) -> int:
 
 def next_(s: Settings, *, json_out: bool) -> int:
     """The tasks ready to work on."""
+    from planrun.recorded import next_units
     from planrun.render import jsondoc, text
-    from planrun.runner import next_units
 
     units = next_units(s.paths, s.fmt, s.root, console.warn, derive=s.derive)
     if json_out:
@@ -42,9 +42,9 @@ def next_(s: Settings, *, json_out: bool) -> int:
 
 def summary(s: Settings, *, output: Path | None, merge: Path | None, template: Path | None) -> int:
     """SUMMARY.md from the recorded state; with ``merge``, the CI gate after the shards."""
+    from planrun.recorded import read_status as get_status
     from planrun.render import text
     from planrun.render.reports import ReportFiles
-    from planrun.runner import status as get_status
 
     files = ReportFiles(
         summary=s.summary_path(output), template=s.template(template), root=s.output_root()

@@ -13,7 +13,8 @@ from planrun.errors import EXIT_OK, PlanError
 from planrun.render import console
 
 if TYPE_CHECKING:
-    from planrun.runner import ExecuteOptions, RunReport
+    from planrun.results import Report
+    from planrun.selection import ExecuteOptions
     from planrun.settings import Settings
 
 
@@ -33,11 +34,11 @@ def execute(
     opts.outputs = [p for p in (summary, junit) if p is not None]
     if dry_run:
         return _dry_run(opts, json_out)
+    from planrun.execution import Reporter
+    from planrun.execution import run_plans as run
     from planrun.render import github, jsondoc
     from planrun.render.output import PlainReporter, RichReporter
     from planrun.render.reports import ReportFiles
-    from planrun.runner import Reporter
-    from planrun.runner import execute as run
 
     files = ReportFiles(
         summary=summary, template=s.template(template), junit=junit, root=s.output_root()
@@ -76,8 +77,8 @@ def execute(
 
 
 def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
+    from planrun.execution import dry_run
     from planrun.render import dryrun, jsondoc
-    from planrun.runner import dry_run
 
     planned = dry_run(opts, console.warn)
     if json_out:
@@ -89,10 +90,9 @@ def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
 
 def watch(s: Settings, opts: ExecuteOptions, summary: Path | None) -> int:
     """Run the plans, then rerun what changed each time files change."""
+    from planrun.execution import Reporter, run_plans
     from planrun.render.output import PlainReporter, RichReporter
     from planrun.render.reports import ReportFiles
-    from planrun.runner import Reporter
-    from planrun.runner import execute as run_plans
     from planrun.watch import watch as watch_plans
 
     target = s.summary_path(summary)
@@ -100,7 +100,7 @@ def watch(s: Settings, opts: ExecuteOptions, summary: Path | None) -> int:
     files.check()
     opts.outputs = [target]  # its own SUMMARY.md is no one's undeclared change
 
-    def once(selection: ExecuteOptions) -> RunReport:
+    def once(selection: ExecuteOptions) -> Report:
         reporter: Reporter
         if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
             reporter = RichReporter(sys.stdout)

@@ -9,7 +9,7 @@ from planrun.plural import pluralize
 from planrun.render.jsondoc import SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    from planrun.runner import PlannedUnit
+    from planrun.execution import PlannedUnit
 
 
 def doc(planned: list[PlannedUnit]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from planrun.graph import PlanGraph, Unit
     from planrun.merge import MergeReport
-    from planrun.runner import StatusReport
+    from planrun.results import Report
     from planrun.validate import Validation
 
 
@@ -49,7 +49,7 @@ def waves(graph: PlanGraph, critical: list[Unit]) -> str:
     return "\n".join(out) + "\n"
 
 
-def status(report: StatusReport) -> str:
+def status(report: Report) -> str:
     """Every task's last result, the milestones, the evidence, and the run's status."""
     out = [result_line(r) for r in report.results]
     if report.milestones:
