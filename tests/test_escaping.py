@@ -21,7 +21,8 @@ from planrun.escape import code, markdown, mermaid_label, terminal
 from planrun.render import junit, summary
 from planrun.render.github import failure_annotations, neutralize
 from planrun.render.output import echo, report_lines
-from planrun.results import CheckResult, CommandRecord, Report, UnitResult
+from planrun.report import Report
+from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.statuses import FAILED
 from planrun.validate import validate_paths
 from planrun.verdicts import milestones

@@ -22,7 +22,8 @@ from planrun.fingerprint import digest
 from planrun.graph import PlanGraph, Unit
 from planrun.prove import ProveReport, evidence_doc, prove_passed
 from planrun.recorded import read_records
-from planrun.results import Report, UnitResult, from_record, record_of
+from planrun.report import Report
+from planrun.results import UnitResult, from_record, record_of
 from planrun.roots import check_roots, plan_root, run_root
 from planrun.scheduler import Scheduler, Step, StopSignal
 from planrun.selection import (

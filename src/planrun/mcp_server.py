@@ -41,7 +41,8 @@ from planrun.recorded import read_status as recorded_status
 from planrun.render import jsondoc
 from planrun.render import summary as summary_md
 from planrun.render.summary import SummaryInput
-from planrun.results import Report, UnitResult
+from planrun.report import Report
+from planrun.results import UnitResult
 from planrun.scheduler import StopSignal
 from planrun.settings import Settings
 from planrun.validate import load_valid, validate_paths

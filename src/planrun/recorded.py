@@ -10,7 +10,8 @@ from planrun import evidence
 from planrun.errors import NothingSelectedError
 from planrun.executor import claimed_done
 from planrun.graph import PlanGraph, Readiness, Unit
-from planrun.results import Report, from_record
+from planrun.report import Report
+from planrun.results import from_record
 from planrun.roots import run_root
 from planrun.selection import ExecuteOptions, Warn, load_for_run, paths_text, result_keys, unit_keys
 from planrun.state import Record, RunRow, State, state_dir

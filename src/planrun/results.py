@@ -1,6 +1,6 @@
 """What a run found, and its one encoding: the result types (a unit's ``UnitResult``, its
-``CommandRecord``s and ``CheckResult``s, a milestone's status, the ``Report`` of ``execute``
-and ``status``) and their JSON and state encodings, in both directions."""
+``CommandRecord``s and ``CheckResult``s, a milestone's status; ``report.Report`` gathers them
+for ``execute`` and ``status``) and their JSON and state encodings, in both directions."""
 
 from __future__ import annotations
 
@@ -8,23 +8,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from planrun.fingerprint import digest
-from planrun.graph import PlanGraph, Unit
+from planrun.graph import Unit
 from planrun.state import Record
 from planrun.statuses import (
     FAILED,
-    FAILS_RUN,
     NOT_RUN,
     STALE,
     TIMEOUT,
     UNVERIFIED,
     CheckStatus,
     MilestoneState,
-    RunStatus,
     TaskStatus,
 )
 
@@ -285,34 +281,6 @@ class MilestoneStatus:
             "passed": self.passed,
             "total": self.total,
         }
-
-
-@dataclass
-class Report:
-    """What ``execute`` ran or ``status`` read: the run as a whole and its units' results, for
-    the terminal, the JSON document, SUMMARY.md, JUnit and the MCP tools."""
-
-    run_id: str | None  # ``status``: the last run's (None: nothing has run)
-    root: Path
-    started: float | None
-    duration: float | None
-    status: RunStatus
-    results: list[UnitResult]
-    """``execute``: the selected units' results; ``status``: every unit's."""
-    milestones: list[MilestoneStatus]
-    graph: PlanGraph
-    interrupted: list[Unit] = field(default_factory=list)
-    everything: list[UnitResult] = field(default_factory=list)
-    """Every unit of the plans: this run's result, or the one recorded before it."""
-    evidence: dict[str, Any] = field(default_factory=dict)
-    """Base, tested tree, undeclared changes, environment, --prove (see ``evidence_doc``)."""
-
-    @property
-    def exit_code(self) -> int:
-        if self.status == RunStatus.INTERRUPTED:
-            return EXIT_INTERRUPTED
-        failed = any(r.status in FAILS_RUN for r in self.results) or self.status == RunStatus.FAILED
-        return EXIT_FAILED if failed else EXIT_OK
 
 
 def iso_time(epoch: float | None) -> str | None:

@@ -19,7 +19,7 @@ from planrun import proc
 from planrun.errors import EXIT_INTERRUPTED, PlanError, UsageError
 from planrun.fingerprint import inputs_of
 from planrun.graph import PlanGraph
-from planrun.results import Report
+from planrun.report import Report
 from planrun.roots import run_root
 from planrun.selection import ExecuteOptions, load_for_run
 from planrun.statuses import RunStatus

@@ -13,7 +13,7 @@ from planrun.errors import EXIT_OK, PlanError
 from planrun.render import console
 
 if TYPE_CHECKING:
-    from planrun.results import Report
+    from planrun.report import Report
     from planrun.selection import ExecuteOptions
     from planrun.settings import Settings
 

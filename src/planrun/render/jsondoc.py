@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from planrun.graph import PlanGraph, Unit
-from planrun.results import Report, UnitResult
+from planrun.report import Report
+from planrun.results import UnitResult
 from planrun.validate import Validation
 
 SCHEMA_VERSION = 1

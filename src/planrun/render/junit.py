@@ -17,7 +17,7 @@ from planrun.statuses import BLOCKED, ERROR, FAILED, MANUAL, NOT_RUN, STALE, TIM
 from planrun.writer import XML_MARKER, check_output, write_output
 
 if TYPE_CHECKING:
-    from planrun.results import Report
+    from planrun.report import Report
 
 HINT = "choose another --junit FILE (planrun replaces only a JUnit file it wrote)"
 

@@ -22,7 +22,7 @@ from planrun.statuses import BLOCKED, ERROR, FAILED, STALE, TIMEOUT, UNVERIFIED
 from planrun.verdicts import count_words, manual_truths
 
 if TYPE_CHECKING:
-    from planrun.results import Report
+    from planrun.report import Report
 
 LABELS = {
     "passed": "PASS",

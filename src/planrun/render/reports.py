@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 from planrun.errors import PlanError, UsageError
 from planrun.render import github, junit
-from planrun.results import Report, UnitResult
+from planrun.report import Report
+from planrun.results import UnitResult
 from planrun.writer import check_append
 
 if TYPE_CHECKING:
-    from planrun.results import Report
+    from planrun.report import Report
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.plural import pluralize
 from planrun.render import graphfmt
-from planrun.results import MilestoneStatus, Report, UnitResult
+from planrun.report import Report
+from planrun.results import MilestoneStatus, UnitResult
 from planrun.statuses import ERROR, FAILED, PASSED, STATUSES, TIMEOUT, CheckStatus
 from planrun.templates import environment
 from planrun.verdicts import count_words, manual_truths

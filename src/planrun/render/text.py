@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from planrun.graph import PlanGraph, Unit
     from planrun.merge import MergeReport
-    from planrun.results import Report
+    from planrun.report import Report
     from planrun.validate import Validation
 
 
