@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planrun.model import Artifact, KeyLink
+from planrun.modelchecks import Artifact, KeyLink
 from planrun.musthaves import check_artifact, check_key_link
 
 

@@ -26,7 +26,8 @@ from planrun import expectations, markdown
 from planrun.checkform import check_form
 from planrun.derivepaths import contains_checks, feature_dir, ignore_patterns, named_paths
 from planrun.diagnostics import Diagnostics
-from planrun.model import Artifact, Plan, Task, VerifyCommand
+from planrun.model import Plan, Task
+from planrun.modelchecks import Artifact, VerifyCommand
 from planrun.plural import pluralize
 from planrun.prose import is_command
 

@@ -19,7 +19,7 @@ from planrun.expectations import discards_output, judge_output
 from planrun.fingerprint import digest
 from planrun.graph import Unit
 from planrun.judge import ONLY_PRINTS, OUTPUT_DISCARDED, judge, only_derived, stopped_at
-from planrun.model import VerifyCommand
+from planrun.modelchecks import VerifyCommand
 from planrun.musthaves import check_artifact, check_key_link
 from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.rootfiles import Budget

@@ -15,7 +15,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from planrun.model import CHECKS_ID, MustHaves, Plan, Task, VerifyCommand
+from planrun.model import CHECKS_ID, Plan, Task
+from planrun.modelchecks import MustHaves, VerifyCommand
 
 if TYPE_CHECKING:
     import networkx as nx

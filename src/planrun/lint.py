@@ -12,7 +12,8 @@ from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
 from planrun.graph import PlanGraph, Unit, norm_files
-from planrun.model import MustHaves, Plan, Task, VerifyCommand
+from planrun.model import Plan, Task
+from planrun.modelchecks import MustHaves, VerifyCommand
 from planrun.musthaves import PatternError, compile_pattern
 from planrun.shellsplit import one_line, parse
 

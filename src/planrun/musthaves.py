@@ -21,7 +21,7 @@ from pathlib import Path
 import regex
 
 from planrun.document import file_kind
-from planrun.model import Artifact, KeyLink
+from planrun.modelchecks import Artifact, KeyLink
 from planrun.results import CheckResult
 from planrun.rootfiles import (
     Budget,

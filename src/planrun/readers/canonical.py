@@ -9,16 +9,8 @@ from pydantic_core import ErrorDetails
 
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
-from planrun.model import (
-    Artifact,
-    KeyLink,
-    Milestone,
-    MustHaves,
-    Plan,
-    Task,
-    Truth,
-    VerifyCommand,
-)
+from planrun.model import Milestone, Plan, Task
+from planrun.modelchecks import Artifact, KeyLink, MustHaves, Truth, VerifyCommand
 from planrun.planids import derived_id
 from planrun.suggest import closest
 from planrun.yamlio import LineDict, LineList
