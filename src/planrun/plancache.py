@@ -22,8 +22,8 @@ import hashlib
 import hmac
 import os
 import pickle
+import secrets
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,13 +84,14 @@ class Slot:
             payload = _FORMAT + self._key + b"\n" + pickle.dumps(entry, protocol=5)
             folder = self.path.parent
             folder.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+            tmp = folder / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(_sign(self._secret, payload) + payload)
-                Path(tmp).replace(self.path)
+                tmp.replace(self.path)
             except BaseException:
-                Path(tmp).unlink()
+                tmp.unlink()
                 raise
             _prune(folder)
         except Exception:  # noqa: BLE001 - a cache that cannot be written is only slower
@@ -166,11 +167,17 @@ def _versions() -> str:
     """planrun's version and the size and mtime of each of its modules (an edited checkout
     is another version), and the versions of what parses and validates a plan."""
     if not _VERSIONS:
-        package = Path(__file__).resolve().parent
         files = []
-        for path in sorted(package.rglob("*.py")):
-            info = path.stat()
-            files.append(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}")
+        folders = [str(Path(__file__).parent)]
+        while folders:
+            with os.scandir(folders.pop()) as found:
+                for entry in found:
+                    if entry.name.endswith(".py"):
+                        info = entry.stat()
+                        files.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+                    elif entry.is_dir() and not entry.name.startswith((".", "__")):
+                        folders.append(entry.path)
+        files.sort()
         text = "|".join((__version__, sys.version, yaml.__version__, pydantic.VERSION, *files))
         _VERSIONS.append(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
     return _VERSIONS[0]
