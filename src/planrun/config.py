@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from planrun.errors import UsageError
-from planrun.model import check_timeout
+from planrun.modelfields import check_timeout
 from planrun.suggest import closest
 
 
@@ -40,6 +40,10 @@ class Config:
             return None
         path = Path(value)
         return path if path.is_absolute() or self.base is None else self.base / path
+
+    def plan_paths(self) -> list[Path]:
+        """The configured default plan paths (``path``), resolved; empty when none is set."""
+        return [p for p in (self.resolve(x) for x in self.path) if p is not None]
 
 
 _TYPES: dict[str, tuple[type, ...]] = {

@@ -25,10 +25,12 @@ from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.graph import Unit
-from planrun.musthaves import CheckResult
+from planrun.plural import pluralize
 from planrun.proc import Outcome
-from planrun.results import PASSED, UNVERIFIED, VACUOUS_REASON, CommandRecord, UnitResult
+from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.scheduler import Step, StopSignal
+from planrun.statuses import PASSED, UNVERIFIED
+from planrun.verdicts import VACUOUS_REASON
 
 BaseKey = tuple[Path, str]
 
@@ -68,7 +70,7 @@ class ProveReport:
         if self.interrupted:
             return f"prove: interrupted after {self.duration:.1f}s"
         return (
-            f"prove: {self.tasks} task{'s' if self.tasks != 1 else ''} re-checked on the base "
+            f"prove: {pluralize(self.tasks, 'task')} re-checked on the base "
             f"in {self.duration:.1f}s, {self.vacuous} vacuous"
         )
 

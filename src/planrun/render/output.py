@@ -15,21 +15,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 from planrun.environment import ROOT_WARNING
 from planrun.escape import path, terminal
 from planrun.graph import PlanGraph, Unit
+from planrun.plural import pluralize
 from planrun.render import github
-from planrun.results import (
-    BLOCKED,
-    ERROR,
-    FAILED,
-    STALE,
-    TIMEOUT,
-    UNVERIFIED,
-    UnitResult,
-    count_words,
-    manual_truths,
-)
+from planrun.results import UnitResult
+from planrun.statuses import BLOCKED, ERROR, FAILED, STALE, TIMEOUT, UNVERIFIED
+from planrun.verdicts import count_words, manual_truths
 
 if TYPE_CHECKING:
-    from planrun.runner import RunReport
+    from planrun.results import Report
 
 LABELS = {
     "passed": "PASS",
@@ -80,11 +73,11 @@ def counts_line(results: list[UnitResult], duration: float) -> str:
     reused = f" ({cached} cached)" if cached else ""
     truths = manual_truths(results)
     if truths:
-        parts.append(f"{truths} manual truth{'s' if truths != 1 else ''} to check by hand")
+        parts.append(f"{pluralize(truths, 'manual truth')} to check by hand")
     return f"{', '.join(parts) or 'nothing selected'}{reused} in {duration:.1f}s"
 
 
-def report_lines(report: RunReport) -> list[str]:
+def report_lines(report: Report) -> list[str]:
     out: list[str] = []
     failures = [r for r in report.results if r.status in (FAILED, TIMEOUT)]
     for result in failures:
@@ -106,7 +99,7 @@ def report_lines(report: RunReport) -> list[str]:
     out.append("")
     prove = report.evidence.get("prove_line")
     out.append(
-        f"{report.status.upper()}: {counts_line(report.results, report.duration)}"
+        f"{report.status.upper()}: {counts_line(report.results, report.duration or 0.0)}"
         + (f"; {prove}" if prove else "")
         + f"  [run {report.run_id}]"
     )
@@ -143,9 +136,7 @@ def evidence_lines(evidence: dict[str, Any]) -> list[str]:
         shown = ", ".join(map(path, undeclared[:8])) + (", ..." if len(undeclared) > 8 else "")
         count = len(undeclared)
         out.append("")
-        out.append(
-            f"{label} {count} changed file{'s' if count != 1 else ''} no task declares: {shown}"
-        )
+        out.append(f"{label} {pluralize(count, 'changed file')} no task declares: {shown}")
     environment = evidence.get("environment") or {}
     if environment.get("root"):
         out.append(f"warning: {ROOT_WARNING}")
@@ -194,7 +185,7 @@ class PlainReporter:
             sys.stderr.write(interrupt_message(kill=kill) + "\n")
             sys.stderr.flush()
 
-    def finish(self, report: RunReport) -> None:
+    def finish(self, report: Report) -> None:
         lines = report_lines(report)
         if not github.active():
             for line in lines:
@@ -270,7 +261,7 @@ class RichReporter:
     def interrupting(self, *, kill: bool) -> None:
         self._print(interrupt_message(kill=kill), style="yellow")
 
-    def finish(self, report: RunReport) -> None:
+    def finish(self, report: Report) -> None:
         if self._live is not None:
             self._live.stop()
         for line in report_lines(report):
