@@ -174,3 +174,12 @@ def test_old_entries_are_pruned(
         (tmp_path / name / "plan.md").write_text(PLAN)
         run_cli("validate", f"{name}/plan.md")
     assert len(entries(tmp_path)) == 2
+
+
+def test_the_tests_keep_the_signing_key_out_of_the_users_cache(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Every test that reads a plan beside a .planrun/ makes the per-user key: it must land in
+    # a folder of this test session, never in the real ~/.cache of whoever runs the tests.
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
+    assert user_cache.resolve().is_relative_to(tmp_path_factory.getbasetemp().resolve())
