@@ -183,3 +183,38 @@ def test_the_tests_keep_the_signing_key_out_of_the_users_cache(
     # a folder of this test session, never in the real ~/.cache of whoever runs the tests.
     user_cache = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
     assert user_cache.resolve().is_relative_to(tmp_path_factory.getbasetemp().resolve())
+
+
+def test_a_planted_symlink_never_sends_the_cache_elsewhere(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A repository may commit .planrun/plan-cache as a symlink to a folder of the user's:
+    # pruning it would delete their files, and entries would be written among them.
+    monkeypatch.setattr(plancache, "KEEP", 2)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    for n in range(5):
+        (victim / f"note{n}.txt").write_text("keep me")
+    (tmp_path / ".planrun" / plancache.FOLDER).symlink_to(victim)
+    (tmp_path / "plan.md").write_text(PLAN)
+    first, again = validate(), validate()
+    assert again.output == first.output
+    assert len(reads) == 2  # no cache through the link
+    assert sorted(p.name for p in victim.iterdir()) == [f"note{n}.txt" for n in range(5)]
+
+
+def test_pruning_removes_only_entries(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plancache, "KEEP", 1)
+    folder = tmp_path / ".planrun" / plancache.FOLDER
+    folder.mkdir()
+    (folder / "README").write_text("not an entry")
+    (folder / "sub").mkdir()
+    for name in ("one", "two", "three"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "plan.md").write_text(PLAN)
+        run_cli("validate", f"{name}/plan.md")
+    assert len(entries(tmp_path)) == 1
+    assert (folder / "README").exists()
+    assert (folder / "sub").is_dir()

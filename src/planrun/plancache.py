@@ -103,8 +103,8 @@ def slot(doc: Document, *, explicit: bool, forced: str | None) -> Slot | None:
     folder yet, no per-user key, a file that cannot be looked at)."""
     try:
         folder = (git_work_tree(doc.path.absolute().parent) or Path.cwd()) / ".planrun"
-        if not folder.is_dir():
-            return None
+        if not folder.is_dir() or (folder / FOLDER).is_symlink():
+            return None  # a linked plan-cache (planted by a repository) would write elsewhere
         secret = _secret()
         if secret is None:
             return None
@@ -120,11 +120,12 @@ def slot(doc: Document, *, explicit: bool, forced: str | None) -> Slot | None:
 
 def _prune(folder: Path) -> None:
     """Keep the newest KEEP entries (plans read from many places, such as temporary folders,
-    would otherwise pile up)."""
-    entries = list(os.scandir(folder))
+    would otherwise pile up). Only entries: never another file or a link."""
+    with os.scandir(folder) as found:
+        entries = [e for e in found if e.name.endswith(".bin") and e.is_file(follow_symlinks=False)]
     if len(entries) <= KEEP:
         return
-    entries.sort(key=lambda e: e.stat().st_mtime_ns)
+    entries.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns)
     for old in entries[: len(entries) - KEEP]:
         Path(old.path).unlink(missing_ok=True)
 
