@@ -218,3 +218,31 @@ def test_pruning_removes_only_entries(
     assert len(entries(tmp_path)) == 1
     assert (folder / "README").exists()
     assert (folder / "sub").is_dir()
+
+
+def test_an_entry_is_read_only_from_a_regular_file_in_the_cache(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    # A committed link (to /dev/zero, /dev/stdin, a huge file) would exhaust memory or hang
+    # planrun: a link is not followed, even to a valid entry.
+    (tmp_path / "plan.md").write_text(PLAN)
+    first = validate()
+    (entry,) = entries(tmp_path)
+    elsewhere = tmp_path / "elsewhere.bin"
+    entry.replace(elsewhere)
+    entry.symlink_to(elsewhere)
+    again = validate()
+    assert (again.exit_code, again.output) == (first.exit_code, first.output)
+    assert reads == ["plan.md", "plan.md"]
+    assert not entry.is_symlink()  # replaced by an entry of its own
+
+
+def test_an_entry_larger_than_the_limit_is_not_read(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plan.md").write_text(PLAN)
+    first = validate()
+    (entry,) = entries(tmp_path)
+    monkeypatch.setattr(plancache, "MAX_ENTRY_BYTES", entry.stat().st_size - 1)
+    assert validate().output == first.output
+    assert reads == ["plan.md", "plan.md"]

@@ -23,6 +23,7 @@ import hmac
 import os
 import pickle
 import secrets
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,13 @@ import yaml
 
 from planrun import __version__
 from planrun.diagnostics import Diagnostic
-from planrun.document import Document
+from planrun.document import MAX_PLAN_BYTES, Document
 from planrun.model import Plan
 from planrun.roots import git_work_tree
 
 FOLDER = "plan-cache"
 KEEP = 256
+MAX_ENTRY_BYTES = 8 * MAX_PLAN_BYTES
 _FORMAT = b"planrun-plan-cache-1\n"
 _DIGEST = hashlib.sha256().digest_size
 
@@ -61,9 +63,8 @@ class Slot:
         self._secret = secret
 
     def get(self) -> Entry | None:
-        try:
-            blob = self.path.read_bytes()
-        except OSError:
+        blob = _read_entry(self.path)
+        if blob is None:
             return None
         sig, payload = blob[:_DIGEST], blob[_DIGEST:]
         if not hmac.compare_digest(sig, _sign(self._secret, payload)):
@@ -116,6 +117,27 @@ def slot(doc: Document, *, explicit: bool, forced: str | None) -> Slot | None:
         return None
     name = hashlib.sha256(place.encode("utf-8", "backslashreplace")).hexdigest()[:40]
     return Slot(folder / FOLDER / f"{name}.bin", key.encode("utf-8", "backslashreplace"), secret)
+
+
+def _read_entry(path: Path) -> bytes | None:
+    """The bytes of an entry: a regular file, not a link (a repository may commit one to
+    /dev/zero or a FIFO, which would exhaust memory or hang), at most MAX_ENTRY_BYTES."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as found:
+            blob = found.read(MAX_ENTRY_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return blob if len(blob) <= MAX_ENTRY_BYTES else None
 
 
 def _prune(folder: Path) -> None:
