@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -246,3 +248,12 @@ def test_an_entry_larger_than_the_limit_is_not_read(
     monkeypatch.setattr(plancache, "MAX_ENTRY_BYTES", entry.stat().st_size - 1)
     assert validate().output == first.output
     assert reads == ["plan.md", "plan.md"]
+
+
+def test_planruns_fingerprint_is_taken_when_it_is_imported() -> None:
+    # A long-running planrun (mcp, watch) runs the code it imported: were the fingerprint of
+    # its modules taken at its first plan read instead, code edited in between would store
+    # the old code's results under the new code's key, and every later run would trust them.
+    code = "import planrun.loader, planrun.plancache as c; print(c._VERSIONS != [])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "True\n"

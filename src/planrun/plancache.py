@@ -112,7 +112,10 @@ def slot(doc: Document, *, explicit: bool, forced: str | None) -> Slot | None:
         info = doc.path.stat()
         place = repr((str(doc.path.absolute()), doc.display, explicit, forced, str(Path.cwd())))
         content = hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest()
-        key = repr((_versions(), place, info.st_size, info.st_mtime_ns, content))
+        versions = _versions()
+        if not versions:
+            return None  # planrun's own modules could not be looked at
+        key = repr((versions, place, info.st_size, info.st_mtime_ns, content))
     except (OSError, ValueError):
         return None
     name = hashlib.sha256(place.encode("utf-8", "backslashreplace")).hexdigest()[:40]
@@ -188,19 +191,31 @@ _VERSIONS: list[str] = []
 
 def _versions() -> str:
     """planrun's version and the size and mtime of each of its modules (an edited checkout
-    is another version), and the versions of what parses and validates a plan."""
+    is another version), and the versions of what parses and validates a plan; "" when the
+    modules cannot be looked at. Taken once, when this module is imported (below): a
+    long-running planrun (mcp, watch) runs the code it imported, not what is on disk later."""
     if not _VERSIONS:
-        files = []
-        folders = [str(Path(__file__).parent)]
-        while folders:
-            with os.scandir(folders.pop()) as found:
-                for entry in found:
-                    if entry.name.endswith(".py"):
-                        info = entry.stat()
-                        files.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
-                    elif entry.is_dir() and not entry.name.startswith((".", "__")):
-                        folders.append(entry.path)
-        files.sort()
-        text = "|".join((__version__, sys.version, yaml.__version__, pydantic.VERSION, *files))
-        _VERSIONS.append(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        try:
+            _VERSIONS.append(_fingerprint())
+        except OSError:
+            _VERSIONS.append("")
     return _VERSIONS[0]
+
+
+def _fingerprint() -> str:
+    files = []
+    folders = [str(Path(__file__).parent)]
+    while folders:
+        with os.scandir(folders.pop()) as found:
+            for entry in found:
+                if entry.name.endswith(".py"):
+                    info = entry.stat()
+                    files.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+                elif entry.is_dir() and not entry.name.startswith((".", "__")):
+                    folders.append(entry.path)
+    files.sort()
+    text = "|".join((__version__, sys.version, yaml.__version__, pydantic.VERSION, *files))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_versions()
