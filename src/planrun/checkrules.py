@@ -40,6 +40,8 @@ NEVER_FAILS = re.compile(
 FAILURE_WORDS = re.compile(
     r"\bFAIL(?:ED|S|URE)?\b|\bERROR\b|✗|✘|❌|\bstill (?:exists|present|there)\b", re.IGNORECASE
 )
+# Commands that end a loop's turn with status 0: ``X || continue`` in a loop hides X's failure.
+_LOOP_EXITS = frozenset({"continue", "break"})
 # Prefixes that run the command after them: judged by that command.
 _PREFIXES = frozenset({"command", "builtin", "env", "exec", "nohup"})
 # Programs that answer "not found" with exit 1 and an error with exit 2 (checkoutput.py).
@@ -87,45 +89,165 @@ def _read(script: str) -> Reading:
     honoured, skipped = errexit(statements)
     if all(_always_succeeds(s) for s in honoured):
         if skipped:
-            node = skipped[0]
-            where = f"line {node.start_point.row + 1} of the script"
-            note = f"bash -e ignores a failure of `{_text(script, node, node)}`, {where}"
-            return Reading(script, never_fails=True, note=note)
+            first = skipped[0]
+            where = f"line {first.node.start_point.row + 1} of the script"
+            return Reading(script, never_fails=True, note=f"{first.why}, {where}")
         if all(_always_succeeds(s) for s in statements):
             return Reading(script, never_fails=True)
     return Reading(script)
 
 
-def errexit(statements: list[Node]) -> tuple[list[Node], list[Node]]:
-    """The statements whose failure fails the script under ``bash -e``, and those that could
-    fail but whose failure ``-e`` ignores (a ``! cmd`` line, the commands of an ``a && b`` list
-    before its last, anything after ``set +e`` but the last statement)."""
+@dataclass(frozen=True)
+class Ignored:
+    """A statement whose failure does not fail the script: why, and how to write it so that
+    it does (None: the user turned ``-e`` off on purpose)."""
+
+    node: Node
+    why: str  # "bash -e ignores a failure of `x`"
+    fix: str | None = None
+
+
+def errexit(statements: list[Node]) -> tuple[list[Node], list[Ignored]]:
+    """The statements whose failure fails the script under ``bash -eo pipefail``, and those
+    that could fail but whose failure is ignored: a ``! cmd`` line, the commands of an
+    ``a && b`` list before its last, anything after ``set +e`` but the last statement, a
+    command run in the background with ``&`` that nothing waits for, anything after a
+    ``trap "exit 0" EXIT``, ``X || continue`` in a loop, and ``X | cat`` after
+    ``set +o pipefail``."""
     honoured: list[Node] = []
-    skipped: list[Node] = []
-    on = True
+    skipped: list[Ignored] = []
+    on = pipefail = True
+    trap: str | None = None
     for index, node in enumerate(statements):
-        if index == len(statements) - 1:
-            honoured.append(node)
-        elif _name(node) == "set":
-            args = [(c.text or b"").decode() for c in node.named_children[1:]]
-            for arg, after in zip(args, [*args[1:], ""], strict=True):
-                if arg.startswith(("-", "+")) and "e" in arg[1:] and arg[1:2] != "o":
-                    on = arg.startswith("-")
-                elif arg in ("-o", "+o") and after == "errexit":
-                    on = arg == "-o"
-        elif node.type in _SETUP:
+        text = (node.text or b"").decode()
+        if _name(node) == "set":
+            on, pipefail = _set_options(node, on, pipefail)
+            if index < len(statements) - 1:
+                continue
+        if _name(node) == "trap" and _traps_success(node):
+            trap = " ".join(text.split())
             continue
-        elif not on or node.type == "negated_command":
-            if not _always_succeeds(node):
-                skipped.append(node)
+        skipped.extend(_loop_masks(node))
+        if _always_succeeds(node) or node.type in _SETUP:
+            if index == len(statements) - 1:
+                honoured.append(node)
+            continue
+        if trap is not None:
+            why = f"the `{trap}` turns a failure of `{text}` into success"
+            skipped.append(Ignored(node, why, f"remove the `{trap}`"))
+        elif _backgrounded(node) and not _waited(statements[index + 1 :]):
+            why = f"nothing reads the exit status of `{text} &` (run in the background)"
+            skipped.append(Ignored(node, why, "run it in the foreground, or `wait $!` for it"))
+        elif not pipefail and _pipe_hides(node):
+            body = _body(node)
+            pipe = body.named_children
+            last = _flat(_text_of(pipe[-1]))
+            before = (body.text or b"")[: pipe[-2].end_byte - body.start_byte].decode()
+            why = f"with pipefail off, the `| {last}` hides a failure of `{before}`"
+            fix = f"remove the `set +o pipefail`, or drop the `| {last}`"
+            skipped.append(Ignored(node, why, fix))
+        elif index == len(statements) - 1:
+            honoured.append(node)
+        elif not on:
+            skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`"))
+        elif node.type == "negated_command":
+            inner = _flat(_text_of(node.named_children[0]))
+            fix = f"write `if {inner}; then exit 1; fi`, or put it last"
+            skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
         elif _body(node).type == "list":
             final = _body(node).children[-1]
             honoured.append(final)
             if _always_succeeds(final):
-                skipped.append(node)
+                left = _flat(_text_of(_body(node).children[0]))
+                fix = f"put `{left}` on a line of its own, or put the list last"
+                skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
         else:
             honoured.append(node)
     return honoured, skipped
+
+
+def _set_options(node: Node, errexit_on: bool, pipefail: bool) -> tuple[bool, bool]:
+    """``errexit`` and ``pipefail`` after ``set -e``, ``set +o pipefail``, ``set -euo pipefail``,
+    ``set -o errexit +o pipefail``."""
+    args = [(c.text or b"").decode() for c in node.named_children[1:]]
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if not arg.startswith(("-", "+")) or arg in ("-", "--"):
+            continue
+        on = arg.startswith("-")
+        for flag in arg[1:]:
+            if flag == "e":
+                errexit_on = on
+            elif flag == "o" and index < len(args):
+                option = args[index]
+                index += 1
+                if option == "errexit":
+                    errexit_on = on
+                elif option == "pipefail":
+                    pipefail = on
+    return errexit_on, pipefail
+
+
+def _traps_success(node: Node) -> bool:
+    """``trap "exit 0" EXIT`` (or ERR): the script exits 0 whatever failed after it."""
+    args = [(c.text or b"").decode().strip("'\"") for c in node.named_children[1:]]
+    if len(args) < 2 or not re.search(r"(?:^|[;&|\s])exit\s+0\b", args[0]):
+        return False
+    return any(a.upper() in ("EXIT", "SIGEXIT", "0", "ERR") for a in args[1:])
+
+
+def _backgrounded(node: Node) -> bool:
+    after = node.next_sibling
+    return after is not None and after.type == "&"
+
+
+def _waited(after: list[Node]) -> bool:
+    """A ``wait`` with an argument (``wait $!``) reads the status of what runs in the
+    background; a bare ``wait`` returns 0."""
+    return any(_name(n) == "wait" and len(_body(n).named_children) > 1 for n in after)
+
+
+_PASS_THROUGH = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "column"})
+
+
+def _pipe_hides(node: Node) -> bool:
+    """A pipeline whose last command only passes text on: without pipefail its status is 0."""
+    body = _body(node)
+    return body.type == "pipeline" and _name(body.named_children[-1]) in _PASS_THROUGH
+
+
+_LOOPS = frozenset({"for_statement", "c_style_for_statement", "while_statement"})
+_TESTS = frozenset({"test", "[", "[["})
+
+
+def _loop_masks(node: Node) -> list[Ignored]:
+    """``X || continue`` and ``X || break`` in a loop's body: X's failure only moves the loop
+    on (a test such as ``[ -f "$f" ] || continue`` is a filter, not a check)."""
+    body = _body(node)
+    if body.type not in _LOOPS:
+        return []
+    group = body.child_by_field_name("body")
+    found: list[Ignored] = []
+    for child in group.named_children if group is not None else []:
+        found.extend(_loop_masks(child))
+        inner = _body(child)
+        if inner.type != "list" or inner.children[1].type != "||":
+            continue
+        left, right = inner.children[0], inner.children[-1]
+        exit_word = _name(right)
+        if exit_word not in _LOOP_EXITS or _name(left) in _TESTS or left.type == "test_command":
+            continue
+        text = _text_of(left)
+        why = f"the `|| {exit_word}` in the loop hides a failure of `{text}`"
+        fix = f"drop the `|| {exit_word}`, or record the failure and exit 1 after the loop"
+        found.append(Ignored(left, why, fix))
+    return found
+
+
+def _text_of(node: Node) -> str:
+    return (node.text or b"").decode()
 
 
 def _body(node: Node) -> Node:
@@ -257,6 +379,13 @@ def _always_succeeds(node: Node) -> bool:
     if node.type in ("compound_statement", "subshell", "else_clause"):
         inner = [c for c in node.named_children if c.type != "comment"]
         return bool(inner) and all(_always_succeeds(c) for c in inner)
+    if node.type in _LOOPS:
+        # Only a loop that hides a check's failure (`X || continue`) counts: a loop that
+        # waits (`while [ ! -f x ]; do sleep 1; done`) is run as written.
+        group = node.child_by_field_name("body")
+        inner = [c for c in group.named_children if c.type != "comment"] if group else []
+        masked = bool(_loop_masks(node))
+        return masked and all(_always_succeeds(c) for c in errexit(inner)[0])
     if node.type == "if_statement":
         conditions = node.children_by_field_name("condition")
         parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
@@ -267,7 +396,7 @@ def _always_succeeds(node: Node) -> bool:
     if NEVER_FAILS.fullmatch(" ".join((node.text or b"").decode().split())):
         return True
     name = _name(node)
-    if name is not None and name.rsplit("/", 1)[-1] in MASKS:
+    if name is not None and (name.rsplit("/", 1)[-1] in MASKS or name in _LOOP_EXITS):
         return True
     args = [c for c in node.named_children if c.type != "command_name"]
     if name == "exit":
@@ -325,23 +454,20 @@ def _flat(text: str) -> str:
 
 
 def ignored_failures(script: str) -> list[tuple[int, str, str]]:
-    """Lines of ``script`` that look like checks but whose failure ``bash -e`` ignores (a
-    ``! cmd`` line, ``cmd && echo ok`` before the last line): (line in the script, the
-    statement, how to write it so that its failure fails the script)."""
+    """Lines of ``script`` that look like checks but whose failure is ignored (a ``! cmd``
+    line, ``cmd && echo ok`` before the last line, ``X || continue`` in a loop, anything after
+    ``trap "exit 0" EXIT``, ...): (line in the script, why, how to write it so that its
+    failure fails the script). A command in the background is named only when nothing else
+    in the script can fail (a server started for the lines after it is no check)."""
     root = parse(script)
     if root.has_error:
         return []
     statements = [c for c in root.named_children if c.type != "comment"]
+    honoured, skipped = errexit(statements)
+    can_fail = not all(_always_succeeds(s) for s in honoured)
     found = []
-    for node in errexit(statements)[1]:
-        body = _body(node)
-        text = _text(script, node, node)
-        if body.type == "negated_command":
-            inner = _text(script, body.named_children[0], body.named_children[0])
-            fix = f"write `if {_flat(inner)}; then exit 1; fi`, or put it last"
-            found.append((node.start_point.row + 1, text, fix))
-        elif body.type == "list":
-            left = _text(script, body.children[0], body.children[0])
-            fix = f"put `{_flat(left)}` on a line of its own, or put the list last"
-            found.append((node.start_point.row + 1, text, fix))
+    for ignored in skipped:
+        if ignored.fix is None or (can_fail and ignored.why.startswith("nothing reads")):
+            continue
+        found.append((ignored.node.start_point.row + 1, ignored.why, ignored.fix))
     return found
