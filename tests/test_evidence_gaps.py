@@ -47,6 +47,10 @@ MASKS = {
         "set +o pipefail\ngrep x f.txt | cat",
         "with pipefail off, the `| cat` hides a failure of `grep x f.txt`",
     ),
+    "errexit-off": (
+        "set +e\ngrep x f.txt | cat\necho done",
+        "bash -e ignores a failure of `grep x f.txt | cat`",
+    ),
     "errexit-no-pipefail": (
         "set -o errexit +o pipefail\ngrep x f.txt | cat",
         "with pipefail off, the `| cat` hides a failure of `grep x f.txt`",
@@ -84,6 +88,7 @@ def test_masks_that_passed_are_unverified_and_validate_names_them(
     ) in out
     assert "hint: run it in the foreground, or `wait $!` for it" in out
     assert "hint: remove the `set +o pipefail`, or drop the `| cat`" in out
+    assert "hint: remove the `set +e`, or make the check the last statement" in out
     for name in MASKS:
         assert f'task "{name}": verify' in out, name
 
@@ -221,9 +226,125 @@ def test_a_script_that_hits_a_missing_tool_and_goes_on_is_an_error(
         ),
     )
     assert found["p/probe"] == ("passed", None)
-    assert found["p/failing"][0] == "error"
+    assert found["p/failing"][0] == "failed"  # it failed anyway: a failure stays one
 
 
 def test_a_loop_that_waits_is_run_as_written() -> None:
     script = "setsid sleep 30 &\nwhile [ ! -s pid ]; do sleep 0.01; done"
     assert read(script) == read(script).__class__(script)
+
+
+def test_a_destructive_command_a_plan_states_is_held_not_run(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "keep.txt").write_text("the work\n")
+    path = tmp_path / "checklist.md"
+    path.write_text(
+        "# Cleanup\n\n- [x] Tidy the tree\n\n## Validation\n\n```bash\n"
+        "rm -f keep.txt\ngit clean -fdx\nruff check --fix .\ntest -f keep.txt\n```\n\n"
+        "- `npx jest -u` updates the snapshots\n"
+    )
+    run, doc = execute(path)
+    assert (tmp_path / "keep.txt").exists()  # nothing destructive ran
+    found = tasks(doc)
+    assert found["checklist/@checks"][0] == "passed"  # `test -f keep.txt` still ran
+    checks = next(t for t in doc["tasks"] if t["id"] == "checklist/@checks")
+    assert [c["run"] for c in checks["commands"]] == ["test -f keep.txt"]
+    out = run_cli("validate", path).stdout
+    for line, shown, why in [
+        (8, "rm -f keep.txt", "deletes files"),
+        (9, "git clean -fdx", "deletes untracked files"),
+        (10, "ruff check --fix .", "would rewrite the code it judges"),
+        (14, "npx jest -u", "would rewrite the expected output it judges against"),
+    ]:
+        assert (
+            f'{path}:{line}: warning[destructive-check] plan "checklist": `{shown}` is not run: '
+            f"it {why}; it is a manual check\n"
+            "    hint: state the check without it (`git status --porcelain`, `ruff check`, "
+            "`prettier --check`), and run the clean-up or fix yourself"
+        ) in out
+    assert run.exit_code == 1  # item-1 has nothing that verifies it
+
+
+def test_a_gsd_check_that_cleans_first_is_held_and_the_canonical_verify_is_not(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    canonical = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - {id: rebuild, verify: "rm -rf build && mkdir build && test -d build"}
+        """,
+    )
+    run, doc = execute(canonical)
+    assert tasks(doc)["p/rebuild"] == ("passed", None)
+    assert "destructive-check" not in run_cli("validate", canonical).stdout
+    phase = tmp_path / ".planning" / "phases" / "01-x"
+    phase.mkdir(parents=True)
+    (phase / "01-01-PLAN.md").write_text(
+        "---\nphase: 01-x\nplan: 01\ntype: execute\nwave: 1\ndepends_on: []\n"
+        "files_modified: [a.txt]\nautonomous: true\nmust_haves: {truths: []}\n---\n\n<tasks>\n"
+        '<task type="auto">\n  <name>Task 1</name>\n  <files>a.txt</files>\n'
+        "  <action>x</action>\n  <verify><automated>git clean -fdx && test -f a.txt"
+        "</automated></verify>\n  <done>x</done>\n</task>\n</tasks>\n"
+    )
+    (tmp_path / "a.txt").write_text("x\n")
+    gsd = phase / "01-01-PLAN.md"
+    out = run_cli("validate", gsd).stdout
+    assert (
+        'warning[destructive-check] task "task-1": `git clean -fdx && test -f a.txt` is not '
+        "run: `git clean -fdx` in it deletes untracked files; it is a manual check"
+    ) in out
+    run = run_cli("execute", gsd, "--root", tmp_path, "--json", "--no-summary")
+    assert tasks(json.loads(run.stdout))["01-01/task-1"][0] == "manual"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "pytest -q",
+        "ruff check .",
+        "ruff format --check .",
+        "npm test",
+        "cargo test",
+        "npx prettier --check .",
+        "git diff --exit-code",
+        "cd sub && make test",
+        "uv run mypy src",
+        "sed -n 1p f",
+    ],
+)
+def test_real_checks_are_not_held(command: str) -> None:
+    from planrun.checkform import destroys
+
+    assert destroys(command) is None
+
+
+def test_an_inputs_glob_that_matches_nothing_is_a_warning(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x = 1\n")
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        root: .
+        tasks:
+          - id: ok
+            inputs: ["src/*.py", "src"]
+            verify: "test -f src/a.py"
+          - id: typo
+            inputs: ["scr/**/*.py", "src/*.py", "../outside/*.py"]
+            verify: "test -f src/a.py"
+        """,
+    )
+    out = run_cli("validate", path).stdout
+    assert (
+        f"{path}:8: warning[inputs-match-nothing] task \"typo\": inputs glob 'scr/**/*.py' "
+        f"matches no file under {tmp_path}\n"
+        "    hint: fix the glob: a pass is reused while the files it names are unchanged, and "
+        "it names none"
+    ) in out
+    assert out.count("inputs-match-nothing") == 1

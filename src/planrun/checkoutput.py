@@ -95,17 +95,18 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
 
 
 def missing_program(
-    run: str, exit_code: int | None, output: str, cwd: Path | None = None
+    run: str, exit_code: int | None, output: str, cwd: Path | None = None, expected: int = 0
 ) -> str | None:
     """Why the check could not run at all ("`x` was not found on PATH"); None when it ran, or
     when the missing program is given by path in the check (``./bin/check``: the work is not
     done). A script the check runs that could not run a program and went on (exit 0 after
-    ``notatool: command not found``) did not run either (see :func:`in_script`)."""
+    ``notatool: command not found``) did not run either (see :func:`in_script`), when it
+    ended as ``expected`` (a script that failed anyway stays a failure)."""
     module = _missing_module(run, exit_code, output)
     if module is not None:
         return f"python module `{module}` is not installed"
     if exit_code not in (126, 127):
-        return None if exit_code is None else in_script(run, output, cwd)
+        return in_script(run, output, cwd) if exit_code == expected else None
     found = None
     for match in sorted(
         (m for pattern in NOT_FOUND for m in pattern.finditer(output)), key=lambda m: m.start()

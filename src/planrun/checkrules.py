@@ -105,6 +105,7 @@ class Ignored:
     node: Node
     why: str  # "bash -e ignores a failure of `x`"
     fix: str | None = None
+    alone: bool = False  # worth a warning only when nothing else in the script can fail
 
 
 def errexit(statements: list[Node]) -> tuple[list[Node], list[Ignored]]:
@@ -137,7 +138,8 @@ def errexit(statements: list[Node]) -> tuple[list[Node], list[Ignored]]:
             skipped.append(Ignored(node, why, f"remove the `{trap}`"))
         elif _backgrounded(node) and not _waited(statements[index + 1 :]):
             why = f"nothing reads the exit status of `{text} &` (run in the background)"
-            skipped.append(Ignored(node, why, "run it in the foreground, or `wait $!` for it"))
+            fix = "run it in the foreground, or `wait $!` for it"
+            skipped.append(Ignored(node, why, fix, alone=True))
         elif not pipefail and _pipe_hides(node):
             body = _body(node)
             pipe = body.named_children
@@ -149,7 +151,9 @@ def errexit(statements: list[Node]) -> tuple[list[Node], list[Ignored]]:
         elif index == len(statements) - 1:
             honoured.append(node)
         elif not on:
-            skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`"))
+            fix = "remove the `set +e`, or make the check the last statement"
+            why = f"bash -e ignores a failure of `{text}`"
+            skipped.append(Ignored(node, why, fix, alone=True))
         elif node.type == "negated_command":
             inner = _flat(_text_of(node.named_children[0]))
             fix = f"write `if {inner}; then exit 1; fi`, or put it last"
@@ -457,8 +461,9 @@ def ignored_failures(script: str) -> list[tuple[int, str, str]]:
     """Lines of ``script`` that look like checks but whose failure is ignored (a ``! cmd``
     line, ``cmd && echo ok`` before the last line, ``X || continue`` in a loop, anything after
     ``trap "exit 0" EXIT``, ...): (line in the script, why, how to write it so that its
-    failure fails the script). A command in the background is named only when nothing else
-    in the script can fail (a server started for the lines after it is no check)."""
+    failure fails the script). A command in the background, or one after the user's own
+    ``set +e``, is named only when nothing else in the script can fail (a server started for
+    the lines after it is no check)."""
     root = parse(script)
     if root.has_error:
         return []
@@ -467,7 +472,7 @@ def ignored_failures(script: str) -> list[tuple[int, str, str]]:
     can_fail = not all(_always_succeeds(s) for s in honoured)
     found = []
     for ignored in skipped:
-        if ignored.fix is None or (can_fail and ignored.why.startswith("nothing reads")):
+        if ignored.fix is None or (can_fail and ignored.alone):
             continue
         found.append((ignored.node.start_point.row + 1, ignored.why, ignored.fix))
     return found

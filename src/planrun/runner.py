@@ -392,7 +392,7 @@ class _Executor:
         missing = weak = failure = None
         if not outcome.timed_out and outcome.error is None:
             cwd = step.spec.cwd if step.spec else None
-            missing = checkoutput.missing_program(step.run, code, output, cwd)
+            missing = checkoutput.missing_program(step.run, code, output, cwd, step.expect_exit)
             runner = checkoutput.ran_no_tests(step.run, code, output)
             ended = code == step.expect_exit
             if missing:

@@ -11,6 +11,7 @@ from pathlib import Path
 from planrun.diagnostics import Diagnostics
 from planrun.errors import InvalidPlanError
 from planrun.graph import PlanGraph, build_graph, file_conflicts, wave_mismatches
+from planrun.inputglobs import lint_inputs
 from planrun.lint import lint_plan
 from planrun.loader import Loaded, load_paths
 from planrun.model import Plan
@@ -56,6 +57,7 @@ def check_loaded(loaded: Loaded) -> Validation:
     for plan in loaded.plans:
         if not plan.context:
             lint_plan(plan, diags)
+            lint_inputs(plan, diags)
     graph = build_graph(loaded.plans, diags)
     if graph.order is not None:
         wave_mismatches(graph, diags)
