@@ -313,6 +313,8 @@ def test_a_gsd_check_that_cleans_first_is_held_and_the_canonical_verify_is_not(
         "cd sub && make test",
         "uv run mypy src",
         "sed -n 1p f",
+        'rm -rf "$tmp"',  # its own scratch files
+        "rm -f /tmp/out.json",
     ],
 )
 def test_real_checks_are_not_held(command: str) -> None:

@@ -162,7 +162,7 @@ def destroys(script: str) -> tuple[str, str] | None:
     for raw in _simple_commands(script):
         part = " ".join(raw.split())
         for pattern, what in _DESTROYS:
-            if pattern.search(part):
+            if pattern.search(part) and not _scratch(part):
                 return part, what
         if _UPDATES.search(part) or (_SNAPSHOT_RUNNERS.match(part) and re.search(r"\s-u\b", part)):
             return part, _REWRITES_EXPECTED.removeprefix("it ")
@@ -174,6 +174,20 @@ def destroys(script: str) -> tuple[str, str] | None:
             if form is not None and form != bare:
                 return part, f"{_REWRITES_CODE.removeprefix('it ')} (its check mode is `{form}`)"
     return None
+
+
+# A variable (``mktemp``'s), or the system's scratch folder (named, nothing is created there).
+_SCRATCH = ("$", "/tmp/")  # noqa: S108
+
+
+def _scratch(command: str) -> bool:
+    """``rm -rf "$tmp"``, ``rm -f /tmp/out.json``: a check cleaning up its own scratch files
+    (every operand a variable or under /tmp), not the work."""
+    words = command.split()
+    if not words or words[0] != "rm":
+        return False
+    operands = [w.strip("'\"") for w in words[1:] if not w.startswith("-")]
+    return bool(operands) and all(w.startswith(_SCRATCH) for w in operands)
 
 
 def _simple_commands(script: str) -> list[str]:

@@ -6,9 +6,9 @@ import re
 from pathlib import Path, PurePosixPath
 
 from planrun import escape
-from planrun.checkrules import ignored_failures
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
+from planrun.errexit import ignored_failures
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
 from planrun.musthaves import PatternError, compile_pattern
 from planrun.shellsplit import one_line, parse
