@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from planrun.model import Artifact, KeyLink
-from planrun.musthaves import Budget, check_artifact, check_key_link
+from planrun.musthaves import check_artifact, check_key_link
+from planrun.rootfiles import Budget
 from test_proc import wait_for
 
 HOSTILE = "(a+)+$"

@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from conftest import run_cli
+from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
 from planrun.export import github_workflow, job_id
-from planrun.graph import build_graph
 from planrun.model import Plan
 from planrun.validate import validate_paths
 

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 
 from conftest import PlanWriter, assert_no_traceback, run_cli
 from planrun.escape import code, markdown, mermaid_label, terminal
-from planrun.musthaves import CheckResult
 from planrun.render import junit, summary
 from planrun.render.github import failure_annotations, neutralize
 from planrun.render.output import echo, report_lines
-from planrun.results import FAILED, CommandRecord, UnitResult, milestones
-from planrun.runner import RunReport
+from planrun.results import CheckResult, CommandRecord, Report, UnitResult
+from planrun.statuses import FAILED
 from planrun.validate import validate_paths
+from planrun.verdicts import milestones
 
 HEADINGS = {"## Milestones", "## False claims", "## Failures", "## Waves", "## Tasks"}
 HEADINGS |= {"## must_haves", "## Graph", "## Evidence", "## Environment"}
@@ -360,7 +360,7 @@ def test_generated_output_stays_contained(
                 "programs": {command: contains or None, name: None},
             },
         }
-        report = RunReport(
+        report = Report(
             "r1",
             root,
             0.0,

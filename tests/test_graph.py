@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import PlanWriter, run_cli
+from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
-from planrun.graph import build_graph
+from planrun.graph import Readiness
 from planrun.model import Plan
 from planrun.validate import validate_paths
 
@@ -185,3 +186,36 @@ def test_waves_respect_dependencies(
                 seen.add((wave[t], f))
     if not avoid:  # moved tasks make waves deeper than the longest dependency chain
         assert len(graph.critical_path()) == max(wave.values())
+
+
+def test_readiness_carries_why_a_dependency_did_not_pass(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    # The one propagation execute, summary --merge and next share: a plan dependency is ok
+    # when every unit of the plan is, else it carries the first one that is not.
+    write_plan(
+        "plans/a.md",
+        "planrun: 1\ntasks:\n  - {id: x, verify: 'true'}\n  - {id: y, verify: 'true'}\n",
+    )
+    write_plan("plans/b.md", "planrun: 1\ndepends_on: [a]\ntasks:\n  - {id: z, verify: 'true'}\n")
+    graph = validate_paths([tmp_path / "plans"]).graph
+    x, y, z = (graph.by_id[i] for i in ("a/x", "a/y", "b/z"))
+    plan_a = next(n for n in range(graph.node_count()) if graph.node_name(n) == "plan a")
+    ready = Readiness(graph)
+    ready.ok[x] = True  # a/y has no result
+    for node in graph.order or []:
+        if graph.is_virtual(node):
+            assert ready.settle(node) == (y if node == plan_a else None)
+    assert not ready.ok[plan_a]
+    bad = ready.settle(z)
+    assert bad == plan_a
+    assert ready.why(bad) == "a/y did not pass"
+    assert ready.block(z, bad) == "a/y did not pass"
+    assert (ready.ok[z], ready.cause[z]) == (False, "a/y did not pass")
+
+    ready = Readiness(graph)
+    ready.ok[x] = ready.ok[y] = True
+    for node in graph.order or []:
+        if graph.is_virtual(node):
+            assert ready.settle(node) is None
+    assert ready.settle(z) is None

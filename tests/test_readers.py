@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from planrun import markdown
 from planrun.diagnostics import Diagnostic
 from planrun.graph import PlanGraph
 from planrun.model import Plan
@@ -483,3 +484,23 @@ def test_tasks_reader_statuses_and_fields(tmp_path: Path) -> None:
         == 'field "colour" is not one planrun reads; ignored'
     )
     assert diag(result, "prose-verify")[0].line == 9
+
+
+def test_each_file_is_parsed_as_markdown_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every reader's detect looks at the body; they share one parse (Document.parsed).
+    parsed: list[int] = []
+    real = markdown.parse
+
+    def counting(text: str, first_line: int) -> markdown.Body:
+        parsed.append(first_line)
+        return real(text, first_line)
+
+    monkeypatch.setattr(markdown, "parse", counting)
+    (tmp_path / "tasks.md").write_text(
+        "# Tasks\n\n- [ ] T001 Create src/app.py\n- [ ] T002 Run `pytest -q`\n", encoding="utf-8"
+    )
+    result = validate_paths([tmp_path / "tasks.md"])
+    assert [p.format for p in result.plans] == ["checklist"]
+    assert parsed == [1]

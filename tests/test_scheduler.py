@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
-from planrun.graph import PlanGraph, Unit, build_graph
+from planrun.graph import PlanGraph, Unit
 from planrun.model import Plan
 from planrun.proc import LogSink, Outcome, Spec
-from planrun.results import BLOCKED, FAILED, PASSED, CommandRecord, UnitResult
-from planrun.scheduler import Scheduler, Step, StopSignal, remaining_path
+from planrun.results import CommandRecord, UnitResult
+from planrun.scheduler import Scheduler, Step, StopSignal
+from planrun.statuses import BLOCKED, FAILED, PASSED
 
 
 @dataclass
@@ -106,7 +108,7 @@ def _run(
         pool,
         jobs=jobs,
         fail_fast=fail_fast,
-        priority=remaining_path(graph, lambda u: durations[u.index]),
+        priority=graph.remaining_path(lambda u: durations[u.index]),
         stop=StopSignal(),
     )
     done = scheduler.run()

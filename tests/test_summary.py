@@ -10,10 +10,10 @@ import pytest
 
 from conftest import PlanWriter, run_cli
 from planrun.graph import Unit
-from planrun.musthaves import CheckResult
 from planrun.render.summary import SummaryInput, render
-from planrun.results import CommandRecord, UnitResult, milestone_status, milestones
+from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.validate import validate_paths
+from planrun.verdicts import milestone_status, milestones
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

@@ -32,7 +32,7 @@ from planrun.errors import (
 if TYPE_CHECKING:
     from planrun.config import Config
     from planrun.diagnostics import Diagnostic
-    from planrun.runner import ExecuteOptions
+    from planrun.selection import ExecuteOptions
     from planrun.validate import Validation
 
 app = typer.Typer(
@@ -475,7 +475,7 @@ def execute(
 ) -> int:
     """Run the verify commands and must_haves checks of the selected tasks."""
     from planrun.render import jsondoc
-    from planrun.runner import ExecuteOptions
+    from planrun.selection import ExecuteOptions
     from planrun.shard import parse_shard
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -504,10 +504,10 @@ def execute(
     opts.outputs = [p for p in (summary_target, junit) if p is not None]
     if dry_run:
         return _dry_run(opts, json_out)
+    from planrun.execution import Reporter
+    from planrun.execution import run_plans as run
     from planrun.render.output import PlainReporter, RichReporter
     from planrun.render.reports import ReportFiles
-    from planrun.runner import Reporter
-    from planrun.runner import execute as run
 
     files = ReportFiles(
         summary=summary_target,
@@ -596,10 +596,11 @@ def watch(
     fmt: FormatOpt = None,
 ) -> int:
     """Run the plans, then rerun what changed each time files change (Ctrl-C stops)."""
+    from planrun.execution import Reporter, run_plans
     from planrun.render.output import PlainReporter, RichReporter
     from planrun.render.reports import ReportFiles
-    from planrun.runner import ExecuteOptions, Reporter, RunReport
-    from planrun.runner import execute as run_plans
+    from planrun.results import Report
+    from planrun.selection import ExecuteOptions
     from planrun.watch import watch as watch_plans
 
     targets, plan_fmt, config = _inputs(paths, fmt)
@@ -624,7 +625,7 @@ def watch(
     files.check()
     opts.outputs = [target]  # its own SUMMARY.md is no one's undeclared change
 
-    def once(selection: ExecuteOptions) -> RunReport:
+    def once(selection: ExecuteOptions) -> Report:
         reporter: Reporter
         if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
             reporter = RichReporter(sys.stdout)
@@ -647,8 +648,8 @@ def watch(
 
 
 def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
+    from planrun.execution import dry_run
     from planrun.render import jsondoc
-    from planrun.runner import dry_run
 
     planned = dry_run(opts, _warn)
     if json_out:
@@ -701,9 +702,9 @@ def status(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """Show the last recorded result of every task and milestone."""
+    from planrun.recorded import read_status as get_status
     from planrun.render import jsondoc
     from planrun.render.output import result_line, status_evidence
-    from planrun.runner import status as get_status
 
     targets, plan_fmt, config = _inputs(paths, fmt)
     report = get_status(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)
@@ -746,8 +747,8 @@ def summary_(
     fmt: FormatOpt = None,
 ) -> int:
     """Re-render SUMMARY.md from the recorded state, without running anything."""
+    from planrun.recorded import read_status as get_status
     from planrun.render.reports import ReportFiles
-    from planrun.runner import status as get_status
 
     targets, plan_fmt, config = _inputs(paths, fmt)
     files = ReportFiles(
@@ -807,8 +808,8 @@ def next_(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """List tasks ready to work on: not passed yet, every dependency passed."""
+    from planrun.recorded import next_units
     from planrun.render import jsondoc
-    from planrun.runner import next_units
 
     targets, plan_fmt, config = _inputs(paths, fmt)
     units = next_units(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)

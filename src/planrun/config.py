@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from planrun.errors import UsageError
-from planrun.model import check_timeout
+from planrun.modelfields import check_timeout
 from planrun.suggest import closest
 
 

@@ -18,181 +18,21 @@ that changes the tree (installers, ``mkdir``, fixers that cannot check) or never
 from __future__ import annotations
 
 import bisect
-import fnmatch
 import re
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from planrun import expectations, markdown
 from planrun.checkform import check_form
+from planrun.derivepaths import contains_checks, feature_dir, ignore_patterns, named_paths
 from planrun.diagnostics import Diagnostics
 from planrun.model import Artifact, Plan, Task, VerifyCommand
 from planrun.prose import is_command
 
-_EXTENSIONS = frozenset(
-    [
-        "py",
-        "pyi",
-        "ts",
-        "tsx",
-        "js",
-        "jsx",
-        "mjs",
-        "cjs",
-        "json",
-        "jsonc",
-        "yaml",
-        "yml",
-        "toml",
-        "md",
-        "mdx",
-        "rst",
-        "txt",
-        "rs",
-        "go",
-        "java",
-        "kt",
-        "kts",
-        "rb",
-        "php",
-        "cs",
-        "swift",
-        "c",
-        "h",
-        "cc",
-        "cpp",
-        "hpp",
-        "m",
-        "mm",
-        "sh",
-        "bash",
-        "zsh",
-        "ps1",
-        "sql",
-        "html",
-        "htm",
-        "css",
-        "scss",
-        "sass",
-        "less",
-        "vue",
-        "svelte",
-        "astro",
-        "xml",
-        "gradle",
-        "proto",
-        "graphql",
-        "gql",
-        "dart",
-        "ex",
-        "exs",
-        "erl",
-        "lua",
-        "r",
-        "ipynb",
-        "tf",
-        "hcl",
-        "cfg",
-        "ini",
-        "conf",
-        "lock",
-        "csv",
-        "tsv",
-        "env",
-        "example",
-        "sample",
-        "j2",
-        "jinja",
-        "tmpl",
-        "hbs",
-        "ejs",
-        "prisma",
-        "scala",
-        "clj",
-        "elm",
-        "hs",
-        "ml",
-        "zig",
-        "nim",
-        "dockerfile",
-        "mk",
-        "cmake",
-        "svg",
-        "png",
-        "jpg",
-        "gif",
-        "ico",
-        "wasm",
-    ]
-)
-# First folders that make a slash-separated word a path even without an extension.
-_CODE_DIRS = frozenset(
-    [
-        "src",
-        "lib",
-        "app",
-        "apps",
-        "packages",
-        "tests",
-        "test",
-        "specs",
-        "docs",
-        "scripts",
-        "internal",
-        "cmd",
-        "pkg",
-        "components",
-        "migrations",
-        "crates",
-        ".github",
-        "contracts",
-        "checklists",
-    ]
-)
-# Outputs of builds and tools: never a check that the work was done.
-_GENERATED = (
-    "node_modules/*",
-    "*/node_modules/*",
-    "dist/*",
-    "build/*",
-    "out/*",
-    "target/*",
-    ".next/*",
-    "coverage/*",
-    "htmlcov/*",
-    "*/__pycache__/*",
-    "__pycache__/*",
-    "*.pyc",
-    ".venv/*",
-    "venv/*",
-    "*.egg-info/*",
-    "*.log",
-    ".env",
-    ".planrun/*",
-)
-# spec-kit names relative to the feature folder (specs/NNN-x/), not the repository.
-_FEATURE_FILES = frozenset(
-    [
-        "contracts",
-        "checklists",
-        "research.md",
-        "data-model.md",
-        "quickstart.md",
-        "spec.md",
-        "plan.md",
-    ]
-)
-_PATH = re.compile(r"(?<![\w/.@:-])((?:\.{1,2}/)?(?:[\w@.+-]+/)+(?:[\w@+-][\w@.+-]*)?)")
 _REMOVES = re.compile(
     r"\b(?:remove[sd]?|delet\w*|drop(?:s|ped)?|renam\w*|mov(?:e|es|ed|ing)|deprecat\w*|"
     r"clean\s*up|uninstall\w*|replac\w*|migrat\w*\s+away|get\s+rid|if\s+(?:it\s+)?exists?|"
     r"if\s+needed|if\s+present|optional(?:ly)?|consider|e\.g\.|for\s+example)\b",
-    re.I,
-)
-_CONTAINS = re.compile(
-    r"\b(?:implement|add|define|create|export|register|expose|write|declare)s?\s+"
-    r"(?:an?\s+|the\s+|new\s+)*`([A-Za-z_][\w.]*)(?:\([^`]*\))?`"
-    r"(?:\s+[\w-]+){0,3}?\s+(?:in|to|into|inside|within)\s+`?([\w@./+-]+\.\w+)`?",
     re.I,
 )
 _CHECKPOINT = re.compile(
@@ -212,7 +52,7 @@ def derive_plan(plan: Plan, texts: Mapping[str, str], root: Path, diags: Diagnos
     resolve."""
     if plan.format == "planrun":
         return
-    ignored = _ignore_patterns(root)
+    ignored = ignore_patterns(root)
     for task in plan.tasks:
         if task.kind == "manual" or task.has_checks or task.must_haves.truths or not task.line:
             continue  # a verify in words (a manual truth) is the task's own, too
@@ -220,7 +60,7 @@ def derive_plan(plan: Plan, texts: Mapping[str, str], root: Path, diags: Diagnos
         if source not in texts:
             continue
         text = _text_of(plan, task, task.line, source, texts[source])
-        found = _derive(text, task, _feature_dir(source, root), ignored, plan, diags)
+        found = _derive(text, task, feature_dir(source, root), ignored, plan, diags)
         if found:
             diags.add(
                 "derived-checks",
@@ -300,11 +140,11 @@ def _derive(  # noqa: PLR0917 (one private call site, arguments in a natural ord
     diags: Diagnostics,
 ) -> list[str]:
     found: list[str] = []
-    contains = _contains_checks(text, feature, ignored)
+    contains = contains_checks(text, feature, ignored)
     commands = _commands(text, task, plan, diags)
     # Paths inside a command (`pytest tests/unit`) are its arguments, not things to create.
     prose = re.sub(r"`([^`]+)`", lambda m: " " if is_command(m.group(1)) else m[0], text)
-    paths = [] if _REMOVES.search(text) else _paths(prose, feature, ignored)
+    paths = [] if _REMOVES.search(text) else named_paths(prose, feature, ignored)
     with_content = {path for path, _ in contains}
     for path in paths:
         if path in with_content:
@@ -319,69 +159,6 @@ def _derive(  # noqa: PLR0917 (one private call site, arguments in a natural ord
         task.verify.append(cmd)
         found.append(f"`{cmd.run}`")
     return found
-
-
-def _paths(text: str, feature: str | None, ignored: list[str]) -> list[str]:
-    out: list[str] = []
-    for match in _PATH.finditer(text):
-        raw = match.group(1).rstrip(".,;:)")
-        after = text[match.end() : match.end() + 1]
-        if after in ("(", "<", "{", "*", "$") or "//" in raw or raw.startswith("../"):
-            continue
-        quoted = match.start() > 0 and text[match.start() - 1] == "`"
-        path = _as_path(raw, quoted=quoted)
-        if path is None:
-            continue
-        resolved = _resolve(path, feature)
-        if resolved and resolved not in out and not _ignored(resolved, ignored):
-            out.append(resolved)
-    return out
-
-
-def _as_path(raw: str, *, quoted: bool = True) -> str | None:
-    """``raw`` as a repository path, when it clearly is one (a folder without a trailing
-    slash only in backticks: "update scripts/docs" is two things)."""
-    raw = raw.removeprefix("./")
-    if not raw or any(c in raw for c in "<>{}*$`|\\"):
-        return None
-    parts = [p for p in raw.split("/") if p]
-    if not parts or any(p in (".", "..") for p in parts):
-        return None
-    last = parts[-1]
-    if raw.endswith("/"):
-        return raw if parts[0] in _CODE_DIRS or len(parts) > 1 else _folder(parts)
-    suffix = PurePosixPath(last).suffix.lstrip(".").lower()
-    if suffix in _EXTENSIONS and not re.fullmatch(r"[\d.]+", last):
-        return raw
-    if not suffix and quoted and parts[0] in _CODE_DIRS and len(parts) > 1:
-        return raw  # a folder named without its trailing slash: `src/models`
-    return None
-
-
-def _folder(parts: list[str]) -> str | None:
-    # "src/" in a folder list: a single word with a slash is a folder when it looks like one.
-    name = parts[0]
-    return f"{name}/" if re.fullmatch(r"[a-z0-9_.-]+", name) and len(name) > 1 else None
-
-
-def _resolve(path: str, feature: str | None) -> str | None:
-    first = path.split("/", 1)[0]
-    if feature and (first in _FEATURE_FILES or path in _FEATURE_FILES):
-        return f"{feature}/{path}"
-    return path
-
-
-def _contains_checks(text: str, feature: str | None, ignored: list[str]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for match in _CONTAINS.finditer(text):
-        symbol = match.group(1).split(".")[-1]
-        path = _as_path(match.group(2))
-        if not path or "/" not in path or len(symbol) < 3:
-            continue
-        resolved = _resolve(path, feature)
-        if resolved and not _ignored(resolved, ignored) and (resolved, symbol) not in out:
-            out.append((resolved, symbol))
-    return out
 
 
 def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[VerifyCommand]:
@@ -422,37 +199,3 @@ def _not_a_check(span: str, why: str, task: Task, plan: Plan, diags: Diagnostics
         task.line,
         f'task "{task.id}": `{span[:60]}` is not used as a check: {why}',
     )
-
-
-def _feature_dir(source: str, root: Path) -> str | None:
-    """The folder of the task's file relative to the root, when it is not the root
-    (spec-kit's ``specs/001-x/`` that ``contracts/`` is relative to)."""
-    folder = Path(source).resolve().parent
-    try:
-        rel = folder.relative_to(root.resolve())
-    except ValueError:
-        return None
-    return rel.as_posix() if rel.parts else None
-
-
-def _ignore_patterns(root: Path) -> list[str]:
-    """The root .gitignore's patterns (the simple ones: no negation) plus generated outputs."""
-    out = list(_GENERATED)
-    try:
-        text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return out
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", "!")):
-            continue
-        line = line.lstrip("/")
-        if line.endswith("/"):
-            out += [f"{line}*", f"*/{line}*"]
-        else:
-            out += [line, f"*/{line}", f"{line}/*", f"*/{line}/*"]
-    return out
-
-
-def _ignored(path: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatch(path, p) for p in patterns)

@@ -1,4 +1,5 @@
-"""A plan file as text: decoding, and splitting the YAML frontmatter from the markdown body."""
+"""A plan file as text: decoding, splitting the YAML frontmatter from the markdown body, and
+that body's markdown view, parsed once for every reader that looks at the file."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from planrun import markdown
 from planrun.errors import PathNotFoundError
 from planrun.yamlio import YamlSyntaxError, load_yaml
 
@@ -86,6 +88,14 @@ class Document:
     @property
     def body_line(self) -> int:
         return self._split[3]
+
+    @cached_property
+    def parsed(self) -> markdown.Body:
+        """The markdown body (the whole text when there is no closed frontmatter), parsed once:
+        every reader's ``detect`` and the one that reads the file share it (do not mutate it)."""
+        if self.frontmatter.present and not self.frontmatter.unclosed:
+            return markdown.parse(self.body, self.body_line)
+        return markdown.parse(self.text, 1)
 
     @cached_property
     def frontmatter(self) -> Frontmatter:

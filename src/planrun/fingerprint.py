@@ -6,7 +6,7 @@ default its ``files:``) and the keys of the units it depends on, so an edit reru
 that read the file and everything after them. Content, not mtimes: a checkout or a ``touch``
 keeps the key, an edit changes it. A unit with no inputs, or one that depends on a unit
 without a key, has no key and is never reused. A unit whose inputs are only its ``files`` (no
-``inputs:``) may read other files too: runner.reusable also holds its pass to the work tree
+``inputs:``) may read other files too: execution.reusable also holds its pass to the work tree
 it was tested on.
 """
 
@@ -23,6 +23,18 @@ from planrun.inputglobs import escapes, matches
 
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
+
+
+def digest(unit: Unit) -> str:
+    """What a recorded pass vouches for: the unit's commands and checks."""
+    payload = json.dumps(
+        [
+            [c.model_dump(exclude={"description"}) for c in unit.verify],
+            unit.must_haves.model_dump(by_alias=True),
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def inputs_of(unit: Unit) -> list[str]:
@@ -129,11 +141,10 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
 
 def keys(graph: PlanGraph, root_of: dict[str, Path], shell: str | None) -> list[str | None]:
     """The key of every unit (None where there is none), dependencies first."""
-    out: list[str | None] = [None] * graph.graph.number_of_nodes()
+    out: list[str | None] = [None] * graph.node_count()
     done = [False] * len(out)
-    pred = graph.graph.pred
     for node in graph.order or []:
-        deps = [out[p] if done[p] else None for p in pred[node]]
+        deps = [out[p] if done[p] else None for p in graph.preds(node)]
         if graph.is_virtual(node):
             # A plan dependency: the key of everything in the depended-on plan, or none.
             out[node] = (

@@ -2,7 +2,7 @@
 
 This is the core every agent hook calls (``hooks.py`` holds the adapters that translate one
 agent's hook input and output). It finds the plans from a working folder, runs the checks of
-every task claimed ``done`` (through ``runner.execute``, so results are recorded as usual),
+every task claimed ``done`` (through ``execution.run_plans``, so results are recorded as usual),
 and says whether the agent may stop. It never lets a failure pass for a success: an invalid
 plan or an internal error is a blocking outcome too. It never loops forever either: per session,
 it blocks at most ``hook_max_blocks`` times in a row, then lets the stop through with a
@@ -23,11 +23,14 @@ from typing import Any
 
 from planrun.config import Config, load_config
 from planrun.errors import InvalidPlanError, PlanError, UsageError
+from planrun.execution import run_plans
 from planrun.graph import PlanGraph, Unit
-from planrun.results import MANUAL, PASSED, UnitResult
+from planrun.recorded import read_status
+from planrun.results import UnitResult
 from planrun.roots import git_work_tree
-from planrun.runner import ExecuteOptions, execute, status
+from planrun.selection import ExecuteOptions
 from planrun.state import state_dir
+from planrun.statuses import MANUAL, PASSED
 
 HOLD = "hold"  # every claim checked passed
 NOTHING = "nothing"  # nothing to check: no plans here, or no task claimed done
@@ -76,7 +79,7 @@ class GateOutcome:
         """What still does not hold, in a few words each (for the warning of a release)."""
         if self.problem is not None:
             return [f"{self.problem.kind}: {self.problem.message}"]
-        return [f"{r.unit.id} ({r.status.replace('_', ' ')})" for r in self.failures]
+        return [f"{r.unit.id} ({r.status.words})" for r in self.failures]
 
 
 def judge(request: GateRequest) -> GateOutcome:
@@ -142,7 +145,7 @@ def _check(cwd: Path, request: GateRequest, config: Config) -> GateOutcome:
     if paths is None:
         note = f"no plans/ folder in {cwd} and no [tool.planrun] path: nothing to check"
         return GateOutcome(NOTHING, note=note)
-    report = status(paths, config.format)
+    report = read_status(paths, config.format)
     claimed = claimed_done(report.graph)
     if not claimed:
         return GateOutcome(NOTHING, paths, note="no task is claimed done: nothing to check")
@@ -161,7 +164,7 @@ def _check(cwd: Path, request: GateRequest, config: Config) -> GateOutcome:
         argv=list(request.argv),
         base=config.base_ref,  # a claim whose files did not change since the base fails
     )
-    run = execute(opts, _Quiet())
+    run = run_plans(opts, _Quiet())
     failures = [r for r in run.results if r.status not in HOLDS]
     return GateOutcome(BLOCK if failures else HOLD, paths, run.results, failures)
 

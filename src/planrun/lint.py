@@ -1,4 +1,5 @@
-"""Checks on a single plan that need no graph: verify commands, must_haves, claims."""
+"""Lints: on a single plan (verify commands, must_haves, claims), and across plans on the built
+graph (milestones naming unknown tasks, wave mismatches, file conflicts)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path, PurePosixPath
 
 from planrun import escape
 from planrun.commandlint import findings, says_must_fail
+from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
 from planrun.errexit import ignored_failures
+from planrun.graph import PlanGraph, Unit, norm_files
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
 from planrun.musthaves import PatternError, compile_pattern
 from planrun.shellsplit import one_line, parse
@@ -290,3 +293,59 @@ def _lint_claims(task: Task, src: str, diags: Diagnostics) -> None:
             f'task "{task.id}" has no runnable verify command and no must_haves check',
             hint="add verify: (a command that exits 0 when the work is done), or kind: manual",
         )
+
+
+def milestones(graph: PlanGraph, diags: Diagnostics) -> None:
+    """Report milestones that name a task no plan has."""
+    resolver = Resolver.of(graph)
+    for plan in graph.plans:
+        for milestone in plan.milestones:
+            for ref in milestone.tasks:
+                if resolver.task(ref, plan) is not None:
+                    continue
+                guess = resolver.suggest_task(ref, plan)
+                message = f'milestone "{milestone.id}" names task "{ref}", which does not exist'
+                if guess:
+                    message += f' (did you mean "{guess}"?)'
+                diags.add("unknown-milestone-task", plan.source, milestone.line, message)
+
+
+def file_conflicts(graph: PlanGraph, diags: Diagnostics) -> None:
+    """Warn about tasks of one wave that touch the same file."""
+    first: dict[tuple[int, str], Unit] = {}
+    for unit in graph.units:
+        if unit.plan.context:
+            continue  # a plan loaded only as context is not being checked
+        for file in norm_files(unit.files):
+            other = first.setdefault((unit.wave, file), unit)
+            if other is unit or (other.plan is unit.plan and unit.plan.one_agent):
+                continue
+            diags.add(
+                "file-conflict",
+                unit.plan.source_of(unit.task),
+                unit.line,
+                f'task "{unit.bare_id}" and {other.name_in(unit.plan)} both touch "{file}" '
+                f"in wave {unit.wave}",
+                hint="add a depends_on between them, or use: planrun waves --avoid-conflicts",
+            )
+
+
+def wave_mismatches(graph: PlanGraph, diags: Diagnostics) -> None:
+    """Warn about plans whose declared wave is not the one their dependencies give."""
+    starts: dict[str, int] = {}
+    for unit in graph.units:
+        if unit.plan.id not in starts or unit.wave < starts[unit.plan.id]:
+            starts[unit.plan.id] = unit.wave
+    for plan in graph.plans:
+        computed = starts.get(plan.id)
+        if plan.context:
+            continue
+        if plan.wave is not None and computed is not None and plan.wave != computed:
+            diags.add(
+                "wave-mismatch",
+                plan.source,
+                plan.line,
+                f'plan "{plan.id}" declares wave {plan.wave}, but its dependencies put it in '
+                f"wave {computed}",
+                hint=f"set wave: {computed}, or fix depends_on",
+            )

@@ -13,7 +13,15 @@ from planrun.document import Document, UndecodableError, written_by_planrun
 from planrun.errors import PathNotFoundError
 from planrun.model import Plan
 from planrun.planids import make_unique
-from planrun.readers import GroupReader, Reader, detect, finds, get_reader, skip_reason
+from planrun.readers import (
+    ContextReader,
+    GroupReader,
+    Reader,
+    detect,
+    finds,
+    get_reader,
+    skip_reason,
+)
 from planrun.readers.common import report_frontmatter
 from planrun.roots import plan_root
 from planrun.stated import hold_destructive
@@ -209,10 +217,9 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
     if plan is None:
         return
     _derive(plan, {doc.display: doc.text}, loaded)
-    context_paths = getattr(reader, "context_paths", None)
-    if explicit and context_paths is not None:
+    if explicit and isinstance(reader, ContextReader):
         plan.mark(standalone=True)
-        loaded.context.extend(context_paths(doc))
+        loaded.context.extend(reader.context_paths(doc))
     loaded.plans.append(plan)
 
 

@@ -34,16 +34,17 @@ from planrun.docmodels import (
 )
 from planrun.document import Document, written_by_planrun
 from planrun.errors import InvalidPlanError, PlanError
+from planrun.execution import run_plans as run_plan
 from planrun.graph import PlanGraph, Unit
 from planrun.model import json_schema
+from planrun.recorded import next_units
+from planrun.recorded import read_status as recorded_status
 from planrun.render import jsondoc
 from planrun.render import summary as summary_md
 from planrun.render.summary import SummaryInput, default_path
-from planrun.results import RunFacts, UnitResult
-from planrun.runner import ExecuteOptions, next_units
-from planrun.runner import execute as run_plan
-from planrun.runner import status as recorded_status
+from planrun.results import Report, UnitResult
 from planrun.scheduler import StopSignal
+from planrun.selection import ExecuteOptions
 from planrun.shard import parse_shard
 from planrun.validate import load_valid, validate_paths
 
@@ -226,7 +227,7 @@ def _summary_target(config: Config, targets: list[Path], output: str | None) -> 
 
 
 def _write_summary(
-    run: RunFacts,
+    run: Report,
     results: list[UnitResult],
     config: Config,
     targets: list[Path],

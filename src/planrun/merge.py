@@ -17,23 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from planrun.errors import UsageError
-from planrun.graph import PlanGraph, Unit
-from planrun.musthaves import CheckResult
-from planrun.results import (
-    BLOCKED,
-    NOT_RUN,
-    PASSED,
-    SATISFIES_DEPENDENTS,
-    STALE,
-    CommandRecord,
-    UnitResult,
-    blocked_reason,
-    failure_cause,
-    from_iso,
-    run_status,
-)
-from planrun.runner import new_run_id, record_of
-from planrun.state import State
+from planrun.graph import PlanGraph, Readiness, Unit
+from planrun.results import UnitResult, from_iso, from_json, record_of
+from planrun.state import State, new_run_id
+from planrun.statuses import BLOCKED, NOT_RUN, PASSED, SATISFIES_DEPENDENTS, STALE, TaskStatus
+from planrun.verdicts import blocked_reason, failure_cause, run_status
 
 
 @dataclass
@@ -85,6 +73,9 @@ def merge(graph: PlanGraph, root: Path, folder: Path, warn: Callable[[str], None
             task_id = entry.get("id")
             if task_id not in graph.by_id:
                 notes.append(f'{path}: task "{task_id}" is not in these plans; ignored')
+                continue
+            if TaskStatus.of(entry.get("status")) is None:
+                notes.append(f'{path}: task "{task_id}" has an unknown status; ignored')
                 continue
             found = _Found(entry, path, from_iso(entry.get("finished")))
             earlier = chosen.get(task_id)
@@ -142,50 +133,32 @@ def merged_evidence(docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _results(graph: PlanGraph, chosen: dict[str, _Found]) -> list[UnitResult]:
     """A result per reported unit, plus blocked ones where a dependency did not pass."""
-    ok: dict[int, bool] = {}
-    cause: dict[int, str] = {}
+    ready = Readiness(graph)
     out: list[UnitResult] = []
     for node in graph.order or []:
-        bad = next((p for p in graph.graph.pred[node] if not ok.get(p, False)), None)
+        bad = ready.settle(node)
         if graph.is_virtual(node):
-            ok[node] = bad is None
-            if bad is not None:
-                cause[node] = cause.get(bad, "")
             continue
         unit = graph.units[node]
         found = chosen.get(unit.id)
         if found is not None:
             result = _result(unit, found)
             out.append(result)
-            ok[node] = result.status in SATISFIES_DEPENDENTS
-            if not ok[node]:
-                cause[node] = failure_cause(unit.id, result.status)
+            ready.ok[node] = result.status in SATISFIES_DEPENDENTS
+            if not ready.ok[node]:
+                ready.cause[node] = failure_cause(unit.id, result.status)
             continue
-        ok[node] = False
-        if bad is None or bad not in cause:
+        if bad is None or not ready.cause[bad]:
             continue  # not run anywhere, and nothing it waits for failed: stays not run
-        cause[node] = cause[bad]
-        reason = blocked_reason(graph.node_name(bad), cause[bad])
+        reason = blocked_reason(graph.node_name(bad), ready.block(node, bad))
         out.append(UnitResult(unit, BLOCKED, reason=reason, finished=time.time()))
     return out
 
 
 def _result(unit: Unit, found: _Found) -> UnitResult:
     entry = found.entry
-    result = UnitResult(
-        unit,
-        str(entry.get("status")),
-        reason=entry.get("reason"),
-        exit_code=entry.get("exit_code"),
-        duration=entry.get("duration_s"),
-        started=from_iso(entry.get("started")),
-        finished=found.finished or time.time(),
-        log=entry.get("log"),
-        tail=str(entry.get("tail", "")),
-        commands=[CommandRecord.from_json(c) for c in entry.get("commands", [])],
-        checks=[CheckResult.from_json(c) for c in entry.get("checks", [])],
-    )
-    result.load_evidence(entry)
+    result = from_json(unit, entry)
+    result.finished = found.finished or time.time()
     if "commands" in entry and result.status == PASSED:
         ran = sorted(c.original or c.run for c in result.commands)
         if ran != sorted(v.run for v in unit.verify):

@@ -9,8 +9,6 @@ private attributes costs a third of validation time on a 20,000-task plan.)
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,198 +24,30 @@ from pydantic import (
     model_validator,
 )
 
-from planrun.yamlio import LineDict, LineList
+from planrun.modelfields import (
+    DepId,
+    ExitCode,
+    FileStr,
+    Id,
+    PathStr,
+    Script,
+    Timeout,
+    as_script,
+    check_env,
+    check_expect_output,
+    check_id,
+    env_values,
+    none_to_list,
+    string_to_list,
+    wrap_strings,
+)
+from planrun.yamlio import LineDict
 
 CHECKS_ID = "@checks"
 """Task id of a plan's own checks (plan ``verify`` and ``must_haves``); '@' keeps it unique."""
 
 Claimed = Literal["todo", "in_progress", "done", "blocked"]
 Kind = Literal["auto", "manual"]
-
-_ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-
-
-def _check_id(value: str) -> str:
-    if not _ID_RE.fullmatch(value):
-        raise ValueError(
-            f'"{value}" is not a valid id: use letters, digits, "_", "." and "-" '
-            '(no spaces or "/"; "/" joins plan and task in a full id)'
-        )
-    return value
-
-
-def _check_dep(value: str) -> str:
-    plan, sep, task = value.partition("/")
-    if sep:
-        _check_id(plan)
-        _check_id(task)
-    else:
-        _check_id(value)
-    return value
-
-
-_EXPECT_OUTPUT = re.compile(r"empty|count\s*(==|>=|<=|>|<|!=)?\s*\d+")
-
-
-def _check_expect_output(value: str) -> str:
-    value = " ".join(value.split()).lower()
-    if not _EXPECT_OUTPUT.fullmatch(value):
-        raise ValueError(
-            f'"{value}" is not an output expectation: use "empty", "count N" or "count >= N"'
-        )
-    return value
-
-
-Id = Annotated[str, AfterValidator(_check_id)]
-DepId = Annotated[str, AfterValidator(_check_dep)]
-
-MAX_TIMEOUT = 1_000_000.0
-"""The longest timeout, in seconds (11.5 days): beyond it the OS cannot wait that long."""
-NAME_MAX = 255
-"""The longest file name (one path component, in bytes) the usual file systems allow."""
-PATH_MAX = 4096
-
-
-def check_timeout(value: float) -> float:
-    """A timeout must be a finite number of seconds in (0, MAX_TIMEOUT]."""
-    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
-        shown = str(value).replace("inf", "infinity")
-        raise ValueError(
-            f"a timeout is a number of seconds greater than 0 and at most {MAX_TIMEOUT:.0f}, "
-            f"got {shown}"
-        )
-    return value
-
-
-def _check_exit(value: int) -> int:
-    if not 0 <= value <= 255:
-        raise ValueError(f"an exit code is from 0 to 255, got {value}")
-    return value
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    """``text`` for a message: NUL written as \\0, cut to ``limit`` characters."""
-    text = text.replace("\0", "\\0")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _no_nul(value: str) -> str:
-    if "\0" in value:
-        raise ValueError(
-            f'"{_shown(value)}" contains a NUL character (\\0), which no command, path or '
-            "environment variable can hold"
-        )
-    return value
-
-
-def _check_path(value: str) -> str:
-    """A path planrun will open: no NUL, no component longer than a file name can be."""
-    _no_nul(value)
-    encoded = value.encode("utf-8", "surrogateescape")
-    if len(encoded) > PATH_MAX:
-        raise ValueError(f"the path is {len(encoded)} bytes long; the most is {PATH_MAX}")
-    for part in encoded.replace(b"\\", b"/").split(b"/"):
-        if len(part) > NAME_MAX:
-            shown = part[:20].decode("utf-8", "replace")
-            raise ValueError(
-                f'the path component "{shown}..." is {len(part)} bytes long; a file name can '
-                f"be at most {NAME_MAX}"
-            )
-    return value
-
-
-def _check_file(value: str) -> str:
-    if not value.strip():
-        raise ValueError("empty path: name a file relative to the root")
-    return _check_path(value)
-
-
-Timeout = Annotated[float, AfterValidator(check_timeout)]
-FileStr = Annotated[str, AfterValidator(_check_file)]
-ExitCode = Annotated[int, AfterValidator(_check_exit)]
-Script = Annotated[str, AfterValidator(_no_nul)]
-PathStr = Annotated[str, AfterValidator(_check_path)]
-
-
-def _none_to_list(value: Any) -> Any:
-    return [] if value is None else value
-
-
-def _string_to_list(value: Any) -> Any:
-    if value is None:
-        return []
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return [value]
-    return value
-
-
-_SCALARS = (str, int, float)  # bool is an int
-
-
-def _is_scalar(value: Any) -> bool:
-    return isinstance(value, _SCALARS)
-
-
-def _scalar_text(value: Any) -> str:
-    # YAML reads `verify: true` as a boolean; in a shell, `true` is the command.
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _script(value: Any) -> Any:
-    return _scalar_text(value) if _is_scalar(value) else value
-
-
-def _wrap_strings(key: str) -> Any:
-    """Normalize a string, or a list mixing strings and mappings, into mappings ``{key: s}``.
-
-    Strings inside a list keep their own line, so a diagnostic on them points at that item.
-    """
-
-    def normalize(value: Any) -> Any:
-        if value is None:
-            return []
-        if _is_scalar(value):
-            return [LineDict({key: _scalar_text(value)})]
-        if isinstance(value, dict):
-            return [value]
-        if not isinstance(value, list):
-            return value
-        lines = value.item_lines if isinstance(value, LineList) else []
-        out = LineList(line=getattr(value, "line", 0))
-        for i, item in enumerate(value):
-            if _is_scalar(item):
-                line = lines[i] if i < len(lines) else 0
-                item = LineDict({key: _scalar_text(item)}, line=line)  # noqa: PLW2901
-            out.append(item)
-        out.item_lines = lines
-        return out
-
-    return normalize
-
-
-def _env_values(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
-            if isinstance(v, str | int | float | bool) or v is None
-            else v
-            for k, v in value.items()
-        }
-    return value
-
-
-def _check_env(value: dict[str, str]) -> dict[str, str]:
-    for key, text in value.items():
-        if not key or "=" in key or "\0" in key:
-            raise ValueError(
-                f'"{_shown(key)}" is not an environment variable name (empty, or holds "=" or NUL)'
-            )
-        if "\0" in text:
-            raise ValueError(
-                f"the value of {key} contains a NUL character (\\0), which no environment "
-                "variable can hold"
-            )
-    return value
 
 
 class Located(BaseModel):
@@ -247,7 +77,7 @@ class Located(BaseModel):
 class VerifyCommand(Located):
     """A shell script run with bash -c in the root; passes when it exits ``expect_exit``."""
 
-    run: Annotated[Script, BeforeValidator(_script)] = Field(
+    run: Annotated[Script, BeforeValidator(as_script)] = Field(
         min_length=1, description="Shell script, run with bash -c (sh -c fallback)."
     )
     timeout: Timeout | None = Field(default=None, description="Seconds before it is killed.")
@@ -255,7 +85,7 @@ class VerifyCommand(Located):
     cwd: PathStr | None = Field(
         default=None, description="Directory to run in, relative to the root."
     )
-    expect_output: Annotated[str, AfterValidator(_check_expect_output)] | None = Field(
+    expect_output: Annotated[str, AfterValidator(check_expect_output)] | None = Field(
         default=None,
         description='What its output must be: "empty", or "count N" ("count >= N", ...) for a '
         "count it prints (grep -c, wc -l). Then the output decides, and exit 1 (grep's "
@@ -273,14 +103,14 @@ class VerifyCommand(Located):
 
 VerifyList = Annotated[
     list[VerifyCommand],
-    BeforeValidator(_wrap_strings("run"), json_schema_input_type=str | list[str | VerifyCommand]),
+    BeforeValidator(wrap_strings("run"), json_schema_input_type=str | list[str | VerifyCommand]),
 ]
 StrList = Annotated[
-    list[str], BeforeValidator(_none_to_list, json_schema_input_type=list[str] | None)
+    list[str], BeforeValidator(none_to_list, json_schema_input_type=list[str] | None)
 ]
 DepList = Annotated[
     list[DepId],
-    BeforeValidator(_string_to_list, json_schema_input_type=str | list[str] | None),
+    BeforeValidator(string_to_list, json_schema_input_type=str | list[str] | None),
 ]
 
 
@@ -315,13 +145,13 @@ class KeyLink(Located):
 
 TruthList = Annotated[
     list[Truth],
-    BeforeValidator(_wrap_strings("truth"), json_schema_input_type=list[str | Truth] | None),
+    BeforeValidator(wrap_strings("truth"), json_schema_input_type=list[str | Truth] | None),
 ]
 ArtifactList = Annotated[
-    list[Artifact], BeforeValidator(_none_to_list, json_schema_input_type=list[Artifact] | None)
+    list[Artifact], BeforeValidator(none_to_list, json_schema_input_type=list[Artifact] | None)
 ]
 KeyLinkList = Annotated[
-    list[KeyLink], BeforeValidator(_none_to_list, json_schema_input_type=list[KeyLink] | None)
+    list[KeyLink], BeforeValidator(none_to_list, json_schema_input_type=list[KeyLink] | None)
 ]
 
 
@@ -398,7 +228,7 @@ class Task(Located):
 class Milestone(Located):
     id: Id
     name: str = ""
-    tasks: Annotated[list[DepId], BeforeValidator(_string_to_list)] = Field(default_factory=list)
+    tasks: Annotated[list[DepId], BeforeValidator(string_to_list)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _default_name(self) -> Milestone:
@@ -408,22 +238,22 @@ class Milestone(Located):
 
 
 TaskList = Annotated[
-    list[Task], BeforeValidator(_none_to_list, json_schema_input_type=list[Task] | None)
+    list[Task], BeforeValidator(none_to_list, json_schema_input_type=list[Task] | None)
 ]
 MilestoneList = Annotated[
     list[Milestone],
-    BeforeValidator(_none_to_list, json_schema_input_type=list[Milestone] | None),
+    BeforeValidator(none_to_list, json_schema_input_type=list[Milestone] | None),
 ]
 EnvMap = Annotated[
     dict[str, str],
-    BeforeValidator(_env_values, json_schema_input_type=dict[str, str | int | float | bool]),
-    AfterValidator(_check_env),
+    BeforeValidator(env_values, json_schema_input_type=dict[str, str | int | float | bool]),
+    AfterValidator(check_env),
 ]
 
 
 class Plan(Located):
     planrun: Literal[1] = Field(default=1, description="Format version; marks a canonical plan.")
-    id: Annotated[str, AfterValidator(lambda v: _check_id(v) if v else v)] = Field(
+    id: Annotated[str, AfterValidator(lambda v: check_id(v) if v else v)] = Field(
         default="", description="Plan id; defaults to the file name without .md."
     )
     title: str = ""
@@ -461,6 +291,8 @@ class Plan(Located):
     _declared: list[str] = PrivateAttr(default_factory=list)
     _path: str = PrivateAttr(default="")
     _id_declared: bool = PrivateAttr(default=True)
+    # How to give this plan another id, where its format writes it elsewhere (GSD: phase/plan).
+    _id_hint: str = PrivateAttr(default="")
     _skipped: frozenset[str] = PrivateAttr(default=frozenset())
 
     def set_origin(self, source: str, fmt: str, path: Path | None = None) -> None:
@@ -492,6 +324,14 @@ class Plan(Located):
 
     def mark_skipped(self, task_ids: list[str]) -> None:
         self._skipped = frozenset(task_ids)
+
+    @property
+    def id_hint(self) -> str:
+        """How to give this plan another id (the hint of a duplicate-id); its reader may say."""
+        return self._id_hint or f'write a different "id:" in the frontmatter of {self.source}'
+
+    def set_id_hint(self, hint: str) -> None:
+        self._id_hint = hint
 
     def derive_id(self, plan_id: str) -> None:
         self.id = plan_id

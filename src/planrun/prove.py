@@ -25,10 +25,11 @@ from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.graph import Unit
-from planrun.musthaves import CheckResult
 from planrun.proc import Outcome
-from planrun.results import PASSED, UNVERIFIED, VACUOUS_REASON, CommandRecord, UnitResult
+from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.scheduler import Step, StopSignal
+from planrun.statuses import PASSED, UNVERIFIED
+from planrun.verdicts import VACUOUS_REASON
 
 BaseKey = tuple[Path, str]
 

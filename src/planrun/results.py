@@ -1,38 +1,32 @@
-"""What a run found: per-unit results, the run's status, and milestone status."""
+"""What a run found, and its one encoding: the result types (a unit's ``UnitResult``, its
+``CommandRecord``s and ``CheckResult``s, a milestone's status, the ``Report`` of ``execute``
+and ``status``) and their JSON and state encodings, in both directions."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from planrun.fingerprint import digest
 from planrun.graph import PlanGraph, Unit
-from planrun.musthaves import CheckResult
-
-PASSED = "passed"
-FAILED = "failed"
-TIMEOUT = "timeout"
-BLOCKED = "blocked"
-MANUAL = "manual"
-UNVERIFIED = "unverified"
-NOT_RUN = "not_run"
-STALE = "stale"
-ERROR = "error"
-STATUSES = (PASSED, FAILED, TIMEOUT, BLOCKED, STALE, ERROR, MANUAL, UNVERIFIED, NOT_RUN)
-
-VACUOUS_REASON = "its checks pass without the change too"
-
-# A dependency that ended like this lets its dependents run. A manual checkpoint is a human's
-# call, not planrun's; unverified and error are no evidence either way, not evidence that the
-# work is missing. So only failed, timeout, blocked and stale hold dependents up.
-SATISFIES_DEPENDENTS = frozenset({PASSED, MANUAL, UNVERIFIED, ERROR})
-# Dependencies that let dependents run but leave them with a note: nothing showed they work.
-WEAK_DEPENDENCY = frozenset({UNVERIFIED, ERROR})
-# A selected task that ended like this makes the run fail (exit 1).
-FAILS_RUN = frozenset({FAILED, TIMEOUT, BLOCKED, UNVERIFIED, STALE, ERROR})
+from planrun.state import Record
+from planrun.statuses import (
+    FAILED,
+    FAILS_RUN,
+    NOT_RUN,
+    STALE,
+    TIMEOUT,
+    UNVERIFIED,
+    CheckStatus,
+    MilestoneState,
+    RunStatus,
+    TaskStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -151,10 +145,48 @@ class CommandRecord:
         }
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    kind: str  # "artifact", "key_link" or "truth"
+    label: str
+    ok: bool | None  # None: manual (a truth nobody can check automatically)
+    message: str
+    derived: bool = False  # planrun derived it from the task's text (weaker than a verify)
+
+    @property
+    def status(self) -> CheckStatus:
+        if self.ok is None:
+            return CheckStatus.MANUAL
+        return CheckStatus.PASSED if self.ok else CheckStatus.FAILED
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> CheckResult:
+        status = data.get("status")
+        ok = None if status == CheckStatus.MANUAL else status == CheckStatus.PASSED
+        return cls(
+            str(data.get("kind")),
+            str(data.get("label")),
+            ok,
+            str(data.get("message")),
+            derived=data.get("derived") is True,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "kind": self.kind,
+            "label": self.label,
+            "status": self.status.value,
+            "message": self.message,
+        }
+        if self.derived:
+            out["derived"] = True
+        return out
+
+
 @dataclass
 class UnitResult:
     unit: Unit
-    status: str
+    status: TaskStatus
     reason: str | None = None
     exit_code: int | None = None
     duration: float | None = None
@@ -174,6 +206,9 @@ class UnitResult:
     tree_changes: list[str] = field(default_factory=list)  # files its checks changed
     tree: str | None = None  # the work tree it was tested on (git's tree hash), when known
 
+    def __post_init__(self) -> None:
+        self.status = TaskStatus(self.status)  # "passed" given as a plain string is the same
+
     @property
     def claimed(self) -> str:
         return self.unit.task.claimed if self.unit.task else "todo"
@@ -186,7 +221,7 @@ class UnitResult:
             "plan": self.unit.plan.id,
             "name": self.unit.name,
             "wave": self.unit.wave,
-            "status": self.status,
+            "status": self.status.value,
             "claimed": self.claimed,
             "exit_code": self.exit_code,
             "duration_s": None if self.duration is None else round(self.duration, 3),
@@ -221,19 +256,6 @@ class UnitResult:
             out["tree"] = self.tree
         return out
 
-    def load_evidence(self, detail: Mapping[str, Any]) -> None:
-        """Take the evidence fields back from a recorded ``detail`` (absent in old records)."""
-        ev = detail.get("evidence")
-        self.evidence = ev if isinstance(ev, dict) else None
-        vac = detail.get("vacuous")
-        self.vacuous = vac if isinstance(vac, bool) else None
-        claim = detail.get("false_claim")
-        self.false_claim = claim if isinstance(claim, str) else None
-        tree = detail.get("tree")
-        self.tree = tree if isinstance(tree, str) else None
-        changes = detail.get("tree_changes")
-        self.tree_changes = [str(p) for p in changes] if isinstance(changes, list) else []
-
     def claim_problem(self) -> str | None:
         """Why the plan's "done" for this task does not hold, or None (not claimed done, or
         backed by a diff and a check)."""
@@ -250,7 +272,7 @@ class UnitResult:
 class MilestoneStatus:
     id: str
     name: str
-    status: str
+    status: MilestoneState
     passed: int
     total: int
     tasks: tuple[str, ...]
@@ -259,47 +281,38 @@ class MilestoneStatus:
         return {
             "id": self.id,
             "name": self.name,
-            "status": self.status,
+            "status": str(self.status),
             "passed": self.passed,
             "total": self.total,
         }
 
 
-class RunFacts(Protocol):
-    """What a run or a recorded status says as a whole (RunReport and StatusReport have it),
-    for the JSON document and SUMMARY.md."""
+@dataclass
+class Report:
+    """What ``execute`` ran or ``status`` read: the run as a whole and its units' results, for
+    the terminal, the JSON document, SUMMARY.md, JUnit and the MCP tools."""
+
+    run_id: str | None  # ``status``: the last run's (None: nothing has run)
+    root: Path
+    started: float | None
+    duration: float | None
+    status: RunStatus
+    results: list[UnitResult]
+    """``execute``: the selected units' results; ``status``: every unit's."""
+    milestones: list[MilestoneStatus]
+    graph: PlanGraph
+    interrupted: list[Unit] = field(default_factory=list)
+    everything: list[UnitResult] = field(default_factory=list)
+    """Every unit of the plans: this run's result, or the one recorded before it."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """Base, tested tree, undeclared changes, environment, --prove (see ``evidence_doc``)."""
 
     @property
-    def graph(self) -> PlanGraph: ...
-    @property
-    def milestones(self) -> Sequence[MilestoneStatus]: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def run_id(self) -> str | None: ...
-    @property
-    def started(self) -> float | None: ...
-    @property
-    def duration(self) -> float | None: ...
-    @property
-    def root(self) -> Path: ...
-    @property
-    def evidence(self) -> dict[str, Any]: ...
-
-
-def failure_cause(unit_id: str, status: str) -> str:
-    """Why a unit did not pass, as named in its dependents' blocked reasons."""
-    return f"{unit_id} {status.replace('_', ' ')}"
-
-
-def blocked_reason(dependency: str, root_cause: str) -> str:
-    """The reason of a unit blocked behind ``dependency`` (the scheduler's and merge's)."""
-    return f"dependency {dependency} did not pass: {root_cause}"
-
-
-def count_words(counts: Mapping[str, int]) -> list[str]:
-    """ "2 passed", "1 not run", ... for each status with a count, in status order."""
-    return [f"{counts[s]} {s.replace('_', ' ')}" for s in STATUSES if counts.get(s)]
+    def exit_code(self) -> int:
+        if self.status == RunStatus.INTERRUPTED:
+            return EXIT_INTERRUPTED
+        failed = any(r.status in FAILS_RUN for r in self.results) or self.status == RunStatus.FAILED
+        return EXIT_FAILED if failed else EXIT_OK
 
 
 def iso_time(epoch: float | None) -> str | None:
@@ -317,97 +330,99 @@ def from_iso(text: object) -> float | None:
         return None
 
 
-def milestone_status(statuses: Sequence[str]) -> str:
-    """done: all passed; failed: any failed or timed out; blocked: any blocked; manual:
-    everything not passed is a manual check; partial: some passed; else pending (an unverified,
-    stale or error task is never done, and blocks nothing: the milestone is not "blocked")."""
-    if not statuses:
-        return "pending"
-    counts = Counter(statuses)
-    if counts[PASSED] == len(statuses):
-        return "done"
-    if counts[FAILED] or counts[TIMEOUT]:
-        return "failed"
-    if counts[BLOCKED]:
-        return "blocked"
-    if counts[PASSED] + counts[MANUAL] == len(statuses):
-        return "manual"
-    if counts[PASSED]:
-        return "partial"
-    return "pending"
-
-
-def milestones(
-    graph: PlanGraph, statuses: Mapping[str, str], truths: frozenset[str] = frozenset()
-) -> list[MilestoneStatus]:
-    """Declared milestones; a plan that declares none gets one per plan in a run over several
-    plans, or one per wave when it is the only plan."""
-    out: list[MilestoneStatus] = []
-    by_id = graph.by_id
-    # Siblings read as context (a GSD plan named on its own) are not the report's plans.
-    plans = [p for p in graph.plans if not p.context]
-    single = len(plans) == 1
-    for plan in plans:
-        if plan.milestones:
-            for ms in plan.milestones:
-                ids = []
-                for ref in ms.tasks:
-                    full = ref if "/" in ref else f"{plan.id}/{ref}"
-                    if full in by_id:
-                        ids.append(full)
-                out.append(_milestone(ms.id, ms.name, ids, statuses, truths))
-        elif single:
-            for number, wave in enumerate(graph.waves(), start=1):
-                ids = [u.id for u in wave if u.plan is plan]
-                if ids:  # a wave of siblings read as context only: not this plan's
-                    out.append(
-                        _milestone(f"wave-{number}", f"Wave {number}", ids, statuses, truths)
-                    )
-        else:
-            ids = [u.id for u in graph.units if u.plan is plan]
-            out.append(_milestone(plan.id, plan.title or plan.id, ids, statuses, truths))
-    return out
-
-
-def _milestone(
-    mid: str, name: str, ids: list[str], statuses: Mapping[str, str], truths: frozenset[str]
-) -> MilestoneStatus:
-    states = [statuses.get(i, NOT_RUN) for i in ids]
-    judged = [MANUAL if i in truths else state for i, state in zip(ids, states, strict=True)]
-    return MilestoneStatus(
-        mid, name, milestone_status(judged), states.count(PASSED), len(states), tuple(ids)
+def record_of(result: UnitResult, run_id: str) -> Record:
+    """What the state keeps of a unit's result (one row, its detail as JSON)."""
+    unit = result.unit
+    return Record(
+        task=unit.id,
+        plan=unit.plan.id,
+        status=result.status.value,
+        exit_code=result.exit_code,
+        duration=result.duration,
+        started=result.started,
+        finished=result.finished or time.time(),
+        digest=digest(unit),
+        log=result.log,
+        reason=result.reason,
+        run_id=run_id,
+        detail=result.detail(),
+        source=unit.plan.results_key,
+        unit=unit.bare_id,
     )
 
 
-def run_status(results: Sequence[UnitResult], *, interrupted: bool, complete: bool) -> str:
-    """passed: every selected task passed and nothing else in the plans is left unverified;
-    failed: a selected task failed, timed out, was blocked, is stale, could not run (error) or
-    had no evidence (unverified);
-    partial: nothing failed, but manual checks (truths in passed tasks too) or unselected tasks
-    remain; interrupted."""
-    if interrupted:
-        return "interrupted"
-    if any(r.status in FAILS_RUN for r in results):
-        return "failed"
-    if (
-        complete
-        and results
-        and all(r.status == PASSED for r in results)
-        and not manual_truths(results)
-    ):
-        return "passed"
-    return "partial"
-
-
-def manual_truths(results: Sequence[UnitResult]) -> int:
-    """Truths left to a person inside tasks whose commands ran: their pass does not vouch for
-    the truths, so a run that leaves any is partial, not passed."""
-    return sum(1 for r in results if r.status != MANUAL for c in r.checks if c.ok is None)
-
-
-def open_truths(results: Iterable[UnitResult]) -> frozenset[str]:
-    """Units that passed but leave truths to a person: their milestone is not done until
-    someone checks them."""
-    return frozenset(
-        r.unit.id for r in results if r.status == PASSED and any(c.ok is None for c in r.checks)
+def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = None) -> UnitResult:
+    """A unit's last recorded result, as a UnitResult (noting a unit changed since: its
+    commands or checks, or, given the current ``keys``, the content of its inputs)."""
+    if rec is None:
+        return UnitResult(unit, NOT_RUN, reason="no recorded run")
+    status = TaskStatus.of(rec.status)
+    if status is None:  # not a status this planrun writes
+        return UnitResult(unit, NOT_RUN, reason=f"its recorded status is unknown: {rec.status}")
+    reason = rec.reason
+    detail = rec.detail
+    recorded_key = detail.get("key")
+    key = keys[unit.index] if keys is not None else None
+    stale = rec.digest != digest(unit)
+    if stale:
+        was = status.words
+        reason = f"its commands or checks changed since it {was}" + (
+            f"; then: {reason}" if reason else ""
+        )
+        status = STALE
+    elif recorded_key is not None and key is not None and recorded_key != key:
+        stale = True
+        was = status.words
+        reason = f"its inputs changed since it {was}" + (f"; then: {reason}" if reason else "")
+        status = STALE
+    result = UnitResult(
+        unit,
+        status,
+        reason=reason,
+        exit_code=rec.exit_code,
+        duration=rec.duration,
+        started=rec.started,
+        finished=rec.finished,
+        log=rec.log,
+        run_id=rec.run_id,
+        stale=stale,
+        key=recorded_key if isinstance(recorded_key, str) else None,
     )
+    _load_detail(result, detail)
+    return result
+
+
+def from_json(unit: Unit, data: Mapping[str, Any]) -> UnitResult:
+    """A task object of a ``--json`` document back (``to_json``'s inverse, for ``summary
+    --merge``). Its ``key`` is not taken: a pass reported by another machine is never reused
+    here. ``data["status"]`` must be one of ``TaskStatus`` (ValueError otherwise)."""
+    result = UnitResult(
+        unit,
+        TaskStatus(str(data.get("status"))),
+        reason=data.get("reason"),
+        exit_code=data.get("exit_code"),
+        duration=data.get("duration_s"),
+        started=from_iso(data.get("started")),
+        finished=from_iso(data.get("finished")),
+        log=data.get("log"),
+    )
+    _load_detail(result, data)
+    return result
+
+
+def _load_detail(result: UnitResult, detail: Mapping[str, Any]) -> None:
+    """``UnitResult.detail``'s inverse: what its output, commands, checks and evidence were
+    (fields absent in older records and documents are left empty)."""
+    result.tail = str(detail.get("tail", ""))
+    result.commands = [CommandRecord.from_json(c) for c in detail.get("commands", [])]
+    result.checks = [CheckResult.from_json(c) for c in detail.get("checks", [])]
+    ev = detail.get("evidence")
+    result.evidence = ev if isinstance(ev, dict) else None
+    vac = detail.get("vacuous")
+    result.vacuous = vac if isinstance(vac, bool) else None
+    claim = detail.get("false_claim")
+    result.false_claim = claim if isinstance(claim, str) else None
+    tree = detail.get("tree")
+    result.tree = tree if isinstance(tree, str) else None
+    changes = detail.get("tree_changes")
+    result.tree_changes = [str(p) for p in changes] if isinstance(changes, list) else []

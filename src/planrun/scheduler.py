@@ -18,19 +18,11 @@ from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 from planrun.checkrules import Reading
-from planrun.graph import PlanGraph, Unit, touched_files
+from planrun.graph import PlanGraph, Readiness, Unit, touched_files
 from planrun.proc import Outcome, Spec
-from planrun.results import (
-    FAILED,
-    NOT_RUN,
-    SATISFIES_DEPENDENTS,
-    TIMEOUT,
-    WEAK_DEPENDENCY,
-    CommandRecord,
-    UnitResult,
-    blocked_reason,
-    failure_cause,
-)
+from planrun.results import CommandRecord, UnitResult
+from planrun.statuses import FAILED, NOT_RUN, SATISFIES_DEPENDENTS, TIMEOUT, WEAK_DEPENDENCY
+from planrun.verdicts import blocked_reason, failure_cause
 
 
 @dataclass(frozen=True)
@@ -135,10 +127,9 @@ class Scheduler:
         self.priority = priority
         self.stop = stop
         self.avoid_conflicts = avoid_conflicts
-        nodes = graph.graph.number_of_nodes()
-        self.ok: list[bool] = [False] * nodes
-        self.cause: list[str] = [""] * nodes
-        self.weak: list[str] = [""] * nodes  # "unverified p/a": let dependents run, with a note
+        self.ready = Readiness(graph)  # which finished nodes let their dependents go ahead
+        # "unverified p/a": let dependents run, with a note
+        self.weak: list[str] = [""] * graph.node_count()
         self.results: dict[int, UnitResult] = {}
         self.interrupted: list[Unit] = []
         self._stopping: str | None = None
@@ -146,10 +137,15 @@ class Scheduler:
         self._heap: list[tuple[float, int]] = []
         self._running: dict[int, _Running] = {}
 
+    @property
+    def ok(self) -> list[bool]:
+        """Per node: whether it lets its dependents go ahead (what was run or settled)."""
+        return self.ready.ok
+
     # -- the loop
     def run(self) -> dict[int, UnitResult]:
-        graph = self.graph.graph
-        self._indegree = [graph.in_degree(n) for n in range(graph.number_of_nodes())]
+        graph = self.graph
+        self._indegree = [len(graph.preds(n)) for n in range(graph.node_count())]
         self._release([n for n, d in enumerate(self._indegree) if d == 0])
         while self._heap or self._running:
             self._check_stop()
@@ -212,7 +208,7 @@ class Scheduler:
     def _unblocked_by(self, node: int) -> list[int]:
         """Count ``node`` as finished for its successors; those now free of dependencies."""
         ready = []
-        for succ in self.graph.graph.succ[node]:
+        for succ in self.graph.succs(node):
             self._indegree[succ] -= 1
             if self._indegree[succ] == 0:
                 ready.append(succ)
@@ -220,27 +216,24 @@ class Scheduler:
 
     def _settle(self, node: int) -> bool | None:
         """Resolve a released node that needs no job slot; None when it must be run."""
-        graph = self.graph
+        graph, ready = self.graph, self.ready
         if graph.is_virtual(node):
-            bad = self._first_bad_dependency(node)
-            self.ok[node] = bad is None
+            ready.settle(node)
             weak = self._weak_dependencies(node)
             self.weak[node] = weak[0] if weak else ""
-            if bad is not None:
-                self.cause[node] = self._describe(bad)
             return True
         unit = graph.units[node]
         if node not in self.selected:
             ok, why = self.executor.outside(unit)
-            self.ok[node] = ok
-            self.cause[node] = why or f"{unit.id} has not passed"
+            ready.ok[node] = ok
+            ready.cause[node] = why or f"{unit.id} has not passed"
             return True
-        bad = self._first_bad_dependency(node)
+        bad = ready.settle(node)
         skipped = bad is not None and (bad in self.results and self.results[bad].status == NOT_RUN)
         if bad is not None and not skipped:
-            reason = blocked_reason(self.graph.node_name(bad), self._describe(bad))
+            reason = blocked_reason(graph.node_name(bad), ready.why(bad))
             self._done(node, self.executor.blocked(unit, reason), record=True, chain=False)
-            self.cause[node] = self._describe(bad)
+            ready.block(node, bad)
             return True
         if self._stopping or skipped:
             reason = self._stopping or f"dependency {self.graph.node_name(bad or node)} was not run"
@@ -248,17 +241,8 @@ class Scheduler:
             return True
         return None
 
-    def _first_bad_dependency(self, node: int) -> int | None:
-        for pred in self.graph.graph.pred[node]:
-            if not self.ok[pred]:
-                return int(pred)
-        return None
-
     def _weak_dependencies(self, node: int) -> list[str]:
-        return [self.weak[p] for p in self.graph.graph.pred[node] if self.weak[p]]
-
-    def _describe(self, node: int) -> str:
-        return self.cause[node] or f"{self.graph.node_name(node)} did not pass"
+        return [self.weak[p] for p in self.graph.preds(node) if self.weak[p]]
 
     # -- running
     def _start(self, node: int) -> None:
@@ -311,25 +295,14 @@ class Scheduler:
     def _done(self, node: int, result: UnitResult, *, record: bool, chain: bool = True) -> None:
         """Store a selected unit's result; with ``chain``, release its successors."""
         self.results[node] = result
-        self.ok[node] = result.status in SATISFIES_DEPENDENTS
+        ok = self.ready.ok[node] = result.status in SATISFIES_DEPENDENTS
         if result.status in WEAK_DEPENDENCY:
             self.weak[node] = f"{result.status} {result.unit.id}"
-        if not self.ok[node] and not self.cause[node]:
-            self.cause[node] = failure_cause(result.unit.id, result.status)
+        if not ok and not self.ready.cause[node]:
+            self.ready.cause[node] = failure_cause(result.unit.id, result.status)
         if record:
             self.events.unit_finished(result)
         if self.fail_fast and result.status in (FAILED, TIMEOUT) and not self._stopping:
             self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
         if chain:
             self._release(self._unblocked_by(node))
-
-
-def remaining_path(graph: PlanGraph, cost: Callable[[Unit], float]) -> list[float]:
-    """For each node, the cost of the longest path from it to the end (its own included)."""
-    order = graph.order or []
-    succ = graph.graph.succ
-    rem = [0.0] * graph.graph.number_of_nodes()
-    for node in reversed(order):
-        own = 0.0 if graph.is_virtual(node) else cost(graph.units[node])
-        rem[node] = own + max((rem[s] for s in succ[node]), default=0.0)
-    return rem

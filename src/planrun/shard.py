@@ -83,9 +83,8 @@ def split(parts_of: list[list[Unit]], count: int, cost: Callable[[Unit], float])
 
 def _real_preds(graph: PlanGraph, index: int) -> set[int]:
     """The units ``index`` waits for, through virtual plan nodes."""
-    pred = graph.graph.pred
     out: set[int] = set()
-    stack = list(pred[index])
+    stack = list(graph.preds(index))
     seen: set[int] = set()
     while stack:
         node = stack.pop()
@@ -93,7 +92,7 @@ def _real_preds(graph: PlanGraph, index: int) -> set[int]:
             continue
         seen.add(node)
         if graph.is_virtual(node):
-            stack.extend(pred[node])
+            stack.extend(graph.preds(node))
         else:
             out.add(node)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable
@@ -92,6 +93,10 @@ _CORRUPT = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 
 def _is_corrupt(exc: sqlite3.Error) -> bool:
     return isinstance(exc, _Corrupt) or getattr(exc, "sqlite_errorname", "") in _CORRUPT
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
 def state_dir(root: Path) -> Path:

@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
 from planrun.errors import InvalidPlanError
-from planrun.graph import PlanGraph, build_graph, file_conflicts, wave_mismatches
+from planrun.graph import PlanGraph
 from planrun.inputglobs import lint_inputs
-from planrun.lint import lint_plan
+from planrun.lint import file_conflicts, lint_plan, milestones, wave_mismatches
 from planrun.loader import Loaded, load_paths
 from planrun.model import Plan
 
@@ -52,7 +53,7 @@ def validate_paths(
 
 
 def check_loaded(loaded: Loaded) -> Validation:
-    """Lint each loaded plan, build the graph, check waves and file conflicts."""
+    """Lint each loaded plan, build the graph, check milestones, waves and file conflicts."""
     diags = loaded.diagnostics
     for plan in loaded.plans:
         if not plan.context:
@@ -60,6 +61,7 @@ def check_loaded(loaded: Loaded) -> Validation:
             lint_inputs(plan, diags)
     graph = build_graph(loaded.plans, diags)
     if graph.order is not None:
+        milestones(graph, diags)
         wave_mismatches(graph, diags)
         file_conflicts(graph, diags)
     return Validation(graph.plans, diags, graph)

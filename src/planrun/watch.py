@@ -19,8 +19,10 @@ from planrun import proc
 from planrun.errors import EXIT_INTERRUPTED, PlanError, UsageError
 from planrun.fingerprint import inputs_of
 from planrun.graph import PlanGraph
+from planrun.results import Report
 from planrun.roots import run_root
-from planrun.runner import ExecuteOptions, RunReport, load_for_run
+from planrun.selection import ExecuteOptions, load_for_run
+from planrun.statuses import RunStatus
 
 IGNORED_DIRS = frozenset({".git", ".planrun"})
 DEBOUNCE_MS = 400
@@ -48,7 +50,7 @@ def affected(graph: PlanGraph, root: Path, changed: Iterable[str]) -> list[str] 
     for unit in graph.units:
         if unit.task is not None and unit.task.inputs is None:
             # No declared inputs: it may read any file, and its pass holds only for the tree
-            # it was tested on (see runner.reusable).
+            # it was tested on (see execution.reusable).
             if changed:
                 hit.add(unit.index)
             continue
@@ -57,10 +59,9 @@ def affected(graph: PlanGraph, root: Path, changed: Iterable[str]) -> list[str] 
             hit.add(unit.index)
     # Everything after a hit unit reruns too (its key includes the dependency's).
     stack = list(hit)
-    succ = graph.graph.succ
     seen = set(stack)
     while stack:
-        for nxt in succ[stack.pop()]:
+        for nxt in graph.succs(stack.pop()):
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
@@ -100,7 +101,7 @@ class _Filter:
 
 def watch(
     opts: ExecuteOptions,
-    run: Callable[[ExecuteOptions], RunReport],
+    run: Callable[[ExecuteOptions], Report],
     say: Callable[[str], None],
     own_outputs: Callable[[ExecuteOptions], set[Path]],
     on_error: Callable[[PlanError], None],
@@ -110,7 +111,7 @@ def watch(
     turns invalid while watched is reported through ``on_error``, and watching goes on."""
     watchfiles = _watchfiles()
     report = run(opts)
-    if report.status == "interrupted":
+    if report.status == RunStatus.INTERRUPTED:
         return EXIT_INTERRUPTED
     graph = load_for_run(opts).graph
     root = run_root(graph.plans, opts.paths, opts.root)
@@ -141,7 +142,7 @@ def watch(
             except PlanError as exc:
                 on_error(exc)
                 continue
-            if report.status == "interrupted":
+            if report.status == RunStatus.INTERRUPTED:
                 return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -58,6 +58,24 @@ class FileFinder(Protocol):
         ...
 
 
+@runtime_checkable
+class Skipper(Protocol):
+    """A format with files beside its plans that are not plans (reports, companion documents)."""
+
+    def skips(self, path: Path) -> str | None:
+        """Why a file met in a folder scan is not a plan, or None when it may be one."""
+        ...
+
+
+@runtime_checkable
+class ContextReader(Protocol):
+    """A format whose plan named on its own is checked with its siblings as context."""
+
+    def context_paths(self, doc: Document) -> list[Path]:
+        """Files to load beside ``doc`` (never selected) so that its depends_on resolve."""
+        ...
+
+
 def _registry() -> dict[str, Reader]:
     # Order is detection order: the most specific format first.
     readers: list[Reader] = [
@@ -88,12 +106,11 @@ def get_reader(name: str) -> Reader:
 
 def skip_reason(path: Path) -> str | None:
     """Why a file met in a folder scan is not a plan, as a reader declares it: the companion
-    documents of its format (a spec-kit feature's plan.md beside its tasks.md). A reader
-    declares them with an optional ``skip(path) -> str | None`` method."""
+    documents of its format (a spec-kit feature's plan.md beside its tasks.md), with a
+    ``skips(path)`` method (``Skipper``)."""
     for reader in READERS.values():
-        skip = getattr(reader, "skip", None)
-        reason = skip(path) if callable(skip) else None
-        if isinstance(reason, str):
+        reason = reader.skips(path) if isinstance(reader, Skipper) else None
+        if reason is not None:
             return reason
     return None
 

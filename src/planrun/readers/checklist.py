@@ -51,7 +51,7 @@ _COMPANION_DIRS = frozenset({"checklists", "contracts", "specs"})
 class ChecklistReader:
     name: ClassVar[str] = "checklist"
 
-    def skip(self, path: Path) -> str | None:
+    def skips(self, path: Path) -> str | None:
         """A feature folder's companion documents, beside (or under) its tasks.md."""
         if path.name.lower() in _COMPANIONS and (path.parent / "tasks.md").is_file():
             return f"a companion document of {path.parent.name}/tasks.md, not a plan"

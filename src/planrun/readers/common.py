@@ -164,9 +164,8 @@ def note_held(held: str, no: int, where: tuple[Document, Diagnostics]) -> None:
 
 
 def parse_body(doc: Document) -> markdown.Body:
-    if doc.frontmatter.present and not doc.frontmatter.unclosed:
-        return markdown.parse(doc.body, doc.body_line)
-    return markdown.parse(doc.text, 1)
+    """The document's markdown body, parsed once (``Document.parsed``) for all readers."""
+    return doc.parsed
 
 
 def id_list(text: str, prefix: str) -> list[str]:

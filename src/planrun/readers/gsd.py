@@ -68,7 +68,7 @@ class GsdReader:
             return True
         return bool(re.search(r"<task[\s>]", doc.body if doc.frontmatter.present else doc.text))
 
-    def skip(self, path: Path) -> str | None:
+    def skips(self, path: Path) -> str | None:
         """GSD's reports beside the plans (SUMMARY, VERIFICATION, OUTLINE, ...)."""
         return "a report, not a plan" if AUXILIARY.search(path.name) else None
 
@@ -147,6 +147,7 @@ class GsdReader:
         plan = validate_plan(doc, data, self.name, diags)
         if plan is not None:
             plan.mark(one_agent=True)
+            plan.set_id_hint(f"give {plan.source} other phase: and plan: numbers")
             modified = front.get("files_modified")
             if isinstance(modified, list):
                 plan.declare_files([str(f) for f in modified if isinstance(f, str)])

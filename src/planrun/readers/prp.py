@@ -40,7 +40,7 @@ _PROGRESS_LOG = re.compile(r"(?:^|[-_])(?:progress|progress[-_]log|session[-_]lo
 class PrpReader:
     name: ClassVar[str] = "prp"
 
-    def skip(self, path: Path) -> str | None:
+    def skips(self, path: Path) -> str | None:
         """A PRP pipeline's research notes and progress logs, beside the PRPs."""
         folder = path.parent
         beside = folder.parent if folder.name.lower() == "research" else folder

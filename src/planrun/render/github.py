@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from planrun.escape import terminal
-from planrun.results import ERROR, FAILED, TIMEOUT, UNVERIFIED, UnitResult
+from planrun.results import UnitResult
+from planrun.statuses import ERROR, FAILED, TIMEOUT, UNVERIFIED
 from planrun.writer import append_output
 
 

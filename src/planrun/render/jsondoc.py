@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from planrun.graph import PlanGraph, Unit
-from planrun.results import RunFacts, UnitResult
+from planrun.results import Report, UnitResult
 from planrun.validate import Validation
 
 SCHEMA_VERSION = 1
@@ -48,11 +48,11 @@ def waves_doc(graph: PlanGraph, critical: list[Unit]) -> dict[str, Any]:
     }
 
 
-def run_doc(run: RunFacts, results: Sequence[UnitResult]) -> dict[str, Any]:
+def run_doc(run: Report, results: Sequence[UnitResult]) -> dict[str, Any]:
     """``execute --json`` (the selected tasks) and ``status --json`` (every task)."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "status": run.status,
+        "status": str(run.status),
         "run_id": run.run_id,
         "duration_s": None if run.duration is None else round(run.duration, 3),
         "tasks": [r.to_json() for r in results],

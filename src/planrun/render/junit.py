@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planrun.escape import xml
-from planrun.results import BLOCKED, ERROR, FAILED, MANUAL, NOT_RUN, STALE, TIMEOUT, UNVERIFIED
+from planrun.statuses import BLOCKED, ERROR, FAILED, MANUAL, NOT_RUN, STALE, TIMEOUT, UNVERIFIED
 from planrun.writer import XML_MARKER, check_output, write_output
 
 if TYPE_CHECKING:
-    from planrun.runner import RunReport
+    from planrun.results import Report
 
 HINT = "choose another --junit FILE (planrun replaces only a JUnit file it wrote)"
 
 
-def render(report: RunReport) -> str:
+def render(report: Report) -> str:
     root = ET.Element("testsuites", name="planrun", time=f"{report.duration:.3f}")
     suites: dict[str, ET.Element] = {}
     for result in report.results:
@@ -63,5 +63,5 @@ def check(path: Path, root: Path | None = None) -> None:
     check_output(path, overwrite="planrun", root=root, hint=HINT)
 
 
-def write_junit(report: RunReport, path: Path, root: Path | None = None) -> None:
+def write_junit(report: Report, path: Path, root: Path | None = None) -> None:
     write_output(path, render(report), overwrite="planrun", root=root, hint=HINT)

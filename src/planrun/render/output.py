@@ -16,20 +16,12 @@ from planrun.environment import ROOT_WARNING
 from planrun.escape import path, terminal
 from planrun.graph import PlanGraph, Unit
 from planrun.render import github
-from planrun.results import (
-    BLOCKED,
-    ERROR,
-    FAILED,
-    STALE,
-    TIMEOUT,
-    UNVERIFIED,
-    UnitResult,
-    count_words,
-    manual_truths,
-)
+from planrun.results import UnitResult
+from planrun.statuses import BLOCKED, ERROR, FAILED, STALE, TIMEOUT, UNVERIFIED
+from planrun.verdicts import count_words, manual_truths
 
 if TYPE_CHECKING:
-    from planrun.runner import RunReport
+    from planrun.results import Report
 
 LABELS = {
     "passed": "PASS",
@@ -84,7 +76,7 @@ def counts_line(results: list[UnitResult], duration: float) -> str:
     return f"{', '.join(parts) or 'nothing selected'}{reused} in {duration:.1f}s"
 
 
-def report_lines(report: RunReport) -> list[str]:
+def report_lines(report: Report) -> list[str]:
     out: list[str] = []
     failures = [r for r in report.results if r.status in (FAILED, TIMEOUT)]
     for result in failures:
@@ -106,7 +98,7 @@ def report_lines(report: RunReport) -> list[str]:
     out.append("")
     prove = report.evidence.get("prove_line")
     out.append(
-        f"{report.status.upper()}: {counts_line(report.results, report.duration)}"
+        f"{report.status.upper()}: {counts_line(report.results, report.duration or 0.0)}"
         + (f"; {prove}" if prove else "")
         + f"  [run {report.run_id}]"
     )
@@ -194,7 +186,7 @@ class PlainReporter:
             sys.stderr.write(interrupt_message(kill=kill) + "\n")
             sys.stderr.flush()
 
-    def finish(self, report: RunReport) -> None:
+    def finish(self, report: Report) -> None:
         lines = report_lines(report)
         if not github.active():
             for line in lines:
@@ -270,7 +262,7 @@ class RichReporter:
     def interrupting(self, *, kill: bool) -> None:
         self._print(interrupt_message(kill=kill), style="yellow")
 
-    def finish(self, report: RunReport) -> None:
+    def finish(self, report: Report) -> None:
         if self._live is not None:
             self._live.stop()
         for line in report_lines(report):

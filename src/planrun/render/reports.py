@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from planrun.errors import PlanError, UsageError
 from planrun.render import github, junit
-from planrun.results import RunFacts, UnitResult
+from planrun.results import Report, UnitResult
 from planrun.writer import check_append
 
 if TYPE_CHECKING:
-    from planrun.runner import RunReport
+    from planrun.results import Report
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ class ReportFiles:
 
     def write(
         self,
-        run: RunFacts,
+        run: Report,
         results: Sequence[UnitResult],
-        report: RunReport | None,
+        report: Report | None,
         note: Callable[[str], None],
     ) -> list[PlanError]:
         """Write every output; return the errors of those that failed."""

@@ -24,19 +24,10 @@ from planrun.errors import OutputError, UsageError
 from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
 from planrun.render import graphfmt
-from planrun.results import (
-    ERROR,
-    FAILED,
-    PASSED,
-    STATUSES,
-    TIMEOUT,
-    MilestoneStatus,
-    RunFacts,
-    UnitResult,
-    count_words,
-    manual_truths,
-)
+from planrun.results import MilestoneStatus, Report, UnitResult
+from planrun.statuses import ERROR, FAILED, PASSED, STATUSES, TIMEOUT, CheckStatus
 from planrun.templates import environment
+from planrun.verdicts import count_words, manual_truths
 from planrun.writer import check_output, with_digest, write_output
 
 MERMAID_LIMIT = 300  # nodes; a bigger graph does not render on GitHub
@@ -89,7 +80,7 @@ class SummaryInput:
     evidence: dict[str, Any] = field(default_factory=dict)  # empty: none recorded
 
     @classmethod
-    def of(cls, run: RunFacts, results: Sequence[UnitResult]) -> SummaryInput:
+    def of(cls, run: Report, results: Sequence[UnitResult]) -> SummaryInput:
         """A run's summary; ``results`` covers every unit of the plans."""
         return cls(
             run.graph,
@@ -126,7 +117,7 @@ def context(data: SummaryInput) -> dict[str, Any]:
     HTML escaped), except what planrun built as markdown itself (``frontmatter``, ``mermaid``,
     ``fence``, ``tail``); the filter ``code`` writes a code span, ``cell`` a table cell."""
     results = list(data.results)
-    counts = Counter(r.status for r in results)
+    counts: Counter[str] = Counter(r.status for r in results)
     started = (
         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(data.started)) if data.started else None
     )
@@ -136,12 +127,12 @@ def context(data: SummaryInput) -> dict[str, Any]:
     front = {
         "generator": GENERATOR,
         "planrun_version": __version__,
-        "status": data.status,
+        "status": str(data.status),
         "run_id": data.run_id,
         "started": started,
         "duration_s": duration,
         "tasks": len(results),
-        "counts": {s: counts[s] for s in STATUSES},
+        "counts": {s.value: counts[s] for s in STATUSES},
         "milestones": [m.to_json() for m in data.milestones],
     }
     if data.evidence:  # what the verdicts were judged against, for the agent that parses this
@@ -237,40 +228,23 @@ def _claim_kind(result: UnitResult) -> str:
 
 
 def _task(result: UnitResult, root: Path) -> dict[str, Any]:
+    """A task as the template sees it: its JSON encoding (``UnitResult.to_json``), with the
+    log relative to the root, the tail as a markdown block, and what the layout needs."""
     unit = result.unit
     log = result.log
     if log and Path(log).is_relative_to(root):
         log = str(Path(log).relative_to(root))
     tail = block(result.tail.rstrip("\n"))
     return {
-        "id": unit.id,
-        "plan": unit.plan.id,
-        "name": unit.name,
-        "wave": unit.wave,
+        **result.to_json(),
         "source": unit.plan.source,
         "line": unit.line,
-        "status": result.status,
         "derived": result.derived,
         "emoji": TASK_EMOJI[result.status],
-        "cached": result.cached,
         "run_id": result.run_id,
-        "claimed": result.claimed,
         "duration": "" if result.duration is None else f"{result.duration:.1f}s",
-        "exit_code": result.exit_code,
-        "reason": result.reason,
         "log": log,
-        "commands": [
-            {
-                "run": c.run,
-                "exit_code": c.exit_code,
-                "timed_out": c.timed_out,
-                "error": c.error,
-                "ok": c.ok,
-                "outcome": c.outcome,
-                "derived": c.derived,
-            }
-            for c in result.commands
-        ],
+        "commands": [{**c.to_json(), "ok": c.ok, "outcome": c.outcome} for c in result.commands],
         "failed_command": next((c.run for c in result.commands if not c.ok), None),
         "failed_derived": next((c.derived for c in result.commands if not c.ok), False),
         "outcome": result.reason
@@ -283,11 +257,8 @@ def _task(result: UnitResult, root: Path) -> dict[str, Any]:
         "checks": _checks(result),
         "claim_problem": result.claim_problem(),
         "claim_kind": _claim_kind(result),
-        "evidence": result.evidence,
         "changed": (result.evidence or {}).get("changed", []),
         "unchanged": (result.evidence or {}).get("unchanged", []),
-        "vacuous": result.vacuous,
-        "tree_changes": result.tree_changes,
     }
 
 
@@ -315,10 +286,10 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
         {
             "kind": kind,
             "label": label,
-            "status": "not_checked",
+            "status": CheckStatus.NOT_CHECKED.value,
             "derived": False,
             "message": why,
-            "emoji": CHECK_EMOJI["not_checked"],
+            "emoji": CHECK_EMOJI[CheckStatus.NOT_CHECKED],
         }
         for kind, label in declared
     ]

@@ -1,0 +1,385 @@
+"""Turning a unit into commands and in-process checks for the scheduler, and its result."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from pathlib import Path
+
+from planrun import checkoutput, checkrules, proc
+from planrun import musthaves as must
+from planrun.environment import program
+from planrun.evidence import Evidence, UnitEvidence
+from planrun.expectations import discards_output, judge_output
+from planrun.fingerprint import digest
+from planrun.graph import Unit
+from planrun.judge import ONLY_PRINTS, OUTPUT_DISCARDED, judge, only_derived, stopped_at
+from planrun.model import VerifyCommand
+from planrun.musthaves import check_artifact, check_key_link
+from planrun.results import CheckResult, CommandRecord, UnitResult
+from planrun.rootfiles import Budget
+from planrun.roots import plan_root
+from planrun.scheduler import Step
+from planrun.selection import ExecuteOptions, paths_text
+from planrun.shellsplit import split_script
+from planrun.sideeffects import WorkTreeWatch
+from planrun.state import Record
+from planrun.statuses import (
+    BLOCKED,
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    SATISFIES_DEPENDENTS,
+    TIMEOUT,
+    UNVERIFIED,
+)
+
+DEFAULT_TIMEOUT = 600.0
+
+
+class Executor:
+    """Turns units into commands and in-process checks, for the scheduler."""
+
+    def __init__(
+        self,
+        opts: ExecuteOptions,
+        run_id: str,
+        logs: Path | None,
+        records: dict[str, Record],
+        keys: list[str | None] | None = None,
+        *,
+        evidence: Evidence | None = None,
+        relocate: Callable[[Unit], Path | None] | None = None,
+    ) -> None:
+        self.opts = opts
+        self.run_id = run_id
+        self.logs = logs
+        self.records = records
+        self.evidence = evidence
+        # The user's work tree is watched; a temporary base tree (relocate) is not.
+        self.watch = WorkTreeWatch() if evidence is not None and relocate is None else None
+        self._relocate = relocate
+        self.keys = keys or []
+        self._roots: dict[str, Path] = {}
+        self._sinks: dict[int, proc.LogSink] = {}
+        self._envs: dict[str, dict[str, str]] = {}
+        self.stopped: Callable[[], bool] = lambda: False
+        self.warn: Callable[[str], None] = lambda _message: None
+        self.tend: Callable[[], AbstractContextManager[None]] = nullcontext
+        """Keeps the running commands tended while this task's checks run (the pool's)."""
+        self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
+        self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
+
+    def root(self, unit: Unit) -> Path:
+        if self._relocate is not None:
+            moved = self._relocate(unit)
+            if moved is None:
+                raise ValueError(f"{unit.id} has no base tree")
+            return moved
+        plan = unit.plan
+        if plan.id not in self._roots:
+            self._roots[plan.id] = plan_root(plan, self.opts.root)
+        return self._roots[plan.id]
+
+    def _base_env(self, unit: Unit) -> dict[str, str]:
+        """planrun's environment plus the plan's ``env``, built once per plan."""
+        env = self._envs.get(unit.plan.id)
+        if env is None:
+            env = {**os.environ, **unit.plan.env}
+            self._envs[unit.plan.id] = env
+        return env
+
+    def commands(self, unit: Unit) -> list[VerifyCommand]:
+        if unit.manual:
+            return []
+        out = list(unit.verify)
+        for truth in unit.must_haves.truths:
+            out.extend(truth.verify)
+        return out
+
+    def log_path(self, unit: Unit) -> Path | None:
+        if self.logs is None:
+            return None
+        return self.logs / _file_name(unit.plan.id) / f"{_file_name(unit.bare_id)}.log"
+
+    def steps(self, unit: Unit) -> list[Step]:
+        cmds = self.commands(unit)
+        path = self.log_path(unit)
+        if not cmds or path is None:
+            return []
+        log = proc.LogSink(path)
+        self._sinks[unit.index] = log
+        root = self.root(unit)
+        env = dict(self._base_env(unit))
+        env.update(
+            PLANRUN_PLAN=unit.plan.id,
+            PLANRUN_TASK=unit.bare_id,
+            PLANRUN_WAVE=str(unit.wave),
+            PLANRUN_ROOT=str(root),
+            PLANRUN_RUN_ID=self.run_id,
+            PLANRUN_PYTHON=sys.executable,
+        )
+        if self._relocate is not None and self.evidence is not None:
+            base = self.evidence.base_of(unit)
+            env["PLANRUN_BASE"] = base.commit if base else ""
+        steps = []
+        for cmd in cmds:
+            name = program(cmd.run)
+            if name is not None:
+                self.programs.append((name, env.get("PATH")))
+            timeout = cmd.timeout or self.timeout(unit)
+            problem = _bad_cwd(root, cmd.cwd)
+            if problem is not None:
+                steps.append(Step(cmd.run, cmd.expect_exit, None, error=problem, line=cmd.line))
+                continue
+            cwd = (root / cmd.cwd).resolve() if cmd.cwd else root
+            # A check with an expected failure or output is run as written: the evidence
+            # rules read plain exit-0 checks, and the output decides the others.
+            plain = cmd.expect_exit != 0 or cmd.expect_output is not None
+            reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run)
+            shell = self.shells.get(unit.plan.id)
+            locate = len(split_script(reading.run, 1)) > 1
+            spec = proc.Spec(reading.run, cwd, env, timeout, log, shell, locate)
+            steps.append(
+                Step(
+                    reading.run,
+                    cmd.expect_exit,
+                    spec,
+                    line=cmd.line,
+                    reading=reading,
+                    expect_output=cmd.expect_output,
+                    derived=cmd.derived,
+                )
+            )
+        if self.watch is not None:
+            self.watch.started(unit, root)
+        return steps
+
+    def timeout(self, unit: Unit) -> float:
+        """The task's own timeout (also the time its must_haves checks may take together)."""
+        task = unit.task
+        return (
+            (task.timeout if task else None)
+            or unit.plan.timeout
+            or self.opts.timeout
+            or DEFAULT_TIMEOUT
+        )
+
+    def close_log(self, unit: Unit) -> None:
+        sink = self._sinks.pop(unit.index, None)
+        if sink is not None:
+            sink.close()
+
+    def record(self, step: Step, outcome: proc.Outcome) -> CommandRecord:
+        """What a finished command shows, by the evidence rules (checkrules.py)."""
+        output = step.spec.log.command_tail() if step.spec else ""
+        code = outcome.exit_code
+        reading = step.reading or checkrules.Reading(step.run)
+        missing = weak = failure = None
+        if not outcome.timed_out and outcome.error is None:
+            cwd = step.spec.cwd if step.spec else None
+            missing = checkoutput.missing_program(step.run, code, output, cwd, step.expect_exit)
+            runner = checkoutput.ran_no_tests(step.run, code, output)
+            ended = code == step.expect_exit
+            if missing:
+                pass
+            elif reading.must_fail:
+                failure = checkoutput.could_not_look(step.run, code)
+            elif runner:
+                weak = f"ran no tests ({runner})"
+            elif reading.never_fails and ended and not step.expect_output:
+                weak = "can never fail"
+            elif reading.prints_result and ended and not step.expect_output:
+                printed = checkoutput.printed_failure(output)
+                weak = None if printed else ONLY_PRINTS
+                failure = f"it printed `{printed}` as its result" if printed else None
+        record = CommandRecord(
+            step.run,
+            code,
+            step.expect_exit,
+            outcome.duration,
+            timed_out=outcome.timed_out,
+            error=outcome.error,
+            limit=step.spec.timeout if step.spec else None,
+            line=step.line,
+            original=reading.original,
+            must_fail=reading.must_fail,
+            note=reading.note,
+            weak=weak,
+            missing=missing,
+            failure=failure,
+            at=stopped_at(step, output) if code not in (0, None) else None,
+            derived=step.derived,
+        )
+        if step.expect_output is None or step.spec is None or missing:
+            return record
+        if discards_output(step.run):
+            # "expect empty" on `grep -q TODO a.py` or `... >/dev/null` is met whatever it finds.
+            return replace(record, expect_output=step.expect_output, weak=OUTPUT_DISCARDED)
+        # What the plan said the command prints decides, not its exit code (grep's 1 is
+        # "no match", which "returns 0" expects).
+        ok, found = judge_output(step.expect_output, code, step.spec.log.command_output())
+        return replace(record, expect_output=step.expect_output, output_found=found, output_ok=ok)
+
+    def checks(self, unit: Unit) -> list[CheckResult]:
+        if unit.manual:
+            return []
+        must_haves = unit.must_haves
+        root = self.root(unit)
+        budget = Budget.of(self.timeout(unit), self.stopped)
+        out = [check_artifact(a, root, budget) for a in must_haves.artifacts]
+        if must_haves.key_links:
+            declared = _declared_files(unit)
+            out.extend(check_key_link(k, root, budget, declared) for k in must_haves.key_links)
+        out.extend(
+            CheckResult("truth", t.truth, ok=None, message="manual: no verify command")
+            for t in must_haves.truths
+            if not t.verify
+        )
+        return out
+
+    def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
+        try:
+            with self.tend():
+                checks = self.checks(unit)
+        except must.Interrupted:
+            sink = self._sinks.pop(unit.index, None)
+            if sink is not None:
+                sink.close()
+            return UnitResult(unit, NOT_RUN, reason="interrupted while running")
+        finished = time.time()
+        sink = self._sinks.pop(unit.index, None)
+        log = tail = None
+        if sink is not None:
+            sink.close()
+            log = str(sink.path) if sink.exists and sink.error is None else None
+            tail = sink.tail()
+            if sink.error is not None:
+                self.warn(f"{unit.id}: {sink.error}; its verdict and output tail are kept")
+        exit_code = commands[-1].exit_code if commands else None
+        status, reason = judge(unit, commands, checks)
+        changed_tree: list[str] = []
+        if self.watch is not None:
+            changed_tree, why = self.watch.finished(unit)
+            if changed_tree and status == PASSED:
+                status, reason = UNVERIFIED, why
+        found, claim = self._against_diff(unit)
+        if claim and status not in (FAILED, TIMEOUT):
+            # The diff contradicts the plan: a failure of the claim, whatever the checks say.
+            status, reason = FAILED, claim
+        if status == PASSED and only_derived(commands, checks) and not (found and found.changed):
+            # "src/app.py exists" or "contains rate_limit" holds before the work too: a check
+            # planrun derived is evidence only together with a change to the task's files.
+            since = (
+                f"none of its files changed since {found.base.label}"
+                if found
+                else "no base shows its files changed (commit the plan, or pass --base)"
+            )
+            status, reason = UNVERIFIED, f"its only checks are derived from its text, and {since}"
+        if status == PASSED:
+            tail = None  # only a failure's output is shown; the log keeps everything
+        return UnitResult(
+            unit,
+            status,
+            reason=reason,
+            exit_code=exit_code,
+            duration=finished - started,
+            started=started,
+            finished=finished,
+            log=log,
+            tail=tail or "",
+            commands=commands,
+            checks=checks,
+            run_id=self.run_id,
+            evidence=found.to_json() if found else None,
+            false_claim=claim,
+            tree_changes=changed_tree,
+            key=self.keys[unit.index] if unit.index < len(self.keys) else None,
+            tree=self.evidence.tree if self.evidence else None,
+        )
+
+    def _against_diff(self, unit: Unit) -> tuple[UnitEvidence | None, str | None]:
+        """The unit's declared files against its base, and the false claim they show."""
+        found = self.evidence.unit(unit, self.root(unit)) if self.evidence else None
+        claimed = unit.task is not None and unit.task.claimed == "done"
+        return found, (found.false_claim() if found and claimed else None)
+
+    def blocked(self, unit: Unit, reason: str) -> UnitResult:
+        """Not run, since a dependency did not pass; its claim is still held against the
+        diff: a false claim is a failure whatever kept its checks from running."""
+        found, claim = self._against_diff(unit)
+        return UnitResult(
+            unit,
+            FAILED if claim else BLOCKED,
+            reason=claim or reason,
+            evidence=found.to_json() if found else None,
+            false_claim=claim,
+        )
+
+    def hold_cached(self, cached: dict[int, UnitResult]) -> dict[int, UnitResult]:
+        """Reused passes, with their evidence against this run's diff; a false claim is not
+        reused, so it runs and is judged like any other."""
+        out = {}
+        for index, result in cached.items():
+            found, claim = self._against_diff(result.unit)
+            if claim is None:
+                result.evidence = found.to_json() if found else None
+                out[index] = result
+        return out
+
+    def outside(self, unit: Unit) -> tuple[bool, str | None]:
+        if self.opts.force:
+            return True, None
+        rec = self.records.get(unit.id)
+        hint = f"run: planrun execute {paths_text(self.opts)} --wave {unit.wave}"
+        if rec is None and unit.plan.context and claimed_done(unit):
+            return True, None  # a sibling loaded as context: its claim counts until it is run
+        if rec is None:
+            return False, f"{unit.id} has not run yet; {hint}"
+        if rec.status not in SATISFIES_DEPENDENTS:
+            return False, f"{unit.id} last {rec.status.replace('_', ' ')}; {hint}"
+        if rec.digest != digest(unit):
+            return False, f"{unit.id} changed since it passed; {hint}"
+        key = self.keys[unit.index] if unit.index < len(self.keys) else None
+        recorded = rec.detail.get("key")
+        if key is not None and recorded is not None and recorded != key:
+            return False, f"{unit.id} is stale: its inputs changed since it passed; {hint}"
+        return True, None
+
+
+def _declared_files(unit: Unit) -> list[str]:
+    """Files the unit's plan declares: where a key_link from a symbol is looked for."""
+    plan = unit.plan
+    out = list(plan.declared_files)
+    out += [f for t in plan.tasks for f in t.files]
+    out += [a.path for a in plan.must_haves.artifacts]
+    out += [a.path for t in plan.tasks for a in t.must_haves.artifacts]
+    return out
+
+
+def claimed_done(unit: Unit) -> bool:
+    tasks = [unit.task] if unit.task else unit.plan.tasks
+    return bool(tasks) and all(t.claimed == "done" for t in tasks)
+
+
+def _file_name(name: str) -> str:
+    """``name`` as a file name: ids have no length limit, file names do (255 bytes)."""
+    if len(name.encode()) <= 200:
+        return name
+    return f"{name[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+
+
+def _bad_cwd(root: Path, cwd: str | None) -> str | None:
+    """Why a command's ``cwd`` cannot be used (None when it can)."""
+    if not cwd:
+        return None
+    try:
+        ok = (root / cwd).resolve().is_dir()
+    except (OSError, RuntimeError, ValueError) as exc:
+        return f'cwd "{cwd}" cannot be used: {getattr(exc, "strerror", None) or exc}'
+    return None if ok else f'cwd "{cwd}" does not exist'

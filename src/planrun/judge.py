@@ -1,0 +1,86 @@
+"""Judging a unit from its commands and checks: its status and the reason shown."""
+
+from __future__ import annotations
+
+from planrun import checkrules, proc
+from planrun.graph import Unit
+from planrun.results import CheckResult, CommandRecord
+from planrun.scheduler import Step
+from planrun.shellsplit import one_line, split_script
+from planrun.statuses import ERROR, FAILED, MANUAL, PASSED, TIMEOUT, UNVERIFIED, TaskStatus
+
+ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, exits 0
+
+
+OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
+
+
+def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
+    """Whether everything that passed was derived by planrun from the task's text."""
+    shown = [c.derived for c in commands if not c.weak] + [c.derived for c in checks if c.ok]
+    return bool(shown) and all(shown)
+
+
+def judge(
+    unit: Unit, commands: list[CommandRecord], checks: list[CheckResult]
+) -> tuple[TaskStatus, str | None]:
+    for cmd in commands:
+        if cmd.missing:
+            return ERROR, f"could not run: {cmd.missing}: {named(cmd)}"
+        if not cmd.ok:
+            status = TIMEOUT if cmd.timed_out else FAILED
+            return status, f"{cmd.outcome}: {named(cmd)}"
+    failed = [c for c in checks if c.ok is False]
+    if failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return FAILED, failed[0].message + more
+    notes = [
+        checkrules.judged(cmd.run, cmd.note, must_fail=cmd.must_fail)
+        for cmd in commands
+        if cmd.note and not cmd.weak
+    ]
+    notes += [
+        f"`{one_line(cmd.original or cmd.run, 60)}` {cmd.weak}" for cmd in commands if cmd.weak
+    ]
+    shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)
+    if shown:
+        return PASSED, "; ".join(notes) or None
+    zero = [c for c in commands if c.weak and c.weak.startswith("ran no tests")]
+    if zero:
+        return UNVERIFIED, f"ran no tests: {named(zero[0])}"
+    hidden = [c for c in commands if c.weak == OUTPUT_DISCARDED]
+    if hidden:
+        return UNVERIFIED, f"{OUTPUT_DISCARDED}: {named(hidden[0])}"
+    printed = [c for c in commands if c.weak == ONLY_PRINTS]
+    if printed:
+        why = "it only prints its result, and exits 0 whether it printed PASS or FAIL"
+        return UNVERIFIED, f"{why}: {named(printed[0])}"
+    if commands:
+        return UNVERIFIED, f"its only checks can never fail: {named(commands[0])}"
+    if unit.manual or checks:
+        return MANUAL, "needs a human: no automated check"
+    return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
+
+
+def stopped_at(step: Step, output: str) -> str | None:
+    """The top-level command of a multi-line script that stopped it, from the line bash named."""
+    found = proc.FAILED_AT.findall(output)
+    if not found or step.spec is None or not step.spec.locate:
+        return None
+    line = int(found[-1])
+    for chunk in reversed(split_script(step.run, 1)):
+        if chunk.line <= line:
+            return f"`{one_line(chunk.text, 60)}` (line {line} of the script)"
+    return None
+
+
+def named(cmd: CommandRecord) -> str:
+    """The command as a report names it: its text, its line in the plan, how it was judged."""
+    where = [f"line {cmd.line}"] if cmd.line else []
+    if cmd.note:
+        where.append(f"it must fail: {cmd.note}" if cmd.must_fail else cmd.note)
+    named = f"`{one_line(cmd.run, 80)}`"
+    if cmd.at:
+        script = "; ".join(line.strip() for line in cmd.run.splitlines() if line.strip())
+        named = f"{cmd.at} in `{one_line(script, 50)}`"
+    return named + (f" ({'; '.join(where)})" if where else "")

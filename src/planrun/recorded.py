@@ -1,0 +1,124 @@
+"""What the state says of the plans: ``status`` and ``next``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from planrun import evidence
+from planrun.errors import NothingSelectedError
+from planrun.executor import claimed_done
+from planrun.graph import PlanGraph, Readiness, Unit
+from planrun.results import Report, from_record
+from planrun.roots import run_root
+from planrun.selection import ExecuteOptions, Warn, load_for_run, paths_text, result_keys, unit_keys
+from planrun.state import Record, RunRow, State, state_dir
+from planrun.statuses import MANUAL, PASSED, SATISFIES_DEPENDENTS, RunStatus
+from planrun.verdicts import milestones, open_truths, run_status
+
+
+def read_records(root: Path, graph: PlanGraph, warn: Warn | None = None) -> dict[str, Record]:
+    return read_state(root, graph, warn)[0]
+
+
+def read_state(
+    root: Path, graph: PlanGraph, warn: Warn | None = None
+) -> tuple[dict[str, Record], RunRow | None]:
+    """The recorded results of ``graph``'s units and the latest run among them, without
+    creating a database where there is none. Read-only when it can be; a database that cannot
+    be read is moved aside, and ``warn`` says so."""
+    if not (state_dir(root) / "state.db").exists():
+        return {}, None
+    state = State.reader(root) or State(root, warn or (lambda _msg: None))
+    try:
+        records = state.results(result_keys(graph))
+        latest = max(records.values(), key=lambda r: r.finished, default=None)
+        run = state.run(latest.run_id) if latest else None
+        if run is not None:  # the run may have covered other plans, or named these otherwise
+            files = [(p.id, state.source_key(p.results_key)) for p in graph.plans]
+            run = replace(run, evidence=evidence.for_plans(run.evidence, files))
+        return records, run
+    finally:
+        state.close()
+
+
+def read_status(
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    root: Path | None = None,
+    warn: Warn | None = None,
+    *,
+    derive: bool = True,
+) -> Report:
+    """Every unit's last recorded result, and the last run's status and evidence."""
+    return _recorded(ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive), warn)[0]
+
+
+def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str, Record]]:
+    result = load_for_run(opts)
+    graph = result.graph
+    if not graph.plans:
+        # "passed (nothing has run yet)" for a folder without plans would look green.
+        raise NothingSelectedError(f"no plans found in {paths_text(opts)}")
+    where = run_root(graph.plans, opts.paths, opts.root)
+    records, last_run = read_state(where, graph, warn)
+    keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
+    results = [
+        from_record(unit, records.get(unit.id), keys)
+        for unit in graph.units
+        if not unit.plan.context  # a sibling read as context is not this report's plan
+    ]
+    statuses = {r.unit.id: r.status for r in results}
+    overall = run_status(results, interrupted=False, complete=True)
+    if (
+        last_run is not None
+        and last_run.status == RunStatus.INTERRUPTED
+        and overall != RunStatus.FAILED
+    ):
+        overall = RunStatus.INTERRUPTED
+    duration = None
+    if last_run is not None and last_run.finished is not None:
+        duration = last_run.finished - last_run.started
+    report = Report(
+        last_run.id if last_run else None,
+        where,
+        last_run.started if last_run else None,
+        duration,
+        overall,
+        results,
+        milestones(graph, statuses, open_truths(results)),
+        graph,
+        everything=results,
+        evidence=last_run.evidence if last_run else {},
+    )
+    return report, records
+
+
+def next_units(
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    root: Path | None = None,
+    warn: Warn | None = None,
+    *,
+    derive: bool = True,
+) -> list[Unit]:
+    """Units not passed yet whose dependencies all passed: what to work on now."""
+    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
+    report, records = _recorded(opts, warn)
+    graph = report.graph
+    ready = Readiness(graph)
+    ok = ready.ok  # lets its dependents go ahead
+    done = [False] * graph.node_count()  # needs no more work
+    for r in report.results:
+        ok[r.unit.index] = r.status in SATISFIES_DEPENDENTS and not r.stale
+        done[r.unit.index] = r.status in (PASSED, MANUAL) and not r.stale
+    for unit in graph.units:
+        if unit.plan.context:  # a sibling read as context: its result, else its claim, counts
+            rec = records.get(unit.id)
+            ok[unit.index] = rec.status in SATISFIES_DEPENDENTS if rec else claimed_done(unit)
+            done[unit.index] = True  # not the named plan's work
+    for node in graph.order or []:
+        if graph.is_virtual(node):
+            ready.settle(node)
+    return [u for u in graph.units if not done[u.index] and ready.settle(u.index) is None]
