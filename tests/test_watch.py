@@ -69,6 +69,10 @@ def test_without_the_extra_watch_says_what_to_install(
     )
 
 
+def _ctrl_c_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class _Lines:
     """A child's stdout, line by line, with a deadline per line (a reader thread, no sleeps)."""
 
@@ -114,6 +118,9 @@ def test_watch_reruns_what_changed_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
+        # A shell ignores Ctrl-C in the jobs it starts with `&`, and children inherit that: as
+        # a user's terminal would, give the watcher Ctrl-C back however pytest was started.
+        preexec_fn=_ctrl_c_default,  # noqa: PLW1509 - one signal() call, before any test thread reads
     )
     lines = _Lines(child)
     try:

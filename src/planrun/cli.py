@@ -7,33 +7,20 @@ one clean message and its exit code; nothing a user types or writes reaches a tr
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
-import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 
 from planrun import __version__
-from planrun.errors import (
-    EXIT_FAILED,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    EXIT_NOTHING_SELECTED,
-    EXIT_OK,
-    InvalidPlanError,
-    PlanError,
-)
+from planrun.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, InvalidPlanError, PlanError
+from planrun.render import console
 
 if TYPE_CHECKING:
-    from planrun.config import Config
-    from planrun.diagnostics import Diagnostic
-    from planrun.selection import ExecuteOptions
-    from planrun.validate import Validation
+    from planrun.settings import Settings
 
 app = typer.Typer(
     name="planrun",
@@ -73,50 +60,6 @@ NoDeriveOpt = Annotated[
 ]
 
 
-def _err(text: str) -> None:
-    """A message on stderr; plan text in it is escaped for a terminal and for CI logs."""
-    from planrun.render.output import echo
-
-    with contextlib.suppress(OSError):  # nowhere left to say anything
-        sys.stderr.write(echo(text) + "\n")
-
-
-def _command(line: str) -> None:
-    """A workflow command planrun means (an annotation): written as it is."""
-    with contextlib.suppress(OSError):
-        sys.stderr.write(line + "\n")
-
-
-def _out(text: str, *, raw: bool = False) -> None:
-    """Write to stdout; JSON documents (``raw``) are already escaped."""
-    from planrun.errors import OutputError
-    from planrun.render.output import echo
-
-    try:
-        sys.stdout.write(text if raw else echo(text))
-    except OSError as exc:
-        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
-
-
-def _flush_stdout() -> None:
-    """Flush stdout, so a full disk or a closed pipe is an error now, not a traceback at exit;
-    after a failure, stdout points at /dev/null so the interpreter's last flush is quiet."""
-    from planrun.errors import OutputError
-
-    try:
-        sys.stdout.flush()
-    except OSError as exc:
-        _silence_stdout()
-        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
-
-
-def _silence_stdout() -> None:
-    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
 def _boundary(func: Callable[P, int]) -> Callable[P, None]:
     """Run a command; turn its result, a PlanError, or any other exception (exit 3, one line,
     a crash log; ``PLANRUN_DEBUG=1`` lets it through) into the process exit code."""
@@ -127,15 +70,15 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
 
         try:
             code = func(*args, **kwargs)
-            _flush_stdout()
+            console.flush_stdout()
         except InvalidPlanError as exc:
-            _invalid(exc)
+            console.invalid(exc)
             code = exc.exit_code
         except PlanError as exc:
-            _plan_error(exc)
+            console.plan_error(exc)
             code = exc.exit_code
         except KeyboardInterrupt:
-            _err("planrun: interrupted")
+            console.err("planrun: interrupted")
             code = EXIT_INTERRUPTED
         except _TYPER_EXITS:
             raise  # typer's own way out, with its own message
@@ -143,76 +86,11 @@ def _boundary(func: Callable[P, int]) -> Callable[P, None]:
             if crash.debugging():
                 raise
             root = kwargs.get("root")
-            _err(crash.report(exc, root if isinstance(root, Path) else None))
+            console.err(crash.report(exc, root if isinstance(root, Path) else None))
             code = EXIT_INTERNAL
         raise typer.Exit(code)
 
     return wrapper
-
-
-def _invalid(exc: InvalidPlanError) -> None:
-    for diag in exc.diagnostics:
-        if diag.severity != "info":
-            _err(diag.format())
-    _annotate(exc.diagnostics)
-    _err(f"planrun: {exc.message}")
-
-
-def _plan_error(exc: PlanError) -> None:
-    from planrun.errors import OutputError
-
-    if isinstance(exc, OutputError) and "standard output" in exc.message:
-        _silence_stdout()
-    _err(f"planrun: error: {exc.message}")
-    if exc.hint:
-        _err(f"    hint: {exc.hint}")
-
-
-def _report_error(exc: PlanError) -> int:
-    """Print an expected error (an invalid plan's diagnostics, or one message and a hint)."""
-    if isinstance(exc, InvalidPlanError):
-        _invalid(exc)
-    else:
-        _plan_error(exc)
-    return exc.exit_code
-
-
-def _config() -> Config:
-    from planrun.config import load_config
-
-    return load_config()
-
-
-def _paths(paths: list[Path] | None, config: Config) -> list[Path]:
-    """PATH arguments, else the configured default, else plans/."""
-    if paths:
-        return paths
-    if config.path:
-        return [p for p in (config.resolve(x) for x in config.path) if p is not None]
-    return [Path("plans")]
-
-
-def _format(fmt: str | None, config: Config) -> str | None:
-    return fmt if fmt is not None else config.format
-
-
-def _inputs(paths: list[Path] | None, fmt: str | None) -> tuple[list[Path], str | None, Config]:
-    """The plan paths and format a command works on (flags, else configuration), and the
-    configuration itself."""
-    config = _config()
-    return _paths(paths, config), _format(fmt, config), config
-
-
-def _annotate(diagnostics: Sequence[Diagnostic]) -> None:
-    """Under GitHub Actions, an annotation per error and warning, on its line of the diff."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    from planrun.render.github import annotation
-
-    for d in diagnostics:
-        if d.severity != "info":
-            kind = "error" if d.severity == "error" else "warning"
-            _command(annotation(kind, d.file, d.line, f"[{d.code}] {d.message}"))
 
 
 def _version(value: bool) -> None:
@@ -231,6 +109,38 @@ def _root(
     """planrun: the referee between "the agent says it is done" and "it is done"."""
 
 
+SummaryOpt = Annotated[
+    Path | None,
+    typer.Option("--summary", help="Write SUMMARY.md here (default: beside the plan)."),
+]
+TemplateOpt = Annotated[
+    Path | None,
+    typer.Option("--template", help="A jinja2 template to render SUMMARY.md with."),
+]
+RootOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--root", help="Where commands run and paths resolve (default: plan root:, git root, cwd)."
+    ),
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs (default: CPUs).")
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--timeout", min=0.001, help="Seconds per command when the plan sets none."),
+]
+
+
+def _settings(
+    paths: list[Path] | None, fmt: str | None, root: Path | None = None, no_derive: bool = False
+) -> Settings:
+    """Flags over the configuration over the defaults, resolved once for the command."""
+    from planrun.settings import Settings
+
+    return Settings.of(paths, fmt, root=root, no_derive=no_derive)
+
+
 @app.command()
 @_boundary
 def validate(
@@ -247,57 +157,10 @@ def validate(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """Check plans: schema, ids, dependencies, cycles, verify commands. Exit 1 on errors."""
-    from planrun.render import jsondoc
-    from planrun.validate import validate_paths
+    from planrun.commands import plans
 
-    targets, plan_fmt, config = _inputs(paths, fmt)
-    result = validate_paths(targets, plan_fmt, derive=config.derive and not no_derive)
-    doc = jsondoc.validate_doc(result, strict=strict)
-    diags = result.diagnostics.sorted()
-    if json_out:
-        _out(jsondoc.dumps(doc), raw=True)
-    else:
-        _block([d.format() for d in diags if verbose or d.severity != "info"])
-        if not quiet:
-            _out(_validate_summary(result) + "\n")
-    _flush_stdout()
-    _annotate(diags)
-    if doc["ok"] and not result.plans:
-        # As pytest exits 5 when it collects nothing: a gate over no plans is not green.
-        _err(f"planrun: error: no plans found in {', '.join(str(t) for t in targets)}")
-        return EXIT_NOTHING_SELECTED
-    return EXIT_OK if doc["ok"] else EXIT_FAILED
-
-
-def _block(lines: list[str]) -> None:
-    """Lines echoing plan text; under GitHub Actions between stop-commands markers."""
-    from planrun.escape import terminal
-    from planrun.render import github
-
-    if not lines:
-        return
-    if github.active():
-        _out("\n".join(github.stop_commands([terminal(x) for x in lines])) + "\n", raw=True)
-    else:
-        _out("\n".join(lines) + "\n")
-
-
-def _validate_summary(result: Validation) -> str:
-    checked = [p for p in result.plans if not p.context]
-    plans = len(checked)
-    tasks = sum(len(p.tasks) for p in checked)
-    errors = result.diagnostics.count("error")
-    warnings = result.diagnostics.count("warning")
-    head = f"{plans} plan{'s' if plans != 1 else ''}, {tasks} task{'s' if tasks != 1 else ''}"
-    context = len(result.plans) - plans
-    if context:
-        head += f" (and {context} sibling plan{'s' if context != 1 else ''} read as context)"
-    if not errors and not warnings:
-        return f"{head}: no problems found."
-    return (
-        f"{head}: {errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}."
-    )
+    s = _settings(paths, fmt, no_derive=no_derive)
+    return plans.validate(s, strict=strict, json_out=json_out, verbose=verbose, quiet=quiet)
 
 
 @app.command()
@@ -315,29 +178,10 @@ def waves(
     fmt: FormatOpt = None,
 ) -> int:
     """Show the waves (parallel groups) and the critical path."""
-    from planrun.render import jsondoc
-    from planrun.validate import load_valid
+    from planrun.commands import plans
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    result = load_valid(targets, plan_fmt)
-    graph = result.graph
-    if avoid_conflicts:
-        graph.assign_waves(avoid_conflicts=True)
-    critical = graph.critical_path()
-    if json_out:
-        _out(jsondoc.dumps(jsondoc.waves_doc(graph, critical)), raw=True)
-        return EXIT_OK
-    out = []
-    for number, wave in enumerate(graph.waves(), start=1):
-        out.append(f"Wave {number} ({len(wave)} task{'s' if len(wave) != 1 else ''})")
-        out.extend(f"  {u.id}" for u in wave)
-    count = len(critical)
-    out.append(
-        f"Critical path ({count} task{'s' if count != 1 else ''}): "
-        + " -> ".join(u.id for u in critical)
-    )
-    _out("\n".join(out) + "\n")
-    return EXIT_OK
+    s = _settings(paths, fmt)
+    return plans.waves(s, json_out=json_out, avoid_conflicts=avoid_conflicts)
 
 
 @app.command()
@@ -350,34 +194,9 @@ def graph(
     ] = None,
 ) -> int:
     """Print the dependency graph as mermaid, Graphviz dot or JSON."""
-    from planrun.errors import UsageError
-    from planrun.render import graphfmt
-    from planrun.validate import load_valid
+    from planrun.commands import plans
 
-    if out_format not in graphfmt.FORMATS:
-        raise UsageError(
-            f'unknown graph format "{out_format}"; use one of: {", ".join(graphfmt.FORMATS)}'
-        )
-    targets, plan_fmt, _ = _inputs(paths, plan_format)
-    result = load_valid(targets, plan_fmt)
-    _out(graphfmt.render(result.graph, out_format))
-    return EXIT_OK
-
-
-SummaryOpt = Annotated[
-    Path | None,
-    typer.Option("--summary", help="Write SUMMARY.md here (default: beside the plan)."),
-]
-TemplateOpt = Annotated[
-    Path | None,
-    typer.Option("--template", help="A jinja2 template to render SUMMARY.md with."),
-]
-RootOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--root", help="Where commands run and paths resolve (default: plan root:, git root, cwd)."
-    ),
-]
+    return plans.graph(paths, plan_format, out_format)
 
 
 @app.command()
@@ -389,13 +208,8 @@ def execute(
         list[str] | None,
         typer.Option("--task", "-t", help="Run only this task (full or bare id); repeatable."),
     ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs (default: CPUs).")
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", min=0.001, help="Seconds per command when the plan sets none."),
-    ] = None,
+    jobs: JobsOpt = None,
+    timeout: TimeoutOpt = None,
     keep_going: Annotated[
         bool,
         typer.Option(
@@ -474,222 +288,55 @@ def execute(
     ] = False,
 ) -> int:
     """Run the verify commands and must_haves checks of the selected tasks."""
-    from planrun.render import jsondoc
-    from planrun.selection import ExecuteOptions
-    from planrun.shard import parse_shard
+    from planrun.commands import run
 
-    targets, plan_fmt, config = _inputs(paths, fmt)
-    opts = ExecuteOptions(
-        paths=targets,
-        fmt=plan_fmt,
-        root=root,
+    s = _settings(paths, fmt, root, no_derive)
+    opts = s.execute_options(
+        argv=sys.argv[1:],
         wave=wave,
-        tasks=task or [],
-        jobs=jobs or config.jobs,
-        timeout=timeout or config.timeout,
+        tasks=task,
+        jobs=jobs,
+        timeout=timeout,
         fail_fast=not keep_going,
         failed=failed,
         force=force,
-        shell=config.shell,
         avoid_conflicts=avoid_conflicts,
-        shard=parse_shard(shard) if shard is not None else None,
-        reuse=config.reuse and not fresh,
-        argv=sys.argv[1:],
-        derive=config.derive and not no_derive,
-        base=base or config.base_ref,
+        shard=shard,
+        fresh=fresh,
+        derive=s.derive,
+        base=base,
         prove=prove,
-        strict_scope=strict_scope or config.strict_scope,
+        strict_scope=strict_scope,
     )
-    summary_target = None if no_summary else _summary_target(summary_file, config, targets)
-    opts.outputs = [p for p in (summary_target, junit) if p is not None]
-    if dry_run:
-        return _dry_run(opts, json_out)
-    from planrun.execution import Reporter
-    from planrun.execution import run_plans as run
-    from planrun.render.output import PlainReporter, RichReporter
-    from planrun.render.reports import ReportFiles
-
-    files = ReportFiles(
-        summary=summary_target,
-        template=template or config.resolve(config.summary_template),
+    return run.execute(
+        s,
+        opts,
+        dry_run=dry_run,
+        json_out=json_out,
+        summary=None if no_summary else s.summary_path(summary_file),
         junit=junit,
-        root=_output_root(targets, root),
+        template=template,
+        verbose=verbose,
+        quiet=quiet,
     )
-    files.check()
-    reporter: PlainReporter | RichReporter
-    if json_out:
-        reporter = PlainReporter(sys.stderr, verbose=verbose, quiet=quiet)
-    elif sys.stdout.isatty() and os.environ.get("TERM") != "dumb" and not quiet:
-        reporter = RichReporter(sys.stdout)
-    else:
-        reporter = PlainReporter(sys.stdout, verbose=verbose, quiet=quiet)
-    live: Reporter = reporter
-    report = run(opts, live)
-    # From here on every output is attempted, whatever failed before it (the results are
-    # recorded already): a closed stdout must not cost SUMMARY.md.
-    errors: list[PlanError] = []
-    if json_out:
-        doc = jsondoc.dumps(jsondoc.run_doc(report, report.results))
-        errors += _attempt(lambda: _out(doc, raw=True))
-    from planrun.render import github
-
-    if github.active():
-        errors += _attempt(_flush_stdout)
-        for line in github.failure_annotations(report.results):
-            _command(line)
-        for line in github.evidence_annotations(report.results, report.evidence):
-            _command(line)
-    errors += files.write(report, report.everything, report, _err)
-    if reporter.broken is not None:
-        from planrun.errors import OutputError
-
-        _silence_stdout()
-        stream = "standard error" if json_out else "standard output"
-        reason = reporter.broken.strerror or reporter.broken
-        errors.append(OutputError(f"cannot write to {stream}: {reason}"))
-    return _report_errors(errors, report.exit_code)
-
-
-def _attempt(step: Callable[[], None]) -> list[PlanError]:
-    try:
-        step()
-    except PlanError as exc:
-        return [exc]
-    return []
-
-
-def _summary_target(option: Path | None, config: Config, targets: list[Path]) -> Path:
-    from planrun.render.summary import default_path
-
-    return option or config.resolve(config.summary) or default_path(targets)
-
-
-def _output_root(targets: list[Path], root: Path | None) -> Path:
-    """The root an output may link into, known before the plans are loaded."""
-    from planrun.roots import run_root
-
-    return run_root([], targets, root)
-
-
-def _report_errors(errors: Sequence[PlanError], code: int) -> int:
-    """Every output that failed, one message each; exit 2 if any did."""
-    from planrun.errors import EXIT_USAGE
-
-    for exc in errors:
-        _plan_error(exc)
-    return EXIT_USAGE if errors else code
 
 
 @app.command()
 @_boundary
 def watch(
     paths: PathsArg = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel jobs (default: CPUs).")
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", min=0.001, help="Seconds per command when the plan sets none."),
-    ] = None,
+    jobs: JobsOpt = None,
+    timeout: TimeoutOpt = None,
     summary_file: SummaryOpt = None,
     root: RootOpt = None,
     fmt: FormatOpt = None,
 ) -> int:
     """Run the plans, then rerun what changed each time files change (Ctrl-C stops)."""
-    from planrun.execution import Reporter, run_plans
-    from planrun.render.output import PlainReporter, RichReporter
-    from planrun.render.reports import ReportFiles
-    from planrun.results import Report
-    from planrun.selection import ExecuteOptions
-    from planrun.watch import watch as watch_plans
+    from planrun.commands import run
 
-    targets, plan_fmt, config = _inputs(paths, fmt)
-    opts = ExecuteOptions(
-        paths=targets,
-        fmt=plan_fmt,
-        root=root,
-        jobs=jobs or config.jobs,
-        timeout=timeout or config.timeout,
-        shell=config.shell,
-        reuse=config.reuse,
-        argv=sys.argv[1:],
-        base=config.base_ref,
-        strict_scope=config.strict_scope,
-    )
-    target = _summary_target(summary_file, config, targets)
-    files = ReportFiles(
-        summary=target,
-        template=config.resolve(config.summary_template),
-        root=_output_root(targets, root),
-    )
-    files.check()
-    opts.outputs = [target]  # its own SUMMARY.md is no one's undeclared change
-
-    def once(selection: ExecuteOptions) -> Report:
-        reporter: Reporter
-        if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
-            reporter = RichReporter(sys.stdout)
-        else:
-            reporter = PlainReporter(sys.stdout, quiet=True)
-        report = run_plans(selection, reporter)
-        errors = files.write(report, report.everything, None, _err)
-        if errors:
-            raise errors[0]
-        return report
-
-    def say(text: str) -> None:
-        _out(text + "\n")
-        _flush_stdout()
-
-    def on_error(exc: PlanError) -> None:
-        _report_error(exc)
-
-    return watch_plans(opts, once, say, lambda _opts: {target.resolve()}, on_error)
-
-
-def _dry_run(opts: ExecuteOptions, json_out: bool) -> int:
-    from planrun.execution import dry_run
-    from planrun.render import jsondoc
-
-    planned = dry_run(opts, _warn)
-    if json_out:
-        doc = {
-            "schema_version": jsondoc.SCHEMA_VERSION,
-            "dry_run": True,
-            "tasks": [
-                {
-                    "id": p.unit.id,
-                    "wave": p.unit.wave,
-                    "commands": [s.run for s in p.steps],
-                    "checks": p.checks,
-                    "cached": p.cached,
-                }
-                for p in planned
-            ],
-        }
-        _out(jsondoc.dumps(doc), raw=True)
-        return EXIT_OK
-    runs = sum(1 for p in planned if not p.cached)
-    reuse = f" and reuse {len(planned) - runs}" if runs != len(planned) else ""
-    out = [f"would run {runs} task{'s' if runs != 1 else ''}{reuse}, in this order:"]
-    for p in planned:
-        if p.cached:
-            out.append(f"  wave {p.unit.wave}  {p.unit.id}  (cached: its recorded pass holds)")
-            continue
-        out.append(f"  wave {p.unit.wave}  {p.unit.id}")
-        for step in p.steps:
-            first, *rest = step.run.splitlines()
-            expects = f"  (expects exit {step.expect_exit})" if step.expect_exit else ""
-            out.append(f"      $ {first}{expects if not rest else ''}")
-            out.extend(f"        {line}" for line in rest)
-            if rest and expects:
-                out.append(f"     {expects}")
-        out.extend(f"      check {c}" for c in p.checks)
-        if not p.steps and not p.checks:
-            kind = "manual" if p.unit.manual else "nothing to run"
-            out.append(f"      ({kind})")
-    _out("\n".join(out) + "\n")
-    return EXIT_OK
+    s = _settings(paths, fmt, root)
+    opts = s.execute_options(argv=sys.argv[1:], jobs=jobs, timeout=timeout)
+    return run.watch(s, opts, summary_file)
 
 
 @app.command()
@@ -702,29 +349,9 @@ def status(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """Show the last recorded result of every task and milestone."""
-    from planrun.recorded import read_status as get_status
-    from planrun.render import jsondoc
-    from planrun.render.output import result_line, status_evidence
+    from planrun.commands import recorded
 
-    targets, plan_fmt, config = _inputs(paths, fmt)
-    report = get_status(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)
-    if json_out:
-        _out(jsondoc.dumps(jsondoc.run_doc(report, report.results)), raw=True)
-        return EXIT_OK
-    out = [result_line(r) for r in report.results]
-    if report.milestones:
-        out.append("")
-        out.append("Milestones:")
-        out.extend(
-            f"  {m.status:<8} {m.id}: {m.name} ({m.passed}/{m.total} passed)"
-            for m in report.milestones
-        )
-    out.extend(status_evidence(report.evidence, report.results))
-    last = f" (last run {report.run_id})" if report.run_id else " (nothing has run yet)"
-    out.append("")
-    out.append(f"status: {report.status}{last}")
-    _out("\n".join(out) + "\n")
-    return EXIT_OK
+    return recorded.status(_settings(paths, fmt, root, no_derive), json_out=json_out)
 
 
 @app.command(name="summary")
@@ -747,55 +374,10 @@ def summary_(
     fmt: FormatOpt = None,
 ) -> int:
     """Re-render SUMMARY.md from the recorded state, without running anything."""
-    from planrun.recorded import read_status as get_status
-    from planrun.render.reports import ReportFiles
+    from planrun.commands import recorded
 
-    targets, plan_fmt, config = _inputs(paths, fmt)
-    files = ReportFiles(
-        summary=_summary_target(output, config, targets),
-        template=template or config.resolve(config.summary_template),
-        root=_output_root(targets, root),
-    )
-    files.check()
-    if merge is not None:
-        _merge(targets, plan_fmt, root, merge)
-    report = get_status(targets, plan_fmt, root, _warn, derive=config.derive)
-    errors = files.write(report, report.results, None, _err)
-    code = EXIT_OK
-    if merge is not None:
-        # The merge is the CI gate after the shards: a task no document reported (a job that
-        # never ran or never uploaded) did not pass either.
-        missing = sum(1 for r in report.results if r.status == "not_run")
-        if missing:
-            _err(
-                f"planrun: {missing} task{'s' if missing != 1 else ''} of these plans "
-                f"{'have' if missing != 1 else 'has'} no result in {merge}"
-            )
-        if missing or report.status in ("failed", "interrupted"):
-            code = EXIT_FAILED
-    return _report_errors(errors, code)
-
-
-def _merge(paths: list[Path], fmt: str | None, root: Path | None, folder: Path) -> None:
-    from planrun.merge import merge
-    from planrun.roots import run_root
-    from planrun.validate import load_valid
-
-    graph = load_valid(paths, fmt, exit_code=2).graph
-    report = merge(graph, run_root(graph.plans, paths, root), folder, _warn)
-    for note in report.notes:
-        _err(f"planrun: note: {note}")
-    blocked = (
-        f"; {report.blocked} task{'s' if report.blocked != 1 else ''} recorded as blocked "
-        "behind a dependency that did not pass"
-        if report.blocked
-        else ""
-    )
-    _err(f"merged {report.reported} results from {report.documents} documents{blocked}")
-
-
-def _warn(message: str) -> None:
-    _err(f"planrun: warning: {message}")
+    s = _settings(paths, fmt, root)
+    return recorded.summary(s, output=output, merge=merge, template=template)
 
 
 @app.command(name="next")
@@ -808,21 +390,9 @@ def next_(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """List tasks ready to work on: not passed yet, every dependency passed."""
-    from planrun.recorded import next_units
-    from planrun.render import jsondoc
+    from planrun.commands import recorded
 
-    targets, plan_fmt, config = _inputs(paths, fmt)
-    units = next_units(targets, plan_fmt, root, _warn, derive=config.derive and not no_derive)
-    if json_out:
-        _out(jsondoc.dumps(jsondoc.next_doc(units)), raw=True)
-        return EXIT_OK
-    if not units:
-        _out("nothing is ready: every task has passed, or waits on one that has not\n")
-        return EXIT_OK
-    width = max(len(u.id) for u in units)
-    for unit in units:
-        _out(f"{unit.id:<{width}}  wave {unit.wave}  {unit.name}\n")
-    return EXIT_OK
+    return recorded.next_(_settings(paths, fmt, root, no_derive), json_out=json_out)
 
 
 @app.command()
@@ -841,34 +411,9 @@ def convert(
     no_derive: NoDeriveOpt = False,
 ) -> int:
     """Print a plan in the canonical planrun format (what `planrun new` writes)."""
-    from planrun.convert import pick_plan, to_canonical
-    from planrun.document import Document
-    from planrun.errors import RefusedError
-    from planrun.validate import load_valid
-    from planrun.writer import check_output, write_output
+    from planrun.commands import plans
 
-    if output is not None:
-        if os.path.lexists(output):
-            raise RefusedError(
-                f"{output} already exists; convert never overwrites a file", hint=_CONVERT_HINT
-            )
-        check_output(output, overwrite="never", hint=_CONVERT_HINT)
-    _, plan_fmt, config = _inputs([path], fmt)
-    # Derived checks are written out with `derived: true`, so the converted plan is judged
-    # the same way and still labels them (--no-derive drops them when it is read).
-    # Sibling plans loaded as context are not converted.
-    result = load_valid([path], plan_fmt, derive=config.derive and not no_derive)
-    plan = pick_plan(path, [p for p in result.plans if not p.context], plan_id)
-    text = to_canonical(plan, None if path.is_dir() else Document.read(path))
-    if output is None:
-        _out(text, raw=True)  # a plan file's text: redirected to a file, kept as it is
-        return EXIT_OK
-    write_output(output, text, overwrite="never", hint=_CONVERT_HINT)
-    _err(f"wrote {output}")
-    return EXIT_OK
-
-
-_CONVERT_HINT = "choose another -o, or remove the file first"
+    return plans.convert(path, output, plan_id, fmt, no_derive=no_derive)
 
 
 export_app = typer.Typer(
@@ -908,47 +453,25 @@ def export_github_actions(
     fmt: FormatOpt = None,
 ) -> int:
     """A GitHub Actions workflow running each task as a job, needs following the graph."""
-    from planrun.export import default_install, github_workflow
-    from planrun.roots import git_work_tree
-    from planrun.validate import load_valid
-    from planrun.writer import check_output, write_output
+    from planrun.commands import plans
 
-    targets, plan_fmt, _ = _inputs(paths, fmt)
-    hint = "choose another -o FILE (planrun replaces only a workflow it wrote)"
-    if output is not None:
-        check_output(output, overwrite="planrun", root=_output_root(targets, None), hint=hint)
-    graph = load_valid(targets, plan_fmt).graph
-    if install is None:
-        install = default_install(git_work_tree(Path.cwd()) or Path.cwd())
-    workflow = github_workflow(
-        graph,
-        [str(p) for p in targets],
+    return plans.export_github_actions(
+        _settings(paths, fmt),
+        output=output,
         granularity=granularity,
-        install=install,
         shards=shards,
+        install=install,
         python=python,
     )
-    for warning in workflow.warnings:
-        _warn(warning)
-    if output is None:
-        _out(workflow.text, raw=True)
-        return EXIT_OK
-    write_output(
-        output, workflow.text, overwrite="planrun", root=_output_root(targets, None), hint=hint
-    )
-    _err(f"wrote {output} ({len(workflow.jobs) + 1} jobs)")
-    return EXIT_OK
 
 
 @app.command()
 @_boundary
 def schema() -> int:
     """Print the JSON Schema of the canonical plan frontmatter."""
-    from planrun.model import json_schema
-    from planrun.render import jsondoc
+    from planrun.commands import plans
 
-    _out(jsondoc.dumps(json_schema()), raw=True)
-    return EXIT_OK
+    return plans.schema()
 
 
 @app.command()
@@ -961,11 +484,9 @@ def new(
     title: Annotated[str | None, typer.Option("--title", help="Plan title.")] = None,
 ) -> int:
     """Write a new canonical plan from the template (never overwrites)."""
-    from planrun.scaffold import new_plan
+    from planrun.commands import plans
 
-    path = new_plan(name, directory, title)
-    _out(f"created {path}\nnext: edit it, then run: planrun validate {path}\n")
-    return EXIT_OK
+    return plans.new(name, directory, title)
 
 
 @app.command()
@@ -987,13 +508,6 @@ def mcp() -> int:
     return EXIT_OK
 
 
-def _hook_input() -> str | None:
-    """The hook input on stdin; None on a terminal (nobody is piping any)."""
-    if sys.stdin is None or sys.stdin.isatty():
-        return None
-    return sys.stdin.read()
-
-
 @app.command()
 @_boundary
 def hook(
@@ -1006,22 +520,9 @@ def hook(
 
     Reads the agent's hook input on stdin. claude-code: exit 0 lets the agent stop, exit 2
     refuses, with what to do on stderr (at most hook_max_blocks times in a row)."""
-    from planrun.errors import EXIT_USAGE, UsageError
-    from planrun.hooks import ADAPTERS, run_hook
-    from planrun.suggest import closest
+    from planrun import hooks
 
-    listing = "\n".join(f"  {a.name:<14} {a.summary}" for a in ADAPTERS.values())
-    if adapter is None:
-        _err("usage: planrun hook ADAPTER   (reads the hook input on stdin)\nadapters:\n" + listing)
-        return EXIT_USAGE
-    if adapter not in ADAPTERS:
-        guess = closest(adapter, list(ADAPTERS))
-        hint = f' (did you mean "{guess}"?)' if guess else ""
-        raise UsageError(f'no hook adapter "{adapter}"{hint}; adapters:\n{listing}')
-    reply = run_hook(ADAPTERS[adapter], _hook_input)
-    sys.stdout.write(reply.stdout)
-    sys.stderr.write(reply.stderr)
-    return reply.exit_code
+    return hooks.command(adapter)
 
 
 def main() -> None:
@@ -1034,5 +535,5 @@ def main() -> None:
     except Exception as exc:  # outside any command (option parsing, completion)
         if crash.debugging():
             raise
-        _err(crash.report(exc))
+        console.err(crash.report(exc))
         raise SystemExit(EXIT_INTERNAL) from None

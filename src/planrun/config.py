@@ -41,6 +41,10 @@ class Config:
         path = Path(value)
         return path if path.is_absolute() or self.base is None else self.base / path
 
+    def plan_paths(self) -> list[Path]:
+        """The configured default plan paths (``path``), resolved; empty when none is set."""
+        return [p for p in (self.resolve(x) for x in self.path) if p is not None]
+
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "path": (str, list),

@@ -27,6 +27,7 @@ from planrun.checkform import check_form
 from planrun.derivepaths import contains_checks, feature_dir, ignore_patterns, named_paths
 from planrun.diagnostics import Diagnostics
 from planrun.model import Artifact, Plan, Task, VerifyCommand
+from planrun.plural import pluralize
 from planrun.prose import is_command
 
 _REMOVES = re.compile(
@@ -66,8 +67,8 @@ def derive_plan(plan: Plan, texts: Mapping[str, str], root: Path, diags: Diagnos
                 "derived-checks",
                 source,
                 task.line,
-                f'task "{task.id}" has no verify; planrun derived {len(found)} check'
-                f"{'s' if len(found) != 1 else ''} from its text: " + "; ".join(found),
+                f'task "{task.id}" has no verify; planrun derived {pluralize(len(found), "check")}'
+                " from its text: " + "; ".join(found),
                 hint="write a verify that proves the task, derived checks are weaker",
             )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from planrun.plural import pluralize
+
 if TYPE_CHECKING:
     from planrun.diagnostics import Diagnostic
 
@@ -44,7 +46,7 @@ class InvalidPlanError(PlanError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic], *, exit_code: int = EXIT_FAILED) -> None:
         errors = sum(1 for d in diagnostics if d.severity == "error")
-        super().__init__(f"the plan has {errors} error{'s' if errors != 1 else ''}")
+        super().__init__(f"the plan has {pluralize(errors, 'error')}")
         self.diagnostics = list(diagnostics)
         self.exit_code = exit_code
 

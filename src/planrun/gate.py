@@ -129,7 +129,7 @@ def plan_paths(cwd: Path, config: Config) -> list[Path] | None:
     A configured path that does not exist is an error: planrun was set up here, so a missing
     folder is a mistake to report, not a project without plans."""
     if config.path:
-        paths = [p for p in (config.resolve(x) for x in config.path) if p is not None]
+        paths = config.plan_paths()
         missing = [p for p in paths if not p.exists()]
         if missing:
             raise UsageError(

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from planrun.errors import EXIT_USAGE, UsageError
 from planrun.gate import BLOCK, HOLD, NOTHING, RELEASE, GateOutcome, GateRequest, judge
+from planrun.plural import agree, pluralize
+from planrun.render import console
 from planrun.results import UnitResult
+from planrun.suggest import closest
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class ClaudeCode:
             return Reply(0, f"planrun: {outcome.note}\n")
         if outcome.verdict == HOLD:
             count = len(outcome.checked)
-            return Reply(0, f"planrun: {_plural(count, 'claim')} checked, all hold\n")
+            return Reply(0, f"planrun: {pluralize(count, 'claim')} checked, all hold\n")
         if outcome.verdict == RELEASE:
             return Reply(0, _release(outcome))
         if outcome.verdict == BLOCK:
@@ -128,7 +133,7 @@ def _release(outcome: GateOutcome) -> str:
     if outcome.max_blocks == 0:
         why = "hook_max_blocks is 0, so no stop is refused"
     else:
-        why = f"it was blocked {_plural(outcome.max_blocks, 'time')} in a row (hook_max_blocks)"
+        why = f"it was blocked {pluralize(outcome.max_blocks, 'time')} in a row (hook_max_blocks)"
     unresolved = "; ".join(_clean(u) for u in outcome.unresolved)
     return (
         f"planrun: warning: letting this stop through: {why}, "
@@ -158,8 +163,8 @@ def _block(outcome: GateOutcome) -> str:
     else:
         failing = outcome.failures
         out.append(
-            f"planrun: {_plural(len(failing), 'task')} claimed done "
-            f"{'does' if len(failing) == 1 else 'do'} not pass {count}:"
+            f"planrun: {pluralize(len(failing), 'task')} claimed done "
+            f"{agree(len(failing), 'does', 'do')} not pass {count}:"
         )
         for result in failing[:_TASKS_SHOWN]:
             out.extend(_failure(result, outcome.cwd))
@@ -199,10 +204,6 @@ def _shown(path: Path, cwd: Path | None) -> str:
         return str(path)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -217,3 +218,29 @@ def _clean(text: str, width: int | None = None) -> str:
 
 
 ADAPTERS: dict[str, Adapter] = {a.name: a for a in (ClaudeCode(),)}
+
+
+def command(adapter: str | None) -> int:
+    """``planrun hook ADAPTER``: the adapter's reply to the hook input on stdin; without an
+    adapter, the list of them (exit 2)."""
+    listing = "\n".join(f"  {a.name:<14} {a.summary}" for a in ADAPTERS.values())
+    if adapter is None:
+        console.err(
+            "usage: planrun hook ADAPTER   (reads the hook input on stdin)\nadapters:\n" + listing
+        )
+        return EXIT_USAGE
+    if adapter not in ADAPTERS:
+        guess = closest(adapter, list(ADAPTERS))
+        hint = f' (did you mean "{guess}"?)' if guess else ""
+        raise UsageError(f'no hook adapter "{adapter}"{hint}; adapters:\n{listing}')
+    reply = run_hook(ADAPTERS[adapter], _hook_input)
+    sys.stdout.write(reply.stdout)
+    sys.stderr.write(reply.stderr)
+    return reply.exit_code
+
+
+def _hook_input() -> str | None:
+    """The hook input on stdin; None on a terminal (nobody is piping any)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    return sys.stdin.read()

@@ -24,7 +24,6 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from planrun import __version__
-from planrun.config import Config, load_config
 from planrun.docmodels import (
     NextDocument,
     RunDocument,
@@ -41,11 +40,10 @@ from planrun.recorded import next_units
 from planrun.recorded import read_status as recorded_status
 from planrun.render import jsondoc
 from planrun.render import summary as summary_md
-from planrun.render.summary import SummaryInput, default_path
+from planrun.render.summary import SummaryInput
 from planrun.results import Report, UnitResult
 from planrun.scheduler import StopSignal
-from planrun.selection import ExecuteOptions
-from planrun.shard import parse_shard
+from planrun.settings import Settings
 from planrun.validate import load_valid, validate_paths
 
 INSTRUCTIONS = (
@@ -87,16 +85,10 @@ Root = Annotated[
 ]
 
 
-def _config() -> Config:
-    return load_config()
-
-
-def _targets(paths: Paths, config: Config) -> list[Path]:
-    if paths:
-        return [Path(p) for p in paths]
-    if config.path:
-        return [p for p in (config.resolve(x) for x in config.path) if p is not None]
-    return [Path("plans")]
+def _settings(paths: Paths, format: Format, root: Root = None) -> Settings:  # noqa: A002
+    """A tool's options over the configuration, as the command's flags are (an empty
+    format or root is none)."""
+    return Settings.of(paths, format or None, root=root)
 
 
 def _fail(exc: PlanError) -> ToolError:
@@ -136,8 +128,8 @@ def validate(
     line, message and hint."""
 
     def call() -> dict[str, Any]:
-        config = _config()
-        result = validate_paths(_targets(paths, config), format or config.format)
+        s = _settings(paths, format)
+        result = validate_paths(s.paths, s.fmt)
         return jsondoc.validate_doc(result, strict=strict)
 
     return _guarded(call)
@@ -151,8 +143,8 @@ def waves(
     """The waves (groups of tasks that can run in parallel) and the critical path."""
 
     def call() -> dict[str, Any]:
-        config = _config()
-        graph = load_valid(_targets(paths, config), format or config.format).graph
+        s = _settings(paths, format)
+        graph = load_valid(s.paths, s.fmt).graph
         if avoid_conflicts:
             graph.assign_waves(avoid_conflicts=True)
         return jsondoc.waves_doc(graph, graph.critical_path())
@@ -168,9 +160,8 @@ def next_(
     """Tasks ready to work on: not passed yet, every dependency passed."""
 
     def call() -> dict[str, Any]:
-        config = _config()
-        targets = _targets(paths, config)
-        units = next_units(targets, format or config.format, _root(root))
+        s = _settings(paths, format, root)
+        units = next_units(s.paths, s.fmt, s.root)
         return jsondoc.next_doc(units)
 
     return _guarded(call)
@@ -184,15 +175,11 @@ def status(
     """The last recorded result of every task and milestone (runs nothing)."""
 
     def call() -> dict[str, Any]:
-        config = _config()
-        report = recorded_status(_targets(paths, config), format or config.format, _root(root))
+        s = _settings(paths, format, root)
+        report = recorded_status(s.paths, s.fmt, s.root)
         return jsondoc.run_doc(report, report.results)
 
     return _guarded(call)
-
-
-def _root(root: str | None) -> Path | None:
-    return Path(root) if root else None
 
 
 # -- the tools that write planrun's reports
@@ -208,10 +195,9 @@ def summary(
     text. It never overwrites a file planrun did not write."""
 
     def call() -> dict[str, Any]:
-        config = _config()
-        targets = _targets(paths, config)
-        report = recorded_status(targets, format or config.format, _root(root))
-        path = _write_summary(report, report.results, config, targets, output)
+        s = _settings(paths, format, root)
+        report = recorded_status(s.paths, s.fmt, s.root)
+        path = _write_summary(report, report.results, s, output)
         return {
             "schema_version": jsondoc.SCHEMA_VERSION,
             "path": str(path),
@@ -222,19 +208,9 @@ def summary(
     return _guarded(call)
 
 
-def _summary_target(config: Config, targets: list[Path], output: str | None) -> Path:
-    return Path(output) if output else config.resolve(config.summary) or default_path(targets)
-
-
-def _write_summary(
-    run: Report,
-    results: list[UnitResult],
-    config: Config,
-    targets: list[Path],
-    output: str | None,
-) -> Path:
-    target = _summary_target(config, targets, output)
-    text = summary_md.render(SummaryInput.of(run, results), config.resolve(config.summary_template))
+def _write_summary(run: Report, results: list[UnitResult], s: Settings, output: str | None) -> Path:
+    target = s.summary_path(output)
+    text = summary_md.render(SummaryInput.of(run, results), s.template())
     summary_md.write(text, target)
     return target
 
@@ -266,29 +242,22 @@ async def execute(
     finished task; cancelling the request stops the running commands (their process groups)
     and keeps the results of the tasks that finished."""
     try:
-        config = _config()
-        targets = _targets(paths, config)
-        opts = ExecuteOptions(
-            paths=targets,
-            fmt=format or config.format,
-            root=_root(root),
+        s = _settings(paths, format, root)
+        opts = s.execute_options(
+            argv=["mcp", "execute"],
             wave=wave,
-            tasks=tasks or [],
-            jobs=jobs or config.jobs,
-            timeout=timeout or config.timeout,
+            tasks=tasks,
+            jobs=jobs,
+            timeout=timeout,
             fail_fast=fail_fast,
             failed=failed,
             force=force,
-            shell=config.shell,
-            shard=parse_shard(shard) if shard is not None else None,
-            reuse=config.reuse and not fresh,
-            argv=["mcp", "execute"],
-            base=config.base_ref,
-            strict_scope=config.strict_scope,
+            shard=shard,
+            fresh=fresh,
         )
         if not no_summary:  # refuse a SUMMARY.md that cannot be written before running
-            summary_md.check_template(config.resolve(config.summary_template))
-            summary_md.check_writable(_summary_target(config, targets, None))
+            summary_md.check_template(s.template())
+            summary_md.check_writable(s.summary_path())
     except PlanError as exc:
         raise _fail(exc) from None
     stop = StopSignal()
@@ -299,7 +268,7 @@ async def execute(
         try:
             report = run_plan(opts, progress, stop)
             if not no_summary:
-                _write_summary(report, report.everything, config, targets, None)
+                _write_summary(report, report.everything, s, None)
             return jsondoc.run_doc(report, report.results)
         finally:
             finished.set()
@@ -365,8 +334,7 @@ def plan_schema() -> str:
 def last_summary(plan: str) -> str:
     """The last SUMMARY.md written for a plan file or folder (a path relative to the server's
     working folder, slashes URL-encoded)."""
-    config = _config()
-    path = config.resolve(config.summary) or default_path([Path(plan)])
+    path = Settings.of([plan]).summary_path()
     if not path.is_file():
         raise ResourceError(f"no SUMMARY.md at {path}: run the execute or summary tool first")
     doc = Document.read(path)

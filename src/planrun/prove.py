@@ -25,6 +25,7 @@ from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.graph import Unit
+from planrun.plural import pluralize
 from planrun.proc import Outcome
 from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.scheduler import Step, StopSignal
@@ -69,7 +70,7 @@ class ProveReport:
         if self.interrupted:
             return f"prove: interrupted after {self.duration:.1f}s"
         return (
-            f"prove: {self.tasks} task{'s' if self.tasks != 1 else ''} re-checked on the base "
+            f"prove: {pluralize(self.tasks, 'task')} re-checked on the base "
             f"in {self.duration:.1f}s, {self.vacuous} vacuous"
         )
 

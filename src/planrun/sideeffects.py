@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from planrun import escape, proc
 from planrun.bases import toplevel
 from planrun.graph import Unit
+from planrun.plural import pluralize
 
 # Folders whose new untracked contents are caches, anywhere in the tree.
 CACHE_DIRS = frozenset(
@@ -96,7 +97,7 @@ def describe(paths: list[str], others: list[str]) -> str:
     time, which may have made the change instead)."""
     shown = paths[:5]
     more = f" and {len(paths) - len(shown)} more" if len(paths) > len(shown) else ""
-    count = f"{len(paths)} file{'s' if len(paths) != 1 else ''}"
+    count = pluralize(len(paths), "file")
     text = f"this check changed {count}: {', '.join(map(escape.path, shown))}{more}"
     if others:
         names = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from planrun.environment import ROOT_WARNING
 from planrun.escape import path, terminal
 from planrun.graph import PlanGraph, Unit
+from planrun.plural import pluralize
 from planrun.render import github
 from planrun.results import UnitResult
 from planrun.statuses import BLOCKED, ERROR, FAILED, STALE, TIMEOUT, UNVERIFIED
@@ -72,7 +73,7 @@ def counts_line(results: list[UnitResult], duration: float) -> str:
     reused = f" ({cached} cached)" if cached else ""
     truths = manual_truths(results)
     if truths:
-        parts.append(f"{truths} manual truth{'s' if truths != 1 else ''} to check by hand")
+        parts.append(f"{pluralize(truths, 'manual truth')} to check by hand")
     return f"{', '.join(parts) or 'nothing selected'}{reused} in {duration:.1f}s"
 
 
@@ -135,9 +136,7 @@ def evidence_lines(evidence: dict[str, Any]) -> list[str]:
         shown = ", ".join(map(path, undeclared[:8])) + (", ..." if len(undeclared) > 8 else "")
         count = len(undeclared)
         out.append("")
-        out.append(
-            f"{label} {count} changed file{'s' if count != 1 else ''} no task declares: {shown}"
-        )
+        out.append(f"{label} {pluralize(count, 'changed file')} no task declares: {shown}")
     environment = evidence.get("environment") or {}
     if environment.get("root"):
         out.append(f"warning: {ROOT_WARNING}")

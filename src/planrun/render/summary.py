@@ -23,6 +23,7 @@ from planrun.document import GENERATOR
 from planrun.errors import OutputError, UsageError
 from planrun.escape import Raw, block, cell, code, fence, markdown
 from planrun.graph import PlanGraph
+from planrun.plural import pluralize
 from planrun.render import graphfmt
 from planrun.results import MilestoneStatus, Report, UnitResult
 from planrun.statuses import ERROR, FAILED, PASSED, STATUSES, TIMEOUT, CheckStatus
@@ -309,10 +310,10 @@ def _verdict(status: str, counts: Counter[str], total: int, false_claims: int, t
         if counts[s]
     ]
     if false_claims:
-        problems.insert(0, f"{false_claims} false claim{'s' if false_claims != 1 else ''}")
+        problems.insert(0, pluralize(false_claims, "false claim"))
     rest = [f"{counts[s]} {s.replace('_', ' ')}" for s in ("manual", "not_run") if counts[s]]
     if truths:
-        rest.insert(0, f"{truths} manual truth{'s' if truths != 1 else ''} to check by hand")
+        rest.insert(0, f"{pluralize(truths, 'manual truth')} to check by hand")
     tail = "; ".join(problems + rest)
     return f"{head}" + (f" ({tail})" if tail else "")
 
