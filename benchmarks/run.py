@@ -131,14 +131,16 @@ class Bench:
 
     # -- the targets
     def next_json(self, reps: int) -> None:
-        plan = workloads.scale_plan(self.fresh("next") / "plan.md", 10)
+        folder = self.fresh("next")
+        plan = workloads.scale_plan(folder / "plan.md", 10)
+        (folder / ".planrun").mkdir()  # as after a first execute: the plan cache is kept
         target = Target("`next --json`, 10-task plan, warm cache / `python -c pass`", "26x", 8)
         ours, bare = Row("next", "planrun next --json"), Row("next", "python -c pass")
         cpu = Row("next", "CPU: next --json / python -c pass", unit="x")
         cmd = [*PLANRUN, "next", "--json", str(plan)]
-        timed(cmd)
+        timed(cmd, folder)
         for _ in range(reps):
-            a, b = timed(cmd), timed([PY, "-c", "pass"])
+            a, b = timed(cmd, folder), timed([PY, "-c", "pass"])
             ours.values.append(a.wall)
             bare.values.append(b.wall)
             target.ratios.append(a.wall / b.wall)
@@ -188,10 +190,11 @@ class Bench:
             Row(name, "bare yaml.load"),
         )
         plan = workloads.scale_plan(self.fresh("scale") / "plan.md", tasks)
-        timed([*PLANRUN, "validate", str(plan)])
+        here = plan.parent  # no .planrun/ there: no plan cache (a first run)
+        timed([*PLANRUN, "validate", str(plan)], here)
         samples: list[tuple[Sample, Sample]] = []
         for _ in range(reps):
-            a = timed([*PLANRUN, "validate", str(plan)])
+            a = timed([*PLANRUN, "validate", str(plan)], here)
             b = timed([PY, "-c", PARSE.format(gc=", gc; gc.disable()"), str(plan)])
             c = timed([PY, "-c", PARSE.format(gc=""), str(plan)])
             ours.values.append(a.wall)
@@ -201,11 +204,12 @@ class Bench:
             samples.append((a, c))
         self.targets.append(target)
         self.rows += [ours, paused, bare]
+        self.warm_validate(plan, reps, name)
         if rss_tasks != tasks:  # measured at its own size, once (peak RSS hardly varies)
             plan = workloads.scale_plan(self.fresh("scale") / "plan.md", rss_tasks)
             samples = [
                 (
-                    timed([*PLANRUN, "validate", str(plan)]),
+                    timed([*PLANRUN, "validate", str(plan)], plan.parent),
                     timed([PY, "-c", PARSE.format(gc=""), str(plan)]),
                 )
             ]
@@ -221,6 +225,22 @@ class Bench:
             Row(name, "planrun validate peak RSS", [a.rss for a, _ in samples], "MiB"),
             Row(name, "bare yaml.load peak RSS", [c.rss for _, c in samples], "MiB"),
         ]
+
+    def warm_validate(self, plan: Path, reps: int, name: str) -> None:
+        """validate again with the plan cache (``.planrun/`` made by a first execute), paired
+        with the same validate without it."""
+        cold_dir, warm_dir = self.fresh("cold"), self.fresh("warm")
+        (warm_dir / ".planrun").mkdir()
+        cold, warm = Row(name, "planrun validate, no plan cache"), Row(name, "... warm plan cache")
+        ratio = Row(name, "warm plan cache / no plan cache", unit="x")
+        cmd = [*PLANRUN, "validate", str(plan)]
+        timed(cmd, warm_dir)  # writes the cache (the current folder's .planrun/)
+        for _ in range(reps):
+            a, b = timed(cmd, cold_dir), timed(cmd, warm_dir)
+            cold.values.append(a.wall)
+            warm.values.append(b.wall)
+            ratio.values.append(b.wall / a.wall)
+        self.rows += [cold, warm, ratio]
 
     def output(self, megabytes: int, reps: int) -> None:
         name = f"a task printing {megabytes} MB"
@@ -261,8 +281,8 @@ class Bench:
             folder = self.fresh("span")
             plan = workloads.sleep_dag(folder / "plan.md", durations, deps)
             cmd = [*PLANRUN, "execute", str(plan), "-j", "2", "--no-summary", "--json"]
-            first = float(str(run_json(cmd)["duration_s"]))
-            again = float(str(run_json(cmd)["duration_s"]))  # with the durations recorded
+            first = float(str(run_json(cmd, folder)["duration_s"]))
+            again = float(str(run_json(cmd, folder)["duration_s"]))  # durations recorded
             cold.values.append(first / bound)
             target.ratios.append(again / bound)
         self.targets.append(target)
@@ -276,8 +296,8 @@ class Bench:
             root = self.fresh("reuse")
             plan = workloads.reuse_plan(root, tasks, seconds)
             cmd = [*PLANRUN, "execute", str(plan), "-j", "2", "--no-summary"]
-            first = timed(cmd).wall
-            again = timed(cmd)
+            first = timed(cmd, root).wall
+            again = timed(cmd, root)
             if f"({tasks} cached)" not in again.out:
                 raise SystemExit("benchmark step failed: the rerun did not reuse every pass")
             ratio.values.append(first / again.wall)

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planrun import plancache
 from planrun.derive import derive_plan, drop_derived
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document, UndecodableError, written_by_planrun
@@ -22,8 +23,10 @@ from planrun.readers import (
     get_reader,
     skip_reason,
 )
+from planrun.readers.canonical import CanonicalReader
 from planrun.readers.common import report_frontmatter
 from planrun.roots import plan_root
+from planrun.stated import hold_destructive
 
 # Folders that hold tools' own state, never plans.
 SKIP_DIRS = frozenset(
@@ -124,6 +127,7 @@ def read_groups(loaded: Loaded) -> None:
 def _derive(plan: Plan, texts: dict[str, str], loaded: Loaded) -> None:
     """Derived checks for the tasks of ``plan`` without a verify (or, when derivation is
     off, none: not even those a converted plan labels derived)."""
+    hold_destructive(plan, loaded.diagnostics)
     if loaded.derive:
         derive_plan(plan, texts, plan_root(plan), loaded.diagnostics)
     else:
@@ -170,6 +174,12 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
     multi-file format waits in ``loaded.groups`` until read_groups()."""
     diags = loaded.diagnostics
     path = doc.path
+    cache = plancache.slot(doc, explicit=explicit, forced=forced.name if forced else None)
+    hit = cache.get() if cache else None
+    if hit is not None:
+        _load_cached(doc, hit, explicit=explicit, loaded=loaded)
+        return
+    start = len(diags.items)
     fm = doc.frontmatter
     for line, key in fm.duplicate_keys:
         diags.add(
@@ -184,6 +194,7 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
             'reads it), so a regex like "Base\\.metadata" keeps its backslash',
             hint="write regexes in single quotes: 'Base\\.metadata'",
         )
+    head = diags.items[start:]
     reason = None if explicit else skip_reason(path)
     if reason:
         diags.add("not-a-plan", doc.display, None, f"skipped: {reason}")
@@ -206,12 +217,15 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
     if reader is None:
         _explain_unrecognized(doc, explicit, diags)
         return
+    tail = len(diags.items)
     diags.add("format", doc.display, None, f"read as a {reader.name} plan")
     if isinstance(reader, GroupReader):
         group_key = (reader.name, reader.group(doc))
         loaded.groups.setdefault(group_key, (reader, []))[1].append(doc)
         return
     plan = reader.read(doc, diags)
+    if cache and isinstance(reader, CanonicalReader) and fm.error is None and not fm.unclosed:
+        cache.put(plancache.Entry(head, diags.items[tail:], plan))
     if plan is None:
         return
     _derive(plan, {doc.display: doc.text}, loaded)
@@ -219,6 +233,21 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         plan.mark(standalone=True)
         loaded.context.extend(reader.context_paths(doc))
     loaded.plans.append(plan)
+
+
+def _load_cached(doc: Document, hit: plancache.Entry, *, explicit: bool, loaded: Loaded) -> None:
+    """load_document for a canonical plan read before: what was stored is what reading it
+    again would give; the rest (skip rules, derived checks) is done as on a miss."""
+    diags = loaded.diagnostics
+    diags.items.extend(hit.head)
+    reason = None if explicit else skip_reason(doc.path)
+    if reason:
+        diags.add("not-a-plan", doc.display, None, f"skipped: {reason}")
+        return
+    diags.items.extend(hit.tail)
+    if hit.plan is not None:
+        _derive(hit.plan, {doc.display: doc.text}, loaded)
+        loaded.plans.append(hit.plan)
 
 
 def _planrun_summary(data: object) -> bool:

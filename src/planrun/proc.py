@@ -22,6 +22,7 @@ itself dies (``kill -9``).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import secrets
@@ -79,7 +80,22 @@ FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
 TAIL_BYTES = 64 * 1024
 TAIL_LINES = 200
 _READ_SIZE = 64 * 1024
+_LOUD_PIPE = 1024 * 1024
+"""A child's pipe that fills up (a loud task) grows to this where the OS allows it (Linux):
+the child blocks less often, and planrun reads it in fewer, larger pieces."""
 _DRAIN_READS = 32
+
+
+def _keep_last(buf: bytearray, data: bytes) -> None:
+    """``buf += data``, then over 2 * TAIL_BYTES keep the last TAIL_BYTES: without copying
+    all of a large ``data`` into ``buf`` first."""
+    if len(buf) + len(data) <= 2 * TAIL_BYTES:
+        buf += data
+    elif len(data) >= TAIL_BYTES:
+        buf[:] = data[-TAIL_BYTES:]
+    else:
+        del buf[: len(buf) + len(data) - TAIL_BYTES]
+        buf += data
 
 
 class LogSink:
@@ -102,14 +118,10 @@ class LogSink:
         self._command = bytearray()
 
     def write(self, data: bytes) -> None:
-        self._command += data
-        if len(self._command) > 2 * TAIL_BYTES:
-            del self._command[:-TAIL_BYTES]
+        _keep_last(self._command, data)
         if self._header:
             data, self._header = self._header + data, b""
-        self._tail += data
-        if len(self._tail) > 2 * TAIL_BYTES:
-            del self._tail[:-TAIL_BYTES]
+        _keep_last(self._tail, data)
         if self.error is not None:
             return
         # A log that cannot be written (disk full, a name too long) loses the full output,
@@ -189,6 +201,8 @@ class _Child:
     out: int | None  # read end of the output pipe, until EOF
     log: LogSink
     spawn: str = ""  # its PLANRUN_SPAWN token
+    read_size: int = _READ_SIZE  # grown once, when a read fills it (see _LOUD_PIPE)
+    grown: bool = False
     term_at: float | None = None  # when SIGTERM was sent
     reason: str | None = None  # "timeout" or "interrupt"
 
@@ -363,7 +377,7 @@ class ProcessPool:
         while child.out is not None and reads < _DRAIN_READS:
             reads += 1
             try:
-                data = os.read(child.out, _READ_SIZE)
+                data = os.read(child.out, child.read_size)
             except BlockingIOError:
                 return
             if not data:
@@ -372,6 +386,9 @@ class ProcessPool:
                 child.out = None
                 return
             child.log.write(data)
+            if not child.grown and len(data) == _READ_SIZE:
+                child.grown = True
+                child.read_size = _grow_pipe(child.out)
             if not drain:
                 return
 
@@ -584,6 +601,14 @@ def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Capture
         "LC_ALL": "C",
     }
     return run_helper(["git", *args], cwd, env=quiet)
+
+
+def _grow_pipe(fd: int) -> int:
+    """Make the pipe ``fd`` _LOUD_PIPE bytes where the OS allows it; the size to read it by."""
+    try:
+        return max(_READ_SIZE, fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _LOUD_PIPE))
+    except (AttributeError, OSError):  # not Linux, or over the user's pipe quota
+        return _READ_SIZE
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

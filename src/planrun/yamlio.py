@@ -1,8 +1,12 @@
 """Safe YAML loading that remembers where every mapping, key and list item was written.
 
 Parsing uses libyaml (``yaml.CSafeLoader``) when PyYAML was built with it; construction stays
-in Python so we can attach line numbers. Line numbers are 1-based lines of the *file*: callers
-pass the line the YAML text starts on and we pad the text so libyaml's marks are file lines.
+in Python so we can attach line numbers. A plain document (no anchors, aliases, explicit tags
+or merge keys: every plan an agent writes) is built straight from the parser's events; anything
+else, and every error, goes through PyYAML's node tree, which gives the same result for a plain
+document (tests/test_yamlio_events.py holds the two to it) and has the last word on the rest.
+Line numbers are 1-based lines of the *file*: callers pass the line the YAML text starts on
+and we pad the text so libyaml's marks are file lines.
 """
 
 from __future__ import annotations
@@ -153,6 +157,114 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+_MAX_DEPTH = 200
+"""Nested deeper than this, a document is left to the node-tree loader (and its limits)."""
+
+_STR = "tag:yaml.org,2002:str"
+_NUMBER = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
+class _UnhandledError(Exception):
+    """What the event reader leaves to the node-tree loader."""
+
+
+def _from_events(loader: _Loader) -> tuple[Any, list[tuple[int, str]]]:
+    """The document built straight from the parser's events, as the node-tree loader builds
+    it (the same containers, values, lines and repeated keys, in the same order), without
+    composing the node tree first. Raises _UnhandledError for anything else: anchors, aliases,
+    explicit tags, merge keys, keys that are not scalars, another document, a parse error,
+    deep nesting. The node-tree loader then gives those their result or error."""
+    get = loader.get_event
+    if type(get()) is not yaml.StreamStartEvent:
+        raise _UnhandledError
+    event = get()
+    if type(event) is yaml.StreamEndEvent:
+        return None, []
+    if type(event) is not yaml.DocumentStartEvent:
+        raise _UnhandledError
+    ids_as_written = loader.ids_as_written
+    resolve = loader.resolve
+    constructors = loader.yaml_constructors
+    scalar_event, mapping_start, sequence_start = (
+        yaml.ScalarEvent,
+        yaml.MappingStartEvent,
+        yaml.SequenceStartEvent,
+    )
+    closing = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    # The node-tree loader fills the containers level by level (each one's contents after its
+    # parent's), so it meets repeated keys in that order: (depth, order met, line, key).
+    repeats: list[tuple[int, int, int, str]] = []
+    # Open containers: [container, depth, key awaiting its value, its line, key pending].
+    stack: list[list[Any]] = []
+    root: Any = None
+    done = False
+    while not done:
+        event = get()
+        kind = type(event)
+        if kind in closing:
+            stack.pop()
+            done = not stack
+            continue
+        if event.anchor is not None or event.tag is not None:
+            raise _UnhandledError
+        line = event.start_mark.line + 1
+        container: LineDict | LineList | None = None
+        if kind is scalar_event:
+            value = text = event.value
+            tag = _STR
+            if event.implicit[0]:
+                tag = resolve(yaml.ScalarNode, text, event.implicit)
+                if tag != _STR:
+                    construct = constructors.get(tag)
+                    if construct is None:
+                        raise _UnhandledError
+                    node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+                    value = construct(loader, node)
+        elif kind is mapping_start:
+            value = container = LineDict(line=line)
+        elif kind is sequence_start:
+            value = container = LineList(line=line)
+        else:  # an alias, or the end of the document before anything was built
+            raise _UnhandledError
+        if not stack:
+            root = value
+            done = container is None
+        else:
+            top = stack[-1]
+            into = top[0]
+            if type(into) is LineList:
+                into.append(value)
+                into.item_lines.append(line)
+            elif top[4]:  # the value of the pending key
+                key = top[2]
+                if (
+                    ids_as_written
+                    and key in _AS_WRITTEN
+                    and kind is scalar_event
+                    and not event.style
+                    and tag in _NUMBER
+                ):
+                    value = text
+                into[key] = value
+                into.key_lines[key] = top[3]
+                top[4] = False
+            else:  # a key
+                if container is not None or not isinstance(value, Hashable):
+                    raise _UnhandledError
+                if value in into.key_lines:
+                    repeats.append((top[1], len(repeats), line, str(value)))
+                top[2], top[3], top[4] = value, line, True
+        if container is not None:
+            depth = len(stack)
+            if depth > _MAX_DEPTH:
+                raise _UnhandledError
+            stack.append([container, depth, None, 0, False])
+    if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+        raise _UnhandledError
+    repeats.sort()
+    return root, [(line, key) for _, _, line, key in repeats]
+
+
 def load_yaml(
     text: str, first_line: int = 1, *, ids_as_written: bool = True
 ) -> tuple[Any, list[tuple[int, str]]]:
@@ -163,7 +275,21 @@ def load_yaml(
     Returns the data and the repeated keys as ``(line, key)``; raises YamlSyntaxError with
     the file line of the problem.
     """
-    loader = _Loader("\n" * (first_line - 1) + text, ids_as_written=ids_as_written)
+    text = "\n" * (first_line - 1) + text
+    loader = _Loader(text, ids_as_written=ids_as_written)
+    try:
+        return _from_events(loader)
+    except Exception:  # noqa: BLE001, S110 - the node-tree loader below has the last word
+        pass
+    finally:
+        loader.dispose()
+    return _from_nodes(text, ids_as_written=ids_as_written)
+
+
+def _from_nodes(text: str, *, ids_as_written: bool) -> tuple[Any, list[tuple[int, str]]]:
+    """load_yaml by composing the node tree first: all of YAML (anchors, aliases, tags, merge
+    keys) and every error, with its line."""
+    loader = _Loader(text, ids_as_written=ids_as_written)
     try:
         node = loader.get_single_node()
         if node is None:
