@@ -129,7 +129,7 @@ def validate(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format)
-        result = validate_paths(s.paths, s.fmt)
+        result = validate_paths(s.paths, s.fmt, derive=s.derive)
         return jsondoc.validate_doc(result, strict=strict)
 
     return _guarded(call)
@@ -161,7 +161,7 @@ def next_(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format, root)
-        units = next_units(s.paths, s.fmt, s.root)
+        units = next_units(s.paths, s.fmt, s.root, derive=s.derive)
         return jsondoc.next_doc(units)
 
     return _guarded(call)
@@ -176,7 +176,7 @@ def status(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format, root)
-        report = recorded_status(s.paths, s.fmt, s.root)
+        report = recorded_status(s.paths, s.fmt, s.root, derive=s.derive)
         return jsondoc.run_doc(report, report.results)
 
     return _guarded(call)
@@ -196,7 +196,7 @@ def summary(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format, root)
-        report = recorded_status(s.paths, s.fmt, s.root)
+        report = recorded_status(s.paths, s.fmt, s.root, derive=s.derive)
         path = _write_summary(report, report.results, s, output)
         return {
             "schema_version": jsondoc.SCHEMA_VERSION,
