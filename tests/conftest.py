@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
+from planrun import plancache
 from planrun.cli import app
 
 # CI-friendly example counts by default; `pytest --hypothesis-profile=long` digs deeper.
@@ -18,6 +20,14 @@ from planrun.cli import app
 settings.register_profile("planrun", max_examples=60, deadline=None)
 settings.register_profile("long", max_examples=2000, deadline=None)
 settings.load_profile("planrun")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The plan cache's per-user signing key goes to a folder of this session, not the real
+    ``~/.cache`` (also for the planrun processes tests start: they inherit the variable)."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+    plancache._SECRET.clear()  # a key read before this fixture ran is not this session's
 
 
 @dataclass

@@ -226,6 +226,21 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "`npm install` is not used as a check: it changes the tree",
     ),
+    "destructive-check": (
+        {"p.md": "# Plan\n\n- [ ] T001 Tidy\n\n## Validation\n\n```bash\ngit clean -fdx\n```\n"},
+        "p.md",
+        "`git clean -fdx` is not run: it deletes untracked files",
+    ),
+    "inputs-match-nothing": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\nroot: .\ntasks:\n  - id: a\n    inputs: [nothere/*.py]\n"
+                "    verify: pytest"
+            )
+        },
+        "p.md",
+        "inputs glob 'nothere/*.py' matches no file",
+    ),
     "verify-grep-failure": (
         {
             "p.md": FM.format(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,84 @@ def test_old_entries_are_pruned(
         (tmp_path / name / "plan.md").write_text(PLAN)
         run_cli("validate", f"{name}/plan.md")
     assert len(entries(tmp_path)) == 2
+
+
+def test_the_tests_keep_the_signing_key_out_of_the_users_cache(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Every test that reads a plan beside a .planrun/ makes the per-user key: it must land in
+    # a folder of this test session, never in the real ~/.cache of whoever runs the tests.
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
+    assert user_cache.resolve().is_relative_to(tmp_path_factory.getbasetemp().resolve())
+
+
+def test_a_planted_symlink_never_sends_the_cache_elsewhere(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A repository may commit .planrun/plan-cache as a symlink to a folder of the user's:
+    # pruning it would delete their files, and entries would be written among them.
+    monkeypatch.setattr(plancache, "KEEP", 2)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    for n in range(5):
+        (victim / f"note{n}.txt").write_text("keep me")
+    (tmp_path / ".planrun" / plancache.FOLDER).symlink_to(victim)
+    (tmp_path / "plan.md").write_text(PLAN)
+    first, again = validate(), validate()
+    assert again.output == first.output
+    assert len(reads) == 2  # no cache through the link
+    assert sorted(p.name for p in victim.iterdir()) == [f"note{n}.txt" for n in range(5)]
+
+
+def test_pruning_removes_only_entries(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plancache, "KEEP", 1)
+    folder = tmp_path / ".planrun" / plancache.FOLDER
+    folder.mkdir()
+    (folder / "README").write_text("not an entry")
+    (folder / "sub").mkdir()
+    for name in ("one", "two", "three"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "plan.md").write_text(PLAN)
+        run_cli("validate", f"{name}/plan.md")
+    assert len(entries(tmp_path)) == 1
+    assert (folder / "README").exists()
+    assert (folder / "sub").is_dir()
+
+
+def test_an_entry_is_read_only_from_a_regular_file_in_the_cache(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    # A committed link (to /dev/zero, /dev/stdin, a huge file) would exhaust memory or hang
+    # planrun: a link is not followed, even to a valid entry.
+    (tmp_path / "plan.md").write_text(PLAN)
+    first = validate()
+    (entry,) = entries(tmp_path)
+    elsewhere = tmp_path / "elsewhere.bin"
+    entry.replace(elsewhere)
+    entry.symlink_to(elsewhere)
+    again = validate()
+    assert (again.exit_code, again.output) == (first.exit_code, first.output)
+    assert reads == ["plan.md", "plan.md"]
+    assert not entry.is_symlink()  # replaced by an entry of its own
+
+
+def test_an_entry_larger_than_the_limit_is_not_read(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plan.md").write_text(PLAN)
+    first = validate()
+    (entry,) = entries(tmp_path)
+    monkeypatch.setattr(plancache, "MAX_ENTRY_BYTES", entry.stat().st_size - 1)
+    assert validate().output == first.output
+    assert reads == ["plan.md", "plan.md"]
+
+
+def test_planruns_fingerprint_is_taken_when_it_is_imported() -> None:
+    # A long-running planrun (mcp, watch) runs the code it imported: were the fingerprint of
+    # its modules taken at its first plan read instead, code edited in between would store
+    # the old code's results under the new code's key, and every later run would trust them.
+    code = "import planrun.loader, planrun.plancache as c; print(c._VERSIONS != [])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "True\n"

@@ -436,10 +436,10 @@ def test_prp_levels_are_ordered_verify_tasks(tmp_path: Path) -> None:
         ("level-2", "Level 2: Unit Tests"),
         ("level-3", "Level 3: Integration Test"),
     ]
-    assert [v.run for v in levels[0].verify] == [
-        "ruff check src/ --fix  # Auto-fix what's possible",
-        "mypy src/",
-    ]
+    # A fixer outside its check mode is held as a manual check, never run (stated.py).
+    assert [v.run for v in levels[0].verify] == ["mypy src/"]
+    held = "`ruff check src/ --fix # Auto-fix what's possible` (not run: it would rewrite"
+    assert [t.truth for t in levels[0].must_haves.truths] == [f"{held} the code it judges)"]
     assert (
         levels[2].verify[0].run
         == 'curl -X POST http://localhost:8000/search \\\n  -d \'{"q": "x"}\''

@@ -85,6 +85,20 @@ _WRITES = re.compile(r"\s-i\b|\s--in-place\b|>|\bsystem\s*\(")
 _FIX_FLAG = re.compile(
     r"(?:^|\s)--(?:fix|fix-only|unsafe-fixes|write|allow-dirty)\b|^cargo\s+fix\b"
 )
+_REWRITES_CODE = "it would rewrite the code it judges"
+_REWRITES_EXPECTED = "it would rewrite the expected output it judges against"
+# Commands that delete, discard or rewrite the work a check would judge: (pattern, what).
+_DESTROYS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^git\s+clean\b"), "deletes untracked files"),
+    (re.compile(r"^git\s+reset\b.*\s--(?:hard|merge|keep)\b"), "discards changes"),
+    (re.compile(r"^git\s+(?:checkout|restore|switch|stash)\b"), "discards or moves changes"),
+    (re.compile(r"^(?:sudo\s+)?(?:xargs\s+(?:-\S+\s+)*)?rm\s"), "deletes files"),
+    (re.compile(r"^find\b.*\s(?:-delete\b|-exec(?:dir)?\s+rm\b)"), "deletes files"),
+    (re.compile(r"^sed\b.*\s(?:-i\S*|--in-place)(?:\s|$)"), "rewrites files in place"),
+    (re.compile(r"^gofmt\b.*\s-w\b|^go\s+fmt\b"), "rewrites the code it judges"),
+)
+_LAUNCHER = re.compile(r"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run|npx|bunx|pnpm\s+exec)\s+")
+_CHECK_MODE = re.compile(r"\s--(?:check|check-only|diff)\b|^(?:prettier|eslint)\b")
 
 
 def check_form(command: str) -> tuple[str | None, str]:
@@ -105,7 +119,7 @@ def check_form(command: str) -> tuple[str | None, str]:
         if form is None:
             return None, f"`{part}` in it is not a check: {why}"
         if form != " ".join(part.split()):
-            return None, "it would rewrite the code it judges"
+            return None, _REWRITES_CODE
     return command, ""
 
 
@@ -115,7 +129,7 @@ def _one(command: str) -> tuple[str | None, str]:
     if _UPDATES.search(command) or (
         _SNAPSHOT_RUNNERS.match(command) and re.search(r"\s-u\b", command)
     ):
-        return None, "it would rewrite the expected output it judges against"
+        return None, _REWRITES_EXPECTED
     words = command.split()
     first = words[0] if words else ""
     if any(op in command for op in (" > ", " >> ")) and "/dev/null" not in command:
@@ -124,7 +138,7 @@ def _one(command: str) -> tuple[str | None, str]:
         return None, "it changes the tree or keeps running (not a check)"
     if _FIXER_NAMES.match(command):
         if any(op in command for op in ("&&", "||", ";", "|")):
-            return None, "it would rewrite the code it judges"
+            return None, _REWRITES_CODE
         fixed = command
         for pattern, replacement in _FIXERS:
             fixed = pattern.sub(replacement, fixed, count=1)
@@ -134,10 +148,46 @@ def _one(command: str) -> tuple[str | None, str]:
             fixed = fixed.replace("prettier", "prettier --check", 1)
         return fixed, ""
     if _FIX_FLAG.search(command):
-        return None, "it would rewrite the code it judges"
+        return None, _REWRITES_CODE
     if not _CHECKS.match(command):
         return None, "not recognisably a check (it may change the tree); write it as a verify"
     return command, ""
+
+
+def destroys(script: str) -> tuple[str, str] | None:
+    """The command in ``script`` that deletes or rewrites the work a check would judge
+    (``git clean -fdx``, ``rm -rf build``, ``ruff check --fix``, ``black .``, ``jest -u``), and
+    what it does; None for a check, or an action that leaves the work alone. Judged per simple
+    command on the bash syntax tree."""
+    for raw in _simple_commands(script):
+        part = " ".join(raw.split())
+        for pattern, what in _DESTROYS:
+            if pattern.search(part) and not _scratch(part):
+                return part, what
+        if _UPDATES.search(part) or (_SNAPSHOT_RUNNERS.match(part) and re.search(r"\s-u\b", part)):
+            return part, _REWRITES_EXPECTED.removeprefix("it ")
+        if _FIX_FLAG.search(part):
+            return part, _REWRITES_CODE.removeprefix("it ")
+        bare = _LAUNCHER.sub("", part)
+        if _FIXER_NAMES.match(bare) and not _CHECK_MODE.search(bare):
+            form, _ = _one(bare)
+            if form is not None and form != bare:
+                return part, f"{_REWRITES_CODE.removeprefix('it ')} (its check mode is `{form}`)"
+    return None
+
+
+# A variable (``mktemp``'s), or the system's scratch folder (named, nothing is created there).
+_SCRATCH = ("$", "/tmp/")  # noqa: S108
+
+
+def _scratch(command: str) -> bool:
+    """``rm -rf "$tmp"``, ``rm -f /tmp/out.json``: a check cleaning up its own scratch files
+    (every operand a variable or under /tmp), not the work."""
+    words = command.split()
+    if not words or words[0] != "rm":
+        return False
+    operands = [w.strip("'\"") for w in words[1:] if not w.startswith("-")]
+    return bool(operands) and all(w.startswith(_SCRATCH) for w in operands)
 
 
 def _simple_commands(script: str) -> list[str]:

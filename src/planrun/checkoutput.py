@@ -14,6 +14,9 @@ the check's shape before it runs). The rules are data, listed in the README:
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from tree_sitter import Node
 
 from planrun.shellsplit import parse
 
@@ -60,6 +63,12 @@ NOT_FOUND: tuple[re.Pattern[str], ...] = (
         re.MULTILINE,
     ),
 )
+# A script's own message (bash, then dash) that a program on one of its lines could not run.
+IN_SCRIPT = re.compile(
+    r"^(?P<script>[^\s:]+): (?:line )?(?P<line>\d+): (?P<name>[^\s:]+): "
+    r"(?P<why>command not found|not found|No such file or directory|Permission denied)$",
+    re.MULTILINE,
+)
 _PYTHON_M = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?python[\d.]*(?:\s+-[^m\s]\S*)*\s+-m\s+([\w.]+)")
 # Programs that answer "no match" with exit 1 and "could not look" with 2 or more.
 NO_MATCH_EXIT = {"grep": 1, "egrep": 1, "fgrep": 1, "rg": 1, "test": 1, "[": 1, "[[": 1}
@@ -85,15 +94,19 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
     return None
 
 
-def missing_program(run: str, exit_code: int | None, output: str) -> str | None:
+def missing_program(
+    run: str, exit_code: int | None, output: str, cwd: Path | None = None, expected: int = 0
+) -> str | None:
     """Why the check could not run at all ("`x` was not found on PATH"); None when it ran, or
     when the missing program is given by path in the check (``./bin/check``: the work is not
-    done)."""
+    done). A script the check runs that could not run a program and went on (exit 0 after
+    ``notatool: command not found``) did not run either (see :func:`in_script`), when it
+    ended as ``expected`` (a script that failed anyway stays a failure)."""
     module = _missing_module(run, exit_code, output)
     if module is not None:
         return f"python module `{module}` is not installed"
     if exit_code not in (126, 127):
-        return None
+        return in_script(run, output, cwd) if exit_code == expected else None
     found = None
     for match in sorted(
         (m for pattern in NOT_FOUND for m in pattern.finditer(output)), key=lambda m: m.start()
@@ -105,6 +118,62 @@ def missing_program(run: str, exit_code: int | None, output: str) -> str | None:
         return None  # given by path: the file the plan names is missing
     why = "is not executable" if exit_code == 126 else "was not found on PATH"
     return f"`{found}` {why}"
+
+
+def in_script(run: str, output: str, cwd: Path | None) -> str | None:
+    """A program that a script the check names (``./check.sh``, ``bash scripts/v.sh``) could
+    not run, said by the script's shell, where the script went on past it. A probe is not
+    counted: a command tested on its line of the script (``if tool --version; then``,
+    ``tool || fallback``), found by reading the script (from ``cwd``)."""
+    words = set(run.split())
+    for match in IN_SCRIPT.finditer(output):
+        script, name = match.group("script"), match.group("name")
+        if script not in words or name == script:
+            continue
+        if cwd is not None and _probed(cwd / script, int(match.group("line")), name):
+            continue
+        why = "is not executable" if match.group("why") == "Permission denied" else "was not found"
+        if why == "was not found" and "/" not in name:
+            why += " on PATH"
+        return f"`{name}` {why} (line {match.group('line')} of `{script}`, which went on)"
+    return None
+
+
+def _probed(script: Path, line: int, name: str) -> bool:
+    """Whether ``name`` on ``line`` of ``script`` is a command whose failure the script
+    tests (an ``if``/``while`` condition, the left of ``||`` or ``&&``, after ``!``)."""
+    try:
+        text = script.read_text(errors="replace")
+    except (OSError, ValueError):
+        return False
+    stack = [parse(text)]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type != "command" or node.start_point.row != line - 1:
+            continue
+        word = node.child_by_field_name("name")
+        if word is None or (word.text or b"").decode() != name:
+            continue
+        return _tested(node)
+    return False
+
+
+def _tested(node: Node) -> bool:
+    child, parent = node, node.parent
+    while parent is not None and parent.type != "program":
+        if parent.type == "negated_command":
+            return True
+        if parent.type == "list" and child != parent.children[-1]:
+            return True
+        if parent.type in ("if_statement", "elif_clause", "while_statement") and any(
+            c == child for c in parent.children_by_field_name("condition")
+        ):
+            return True
+        if parent.type in ("do_group", "compound_statement", "else_clause", "subshell"):
+            return False
+        child, parent = parent, parent.parent
+    return False
 
 
 def _missing_module(run: str, exit_code: int | None, output: str) -> str | None:

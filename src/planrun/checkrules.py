@@ -4,17 +4,19 @@ command it is judged by instead (checkoutput.py holds the rules on what a check 
 A referee must not count as evidence a check written so it can never fail. The rules are data
 (the tables below, listed in the README), read from the bash syntax tree, not from the text:
 
-- :data:`MASKS`: what after ``||`` (or as the last statement) turns any failure into success.
+- :data:`~planrun.errexit.MASKS`: what after ``||`` (or as the last statement) turns any
+  failure into success.
   ``X || true``, ``X || /bin/true``, ``X || echo ... >&2``, ``X || { echo ...; }``,
   ``X || (exit 0)``, ``X; exit 0`` are judged by ``X``, which must succeed; so are
   ``X && echo PASS || echo FAIL`` and ``if X; then echo ok; fi``; when the success branch
   prints one of :data:`FAILURE_WORDS` (``X && echo "FAIL: ..." || echo "PASS"``), ``X`` must
   fail.
-- :data:`NEVER_FAILS`: commands that succeed wherever they run (``test -d .``, ``pwd``).
-- Under ``bash -e`` only some statements can fail a script: plain commands before a
-  ``set +e``, the last command of an ``a && b`` list, and the last statement. A ``! cmd`` line
-  or a list's other commands are ignored; when all the statements ``-e`` honours always
-  succeed, the check can never fail.
+- :data:`~planrun.errexit.NEVER_FAILS`: commands that succeed wherever they run
+  (``test -d .``, ``pwd``).
+- Only some statements can fail a script (errexit.py: under ``bash -e``, a ``! cmd`` line, a
+  list's other commands, a job in the background, anything after ``trap "exit 0" EXIT``, ...
+  are ignored); when all the statements that can fail it always succeed, the check can never
+  fail.
 - A check that can never fail and masks nothing planrun can name is no evidence.
 - A check that only prints PASS or FAIL (commandlint's ``verify-prints-result``) is no
   evidence either, unless what it printed last is a failure.
@@ -28,26 +30,19 @@ from dataclasses import dataclass, replace
 from tree_sitter import Node
 
 from planrun.commandlint import prints_result
+from planrun.errexit import MASKS, errexit
+from planrun.errexit import always_succeeds as _always_succeeds
+from planrun.errexit import body_of as _body
+from planrun.errexit import command_name as _name
+from planrun.errexit import flat as _flat
 from planrun.shellsplit import parse
 
-# Commands that succeed whatever came before them, as the last thing in a check.
-MASKS = frozenset({"true", ":", "echo", "printf"})
-# Commands that succeed wherever they run: no evidence of anything (whole command, words).
-NEVER_FAILS = re.compile(
-    r"(?:test -[de] \.|\[\[? -[de] \. \]\]?|pwd|cd \.|sleep \d+(?:\.\d+)?[smhd]?)"
-)
 # A success branch that prints one of these means the command is expected to fail.
 FAILURE_WORDS = re.compile(
     r"\bFAIL(?:ED|S|URE)?\b|\bERROR\b|✗|✘|❌|\bstill (?:exists|present|there)\b", re.IGNORECASE
 )
-# Prefixes that run the command after them: judged by that command.
-_PREFIXES = frozenset({"command", "builtin", "env", "exec", "nohup"})
 # Programs that answer "not found" with exit 1 and an error with exit 2 (checkoutput.py).
 NO_MATCH_PROGRAMS = frozenset({"grep", "egrep", "fgrep", "rg", "test", "["})
-# Statements that set up the shell rather than check anything.
-_SETUP = frozenset(
-    {"variable_assignment", "declaration_command", "unset_command", "function_definition"}
-)
 
 
 @dataclass(frozen=True)
@@ -87,55 +82,12 @@ def _read(script: str) -> Reading:
     honoured, skipped = errexit(statements)
     if all(_always_succeeds(s) for s in honoured):
         if skipped:
-            node = skipped[0]
-            where = f"line {node.start_point.row + 1} of the script"
-            note = f"bash -e ignores a failure of `{_text(script, node, node)}`, {where}"
-            return Reading(script, never_fails=True, note=note)
+            first = skipped[0]
+            where = f"line {first.node.start_point.row + 1} of the script"
+            return Reading(script, never_fails=True, note=f"{first.why}, {where}")
         if all(_always_succeeds(s) for s in statements):
             return Reading(script, never_fails=True)
     return Reading(script)
-
-
-def errexit(statements: list[Node]) -> tuple[list[Node], list[Node]]:
-    """The statements whose failure fails the script under ``bash -e``, and those that could
-    fail but whose failure ``-e`` ignores (a ``! cmd`` line, the commands of an ``a && b`` list
-    before its last, anything after ``set +e`` but the last statement)."""
-    honoured: list[Node] = []
-    skipped: list[Node] = []
-    on = True
-    for index, node in enumerate(statements):
-        if index == len(statements) - 1:
-            honoured.append(node)
-        elif _name(node) == "set":
-            args = [(c.text or b"").decode() for c in node.named_children[1:]]
-            for arg, after in zip(args, [*args[1:], ""], strict=True):
-                if arg.startswith(("-", "+")) and "e" in arg[1:] and arg[1:2] != "o":
-                    on = arg.startswith("-")
-                elif arg in ("-o", "+o") and after == "errexit":
-                    on = arg == "-o"
-        elif node.type in _SETUP:
-            continue
-        elif not on or node.type == "negated_command":
-            if not _always_succeeds(node):
-                skipped.append(node)
-        elif _body(node).type == "list":
-            final = _body(node).children[-1]
-            honoured.append(final)
-            if _always_succeeds(final):
-                skipped.append(node)
-        else:
-            honoured.append(node)
-    return honoured, skipped
-
-
-def _body(node: Node) -> Node:
-    """A statement without its redirects (tree-sitter puts ``a || b >&2``'s on the list)."""
-    while node.type == "redirected_statement":
-        body = node.child_by_field_name("body")
-        if body is None:
-            return node
-        node = body
-    return node
 
 
 def _masked(script: str, statements: list[Node]) -> Reading | None:
@@ -249,41 +201,6 @@ def judged(run: str, note: str, *, must_fail: bool) -> str:
     return f"judged by `{_flat(run)}`{which}: {note}"
 
 
-def _always_succeeds(node: Node) -> bool:
-    """``true``, ``/bin/true``, ``:``, ``echo ...`` (redirected or not), ``printf ...``,
-    ``exit 0``, a command of :data:`NEVER_FAILS`, or a ``{ }`` group, ``( )`` subshell or
-    ``if`` whose statements all always succeed."""
-    node = _body(node)
-    if node.type in ("compound_statement", "subshell", "else_clause"):
-        inner = [c for c in node.named_children if c.type != "comment"]
-        return bool(inner) and all(_always_succeeds(c) for c in inner)
-    if node.type == "if_statement":
-        conditions = node.children_by_field_name("condition")
-        parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
-        return all(_always_succeeds(c) for c in parts)
-    if node.type == "list":
-        left, op, right = node.children[0], node.children[1], node.children[-1]
-        return _always_succeeds(right) and (op.type == "||" or _always_succeeds(left))
-    if NEVER_FAILS.fullmatch(" ".join((node.text or b"").decode().split())):
-        return True
-    name = _name(node)
-    if name is not None and name.rsplit("/", 1)[-1] in MASKS:
-        return True
-    args = [c for c in node.named_children if c.type != "command_name"]
-    if name == "exit":
-        return len(args) == 1 and (args[0].text or b"").strip() == b"0"
-    words = [(a.text or b"").decode().strip("'\"") for a in args]
-    if name in _PREFIXES and words and words[0].rsplit("/", 1)[-1] in MASKS:
-        return True  # command true, builtin true, env true
-    if name in ("sh", "bash", "dash", "zsh") and words[:1] == ["-c"] and len(words) == 2:
-        return NEVER_FAILS.fullmatch(words[1]) is not None or words[1] in ("exit 0", "true", ":")
-    if node.type == "pipeline":
-        # `echo FAIL | tee log`: the last command's status, and it only passes text on.
-        last = node.named_children[-1]
-        return _always_succeeds(node.named_children[0]) and _name(last) in ("tee", "cat")
-    return False
-
-
 def _only_reports(node: Node) -> bool:
     """A branch of an ``if`` that only prints (to the terminal) or succeeds: judging the ``if``
     by its condition, which drops the branch, loses nothing."""
@@ -306,42 +223,6 @@ def _is_report(node: Node) -> bool:
     return name is not None and name.rsplit("/", 1)[-1] in ("echo", "printf")
 
 
-def _name(node: Node) -> str | None:
-    node = _body(node)
-    if node.type != "command":
-        return None
-    name = node.child_by_field_name("name")
-    return None if name is None else (name.text or b"").decode()
-
-
 def _text(script: str, first: Node, last: Node) -> str:
     data = script.encode()
     return data[first.start_byte : last.end_byte].decode()
-
-
-def _flat(text: str) -> str:
-    flat = "; ".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
-    return flat if len(flat) <= 80 else flat[:77] + "..."
-
-
-def ignored_failures(script: str) -> list[tuple[int, str, str]]:
-    """Lines of ``script`` that look like checks but whose failure ``bash -e`` ignores (a
-    ``! cmd`` line, ``cmd && echo ok`` before the last line): (line in the script, the
-    statement, how to write it so that its failure fails the script)."""
-    root = parse(script)
-    if root.has_error:
-        return []
-    statements = [c for c in root.named_children if c.type != "comment"]
-    found = []
-    for node in errexit(statements)[1]:
-        body = _body(node)
-        text = _text(script, node, node)
-        if body.type == "negated_command":
-            inner = _text(script, body.named_children[0], body.named_children[0])
-            fix = f"write `if {_flat(inner)}; then exit 1; fi`, or put it last"
-            found.append((node.start_point.row + 1, text, fix))
-        elif body.type == "list":
-            left = _text(script, body.children[0], body.children[0])
-            fix = f"put `{_flat(left)}` on a line of its own, or put the list last"
-            found.append((node.start_point.row + 1, text, fix))
-    return found

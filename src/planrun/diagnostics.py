@@ -66,7 +66,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "verify-never-fails": ("warning", "a verify command that passes whatever happens"),
     "verify-failure-ignored": (
         "warning",
-        "a line of a verify script whose failure bash -e ignores (`! cmd`, `cmd && echo ok`)",
+        (
+            "a line of a verify script whose failure is ignored (`! cmd`, `cmd && echo ok`, "
+            "`cmd &`, a loop that skips on failure, after `trap 'exit 0' EXIT` or "
+            "`set +o pipefail`)"
+        ),
     ),
     "verify-grep-failure": (
         "warning",
@@ -96,6 +100,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     "no-runnable-checks": ("warning", "nothing in the plan can be checked automatically"),
     "derived-checks": ("info", "a task without verify gets checks derived from what it names"),
     "not-a-check": ("info", "a command a task names changes the tree or never ends: not run"),
+    "destructive-check": (
+        "warning",
+        (
+            "a command a plan states as a check deletes or rewrites the work (`git clean -fdx`, "
+            "`rm -rf`, `--fix`, a snapshot update): a manual check, not run"
+        ),
+    ),
+    "inputs-match-nothing": ("warning", "an `inputs:` glob names no file under the root"),
 }
 
 

@@ -182,7 +182,8 @@ class Executor:
         reading = step.reading or checkrules.Reading(step.run)
         missing = weak = failure = None
         if not outcome.timed_out and outcome.error is None:
-            missing = checkoutput.missing_program(step.run, code, output)
+            cwd = step.spec.cwd if step.spec else None
+            missing = checkoutput.missing_program(step.run, code, output, cwd, step.expect_exit)
             runner = checkoutput.ran_no_tests(step.run, code, output)
             ended = code == step.expect_exit
             if missing:

@@ -35,6 +35,11 @@ _FAIL = re.compile(
     re.I,
 )
 _WORDS = {"at least": ">=", "at most": "<="}
+# Words after the number that make it a bound: "3+", "3 or more", "3 or fewer".
+_AFTER = (
+    (re.compile(r"\+|\s*or\s+(?:more|greater|higher|above)\b", re.I), ">="),
+    (re.compile(r"\s*or\s+(?:less|fewer|lower|below)\b", re.I), "<="),
+)
 _OPS: dict[str, Callable[[int, int], bool]] = {
     "==": operator.eq,
     ">=": operator.ge,
@@ -67,8 +72,13 @@ def from_prose(text: str) -> Expectation:
     match = _COUNT.search(text)
     if match:
         op = (match.group(1) or "==").lower()
+        op = " ".join(op.split())
         op = _WORDS.get(op, op)
         number = int(match.group(2))
+        if op == "==":
+            for bound, word in _AFTER:
+                if bound.match(text, match.end()):
+                    op = word
         return Expectation(output=f"count {op} {number}")
     return Expectation()
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 
 from planrun import __version__
 from planrun.graph import PlanGraph, Unit
+from planrun.inputglobs import escapes, matches
 
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
@@ -45,29 +45,13 @@ def inputs_of(unit: Unit) -> list[str]:
     return list(task.inputs if task.inputs is not None else task.files)
 
 
-def _matches(root: Path, pattern: str) -> Iterator[Path]:
-    pattern = pattern.strip().removeprefix("./")
-    if not pattern or _escapes(pattern):
-        return
-    if any(ch in pattern for ch in "*?["):
-        yield from root.glob(pattern)
-    else:
-        yield root / pattern
-
-
-def _escapes(pattern: str) -> bool:
-    """A pattern planrun does not hash: absolute, or with '..' anywhere in it."""
-    path = Path(pattern.strip())
-    return path.is_absolute() or ".." in path.parts
-
-
 def _files(root: Path, patterns: list[str]) -> list[tuple[str, Path | None]]:
     """Every file the patterns name under ROOT, as (relative path, path); a pattern that
     matches nothing is kept as (pattern, None) so that creating the file changes the key."""
     found: dict[str, Path | None] = {}
     for pattern in patterns:
         hits = 0
-        for path in _matches(root, pattern):
+        for path in matches(root, pattern):
             # A name too long or a symlink loop is a file that is not there, not a crash.
             try:
                 files = sorted(path.rglob("*")) if path.is_dir() else [path]
@@ -135,7 +119,7 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
     patterns = inputs_of(unit)
     if not patterns or any(d is None for d in deps):
         return None
-    if any(_escapes(p) for p in patterns):
+    if any(escapes(p) for p in patterns):
         return None  # a file outside ROOT is not hashed: planrun cannot see it change
     payload = {
         "version": __version__,

@@ -7,10 +7,10 @@ import re
 from pathlib import Path, PurePosixPath
 
 from planrun import escape
-from planrun.checkrules import ignored_failures
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
+from planrun.errexit import ignored_failures
 from planrun.graph import PlanGraph, Unit, norm_files
 from planrun.model import MustHaves, Plan, Task, VerifyCommand
 from planrun.musthaves import PatternError, compile_pattern
@@ -179,14 +179,13 @@ def _lint_command(
             f"{where}: verify `{one_line(cmd.run, 60)}` is not a real check: {finding.why}",
             hint=finding.hint,
         )
-    for row, statement, fix in ignored_failures(cmd.run):
+    for row, why, fix in ignored_failures(cmd.run):
         diags.add(
             "verify-failure-ignored",
             src,
             line,
-            f"{where}: verify `{one_line(cmd.run, 60)}`: bash -e ignores a failure of "
-            f"`{one_line(statement, 60)}` (line {row} of the script), so it does not "
-            "fail the check",
+            f"{where}: verify `{one_line(cmd.run, 60)}`: {why} (line {row} of the script), "
+            "so it does not fail the check",
             hint=fix,
         )
     _machine_path(cmd.run, f"{where}: verify", line, src, diags)

@@ -26,6 +26,7 @@ from planrun.readers import (
 from planrun.readers.canonical import CanonicalReader
 from planrun.readers.common import report_frontmatter
 from planrun.roots import plan_root
+from planrun.stated import hold_destructive
 
 # Folders that hold tools' own state, never plans.
 SKIP_DIRS = frozenset(
@@ -126,6 +127,7 @@ def read_groups(loaded: Loaded) -> None:
 def _derive(plan: Plan, texts: dict[str, str], loaded: Loaded) -> None:
     """Derived checks for the tasks of ``plan`` without a verify (or, when derivation is
     off, none: not even those a converted plan labels derived)."""
+    hold_destructive(plan, loaded.diagnostics)
     if loaded.derive:
         derive_plan(plan, texts, plan_root(plan), loaded.diagnostics)
     else:

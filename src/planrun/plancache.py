@@ -23,6 +23,7 @@ import hmac
 import os
 import pickle
 import secrets
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,13 @@ import yaml
 
 from planrun import __version__
 from planrun.diagnostics import Diagnostic
-from planrun.document import Document
+from planrun.document import MAX_PLAN_BYTES, Document
 from planrun.model import Plan
 from planrun.roots import git_work_tree
 
 FOLDER = "plan-cache"
 KEEP = 256
+MAX_ENTRY_BYTES = 8 * MAX_PLAN_BYTES
 _FORMAT = b"planrun-plan-cache-1\n"
 _DIGEST = hashlib.sha256().digest_size
 
@@ -61,9 +63,8 @@ class Slot:
         self._secret = secret
 
     def get(self) -> Entry | None:
-        try:
-            blob = self.path.read_bytes()
-        except OSError:
+        blob = _read_entry(self.path)
+        if blob is None:
             return None
         sig, payload = blob[:_DIGEST], blob[_DIGEST:]
         if not hmac.compare_digest(sig, _sign(self._secret, payload)):
@@ -103,28 +104,53 @@ def slot(doc: Document, *, explicit: bool, forced: str | None) -> Slot | None:
     folder yet, no per-user key, a file that cannot be looked at)."""
     try:
         folder = (git_work_tree(doc.path.absolute().parent) or Path.cwd()) / ".planrun"
-        if not folder.is_dir():
-            return None
+        if not folder.is_dir() or (folder / FOLDER).is_symlink():
+            return None  # a linked plan-cache (planted by a repository) would write elsewhere
         secret = _secret()
         if secret is None:
             return None
         info = doc.path.stat()
         place = repr((str(doc.path.absolute()), doc.display, explicit, forced, str(Path.cwd())))
         content = hashlib.sha256(doc.text.encode("utf-8", "surrogatepass")).hexdigest()
-        key = repr((_versions(), place, info.st_size, info.st_mtime_ns, content))
+        versions = _versions()
+        if not versions:
+            return None  # planrun's own modules could not be looked at
+        key = repr((versions, place, info.st_size, info.st_mtime_ns, content))
     except (OSError, ValueError):
         return None
     name = hashlib.sha256(place.encode("utf-8", "backslashreplace")).hexdigest()[:40]
     return Slot(folder / FOLDER / f"{name}.bin", key.encode("utf-8", "backslashreplace"), secret)
 
 
+def _read_entry(path: Path) -> bytes | None:
+    """The bytes of an entry: a regular file, not a link (a repository may commit one to
+    /dev/zero or a FIFO, which would exhaust memory or hang), at most MAX_ENTRY_BYTES."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as found:
+            blob = found.read(MAX_ENTRY_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return blob if len(blob) <= MAX_ENTRY_BYTES else None
+
+
 def _prune(folder: Path) -> None:
     """Keep the newest KEEP entries (plans read from many places, such as temporary folders,
-    would otherwise pile up)."""
-    entries = list(os.scandir(folder))
+    would otherwise pile up). Only entries: never another file or a link."""
+    with os.scandir(folder) as found:
+        entries = [e for e in found if e.name.endswith(".bin") and e.is_file(follow_symlinks=False)]
     if len(entries) <= KEEP:
         return
-    entries.sort(key=lambda e: e.stat().st_mtime_ns)
+    entries.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns)
     for old in entries[: len(entries) - KEEP]:
         Path(old.path).unlink(missing_ok=True)
 
@@ -165,19 +191,31 @@ _VERSIONS: list[str] = []
 
 def _versions() -> str:
     """planrun's version and the size and mtime of each of its modules (an edited checkout
-    is another version), and the versions of what parses and validates a plan."""
+    is another version), and the versions of what parses and validates a plan; "" when the
+    modules cannot be looked at. Taken once, when this module is imported (below): a
+    long-running planrun (mcp, watch) runs the code it imported, not what is on disk later."""
     if not _VERSIONS:
-        files = []
-        folders = [str(Path(__file__).parent)]
-        while folders:
-            with os.scandir(folders.pop()) as found:
-                for entry in found:
-                    if entry.name.endswith(".py"):
-                        info = entry.stat()
-                        files.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
-                    elif entry.is_dir() and not entry.name.startswith((".", "__")):
-                        folders.append(entry.path)
-        files.sort()
-        text = "|".join((__version__, sys.version, yaml.__version__, pydantic.VERSION, *files))
-        _VERSIONS.append(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        try:
+            _VERSIONS.append(_fingerprint())
+        except OSError:
+            _VERSIONS.append("")
     return _VERSIONS[0]
+
+
+def _fingerprint() -> str:
+    files = []
+    folders = [str(Path(__file__).parent)]
+    while folders:
+        with os.scandir(folders.pop()) as found:
+            for entry in found:
+                if entry.name.endswith(".py"):
+                    info = entry.stat()
+                    files.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+                elif entry.is_dir() and not entry.name.startswith((".", "__")):
+                    folders.append(entry.path)
+    files.sort()
+    text = "|".join((__version__, sys.version, yaml.__version__, pydantic.VERSION, *files))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_versions()

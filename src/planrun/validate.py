@@ -12,6 +12,7 @@ from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
 from planrun.errors import InvalidPlanError
 from planrun.graph import PlanGraph
+from planrun.inputglobs import lint_inputs
 from planrun.lint import file_conflicts, lint_plan, milestones, wave_mismatches
 from planrun.loader import Loaded, load_paths
 from planrun.model import Plan
@@ -57,6 +58,7 @@ def check_loaded(loaded: Loaded) -> Validation:
     for plan in loaded.plans:
         if not plan.context:
             lint_plan(plan, diags)
+            lint_inputs(plan, diags)
     graph = build_graph(loaded.plans, diags)
     if graph.order is not None:
         milestones(graph, diags)

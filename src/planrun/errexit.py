@@ -1,0 +1,282 @@
+"""Which statements of a verify script can fail it, run as planrun runs it (``bash -eo
+pipefail``), and which always succeed: the facts checkrules.py judges a check's shape by.
+
+Under ``bash -e`` only some statements can fail a script: plain commands before a ``set +e``,
+the last command of an ``a && b`` list, and the last statement. Its failure is also ignored
+for a ``! cmd`` line, a command run in the background with ``&`` that no ``wait $!`` reads,
+anything after ``trap "exit 0" EXIT``, ``X || continue`` / ``X || break`` in a loop's body,
+and, after ``set +o pipefail``, a pipeline ending in a command that only passes text on
+(``X | cat``). The data: :data:`MASKS` (commands that succeed whatever came before them) and
+:data:`NEVER_FAILS` (commands that succeed wherever they run).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from planrun.shellsplit import parse
+
+# Commands that succeed whatever came before them, as the last thing in a check.
+MASKS = frozenset({"true", ":", "echo", "printf"})
+# Commands that succeed wherever they run: no evidence of anything (whole command, words).
+NEVER_FAILS = re.compile(
+    r"(?:test -[de] \.|\[\[? -[de] \. \]\]?|pwd|cd \.|sleep \d+(?:\.\d+)?[smhd]?)"
+)
+# Commands that end a loop's turn with status 0: ``X || continue`` in a loop hides X's failure.
+_LOOP_EXITS = frozenset({"continue", "break"})
+# Prefixes that run the command after them: judged by that command.
+_PREFIXES = frozenset({"command", "builtin", "env", "exec", "nohup"})
+# Statements that set up the shell rather than check anything.
+_SETUP = frozenset(
+    {"variable_assignment", "declaration_command", "unset_command", "function_definition"}
+)
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A statement whose failure does not fail the script: why, and how to write it so that
+    it does (None: no warning)."""
+
+    node: Node
+    why: str  # "bash -e ignores a failure of `x`"
+    fix: str | None = None
+    alone: bool = False  # worth a warning only when nothing else in the script can fail
+
+
+def errexit(statements: list[Node]) -> tuple[list[Node], list[Ignored]]:
+    """The statements whose failure fails the script under ``bash -eo pipefail``, and those
+    that could fail but whose failure is ignored: a ``! cmd`` line, the commands of an
+    ``a && b`` list before its last, anything after ``set +e`` but the last statement, a
+    command run in the background with ``&`` that nothing waits for, anything after a
+    ``trap "exit 0" EXIT``, ``X || continue`` in a loop, and ``X | cat`` after
+    ``set +o pipefail``."""
+    honoured: list[Node] = []
+    skipped: list[Ignored] = []
+    on = pipefail = True
+    trap: str | None = None
+    for index, node in enumerate(statements):
+        text = (node.text or b"").decode()
+        if command_name(node) == "set":
+            on, pipefail = _set_options(node, on, pipefail)
+            if index < len(statements) - 1:
+                continue
+        if command_name(node) == "trap" and _traps_success(node):
+            trap = " ".join(text.split())
+            continue
+        skipped.extend(_loop_masks(node))
+        if always_succeeds(node) or node.type in _SETUP:
+            if index == len(statements) - 1:
+                honoured.append(node)
+            continue
+        if trap is not None:
+            why = f"the `{trap}` turns a failure of `{text}` into success"
+            skipped.append(Ignored(node, why, f"remove the `{trap}`"))
+        elif _backgrounded(node) and not _waited(statements[index + 1 :]):
+            why = f"nothing reads the exit status of `{text} &` (run in the background)"
+            fix = "run it in the foreground, or `wait $!` for it"
+            skipped.append(Ignored(node, why, fix, alone=True))
+        elif not pipefail and _pipe_hides(node):
+            body = body_of(node)
+            pipe = body.named_children
+            last = flat(_text_of(pipe[-1]))
+            before = (body.text or b"")[: pipe[-2].end_byte - body.start_byte].decode()
+            why = f"with pipefail off, the `| {last}` hides a failure of `{before}`"
+            fix = f"remove the `set +o pipefail`, or drop the `| {last}`"
+            skipped.append(Ignored(node, why, fix))
+        elif index == len(statements) - 1:
+            honoured.append(node)
+        elif not on:
+            fix = "remove the `set +e`, or make the check the last statement"
+            why = f"bash -e ignores a failure of `{text}`"
+            skipped.append(Ignored(node, why, fix, alone=True))
+        elif node.type == "negated_command":
+            inner = flat(_text_of(node.named_children[0]))
+            fix = f"write `if {inner}; then exit 1; fi`, or put it last"
+            skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
+        elif body_of(node).type == "list":
+            final = body_of(node).children[-1]
+            honoured.append(final)
+            if always_succeeds(final):
+                left = flat(_text_of(body_of(node).children[0]))
+                fix = f"put `{left}` on a line of its own, or put the list last"
+                skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
+        else:
+            honoured.append(node)
+    return honoured, skipped
+
+
+def _set_options(node: Node, errexit_on: bool, pipefail: bool) -> tuple[bool, bool]:
+    """``errexit`` and ``pipefail`` after ``set -e``, ``set +o pipefail``, ``set -euo pipefail``,
+    ``set -o errexit +o pipefail``."""
+    args = [(c.text or b"").decode() for c in node.named_children[1:]]
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if not arg.startswith(("-", "+")) or arg in ("-", "--"):
+            continue
+        on = arg.startswith("-")
+        for flag in arg[1:]:
+            if flag == "e":
+                errexit_on = on
+            elif flag == "o" and index < len(args):
+                option = args[index]
+                index += 1
+                if option == "errexit":
+                    errexit_on = on
+                elif option == "pipefail":
+                    pipefail = on
+    return errexit_on, pipefail
+
+
+def _traps_success(node: Node) -> bool:
+    """``trap "exit 0" EXIT`` (or ERR): the script exits 0 whatever failed after it."""
+    args = [(c.text or b"").decode().strip("'\"") for c in node.named_children[1:]]
+    if len(args) < 2 or not re.search(r"(?:^|[;&|\s])exit\s+0\b", args[0]):
+        return False
+    return any(a.upper() in ("EXIT", "SIGEXIT", "0", "ERR") for a in args[1:])
+
+
+def _backgrounded(node: Node) -> bool:
+    after = node.next_sibling
+    return after is not None and after.type == "&"
+
+
+def _waited(after: list[Node]) -> bool:
+    """A ``wait`` with an argument (``wait $!``) reads the status of what runs in the
+    background; a bare ``wait`` returns 0."""
+    return any(command_name(n) == "wait" and len(body_of(n).named_children) > 1 for n in after)
+
+
+_PASS_THROUGH = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "column"})
+
+
+def _pipe_hides(node: Node) -> bool:
+    """A pipeline whose last command only passes text on: without pipefail its status is 0."""
+    body = body_of(node)
+    return body.type == "pipeline" and command_name(body.named_children[-1]) in _PASS_THROUGH
+
+
+_LOOPS = frozenset({"for_statement", "c_style_for_statement", "while_statement"})
+_TESTS = frozenset({"test", "[", "[["})
+
+
+def _loop_masks(node: Node) -> list[Ignored]:
+    """``X || continue`` and ``X || break`` in a loop's body: X's failure only moves the loop
+    on (a test such as ``[ -f "$f" ] || continue`` is a filter, not a check)."""
+    body = body_of(node)
+    if body.type not in _LOOPS:
+        return []
+    group = body.child_by_field_name("body")
+    found: list[Ignored] = []
+    for child in group.named_children if group is not None else []:
+        found.extend(_loop_masks(child))
+        inner = body_of(child)
+        if inner.type != "list" or inner.children[1].type != "||":
+            continue
+        left, right = inner.children[0], inner.children[-1]
+        exit_word = command_name(right)
+        if (
+            exit_word not in _LOOP_EXITS
+            or command_name(left) in _TESTS
+            or left.type == "test_command"
+        ):
+            continue
+        text = _text_of(left)
+        why = f"the `|| {exit_word}` in the loop hides a failure of `{text}`"
+        fix = f"drop the `|| {exit_word}`, or record the failure and exit 1 after the loop"
+        found.append(Ignored(left, why, fix))
+    return found
+
+
+def _text_of(node: Node) -> str:
+    return (node.text or b"").decode()
+
+
+def body_of(node: Node) -> Node:
+    """A statement without its redirects (tree-sitter puts ``a || b >&2``'s on the list)."""
+    while node.type == "redirected_statement":
+        body = node.child_by_field_name("body")
+        if body is None:
+            return node
+        node = body
+    return node
+
+
+def always_succeeds(node: Node) -> bool:
+    """``true``, ``/bin/true``, ``:``, ``echo ...`` (redirected or not), ``printf ...``,
+    ``exit 0``, a command of :data:`NEVER_FAILS`, or a ``{ }`` group, ``( )`` subshell or
+    ``if`` whose statements all always succeed."""
+    node = body_of(node)
+    if node.type in ("compound_statement", "subshell", "else_clause"):
+        inner = [c for c in node.named_children if c.type != "comment"]
+        return bool(inner) and all(always_succeeds(c) for c in inner)
+    if node.type in _LOOPS:
+        # Only a loop that hides a check's failure (`X || continue`) counts: a loop that
+        # waits (`while [ ! -f x ]; do sleep 1; done`) is run as written.
+        group = node.child_by_field_name("body")
+        inner = [c for c in group.named_children if c.type != "comment"] if group else []
+        masked = bool(_loop_masks(node))
+        return masked and all(always_succeeds(c) for c in errexit(inner)[0])
+    if node.type == "if_statement":
+        conditions = node.children_by_field_name("condition")
+        parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
+        return all(always_succeeds(c) for c in parts)
+    if node.type == "list":
+        left, op, right = node.children[0], node.children[1], node.children[-1]
+        return always_succeeds(right) and (op.type == "||" or always_succeeds(left))
+    if NEVER_FAILS.fullmatch(" ".join((node.text or b"").decode().split())):
+        return True
+    name = command_name(node)
+    if name is not None and (name.rsplit("/", 1)[-1] in MASKS or name in _LOOP_EXITS):
+        return True
+    args = [c for c in node.named_children if c.type != "command_name"]
+    if name == "exit":
+        return len(args) == 1 and (args[0].text or b"").strip() == b"0"
+    words = [(a.text or b"").decode().strip("'\"") for a in args]
+    if name in _PREFIXES and words and words[0].rsplit("/", 1)[-1] in MASKS:
+        return True  # command true, builtin true, env true
+    if name in ("sh", "bash", "dash", "zsh") and words[:1] == ["-c"] and len(words) == 2:
+        return NEVER_FAILS.fullmatch(words[1]) is not None or words[1] in ("exit 0", "true", ":")
+    if node.type == "pipeline":
+        # `echo FAIL | tee log`: the last command's status, and it only passes text on.
+        last = node.named_children[-1]
+        return always_succeeds(node.named_children[0]) and command_name(last) in ("tee", "cat")
+    return False
+
+
+def command_name(node: Node) -> str | None:
+    node = body_of(node)
+    if node.type != "command":
+        return None
+    name = node.child_by_field_name("name")
+    return None if name is None else (name.text or b"").decode()
+
+
+def flat(text: str) -> str:
+    flat = "; ".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    return flat if len(flat) <= 80 else flat[:77] + "..."
+
+
+def ignored_failures(script: str) -> list[tuple[int, str, str]]:
+    """Lines of ``script`` that look like checks but whose failure is ignored (a ``! cmd``
+    line, ``cmd && echo ok`` before the last line, ``X || continue`` in a loop, anything after
+    ``trap "exit 0" EXIT``, ...): (line in the script, why, how to write it so that its
+    failure fails the script). A command in the background, or one after the user's own
+    ``set +e``, is named only when nothing else in the script can fail (a server started for
+    the lines after it is no check)."""
+    root = parse(script)
+    if root.has_error:
+        return []
+    statements = [c for c in root.named_children if c.type != "comment"]
+    honoured, skipped = errexit(statements)
+    can_fail = not all(always_succeeds(s) for s in honoured)
+    found = []
+    for ignored in skipped:
+        if ignored.fix is None or (can_fail and ignored.alone):
+            continue
+        found.append((ignored.node.start_point.row + 1, ignored.why, ignored.fix))
+    return found

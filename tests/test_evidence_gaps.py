@@ -1,0 +1,352 @@
+"""Gaps in the evidence rules found by trying to fool planrun (issue 10's known gaps): masks
+that still passed (a trap, a background job, ``|| continue`` in a loop, pipefail turned off),
+a script that hits a missing tool and goes on, "# expect 3+". Real child processes; plans in
+tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import PlanWriter, execute, run_cli, tasks
+from planrun.checkrules import read
+
+
+def plan(write_plan: PlanWriter, checks: dict[str, str]) -> Path:
+    """A plan with one task per check; each check is a block starting on ``line(i)``."""
+    lines = ["planrun: 1", "tasks:"]
+    for name, check in checks.items():
+        lines += [f"  - id: {name}", "    verify:", "      - run: |"]
+        lines += [f"          {row}" for row in check.splitlines()]
+    return write_plan("p.md", "\n".join(lines))
+
+
+def at(checks: dict[str, str], name: str) -> int:
+    line = 6  # after "---", planrun, tasks, "- id", "verify"
+    for key, check in checks.items():
+        if key == name:
+            return line
+        line += 3 + len(check.splitlines())
+    raise KeyError(name)
+
+
+MASKS = {
+    "trap": ('trap "exit 0" EXIT; grep -q x f.txt', 'the `trap "exit 0" EXIT` turns a failure'),
+    "background": ("grep -q x f.txt &", "nothing reads the exit status of `grep -q x f.txt &`"),
+    "continue": (
+        "for f in f.txt; do\n  grep -q x $f || continue\ndone",
+        "the `|| continue` in the loop hides a failure of `grep -q x $f`",
+    ),
+    "break": (
+        "while true; do\n  grep -q x f.txt || break\ndone",
+        "the `|| break` in the loop hides a failure of `grep -q x f.txt`",
+    ),
+    "pipefail-off": (
+        "set +o pipefail\ngrep x f.txt | cat",
+        "with pipefail off, the `| cat` hides a failure of `grep x f.txt`",
+    ),
+    "errexit-off": (
+        "set +e\ngrep x f.txt | cat\necho done",
+        "bash -e ignores a failure of `grep x f.txt | cat`",
+    ),
+    "errexit-no-pipefail": (
+        "set -o errexit +o pipefail\ngrep x f.txt | cat",
+        "with pipefail off, the `| cat` hides a failure of `grep x f.txt`",
+    ),
+}
+
+
+def test_masks_that_passed_are_unverified_and_validate_names_them(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "f.txt").write_text("no match here\n")
+    checks = {name: script for name, (script, _) in MASKS.items()}
+    path = plan(write_plan, checks)
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    found = tasks(doc)
+    for name, (_, why) in MASKS.items():
+        status, reason = found[f"p/{name}"]
+        assert status == "unverified", name
+        assert reason is not None and reason.startswith("its only checks can never fail: `"), name
+        assert f"(line {at(checks, name)}; {why}" in reason, name
+    out = run_cli("validate", path).stdout
+    assert (
+        f'{path}:{at(checks, "trap")}: warning[verify-failure-ignored] task "trap": verify '
+        '`trap "exit 0" EXIT; grep -q x f.txt`: the `trap "exit 0" EXIT` turns a failure of '
+        "`grep -q x f.txt` into success (line 1 of the script), so it does not fail the check\n"
+        '    hint: remove the `trap "exit 0" EXIT`'
+    ) in out
+    assert (
+        f'{path}:{at(checks, "continue")}: warning[verify-failure-ignored] task "continue": '
+        "verify `for f in f.txt; do grep -q x $f || continue done`: the `|| continue` in the "
+        "loop hides a failure of `grep -q x $f` (line 2 of the script), so it does not fail "
+        "the check\n"
+        "    hint: drop the `|| continue`, or record the failure and exit 1 after the loop"
+    ) in out
+    assert "hint: run it in the foreground, or `wait $!` for it" in out
+    assert "hint: remove the `set +o pipefail`, or drop the `| cat`" in out
+    assert "hint: remove the `set +e`, or make the check the last statement" in out
+    for name in MASKS:
+        assert f'task "{name}": verify' in out, name
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "false &\nwait $!",  # its status is read
+        "set +o pipefail\nset -o pipefail\ngrep x f | cat",
+        "set -e +o pipefail\ngrep x f",  # no pipe
+        'for f in *.py; do\n  [ -f "$f" ] || continue\n  grep -q x "$f"\ndone',  # a filter
+        'trap "rm -f tmp" EXIT\ngrep -q x f',  # a clean-up trap
+        "for f in a b; do grep -q x $f; done",
+    ],
+)
+def test_scripts_that_can_fail_are_run_as_written(script: str) -> None:
+    reading = read(script)
+    assert (reading.run, reading.never_fails, reading.note) == (script, False, None)
+
+
+def test_a_server_in_the_background_before_a_check_is_not_flagged(
+    write_plan: PlanWriter,
+) -> None:
+    checks = {"server": "python3 -m http.server 0 &\ngrep -q x f.txt"}
+    path = plan(write_plan, checks)
+    assert not read(checks["server"]).never_fails
+    assert "verify-failure-ignored" not in run_cli("validate", path).stdout
+
+
+def test_a_loop_filter_that_skips_is_not_flagged_but_the_check_after_it_counts(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "f.txt").write_text("no match here\n")
+    checks = {
+        "filter": 'for f in f.txt nofile; do\n  [ -f "$f" ] || continue\n  grep -q x "$f"\ndone'
+    }
+    path = plan(write_plan, checks)
+    _, doc = execute(path)
+    assert tasks(doc)["p/filter"] == (
+        "failed",
+        (
+            f'exit 1: `for f in f.txt nofile; do [ -f "$f" ] || continue grep -q x "$f" done` '
+            f"(line {at(checks, 'filter')})"
+        ),
+    )
+    assert "verify-failure-ignored" not in run_cli("validate", path).stdout
+
+
+@pytest.mark.parametrize(
+    ("comment", "found"),
+    [
+        ("# expect 3+", ("passed", "passed", "failed")),
+        ("# expect 3 or more", ("passed", "passed", "failed")),
+        ("# expect >= 3", ("passed", "passed", "failed")),
+        ("# expect at least 3", ("passed", "passed", "failed")),
+        ("# expect 3", ("failed", "passed", "failed")),
+    ],
+)
+def test_expect_n_plus_is_a_minimum(
+    tmp_path: Path, comment: str, found: tuple[str, str, str]
+) -> None:
+    phase = tmp_path / ".planning" / "phases" / "01-x"
+    phase.mkdir(parents=True)
+    for name, count in (("five", 5), ("three", 3), ("two", 2)):
+        (tmp_path / f"{name}.txt").write_text("TODO\n" * count)
+    task = (
+        '<task type="auto">\n  <name>Task {n}</name>\n  <files>{name}.txt</files>\n'
+        "  <action>x</action>\n  <verify><automated>grep -c TODO {name}.txt  {comment}"
+        "</automated></verify>\n  <done>x</done>\n</task>\n"
+    )
+    (phase / "01-01-PLAN.md").write_text(
+        "---\nphase: 01-x\nplan: 01\ntype: execute\nwave: 1\ndepends_on: []\n"
+        "files_modified: [five.txt]\nautonomous: true\nmust_haves: {truths: []}\n---\n\n"
+        "<tasks>\n"
+        + "".join(
+            task.format(n=n, name=name, comment=comment)
+            for n, name in enumerate(("five", "three", "two"), 1)
+        )
+        + "</tasks>\n"
+    )
+    run = run_cli("execute", phase / "01-01-PLAN.md", "--root", tmp_path, "--json", "--no-summary")
+    doc = json.loads(run.stdout)
+    assert tuple(tasks(doc)[f"01-01/task-{n}"][0] for n in (1, 2, 3)) == found
+    want = "==" if comment == "# expect 3" else ">="
+    assert tasks(doc)["01-01/task-3"][1] == (
+        f"count 2, expected {want} 3 (expected output: count {want} 3): "
+        "`grep -c TODO two.txt` (line 31)"
+    )
+
+
+def test_a_script_that_hits_a_missing_tool_and_goes_on_is_an_error(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    scripts = {
+        "check.sh": "#!/bin/bash\nnotatool_xyz --check\necho ok\n",
+        "path.sh": "#!/bin/bash\n./bin/gen\necho ok\n",
+        "probe.sh": (
+            "#!/bin/bash\nif notatool_xyz --version; then\n  notatool_xyz --check\nfi\n"
+            "command -v notatool_xyz || echo 'no notatool_xyz: skipping'\n"
+            "notatool_xyz --check || echo fallback\necho ok\n"
+        ),
+    }
+    for name, text in scripts.items():
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o755)
+    checks = {
+        "script": "./check.sh",
+        "bash": "bash check.sh",
+        "path": "./path.sh",
+        "probe": "./probe.sh",
+        "failing": "./check.sh && false",
+    }
+    run, doc = execute(plan(write_plan, checks))
+    assert run.exit_code == 1
+    found = tasks(doc)
+    assert found["p/script"] == (
+        "error",
+        (
+            "could not run: `notatool_xyz` was not found on PATH (line 2 of `./check.sh`, "
+            f"which went on): `./check.sh` (line {at(checks, 'script')})"
+        ),
+    )
+    assert found["p/bash"] == (
+        "error",
+        (
+            "could not run: `notatool_xyz` was not found on PATH (line 2 of `check.sh`, "
+            f"which went on): `bash check.sh` (line {at(checks, 'bash')})"
+        ),
+    )
+    assert found["p/path"] == (
+        "error",
+        (
+            "could not run: `./bin/gen` was not found (line 2 of `./path.sh`, which went on): "
+            f"`./path.sh` (line {at(checks, 'path')})"
+        ),
+    )
+    assert found["p/probe"] == ("passed", None)
+    assert found["p/failing"][0] == "failed"  # it failed anyway: a failure stays one
+
+
+def test_a_loop_that_waits_is_run_as_written() -> None:
+    script = "setsid sleep 30 &\nwhile [ ! -s pid ]; do sleep 0.01; done"
+    assert read(script) == read(script).__class__(script)
+
+
+def test_a_destructive_command_a_plan_states_is_held_not_run(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "keep.txt").write_text("the work\n")
+    path = tmp_path / "checklist.md"
+    path.write_text(
+        "# Cleanup\n\n- [x] Tidy the tree\n\n## Validation\n\n```bash\n"
+        "rm -f keep.txt\ngit clean -fdx\nruff check --fix .\ntest -f keep.txt\n```\n\n"
+        "- `npx jest -u` updates the snapshots\n"
+    )
+    run, doc = execute(path)
+    assert (tmp_path / "keep.txt").exists()  # nothing destructive ran
+    found = tasks(doc)
+    assert found["checklist/@checks"][0] == "passed"  # `test -f keep.txt` still ran
+    checks = next(t for t in doc["tasks"] if t["id"] == "checklist/@checks")
+    assert [c["run"] for c in checks["commands"]] == ["test -f keep.txt"]
+    out = run_cli("validate", path).stdout
+    for line, shown, why in [
+        (8, "rm -f keep.txt", "deletes files"),
+        (9, "git clean -fdx", "deletes untracked files"),
+        (10, "ruff check --fix .", "would rewrite the code it judges"),
+        (14, "npx jest -u", "would rewrite the expected output it judges against"),
+    ]:
+        assert (
+            f'{path}:{line}: warning[destructive-check] plan "checklist": `{shown}` is not run: '
+            f"it {why}; it is a manual check\n"
+            "    hint: state the check without it (`git status --porcelain`, `ruff check`, "
+            "`prettier --check`), and run the clean-up or fix yourself"
+        ) in out
+    assert run.exit_code == 1  # item-1 has nothing that verifies it
+
+
+def test_a_gsd_check_that_cleans_first_is_held_and_the_canonical_verify_is_not(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    canonical = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - {id: rebuild, verify: "rm -rf build && mkdir build && test -d build"}
+        """,
+    )
+    run, doc = execute(canonical)
+    assert tasks(doc)["p/rebuild"] == ("passed", None)
+    assert "destructive-check" not in run_cli("validate", canonical).stdout
+    phase = tmp_path / ".planning" / "phases" / "01-x"
+    phase.mkdir(parents=True)
+    (phase / "01-01-PLAN.md").write_text(
+        "---\nphase: 01-x\nplan: 01\ntype: execute\nwave: 1\ndepends_on: []\n"
+        "files_modified: [a.txt]\nautonomous: true\nmust_haves: {truths: []}\n---\n\n<tasks>\n"
+        '<task type="auto">\n  <name>Task 1</name>\n  <files>a.txt</files>\n'
+        "  <action>x</action>\n  <verify><automated>git clean -fdx && test -f a.txt"
+        "</automated></verify>\n  <done>x</done>\n</task>\n</tasks>\n"
+    )
+    (tmp_path / "a.txt").write_text("x\n")
+    gsd = phase / "01-01-PLAN.md"
+    out = run_cli("validate", gsd).stdout
+    assert (
+        'warning[destructive-check] task "task-1": `git clean -fdx && test -f a.txt` is not '
+        "run: `git clean -fdx` in it deletes untracked files; it is a manual check"
+    ) in out
+    run = run_cli("execute", gsd, "--root", tmp_path, "--json", "--no-summary")
+    assert tasks(json.loads(run.stdout))["01-01/task-1"][0] == "manual"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "pytest -q",
+        "ruff check .",
+        "ruff format --check .",
+        "npm test",
+        "cargo test",
+        "npx prettier --check .",
+        "git diff --exit-code",
+        "cd sub && make test",
+        "uv run mypy src",
+        "sed -n 1p f",
+        'rm -rf "$tmp"',  # its own scratch files
+        "rm -f /tmp/out.json",
+    ],
+)
+def test_real_checks_are_not_held(command: str) -> None:
+    from planrun.checkform import destroys
+
+    assert destroys(command) is None
+
+
+def test_an_inputs_glob_that_matches_nothing_is_a_warning(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x = 1\n")
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        root: .
+        tasks:
+          - id: ok
+            inputs: ["src/*.py", "src"]
+            verify: "test -f src/a.py"
+          - id: typo
+            inputs: ["scr/**/*.py", "src/*.py", "../outside/*.py"]
+            verify: "test -f src/a.py"
+        """,
+    )
+    out = run_cli("validate", path).stdout
+    assert (
+        f"{path}:8: warning[inputs-match-nothing] task \"typo\": inputs glob 'scr/**/*.py' "
+        f"matches no file under {tmp_path}\n"
+        "    hint: fix the glob: a pass is reused while the files it names are unchanged, and "
+        "it names none"
+    ) in out
+    assert out.count("inputs-match-nothing") == 1
