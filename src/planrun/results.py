@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planrun.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from planrun.fingerprint import digest
 from planrun.graph import PlanGraph, Unit
-from planrun.state import Record
 from planrun.statuses import (
     FAILED,
     FAILS_RUN,
@@ -27,6 +26,9 @@ from planrun.statuses import (
     RunStatus,
     TaskStatus,
 )
+
+if TYPE_CHECKING:
+    from planrun.state import Record
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,8 @@ def from_iso(text: object) -> float | None:
 
 def record_of(result: UnitResult, run_id: str) -> Record:
     """What the state keeps of a unit's result (one row, its detail as JSON)."""
+    from planrun.state import Record  # noqa: PLC0415 -- sqlite3: validate never records
+
     unit = result.unit
     return Record(
         task=unit.id,
