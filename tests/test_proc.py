@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from planrun.proc import LogSink, Outcome, ProcessPool, Spec
+from planrun.procpool import Outcome, ProcessPool, Spec
+from planrun.tasklog import LogSink
 
 
 def alive(pid: int) -> bool:

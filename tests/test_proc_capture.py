@@ -9,8 +9,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planrun import proc
-from planrun.proc import TAIL_BYTES, LogSink, Outcome, ProcessPool, Spec
+from planrun import tasklog
+from planrun.procpool import Outcome, ProcessPool, Spec
+from planrun.tasklog import TAIL_BYTES, LogSink
 
 
 def keep_last_as_before(buf: bytearray, data: bytes) -> None:
@@ -30,7 +31,7 @@ def test_the_tail_is_kept_as_before(sizes: list[int]) -> None:
     ours, before = bytearray(), bytearray()
     for n, size in enumerate(sizes):
         data = bytes([65 + n % 26]) * size
-        proc._keep_last(ours, data)
+        tasklog._keep_last(ours, data)
         keep_last_as_before(before, data)
         assert ours == before
 

@@ -17,10 +17,11 @@ from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
 from planrun.graph import PlanGraph, Unit
 from planrun.model import Plan
-from planrun.proc import LogSink, Outcome, Spec
+from planrun.procpool import Outcome, Spec
 from planrun.results import CommandRecord, UnitResult
 from planrun.scheduler import Scheduler, Step, StopSignal
 from planrun.statuses import BLOCKED, FAILED, PASSED
+from planrun.tasklog import LogSink
 
 
 @dataclass

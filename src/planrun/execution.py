@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from planrun import evidence, proc
+from planrun import evidence, proc, procpool
 from planrun import musthaves as must
 from planrun.bases import toplevel
 from planrun.errors import UsageError
@@ -117,7 +117,7 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
             reporter.unit_finished(cached[index])
         events = _Recorder(state, reporter, run_id)
         executor.shells = shells
-        pool = proc.ProcessPool(shell=opts.shell)
+        pool = procpool.ProcessPool(shell=opts.shell)
         stop = stop or StopSignal()
         stop.wake = pool.wake
         executor.stopped = lambda: stop.count > 0

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from planrun import checkoutput, checkrules, proc
+from planrun import checkoutput, checkrules, procpool, tasklog
 from planrun import musthaves as must
 from planrun.environment import program
 from planrun.evidence import Evidence, UnitEvidence
@@ -66,7 +66,7 @@ class Executor:
         self._relocate = relocate
         self.keys = keys or []
         self._roots: dict[str, Path] = {}
-        self._sinks: dict[int, proc.LogSink] = {}
+        self._sinks: dict[int, tasklog.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
         self.stopped: Callable[[], bool] = lambda: False
         self.warn: Callable[[str], None] = lambda _message: None
@@ -112,7 +112,7 @@ class Executor:
         path = self.log_path(unit)
         if not cmds or path is None:
             return []
-        log = proc.LogSink(path)
+        log = tasklog.LogSink(path)
         self._sinks[unit.index] = log
         root = self.root(unit)
         env = dict(self._base_env(unit))
@@ -144,7 +144,7 @@ class Executor:
             reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run)
             shell = self.shells.get(unit.plan.id)
             locate = len(split_script(reading.run, 1)) > 1
-            spec = proc.Spec(reading.run, cwd, env, timeout, log, shell, locate)
+            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(
                 Step(
                     reading.run,
@@ -175,7 +175,7 @@ class Executor:
         if sink is not None:
             sink.close()
 
-    def record(self, step: Step, outcome: proc.Outcome) -> CommandRecord:
+    def record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:
         """What a finished command shows, by the evidence rules (checkrules.py)."""
         output = step.spec.log.command_tail() if step.spec else ""
         code = outcome.exit_code

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from planrun import proc
+from planrun import proc, procpool
 from planrun.bases import Base
 from planrun.environment import describe as describe_environment
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.graph import Unit
 from planrun.plural import pluralize
-from planrun.proc import Outcome
+from planrun.procpool import Outcome
 from planrun.results import CheckResult, CommandRecord, UnitResult
 from planrun.scheduler import Step, StopSignal
 from planrun.statuses import PASSED, UNVERIFIED
@@ -145,7 +145,7 @@ def run_on_base(
     """Run ``units``' checks (already relocated by ``executor``) up to ``jobs`` at a time; an
     interrupt (``stop``) stops them and leaves the rest unproved."""
     started = time.monotonic()
-    pool = proc.ProcessPool(shell=shell)
+    pool = procpool.ProcessPool(shell=shell)
     stop.wake = pool.wake
     run = _BaseRun(executor, pool)
     queue = deque(units)
@@ -177,7 +177,7 @@ def run_on_base(
 class _BaseRun:
     """Each unit's commands one after another; the first that fails settles it."""
 
-    def __init__(self, executor: BaseExecutor, pool: proc.ProcessPool) -> None:
+    def __init__(self, executor: BaseExecutor, pool: procpool.ProcessPool) -> None:
         self.executor = executor
         self.pool = pool
         self.report = ProveReport()

@@ -19,7 +19,7 @@ from typing import Protocol, cast
 
 from planrun.checkrules import Reading
 from planrun.graph import PlanGraph, Readiness, Unit, touched_files
-from planrun.proc import Outcome, Spec
+from planrun.procpool import Outcome, Spec
 from planrun.results import CommandRecord, UnitResult
 from planrun.statuses import FAILED, NOT_RUN, SATISFIES_DEPENDENTS, TIMEOUT, WEAK_DEPENDENCY
 from planrun.verdicts import blocked_reason, failure_cause
@@ -60,7 +60,7 @@ class Executor(Protocol):
 
 
 class Pool(Protocol):
-    """What the scheduler needs of a process pool (proc.ProcessPool; a fake in tests)."""
+    """What the scheduler needs of a process pool (procpool.ProcessPool; a fake in tests)."""
 
     def start(self, token: Hashable, spec: Spec) -> None: ...
 

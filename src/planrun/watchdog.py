@@ -1,10 +1,11 @@
 """The watchdog: ends planrun's verify commands when planrun itself is killed (``kill -9``).
 
-``ProcessPool`` starts it once per run (``python -m planrun.watchdog PREFIX``), in its own
-session, with a pipe on stdin. planrun writes ``+PGID`` when a command's process group starts
-and ``-PGID`` when it has been collected. When the pipe closes (planrun exited, however it
-died), the watchdog kills the groups still listed and every process whose PLANRUN_SPAWN token
-starts with PREFIX, then exits. A clean planrun has listed nothing by then, so it kills nothing.
+A pool's ``Containment`` starts it once per run (``python -m planrun.watchdog PREFIX``), in
+its own session, with a pipe on stdin. planrun writes ``+PGID`` when a command's process group
+starts and ``-PGID`` when it has been collected. When the pipe closes (planrun exited, however
+it died), the watchdog kills the groups still listed and every process whose PLANRUN_SPAWN
+token starts with PREFIX, then exits. A clean planrun has listed nothing by then, so it kills
+nothing.
 """
 
 from __future__ import annotations
