@@ -74,6 +74,14 @@ def test_everyday_commands_skip_heavy_imports(tmp_path: Path, args: tuple[str, .
     assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
 
 
+def test_validate_does_not_load_the_state(tmp_path: Path) -> None:
+    # Only commands that read or record results need the state database (sqlite3).
+    (tmp_path / "plan.md").write_text(PLAN)
+    code, modules = loaded(tmp_path, "validate", "plan.md")
+    assert code == 0
+    assert {"planrun.state", "sqlite3"} & modules == set()
+
+
 def test_a_cycle_still_gets_its_path(tmp_path: Path) -> None:
     (tmp_path / "plan.md").write_text(
         PLAN.replace("  - id: a\n", "  - id: a\n    depends_on: [b]\n")

@@ -423,3 +423,34 @@ def test_execute_refuses_a_summary_it_may_not_write_before_running(project: Path
     with_client(body)
     assert mine.read_text() == "# my notes\n"
     assert not (project / ".planrun").exists()  # nothing ran, nothing was recorded
+
+
+def test_the_tools_take_derive_off_from_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # derive = false in the configuration holds for the tools as for the commands: a task
+    # without a verify is judged without the checks planrun would derive from its text.
+    (tmp_path / "tasks.md").write_text("# Tasks\n\n- [x] T001 Create the model in src/app.py\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("x = 1\n")
+    (tmp_path / "planrun.toml").write_text("derive = false\n")
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    async def body(client: Client) -> None:
+        async def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+            result = await client.call_tool(name, args)
+            assert not result.is_error, result.content
+            assert result.structured_content is not None
+            return result.structured_content
+
+        checked = await call("validate", {"paths": ["tasks.md"]})
+        assert checked == cli_json("validate", "tasks.md")
+        codes = {d["code"] for d in checked["diagnostics"]}
+        assert "derived-checks" not in codes
+        ran = await call("execute", {"paths": ["tasks.md"], "no_summary": True})
+        assert [t["status"] for t in ran["tasks"]] == ["unverified"]
+        assert await call("status", {"paths": ["tasks.md"]}) == cli_json("status", "tasks.md")
+        assert await call("next", {"paths": ["tasks.md"]}) == cli_json("next", "tasks.md")
+
+    with_client(body)

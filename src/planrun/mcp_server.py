@@ -130,7 +130,7 @@ def validate(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format)
-        result = validate_paths(s.paths, s.fmt)
+        result = validate_paths(s.paths, s.fmt, derive=s.derive)
         return jsondoc.validate_doc(result, strict=strict)
 
     return _guarded(call)
@@ -162,7 +162,7 @@ def next_(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format, root)
-        units = next_units(s.paths, s.fmt, s.root)
+        units = next_units(s.paths, s.fmt, s.root, derive=s.derive)
         return jsondoc.next_doc(units)
 
     return _guarded(call)
@@ -177,7 +177,7 @@ def status(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format, root)
-        report = recorded_status(s.paths, s.fmt, s.root)
+        report = recorded_status(s.paths, s.fmt, s.root, derive=s.derive)
         return jsondoc.run_doc(report, report.results)
 
     return _guarded(call)
@@ -197,7 +197,7 @@ def summary(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format, root)
-        report = recorded_status(s.paths, s.fmt, s.root)
+        report = recorded_status(s.paths, s.fmt, s.root, derive=s.derive)
         path = _write_summary(report, report.results, s, output)
         return {
             "schema_version": jsondoc.SCHEMA_VERSION,

@@ -8,11 +8,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planrun.fingerprint import digest
 from planrun.graph import Unit
-from planrun.state import Record
 from planrun.statuses import (
     FAILED,
     NOT_RUN,
@@ -23,6 +22,9 @@ from planrun.statuses import (
     MilestoneState,
     TaskStatus,
 )
+
+if TYPE_CHECKING:
+    from planrun.state import Record
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,8 @@ def from_iso(text: object) -> float | None:
 
 def record_of(result: UnitResult, run_id: str) -> Record:
     """What the state keeps of a unit's result (one row, its detail as JSON)."""
+    from planrun.state import Record  # noqa: PLC0415 -- sqlite3: validate never records
+
     unit = result.unit
     return Record(
         task=unit.id,

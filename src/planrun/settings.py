@@ -86,11 +86,10 @@ class Settings:
         force: bool = False,
         avoid_conflicts: bool = False,
         prove: bool = False,
-        derive: bool = True,
     ) -> ExecuteOptions:
         """A run's options: these flags, the configured ``jobs``, ``timeout``, ``shell``,
         ``reuse`` (``fresh`` turns it off), ``base`` and ``strict_scope`` where a flag is not
-        given."""
+        given; derivation as resolved (``--no-derive``, else ``derive``)."""
         from planrun.selection import ExecuteOptions  # noqa: PLC0415 -- only a run needs it
 
         config = self.config
@@ -110,7 +109,7 @@ class Settings:
             shard=parse_shard(shard) if shard is not None else None,
             reuse=config.reuse and not fresh,
             argv=argv,
-            derive=derive,
+            derive=self.derive,
             base=base or config.base_ref,
             prove=prove,
             strict_scope=strict_scope or config.strict_scope,

@@ -127,7 +127,6 @@ def execute(
         avoid_conflicts=avoid_conflicts,
         shard=shard,
         fresh=fresh,
-        derive=s.derive,
         base=base,
         prove=prove,
         strict_scope=strict_scope,
