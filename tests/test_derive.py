@@ -240,11 +240,11 @@ def test_expectations_in_comments() -> None:
     [
         ("empty", 1, b"", True, "no output"),
         ("empty", 1, b"0\n", True, "no matches"),
-        ("empty", 0, b"a.py:1:TODO\n", False, "output 'a.py:1:TODO' where none was expected"),
+        ("empty", 0, b"a.py:1:TODO\n", False, "output 'a.py:1:TODO'"),
         ("empty", 2, b"", False, "exit 2"),
         ("count == 0", 1, b"0\n", True, "count 0"),
         ("count == 3", 0, b"a.py:1\nb.py:2\n", True, "count 3"),
-        ("count >= 3", 0, b"x\ny\n", False, "count 2, expected >= 3"),
+        ("count >= 3", 0, b"x\ny\n", False, "count 2"),
         ("count == 8", 0, b"8 tests/test_a.py\n", True, "count 8"),
     ],
 )

@@ -346,8 +346,7 @@ def test_negative_expectations_pass_when_the_work_is_right(tmp_path: Path) -> No
     assert run.exit_code == 1
     [task] = json.loads(run.stdout)["tasks"]
     assert task["reason"] == (
-        'count 1, expected == 0 (expected output: count == 0): `grep -rc "TODO(13-01)" src` '
-        "(line 18)"
+        'count 1 (expected output: count == 0): `grep -rc "TODO(13-01)" src` (line 18)'
     )
 
 

@@ -99,7 +99,8 @@ def from_comment(line: str) -> Expectation:
 
 
 def judge_output(expect: str, exit_code: int | None, output: bytes) -> tuple[bool, str]:
-    """Whether ``output`` meets ``expect``, and what was found. Exit 1 is grep's "nothing
+    """Whether ``output`` meets ``expect``, and what was found (only that: a failure's reason
+    adds the expectation once, in ``CommandRecord.outcome``). Exit 1 is grep's "nothing
     matched" and is allowed; any other non-zero exit is a failure whatever was printed."""
     text = output.decode("utf-8", errors="replace").strip()
     if exit_code not in (0, 1):
@@ -108,7 +109,7 @@ def judge_output(expect: str, exit_code: int | None, output: bytes) -> tuple[boo
         # grep -c prints "0" (or "file:0" per file) when it finds nothing.
         if all(re.fullmatch(r"(?:.*:)?0", ln.strip()) for ln in text.splitlines() if ln.strip()):
             return True, "no output" if not text else "no matches"
-        return False, f"output {_short(text)!r} where none was expected"
+        return False, f"output {_short(text)!r}"
     match = re.fullmatch(r"count\s*(==|>=|<=|>|<|!=)?\s*(\d+)", expect)
     if match is None:
         return False, f'unknown output expectation "{expect}"'
@@ -116,7 +117,7 @@ def judge_output(expect: str, exit_code: int | None, output: bytes) -> tuple[boo
     found = _count(text)
     if _OPS[op](found, want):
         return True, f"count {found}"
-    return False, f"count {found}, expected {op} {want}"
+    return False, f"count {found}"
 
 
 def _count(text: str) -> int:
