@@ -81,7 +81,7 @@ def test_masks_that_passed_are_unverified_and_validate_names_them(
     ) in out
     assert (
         f'{path}:{at(checks, "continue")}: warning[verify-failure-ignored] task "continue": '
-        "verify `for f in f.txt; do grep -q x $f || continue done`: the `|| continue` in the "
+        "verify `for f in f.txt; do ⏎ grep -q x $f || continue ⏎ done`: the `|| continue` in the "
         "loop hides a failure of `grep -q x $f` (line 2 of the script), so it does not fail "
         "the check\n"
         "    hint: drop the `|| continue`, or record the failure and exit 1 after the loop"
@@ -130,8 +130,8 @@ def test_a_loop_filter_that_skips_is_not_flagged_but_the_check_after_it_counts(
     assert tasks(doc)["p/filter"] == (
         "failed",
         (
-            f'exit 1: `for f in f.txt nofile; do [ -f "$f" ] || continue grep -q x "$f" done` '
-            f"(line {at(checks, 'filter')})"
+            'exit 1: `for f in f.txt nofile; do ⏎ [ -f "$f" ] || continue ⏎ grep -q x "$f" '
+            f"⏎ done` (line {at(checks, 'filter')})"
         ),
     )
     assert "verify-failure-ignored" not in run_cli("validate", path).stdout
@@ -174,8 +174,7 @@ def test_expect_n_plus_is_a_minimum(
     assert tuple(tasks(doc)[f"01-01/task-{n}"][0] for n in (1, 2, 3)) == found
     want = "==" if comment == "# expect 3" else ">="
     assert tasks(doc)["01-01/task-3"][1] == (
-        f"count 2, expected {want} 3 (expected output: count {want} 3): "
-        "`grep -c TODO two.txt` (line 31)"
+        f"count 2 (expected output: count {want} 3): `grep -c TODO two.txt` (line 31)"
     )
 
 

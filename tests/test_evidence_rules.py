@@ -159,7 +159,7 @@ def test_lines_bash_e_ignores_do_not_count_and_validate_names_them(
     assert found["p/negated"] == (
         "unverified",
         (
-            "its only checks can never fail: `! grep -q fail f.txt echo done` (line 7; "
+            "its only checks can never fail: `! grep -q fail f.txt ⏎ echo done` (line 7; "
             "bash -e ignores a failure of `! grep -q fail f.txt`, line 1 of the script)"
         ),
     )
@@ -170,19 +170,20 @@ def test_lines_bash_e_ignores_do_not_count_and_validate_names_them(
     assert found["p/set-e-off"] == (
         "unverified",
         (
-            "its only checks can never fail: `set +e grep -q nothing-like-this f.txt echo done` "
+            "its only checks can never fail: "
+            "`set +e ⏎ grep -q nothing-like-this f.txt ⏎ echo done` "
             f"(line {at(checks, 'set-e-off')}; bash -e ignores a failure of "
             "`grep -q nothing-like-this f.txt`, line 2 of the script)"
         ),
     )
     assert found["p/negated-last"] == (
         "failed",
-        f"exit 1: `echo checking ! grep -q fail f.txt` (line {at(checks, 'negated-last')})",
+        f"exit 1: `echo checking ⏎ ! grep -q fail f.txt` (line {at(checks, 'negated-last')})",
     )
     out = run_cli("validate", path).stdout
     assert (
         f'{path}:{at(checks, "negated")}: warning[verify-failure-ignored] task "negated": '
-        "verify `! grep -q fail f.txt echo done`: bash -e ignores a failure of "
+        "verify `! grep -q fail f.txt ⏎ echo done`: bash -e ignores a failure of "
         "`! grep -q fail f.txt` (line 1 of the script), so it does not fail the check\n"
         "    hint: write `if grep -q fail f.txt; then exit 1; fi`, or put it last"
     ) in out

@@ -227,8 +227,9 @@ def changes_state(node: Node) -> bool:
 
 
 def one_line(script: str, width: int) -> str:
-    """A script on one line, cut to ``width`` characters, for messages."""
-    flat = " ".join(script.split())
+    """A script on one line, cut to ``width`` characters, for messages; a line break is shown
+    as ' ⏎ ' (two lines joined by a space would read as one command)."""
+    flat = " ⏎ ".join(" ".join(line.split()) for line in script.splitlines() if line.strip())
     return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
