@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -178,3 +179,25 @@ def test_installed_console_script() -> None:
     assert module.returncode == 2
     assert "no such file or directory" in module.stderr
     assert "Traceback" not in module.stderr
+
+
+def test_an_output_encoding_that_cannot_show_plan_text_escapes_it(write_plan: PlanWriter) -> None:
+    # Once through the real entry point: a task's name and a two-line script (shown with ⏎)
+    # on a stdout that only speaks ASCII are escaped, not a crash.
+    plan = write_plan(
+        "p.md",
+        "planrun: 1\nid: d\ntasks:\n  - id: a\n    name: café\n"
+        "    verify: |\n      ! grep -q x plan.md\n      echo done\n",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "planrun", "execute", str(plan), "--root", str(plan.parent)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"},
+    )
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "UNVERIFIED d/a" in proc.stdout
+    assert "\\u23ce" in proc.stdout

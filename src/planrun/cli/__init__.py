@@ -77,6 +77,12 @@ app.command()(agents.hook)
 def main() -> None:
     from planrun import crash
 
+    # Plan text is any Unicode; a terminal or pipe whose encoding cannot show a character (a
+    # latin-1 locale, PYTHONIOENCODING=ascii) gets it escaped instead of a crash mid-report.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         app()
     except TYPER_EXITS:
