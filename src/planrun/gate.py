@@ -12,7 +12,6 @@ warning naming the claims that still do not hold.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
@@ -29,7 +28,7 @@ from planrun.recorded import read_status
 from planrun.results import UnitResult
 from planrun.roots import git_work_tree
 from planrun.selection import ExecuteOptions
-from planrun.state import state_dir
+from planrun.state import locked, state_dir
 from planrun.statuses import MANUAL, PASSED
 
 HOLD = "hold"  # every claim checked passed
@@ -227,18 +226,10 @@ class BlockCounter:
 
     @contextlib.contextmanager
     def _locked(self) -> Any:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        ignore = self.dir / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-        with (self.dir / "hook.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                counts = self._read()
-                yield counts
-                self._write(counts)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with locked(self.dir, "hook.lock"):
+            counts = self._read()
+            yield counts
+            self._write(counts)
 
     def _read(self) -> dict[str, Any]:
         try:

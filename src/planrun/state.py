@@ -7,12 +7,13 @@ aside with a warning and a new one is started.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,22 @@ def state_dir(root: Path) -> Path:
     return root / ".planrun"
 
 
+@contextlib.contextmanager
+def locked(folder: Path, name: str) -> Iterator[None]:
+    """Hold the lock file ``name`` in planrun's ``folder`` (made, with a ``.gitignore`` that
+    keeps all of it out of git, if missing) exclusively while the body runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    with (folder / name).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class State:
     def __init__(self, root: Path, warn: Callable[[str], None]) -> None:
         self.root = root.absolute()
@@ -110,19 +127,11 @@ class State:
         self.path = self.dir / "state.db"
         self._warn = warn
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            ignore = self.dir / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
             # Opening includes switching a new file to WAL and creating tables; SQLite answers
             # a second process doing the same at that moment with SQLITE_BUSY at once, without
             # waiting, so opening is serialized with a lock file. Once open, busy_timeout rules.
-            with (self.dir / "state.lock").open("a") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                try:
-                    self.conn = self._open()
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
+            with locked(self.dir, "state.lock"):
+                self.conn = self._open()
         except OSError as exc:
             raise StateError(
                 f"cannot create the state folder {self.dir}: {exc.strerror or exc}",
