@@ -23,6 +23,8 @@ from functools import cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from planrun import escape
+
 
 @cache
 def _parser() -> Parser:
@@ -228,8 +230,8 @@ def changes_state(node: Node) -> bool:
 
 def one_line(script: str, width: int) -> str:
     """A script on one line, cut to ``width`` characters, for messages; a line break is shown
-    as ' ⏎ ' (two lines joined by a space would read as one command)."""
-    flat = " ⏎ ".join(" ".join(line.split()) for line in script.splitlines() if line.strip())
+    as ' ⏎ ', as in markdown (two lines joined by a space would read as one command)."""
+    flat = escape.one_line("\n".join(" ".join(line.split()) for line in script.splitlines()))
     return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
