@@ -145,6 +145,8 @@ _EXISTS = r"(?:test\s+-[ef]\s+|\[\[?\s+-[ef]\s+|ls\s+(?:-\w+\s+)*)[\"']?{}[\"']?
 
 def redirect_creates(script: str) -> Finding | None:
     """``cmd > out.txt ... test -f out.txt``: the shell creates the file before cmd runs."""
+    if ">" not in script:  # what _REDIRECT needs
+        return None
     for match in _REDIRECT.finditer(script):
         target = match.group(1).strip("\"'")
         if not target or target.startswith(("/dev/", "&")):
@@ -166,6 +168,8 @@ _FIRST_COMMAND = re.compile(r"^[^;&|\n]*")
 
 def exit_status_lost(script: str) -> Finding | None:
     """A script whose first command reads ``$?``: in a fresh shell it is always 0."""
+    if "$?" not in script:
+        return None
     for line in script.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -202,6 +206,8 @@ _LONG_RUNNING = [
         r"docker(?:\s+|-)compose\s+up\b(?![^;&|\n]*\s(?:-d|--detach)\b)",
     )
 ]
+# A word each of _LONG_RUNNING needs: a line without one starts no server or watcher.
+_MAYBE_LONG_RUNNING = re.compile(r"dev|serve|watch|vite|uvicorn|flask|rails|docker")
 _BACKGROUND = re.compile(r"^[^;\n]*?(?<![&>])&(?!&)")
 
 
@@ -209,7 +215,7 @@ def long_running(script: str) -> Finding | None:
     """A dev server or watcher as a check: it runs until the timeout kills it."""
     for line in script.splitlines():
         stripped = line.strip()
-        if stripped.startswith("#"):
+        if stripped.startswith("#") or not _MAYBE_LONG_RUNNING.search(stripped):
             continue
         for pattern in _LONG_RUNNING:
             match = pattern.search(stripped)

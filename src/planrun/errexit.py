@@ -261,6 +261,12 @@ def flat(text: str) -> str:
     return flat if len(flat) <= 80 else flat[:77] + "..."
 
 
+# Every ignored failure errexit() names needs one of these: a list (&&, ||), a job in the
+# background (&), a negation (!), `set` (+e, +o pipefail) or `trap`; a script without any has
+# none, and needs no syntax tree to say so.
+_MAY_IGNORE = re.compile(r"[&|!]|set|trap")
+
+
 def ignored_failures(script: str) -> list[tuple[int, str, str]]:
     """Lines of ``script`` that look like checks but whose failure is ignored (a ``! cmd``
     line, ``cmd && echo ok`` before the last line, ``X || continue`` in a loop, anything after
@@ -268,6 +274,8 @@ def ignored_failures(script: str) -> list[tuple[int, str, str]]:
     failure fails the script). A command in the background, or one after the user's own
     ``set +e``, is named only when nothing else in the script can fail (a server started for
     the lines after it is no check)."""
+    if not _MAY_IGNORE.search(script):
+        return []
     root = parse(script)
     if root.has_error:
         return []

@@ -18,7 +18,7 @@ import itertools
 import re
 import shlex
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
@@ -31,8 +31,11 @@ def _parser() -> Parser:
     return Parser(Language(tree_sitter_bash.language()))
 
 
+@lru_cache(maxsize=1)
 def parse(script: str) -> Node:
-    """The root (``program``) node of ``script``'s bash syntax tree."""
+    """The root (``program``) node of ``script``'s bash syntax tree. The last script's tree is
+    kept: validate's lints, and a check's reading, ask for the same script in turn (a tree is
+    never changed: nothing here edits one)."""
     return _parser().parse(script.encode()).root_node
 
 
