@@ -164,6 +164,25 @@ _STR = "tag:yaml.org,2002:str"
 _NUMBER = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
+# The loader's implicit resolvers by first character, as ``resolve`` picks them for a plain
+# scalar (the ones for its first character, then the wildcard ones), looked up once here
+# rather than per scalar; the loader has no path resolvers, so nothing else decides a tag.
+_WILDCARD = tuple(_Loader.yaml_implicit_resolvers.get(None, []))
+_RESOLVERS = {
+    first: (*resolvers, *_WILDCARD)
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+
+
+def _plain_tag(text: str) -> str:
+    """The tag ``resolve`` gives a plain scalar ``text``."""
+    for tag, regexp in _RESOLVERS.get(text[0] if text else "", _WILDCARD):
+        if regexp.match(text):
+            return str(tag)
+    return _STR
+
+
 class _UnhandledError(Exception):
     """What the event reader leaves to the node-tree loader."""
 
@@ -183,7 +202,6 @@ def _from_events(loader: _Loader) -> tuple[Any, list[tuple[int, str]]]:
     if type(event) is not yaml.DocumentStartEvent:
         raise _UnhandledError
     ids_as_written = loader.ids_as_written
-    resolve = loader.resolve
     constructors = loader.yaml_constructors
     scalar_event, mapping_start, sequence_start = (
         yaml.ScalarEvent,
@@ -213,7 +231,7 @@ def _from_events(loader: _Loader) -> tuple[Any, list[tuple[int, str]]]:
             value = text = event.value
             tag = _STR
             if event.implicit[0]:
-                tag = resolve(yaml.ScalarNode, text, event.implicit)
+                tag = _plain_tag(text)
                 if tag != _STR:
                     construct = constructors.get(tag)
                     if construct is None:
