@@ -53,7 +53,26 @@ class CanonicalReader:
         if not isinstance(data, LineDict):
             return None
         _note_string_depends_on(doc, data, diags)
+        _models_for_tasks(data)
         return validate_plan(doc, data, self.name, diags)
+
+
+def _models_for_tasks(data: LineDict) -> None:
+    """Replace each valid task mapping under ``tasks`` by its model, one task at a time, so
+    that its raw mapping (and the line-aware containers in it) is freed as soon as its model
+    exists: the raw YAML and the models of a large plan are never all alive at once. The
+    plan's validation keeps a model as it is (pydantic does not validate an instance again),
+    and a task with errors stays as written, for validate_plan to report and salvage as
+    before."""
+    tasks = data.get("tasks")
+    if type(tasks) is not LineList:
+        return
+    for index, task in enumerate(tasks):
+        if type(task) is LineDict:
+            try:
+                tasks[index] = Task.model_validate(task)
+            except ValidationError:
+                continue
 
 
 def validate_plan(doc: Document, data: LineDict, fmt: str, diags: Diagnostics) -> Plan | None:
