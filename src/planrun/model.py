@@ -70,7 +70,13 @@ class Task(Located):
     @model_validator(mode="after")
     def _default_name(self) -> Task:
         if not self.name:
-            self.name = self.id
+            # What `self.name = self.id` does (the value, and "name" among the fields set),
+            # with the set copied to its size: grown by one in place, a set of five takes
+            # 728 bytes, a copy 472 (25 MiB on a 100,000-task plan).
+            self.__dict__["name"] = self.id
+            fields = self.__pydantic_fields_set__
+            fields.add("name")
+            object.__setattr__(self, "__pydantic_fields_set__", set(fields))
         return self
 
     @property
