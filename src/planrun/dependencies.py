@@ -3,6 +3,7 @@ aliases, plans outside the run), duplicate ids, self-dependencies and cycle repo
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 
 from planrun.diagnostics import Diagnostics
@@ -124,14 +125,16 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
         for alias in plan.aliases:
             aliases.setdefault(alias, pos)
     resolver = Resolver(plan_pos, by_id, aliases)
-    edges: list[tuple[int, int]] = []
+    # Edges added after the plan dependencies' (their order is the graph's), flat (u, v, u, v,
+    # ...) in an int array: a tuple per edge held 72 bytes each at the graph's peak.
+    edges = array("q")
     for unit in units:
         plan = unit.plan
         own = unit.task
         if own is None:
             for p in plan_units[plan_pos[plan.id]]:
                 if p != unit.index:
-                    edges.append((p, unit.index))
+                    edges.extend((p, unit.index))
                     unit.deps.append(p)
             continue
         for dep in own.depends_on:
@@ -147,7 +150,7 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
                     hint=f'remove "{dep}" from its depends_on',
                 )
             elif target not in unit.deps:
-                edges.append((target, unit.index))
+                edges.extend((target, unit.index))
                 unit.deps.append(target)
     for pos, plan in enumerate(kept):
         for dep in plan.depends_on:
@@ -181,8 +184,10 @@ def build_graph(plans: Sequence[Plan], diags: Diagnostics) -> PlanGraph:
             virtual = len(units) + target
             if graph.in_degree(virtual) == 0:
                 graph.add_edges_from((u, virtual) for u in plan_units[target])
-            edges.extend((virtual, u) for u in plan_units[pos])
-    graph.add_edges_from(edges)
+            for u in plan_units[pos]:
+                edges.extend((virtual, u))
+    graph.add_edges_from(zip(edges[::2], edges[1::2], strict=True))
+    del edges  # the order and waves below are computed with every model alive: the peak
 
     result = PlanGraph(kept, units, graph)
     result.order = graph.topological_order()

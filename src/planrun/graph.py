@@ -306,8 +306,14 @@ class Readiness:
 
 
 def norm_files(files: list[str]) -> list[str]:
-    """Declared files, stripped and normalized, once each, sorted."""
-    return sorted({posixpath.normpath(f.strip()) for f in files if f.strip()})
+    """Declared files, stripped and normalized, once each, sorted (a file already normal is
+    kept as the same string, not a copy: the file-conflict check holds every one at once)."""
+    out = set()
+    for file in files:
+        if name := file.strip():
+            normal = posixpath.normpath(name)
+            out.add(name if normal == name else normal)
+    return sorted(out)
 
 
 def touched_files(unit: Unit) -> frozenset[str]:

@@ -323,12 +323,13 @@ def milestones(graph: PlanGraph, diags: Diagnostics) -> None:
 
 def file_conflicts(graph: PlanGraph, diags: Diagnostics) -> None:
     """Warn about tasks of one wave that touch the same file."""
-    first: dict[tuple[int, str], Unit] = {}
+    first: dict[int, dict[str, Unit]] = {}  # by wave, then file (no tuple per file)
     for unit in graph.units:
         if unit.plan.context:
             continue  # a plan loaded only as context is not being checked
+        in_wave = first.setdefault(unit.wave, {})
         for file in norm_files(unit.files):
-            other = first.setdefault((unit.wave, file), unit)
+            other = in_wave.setdefault(file, unit)
             if other is unit or (other.plan is unit.plan and unit.plan.one_agent):
                 continue
             diags.add(
