@@ -175,14 +175,6 @@ _RESOLVERS = {
 }
 
 
-def _plain_tag(text: str) -> str:
-    """The tag ``resolve`` gives a plain scalar ``text``."""
-    for tag, regexp in _RESOLVERS.get(text[0] if text else "", _WILDCARD):
-        if regexp.match(text):
-            return str(tag)
-    return _STR
-
-
 class _UnhandledError(Exception):
     """What the event reader leaves to the node-tree loader."""
 
@@ -203,6 +195,8 @@ def _from_events(loader: _Loader) -> tuple[Any, list[tuple[int, str]]]:
         raise _UnhandledError
     ids_as_written = loader.ids_as_written
     constructors = loader.yaml_constructors
+    resolvers = _RESOLVERS
+    new_dict, new_list = dict.__new__, list.__new__
     scalar_event, mapping_start, sequence_start = (
         yaml.ScalarEvent,
         yaml.MappingStartEvent,
@@ -231,17 +225,24 @@ def _from_events(loader: _Loader) -> tuple[Any, list[tuple[int, str]]]:
             value = text = event.value
             tag = _STR
             if event.implicit[0]:
-                tag = _plain_tag(text)
+                # the tag Resolver.resolve gives a plain scalar, inline (nearly every scalar)
+                for tag, regexp in resolvers.get(text[0] if text else "", _WILDCARD):  # noqa: B007
+                    if regexp.match(text):
+                        break
+                else:
+                    tag = _STR
                 if tag != _STR:
                     construct = constructors.get(tag)
                     if construct is None:
                         raise _UnhandledError
                     node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
                     value = construct(loader, node)
-        elif kind is mapping_start:
-            value = container = LineDict(line=line)
-        elif kind is sequence_start:
-            value = container = LineList(line=line)
+        elif kind is mapping_start:  # LineDict(line=line), without a Python __init__ call
+            value = container = new_dict(LineDict)
+            container.line, container.key_lines = line, {}
+        elif kind is sequence_start:  # LineList(line=line), likewise
+            value = container = new_list(LineList)
+            container.line, container.item_lines = line, []
         else:  # an alias, or the end of the document before anything was built
             raise _UnhandledError
         if not stack:
@@ -267,7 +268,9 @@ def _from_events(loader: _Loader) -> tuple[Any, list[tuple[int, str]]]:
                 into.key_lines[key] = top[3]
                 top[4] = False
             else:  # a key
-                if container is not None or not isinstance(value, Hashable):
+                if container is not None or (
+                    type(value) is not str and not isinstance(value, Hashable)
+                ):
                     raise _UnhandledError
                 if value in into.key_lines:
                     repeats.append((top[1], len(repeats), line, str(value)))
