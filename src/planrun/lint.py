@@ -324,8 +324,9 @@ def milestones(graph: PlanGraph, diags: Diagnostics) -> None:
 def file_conflicts(graph: PlanGraph, diags: Diagnostics) -> None:
     """Warn about tasks of one wave that touch the same file."""
     first: dict[int, dict[str, Unit]] = {}  # by wave, then file (no tuple per file)
+    context = {id(plan): plan.context for plan in graph.plans}  # once per plan, not per unit
     for unit in graph.units:
-        if unit.plan.context:
+        if context[id(unit.plan)]:
             continue  # a plan loaded only as context is not being checked
         in_wave = first.setdefault(unit.wave, {})
         for file in norm_files(unit.files):
