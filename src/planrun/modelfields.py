@@ -154,8 +154,8 @@ def wrap_strings(key: str) -> Any:
     def normalize(value: Any) -> Any:
         if value is None:
             return []
-        if _is_scalar(value):
-            return [LineDict({key: _scalar_text(value)})]
+        if _is_scalar(value):  # a plain dict: a LineDict without a line would add nothing
+            return [{key: _scalar_text(value)}]
         if isinstance(value, dict):
             return [value]
         if not isinstance(value, list):
