@@ -10,6 +10,8 @@ import re
 import pytest
 
 from planrun import commandlint, errexit, lint
+from planrun.diagnostics import Diagnostics
+from planrun.modelchecks import VerifyCommand
 
 _WORDS = [
     "py",
@@ -193,3 +195,22 @@ def test_a_pattern_matches_only_where_its_prefilter_lets_it(
 ) -> None:
     assert callable(needs)
     assert all(needs(s) for s in SCRIPTS if pattern.search(s))
+
+
+def test_a_script_with_nothing_any_lint_needs_is_skipped_without_a_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def lint_all() -> list[object]:
+        diags = Diagnostics()
+        for number, script in enumerate(SCRIPTS):
+            command = VerifyCommand(run=script)
+            lint._lint_command(
+                command, f'task "t{number}"', number, "plan.md", diags, context="RED"
+            )
+        return list(diags.items)
+
+    skipped = [s for s in SCRIPTS if not lint._MAY_FIND.search(s)]
+    assert len(skipped) > 50  # the corpus has plain scripts too
+    filtered = lint_all()
+    monkeypatch.setattr(lint, "_MAY_FIND", EVERYTHING)
+    assert lint_all() == filtered

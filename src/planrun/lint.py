@@ -43,6 +43,14 @@ _LAUNCHERS = {"py": "py", "cmd": "cmd", "cmd.exe": "cmd", "powershell": "powersh
 # a script without one starts no launcher, and needs no syntax tree to say so. (A word never
 # starts right after a letter, digit, "." or "-": the parser reads those as one word.)
 _MAYBE_LAUNCHER = re.compile(r"(?<![\w.-])(?:py|cmd|powershell)(?![\w.-])|\.exe", re.IGNORECASE)
+# What any lint of a script's text needs, each prefilter above and in errexit and commandlint
+# put together (a quote for a printed PASS, `>` for a redirect, `$?`, `|`, `&`, `!`, `exit`,
+# `set`, `trap`, grep, a server's name, a machine path, a Windows launcher): a script with
+# none of it, such as `pytest tests/test_x.py -q`, has no finding and is not looked at further.
+_MAY_FIND = re.compile(
+    r"[|&!>\"'`✅✓]|\$\?|exit|set|trap|grep|rg|dev|serve|watch|vite|uvicorn|flask|rails"
+    r"|docker|/Users/|/home/|(?i:(?<![\w.-])(?:py|cmd|powershell)(?![\w.-])|\.exe)"
+)
 _MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
 
 
@@ -167,10 +175,19 @@ def _lint_command(
 ) -> None:
     """Lint one verify command; ``context`` is what the plan says of it (the task's name)."""
     line = cmd.line or fallback
-    problem = never_fails(cmd.run)
+    if _MAY_FIND.search(cmd.run):
+        _lint_script(cmd.run, where, line, src, diags, context=context)
+    if cmd.cwd:
+        _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
+
+
+def _lint_script(
+    run: str, where: str, line: int | None, src: str, diags: Diagnostics, *, context: str
+) -> None:
+    problem = never_fails(run)
     if problem:
         why, fix = problem
-        if fix == _REMOVE_TRUE and says_must_fail(f"{context}\n{cmd.run}"):
+        if fix == _REMOVE_TRUE and says_must_fail(f"{context}\n{run}"):
             fix = (
                 'this step must fail first (a TDD red step): drop "|| true" and write '
                 "expect_exit: 1, so the check passes only while the test fails"
@@ -179,28 +196,28 @@ def _lint_command(
             "verify-never-fails",
             src,
             line,
-            f"{where}: verify `{one_line(cmd.run, 60)}` can never fail: {why}",
+            f"{where}: verify `{one_line(run, 60)}` can never fail: {why}",
             hint=fix,
         )
-    for finding in findings(cmd.run):
+    for finding in findings(run):
         diags.add(
             finding.code,
             src,
             line,
-            f"{where}: verify `{one_line(cmd.run, 60)}` is not a real check: {finding.why}",
+            f"{where}: verify `{one_line(run, 60)}` is not a real check: {finding.why}",
             hint=finding.hint,
         )
-    for row, why, fix in ignored_failures(cmd.run):
+    for row, why, fix in ignored_failures(run):
         diags.add(
             "verify-failure-ignored",
             src,
             line,
-            f"{where}: verify `{one_line(cmd.run, 60)}`: {why} (line {row} of the script), "
+            f"{where}: verify `{one_line(run, 60)}`: {why} (line {row} of the script), "
             "so it does not fail the check",
             hint=fix,
         )
-    _machine_path(cmd.run, f"{where}: verify", line, src, diags)
-    for launcher in launchers(cmd.run):
+    _machine_path(run, f"{where}: verify", line, src, diags)
+    for launcher in launchers(run):
         diags.add(
             "machine-path",
             src,
@@ -209,8 +226,6 @@ def _lint_command(
             "machines the check cannot run (error)",
             hint="commands run with bash: use python3 (or $PLANRUN_PYTHON) and portable tools",
         )
-    if cmd.cwd:
-        _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
 
 
 def _machine_path(text: str, where: str, line: int | None, src: str, diags: Diagnostics) -> None:
