@@ -61,9 +61,9 @@ def _models_for_tasks(data: LineDict) -> None:
     """Replace each valid task mapping under ``tasks`` by its model, one task at a time, so
     that its raw mapping (and the line-aware containers in it) is freed as soon as its model
     exists: the raw YAML and the models of a large plan are never all alive at once. The
-    plan's validation keeps a model as it is (pydantic does not validate an instance again),
-    and a task with errors stays as written, for validate_plan to report and salvage as
-    before."""
+    plan's validation takes a model as it is (pydantic does not validate an instance's fields
+    again; its line and default name are already set), and a task with errors stays as
+    written, for validate_plan to report and salvage as before."""
     tasks = data.get("tasks")
     if type(tasks) is not LineList:
         return
