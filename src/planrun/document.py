@@ -24,7 +24,10 @@ def written_by_planrun(frontmatter: object) -> bool:
     return isinstance(frontmatter, dict) and frontmatter.get("generator") == GENERATOR
 
 
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+# The closing line, with the newline before it: a pattern that starts with a literal is
+# searched for that character (fast), where one that starts with ^ is tried at every position
+# (12 ms on a 20,000-task plan).
+_CLOSE = re.compile(r"\n(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _BINARY_SNIFF = 8192
 MAX_PLAN_BYTES = 32 * 1024 * 1024
 """The largest plan file planrun reads (a plan is text a person or an agent wrote)."""
@@ -73,13 +76,15 @@ class Document:
         first = text if first_nl < 0 else text[:first_nl]
         if first.rstrip() != "---":
             return None, 0, text, 1, False
-        start = first_nl + 1 if first_nl >= 0 else len(text)
-        close = _CLOSE.search(text, start)
+        if first_nl < 0:
+            return "", 2, "", 0, True
+        start = first_nl + 1
+        close = _CLOSE.search(text, first_nl)  # the closing line may be the second line
         if close is None:
             return text[start:], 2, "", 0, True
         body_start = close.end() + 1
         body_line = text.count("\n", 0, body_start) + 1
-        return text[start : close.start()], 2, text[body_start:], body_line, False
+        return text[start : close.start() + 1], 2, text[body_start:], body_line, False
 
     @property
     def body(self) -> str:
