@@ -146,16 +146,21 @@ class Bench:
         target = Target("`next --json`, 10-task plan, warm cache / `python -c pass`", "26x", 8)
         ours, bare = Row("next", "planrun next --json"), Row("next", "python -c pass")
         cpu = Row("next", "CPU: next --json / python -c pass", unit="x")
+        floor = Row("next", "a bare typer program with next's options / python -c pass", unit="x")
         cmd = [*PLANRUN, "next", "--json", str(plan)]
+        typer_cmd = [PY, str(workloads.typer_floor(folder / "floor.py")), "next", "--json"]
         timed(cmd, folder)
+        timed(typer_cmd, folder)
         for _ in range(reps):
             a, b = timed(cmd, folder), timed([PY, "-c", "pass"])
+            c = timed(typer_cmd, folder)
             ours.values.append(a.wall)
             bare.values.append(b.wall)
             target.ratios.append(a.wall / b.wall)
             cpu.values.append(a.cpu / b.cpu)
+            floor.values.append(c.wall / b.wall)
         self.targets.append(target)
-        self.rows += [ours, bare, cpu]
+        self.rows += [ours, bare, cpu, floor]
 
     def startup(self, reps: int) -> None:
         version = Row("startup", "planrun --version")

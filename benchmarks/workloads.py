@@ -24,6 +24,41 @@ def scale_plan(path: Path, tasks: int, seed: int = 1) -> Path:
     return path
 
 
+def typer_floor(path: Path) -> Path:
+    """A typer program with ``planrun next``'s arguments and options that prints ``{}``: what
+    the CLI framework alone costs, the floor under any typer command."""
+    path.write_text(
+        """\
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer()
+
+
+@app.callback()
+def root() -> None:
+    pass
+
+
+@app.command(name="next")
+def next_(
+    paths: Annotated[list[Path] | None, typer.Argument()] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    root: Annotated[Path | None, typer.Option("--root")] = None,
+    fmt: Annotated[str | None, typer.Option("--format")] = None,
+    no_derive: Annotated[bool, typer.Option("--no-derive")] = False,
+) -> None:
+    print("{}")
+
+
+app()
+"""
+    )
+    return path
+
+
 def independent_true(path: Path, tasks: int) -> Path:
     lines = ["---", "planrun: 1", "id: overhead", "tasks:"]
     lines += [f'  - {{id: t{i}, verify: "true"}}' for i in range(tasks)]

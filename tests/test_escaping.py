@@ -382,3 +382,14 @@ def test_generated_output_stays_contained(
         printed = "\n".join(neutralize(echo(line)) for line in report_lines(report))
         assert terminal(printed) == printed
         assert processed_commands(printed) == []
+
+
+def test_xml_keeps_exactly_what_xml_1_0_allows() -> None:
+    # Every code point, against the specification's Char production: the pattern that drops
+    # the others is written as the forbidden ranges, so pin it to the allowed ones.
+    from planrun.escape import xml
+
+    allowed = re.compile("[\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    text = "".join(chr(c) for c in range(0x110000) if terminal(chr(c)))
+    kept = xml(text)
+    assert kept == "".join(c if allowed.match(c) else "\ufffd" for c in text)

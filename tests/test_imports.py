@@ -89,3 +89,33 @@ def test_a_cycle_still_gets_its_path(tmp_path: Path) -> None:
     code, modules = loaded(tmp_path, "validate", "plan.md")
     assert code == 1
     assert "networkx" in modules  # imported where it is needed: the path of the cycle
+
+
+def test_every_reader_is_registered_under_its_own_name() -> None:
+    from planrun.readers import READERS
+
+    assert [READERS[name].name for name in READERS] == list(READERS)
+
+
+@pytest.mark.parametrize("args", [("next", "--json", "plan.md"), ("status", "plan.md")])
+def test_a_canonical_plan_named_alone_loads_only_its_reader(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # The other formats' parsers (and what only they use) are imported when a file needs them.
+    (tmp_path / "plan.md").write_text(PLAN)
+    code, modules = loaded(tmp_path, *args)
+    assert code == 0
+    readers = {m for m in modules if m.startswith("planrun.readers.")}
+    assert readers <= {"planrun.readers.canonical", "planrun.readers.common"}
+    # Nor do they import what only running commands needs.
+    running = {"planrun.executor", "planrun.procpool", "planrun.evidence", "planrun.scheduler"}
+    assert running & modules == set()
+
+
+def test_a_folder_scan_still_knows_every_format(tmp_path: Path) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "plan.md").write_text(PLAN)
+    (tmp_path / "plans" / "notes.md").write_text("# Notes\n\n- [ ] `pytest -q` passes\n")
+    code, modules = loaded(tmp_path, "validate", "plans")
+    assert code == 0
+    assert "planrun.readers.checklist" in modules

@@ -321,31 +321,3 @@ def with_plan_files(doc: dict[str, Any], files: Mapping[str, str]) -> dict[str, 
         if isinstance(entry, dict) and pid in files:
             entry["plan_file"] = files[pid]
     return doc
-
-
-def for_plans(doc: dict[str, Any], plans: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """A recorded run's evidence as it concerns ``plans`` (each: its id now, its plan file):
-    their bases only, found by plan file (by id in a run recorded without plan files), keyed
-    by today's ids; ``base`` only when every one of them had that same base in the run."""
-    if not doc:
-        return doc
-    recorded = [b for b in (doc.get("bases") or {}).items() if isinstance(b[1], dict)]
-    by_file = {b["plan_file"]: b for _, b in recorded if b.get("plan_file")}
-    by_id = dict(recorded) if not by_file else {}
-    bases = {
-        pid: found
-        for pid, key in plans
-        if (found := by_file.get(key) if by_file else by_id.get(pid)) is not None
-    }
-    commits = {b.get("commit") for b in bases.values()}
-    common = len(bases) == len(plans) and len(commits) == 1 and None not in commits
-    first: dict[str, Any] = next(iter(bases.values()), {})
-    return {
-        **doc,
-        "bases": bases,
-        "base": first.get("commit") if common else None,
-        "base_label": first.get("label") if common else None,
-        "unavailable": list(
-            dict.fromkeys(str(b.get("reason")) for b in bases.values() if not b.get("commit"))
-        ),
-    }

@@ -341,7 +341,7 @@ class Executor:
             return True, None
         rec = self.records.get(unit.id)
         hint = f"run: planrun execute {paths_text(self.opts)} --wave {unit.wave}"
-        if rec is None and unit.plan.context and claimed_done(unit):
+        if rec is None and unit.plan.context and unit.claimed_done:
             return True, None  # a sibling loaded as context: its claim counts until it is run
         if rec is None:
             return False, f"{unit.id} has not run yet; {hint}"
@@ -364,11 +364,6 @@ def _declared_files(unit: Unit) -> list[str]:
     out += [a.path for a in plan.must_haves.artifacts]
     out += [a.path for t in plan.tasks for a in t.must_haves.artifacts]
     return out
-
-
-def claimed_done(unit: Unit) -> bool:
-    tasks = [unit.task] if unit.task else unit.plan.tasks
-    return bool(tasks) and all(t.claimed == "done" for t in tasks)
 
 
 def _file_name(name: str) -> str:

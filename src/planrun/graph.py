@@ -65,6 +65,12 @@ class Unit:
     def must_haves(self) -> MustHaves:
         return self.task.must_haves if self.task else self.plan.must_haves
 
+    @property
+    def claimed_done(self) -> bool:
+        """Its task claims done (a plan's checks: every task of the plan does)."""
+        tasks = [self.task] if self.task else self.plan.tasks
+        return bool(tasks) and all(t.claimed == "done" for t in tasks)
+
 
 class Digraph:
     """Nodes 0..n-1 with successors and predecessors in insertion order: the part of a

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from planrun import evidence
 from planrun.errors import NothingSelectedError
-from planrun.executor import claimed_done
 from planrun.graph import PlanGraph, Readiness, Unit
 from planrun.report import Report
 from planrun.results import from_record
@@ -38,7 +37,7 @@ def read_state(
         run = state.run(latest.run_id) if latest else None
         if run is not None:  # the run may have covered other plans, or named these otherwise
             files = [(p.id, state.source_key(p.results_key)) for p in graph.plans]
-            run = replace(run, evidence=evidence.for_plans(run.evidence, files))
+            run = replace(run, evidence=evidence_for(run.evidence, files))
         return records, run
     finally:
         state.close()
@@ -117,9 +116,37 @@ def next_units(
     for unit in graph.units:
         if unit.plan.context:  # a sibling read as context: its result, else its claim, counts
             rec = records.get(unit.id)
-            ok[unit.index] = rec.status in SATISFIES_DEPENDENTS if rec else claimed_done(unit)
+            ok[unit.index] = rec.status in SATISFIES_DEPENDENTS if rec else unit.claimed_done
             done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):
             ready.settle(node)
     return [u for u in graph.units if not done[u.index] and ready.settle(u.index) is None]
+
+
+def evidence_for(doc: dict[str, Any], plans: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """A recorded run's evidence as it concerns ``plans`` (each: its id now, its plan file):
+    their bases only, found by plan file (by id in a run recorded without plan files), keyed
+    by today's ids; ``base`` only when every one of them had that same base in the run."""
+    if not doc:
+        return doc
+    recorded = [b for b in (doc.get("bases") or {}).items() if isinstance(b[1], dict)]
+    by_file = {b["plan_file"]: b for _, b in recorded if b.get("plan_file")}
+    by_id = dict(recorded) if not by_file else {}
+    bases = {
+        pid: found
+        for pid, key in plans
+        if (found := by_file.get(key) if by_file else by_id.get(pid)) is not None
+    }
+    commits = {b.get("commit") for b in bases.values()}
+    common = len(bases) == len(plans) and len(commits) == 1 and None not in commits
+    first: dict[str, Any] = next(iter(bases.values()), {})
+    return {
+        **doc,
+        "bases": bases,
+        "base": first.get("commit") if common else None,
+        "base_label": first.get("label") if common else None,
+        "unavailable": list(
+            dict.fromkeys(str(b.get("reason")) for b in bases.values() if not b.get("commit"))
+        ),
+    }

@@ -16,12 +16,15 @@ if TYPE_CHECKING:
 def status(s: Settings, *, json_out: bool) -> int:
     """The last recorded result of every task and milestone."""
     from planrun.recorded import read_status as get_status
-    from planrun.render import jsondoc, text
 
     report = get_status(s.paths, s.fmt, s.root, console.warn, derive=s.derive)
     if json_out:
+        from planrun.render import jsondoc
+
         console.out(jsondoc.dumps(jsondoc.run_doc(report, report.results)), raw=True)
     else:
+        from planrun.render import text
+
         console.out(text.status(report))
     return EXIT_OK
 
@@ -29,12 +32,15 @@ def status(s: Settings, *, json_out: bool) -> int:
 def next_(s: Settings, *, json_out: bool) -> int:
     """The tasks ready to work on."""
     from planrun.recorded import next_units
-    from planrun.render import jsondoc, text
 
     units = next_units(s.paths, s.fmt, s.root, console.warn, derive=s.derive)
-    if json_out:
+    if json_out:  # an agent's call: the text renderer (and what it imports) is not loaded
+        from planrun.render import jsondoc
+
         console.out(jsondoc.dumps(jsondoc.next_doc(units)), raw=True)
         return EXIT_OK
+    from planrun.render import text
+
     for line in text.next_lines(units):
         console.out(line)
     return EXIT_OK

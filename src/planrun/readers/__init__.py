@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -9,15 +11,6 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.errors import UsageError
 from planrun.model import Plan
-from planrun.readers.backlog import BacklogReader
-from planrun.readers.canonical import CanonicalReader
-from planrun.readers.checklist import ChecklistReader
-from planrun.readers.cursor import CursorReader
-from planrun.readers.gsd import GsdReader
-from planrun.readers.gsd2 import Gsd2Reader
-from planrun.readers.prp import PrpReader
-from planrun.readers.taskmaster import TaskMasterReader
-from planrun.readers.tasks import TasksReader
 from planrun.suggest import closest
 
 
@@ -76,23 +69,46 @@ class ContextReader(Protocol):
         ...
 
 
-def _registry() -> dict[str, Reader]:
-    # Order is detection order: the most specific format first.
-    readers: list[Reader] = [
-        CanonicalReader(),
-        TaskMasterReader(),
-        BacklogReader(),
-        CursorReader(),
-        GsdReader(),
-        Gsd2Reader(),
-        PrpReader(),
-        TasksReader(),
-        ChecklistReader(),
-    ]
-    return {r.name: r for r in readers}
+# Where each reader lives, by format name, in detection order.
+_WHERE: dict[str, tuple[str, str]] = {
+    "planrun": ("canonical", "CanonicalReader"),
+    "taskmaster": ("taskmaster", "TaskMasterReader"),
+    "backlog": ("backlog", "BacklogReader"),
+    "cursor": ("cursor", "CursorReader"),
+    "gsd": ("gsd", "GsdReader"),
+    "gsd2": ("gsd2", "Gsd2Reader"),
+    "prp": ("prp", "PrpReader"),
+    "tasks": ("tasks", "TasksReader"),
+    "checklist": ("checklist", "ChecklistReader"),
+}
 
 
-READERS = _registry()
+class _Registry(Mapping[str, Reader]):
+    """Every reader by format name, in detection order (the most specific format first).
+
+    A reader's module is imported the first time it is asked for: a canonical plan named on
+    the command line is detected by the first reader, and start-up does not pay for the
+    other formats' parsers. A folder scan asks every reader (skip rules, other file kinds)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Reader] = {}
+
+    def __getitem__(self, name: str) -> Reader:
+        reader = self._made.get(name)
+        if reader is None:
+            module, cls = _WHERE[name]
+            reader = getattr(importlib.import_module(f"planrun.readers.{module}"), cls)()
+            self._made[name] = reader
+        return reader
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_WHERE)
+
+    def __len__(self) -> int:
+        return len(_WHERE)
+
+
+READERS: Mapping[str, Reader] = _Registry()
 
 
 def get_reader(name: str) -> Reader:
