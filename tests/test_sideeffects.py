@@ -188,3 +188,26 @@ def test_a_change_after_a_task_ended_is_not_its_own(tmp_path: Path) -> None:
     assert tasks["q/after"]["reason"] == (
         "this check changed 1 file: a.py (or q/slow, running at the same time, did)"
     )
+
+
+def test_execute_takes_one_snapshot_per_task_and_one_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one job each task's "after" is the next one's "before": four tasks, five
+    ``git status`` (eight without sharing)."""
+    repo = init(tmp_path / "repo")
+    (repo / "q.md").write_text(
+        plan_text("\n".join(f'- {{id: t{i}, verify: "test -e q.md"}}' for i in range(4)))
+    )
+    commit(repo, "base", {})
+    taken: list[Path] = []
+    real = sideeffects.snapshot
+
+    def counted(repo: Path) -> sideeffects.Snapshot | None:
+        taken.append(repo)
+        return real(repo)
+
+    monkeypatch.setattr(sideeffects, "snapshot", counted)
+    _, doc = execute(repo / "q.md", "-j", "1")
+    assert [t["status"] for t in doc["tasks"]] == ["passed"] * 4
+    assert len(taken) == 5
