@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ PARSE = (
     "yaml.load(open(sys.argv[1]).read().split('---\\n', 2)[1], Loader=yaml.CSafeLoader)"
 )
 ENV: dict[str, str] = {}
+GIT = shutil.which("git") or "git"
 
 
 @dataclass
@@ -105,6 +107,13 @@ def timed(cmd: list[str], cwd: Path | None = None) -> Sample:
     if code != 0:
         raise SystemExit(f"benchmark step failed (exit {code}): {' '.join(cmd)}")
     return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
+
+
+def git_commit(folder: Path) -> None:
+    """Make ``folder`` a git repository with everything in it committed."""
+    ident = ["-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    for args in (["init", "-q"], ["add", "-A"], [*ident, "commit", "-q", "-m", "plan"]):
+        subprocess.run([GIT, *args], cwd=folder, env=ENV, check=True, capture_output=True)
 
 
 def run_json(cmd: list[str], cwd: Path | None = None) -> dict[str, object]:
@@ -183,6 +192,28 @@ class Bench:
             cpu.values.append(a.cpu / b.cpu)
         self.targets.append(target)
         self.rows += [ours, make, cpu]
+
+    def overhead_git(self, tasks: int, reps: int) -> None:
+        """The same independent tasks in a git work tree, where planrun also snapshots the tree
+        (``git status``) around the checks to catch those that change it; paired with the same
+        run outside git."""
+        name = f"{tasks:,} tasks, independent, -j2"
+        inside = Row(name, "planrun execute -j2, in a git work tree")
+        ratio = Row(name, "in a git work tree / outside git", unit="x")
+        for rep in range(-1, reps):  # rep -1 warms up
+            runs = []
+            for repo in (True, False):
+                folder = self.fresh(f"git{tasks}" if repo else f"nogit{tasks}")
+                plan = workloads.independent_checks(folder / "plan.md", tasks, RECIPE)
+                if repo:
+                    git_commit(folder)
+                cmd = [*PLANRUN, "execute", str(plan), "-j", "2", "-q", "--no-summary"]
+                runs.append(timed(cmd, folder))
+            if rep < 0:
+                continue
+            inside.values.append(runs[0].wall)
+            ratio.values.append(runs[0].wall / runs[1].wall)
+        self.rows += [inside, ratio]
 
     def validate(self, tasks: int, reps: int, rss_tasks: int) -> None:
         name = f"scale {tasks:,} tasks"
@@ -365,6 +396,7 @@ def main() -> None:
         steps: list[Callable[[], None]] = [
             lambda: bench.overhead(200 if quick else 1_000, 2 if quick else 5, chain=False),
             lambda: bench.overhead(200 if quick else 1_000, 2 if quick else 5, chain=True),
+            lambda: bench.overhead_git(200 if quick else 1_000, 2 if quick else 3),
             lambda: bench.validate(
                 4_000 if quick else 20_000, 2 if quick else 3, 4_000 if quick else 100_000
             ),

@@ -257,3 +257,17 @@ def test_planruns_fingerprint_is_taken_when_it_is_imported() -> None:
     code = "import planrun.loader, planrun.plancache as c; print(c._VERSIONS != [])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "True\n"
+
+
+def test_planrun_no_cache_turns_it_off(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plan.md").write_text(PLAN)
+    monkeypatch.setenv("PLANRUN_NO_CACHE", "1")
+    first, again = validate(), validate()
+    assert reads == ["plan.md", "plan.md"]  # read both times
+    assert entries(tmp_path) == []  # and nothing stored
+    assert (first.exit_code, first.output) == (again.exit_code, again.output)
+    monkeypatch.setenv("PLANRUN_NO_CACHE", "0")  # "0" (or empty) leaves it on
+    validate()
+    assert len(entries(tmp_path)) == 1

@@ -124,6 +124,8 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
         executor.stopped = lambda: stop.count > 0
         executor.warn = reporter.warn
         executor.tend = pool.tended
+        if executor.watch is not None:
+            executor.watch.epoch = lambda: pool.waits
         scheduler = Scheduler(
             graph,
             selected - cached.keys(),

@@ -244,8 +244,12 @@ class Executor:
         return out
 
     def finish(self, unit: Unit, commands: list[CommandRecord], started: float) -> UnitResult:
+        # Only artifacts and key_links take time (planrun reads files); the running commands
+        # are tended meanwhile, and need no tending (a thread) for a unit without them.
+        must_haves = unit.must_haves
+        reads = not unit.manual and bool(must_haves.artifacts or must_haves.key_links)
         try:
-            with self.tend():
+            with self.tend() if reads else nullcontext():
                 checks = self.checks(unit)
         except must.Interrupted:
             sink = self._sinks.pop(unit.index, None)

@@ -101,7 +101,10 @@ class Slot:
 
 def slot(doc: Document, *, explicit: bool, forced: str | None) -> Slot | None:
     """The cache slot of ``doc``, or None when there is no cache to use (no ``.planrun/``
-    folder yet, no per-user key, a file that cannot be looked at)."""
+    folder yet, no per-user key, a file that cannot be looked at, or ``PLANRUN_NO_CACHE``
+    set to anything but ``0`` or nothing)."""
+    if os.environ.get("PLANRUN_NO_CACHE", "0") not in ("", "0"):
+        return None
     try:
         folder = (git_work_tree(doc.path.absolute().parent) or Path.cwd()) / ".planrun"
         if not folder.is_dir() or (folder / FOLDER).is_symlink():

@@ -92,6 +92,10 @@ class ProcessPool:
         self._selector.register(self._tend_r, selectors.EVENT_READ, ("tend", None))
         self._done: list[tuple[Hashable, Outcome]] = []
         self._contain = Containment()
+        self.waits = 0
+        """How many times ``wait`` was called. A command's end reaches the scheduler only
+        through ``wait``, so a task finishing under a count had its commands end before that
+        count was reached (sideeffects.py shares a snapshot between a count's events so)."""
 
     # -- starting
     def start(self, token: Hashable, spec: Spec) -> None:
@@ -127,6 +131,7 @@ class ProcessPool:
     # -- waiting
     def wait(self) -> list[tuple[Hashable, Outcome]]:
         """Block until a child ends, a deadline passes, or ``wake`` is called."""
+        self.waits += 1
         if self._done:
             done, self._done = self._done, []
             return done

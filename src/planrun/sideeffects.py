@@ -11,6 +11,7 @@ what running tests leaves behind, not a change to the work; a tracked file is ne
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from planrun import escape, proc
@@ -108,19 +109,40 @@ def describe(paths: list[str], others: list[str]) -> str:
 class WorkTreeWatch:
     """Snapshots around each task's commands. With several jobs, tasks overlap: a change is
     attributed to every task that was running while it happened (so a culprit is always
-    caught, and a bystander's pass is withheld rather than a culprit's pass let through)."""
+    caught, and a bystander's pass is withheld rather than a culprit's pass let through).
+
+    With ``epoch`` (the count of the scheduler's waits for commands, procpool's ``waits``),
+    one snapshot serves every event between two waits: the "after" of each task whose exit
+    the last wait reported and the "before" of each task started next. It is taken after that
+    wait, so after those tasks' commands ended, and before the new tasks' first command; a
+    change made meanwhile comes from a command still running, whose task is still watched and
+    so overlaps the new tasks. Without ``epoch`` every call takes its own snapshot."""
 
     def __init__(self) -> None:
+        self.epoch: Callable[[], int] | None = None
         self._repos: dict[Path, Path | None] = {}
+        self._taken: dict[Path, tuple[int, Snapshot | None]] = {}  # repo -> (epoch, snapshot)
         self._before: dict[int, tuple[Path, Snapshot]] = {}
         self._ids: dict[int, str] = {}
         self._overlap: dict[int, set[str]] = {}
+
+    def _snapshot(self, repo: Path) -> Snapshot | None:
+        """The work tree now, or as taken since the scheduler last waited for commands."""
+        if self.epoch is None:
+            return snapshot(repo)
+        now = self.epoch()
+        taken = self._taken.get(repo)
+        if taken is not None and taken[0] == now:
+            return taken[1]
+        snap = snapshot(repo)
+        self._taken[repo] = (now, snap)
+        return snap
 
     def started(self, unit: Unit, root: Path) -> None:
         if root not in self._repos:
             self._repos[root] = toplevel(root)
         repo = self._repos[root]
-        snap = snapshot(repo) if repo is not None else None
+        snap = self._snapshot(repo) if repo is not None else None
         if repo is None or snap is None:
             return
         for other in self._overlap.values():
@@ -137,7 +159,7 @@ class WorkTreeWatch:
         if entry is None:
             return [], None
         repo, before = entry
-        after = snapshot(repo)
+        after = self._snapshot(repo)
         if after is None:
             return [], None
         found = changes(before, after)

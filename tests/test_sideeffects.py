@@ -1,0 +1,213 @@
+"""Checks that change the work tree: snapshots shared between the events of one wait.
+
+One ``git status`` serves every event between two of the scheduler's waits (the "after" of the
+tasks that finished, the "before" of the tasks started next). These pin that a change is still
+attributed to every task that was running while it could have happened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from planrun import sideeffects
+from planrun.graph import Unit
+from planrun.sideeffects import WorkTreeWatch
+from test_evidence import by_id, commit, execute, git, init, plan_text
+
+
+def unit(index: int, name: str) -> Unit:
+    return Unit(f"p/{name}", cast(Any, None), None, index)
+
+
+class Clock:
+    """Stands in for the pool's count of waits."""
+
+    def __init__(self) -> None:
+        self.waits = 0
+
+    def wait(self) -> None:
+        self.waits += 1
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = init(tmp_path / "repo")
+    commit(repo, "base", {"a.py": "x = 1\n", "b.py": "y = 1\n"})
+    return repo
+
+
+@pytest.fixture
+def watched(monkeypatch: pytest.MonkeyPatch) -> tuple[WorkTreeWatch, Clock, list[Path]]:
+    taken: list[Path] = []
+    real = sideeffects.snapshot
+
+    def counted(repo: Path) -> sideeffects.Snapshot | None:
+        taken.append(repo)
+        return real(repo)
+
+    monkeypatch.setattr(sideeffects, "snapshot", counted)
+    watch, clock = WorkTreeWatch(), Clock()
+    watch.epoch = lambda: clock.waits
+    return watch, clock, taken
+
+
+Watched = tuple[WorkTreeWatch, Clock, list[Path]]
+
+
+def test_one_snapshot_serves_every_event_between_two_waits(repo: Path, watched: Watched) -> None:
+    watch, clock, taken = watched
+    a, b, c = unit(0, "a"), unit(1, "b"), unit(2, "c")
+    watch.started(a, repo)
+    watch.started(b, repo)  # started in the same batch: the same "before"
+    clock.wait()
+    assert watch.finished(a) == ([], None)
+    watch.started(c, repo)  # its "before" is a's "after"
+    clock.wait()
+    assert watch.finished(b) == ([], None)
+    assert watch.finished(c) == ([], None)  # b and c ended together: one "after"
+    assert len(taken) == 3  # six without sharing
+
+
+def test_without_an_epoch_every_event_takes_its_own_snapshot(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[Path] = []
+    real = sideeffects.snapshot
+    monkeypatch.setattr(sideeffects, "snapshot", lambda r: taken.append(r) or real(r))
+    watch = WorkTreeWatch()
+    a = unit(0, "a")
+    watch.started(a, repo)
+    (repo / "a.py").write_text("x = 2\n")
+    assert watch.finished(a)[0] == ["a.py"]
+    assert len(taken) == 2
+
+
+def test_a_change_by_a_task_still_running_between_two_events(repo: Path, watched: Watched) -> None:
+    """``long`` runs throughout; ``one`` ends and ``two`` starts in the same batch."""
+    watch, clock, _ = watched
+    long, one, two = unit(0, "long"), unit(1, "one"), unit(2, "two")
+    watch.started(long, repo)
+    watch.started(one, repo)
+    (repo / "a.py").write_text("x = 2\n")  # while long and one run
+    clock.wait()  # one's end is reported
+    assert watch.finished(one) == (
+        ["a.py"],
+        "this check changed 1 file: a.py (or p/long, running at the same time, did)",
+    )
+    watch.started(two, repo)  # its "before" already holds a.py's change
+    (repo / "b.py").write_text("y = 2\n")  # while long and two run
+    clock.wait()
+    assert watch.finished(two) == (
+        ["b.py"],
+        "this check changed 1 file: b.py (or p/long, running at the same time, did)",
+    )
+    found, why = watch.finished(long)
+    assert found == ["a.py", "b.py"]
+    assert why is not None and why.endswith("(or p/one, p/two, running at the same time, did)")
+
+
+def test_one_job_a_change_is_its_own_tasks_alone(repo: Path, watched: Watched) -> None:
+    watch, clock, taken = watched
+    first, second, third = unit(0, "first"), unit(1, "second"), unit(2, "third")
+    watch.started(first, repo)
+    (repo / "a.py").write_text("x = 2\n")
+    clock.wait()
+    assert watch.finished(first) == (["a.py"], "this check changed 1 file: a.py")
+    watch.started(second, repo)
+    (repo / "new.txt").write_text("made\n")
+    clock.wait()
+    assert watch.finished(second) == (["new.txt"], "this check changed 1 file: new.txt")
+    watch.started(third, repo)
+    clock.wait()
+    assert watch.finished(third) == ([], None)  # neither change is the next task's
+    assert len(taken) == 4  # tasks + 1
+
+
+def test_tasks_started_together_share_the_blame(repo: Path, watched: Watched) -> None:
+    watch, clock, _ = watched
+    a, b = unit(0, "a"), unit(1, "b")
+    watch.started(a, repo)
+    watch.started(b, repo)
+    (repo / "a.py").write_text("x = 2\n")
+    clock.wait()
+    assert watch.finished(a)[1] == (
+        "this check changed 1 file: a.py (or p/b, running at the same time, did)"
+    )
+    assert watch.finished(b)[1] == (
+        "this check changed 1 file: a.py (or p/a, running at the same time, did)"
+    )
+
+
+def test_a_task_that_runs_no_command_changes_nothing(repo: Path, watched: Watched) -> None:
+    """Started and finished between two waits (its one command could not start): it ran
+    nothing, so nothing is its change; a task running meanwhile still names it."""
+    watch, clock, _ = watched
+    long, idle = unit(0, "long"), unit(1, "idle")
+    watch.started(long, repo)
+    clock.wait()
+    watch.started(idle, repo)
+    assert watch.finished(idle) == ([], None)
+    (repo / "a.py").write_text("x = 2\n")
+    clock.wait()
+    assert watch.finished(long) == (
+        ["a.py"],
+        "this check changed 1 file: a.py (or p/idle, running at the same time, did)",
+    )
+
+
+def test_a_change_after_a_task_ended_is_not_its_own(tmp_path: Path) -> None:
+    """Through execute: ``slow`` edits a.py after ``quick`` ended and while ``after`` (which
+    started when ``quick`` ended, with the same snapshot) runs: ``after`` shares the blame,
+    ``quick`` does not."""
+    repo = init(tmp_path / "repo")
+    marker = tmp_path / "m"
+    marker.mkdir()
+    (repo / "q.md").write_text(
+        plan_text(
+            f"""
+            - id: slow
+              verify: "until [ -e {marker}/a ]; do sleep 0.01; done; echo >> a.py; touch {marker}/w"
+            - {{id: quick, verify: "test -e a.py"}}
+            - id: after
+              depends_on: [quick]
+              verify: "touch {marker}/a; until [ -e {marker}/w ]; do sleep 0.01; done"
+            """
+        )
+    )
+    commit(repo, "base", {"a.py": "x = 1\n"})
+    git(repo, "add", "q.md")
+    _, doc = execute(repo / "q.md", "-j", "2")
+    tasks = by_id(doc)
+    assert tasks["q/quick"]["status"] == "passed"
+    assert tasks["q/slow"]["status"] == "unverified"
+    assert tasks["q/slow"]["tree_changes"] == ["a.py"]
+    assert tasks["q/after"]["status"] == "unverified"
+    assert tasks["q/after"]["reason"] == (
+        "this check changed 1 file: a.py (or q/slow, running at the same time, did)"
+    )
+
+
+def test_execute_takes_one_snapshot_per_task_and_one_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one job each task's "after" is the next one's "before": four tasks, five
+    ``git status`` (eight without sharing)."""
+    repo = init(tmp_path / "repo")
+    (repo / "q.md").write_text(
+        plan_text("\n".join(f'- {{id: t{i}, verify: "test -e q.md"}}' for i in range(4)))
+    )
+    commit(repo, "base", {})
+    taken: list[Path] = []
+    real = sideeffects.snapshot
+
+    def counted(repo: Path) -> sideeffects.Snapshot | None:
+        taken.append(repo)
+        return real(repo)
+
+    monkeypatch.setattr(sideeffects, "snapshot", counted)
+    _, doc = execute(repo / "q.md", "-j", "1")
+    assert [t["status"] for t in doc["tasks"]] == ["passed"] * 4
+    assert len(taken) == 5
