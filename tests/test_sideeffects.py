@@ -7,6 +7,9 @@ attributed to every task that was running while it could have happened.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, cast
 
@@ -211,3 +214,76 @@ def test_execute_takes_one_snapshot_per_task_and_one_more(
     _, doc = execute(repo / "q.md", "-j", "1")
     assert [t["status"] for t in doc["tasks"]] == ["passed"] * 4
     assert len(taken) == 5
+
+
+def test_planruns_own_output_redirected_into_the_tree_is_no_checks_change(
+    tmp_path: Path,
+) -> None:
+    """``planrun execute plan.md > run.log`` with run.log in the work tree: the result lines
+    planrun writes there between one task's "after" and the next one's "before" (one shared
+    snapshot) are planrun's own, not a change by the next task's check."""
+    repo = init(tmp_path / "repo")
+    (repo / "q.md").write_text(
+        plan_text(
+            """
+            - {id: one, verify: "test -e q.md"}
+            - {id: two, depends_on: [one], verify: "test -e q.md"}
+            - {id: three, depends_on: [two], verify: "test -e q.md"}
+            """
+        )
+    )
+    commit(repo, "base", {})
+    with (repo / "run.log").open("w") as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "planrun", "execute", "q.md", "-j", "1", "--no-summary"],
+            check=False,
+            cwd=repo,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    out = (repo / "run.log").read_text()
+    assert done.returncode == 0, out
+    assert "UNVERIFIED" not in out
+
+
+def test_a_check_that_changes_a_file_and_leaves_git_unable_to_look_is_not_passed(
+    tmp_path: Path,
+) -> None:
+    """The "after" snapshot fails (the check moved .git away): nothing can be said about what
+    it changed, which is no evidence that it changed nothing."""
+    repo = init(tmp_path / "repo")
+    (repo / "q.md").write_text(
+        plan_text('- {id: sneaky, verify: "echo x = 3 > a.py && mv .git .git-away"}')
+    )
+    commit(repo, "base", {"a.py": "x = 1\n"})
+    _, doc = execute(repo / "q.md", "-j", "1")
+    assert by_id(doc)["q/sneaky"]["status"] != "passed"
+
+
+def test_a_snapshot_git_could_not_take_is_not_shared_nor_read_as_no_change(
+    repo: Path, watched: Watched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch, clock, taken = watched
+    a, b = unit(0, "a"), unit(1, "b")
+    counted = sideeffects.snapshot
+    monkeypatch.setattr(sideeffects, "snapshot", lambda r: None)
+    watch.started(a, repo)  # git failed: a's "before" is unknown
+    monkeypatch.setattr(sideeffects, "snapshot", counted)
+    watch.started(b, repo)  # the failure is not shared: b asks git again
+    assert len(taken) == 1
+    (repo / "a.py").write_text("x = 2\n")
+    clock.wait()
+    assert watch.finished(a) == ([], sideeffects.UNSEEN)
+    assert watch.finished(b)[0] == ["a.py"]
+
+
+def test_a_link_to_planruns_own_output_is_still_a_change(repo: Path, watched: Watched) -> None:
+    watch, clock, _ = watched
+    watch._own = {((st := (repo / "a.py").stat()).st_dev, st.st_ino)}
+    a = unit(0, "a")
+    watch.started(a, repo)
+    (repo / "a.py").write_text("x = 2\n")  # planrun's own output, as if redirected there
+    (repo / "link").symlink_to(repo / "a.py")  # a check's new file
+    clock.wait()
+    assert watch.finished(a)[0] == ["link"]

@@ -270,7 +270,7 @@ class Executor:
         changed_tree: list[str] = []
         if self.watch is not None:
             changed_tree, why = self.watch.finished(unit)
-            if changed_tree and status == PASSED:
+            if why is not None and status == PASSED:
                 status, reason = UNVERIFIED, why
         found, claim = self._against_diff(unit)
         if claim and status not in (FAILED, TIMEOUT):

@@ -11,6 +11,8 @@ what running tests leaves behind, not a change to the work; a tracked file is ne
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -93,6 +95,31 @@ def changes(before: Snapshot, after: Snapshot) -> list[str]:
     return out
 
 
+def own_outputs() -> set[tuple[int, int]]:
+    """planrun's own stdout and stderr where they are files (``execute plan.md > run.log``), by
+    device and inode: its result lines land there while checks run, and are not their change."""
+    out = set()
+    for fd in (1, 2):
+        try:
+            info = os.fstat(fd)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            out.add((info.st_dev, info.st_ino))
+    return out
+
+
+def _is_own(path: Path, own: set[tuple[int, int]]) -> bool:
+    try:
+        info = path.lstat()  # not through a link a check made to it
+    except OSError:
+        return False
+    return (info.st_dev, info.st_ino) in own
+
+
+UNSEEN = "git could not list the work tree around its commands: what it changed cannot be seen"
+
+
 def describe(paths: list[str], others: list[str]) -> str:
     """ "this check changed 2 files: src/a.py, src/b.py" (naming the tasks that ran at the same
     time, which may have made the change instead)."""
@@ -122,9 +149,10 @@ class WorkTreeWatch:
         self.epoch: Callable[[], int] | None = None
         self._repos: dict[Path, Path | None] = {}
         self._taken: dict[Path, tuple[int, Snapshot | None]] = {}  # repo -> (epoch, snapshot)
-        self._before: dict[int, tuple[Path, Snapshot]] = {}
+        self._before: dict[int, tuple[Path, Snapshot | None]] = {}
         self._ids: dict[int, str] = {}
         self._overlap: dict[int, set[str]] = {}
+        self._own = own_outputs()
 
     def _snapshot(self, repo: Path) -> Snapshot | None:
         """The work tree now, or as taken since the scheduler last waited for commands."""
@@ -135,16 +163,17 @@ class WorkTreeWatch:
         if taken is not None and taken[0] == now:
             return taken[1]
         snap = snapshot(repo)
-        self._taken[repo] = (now, snap)
+        if snap is not None:  # a failure is not shared: the next event asks git again
+            self._taken[repo] = (now, snap)
         return snap
 
     def started(self, unit: Unit, root: Path) -> None:
         if root not in self._repos:
             self._repos[root] = toplevel(root)
         repo = self._repos[root]
-        snap = self._snapshot(repo) if repo is not None else None
-        if repo is None or snap is None:
+        if repo is None:  # outside git: nothing to watch with
             return
+        snap = self._snapshot(repo)  # None: git failed; the task's pass is then not evidence
         for other in self._overlap.values():
             other.add(unit.id)
         self._overlap[unit.index] = set(self._ids.values())
@@ -160,7 +189,7 @@ class WorkTreeWatch:
             return [], None
         repo, before = entry
         after = self._snapshot(repo)
-        if after is None:
-            return [], None
-        found = changes(before, after)
+        if before is None or after is None:
+            return [], UNSEEN
+        found = [p for p in changes(before, after) if not _is_own(repo / p, self._own)]
         return found, describe(found, others) if found else None
