@@ -287,3 +287,36 @@ def test_a_link_to_planruns_own_output_is_still_a_change(repo: Path, watched: Wa
     (repo / "link").symlink_to(repo / "a.py")  # a check's new file
     clock.wait()
     assert watch.finished(a)[0] == ["link"]
+
+
+def test_a_line_printed_to_a_pipe_ends_the_shared_snapshot(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``planrun execute | tee run.log``: the line for ``first`` may land in the tree after
+    ``first``'s "after"; ``second``'s "before" is then taken anew, not shared."""
+    from planrun.render.output import PlainReporter
+
+    read, write = os.pipe()
+    try:
+        with os.fdopen(write, "w", closefd=False) as stream:
+            reporter = PlainReporter(stream)
+            clock = Clock()
+            watch = WorkTreeWatch()
+            watch.epoch = lambda: (clock.waits, reporter.piped_lines())
+            first, second = unit(0, "first"), unit(1, "second")
+            watch.started(first, repo)
+            clock.wait()
+            assert watch.finished(first) == ([], None)
+            reporter.warn("a line")  # to the pipe
+            (repo / "run.log").write_text(os.read(read, 100).decode())  # tee
+            watch.started(second, repo)
+            clock.wait()
+            assert watch.finished(second) == ([], None)
+            assert reporter.piped_lines() == 1
+            with (repo.parent / "out.txt").open("w") as file:
+                to_file = PlainReporter(file)
+                to_file.warn("a line")
+                assert to_file.piped_lines() == 0  # a file is excused by its inode instead
+    finally:
+        os.close(read)
+        os.close(write)

@@ -125,7 +125,10 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
         executor.warn = reporter.warn
         executor.tend = pool.tended
         if executor.watch is not None:
-            executor.watch.epoch = lambda: pool.waits
+            # A snapshot serves the events between two waits while planrun prints nothing to a
+            # pipe (``| tee run.log`` may write it into the tree): see sideeffects.py.
+            piped: Callable[[], int] = getattr(reporter, "piped_lines", lambda: 0)
+            executor.watch.epoch = lambda: (pool.waits, piped())
         scheduler = Scheduler(
             graph,
             selected - cached.keys(),

@@ -138,7 +138,8 @@ class WorkTreeWatch:
     attributed to every task that was running while it happened (so a culprit is always
     caught, and a bystander's pass is withheld rather than a culprit's pass let through).
 
-    With ``epoch`` (the count of the scheduler's waits for commands, procpool's ``waits``),
+    With ``epoch`` (the count of the scheduler's waits for commands, procpool's ``waits``,
+    with the count of lines planrun printed to a pipe, which may land in the tree: ``| tee``),
     one snapshot serves every event between two waits: the "after" of each task whose exit
     the last wait reported and the "before" of each task started next. It is taken after that
     wait, so after those tasks' commands ended, and before the new tasks' first command; a
@@ -146,9 +147,9 @@ class WorkTreeWatch:
     so overlaps the new tasks. Without ``epoch`` every call takes its own snapshot."""
 
     def __init__(self) -> None:
-        self.epoch: Callable[[], int] | None = None
+        self.epoch: Callable[[], object] | None = None
         self._repos: dict[Path, Path | None] = {}
-        self._taken: dict[Path, tuple[int, Snapshot | None]] = {}  # repo -> (epoch, snapshot)
+        self._taken: dict[Path, tuple[object, Snapshot]] = {}  # repo -> (epoch, snapshot)
         self._before: dict[int, tuple[Path, Snapshot | None]] = {}
         self._ids: dict[int, str] = {}
         self._overlap: dict[int, set[str]] = {}

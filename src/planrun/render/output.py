@@ -7,6 +7,9 @@ blocked and why, what was interrupted, and a count line.
 from __future__ import annotations
 
 import contextlib
+import io
+import os
+import stat
 import sys
 import time
 from collections import Counter
@@ -145,6 +148,14 @@ def evidence_lines(evidence: dict[str, Any]) -> list[str]:
     return out
 
 
+def _is_pipe(stream: TextIO) -> bool:
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False  # no file descriptor (a test's buffer)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 class PlainReporter:
     """One line per finished task; for pipes, CI logs and ``--json`` (on stderr)."""
 
@@ -155,6 +166,14 @@ class PlainReporter:
         self.broken: OSError | None = None
         """Why the stream stopped taking output (closed pipe, full disk): the run goes on,
         every result is recorded, and the command reports this at the end."""
+        self._piped = _is_pipe(stream)
+        self._piped_lines = 0
+
+    def piped_lines(self) -> int:
+        """How many lines went to a pipe (``| tee run.log``): where they land is unknown, maybe
+        the work tree, so a snapshot of the tree taken before them is not shared after them
+        (sideeffects.py); a file (excused by its inode there) or a terminal needs no count."""
+        return self._piped_lines
 
     def _write(self, text: str, *, raw: bool = False) -> None:
         if self.broken is not None:
@@ -164,6 +183,8 @@ class PlainReporter:
             self.stream.flush()
         except OSError as exc:
             self.broken = exc
+        if self._piped:
+            self._piped_lines += 1
 
     def start(self, graph: PlanGraph, units: list[Unit], jobs: int, run_id: str) -> None:
         if self.verbose:
