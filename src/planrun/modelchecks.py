@@ -39,7 +39,6 @@ class Located(BaseModel):
         coerce_numbers_to_str=True,
         populate_by_name=True,
         validate_default=False,
-        defer_build=True,
     )
 
     @model_validator(mode="wrap")
