@@ -7,6 +7,7 @@ attributed to every task that was running while it could have happened.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -320,3 +321,24 @@ def test_a_line_printed_to_a_pipe_ends_the_shared_snapshot(
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_planruns_own_redirected_output_is_not_an_undeclared_change(tmp_path: Path) -> None:
+    """The same run.log is no change "no task declares" either (with --strict-scope that
+    failed the run); a file no task declares still is."""
+    repo = init(tmp_path / "repo")
+    (repo / "q.md").write_text(plan_text('- {id: one, verify: "test -e q.md"}'))
+    commit(repo, "base", {})
+    (repo / "other.txt").write_text("not declared\n")
+    with (repo / "run.log").open("w") as log:
+        done = subprocess.run(
+            [sys.executable, "-m", "planrun", "execute", "q.md", "--json", "--no-summary"],
+            check=False,
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    assert json.loads(done.stdout)["undeclared_changes"] == ["other.txt"]
+    assert "1 changed file no task declares: other.txt" in (repo / "run.log").read_text()

@@ -109,6 +109,25 @@ def own_outputs() -> set[tuple[int, int]]:
     return out
 
 
+def own_output_paths() -> list[Path]:
+    """planrun's own stdout and stderr where they are files, by path (found through Linux's
+    /proc and checked by inode; elsewhere none): evidence leaves them out of the tree it hashes
+    and of the changes no task declares."""
+    out = []
+    for fd in (1, 2):
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            path = Path(f"/proc/self/fd/{fd}").readlink()
+            seen = path.stat()
+        except OSError:
+            continue
+        if (seen.st_dev, seen.st_ino) == (info.st_dev, info.st_ino) and path not in out:
+            out.append(path)
+    return out
+
+
 def _is_own(path: Path, own: set[tuple[int, int]]) -> bool:
     try:
         info = path.lstat()  # not through a link a check made to it

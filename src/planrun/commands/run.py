@@ -34,6 +34,10 @@ def execute(
     opts.outputs = [p for p in (summary, junit) if p is not None]
     if dry_run:
         return _dry_run(opts, json_out)
+    from planrun.sideeffects import own_output_paths
+
+    # `execute plan.md > run.log` in the work tree: planrun's own log is not the work either.
+    opts.outputs += own_output_paths()
     from planrun.execution import Reporter
     from planrun.execution import run_plans as run
     from planrun.render import github, jsondoc
