@@ -181,6 +181,25 @@ def test_without_declared_inputs_a_pass_holds_only_for_the_tree_it_was_tested_on
     assert (again["status"], again["cached"]) == ("failed", False)
 
 
+@pytest.mark.parametrize("ignore", [".planrun/\n", ".planrun/\nSUMMARY.md\n"])
+def test_the_tested_tree_is_recorded_when_git_ignores_planruns_own_files(
+    tmp_path: Path, ignore: str
+) -> None:
+    # planrun's own repository ignores .planrun/: git add refused to exclude an ignored path
+    # (exit 1), so no tree was recorded ("not in git") and nothing was ever reused.
+    _git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text(ignore)
+    (tmp_path / "plan.md").write_text(
+        "---\nplanrun: 1\nid: ru\ntasks:\n"
+        '  - {id: t, files: [plan.md], verify: "test -f plan.md"}\n---\n'
+    )
+    run = ("execute", tmp_path / "plan.md", "--root", tmp_path, "--json")
+    first = json.loads(run_cli(*run).stdout)
+    assert first["tree"] is not None
+    again = json.loads(run_cli(*run).stdout)
+    assert (again["tree"], again["tasks"][0]["cached"]) == (first["tree"], True)
+
+
 def test_watch_reruns_a_task_without_declared_inputs_for_any_change(repo: Path) -> None:
     from planrun.validate import load_valid
     from planrun.watch import affected

@@ -70,13 +70,31 @@ def tree_hash(repo: Path, exclude: Sequence[Path] = ()) -> str | None:
         if not tmp.stat().st_size:
             tmp.unlink()  # git wants no file rather than an empty one
         env = {**os.environ, "GIT_INDEX_FILE": str(tmp)}
-        own = [*exclude, *planrun_outputs(repo)]
-        skip = [f":(exclude,literal){rel}" for p in own if (rel := _inside(repo, p))]
+        own = [rel for p in [*exclude, *planrun_outputs(repo)] if (rel := _inside(repo, p))]
+        # git add refuses a pathspec naming an ignored path, even to exclude it (exit 1: "The
+        # following paths are ignored"); an ignored path is left out anyway.
+        ignored = _ignored(repo, own)
+        skip = [f":(exclude,literal){rel}" for rel in own if rel not in ignored]
         added = proc.run_git(repo, "add", "-A", "--", ".", *skip, env=env)
         tree = proc.run_git(repo, "write-tree", env=env) if added.ok else added
         return tree.stdout.strip() if tree.ok else None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _ignored(repo: Path, rels: list[str]) -> set[str]:
+    """Which of ``rels`` (paths relative to the work tree's top) git ignores."""
+    if not rels:
+        return set()
+    found = proc.run_git(repo, "check-ignore", "--verbose", "--non-matching", "--", *rels)
+    # One line per path: "SOURCE:LINE:PATTERN<TAB>PATH", the source empty when none matched
+    # (and a path git would quote is never one planrun wrote: .planrun, SUMMARY.md, a log).
+    out = set()
+    for line in found.stdout.splitlines():
+        source, _, path = line.partition("\t")
+        if source != "::" and path in rels:
+            out.add(path)
+    return out
 
 
 def _inside(repo: Path, path: Path) -> str | None:
