@@ -173,6 +173,26 @@ def test_execute_writes_summary_beside_the_plan_and_summary_rerenders_it(
     assert "wrote" not in folder.stderr
 
 
+def test_a_partial_run_after_a_failure_does_not_say_nothing_failed(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    plan = write_plan(
+        "plans/p.md",
+        """
+        planrun: 1
+        id: p
+        tasks:
+          - {id: a, verify: "test -e nope"}
+          - {id: b, verify: "test -e p.md"}
+        """,
+    )
+    assert run_cli("execute", plan, "--root", tmp_path / "plans").exit_code == 1
+    run = run_cli("execute", plan, "--root", tmp_path / "plans", "--task", "b")
+    heading = (tmp_path / "plans" / "SUMMARY.md").read_text().split("\n# ", 1)[1].splitlines()[0]
+    assert "nothing failed" not in heading, (run.output, heading)
+    assert "1 of 2 tasks passed (1 failed)" in heading
+
+
 def test_summary_option_and_template(write_plan: PlanWriter, tmp_path: Path) -> None:
     plan = _plan(write_plan)
     (tmp_path / "mine.j2").write_text(

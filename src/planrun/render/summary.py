@@ -299,17 +299,20 @@ def _checks(result: UnitResult) -> list[dict[str, Any]]:
 
 def _verdict(status: str, counts: Counter[str], total: int, false_claims: int, truths: int) -> str:
     passed = counts[PASSED]
-    head = {
-        "passed": f"all {total} tasks verified",
-        "failed": f"{passed} of {total} tasks passed",
-        "partial": f"{passed} of {total} tasks passed, nothing failed",
-        "interrupted": f"interrupted; {passed} of {total} tasks passed",
-    }.get(status, status)
     problems = [
         f"{counts[s]} {s.replace('_', ' ')}"
         for s in ("failed", "timeout", "blocked", "stale", "error", "unverified")
         if counts[s]
     ]
+    # A partial run failed nothing it ran; a task it did not select may still have failed
+    # before (`execute --task b` after a's failure): then "nothing failed" would be false.
+    clean = "" if problems else ", nothing failed"
+    head = {
+        "passed": f"all {total} tasks verified",
+        "failed": f"{passed} of {total} tasks passed",
+        "partial": f"{passed} of {total} tasks passed{clean}",
+        "interrupted": f"interrupted; {passed} of {total} tasks passed",
+    }.get(status, status)
     if false_claims:
         problems.insert(0, pluralize(false_claims, "false claim"))
     rest = [f"{counts[s]} {s.replace('_', ' ')}" for s in ("manual", "not_run") if counts[s]]
