@@ -380,7 +380,7 @@ def render(bench: Bench, quick: bool, elapsed: float, load_before: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0].replace("\n", " "))
     parser.add_argument("--quick", action="store_true", help="smaller workloads, fewer runs")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()

@@ -89,7 +89,8 @@ def execute(
         bool, typer.Option("--verbose", "-v", help="Also show each task as it starts.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Only failures and the final line.")
+        bool,
+        typer.Option("--quiet", "-q", help="Only what did not pass, warnings and the final line."),
     ] = False,
     no_derive: NoDeriveOpt = False,
     base: Annotated[
