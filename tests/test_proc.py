@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from planrun import proc
 from planrun.procpool import Outcome, ProcessPool, Spec
 from planrun.tasklog import LogSink
 
@@ -139,3 +142,85 @@ def test_interrupt_stops_running_children(tmp_path: Path) -> None:
     finally:
         pool.close()
     assert done[0][1].killed_by == "interrupt"
+
+
+# A command runs through os.posix_spawn in planrun's own directory and through Popen elsewhere:
+# both ways must start it alike.
+WAYS = ["posix_spawn", "popen"]
+
+
+def start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str, script: str, timeout: float = 30.0
+) -> tuple[Outcome, LogSink]:
+    """``script`` run by a pool, started the ``way`` asked (the test fails if it was not)."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here if way == "posix_spawn" else tmp_path)
+    pool = ProcessPool()
+    sink = LogSink(tmp_path / "log")
+    try:
+        pool.start("t", Spec(script, here, dict(os.environ), timeout, sink))
+        [child] = pool._children.values()
+        assert isinstance(child.popen, proc.Spawned) == (way == "posix_spawn")
+        while not (done := pool.wait()):
+            pass
+        sink.close()
+        return done[0][1], sink
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_both_ways_give_the_exit_code_output_and_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    out, sink = start_one(tmp_path, monkeypatch, way, "pwd; echo err >&2; cat; exit 7")
+    assert out.exit_code == 7
+    assert sink.tail().splitlines()[1:] == [str(tmp_path / "here"), "err"]
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_both_ways_inherit_no_descriptor_but_the_standard_three(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    leaked = os.open(os.devnull, os.O_RDONLY)
+    os.set_inheritable(leaked, True)  # noqa: FBT003 -- as planrun's own parent may pass one
+    try:
+        listing = "import os; print(sorted(int(f) for f in os.listdir('/proc/self/fd')))"
+        out, sink = start_one(tmp_path, monkeypatch, way, f'{sys.executable} -c "{listing}"')
+    finally:
+        os.close(leaked)
+    assert out.exit_code == 0
+    # 0-2 and the directory being listed (the lowest free descriptor: 3)
+    assert sink.tail().splitlines()[-1] == "[0, 1, 2, 3]"
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_both_ways_start_a_new_session_with_default_sigpipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    # `yes` dies of SIGPIPE (141) once head has gone, though Python itself ignores SIGPIPE.
+    script = (
+        'test "$(ps -o sid= -p $$)" -eq $$ && '
+        'echo "$(yes | head -1; echo "${PIPESTATUS[0]}")" && kill -TERM $$'
+    )
+    out, sink = start_one(tmp_path, monkeypatch, way, script)
+    assert sink.tail().splitlines()[1:] == ["y", "141"]
+    assert out.exit_code == -15  # killed by SIGTERM, as Popen reports it
+
+
+def test_a_command_collected_elsewhere_is_an_error_not_a_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    pool = ProcessPool()
+    marker = tmp_path / "ready"
+    try:
+        pool.start("t", Spec(f"echo x > {marker}", tmp_path, {}, 30, LogSink(tmp_path / "l")))
+        [pid] = pool._children
+        os.waitpid(pid, 0)  # something else collects it
+        [(_, out)] = pool.wait()
+    finally:
+        pool.close()
+    assert out.exit_code is None
+    assert out.error == "its exit status was collected by another process"

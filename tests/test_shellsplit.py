@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import shlex
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planrun.environment import _QUOTING, _WORD
 from planrun.markdown import strip_markup
 from planrun.prose import is_command
 from planrun.shellsplit import split_script
@@ -121,3 +126,26 @@ def test_a_sentence_after_a_joining_line_is_not_joined_to_it() -> None:
         (12, "server &"),
         (13, "Then it works"),
     ]
+
+
+# What the running of a check takes as shortcuts, held to the full answer on any text.
+_SHELL_TEXT = st.lists(
+    st.sampled_from([*"ab $;&|()!{}<>=`'\"\\#\t\r\x0b\xa0-.", "if ", "fi", "&&", "<<E"]),
+    max_size=30,
+).map("".join)
+
+
+@given(_SHELL_TEXT)
+@settings(max_examples=300, deadline=None)
+def test_one_line_is_one_chunk(line: str) -> None:
+    # executor.steps asks for the failing line's number only of a script of several chunks.
+    assert len(split_script(line, 1)) <= 1
+
+
+@given(_SHELL_TEXT)
+@settings(max_examples=300, deadline=None)
+def test_the_program_of_a_line_without_quotes_is_read_as_shlex_reads_it(line: str) -> None:
+    stripped = line.strip()
+    if not stripped or _QUOTING.search(stripped):
+        return
+    assert _WORD.findall(stripped) == shlex.split(stripped, comments=True)

@@ -146,6 +146,9 @@ class Containment:
             os.close(self._watch_w)
             self._watch_w = None
         if self._watchdog is not None:
+            # Every command has been collected and every orphan swept: nothing is left for it
+            # to kill, and it may be sleeping (see watchdog._GATHER) rather than reading the end.
+            self._watchdog.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._watchdog.wait(timeout=10)
             self._watchdog = None

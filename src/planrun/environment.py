@@ -28,6 +28,10 @@ _BUILTINS = frozenset(
 )  # fmt: skip
 
 
+_QUOTING = re.compile(r"[\"'\\#]")
+_WORD = re.compile(r"[^ \t\r\n]+")  # shlex's whitespace
+
+
 def program(script: str) -> str | None:
     """The program a script's first command runs (``FOO=1 uv run x`` -> ``uv``), or None for a
     shell builtin or something that is not a plain word."""
@@ -35,10 +39,13 @@ def program(script: str) -> str | None:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        try:
-            words = shlex.split(stripped, comments=True)
-        except ValueError:
-            words = stripped.split()
+        if _QUOTING.search(stripped) is None:
+            words: list[str] = _WORD.findall(stripped)  # shlex.split's words, nothing quoted
+        else:
+            try:
+                words = shlex.split(stripped, comments=True)
+            except ValueError:
+                words = stripped.split()
         while words and (_ASSIGNMENT.match(words[0]) or words[0] in _PREFIXES):
             words = words[1:]
         if not words:

@@ -143,7 +143,8 @@ class Executor:
             plain = cmd.expect_exit != 0 or cmd.expect_output is not None
             reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run)
             shell = self.shells.get(unit.plan.id)
-            locate = len(split_script(reading.run, 1)) > 1
+            # One line is one chunk whatever it holds: no syntax tree needed to say so.
+            locate = "\n" in reading.run and len(split_script(reading.run, 1)) > 1
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(
                 Step(

@@ -13,13 +13,17 @@ exception.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from planrun.errors import UsageError
 
@@ -51,29 +55,119 @@ LOCATE_FAILURE = "trap 'echo \"planrun: failed at line $LINENO\" >&2' ERR; "
 FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
 
 
-def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+class Child(Protocol):
+    """A started command: its pid, and its exit code once it has ended."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+
+class Spawned:
+    """A child started by ``os.posix_spawn``: ``poll`` as ``Popen.poll`` does it, except that
+    a child collected by something else is ``lost`` (``Popen`` calls its exit code 0)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self.lost = False
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.lost = True
+                self.returncode = -1
+                return self.returncode
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+# posix_spawn cannot close every other descriptor (Python 3.11 has no closefrom action) nor
+# change directory: it is used where neither is needed (see ``_can_posix_spawn``).
+_POSIX_SPAWN = sys.platform == "linux" and hasattr(os, "posix_spawn")
+_RESTORED = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, name)
+)  # what Popen's restore_signals gives the child: Python ignores SIGPIPE and SIGXFSZ
+_sealed = False
+
+
+def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[Child, int]:
     """Start ``argv`` in its own session (its process group is its pid) with stdin closed,
     stdout and stderr on one new pipe, and no other file descriptor inherited; return it and
-    the pipe's read end, non-blocking. ``OSError`` or ``ValueError`` when it cannot start."""
+    the pipe's read end, non-blocking. ``OSError`` or ``ValueError`` when it cannot start.
+
+    ``os.posix_spawn`` starts it where it can (about half the parent's time of ``Popen``,
+    which encodes the environment in Python and closes descriptors one by one in the child):
+    in planrun's own working directory, with every descriptor above 2 close-on-exec."""
     read_end, write_end = os.pipe()
     try:
-        popen = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=write_end,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
+        if _can_posix_spawn(argv[0], cwd, write_end):
+            pid = os.posix_spawn(
+                argv[0],
+                argv,
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, write_end, 1),
+                    (os.POSIX_SPAWN_DUP2, write_end, 2),
+                ],
+                setsid=True,
+                setsigdef=_RESTORED,
+            )
+            child: Child = Spawned(pid)
+        else:
+            child = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
     except (OSError, ValueError):
         os.close(read_end)
         raise
     finally:
         os.close(write_end)
     os.set_blocking(read_end, False)
-    return popen, read_end
+    return child, read_end
+
+
+def seal_descriptors() -> None:
+    """Make every descriptor above 2 close-on-exec, so that a command started by
+    ``os.posix_spawn`` inherits none, as ``Popen(close_fds=True)`` gives it none. A pool calls
+    this as it opens: Python opens its own descriptors close-on-exec, and sqlite3 and inotify
+    theirs; one that planrun inherited from its own parent is not the commands'."""
+    global _sealed  # noqa: PLW0603 -- the descriptors are the process's
+    if not _POSIX_SPAWN:
+        return
+    try:
+        for entry in Path("/proc/self/fd").iterdir():
+            fd = int(entry.name)
+            if fd > 2:
+                with contextlib.suppress(OSError):
+                    os.set_inheritable(fd, False)  # noqa: FBT003 -- positional only
+    except (OSError, ValueError):
+        return
+    _sealed = True
+
+
+def _can_posix_spawn(argv0: str, cwd: Path, write_end: int) -> bool:
+    """Whether ``os.posix_spawn`` starts a command as ``Popen`` would: on Linux, with the
+    descriptors sealed, an absolute program, the pipe above the standard descriptors, and in
+    planrun's own working directory (Python 3.11's posix_spawn cannot change it)."""
+    if not _sealed or write_end < 3 or not argv0.startswith("/"):  # Linux: "/" is the root
+        return False
+    try:
+        return str(cwd) == os.getcwd()  # noqa: PTH109 -- a str: no Path built per command
+    except OSError:  # planrun's own directory was removed
+        return False
 
 
 @dataclass(frozen=True)

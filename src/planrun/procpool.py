@@ -17,7 +17,6 @@ import fcntl
 import os
 import selectors
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Hashable, Iterator
@@ -60,7 +59,7 @@ class Outcome:
 @dataclass(eq=False)
 class _Child:
     token: Hashable
-    popen: subprocess.Popen[bytes]
+    popen: proc.Child
     started: float
     deadline: float
     pidfd: int | None
@@ -81,6 +80,7 @@ class ProcessPool:
 
     def __post_init__(self) -> None:
         self._argv = proc.shell_argv(self.shell)
+        proc.seal_descriptors()
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -257,7 +257,10 @@ class ProcessPool:
                 os.close(child.out)
                 child.out = None
             duration = time.monotonic() - child.started
-            if child.reason == "timeout":
+            if isinstance(child.popen, proc.Spawned) and child.popen.lost:
+                lost = "its exit status was collected by another process"
+                self._done.append((child.token, Outcome(None, duration, error=lost)))
+            elif child.reason == "timeout":
                 self._done.append((child.token, Outcome(None, duration, timed_out=True)))
             elif child.reason == "interrupt":
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))

@@ -126,6 +126,7 @@ class State:
         self.dir = state_dir(root)
         self.path = self.dir / "state.db"
         self._warn = warn
+        self._keys: dict[str, str] = {}  # source -> source_key: one per plan file, per task
         try:
             # Opening includes switching a new file to WAL and creating tables; SQLite answers
             # a second process doing the same at that moment with SQLITE_BUSY at once, without
@@ -151,6 +152,7 @@ class State:
         state.dir = path.parent
         state.path = path
         state._warn = lambda _msg: None
+        state._keys = {}
         # A WAL database needs its -shm file; on a read-only folder that cannot be created,
         # so read the file as immutable (nobody can be writing to a read-only disk).
         for query in ("mode=ro", "immutable=1"):
@@ -240,11 +242,15 @@ class State:
 
     def source_key(self, source: str) -> str:
         """A plan file as results are keyed: relative to the root when inside it."""
-        path = Path(source)
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        key = self._keys.get(source)
+        if key is None:
+            path = Path(source)
+            try:
+                key = path.relative_to(self.root).as_posix()
+            except ValueError:
+                key = path.as_posix()
+            self._keys[source] = key
+        return key
 
     def close(self) -> None:
         self.conn.close()
