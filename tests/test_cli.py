@@ -135,6 +135,11 @@ def test_new_writes_a_plan_that_validates_clean(
     run = run_cli("new", "fix-login")
     assert run.exit_code == 0
     assert run.stdout.startswith("created plans/fix-login.md\n")
+    # The command the plan's own comment gives works from here.
+    assert (
+        "Validate it with `planrun validate plans/fix-login.md`;"
+        in (tmp_path / "plans" / "fix-login.md").read_text()
+    )
     check = run_cli("validate", "--strict", "plans/fix-login.md")
     assert check.exit_code == 0, check.stdout
     # Its first check fails until the step is done, then passes.
@@ -150,6 +155,16 @@ def test_new_writes_a_plan_that_validates_clean(
     assert again.stderr.startswith(
         "planrun: error: plans/fix-login.md already exists; planrun new never overwrites a file"
     )
+
+
+def test_new_names_an_odd_folder_only_by_the_file(tmp_path: Path) -> None:
+    odd = tmp_path / "a\nid: forged"
+    run = run_cli("new", "p", "--dir", str(odd))
+    assert run.exit_code == 0, run.output
+    text = (odd / "p.md").read_text()
+    assert "Validate it with `planrun validate p.md`;" in text
+    assert "\nid: forged" not in text
+    assert run_cli("validate", "--strict", str(odd / "p.md")).exit_code == 0
 
 
 def test_new_rejects_a_bad_name(tmp_path: Path) -> None:

@@ -57,7 +57,9 @@ def test_without_truths_the_same_run_is_passed(write_plan: PlanWriter) -> None:
 def test_a_folder_without_plans_is_not_green(tmp_path: Path) -> None:
     # As pytest exits 5 when it collects nothing, and as execute does.
     (tmp_path / "e").mkdir()
-    for command in ("validate", "status"):
+    for command in ("validate", "status", "next"):
         run = run_cli(command, tmp_path / "e")
         assert run.exit_code == 5, run.output
         assert f"planrun: error: no plans found in {tmp_path / 'e'}\n" in run.stderr
+        assert "no problems" not in run.stdout
+    assert run_cli("validate", tmp_path / "e").stdout == "0 plans, 0 tasks: nothing was checked.\n"

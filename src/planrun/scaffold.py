@@ -12,6 +12,7 @@ from planrun.writer import write_output
 
 _HINT = "choose another NAME, or edit the existing plan"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 def new_plan(name: str, directory: Path, title: str | None = None) -> Path:
@@ -28,6 +29,15 @@ def new_plan(name: str, directory: Path, title: str | None = None) -> Path:
             f"{target} already exists; planrun new never overwrites a file",
             hint=_HINT,
         )
-    text = render("plan.md.j2", id=name, title=title or name.replace("-", " ").capitalize())
+    # The comment names the file as `planrun new` was given it (plans/NAME.md), so the command
+    # in it works from where the plan was made; a folder name that could end the YAML comment
+    # early (a newline) or read oddly is left out.
+    where = target.as_posix() if _PLAIN_PATH.fullmatch(target.as_posix()) else target.name
+    text = render(
+        "plan.md.j2",
+        id=name,
+        title=title or name.replace("-", " ").capitalize(),
+        where=where,
+    )
     write_output(target, text, overwrite="never", hint=_HINT)
     return target

@@ -31,6 +31,8 @@ def validate_summary(result: Validation) -> str:
     context = len(result.plans) - plans
     if context:
         head += f" (and {pluralize(context, 'sibling plan')} read as context)"
+    if not result.plans and not errors and not warnings:
+        return f"{head}: nothing was checked."  # not "no problems": exit 5 follows
     if not errors and not warnings:
         return f"{head}: no problems found."
     return f"{head}: {pluralize(errors, 'error')}, {pluralize(warnings, 'warning')}."
