@@ -61,10 +61,39 @@ def test_cd_and_heredoc_work_in_a_script(write_plan: PlanWriter, tmp_path: Path)
     assert tasks(doc)["p/t"] == ("passed", None)
 
 
-def test_a_plans_shell_restores_plain_bash(write_plan: PlanWriter) -> None:
+HIDDEN_BY_TAIL = (
+    "unverified",
+    (
+        "its only checks can never fail: `false | tail -5` (line 6; the shell runs without "
+        "pipefail, and the `| tail -5` hides a failure of `false`, line 1 of the script)"
+    ),
+)
+
+
+def test_a_plans_shell_restores_plain_bash_and_is_judged_as_it_runs(
+    write_plan: PlanWriter,
+) -> None:
+    # Plain bash -c: no pipefail, so `false | tail -5` exits 0, and no -e, so a failing line
+    # before the last is passed over. Neither exit 0 shows anything: unverified, never PASS.
     run, doc = execute(one_task(write_plan, "'false | tail -5'", "shell: bash"))
-    assert run.exit_code == 0
-    assert tasks(doc)["p/t"] == ("passed", None)
+    assert run.exit_code == 1
+    assert tasks(doc)["p/t"] == HIDDEN_BY_TAIL
+    script = "|\n          test -f no-such-file.txt\n          echo checked"
+    run, doc = execute(one_task(write_plan, script, "shell: bash"))
+    assert tasks(doc)["p/t"] == (
+        "unverified",
+        (
+            "its only checks can never fail: `test -f no-such-file.txt ⏎ echo checked` (line 6; "
+            "the shell runs without -e, and a failure of `test -f no-such-file.txt` does not "
+            "stop it, line 1 of the script)"
+        ),
+    )
+    # What can fail under that shell still decides.
+    run, doc = execute(one_task(write_plan, "'true | false'", "shell: bash"))
+    assert tasks(doc)["p/t"][0] == "failed"
+    script = "|\n          set -eo pipefail\n          false | tail -5"
+    run, doc = execute(one_task(write_plan, script, "shell: bash"))
+    assert tasks(doc)["p/t"][0] == "failed"
 
 
 def test_the_configured_shell_applies_and_a_missing_one_is_a_usage_error(
@@ -73,7 +102,7 @@ def test_the_configured_shell_applies_and_a_missing_one_is_a_usage_error(
     path = one_task(write_plan, "'false | tail -5'")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "planrun.toml").write_text('shell = "bash -c"\n')
-    assert execute(path)[0].exit_code == 0
+    assert tasks(execute(path)[1])["p/t"] == HIDDEN_BY_TAIL  # plain bash: no pipefail
     (tmp_path / "planrun.toml").write_text('shell = "no-such-shell-xyz"\n')
     run = run_cli("execute", path, "--root", tmp_path, "--no-summary")
     assert run.exit_code == 2

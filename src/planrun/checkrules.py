@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from tree_sitter import Node
 
 from planrun.commandlint import prints_result
-from planrun.errexit import MASKS, errexit
+from planrun.errexit import DEFAULT_FLAGS, MASKS, ShellFlags, errexit
 from planrun.errexit import always_succeeds as _always_succeeds
 from planrun.errexit import body_of as _body
 from planrun.errexit import command_name as _name
@@ -57,15 +57,16 @@ class Reading:
     prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
 
 
-def read(script: str) -> Reading:
-    """The command ``script`` is judged by; itself when it can fail as written."""
-    found = _read(script)
+def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
+    """The command ``script`` is judged by; itself when it can fail as written. ``flags``: the
+    shell's (a failure that a shell without ``-e`` or pipefail ignores is no evidence)."""
+    found = _read(script, flags)
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
     return replace(found, original=script) if found.run != script else found
 
 
-def _read(script: str) -> Reading:
+def _read(script: str, flags: ShellFlags) -> Reading:
     root = parse(script)
     if root.has_error:
         return Reading(script)
@@ -74,12 +75,12 @@ def _read(script: str) -> Reading:
         return Reading(script)
     found = (
         _negated(script, statements)
-        or _if_masked(script, statements)
-        or _masked(script, statements)
+        or _if_masked(script, statements, flags)
+        or _masked(script, statements, flags)
     )
     if found is not None:
         return found
-    honoured, skipped = errexit(statements)
+    honoured, skipped = errexit(statements, flags)
     if all(_always_succeeds(s) for s in honoured):
         if skipped:
             first = skipped[0]
@@ -90,10 +91,10 @@ def _read(script: str) -> Reading:
     return Reading(script)
 
 
-def _masked(script: str, statements: list[Node]) -> Reading | None:
+def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading | None:
     first, last = statements[0], statements[-1]
     if len(statements) > 1 and _terminates(last) and not _opts_out(statements):
-        inner = _read(_text(script, first, statements[-2]))
+        inner = _read(_text(script, first, statements[-2]), flags)
         if inner.never_fails:
             return Reading(script, never_fails=True)
         return _judged(inner, f"the `; {_text(script, last, last)}`")
@@ -118,13 +119,13 @@ def _masked(script: str, statements: list[Node]) -> Reading | None:
             x = _text(script, command, command)
             return Reading(x, must_fail=True, note=f"`{_flat(success)}` runs when it succeeds")
         left = command
-    inner = _read(_text(script, first, left))
+    inner = _read(_text(script, first, left), flags)
     if inner.never_fails:
         return Reading(script, never_fails=True)
     return _judged(inner, mask)
 
 
-def _if_masked(script: str, statements: list[Node]) -> Reading | None:
+def _if_masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading | None:
     """``if X; then echo ok; fi`` (no ``elif``, branches that always succeed) is judged by
     ``X``: it must succeed, or fail when only its success branch reports a failure."""
     node = statements[-1]
@@ -154,7 +155,7 @@ def _if_masked(script: str, statements: list[Node]) -> Reading | None:
         note = f"`{_flat(_text(script, report, report))}` runs when it succeeds"
         return Reading(_text(script, x, x), must_fail=True, note=note)
     before = _text(script, statements[0], statements[-2]) + "\n" if len(statements) > 1 else ""
-    inner = _read(before + _text(script, x, x))
+    inner = _read(before + _text(script, x, x), flags)
     if inner.never_fails:
         return Reading(script, never_fails=True)
     return _judged(inner, "the `if` around it")

@@ -13,6 +13,8 @@ and, after ``set +o pipefail``, a pipeline ending in a command that only passes 
 from __future__ import annotations
 
 import re
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -36,6 +38,57 @@ _SETUP = frozenset(
 
 
 @dataclass(frozen=True)
+class ShellFlags:
+    """What the shell starts a script with: ``-e`` and ``-o pipefail`` (planrun's default
+    shell, ``bash --noprofile --norc -eo pipefail -c``, has both; a plan's ``shell: bash`` is
+    plain ``bash -c``, with neither)."""
+
+    errexit: bool = True
+    pipefail: bool = True
+
+
+DEFAULT_FLAGS = ShellFlags()
+
+
+def shell_flags(words: Sequence[str]) -> ShellFlags:
+    """The flags of the shell command line ``words`` (its program, its options, then the
+    option that takes the script): ``-e``, ``+e``, ``-o errexit``, ``-o pipefail``, and
+    combined ones (``-eo pipefail``, ``-euo pipefail``); long options are skipped."""
+    errexit_on = pipefail = False
+    args = list(words[1:])
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg.startswith("--") or not arg.startswith(("-", "+")) or len(arg) < 2:
+            continue
+        on = arg.startswith("-")
+        for flag in arg[1:]:
+            if flag == "e":
+                errexit_on = on
+            elif flag == "o" and index < len(args):
+                option = args[index]
+                index += 1
+                if option == "errexit":
+                    errexit_on = on
+                elif option == "pipefail":
+                    pipefail = on
+    return ShellFlags(errexit_on, pipefail)
+
+
+def declared_flags(shell: str | None) -> ShellFlags:
+    """The flags of a plan's ``shell:`` as written (``bash`` alone runs ``bash -c``); the
+    default shell's when it has none or it cannot be read (execute refuses it then)."""
+    if not shell:
+        return DEFAULT_FLAGS
+    try:
+        words = shlex.split(shell)
+    except ValueError:
+        return DEFAULT_FLAGS
+    return shell_flags(words) if words else DEFAULT_FLAGS
+
+
+@dataclass(frozen=True)
 class Ignored:
     """A statement whose failure does not fail the script: why, and how to write it so that
     it does (None: no warning)."""
@@ -46,21 +99,30 @@ class Ignored:
     alone: bool = False  # worth a warning only when nothing else in the script can fail
 
 
-def errexit(statements: list[Node]) -> tuple[list[Node], list[Ignored]]:
+def errexit(
+    statements: list[Node], flags: ShellFlags = DEFAULT_FLAGS
+) -> tuple[list[Node], list[Ignored]]:
     """The statements whose failure fails the script under ``bash -eo pipefail``, and those
     that could fail but whose failure is ignored: a ``! cmd`` line, the commands of an
     ``a && b`` list before its last, anything after ``set +e`` but the last statement, a
     command run in the background with ``&`` that nothing waits for, anything after a
     ``trap "exit 0" EXIT``, ``X || continue`` in a loop, and ``X | cat`` after
-    ``set +o pipefail``."""
+    ``set +o pipefail``; ``flags``: the shell's own (a shell without ``-e`` or pipefail
+    ignores those failures from the first line)."""
     honoured: list[Node] = []
     skipped: list[Ignored] = []
-    on = pipefail = True
+    on, pipefail = flags.errexit, flags.pipefail
+    # Whether what is off is off from the shell (else a `set` of the script's own turned it
+    # off): the fix differs.
+    shell_e, shell_pipefail = not on, not pipefail
     trap: str | None = None
     for index, node in enumerate(statements):
         text = (node.text or b"").decode()
         if command_name(node) == "set":
+            was = on, pipefail
             on, pipefail = _set_options(node, on, pipefail)
+            shell_e = shell_e and on == was[0]
+            shell_pipefail = shell_pipefail and pipefail == was[1]
             if index < len(statements) - 1:
                 continue
         if command_name(node) == "trap" and _traps_success(node):
@@ -85,9 +147,17 @@ def errexit(statements: list[Node]) -> tuple[list[Node], list[Ignored]]:
             before = (body.text or b"")[: pipe[-2].end_byte - body.start_byte].decode()
             why = f"with pipefail off, the `| {last}` hides a failure of `{before}`"
             fix = f"remove the `set +o pipefail`, or drop the `| {last}`"
+            if shell_pipefail:
+                why = f"the shell runs without pipefail, and the `| {last}` hides a failure of "
+                why += f"`{before}`"
+                fix = f"add `set -o pipefail` first, or drop the `| {last}`"
             skipped.append(Ignored(node, why, fix))
         elif index == len(statements) - 1:
             honoured.append(node)
+        elif not on and shell_e:
+            why = f"the shell runs without -e, and a failure of `{text}` does not stop it"
+            fix = "add `set -e` first, or make the check the last statement"
+            skipped.append(Ignored(node, why, fix, alone=True))
         elif not on:
             fix = "remove the `set +e`, or make the check the last statement"
             why = f"bash -e ignores a failure of `{text}`"
@@ -267,20 +337,20 @@ def flat(text: str) -> str:
 _MAY_IGNORE = re.compile(r"[&|!]|set|trap")
 
 
-def ignored_failures(script: str) -> list[tuple[int, str, str]]:
+def ignored_failures(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> list[tuple[int, str, str]]:
     """Lines of ``script`` that look like checks but whose failure is ignored (a ``! cmd``
     line, ``cmd && echo ok`` before the last line, ``X || continue`` in a loop, anything after
     ``trap "exit 0" EXIT``, ...): (line in the script, why, how to write it so that its
     failure fails the script). A command in the background, or one after the user's own
     ``set +e``, is named only when nothing else in the script can fail (a server started for
     the lines after it is no check)."""
-    if not _MAY_IGNORE.search(script):
+    if flags == DEFAULT_FLAGS and not _MAY_IGNORE.search(script):
         return []
     root = parse(script)
     if root.has_error:
         return []
     statements = [c for c in root.named_children if c.type != "comment"]
-    honoured, skipped = errexit(statements)
+    honoured, skipped = errexit(statements, flags)
     can_fail = not all(always_succeeds(s) for s in honoured)
     found = []
     for ignored in skipped:

@@ -11,9 +11,10 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from planrun import checkoutput, checkrules, procpool, tasklog
+from planrun import checkoutput, checkrules, proc, procpool, tasklog
 from planrun import musthaves as must
 from planrun.environment import program
+from planrun.errexit import ShellFlags, shell_flags
 from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
 from planrun.fingerprint import digest
@@ -74,6 +75,7 @@ class Executor:
         """Keeps the running commands tended while this task's checks run (the pool's)."""
         self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
         self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
+        self._shell_flags: dict[tuple[str, ...], ShellFlags] = {}
 
     def root(self, unit: Unit) -> Path:
         if self._relocate is not None:
@@ -141,8 +143,9 @@ class Executor:
             # A check with an expected failure or output is run as written: the evidence
             # rules read plain exit-0 checks, and the output decides the others.
             plain = cmd.expect_exit != 0 or cmd.expect_output is not None
-            reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run)
             shell = self.shells.get(unit.plan.id)
+            flags = self._flags(shell)
+            reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run, flags)
             # One line is one chunk whatever it holds: no syntax tree needed to say so.
             locate = "\n" in reading.run and len(split_script(reading.run, 1)) > 1
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
@@ -160,6 +163,16 @@ class Executor:
         if self.watch is not None:
             self.watch.started(unit, root)
         return steps
+
+    def _flags(self, shell: tuple[str, ...] | None) -> ShellFlags:
+        """The ``-e`` and pipefail a script starts with: the plan's own shell's, else the
+        run's (``--shell``, the configuration, or the default ``bash -eo pipefail``)."""
+        key = shell or ("",)
+        flags = self._shell_flags.get(key)
+        if flags is None:
+            flags = shell_flags(shell or proc.shell_argv(self.opts.shell))
+            self._shell_flags[key] = flags
+        return flags
 
     def timeout(self, unit: Unit) -> float:
         """The task's own timeout (also the time its must_haves checks may take together)."""

@@ -10,7 +10,7 @@ from planrun import escape
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
-from planrun.errexit import ignored_failures
+from planrun.errexit import DEFAULT_FLAGS, ShellFlags, declared_flags, ignored_failures
 from planrun.graph import PlanGraph, Unit, norm_files
 from planrun.model import Plan, Task
 from planrun.modelchecks import MustHaves, VerifyCommand
@@ -54,13 +54,14 @@ _MAY_FIND = re.compile(
 _MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
 
 
-def never_fails(script: str) -> tuple[str, str] | None:
+def never_fails(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, str] | None:
     """Why ``script`` can never fail, and how to fix it; None when it can fail."""
     if "||" in script or "exit" in script:  # each of _NEVER_FAILS needs one
         for pattern, why, fix in _NEVER_FAILS:
             if pattern.search(script):
                 return why, fix
-    if "|" in script and "pipefail" not in script:
+    # A shell without pipefail (a plan's `shell: bash`): verify-failure-ignored says it.
+    if "|" in script and "pipefail" not in script and flags.pipefail:
         for line in script.splitlines():
             stripped = line.strip()
             if stripped.startswith("#"):
@@ -148,20 +149,23 @@ def lint_plan(plan: Plan, diags: Diagnostics) -> None:
             hint="executing it verifies nothing; add verify commands to its tasks",
         )
     skipped = plan.skipped
+    flags = declared_flags(plan.shell)
     for task in plan.tasks:
         if task.id in skipped:
             continue  # its schema errors are reported; lints on what is left would mislead
         where = f'task "{task.id}"'
         task_src = task.source or src  # plan.source_of(task), without its lookups per task
         for cmd in task.verify:
-            _lint_command(cmd, where, task.line, task_src, diags, context=task.name)
-        _lint_must_haves(task.must_haves, where, task.line, task_src, diags)
+            _lint_command(cmd, where, task.line, task_src, diags, context=task.name, flags=flags)
+        _lint_must_haves(task.must_haves, where, task.line, task_src, diags, flags=flags)
         for file in task.files:
             _machine_path(file, f"{where}: files entry", task.line, task_src, diags)
         _lint_claims(task, task_src, diags)
     for cmd in plan.verify:
-        _lint_command(cmd, f'plan "{plan.id}"', plan.line, src, diags, context=plan.title)
-    _lint_must_haves(plan.must_haves, f'plan "{plan.id}"', plan.line, src, diags)
+        _lint_command(
+            cmd, f'plan "{plan.id}"', plan.line, src, diags, context=plan.title, flags=flags
+        )
+    _lint_must_haves(plan.must_haves, f'plan "{plan.id}"', plan.line, src, diags, flags=flags)
 
 
 def _lint_command(
@@ -172,19 +176,28 @@ def _lint_command(
     diags: Diagnostics,
     *,
     context: str = "",
+    flags: ShellFlags = DEFAULT_FLAGS,
 ) -> None:
-    """Lint one verify command; ``context`` is what the plan says of it (the task's name)."""
+    """Lint one verify command; ``context`` is what the plan says of it (the task's name);
+    ``flags``: its plan's shell's (a shell without -e or pipefail is linted in full)."""
     line = cmd.line or fallback
-    if _MAY_FIND.search(cmd.run):
-        _lint_script(cmd.run, where, line, src, diags, context=context)
+    if flags != DEFAULT_FLAGS or _MAY_FIND.search(cmd.run):
+        _lint_script(cmd.run, where, line, src, diags, context=context, flags=flags)
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
 
 
 def _lint_script(
-    run: str, where: str, line: int | None, src: str, diags: Diagnostics, *, context: str
+    run: str,
+    where: str,
+    line: int | None,
+    src: str,
+    diags: Diagnostics,
+    *,
+    context: str,
+    flags: ShellFlags,
 ) -> None:
-    problem = never_fails(run)
+    problem = never_fails(run, flags)
     if problem:
         why, fix = problem
         if fix == _REMOVE_TRUE and says_must_fail(f"{context}\n{run}"):
@@ -207,7 +220,7 @@ def _lint_script(
             f"{where}: verify `{one_line(run, 60)}` is not a real check: {finding.why}",
             hint=finding.hint,
         )
-    for row, why, fix in ignored_failures(run):
+    for row, why, fix in ignored_failures(run, flags):
         diags.add(
             "verify-failure-ignored",
             src,
@@ -240,12 +253,19 @@ def _machine_path(text: str, where: str, line: int | None, src: str, diags: Diag
 
 
 def _lint_must_haves(
-    must: MustHaves, where: str, fallback: int | None, src: str, diags: Diagnostics
+    must: MustHaves,
+    where: str,
+    fallback: int | None,
+    src: str,
+    diags: Diagnostics,
+    *,
+    flags: ShellFlags = DEFAULT_FLAGS,
 ) -> None:
     for truth in must.truths:
         for cmd in truth.verify:
+            line = truth.line or fallback
             _lint_command(
-                cmd, f"{where}: truth", truth.line or fallback, src, diags, context=truth.truth
+                cmd, f"{where}: truth", line, src, diags, context=truth.truth, flags=flags
             )
     for art in must.artifacts:
         if escapes_root(art.path):

@@ -1,0 +1,83 @@
+"""A check is judged as its shell runs it: a plan's `shell: bash` (plain `bash -c`) has no -e and
+no pipefail, so a failure they would catch is ignored there, and an exit 0 shows nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from planrun.errexit import ShellFlags, declared_flags, shell_flags
+
+
+@pytest.mark.parametrize(
+    ("words", "flags"),
+    [
+        (
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"],
+            ShellFlags(errexit=True, pipefail=True),
+        ),
+        (["bash", "-c"], ShellFlags(errexit=False, pipefail=False)),
+        (["bash"], ShellFlags(errexit=False, pipefail=False)),
+        (["/bin/sh", "-e", "-c"], ShellFlags(errexit=True, pipefail=False)),
+        (["bash", "-euo", "pipefail", "-c"], ShellFlags(errexit=True, pipefail=True)),
+        (["bash", "-o", "errexit", "-c"], ShellFlags(errexit=True, pipefail=False)),
+        (["bash", "-e", "+e", "-c"], ShellFlags(errexit=False, pipefail=False)),
+        (["zsh", "-o", "pipefail", "-c"], ShellFlags(errexit=False, pipefail=True)),
+    ],
+)
+def test_the_flags_of_a_shell_command_line(words: list[str], flags: ShellFlags) -> None:
+    assert shell_flags(words) == flags
+
+
+def test_a_plans_shell_as_written() -> None:
+    assert declared_flags(None) == ShellFlags(errexit=True, pipefail=True)  # planrun's default
+    assert declared_flags("bash") == ShellFlags(errexit=False, pipefail=False)  # runs `bash -c`
+    assert declared_flags("bash -e -c") == ShellFlags(errexit=True, pipefail=False)
+    # A shell that cannot be read: execute refuses it; the default's flags meanwhile.
+    assert declared_flags("bash 'unclosed") == ShellFlags(errexit=True, pipefail=True)
+
+
+def _plan(tmp_path: Path, shell: str | None) -> Path:
+    head = f"shell: {shell}\n" if shell else ""
+    path = tmp_path / "p.md"
+    path.write_text(
+        f"---\nplanrun: 1\nid: p\n{head}tasks:\n"
+        "  - {id: pipe, verify: 'false | cat'}\n"
+        "  - id: lines\n    verify:\n"
+        '      - run: "test -f nothere.txt\\necho checked"\n'
+        "---\n"
+    )
+    return path
+
+
+def test_validate_warns_of_what_a_plain_bash_ignores(tmp_path: Path) -> None:
+    run = run_cli("validate", _plan(tmp_path, "bash"))
+    assert run.exit_code == 0
+    src = tmp_path / "p.md"
+    assert run.stdout.splitlines() == [
+        (
+            f'{src}:6: warning[verify-failure-ignored] task "pipe": verify `false | cat`: the '
+            "shell runs without pipefail, and the `| cat` hides a failure of `false` (line 1 of "
+            "the script), so it does not fail the check"
+        ),
+        "    hint: add `set -o pipefail` first, or drop the `| cat`",
+        (
+            f'{src}:9: warning[verify-failure-ignored] task "lines": verify `test -f nothere.txt '
+            "⏎ echo checked`: the shell runs without -e, and a failure of `test -f nothere.txt` "
+            "does not stop it (line 1 of the script), so it does not fail the check"
+        ),
+        "    hint: add `set -e` first, or make the check the last statement",
+        "1 plan, 2 tasks: 0 errors, 2 warnings.",
+    ]
+
+
+def test_under_the_default_shell_the_same_checks_fail(tmp_path: Path) -> None:
+    path = _plan(tmp_path, None)
+    # Only the warning that other runners may lack pipefail: planrun's own run catches both.
+    assert "verify-failure-ignored" not in run_cli("validate", path).stdout
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary")
+    assert run.exit_code == 1
+    assert "FAIL       p/pipe" in run.stdout
+    assert "FAIL       p/lines" in run.stdout
