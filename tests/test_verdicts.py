@@ -394,6 +394,11 @@ def test_a_filter_that_matches_nothing_exits_5(write_plan: PlanWriter) -> None:
     assert run.exit_code == 5
     assert f"nothing selected: no task matches --wave 2 --task a in {path}" in run.stderr
     assert not (path.parent / "SUMMARY.md").exists()
+    # With --failed, a matching task that passed last time is not selected either: it is named.
+    assert run_cli("execute", path, "--root", path.parent, "--wave", "1").exit_code == 0
+    run = run_cli("execute", path, "--root", path.parent, "--wave", "1", "--failed")
+    assert run.exit_code == 5
+    assert f"nothing selected: no task matches --wave 1 --failed in {path}" in run.stderr
 
 
 # -- --avoid-conflicts

@@ -101,6 +101,8 @@ def _nothing_selected(graph: PlanGraph, opts: ExecuteOptions) -> str:
     filters = [f"--wave {opts.wave}"] if opts.wave is not None else []
     filters += [f"--task {t}" for t in opts.tasks]
     if filters:
+        # --failed is named too: with it, a task the filters match may have passed last time.
+        filters += ["--failed"] if opts.failed else []
         return f"nothing selected: no task matches {' '.join(filters)} in {where}"
     return f"nothing selected: every task in {where} passed last time and is unchanged (--failed)"
 

@@ -38,7 +38,11 @@ TemplateOpt = Annotated[
 RootOpt = Annotated[
     Path | None,
     typer.Option(
-        "--root", help="Where commands run and paths resolve (default: plan root:, git root, cwd)."
+        "--root",
+        help=(
+            "Where commands run and the plans' paths resolve (default: plan root:, git root, "
+            "cwd); PATH arguments are relative to the current directory."
+        ),
     ),
 ]
 JobsOpt = Annotated[
