@@ -18,13 +18,19 @@ from test_proc import alive, wait_for
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux prctl")
 
 
-def planrun(*args: str | Path) -> subprocess.Popen[str]:
+def planrun(*args: str | Path, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """planrun in the test's folder (its commands start through Popen, in ``--root``), or in
+    ``cwd``, the root itself (through posix_spawn: see proc.spawn)."""
     return subprocess.Popen(
         [sys.executable, "-m", "planrun", *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=cwd,
     )
+
+
+WAYS = ["popen", "posix_spawn"]
 
 
 def plan(tmp_path: Path, verify: str, timeout: int = 600) -> Path:
@@ -58,9 +64,11 @@ def pid_in(path: Path) -> int:
     return int(path.read_text())
 
 
-def test_a_setsid_child_does_not_survive_its_task(tmp_path: Path) -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_a_setsid_child_does_not_survive_its_task(tmp_path: Path, way: str) -> None:
     pidfile = tmp_path / "pid"
-    proc = planrun("execute", plan(tmp_path, escape(pidfile)), "--root", tmp_path)
+    here = tmp_path if way == "posix_spawn" else None
+    proc = planrun("execute", plan(tmp_path, escape(pidfile)), "--root", tmp_path, cwd=here)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert gone(pid_in(pidfile))
@@ -116,10 +124,12 @@ def test_a_signal_stops_the_run_and_what_left_the_group(tmp_path: Path, sig: int
     assert gone(pid_in(pidfile))
 
 
-def test_kill_9_of_planrun_ends_its_verify_commands(tmp_path: Path) -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_kill_9_of_planrun_ends_its_verify_commands(tmp_path: Path, way: str) -> None:
     grouped, escaped, marker = tmp_path / "grouped", tmp_path / "escaped", tmp_path / "ready"
     verify = f"sleep 301 & echo $! > {grouped}\n{escape(escaped, 302)}\necho up > {marker}\nwait"
-    proc = planrun("execute", plan(tmp_path, verify), "--root", tmp_path)
+    here = tmp_path if way == "posix_spawn" else None
+    proc = planrun("execute", plan(tmp_path, verify), "--root", tmp_path, cwd=here)
     wait_for(marker)
     proc.kill()
     proc.communicate(timeout=60)
@@ -151,3 +161,55 @@ def test_orphans_that_end_by_themselves_are_collected(tmp_path: Path) -> None:
         if stat[1] == me:  # still planrun's (this process's) child: a zombie nobody collected
             left.append(pid)
     assert left == []
+
+
+def test_an_escapee_of_a_planrun_already_a_subreaper_ends_with_the_run(tmp_path: Path) -> None:
+    """A planrun started already a subreaper (its parent's prctl survives exec) leaves the
+    sweeps to whoever made it one; the watchdog's last pass ends what carries the run's token."""
+    wrapper = (
+        "import ctypes, os, sys\n"
+        "ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'planrun', *sys.argv[1:]])\n"
+    )
+    pidfile = tmp_path / "pid"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            wrapper,
+            "execute",
+            plan(tmp_path, escape(pidfile)),
+            "--root",
+            tmp_path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert gone(pid_in(pidfile))
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_failing_check_fails_when_planrun_inherits_sigchld_ignored(
+    tmp_path: Path, way: str
+) -> None:
+    """An ignored SIGCHLD survives exec; with it the kernel collects every child at once, and
+    Popen calls an exit code it cannot read 0. planrun restores the default first."""
+    wrapper = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'planrun', *sys.argv[1:]])\n"
+    )
+    path = plan(tmp_path, "sleep 0.2\nexit 3")
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapper, "execute", path, "--root", tmp_path, "--no-summary"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path if way == "posix_spawn" else None,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("FAIL       p/t"), proc.stdout

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from planrun import proc
 from planrun.procpool import Outcome, ProcessPool, Spec
 from planrun.tasklog import LogSink
 
@@ -161,7 +161,7 @@ def start_one(
     try:
         pool.start("t", Spec(script, here, dict(os.environ), timeout, sink))
         [child] = pool._children.values()
-        assert isinstance(child.popen, proc.Spawned) == (way == "posix_spawn")
+        assert child.popen.by_popen == (way == "popen")
         while not (done := pool.wait()):
             pass
         sink.close()
@@ -209,14 +209,18 @@ def test_both_ways_start_a_new_session_with_default_sigpipe(
     assert out.exit_code == -15  # killed by SIGTERM, as Popen reports it
 
 
+@pytest.mark.parametrize("way", WAYS)
 def test_a_command_collected_elsewhere_is_an_error_not_a_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    # Popen would call its exit code 0 (as with SIGCHLD ignored): a failed check passing.
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here if way == "posix_spawn" else tmp_path)
     pool = ProcessPool()
     marker = tmp_path / "ready"
     try:
-        pool.start("t", Spec(f"echo x > {marker}", tmp_path, {}, 30, LogSink(tmp_path / "l")))
+        pool.start("t", Spec(f"echo x > {marker}; exit 3", here, {}, 30, LogSink(tmp_path / "l")))
         [pid] = pool._children
         os.waitpid(pid, 0)  # something else collects it
         [(_, out)] = pool.wait()
@@ -224,3 +228,69 @@ def test_a_command_collected_elsewhere_is_an_error_not_a_pass(
         pool.close()
     assert out.exit_code is None
     assert out.error == "its exit status was collected by another process"
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_both_ways_open_stdin_on_dev_null_for_reading_and_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    out, _sink = start_one(
+        tmp_path, monkeypatch, way, "echo into-stdin >&0 && test ! -s /dev/stdin"
+    )
+    assert out.exit_code == 0
+
+
+def test_an_environment_posix_spawn_refuses_starts_through_popen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    pool = ProcessPool()
+    try:
+        env = {**os.environ, "": "x"}  # a name posix_spawn calls illegal, and Popen passes on
+        pool.start("t", Spec("exit 4", tmp_path, env, 30, LogSink(tmp_path / "l")))
+        [child] = pool._children.values()
+        assert child.popen.by_popen
+        while not (done := pool.wait()):
+            pass
+    finally:
+        pool.close()
+    assert done[0][1].exit_code == 4
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_two_pools_in_one_process_keep_their_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    """As two runs in the MCP server: the first pool is the subreaper, and its sweeps collect
+    orphans that ended; the other pool's commands are not orphans, and keep their exit codes."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here if way == "posix_spawn" else tmp_path)
+    first, second = ProcessPool(), ProcessPool()
+    outcomes: dict[str, list[Outcome]] = {"first": [], "second": []}
+
+    def run(pool: ProcessPool, name: str, script: str) -> None:
+        started = running = 0
+        try:
+            while started < 100 or running:
+                while running < 4 and started < 100:
+                    sink = LogSink(tmp_path / f"{name}{started}.log")
+                    pool.start(started, Spec(script, here, dict(os.environ), 30, sink))
+                    started += 1
+                    running += 1
+                for _token, out in pool.wait():
+                    running -= 1
+                    outcomes[name].append(out)
+        finally:
+            pool.close()
+
+    threads = [
+        threading.Thread(target=run, args=(first, "first", "true")),
+        threading.Thread(target=run, args=(second, "second", "exit 3")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [out.exit_code for out in outcomes["second"]] == [3] * 100
+    assert [out.exit_code for out in outcomes["first"]] == [0] * 100

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Container
 
-from planrun import reaper
+from planrun import proc, reaper
 
 # Finding orphans may mean reading every /proc/PID/stat (~3 ms for 100 processes): commands
 # that end close together share one sweep, at most one every _SWEEP_EVERY seconds.
@@ -41,6 +41,7 @@ class Containment:
         self._swept = 0.0
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._watch_w: int | None = None
+        self._wake_w: int | None = None
 
     def next_token(self) -> str:
         """The PLANRUN_SPAWN token of the next command."""
@@ -78,6 +79,14 @@ class Containment:
         (a command cleared their environment) outside planrun's own process group: helpers
         planrun starts itself stay in its group, so an orphan elsewhere came from a command."""
         self._swept = time.monotonic()
+        # Another pool's commands and planrun's helpers are collected by whoever started
+        # them, and are not started meanwhile unknown (proc.OWN_CHILDREN).
+        with proc.OWN_CHILDREN:
+            self._sweep_children(ours, commands, strays=strays)
+
+    def _sweep_children(
+        self, ours: Callable[[str], bool], commands: Container[int], *, strays: bool
+    ) -> None:
         if self._subreaper:
             own_group = os.getpgrp()
             for _ in range(4):  # a killed orphan's own children are orphaned in turn
@@ -107,6 +116,7 @@ class Containment:
             pid
             for pid in reaper.children()
             if pid not in commands
+            and not proc.is_own(pid)
             and pid not in self._orphans
             and pid not in self._before
             and pid != watchdog
@@ -117,21 +127,28 @@ class Containment:
         if self._watchdog is not None or sys.platform == "win32":
             return
         read_end, write_end = os.pipe()
+        # Never written to: closed when the pool closes (or planrun dies), which ends the
+        # watchdog's wait between reads at once (see watchdog._GATHER).
+        wake_r, wake_w = os.pipe()
         try:
             self._watchdog = subprocess.Popen(
-                [sys.executable, "-m", "planrun.watchdog", self._prefix],
+                [sys.executable, "-m", "planrun.watchdog", self._prefix, str(wake_r)],
                 stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=(wake_r,),
             )
         except OSError:
             os.close(write_end)
+            os.close(wake_w)
             return
         finally:
             os.close(read_end)
+            os.close(wake_r)
         self._watch_w = write_end
+        self._wake_w = wake_w
 
     def _tell_watchdog(self, line: str) -> None:
         if self._watch_w is not None:
@@ -142,13 +159,13 @@ class Containment:
                 self._watch_w = None
 
     def _stop_watchdog(self) -> None:
-        if self._watch_w is not None:
-            os.close(self._watch_w)
-            self._watch_w = None
+        for fd in (self._watch_w, self._wake_w):
+            if fd is not None:
+                os.close(fd)
+        self._watch_w = self._wake_w = None
         if self._watchdog is not None:
-            # Every command has been collected and every orphan swept: nothing is left for it
-            # to kill, and it may be sleeping (see watchdog._GATHER) rather than reading the end.
-            self._watchdog.kill()
+            # It makes its last pass (groups still listed, processes with the run's token:
+            # a pool that is not the subreaper cannot sweep them itself), then exits.
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._watchdog.wait(timeout=10)
             self._watchdog = None

@@ -14,6 +14,7 @@ exception.
 from __future__ import annotations
 
 import contextlib
+import locale
 import os
 import re
 import shlex
@@ -21,9 +22,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from planrun.errors import UsageError
 
@@ -55,23 +56,35 @@ LOCATE_FAILURE = "trap 'echo \"planrun: failed at line $LINENO\" >&2' ERR; "
 FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
 
 
-class Child(Protocol):
-    """A started command: its pid, and its exit code once it has ended."""
+OWN_CHILDREN = threading.Lock()
+"""Held while planrun starts a child it will collect itself (and records it in ``_own``), and
+by a subreaper's sweep of orphans (containment.py) while it collects zombies: in the MCP
+server two runs share the process, and one's sweep must not collect the other's commands or
+helpers (their exit codes would be lost)."""
+_own: set[int] = set()
 
-    @property
-    def pid(self) -> int: ...
 
-    def poll(self) -> int | None: ...
+def is_own(pid: int) -> bool:
+    """Whether ``pid`` is a child planrun started and collects itself (a command or helper)."""
+    return pid in _own
 
 
 class Spawned:
-    """A child started by ``os.posix_spawn``: ``poll`` as ``Popen.poll`` does it, except that
-    a child collected by something else is ``lost`` (``Popen`` calls its exit code 0)."""
+    """A started command: ``poll`` as ``Popen.poll`` does it, except that a child whose exit
+    status something else collected (SIGCHLD ignored, another reaper) is ``lost``: ``Popen``
+    calls its exit code 0, which would pass a check that failed. ``popen``: the ``Popen`` it
+    was started with, if any, told the exit code so that it does not wait for it again."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, popen: subprocess.Popen[bytes] | None = None) -> None:
         self.pid = pid
         self.returncode: int | None = None
         self.lost = False
+        self._popen = popen
+
+    @property
+    def by_popen(self) -> bool:
+        """Whether ``Popen`` started it (not ``os.posix_spawn``)."""
+        return self._popen is not None
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -80,10 +93,25 @@ class Spawned:
             except ChildProcessError:
                 self.lost = True
                 self.returncode = -1
-                return self.returncode
-            if pid == self.pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+            else:
+                if pid == self.pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+            if self.returncode is not None:
+                _own.discard(self.pid)
+                if self._popen is not None:
+                    self._popen.returncode = self.returncode
         return self.returncode
+
+
+def default_sigchld() -> None:
+    """Give SIGCHLD its default action if planrun inherited it ignored (a parent's
+    ``signal(SIGCHLD, SIG_IGN)`` survives exec): ignored, the kernel collects every child at
+    once and no exit code can be read. Only the main thread may set a handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
 
 # posix_spawn cannot close every other descriptor (Python 3.11 has no closefrom action) nor
@@ -95,7 +123,7 @@ _RESTORED = tuple(
 _sealed = False
 
 
-def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[Child, int]:
+def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[Spawned, int]:
     """Start ``argv`` in its own session (its process group is its pid) with stdin closed,
     stdout and stderr on one new pipe, and no other file descriptor inherited; return it and
     the pipe's read end, non-blocking. ``OSError`` or ``ValueError`` when it cannot start.
@@ -105,31 +133,9 @@ def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[Child, int]:
     in planrun's own working directory, with every descriptor above 2 close-on-exec."""
     read_end, write_end = os.pipe()
     try:
-        if _can_posix_spawn(argv[0], cwd, write_end):
-            pid = os.posix_spawn(
-                argv[0],
-                argv,
-                env,
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, write_end, 1),
-                    (os.POSIX_SPAWN_DUP2, write_end, 2),
-                ],
-                setsid=True,
-                setsigdef=_RESTORED,
-            )
-            child: Child = Spawned(pid)
-        else:
-            child = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=write_end,
-                stderr=subprocess.STDOUT,
-                cwd=cwd,
-                env=env,
-                start_new_session=True,
-                close_fds=True,
-            )
+        with OWN_CHILDREN:
+            child = _start(argv, cwd, env, write_end)
+            _own.add(child.pid)
     except (OSError, ValueError):
         os.close(read_end)
         raise
@@ -156,6 +162,44 @@ def seal_descriptors() -> None:
     except (OSError, ValueError):
         return
     _sealed = True
+
+
+def _start(argv: list[str], cwd: Path, env: dict[str, str], write_end: int) -> Spawned:
+    pid = _posix_spawn(argv, env, write_end) if _can_posix_spawn(argv[0], cwd, write_end) else None
+    if pid is not None:
+        return Spawned(pid)
+    popen = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=write_end,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        close_fds=True,
+    )
+    return Spawned(popen.pid, popen)
+
+
+def _posix_spawn(argv: list[str], env: dict[str, str], write_end: int) -> int | None:
+    """The pid of ``argv`` started by ``os.posix_spawn``; None where it refuses what Popen
+    takes (an environment name it calls illegal, such as an empty one) or this libc cannot
+    start a session (glibc before 2.26): then Popen starts it."""
+    try:
+        return os.posix_spawn(
+            argv[0],
+            argv,
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDWR, 0),  # as Popen's DEVNULL
+                (os.POSIX_SPAWN_DUP2, write_end, 1),
+                (os.POSIX_SPAWN_DUP2, write_end, 2),
+            ],
+            setsid=True,
+            setsigdef=_RESTORED,
+        )
+    except (ValueError, NotImplementedError):
+        return None
 
 
 def _can_posix_spawn(argv0: str, cwd: Path, write_end: int) -> bool:
@@ -193,22 +237,51 @@ def run_helper(
     """Run a short helper (git) to completion and take its output; a program that is missing,
     cannot start or does not finish is a non-zero result, never an exception."""
     try:
-        done = subprocess.run(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        code, out, err = _helper(argv, cwd, env=env, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Captured(-1, "", str(exc))
     return Captured(
-        done.returncode,
-        done.stdout.decode("utf-8", errors="surrogateescape"),
-        done.stderr.decode("utf-8", errors="replace"),
+        code,
+        out.decode("utf-8", errors="surrogateescape"),
+        err.decode("utf-8", errors="replace"),
     )
+
+
+def _helper(
+    argv: list[str],
+    cwd: Path,
+    *,
+    env: dict[str, str] | None = None,
+    data: str | None = None,
+    timeout: float,
+) -> tuple[int, bytes, bytes]:
+    """``subprocess.run(argv, capture_output=True)``, the child known as planrun's own while it
+    runs (see ``OWN_CHILDREN``); ``data`` is written to its stdin (else /dev/null)."""
+    with OWN_CHILDREN:
+        popen = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        _own.add(popen.pid)
+    try:
+        with popen:
+            try:
+                out, err = popen.communicate(
+                    None
+                    if data is None
+                    else data.encode(locale.getpreferredencoding(do_setlocale=False)),
+                    timeout=timeout,
+                )
+            except BaseException:  # a timeout or an interrupt: as subprocess.run does
+                popen.kill()
+                raise
+        return popen.returncode, out, err
+    finally:
+        _own.discard(popen.pid)
 
 
 def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Captured:
@@ -229,15 +302,10 @@ def capture(argv: list[str], cwd: Path, stdin: str = "", timeout: float = 60.0) 
     """A short helper command's stdout (``git check-ignore``...), or None when it could not
     run or failed: callers treat a missing answer as "unknown", never as an error."""
     try:
-        done = subprocess.run(
-            argv,
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        code, out, _err = _helper(argv, cwd, data=stdin, timeout=timeout)
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout if done.returncode in (0, 1) else None
+    # As text=True would read it: the locale's encoding, universal newlines.
+    text = out.decode(locale.getpreferredencoding(do_setlocale=False))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text if code in (0, 1) else None

@@ -59,7 +59,7 @@ class Outcome:
 @dataclass(eq=False)
 class _Child:
     token: Hashable
-    popen: proc.Child
+    popen: proc.Spawned
     started: float
     deadline: float
     pidfd: int | None
@@ -81,6 +81,7 @@ class ProcessPool:
     def __post_init__(self) -> None:
         self._argv = proc.shell_argv(self.shell)
         proc.seal_descriptors()
+        proc.default_sigchld()
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -257,7 +258,7 @@ class ProcessPool:
                 os.close(child.out)
                 child.out = None
             duration = time.monotonic() - child.started
-            if isinstance(child.popen, proc.Spawned) and child.popen.lost:
+            if child.popen.lost:
                 lost = "its exit status was collected by another process"
                 self._done.append((child.token, Outcome(None, duration, error=lost)))
             elif child.reason == "timeout":

@@ -75,7 +75,9 @@ app.command()(agents.hook)
 
 
 def main() -> None:
-    from planrun import crash
+    from planrun import crash, proc
+
+    proc.default_sigchld()  # before any child: helpers' exit codes are read too
 
     # Plan text is any Unicode; a terminal or pipe whose encoding cannot show a character (a
     # latin-1 locale, PYTHONIOENCODING=ascii) gets it escaped instead of a crash mid-report.
