@@ -129,6 +129,13 @@ def test_a_new_planrun_version_reruns(repo: Path, monkeypatch: pytest.MonkeyPatc
     assert _ran(_run(repo)) == ["a", "b", "c", "d", "e"]
 
 
+def test_new_judging_rules_rerun(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pass judged by older rules may be one the current rules would not give.
+    _run(repo)
+    monkeypatch.setattr("planrun.fingerprint.RULES", 99)
+    assert _ran(_run(repo)) == ["a", "b", "c", "d", "e"]
+
+
 def test_inputs_outside_the_root_make_a_task_always_run(
     repo: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

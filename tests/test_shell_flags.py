@@ -25,6 +25,14 @@ from planrun.errexit import ShellFlags, declared_flags, shell_flags
         (["bash", "-o", "errexit", "-c"], ShellFlags(errexit=True, pipefail=False)),
         (["bash", "-e", "+e", "-c"], ShellFlags(errexit=False, pipefail=False)),
         (["zsh", "-o", "pipefail", "-c"], ShellFlags(errexit=False, pipefail=True)),
+        # A wrapper's own options are not the shell's.
+        (["stdbuf", "-eL", "bash", "-c"], ShellFlags(errexit=False, pipefail=False)),
+        (
+            ["docker", "exec", "-e", "CI=1", "box", "sh", "-c"],
+            ShellFlags(errexit=False, pipefail=False),
+        ),
+        (["stdbuf", "-oL", "/bin/bash", "-e", "-c"], ShellFlags(errexit=True, pipefail=False)),
+        (["python3", "-c"], ShellFlags(errexit=False, pipefail=False)),
     ],
 )
 def test_the_flags_of_a_shell_command_line(words: list[str], flags: ShellFlags) -> None:
@@ -81,3 +89,14 @@ def test_under_the_default_shell_the_same_checks_fail(tmp_path: Path) -> None:
     assert run.exit_code == 1
     assert "FAIL       p/pipe" in run.stdout
     assert "FAIL       p/lines" in run.stdout
+
+
+def test_a_pipe_into_sed_hides_a_failure_without_pipefail(tmp_path: Path) -> None:
+    path = tmp_path / "p.md"
+    path.write_text(
+        "---\nplanrun: 1\nid: p\nshell: bash\ntasks:\n"
+        "  - {id: t, verify: 'grep x nothere.txt | sed s/a/b/'}\n---\n"
+    )
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary")
+    assert run.exit_code == 1
+    assert run.stdout.startswith("UNVERIFIED p/t"), run.stdout

@@ -16,6 +16,7 @@ import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from tree_sitter import Node
 
@@ -50,12 +51,21 @@ class ShellFlags:
 DEFAULT_FLAGS = ShellFlags()
 
 
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "posh", "yash"})
+
+
 def shell_flags(words: Sequence[str]) -> ShellFlags:
     """The flags of the shell command line ``words`` (its program, its options, then the
     option that takes the script): ``-e``, ``+e``, ``-o errexit``, ``-o pipefail``, and
-    combined ones (``-eo pipefail``, ``-euo pipefail``); long options are skipped."""
+    combined ones (``-eo pipefail``, ``-euo pipefail``); long options are skipped. Only the
+    words after the last shell's name count (``stdbuf -eL bash -c``: stdbuf's ``-e`` is not
+    bash's); a command line without a shell's name gets neither flag."""
+    names = [Path(word).name for word in words]
+    at = max((i for i, name in enumerate(names) if name in _SHELLS), default=None)
+    if at is None:
+        return ShellFlags(errexit=False, pipefail=False)
     errexit_on = pipefail = False
-    args = list(words[1:])
+    args = list(words[at + 1 :])
     index = 0
     while index < len(args):
         arg = args[index]
@@ -221,7 +231,10 @@ def _waited(after: list[Node]) -> bool:
     return any(command_name(n) == "wait" and len(body_of(n).named_children) > 1 for n in after)
 
 
-_PASS_THROUGH = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "column"})
+_PASS_THROUGH = frozenset(
+    {"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "column", "sed", "cut", "nl"}
+    | {"fold", "rev", "paste", "expand", "fmt"}
+)
 
 
 def _pipe_hides(node: Node) -> bool:

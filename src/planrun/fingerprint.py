@@ -21,6 +21,10 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
+RULES = 2
+"""The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
+with a change that can turn a recorded verdict, so a pass judged by older rules is run again
+rather than reused (2: a shell without -e or pipefail)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
@@ -123,6 +127,7 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
         return None  # a file outside ROOT is not hashed: planrun cannot see it change
     payload = {
         "version": __version__,
+        "rules": RULES,
         "verify": [c.model_dump(exclude={"description"}) for c in unit.verify],
         "must_haves": unit.must_haves.model_dump(by_alias=True),
         "timeout": unit.task.timeout if unit.task else None,

@@ -88,18 +88,21 @@ class Spawned:
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                self.lost = True
-                self.returncode = -1
-            else:
-                if pid == self.pid:
-                    self.returncode = os.waitstatus_to_exitcode(status)
-            if self.returncode is not None:
-                _own.discard(self.pid)
-                if self._popen is not None:
-                    self._popen.returncode = self.returncode
+            # Collected and forgotten under the lock: its pid, free once collected, may be
+            # given to a child another thread starts (and records) meanwhile.
+            with OWN_CHILDREN:
+                try:
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                except ChildProcessError:
+                    self.lost = True
+                    self.returncode = -1
+                else:
+                    if pid == self.pid:
+                        self.returncode = os.waitstatus_to_exitcode(status)
+                if self.returncode is not None:
+                    _own.discard(self.pid)
+            if self._popen is not None and self.returncode is not None:
+                self._popen.returncode = self.returncode
         return self.returncode
 
 
