@@ -64,26 +64,7 @@ def shell_flags(words: Sequence[str]) -> ShellFlags:
     at = max((i for i, name in enumerate(names) if name in _SHELLS), default=None)
     if at is None:
         return ShellFlags(errexit=False, pipefail=False)
-    errexit_on = pipefail = False
-    args = list(words[at + 1 :])
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        index += 1
-        if arg.startswith("--") or not arg.startswith(("-", "+")) or len(arg) < 2:
-            continue
-        on = arg.startswith("-")
-        for flag in arg[1:]:
-            if flag == "e":
-                errexit_on = on
-            elif flag == "o" and index < len(args):
-                option = args[index]
-                index += 1
-                if option == "errexit":
-                    errexit_on = on
-                elif option == "pipefail":
-                    pipefail = on
-    return ShellFlags(errexit_on, pipefail)
+    return ShellFlags(*_options(list(words[at + 1 :]), errexit_on=False, pipefail=False))
 
 
 def declared_flags(shell: str | None) -> ShellFlags:
@@ -192,11 +173,20 @@ def _set_options(node: Node, errexit_on: bool, pipefail: bool) -> tuple[bool, bo
     """``errexit`` and ``pipefail`` after ``set -e``, ``set +o pipefail``, ``set -euo pipefail``,
     ``set -o errexit +o pipefail``."""
     args = [(c.text or b"").decode() for c in node.named_children[1:]]
+    return _options(args, errexit_on=errexit_on, pipefail=pipefail)
+
+
+def _options(args: list[str], *, errexit_on: bool, pipefail: bool) -> tuple[bool, bool]:
+    """``errexit`` and ``pipefail`` after the options ``args`` (of ``set`` or of a shell's
+    command line): ``-e``, ``+e``, ``-o errexit``, ``+o pipefail``, combined ones (``-euo
+    pipefail``); long options are skipped; ``--`` or a word that is no option ends them."""
     index = 0
     while index < len(args):
         arg = args[index]
         index += 1
-        if not arg.startswith(("-", "+")) or arg in ("-", "--"):
+        if arg == "--" or not arg.startswith(("-", "+")) or arg in ("-", "+"):
+            break
+        if arg.startswith("--"):
             continue
         on = arg.startswith("-")
         for flag in arg[1:]:
