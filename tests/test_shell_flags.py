@@ -100,3 +100,16 @@ def test_a_pipe_into_sed_hides_a_failure_without_pipefail(tmp_path: Path) -> Non
     run = run_cli("execute", path, "--root", tmp_path, "--no-summary")
     assert run.exit_code == 1
     assert run.stdout.startswith("UNVERIFIED p/t"), run.stdout
+
+
+def test_validate_warns_under_the_configured_shell_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _plan(tmp_path, None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "planrun.toml").write_text('shell = "bash -c"\n')
+    run = run_cli("validate", path)
+    assert run.stdout.count("warning[verify-failure-ignored]") == 2, run.stdout
+    # A plan's own shell wins over the configured one.
+    run = run_cli("validate", _plan(tmp_path, '"bash -eo pipefail -c"'))
+    assert "verify-failure-ignored" not in run.stdout

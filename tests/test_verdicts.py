@@ -530,3 +530,45 @@ def test_sh_reports_a_missing_program_too(write_plan: PlanWriter) -> None:
             "(line 6)"
         ),
     )
+
+
+def test_an_expected_output_is_judged_on_the_last_commands_output(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    """A multi-line script's count is the last command's: a command before it that stops the
+    script (its error line is no count, its exit 1 no "no match") fails it, and the line
+    planrun's own ERR trap prints is not counted."""
+    (tmp_path / "a.md").write_text("API here\n")
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - id: early
+            verify:
+              - run: "cd nothere\\ngrep -l API *.md"
+                expect_output: count >= 1
+          - id: zero
+            verify:
+              - run: "test -f a.md\\ngrep -c NOPE a.md"
+                expect_output: count == 0
+          - id: found
+            verify:
+              - run: "test -f a.md\\ngrep -l API *.md"
+                expect_output: count >= 1
+        """,
+    )
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    assert tasks(doc) == {
+        "p/early": (
+            "failed",
+            (
+                "exit 1, stopped at line 1 of the script, before its last command (expected "
+                "output: count >= 1): `cd nothere ⏎ grep -l API *.md` (line 1 of the script) "
+                "in `cd nothere; grep -l API *.md` (line 6)"
+            ),
+        ),
+        "p/zero": ("passed", None),
+        "p/found": ("passed", None),
+    }

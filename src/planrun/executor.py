@@ -19,7 +19,14 @@ from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
 from planrun.fingerprint import digest
 from planrun.graph import Unit
-from planrun.judge import ONLY_PRINTS, OUTPUT_DISCARDED, judge, only_derived, stopped_at
+from planrun.judge import (
+    ONLY_PRINTS,
+    OUTPUT_DISCARDED,
+    judge,
+    judged_output,
+    only_derived,
+    stopped_at,
+)
 from planrun.modelchecks import VerifyCommand
 from planrun.musthaves import check_artifact, check_key_link
 from planrun.results import CheckResult, CommandRecord, UnitResult
@@ -146,8 +153,11 @@ class Executor:
             shell = self.shells.get(unit.plan.id)
             flags = self._flags(shell)
             reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run, flags)
-            # One line is one chunk whatever it holds: no syntax tree needed to say so.
-            locate = "\n" in reading.run and len(split_script(reading.run, 1)) > 1
+            # One line is one chunk whatever it holds: no syntax tree needed to say so. An
+            # expected output needs to know too whether the last command ran (judged_output).
+            locate = "\n" in reading.run and (
+                cmd.expect_output is not None or len(split_script(reading.run, 1)) > 1
+            )
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(
                 Step(
@@ -237,7 +247,10 @@ class Executor:
             return replace(record, expect_output=step.expect_output, weak=OUTPUT_DISCARDED)
         # What the plan said the command prints decides, not its exit code (grep's 1 is
         # "no match", which "returns 0" expects).
-        ok, found = judge_output(step.expect_output, code, step.spec.log.command_output())
+        judged, early = judged_output(step, step.spec.log.command_output())
+        ok, found = judge_output(step.expect_output, code, judged)
+        if early is not None:
+            ok, found = False, f"exit {code}, {early}"
         return replace(record, expect_output=step.expect_output, output_found=found, output_ok=ok)
 
     def checks(self, unit: Unit) -> list[CheckResult]:

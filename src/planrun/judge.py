@@ -6,7 +6,7 @@ from planrun import checkrules, proc
 from planrun.graph import Unit
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
-from planrun.shellsplit import one_line, split_script
+from planrun.shellsplit import one_line, parse, split_script
 from planrun.statuses import ERROR, FAILED, MANUAL, PASSED, TIMEOUT, UNVERIFIED, TaskStatus
 
 ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, exits 0
@@ -72,6 +72,25 @@ def stopped_at(step: Step, output: str) -> str | None:
         if chunk.line <= line:
             return f"`{one_line(chunk.text, 60)}` (line {line} of the script)"
     return None
+
+
+def judged_output(step: Step, output: bytes) -> tuple[bytes, str | None]:
+    """What a multi-line script printed, as its ``expect_output`` reads it: without the line
+    planrun's ERR trap added (``planrun: failed at line N``, not the script's output); and why
+    its exit code is a failure whatever it printed, when a command before the last stopped it
+    (``cd nothere`` then ``grep -c x``: bash's error is no count, its exit 1 no "no match")."""
+    if step.spec is None or not step.spec.locate:
+        return output, None
+    text = output.decode("utf-8", errors="replace")
+    found = proc.FAILED_AT.findall(text)
+    if not found:
+        return output, None
+    line = int(found[-1])
+    statements = [c for c in parse(step.run).named_children if c.type != "comment"]
+    early = None
+    if statements and line < statements[-1].start_point.row + 1:
+        early = f"stopped at line {line} of the script, before its last command"
+    return proc.FAILED_AT.sub("", text).encode(), early
 
 
 def named(cmd: CommandRecord) -> str:

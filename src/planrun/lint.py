@@ -123,7 +123,8 @@ def escapes_root(path: str) -> bool:
     return False
 
 
-def lint_plan(plan: Plan, diags: Diagnostics) -> None:
+def lint_plan(plan: Plan, diags: Diagnostics, *, shell: str | None = None) -> None:
+    """Lint one plan; ``shell``: the configured one, which runs it unless it has its own."""
     src = plan.source
     root = Path(src).parent / plan.root if plan.root else None
     if root is not None and not root.is_dir():
@@ -149,7 +150,7 @@ def lint_plan(plan: Plan, diags: Diagnostics) -> None:
             hint="executing it verifies nothing; add verify commands to its tasks",
         )
     skipped = plan.skipped
-    flags = declared_flags(plan.shell)
+    flags = declared_flags(plan.shell or shell)
     for task in plan.tasks:
         if task.id in skipped:
             continue  # its schema errors are reported; lints on what is left would mislead

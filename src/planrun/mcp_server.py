@@ -130,7 +130,7 @@ def validate(
 
     def call() -> dict[str, Any]:
         s = _settings(paths, format)
-        result = validate_paths(s.paths, s.fmt, derive=s.derive)
+        result = validate_paths(s.paths, s.fmt, derive=s.derive, shell=s.config.shell)
         return jsondoc.validate_doc(result, strict=strict)
 
     return _guarded(call)

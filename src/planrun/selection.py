@@ -58,7 +58,12 @@ def load_for_run(opts: ExecuteOptions) -> Validation:
             raise UsageError(f"--timeout: {exc}") from None
     # An invalid plan is a usage problem for execute: exit 2, nothing run (SPEC section 6).
     result = load_valid(
-        opts.paths, opts.fmt, exit_code=2, tolerate=CHECK_LEVEL_ERRORS, derive=opts.derive
+        opts.paths,
+        opts.fmt,
+        exit_code=2,
+        tolerate=CHECK_LEVEL_ERRORS,
+        derive=opts.derive,
+        shell=opts.shell,
     )
     if opts.avoid_conflicts:
         result.graph.assign_waves(avoid_conflicts=True)

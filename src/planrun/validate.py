@@ -46,18 +46,23 @@ def _gc_paused() -> Iterator[None]:
 
 
 def validate_paths(
-    paths: Sequence[Path], fmt: str | None = None, *, derive: bool = True
+    paths: Sequence[Path],
+    fmt: str | None = None,
+    *,
+    derive: bool = True,
+    shell: str | None = None,
 ) -> Validation:
+    """Load and check the plans; ``shell``: the configured one, for a plan without its own."""
     with _gc_paused():
-        return check_loaded(load_paths(paths, fmt, derive=derive))
+        return check_loaded(load_paths(paths, fmt, derive=derive), shell=shell)
 
 
-def check_loaded(loaded: Loaded) -> Validation:
+def check_loaded(loaded: Loaded, *, shell: str | None = None) -> Validation:
     """Lint each loaded plan, build the graph, check milestones, waves and file conflicts."""
     diags = loaded.diagnostics
     for plan in loaded.plans:
         if not plan.context:
-            lint_plan(plan, diags)
+            lint_plan(plan, diags, shell=shell)
             lint_inputs(plan, diags)
     graph = build_graph(loaded.plans, diags)
     if graph.order is not None:
@@ -74,9 +79,10 @@ def load_valid(
     exit_code: int = 1,
     tolerate: frozenset[str] = frozenset(),
     derive: bool = True,
+    shell: str | None = None,
 ) -> Validation:
     """Like validate_paths, but raise InvalidPlanError on errors (other than ``tolerate``)."""
-    result = validate_paths(paths, fmt, derive=derive)
+    result = validate_paths(paths, fmt, derive=derive, shell=shell)
     if any(d.severity == "error" and d.code not in tolerate for d in result.diagnostics.items):
         raise InvalidPlanError(result.diagnostics.sorted(), exit_code=exit_code)
     return result

@@ -19,7 +19,7 @@ def validate(s: Settings, *, strict: bool, json_out: bool, verbose: bool, quiet:
     from planrun.render import jsondoc, text
     from planrun.validate import validate_paths
 
-    result = validate_paths(s.paths, s.fmt, derive=s.derive)
+    result = validate_paths(s.paths, s.fmt, derive=s.derive, shell=s.config.shell)
     doc = jsondoc.validate_doc(result, strict=strict)
     diags = result.diagnostics.sorted()
     if json_out:
