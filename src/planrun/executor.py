@@ -176,7 +176,7 @@ class Executor:
 
     def _flags(self, shell: tuple[str, ...] | None) -> ShellFlags:
         """The ``-e`` and pipefail a script starts with: the plan's own shell's, else the
-        run's (``--shell``, the configuration, or the default ``bash -eo pipefail``)."""
+        run's (the configuration's ``shell``, or the default ``bash -eo pipefail``)."""
         key = shell or ("",)
         flags = self._shell_flags.get(key)
         if flags is None:

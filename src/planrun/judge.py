@@ -62,12 +62,19 @@ def judge(
     return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
 
 
+def _failed_line(step: Step, output: str) -> int | None:
+    """The line of its script at which planrun's ERR trap saw a script with it stop."""
+    if step.spec is None or not step.spec.locate:
+        return None
+    found = proc.FAILED_AT.findall(output)
+    return int(found[-1]) if found else None
+
+
 def stopped_at(step: Step, output: str) -> str | None:
     """The top-level command of a multi-line script that stopped it, from the line bash named."""
-    found = proc.FAILED_AT.findall(output)
-    if not found or step.spec is None or not step.spec.locate:
+    line = _failed_line(step, output)
+    if line is None:
         return None
-    line = int(found[-1])
     for chunk in reversed(split_script(step.run, 1)):
         if chunk.line <= line:
             return f"`{one_line(chunk.text, 60)}` (line {line} of the script)"
@@ -79,13 +86,10 @@ def judged_output(step: Step, output: bytes) -> tuple[bytes, str | None]:
     planrun's ERR trap added (``planrun: failed at line N``, not the script's output); and why
     its exit code is a failure whatever it printed, when a command before the last stopped it
     (``cd nothere`` then ``grep -c x``: bash's error is no count, its exit 1 no "no match")."""
-    if step.spec is None or not step.spec.locate:
-        return output, None
     text = output.decode("utf-8", errors="replace")
-    found = proc.FAILED_AT.findall(text)
-    if not found:
+    line = _failed_line(step, text)
+    if line is None:
         return output, None
-    line = int(found[-1])
     statements = [c for c in parse(step.run).named_children if c.type != "comment"]
     early = None
     if statements and line < statements[-1].start_point.row + 1:

@@ -70,11 +70,8 @@ def main(argv: list[str]) -> int:
 
 def _gather(wake: int | None) -> None:
     """Wait _GATHER seconds, or until planrun closes the wake-up pipe (it never writes to it)."""
-    if wake is None:
-        time.sleep(_GATHER)
-        return
     with contextlib.suppress(OSError, ValueError):
-        select.select([wake], [], [], _GATHER)
+        select.select([] if wake is None else [wake], [], [], _GATHER)
 
 
 if __name__ == "__main__":
