@@ -572,3 +572,24 @@ def test_an_expected_output_is_judged_on_the_last_commands_output(
         "p/zero": ("passed", None),
         "p/found": ("passed", None),
     }
+    # Under a shell without -e the script goes on after `cd nothere` (the ERR trap still names
+    # it) and exits 0: not stopped, so what it printed decides, as after a `set +e` (here
+    # bash's error line and grep's count: two lines).
+    run, doc = execute(
+        write_plan(
+            "q.md",
+            """
+            planrun: 1
+            shell: bash
+            tasks:
+              - id: goes_on
+                verify:
+                  - run: "cd nothere\\ngrep -c API a.md"
+                    expect_output: count == 1
+            """,
+        )
+    )
+    assert tasks(doc)["q/goes_on"] == (
+        "failed",
+        "count 2 (expected output: count == 1): `cd nothere ⏎ grep -c API a.md` (line 7)",
+    )

@@ -247,7 +247,7 @@ class Executor:
             return replace(record, expect_output=step.expect_output, weak=OUTPUT_DISCARDED)
         # What the plan said the command prints decides, not its exit code (grep's 1 is
         # "no match", which "returns 0" expects).
-        judged, early = judged_output(step, step.spec.log.command_output())
+        judged, early = judged_output(step, step.spec.log.command_output(), code)
         ok, found = judge_output(step.expect_output, code, judged)
         if early is not None:
             ok, found = False, f"exit {code}, {early}"

@@ -81,18 +81,20 @@ def stopped_at(step: Step, output: str) -> str | None:
     return None
 
 
-def judged_output(step: Step, output: bytes) -> tuple[bytes, str | None]:
+def judged_output(step: Step, output: bytes, code: int | None) -> tuple[bytes, str | None]:
     """What a multi-line script printed, as its ``expect_output`` reads it: without the line
     planrun's ERR trap added (``planrun: failed at line N``, not the script's output); and why
     its exit code is a failure whatever it printed, when a command before the last stopped it
-    (``cd nothere`` then ``grep -c x``: bash's error is no count, its exit 1 no "no match")."""
+    (``cd nothere`` then ``grep -c x``: bash's error is no count, its exit 1 no "no match").
+    A script that exited 0 was not stopped: without -e the trap also names a failure the
+    script went on after."""
     text = output.decode("utf-8", errors="replace")
     line = _failed_line(step, text)
     if line is None:
         return output, None
     statements = [c for c in parse(step.run).named_children if c.type != "comment"]
     early = None
-    if statements and line < statements[-1].start_point.row + 1:
+    if code not in (0, None) and statements and line < statements[-1].start_point.row + 1:
         early = f"stopped at line {line} of the script, before its last command"
     return proc.FAILED_AT.sub("", text).encode(), early
 
