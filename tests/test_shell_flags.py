@@ -3,6 +3,7 @@ no pipefail, so a failure they would catch is ignored there, and an exit 0 shows
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,84 @@ def test_validate_warns_under_the_configured_shell_too(
     # A plan's own shell wins over the configured one.
     run = run_cli("validate", _plan(tmp_path, '"bash -eo pipefail -c"'))
     assert "verify-failure-ignored" not in run.stdout
+
+
+def _went_on(tmp_path: Path, shell: str, *scripts: str) -> dict[str, object]:
+    verify = "".join(f"      - {json.dumps(s)}\n" for s in scripts)
+    path = tmp_path / "p.md"
+    path.write_text(
+        f"---\nplanrun: 1\nid: p\nshell: {shell}\ntasks:\n  - id: t\n    verify:\n{verify}---\n"
+    )
+    (tmp_path / "b").write_text("")
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
+    task: dict[str, object] = json.loads(run.stdout)["tasks"][0]
+    return task
+
+
+FIX = "(add `set -e` first, or `|| true` where a failure does not matter)"
+
+
+def test_a_failure_a_shell_without_e_went_on_after_is_no_pass(tmp_path: Path) -> None:
+    # `test -f a` failed: the script's exit 0 (from `test -f b`) does not show `a` is there.
+    task = _went_on(tmp_path, "bash", "test -f a\ntest -f b\n")
+    assert task["status"] == "unverified"
+    assert task["reason"] == (
+        "its shell runs without -e and went on after `test -f a` failed at line 1 of the "
+        f"script {FIX}: `test -f a ⏎ test -f b` (line 8)"
+    )
+
+
+def test_another_commands_pass_does_not_outweigh_it(tmp_path: Path) -> None:
+    task = _went_on(tmp_path, "bash", "test -f b", "test -f a; test -f b")
+    assert task["status"] == "unverified"
+    assert task["reason"] == (
+        f"its shell runs without -e and went on after one of its commands failed {FIX}: "
+        "`test -f a; test -f b` (line 9)"
+    )
+
+
+def test_a_loop_that_went_on_after_a_failure(tmp_path: Path) -> None:
+    task = _went_on(tmp_path, "bash", "for f in a b; do\n  test -f $f\ndone\n")
+    assert task["status"] == "unverified"
+    assert "went on after a command failed at line 2 of the script" in str(task["reason"])
+
+
+def test_the_failure_is_found_after_much_output(tmp_path: Path) -> None:
+    # The ERR trap's line scrolled out of the bounded tail; the EXIT trap's is the last.
+    task = _went_on(tmp_path, "bash", "test -f a\nseq 5000\n")
+    assert task["status"] == "unverified"
+    assert "`test -f a` failed at line 1" in str(task["reason"])
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "set +e\ntest -f a\ntest -f b\n",  # the script's own choice
+        "test -f a\nif [ $? -ne 0 ]; then echo no a; fi\ntest -f b\n",  # it reads the status
+        "test -f a || true\ntest -f b\n",  # a failure that does not matter, said so
+        "test -f b\ntest -f b\n",  # nothing failed
+    ],
+)
+def test_a_failure_the_script_chose_to_go_on_after_passes(tmp_path: Path, script: str) -> None:
+    task = _went_on(tmp_path, "bash", script)
+    assert task["status"] == "passed", task["reason"]
+
+
+def test_under_a_shell_with_e_the_failure_stops_the_script(tmp_path: Path) -> None:
+    task = _went_on(tmp_path, '"bash -e -c"', "test -f a\ntest -f b\n")
+    assert task["status"] == "failed"
+
+
+def test_an_expected_output_does_not_read_planrun_trap_lines(tmp_path: Path) -> None:
+    path = tmp_path / "p.md"
+    path.write_text(
+        "---\nplanrun: 1\nid: p\ntasks:\n  - id: t\n    verify:\n"
+        '      - run: "set +e\\nfalse\\necho done"\n        expect_output: "count 1"\n---\n'
+    )
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary")
+    assert run.exit_code == 0, run.stdout
+
+
+def test_a_set_that_leaves_e_alone_is_no_choice_to_go_on(tmp_path: Path) -> None:
+    task = _went_on(tmp_path, "bash", "set -x\ntest -f a\ntest -f b\n")
+    assert task["status"] == "unverified"

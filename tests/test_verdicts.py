@@ -80,14 +80,21 @@ def test_a_plans_shell_restores_plain_bash_and_is_judged_as_it_runs(
     assert tasks(doc)["p/t"] == HIDDEN_BY_TAIL
     script = "|\n          test -f no-such-file.txt\n          echo checked"
     run, doc = execute(one_task(write_plan, script, "shell: bash"))
+    # The ERR trap saw `test -f` fail: that, not only that it could, is the reason.
     assert tasks(doc)["p/t"] == (
         "unverified",
         (
-            "its only checks can never fail: `test -f no-such-file.txt ⏎ echo checked` (line 6; "
-            "the shell runs without -e, and a failure of `test -f no-such-file.txt` does not "
-            "stop it, line 1 of the script)"
+            "its shell runs without -e and went on after `test -f no-such-file.txt` failed at "
+            "line 1 of the script (add `set -e` first, or `|| true` where a failure does not "
+            "matter): `test -f no-such-file.txt ⏎ echo checked` (line 6; the shell runs without "
+            "-e, and a failure of `test -f no-such-file.txt` does not stop it, line 1 of the "
+            "script)"
         ),
     )
+    path = one_task(write_plan, script, "shell: bash")
+    (path.parent / "no-such-file.txt").write_text("")
+    run, doc = execute(path)
+    assert tasks(doc)["p/t"][1].startswith("its only checks can never fail: ")
     # What can fail under that shell still decides.
     run, doc = execute(one_task(write_plan, "'true | false'", "shell: bash"))
     assert tasks(doc)["p/t"][0] == "failed"

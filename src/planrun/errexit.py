@@ -169,6 +169,28 @@ def errexit(
     return honoured, skipped
 
 
+def passed_over(script: str, flags: ShellFlags, line: int) -> int | None:
+    """``line``, where planrun's ERR trap saw the first command of ``script`` fail, if the
+    script went on only because its shell started without ``-e``: not after a ``set`` of its
+    own (the script's choice), and not in a script that reads ``$?`` or ``PIPESTATUS`` (it
+    looks at the failure itself)."""
+    if flags.errexit or "$?" in script or "PIPESTATUS" in script:
+        return None
+    for node in parse(script).named_children:
+        if node.start_point.row + 1 > line:
+            break
+        if command_name(node) != "set":
+            continue
+        # -e or +e, either way the script decided for itself.
+        args = [(c.text or b"").decode() for c in node.named_children[1:]]
+        if _options(args, errexit_on=False, pipefail=True) != _options(
+            args, errexit_on=True, pipefail=True
+        ):
+            continue
+        return None
+    return line
+
+
 def _set_options(node: Node, errexit_on: bool, pipefail: bool) -> tuple[bool, bool]:
     """``errexit`` and ``pipefail`` after ``set -e``, ``set +o pipefail``, ``set -euo pipefail``,
     ``set -o errexit +o pipefail``."""

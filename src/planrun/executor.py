@@ -26,6 +26,7 @@ from planrun.judge import (
     judged_output,
     only_derived,
     stopped_at,
+    went_on,
 )
 from planrun.modelchecks import VerifyCommand
 from planrun.musthaves import check_artifact, check_key_link
@@ -158,6 +159,9 @@ class Executor:
             locate = "\n" in reading.run and (
                 cmd.expect_output is not None or len(split_script(reading.run, 1)) > 1
             )
+            # Without -e a failure before the last command does not stop the script: the ERR
+            # trap tells planrun it happened (went_on), on one line or in a loop too.
+            locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(
                 Step(
@@ -222,6 +226,9 @@ class Executor:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS
                 failure = f"it printed `{printed}` as its result" if printed else None
+            if ended and code == 0 and not reading.must_fail and step.spec is not None:
+                shell = self._flags(step.spec.shell)
+                weak = went_on(step, output, shell) or weak
         record = CommandRecord(
             step.run,
             code,

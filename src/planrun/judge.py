@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planrun import checkrules, proc
+from planrun.errexit import ShellFlags, passed_over
 from planrun.graph import Unit
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
@@ -13,6 +14,7 @@ ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, e
 
 
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
+WENT_ON = "its shell runs without -e and went on after"  # a failure it passed over
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -42,6 +44,11 @@ def judge(
     notes += [
         f"`{one_line(cmd.original or cmd.run, 60)}` {cmd.weak}" for cmd in commands if cmd.weak
     ]
+    # A failure the shell passed over is evidence against the work, not merely no evidence
+    # for it: no other command's pass outweighs it.
+    went_on = [c for c in commands if c.weak and c.weak.startswith(WENT_ON)]
+    if went_on:
+        return UNVERIFIED, f"{went_on[0].weak}: {named(went_on[0])}"
     shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)
     if shown:
         return PASSED, "; ".join(notes) or None
@@ -70,6 +77,27 @@ def _failed_line(step: Step, output: str) -> int | None:
     return int(found[-1]) if found else None
 
 
+def went_on(step: Step, output: str, flags: ShellFlags) -> str | None:
+    """Why a script that exited 0 shows nothing: its shell, started without -e, went on after
+    a command failed (planrun's ERR trap named the line); None when no failure was passed
+    over, or the script chose to (a ``set +e`` of its own, a ``$?`` it reads)."""
+    if step.spec is None or not step.spec.locate:
+        return None
+    found = proc.WENT_ON_AT.findall(output)
+    line = passed_over(step.run, flags, int(found[-1])) if found else None
+    if line is None:
+        return None
+    chunks = split_script(step.run, 1)
+    at = [c for c in chunks if c.line <= line]
+    what = "one of its commands failed"
+    if len(chunks) > 1 and at and "\n" not in at[-1].text.strip():
+        what = f"`{one_line(at[-1].text, 60)}` failed at line {line} of the script"
+    elif "\n" in step.run.strip():
+        what = f"a command failed at line {line} of the script"
+    fix = "add `set -e` first, or `|| true` where a failure does not matter"
+    return f"{WENT_ON} {what} ({fix})"
+
+
 def stopped_at(step: Step, output: str) -> str | None:
     """The top-level command of a multi-line script that stopped it, from the line bash named."""
     line = _failed_line(step, output)
@@ -87,7 +115,7 @@ def judged_output(step: Step, output: bytes, code: int | None) -> tuple[bytes, s
     its exit code is a failure whatever it printed, when a command before the last stopped it
     (``cd nothere`` then ``grep -c x``: bash's error is no count, its exit 1 no "no match").
     A script that exited 0 was not stopped: without -e the trap also names a failure the
-    script went on after."""
+    script went on after (went_on)."""
     text = output.decode("utf-8", errors="replace")
     line = _failed_line(step, text)
     if line is None:
@@ -96,7 +124,7 @@ def judged_output(step: Step, output: bytes, code: int | None) -> tuple[bytes, s
     early = None
     if code not in (0, None) and statements and line < statements[-1].start_point.row + 1:
         early = f"stopped at line {line} of the script, before its last command"
-    return proc.FAILED_AT.sub("", text).encode(), early
+    return proc.WENT_ON_AT.sub("", proc.FAILED_AT.sub("", text)).encode(), early
 
 
 def named(cmd: CommandRecord) -> str:

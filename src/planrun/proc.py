@@ -51,9 +51,18 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
 
 
 # Put before a multi-line script run by bash, on its first line so line numbers stay the
-# script's own: when -e stops the script, the log says where.
-LOCATE_FAILURE = "trap 'echo \"planrun: failed at line $LINENO\" >&2' ERR; "
+# script's own: when -e stops the script, the log says where; when a shell without -e went on
+# after a failure and exited 0, the last line of the log says where the first one was (the
+# first of many ERR lines may have scrolled out of the bounded tail). An EXIT trap leaves the
+# exit status alone, and a trap of the script's own replaces planrun's.
+LOCATE_FAILURE = (
+    "trap '__planrun_at=${__planrun_at:-$LINENO}; "
+    'echo "planrun: failed at line $LINENO" >&2\' ERR; '
+    'trap \'[ $? = 0 ] && [ -n "${__planrun_at-}" ] && '
+    'echo "planrun: went on after line $__planrun_at" >&2\' EXIT; '
+)
 FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
+WENT_ON_AT = re.compile(r"^planrun: went on after line (\d+)$", re.MULTILINE)
 
 
 OWN_CHILDREN = threading.Lock()
