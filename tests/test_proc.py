@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from planrun import proc
 from planrun.procpool import Outcome, ProcessPool, Spec
 from planrun.tasklog import LogSink
 
@@ -294,3 +295,23 @@ def test_two_pools_in_one_process_keep_their_exit_codes(
         thread.join()
     assert [out.exit_code for out in outcomes["second"]] == [3] * 100
     assert [out.exit_code for out in outcomes["first"]] == [0] * 100
+
+
+def test_a_helper_forgotten_after_its_pid_was_reused_leaves_the_command_known(
+    tmp_path: Path,
+) -> None:
+    # A helper's pid, freed when Popen collected it, may be given to a command another thread
+    # starts before the helper is forgotten: the command must stay planrun's own (a sweep of
+    # orphans would otherwise collect it and lose its exit code).
+    helper = proc.run_helper([sys.executable, "-c", "print(1)"], tmp_path)
+    assert (helper.returncode, helper.stdout.strip()) == (0, "1")
+    assert not proc.is_own(0)
+    child, read_end = proc.spawn([sys.executable, "-c", "pass"], tmp_path, dict(os.environ))
+    os.close(read_end)
+    with proc.OWN_CHILDREN:
+        proc._own[child.pid] += 1  # as if a helper with the same pid were still known
+        proc._forget(child.pid)  # ... and forgotten now
+    assert proc.is_own(child.pid)
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, not yet collected
+    assert child.poll() == 0
+    assert not proc.is_own(child.pid)

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,12 +71,22 @@ OWN_CHILDREN = threading.Lock()
 by a subreaper's sweep of orphans (containment.py) while it collects zombies: in the MCP
 server two runs share the process, and one's sweep must not collect the other's commands or
 helpers (their exit codes would be lost)."""
-_own: set[int] = set()
+# A count per pid, not a set: a helper that ``Popen`` collects frees its pid before the
+# helper's thread forgets it, and a command another thread starts meanwhile may get that pid;
+# forgetting the helper must leave the command known.
+_own: Counter[int] = Counter()
+
+
+def _forget(pid: int) -> None:
+    """Forget one child with ``pid`` (under ``OWN_CHILDREN``)."""
+    _own[pid] -= 1
+    if _own[pid] <= 0:
+        del _own[pid]
 
 
 def is_own(pid: int) -> bool:
     """Whether ``pid`` is a child planrun started and collects itself (a command or helper)."""
-    return pid in _own
+    return _own[pid] > 0
 
 
 class Spawned:
@@ -109,7 +120,7 @@ class Spawned:
                     if pid == self.pid:
                         self.returncode = os.waitstatus_to_exitcode(status)
                 if self.returncode is not None:
-                    _own.discard(self.pid)
+                    _forget(self.pid)
             if self._popen is not None and self.returncode is not None:
                 self._popen.returncode = self.returncode
         return self.returncode
@@ -147,7 +158,7 @@ def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[Spawned, int
     try:
         with OWN_CHILDREN:
             child = _start(argv, cwd, env, write_end)
-            _own.add(child.pid)
+            _own[child.pid] += 1
     except (OSError, ValueError):
         os.close(read_end)
         raise
@@ -278,7 +289,7 @@ def _helper(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        _own.add(popen.pid)
+        _own[popen.pid] += 1
     try:
         with popen:
             try:
@@ -293,7 +304,8 @@ def _helper(
                 raise
         return popen.returncode, out, err
     finally:
-        _own.discard(popen.pid)
+        with OWN_CHILDREN:
+            _forget(popen.pid)
 
 
 def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Captured:
