@@ -102,6 +102,18 @@ def sleep_dag(path: Path, durations: dict[str, float], deps: dict[str, list[str]
     return path
 
 
+def sleep_makefile(path: Path, durations: dict[str, float], deps: dict[str, list[str]]) -> Path:
+    """The DAG of ``sleep_dag`` as a Makefile, each recipe run through planrun's bash."""
+    shell = "bash --noprofile --norc -eo pipefail -c"
+    rules = "".join(
+        f"{task}: {' '.join(deps.get(task, []))}\n\t@{shell} 'sleep {seconds:.3f} && test -n x'\n"
+        for task, seconds in durations.items()
+    )
+    names = " ".join(durations)
+    path.write_text(f".PHONY: all {names}\nall: {names}\n{rules}")
+    return path
+
+
 def skewed_pair() -> tuple[dict[str, float], dict[str, list[str]]]:
     """A(1s)->C(3s), B(3s)->D(1s): a wave-barrier runner needs 6 s, the bound is 4 s."""
     return {"A": 1.0, "B": 3.0, "C": 3.0, "D": 1.0}, {"C": ["A"], "D": ["B"]}
