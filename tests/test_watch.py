@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import run_cli
 from planrun.validate import validate_paths
-from planrun.watch import affected
+from planrun.watch import _Filter, affected
 
 PLAN = """\
 ---
@@ -146,3 +147,15 @@ def test_watch_reruns_what_changed_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             child.kill()
             child.wait()
         lines.close()
+
+
+def test_a_name_that_is_not_text_or_breaks_a_line_is_kept_not_a_crash(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    subprocess.run([git, "init", "-q", str(repo)], check=True)
+    (repo / ".gitignore").write_text("*.log\n")
+    names = [os.fsdecode(b"\xff.txt"), "two\nlines.txt", "run.log", "m.py"]
+    found = _Filter(repo.resolve(), set()).keep(str(repo / n) for n in names)
+    assert found == sorted([os.fsdecode(b"\xff.txt"), "two\nlines.txt", "m.py"])

@@ -296,7 +296,10 @@ def _helper(
                 out, err = popen.communicate(
                     None
                     if data is None
-                    else data.encode(locale.getpreferredencoding(do_setlocale=False)),
+                    # A path os.fsdecode could not decode keeps its bytes (surrogateescape).
+                    else data.encode(
+                        locale.getpreferredencoding(do_setlocale=False), "surrogateescape"
+                    ),
                     timeout=timeout,
                 )
             except BaseException:  # a timeout or an interrupt: as subprocess.run does
@@ -330,6 +333,6 @@ def capture(argv: list[str], cwd: Path, stdin: str = "", timeout: float = 60.0) 
     except (OSError, subprocess.SubprocessError):
         return None
     # As text=True would read it: the locale's encoding, universal newlines.
-    text = out.decode(locale.getpreferredencoding(do_setlocale=False))
+    text = out.decode(locale.getpreferredencoding(do_setlocale=False), "surrogateescape")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text if code in (0, 1) else None

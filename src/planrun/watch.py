@@ -90,10 +90,13 @@ class _Filter:
             if path.resolve() in self.own:
                 continue
             rel.append(relative.as_posix())
-        if not rel:
-            return []
+        # git reads one path a line: a name with a line break in it cannot be asked about,
+        # and is kept (a change reported, never one missed).
+        asked = [r for r in rel if "\n" not in r and "\r" not in r]
+        if not asked:
+            return sorted(rel)
         ignored = proc.capture(
-            ["git", "check-ignore", "--stdin"], self.root, stdin="\n".join(rel) + "\n"
+            ["git", "check-ignore", "--stdin"], self.root, stdin="\n".join(asked) + "\n"
         )
         skip = set(ignored.splitlines()) if ignored else set()
         return sorted(r for r in rel if r not in skip)
