@@ -123,7 +123,8 @@ def _went_on(tmp_path: Path, shell: str, *scripts: str) -> dict[str, object]:
         f"---\nplanrun: 1\nid: p\nshell: {shell}\ntasks:\n  - id: t\n    verify:\n{verify}---\n"
     )
     (tmp_path / "b").write_text("")
-    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
+    (tmp_path / ".planrun").mkdir(exist_ok=True)
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json", "--fresh")
     task: dict[str, object] = json.loads(run.stdout)["tasks"][0]
     return task
 
@@ -145,7 +146,7 @@ def test_another_commands_pass_does_not_outweigh_it(tmp_path: Path) -> None:
     task = _went_on(tmp_path, "bash", "test -f b", "test -f a; test -f b")
     assert task["status"] == "unverified"
     assert task["reason"] == (
-        f"its shell runs without -e and went on after one of its commands failed {FIX}: "
+        f"its shell runs without -e and went on after `test -f a` failed {FIX}: "
         "`test -f a; test -f b` (line 9)"
     )
 
@@ -153,7 +154,7 @@ def test_another_commands_pass_does_not_outweigh_it(tmp_path: Path) -> None:
 def test_a_loop_that_went_on_after_a_failure(tmp_path: Path) -> None:
     task = _went_on(tmp_path, "bash", "for f in a b; do\n  test -f $f\ndone\n")
     assert task["status"] == "unverified"
-    assert "went on after a command failed at line 2 of the script" in str(task["reason"])
+    assert "went on after `test -f $f` failed at line 2 of the script" in str(task["reason"])
 
 
 def test_the_failure_is_found_after_much_output(tmp_path: Path) -> None:
@@ -195,3 +196,76 @@ def test_an_expected_output_does_not_read_planrun_trap_lines(tmp_path: Path) -> 
 def test_a_set_that_leaves_e_alone_is_no_choice_to_go_on(tmp_path: Path) -> None:
     task = _went_on(tmp_path, "bash", "set -x\ntest -f a\ntest -f b\n")
     assert task["status"] == "unverified"
+
+
+# What trying to break it found: every one of these passed.
+@pytest.mark.parametrize(
+    ("name", "script", "extra"),
+    [
+        # grep's exit 1 is "no match" for an expected output: the failure before it counts.
+        ("expected output", "test -f a\ngrep TODO b\n", "        expect_output: empty\n"),
+        ("one line", "test -f a; grep TODO b", "        expect_output: empty\n"),
+        # Output without a final line break does not hide the traps' lines.
+        ("no final newline", "test -f a\nprintf hi\n", ""),
+        ("in a function", "f() { test -f a; test -f b; }\nf\n", ""),
+        ("in a subshell", "(test -f a; test -f b)\n", ""),
+        ("own EXIT trap", "trap 'rm -f tmpfile' EXIT\ntest -f a\ntest -f b\n", ""),
+        ("own ERR trap", "trap 'echo failed >&2' ERR\ntest -f a\ntest -f b\n", ""),
+        ("exec at the end", "test -f a\nexec test -f b\n", ""),
+        ("exec redirect", "exec 2>/dev/null\ntest -f a\ntest -f b\n", ""),
+        ("$? of another command", "test -f a\ngrep -q x b\nrc=$?\ntest $rc -eq 1\n", ""),
+        ("$? in a comment", "test -f a\ntest -f b  # exits with $? of test\n", ""),
+        ("set -e after it", "test -f a; set -e; test -f b", ""),
+        ("sourced", ". ./lib.sh\ntrue\nset +e\ntest -f b\n", ""),
+    ],
+)
+def test_a_failure_passed_over_is_seen_however_the_script_is_written(
+    tmp_path: Path, name: str, script: str, extra: str
+) -> None:
+    (tmp_path / "lib.sh").write_text("true\ntrue\ntest -f a\n")
+    path = tmp_path / "p.md"
+    head = "---\nplanrun: 1\nid: p\nshell: bash\ntasks:\n  - id: t\n    verify:\n"
+    path.write_text(f"{head}      - run: {json.dumps(script)}\n{extra}---\n")
+    (tmp_path / "b").write_text("")
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
+    task = json.loads(run.stdout)["tasks"][0]
+    assert task["status"] == "unverified", (name, task["reason"])
+    assert str(task["reason"]).startswith("its shell runs without -e"), task["reason"]
+
+
+@pytest.mark.parametrize("shell", ["sh", "dash", '"env bash -c"', '"stdbuf -eL bash -c"'])
+def test_a_shell_whose_failures_planrun_cannot_see_is_judged_by_the_script(
+    tmp_path: Path, shell: str
+) -> None:
+    task = _went_on(tmp_path, shell, "test -f a\ntest -f b\n")
+    assert task["status"] == "unverified"
+    if "bash" in shell:  # bash behind a wrapper gets the traps
+        assert "went on after `test -f a` failed at line 1" in str(task["reason"])
+    else:
+        assert task["reason"] == (
+            "its shell runs without -e, and planrun cannot see whether `test -f a` (line 1 "
+            f"of the script) failed {FIX}: `test -f a ⏎ test -f b` (line 8)"
+        )
+    assert _went_on(tmp_path, shell, "test -f b\ntest -f b\n")["status"] == (
+        "passed" if "bash" in shell else "unverified"
+    )
+
+
+def test_the_traps_leave_a_printed_result_and_the_last_argument_alone(tmp_path: Path) -> None:
+    # Under the default shell, after a `set +e` of the script's own: the last line printed
+    # is the script's (not a trap's), and `$_` is what the failed command left.
+    path = tmp_path / "p.md"
+    printed = "test -f b\nset +e\ngrep -q foo b\n"
+    printed += "case $? in 0) echo 'PASS';; *) echo 'FAIL';; esac\n"
+    last = 'set +e\nls nothere\ntest "$_" = nothere\n'
+    path.write_text(
+        "---\nplanrun: 1\nid: p\ntasks:\n"
+        f"  - id: printed\n    verify:\n      - run: {json.dumps(printed)}\n"
+        f"  - id: last\n    verify:\n      - run: {json.dumps(last)}\n---\n"
+    )
+    (tmp_path / "b").write_text("")
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
+    printed_task, last_task = json.loads(run.stdout)["tasks"]
+    assert printed_task["status"] == "failed"
+    assert str(printed_task["reason"]).startswith("exit 0 (it printed `FAIL` as its result)")
+    assert last_task["status"] == "passed", last_task["reason"]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun.proc import SHELL_NAMES
 from planrun.shellsplit import parse
 
 # Commands that succeed whatever came before them, as the last thing in a check.
@@ -51,9 +52,6 @@ class ShellFlags:
 DEFAULT_FLAGS = ShellFlags()
 
 
-_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "posh", "yash"})
-
-
 def shell_flags(words: Sequence[str]) -> ShellFlags:
     """The flags of the shell command line ``words`` (its program, its options, then the
     option that takes the script): ``-e``, ``+e``, ``-o errexit``, ``-o pipefail``, and
@@ -61,7 +59,7 @@ def shell_flags(words: Sequence[str]) -> ShellFlags:
     words after the last shell's name count (``stdbuf -eL bash -c``: stdbuf's ``-e`` is not
     bash's); a command line without a shell's name gets neither flag."""
     names = [Path(word).name for word in words]
-    at = max((i for i, name in enumerate(names) if name in _SHELLS), default=None)
+    at = max((i for i, name in enumerate(names) if name in SHELL_NAMES), default=None)
     if at is None:
         return ShellFlags(errexit=False, pipefail=False)
     return ShellFlags(*_options(list(words[at + 1 :]), errexit_on=False, pipefail=False))
@@ -169,26 +167,58 @@ def errexit(
     return honoured, skipped
 
 
+# A script that reads an exit status (``$?``, ``${?}``, ``PIPESTATUS``) right after a command
+# looks at that command's failure itself.
+_READS_STATUS = re.compile(r"\$\{?\?|PIPESTATUS")
+
+
 def passed_over(script: str, flags: ShellFlags, line: int) -> int | None:
     """``line``, where planrun's ERR trap saw the first command of ``script`` fail, if the
-    script went on only because its shell started without ``-e``: not after a ``set`` of its
-    own (the script's choice), and not in a script that reads ``$?`` or ``PIPESTATUS`` (it
-    looks at the failure itself)."""
-    if flags.errexit or "$?" in script or "PIPESTATUS" in script:
+    script went on only because its shell started without ``-e``: not after a ``set`` of -e
+    or +e of its own on an earlier line (the script's choice), and not when the statement
+    after the failure (or one on the same line) reads ``$?`` or ``PIPESTATUS``."""
+    if flags.errexit:
         return None
-    for node in parse(script).named_children:
-        if node.start_point.row + 1 > line:
-            break
-        if command_name(node) != "set":
-            continue
-        # -e or +e, either way the script decided for itself.
-        args = [(c.text or b"").decode() for c in node.named_children[1:]]
-        if _options(args, errexit_on=False, pipefail=True) != _options(
-            args, errexit_on=True, pipefail=True
-        ):
-            continue
-        return None
+    statements = [c for c in parse(script).named_children if c.type != "comment"]
+    for index, node in enumerate(statements):
+        first, last = node.start_point.row + 1, node.end_point.row + 1
+        if first > line:
+            after = statements[index : index + 1]
+            return None if any(_READS_STATUS.search(_text_of(n)) for n in after) else line
+        if last >= line and _READS_STATUS.search(_text_of(node)):
+            return None  # `test -f a; echo $?`, or `$?` read in the same compound statement
+        if last < line and command_name(node) == "set":
+            args = [(c.text or b"").decode() for c in node.named_children[1:]]
+            # -e or +e, either way the script decided for itself.
+            if _options(args, errexit_on=False, pipefail=True) == _options(
+                args, errexit_on=True, pipefail=True
+            ):
+                return None
     return line
+
+
+def unseen(script: str, flags: ShellFlags) -> tuple[int, str] | None:
+    """The first statement of ``script`` whose failure its shell, started without ``-e``,
+    would go on after (line, text): for a shell whose failures planrun cannot see (not bash,
+    or a script that sets its own traps or redirects with ``exec``)."""
+    if flags.errexit:
+        return None
+    root = parse(script)
+    if root.has_error:
+        return None
+    statements = [c for c in root.named_children if c.type != "comment"]
+    for ignored in errexit(statements, flags)[1]:
+        if command_name(ignored.node) in ("trap", "exec") and not _runs(ignored.node):
+            continue  # setting up traps or redirections is no check
+        if ignored.why.startswith("the shell runs without -e"):
+            return ignored.node.start_point.row + 1, flat(_text_of(ignored.node))
+    return None
+
+
+def _runs(node: Node) -> bool:
+    """Whether ``trap`` or ``exec`` is given a command to run (``exec pytest``), not only
+    set up (``trap 'rm -f x' EXIT``, ``exec 2>/dev/null``)."""
+    return command_name(node) == "exec" and len(body_of(node).named_children) > 1
 
 
 def _set_options(node: Node, errexit_on: bool, pipefail: bool) -> tuple[bool, bool]:

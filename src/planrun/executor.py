@@ -84,6 +84,7 @@ class Executor:
         self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
         self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
         self._shell_flags: dict[tuple[str, ...], ShellFlags] = {}
+        self._argv: tuple[str, ...] | None = None
 
     def root(self, unit: Unit) -> Path:
         if self._relocate is not None:
@@ -188,6 +189,12 @@ class Executor:
             self._shell_flags[key] = flags
         return flags
 
+    def _default_argv(self) -> tuple[str, ...]:
+        """The run's shell command line (the configuration's ``shell``, else the default)."""
+        if self._argv is None:
+            self._argv = proc.shell_argv(self.opts.shell)
+        return self._argv
+
     def timeout(self, unit: Unit) -> float:
         """The task's own timeout (also the time its must_haves checks may take together)."""
         task = unit.task
@@ -205,7 +212,8 @@ class Executor:
 
     def record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:
         """What a finished command shows, by the evidence rules (checkrules.py)."""
-        output = step.spec.log.command_tail() if step.spec else ""
+        raw = step.spec.log.command_tail() if step.spec else ""
+        output = proc.without_trap_lines(raw)  # as the script printed it
         code = outcome.exit_code
         reading = step.reading or checkrules.Reading(step.run)
         missing = weak = failure = None
@@ -226,9 +234,10 @@ class Executor:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS
                 failure = f"it printed `{printed}` as its result" if printed else None
-            if ended and code == 0 and not reading.must_fail and step.spec is not None:
-                shell = self._flags(step.spec.shell)
-                weak = went_on(step, output, shell) or weak
+            if not missing and not reading.must_fail and step.spec is not None:
+                argv = step.spec.shell or self._default_argv()
+                bash = proc.runs_bash(argv)
+                weak = went_on(step, raw, self._flags(step.spec.shell), code, bash=bash) or weak
         record = CommandRecord(
             step.run,
             code,
@@ -244,7 +253,7 @@ class Executor:
             weak=weak,
             missing=missing,
             failure=failure,
-            at=stopped_at(step, output) if code not in (0, None) else None,
+            at=stopped_at(step, raw) if code not in (0, None) else None,
             derived=step.derived,
         )
         if step.expect_output is None or step.spec is None or missing:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+from tree_sitter import Node
+
 from planrun import checkrules, proc
-from planrun.errexit import ShellFlags, passed_over
+from planrun.errexit import ShellFlags, passed_over, unseen
 from planrun.graph import Unit
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
@@ -14,7 +18,7 @@ ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, e
 
 
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
-WENT_ON = "its shell runs without -e and went on after"  # a failure it passed over
+WENT_ON = "its shell runs without -e"  # it went on after a failure, or may have
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -77,25 +81,75 @@ def _failed_line(step: Step, output: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def went_on(step: Step, output: str, flags: ShellFlags) -> str | None:
-    """Why a script that exited 0 shows nothing: its shell, started without -e, went on after
-    a command failed (planrun's ERR trap named the line); None when no failure was passed
-    over, or the script chose to (a ``set +e`` of its own, a ``$?`` it reads)."""
-    if step.spec is None or not step.spec.locate:
+def went_on(
+    step: Step, output: str, flags: ShellFlags, code: int | None, *, bash: bool
+) -> str | None:
+    """Why a script that ended as expected shows nothing: its shell, started without -e, went
+    on after a command failed (planrun's traps named it), or, where planrun cannot see its
+    failures (a shell other than bash, a script with traps of its own or ``exec``), could
+    have; None when no failure was passed over, or the script chose to (a ``set`` of -e or
+    +e of its own, a ``$?`` it reads). ``code`` 1 counts for an expected output (grep's "no
+    match") unless the last command gave it."""
+    if step.spec is None or flags.errexit or step.expect_exit != 0:
         return None
-    found = proc.WENT_ON_AT.findall(output)
-    line = passed_over(step.run, flags, int(found[-1])) if found else None
-    if line is None:
+    if code != 0 and not (code == 1 and step.expect_output is not None):
         return None
-    chunks = split_script(step.run, 1)
+    seen = _first_failure(output) if bash and step.spec.locate else None
+    if seen is not None:
+        line, command = seen
+        statements = [c for c in parse(step.run).named_children if c.type != "comment"]
+        if code != 0 and _by_last(statements, line, command):
+            return None  # the last command's own exit 1
+        if passed_over(step.run, flags, line) is None:
+            return None
+        return f"{WENT_ON} and went on after {_failed_command(step.run, line, command)} ({_FIX})"
+    if bash and step.spec.locate and not _OWN_TRAPS.search(step.run):
+        return None  # the traps saw every failure, and there was none
+    hidden = unseen(step.run, flags)
+    if hidden is None:
+        return None
+    line, text = hidden
+    where = f"`{one_line(text, 60)}` (line {line} of the script)"
+    return f"{WENT_ON}, and planrun cannot see whether {where} failed ({_FIX})"
+
+
+_FIX = "add `set -e` first, or `|| true` where a failure does not matter"
+# Traps of a script's own replace planrun's, and `exec` can end the script before its EXIT
+# trap or send the traps' lines elsewhere.
+_OWN_TRAPS = re.compile(r"\b(?:trap|exec)\b")
+
+
+def _by_last(statements: list[Node], line: int, command: str | None) -> bool:
+    """Whether the first failure (at ``line``, running ``command``) was the last statement's:
+    on its line, and the command it ran when the EXIT trap said (``test -f a; grep x b`` is
+    one line)."""
+    if not statements or line < statements[-1].start_point.row + 1:
+        return False
+    last = " ".join((statements[-1].text or b"").decode().split())
+    return command is None or " ".join(command.split()) in last
+
+
+def _first_failure(output: str) -> tuple[int, str | None] | None:
+    """Where the first failure was, and what it ran: the EXIT trap's line, else (a trap of
+    the script's own replaced it, a subshell failed) the first ERR trap line in the tail."""
+    found = proc.FIRST_FAILURE.findall(output)
+    if found:
+        return int(found[-1][0]), found[-1][1]
+    lines = proc.FAILED_AT.findall(output)
+    return (int(lines[0]), None) if lines else None
+
+
+def _failed_command(script: str, line: int, command: str | None) -> str:
+    many = "\n" in script.strip()
+    if command:
+        return f"`{one_line(command, 60)}` failed" + (
+            f" at line {line} of the script" if many else ""
+        )
+    chunks = split_script(script, 1)
     at = [c for c in chunks if c.line <= line]
-    what = "one of its commands failed"
     if len(chunks) > 1 and at and "\n" not in at[-1].text.strip():
-        what = f"`{one_line(at[-1].text, 60)}` failed at line {line} of the script"
-    elif "\n" in step.run.strip():
-        what = f"a command failed at line {line} of the script"
-    fix = "add `set -e` first, or `|| true` where a failure does not matter"
-    return f"{WENT_ON} {what} ({fix})"
+        return f"`{one_line(at[-1].text, 60)}` failed at line {line} of the script"
+    return f"a command failed at line {line} of the script" if many else "a command failed"
 
 
 def stopped_at(step: Step, output: str) -> str | None:
@@ -124,7 +178,7 @@ def judged_output(step: Step, output: bytes, code: int | None) -> tuple[bytes, s
     early = None
     if code not in (0, None) and statements and line < statements[-1].start_point.row + 1:
         early = f"stopped at line {line} of the script, before its last command"
-    return proc.WENT_ON_AT.sub("", proc.FAILED_AT.sub("", text)).encode(), early
+    return proc.without_trap_lines(text).encode(), early
 
 
 def named(cmd: CommandRecord) -> str:

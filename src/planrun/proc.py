@@ -51,19 +51,49 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
     return (bash, *DEFAULT_SHELL[1:]) if bash else FALLBACK_SHELL
 
 
-# Put before a multi-line script run by bash, on its first line so line numbers stay the
-# script's own: when -e stops the script, the log says where; when a shell without -e went on
-# after a failure and exited 0, the last line of the log says where the first one was (the
-# first of many ERR lines may have scrolled out of the bounded tail). An EXIT trap leaves the
-# exit status alone, and a trap of the script's own replaces planrun's.
+SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "posh", "yash"})
+
+
+def runs_bash(argv: tuple[str, ...] | list[str]) -> bool:
+    """Whether the shell of the command line ``argv`` is bash (the last shell named in it:
+    ``stdbuf -eL bash -c``, ``env bash -c``), whose traps planrun's failure lines need."""
+    names = [Path(word).name for word in argv]
+    return next((n for n in reversed(names) if n in SHELL_NAMES), None) == "bash"
+
+
+# Put before a script run by bash, on its first line so line numbers stay the script's own.
+# The ERR trap says at which line of the script (the line of the call, for a failure in a
+# function or a sourced file) each failure happened, and `set -E` lets functions and
+# subshells inherit it: when -e stops the script, the log says where. The EXIT trap says
+# last where the first failure was and what it ran, so a shell without -e that went on after
+# it is seen even when later output pushed the ERR lines out of the bounded tail. Each line
+# starts on a line of its own (output without a final newline), the ERR trap keeps `$_`, and
+# the EXIT trap keeps the exit status; a trap of the script's own replaces planrun's.
 LOCATE_FAILURE = (
-    "trap '__planrun_at=${__planrun_at:-$LINENO}; "
-    'echo "planrun: failed at line $LINENO" >&2\' ERR; '
-    'trap \'[ $? = 0 ] && [ -n "${__planrun_at-}" ] && '
-    'echo "planrun: went on after line $__planrun_at" >&2\' EXIT; '
+    "set -E; trap '__planrun_u=$_; "
+    "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
+    "__planrun_l=${__planrun_l:-$LINENO}; "
+    'if [ -z "${__planrun_at-}" ]; then '
+    "__planrun_at=$__planrun_l; __planrun_cmd=$BASH_COMMAND; fi; "
+    'printf "\\nplanrun: failed at line %s\\n" "$__planrun_l" >&2; '
+    ': "$__planrun_u"\' ERR; '
+    "trap '__planrun_rc=$?; "
+    'if [ -n "${__planrun_at-}" ]; then '
+    'printf "\\nplanrun: first failure at line %s: %s\\n" "$__planrun_at" '
+    '"${__planrun_cmd//[[:cntrl:]]/ }" >&2; fi; '
+    "exit $__planrun_rc' EXIT; "
 )
 FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
-WENT_ON_AT = re.compile(r"^planrun: went on after line (\d+)$", re.MULTILINE)
+FIRST_FAILURE = re.compile(r"^planrun: first failure at line (\d+): (.*)$", re.MULTILINE)
+# What the traps add to a script's output, each line with the line break put before it.
+_TRAP_LINES = re.compile(
+    r"\nplanrun: (?:failed at line \d+|first failure at line \d+: [^\n]*)(?:\n|$)"
+)
+
+
+def without_trap_lines(output: str) -> str:
+    """``output`` as the script printed it, without the lines planrun's traps added."""
+    return _TRAP_LINES.sub("", output) if "planrun: " in output else output
 
 
 OWN_CHILDREN = threading.Lock()

@@ -108,7 +108,7 @@ class ProcessPool:
         spawn = self._contain.next_token()
         argv = spec.shell or self._argv
         script = spec.script
-        if spec.locate and Path(argv[0]).name == "bash":
+        if spec.locate and proc.runs_bash(argv):
             script = proc.LOCATE_FAILURE + script
         try:
             popen, read_end = proc.spawn(
