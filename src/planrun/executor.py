@@ -163,7 +163,9 @@ class Executor:
             # Without -e a failure before the last command does not stop the script: the ERR
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
-            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
+            spec = procpool.Spec(
+                reading.run, cwd, env, timeout, log, shell, locate, errtrace=not flags.errexit
+            )
             steps.append(
                 Step(
                     reading.run,

@@ -63,14 +63,15 @@ def runs_bash(argv: tuple[str, ...] | list[str]) -> bool:
 
 # Put before a script run by bash, on its first line so line numbers stay the script's own.
 # The ERR trap says at which line of the script (the line of the call, for a failure in a
-# function or a sourced file) each failure happened, and `set -E` lets functions and
-# subshells inherit it: when -e stops the script, the log says where. The EXIT trap says
-# last where the first failure was and what it ran, so a shell without -e that went on after
-# it is seen even when later output pushed the ERR lines out of the bounded tail. Each line
-# starts on a line of its own (output without a final newline), the ERR trap keeps `$_`, and
-# the EXIT trap keeps the exit status; a trap of the script's own replaces planrun's.
+# function or a sourced file) each failure happened (`set -E` before it lets functions and
+# subshells inherit it: see procpool.Spec.errtrace): when -e stops the script, the log says
+# where. The EXIT trap says last where the first failure was and what it ran, so a shell
+# without -e that went on after it is seen even when later output pushed the ERR lines out of
+# the bounded tail. Each line starts on a line of its own (output without a final newline),
+# the ERR trap keeps `$_`, and the EXIT trap keeps the exit status; a trap of the script's
+# own replaces planrun's.
 LOCATE_FAILURE = (
-    "set -E; trap '__planrun_u=$_; "
+    "trap '__planrun_u=$_; "
     "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
     "__planrun_l=${__planrun_l:-$LINENO}; "
     'if [ -z "${__planrun_at-}" ]; then '

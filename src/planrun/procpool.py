@@ -45,6 +45,9 @@ class Spec:
     log: LogSink
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
     locate: bool = False  # with bash: say at which line a failing script stopped
+    # ... in functions and subshells too (``set -E``): only for a shell without -e, where a
+    # failure there is passed over; under -e it stops them and the caller's line is seen.
+    errtrace: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class ProcessPool:
         argv = spec.shell or self._argv
         script = spec.script
         if spec.locate and proc.runs_bash(argv):
-            script = proc.LOCATE_FAILURE + script
+            script = ("set -E; " if spec.errtrace else "") + proc.LOCATE_FAILURE + script
         try:
             popen, read_end = proc.spawn(
                 [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
