@@ -75,9 +75,9 @@ def test_validate_warns_of_what_a_plain_bash_ignores(tmp_path: Path) -> None:
         (
             f'{src}:9: warning[verify-failure-ignored] task "lines": verify `test -f nothere.txt '
             "⏎ echo checked`: the shell runs without -e, and a failure of `test -f nothere.txt` "
-            "does not stop it (line 1 of the script), so it does not fail the check"
+            "does not stop it (line 1 of the script): if it fails, the check is unverified"
         ),
-        "    hint: add `set -e` first, or make the check the last statement",
+        "    hint: add `set -e` first, or `|| true` where a failure does not matter",
         "1 plan, 2 tasks: 0 errors, 2 warnings.",
     ]
 
@@ -269,3 +269,28 @@ def test_the_traps_leave_a_printed_result_and_the_last_argument_alone(tmp_path: 
     assert printed_task["status"] == "failed"
     assert str(printed_task["reason"]).startswith("exit 0 (it printed `FAIL` as its result)")
     assert last_task["status"] == "passed", last_task["reason"]
+
+
+def test_validate_warns_once_of_a_line_the_shell_would_go_on_after(tmp_path: Path) -> None:
+    # Beside a command that can fail too, as execute makes the check unverified if it fails;
+    # not when the script chose to go on (its own `set +e`, a `$?` read right after).
+    path = tmp_path / "p.md"
+    scripts = [
+        "test -f a\ntest -f b\ntest -f c\n",
+        "set +e\ntest -f a\ntest -f b\n",
+        "test -f a\necho $?\ntest -f b\n",
+    ]
+    verify = "".join(f"      - {json.dumps(s)}\n" for s in scripts)
+    path.write_text(
+        f"---\nplanrun: 1\nid: p\nshell: bash\ntasks:\n  - id: t\n    verify:\n{verify}---\n"
+    )
+    run = run_cli("validate", path)
+    assert run.stdout.splitlines() == [
+        (
+            f'{path}:8: warning[verify-failure-ignored] task "t": verify `test -f a ⏎ test -f b '
+            "⏎ test -f c`: the shell runs without -e, and a failure of `test -f a` does not stop "
+            "it (line 1 of the script): if it fails, the check is unverified"
+        ),
+        "    hint: add `set -e` first, or `|| true` where a failure does not matter",
+        "1 plan, 1 task: 0 errors, 1 warning.",
+    ]

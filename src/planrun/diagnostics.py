@@ -69,7 +69,8 @@ CODES: dict[str, tuple[Severity, str]] = {
         (
             "a line of a verify script whose failure is ignored (`! cmd`, `cmd && echo ok`, "
             "`cmd &`, a loop that skips on failure, after `trap 'exit 0' EXIT` or "
-            "`set +o pipefail`)"
+            "`set +o pipefail`), or, under a shell without `-e`, the first line it would go on "
+            "after"
         ),
     ),
     "verify-grep-failure": (

@@ -110,7 +110,8 @@ def errexit(
         if command_name(node) == "set":
             was = on, pipefail
             on, pipefail = _set_options(node, on, pipefail)
-            shell_e = shell_e and on == was[0]
+            # A `set` of -e or +e (even one that changes nothing) is the script's own choice.
+            shell_e = shell_e and not _sets_errexit(node)
             shell_pipefail = shell_pipefail and pipefail == was[1]
             if index < len(statements) - 1:
                 continue
@@ -145,7 +146,7 @@ def errexit(
             honoured.append(node)
         elif not on and shell_e:
             why = f"the shell runs without -e, and a failure of `{text}` does not stop it"
-            fix = "add `set -e` first, or make the check the last statement"
+            fix = "add `set -e` first, or `|| true` where a failure does not matter"
             skipped.append(Ignored(node, why, fix, alone=True))
         elif not on:
             fix = "remove the `set +e`, or make the check the last statement"
@@ -187,14 +188,24 @@ def passed_over(script: str, flags: ShellFlags, line: int) -> int | None:
             return None if any(_READS_STATUS.search(_text_of(n)) for n in after) else line
         if last >= line and _READS_STATUS.search(_text_of(node)):
             return None  # `test -f a; echo $?`, or `$?` read in the same compound statement
-        if last < line and command_name(node) == "set":
-            args = [(c.text or b"").decode() for c in node.named_children[1:]]
-            # -e or +e, either way the script decided for itself.
-            if _options(args, errexit_on=False, pipefail=True) == _options(
-                args, errexit_on=True, pipefail=True
-            ):
-                return None
+        if last < line and command_name(node) == "set" and _sets_errexit(node):
+            return None  # -e or +e, either way the script decided for itself
     return line
+
+
+def _status_read_after(statements: list[Node], node: Node) -> bool:
+    """Whether the statement after ``node`` (or one on its line) reads its exit status."""
+    row = node.end_point.row
+    after = [s for s in statements if s.start_byte >= node.end_byte]
+    near = [s for s in after if s.start_point.row == row] + after[:1]
+    return any(_READS_STATUS.search(_text_of(s)) for s in near)
+
+
+def _sets_errexit(node: Node) -> bool:
+    """Whether a ``set`` command sets -e or +e (``set -eu``, ``set +o errexit``)."""
+    args = [(c.text or b"").decode() for c in node.named_children[1:]]
+    on = _options(args, errexit_on=False, pipefail=True)
+    return on == _options(args, errexit_on=True, pipefail=True)
 
 
 def unseen(script: str, flags: ShellFlags) -> tuple[int, str] | None:
@@ -408,8 +419,15 @@ def ignored_failures(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> list[tup
     honoured, skipped = errexit(statements, flags)
     can_fail = not all(always_succeeds(s) for s in honoured)
     found = []
+    shell_said = False
     for ignored in skipped:
-        if ignored.fix is None or (can_fail and ignored.alone):
+        # A failure the shell goes on after makes the check unverified when it happens
+        # (judge.went_on): worth a warning even beside a command that can fail, once a script.
+        by_shell = ignored.why.startswith("the shell runs without -e")
+        if ignored.fix is None or (can_fail and ignored.alone and not by_shell):
             continue
+        if by_shell and (shell_said or _status_read_after(statements, ignored.node)):
+            continue
+        shell_said = shell_said or by_shell
         found.append((ignored.node.start_point.row + 1, ignored.why, ignored.fix))
     return found

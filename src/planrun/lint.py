@@ -222,12 +222,18 @@ def _lint_script(
             hint=finding.hint,
         )
     for row, why, fix in ignored_failures(run, flags):
+        # What the shell goes on after makes the check unverified when it fails (went_on).
+        unverified = why.startswith("the shell runs without -e")
+        then = (
+            ": if it fails, the check is unverified"
+            if unverified
+            else (", so it does not fail the check")
+        )
         diags.add(
             "verify-failure-ignored",
             src,
             line,
-            f"{where}: verify `{one_line(run, 60)}`: {why} (line {row} of the script), "
-            "so it does not fail the check",
+            f"{where}: verify `{one_line(run, 60)}`: {why} (line {row} of the script){then}",
             hint=fix,
         )
     _machine_path(run, f"{where}: verify", line, src, diags)
