@@ -294,3 +294,70 @@ def test_validate_warns_once_of_a_line_the_shell_would_go_on_after(tmp_path: Pat
         "    hint: add `set -e` first, or `|| true` where a failure does not matter",
         "1 plan, 1 task: 0 errors, 1 warning.",
     ]
+
+
+def _verdicts(tmp_path: Path, shell: str, cases: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Each case (script, extra keys) as a task of one plan under ``shell``: its status."""
+    (tmp_path / "sub").mkdir(exist_ok=True)
+    (tmp_path / "b").write_text("x\n")
+    tasks = "".join(
+        f"  - id: {name}\n    verify:\n      - run: {json.dumps(script)}\n{extra}"
+        for name, (script, extra) in cases.items()
+    )
+    path = tmp_path / "p.md"
+    path.write_text(f"---\nplanrun: 1\nid: p\nshell: {shell}\ntasks:\n{tasks}---\n")
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
+    return {t["id"].split("/")[1]: t["status"] for t in json.loads(run.stdout)["tasks"]}
+
+
+COUNT0 = "        expect_output: count 0\n"
+
+
+def test_what_a_second_attack_found_is_judged_as_the_script_ran(tmp_path: Path) -> None:
+    went_on = {
+        # An earlier failure in the last statement (a loop) is no "no match" of its grep.
+        "loop_last": ("for f in a; do\n  test -f $f\n  grep -c zz b\ndone\n", COUNT0),
+        # `$?` in single quotes, or read by a later loop's own grep, reads nothing.
+        "quoted_status": ("test -f a\necho 'status in $?'\ntest -f b\n", ""),
+        "status_of_loop": ("test -f a\nfor f in b; do grep -q x $f; rc=$?; done\n", ""),
+        # A subshell whose output goes to a file or a pipe still records its failure.
+        "subshell_log": ("(cd sub; test -f a; test -f b) > build.log 2>&1\ntest -f b\n", ""),
+        "subshell_pipe": ("(test -f a; echo built) 2>&1 | tail -1\ntest -f b\n", ""),
+        # Without pipefail, a pipeline before the last statement hides its first command.
+        "pipe_before_last": ("test -f a | cat\ntest -f b\n", ""),
+    }
+    passes = {
+        # The last statement's own grep gives the exit 1 an expected output allows.
+        "subshell_last": ("(cd sub && grep -c TODO ../b)", COUNT0),
+        "function_last": ('count() { grep -c TODO "$1"; }\ncount b\n', COUNT0),
+        # A function that reads `$?` right after its own failing command chose to go on.
+        "function_reads": (
+            'check() {\n  grep -q needle "$1"\n  rc=$?\n  return 0\n}\ncheck b\ntest -f b\n',
+            "",
+        ),
+        # The words exec and trap in arguments are no traps of the script's own.
+        "exec_word": ("echo exec > said.txt\ntest -f b\n", ""),
+        "trap_word": ("cd sub\necho trap | grep -c trap\n", ""),
+        # `set -x` traces are output, but the trap adds no lines of its own to them.
+        "xtrace": ("set -x\ngrep zz b || true\n", "        expect_output: count 2\n"),
+    }
+    found = _verdicts(tmp_path, "bash", {**went_on, **passes})
+    assert {n: found[n] for n in went_on} == dict.fromkeys(went_on, "unverified")
+    assert {n: found[n] for n in passes} == dict.fromkeys(passes, "passed")
+
+
+def test_under_sh_the_script_s_own_choices_are_respected(tmp_path: Path) -> None:
+    cases = {
+        "reads_status": ("grep -q needle b\nrc=$?\n[ $rc -eq 1 ]\n", ""),
+        "case_status": ("grep -q needle b\ncase $? in 1) true;; *) false;; esac\n", ""),
+        "own_set": ("set +e\ngrep -q needle b\ntest -f b\n", ""),
+        "guarded_loop": ('for f in b; do test -f "$f" || exit 1; done\ntest -f b\n', ""),
+        "unseen": ("test -f b\ntest -f b\n", ""),  # could have failed: planrun cannot see
+    }
+    assert _verdicts(tmp_path, "sh", cases) == {
+        "reads_status": "passed",
+        "case_status": "passed",
+        "own_set": "passed",
+        "guarded_loop": "passed",
+        "unseen": "unverified",
+    }

@@ -168,37 +168,114 @@ def errexit(
     return honoured, skipped
 
 
-# A script that reads an exit status (``$?``, ``${?}``, ``PIPESTATUS``) right after a command
-# looks at that command's failure itself.
-_READS_STATUS = re.compile(r"\$\{?\?|PIPESTATUS")
+# How an exit status is read: ``$?``, ``${?}``, ``${PIPESTATUS[0]}`` (not in single quotes).
+_STATUS = re.compile(r"\$\{?(?:\?|PIPESTATUS)")
+_EXPANSIONS = frozenset({"simple_expansion", "expansion"})
+_COMPOUND = frozenset(
+    {"compound_statement", "subshell", "if_statement", "case_statement", "function_definition"}
+    | {"for_statement", "c_style_for_statement", "while_statement"}
+)
 
 
-def passed_over(script: str, flags: ShellFlags, line: int) -> int | None:
-    """``line``, where planrun's ERR trap saw the first command of ``script`` fail, if the
-    script went on only because its shell started without ``-e``: not after a ``set`` of -e
-    or +e of its own on an earlier line (the script's choice), and not when the statement
-    after the failure (or one on the same line) reads ``$?`` or ``PIPESTATUS``."""
+def _reads_status(node: Node) -> bool:
+    """Whether ``node`` expands ``$?`` or ``PIPESTATUS`` anywhere in it."""
+    if node.type in _EXPANSIONS and _STATUS.match(_text_of(node)):
+        return True
+    return any(_reads_status(child) for child in node.named_children)
+
+
+def reads_status_first(node: Node) -> bool:
+    """Whether ``node`` reads the exit status before it runs any command of its own: ``rc=$?``,
+    ``if [ $? -ne 0 ]``, ``case $? in``, ``echo $?`` (not a loop whose ``$?`` reads its own
+    grep, nor ``'$?'`` in single quotes)."""
+    if node.type in _EXPANSIONS and _STATUS.match(_text_of(node)):
+        return True
+    if node.type in ("command", "test_command", "variable_assignment", "declaration_command"):
+        return _reads_status(node)
+    if node.type == "case_statement":
+        value = node.child_by_field_name("value")
+        return value is not None and _reads_status(value)
+    children = node.named_children
+    return bool(children) and reads_status_first(children[0])  # what it runs first
+
+
+def _commands(node: Node) -> list[Node]:
+    """Every simple command in ``node``, in the order they are written."""
+    found = [node] if node.type == "command" else []
+    for child in node.named_children:
+        found.extend(_commands(child))
+    return found
+
+
+def _next_statement(node: Node) -> Node | None:
+    after = node.next_named_sibling
+    while after is not None and after.type == "comment":
+        after = after.next_named_sibling
+    return after
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def chose_to_go_on(root: Node, flags: ShellFlags, line: int, command: str) -> bool:
+    """Whether a script (``root``) went on after its first failure (at ``line`` of the script,
+    running ``command``, as planrun's ERR trap recorded it) by its own choice: a ``set`` of
+    -e or +e of its own on an earlier line, or the statement after the failing command (a
+    statement on its line, or the command where it is written, in a function or a loop)
+    reading ``$?`` or ``PIPESTATUS`` first."""
     if flags.errexit:
-        return None
-    statements = [c for c in parse(script).named_children if c.type != "comment"]
-    for index, node in enumerate(statements):
-        first, last = node.start_point.row + 1, node.end_point.row + 1
-        if first > line:
-            after = statements[index : index + 1]
-            return None if any(_READS_STATUS.search(_text_of(n)) for n in after) else line
-        if last >= line and _READS_STATUS.search(_text_of(node)):
-            return None  # `test -f a; echo $?`, or `$?` read in the same compound statement
-        if last < line and command_name(node) == "set" and _sets_errexit(node):
-            return None  # -e or +e, either way the script decided for itself
-    return line
+        return True
+    statements = [c for c in root.named_children if c.type != "comment"]
+    for node in statements:
+        if node.end_point.row + 1 < line and command_name(node) == "set" and _sets_errexit(node):
+            return True  # -e or +e, either way the script decided for itself
+    # Where the failing command is written: by its text (a function's body, a loop), else
+    # the statement at its line.
+    wanted = _flat(command)
+    written = [c for c in _commands(root) if _flat(_text_of(c)) == wanted]
+    if not written:
+        written = [n for n in statements if n.start_point.row + 1 <= line <= n.end_point.row + 1]
+    for command_node in written:
+        node = command_node
+        while node.parent is not None and node.parent.type == "redirected_statement":
+            node = node.parent
+        after = _next_statement(node)
+        if after is not None and reads_status_first(after):
+            return True
+    return False
+
+
+def by_last(statements: list[Node], line: int, command: str) -> bool:
+    """Whether a failure (at ``line``, running ``command``) is one the last statement's exit
+    status came from: the last statement is on that line and, where others share its line,
+    it is the one that ran ``command``; in a loop, ``if`` or subshell, only its last command's
+    line counts (an earlier failure in a loop's body is one the loop went on after)."""
+    if not statements:
+        return False
+    last = statements[-1]
+    if not last.start_point.row + 1 <= line <= last.end_point.row + 1:
+        return False
+    shared = len(statements) > 1 and statements[-2].end_point.row == last.start_point.row
+    if shared and _flat(command) not in _flat(_text_of(last)):
+        return False
+    if body_of(last).type in _COMPOUND:
+        commands = _commands(last)
+        return bool(commands) and commands[-1].start_point.row + 1 == line
+    return True
+
+
+def failures_seen(root: Node) -> bool:
+    """Whether planrun's ERR trap sees every failure of the script ``root``: not when the
+    script sets traps of its own (they replace planrun's) or runs ``exec`` (a program that
+    replaces the shell, or redirections that hide nothing from a file but end no trap)."""
+    return not any(command_name(c) in ("trap", "exec") for c in _commands(root))
 
 
 def _status_read_after(statements: list[Node], node: Node) -> bool:
     """Whether the statement after ``node`` (or one on its line) reads its exit status."""
-    row = node.end_point.row
-    after = [s for s in statements if s.start_byte >= node.end_byte]
-    near = [s for s in after if s.start_point.row == row] + after[:1]
-    return any(_READS_STATUS.search(_text_of(s)) for s in near)
+    after = _next_statement(node)
+    return after is not None and reads_status_first(after)
 
 
 def _sets_errexit(node: Node) -> bool:
@@ -221,9 +298,59 @@ def unseen(script: str, flags: ShellFlags) -> tuple[int, str] | None:
     for ignored in errexit(statements, flags)[1]:
         if command_name(ignored.node) in ("trap", "exec") and not _runs(ignored.node):
             continue  # setting up traps or redirections is no check
+        if _status_read_after(statements, ignored.node) or _guarded(ignored.node):
+            continue  # the script looks at the failure itself
         if ignored.why.startswith("the shell runs without -e"):
             return ignored.node.start_point.row + 1, flat(_text_of(ignored.node))
     return None
+
+
+def piped_over(script: str, flags: ShellFlags) -> tuple[int, str] | None:
+    """The first pipeline of ``script`` but its last statement (line, why) whose last command,
+    under a shell started without pipefail, hides a failure of the commands before it: no
+    ERR trap sees it."""
+    if flags.pipefail or "|" not in script:
+        return None
+    root = parse(script)
+    if root.has_error:
+        return None
+    statements = [c for c in root.named_children if c.type != "comment"]
+    for ignored in errexit(statements, flags)[1]:
+        # The last statement's is its exit status: checkrules reads it (can never fail).
+        last = ignored.node.start_byte == statements[-1].start_byte
+        if ignored.why.startswith("the shell runs without pipefail") and not last:
+            return ignored.node.start_point.row + 1, ignored.why
+    return None
+
+
+def _guarded(node: Node) -> bool:
+    """A loop or ``if`` whose every command that can fail is followed by ``|| exit`` (or
+    ``|| return``): it cannot end in a failure the shell goes on after."""
+    body = body_of(node)
+    if body.type not in _COMPOUND:
+        return False
+    lists = [n for n in _walk(body) if n.type == "list" and n.children[1].type == "||"]
+    guarded = {
+        (c.start_byte, c.end_byte)
+        for n in lists
+        if command_name(n.children[-1]) in ("exit", "return")
+        for c in _commands(n.children[0])
+    }
+    loose = [
+        c
+        for c in _commands(body)
+        if (c.start_byte, c.end_byte) not in guarded
+        and not always_succeeds(c)
+        and command_name(c) not in ("exit", "return")
+    ]
+    return bool(lists) and not loose
+
+
+def _walk(node: Node) -> list[Node]:
+    found = [node]
+    for child in node.named_children:
+        found.extend(_walk(child))
+    return found
 
 
 def _runs(node: Node) -> bool:

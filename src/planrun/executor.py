@@ -23,9 +23,9 @@ from planrun.judge import (
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
     judge,
-    judged_output,
     only_derived,
     stopped_at,
+    stopped_early,
     went_on,
 )
 from planrun.modelchecks import VerifyCommand
@@ -84,7 +84,6 @@ class Executor:
         self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
         self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
         self._shell_flags: dict[tuple[str, ...], ShellFlags] = {}
-        self._argv: tuple[str, ...] | None = None
 
     def root(self, unit: Unit) -> Path:
         if self._relocate is not None:
@@ -191,12 +190,6 @@ class Executor:
             self._shell_flags[key] = flags
         return flags
 
-    def _default_argv(self) -> tuple[str, ...]:
-        """The run's shell command line (the configuration's ``shell``, else the default)."""
-        if self._argv is None:
-            self._argv = proc.shell_argv(self.opts.shell)
-        return self._argv
-
     def timeout(self, unit: Unit) -> float:
         """The task's own timeout (also the time its must_haves checks may take together)."""
         task = unit.task
@@ -214,8 +207,7 @@ class Executor:
 
     def record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:
         """What a finished command shows, by the evidence rules (checkrules.py)."""
-        raw = step.spec.log.command_tail() if step.spec else ""
-        output = proc.without_trap_lines(raw)  # as the script printed it
+        output = step.spec.log.command_tail() if step.spec else ""
         code = outcome.exit_code
         reading = step.reading or checkrules.Reading(step.run)
         missing = weak = failure = None
@@ -237,9 +229,8 @@ class Executor:
                 weak = None if printed else ONLY_PRINTS
                 failure = f"it printed `{printed}` as its result" if printed else None
             if not missing and not reading.must_fail and step.spec is not None:
-                argv = step.spec.shell or self._default_argv()
-                bash = proc.runs_bash(argv)
-                weak = went_on(step, raw, self._flags(step.spec.shell), code, bash=bash) or weak
+                shell = self._flags(step.spec.shell)
+                weak = went_on(step, outcome.failures, shell, code) or weak
         record = CommandRecord(
             step.run,
             code,
@@ -255,7 +246,7 @@ class Executor:
             weak=weak,
             missing=missing,
             failure=failure,
-            at=stopped_at(step, raw) if code not in (0, None) else None,
+            at=stopped_at(step, outcome.failures) if code not in (0, None) else None,
             derived=step.derived,
         )
         if step.expect_output is None or step.spec is None or missing:
@@ -265,8 +256,8 @@ class Executor:
             return replace(record, expect_output=step.expect_output, weak=OUTPUT_DISCARDED)
         # What the plan said the command prints decides, not its exit code (grep's 1 is
         # "no match", which "returns 0" expects).
-        judged, early = judged_output(step, step.spec.log.command_output(), code)
-        ok, found = judge_output(step.expect_output, code, judged)
+        early = stopped_early(step, outcome.failures, code)
+        ok, found = judge_output(step.expect_output, code, step.spec.log.command_output())
         if early is not None:
             ok, found = False, f"exit {code}, {early}"
         return replace(record, expect_output=step.expect_output, output_found=found, output_ok=ok)

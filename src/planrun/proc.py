@@ -61,40 +61,41 @@ def runs_bash(argv: tuple[str, ...] | list[str]) -> bool:
     return next((n for n in reversed(names) if n in SHELL_NAMES), None) == "bash"
 
 
-# Put before a script run by bash, on its first line so line numbers stay the script's own.
-# The ERR trap says at which line of the script (the line of the call, for a failure in a
-# function or a sourced file) each failure happened (`set -E` before it lets functions and
-# subshells inherit it: see procpool.Spec.errtrace): when -e stops the script, the log says
-# where. The EXIT trap says last where the first failure was and what it ran, so a shell
-# without -e that went on after it is seen even when later output pushed the ERR lines out of
-# the bounded tail. Each line starts on a line of its own (output without a final newline),
-# the ERR trap keeps `$_`, and the EXIT trap keeps the exit status; a trap of the script's
-# own replaces planrun's.
-LOCATE_FAILURE = (
+# Put before a script of several commands run by bash, on its first line so line numbers stay
+# the script's own: the ERR trap appends, to the file named by FAILURES_VAR, a line for each
+# failure: the line of the script (the line of the call, for a failure in a function or a
+# sourced file) and the command bash ran. A file, not the output: the script's output stays
+# as it printed it (an expected output, a printed FAIL), a subshell whose output goes to a
+# file or a pipe is still heard, and no later output can push it out of a bounded tail. The
+# trap keeps `$_` (and bash keeps `$?` around a trap); a trap of the script's own replaces it.
+# `set -E` (ERRTRACE) makes functions and subshells inherit it: see procpool.Spec.errtrace.
+FAILURES_VAR = "PLANRUN_FAILURES"
+RECORD_FAILURES = (
     "trap '__planrun_u=$_; "
     "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
-    "__planrun_l=${__planrun_l:-$LINENO}; "
-    'if [ -z "${__planrun_at-}" ]; then '
-    "__planrun_at=$__planrun_l; __planrun_cmd=$BASH_COMMAND; fi; "
-    'printf "\\nplanrun: failed at line %s\\n" "$__planrun_l" >&2; '
+    f'builtin printf "%s %s\\n" "${{__planrun_l:-$LINENO}}" "${{BASH_COMMAND//[[:cntrl:]]/ }}" '
+    f'>> "${FAILURES_VAR}"; '
     ': "$__planrun_u"\' ERR; '
-    "trap '__planrun_rc=$?; "
-    'if [ -n "${__planrun_at-}" ]; then '
-    'printf "\\nplanrun: first failure at line %s: %s\\n" "$__planrun_at" '
-    '"${__planrun_cmd//[[:cntrl:]]/ }" >&2; fi; '
-    "exit $__planrun_rc' EXIT; "
 )
-FAILED_AT = re.compile(r"^planrun: failed at line (\d+)$", re.MULTILINE)
-FIRST_FAILURE = re.compile(r"^planrun: first failure at line (\d+): (.*)$", re.MULTILINE)
-# What the traps add to a script's output, each line with the line break put before it.
-_TRAP_LINES = re.compile(
-    r"\nplanrun: (?:failed at line \d+|first failure at line \d+: [^\n]*)(?:\n|$)"
-)
+ERRTRACE = "set -E; "
+_FAILURE = re.compile(r"(\d+) (.*)")
+_MAX_FAILURES = 64 * 1024  # bytes of the file read: the first failures are what matter
 
 
-def without_trap_lines(output: str) -> str:
-    """``output`` as the script printed it, without the lines planrun's traps added."""
-    return _TRAP_LINES.sub("", output) if "planrun: " in output else output
+def read_failures(path: str) -> tuple[tuple[int, str], ...] | None:
+    """The failures a script's ERR trap recorded in ``path`` (line, command), in order, and
+    the file removed; None when it cannot be read (nothing is known then)."""
+    try:
+        with open(path, "rb") as file:  # noqa: PTH123 -- a str path, once per command
+            data = file.read(_MAX_FAILURES)
+    except OSError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # noqa: PTH108 -- a str path, once per command
+    text = data.decode("utf-8", errors="replace")
+    found = (_FAILURE.fullmatch(line) for line in text.splitlines())
+    return tuple((int(m.group(1)), m.group(2)) for m in found if m)
 
 
 OWN_CHILDREN = threading.Lock()

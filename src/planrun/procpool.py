@@ -17,6 +17,7 @@ import fcntl
 import os
 import selectors
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Hashable, Iterator
@@ -57,6 +58,9 @@ class Outcome:
     timed_out: bool = False
     killed_by: str | None = None  # "interrupt" when we stopped it
     error: str | None = None  # it could not be started
+    # What its ERR trap recorded: (line of the script, command) of each failure, in order;
+    # None when no trap was set (one command, a shell other than bash) or the file was lost.
+    failures: tuple[tuple[int, str], ...] | None = None
 
 
 @dataclass(eq=False)
@@ -73,6 +77,7 @@ class _Child:
     grown: bool = False
     term_at: float | None = None  # when SIGTERM was sent
     reason: str | None = None  # "timeout" or "interrupt"
+    failures: str | None = None  # the file its ERR trap records failures in (proc.py)
 
 
 @dataclass
@@ -111,13 +116,16 @@ class ProcessPool:
         spawn = self._contain.next_token()
         argv = spec.shell or self._argv
         script = spec.script
-        if spec.locate and proc.runs_bash(argv):
-            script = ("set -E; " if spec.errtrace else "") + proc.LOCATE_FAILURE + script
+        env = {**spec.env, reaper.SPAWN_VAR: spawn}
+        failures = _failures_file() if spec.locate and proc.runs_bash(argv) else None
+        if failures is not None:
+            env[proc.FAILURES_VAR] = failures
+            script = (proc.ERRTRACE if spec.errtrace else "") + proc.RECORD_FAILURES + script
         try:
-            popen, read_end = proc.spawn(
-                [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
-            )
+            popen, read_end = proc.spawn([*argv, script], spec.cwd, env)
         except (OSError, ValueError) as exc:
+            if failures is not None:
+                proc.read_failures(failures)  # removes it
             self._done.append((token, Outcome(None, 0.0, error=f"cannot start: {exc}")))
             return
         self._contain.started(popen.pid)
@@ -127,6 +135,7 @@ class ProcessPool:
         child = _Child(
             token, popen, started, started + spec.timeout, pidfd, read_end, spec.log, spawn
         )
+        child.failures = failures
         self._children[popen.pid] = child
         self._selector.register(read_end, selectors.EVENT_READ, ("out", child))
         if pidfd is not None:
@@ -261,6 +270,7 @@ class ProcessPool:
                 os.close(child.out)
                 child.out = None
             duration = time.monotonic() - child.started
+            failures = proc.read_failures(child.failures) if child.failures else None
             if child.popen.lost:
                 lost = "its exit status was collected by another process"
                 self._done.append((child.token, Outcome(None, duration, error=lost)))
@@ -269,7 +279,7 @@ class ProcessPool:
             elif child.reason == "interrupt":
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
-                self._done.append((child.token, Outcome(code, duration)))
+                self._done.append((child.token, Outcome(code, duration, failures=failures)))
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
@@ -306,6 +316,17 @@ class ProcessPool:
         os.close(self._wake_w)
         os.close(self._tend_r)
         os.close(self._tend_w)
+
+
+def _failures_file() -> str | None:
+    """A new empty file for a script's ERR trap to record its failures in; None when none can
+    be made (the script runs without the trap, and its failures are judged unseen)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="planrun-failures-")
+    except OSError:
+        return None
+    os.close(fd)
+    return name
 
 
 def _grow_pipe(fd: int) -> int:
