@@ -63,7 +63,7 @@ def test_strict_turns_warnings_into_failure(write_plan: PlanWriter) -> None:
 
 
 def test_info_diagnostics_need_verbose(tmp_path: Path, write_plan: PlanWriter) -> None:
-    write_plan("f/p.md", "planrun: 1\ntasks:\n  - {id: a, verify: 'true'}\n")
+    write_plan("f/p.md", "planrun: 1\ntasks:\n  - {id: a, verify: 'test -f p.md'}\n")
     (tmp_path / "f" / "README.md").write_text("# notes\n")
     quiet = run_cli("validate", tmp_path / "f")
     assert quiet.exit_code == 0

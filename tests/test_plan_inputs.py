@@ -12,7 +12,7 @@ import pytest
 
 from conftest import PlanWriter, assert_no_traceback, run_cli
 
-PLAN = "---\nplanrun: 1\ntasks: [{id: a, verify: 'true'}]\n---\n"
+PLAN = "---\nplanrun: 1\ntasks: [{id: a, verify: 'test -f p.md'}]\n---\n"
 LAUGHS = "".join(
     f"  {b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n"
     for a, b in zip("abcdefgh", "bcdefghi", strict=True)

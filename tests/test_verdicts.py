@@ -600,3 +600,51 @@ def test_an_expected_output_is_judged_on_the_last_commands_output(
         "failed",
         "count 2 (expected output: count == 1): `cd nothere ⏎ grep -c API a.md` (line 7)",
     )
+
+
+@pytest.mark.parametrize(
+    ("shell", "why"),
+    [
+        ("", "syntax error near unexpected token `('"),
+        ("shell: sh", 'Syntax error: "(" unexpected'),
+    ],
+)
+def test_a_check_the_shell_cannot_parse_is_an_error_not_a_failure(
+    write_plan: PlanWriter, shell: str, why: str
+) -> None:
+    # Prose in a verify field never ran: it shows nothing about the work either way.
+    run, doc = execute(one_task(write_plan, "'pytest tests/ (all passing)'", shell))
+    assert run.exit_code == 1
+    assert tasks(doc)["p/t"] == (
+        "error",
+        (
+            f"could not run: the shell cannot parse the check ({why}): "
+            "`pytest tests/ (all passing)` (line 6)"
+        ),
+    )
+
+
+def test_validate_warns_of_a_verify_every_command_of_which_succeeds(
+    write_plan: PlanWriter,
+) -> None:
+    path = write_plan(
+        "p.md",
+        "planrun: 1\ntasks:\n  - {id: a, verify: 'true'}\n  - {id: b, verify: 'echo done'}\n"
+        "  - {id: c, verify: 'test -f p.md'}\n",
+    )
+    run = run_cli("validate", path)
+    assert run.stdout.splitlines() == [
+        (
+            f'{path}:4: warning[verify-never-fails] task "a": verify `true` can never fail: '
+            "every command of it succeeds wherever it runs, so it is no evidence (alone, the "
+            "task is unverified)"
+        ),
+        "    hint: check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
+        (
+            f'{path}:5: warning[verify-never-fails] task "b": verify `echo done` can never fail: '
+            "every command of it succeeds wherever it runs, so it is no evidence (alone, the "
+            "task is unverified)"
+        ),
+        "    hint: check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
+        "1 plan, 3 tasks: 0 errors, 2 warnings.",
+    ]

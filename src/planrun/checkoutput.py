@@ -94,6 +94,16 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
     return None
 
 
+# The shell's own word that the check's script (its -c string, not a script it runs) is not
+# shell: bash's "bash: -c: line 1: syntax error near ...", dash's "sh: 1: Syntax error: ...".
+# Prose in a verify field (`pytest tests/ (all passing)`): the check never ran.
+_SYNTAX = re.compile(
+    r"^(?:[\w./-]*bash: -c: line \d+: (?P<why>syntax error[^\n]*)"
+    r"|(?:[\w./-]*/)?(?:sh|dash): \d+: (?P<why2>Syntax error:[^\n]*))$",
+    re.MULTILINE,
+)
+
+
 def missing_program(
     run: str, exit_code: int | None, output: str, cwd: Path | None = None, expected: int = 0
 ) -> str | None:
@@ -105,6 +115,11 @@ def missing_program(
     module = _missing_module(run, exit_code, output)
     if module is not None:
         return f"python module `{module}` is not installed"
+    if exit_code == 2:
+        syntax = _SYNTAX.search(output)
+        if syntax is not None:
+            why = (syntax.group("why") or syntax.group("why2")).strip()
+            return f"the shell cannot parse the check ({why})"
     if exit_code not in (126, 127):
         return in_script(run, output, cwd) if exit_code == expected else None
     found = None

@@ -10,7 +10,13 @@ from planrun import escape
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
-from planrun.errexit import DEFAULT_FLAGS, ShellFlags, declared_flags, ignored_failures
+from planrun.errexit import (
+    DEFAULT_FLAGS,
+    ShellFlags,
+    always_succeeds,
+    declared_flags,
+    ignored_failures,
+)
 from planrun.graph import PlanGraph, Unit, norm_files
 from planrun.model import Plan, Task
 from planrun.modelchecks import MustHaves, VerifyCommand
@@ -184,8 +190,32 @@ def _lint_command(
     line = cmd.line or fallback
     if flags != DEFAULT_FLAGS or _MAY_FIND.search(cmd.run):
         _lint_script(cmd.run, where, line, src, diags, context=context, flags=flags)
+    if cmd.expect_exit == 0 and cmd.expect_output is None and _always_passes(cmd.run):
+        diags.add(
+            "verify-never-fails",
+            src,
+            line,
+            f"{where}: verify `{one_line(cmd.run, 60)}` can never fail: every command of it "
+            "succeeds wherever it runs, so it is no evidence (alone, the task is unverified)",
+            hint="check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
+        )
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
+
+
+# The first word of a script every command of which may always succeed (``true``, ``echo
+# done``, ``test -d .``, ``sleep 1``): other scripts need no syntax tree to say they can fail.
+_ALWAYS_FIRST = frozenset({"true", ":", "echo", "printf", "test", "[", "[[", "pwd", "cd", "sleep"})
+
+
+def _always_passes(run: str) -> bool:
+    """Whether every command of ``run`` succeeds wherever it runs (errexit.always_succeeds)."""
+    words = run.split(None, 1)
+    if not words or words[0] not in _ALWAYS_FIRST:
+        return False
+    root = parse(run)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    return not root.has_error and bool(statements) and all(map(always_succeeds, statements))
 
 
 def _lint_script(
