@@ -216,3 +216,30 @@ def test_an_output_encoding_that_cannot_show_plan_text_escapes_it(write_plan: Pl
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "UNVERIFIED d/a" in proc.stdout
     assert "\\u23ce" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["execute", "status", "next", "waves"])
+def test_json_on_an_invalid_plan_is_still_one_document_on_stdout(
+    write_plan: PlanWriter, command: str
+) -> None:
+    # An agent piping `--json` into a parser learns why there is no result.
+    path = write_plan(
+        "p.md",
+        "planrun: 1\ntasks:\n  - {id: a, depends_on: [b], verify: x}\n"
+        "  - {id: b, depends_on: [a], verify: x}\n",
+    )
+    run = run_cli(command, path, "--json")
+    assert run.exit_code in (1, 2)
+    doc = json.loads(run.stdout)
+    assert doc["ok"] is False
+    assert doc["error"]["exit_code"] == run.exit_code
+    assert [d["code"] for d in doc["diagnostics"]] == ["cycle"]
+    assert "dependency cycle" in run.stderr  # the text stays on stderr
+
+
+def test_json_on_a_missing_path_names_the_error(tmp_path: Path) -> None:
+    run = run_cli("execute", tmp_path / "nothere.md", "--json")
+    assert run.exit_code == 2
+    doc = json.loads(run.stdout)
+    assert doc["error"]["message"] == f"{tmp_path / 'nothere.md'}: no such file or directory"
+    assert doc["diagnostics"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -237,8 +238,8 @@ def test_a_hand_written_summary_is_never_overwritten(
     )
     hint = "    hint: write the summary elsewhere with --summary FILE, or skip it with --no-summary"
     assert run.stderr.splitlines() == [refusal, hint]
-    # Refused before anything ran (issue 15): no half-run, no result recorded.
-    assert run.stdout == ""
+    # Refused before anything ran (issue 15): no half-run, no result recorded; --json says why.
+    assert json.loads(run.stdout)["error"]["message"] == refusal.removeprefix("planrun: error: ")
     assert not (tmp_path / ".planrun").exists()
 
 

@@ -3,6 +3,7 @@ clean message and the process exit code; nothing a user types or writes reaches 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,18 @@ TYPER_EXITS: tuple[type[BaseException], ...] = (
 )
 
 
+def _document(exc: PlanError, json_out: object) -> int:
+    """With ``--json``, the error as a JSON document on stdout too (an agent reading stdout
+    learns why there is no result), unless stdout already has output; the exit code."""
+    if json_out is True and not console.stdout_used():
+        from planrun.render import jsondoc
+
+        with contextlib.suppress(PlanError):
+            console.out(jsondoc.dumps(jsondoc.error_doc(exc)), raw=True)
+            console.flush_stdout()
+    return exc.exit_code
+
+
 def boundary(func: Callable[P, int]) -> Callable[P, None]:
     """Run a command; turn its result, a PlanError, or any other exception (exit 3, one line,
     a crash log; ``PLANRUN_DEBUG=1`` lets it through) into the process exit code."""
@@ -31,15 +44,16 @@ def boundary(func: Callable[P, int]) -> Callable[P, None]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         from planrun import crash
 
+        console.begin_command()
         try:
             code = func(*args, **kwargs)
             console.flush_stdout()
         except InvalidPlanError as exc:
             console.invalid(exc)
-            code = exc.exit_code
+            code = _document(exc, kwargs.get("json_out"))
         except PlanError as exc:
             console.plan_error(exc)
-            code = exc.exit_code
+            code = _document(exc, kwargs.get("json_out"))
         except KeyboardInterrupt:
             console.err("planrun: interrupted")
             code = EXIT_INTERRUPTED

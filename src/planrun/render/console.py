@@ -39,10 +39,26 @@ def command(line: str) -> None:
         sys.stderr.write(line + "\n")
 
 
+_stdout_used = False  # something was written to stdout: no second JSON document after it
+
+
+def stdout_used() -> bool:
+    return _stdout_used
+
+
+def begin_command() -> None:
+    """A command starts: nothing of it is on stdout yet (the MCP server and tests run several
+    in one process)."""
+    global _stdout_used  # noqa: PLW0603 -- one process, one stdout
+    _stdout_used = False
+
+
 def out(text: str, *, raw: bool = False) -> None:
     """Write to stdout; JSON documents (``raw``) are already escaped."""
     from planrun.render.output import echo
 
+    global _stdout_used  # noqa: PLW0603 -- one process, one stdout
+    _stdout_used = True
     try:
         sys.stdout.write(text if raw else echo(text))
     except OSError as exc:

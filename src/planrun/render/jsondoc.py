@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from planrun.errors import InvalidPlanError, PlanError
 from planrun.graph import PlanGraph, Unit
 from planrun.report import Report
 from planrun.results import UnitResult
@@ -16,6 +17,18 @@ SCHEMA_VERSION = 1
 
 def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def error_doc(exc: PlanError) -> dict[str, Any]:
+    """What ``--json`` prints when a command stops on an expected error (an invalid plan, a
+    bad option): the message, its hint and exit code, and an invalid plan's diagnostics."""
+    diags = exc.diagnostics if isinstance(exc, InvalidPlanError) else []
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ok": False,
+        "error": {"message": exc.message, "hint": exc.hint, "exit_code": exc.exit_code},
+        "diagnostics": [d.to_json() for d in diags if d.severity != "info"],
+    }
 
 
 def validate_doc(result: Validation, *, strict: bool = False) -> dict[str, Any]:
