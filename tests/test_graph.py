@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -219,3 +220,22 @@ def test_readiness_carries_why_a_dependency_did_not_pass(
         if graph.is_virtual(node):
             assert ready.settle(node) is None
     assert ready.settle(z) is None
+
+
+def test_graph_shows_each_task_s_last_recorded_result(
+    write_plan: PlanWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_plan(
+        "p.md",
+        "planrun: 1\ntasks:\n  - {id: ok, verify: 'test -f p.md'}\n"
+        "  - {id: bad, depends_on: [ok], verify: 'test -f nothere'}\n  - {id: later}\n",
+    )
+    monkeypatch.chdir(path.parent)
+    run_cli("execute", path, "--no-summary", "--task", "ok", "--task", "bad")
+    doc = json.loads(run_cli("graph", "--format", "json", path).stdout)
+    assert [(n["id"], n["status"]) for n in doc["nodes"]] == [
+        ("p/ok", "passed"),
+        ("p/bad", "failed"),
+        ("p/later", "not_run"),
+    ]
+    assert "class n1 failed" in run_cli("graph", path).stdout

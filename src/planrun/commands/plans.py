@@ -56,6 +56,7 @@ def waves(s: Settings, *, json_out: bool, avoid_conflicts: bool) -> int:
 def graph(paths: list[Path] | None, plan_format: str | None, out_format: str) -> int:
     """The dependency graph as mermaid, Graphviz dot or JSON."""
     from planrun.errors import UsageError
+    from planrun.recorded import read_status
     from planrun.render import graphfmt
     from planrun.settings import Settings
     from planrun.validate import load_valid
@@ -65,7 +66,13 @@ def graph(paths: list[Path] | None, plan_format: str | None, out_format: str) ->
             f'unknown graph format "{out_format}"; use one of: {", ".join(graphfmt.FORMATS)}'
         )
     s = Settings.of(paths, plan_format)
-    console.out(graphfmt.render(load_valid(s.paths, s.fmt).graph, out_format))
+    graph = load_valid(s.paths, s.fmt).graph
+    statuses: dict[str, str] = {}
+    if out_format != "dot":  # dot carries no statuses
+        # Each task's last recorded result (not_run where none is), as `status` reports it.
+        report = read_status(s.paths, s.fmt, warn=console.warn)
+        statuses = {r.unit.id: str(r.status) for r in report.everything}
+    console.out(graphfmt.render(graph, out_format, statuses))
     return EXIT_OK
 
 
