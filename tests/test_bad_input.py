@@ -59,9 +59,14 @@ def test_yaml_syntax_error_gives_the_line_in_the_plan_file(write_plan: PlanWrite
     )
     code, out = _validate(path)
     assert code == 1
-    # The broken flow list opens on line 5 of the file (line 4 of the frontmatter block).
-    assert f"{path}:6: error[yaml-syntax] the YAML frontmatter does not parse:" in out
-    assert "while parsing a flow sequence" in out
+    # The broken flow list opens on line 5 of the file; PyYAML finds it unclosed on line 6.
+    assert out.splitlines()[:2] == [
+        (
+            f"{path}:6: error[yaml-syntax] the YAML frontmatter does not parse: did not find "
+            "expected ',' or ']', in a flow sequence that starts on line 5"
+        ),
+        "    hint: close the '[' of line 5 with ']', or quote its text",
+    ]
 
 
 def test_task_that_is_a_string(write_plan: PlanWriter) -> None:

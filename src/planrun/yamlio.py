@@ -307,6 +307,29 @@ def load_yaml(
     return _from_nodes(text, ids_as_written=ids_as_written)
 
 
+# Where a bracket or brace opened that was never closed: the problem is found lines later.
+_OPENED = {"a flow sequence": ("[", "]"), "a flow mapping": ("{", "}")}
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
+    """A parse error at the line PyYAML found it; where the construct it was reading began
+    is named when that is another line (an unclosed ``[`` is found at the next key)."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+    start = exc.context_mark
+    if start is None or mark is None or start.line == mark.line or not exc.context:
+        return YamlSyntaxError(mark.line + 1 if mark else None, problem)
+    what = exc.context.removeprefix("while parsing ").removeprefix("while scanning ")
+    problem = f"{exc.problem or 'invalid YAML'}, in {what} that starts on line {start.line + 1}"
+    hint = None
+    if what in _OPENED:
+        opened, closed = _OPENED[what]
+        hint = f"close the '{opened}' of line {start.line + 1} with '{closed}', or quote its text"
+    elif what == "a quoted scalar":
+        hint = f"close the quote opened on line {start.line + 1}"
+    return YamlSyntaxError(mark.line + 1, problem, hint)
+
+
 def _from_nodes(text: str, *, ids_as_written: bool) -> tuple[Any, list[tuple[int, str]]]:
     """load_yaml by composing the node tree first: all of YAML (anchors, aliases, tags, merge
     keys) and every error, with its line."""
@@ -318,9 +341,7 @@ def _from_nodes(text: str, *, ids_as_written: bool) -> tuple[Any, list[tuple[int
         _check_aliases(node)
         return loader.construct_document(node), loader.duplicate_keys
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise YamlSyntaxError(mark.line + 1 if mark else None, problem) from None
+        raise _syntax_error(exc) from None
     except yaml.YAMLError as exc:
         # ReaderError (control characters) and friends carry no mark but say where.
         raise YamlSyntaxError(None, str(exc).replace("\n", " ")) from None
