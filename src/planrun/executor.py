@@ -211,6 +211,7 @@ class Executor:
         code = outcome.exit_code
         reading = step.reading or checkrules.Reading(step.run)
         missing = weak = failure = None
+        note = reading.note
         if not outcome.timed_out and outcome.error is None:
             cwd = step.spec.cwd if step.spec else None
             missing = checkoutput.missing_program(step.run, code, output, cwd, step.expect_exit)
@@ -230,7 +231,10 @@ class Executor:
                 failure = f"it printed `{printed}` as its result" if printed else None
             if not missing and not reading.must_fail and step.spec is not None:
                 shell = self._flags(step.spec.shell)
-                weak = went_on(step, outcome.failures, shell, code) or weak
+                passed_over = went_on(step, outcome.failures, shell, code)
+                if passed_over is not None:
+                    # It says what the shape's note would (a failure the shell goes on after).
+                    weak, note = passed_over, None
         record = CommandRecord(
             step.run,
             code,
@@ -242,7 +246,7 @@ class Executor:
             line=step.line,
             original=reading.original,
             must_fail=reading.must_fail,
-            note=reading.note,
+            note=note,
             weak=weak,
             missing=missing,
             failure=failure,
