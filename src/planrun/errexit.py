@@ -285,17 +285,25 @@ def _sets_errexit(node: Node) -> bool:
     return on == _options(args, errexit_on=True, pipefail=True)
 
 
-def unseen(script: str, flags: ShellFlags) -> tuple[int, str] | None:
-    """The first statement of ``script`` whose failure its shell, started without ``-e``,
-    would go on after (line, text): for a shell whose failures planrun cannot see (not bash,
-    or a script that sets its own traps or redirects with ``exec``)."""
-    if flags.errexit:
-        return None
+def _ignored(script: str, flags: ShellFlags) -> tuple[list[Node], list[Ignored]] | None:
+    """``script``'s statements and those whose failure its shell ignores (errexit); None
+    when it does not parse."""
     root = parse(script)
     if root.has_error:
         return None
     statements = [c for c in root.named_children if c.type != "comment"]
-    for ignored in errexit(statements, flags)[1]:
+    return statements, errexit(statements, flags)[1]
+
+
+def unseen(script: str, flags: ShellFlags) -> tuple[int, str] | None:
+    """The first statement of ``script`` whose failure its shell, started without ``-e``,
+    would go on after (line, text): for a shell whose failures planrun cannot see (not bash,
+    or a script that sets its own traps or redirects with ``exec``)."""
+    read = None if flags.errexit else _ignored(script, flags)
+    if read is None:
+        return None
+    statements, skipped = read
+    for ignored in skipped:
         if command_name(ignored.node) in ("trap", "exec") and not _runs(ignored.node):
             continue  # setting up traps or redirections is no check
         if _status_read_after(statements, ignored.node) or _guarded(ignored.node):
@@ -309,13 +317,11 @@ def piped_over(script: str, flags: ShellFlags) -> tuple[int, str] | None:
     """The first pipeline of ``script`` but its last statement (line, why) whose last command,
     under a shell started without pipefail, hides a failure of the commands before it: no
     ERR trap sees it."""
-    if flags.pipefail or "|" not in script:
+    read = None if flags.pipefail or "|" not in script else _ignored(script, flags)
+    if read is None:
         return None
-    root = parse(script)
-    if root.has_error:
-        return None
-    statements = [c for c in root.named_children if c.type != "comment"]
-    for ignored in errexit(statements, flags)[1]:
+    statements, skipped = read
+    for ignored in skipped:
         # The last statement's is its exit status: checkrules reads it (can never fail).
         last = ignored.node.start_byte == statements[-1].start_byte
         if ignored.why.startswith("the shell runs without pipefail") and not last:
