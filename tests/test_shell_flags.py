@@ -158,7 +158,7 @@ def test_a_loop_that_went_on_after_a_failure(tmp_path: Path) -> None:
 
 
 def test_the_failure_is_found_after_much_output(tmp_path: Path) -> None:
-    # The ERR trap's line scrolled out of the bounded tail; the EXIT trap's is the last.
+    # Much output after the failure: the record is in a file, not in the bounded tail.
     task = _went_on(tmp_path, "bash", "test -f a\nseq 5000\n")
     assert task["status"] == "unverified"
     assert "`test -f a` failed at line 1" in str(task["reason"])
@@ -183,7 +183,7 @@ def test_under_a_shell_with_e_the_failure_stops_the_script(tmp_path: Path) -> No
     assert task["status"] == "failed"
 
 
-def test_an_expected_output_does_not_read_planrun_trap_lines(tmp_path: Path) -> None:
+def test_an_expected_output_after_a_set_plus_e_failure_is_judged_by_it(tmp_path: Path) -> None:
     path = tmp_path / "p.md"
     path.write_text(
         "---\nplanrun: 1\nid: p\ntasks:\n  - id: t\n    verify:\n"
@@ -361,3 +361,69 @@ def test_under_sh_the_script_s_own_choices_are_respected(tmp_path: Path) -> None
         "guarded_loop": "passed",
         "unseen": "unverified",
     }
+
+
+LIB_TRAP = "trap 'echo \"error at $LINENO\" >&2' ERR\n"
+
+
+def test_what_a_third_attack_and_a_review_found(tmp_path: Path) -> None:
+    (tmp_path / "lib.sh").write_text(LIB_TRAP)
+    went_on = {
+        # The same command written twice: the copy that did not run excuses nothing.
+        "same_text": ("test -f a\ntest -f b\nif [ -f zz ]; then test -f a; echo $?; fi\n", ""),
+        # A failure the script chose to go on after does not excuse a later one.
+        "second": ("test -f a; rc=$?\ntest -f nothere\ntest -f b\n", ""),
+        # A pipeline in an `if` hides its first command's failure without pipefail too.
+        "nested_pipe": ("if true; then test -f a | cat; fi\ntest -f b\n", ""),
+        # A sourced file that sets its own ERR trap replaces planrun's.
+        "sourced_trap": (". ./lib.sh\ntest -f a\ntest -f b\n", ""),
+        # An expected failure must be the last command's.
+        "expect_exit": ("test -f a\ngrep -q zz b\n", "        expect_exit: 1\n"),
+    }
+    passes = {
+        # A failure inside $(...) is the test's to decide, as under -e.
+        "substitution": ('[ -z "$(grep TODO b)" ]\n[ -z "$(grep FIXME b)" ]\n', ""),
+        # An EXIT trap or redirections of the script's own hide nothing from the ERR trap.
+        "exit_trap": ("trap 'rm -f out.txt' EXIT\ngrep x b > out.txt\ntest -s out.txt\n", ""),
+        "exec_redirect": ("exec 2>&1\ntest -f b\ngrep -q x b\n", ""),
+        # PIPESTATUS read after a pipeline: the script looks at its first command itself.
+        "pipestatus": ("grep x b | tee log.txt\ntest ${PIPESTATUS[0]} -eq 0\ntest -f b\n", ""),
+    }
+    found = _verdicts(tmp_path, "bash", {**went_on, **passes})
+    assert {n: found[n] for n in went_on} == dict.fromkeys(went_on, "unverified")
+    assert {n: found[n] for n in passes} == dict.fromkeys(passes, "passed")
+
+
+def test_under_the_default_shell_a_stop_before_the_last_command_is_seen(tmp_path: Path) -> None:
+    many = "set +e\nfor i in $(seq 3000); do test -f nothere$i; done\ngrep -c zz b\n"
+    cases = {
+        # -e stops in a function (the trap is inherited with set -E) before grep ran.
+        "function": ("f() { test -d nothere; }\nf\ngrep x b\n", "        expect_output: empty\n"),
+        "group": ("{ test -f nothere; grep x b; }\n", "        expect_output: empty\n"),
+        "expect_exit": ("test -f a\ngrep -q zz b\n", "        expect_exit: 1\n"),
+        # Over 64 KiB of failures gone past on purpose: the last one recorded is grep's.
+        "many": (many, COUNT0),
+    }
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "b").write_text("x\n")
+    tasks = "".join(
+        f"  - id: {name}\n    verify:\n      - run: {json.dumps(script)}\n{extra}"
+        for name, (script, extra) in cases.items()
+    )
+    path = tmp_path / "p.md"
+    path.write_text(f"---\nplanrun: 1\nid: p\ntasks:\n{tasks}---\n")
+    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
+    found = {
+        t["id"].split("/")[1]: (t["status"], t["reason"]) for t in json.loads(run.stdout)["tasks"]
+    }
+    assert found["function"][0] == "failed"
+    assert "stopped at line 2 of the script, before its last command" in found["function"][1]
+    assert found["group"][0] == "failed"
+    assert found["expect_exit"] == (
+        "failed",
+        (
+            "exit 1 (stopped at line 1 of the script, before its last command): `test -f a` "
+            "(line 1 of the script) in `test -f a; grep -q zz b` (line 15)"
+        ),
+    )
+    assert found["many"] == ("passed", None)

@@ -646,3 +646,19 @@ def test_validate_warns_of_a_verify_every_command_of_which_succeeds(
         "    hint: check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
         "1 plan, 3 tasks: 0 errors, 2 warnings.",
     ]
+
+
+def test_a_program_that_reports_a_syntax_error_is_judged_by_its_exit(
+    write_plan: PlanWriter,
+) -> None:
+    # The check parses: the words are the tested program's, about its own input.
+    say = 'import sys; print("bash: -c: line 1: syntax error near unexpected token `(\'", '
+    say += "file=sys.stderr); sys.exit(2)"
+    path = write_plan("p.md", "planrun: 1\ntasks:\n  - id: t\n    verify:\n      - run: x\n")
+    (path.parent / "p.py").write_text(say + "\n")
+    for extra, status in (("", "failed"), ("        expect_exit: 2\n", "passed")):
+        path.write_text(
+            "---\nplanrun: 1\ntasks:\n  - id: t\n    verify:\n"
+            f"      - run: {json.dumps(sys.executable + ' p.py')}\n{extra}---\n"
+        )
+        assert tasks(execute(path)[1])["p/t"][0] == status

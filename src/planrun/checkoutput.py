@@ -115,8 +115,10 @@ def missing_program(
     module = _missing_module(run, exit_code, output)
     if module is not None:
         return f"python module `{module}` is not installed"
-    if exit_code == 2:
-        syntax = _SYNTAX.search(output)
+    if exit_code == 2 and expected != 2:
+        # Only when the check itself does not parse: a program it runs (make, a nested
+        # `bash -c`, a test of a parser) may print the same words about its own input.
+        syntax = _SYNTAX.search(output) if parse(run).has_error else None
         if syntax is not None:
             why = (syntax.group("why") or syntax.group("why2")).strip()
             return f"the shell cannot parse the check ({why})"

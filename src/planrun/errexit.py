@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun.proc import SHELL_NAMES
+from planrun.shellnames import SHELL_NAMES
 from planrun.shellsplit import parse
 
 # Commands that succeed whatever came before them, as the last thing in a check.
@@ -109,9 +109,9 @@ def errexit(
         text = (node.text or b"").decode()
         if command_name(node) == "set":
             was = on, pipefail
-            on, pipefail = _set_options(node, on, pipefail)
+            on, pipefail = set_options(node, on, pipefail)
             # A `set` of -e or +e (even one that changes nothing) is the script's own choice.
-            shell_e = shell_e and not _sets_errexit(node)
+            shell_e = shell_e and not sets_errexit(node)
             shell_pipefail = shell_pipefail and pipefail == was[1]
             if index < len(statements) - 1:
                 continue
@@ -133,7 +133,7 @@ def errexit(
         elif not pipefail and _pipe_hides(node):
             body = body_of(node)
             pipe = body.named_children
-            last = flat(_text_of(pipe[-1]))
+            last = flat(text_of(pipe[-1]))
             before = (body.text or b"")[: pipe[-2].end_byte - body.start_byte].decode()
             why = f"with pipefail off, the `| {last}` hides a failure of `{before}`"
             fix = f"remove the `set +o pipefail`, or drop the `| {last}`"
@@ -153,14 +153,14 @@ def errexit(
             why = f"bash -e ignores a failure of `{text}`"
             skipped.append(Ignored(node, why, fix, alone=True))
         elif node.type == "negated_command":
-            inner = flat(_text_of(node.named_children[0]))
+            inner = flat(text_of(node.named_children[0]))
             fix = f"write `if {inner}; then exit 1; fi`, or put it last"
             skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
         elif body_of(node).type == "list":
             final = body_of(node).children[-1]
             honoured.append(final)
             if always_succeeds(final):
-                left = flat(_text_of(body_of(node).children[0]))
+                left = flat(text_of(body_of(node).children[0]))
                 fix = f"put `{left}` on a line of its own, or put the list last"
                 skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
         else:
@@ -171,7 +171,7 @@ def errexit(
 # How an exit status is read: ``$?``, ``${?}``, ``${PIPESTATUS[0]}`` (not in single quotes).
 _STATUS = re.compile(r"\$\{?(?:\?|PIPESTATUS)")
 _EXPANSIONS = frozenset({"simple_expansion", "expansion"})
-_COMPOUND = frozenset(
+COMPOUND = frozenset(
     {"compound_statement", "subshell", "if_statement", "case_statement", "function_definition"}
     | {"for_statement", "c_style_for_statement", "while_statement"}
 )
@@ -179,7 +179,7 @@ _COMPOUND = frozenset(
 
 def _reads_status(node: Node) -> bool:
     """Whether ``node`` expands ``$?`` or ``PIPESTATUS`` anywhere in it."""
-    if node.type in _EXPANSIONS and _STATUS.match(_text_of(node)):
+    if node.type in _EXPANSIONS and _STATUS.match(text_of(node)):
         return True
     return any(_reads_status(child) for child in node.named_children)
 
@@ -188,7 +188,7 @@ def reads_status_first(node: Node) -> bool:
     """Whether ``node`` reads the exit status before it runs any command of its own: ``rc=$?``,
     ``if [ $? -ne 0 ]``, ``case $? in``, ``echo $?`` (not a loop whose ``$?`` reads its own
     grep, nor ``'$?'`` in single quotes)."""
-    if node.type in _EXPANSIONS and _STATUS.match(_text_of(node)):
+    if node.type in _EXPANSIONS and _STATUS.match(text_of(node)):
         return True
     if node.type in ("command", "test_command", "variable_assignment", "declaration_command"):
         return _reads_status(node)
@@ -199,11 +199,11 @@ def reads_status_first(node: Node) -> bool:
     return bool(children) and reads_status_first(children[0])  # what it runs first
 
 
-def _commands(node: Node) -> list[Node]:
+def commands_in(node: Node) -> list[Node]:
     """Every simple command in ``node``, in the order they are written."""
     found = [node] if node.type == "command" else []
     for child in node.named_children:
-        found.extend(_commands(child))
+        found.extend(commands_in(child))
     return found
 
 
@@ -214,137 +214,36 @@ def _next_statement(node: Node) -> Node | None:
     return after
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def chose_to_go_on(root: Node, flags: ShellFlags, line: int, command: str) -> bool:
-    """Whether a script (``root``) went on after its first failure (at ``line`` of the script,
-    running ``command``, as planrun's ERR trap recorded it) by its own choice: a ``set`` of
-    -e or +e of its own on an earlier line, or the statement after the failing command (a
-    statement on its line, or the command where it is written, in a function or a loop)
-    reading ``$?`` or ``PIPESTATUS`` first."""
-    if flags.errexit:
-        return True
-    statements = [c for c in root.named_children if c.type != "comment"]
-    for node in statements:
-        if node.end_point.row + 1 < line and command_name(node) == "set" and _sets_errexit(node):
-            return True  # -e or +e, either way the script decided for itself
-    # Where the failing command is written: by its text (a function's body, a loop), else
-    # the statement at its line.
-    wanted = _flat(command)
-    written = [c for c in _commands(root) if _flat(_text_of(c)) == wanted]
-    if not written:
-        written = [n for n in statements if n.start_point.row + 1 <= line <= n.end_point.row + 1]
-    for command_node in written:
-        node = command_node
-        while node.parent is not None and node.parent.type == "redirected_statement":
-            node = node.parent
-        after = _next_statement(node)
-        if after is not None and reads_status_first(after):
-            return True
-    return False
-
-
-def by_last(statements: list[Node], line: int, command: str) -> bool:
-    """Whether a failure (at ``line``, running ``command``) is one the last statement's exit
-    status came from: the last statement is on that line and, where others share its line,
-    it is the one that ran ``command``; in a loop, ``if`` or subshell, only its last command's
-    line counts (an earlier failure in a loop's body is one the loop went on after)."""
-    if not statements:
-        return False
-    last = statements[-1]
-    if not last.start_point.row + 1 <= line <= last.end_point.row + 1:
-        return False
-    shared = len(statements) > 1 and statements[-2].end_point.row == last.start_point.row
-    if shared and _flat(command) not in _flat(_text_of(last)):
-        return False
-    if body_of(last).type in _COMPOUND:
-        commands = _commands(last)
-        return bool(commands) and commands[-1].start_point.row + 1 == line
-    return True
-
-
-def failures_seen(root: Node) -> bool:
-    """Whether planrun's ERR trap sees every failure of the script ``root``: not when the
-    script sets traps of its own (they replace planrun's) or runs ``exec`` (a program that
-    replaces the shell, or redirections that hide nothing from a file but end no trap)."""
-    return not any(command_name(c) in ("trap", "exec") for c in _commands(root))
-
-
-def _status_read_after(statements: list[Node], node: Node) -> bool:
-    """Whether the statement after ``node`` (or one on its line) reads its exit status."""
+def status_read_after(node: Node) -> bool:
+    """Whether the statement after ``node`` reads its exit status first (the script looks at
+    the failure itself)."""
     after = _next_statement(node)
     return after is not None and reads_status_first(after)
 
 
-def _sets_errexit(node: Node) -> bool:
+def sets_errexit(node: Node) -> bool:
     """Whether a ``set`` command sets -e or +e (``set -eu``, ``set +o errexit``)."""
     args = [(c.text or b"").decode() for c in node.named_children[1:]]
     on = _options(args, errexit_on=False, pipefail=True)
     return on == _options(args, errexit_on=True, pipefail=True)
 
 
-def _ignored(script: str, flags: ShellFlags) -> tuple[list[Node], list[Ignored]] | None:
-    """``script``'s statements and those whose failure its shell ignores (errexit); None
-    when it does not parse."""
-    root = parse(script)
-    if root.has_error:
-        return None
-    statements = [c for c in root.named_children if c.type != "comment"]
-    return statements, errexit(statements, flags)[1]
-
-
-def unseen(script: str, flags: ShellFlags) -> tuple[int, str] | None:
-    """The first statement of ``script`` whose failure its shell, started without ``-e``,
-    would go on after (line, text): for a shell whose failures planrun cannot see (not bash,
-    or a script that sets its own traps or redirects with ``exec``)."""
-    read = None if flags.errexit else _ignored(script, flags)
-    if read is None:
-        return None
-    statements, skipped = read
-    for ignored in skipped:
-        if command_name(ignored.node) in ("trap", "exec") and not _runs(ignored.node):
-            continue  # setting up traps or redirections is no check
-        if _status_read_after(statements, ignored.node) or _guarded(ignored.node):
-            continue  # the script looks at the failure itself
-        if ignored.why.startswith("the shell runs without -e"):
-            return ignored.node.start_point.row + 1, flat(_text_of(ignored.node))
-    return None
-
-
-def piped_over(script: str, flags: ShellFlags) -> tuple[int, str] | None:
-    """The first pipeline of ``script`` but its last statement (line, why) whose last command,
-    under a shell started without pipefail, hides a failure of the commands before it: no
-    ERR trap sees it."""
-    read = None if flags.pipefail or "|" not in script else _ignored(script, flags)
-    if read is None:
-        return None
-    statements, skipped = read
-    for ignored in skipped:
-        # The last statement's is its exit status: checkrules reads it (can never fail).
-        last = ignored.node.start_byte == statements[-1].start_byte
-        if ignored.why.startswith("the shell runs without pipefail") and not last:
-            return ignored.node.start_point.row + 1, ignored.why
-    return None
-
-
-def _guarded(node: Node) -> bool:
+def guarded(node: Node) -> bool:
     """A loop or ``if`` whose every command that can fail is followed by ``|| exit`` (or
     ``|| return``): it cannot end in a failure the shell goes on after."""
     body = body_of(node)
-    if body.type not in _COMPOUND:
+    if body.type not in COMPOUND:
         return False
-    lists = [n for n in _walk(body) if n.type == "list" and n.children[1].type == "||"]
+    lists = [n for n in walk(body) if n.type == "list" and n.children[1].type == "||"]
     guarded = {
         (c.start_byte, c.end_byte)
         for n in lists
         if command_name(n.children[-1]) in ("exit", "return")
-        for c in _commands(n.children[0])
+        for c in commands_in(n.children[0])
     }
     loose = [
         c
-        for c in _commands(body)
+        for c in commands_in(body)
         if (c.start_byte, c.end_byte) not in guarded
         and not always_succeeds(c)
         and command_name(c) not in ("exit", "return")
@@ -352,20 +251,15 @@ def _guarded(node: Node) -> bool:
     return bool(lists) and not loose
 
 
-def _walk(node: Node) -> list[Node]:
+def walk(node: Node) -> list[Node]:
+    """``node`` and every node under it, in the order they are written."""
     found = [node]
     for child in node.named_children:
-        found.extend(_walk(child))
+        found.extend(walk(child))
     return found
 
 
-def _runs(node: Node) -> bool:
-    """Whether ``trap`` or ``exec`` is given a command to run (``exec pytest``), not only
-    set up (``trap 'rm -f x' EXIT``, ``exec 2>/dev/null``)."""
-    return command_name(node) == "exec" and len(body_of(node).named_children) > 1
-
-
-def _set_options(node: Node, errexit_on: bool, pipefail: bool) -> tuple[bool, bool]:
+def set_options(node: Node, errexit_on: bool, pipefail: bool) -> tuple[bool, bool]:
     """``errexit`` and ``pipefail`` after ``set -e``, ``set +o pipefail``, ``set -euo pipefail``,
     ``set -o errexit +o pipefail``."""
     args = [(c.text or b"").decode() for c in node.named_children[1:]]
@@ -454,14 +348,14 @@ def _loop_masks(node: Node) -> list[Ignored]:
             or left.type == "test_command"
         ):
             continue
-        text = _text_of(left)
+        text = text_of(left)
         why = f"the `|| {exit_word}` in the loop hides a failure of `{text}`"
         fix = f"drop the `|| {exit_word}`, or record the failure and exit 1 after the loop"
         found.append(Ignored(left, why, fix))
     return found
 
 
-def _text_of(node: Node) -> str:
+def text_of(node: Node) -> str:
     return (node.text or b"").decode()
 
 
@@ -559,7 +453,7 @@ def ignored_failures(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> list[tup
         by_shell = ignored.why.startswith("the shell runs without -e")
         if ignored.fix is None or (can_fail and ignored.alone and not by_shell):
             continue
-        if by_shell and (shell_said or _status_read_after(statements, ignored.node)):
+        if by_shell and (shell_said or status_read_after(ignored.node) or guarded(ignored.node)):
             continue
         shell_said = shell_said or by_shell
         found.append((ignored.node.start_point.row + 1, ignored.why, ignored.fix))

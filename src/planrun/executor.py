@@ -155,16 +155,13 @@ class Executor:
             flags = self._flags(shell)
             reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run, flags)
             # One line is one chunk whatever it holds: no syntax tree needed to say so. An
-            # expected output needs to know too whether the last command ran (judged_output).
-            locate = "\n" in reading.run and (
-                cmd.expect_output is not None or len(split_script(reading.run, 1)) > 1
-            )
+            # expected output or exit needs to know too whether the last command ran
+            # (judge.stopped_early).
+            locate = "\n" in reading.run and (plain or len(split_script(reading.run, 1)) > 1)
             # Without -e a failure before the last command does not stop the script: the ERR
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
-            spec = procpool.Spec(
-                reading.run, cwd, env, timeout, log, shell, locate, errtrace=not flags.errexit
-            )
+            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(
                 Step(
                     reading.run,
@@ -253,6 +250,11 @@ class Executor:
             at=stopped_at(step, outcome.failures) if code not in (0, None) else None,
             derived=step.derived,
         )
+        if step.expect_output is None and step.expect_exit != 0 and code == step.expect_exit:
+            # The expected failure must be the last command's: -e stopping the script before
+            # it with the same code shows nothing about what the last command checks.
+            early = stopped_early(step, outcome.failures, code)
+            return record if early is None else replace(record, failure=early)
         if step.expect_output is None or step.spec is None or missing:
             return record
         if discards_output(step.run):

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from planrun import checkrules
-from planrun.errexit import (
-    ShellFlags,
-    by_last,
-    chose_to_go_on,
-    failures_seen,
-    piped_over,
-    unseen,
-)
+from planrun import checkrules, passedover
+from planrun.errexit import ShellFlags
 from planrun.graph import Unit
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
@@ -85,33 +78,33 @@ def went_on(
 ) -> str | None:
     """Why a script that ended as expected shows nothing: its shell, started without -e, went
     on after a command failed (planrun's ERR trap recorded it), or, where planrun cannot see
-    its failures (a shell other than bash, a script with traps of its own or ``exec``), could
-    have; None when no failure was passed over, or the script chose to (a ``set`` of -e or
-    +e of its own, a ``$?`` read right after the failure). ``code`` 1 counts for an expected
+    its failures (a shell other than bash, an ERR trap of the script's own), could have; or,
+    without pipefail, a pipeline hid a failure. None when no failure was passed over, or the
+    script chose to go on (passedover.chose_to_go_on). ``code`` 1 counts for an expected
     output (grep's "no match") when only the last command's failures led to it."""
-    if step.spec is None or (flags.errexit and flags.pipefail) or step.expect_exit != 0:
+    if step.spec is None or (flags.errexit and flags.pipefail):
         return None
-    if code != 0 and not (code == 1 and step.expect_output is not None):
+    if code != step.expect_exit and not (code == 1 and step.expect_output is not None):
         return None
     root = parse(step.run)
-    own_traps = not failures_seen(root)
-    if failures and not flags.errexit:
-        statements = [c for c in root.named_children if c.type != "comment"]
-        went = [f for f in failures if not (code != 0 and by_last(statements, *f))]
-        if went and not chose_to_go_on(root, flags, *went[0]):
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if not flags.errexit and failures:
+        own = passedover.significant(root, failures)
+        went = passedover.not_the_last(statements, own) if code != 0 else own
+        went = [f for f in went if not passedover.chose_to_go_on(root, f)]
+        if went:
             failed = _failed_command(step.run, *went[0])
             return f"{WENT_ON} -e and went on after {failed} ({_FIX})"
-    piped = piped_over(step.run, flags)
+    piped = passedover.piped_over(root, flags)
     if piped is not None:
-        line, why = piped
-        why = why.removeprefix("the shell runs without pipefail, and ")
+        line, tail, before = piped
         return (
-            f"{WENT_ON} pipefail, and planrun cannot see whether a command failed: {why} (line "
-            f"{line} of the script; add `set -o pipefail` first)"
+            f"{WENT_ON} pipefail, and planrun cannot see whether `{before}` failed: the "
+            f"`| {tail}` hides it (line {line} of the script; add `set -o pipefail` first)"
         )
-    if flags.errexit or (failures is not None and not own_traps):
+    if flags.errexit or (failures is not None and passedover.seen(root, step.spec.cwd)):
         return None  # the trap saw every failure: none was passed over
-    hidden = unseen(step.run, flags)
+    hidden = passedover.unseen(root, flags)
     if hidden is None:
         return None
     line, text = hidden
@@ -140,16 +133,17 @@ def stopped_at(step: Step, failures: Failures | None) -> str | None:
 
 
 def stopped_early(step: Step, failures: Failures | None, code: int | None) -> str | None:
-    """Why an expected output's script failed whatever it printed: a command before the last
-    stopped it (``cd nothere`` then ``grep -c x``: bash's error is no count, its exit 1 no
-    "no match"). A script that exited 0 was not stopped (without -e, see went_on)."""
+    """Why a script with an expected output or exit failed whatever it printed or exited
+    with: under -e a command before its last stopped it (``cd nothere`` then ``grep -c x``:
+    bash's error is no count, its exit 1 no "no match"). Without -e, see went_on."""
     if not failures or code in (0, None):
         return None
-    line = failures[-1][0]
-    statements = [c for c in parse(step.run).named_children if c.type != "comment"]
-    if statements and line < statements[-1].start_point.row + 1:
-        return f"stopped at line {line} of the script, before its last command"
-    return None
+    root = parse(step.run)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    stop = passedover.stopper(statements, passedover.significant(root, failures))
+    if stop is None:
+        return None
+    return f"stopped at line {stop[0]} of the script, before its last command"
 
 
 def named(cmd: CommandRecord) -> str:

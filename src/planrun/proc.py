@@ -51,43 +51,43 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
     return (bash, *DEFAULT_SHELL[1:]) if bash else FALLBACK_SHELL
 
 
-SHELL_NAMES = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "posh", "yash"})
-
-
-def runs_bash(argv: tuple[str, ...] | list[str]) -> bool:
-    """Whether the shell of the command line ``argv`` is bash (the last shell named in it:
-    ``stdbuf -eL bash -c``, ``env bash -c``), whose traps planrun's failure lines need."""
-    names = [Path(word).name for word in argv]
-    return next((n for n in reversed(names) if n in SHELL_NAMES), None) == "bash"
-
-
 # Put before a script of several commands run by bash, on its first line so line numbers stay
-# the script's own: the ERR trap appends, to the file named by FAILURES_VAR, a line for each
-# failure: the line of the script (the line of the call, for a failure in a function or a
-# sourced file) and the command bash ran. A file, not the output: the script's output stays
-# as it printed it (an expected output, a printed FAIL), a subshell whose output goes to a
-# file or a pipe is still heard, and no later output can push it out of a bounded tail. The
-# trap keeps `$_` (and bash keeps `$?` around a trap); a trap of the script's own replaces it.
-# `set -E` (ERRTRACE) makes functions and subshells inherit it: see procpool.Spec.errtrace.
-FAILURES_VAR = "PLANRUN_FAILURES"
-RECORD_FAILURES = (
-    "trap '__planrun_u=$_; "
-    "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
-    f'builtin printf "%s %s\\n" "${{__planrun_l:-$LINENO}}" "${{BASH_COMMAND//[[:cntrl:]]/ }}" '
-    f'>> "${FAILURES_VAR}"; '
-    ': "$__planrun_u"\' ERR; '
-)
-ERRTRACE = "set -E; "
+# the script's own: `set -E` (functions, subshells and command substitutions inherit it) and an
+# ERR trap that appends, to the file at ``path``, a line for each failure: the line of the
+# script (the line of the call, for a failure in a function or a sourced file) and the command
+# bash ran. A file, not the output: the script's output stays as it printed it (an expected
+# output, a printed FAIL), a subshell whose output goes to a file or a pipe is still heard, and
+# no later output can push it out of a bounded tail. The path is written into the trap, not
+# passed in a variable the script could unset. The trap keeps `$_` (and bash keeps `$?` around
+# a trap); a trap of the script's own replaces it (passedover.seen).
+def record_failures(path: str) -> str:
+    """The prefix recording a script's failures in ``path`` (a name without quotes or `$`)."""
+    return (
+        "set -E; trap '__planrun_u=$_; "
+        "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
+        'builtin printf "%s %s\\n" "${__planrun_l:-$LINENO}" '
+        f'"${{BASH_COMMAND//[[:cntrl:]]/ }}" >> "{path}"; '
+        ': "$__planrun_u"\' ERR; '
+    )
+
+
+SAFE_PATH = re.compile(r"[\w./+,@%=-]+")  # nothing the trap's quoting would have to escape
 _FAILURE = re.compile(r"(\d+) (.*)")
-_MAX_FAILURES = 64 * 1024  # bytes of the file read: the first failures are what matter
+_HALF = 32 * 1024  # bytes read from each end of a long file: the first and last failures matter
 
 
 def read_failures(path: str) -> tuple[tuple[int, str], ...] | None:
-    """The failures a script's ERR trap recorded in ``path`` (line, command), in order, and
-    the file removed; None when it cannot be read (nothing is known then)."""
+    """The failures a script's ERR trap recorded in ``path`` (line, command), in order (of a
+    very long file its first and last ones), and the file removed; None when it cannot be
+    read (nothing is known then)."""
     try:
         with open(path, "rb") as file:  # noqa: PTH123 -- a str path, once per command
-            data = file.read(_MAX_FAILURES)
+            data = file.read(2 * _HALF)
+            size = os.fstat(file.fileno()).st_size
+            if size > 2 * _HALF:
+                file.seek(size - _HALF)
+                tail = file.read(_HALF)
+                data = data[:_HALF] + b"\n" + tail.split(b"\n", 1)[-1]
     except OSError:
         return None
     finally:

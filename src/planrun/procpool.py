@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import os
 import selectors
+import shutil
 import signal
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from planrun import proc, reaper
 from planrun.containment import Containment
+from planrun.shellnames import runs_bash
 from planrun.tasklog import LogSink
 
 DEFAULT_GRACE = 5.0
@@ -45,10 +47,7 @@ class Spec:
     timeout: float
     log: LogSink
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
-    locate: bool = False  # with bash: say at which line a failing script stopped
-    # ... in functions and subshells too (``set -E``): only for a shell without -e, where a
-    # failure there is passed over; under -e it stops them and the caller's line is seen.
-    errtrace: bool = False
+    locate: bool = False  # with bash: record its failures (proc.record_failures)
 
 
 @dataclass(frozen=True)
@@ -101,6 +100,7 @@ class ProcessPool:
         self._selector.register(self._tend_r, selectors.EVENT_READ, ("tend", None))
         self._done: list[tuple[Hashable, Outcome]] = []
         self._contain = Containment()
+        self._tmp: str | None = None  # the folder of failure records (_failures_file)
         self.waits = 0
         """How many times ``wait`` was called. A command's end reaches the scheduler only
         through ``wait``, so a task finishing under a count had its commands end before that
@@ -116,13 +116,13 @@ class ProcessPool:
         spawn = self._contain.next_token()
         argv = spec.shell or self._argv
         script = spec.script
-        env = {**spec.env, reaper.SPAWN_VAR: spawn}
-        failures = _failures_file() if spec.locate and proc.runs_bash(argv) else None
+        failures = self._failures_file() if spec.locate and runs_bash(argv) else None
         if failures is not None:
-            env[proc.FAILURES_VAR] = failures
-            script = (proc.ERRTRACE if spec.errtrace else "") + proc.RECORD_FAILURES + script
+            script = proc.record_failures(failures) + script
         try:
-            popen, read_end = proc.spawn([*argv, script], spec.cwd, env)
+            popen, read_end = proc.spawn(
+                [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
+            )
         except (OSError, ValueError) as exc:
             if failures is not None:
                 proc.read_failures(failures)  # removes it
@@ -140,6 +140,19 @@ class ProcessPool:
         self._selector.register(read_end, selectors.EVENT_READ, ("out", child))
         if pidfd is not None:
             self._selector.register(pidfd, selectors.EVENT_READ, ("exit", child))
+
+    def _failures_file(self) -> str | None:
+        """A new empty file for a script's ERR trap to record its failures in, in the pool's
+        own temporary folder (removed with the pool, whatever a run left); None when none can
+        be made (the script runs without the trap, and its failures are judged unseen)."""
+        try:
+            if self._tmp is None:
+                self._tmp = tempfile.mkdtemp(prefix="planrun-")
+            fd, name = tempfile.mkstemp(prefix="failures-", dir=self._tmp)
+        except OSError:
+            return None
+        os.close(fd)
+        return name if proc.SAFE_PATH.fullmatch(name) else None
 
     # -- waiting
     def wait(self) -> list[tuple[Hashable, Outcome]]:
@@ -311,22 +324,14 @@ class ProcessPool:
             if self._children:
                 time.sleep(0.005)
         self._contain.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
         os.close(self._tend_r)
         os.close(self._tend_w)
-
-
-def _failures_file() -> str | None:
-    """A new empty file for a script's ERR trap to record its failures in; None when none can
-    be made (the script runs without the trap, and its failures are judged unseen)."""
-    try:
-        fd, name = tempfile.mkstemp(prefix="planrun-failures-")
-    except OSError:
-        return None
-    os.close(fd)
-    return name
 
 
 def _grow_pipe(fd: int) -> int:

@@ -90,15 +90,12 @@ class _Filter:
             if path.resolve() in self.own:
                 continue
             rel.append(relative.as_posix())
-        # git reads one path a line: a name with a line break in it cannot be asked about,
-        # and is kept (a change reported, never one missed).
-        asked = [r for r in rel if "\n" not in r and "\r" not in r]
-        if not asked:
-            return sorted(rel)
+        # NUL-separated both ways (-z): git neither quotes a name (non-ASCII, a quote) nor
+        # splits one with a line break in it.
         ignored = proc.capture(
-            ["git", "check-ignore", "--stdin"], self.root, stdin="\n".join(asked) + "\n"
+            ["git", "check-ignore", "-z", "--stdin"], self.root, stdin="\0".join(rel) + "\0"
         )
-        skip = set(ignored.splitlines()) if ignored else set()
+        skip = set(ignored.split("\0")) if ignored else set()
         return sorted(r for r in rel if r not in skip)
 
 

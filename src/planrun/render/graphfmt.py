@@ -31,6 +31,20 @@ def to_json(graph: PlanGraph, statuses: Mapping[str, str]) -> dict[str, object]:
     }
 
 
+# Each status's colours (fill, stroke), in the order their classDefs are written.
+COLOURS = {
+    "passed": ("#d3f9d8", "#2f9e44"),
+    "failed": ("#ffe3e3", "#e03131"),
+    "timeout": ("#ffe8cc", "#e8590c"),
+    "blocked": ("#f1f3f5", "#868e96"),
+    "stale": ("#f3f0ff", "#7048e8"),
+    "error": ("#fff0f6", "#c2255c"),
+    "manual": ("#e7f5ff", "#1971c2"),
+    "unverified": ("#fff3bf", "#f08c00"),
+    "not_run": ("#ffffff", "#adb5bd"),
+}
+
+
 def mermaid(graph: PlanGraph, statuses: Mapping[str, str]) -> str:
     lines = ["graph TD"]
     lines.extend(f'  n{u.index}["{mermaid_label(u.id)}"]' for u in graph.units)
@@ -40,6 +54,12 @@ def mermaid(graph: PlanGraph, statuses: Mapping[str, str]) -> str:
             members = [f"n{u.index}" for u in graph.units if statuses.get(u.id) == status]
             if members:
                 lines.append(f"  class {','.join(members)} {status}")
+        # A class without a classDef colours nothing.
+        lines.extend(
+            f"  classDef {status} fill:{fill},stroke:{stroke},color:#000"
+            for status, (fill, stroke) in COLOURS.items()
+            if status in statuses.values()
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -56,17 +56,6 @@ MILESTONE_EMOJI = {
 RUN_EMOJI = {"passed": "✅", "failed": "❌", "partial": "🟡", "interrupted": "⏹️"}
 CHECK_EMOJI = {"passed": "✅", "failed": "❌", "manual": "👤", "not_checked": "⚪"}
 # Mermaid class colours (fill, stroke) per task status.
-COLOURS = {
-    "passed": ("#d3f9d8", "#2f9e44"),
-    "failed": ("#ffe3e3", "#e03131"),
-    "timeout": ("#ffe8cc", "#e8590c"),
-    "blocked": ("#f1f3f5", "#868e96"),
-    "stale": ("#f3f0ff", "#7048e8"),
-    "error": ("#fff0f6", "#c2255c"),
-    "manual": ("#e7f5ff", "#1971c2"),
-    "unverified": ("#fff3bf", "#f08c00"),
-    "not_run": ("#ffffff", "#adb5bd"),
-}
 
 
 @dataclass(frozen=True)
@@ -326,13 +315,7 @@ def _mermaid(graph: PlanGraph, results: Sequence[UnitResult]) -> str | None:
     if len(graph.units) > MERMAID_LIMIT:
         return None
     statuses = {r.unit.id: r.status for r in results}
-    text = graphfmt.mermaid(graph, statuses)
-    defs = [
-        f"  classDef {status} fill:{fill},stroke:{stroke},color:#000"
-        for status, (fill, stroke) in COLOURS.items()
-        if status in statuses.values()
-    ]
-    return Raw(text + "\n".join(defs) + ("\n" if defs else ""))
+    return Raw(graphfmt.mermaid(graph, statuses))
 
 
 def render(data: SummaryInput, template: Path | None = None) -> str:

@@ -1,0 +1,226 @@
+"""Which failures of a verify script its shell went on past, from what planrun's ERR trap
+recorded (proc.record_failures: the script's line and the command bash ran, for each), and
+which it may have gone on past unseen: the facts judge.went_on and judge.stopped_early read.
+
+A failure counts when it is the script's own, not a command substitution's (``[ -z "$(grep
+TODO f)" ]``: only the test decides, under -e too), and when the script did not choose to go
+on (a ``set`` of -e or +e of its own before it, or the next command reading ``$?`` first).
+Where the trap cannot see (a shell other than bash, a script or a file it sources that sets
+its own ERR trap), a statement whose failure the shell would go on after is named instead.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tree_sitter import Node
+
+from planrun.errexit import (
+    ShellFlags,
+    body_of,
+    command_name,
+    commands_in,
+    errexit,
+    flat,
+    guarded,
+    set_options,
+    sets_errexit,
+    status_read_after,
+    text_of,
+    walk,
+)
+
+Failure = tuple[int, str]
+"""What the ERR trap recorded of one failure: the line of the script, the command bash ran."""
+
+_SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+_PASS_ON = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "sed", "cut"})
+# A sourced file that sets an ERR trap replaces planrun's (read at most this much of it).
+_SOURCED_BYTES = 256 * 1024
+_ERR_TRAP = re.compile(r"\btrap\b[^\n]*\bERR\b")
+
+
+def _same(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _rows(node: Node) -> tuple[int, int]:
+    return node.start_point.row + 1, node.end_point.row + 1
+
+
+def _in_substitution(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _SUBSTITUTIONS:
+            return True
+        parent = parent.parent
+    return False
+
+
+def significant(root: Node, failures: tuple[Failure, ...]) -> list[Failure]:
+    """The failures that are the script's own: not those of a command written only inside a
+    command substitution (its status is the enclosing command's to decide)."""
+    commands = commands_in(root)
+    found = []
+    for failure in failures:
+        written = [c for c in commands if _same(text_of(c)) == _same(failure[1])]
+        if written and all(_in_substitution(c) for c in written):
+            continue
+        found.append(failure)
+    return found
+
+
+def _statement_at(statements: list[Node], line: int) -> Node | None:
+    return next((s for s in statements if _rows(s)[0] <= line <= _rows(s)[1]), None)
+
+
+def not_the_last(statements: list[Node], failures: list[Failure]) -> list[Failure]:
+    """The failures but those the last statement's exit status came from: its final command's
+    last failure, and the statement's own (a subshell, a group, a function call whose body
+    failed). An earlier command of the last statement (a loop's body, ``{ a; b; }``) or a
+    statement sharing its line (``test -f a; grep x f``) is not the last's."""
+    if not statements:
+        return list(failures)
+    last = statements[-1]
+    first_row, last_row = _rows(last)
+    shared = len(statements) > 1 and statements[-2].end_point.row == last.start_point.row
+    commands = commands_in(last)
+    final = _same(text_of(commands[-1])) if commands else None
+    finals = [i for i, (_, command) in enumerate(failures) if _same(command) == final]
+    kept = []
+    for index, (line, command) in enumerate(failures):
+        if not first_row <= line <= last_row or (
+            shared and _same(command) not in _same(text_of(last))
+        ):
+            kept.append((line, command))
+            continue
+        written = [c for c in commands if _same(text_of(c)) == _same(command)]
+        if not written:
+            continue  # the statement itself, or a function's body run by its call
+        if _same(command) == final and index == finals[-1]:
+            continue  # the final command's last failure: the script's exit status
+        kept.append((line, command))
+    return kept
+
+
+def stopper(statements: list[Node], failures: list[Failure]) -> Failure | None:
+    """The failure that stopped a script under -e, when it was not its last statement's own:
+    the last failure recorded, past the statement-level records a subshell or group adds
+    after the command in it that failed."""
+    if not statements:
+        return None
+    first_row, last_row = _rows(statements[-1])
+    commands = commands_in(statements[-1])
+    for failure in reversed(failures):
+        line, command = failure
+        inside = first_row <= line <= last_row
+        if inside and not any(_same(text_of(c)) == _same(command) for c in commands):
+            continue  # the statement's own record, after the command that failed in it
+        return failure if not_the_last(statements, [failure]) else None
+    return None
+
+
+def chose_to_go_on(root: Node, failure: Failure) -> bool:
+    """Whether the script went on after ``failure`` by its own choice: a ``set`` of -e or +e
+    of its own on an earlier line, or the statement after the failing command reading ``$?``
+    or ``PIPESTATUS`` first. The failing command is found in the statement at its line, else
+    (a function's body, a sourced file) wherever its text is written."""
+    line, command = failure
+    statements = [c for c in root.named_children if c.type != "comment"]
+    for node in statements:
+        if _rows(node)[1] < line and command_name(node) == "set" and sets_errexit(node):
+            return True  # -e or +e, either way the script decided for itself
+    at = _statement_at(statements, line)
+    same = [c for c in commands_in(root) if _same(text_of(c)) == _same(command)]
+    here = [c for c in same if at is not None and at.start_byte <= c.start_byte < at.end_byte]
+    written = here or same or ([at] if at is not None else [])
+    for command_node in written:
+        node = command_node
+        while node.parent is not None and node.parent.type == "redirected_statement":
+            node = node.parent
+        if status_read_after(node):
+            return True
+    return False
+
+
+def seen(root: Node, cwd: Path | None) -> bool:
+    """Whether planrun's ERR trap sees every failure of the script ``root``: not when the
+    script, or a file it sources by a literal path (from ``cwd``), sets an ERR trap of its
+    own (``trap 'x' ERR``, ``trap - ERR``: it replaces planrun's)."""
+    for command in commands_in(root):
+        name = command_name(command)
+        words = [text_of(c) for c in command.named_children[1:]]
+        if name == "trap" and any(w.strip("'\"") == "ERR" for w in words):
+            return False
+        if name in ("source", ".") and words and cwd is not None:
+            source = cwd / words[0].strip("'\"")
+            try:
+                with source.open("rb") as file:
+                    text = file.read(_SOURCED_BYTES).decode("utf-8", errors="replace")
+            except OSError:
+                continue
+            if _ERR_TRAP.search(text):
+                return False
+    return True
+
+
+def unseen(root: Node, flags: ShellFlags) -> tuple[int, str] | None:
+    """The first statement of a script (``root``) whose failure its shell, started without ``-e``,
+    would go on after (line, text), for a shell whose failures planrun cannot see: not one
+    the script looks at itself (a ``$?`` read after it, a loop whose checks all ``|| exit``)."""
+    if flags.errexit or root.has_error:
+        return None
+    statements = [c for c in root.named_children if c.type != "comment"]
+    for ignored in errexit(statements, flags)[1]:
+        if command_name(ignored.node) in ("trap", "exec") and not _runs(ignored.node):
+            continue  # setting up traps or redirections is no check
+        if status_read_after(ignored.node) or guarded(ignored.node):
+            continue
+        if ignored.why.startswith("the shell runs without -e"):
+            return ignored.node.start_point.row + 1, flat(text_of(ignored.node))
+    return None
+
+
+def _pipefail_before(statements: list[Node], node: Node) -> bool:
+    """Whether the script turned pipefail on itself (``set -o pipefail``) before ``node``."""
+    pipefail = False
+    for statement in statements:
+        if statement.start_byte >= node.start_byte:
+            break
+        if command_name(statement) == "set":
+            pipefail = set_options(statement, True, pipefail)[1]  # noqa: FBT003 -- positional
+    return pipefail
+
+
+def _runs(node: Node) -> bool:
+    """Whether ``exec`` is given a command to run (``exec pytest``), not only redirections."""
+    return command_name(node) == "exec" and len(body_of(node).named_children) > 1
+
+
+def piped_over(root: Node, flags: ShellFlags) -> tuple[int, str, str] | None:
+    """The first pipeline (line, its last command, what it hides) whose last command only
+    passes text on, so that under a shell started without pipefail a failure of the commands
+    before it is no failure at all (no ERR trap sees it): anywhere in the script (in an
+    ``if``, a loop, a function, ``$(...)``) but as the last statement itself (its exit status,
+    which checkrules reads), and not one whose ``PIPESTATUS`` the script reads after it."""
+    if flags.pipefail or root.has_error:
+        return None
+    statements = [c for c in root.named_children if c.type != "comment"]
+    last = statements[-1] if statements else None
+    for node in walk(root):
+        if node.type != "pipeline" or len(node.named_children) < 2:
+            continue
+        tail = command_name(node.named_children[-1])
+        if tail is None or tail not in _PASS_ON:
+            continue
+        top = node
+        while top.parent is not None and top.parent.type == "redirected_statement":
+            top = top.parent
+        if last is not None and top.start_byte == last.start_byte and top.parent == root:
+            continue
+        if status_read_after(top) or _pipefail_before(statements, node):
+            continue
+        before = text_of(node)[: node.named_children[-2].end_byte - node.start_byte]
+        return node.start_point.row + 1, tail, flat(before)
+    return None
