@@ -296,18 +296,38 @@ def test_validate_warns_once_of_a_line_the_shell_would_go_on_after(tmp_path: Pat
     ]
 
 
-def _verdicts(tmp_path: Path, shell: str, cases: dict[str, tuple[str, str]]) -> dict[str, str]:
-    """Each case (script, extra keys) as a task of one plan under ``shell``: its status."""
+def _run_cases(
+    tmp_path: Path, shell: str | None, cases: dict[str, tuple[str, str]]
+) -> dict[str, tuple[str, str | None]]:
+    """Each case (script, extra keys) as a task of one plan under ``shell`` (None: the
+    default): its status and reason."""
     (tmp_path / "sub").mkdir(exist_ok=True)
     (tmp_path / "b").write_text("x\n")
     tasks = "".join(
         f"  - id: {name}\n    verify:\n      - run: {json.dumps(script)}\n{extra}"
         for name, (script, extra) in cases.items()
     )
+    head = f"shell: {shell}\n" if shell else ""
     path = tmp_path / "p.md"
-    path.write_text(f"---\nplanrun: 1\nid: p\nshell: {shell}\ntasks:\n{tasks}---\n")
+    path.write_text(f"---\nplanrun: 1\nid: p\n{head}tasks:\n{tasks}---\n")
     run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
-    return {t["id"].split("/")[1]: t["status"] for t in json.loads(run.stdout)["tasks"]}
+    return {
+        t["id"].split("/")[1]: (t["status"], t["reason"]) for t in json.loads(run.stdout)["tasks"]
+    }
+
+
+def _verdicts(tmp_path: Path, shell: str, cases: dict[str, tuple[str, str]]) -> dict[str, str]:
+    return {name: found[0] for name, found in _run_cases(tmp_path, shell, cases).items()}
+
+
+def _assert_split(
+    tmp_path: Path, went_on: dict[str, tuple[str, str]], passes: dict[str, tuple[str, str]]
+) -> None:
+    """Under `shell: bash`: every case of ``went_on`` unverified, every one of ``passes``
+    passed."""
+    found = _verdicts(tmp_path, "bash", {**went_on, **passes})
+    assert {n: found[n] for n in went_on} == dict.fromkeys(went_on, "unverified")
+    assert {n: found[n] for n in passes} == dict.fromkeys(passes, "passed")
 
 
 COUNT0 = "        expect_output: count 0\n"
@@ -341,9 +361,7 @@ def test_what_a_second_attack_found_is_judged_as_the_script_ran(tmp_path: Path) 
         # `set -x` traces are output, but the trap adds no lines of its own to them.
         "xtrace": ("set -x\ngrep zz b || true\n", "        expect_output: count 2\n"),
     }
-    found = _verdicts(tmp_path, "bash", {**went_on, **passes})
-    assert {n: found[n] for n in went_on} == dict.fromkeys(went_on, "unverified")
-    assert {n: found[n] for n in passes} == dict.fromkeys(passes, "passed")
+    _assert_split(tmp_path, went_on, passes)
 
 
 def test_under_sh_the_script_s_own_choices_are_respected(tmp_path: Path) -> None:
@@ -389,9 +407,7 @@ def test_what_a_third_attack_and_a_review_found(tmp_path: Path) -> None:
         # PIPESTATUS read after a pipeline: the script looks at its first command itself.
         "pipestatus": ("grep x b | tee log.txt\ntest ${PIPESTATUS[0]} -eq 0\ntest -f b\n", ""),
     }
-    found = _verdicts(tmp_path, "bash", {**went_on, **passes})
-    assert {n: found[n] for n in went_on} == dict.fromkeys(went_on, "unverified")
-    assert {n: found[n] for n in passes} == dict.fromkeys(passes, "passed")
+    _assert_split(tmp_path, went_on, passes)
 
 
 def test_under_the_default_shell_a_stop_before_the_last_command_is_seen(tmp_path: Path) -> None:
@@ -404,18 +420,7 @@ def test_under_the_default_shell_a_stop_before_the_last_command_is_seen(tmp_path
         # Over 64 KiB of failures gone past on purpose: the last one recorded is grep's.
         "many": (many, COUNT0),
     }
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "b").write_text("x\n")
-    tasks = "".join(
-        f"  - id: {name}\n    verify:\n      - run: {json.dumps(script)}\n{extra}"
-        for name, (script, extra) in cases.items()
-    )
-    path = tmp_path / "p.md"
-    path.write_text(f"---\nplanrun: 1\nid: p\ntasks:\n{tasks}---\n")
-    run = run_cli("execute", path, "--root", tmp_path, "--no-summary", "--json")
-    found = {
-        t["id"].split("/")[1]: (t["status"], t["reason"]) for t in json.loads(run.stdout)["tasks"]
-    }
+    found = _run_cases(tmp_path, None, cases)
     assert found["function"][0] == "failed"
     assert "stopped at line 2 of the script, before its last command" in found["function"][1]
     assert found["group"][0] == "failed"
