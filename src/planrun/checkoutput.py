@@ -234,15 +234,3 @@ def printed_failure(output: str) -> str | None:
     """The failure a check that only prints its result printed as its last line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines and PRINTED_FAILURE.fullmatch(lines[-1]) else None
-
-
-def reported_failure(output: str, reports: tuple[tuple[int, str, str], ...]) -> str | None:
-    """Why a script that exited 0 failed all the same: a statement before its last,
-    ``X || echo "FAIL: ..."``, printed its failure (checkrules.failure_reports)."""
-    for printed in output.splitlines():
-        for row, command, said in reports:
-            if printed.strip().startswith(said):
-                shown = printed.strip()
-                shown = shown if len(shown) <= 80 else shown[:77] + "..."
-                return f"it printed `{shown}`: `{command}` failed (line {row} of the script)"
-    return None

@@ -55,62 +55,15 @@ class Reading:
     never_fails: bool = False  # it can never fail and masks nothing planrun can name
     original: str | None = None  # the check as written, when ``run`` is the command it masks
     prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
-    # Statements before the last written `X || echo "FAIL: ..."`: (line in the script, X, the
-    # literal start of what the echo prints). -e goes on past them; what they print tells.
-    reports: tuple[tuple[int, str, str], ...] = ()
 
 
 def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     """The command ``script`` is judged by; itself when it can fail as written. ``flags``: the
     shell's (a failure that a shell without ``-e`` or pipefail ignores is no evidence)."""
     found = _read(script, flags)
-    if found.run == script and not found.never_fails:
-        found = replace(found, reports=failure_reports(script))
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
     return replace(found, original=script) if found.run != script else found
-
-
-def failure_reports(script: str) -> tuple[tuple[int, str, str], ...]:
-    """The statements before the last that report a failure instead of failing the script,
-    ``X || echo "FAIL: X is missing"``: (line in the script, ``X``, the literal start of what
-    the echo prints, up to its first expansion)."""
-    if "||" not in script or not FAILURE_WORDS.search(script):
-        return ()
-    root = parse(script)
-    statements = [c for c in root.named_children if c.type != "comment"]
-    if root.has_error:
-        return ()
-    found = []
-    for node in statements[:-1]:
-        body = _body(node)
-        if body.type != "list" or body.children[1].type != "||":
-            continue
-        left, right = body.children[0], body.children[-1]
-        if not _is_report(right):
-            continue
-        said = _printed_start(_body(right))
-        if len(said) >= 4 and FAILURE_WORDS.search(said):
-            found.append((node.start_point.row + 1, _flat(_text(script, left, left)), said))
-    return tuple(found)
-
-
-def _printed_start(node: Node) -> str:
-    """What ``echo ...``/``printf ...`` prints, as far as it is literal: its words without
-    their quotes, up to the first expansion (``$x``, a substitution); echo's options and
-    printf's format escapes aside."""
-    words: list[str] = []
-    for arg in node.named_children[1:]:
-        text = (arg.text or b"").decode()
-        if arg.type == "word" and text.startswith("-") and not words:
-            continue  # echo -e, printf -- ...
-        if arg.type in ("string", "raw_string"):
-            text = text[1:-1]
-        cut = re.split(r"[$`\\]|%[-\w.]*[a-zA-Z]", text, maxsplit=1)
-        words.append(cut[0])
-        if len(cut) > 1:
-            break
-    return " ".join(words).strip()
 
 
 def _read(script: str, flags: ShellFlags) -> Reading:

@@ -232,8 +232,6 @@ class Executor:
                 if passed_over is not None:
                     # It says what the shape's note would (a failure the shell goes on after).
                     weak, note = passed_over, None
-            if ended and reading.reports and failure is None and weak is None:
-                failure = checkoutput.reported_failure(output, reading.reports)
         record = CommandRecord(
             step.run,
             code,
