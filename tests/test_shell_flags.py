@@ -4,6 +4,7 @@ no pipefail, so a failure they would catch is ignored there, and an exit 0 shows
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -432,3 +433,15 @@ def test_under_the_default_shell_a_stop_before_the_last_command_is_seen(tmp_path
         ),
     )
     assert found["many"] == ("passed", None)
+
+
+def test_a_temporary_folder_with_a_space_still_records_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trap holds the record's path unquoted: another folder is used, never no record.
+    spaced = tmp_path / "a b"
+    spaced.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spaced))
+    found = _run_cases(tmp_path, "bash", {"t": ("test -f b\ntest -f b\n", "")})
+    assert found == {"t": ("passed", None)}
+    assert list(spaced.iterdir()) == []

@@ -147,12 +147,14 @@ class ProcessPool:
         be made (the script runs without the trap, and its failures are judged unseen)."""
         try:
             if self._tmp is None:
-                self._tmp = tempfile.mkdtemp(prefix="planrun-")
+                self._tmp = _safe_folder()
+            if self._tmp is None:
+                return None
             fd, name = tempfile.mkstemp(prefix="failures-", dir=self._tmp)
         except OSError:
             return None
         os.close(fd)
-        return name if proc.SAFE_PATH.fullmatch(name) else None
+        return name
 
     # -- waiting
     def wait(self) -> list[tuple[Hashable, Outcome]]:
@@ -332,6 +334,20 @@ class ProcessPool:
         os.close(self._wake_w)
         os.close(self._tend_r)
         os.close(self._tend_w)
+
+
+def _safe_folder() -> str | None:
+    """A new temporary folder whose path the trap can hold without quoting: the system's
+    (TMPDIR), else /tmp or /var/tmp where TMPDIR holds a space or a quote."""
+    for where in (None, "/tmp", "/var/tmp"):  # noqa: S108 -- a private mkdtemp folder
+        try:
+            folder = tempfile.mkdtemp(prefix="planrun-", dir=where)
+        except OSError:
+            continue
+        if proc.SAFE_PATH.fullmatch(folder):
+            return folder
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def _grow_pipe(fd: int) -> int:
