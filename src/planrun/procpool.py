@@ -48,6 +48,7 @@ class Spec:
     log: LogSink
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
     locate: bool = False  # with bash: record its failures (proc.record_failures)
+    reports: tuple[int, ...] = ()  # lines of `X || echo "FAIL ..."` whose echo is watched
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Outcome:
     # What its ERR trap recorded: (line of the script, command) of each failure, in order;
     # None when no trap was set (one command, a shell other than bash) or the file was lost.
     failures: tuple[tuple[int, str], ...] | None = None
+    reports: tuple[int, ...] = ()  # lines whose failure report ran (Spec.reports)
 
 
 @dataclass(eq=False)
@@ -118,7 +120,7 @@ class ProcessPool:
         script = spec.script
         failures = self._failures_file() if spec.locate and runs_bash(argv) else None
         if failures is not None:
-            script = proc.record_failures(failures) + script
+            script = proc.record_failures(failures, spec.reports) + script
         try:
             popen, read_end = proc.spawn(
                 [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
@@ -285,7 +287,11 @@ class ProcessPool:
                 os.close(child.out)
                 child.out = None
             duration = time.monotonic() - child.started
-            failures = proc.read_failures(child.failures) if child.failures else None
+            records = proc.read_failures(child.failures) if child.failures else None
+            failures = reports = None
+            if records is not None:
+                failures = tuple(r for r in records if r[1] != proc.REPORTED)
+                reports = tuple(r[0] for r in records if r[1] == proc.REPORTED)
             if child.popen.lost:
                 lost = "its exit status was collected by another process"
                 self._done.append((child.token, Outcome(None, duration, error=lost)))
@@ -294,7 +300,8 @@ class ProcessPool:
             elif child.reason == "interrupt":
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
-                self._done.append((child.token, Outcome(code, duration, failures=failures)))
+                outcome = Outcome(code, duration, failures=failures, reports=reports or ())
+                self._done.append((child.token, outcome))
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
