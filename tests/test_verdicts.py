@@ -692,3 +692,49 @@ def test_a_failure_report_that_ran_before_the_last_line_is_no_pass(
 )
 def test_what_only_looks_like_a_failure_report_passes(write_plan: PlanWriter, script: str) -> None:
     assert tasks(execute(one_task(write_plan, json.dumps(script)))[1])["p/t"][0] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        (
+            "! grep -q x data.txt\ntest -f data.txt",
+            (
+                "-e went on past a failure: `! grep -q x data.txt` failed (line 1 of the "
+                "script), and no line of this shape stops a script (write `if grep -q x "
+                "data.txt; then exit 1; fi`)"
+            ),
+        ),
+        (
+            'grep -q zzz data.txt && echo "found"\ntest -f data.txt',
+            (
+                '-e went on past a failure: `grep -q zzz data.txt && echo "found"` failed (line '
+                "1 of the script), and no line of this shape stops a script (put `grep -q zzz "
+                "data.txt` on a line of its own)"
+            ),
+        ),
+    ],
+)
+def test_a_failure_before_the_last_line_that_bash_never_stops_at_is_no_pass(
+    write_plan: PlanWriter, script: str, reason: str
+) -> None:
+    # A DEBUG trap sees the status at the next line's first command.
+    path = one_task(write_plan, json.dumps(script))
+    (path.parent / "data.txt").write_text("x\n")
+    status, found = tasks(execute(path)[1])["p/t"]
+    assert status == "unverified"
+    assert str(found).startswith(reason)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "! grep -q zzz data.txt\ntest -f data.txt",  # the negated check holds
+        "[ -f .env ] && . ./.env\ntest -f data.txt",  # a condition, not a check
+        "grep -q x data.txt && echo found\ntest -f data.txt",
+    ],
+)
+def test_a_line_before_the_last_that_held_passes(write_plan: PlanWriter, script: str) -> None:
+    path = one_task(write_plan, json.dumps(script))
+    (path.parent / "data.txt").write_text("x\n")
+    assert tasks(execute(path)[1])["p/t"][0] == "passed"
