@@ -24,7 +24,6 @@ A referee must not count as evidence a check written so it can never fail. The r
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, replace
 
@@ -60,9 +59,6 @@ class Reading:
     # X, the literal start of what it prints). -e goes on past them; a record of the echo
     # having run (proc.record_failures) says X failed.
     reports: tuple[tuple[int, str, str], ...] = ()
-    # Lines before the last whose failure -e goes past (``! grep -q TODO f``, ``X && echo
-    # ok``): (their line, the next statement's line, their text, how to write them).
-    ignored: tuple[tuple[int, int, str, str], ...] = ()
 
 
 def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
@@ -70,7 +66,7 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     shell's (a failure that a shell without ``-e`` or pipefail ignores is no evidence)."""
     found = _read(script, flags)
     if found.run == script and not found.never_fails:
-        found = replace(found, reports=failure_reports(script), ignored=ignored_checks(script))
+        found = replace(found, reports=failure_reports(script))
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
     return replace(found, original=script) if found.run != script else found
@@ -101,36 +97,6 @@ def failure_reports(script: str) -> tuple[tuple[int, str, str], ...]:
         if _REPORTS_FAILURE.match(said):
             line = _body(right).start_point.row + 1
             found.append((line, _flat(_text(script, left, left)), said))
-    return tuple(found)
-
-
-def ignored_checks(script: str) -> tuple[tuple[int, int, str, str], ...]:
-    """The statements before the last, each on lines of its own, whose failure ``-e`` goes
-    past and bash's ERR trap does not see: ``! cmd`` and ``X && echo ...``: (their line, the
-    line of the statement after them, their text, how to write them so that they fail)."""
-    if "!" not in script and "&&" not in script:
-        return ()
-    root = parse(script)
-    if root.has_error:
-        return ()
-    statements = [c for c in root.named_children if c.type != "comment"]
-    found = []
-    for node, after in itertools.pairwise(statements):
-        if after.start_point.row <= node.end_point.row:
-            continue  # the next statement shares its line: no line to look from
-        body = _body(node)
-        if body.type == "negated_command":
-            inner = _flat(_text(script, body.named_children[0], body.named_children[0]))
-            fix = f"write `if {inner}; then exit 1; fi`"
-        elif body.type == "list" and body.children[1].type == "&&":
-            if not _always_succeeds(body.children[-1]):
-                continue  # `[ -f .env ] && source .env`: a condition, not a check
-            left = _flat(_text(script, body.children[0], body.children[0]))
-            fix = f"put `{left}` on a line of its own"
-        else:
-            continue
-        text = _flat(_text(script, node, node))
-        found.append((node.start_point.row + 1, after.start_point.row + 1, text, fix))
     return tuple(found)
 
 

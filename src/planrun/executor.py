@@ -20,7 +20,6 @@ from planrun.expectations import discards_output, judge_output
 from planrun.fingerprint import digest
 from planrun.graph import Unit
 from planrun.judge import (
-    GONE_PAST,
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
     REPORTED,
@@ -164,10 +163,8 @@ class Executor:
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
             reports = tuple(line for line, _, _ in reading.reports)
-            after = tuple(line for _, line, _, _ in reading.ignored)
-            watched = locate or bool(reports or after)
             spec = procpool.Spec(
-                reading.run, cwd, env, timeout, log, shell, watched, reports, after
+                reading.run, cwd, env, timeout, log, shell, locate or bool(reports), reports
             )
             steps.append(
                 Step(
@@ -239,13 +236,6 @@ class Executor:
                 if passed_over is not None:
                     # It says what the shape's note would (a failure the shell goes on after).
                     weak, note = passed_over, None
-            past = [r for r in reading.ignored if r[1] in outcome.went_past]
-            if ended and past and weak is None and failure is None:
-                line, _, text, fix = past[0]
-                weak = (
-                    f"{GONE_PAST} `{one_line(text, 60)}` failed (line {line} of the script), "
-                    f"and no line of this shape stops a script ({fix})"
-                )
             ran = [r for r in reading.reports if r[0] in outcome.reports]
             if ended and ran and weak is None and failure is None:
                 line, command, said = ran[0]

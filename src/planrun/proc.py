@@ -60,33 +60,16 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
 # no later output can push it out of a bounded tail. The path is written into the trap, not
 # passed in a variable the script could unset. The trap keeps `$_` (and bash keeps `$?` around
 # a trap); a trap of the script's own replaces it (passedover.seen).
-def record_failures(path: str, reports: tuple[int, ...] = (), after: tuple[int, ...] = ()) -> str:
-    """The prefix recording a script's failures in ``path`` (a name without quotes or `$`).
-    A DEBUG trap records more, where asked: ``R LINE`` when the echo of `X || echo "FAIL
-    ..."` on a line of ``reports`` runs (checkrules.failure_reports), and ``S LINE`` when the
-    first command of a line of ``after`` starts after a failure: the statement before it was
-    one -e goes on past (``! grep -q TODO f``, ``X && echo ok``: checkrules.ignored_checks).
-    The trap reads ``$?`` first, keeps ``$_``, and looks once per line."""
+def record_failures(path: str, reports: tuple[int, ...] = ()) -> str:
+    """The prefix recording a script's failures in ``path`` (a name without quotes or `$`);
+    with ``reports`` (lines of `X || echo "FAIL ..."`), a DEBUG trap also records ``R LINE``
+    when the echo on one of those lines runs (checkrules.failure_reports)."""
     watch = ""
-    if reports or after:
-        cases = []
-        if reports:
-            lines = "|".join(str(line) for line in sorted(set(reports)))
-            cases.append(
-                f"{lines}) case $BASH_COMMAND in echo*|printf*|*/echo*) "
-                f'builtin printf "R %s\\n" "$LINENO" >> "{path}";; esac;;'
-            )
-        if after:
-            lines = "|".join(str(line) for line in sorted(set(after) - set(reports)))
-            cases.append(
-                f'{lines}) if [ "${{__planrun_s-}}" != "$LINENO" ]; then __planrun_s=$LINENO; '
-                f'[ "$__planrun_q" = 0 ] || builtin printf "S %s\\n" "$LINENO" >> "{path}"; '
-                "fi;;"
-            )
+    if reports:
+        lines = "|".join(str(line) for line in sorted(set(reports)))
         watch = (
-            "trap '__planrun_q=$? __planrun_v=$_; case $LINENO in "
-            + " ".join(cases)
-            + ' esac; : "$__planrun_v"\' DEBUG; '
+            f"trap 'case $LINENO in {lines}) case $BASH_COMMAND in echo*|printf*|*/echo*) "
+            f'builtin printf "R %s\\n" "$LINENO" >> "{path}";; esac;; esac\' DEBUG; '
         )
     return watch + (
         "set -E; trap '__planrun_u=$_; "
@@ -100,8 +83,6 @@ def record_failures(path: str, reports: tuple[int, ...] = (), after: tuple[int, 
 SAFE_PATH = re.compile(r"[\w./+,@%=-]+")  # nothing the trap's quoting would have to escape
 _FAILURE = re.compile(r"(\d+) (.*)")
 _REPORT = re.compile(r"R (\d+)")
-_STATUS_SEEN = re.compile(r"S (\d+)")
-WENT_PAST = "\0"  # the command of a record that a statement -e goes past failed (``S LINE``)
 REPORTED = ""  # the command of a record that a failure report ran (``R LINE``), not a failure
 _HALF = 32 * 1024  # bytes read from each end of a long file: the first and last failures matter
 
@@ -128,13 +109,10 @@ def read_failures(path: str) -> tuple[tuple[int, str], ...] | None:
     for line in text.splitlines():
         failure = _FAILURE.fullmatch(line)
         report = None if failure else _REPORT.fullmatch(line)
-        seen = None if failure or report else _STATUS_SEEN.fullmatch(line)
         if failure is not None:
             found.append((int(failure.group(1)), failure.group(2)))
         elif report is not None:
             found.append((int(report.group(1)), REPORTED))
-        elif seen is not None:
-            found.append((int(seen.group(1)), WENT_PAST))
     return tuple(found)
 
 

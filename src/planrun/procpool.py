@@ -49,7 +49,6 @@ class Spec:
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
     locate: bool = False  # with bash: record its failures (proc.record_failures)
     reports: tuple[int, ...] = ()  # lines of `X || echo "FAIL ..."` whose echo is watched
-    after: tuple[int, ...] = ()  # lines whose first command looks at the status before it
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,6 @@ class Outcome:
     # None when no trap was set (one command, a shell other than bash) or the file was lost.
     failures: tuple[tuple[int, str], ...] | None = None
     reports: tuple[int, ...] = ()  # lines whose failure report ran (Spec.reports)
-    went_past: tuple[int, ...] = ()  # lines of Spec.after that started after a failure
 
 
 @dataclass(eq=False)
@@ -122,7 +120,7 @@ class ProcessPool:
         script = spec.script
         failures = self._failures_file() if spec.locate and runs_bash(argv) else None
         if failures is not None:
-            script = proc.record_failures(failures, spec.reports, spec.after) + script
+            script = proc.record_failures(failures, spec.reports) + script
         try:
             popen, read_end = proc.spawn(
                 [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
@@ -290,12 +288,10 @@ class ProcessPool:
                 child.out = None
             duration = time.monotonic() - child.started
             records = proc.read_failures(child.failures) if child.failures else None
-            failures = reports = went_past = None
+            failures = reports = None
             if records is not None:
-                marks = (proc.REPORTED, proc.WENT_PAST)
-                failures = tuple(r for r in records if r[1] not in marks)
+                failures = tuple(r for r in records if r[1] != proc.REPORTED)
                 reports = tuple(r[0] for r in records if r[1] == proc.REPORTED)
-                went_past = tuple(r[0] for r in records if r[1] == proc.WENT_PAST)
             if child.popen.lost:
                 lost = "its exit status was collected by another process"
                 self._done.append((child.token, Outcome(None, duration, error=lost)))
@@ -304,13 +300,7 @@ class ProcessPool:
             elif child.reason == "interrupt":
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
-                outcome = Outcome(
-                    code,
-                    duration,
-                    failures=failures,
-                    reports=reports or (),
-                    went_past=went_past or (),
-                )
+                outcome = Outcome(code, duration, failures=failures, reports=reports or ())
                 self._done.append((child.token, outcome))
 
     def _enforce_deadlines(self) -> None:
