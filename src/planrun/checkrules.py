@@ -55,67 +55,15 @@ class Reading:
     never_fails: bool = False  # it can never fail and masks nothing planrun can name
     original: str | None = None  # the check as written, when ``run`` is the command it masks
     prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
-    # Lines before the last written `X || echo "FAIL: ..."`: (the echo's line in the script,
-    # X, the literal start of what it prints). -e goes on past them; a record of the echo
-    # having run (proc.record_failures) says X failed.
-    reports: tuple[tuple[int, str, str], ...] = ()
 
 
 def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     """The command ``script`` is judged by; itself when it can fail as written. ``flags``: the
     shell's (a failure that a shell without ``-e`` or pipefail ignores is no evidence)."""
     found = _read(script, flags)
-    if found.run == script and not found.never_fails:
-        found = replace(found, reports=failure_reports(script))
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
     return replace(found, original=script) if found.run != script else found
-
-
-# A message that reports a failure starts with the word (`FAIL: a is missing`, not `no ERROR
-# lines`, `parser failed as expected`).
-_REPORTS_FAILURE = re.compile(r"(?:FAIL(?:ED|URE)?|ERROR)\b|[✗✘❌]")
-
-
-def failure_reports(script: str) -> tuple[tuple[int, str, str], ...]:
-    """The statements before the last that report a failure instead of failing the script,
-    ``X || echo "FAIL: X is missing"``: (the echo's line in the script, ``X``, the literal
-    start of what it prints, up to its first expansion)."""
-    if "||" not in script or not FAILURE_WORDS.search(script):
-        return ()
-    root = parse(script)
-    if root.has_error:
-        return ()
-    statements = [c for c in root.named_children if c.type != "comment"]
-    found = []
-    for node in statements[:-1]:
-        body = _body(node)
-        if body.type != "list" or body.children[1].type != "||":
-            continue
-        left, right = body.children[0], body.children[-1]
-        said = _printed_start(_body(right)) if _is_report(right) else ""
-        if _REPORTS_FAILURE.match(said):
-            line = _body(right).start_point.row + 1
-            found.append((line, _flat(_text(script, left, left)), said))
-    return tuple(found)
-
-
-def _printed_start(node: Node) -> str:
-    """What ``echo ...``/``printf ...`` prints, as far as it is literal: its words without
-    their quotes, up to the first expansion (``$x``, a substitution); echo's options and
-    printf's format escapes aside."""
-    words: list[str] = []
-    for arg in node.named_children[1:]:
-        text = (arg.text or b"").decode()
-        if arg.type == "word" and text.startswith("-") and not words:
-            continue  # echo -e, printf -- ...
-        if arg.type in ("string", "raw_string"):
-            text = text[1:-1]
-        cut = re.split(r"[$`\\]|%[-\w.]*[a-zA-Z]", text, maxsplit=1)
-        words.append(cut[0])
-        if len(cut) > 1:
-            break
-    return " ".join(words).strip()
 
 
 def _read(script: str, flags: ShellFlags) -> Reading:

@@ -22,7 +22,6 @@ from planrun.graph import Unit
 from planrun.judge import (
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
-    REPORTED,
     judge,
     only_derived,
     stopped_at,
@@ -36,7 +35,7 @@ from planrun.rootfiles import Budget
 from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text
-from planrun.shellsplit import one_line, split_script
+from planrun.shellsplit import split_script
 from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record
 from planrun.statuses import (
@@ -162,10 +161,7 @@ class Executor:
             # Without -e a failure before the last command does not stop the script: the ERR
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
-            reports = tuple(line for line, _, _ in reading.reports)
-            spec = procpool.Spec(
-                reading.run, cwd, env, timeout, log, shell, locate or bool(reports), reports
-            )
+            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
             steps.append(
                 Step(
                     reading.run,
@@ -236,13 +232,6 @@ class Executor:
                 if passed_over is not None:
                     # It says what the shape's note would (a failure the shell goes on after).
                     weak, note = passed_over, None
-            ran = [r for r in reading.reports if r[0] in outcome.reports]
-            if ended and ran and weak is None and failure is None:
-                line, command, said = ran[0]
-                weak = (
-                    f"{REPORTED} `{command}` failed, and line {line} of the script printed "
-                    f"`{one_line(said, 60)}` (to fail the check, end that echo with `; exit 1`)"
-                )
         record = CommandRecord(
             step.run,
             code,

@@ -15,7 +15,6 @@ ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, e
 
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
 WENT_ON = "its shell runs without"  # -e or pipefail: it went on after a failure, or may have
-REPORTED = "it reported a failure and went on:"  # `X || echo "FAIL ..."` before the last line
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -47,7 +46,7 @@ def judge(
     ]
     # A failure the shell passed over is evidence against the work, not merely no evidence
     # for it: no other command's pass outweighs it.
-    went_on = [c for c in commands if c.weak and c.weak.startswith((WENT_ON, REPORTED))]
+    went_on = [c for c in commands if c.weak and c.weak.startswith(WENT_ON)]
     if went_on:
         return UNVERIFIED, f"{went_on[0].weak}: {named(went_on[0])}"
     shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)

@@ -60,18 +60,9 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
 # no later output can push it out of a bounded tail. The path is written into the trap, not
 # passed in a variable the script could unset. The trap keeps `$_` (and bash keeps `$?` around
 # a trap); a trap of the script's own replaces it (passedover.seen).
-def record_failures(path: str, reports: tuple[int, ...] = ()) -> str:
-    """The prefix recording a script's failures in ``path`` (a name without quotes or `$`);
-    with ``reports`` (lines of `X || echo "FAIL ..."`), a DEBUG trap also records ``R LINE``
-    when the echo on one of those lines runs (checkrules.failure_reports)."""
-    watch = ""
-    if reports:
-        lines = "|".join(str(line) for line in sorted(set(reports)))
-        watch = (
-            f"trap 'case $LINENO in {lines}) case $BASH_COMMAND in echo*|printf*|*/echo*) "
-            f'builtin printf "R %s\\n" "$LINENO" >> "{path}";; esac;; esac\' DEBUG; '
-        )
-    return watch + (
+def record_failures(path: str) -> str:
+    """The prefix recording a script's failures in ``path`` (a name without quotes or `$`)."""
+    return (
         "set -E; trap '__planrun_u=$_; "
         "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
         'builtin printf "%s %s\\n" "${__planrun_l:-$LINENO}" '
@@ -82,8 +73,6 @@ def record_failures(path: str, reports: tuple[int, ...] = ()) -> str:
 
 SAFE_PATH = re.compile(r"[\w./+,@%=-]+")  # nothing the trap's quoting would have to escape
 _FAILURE = re.compile(r"(\d+) (.*)")
-_REPORT = re.compile(r"R (\d+)")
-REPORTED = ""  # the command of a record that a failure report ran (``R LINE``), not a failure
 _HALF = 32 * 1024  # bytes read from each end of a long file: the first and last failures matter
 
 
@@ -105,15 +94,8 @@ def read_failures(path: str) -> tuple[tuple[int, str], ...] | None:
         with contextlib.suppress(OSError):
             os.unlink(path)  # noqa: PTH108 -- a str path, once per command
     text = data.decode("utf-8", errors="replace")
-    found: list[tuple[int, str]] = []
-    for line in text.splitlines():
-        failure = _FAILURE.fullmatch(line)
-        report = None if failure else _REPORT.fullmatch(line)
-        if failure is not None:
-            found.append((int(failure.group(1)), failure.group(2)))
-        elif report is not None:
-            found.append((int(report.group(1)), REPORTED))
-    return tuple(found)
+    found = (_FAILURE.fullmatch(line) for line in text.splitlines())
+    return tuple((int(m.group(1)), m.group(2)) for m in found if m)
 
 
 OWN_CHILDREN = threading.Lock()

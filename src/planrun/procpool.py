@@ -48,7 +48,6 @@ class Spec:
     log: LogSink
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
     locate: bool = False  # with bash: record its failures (proc.record_failures)
-    reports: tuple[int, ...] = ()  # lines of `X || echo "FAIL ..."` whose echo is watched
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,6 @@ class Outcome:
     # What its ERR trap recorded: (line of the script, command) of each failure, in order;
     # None when no trap was set (one command, a shell other than bash) or the file was lost.
     failures: tuple[tuple[int, str], ...] | None = None
-    reports: tuple[int, ...] = ()  # lines whose failure report ran (Spec.reports)
 
 
 @dataclass(eq=False)
@@ -120,7 +118,7 @@ class ProcessPool:
         script = spec.script
         failures = self._failures_file() if spec.locate and runs_bash(argv) else None
         if failures is not None:
-            script = proc.record_failures(failures, spec.reports) + script
+            script = proc.record_failures(failures) + script
         try:
             popen, read_end = proc.spawn(
                 [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
@@ -287,11 +285,7 @@ class ProcessPool:
                 os.close(child.out)
                 child.out = None
             duration = time.monotonic() - child.started
-            records = proc.read_failures(child.failures) if child.failures else None
-            failures = reports = None
-            if records is not None:
-                failures = tuple(r for r in records if r[1] != proc.REPORTED)
-                reports = tuple(r[0] for r in records if r[1] == proc.REPORTED)
+            failures = proc.read_failures(child.failures) if child.failures else None
             if child.popen.lost:
                 lost = "its exit status was collected by another process"
                 self._done.append((child.token, Outcome(None, duration, error=lost)))
@@ -300,8 +294,7 @@ class ProcessPool:
             elif child.reason == "interrupt":
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
-                outcome = Outcome(code, duration, failures=failures, reports=reports or ())
-                self._done.append((child.token, outcome))
+                self._done.append((child.token, Outcome(code, duration, failures=failures)))
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
