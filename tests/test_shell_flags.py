@@ -445,3 +445,15 @@ def test_a_temporary_folder_with_a_space_still_records_failures(
     found = _run_cases(tmp_path, "bash", {"t": ("test -f b\ntest -f b\n", "")})
     assert found == {"t": ("passed", None)}
     assert list(spaced.iterdir()) == []
+
+
+def test_a_script_s_own_err_trap_is_not_handed_to_its_substitutions(tmp_path: Path) -> None:
+    # With set -E (planrun's, under a shell without -e), `trap '... exit 1' ERR` would end the
+    # `$(grep -c ...)` that finds nothing: bash alone does not run it there.
+    script = (
+        "trap 'echo \"error on line $LINENO\" >&2; exit 1' ERR\n"
+        "n=$(grep -c nomatch b; true)\n"
+        'echo "n=$n"\n'
+        "test -f b\n"
+    )
+    assert _run_cases(tmp_path, "bash", {"t": (script, "")}) == {"t": ("passed", None)}

@@ -60,10 +60,18 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
 # no later output can push it out of a bounded tail. The path is written into the trap, not
 # passed in a variable the script could unset. The trap keeps `$_` (and bash keeps `$?` around
 # a trap); a trap of the script's own replaces it (passedover.seen).
-def record_failures(path: str) -> str:
-    """The prefix recording a script's failures in ``path`` (a name without quotes or `$`)."""
-    return (
-        "set -E; trap '__planrun_u=$_; "
+# A script that sets an ERR trap of its own: `set -E` would hand it to every function,
+# subshell and command substitution, where bash does not run it (`trap 'exit 1' ERR` would
+# then end a `$(grep -c x f)` that finds nothing); planrun's trap is replaced by it anyway.
+_OWN_ERR_TRAP = re.compile(r"\btrap\b[^\n]*\bERR\b")
+
+
+def record_failures(path: str, script: str = "") -> str:
+    """The prefix recording the failures of ``script`` in ``path`` (a name without quotes or
+    `$`); `set -E` too, unless the script sets an ERR trap of its own."""
+    errtrace = "" if _OWN_ERR_TRAP.search(script) else "set -E; "
+    return errtrace + (
+        "trap '__planrun_u=$_; "
         "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
         'builtin printf "%s %s\\n" "${__planrun_l:-$LINENO}" '
         f'"${{BASH_COMMAND//[[:cntrl:]]/ }}" >> "{path}"; '

@@ -118,7 +118,7 @@ class ProcessPool:
         script = spec.script
         failures = self._failures_file() if spec.locate and runs_bash(argv) else None
         if failures is not None:
-            script = proc.record_failures(failures) + script
+            script = proc.record_failures(failures, script) + script
         try:
             popen, read_end = proc.spawn(
                 [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
