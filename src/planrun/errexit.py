@@ -171,7 +171,7 @@ def errexit(
 # How an exit status is read: ``$?``, ``${?}``, ``${PIPESTATUS[0]}`` (not in single quotes).
 _STATUS = re.compile(r"\$\{?(?:\?|PIPESTATUS)")
 _EXPANSIONS = frozenset({"simple_expansion", "expansion"})
-COMPOUND = frozenset(
+_COMPOUND = frozenset(
     {"compound_statement", "subshell", "if_statement", "case_statement", "function_definition"}
     | {"for_statement", "c_style_for_statement", "while_statement"}
 )
@@ -201,10 +201,7 @@ def reads_status_first(node: Node) -> bool:
 
 def commands_in(node: Node) -> list[Node]:
     """Every simple command in ``node``, in the order they are written."""
-    found = [node] if node.type == "command" else []
-    for child in node.named_children:
-        found.extend(commands_in(child))
-    return found
+    return [n for n in walk(node) if n.type == "command"]
 
 
 def _next_statement(node: Node) -> Node | None:
@@ -232,7 +229,7 @@ def guarded(node: Node) -> bool:
     """A loop or ``if`` whose every command that can fail is followed by ``|| exit`` (or
     ``|| return``): it cannot end in a failure the shell goes on after."""
     body = body_of(node)
-    if body.type not in COMPOUND:
+    if body.type not in _COMPOUND:
         return False
     lists = [n for n in walk(body) if n.type == "list" and n.children[1].type == "||"]
     guarded = {

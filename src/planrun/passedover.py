@@ -11,7 +11,6 @@ its own ERR trap), a statement whose failure the shell would go on after is name
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from tree_sitter import Node
@@ -30,6 +29,7 @@ from planrun.errexit import (
     text_of,
     walk,
 )
+from planrun.proc import OWN_ERR_TRAP
 
 Failure = tuple[int, str]
 """What the ERR trap recorded of one failure: the line of the script, the command bash ran."""
@@ -38,7 +38,6 @@ _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 _PASS_ON = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "sed", "cut"})
 # A sourced file that sets an ERR trap replaces planrun's (read at most this much of it).
 _SOURCED_BYTES = 256 * 1024
-_ERR_TRAP = re.compile(r"\btrap\b[^\n]*\bERR\b")
 
 
 def _same(text: str) -> str:
@@ -160,7 +159,7 @@ def seen(root: Node, cwd: Path | None) -> bool:
                     text = file.read(_SOURCED_BYTES).decode("utf-8", errors="replace")
             except OSError:
                 continue
-            if _ERR_TRAP.search(text):
+            if OWN_ERR_TRAP.search(text):
                 return False
     return True
 

@@ -63,13 +63,13 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
 # A script that sets an ERR trap of its own: `set -E` would hand it to every function,
 # subshell and command substitution, where bash does not run it (`trap 'exit 1' ERR` would
 # then end a `$(grep -c x f)` that finds nothing); planrun's trap is replaced by it anyway.
-_OWN_ERR_TRAP = re.compile(r"\btrap\b[^\n]*\bERR\b")
+OWN_ERR_TRAP = re.compile(r"\btrap\b[^\n]*\bERR\b")
 
 
 def record_failures(path: str, script: str = "") -> str:
     """The prefix recording the failures of ``script`` in ``path`` (a name without quotes or
     `$`); `set -E` too, unless the script sets an ERR trap of its own."""
-    errtrace = "" if _OWN_ERR_TRAP.search(script) else "set -E; "
+    errtrace = "" if OWN_ERR_TRAP.search(script) else "set -E; "
     return errtrace + (
         "trap '__planrun_u=$_; "
         "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
