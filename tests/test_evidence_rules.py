@@ -4,6 +4,7 @@ failures, checks that can never fail. Real child processes; plans in tmp_path.""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -381,3 +382,70 @@ def test_node_test_runner_that_ran_nothing_is_no_evidence(line: str) -> None:
 
     assert ran_no_tests("node --test tests/", 0, f"{line}\n# pass 0\n") == "node --test"
     assert ran_no_tests("node --test tests/", 0, "# tests 3\n# pass 3\n") is None
+
+
+@pytest.mark.parametrize(
+    ("script", "run", "ok_says", "failed_says"),
+    [
+        ('grep -q x f || echo "INFO: checking..."', "grep -q x f", None, "INFO: checking..."),
+        ("grep -q x f && echo 'Note: x is there'", "grep -q x f", "Note: x is there", None),
+        ('grep x f | wc -l | grep -q 0 && echo "PASS: none" || echo "⚠️ check by hand"',
+         'grep x f | wc -l | grep -q 0 && echo "PASS: none"', None, "⚠️ check by hand"),
+        ("pytest -q || echo -e 'warning: flaky'", "pytest -q", None, "warning: flaky"),
+    ],
+)  # fmt: skip
+def test_a_branch_that_only_informs_is_read_as_no_verdict(
+    script: str, run: str, ok_says: str | None, failed_says: str | None
+) -> None:
+    reading = read(script)
+    assert (reading.run, reading.informs_ok, reading.informs_failed) == (run, ok_says, failed_says)
+    assert not reading.must_fail and not reading.never_fails
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'grep -q x f || echo "WARNING: tests FAILED"',  # a failure's report, not information
+        'grep -q x f || echo "see INFO below"',  # only a message that begins with the word
+        'test -f a; grep -q x f || echo "INFO: x"',  # lines before it could fail too
+    ],
+)
+def test_a_report_that_names_a_failure_or_is_not_alone_is_read_as_before(script: str) -> None:
+    reading = read(script)
+    assert (reading.informs_ok, reading.informs_failed) == (None, None)
+
+
+def test_an_outcome_the_plan_calls_neither_pass_nor_fail_is_unverified_whatever_else_passes(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "f.py").write_text("def test_a(db_session):\n    pass\n")
+    checks = {
+        # A seed's shape: its PASS is not printed, its other branch only says INFO.
+        "info-branch": 'grep "def" f.py | wc -l | grep -qx "0" && echo "PASS: none" || '
+        'echo "INFO: checking parameter usage..."\ngrep -q db_session f.py',
+        "info-printed": 'grep -q db_session f.py && echo "NOTE: still uses it"',
+        "info-silent": 'grep -q create_engine f.py && echo "INFO: checking engine imports"',
+        "pass-branch": 'grep -q db_session f.py && echo "PASS: uses it" || echo "INFO: check"',
+        "failure-words": 'grep -q create_engine f.py || echo "WARNING: FAILED to find it"',
+    }
+    body = ["planrun: 1", "tasks:"]
+    for name, check in checks.items():
+        body += [f"  - id: {name}", "    verify:"]
+        body += [f"      - {json.dumps(line)}" for line in check.splitlines()]
+    run, doc = execute(write_plan("p.md", "\n".join(body)))
+    assert run.exit_code == 1
+    found = tasks(doc)
+    info = "`INFO: checking parameter usage...`, which its plan calls neither a pass nor a failure"
+    assert found["p/info-branch"][0] == "unverified"
+    assert found["p/info-branch"][1].startswith(f'it printed {info}: `grep "def" f.py')
+    printed = "it printed `NOTE: still uses it`, which its plan calls neither a pass nor a failure"
+    assert found["p/info-printed"] == (
+        "unverified",
+        f"{printed}: `grep -q db_session f.py` (line 10)",
+    )
+    assert found["p/info-silent"] == (
+        "unverified",
+        "its only checks can never fail: `grep -q create_engine f.py` (line 13)",
+    )
+    assert found["p/pass-branch"][0] == "passed"
+    assert found["p/failure-words"][0] == "failed"

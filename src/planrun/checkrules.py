@@ -10,7 +10,10 @@ A referee must not count as evidence a check written so it can never fail. The r
   ``X || (exit 0)``, ``X; exit 0`` are judged by ``X``, which must succeed; so are
   ``X && echo PASS || echo FAIL`` and ``if X; then echo ok; fi``; when the success branch
   prints one of :data:`FAILURE_WORDS` (``X && echo "FAIL: ..." || echo "PASS"``), ``X`` must
-  fail.
+  fail. A branch whose message begins with one of :data:`INFO_WORDS` (``X || echo "INFO:
+  ..."``, ``X && echo "NOTE: ..."``) only informs: when it runs, the plan has called the
+  outcome neither a pass nor a failure, so the check shows nothing either way (unverified,
+  however the task's other checks end).
 - :data:`~planrun.errexit.NEVER_FAILS`: commands that succeed wherever they run
   (``test -d .``, ``pwd``).
 - Only some statements can fail a script (errexit.py: under ``bash -e``, a ``! cmd`` line, a
@@ -41,6 +44,11 @@ from planrun.shellsplit import parse
 FAILURE_WORDS = re.compile(
     r"\bFAIL(?:ED|S|URE)?\b|\bERROR\b|✗|✘|❌|\bstill (?:exists|present|there)\b", re.IGNORECASE
 )
+# A report that begins with one of these only informs ("INFO: checking usage...").
+INFO_WORDS = re.compile(
+    r"[\W_]*?(?:(?:INFO|NOTE|NOTICE|WARN(?:ING)?|CHECKING|SKIP(?:PED|PING)?)\b|\u2139|\u26a0)",
+    re.IGNORECASE,
+)
 # Programs that answer "not found" with exit 1 and an error with exit 2 (checkoutput.py).
 NO_MATCH_PROGRAMS = frozenset({"grep", "egrep", "fgrep", "rg", "test", "["})
 
@@ -55,6 +63,8 @@ class Reading:
     never_fails: bool = False  # it can never fail and masks nothing planrun can name
     original: str | None = None  # the check as written, when ``run`` is the command it masks
     prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
+    informs_ok: str | None = None  # what it prints when ``run`` succeeds, when that only informs
+    informs_failed: str | None = None  # the same, when ``run`` fails
 
 
 def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
@@ -104,9 +114,13 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
     left, op, right = body.children[0], body.children[1], body.children[-1]
     # bash applies the redirect of `a || echo x >&2` to the echo; tree-sitter to the list.
     right_text = _text(script, right, last)
+    alone = len(statements) == 1
+    if op.type == "&&" and alone and (said := _informs(script, right)) is not None:
+        return Reading(_text(script, left, left), informs_ok=said)
     if op.type != "||" or not _always_succeeds(right):
         return None
     mask = f"the `|| {_name(right) if _is_report(right) else right_text}`"
+    failed_says = _informs(script, right) if alone else None
     if left.type == "list" and left.children[1].type == "&&" and _is_report(left.children[-1]):
         command = left.children[0]
         success = _text(script, left.children[-1], left.children[-1])
@@ -118,7 +132,13 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
                 return Reading(script, never_fails=True)
             x = _text(script, command, command)
             return Reading(x, must_fail=True, note=f"`{_flat(success)}` runs when it succeeds")
+        if alone and _informs(script, left.children[-1]) is not None:
+            # Its success only informs: what its failure says cannot make it a pass or fail.
+            return Reading(script, never_fails=True)
         left = command
+    if failed_says is not None:
+        x = _text(script, left, left)
+        return Reading(x, informs_failed=failed_says, note=f"{mask} would hide its failure")
     inner = _read(_text(script, first, left), flags)
     if inner.never_fails:
         return Reading(script, never_fails=True)
@@ -217,6 +237,19 @@ def _only_reports(node: Node) -> bool:
     if name == "exit":
         return _always_succeeds(node)
     return name is not None and name.rsplit("/", 1)[-1] in MASKS
+
+
+def _informs(script: str, node: Node) -> str | None:
+    """The message of a report that only informs (``echo "INFO: checking ..."``), else None;
+    a message naming a failure (``WARNING: tests FAILED``) is a failure's report."""
+    if not _is_report(node):
+        return None
+    command = _body(node)
+    words = [_text(script, c, c).strip("'\"") for c in command.named_children[1:]]
+    said = _flat(" ".join(w for w in words if not w.startswith("-")))
+    if not INFO_WORDS.match(said) or FAILURE_WORDS.search(said):
+        return None
+    return said
 
 
 def _is_report(node: Node) -> bool:

@@ -22,6 +22,7 @@ from planrun.graph import Unit
 from planrun.judge import (
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
+    informed,
     judge,
     only_derived,
     stopped_at,
@@ -220,6 +221,8 @@ class Executor:
                 failure = checkoutput.could_not_look(step.run, code)
             elif runner:
                 weak = f"ran no tests ({runner})"
+            elif reading.informs_ok is not None or reading.informs_failed is not None:
+                weak = informed(reading, code)
             elif reading.never_fails and ended and not step.expect_output:
                 weak = "can never fail"
             elif reading.prints_result and ended and not step.expect_output:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planrun import checkrules, passedover
+from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
 from planrun.results import CheckResult, CommandRecord
@@ -15,6 +16,7 @@ ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, e
 
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
 WENT_ON = "its shell runs without"  # -e or pipefail: it went on after a failure, or may have
+INFORMED = "it printed `"  # a report the plan calls neither a pass nor a failure (informed)
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -45,8 +47,9 @@ def judge(
         f"`{one_line(cmd.original or cmd.run, 60)}` {cmd.weak}" for cmd in commands if cmd.weak
     ]
     # A failure the shell passed over is evidence against the work, not merely no evidence
-    # for it: no other command's pass outweighs it.
-    went_on = [c for c in commands if c.weak and c.weak.startswith(WENT_ON)]
+    # for it: no other command's pass outweighs it. Nor does one of a check's own outcomes
+    # that its plan calls neither a pass nor a failure (INFO: ...).
+    went_on = [c for c in commands if c.weak and c.weak.startswith((WENT_ON, INFORMED))]
     if went_on:
         return UNVERIFIED, f"{went_on[0].weak}: {named(went_on[0])}"
     shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)
@@ -67,6 +70,17 @@ def judge(
     if unit.manual or checks:
         return MANUAL, "needs a human: no automated check"
     return UNVERIFIED, "nothing verifies it: no verify command and no must_haves check"
+
+
+def informed(reading: Reading, code: int | None) -> str | None:
+    """Why a check whose outcome only informs (checkrules.INFO_WORDS) shows nothing: what it
+    printed, or, when the outcome it ended with prints nothing, that it only reports."""
+    said = reading.informs_ok if code == 0 else reading.informs_failed
+    if said is not None:
+        return f"{INFORMED}{one_line(said, 60)}`, which its plan calls neither a pass nor a failure"
+    if code == 0:
+        return None  # its success printed what the plan calls a pass
+    return f"only reports: `{one_line(reading.informs_ok or '', 60)}` runs when it succeeds"
 
 
 Failures = tuple[tuple[int, str], ...]
