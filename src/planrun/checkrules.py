@@ -46,7 +46,7 @@ FAILURE_WORDS = re.compile(
 )
 # A report that begins with one of these only informs ("INFO: checking usage...").
 INFO_WORDS = re.compile(
-    r"[\W_]*?(?:(?:INFO|NOTE|NOTICE|WARN(?:ING)?|CHECKING|SKIP(?:PED|PING)?)\b|\u2139|\u26a0)",
+    r"[\W_]*?(?:(?:INFO|NOTE|NOTICE|WARN(?:ING)?)\b|\u2139|\u26a0)",
     re.IGNORECASE,
 )
 # Programs that answer "not found" with exit 1 and an error with exit 2 (checkoutput.py).

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from planrun import checkoutput, checkrules, proc, procpool, tasklog
+from planrun import checkoutput, checkrules, proc, procpool, reports, tasklog
 from planrun import musthaves as must
 from planrun.environment import program
 from planrun.errexit import ShellFlags, shell_flags
@@ -27,6 +27,7 @@ from planrun.judge import (
     only_derived,
     stopped_at,
     stopped_early,
+    unseen_check,
     went_on,
 )
 from planrun.modelchecks import VerifyCommand
@@ -162,7 +163,11 @@ class Executor:
             # Without -e a failure before the last command does not stop the script: the ERR
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
-            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate)
+            # Checks whose failure the script goes on after, with no exit status to show it:
+            # planrun watches the output for what their failure prints (reports.py).
+            hidden = reports.hidden(reading.run, cwd)
+            watch = tuple(h.needle for h in hidden if h.needle is not None)
+            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate, watch)
             steps.append(
                 Step(
                     reading.run,
@@ -172,6 +177,7 @@ class Executor:
                     reading=reading,
                     expect_output=cmd.expect_output,
                     derived=cmd.derived,
+                    hidden=hidden,
                 )
             )
         if self.watch is not None:
@@ -204,7 +210,15 @@ class Executor:
             sink.close()
 
     def record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:
-        """What a finished command shows, by the evidence rules (checkrules.py)."""
+        """What a finished command shows, by the evidence rules (checkrules.py); a pass shows
+        nothing when a check in it failed, or may have, with no exit status to say so."""
+        record = self._record(step, outcome)
+        if not step.hidden or not record.ok or record.weak or step.spec is None:
+            return record
+        unseen = unseen_check(step.hidden, step.spec.log.seen(), step.run)
+        return record if unseen is None else replace(record, weak=unseen)
+
+    def _record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:
         output = step.spec.log.command_tail() if step.spec else ""
         code = outcome.exit_code
         reading = step.reading or checkrules.Reading(step.run)

@@ -6,6 +6,7 @@ from planrun import checkrules, passedover
 from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
+from planrun.reports import Hidden
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, parse, split_script
@@ -17,6 +18,11 @@ ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, e
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
 WENT_ON = "its shell runs without"  # -e or pipefail: it went on after a failure, or may have
 INFORMED = "it printed `"  # a report the plan calls neither a pass nor a failure (informed)
+ONLY_REPORTS = "it only reports:"  # X && echo "INFO: ..." whose X failed: it printed nothing
+UNSEEN = "planrun cannot see whether"  # a check no exit status shows (unseen_check)
+PRINTED = "its script printed `"  # what a check's failure prints appeared (unseen_check)
+# Weak reasons that are evidence against the work: no other command's pass outweighs them.
+AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED)
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -49,7 +55,7 @@ def judge(
     # A failure the shell passed over is evidence against the work, not merely no evidence
     # for it: no other command's pass outweighs it. Nor does one of a check's own outcomes
     # that its plan calls neither a pass nor a failure (INFO: ...).
-    went_on = [c for c in commands if c.weak and c.weak.startswith((WENT_ON, INFORMED))]
+    went_on = [c for c in commands if c.weak and c.weak.startswith(AGAINST)]
     if went_on:
         return UNVERIFIED, f"{went_on[0].weak}: {named(went_on[0])}"
     shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)
@@ -65,6 +71,9 @@ def judge(
     if printed:
         why = "it only prints its result, and exits 0 whether it printed PASS or FAIL"
         return UNVERIFIED, f"{why}: {named(printed[0])}"
+    reports = [c for c in commands if c.weak and c.weak.startswith(ONLY_REPORTS)]
+    if reports:
+        return UNVERIFIED, f"{reports[0].weak}: {named(reports[0])}"
     if commands:
         return UNVERIFIED, f"its only checks can never fail: {named(commands[0])}"
     if unit.manual or checks:
@@ -80,7 +89,34 @@ def informed(reading: Reading, code: int | None) -> str | None:
         return f"{INFORMED}{one_line(said, 60)}`, which its plan calls neither a pass nor a failure"
     if code == 0:
         return None  # its success printed what the plan calls a pass
-    return f"only reports: `{one_line(reading.informs_ok or '', 60)}` runs when it succeeds"
+    return f"{ONLY_REPORTS} `{one_line(reading.informs_ok or '', 60)}` runs when it succeeds"
+
+
+def unseen_check(hidden: tuple[Hidden, ...], seen: frozenset[bytes], script: str) -> str | None:
+    """Why a script that exited 0 shows nothing of a check in it whose failure it went on
+    after (reports.py): what that failure prints appeared in its output, or nothing shows
+    whether it failed. None when the failure of each would have printed what did not appear."""
+    where = " of the script" if "\n" in script.strip() else ""
+    for check in hidden:
+        if check.needle is not None and check.needle not in seen:
+            continue  # its failure's message never appeared: it did not fail
+        command = f"`{one_line(check.command, 60)}`"
+        if check.needle is not None:
+            said = one_line(check.printed or "", 60)
+            return (
+                f"{PRINTED}{said}`, which line {check.line}{where} prints when {command} "
+                f"fails, and went on (end {check.shape} with `exit 1`)"
+            )
+        fix = (
+            f"write `if {one_line(check.command, 40)}; then exit 1; fi`"
+            if check.shape == "the `!`"
+            else f"put {command} on a line of its own"
+        )
+        return (
+            f"{UNSEEN} {command} failed (line {check.line}{where}): {check.shape} goes on "
+            f"either way ({fix})"
+        )
+    return None
 
 
 Failures = tuple[tuple[int, str], ...]

@@ -48,6 +48,7 @@ class Spec:
     log: LogSink
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
     locate: bool = False  # with bash: record its failures (proc.record_failures)
+    watch: tuple[bytes, ...] = ()  # texts to look for in its output (reports.Hidden.needle)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class ProcessPool:
         # The watchdog starts before the clock does: its spawn is not the command's time.
         self._contain.start_watchdog()
         started = time.monotonic()
-        spec.log.begin(spec.script)
+        spec.log.begin(spec.script, spec.watch)
         spawn = self._contain.next_token()
         argv = spec.shell or self._argv
         script = spec.script

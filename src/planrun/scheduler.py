@@ -20,6 +20,7 @@ from typing import Protocol, cast
 from planrun.checkrules import Reading
 from planrun.graph import PlanGraph, Readiness, Unit, touched_files
 from planrun.procpool import Outcome, Spec
+from planrun.reports import Hidden
 from planrun.results import CommandRecord, UnitResult
 from planrun.statuses import FAILED, NOT_RUN, SATISFIES_DEPENDENTS, TIMEOUT, WEAK_DEPENDENCY
 from planrun.verdicts import blocked_reason, failure_cause
@@ -37,6 +38,7 @@ class Step:
     reading: Reading | None = None  # how the evidence rules read the check as written
     expect_output: str | None = None
     derived: bool = False  # planrun derived it from the task's text
+    hidden: tuple[Hidden, ...] = ()  # checks in it whose failure it goes on after (reports.py)
 
 
 class Executor(Protocol):

@@ -38,16 +38,36 @@ class LogSink:
         self._header = b""
         self._tail = bytearray()
         self._command = bytearray()  # the current command's output, bounded like the tail
+        self._watch: tuple[bytes, ...] = ()
+        self._seen: set[bytes] = set()
+        self._carry = b""
         self.written = 0
         self.error: str | None = None
         """Why the log file could not be written (a full disk, a folder that cannot be made):
         the task goes on, its tail is kept in memory and says so."""
 
-    def begin(self, script: str) -> None:
+    def begin(self, script: str, watch: tuple[bytes, ...] = ()) -> None:
+        """A command begins; ``watch``: texts to look for in all it prints (see :meth:`seen`)."""
         self._header = f"$ {script}\n".encode()
         self._command = bytearray()
+        self._watch = watch
+        self._seen = set()
+        self._carry = b""
+
+    def seen(self) -> frozenset[bytes]:
+        """The watched texts the command begun last printed (anywhere, not only in its tail)."""
+        return frozenset(self._seen)
+
+    def _look(self, data: bytes) -> None:
+        # A text may straddle two reads: the end of the last one is searched again.
+        window = self._carry + data
+        self._seen.update(w for w in self._watch if w not in self._seen and w in window)
+        longest = max(len(w) for w in self._watch)
+        self._carry = window[-(longest - 1) :] if longest > 1 else b""
 
     def write(self, data: bytes) -> None:
+        if self._watch:
+            self._look(data)
         _keep_last(self._command, data)
         if self._header:
             data, self._header = self._header + data, b""

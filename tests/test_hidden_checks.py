@@ -1,0 +1,148 @@
+"""Checks inside a script whose failure no exit status shows (reports.py): ``X || echo
+missing``, ``X && echo found``, ``! X`` before the last line. A wrong PASS found by a new user:
+``test -f a.py || echo "MISSING a.py"`` then ``test -f b.py`` passed with a.py missing, under
+the default ``bash -eo pipefail`` as under ``bash``. Real child processes; plans in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import PlanWriter, execute, tasks
+from planrun.reports import hidden
+from planrun.tasklog import LogSink
+
+
+def plan(write_plan: PlanWriter, checks: dict[str, str], shell: str | None = None) -> Path:
+    body = ["planrun: 1", *([f"shell: {shell}"] if shell else []), "tasks:"]
+    for name, check in checks.items():
+        body += [f"  - id: {name}", "    verify:", f"      - run: {json.dumps(check)}"]
+    return write_plan("p.md", "\n".join(body))
+
+
+CHECKS = {
+    "report": 'test -f a.py || echo "MISSING a.py"\ntest -f b.py',
+    "report-stderr": 'test -f a.py || echo "a.py is missing" >&2\ntest -f b.py',
+    "loop": 'for f in a.py b.py; do test -f "$f" || printf "%s is missing\\n" "$f"; done',
+    "found": 'grep -q foo b.py && echo "found foo"\ntest -f b.py',
+    "negated": "! grep -q TODO b.py\ntest -f b.py",
+    "to-file": 'test -f a.py || echo "MISSING a.py" > log.txt\ntest -f b.py',
+}
+
+
+@pytest.mark.parametrize("shell", [None, "bash"])
+def test_a_check_whose_failure_only_prints_is_unverified_when_it_printed(
+    write_plan: PlanWriter, tmp_path: Path, shell: str | None
+) -> None:
+    (tmp_path / "b.py").write_text("foo\n")
+    run, doc = execute(plan(write_plan, CHECKS, shell))
+    assert run.exit_code == 1
+    found = tasks(doc)
+    assert found["p/report"] == (
+        "unverified",
+        (
+            "its script printed `MISSING a.py`, which line 1 of the script prints when "
+            "`test -f a.py` fails, and went on (end the `|| echo` with `exit 1`): "
+            f'`test -f a.py || echo "MISSING a.py" ⏎ test -f b.py` (line {6 + bool(shell)})'
+        ),
+    )
+    assert found["p/report-stderr"][0] == "unverified"
+    assert found["p/loop"][1].startswith(
+        'its script printed `%s is missing\\n $f`, which line 1 prints when `test -f "$f"` fails'
+    )
+    assert found["p/found"][0] == "unverified"  # whatever grep found: see below
+    assert found["p/negated"][0] == "unverified"
+    assert found["p/to-file"][1].startswith(
+        "planrun cannot see whether `test -f a.py` failed (line 1 of the script): "
+        "the `|| echo` goes on either way"
+    )
+
+
+def test_a_report_that_never_printed_shows_its_check_passed(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "a.py").write_text("")
+    (tmp_path / "b.py").write_text("foo\n")
+    run, doc = execute(plan(write_plan, CHECKS))
+    found = tasks(doc)
+    assert found["p/report"] == ("passed", None)
+    assert found["p/report-stderr"] == ("passed", None)
+    assert found["p/loop"] == ("passed", None)
+    # Whatever they found, these show nothing: no exit status, no message to look for.
+    assert found["p/found"] == (
+        "unverified",
+        (
+            "planrun cannot see whether `grep -q foo b.py` failed (line 1 of the script): the "
+            "`&& echo` goes on either way (put `grep -q foo b.py` on a line of its own): "
+            '`grep -q foo b.py && echo "found foo" ⏎ test -f b.py` (line 15)'
+        ),
+    )
+    assert found["p/negated"][1].startswith(
+        "planrun cannot see whether `grep -q TODO b.py` failed (line 1 of the script): the `!` "
+        "goes on either way (write `if grep -q TODO b.py; then exit 1; fi`)"
+    )
+    assert found["p/to-file"][0] == "unverified"
+    assert run.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "found"),
+    [
+        ('a || echo "gone away"\nb', [(1, "a", "the `|| echo`", b"gone away")]),
+        ('a && echo ok || echo "not ok here"\nb', [(1, "a", "the `|| echo`", b"not ok here")]),
+        ("a || printf 'no %s here\\n' x\nb", [(1, "a", "the `|| printf`", b"here")]),
+        ('a || echo "$x"\nb', [(1, "a", "the `|| echo`", None)]),  # no fixed text
+        ('a || echo "gone" | tee f\nb', []),  # a pipeline after `||` is no report
+        ('f() { a || echo "gone away"; }\nf', [(1, "a", "the `|| echo`", None)]),
+        ('{ a || echo "gone away"; } > out\nb', [(1, "a", "the `|| echo`", None)]),
+        ('exec > log\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", None)]),
+        ("while ! grep -q x f; do sleep 1; done\nb", []),  # a condition is a choice
+        ("if ! a && b; then :; fi\nc", []),
+        ('echo "$(a || echo gone away)"\nb', []),  # the substitution's status is the echo's
+        # After `|| echo`, $? is the echo's: reading it shows nothing of a.
+        ('a || echo "gone away"\nrc=$?', [(1, "a", "the `|| echo`", b"gone away")]),
+        ('a && echo "found a"\nrc=$?', []),  # the script reads a's status itself
+        (
+            'python3 - <<"PY" || echo "python check FAILED"\nimport os\nPY\nb',
+            [(1, "python3", "the `|| echo`", b"python check FAILED")],
+        ),
+        ('a || { echo "gone away"; }\nb', [(1, "a", "the `|| echo`", b"gone away")]),
+        ('a || builtin echo "gone away"\nb', [(1, "a", "the `|| builtin echo`", b"gone away")]),
+        ('a || echo -e "\\033[31mgone\\033[0m"\nb', [(1, "a", "the `|| echo`", b"[31mgone")]),
+        ('a || printf "%s: %s\\n" gone away\nb', [(1, "a", "the `|| printf`", None)]),
+        ('a || echo "gone away" && b', [(1, "a", "the `|| echo`", b"gone away")]),
+        (
+            'exec 2>&1\na || echo "gone away" 2>/dev/null\nb',
+            [(2, "a", "the `|| echo`", b"gone away")],
+        ),
+        ('set -v\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", None)]),
+        ("eval 'exec >/dev/null'\na || echo 'gone away'\nb", [(2, "a", "the `|| echo`", None)]),
+        (
+            '{ sleep 1; a; } || echo "gone away" &\nb',
+            [(1, "{ sleep 1; a; }", "the `|| echo`", None)],
+        ),
+        ('while read f; do a || echo "gone $f"; done < list', [(1, "a", "the `|| echo`", b"gone")]),
+        ('{ a || echo "gone away"; } | tee log\nb', [(1, "a", "the `|| echo`", b"gone away")]),
+        ('if a || echo "gone away"; then b; fi', [(1, "a", "the `|| echo`", b"gone away")]),
+        ('a || echo "gone away"', []),  # the last statement: checkrules reads it
+        ("a || true\nb", []),  # a failure that does not matter, by the script's own word
+        ("cd x && make\nb", []),  # make's failure stops bash -e: no report hides it
+    ],
+)
+def test_which_checks_are_hidden_and_what_is_watched(
+    script: str, found: list[tuple[int, str, str, bytes | None]]
+) -> None:
+    assert [(h.line, h.command, h.shape, h.needle) for h in hidden(script)] == found
+
+
+def test_a_watched_text_split_across_two_reads_is_seen(tmp_path: Path) -> None:
+    sink = LogSink(tmp_path / "t.log")
+    sink.begin("x", (b"MISSING a.py", b"never"))
+    for chunk in (b"line 1\nMISS", b"ING a", b".py\n"):
+        sink.write(chunk)
+    assert sink.seen() == {b"MISSING a.py"}
+    sink.begin("y")
+    assert sink.seen() == frozenset()
+    sink.close()
