@@ -129,6 +129,10 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ('a || echo "gone away"', []),  # the last statement: checkrules reads it
         ("a || true\nb", []),  # a failure that does not matter, by the script's own word
         ("cd x && make\nb", []),  # make's failure stops bash -e: no report hides it
+        # `echo 1 > a.py` writes a file: an action, not a report (this repository's own plan).
+        ("git init -q . && echo 1 > a.py && git add a.py\nb", []),
+        ("a && echo ok && b\nc", [(1, "a", "the `&& echo`", None)]),
+        ("a && echo ok && b", []),  # a's failure fails the list, the script's last statement
     ],
 )
 def test_which_checks_are_hidden_and_what_is_watched(

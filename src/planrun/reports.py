@@ -92,9 +92,13 @@ def _after(node: Node, index: int, last: Node | None, *, watchable: bool) -> Hid
     line = node.start_point.row + 1
     name = _name(reports[0])
     if operator == "&&":
+        if any(not _to_terminal(r) or _redirected_away(r) for r in [right, *reports]):
+            return None  # `X && echo 1 > a.py` writes a file: an action, not a report
         statement = _statement(node)
-        if _before_or(node) or _is_condition(statement) or status_read_after(statement):
+        if _or_after(node) or _is_condition(statement) or status_read_after(statement):
             return None  # `X && echo ok || echo no`: the `||` tells; or the script reads $?
+        if last is not None and statement.id == last.id:
+            return None  # X's failure fails the whole list, the script's last statement
         return Hidden(line, flat(text_of(left)), f"the `&& {name}`")
     if left.type == "list" and left.children[1].type == "&&" and _reports(left.children[-1]):
         left = left.children[0]  # `X && echo ok || echo no`: the check is X
@@ -131,6 +135,30 @@ def _reports(node: Node) -> list[Node]:
     return [body] if name in _REPORTS else []
 
 
+def _to_terminal(node: Node) -> bool:
+    """Whether every redirect of ``node`` (a command or a redirected statement) leaves its
+    output on stdout or stderr."""
+    levels = [node, body_of(node)] if node.type == "redirected_statement" else [node]
+    for level in levels:
+        redirects = [c for c in level.children if c.type == "file_redirect"]
+        if redirects and _through(redirects, 1) is None:
+            return False
+    return True
+
+
+def _redirected_away(node: Node) -> bool:
+    """Whether a redirect tree-sitter puts on the list that ``node`` ends (``a && echo 1 >
+    f``: bash applies it to the echo) sends its output to a file."""
+    while node.parent is not None and node.parent.type in ("list", "redirected_statement"):
+        parent = node.parent
+        if parent.type == "list" and parent.named_children[-1].id != node.id:
+            return False
+        if parent.type == "redirected_statement" and not _to_terminal(parent):
+            return True
+        node = parent
+    return False
+
+
 def _final(right: Node, last: Node | None) -> bool:
     """Whether ``right`` is the last command of the script's last statement (its status is
     the script's, read by checkrules)."""
@@ -145,15 +173,15 @@ def _final(right: Node, last: Node | None) -> bool:
     return last is not None and node.id == last.id
 
 
-def _before_or(node: Node) -> bool:
-    """``X && echo ok`` as the left of ``|| echo no``."""
-    parent = node.parent
-    return (
-        parent is not None
-        and parent.type == "list"
-        and parent.children[0].id == node.id
-        and parent.children[1].type == "||"
-    )
+def _or_after(node: Node) -> bool:
+    """Whether a ``||`` follows ``node`` in its list (``X && echo ok || echo no``): the
+    ``||``'s report tells whether X failed."""
+    while node.parent is not None and node.parent.type == "list":
+        parent = node.parent
+        if parent.children[0].id == node.id and parent.children[1].type == "||":
+            return True
+        node = parent
+    return False
 
 
 def _negation_hides(node: Node, last: Node | None) -> bool:
