@@ -389,6 +389,8 @@ def test_node_test_runner_that_ran_nothing_is_no_evidence(line: str) -> None:
     [
         ('grep -q x f || echo "INFO: checking..."', "grep -q x f", None, "INFO: checking..."),
         ("grep -q x f && echo 'Note: x is there'", "grep -q x f", "Note: x is there", None),
+        # tree-sitter reads `a | b && echo PASS || echo W` as `(a | b && echo PASS) || echo W`:
+        # the check run is the left of the `||` as written.
         ('grep x f | wc -l | grep -q 0 && echo "PASS: none" || echo "⚠️ check by hand"',
          'grep x f | wc -l | grep -q 0 && echo "PASS: none"', None, "⚠️ check by hand"),
         ("pytest -q || echo -e 'warning: flaky'", "pytest -q", None, "warning: flaky"),
@@ -452,3 +454,29 @@ def test_an_outcome_the_plan_calls_neither_pass_nor_fail_is_unverified_whatever_
     )
     assert found["p/pass-branch"][0] == "passed"
     assert found["p/failure-words"][0] == "failed"
+
+
+def test_an_informing_success_branch_does_not_excuse_a_real_failure(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    # Found by review: only a search's "no match" (exit 1) is a failure that merely informs.
+    (tmp_path / "b.py").write_text("")
+    checks = {
+        "broke": 'python3 -c "raise SystemExit(1)" && echo "NOTE: see the log"\ntest -f b.py',
+        "grep-error": 'grep -q x nofile.py && echo "INFO: x is used"',
+        "note-pass": 'python3 -c "raise SystemExit(1)" && echo "NOTE: all tests passed"',
+        "fail-branch": 'grep -q x b.py && echo "NOTE: found" || echo "FAIL: x missing"',
+    }
+    body = ["planrun: 1", "tasks:"]
+    for name, check in checks.items():
+        body += [f"  - id: {name}", "    verify:", f"      - run: {json.dumps(check)}"]
+    run, doc = execute(write_plan("p.md", "\n".join(body)))
+    found = tasks(doc)
+    assert {name: found[f"p/{name}"][0] for name in checks} == {
+        "broke": "unverified",  # before the last line: bash -e goes on, reports.py
+        "grep-error": "failed",
+        "note-pass": "failed",
+        "fail-branch": "failed",
+    }
+    assert read('make test && echo "NOTE: all tests passed"').informs_ok is None
+    assert run.exit_code == 1

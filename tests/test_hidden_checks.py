@@ -50,7 +50,7 @@ def test_a_check_whose_failure_only_prints_is_unverified_when_it_printed(
     )
     assert found["p/report-stderr"][0] == "unverified"
     assert found["p/loop"][1].startswith(
-        'its script printed `%s is missing\\n $f`, which line 1 prints when `test -f "$f"` fails'
+        'its script printed `is missing`, which line 1 prints when `test -f "$f"` fails'
     )
     assert found["p/found"][0] == "unverified"  # whatever grep found: see below
     assert found["p/negated"][0] == "unverified"
@@ -94,7 +94,30 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ('a && echo ok || echo "not ok here"\nb', [(1, "a", "the `|| echo`", b"not ok here")]),
         ("a || printf 'no %s here\\n' x\nb", [(1, "a", "the `|| printf`", b"here")]),
         ('a || echo "$x"\nb', [(1, "a", "the `|| echo`", None)]),  # no fixed text
-        ('a || echo "gone" | tee f\nb', []),  # a pipeline after `||` is no report
+        ('a || echo "gone" | tee f\nb', [(1, "a", "the `|| echo`", b"gone")]),  # tee prints it
+        ('a || echo "gone" | cat > /dev/null\nb', [(1, "a", "the `|| echo`", None)]),
+        ('a || echo "gone" | mail x\nb', [(1, "a", "the `|| echo`", None)]),
+        # A line continuation joins words; a `$` at the end of a string is printed as written.
+        ('a || echo "gone;"\\\n" run make"\nb', [(1, "a", "the `|| echo`", None)]),
+        ('a || echo "no line ok$" in f\nb', [(1, "a", "the `|| echo`", b"no line ok")]),
+        # What may send the output elsewhere, or change what echo is, stops the watching.
+        ('exec -- >/dev/null\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", None)]),
+        ('command exec >/dev/null\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", None)]),
+        ('coproc { a || echo "gone away"; }\nb', [(1, "coproc { a", "the `|| echo`", None)]),
+        ('echo() { :; }\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", None)]),
+        ("alias echo=:\na || echo 'gone away'\nb", [(2, "a", "the `|| echo`", None)]),
+        (
+            'exec > >(tee -a run.log) 2>&1\na || echo "gone away"\nb',
+            [(2, "a", "the `|| echo`", b"gone away")],
+        ),
+        ('set -e; pytest -v\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", b"gone away")]),
+        ('server &\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", b"gone away")]),
+        ('a || { echo "gone away"; true; }\nb', [(1, "a", "the `|| echo`", b"gone away")]),
+        ('a || echo "gone away" >/dev/stderr\nb', [(1, "a", "the `|| echo`", b"gone away")]),
+        # A condition or a probe before `&& echo` is no check.
+        ('[ -n "$CI" ] && echo "running in CI"\nb', []),
+        ('command -v uv && echo "uv is here"\nb', []),
+        ('export X=1 && echo "set"\nb', []),
         ('f() { a || echo "gone away"; }\nf', [(1, "a", "the `|| echo`", None)]),
         ('{ a || echo "gone away"; } > out\nb', [(1, "a", "the `|| echo`", None)]),
         ('exec > log\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", None)]),

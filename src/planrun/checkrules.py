@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from tree_sitter import Node
 
 from planrun.commandlint import prints_result
-from planrun.errexit import DEFAULT_FLAGS, MASKS, ShellFlags, errexit
+from planrun.errexit import DEFAULT_FLAGS, MASKS, ShellFlags, errexit, report_message, report_name
 from planrun.errexit import always_succeeds as _always_succeeds
 from planrun.errexit import body_of as _body
 from planrun.errexit import command_name as _name
@@ -43,6 +43,10 @@ from planrun.shellsplit import parse
 # A success branch that prints one of these means the command is expected to fail.
 FAILURE_WORDS = re.compile(
     r"\bFAIL(?:ED|S|URE)?\b|\bERROR\b|✗|✘|❌|\bstill (?:exists|present|there)\b", re.IGNORECASE
+)
+# A report naming one of these says the check passed, whatever word it begins with.
+PASS_WORDS = re.compile(
+    r"\bPASS(?:ED|ES)?\b|\bOK\b|\bSUCCE(?:SS|SSFUL|EDED)\b|✓|✔|✅", re.IGNORECASE
 )
 # A report that begins with one of these only informs ("INFO: checking usage...").
 INFO_WORDS = re.compile(
@@ -115,12 +119,12 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
     # bash applies the redirect of `a || echo x >&2` to the echo; tree-sitter to the list.
     right_text = _text(script, right, last)
     alone = len(statements) == 1
-    if op.type == "&&" and alone and (said := _informs(script, right)) is not None:
+    if op.type == "&&" and alone and (said := _informs(right)) is not None:
         return Reading(_text(script, left, left), informs_ok=said)
     if op.type != "||" or not _always_succeeds(right):
         return None
     mask = f"the `|| {_name(right) if _is_report(right) else right_text}`"
-    failed_says = _informs(script, right) if alone else None
+    failed_says = _informs(right) if alone else None
     if left.type == "list" and left.children[1].type == "&&" and _is_report(left.children[-1]):
         command = left.children[0]
         success = _text(script, left.children[-1], left.children[-1])
@@ -132,8 +136,8 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
                 return Reading(script, never_fails=True)
             x = _text(script, command, command)
             return Reading(x, must_fail=True, note=f"`{_flat(success)}` runs when it succeeds")
-        if alone and _informs(script, left.children[-1]) is not None:
-            # Its success only informs: what its failure says cannot make it a pass or fail.
+        if alone and _informs(left.children[-1]) is not None and failed_says is not None:
+            # Both branches only inform: nothing tells a pass from a failure.
             return Reading(script, never_fails=True)
         left = command
     if failed_says is not None:
@@ -239,22 +243,30 @@ def _only_reports(node: Node) -> bool:
     return name is not None and name.rsplit("/", 1)[-1] in MASKS
 
 
-def _informs(script: str, node: Node) -> str | None:
+def _informs(node: Node) -> str | None:
     """The message of a report that only informs (``echo "INFO: checking ..."``), else None;
-    a message naming a failure (``WARNING: tests FAILED``) is a failure's report."""
+    a message naming a failure (``WARNING: tests FAILED``) or a pass (``NOTE: all tests
+    passed``) is that outcome's report."""
     if not _is_report(node):
         return None
-    command = _body(node)
-    words = [_text(script, c, c).strip("'\"") for c in command.named_children[1:]]
-    said = _flat(" ".join(w for w in words if not w.startswith("-")))
-    if not INFO_WORDS.match(said) or FAILURE_WORDS.search(said):
+    said = report_message(node)
+    if not INFO_WORDS.match(said) or FAILURE_WORDS.search(said) or PASS_WORDS.search(said):
         return None
     return said
 
 
+def finds(run: str) -> bool:
+    """Whether ``run`` is one search (grep, rg, test): its exit 1 is "not found", no error."""
+    root = parse(run)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if len(statements) != 1 or root.has_error:
+        return False
+    name = _name(statements[0])
+    return name is not None and name.rsplit("/", 1)[-1] in NO_MATCH_PROGRAMS
+
+
 def _is_report(node: Node) -> bool:
-    name = _name(node)
-    return name is not None and name.rsplit("/", 1)[-1] in ("echo", "printf")
+    return report_name(node) is not None
 
 
 def _text(script: str, first: Node, last: Node) -> str:

@@ -356,6 +356,53 @@ def text_of(node: Node) -> str:
     return (node.text or b"").decode()
 
 
+SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+# A sourced file is read at most this much (for an ERR trap or a redirect of its own).
+_SOURCED_BYTES = 256 * 1024
+
+
+def in_substitution(node: Node) -> bool:
+    """Whether ``node`` is written inside a ``$(...)`` or ``<(...)``."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in SUBSTITUTIONS:
+            return True
+        parent = parent.parent
+    return False
+
+
+def sourced_text(command: Node, cwd: Path | None) -> str | None:
+    """The text of the file a ``source`` or ``.`` command reads by a literal path (from
+    ``cwd``), None when it names none or it cannot be read."""
+    words = [text_of(c) for c in body_of(command).named_children[1:]]
+    if command_name(command) not in ("source", ".") or not words or cwd is None:
+        return None
+    try:
+        with (cwd / words[0].strip("'\"")).open("rb") as file:
+            return file.read(_SOURCED_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def report_name(node: Node) -> str | None:
+    """``echo`` or ``printf`` when ``node`` runs one (``/bin/echo``, ``builtin echo``,
+    ``command printf``), else None."""
+    body = body_of(node)
+    name = (command_name(body) or "").rsplit("/", 1)[-1]
+    if name in ("builtin", "command"):
+        words = [c for c in body.children_by_field_name("argument") if c.is_named]
+        name = text_of(words[0]) if words else ""
+    return name if name in ("echo", "printf") else None
+
+
+def report_message(node: Node) -> str:
+    """What an echo or printf (``node``) is written to print, quotes and options left out."""
+    words = [text_of(c).strip("'\"") for c in body_of(node).children_by_field_name("argument")]
+    if command_name(node) in ("builtin", "command"):
+        words = words[1:]
+    return flat(" ".join(w for w in words if not re.fullmatch(r"-[neE]+", w)))
+
+
 def body_of(node: Node) -> Node:
     """A statement without its redirects (tree-sitter puts ``a || b >&2``'s on the list)."""
     while node.type == "redirected_statement":

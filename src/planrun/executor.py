@@ -37,6 +37,7 @@ from planrun.rootfiles import Budget
 from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text
+from planrun.shellnames import SHELL_NAMES
 from planrun.shellsplit import split_script
 from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record
@@ -86,6 +87,7 @@ class Executor:
         self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
         self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
         self._shell_flags: dict[tuple[str, ...], ShellFlags] = {}
+        self._shell_names: dict[tuple[str, ...], bool] = {}
 
     def root(self, unit: Unit) -> Path:
         if self._relocate is not None:
@@ -165,8 +167,8 @@ class Executor:
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
             # Checks whose failure the script goes on after, with no exit status to show it:
             # planrun watches the output for what their failure prints (reports.py).
-            hidden = reports.hidden(reading.run, cwd)
-            watch = tuple(h.needle for h in hidden if h.needle is not None)
+            hidden = reports.hidden(reading.run, cwd) if self._is_shell(shell) else ()
+            watch = tuple({h.needle: None for h in hidden if h.needle is not None})
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate, watch)
             steps.append(
                 Step(
@@ -183,6 +185,17 @@ class Executor:
         if self.watch is not None:
             self.watch.started(unit, root)
         return steps
+
+    def _is_shell(self, shell: tuple[str, ...] | None) -> bool:
+        """Whether scripts run by a shell planrun reads as bash (``sh``, ``bash``, ``dash``…),
+        not a plan's ``shell: node -e`` or ``python -c``."""
+        key = shell or ("",)
+        found = self._shell_names.get(key)
+        if found is None:
+            argv = shell or proc.shell_argv(self.opts.shell)
+            found = any(Path(word).name in SHELL_NAMES for word in argv)
+            self._shell_names[key] = found
+        return found
 
     def _flags(self, shell: tuple[str, ...] | None) -> ShellFlags:
         """The ``-e`` and pipefail a script starts with: the plan's own shell's, else the
@@ -215,7 +228,9 @@ class Executor:
         record = self._record(step, outcome)
         if not step.hidden or not record.ok or record.weak or step.spec is None:
             return record
-        unseen = unseen_check(step.hidden, step.spec.log.seen(), step.run)
+        cwd = step.spec.cwd
+        seen = step.spec.log.seen() if reports.still_watched(step.run, cwd) else None
+        unseen = unseen_check(step.hidden, seen, step.run)
         return record if unseen is None else replace(record, weak=unseen)
 
     def _record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:

@@ -6,7 +6,7 @@ from planrun import checkrules, passedover
 from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
-from planrun.reports import Hidden
+from planrun.reports import UNREAD, Hidden
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, parse, split_script
@@ -55,9 +55,9 @@ def judge(
     # A failure the shell passed over is evidence against the work, not merely no evidence
     # for it: no other command's pass outweighs it. Nor does one of a check's own outcomes
     # that its plan calls neither a pass nor a failure (INFO: ...).
-    went_on = [c for c in commands if c.weak and c.weak.startswith(AGAINST)]
-    if went_on:
-        return UNVERIFIED, f"{went_on[0].weak}: {named(went_on[0])}"
+    against = [c for c in commands if c.weak and c.weak.startswith(AGAINST)]
+    if against:
+        return UNVERIFIED, f"{against[0].weak}: {named(against[0])}"
     shown = sum(1 for c in commands if not c.weak) + sum(1 for c in checks if c.ok is True)
     if shown:
         return PASSED, "; ".join(notes) or None
@@ -83,8 +83,13 @@ def judge(
 
 def informed(reading: Reading, code: int | None) -> str | None:
     """Why a check whose outcome only informs (checkrules.INFO_WORDS) shows nothing: what it
-    printed, or, when the outcome it ended with prints nothing, that it only reports."""
+    printed, or, when a search found nothing and printed nothing, that it only reports. None
+    when it is judged by its exit status (a pass, or a failure but a search's "no match")."""
     said = reading.informs_ok if code == 0 else reading.informs_failed
+    if code not in (0, 1) and reading.informs_failed is None:
+        return None  # `X && echo "NOTE: ..."` whose X broke (grep's 2): X's failure decides
+    if code == 1 and said is None and not checkrules.finds(reading.run):
+        return None  # not a search: its failure is a failure
     if said is not None:
         return f"{INFORMED}{one_line(said, 60)}`, which its plan calls neither a pass nor a failure"
     if code == 0:
@@ -92,21 +97,27 @@ def informed(reading: Reading, code: int | None) -> str | None:
     return f"{ONLY_REPORTS} `{one_line(reading.informs_ok or '', 60)}` runs when it succeeds"
 
 
-def unseen_check(hidden: tuple[Hidden, ...], seen: frozenset[bytes], script: str) -> str | None:
-    """Why a script that exited 0 shows nothing of a check in it whose failure it went on
-    after (reports.py): what that failure prints appeared in its output, or nothing shows
-    whether it failed. None when the failure of each would have printed what did not appear."""
+def unseen_check(
+    hidden: tuple[Hidden, ...], seen: frozenset[bytes] | None, script: str
+) -> str | None:
+    """Why a script that ended as expected shows nothing of a check in it whose failure it went
+    on after (reports.py): what that failure prints appeared in its output, or nothing shows
+    whether it failed. ``seen``: the watched texts that appeared, None when its output could
+    not be watched after all. None when each failure would have printed what did not appear."""
     where = " of the script" if "\n" in script.strip() else ""
     for check in hidden:
-        if check.needle is not None and check.needle not in seen:
+        needle = check.needle if seen is not None else None
+        if needle is not None and seen is not None and needle not in seen:
             continue  # its failure's message never appeared: it did not fail
         command = f"`{one_line(check.command, 60)}`"
-        if check.needle is not None:
-            said = one_line(check.printed or "", 60)
+        if needle is not None:
+            said = one_line(needle.decode(errors="replace"), 60)
             return (
                 f"{PRINTED}{said}`, which line {check.line}{where} prints when {command} "
                 f"fails, and went on (end {check.shape} with `exit 1`)"
             )
+        if check.shape == UNREAD:
+            return f"{UNSEEN} line {check.line}{where} failed: it cannot read {command}"
         fix = (
             f"write `if {one_line(check.command, 40)}; then exit 1; fi`"
             if check.shape == "the `!`"

@@ -23,8 +23,10 @@ from planrun.errexit import (
     errexit,
     flat,
     guarded,
+    in_substitution,
     set_options,
     sets_errexit,
+    sourced_text,
     status_read_after,
     text_of,
     walk,
@@ -34,10 +36,7 @@ from planrun.proc import OWN_ERR_TRAP
 Failure = tuple[int, str]
 """What the ERR trap recorded of one failure: the line of the script, the command bash ran."""
 
-_SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 _PASS_ON = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "sed", "cut"})
-# A sourced file that sets an ERR trap replaces planrun's (read at most this much of it).
-_SOURCED_BYTES = 256 * 1024
 
 
 def _same(text: str) -> str:
@@ -48,15 +47,6 @@ def _rows(node: Node) -> tuple[int, int]:
     return node.start_point.row + 1, node.end_point.row + 1
 
 
-def _in_substitution(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.type in _SUBSTITUTIONS:
-            return True
-        parent = parent.parent
-    return False
-
-
 def significant(root: Node, failures: tuple[Failure, ...]) -> list[Failure]:
     """The failures that are the script's own: not those of a command written only inside a
     command substitution (its status is the enclosing command's to decide)."""
@@ -64,7 +54,7 @@ def significant(root: Node, failures: tuple[Failure, ...]) -> list[Failure]:
     found = []
     for failure in failures:
         written = [c for c in commands if _same(text_of(c)) == _same(failure[1])]
-        if written and all(_in_substitution(c) for c in written):
+        if written and all(in_substitution(c) for c in written):
             continue
         found.append(failure)
     return found
@@ -152,15 +142,9 @@ def seen(root: Node, cwd: Path | None) -> bool:
         words = [text_of(c) for c in command.named_children[1:]]
         if name == "trap" and any(w.strip("'\"") == "ERR" for w in words):
             return False
-        if name in ("source", ".") and words and cwd is not None:
-            source = cwd / words[0].strip("'\"")
-            try:
-                with source.open("rb") as file:
-                    text = file.read(_SOURCED_BYTES).decode("utf-8", errors="replace")
-            except OSError:
-                continue
-            if OWN_ERR_TRAP.search(text):
-                return False
+        text = sourced_text(command, cwd)
+        if text is not None and OWN_ERR_TRAP.search(text):
+            return False
     return True
 
 

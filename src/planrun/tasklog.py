@@ -41,6 +41,7 @@ class LogSink:
         self._watch: tuple[bytes, ...] = ()
         self._seen: set[bytes] = set()
         self._carry = b""
+        self._overlap = 0
         self.written = 0
         self.error: str | None = None
         """Why the log file could not be written (a full disk, a folder that cannot be made):
@@ -53,17 +54,21 @@ class LogSink:
         self._watch = watch
         self._seen = set()
         self._carry = b""
+        self._overlap = max((len(w) for w in watch), default=1) - 1
 
     def seen(self) -> frozenset[bytes]:
         """The watched texts the command begun last printed (anywhere, not only in its tail)."""
         return frozenset(self._seen)
 
     def _look(self, data: bytes) -> None:
-        # A text may straddle two reads: the end of the last one is searched again.
-        window = self._carry + data
-        self._seen.update(w for w in self._watch if w not in self._seen and w in window)
-        longest = max(len(w) for w in self._watch)
-        self._carry = window[-(longest - 1) :] if longest > 1 else b""
+        # A text may straddle two reads: the end of the last one is searched again. A text
+        # found is looked for no more, and nothing once all are found.
+        window = self._carry + data if self._carry else data
+        found = [w for w in self._watch if w in window]
+        if found:
+            self._seen.update(found)
+            self._watch = tuple(w for w in self._watch if w not in self._seen)
+        self._carry = window[-self._overlap :] if self._overlap and self._watch else b""
 
     def write(self, data: bytes) -> None:
         if self._watch:
