@@ -160,7 +160,9 @@ def test_lines_bash_e_ignores_do_not_count_and_validate_names_them(
     assert found["p/negated"] == (
         "unverified",
         (
-            "its only checks can never fail: `! grep -q fail f.txt ⏎ echo done` (line 7; "
+            "planrun cannot see whether `grep -q fail f.txt` failed (line 1 of the script): the "
+            "`!` goes on either way (write `if grep -q fail f.txt; then exit 1; fi`): "
+            "`! grep -q fail f.txt ⏎ echo done` (line 7; "
             "bash -e ignores a failure of `! grep -q fail f.txt`, line 1 of the script)"
         ),
     )
@@ -437,10 +439,14 @@ def test_an_outcome_the_plan_calls_neither_pass_nor_fail_is_unverified_whatever_
     run, doc = execute(write_plan("p.md", "\n".join(body)))
     assert run.exit_code == 1
     found = tasks(doc)
-    info = "`INFO: checking parameter usage...`, which its plan calls neither a pass nor a failure"
+    info = "its plan only prints `INFO: checking parameter usage...` when `grep"
     assert found["p/info-branch"][0] == "unverified"
-    assert found["p/info-branch"][1].startswith(f'it printed {info}: `grep "def" f.py')
-    printed = "it printed `NOTE: still uses it`, which its plan calls neither a pass nor a failure"
+    assert found["p/info-branch"][1].startswith(info)
+    assert "fails: neither a pass nor a failure: `grep" in found["p/info-branch"][1]
+    printed = (
+        "its plan only prints `NOTE: still uses it` when `grep -q db_session f.py` succeeds: "
+        "neither a pass nor a failure"
+    )
     assert found["p/info-printed"] == (
         "unverified",
         f"{printed}: `grep -q db_session f.py` (line 10)",
@@ -454,6 +460,56 @@ def test_an_outcome_the_plan_calls_neither_pass_nor_fail_is_unverified_whatever_
     )
     assert found["p/pass-branch"][0] == "passed"
     assert found["p/failure-words"][0] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("script", "run", "must_fail", "ok_says", "failed_says"),
+    [
+        # Found by a third attack: informing branches around a neutral or PASS branch, in ifs.
+        (
+            'grep -q T a.py && echo "NOTE: T left" || true',
+            "grep -q T a.py",
+            False,
+            "NOTE: T left",
+            None,
+        ),
+        (
+            'grep -q T a.py && echo "NOTE: T left" || echo "no T"',
+            "grep -q T a.py",
+            False,
+            "NOTE: T left",
+            None,
+        ),
+        (
+            'grep -q T a.py && echo "NOTE: T left" || echo "PASS: none"',
+            "grep -q T a.py",
+            True,
+            None,
+            None,
+        ),
+        (
+            'if grep -q T a.py; then echo "WARNING: T left"; fi',
+            "grep -q T a.py",
+            False,
+            "WARNING: T left",
+            None,
+        ),
+        (
+            'if ! grep -q x a.py; then echo "NOTE: x unused"; fi',
+            "grep -q x a.py",
+            False,
+            None,
+            "NOTE: x unused",
+        ),
+        ('grep -q x a && echo -e "\\e[33mNOTE\\e[0m: x"', "grep -q x a", False, "NOTE: x", None),
+    ],
+)
+def test_more_shapes_that_only_inform(
+    script: str, run: str, must_fail: bool, ok_says: str | None, failed_says: str | None
+) -> None:
+    reading = read(script)
+    found = (reading.run, reading.must_fail, reading.informs_ok, reading.informs_failed)
+    assert found == (run, must_fail, ok_says, failed_says)
 
 
 def test_an_informing_success_branch_does_not_excuse_a_real_failure(
@@ -479,4 +535,34 @@ def test_an_informing_success_branch_does_not_excuse_a_real_failure(
         "fail-branch": "failed",
     }
     assert read('make test && echo "NOTE: all tests passed"').informs_ok is None
+    assert run.exit_code == 1
+
+
+def test_a_failed_check_that_uses_a_path_of_another_machine_is_an_error(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    # A seed's `PYTHONPATH=/Users/<someone>/projects/atom/backend pytest ...`: done work, failed.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text('p = "/home/ann/x"\n')
+    checks = {
+        "pythonpath": 'PYTHONPATH=/Users/nobody-xyz/app python3 -c "raise SystemExit(1)"',
+        "cd-home": "cd /home/nobody-xyz/app && true",
+        "searched": '! grep -rq "/home/" src',  # a path searched for is text, not a path used
+        "passes": 'PYTHONPATH=/Users/nobody-xyz/app python3 -c "pass"',
+    }
+    body = ["planrun: 1", "tasks:"]
+    for name, check in checks.items():
+        body += [f"  - id: {name}", "    verify:", f"      - {json.dumps(check)}"]
+    run, doc = execute(write_plan("p.md", "\n".join(body)))
+    found = tasks(doc)
+    assert found["p/pythonpath"] == (
+        "error",
+        (
+            "could not run: `/Users/nobody-xyz/app` is a path of another machine, not found here: "
+            '`PYTHONPATH=/Users/nobody-xyz/app python3 -c "raise SystemExit(1)"` (line 6)'
+        ),
+    )
+    assert found["p/cd-home"][0] == "error"
+    assert found["p/searched"][0] == "failed"
+    assert found["p/passes"] == ("passed", None)
     assert run.exit_code == 1

@@ -294,3 +294,18 @@ def test_junit(write_plan: PlanWriter, tmp_path: Path) -> None:
     )
     failure = suite.find("testcase[@name='a']/failure")
     assert failure is not None and "nope" in (failure.text or "")
+
+
+def test_a_script_too_long_for_a_command_line_is_an_error(write_plan: PlanWriter) -> None:
+    # Linux takes at most 128 KiB in one argument: bash -c cannot be given the script, which
+    # says nothing of the work (an error, not a failure).
+    lines = "\n".join(f"          test -n x{i}" for i in range(12_000))
+    path = write_plan(
+        "p.md", f"planrun: 1\ntasks:\n  - id: long\n    verify:\n      - run: |\n{lines}"
+    )
+    run, doc = execute(path)
+    task = by_id(doc)["p/long"]
+    assert task["status"] == "error"
+    assert task["reason"].startswith("cannot start: [Errno 7] Argument list too long")
+    assert "(a script this long cannot be given to a shell: run it from a file)" in task["reason"]
+    assert run.exit_code == 1

@@ -56,7 +56,7 @@ def test_a_check_whose_failure_only_prints_is_unverified_when_it_printed(
     assert found["p/negated"][0] == "unverified"
     assert found["p/to-file"][1].startswith(
         "planrun cannot see whether `test -f a.py` failed (line 1 of the script): "
-        "the `|| echo` goes on either way"
+        "it cannot watch for `MISSING a.py` (end the `|| echo` with `exit 1`)"
     )
 
 
@@ -126,7 +126,31 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ('echo "$(a || echo gone away)"\nb', []),  # the substitution's status is the echo's
         # After `|| echo`, $? is the echo's: reading it shows nothing of a.
         ('a || echo "gone away"\nrc=$?', [(1, "a", "the `|| echo`", b"gone away")]),
-        ('a && echo "found a"\nrc=$?', []),  # the script reads a's status itself
+        ('a && echo "found a"\n[ $? -eq 0 ] || exit 1\nb', []),  # the script tests a's status
+        ('a && echo "found a"\nrc=$?', [(1, "a", "the `&& echo`", None)]),  # kept, not tested
+        ('a && echo "found a"\necho "a: $?"\nb', [(1, "a", "the `&& echo`", None)]),
+        # The `if` form: a branch that reports a failure (or something missing).
+        (
+            'if [ ! -f a.py ]; then echo "ERROR: a.py missing"; fi\nb',
+            [(1, "[ ! -f a.py ]", "the `if`", b"ERROR: a.py missing")],
+        ),
+        (
+            'if a; then echo "ok"; else echo "a is missing"; fi\nb',
+            [(1, "a", "the `if`", b"a is missing")],
+        ),
+        ('if [ -n "$CI" ]; then echo "in CI"; fi\nb', []),  # nothing says which is a failure
+        ('if a; then make; else echo "a is missing"; fi\nb', []),  # a branch that does things
+        (
+            '[ "$(cat VERSION)" = "2.0.0" ] && echo "v2"\nb',
+            [(1, '[ "$(cat VERSION)" = "2.0.0" ]', "the `&& echo`", None)],
+        ),
+        ('cd backend && echo "in backend"\nb', [(1, "cd backend", "the `&& echo`", None)]),
+        (
+            'a || echo "gone away" | cat -v\nb',
+            [(1, "a", "the `|| echo`", None)],
+        ),  # cat -v changes it
+        ('a || echo "gone away" | cat < /dev/null\nb', [(1, "a", "the `|| echo`", None)]),
+        ('exec \\\n  >/dev/null\na || echo "gone away"\nb', [(3, "a", "the `|| echo`", None)]),
         (
             'python3 - <<"PY" || echo "python check FAILED"\nimport os\nPY\nb',
             [(1, "python3", "the `|| echo`", b"python check FAILED")],

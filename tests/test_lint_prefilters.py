@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from planrun import commandlint, errexit, lint
+from planrun import commandlint, environment, errexit, lint
 from planrun.diagnostics import Diagnostics
 from planrun.modelchecks import VerifyCommand
 
@@ -186,7 +186,7 @@ def test_a_prefilter_changes_no_finding(
     [
         *[(p, lambda s: "||" in s or "exit" in s) for p, _, _ in lint._NEVER_FAILS],
         (lint._PIPE_TAIL, lambda s: "|" in s),
-        (lint._MACHINE_PATH, lambda s: "/Users/" in s or "/home/" in s),
+        (environment._MACHINE_PATH, lambda s: "/Users/" in s or "/home/" in s),
         (commandlint._REDIRECT, lambda s: ">" in s),
     ],
 )

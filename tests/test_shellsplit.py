@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from planrun.environment import _QUOTING, _WORD
 from planrun.markdown import strip_markup
 from planrun.prose import is_command
-from planrun.shellsplit import split_script
+from planrun.shellsplit import _flat, one_line, split_script
 
 
 def chunks(text: str) -> list[tuple[int, str]]:
@@ -149,3 +149,14 @@ def test_the_program_of_a_line_without_quotes_is_read_as_shlex_reads_it(line: st
     if not stripped or _QUOTING.search(stripped):
         return
     assert _WORD.findall(stripped) == shlex.split(stripped, comments=True)
+
+
+@given(
+    st.text(alphabet=st.sampled_from(["a", "b", " ", "\n", "\t", "\r", "\u2028"]), max_size=700),
+    st.sampled_from([10, 40, 60, 80]),
+)
+def test_one_line_of_a_long_script_is_its_start_flattened(script: str, width: int) -> None:
+    # one_line flattens only the start of a long script (validate was quadratic on 5,000
+    # lines): the same text as flattening all of it.
+    flat = _flat(script)
+    assert one_line(script, width) == (flat if len(flat) <= width else flat[: width - 3] + "...")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun.environment import machine_paths
+from planrun.errexit import command_name, commands_in, text_of
 from planrun.shellsplit import parse
 
 _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
@@ -135,6 +137,28 @@ def missing_program(
         return None  # given by path: the file the plan names is missing
     why = "is not executable" if exit_code == 126 else "was not found on PATH"
     return f"`{found}` {why}"
+
+
+# Programs whose arguments are text to look for, not paths to use: a machine path there is data.
+_READS_TEXT = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "sed", "awk", "echo", "printf"})
+
+
+def foreign_path(run: str) -> str | None:
+    """A path of another machine that a failed check uses and that does not exist here
+    (``PYTHONPATH=/Users/ann/app/backend pytest``, ``cd /home/ann/app``): the check could not
+    run as written, which is no failure of the work. Not a path it only searches text for
+    (``grep -r /Users/ src``)."""
+    if "/Users/" not in run and "/home/" not in run:
+        return None
+    for command in commands_in(parse(run)):
+        name = command_name(command)
+        if name is not None and name.rsplit("/", 1)[-1] in _READS_TEXT:
+            continue
+        for path in machine_paths(text_of(command)):
+            for part in path.split(":"):
+                if machine_paths(part) and not Path(part).exists():
+                    return part
+    return None
 
 
 def in_script(run: str, output: str, cwd: Path | None) -> str | None:

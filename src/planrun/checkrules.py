@@ -53,6 +53,8 @@ INFO_WORDS = re.compile(
     r"[\W_]*?(?:(?:INFO|NOTE|NOTICE|WARN(?:ING)?)\b|\u2139|\u26a0)",
     re.IGNORECASE,
 )
+# A colour written into a message (`echo -e "\e[33mNOTE\e[0m: ..."`): not part of its words.
+_ANSI = re.compile(r"(?:\\(?:e|033|x1[bB]|u001[bB])|\x1b)\[[0-9;]*m")
 # Programs that answer "not found" with exit 1 and an error with exit 2 (checkoutput.py).
 NO_MATCH_PROGRAMS = frozenset({"grep", "egrep", "fgrep", "rg", "test", "["})
 
@@ -136,9 +138,15 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
                 return Reading(script, never_fails=True)
             x = _text(script, command, command)
             return Reading(x, must_fail=True, note=f"`{_flat(success)}` runs when it succeeds")
-        if alone and _informs(left.children[-1]) is not None and failed_says is not None:
+        ok_says = _informs(left.children[-1]) if alone else None
+        if ok_says is not None and failed_says is not None:
             # Both branches only inform: nothing tells a pass from a failure.
             return Reading(script, never_fails=True)
+        if ok_says is not None and not FAILURE_WORDS.search(right_text):
+            x = _text(script, command, command)
+            if PASS_WORDS.search(right_text):  # X && echo "NOTE: TODOs left" || echo "PASS"
+                return Reading(x, must_fail=True, note=f"`{_flat(success)}` runs when it succeeds")
+            return Reading(x, informs_ok=ok_says)  # `|| true`, `|| echo "no TODOs"`: neutral
         left = command
     if failed_says is not None:
         x = _text(script, left, left)
@@ -168,6 +176,14 @@ def _if_masked(script: str, statements: list[Node], flags: ShellFlags) -> Readin
     else_fails = any(FAILURE_WORDS.search(_text(script, c, c)) for c in otherwise)
     negated = condition.type == "negated_command"
     x = condition.named_children[0] if negated else condition
+    said = next((m for c in then if (m := _informs(c)) is not None), None)
+    if said is not None and len(statements) == 1 and not then_fails and not else_fails:
+        # `if grep -q TODO a.py; then echo "WARNING: TODOs remain"; fi`: the branch informs.
+        if otherwise and not all(_informs(c) is None and _is_report(c) for c in otherwise):
+            return Reading(script, never_fails=True)  # both inform: nothing tells
+        if negated:
+            return Reading(_text(script, x, x), informs_failed=said)
+        return Reading(_text(script, x, x), informs_ok=said)
     if (then_fails and else_fails) or (negated and not then_fails and not else_fails):
         return Reading(script, never_fails=True)  # nothing tells success from failure
     must_fail = then_fails != negated
@@ -249,7 +265,7 @@ def _informs(node: Node) -> str | None:
     passed``) is that outcome's report."""
     if not _is_report(node):
         return None
-    said = report_message(node)
+    said = _ANSI.sub("", report_message(node))
     if not INFO_WORDS.match(said) or FAILURE_WORDS.search(said) or PASS_WORDS.search(said):
         return None
     return said

@@ -28,6 +28,17 @@ _BUILTINS = frozenset(
 )  # fmt: skip
 
 
+_MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
+
+
+def machine_paths(text: str) -> list[str]:
+    """Absolute paths in ``text`` under a user's home folder (``/Users/ann/app``,
+    ``/home/ann/app``): where the plan was written, not where it runs."""
+    if "/Users/" not in text and "/home/" not in text:  # what _MACHINE_PATH needs
+        return []
+    return _MACHINE_PATH.findall(text)
+
+
 _QUOTING = re.compile(r"[\"'\\#]")
 _WORD = re.compile(r"[^ \t\r\n]+")  # shlex's whitespace
 

@@ -20,6 +20,7 @@ from planrun.expectations import discards_output, judge_output
 from planrun.fingerprint import digest
 from planrun.graph import Unit
 from planrun.judge import (
+    AGAINST,
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
     informed,
@@ -226,7 +227,8 @@ class Executor:
         """What a finished command shows, by the evidence rules (checkrules.py); a pass shows
         nothing when a check in it failed, or may have, with no exit status to say so."""
         record = self._record(step, outcome)
-        if not step.hidden or not record.ok or record.weak or step.spec is None:
+        against = record.weak is not None and record.weak.startswith(AGAINST)
+        if not step.hidden or not record.ok or against or step.spec is None:
             return record
         cwd = step.spec.cwd
         seen = step.spec.log.seen() if reports.still_watched(step.run, cwd) else None
@@ -242,6 +244,10 @@ class Executor:
         if not outcome.timed_out and outcome.error is None:
             cwd = step.spec.cwd if step.spec else None
             missing = checkoutput.missing_program(step.run, code, output, cwd, step.expect_exit)
+            if not missing and code != step.expect_exit and not reading.must_fail:
+                foreign = checkoutput.foreign_path(step.run)
+                if foreign is not None:
+                    missing = f"`{foreign}` is a path of another machine, not found here"
             runner = checkoutput.ran_no_tests(step.run, code, output)
             ended = code == step.expect_exit
             if missing:

@@ -6,6 +6,7 @@ from planrun import checkrules, passedover
 from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
+from planrun.procpool import CANNOT_START, LOST
 from planrun.reports import UNREAD, Hidden
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
@@ -17,7 +18,7 @@ ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, e
 
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
 WENT_ON = "its shell runs without"  # -e or pipefail: it went on after a failure, or may have
-INFORMED = "it printed `"  # a report the plan calls neither a pass nor a failure (informed)
+INFORMED = "its plan only prints `"  # neither a pass nor a failure (informed)
 ONLY_REPORTS = "it only reports:"  # X && echo "INFO: ..." whose X failed: it printed nothing
 UNSEEN = "planrun cannot see whether"  # a check no exit status shows (unseen_check)
 PRINTED = "its script printed `"  # what a check's failure prints appeared (unseen_check)
@@ -37,6 +38,8 @@ def judge(
     for cmd in commands:
         if cmd.missing:
             return ERROR, f"could not run: {cmd.missing}: {named(cmd)}"
+        if cmd.error is not None and cmd.error.startswith((CANNOT_START, LOST)):
+            return ERROR, f"{cmd.error}: {named(cmd)}"  # planrun could not run or watch it
         if not cmd.ok:
             status = TIMEOUT if cmd.timed_out else FAILED
             return status, f"{cmd.outcome}: {named(cmd)}"
@@ -91,7 +94,10 @@ def informed(reading: Reading, code: int | None) -> str | None:
     if code == 1 and said is None and not checkrules.finds(reading.run):
         return None  # not a search: its failure is a failure
     if said is not None:
-        return f"{INFORMED}{one_line(said, 60)}`, which its plan calls neither a pass nor a failure"
+        outcome = "succeeds" if code == 0 else "fails"
+        check = one_line(reading.run, 50)
+        neither = "neither a pass nor a failure"
+        return f"{INFORMED}{one_line(said, 60)}` when `{check}` {outcome}: {neither}"
     if code == 0:
         return None  # its success printed what the plan calls a pass
     return f"{ONLY_REPORTS} `{one_line(reading.informs_ok or '', 60)}` runs when it succeeds"
@@ -110,23 +116,28 @@ def unseen_check(
         if needle is not None and seen is not None and needle not in seen:
             continue  # its failure's message never appeared: it did not fail
         command = f"`{one_line(check.command, 60)}`"
+        at = f"line {check.line}{where}"
+        fix = (
+            "add `exit 1` to the branch that reports it"
+            if check.shape == "the `if`"
+            else f"end {check.shape} with `exit 1`"
+        )
         if needle is not None:
             said = one_line(needle.decode(errors="replace"), 60)
-            return (
-                f"{PRINTED}{said}`, which line {check.line}{where} prints when {command} "
-                f"fails, and went on (end {check.shape} with `exit 1`)"
-            )
+            return f"{PRINTED}{said}`, which {at} prints when {command} fails, and went on ({fix})"
         if check.shape == UNREAD:
-            return f"{UNSEEN} line {check.line}{where} failed: it cannot read {command}"
+            return f"{UNSEEN} {at} failed: it cannot read {command}"
+        if check.why is not None:
+            return f"{UNSEEN} {command} failed ({at}): {check.why}"
+        if check.message is not None:
+            said = one_line(check.message, 40)
+            return f"{UNSEEN} {command} failed ({at}): it cannot watch for `{said}` ({fix})"
         fix = (
             f"write `if {one_line(check.command, 40)}; then exit 1; fi`"
             if check.shape == "the `!`"
             else f"put {command} on a line of its own"
         )
-        return (
-            f"{UNSEEN} {command} failed (line {check.line}{where}): {check.shape} goes on "
-            f"either way ({fix})"
-        )
+        return f"{UNSEEN} {command} failed ({at}): {check.shape} goes on either way ({fix})"
     return None
 
 

@@ -10,6 +10,7 @@ from planrun import escape
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
+from planrun.environment import machine_paths
 from planrun.errexit import (
     DEFAULT_FLAGS,
     ShellFlags,
@@ -57,7 +58,6 @@ _MAY_FIND = re.compile(
     r"[|&!>\"'`✅✓]|\$\?|exit|set|trap|grep|rg|dev|serve|watch|vite|uvicorn|flask|rails"
     r"|docker|/Users/|/home/|(?i:(?<![\w.-])(?:py|cmd|powershell)(?![\w.-])|\.exe)"
 )
-_MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
 
 
 def never_fails(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, str] | None:
@@ -84,12 +84,6 @@ def never_fails(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, st
                     "add `set -o pipefail` before it, or drop the pipe",
                 )
     return None
-
-
-def machine_paths(text: str) -> list[str]:
-    if "/Users/" not in text and "/home/" not in text:  # what _MACHINE_PATH needs
-        return []
-    return _MACHINE_PATH.findall(text)
 
 
 def launchers(script: str) -> list[str]:

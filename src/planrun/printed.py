@@ -119,6 +119,8 @@ def _reaches_output(report: Node) -> bool:
     node: Node | None = report
     while node is not None and node.type != "program":
         redirects = [c for c in node.children if c.type == "file_redirect"]
+        if _feeds_a_pipe(node, redirects):
+            return False
         if redirects:
             found = through(redirects, stream)
             if found is None:
@@ -137,21 +139,32 @@ def _reaches_output(report: Node) -> bool:
     return True
 
 
+def _feeds_a_pipe(node: Node, redirects: list[Node]) -> bool:
+    """``a || echo M | cat < /dev/null``: tree-sitter puts the input redirect on the list,
+    bash on the pipe's last command, which then reads it instead of the message."""
+    body = body_of(node) if node.type == "redirected_statement" else node
+    if body.type not in ("list", "pipeline"):
+        return False
+    return any(text_of(r).lstrip("0123456789").startswith("<") for r in redirects)
+
+
 def _keeps(node: Node) -> bool:
-    """Whether a ``tee``/``cat`` in a pipe still prints to stdout (no redirect of it)."""
+    """Whether a ``tee`` or ``cat`` in a pipe prints what it is given unchanged: no redirect
+    (``cat < /dev/null`` reads something else), ``cat`` with no argument (``cat -v`` changes
+    the text), ``tee`` given only files (and ``-a``)."""
     levels = [node, body_of(node)]
-    redirects = [c for level in levels for c in level.children if c.type == "file_redirect"]
-    return not redirects or through(redirects, 1) is not None
+    if any(c.type.endswith("redirect") for level in levels for c in level.children):
+        return False
+    words = [text_of(c) for c in body_of(node).children_by_field_name("argument")]
+    if command_name(node) == "cat":
+        return not words
+    return all(w == "-a" or not w.startswith("-") for w in words)
 
 
 def _backgrounded(node: Node) -> bool:
     """Whether ``node`` is run in the background (``X &``): its output may come late."""
-    parent = node.parent
-    if parent is None:
-        return False
-    siblings = parent.children
-    at = next(i for i, c in enumerate(siblings) if c.id == node.id)
-    return at + 1 < len(siblings) and siblings[at + 1].type == "&"
+    after = node.next_sibling
+    return after is not None and after.type == "&"
 
 
 def through(redirects: list[Node], stream: int) -> int | None:
@@ -197,6 +210,7 @@ def output_stays(root: Node, script: str, cwd: Path | None) -> bool:
 
 
 def _text_stays(text: str) -> bool:
+    text = text.replace("\\\n", " ")  # a line continuation: one line to bash
     if _VERBOSE.search(text) or _REDEFINES.search(text):
         return False
     for line in _REDIRECTS_SHELL.finditer(text):

@@ -13,6 +13,7 @@ through a wake-up pipe. What escapes a group is containment.py's concern.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import selectors
@@ -31,6 +32,9 @@ from planrun.shellnames import runs_bash
 from planrun.tasklog import LogSink
 
 DEFAULT_GRACE = 5.0
+# Why planrun could not run a command, or see how it ended: no verdict on the work (error).
+CANNOT_START = "cannot start"
+LOST = "its exit status was collected by another process"
 _POLL_FALLBACK = 0.01  # seconds between polls where pidfds do not exist (macOS)
 _READ_SIZE = 64 * 1024
 _LOUD_PIPE = 1024 * 1024
@@ -127,7 +131,10 @@ class ProcessPool:
         except (OSError, ValueError) as exc:
             if failures is not None:
                 proc.read_failures(failures)  # removes it
-            self._done.append((token, Outcome(None, 0.0, error=f"cannot start: {exc}")))
+            why = f"{CANNOT_START}: {exc}"
+            if getattr(exc, "errno", None) == errno.E2BIG:
+                why += " (a script this long cannot be given to a shell: run it from a file)"
+            self._done.append((token, Outcome(None, 0.0, error=why)))
             return
         self._contain.started(popen.pid)
         pidfd: int | None = None
@@ -288,7 +295,7 @@ class ProcessPool:
             duration = time.monotonic() - child.started
             failures = proc.read_failures(child.failures) if child.failures else None
             if child.popen.lost:
-                lost = "its exit status was collected by another process"
+                lost = LOST
                 self._done.append((child.token, Outcome(None, duration, error=lost)))
             elif child.reason == "timeout":
                 self._done.append((child.token, Outcome(None, duration, timed_out=True)))

@@ -19,27 +19,36 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun import printed
+from planrun.checkrules import FAILURE_WORDS
 from planrun.errexit import (
     always_succeeds,
     body_of,
     command_name,
     flat,
     in_substitution,
+    reads_status_first,
     report_message,
     report_name,
-    status_read_after,
     text_of,
     walk,
 )
 from planrun.shellsplit import parse
 
-# Nothing to find without a list (&&, ||) or a negation (!): no syntax tree needed.
-_MAY_HIDE = re.compile(r"&&|\|\||(?:^|[\s;&|({])!\s")
-# `[ -n "$CI" ] && echo ...`: a test of a string is a condition, not a check.
-_STRING_TEST = re.compile(r"^(?:\[\[?|test)\s+(?:!\s+)?(?:-[nz]\s|\S+\s+(?:!=|==?)\s)")
+# Nothing to find without a list (&&, ||), a negation (!) or an `if`: no syntax tree needed.
+_MAY_HIDE = re.compile(r"&&|\|\||(?:^|[\s;&|({])!\s|\bif\b")
+# `[ -n "$CI" ] && echo ...`: a test of an environment variable is a condition, not a check.
+_ENV_TEST = re.compile(
+    r'(?:\[\[?|test)\s+(?:!\s+)?-[nz]\s+"?\$\{?[A-Z_][A-Z0-9_]*\}?"?(?:\s+\]\]?)?'
+)
 # `command -v uv && echo ...`, `export X=1 && echo ...`: no check either.
-_PROBES = frozenset({"command", "type", "which", "hash", "export", "declare", "local", "cd"})
-MAX_WATCHED = 32  # texts watched in one command's output; past that, a check is not watched
+_PROBES = frozenset({"command", "type", "which", "hash", "export", "declare", "local"})
+_CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
+# What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
+_FAILURE = re.compile(
+    FAILURE_WORDS.pattern + r"|\bmissing\b|\bnot found\b|\bdoes(?:n't| not) exist\b|\bno such\b",
+    re.IGNORECASE,
+)
+MAX_WATCHED = 128  # texts watched in one command's output; past that, none is (WATCH_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -51,9 +60,11 @@ class Hidden:
     shape: str  # "the `|| echo`", "the `&& echo`", "the `!`", or UNREAD
     message: str | None = None  # what its failure prints (``|| echo``), as written
     needle: bytes | None = None  # the fixed text of it planrun looks for, when it can
+    why: str | None = None  # why it is not watched, when that is not its shape's doing
 
 
 UNREAD = "a line planrun cannot read"
+WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
 
 def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
@@ -78,12 +89,16 @@ def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
                 item = _after(node, index, last, watchable=watchable)
                 if item is not None:
                     found.append(item)
+        if node.type == "if_statement":
+            item = _if_hides(node, last, watchable=watchable)
+            if item is not None:
+                found.append(item)
         if node.type == "negated_command" and _negation_hides(node, last):
             inner = node.named_children[0] if node.named_children else node
             found.append(Hidden(node.start_point.row + 1, flat(text_of(inner)), "the `!`"))
     watched = {h.needle for h in found if h.needle is not None}
     if len(watched) > MAX_WATCHED:
-        found = [Hidden(h.line, h.command, h.shape, h.message) for h in found]
+        found = [Hidden(h.line, h.command, h.shape, h.message, None, WATCH_LIMIT) for h in found]
     return tuple(found)
 
 
@@ -109,7 +124,7 @@ def _after(node: Node, index: int, last: Node | None, *, watchable: bool) -> Hid
         if not _is_check(left) or not all(_prints(r) for r in [right, *reports]):
             return None  # a condition (`[ -n "$CI" ]`), or `echo 1 > a.py`, an action
         statement = _statement(node)
-        if _or_after(node) or _is_condition(statement) or status_read_after(statement):
+        if _or_after(node) or _is_condition(statement) or _status_checked(statement):
             return None  # `X && echo ok || echo no`: the `||` tells; or the script reads $?
         if last is not None and statement.id == last.id:
             return None  # X's failure fails the whole list, the script's last statement
@@ -119,6 +134,49 @@ def _after(node: Node, index: int, last: Node | None, *, watchable: bool) -> Hid
     needles = [printed.needle(r) for r in reports] if watchable else []
     needle = max((n for n in needles if n is not None), key=len, default=None)
     return Hidden(line, flat(text_of(left)), f"the `|| {name}`", report_message(reports[0]), needle)
+
+
+def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | None:
+    """``if [ ! -f a.py ]; then echo "ERROR: a.py missing"; fi`` before the last statement:
+    an ``if`` that only reports, one branch saying a failure, hides its condition's."""
+    if (last is not None and _statement(node).id == last.id) or _is_condition(node):
+        return None
+    conditions = [c for c in node.children_by_field_name("condition") if c.is_named]
+    branches = [c for c in node.named_children if c.type != "comment" and c not in conditions]
+    if len(conditions) != 1 or any(c.type == "elif_clause" for c in branches):
+        return None
+    then = [c for c in branches if c.type != "else_clause"]
+    otherwise = [s for c in branches if c.type == "else_clause" for s in c.named_children]
+    then_reports = _all_reports(then)
+    else_reports = _all_reports([s for s in otherwise if s.type != "comment"])
+    if then_reports is None or else_reports is None:
+        return None  # a branch that does something is no report
+    groups = [then_reports, else_reports]
+    failing = [g for g in groups if any(_FAILURE.search(report_message(r)) for r in g)]
+    if len(failing) != 1:
+        return None  # nothing says which outcome is the failure
+    reports = failing[0]
+    needles = [printed.needle(r) for r in reports] if watchable else []
+    needle = max((n for n in needles if n is not None), key=len, default=None)
+    condition = conditions[0]
+    return Hidden(
+        node.start_point.row + 1,
+        flat(text_of(condition)),
+        "the `if`",
+        report_message(reports[0]),
+        needle,
+    )
+
+
+def _all_reports(statements: list[Node]) -> list[Node] | None:
+    """The reports of a branch that only reports (no-ops aside), else None."""
+    found: list[Node] = []
+    for statement in statements:
+        if report_name(statement) is not None:
+            found.extend(_reports(statement))
+        elif not always_succeeds(statement) or command_name(statement) == "exit":
+            return None
+    return found
 
 
 def _left(node: Node, index: int) -> Node:
@@ -153,14 +211,14 @@ def _name(report: Node) -> str:
 
 def _is_check(node: Node) -> bool:
     """Whether the left of ``&& echo`` is a check whose failure matters: not a command that
-    always succeeds, an assignment, a probe for a tool (``command -v uv``) or a test of a
-    string (``[ -n "$CI" ]``)."""
+    always succeeds, an assignment, a probe for a tool (``command -v uv``) or a test of an
+    environment variable (``[ -n "$CI" ]``)."""
     body = body_of(node)
     if always_succeeds(body) or body.type in ("variable_assignment", "declaration_command"):
         return False
     if (command_name(body) or "") in _PROBES:
         return False
-    return not _STRING_TEST.match(" ".join(text_of(body).split()))
+    return not _ENV_TEST.fullmatch(" ".join(text_of(body).split()))
 
 
 def _prints(node: Node) -> bool:
@@ -209,7 +267,24 @@ def _negation_hides(node: Node, last: Node | None) -> bool:
     statement = _statement(node)
     if last is not None and statement.id == last.id:
         return False
-    return not _is_condition(statement) and not status_read_after(statement)
+    return not _is_condition(statement) and not _status_checked(statement)
+
+
+def _status_checked(statement: Node) -> bool:
+    """Whether the statement after ``statement`` tests its exit status first (``if [ $? -ne 0
+    ]``, ``[ $? -eq 0 ] || exit 1``, ``exit $?``, ``case $? in``): not one that only prints or
+    keeps it (``echo "status: $?"``, ``rc=$?``)."""
+    after = statement.next_named_sibling
+    while after is not None and after.type == "comment":
+        after = after.next_named_sibling
+    if after is None or not reads_status_first(after):
+        return False
+    first = body_of(after)
+    while first.type == "list":
+        first = body_of(first.children[0])
+    if first.type in ("if_statement", "case_statement", "while_statement", "test_command"):
+        return True
+    return command_name(first) in ("exit", "return", "test", "[", "[[")
 
 
 def _is_condition(node: Node) -> bool:
@@ -217,7 +292,7 @@ def _is_condition(node: Node) -> bool:
     parent = node.parent
     while parent is not None and parent.type in ("redirected_statement", "list"):
         node, parent = parent, parent.parent
-    if parent is None:
+    if parent is None or parent.type not in _CONDITIONED:
         return False
     return any(c.id == node.id for c in parent.children_by_field_name("condition"))
 
