@@ -566,3 +566,33 @@ def test_a_failed_check_that_uses_a_path_of_another_machine_is_an_error(
     assert found["p/searched"][0] == "failed"
     assert found["p/passes"] == ("passed", None)
     assert run.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "run", "note"),
+    [
+        # The "X must fail" idiom agents write (a fourth attack: it failed done work).
+        ('grep -rn TODO src/ && exit 1 || echo "No TODOs"', "grep -rn TODO src/", "`exit 1` runs"),
+        ("grep -q x f && exit 1", "grep -q x f", "`exit 1` runs"),
+        ('grep -q x f && { echo "x found"; exit 1; } || true', "grep -q x f", "`{ echo"),
+        ('grep -q x f && echo "✗ x still there" && exit 1 || echo ok', "grep -q x f", "`exit 1`"),
+        ("grep -q x f && exit 1 || exit 0", "grep -q x f", "`exit 1` runs"),
+    ],
+)
+def test_a_check_that_exits_1_when_it_succeeds_must_fail(script: str, run: str, note: str) -> None:
+    reading = read(script)
+    assert (reading.run, reading.must_fail) == (run, True)
+    assert reading.note is not None and reading.note.startswith(note)
+
+
+def test_a_bare_wait_reads_no_status(write_plan: PlanWriter) -> None:
+    # `pytest &` then `wait`: bash's bare wait returns 0 whatever the job returned.
+    path = write_plan(
+        "p.md",
+        "planrun: 1\ntasks:\n  - id: t\n    verify:\n      - run: |\n"
+        '          python3 -c "raise SystemExit(1)" &\n          wait\n',
+    )
+    _run, doc = execute(path)
+    status, reason = tasks(doc)["p/t"]
+    assert status == "unverified"
+    assert reason is not None and reason.startswith("its only checks can never fail")

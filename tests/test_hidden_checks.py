@@ -114,6 +114,21 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ('server &\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", b"gone away")]),
         ('a || { echo "gone away"; true; }\nb', [(1, "a", "the `|| echo`", b"gone away")]),
         ('a || echo "gone away" >/dev/stderr\nb', [(1, "a", "the `|| echo`", b"gone away")]),
+        # Found by a fourth attack: a declaration's status replaces its substitution's, find
+        # ignores what -exec ... \\; runs, a here-document is a report.
+        ("export R=$(pytest -q)\nb", [(1, "pytest -q", "the `export`", None)]),
+        ("local v=$(cat VERSION)\nb", [(1, "cat VERSION", "the `local`", None)]),
+        ("export P=$(pwd)\nb", []),  # pwd never fails
+        ("find . -exec pytest {} \\;", [(1, "pytest {}", "the `find -exec … \\;`", None)]),
+        ("find . -exec pytest {} +", []),
+        (
+            "a || cat <<'EOF'\nERROR: $f missing\nEOF\nb",
+            [(1, "a", "the `|| cat <<`", b"ERROR: $f missing")],
+        ),
+        (
+            "a || cat <<EOF\nERROR: $f is missing\nEOF\nb",
+            [(1, "a", "the `|| cat <<`", b"is missing")],
+        ),
         # A condition or a probe before `&& echo` is no check.
         ('[ -n "$CI" ] && echo "running in CI"\nb', []),
         ('command -v uv && echo "uv is here"\nb', []),

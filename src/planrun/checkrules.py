@@ -118,6 +118,14 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
     if body.type != "list":
         return None
     left, op, right = body.children[0], body.children[1], body.children[-1]
+    exits = _exits_when_it_succeeds(script, body if op.type == "&&" else left)
+    if exits is not None and (op.type == "&&" or _always_succeeds(right)):
+        # `grep -rn TODO src && exit 1 || echo "No TODOs"`: the author's "X must fail".
+        checked, what = exits
+        if checked.start_byte != first.start_byte:
+            return Reading(script, never_fails=True)  # lines before it could fail too
+        text = _text(script, checked, checked)
+        return Reading(text, must_fail=True, note=f"`{_flat(what)}` runs when it succeeds")
     # bash applies the redirect of `a || echo x >&2` to the echo; tree-sitter to the list.
     right_text = _text(script, right, last)
     alone = len(statements) == 1
@@ -155,6 +163,32 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
     if inner.never_fails:
         return Reading(script, never_fails=True)
     return _judged(inner, mask)
+
+
+def _exits_when_it_succeeds(script: str, node: Node) -> tuple[Node, str] | None:
+    """``X && exit 1``, ``X && { echo ...; exit 1; }``, ``X && echo "✗ ..." && exit 1``: the
+    check ``X`` and what runs when it succeeds, which ends the script with a failure."""
+    if node.type != "list" or node.children[1].type != "&&":
+        return None
+    end = node.children[-1]
+    if not _fails_script(end):
+        return None
+    x = node.children[0]
+    while x.type == "list" and x.children[1].type == "&&" and _is_report(x.children[-1]):
+        x = x.children[0]  # `X && echo "✗ still there" && exit 1`
+    if x.type == "list":
+        return None
+    return x, _text(script, node.children[2] if len(node.children) > 2 else end, end)
+
+
+def _fails_script(node: Node) -> bool:
+    """``exit N`` (N > 0), or a group of reports ending in one."""
+    body = _body(node)
+    if body.type == "compound_statement":
+        inner = [c for c in body.named_children if c.type != "comment"]
+        return bool(inner) and _fails_script(inner[-1]) and all(_is_report(c) for c in inner[:-1])
+    words = [(c.text or b"").decode() for c in body.named_children[1:]]
+    return _name(body) == "exit" and len(words) == 1 and words[0].isdigit() and words[0] != "0"
 
 
 def _if_masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading | None:

@@ -25,9 +25,10 @@ from planrun.shellsplit import parse
 
 # Commands that succeed whatever came before them, as the last thing in a check.
 MASKS = frozenset({"true", ":", "echo", "printf"})
-# Commands that succeed wherever they run: no evidence of anything (whole command, words).
+# Commands that succeed wherever they run: no evidence of anything (whole command, words); a
+# bare `wait` returns 0 whatever the jobs it waited for returned.
 NEVER_FAILS = re.compile(
-    r"(?:test -[de] \.|\[\[? -[de] \. \]\]?|pwd|cd \.|sleep \d+(?:\.\d+)?[smhd]?)"
+    r"(?:test -[de] \.|\[\[? -[de] \. \]\]?|pwd|cd \.|sleep \d+(?:\.\d+)?[smhd]?|wait)"
 )
 # Commands that end a loop's turn with status 0: ``X || continue`` in a loop hides X's failure.
 _LOOP_EXITS = frozenset({"continue", "break"})

@@ -21,6 +21,7 @@ from planrun.errexit import (
     SUBSTITUTIONS,
     body_of,
     command_name,
+    report_message,
     report_name,
     sourced_text,
     text_of,
@@ -53,6 +54,9 @@ def needle(report: Node) -> bytes | None:
     it from other output."""
     if not _reaches_output(report) or "\\\n" in text_of(report):
         return None  # a line continuation joins words the syntax tree keeps apart
+    heredoc = heredoc_of(report)
+    if heredoc is not None:
+        return _longest(_heredoc_pieces(heredoc))
     words = [c for c in body_of(report).children_by_field_name("argument") if c.is_named]
     if command_name(report) in ("builtin", "command"):
         words = words[1:]
@@ -74,9 +78,59 @@ def needle(report: Node) -> bytes | None:
             pieces.extend(fixed[1:])
             if not whole:
                 pieces.append("")
-    fixed_text = [p for piece in pieces for p in _ESCAPE.split(piece)]
-    best = max((p.strip() for p in fixed_text), key=len, default="")
+    return _longest([p for piece in pieces for p in _ESCAPE.split(piece)])
+
+
+def _longest(pieces: list[str]) -> bytes | None:
+    best = max((p.strip() for p in pieces), key=len, default="")
     return best.encode() if len(best) >= _MIN_NEEDLE else None
+
+
+def message(report: Node) -> str:
+    """What a report is written to print, for a reason: an echo's words, a here-document's
+    first line."""
+    heredoc = heredoc_of(report)
+    if heredoc is None:
+        return report_message(report)
+    body = next((c for c in heredoc.named_children if c.type == "heredoc_body"), None)
+    lines = [line.strip() for line in text_of(body).splitlines() if line.strip()] if body else []
+    return lines[0] if lines else ""
+
+
+def heredoc_of(report: Node) -> Node | None:
+    """The here-document a ``cat`` reads (``X || cat <<EOF``: tree-sitter puts it on the
+    statement whose last command the cat is)."""
+    if command_name(report) != "cat" or any(
+        c.is_named for c in body_of(report).children_by_field_name("argument")
+    ):
+        return None
+    node = report
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "list" and parent.named_children[-1].id != node.id:
+            return None
+        if parent.type not in ("list", "redirected_statement"):
+            return None
+        found = next((c for c in parent.children if c.type == "heredoc_redirect"), None)
+        if found is not None:
+            return found
+        node = parent
+    return None
+
+
+def _heredoc_pieces(heredoc: Node) -> list[str]:
+    """The lines of a here-document printed as written: all of a quoted one (``<<'EOF'``),
+    the text between expansions of another."""
+    start = next((c for c in heredoc.named_children if c.type == "heredoc_start"), None)
+    body = next((c for c in heredoc.named_children if c.type == "heredoc_body"), None)
+    if body is None:
+        return []
+    if start is not None and text_of(start)[:1] in ("'", '"'):
+        return text_of(body).splitlines()
+    contents = [text_of(c) for c in body.named_children if c.type == "heredoc_content"]
+    if not body.named_children:
+        contents = [text_of(body)]
+    return [p for piece in contents for line in piece.splitlines() for p in _ESCAPE.split(line)]
 
 
 def _static(word: Node) -> str | None:

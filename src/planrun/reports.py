@@ -34,8 +34,10 @@ from planrun.errexit import (
 )
 from planrun.shellsplit import parse
 
-# Nothing to find without a list (&&, ||), a negation (!) or an `if`: no syntax tree needed.
-_MAY_HIDE = re.compile(r"&&|\|\||(?:^|[\s;&|({])!\s|\bif\b")
+# Nothing to find without a list (&&, ||), a negation (!), an `if`, a find or a declaration.
+_MAY_HIDE = re.compile(
+    r"&&|\|\||(?:^|[\s;&|({])!\s|\b(?:if|find|export|local|readonly|declare|typeset)\b"
+)
 # `[ -n "$CI" ] && echo ...`: a test of an environment variable is a condition, not a check.
 _ENV_TEST = re.compile(
     r'(?:\[\[?|test)\s+(?:!\s+)?-[nz]\s+"?\$\{?[A-Z_][A-Z0-9_]*\}?"?(?:\s+\]\]?)?'
@@ -64,6 +66,8 @@ class Hidden:
 
 
 UNREAD = "a line planrun cannot read"
+FIND_EXEC = "the `find -exec … \\;`"
+_FIND_ENDS = frozenset({"\\;", "';'", '";"', "+"})
 WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
 
@@ -89,6 +93,9 @@ def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
                 item = _after(node, index, last, watchable=watchable)
                 if item is not None:
                     found.append(item)
+        item = _declared(node) or _found_by_find(node)
+        if item is not None:
+            found.append(item)
         if node.type == "if_statement":
             item = _if_hides(node, last, watchable=watchable)
             if item is not None:
@@ -133,7 +140,40 @@ def _after(node: Node, index: int, last: Node | None, *, watchable: bool) -> Hid
         left = left.children[0]  # `X && echo ok || echo no`: the check is X
     needles = [printed.needle(r) for r in reports] if watchable else []
     needle = max((n for n in needles if n is not None), key=len, default=None)
-    return Hidden(line, flat(text_of(left)), f"the `|| {name}`", report_message(reports[0]), needle)
+    message = printed.message(reports[0])
+    return Hidden(line, flat(text_of(left)), f"the `|| {name}`", message, needle)
+
+
+def _declared(node: Node) -> Hidden | None:
+    """``export OUT=$(pytest -q)``, ``local``, ``readonly``, ``declare``: the declaration's own
+    status (0) replaces the command substitution's, under ``bash -e`` too."""
+    if node.type != "declaration_command":
+        return None
+    keyword = text_of(node.children[0])
+    for assignment in node.named_children:
+        for value in assignment.named_children:
+            if value.type != "command_substitution":
+                continue
+            inner = [c for c in value.named_children if c.type != "comment"]
+            if inner and not all(always_succeeds(c) for c in inner):
+                command = flat(" ".join(text_of(c) for c in inner))
+                return Hidden(node.start_point.row + 1, command, f"the `{keyword}`")
+    return None
+
+
+def _found_by_find(node: Node) -> Hidden | None:
+    """``find tests -name 't*.py' -exec pytest {} \\;``: find's status ignores what ``-exec ...
+    \\;`` runs (with ``{} +`` it does not)."""
+    if command_name(node) != "find":
+        return None
+    words = [text_of(c) for c in body_of(node).children_by_field_name("argument")]
+    starts = [i for i, w in enumerate(words) if w in ("-exec", "-execdir", "-ok")]
+    for start in starts:
+        end = next((i for i in range(start + 1, len(words)) if words[i] in _FIND_ENDS), None)
+        if end is not None and words[end] != "+":
+            command = flat(" ".join(words[start + 1 : end]))
+            return Hidden(node.start_point.row + 1, command, FIND_EXEC)
+    return None
 
 
 def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | None:
@@ -200,12 +240,16 @@ def _reports(node: Node) -> list[Node]:
         return [r for group in found for r in group] if found and all(found) else []
     if body.type == "pipeline":
         return _reports(body.named_children[0])
+    if command_name(body) == "cat" and printed.heredoc_of(body) is not None:
+        return [body]  # `X || cat <<EOF ... EOF`
     return [body] if report_name(body) is not None else []
 
 
 def _name(report: Node) -> str:
     """``echo``, ``/bin/echo``, ``builtin echo``: how the report is named in a reason."""
     name = command_name(report) or "echo"
+    if name == "cat":
+        return "cat <<"
     return f"{name} {report_name(report)}" if name in ("builtin", "command") else name
 
 
