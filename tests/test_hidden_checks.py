@@ -27,6 +27,8 @@ CHECKS = {
     "report-stderr": 'test -f a.py || echo "a.py is missing" >&2\ntest -f b.py',
     "loop": 'for f in a.py b.py; do test -f "$f" || printf "%s is missing\\n" "$f"; done',
     "found": 'grep -q foo b.py && echo "found foo"\ntest -f b.py',
+    "not-found": 'grep -q bar b.py && echo "found bar"\ntest -f b.py',
+    "found-blind": 'grep -q foo b.py && echo "found $HOME"\ntest -f b.py',
     "negated": "! grep -q TODO b.py\ntest -f b.py",
     "to-file": 'test -f a.py || echo "MISSING a.py" > log.txt\ntest -f b.py',
 }
@@ -52,7 +54,13 @@ def test_a_check_whose_failure_only_prints_is_unverified_when_it_printed(
     assert found["p/loop"][1].startswith(
         'its script printed `is missing`, which line 1 prints when `test -f "$f"` fails'
     )
-    assert found["p/found"][0] == "unverified"  # whatever grep found: see below
+    # `&& echo` prints a whole line of its own when grep finds foo: planrun watches for it.
+    assert found["p/found"] == ("passed", None)
+    assert found["p/not-found"][1].startswith(
+        "its script did not print `found bar`, which line 1 of the script prints when "
+        "`grep -q bar b.py` succeeds, and went on"
+    )
+    assert found["p/found-blind"][0] == "unverified"  # whatever grep found: see below
     assert found["p/negated"][0] == "unverified"
     assert found["p/to-file"][1].startswith(
         "planrun cannot see whether `test -f a.py` failed (line 1 of the script): "
@@ -70,13 +78,14 @@ def test_a_report_that_never_printed_shows_its_check_passed(
     assert found["p/report"] == ("passed", None)
     assert found["p/report-stderr"] == ("passed", None)
     assert found["p/loop"] == ("passed", None)
-    # Whatever they found, these show nothing: no exit status, no message to look for.
-    assert found["p/found"] == (
+    assert found["p/found"] == ("passed", None)
+    # Whatever it found, this shows nothing: no exit status, no whole line to look for.
+    assert found["p/found-blind"] == (
         "unverified",
         (
             "planrun cannot see whether `grep -q foo b.py` failed (line 1 of the script): the "
             "`&& echo` goes on either way (put `grep -q foo b.py` on a line of its own): "
-            '`grep -q foo b.py && echo "found foo" ⏎ test -f b.py` (line 15)'
+            '`grep -q foo b.py && echo "found $HOME" ⏎ test -f b.py` (line 21)'
         ),
     )
     assert found["p/negated"][1].startswith(
@@ -142,8 +151,15 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         # After `|| echo`, $? is the echo's: reading it shows nothing of a.
         ('a || echo "gone away"\nrc=$?', [(1, "a", "the `|| echo`", b"gone away")]),
         ('a && echo "found a"\n[ $? -eq 0 ] || exit 1\nb', []),  # the script tests a's status
-        ('a && echo "found a"\nrc=$?', [(1, "a", "the `&& echo`", None)]),  # kept, not tested
-        ('a && echo "found a"\necho "a: $?"\nb', [(1, "a", "the `&& echo`", None)]),
+        ('a && echo "found $x"\nrc=$?', [(1, "a", "the `&& echo`", None)]),  # kept, not tested
+        ('a && echo "found $x"\necho "a: $?"\nb', [(1, "a", "the `&& echo`", None)]),
+        # A whole line of fixed text that `&& echo` prints is watched (its absence: a failed).
+        ('a && echo "found a"\nb', [(1, "a", "the `&& echo`", b"\nfound a\n")]),
+        (
+            'grep -q "found a" f && echo "found a"\nb',
+            [(1, 'grep -q "found a" f', "the `&& echo`", None)],
+        ),
+        ('for f in x; do a && echo "found a"; done\nb', [(1, "a", "the `&& echo`", None)]),
         # The `if` form: a branch that reports a failure (or something missing).
         (
             'if [ ! -f a.py ]; then echo "ERROR: a.py missing"; fi\nb',
@@ -159,7 +175,7 @@ def test_a_report_that_never_printed_shows_its_check_passed(
             '[ "$(cat VERSION)" = "2.0.0" ] && echo "v2"\nb',
             [(1, '[ "$(cat VERSION)" = "2.0.0" ]', "the `&& echo`", None)],
         ),
-        ('cd backend && echo "in backend"\nb', [(1, "cd backend", "the `&& echo`", None)]),
+        ('cd backend && echo "in $PWD"\nb', [(1, "cd backend", "the `&& echo`", None)]),
         (
             'a || echo "gone away" | cat -v\nb',
             [(1, "a", "the `|| echo`", None)],
@@ -212,3 +228,20 @@ def test_a_watched_text_split_across_two_reads_is_seen(tmp_path: Path) -> None:
     sink.begin("y")
     assert sink.seen() == frozenset()
     sink.close()
+
+
+def test_a_pipe_into_grep_without_pipefail_hides_the_runner(write_plan: PlanWriter) -> None:
+    # `cargo test 2>&1 | grep "test result"` under `shell: bash`: grep finds its pattern in
+    # the failure's output ("test result: FAILED"), and the pipe's status is grep's.
+    checks = {
+        "runner": "python3 -c \"print('result: FAILED'); raise SystemExit(1)\" | grep result",
+        "reader": "echo planrun | grep -q planrun",
+    }
+    _run, doc = execute(plan(write_plan, checks, "bash"))
+    found = tasks(doc)
+    runner = found["p/runner"]
+    assert runner[0] == "unverified"
+    assert runner[1] is not None and runner[1].startswith(
+        "its shell runs without pipefail, and planrun cannot see whether `python3 -c"
+    )
+    assert found["p/reader"] == ("passed", None)

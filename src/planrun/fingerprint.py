@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 10
+RULES = 11
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -29,7 +29,8 @@ command's; 4: a failure a shell without -e went on after; 5: in functions, subsh
 under shells planrun cannot trap; 6: failures recorded in a file, a pipeline without pipefail
 before the last line; 7: an expected exit must be the last command's, command substitutions;
 8: a report that only informs; 9: a check whose failure only prints, `&& echo`, `!`;
-10: `X && exit 1` must fail, a bare wait, declarations, find -exec, the `if` form)."""
+10: `X && exit 1` must fail, a bare wait, declarations, find -exec, the `if` form;
+11: `X && echo` watched by its whole line, a pipe into grep without pipefail)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 

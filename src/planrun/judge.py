@@ -23,8 +23,9 @@ _DECLARES = frozenset({"export", "local", "readonly", "declare", "typeset"})
 ONLY_REPORTS = "it only reports:"  # X && echo "INFO: ..." whose X failed: it printed nothing
 UNSEEN = "planrun cannot see whether"  # a check no exit status shows (unseen_check)
 PRINTED = "its script printed `"  # what a check's failure prints appeared (unseen_check)
+UNPRINTED = "its script did not print `"  # what a check's success prints did not appear
 # Weak reasons that are evidence against the work: no other command's pass outweighs them.
-AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED)
+AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED)
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -114,8 +115,8 @@ def unseen_check(
     where = " of the script" if "\n" in script.strip() else ""
     for check in hidden:
         needle = check.needle if seen is not None else None
-        if needle is not None and seen is not None and needle not in seen:
-            continue  # its failure's message never appeared: it did not fail
+        if needle is not None and seen is not None and (needle in seen) == check.success:
+            continue  # its failure's message never appeared, or its success's did: it passed
         command = f"`{one_line(check.command, 60)}`"
         at = f"line {check.line}{where}"
         fix = (
@@ -123,6 +124,12 @@ def unseen_check(
             if check.shape == "the `if`"
             else f"end {check.shape} with `exit 1`"
         )
+        if needle is not None and check.success:
+            said = one_line(check.message or "", 60)
+            return (
+                f"{UNPRINTED}{said}`, which {at} prints when {command} succeeds, and went on "
+                f"(put {command} on a line of its own)"
+            )
         if needle is not None:
             said = one_line(needle.decode(errors="replace"), 60)
             return f"{PRINTED}{said}`, which {at} prints when {command} fails, and went on ({fix})"

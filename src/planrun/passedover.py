@@ -37,6 +37,15 @@ Failure = tuple[int, str]
 """What the ERR trap recorded of one failure: the line of the script, the command bash ran."""
 
 _PASS_ON = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "sed", "cut"})
+_SEARCHES = frozenset({"grep", "egrep", "fgrep", "rg"})
+# Programs that only read or print text: a pipe from them into grep hides no check's failure.
+_READERS = (
+    _PASS_ON
+    | _SEARCHES
+    | frozenset(
+        {"echo", "printf", "ls", "find", "git", "awk", "jq", "yq", "env", "printenv", "ps", "date"}
+    )
+)
 
 
 def _same(text: str) -> str:
@@ -186,7 +195,9 @@ def piped_over(root: Node, flags: ShellFlags) -> tuple[int, str, str] | None:
     passes text on, so that under a shell started without pipefail a failure of the commands
     before it is no failure at all (no ERR trap sees it): anywhere in the script (in an
     ``if``, a loop, a function, ``$(...)``) but as the last statement itself (its exit status,
-    which checkrules reads), and not one whose ``PIPESTATUS`` the script reads after it."""
+    which checkrules reads), and not one whose ``PIPESTATUS`` the script reads after it. A
+    pipe from a command that runs something (not only reads text) into grep counts too, last
+    statement or not: grep finds its pattern in a failure's output as well."""
     if flags.pipefail or root.has_error:
         return None
     statements = [c for c in root.named_children if c.type != "comment"]
@@ -195,12 +206,16 @@ def piped_over(root: Node, flags: ShellFlags) -> tuple[int, str, str] | None:
         if node.type != "pipeline" or len(node.named_children) < 2:
             continue
         tail = command_name(node.named_children[-1])
-        if tail is None or tail not in _PASS_ON:
+        searches = tail in _SEARCHES and not all(
+            (command_name(c) or "").rsplit("/", 1)[-1] in _READERS for c in node.named_children[:-1]
+        )  # `cargo test | grep "test result"`: grep finds it in a failure's output too
+        if tail is None or (tail not in _PASS_ON and not searches):
             continue
         top = node
         while top.parent is not None and top.parent.type == "redirected_statement":
             top = top.parent
-        if last is not None and top.start_byte == last.start_byte and top.parent == root:
+        last_one = last is not None and top.start_byte == last.start_byte and top.parent == root
+        if last_one and not searches:
             continue
         if status_read_after(top) or _pipefail_before(statements, node):
             continue

@@ -81,6 +81,25 @@ def needle(report: Node) -> bytes | None:
     return _longest([p for piece in pieces for p in _ESCAPE.split(piece)])
 
 
+def whole_line(report: Node) -> str | None:
+    """The whole line an ``echo`` prints, when all of it is written as is (no option, escape
+    or expansion) and it surely reaches the output; else None."""
+    if (
+        report_name(report) != "echo"
+        or command_name(report) != "echo"
+        or not _reaches_output(report)
+    ):
+        return None
+    words = [c for c in body_of(report).children_by_field_name("argument") if c.is_named]
+    fixed = [_static(w) for w in words]
+    if not fixed or any(w is None or "\\" in w for w in fixed):
+        return None
+    said = " ".join(w for w in fixed if w is not None)
+    if _ECHO_OPTION.fullmatch(said.split(" ", 1)[0]) or len(said.strip()) < _MIN_NEEDLE:
+        return None
+    return said if "\n" not in said else None
+
+
 def _longest(pieces: list[str]) -> bytes | None:
     best = max((p.strip() for p in pieces), key=len, default="")
     return best.encode() if len(best) >= _MIN_NEEDLE else None

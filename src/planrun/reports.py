@@ -63,6 +63,7 @@ class Hidden:
     message: str | None = None  # what its failure prints (``|| echo``), as written
     needle: bytes | None = None  # the fixed text of it planrun looks for, when it can
     why: str | None = None  # why it is not watched, when that is not its shape's doing
+    success: bool = False  # the needle is what its success prints (`&& echo ok`), a whole line
 
 
 UNREAD = "a line planrun cannot read"
@@ -90,7 +91,7 @@ def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
             continue
         for index, child in enumerate(node.children):
             if child.type in ("||", "&&"):
-                item = _after(node, index, last, watchable=watchable)
+                item = _after(node, index, last, script, watchable=watchable)
                 if item is not None:
                     found.append(item)
         item = _declared(node) or _found_by_find(node)
@@ -115,7 +116,9 @@ def still_watched(script: str, cwd: Path | None) -> bool:
     return printed.output_stays(parse(script), script, cwd)
 
 
-def _after(node: Node, index: int, last: Node | None, *, watchable: bool) -> Hidden | None:
+def _after(
+    node: Node, index: int, last: Node | None, script: str, *, watchable: bool
+) -> Hidden | None:
     """What the ``||`` or ``&&`` at ``node.children[index]`` hides, when a report follows it."""
     operator = node.children[index].type
     right = next((c for c in node.children[index + 1 :] if c.is_named), None)
@@ -135,7 +138,13 @@ def _after(node: Node, index: int, last: Node | None, *, watchable: bool) -> Hid
             return None  # `X && echo ok || echo no`: the `||` tells; or the script reads $?
         if last is not None and statement.id == last.id:
             return None  # X's failure fails the whole list, the script's last statement
-        return Hidden(line, flat(text_of(left)), f"the `&& {name}`")
+        said = printed.whole_line(reports[0]) if watchable and len(reports) == 1 else None
+        if said is None or statement.parent is None or statement.parent.type != "program":
+            return Hidden(line, flat(text_of(left)), f"the `&& {name}`")
+        if script.count(said) != 1:
+            return Hidden(line, flat(text_of(left)), f"the `&& {name}`")  # printed elsewhere too
+        line_out = b"\n" + said.encode() + b"\n"
+        return Hidden(line, flat(text_of(left)), f"the `&& {name}`", said, line_out, success=True)
     if left.type == "list" and left.children[1].type == "&&" and _reports(left.children[-1]):
         left = left.children[0]  # `X && echo ok || echo no`: the check is X
     needles = [printed.needle(r) for r in reports] if watchable else []

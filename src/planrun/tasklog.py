@@ -53,7 +53,8 @@ class LogSink:
         self._command = bytearray()
         self._watch = watch
         self._seen = set()
-        self._carry = b""
+        # The output starts a line: a watched whole line ("\nok\n") may be its first.
+        self._carry = b"\n" if watch else b""
         self._overlap = max((len(w) for w in watch), default=1) - 1
 
     def seen(self) -> frozenset[bytes]:
