@@ -60,7 +60,7 @@ class Hidden:
     line: int  # of the script
     command: str  # the check, flattened
     shape: str  # "the `|| echo`", "the `&& echo`", "the `!`", or UNREAD
-    message: str | None = None  # what its failure prints (``|| echo``), as written
+    message: str | None = None  # what it prints, as written: on failure (`|| echo`), or success
     needle: bytes | None = None  # the fixed text of it planrun looks for, when it can
     why: str | None = None  # why it is not watched, when that is not its shape's doing
     success: bool = False  # the needle is what its success prints (`&& echo ok`), a whole line
