@@ -596,3 +596,42 @@ def test_a_bare_wait_reads_no_status(write_plan: PlanWriter) -> None:
     status, reason = tasks(doc)["p/t"]
     assert status == "unverified"
     assert reason is not None and reason.startswith("its only checks can never fail")
+
+
+def test_a_missing_tool_or_environment_reported_by_another_program_is_an_error(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    # Found by a fourth attack: done work failed because the machine lacked a tool.
+    (tmp_path / "Makefile").write_text("all:\n\tnotatool-xyz check .\n")
+    checks = {
+        "probe": 'command -v notatool-xyz >/dev/null && notatool-xyz . || echo "skipping"',
+        "make": "make all",
+        "venv": "source .venv/bin/activate && python3 -c pass",
+        "venv-bin": ".venv/bin/pytest -q",
+        "plugin": "pytest --cov=src -q",
+        "real": "python3 -c 'raise SystemExit(1)'",
+    }
+    run, doc = execute(plan(write_plan, checks))
+    found = tasks(doc)
+    reasons = {name: found[f"p/{name}"][1] for name in checks}
+    assert {name: found[f"p/{name}"][0] for name in checks} == {
+        "probe": "error",
+        "make": "error",
+        "venv": "error",
+        "venv-bin": "error",
+        "plugin": "error",
+        "real": "failed",
+    }
+    assert reasons["probe"] is not None and reasons["probe"].startswith(
+        "could not run: `notatool-xyz` was not found on PATH (the check looks for it first)"
+    )
+    assert reasons["make"] is not None and reasons["make"].startswith(
+        "could not run: `notatool-xyz` was not found on PATH (a make recipe runs it)"
+    )
+    assert reasons["venv"] is not None and reasons["venv"].startswith(
+        "could not run: `.venv/bin/activate` is not there: the environment the check expects"
+    )
+    assert reasons["plugin"] is not None and reasons["plugin"].startswith(
+        "could not run: pytest does not know `--cov`: a plugin it needs is not installed"
+    )
+    assert run.exit_code == 1

@@ -14,12 +14,13 @@ the check's shape before it runs). The rules are data, listed in the README:
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from tree_sitter import Node
 
 from planrun.environment import machine_paths
-from planrun.errexit import command_name, commands_in, text_of
+from planrun.errexit import body_of, command_name, commands_in, text_of
 from planrun.shellsplit import parse
 
 _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
@@ -117,6 +118,10 @@ def missing_program(
     module = _missing_module(run, exit_code, output)
     if module is not None:
         return f"python module `{module}` is not installed"
+    if exit_code not in (0, expected, None):
+        tooling = _missing_tooling(run, exit_code, output)
+        if tooling is not None:
+            return tooling
     if exit_code == 2 and expected != 2:
         # Only when the check itself does not parse: a program it runs (make, a nested
         # `bash -c`, a test of a parser) may print the same words about its own input.
@@ -159,6 +164,73 @@ def foreign_path(run: str) -> str | None:
                 if machine_paths(part) and not Path(part).exists():
                     return part
     return None
+
+
+# A tool or an environment the check needs, reported missing by another program: (pattern,
+# reason); a failure of the check's set-up, not of the work.
+_TOOLING: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"^(?:\S*: )?(?:line \d+: )?(?P<name>(?:\./)?(?:\.venv|venv|\.tox|node_modules)/\S+): "
+            r"No such file or directory$",
+            re.MULTILINE,
+        ),
+        "`{name}` is not there: the environment the check expects is not set up",
+    ),
+    (
+        re.compile(
+            r"^make(?:\[\d+\])?: (?P<name>[^\s:*]+): "
+            r"(?:No such file or directory|Command not found)$",
+            re.M,
+        ),
+        "`{name}` was not found on PATH (a make recipe runs it)",
+    ),
+    (re.compile(r"npx canceled due to missing packages"), "npx would have to install a package"),
+    (
+        re.compile(r"docker: '(?P<name>[\w-]+)' is not a docker command"),
+        "docker has no `{name}` command here: its plugin is not installed",
+    ),
+)
+_PYTEST_OPTION = re.compile(r"^[^:\n]*: error: unrecognized arguments: (?P<name>-[-\w]+)", re.M)
+PYTEST_USAGE_EXIT = 4
+
+
+def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None:
+    """Why a failed check could not run as written here: a tool or environment it needs is
+    missing, as another program reports it (make, npx, docker, a pytest plugin, a virtualenv)."""
+    for pattern, why in _TOOLING:
+        match = pattern.search(output)
+        if match is not None:
+            return why.format(name=match.groupdict().get("name"))
+    if exit_code == PYTEST_USAGE_EXIT and re.search(r"\bpytest\b", run):
+        match = _PYTEST_OPTION.search(output)
+        if match is not None:
+            return f"pytest does not know `{match['name']}`: a plugin it needs is not installed"
+    return None
+
+
+_PROBES = frozenset({"command", "which", "type", "hash"})
+
+
+def probed_missing(run: str, path: str | None) -> str | None:
+    """The tool a check looks for first and that is not on ``path`` (``command -v ruff &&
+    ruff check .``): the check skips itself, which shows nothing of the work."""
+    if not any(probe in run for probe in _PROBES):
+        return None
+    root = parse(run)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if len(statements) != 1:
+        return None
+    node = body_of(statements[0])
+    while node.type == "list":
+        node = body_of(node.children[0])  # the first command of `probe && check || skip`
+    if command_name(node) not in _PROBES:
+        return None
+    words = [text_of(c) for c in node.children_by_field_name("argument")]
+    tools = [w for w in words if not w.startswith("-")]
+    if len(tools) != 1 or (command_name(node) == "command" and "-v" not in words):
+        return None
+    return tools[0] if shutil.which(tools[0], path=path) is None else None
 
 
 def in_script(run: str, output: str, cwd: Path | None) -> str | None:
