@@ -154,7 +154,8 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ('a && echo "found $x"\nrc=$?', [(1, "a", "the `&& echo`", None)]),  # kept, not tested
         ('a && echo "found $x"\necho "a: $?"\nb', [(1, "a", "the `&& echo`", None)]),
         # A whole line of fixed text that `&& echo` prints is watched (its absence: a failed).
-        ('a && echo "found a"\nb', [(1, "a", "the `&& echo`", b"\nfound a\n")]),
+        ('test -f a && echo "found a"\nb', [(1, "test -f a", "the `&& echo`", b"\nfound a\n")]),
+        ('a && echo "found a"\nb', [(1, "a", "the `&& echo`", None)]),  # a could print it
         (
             'grep -q "found a" f && echo "found a"\nb',
             [(1, 'grep -q "found a" f', "the `&& echo`", None)],
@@ -245,3 +246,51 @@ def test_a_pipe_into_grep_without_pipefail_hides_the_runner(write_plan: PlanWrit
         "its shell runs without pipefail, and planrun cannot see whether `python3 -c"
     )
     assert found["p/reader"] == ("passed", None)
+
+
+def test_a_checklist_whose_watched_checks_stayed_silent_is_evidence(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    # `X && echo ✓ || echo ✗` lines then `echo Done`: the script can never fail, but each
+    # check's failure message is watched; none appearing shows each passed (a fourth attack).
+    (tmp_path / "a.py").write_text("")
+    (tmp_path / "b.py").write_text("")
+    lines = 'echo "Checking..."\ntest -f {0} && echo "✓ {0}" || echo "✗ {0} missing"\necho Done'
+    checks = {
+        "done": lines.format("a.py"),
+        "missing": lines.format("c.py"),
+        "with-if": 'test -f a.py || echo "✗ a.py"\nif grep -q x a.py; then echo x; fi\necho Done',
+        "only-echo": 'echo "Checking..."\necho "Done."',
+    }
+    _run, doc = execute(plan(write_plan, checks))
+    found = tasks(doc)
+    assert found["p/done"][0] == "passed"
+    assert found["p/done"][1] is not None and found["p/done"][1].endswith(
+        "its exit status shows nothing, but none of its checks printed what it prints on failure"
+    )
+    assert found["p/missing"][1] is not None and found["p/missing"][1].startswith(
+        "its script printed `✗ c.py missing`"
+    )
+    assert found["p/with-if"][0] == "unverified"  # the `if` is a check planrun did not watch
+    assert found["p/only-echo"][0] == "unverified"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # Found by an attack on the checklist rule: each passed with a check failing.
+        'echo "Tests: $(python3 -c "raise SystemExit(1)")"\ntest -f b.py || echo "b gone"\necho ok',
+        'test -f a.py && true; test -f b.py || echo "b.py missing"\necho Done',
+        'test -f a.py && echo "✓ a.py" || true\ntest -f b.py || echo "b.py missing"\necho Done',
+        'printf "a.py present\\n"\ntest -f a.py && echo "a.py present"\necho Done',
+        './check.sh && echo "ALL CHECKS OK"\necho Done',
+    ],
+)
+def test_a_checklist_with_a_check_planrun_did_not_watch_is_no_pass(
+    write_plan: PlanWriter, tmp_path: Path, script: str
+) -> None:
+    (tmp_path / "b.py").write_text("")
+    (tmp_path / "check.sh").write_text("#!/bin/sh\necho 'ALL CHECKS OK'\nexit 1\n")
+    (tmp_path / "check.sh").chmod(0o755)
+    _run, doc = execute(plan(write_plan, {"t": script}))
+    assert tasks(doc)["p/t"][0] == "unverified"

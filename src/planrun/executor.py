@@ -53,6 +53,8 @@ from planrun.statuses import (
 )
 
 DEFAULT_TIMEOUT = 600.0
+NEVER_FAILS = "can never fail"
+WATCHED = "its exit status shows nothing, but none of its checks printed what it prints on failure"
 
 
 class Executor:
@@ -233,7 +235,17 @@ class Executor:
         cwd = step.spec.cwd
         seen = step.spec.log.seen() if reports.still_watched(step.run, cwd) else None
         unseen = unseen_check(step.hidden, seen, step.run)
-        return record if unseen is None else replace(record, weak=unseen)
+        if unseen is not None:
+            return replace(record, weak=unseen)
+        if (
+            record.weak == NEVER_FAILS
+            and seen is not None
+            and reports.all_watched(step.run, step.hidden)
+        ):
+            # A checklist (`X && echo ✓ || echo "✗ ..."` lines, then `echo Done`): its exit
+            # status shows nothing, but what its checks print on failure never appeared.
+            return replace(record, weak=None, note=WATCHED)
+        return record
 
     def _record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:
         output = step.spec.log.command_tail() if step.spec else ""
@@ -263,7 +275,7 @@ class Executor:
             elif reading.informs_ok is not None or reading.informs_failed is not None:
                 weak = informed(reading, code)
             elif reading.never_fails and ended and not step.expect_output:
-                weak = "can never fail"
+                weak = NEVER_FAILS
             elif reading.prints_result and ended and not step.expect_output:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS

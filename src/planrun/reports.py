@@ -21,9 +21,11 @@ from tree_sitter import Node
 from planrun import printed
 from planrun.checkrules import FAILURE_WORDS
 from planrun.errexit import (
+    SUBSTITUTIONS,
     always_succeeds,
     body_of,
     command_name,
+    commands_in,
     flat,
     in_substitution,
     reads_status_first,
@@ -139,6 +141,8 @@ def _after(
         if last is not None and statement.id == last.id:
             return None  # X's failure fails the whole list, the script's last statement
         said = printed.whole_line(reports[0]) if watchable and len(reports) == 1 else None
+        if said is not None and not _quiet(left, said):
+            said = None  # X could print the very line itself: seeing it would show nothing
         if said is None or statement.parent is None or statement.parent.type != "program":
             return Hidden(line, flat(text_of(left)), f"the `&& {name}`")
         if script.count(said) != 1:
@@ -355,3 +359,78 @@ def _statement(node: Node) -> Node:
     while node.parent is not None and node.parent.type in ("list", "redirected_statement"):
         node = node.parent
     return node
+
+
+def all_watched(script: str, hidden: tuple[Hidden, ...]) -> bool:
+    """Whether a script whose exit status shows nothing (it can never fail) checks only what
+    planrun watched: each statement a report (``echo "Checking..."``), ``X || true``, or a
+    list on a line whose check is watched (``X && echo ✓ || echo "✗ x missing"``), with no
+    ``if``, loop, group or job among them. Then the watched messages are its evidence."""
+    if not hidden or any(h.needle is None for h in hidden):
+        return False
+    root = parse(script)
+    if root.has_error:
+        return False
+    lines = {h.line for h in hidden}
+    success = any(h.success for h in hidden)
+    for statement in (c for c in root.named_children if c.type != "comment"):
+        if any(n.type in SUBSTITUTIONS or n.type == "ERROR" for n in walk(statement)):
+            return False  # `echo "Tests: $(pytest -q | tail -1)"` runs a check of its own
+        body = body_of(statement)
+        if report_name(body) is not None or command_name(body) in ("true", ":"):
+            continue
+        if body.type != "list" or not _plain_list(body):
+            return False
+        if _ignored_on_purpose(body):
+            if success and not _quiet(body.children[0], ""):
+                return False  # `cat status.txt || true` may print a watched line itself
+            continue
+        # The statement itself must be a watched check (`X || echo M`, `X && echo line`),
+        # not another list that shares its line (`test -f a && true; test -f b || echo M`).
+        if statement.start_point.row + 1 not in lines or not _reports(body.children[-1]):
+            return False
+    return True
+
+
+def _plain_list(node: Node) -> bool:
+    """A list of simple commands and pipelines only (no ``if``, loop, group or subshell)."""
+    for child in node.named_children:
+        part = body_of(child)
+        if part.type == "list":
+            if not _plain_list(part):
+                return False
+        elif part.type not in ("command", "pipeline"):
+            return False
+    return True
+
+
+def _quiet(node: Node, line: str) -> bool:
+    """Whether the check ``node`` prints nothing that could be ``line``: tests (``test``,
+    ``[``, ``grep -q``, ``cmp -s``, ``git diff --quiet``) or ``python -c`` code that neither
+    prints nor holds the line."""
+    for command in commands_in(node):
+        name = (command_name(command) or "").rsplit("/", 1)[-1]
+        words = [text_of(c) for c in command.children_by_field_name("argument")]
+        if name in ("test", "[", "[[", "true", ":"):
+            continue
+        if name in ("grep", "egrep", "fgrep", "rg") and any(
+            w == "--quiet" or (w.startswith("-") and not w.startswith("--") and "q" in w)
+            for w in words
+        ):
+            continue
+        if (name == "cmp" and "-s" in words) or (name == "git" and "--quiet" in words):
+            continue
+        code = " ".join(words)
+        python = re.fullmatch(r"python[\d.]*", name) and "-c" in words
+        if python and not any(w in code for w in ("print", "stdout", line or "\0")):
+            continue
+        return False
+    return True
+
+
+def _ignored_on_purpose(node: Node) -> bool:
+    """``X || true``, ``X || :``: the script's own word that X's failure does not matter (not
+    ``X && echo ✓ || true``, a check that reports its pass)."""
+    if node.children[1].type != "||" or command_name(node.children[-1]) not in ("true", ":"):
+        return False
+    return not any(report_name(n) is not None for n in walk(node.children[0]))
