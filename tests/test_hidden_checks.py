@@ -294,3 +294,29 @@ def test_a_checklist_with_a_check_planrun_did_not_watch_is_no_pass(
     (tmp_path / "check.sh").chmod(0o755)
     _run, doc = execute(plan(write_plan, {"t": script}))
     assert tasks(doc)["p/t"][0] == "unverified"
+
+
+def test_without_e_a_script_whose_trap_saw_no_failure_is_evidence(
+    write_plan: PlanWriter,
+) -> None:
+    # `shell: bash`, `pytest -q` then `echo "All tests passed"`: the exit status is the echo's,
+    # but planrun's ERR trap records every failure of a simple command, and it recorded none.
+    checks = {
+        "ok": 'python3 -c "pass"\necho "All tests passed"',
+        "bad": 'python3 -c "raise SystemExit(1)"\necho "All tests passed"',
+        "exit-early": 'exit 0\npython3 -c "raise SystemExit(1)"\necho done',
+        "only-echo": "echo a\necho b",
+        "never-fails": "test -d .\necho b",
+    }
+    _run, doc = execute(plan(write_plan, checks, "bash"))
+    found = tasks(doc)
+    assert found["p/ok"][0] == "passed"
+    assert found["p/ok"][1] is not None and found["p/ok"][1].endswith(
+        "its exit status shows nothing, but planrun's ERR trap saw none of its commands fail"
+    )
+    assert {k: found[f"p/{k}"][0] for k in checks if k != "ok"} == {
+        "bad": "unverified",
+        "exit-early": "unverified",
+        "only-echo": "unverified",
+        "never-fails": "unverified",
+    }

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from planrun import checkoutput, checkrules, proc, procpool, reports, tasklog
+from planrun import checkoutput, checkrules, passedover, proc, procpool, reports, tasklog
 from planrun import musthaves as must
 from planrun.environment import program
 from planrun.errexit import ShellFlags, shell_flags
@@ -39,7 +39,7 @@ from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text
 from planrun.shellnames import SHELL_NAMES
-from planrun.shellsplit import split_script
+from planrun.shellsplit import parse, split_script
 from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record
 from planrun.statuses import (
@@ -55,6 +55,7 @@ from planrun.statuses import (
 DEFAULT_TIMEOUT = 600.0
 NEVER_FAILS = "can never fail"
 WATCHED = "its exit status shows nothing, but none of its checks printed what it prints on failure"
+TRAPPED = "its exit status shows nothing, but planrun's ERR trap saw none of its commands fail"
 
 
 class Executor:
@@ -230,22 +231,30 @@ class Executor:
         nothing when a check in it failed, or may have, with no exit status to say so."""
         record = self._record(step, outcome)
         against = record.weak is not None and record.weak.startswith(AGAINST)
-        if not step.hidden or not record.ok or against or step.spec is None:
+        if not record.ok or against or step.spec is None:
             return record
-        cwd = step.spec.cwd
-        seen = step.spec.log.seen() if reports.still_watched(step.run, cwd) else None
-        unseen = unseen_check(step.hidden, seen, step.run)
-        if unseen is not None:
-            return replace(record, weak=unseen)
-        if (
-            record.weak == NEVER_FAILS
-            and seen is not None
-            and reports.all_watched(step.run, step.hidden)
-        ):
-            # A checklist (`X && echo ✓ || echo "✗ ..."` lines, then `echo Done`): its exit
-            # status shows nothing, but what its checks print on failure never appeared.
-            return replace(record, weak=None, note=WATCHED)
-        return record
+        seen: frozenset[bytes] | None = frozenset()
+        if step.hidden:
+            seen = step.spec.log.seen() if reports.still_watched(step.run, step.spec.cwd) else None
+            unseen = unseen_check(step.hidden, seen, step.run)
+            if unseen is not None:
+                return replace(record, weak=unseen)
+        if record.weak != NEVER_FAILS or seen is None:
+            return record
+        trapped = self._trap_saw_all(step, outcome)
+        if not reports.all_watched(step.run, step.hidden, trapped=trapped):
+            return record
+        # A checklist (`X && echo ✓ || echo "✗ ..."` lines, then `echo Done`), or under a
+        # shell without -e commands whose failures planrun's ERR trap records: its exit status
+        # shows nothing, but nothing it watched failed.
+        return replace(record, weak=None, note=TRAPPED if trapped and not step.hidden else WATCHED)
+
+    def _trap_saw_all(self, step: Step, outcome: procpool.Outcome) -> bool:
+        """Whether planrun's ERR trap ran in a shell without -e, saw every failure of the
+        script (passedover.seen) and recorded none."""
+        if step.spec is None or outcome.failures != () or self._flags(step.spec.shell).errexit:
+            return False
+        return passedover.seen(parse(step.run), step.spec.cwd)
 
     def _record(self, step: Step, outcome: procpool.Outcome) -> CommandRecord:
         output = step.spec.log.command_tail() if step.spec else ""

@@ -361,24 +361,31 @@ def _statement(node: Node) -> Node:
     return node
 
 
-def all_watched(script: str, hidden: tuple[Hidden, ...]) -> bool:
+def all_watched(script: str, hidden: tuple[Hidden, ...], *, trapped: bool = False) -> bool:
     """Whether a script whose exit status shows nothing (it can never fail) checks only what
     planrun watched: each statement a report (``echo "Checking..."``), ``X || true``, or a
     list on a line whose check is watched (``X && echo ✓ || echo "✗ x missing"``), with no
-    ``if``, loop, group or job among them. Then the watched messages are its evidence."""
-    if not hidden or any(h.needle is None for h in hidden):
+    ``if``, loop, group or job among them; ``trapped`` (planrun's ERR trap saw every failure
+    of the script and recorded none), a simple command too. Then that is its evidence."""
+    if (not hidden and not trapped) or any(h.needle is None for h in hidden):
         return False
     root = parse(script)
     if root.has_error:
         return False
     lines = {h.line for h in hidden}
     success = any(h.success for h in hidden)
+    commands = len(hidden)  # the checks it runs: with none, echoes alone show nothing
     for statement in (c for c in root.named_children if c.type != "comment"):
         if any(n.type in SUBSTITUTIONS or n.type == "ERROR" for n in walk(statement)):
             return False  # `echo "Tests: $(pytest -q | tail -1)"` runs a check of its own
         body = body_of(statement)
-        if report_name(body) is not None or command_name(body) in ("true", ":"):
-            continue
+        if command_name(body) in _STOPS:
+            return False  # `exit 0` first: the checks after it never run
+        if report_name(body) is not None or (body.type == "command" and always_succeeds(body)):
+            continue  # prints, or checks nothing (`true`, `test -d .`)
+        if trapped and body.type == "command" and command_name(body) not in _STOPS:
+            commands += 1
+            continue  # its failure is one planrun's ERR trap records
         if body.type != "list" or not _plain_list(body):
             return False
         if _ignored_on_purpose(body):
@@ -389,7 +396,15 @@ def all_watched(script: str, hidden: tuple[Hidden, ...]) -> bool:
         # not another list that shares its line (`test -f a && true; test -f b || echo M`).
         if statement.start_point.row + 1 not in lines or not _reports(body.children[-1]):
             return False
-    return True
+    return commands > 0
+
+
+# Commands that end or change the script rather than check something: a script that runs
+# them may skip the checks after them without a failure.
+_STOPS = frozenset(
+    {"exit", "return", "exec", "set", "trap", "source", ".", "eval", "kill", "shopt"}
+    | {"alias", "break", "continue", "wait"}
+)
 
 
 def _plain_list(node: Node) -> bool:
