@@ -379,8 +379,9 @@ def all_watched(script: str, hidden: tuple[Hidden, ...], *, trapped: bool = Fals
         if any(n.type in SUBSTITUTIONS or n.type == "ERROR" for n in walk(statement)):
             return False  # `echo "Tests: $(pytest -q | tail -1)"` runs a check of its own
         body = body_of(statement)
-        if command_name(body) in _STOPS:
-            return False  # `exit 0` first: the checks after it never run
+        after = statement.next_sibling
+        if command_name(body) in _STOPS or (after is not None and after.type == "&"):
+            return False  # `exit 0` first: the checks after it never run; `X &`: nor is it
         if report_name(body) is not None or (body.type == "command" and always_succeeds(body)):
             continue  # prints, or checks nothing (`true`, `test -d .`)
         if trapped and body.type == "command" and command_name(body) not in _STOPS:
