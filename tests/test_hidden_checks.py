@@ -128,6 +128,14 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ("export R=$(pytest -q)\nb", [(1, "pytest -q", "the `export`", None)]),
         ("local v=$(cat VERSION)\nb", [(1, "cat VERSION", "the `local`", None)]),
         ("export P=$(pwd)\nb", []),  # pwd never fails
+        # A report's status is the line's, whatever a test run inside it returned.
+        (
+            'echo "Tests: $(pytest -q | tail -1)"\nb',
+            [(1, "pytest -q | tail -1", "the `echo`", None)],
+        ),
+        ('echo "T: $(uv run mypy .)"', [(1, "uv run mypy .", "the `echo`", None)]),
+        ('echo "Python: $(python3 --version)"\nb', []),  # no test, build or linter
+        ("n=$(pytest -q | tail -1)\nb", []),  # an assignment's status is the substitution's
         ("find . -exec pytest {} \\;", [(1, "pytest {}", "the `find -exec … \\;`", None)]),
         ("find . -exec pytest {} +", []),
         (

@@ -36,9 +36,9 @@ from planrun.errexit import (
 )
 from planrun.shellsplit import parse
 
-# Nothing to find without a list (&&, ||), a negation (!), an `if`, a find or a declaration.
+# Nothing to find without a list (&&, ||), a negation (!), `$(`, an `if`, find, a declaration.
 _MAY_HIDE = re.compile(
-    r"&&|\|\||(?:^|[\s;&|({])!\s|\b(?:if|find|export|local|readonly|declare|typeset)\b"
+    r"&&|\|\||(?:^|[\s;&|({])!\s|\$\(|\b(?:if|find|export|local|readonly|declare|typeset)\b"
 )
 # `[ -n "$CI" ] && echo ...`: a test of an environment variable is a condition, not a check.
 _ENV_TEST = re.compile(
@@ -46,6 +46,12 @@ _ENV_TEST = re.compile(
 )
 # `command -v uv && echo ...`, `export X=1 && echo ...`: no check either.
 _PROBES = frozenset({"command", "type", "which", "hash", "export", "declare", "local"})
+# Programs whose exit status is a verdict on the work: tests, builds, linters, type checkers.
+_RUNNERS = frozenset(
+    {"pytest", "py.test", "tox", "nox", "npm", "npx", "yarn", "pnpm", "bun", "cargo", "go"}
+    | {"make", "mvn", "gradle", "jest", "vitest", "mocha", "mypy", "ruff", "tsc", "eslint"}
+    | {"flake8", "pylint", "black", "dotnet", "swift", "rspec", "phpunit", "ctest", "deno"}
+)
 _CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
 # What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
 _FAILURE = re.compile(
@@ -96,7 +102,7 @@ def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
                 item = _after(node, index, last, script, watchable=watchable)
                 if item is not None:
                     found.append(item)
-        item = _declared(node) or _found_by_find(node)
+        item = _declared(node) or _found_by_find(node) or _printed_run(node)
         if item is not None:
             found.append(item)
         if node.type == "if_statement":
@@ -172,6 +178,37 @@ def _declared(node: Node) -> Hidden | None:
                 command = flat(" ".join(text_of(c) for c in inner))
                 return Hidden(node.start_point.row + 1, command, f"the `{keyword}`")
     return None
+
+
+def _printed_run(node: Node) -> Hidden | None:
+    """``echo "Tests: $(pytest -q | tail -1)"``: the echo's status (0) is the line's, whatever
+    the test run inside it returned. Only runs of tests, builds and linters count: ``echo
+    "Python: $(python3 --version)"`` checks nothing."""
+    if node.type != "command" or report_name(node) is None:
+        return None
+    for inner in walk(node):
+        if inner.type != "command_substitution":
+            continue
+        for command in commands_in(inner):
+            if _runs_checks(command):
+                text = flat(" ".join(text_of(c) for c in inner.named_children))
+                return Hidden(node.start_point.row + 1, text, f"the `{report_name(node)}`")
+    return None
+
+
+def _runs_checks(command: Node) -> bool:
+    """Whether a command runs tests, a build or a linter (its status is a verdict)."""
+    name = (command_name(command) or "").rsplit("/", 1)[-1]
+    words = [text_of(c) for c in command.children_by_field_name("argument")]
+    if name in _RUNNERS:
+        return True
+    if re.fullmatch(r"python[\d.]*", name) and "-m" in words:
+        return words[words.index("-m") + 1 : words.index("-m") + 2] != [] and (
+            words[words.index("-m") + 1] in _RUNNERS | {"unittest"}
+        )
+    if name in ("uv", "poetry", "pipenv", "hatch", "pdm") and words[:1] == ["run"]:
+        return len(words) > 1 and words[1] in _RUNNERS
+    return False
 
 
 def _found_by_find(node: Node) -> Hidden | None:
