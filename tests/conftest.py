@@ -68,6 +68,15 @@ def assert_no_traceback(run: Run) -> None:
 PlanWriter = Callable[..., Path]
 
 
+def checks_plan(write_plan: PlanWriter, checks: dict[str, str], shell: str | None = None) -> Path:
+    """A plan p.md with a task per check, named by its key, whose one verify item is the
+    check (``run:``, on line 6 for the first task, 3 lines more for each after it)."""
+    body = ["planrun: 1", *([f"shell: {shell}"] if shell else []), "tasks:"]
+    for name, check in checks.items():
+        body += [f"  - id: {name}", "    verify:", f"      - run: {json.dumps(check)}"]
+    return write_plan("p.md", "\n".join(body))
+
+
 @pytest.fixture(autouse=True)
 def _debug(monkeypatch: pytest.MonkeyPatch) -> None:
     """An internal error raises in tests (a test of the crash handler unsets this)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PlanWriter, execute, run_cli, tasks
+from conftest import PlanWriter, checks_plan, execute, run_cli, tasks
 from planrun.checkrules import read
 
 BIN = Path(sys.executable).parent  # this venv's pytest, on the plans' PATH
@@ -523,10 +523,7 @@ def test_an_informing_success_branch_does_not_excuse_a_real_failure(
         "note-pass": 'python3 -c "raise SystemExit(1)" && echo "NOTE: all tests passed"',
         "fail-branch": 'grep -q x b.py && echo "NOTE: found" || echo "FAIL: x missing"',
     }
-    body = ["planrun: 1", "tasks:"]
-    for name, check in checks.items():
-        body += [f"  - id: {name}", "    verify:", f"      - run: {json.dumps(check)}"]
-    run, doc = execute(write_plan("p.md", "\n".join(body)))
+    run, doc = execute(checks_plan(write_plan, checks))
     found = tasks(doc)
     assert {name: found[f"p/{name}"][0] for name in checks} == {
         "broke": "unverified",  # before the last line: bash -e goes on, reports.py
@@ -550,10 +547,7 @@ def test_a_failed_check_that_uses_a_path_of_another_machine_is_an_error(
         "searched": '! grep -rq "/home/" src',  # a path searched for is text, not a path used
         "passes": 'PYTHONPATH=/Users/nobody-xyz/app python3 -c "pass"',
     }
-    body = ["planrun: 1", "tasks:"]
-    for name, check in checks.items():
-        body += [f"  - id: {name}", "    verify:", f"      - {json.dumps(check)}"]
-    run, doc = execute(write_plan("p.md", "\n".join(body)))
+    run, doc = execute(checks_plan(write_plan, checks))
     found = tasks(doc)
     assert found["p/pythonpath"] == (
         "error",

@@ -5,22 +5,13 @@ the default ``bash -eo pipefail`` as under ``bash``. Real child processes; plans
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from conftest import PlanWriter, execute, tasks
+from conftest import PlanWriter, checks_plan, execute, tasks
 from planrun.reports import hidden
 from planrun.tasklog import LogSink
-
-
-def plan(write_plan: PlanWriter, checks: dict[str, str], shell: str | None = None) -> Path:
-    body = ["planrun: 1", *([f"shell: {shell}"] if shell else []), "tasks:"]
-    for name, check in checks.items():
-        body += [f"  - id: {name}", "    verify:", f"      - run: {json.dumps(check)}"]
-    return write_plan("p.md", "\n".join(body))
-
 
 CHECKS = {
     "report": 'test -f a.py || echo "MISSING a.py"\ntest -f b.py',
@@ -39,7 +30,7 @@ def test_a_check_whose_failure_only_prints_is_unverified_when_it_printed(
     write_plan: PlanWriter, tmp_path: Path, shell: str | None
 ) -> None:
     (tmp_path / "b.py").write_text("foo\n")
-    run, doc = execute(plan(write_plan, CHECKS, shell))
+    run, doc = execute(checks_plan(write_plan, CHECKS, shell))
     assert run.exit_code == 1
     found = tasks(doc)
     assert found["p/report"] == (
@@ -73,7 +64,7 @@ def test_a_report_that_never_printed_shows_its_check_passed(
 ) -> None:
     (tmp_path / "a.py").write_text("")
     (tmp_path / "b.py").write_text("foo\n")
-    run, doc = execute(plan(write_plan, CHECKS))
+    run, doc = execute(checks_plan(write_plan, CHECKS))
     found = tasks(doc)
     assert found["p/report"] == ("passed", None)
     assert found["p/report-stderr"] == ("passed", None)
@@ -246,7 +237,7 @@ def test_a_pipe_into_grep_without_pipefail_hides_the_runner(write_plan: PlanWrit
         "runner": "python3 -c \"print('result: FAILED'); raise SystemExit(1)\" | grep result",
         "reader": "echo planrun | grep -q planrun",
     }
-    _run, doc = execute(plan(write_plan, checks, "bash"))
+    _run, doc = execute(checks_plan(write_plan, checks, "bash"))
     found = tasks(doc)
     runner = found["p/runner"]
     assert runner[0] == "unverified"
@@ -270,7 +261,7 @@ def test_a_checklist_whose_watched_checks_stayed_silent_is_evidence(
         "with-if": 'test -f a.py || echo "✗ a.py"\nif grep -q x a.py; then echo x; fi\necho Done',
         "only-echo": 'echo "Checking..."\necho "Done."',
     }
-    _run, doc = execute(plan(write_plan, checks))
+    _run, doc = execute(checks_plan(write_plan, checks))
     found = tasks(doc)
     assert found["p/done"][0] == "passed"
     assert found["p/done"][1] is not None and found["p/done"][1].endswith(
@@ -300,7 +291,7 @@ def test_a_checklist_with_a_check_planrun_did_not_watch_is_no_pass(
     (tmp_path / "b.py").write_text("")
     (tmp_path / "check.sh").write_text("#!/bin/sh\necho 'ALL CHECKS OK'\nexit 1\n")
     (tmp_path / "check.sh").chmod(0o755)
-    _run, doc = execute(plan(write_plan, {"t": script}))
+    _run, doc = execute(checks_plan(write_plan, {"t": script}))
     assert tasks(doc)["p/t"][0] == "unverified"
 
 
@@ -317,7 +308,7 @@ def test_without_e_a_script_whose_trap_saw_no_failure_is_evidence(
         "never-fails": "test -d .\necho b",
         "background": 'python3 -c "raise SystemExit(1)" &\necho done',
     }
-    _run, doc = execute(plan(write_plan, checks, "bash"))
+    _run, doc = execute(checks_plan(write_plan, checks, "bash"))
     found = tasks(doc)
     assert found["p/ok"][0] == "passed"
     assert found["p/ok"][1] is not None and found["p/ok"][1].endswith(

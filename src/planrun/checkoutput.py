@@ -209,13 +209,13 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
     return None
 
 
-_PROBES = frozenset({"command", "which", "type", "hash"})
+PROBES = frozenset({"command", "which", "type", "hash"})  # `command -v ruff`: is it there?
 
 
 def probed_missing(run: str, path: str | None) -> str | None:
     """The tool a check looks for first and that is not on ``path`` (``command -v ruff &&
     ruff check .``): the check skips itself, which shows nothing of the work."""
-    if not any(probe in run for probe in _PROBES):
+    if not any(probe in run for probe in PROBES):
         return None
     root = parse(run)
     statements = [c for c in root.named_children if c.type != "comment"]
@@ -224,7 +224,7 @@ def probed_missing(run: str, path: str | None) -> str | None:
     node = body_of(statements[0])
     while node.type == "list":
         node = body_of(node.children[0])  # the first command of `probe && check || skip`
-    if command_name(node) not in _PROBES:
+    if command_name(node) not in PROBES:
         return None
     words = [text_of(c) for c in node.children_by_field_name("argument")]
     tools = [w for w in words if not w.startswith("-")]

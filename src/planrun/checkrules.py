@@ -178,7 +178,7 @@ def _exits_when_it_succeeds(script: str, node: Node) -> tuple[Node, str] | None:
         x = x.children[0]  # `X && echo "✗ still there" && exit 1`
     if x.type == "list":
         return None
-    return x, _text(script, node.children[2] if len(node.children) > 2 else end, end)
+    return x, _text(script, end, end)
 
 
 def _fails_script(node: Node) -> bool:

@@ -358,6 +358,7 @@ def text_of(node: Node) -> str:
 
 
 SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+ECHO_OPTION = re.compile(r"-[neE]+")  # echo -n, -e, -E: options, not words it prints
 # A sourced file is read at most this much (for an ERR trap or a redirect of its own).
 _SOURCED_BYTES = 256 * 1024
 
@@ -401,7 +402,7 @@ def report_message(node: Node) -> str:
     words = [text_of(c).strip("'\"") for c in body_of(node).children_by_field_name("argument")]
     if command_name(node) in ("builtin", "command"):
         words = words[1:]
-    return flat(" ".join(w for w in words if not re.fullmatch(r"-[neE]+", w)))
+    return flat(" ".join(w for w in words if not ECHO_OPTION.fullmatch(w)))
 
 
 def body_of(node: Node) -> Node:

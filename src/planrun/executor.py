@@ -38,7 +38,7 @@ from planrun.rootfiles import Budget
 from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text
-from planrun.shellnames import SHELL_NAMES
+from planrun.shellnames import shell_of
 from planrun.shellsplit import parse, split_script
 from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record
@@ -197,7 +197,7 @@ class Executor:
         found = self._shell_names.get(key)
         if found is None:
             argv = shell or proc.shell_argv(self.opts.shell)
-            found = any(Path(word).name in SHELL_NAMES for word in argv)
+            found = shell_of(argv) is not None
             self._shell_names[key] = found
         return found
 

@@ -7,7 +7,7 @@ from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
 from planrun.procpool import CANNOT_START, LOST
-from planrun.reports import FIND_EXEC, UNREAD, Hidden
+from planrun.reports import UNREAD, Hidden
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, parse, split_script
@@ -19,7 +19,6 @@ ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, e
 OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards its output"
 WENT_ON = "its shell runs without"  # -e or pipefail: it went on after a failure, or may have
 INFORMED = "its plan only prints `"  # neither a pass nor a failure (informed)
-_DECLARES = frozenset({"export", "local", "readonly", "declare", "typeset"})
 ONLY_REPORTS = "it only reports:"  # X && echo "INFO: ..." whose X failed: it printed nothing
 UNSEEN = "planrun cannot see whether"  # a check no exit status shows (unseen_check)
 PRINTED = "its script printed `"  # what a check's failure prints appeared (unseen_check)
@@ -119,17 +118,11 @@ def unseen_check(
             continue  # its failure's message never appeared, or its success's did: it passed
         command = f"`{one_line(check.command, 60)}`"
         at = f"line {check.line}{where}"
-        fix = (
-            "add `exit 1` to the branch that reports it"
-            if check.shape == "the `if`"
-            else f"end {check.shape} with `exit 1`"
-        )
+        fix = check.remedy
         if needle is not None and check.success:
             said = one_line(check.message or "", 60)
-            return (
-                f"{UNPRINTED}{said}`, which {at} prints when {command} succeeds, and went on "
-                f"(put {command} on a line of its own)"
-            )
+            went = f"prints when {command} succeeds, and went on ({fix})"
+            return f"{UNPRINTED}{said}`, which {at} {went}"
         if needle is not None:
             said = one_line(needle.decode(errors="replace"), 60)
             return f"{PRINTED}{said}`, which {at} prints when {command} fails, and went on ({fix})"
@@ -139,15 +132,12 @@ def unseen_check(
             return f"{UNSEEN} {command} failed ({at}): {check.why}"
         if check.message is not None:
             said = one_line(check.message, 40)
-            return f"{UNSEEN} {command} failed ({at}): it cannot watch for `{said}` ({fix})"
-        fix = f"put {command} on a line of its own"
-        if check.shape == "the `!`":
-            fix = f"write `if {one_line(check.command, 40)}; then exit 1; fi`"
-        elif check.shape == FIND_EXEC:
-            fix = "end `-exec` with `{} +`: find then fails when the command does"
-        elif check.shape.startswith("the `") and check.shape[5:-1] in _DECLARES:
-            fix = "assign it on a line of its own (`NAME=$(...)`), then declare NAME"
-        return f"{UNSEEN} {command} failed ({at}): {check.shape} goes on either way ({fix})"
+            return (
+                f"{UNSEEN} {command} failed ({at}): it cannot watch for `{said}` ({check.remedy})"
+            )
+        return (
+            f"{UNSEEN} {command} failed ({at}): {check.shape} goes on either way ({check.remedy})"
+        )
     return None
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun.errexit import (
+    ECHO_OPTION,
     SUBSTITUTIONS,
     body_of,
     command_name,
@@ -34,7 +35,6 @@ _MIN_NEEDLE = 3
 _ESCAPE = re.compile(r"\\(?:[0-7]{1,4}|x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|.)?")
 _CONVERSION = re.compile(r"%[-+ #0-9.*']*[a-zA-Z%]?")
 _REDIRECT = re.compile(r"(?P<fd>\d*)(?P<op>&>>?|>&|>>|>\||>|<&|<>|<<<|<<-?|<)(?P<to>.*)")
-_ECHO_OPTION = re.compile(r"-[neE]+")
 _TERMINAL = {"/dev/stdout": "1", "/dev/stderr": "2"}
 _PASSES_ON = frozenset({"tee", "cat"})  # a pipe into these still prints what they are given
 # In a script or a file it sources: what may send its output elsewhere for good.
@@ -67,7 +67,7 @@ def needle(report: Node) -> bytes | None:
         fixed, _ = _pieces(words[0])
         pieces = [p for piece in fixed for p in _CONVERSION.split(piece)]
     else:
-        while words and _ECHO_OPTION.fullmatch(_static(words[0]) or ""):
+        while words and ECHO_OPTION.fullmatch(_static(words[0]) or ""):
             words = words[1:]
         for word in words:
             fixed, whole = _pieces(word)
@@ -95,7 +95,7 @@ def whole_line(report: Node) -> str | None:
     if not fixed or any(w is None or "\\" in w for w in fixed):
         return None
     said = " ".join(w for w in fixed if w is not None)
-    if _ECHO_OPTION.fullmatch(said.split(" ", 1)[0]) or len(said.strip()) < _MIN_NEEDLE:
+    if ECHO_OPTION.fullmatch(said.split(" ", 1)[0]) or len(said.strip()) < _MIN_NEEDLE:
         return None
     return said if "\n" not in said else None
 

@@ -13,12 +13,13 @@ with no fixed text, output that may go elsewhere), planrun names the check it ca
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tree_sitter import Node
 
 from planrun import printed
+from planrun.checkoutput import PROBES
 from planrun.checkrules import FAILURE_WORDS
 from planrun.errexit import (
     SUBSTITUTIONS,
@@ -34,7 +35,7 @@ from planrun.errexit import (
     text_of,
     walk,
 )
-from planrun.shellsplit import parse
+from planrun.shellsplit import one_line, parse
 
 # Nothing to find without a list (&&, ||), a negation (!), `$(`, an `if`, find, a declaration.
 _MAY_HIDE = re.compile(
@@ -45,7 +46,7 @@ _ENV_TEST = re.compile(
     r'(?:\[\[?|test)\s+(?:!\s+)?-[nz]\s+"?\$\{?[A-Z_][A-Z0-9_]*\}?"?(?:\s+\]\]?)?'
 )
 # `command -v uv && echo ...`, `export X=1 && echo ...`: no check either.
-_PROBES = frozenset({"command", "type", "which", "hash", "export", "declare", "local"})
+_NO_CHECK = PROBES | {"export", "declare", "local"}
 # Programs whose exit status is a verdict on the work: tests, builds, linters, type checkers.
 _RUNNERS = frozenset(
     {"pytest", "py.test", "tox", "nox", "npm", "npx", "yarn", "pnpm", "bun", "cargo", "go"}
@@ -72,10 +73,15 @@ class Hidden:
     needle: bytes | None = None  # the fixed text of it planrun looks for, when it can
     why: str | None = None  # why it is not watched, when that is not its shape's doing
     success: bool = False  # the needle is what its success prints (`&& echo ok`), a whole line
+    fix: str | None = None  # how to write it so that its failure fails the script
+
+    @property
+    def remedy(self) -> str:
+        return self.fix or f"put `{one_line(self.command, 60)}` on a line of its own"
 
 
 UNREAD = "a line planrun cannot read"
-FIND_EXEC = "the `find -exec … \\;`"
+_FIND_EXEC = "the `find -exec … \\;`"
 _FIND_ENDS = frozenset({"\\;", "';'", '";"', "+"})
 WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
@@ -111,10 +117,12 @@ def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
                 found.append(item)
         if node.type == "negated_command" and _negation_hides(node, last):
             inner = node.named_children[0] if node.named_children else node
-            found.append(Hidden(node.start_point.row + 1, flat(text_of(inner)), "the `!`"))
+            command = flat(text_of(inner))
+            fix = f"write `if {one_line(command, 40)}; then exit 1; fi`"
+            found.append(Hidden(node.start_point.row + 1, command, "the `!`", fix=fix))
     watched = {h.needle for h in found if h.needle is not None}
     if len(watched) > MAX_WATCHED:
-        found = [Hidden(h.line, h.command, h.shape, h.message, None, WATCH_LIMIT) for h in found]
+        found = [replace(h, needle=None, why=WATCH_LIMIT) for h in found]
     return tuple(found)
 
 
@@ -160,7 +168,8 @@ def _after(
     needles = [printed.needle(r) for r in reports] if watchable else []
     needle = max((n for n in needles if n is not None), key=len, default=None)
     message = printed.message(reports[0])
-    return Hidden(line, flat(text_of(left)), f"the `|| {name}`", message, needle)
+    fix = f"end the `|| {name}` with `exit 1`"
+    return Hidden(line, flat(text_of(left)), f"the `|| {name}`", message, needle, fix=fix)
 
 
 def _declared(node: Node) -> Hidden | None:
@@ -176,7 +185,8 @@ def _declared(node: Node) -> Hidden | None:
             inner = [c for c in value.named_children if c.type != "comment"]
             if inner and not all(always_succeeds(c) for c in inner):
                 command = flat(" ".join(text_of(c) for c in inner))
-                return Hidden(node.start_point.row + 1, command, f"the `{keyword}`")
+                fix = "assign it on a line of its own (`NAME=$(...)`), then declare NAME"
+                return Hidden(node.start_point.row + 1, command, f"the `{keyword}`", fix=fix)
     return None
 
 
@@ -222,7 +232,8 @@ def _found_by_find(node: Node) -> Hidden | None:
         end = next((i for i in range(start + 1, len(words)) if words[i] in _FIND_ENDS), None)
         if end is not None and words[end] != "+":
             command = flat(" ".join(words[start + 1 : end]))
-            return Hidden(node.start_point.row + 1, command, FIND_EXEC)
+            fix = "end `-exec` with `{} +`: find then fails when the command does"
+            return Hidden(node.start_point.row + 1, command, _FIND_EXEC, fix=fix)
     return None
 
 
@@ -255,6 +266,7 @@ def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | Non
         "the `if`",
         report_message(reports[0]),
         needle,
+        fix="add `exit 1` to the branch that reports it",
     )
 
 
@@ -310,7 +322,7 @@ def _is_check(node: Node) -> bool:
     body = body_of(node)
     if always_succeeds(body) or body.type in ("variable_assignment", "declaration_command"):
         return False
-    if (command_name(body) or "") in _PROBES:
+    if (command_name(body) or "") in _NO_CHECK:
         return False
     return not _ENV_TEST.fullmatch(" ".join(text_of(body).split()))
 
