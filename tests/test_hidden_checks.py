@@ -155,6 +155,9 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         # A whole line of fixed text that `&& echo` prints is watched (its absence: a failed).
         ('test -f a && echo "found a"\nb', [(1, "test -f a", "the `&& echo`", b"\nfound a\n")]),
         ('a && echo "found a"\nb', [(1, "a", "the `&& echo`", None)]),  # a could print it
+        # Found on purpose in review: `cat notes.txt` could print the very line (a wrong PASS).
+        ('cat notes\ntest -f a && echo "found a"\nb', [(2, "test -f a", "the `&& echo`", None)]),
+        ('echo "$m"\ntest -f a && echo "found a"\nb', [(2, "test -f a", "the `&& echo`", None)]),
         (
             'grep -q "found a" f && echo "found a"\nb',
             [(1, 'grep -q "found a" f', "the `&& echo`", None)],

@@ -53,6 +53,12 @@ _RUNNERS = frozenset(
     | {"make", "mvn", "gradle", "jest", "vitest", "mocha", "mypy", "ruff", "tsc", "eslint"}
     | {"flake8", "pylint", "black", "dotnet", "swift", "rspec", "phpunit", "ctest", "deno"}
 )
+# Programs that print text they read: files, other commands' output, their arguments.
+_RELAYS = frozenset(
+    {"cat", "head", "tail", "less", "more", "tac", "sed", "awk", "grep", "egrep", "fgrep"}
+    | {"rg", "ag", "git", "diff", "jq", "yq", "tee", "xargs", "find", "ls", "sort", "uniq"}
+    | {"cut", "paste", "tr", "column", "nl", "od", "xxd", "strings", "env", "printenv"}
+)
 _CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
 # What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
 _FAILURE = re.compile(
@@ -159,8 +165,9 @@ def _after(
             said = None  # X could print the very line itself: seeing it would show nothing
         if said is None or statement.parent is None or statement.parent.type != "program":
             return Hidden(line, flat(text_of(left)), f"the `&& {name}`")
-        if script.count(said) != 1:
-            return Hidden(line, flat(text_of(left)), f"the `&& {name}`")  # printed elsewhere too
+        if script.count(said) != 1 or _relays_text(statement):
+            # Written elsewhere too, or another command may print any line (`cat notes.txt`).
+            return Hidden(line, flat(text_of(left)), f"the `&& {name}`")
         line_out = b"\n" + said.encode() + b"\n"
         return Hidden(line, flat(text_of(left)), f"the `&& {name}`", said, line_out, success=True)
     if left.type == "list" and left.children[1].type == "&&" and _reports(left.children[-1]):
@@ -491,6 +498,22 @@ def _quiet(node: Node, line: str) -> bool:
             continue
         return False
     return True
+
+
+def _relays_text(statement: Node) -> bool:
+    """Whether a command of the script outside ``statement`` prints text it reads or is
+    given (``cat notes.txt``, ``grep x f``, ``echo "$msg"``): it could print the very line a
+    watched ``&& echo`` prints, which then shows nothing."""
+    program = statement.parent
+    for command in commands_in(program) if program is not None else []:
+        if statement.start_byte <= command.start_byte < statement.end_byte:
+            continue
+        name = (command_name(command) or "").rsplit("/", 1)[-1]
+        if name in _RELAYS:
+            return True
+        if report_name(command) is not None and printed.whole_line(command) is None:
+            return True  # an echo of something else than fixed text
+    return False
 
 
 def _ignored_on_purpose(node: Node) -> bool:
