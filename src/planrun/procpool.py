@@ -26,7 +26,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planrun import proc, reaper
+from planrun import proc, reaper, timeslice
 from planrun.containment import Containment
 from planrun.shellnames import runs_bash
 from planrun.tasklog import LogSink
@@ -94,6 +94,7 @@ class ProcessPool:
         self._argv = proc.shell_argv(self.shell)
         proc.seal_descriptors()
         proc.default_sigchld()
+        timeslice.shorten()
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
