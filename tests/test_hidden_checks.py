@@ -209,7 +209,25 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ('if a || echo "gone away"; then b; fi', [(1, "a", "the `|| echo`", b"gone away")]),
         ('a || echo "gone away"', []),  # the last statement: checkrules reads it
         ("a || true\nb", []),  # a failure that does not matter, by the script's own word
-        ("cd x && make\nb", []),  # make's failure stops bash -e: no report hides it
+        # Before `&&` a failure stops neither bash -e nor the ERR trap, and what follows it
+        # is skipped: cd's failure prints `cd: DIR: ` (watched); a run of code cannot be seen.
+        ("cd x && make\nb", [(1, "cd x", "the `&&`", b"cd: x: ")]),
+        ('cd "my app" && make\nb', [(1, 'cd "my app"', "the `&&`", b"cd: my app: ")]),
+        ("cd x 2>/dev/null && make\nb", [(1, "cd x", "the `&&`", None)]),
+        ("npm run build && npm test\nb", [(1, "npm run build", "the `&&`", None)]),
+        (
+            "make && make test && b\nc",
+            [(1, "make test", "the `&&`", None), (1, "make", "the `&&`", None)],
+        ),
+        ("python3 -c 'import app' && b\nc", [(1, "python3 -c 'import app'", "the `&&`", None)]),
+        ("./check.sh && b\nc", [(1, "./check.sh", "the `&&`", None)]),
+        ("cd x && make", []),  # the last statement: cd's failure fails the script
+        ('cd "$ROOT" && make\nb', []),  # no fixed text to watch for; cd seldom fails there
+        ("[ -f .env ] && source .env\nb", []),  # a condition
+        ("mkdir -p build && cd build\nb", []),  # setup: mkdir -p, then a cd at the end
+        ("npm ci && npm test || true\nb", []),  # the script's own word: it does not matter
+        ("if cd x && make; then b; fi\nc", []),  # a condition
+        ("f() { make && b; }\nf", []),  # in a function: its call's status is the function's
         # `echo 1 > a.py` writes a file: an action, not a report (this repository's own plan).
         ("git init -q . && echo 1 > a.py && git add a.py\nb", []),
         ("a && echo ok && b\nc", [(1, "a", "the `&& echo`", None)]),
@@ -220,6 +238,41 @@ def test_which_checks_are_hidden_and_what_is_watched(
     script: str, found: list[tuple[int, str, str, bytes | None]]
 ) -> None:
     assert [(h.line, h.command, h.shape, h.needle) for h in hidden(script)] == found
+
+
+SKIPPED = {
+    "cd": "cd web && ls\ntest -d .",
+    "runner": "python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 1 && ls\ntest -d .",
+    "runner-ok": "python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 0 && ls\ntest -d .",
+}
+
+
+@pytest.mark.parametrize("shell", [None, "bash"])
+def test_a_failure_before_and_and_on_a_line_before_the_last_is_no_pass(
+    write_plan: PlanWriter, tmp_path: Path, shell: str | None
+) -> None:
+    # A wrong PASS: `cd web && ls` with no web/, then a check that passes, exited 0 (neither
+    # bash -e nor planrun's ERR trap stops at a failure before `&&`).
+    run, doc = execute(checks_plan(write_plan, SKIPPED, shell))
+    found = tasks(doc)
+    assert found["p/cd"][0] == "unverified"
+    assert found["p/cd"][1].startswith(
+        "its script printed `cd: web:`, which line 1 of the script prints when `cd web` "
+        "fails, and went on (put `cd web` on a line of its own): `cd web && ls ⏎ test -d .` "
+        f"(line {6 + bool(shell)}"
+    )
+    went = "the script goes on after a failure before `&&`"
+    command = "python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 1"
+    assert found["p/runner"][1].startswith(
+        f"planrun cannot see whether `{command}` failed (line 1 of the script): {went}"
+    )
+    assert found["p/runner-ok"][0] == "unverified"  # the cost: nothing shows it passed either
+    assert run.exit_code == 1
+    (tmp_path / "web").mkdir()
+    run, doc = execute(checks_plan(write_plan, {"cd": SKIPPED["cd"]}, shell))
+    # cd's error never appeared; without -e planrun's ERR trap cannot see a failure of the
+    # whole `cd web && ls` either (passedover.py says so).
+    assert tasks(doc)["p/cd"][0] == ("unverified" if shell else "passed")
 
 
 def test_a_watched_text_split_across_two_reads_is_seen(tmp_path: Path) -> None:

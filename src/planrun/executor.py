@@ -91,7 +91,7 @@ class Executor:
         self.programs: list[tuple[str, str | None]] = []  # (program, PATH) of each command
         self.shells: dict[str, tuple[str, ...]] = {}  # plan id -> the plan's own shell
         self._shell_flags: dict[tuple[str, ...], ShellFlags] = {}
-        self._shell_names: dict[tuple[str, ...], bool] = {}
+        self._shell_names: dict[tuple[str, ...], str | None] = {}
 
     def root(self, unit: Unit) -> Path:
         if self._relocate is not None:
@@ -171,7 +171,8 @@ class Executor:
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
             # Checks whose failure the script goes on after, with no exit status to show it:
             # planrun watches the output for what their failure prints (reports.py).
-            hidden = reports.hidden(reading.run, cwd) if self._is_shell(shell) else ()
+            name = self._shell_name(shell)
+            hidden = reports.hidden(reading.run, cwd, bash=name == "bash") if name else ()
             watch = tuple({h.needle: None for h in hidden if h.needle is not None})
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate, watch)
             steps.append(
@@ -190,16 +191,13 @@ class Executor:
             self.watch.started(unit, root)
         return steps
 
-    def _is_shell(self, shell: tuple[str, ...] | None) -> bool:
-        """Whether scripts run by a shell planrun reads as bash (``sh``, ``bash``, ``dash``…),
-        not a plan's ``shell: node -e`` or ``python -c``."""
+    def _shell_name(self, shell: tuple[str, ...] | None) -> str | None:
+        """The shell planrun reads scripts as (``sh``, ``bash``, ``dash``…), or None for a
+        plan's ``shell: node -e`` or ``python -c``."""
         key = shell or ("",)
-        found = self._shell_names.get(key)
-        if found is None:
-            argv = shell or proc.shell_argv(self.opts.shell)
-            found = shell_of(argv) is not None
-            self._shell_names[key] = found
-        return found
+        if key not in self._shell_names:
+            self._shell_names[key] = shell_of(shell or proc.shell_argv(self.opts.shell))
+        return self._shell_names[key]
 
     def _flags(self, shell: tuple[str, ...] | None) -> ShellFlags:
         """The ``-e`` and pipefail a script starts with: the plan's own shell's, else the

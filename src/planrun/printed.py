@@ -52,7 +52,7 @@ def needle(report: Node) -> bytes | None:
     """The longest text ``report`` (an echo or printf) prints verbatim wherever it runs, when
     its output surely reaches the command's own; None when there is none long enough to tell
     it from other output."""
-    if not _reaches_output(report) or "\\\n" in text_of(report):
+    if not reaches_output(report) or "\\\n" in text_of(report):
         return None  # a line continuation joins words the syntax tree keeps apart
     heredoc = heredoc_of(report)
     if heredoc is not None:
@@ -87,7 +87,7 @@ def whole_line(report: Node) -> str | None:
     if (
         report_name(report) != "echo"
         or command_name(report) != "echo"
-        or not _reaches_output(report)
+        or not reaches_output(report)
     ):
         return None
     words = [c for c in body_of(report).children_by_field_name("argument") if c.is_named]
@@ -184,11 +184,11 @@ def _pieces(word: Node) -> tuple[list[str], bool]:
     return [], False
 
 
-def _reaches_output(report: Node) -> bool:
-    """Whether what ``report`` prints reaches the script's own stdout or stderr: every
-    redirect on the way out leaves it on fd 1 or 2, no pipe takes it (but into ``tee`` or
-    ``cat``), no function, substitution or job in the background holds it."""
-    stream = 1
+def reaches_output(report: Node, stream: int = 1) -> bool:
+    """Whether what ``report`` prints on ``stream`` (1: stdout, 2: stderr) reaches the
+    script's own stdout or stderr: every redirect on the way out leaves it on fd 1 or 2, no
+    pipe takes it (but into ``tee`` or ``cat``), no function, substitution or job in the
+    background holds it."""
     node: Node | None = report
     while node is not None and node.type != "program":
         redirects = [c for c in node.children if c.type == "file_redirect"]

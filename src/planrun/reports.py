@@ -59,6 +59,9 @@ _RELAYS = frozenset(
     | {"rg", "ag", "git", "diff", "jq", "yq", "tee", "xargs", "find", "ls", "sort", "uniq"}
     | {"cut", "paste", "tr", "column", "nl", "od", "xxd", "strings", "env", "printenv"}
 )
+# Programs that run code they are given (a script, `-c`, `-m`): a run of them is a check.
+_INTERPRETERS = re.compile(r"python[\d.]*|node|deno|ruby|perl|php|bash|sh|zsh")
+_EXPANDS = re.compile(r"[$`~*?\\[{]")  # what makes a bare word other text than written
 _CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
 # What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
 _FAILURE = re.compile(
@@ -92,10 +95,11 @@ _FIND_ENDS = frozenset({"\\;", "';'", '";"', "+"})
 WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
 
-def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
+def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[Hidden, ...]:
     """The checks of ``script`` whose failure it goes on after without a sign in its exit
     status, in the order they are written: not the last command of its last statement (its
-    status is the script's). ``cwd``: where files it sources by a literal path are read."""
+    status is the script's). ``cwd``: where files it sources by a literal path are read;
+    ``bash``: whether bash runs it (what its own error messages say)."""
     if not _MAY_HIDE.search(script.replace("\\\n", "")):
         return ()
     root = parse(script)
@@ -111,7 +115,7 @@ def hidden(script: str, cwd: Path | None = None) -> tuple[Hidden, ...]:
             continue
         for index, child in enumerate(node.children):
             if child.type in ("||", "&&"):
-                item = _after(node, index, last, script, watchable=watchable)
+                item = _after(node, index, last, script, watchable=watchable, bash=bash)
                 if item is not None:
                     found.append(item)
         item = _declared(node) or _found_by_find(node) or _printed_run(node)
@@ -139,7 +143,7 @@ def still_watched(script: str, cwd: Path | None) -> bool:
 
 
 def _after(
-    node: Node, index: int, last: Node | None, script: str, *, watchable: bool
+    node: Node, index: int, last: Node | None, script: str, *, watchable: bool, bash: bool
 ) -> Hidden | None:
     """What the ``||`` or ``&&`` at ``node.children[index]`` hides, when a report follows it."""
     operator = node.children[index].type
@@ -147,6 +151,8 @@ def _after(
     if right is None:
         return None
     reports = _reports(right)
+    if not reports and operator == "&&":
+        return _skipped(node, index, last, bash=bash, watchable=watchable)
     if not reports or _final(right, last):
         return None
     left = _left(node, index)
@@ -177,6 +183,70 @@ def _after(
     message = printed.message(reports[0])
     fix = f"end the `|| {name}` with `exit 1`"
     return Hidden(line, flat(text_of(left)), f"the `|| {name}`", message, needle, fix=fix)
+
+
+def _skipped(
+    node: Node, index: int, last: Node | None, *, bash: bool, watchable: bool
+) -> Hidden | None:
+    """``npm run build && npm test`` or ``cd web && npm test`` on a line before the script's
+    last: a failure before ``&&`` stops neither ``bash -e`` nor planrun's ERR trap, and the
+    script goes on without what follows it. ``cd DIR``'s failure prints ``cd: DIR: `` (bash),
+    which planrun watches for; a command that runs tests, a build, a linter or code cannot be
+    seen. Conditions (``[ -f .env ] && source .env``), probes and setup are left alone."""
+    statement = _statement(node)
+    if statement.parent is None or statement.parent.type != "program":
+        return None
+    if (last is not None and statement.id == last.id) or _or_after(node):
+        return None  # its failure fails the script, or the `||` after it decides
+    if _is_condition(statement) or _status_checked(statement):
+        return None
+    left = body_of(_left(node, index))
+    while left.type == "list":  # `A && B && C`: B's failure skips C (A's has its own `&&`)
+        if left.children[1].type != "&&":
+            return None
+        left = body_of(left.named_children[-1])
+    command = flat(text_of(left))
+    line = left.start_point.row + 1
+    fix = f"put `{one_line(command, 40)}` on a line of its own"
+    if command_name(left) == "cd":
+        target = _literal_word(left)
+        if target is None or not bash:
+            return None  # `cd "$ROOT"`, `cd -`; another shell words its failure otherwise
+        if not watchable or not printed.reaches_output(left, 2):
+            return Hidden(line, command, "the `&&`", why=f"its error may not reach planrun ({fix})")
+        return Hidden(line, command, "the `&&`", needle=f"cd: {target}: ".encode(), fix=fix)
+    if not any(_runs_code(c) for c in commands_in(left)):
+        return None
+    went = "the script goes on after a failure before `&&`"
+    return Hidden(line, command, "the `&&`", why=f"{went} ({fix})")
+
+
+def _literal_word(command: Node) -> str | None:
+    """The one argument of ``command`` when it is fixed text (``web``, ``"my app"``)."""
+    words = command.children_by_field_name("argument")
+    if len(words) != 1:
+        return None
+    word = words[0]
+    text = text_of(word)
+    if word.type in ("raw_string", "string"):
+        if any(c.is_named and c.type != "string_content" for c in word.children):
+            return None  # "$ROOT/web"
+        text = text[1:-1]
+    elif word.type != "word" or _EXPANDS.search(text):
+        return None  # $ROOT, ~/web, web*, a\ b
+    return text if text and text != "-" else None
+
+
+def _runs_code(command: Node) -> bool:
+    """Whether a command runs tests, a build, a linter, or a program's code (``python3 -c``,
+    ``node build.js``, ``./check.sh``): its failure is a verdict, not a condition."""
+    if _runs_checks(command):
+        return True
+    name = command_name(command) or ""
+    words = [text_of(c) for c in command.children_by_field_name("argument")]
+    if name.startswith("./") or (name.startswith("/") and name.endswith(".sh")):
+        return True
+    return bool(_INTERPRETERS.fullmatch(name.rsplit("/", 1)[-1])) and bool(words)
 
 
 def _declared(node: Node) -> Hidden | None:
