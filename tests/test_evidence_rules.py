@@ -4,9 +4,13 @@ failures, checks that can never fail. Real child processes; plans in tmp_path.""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
+import shutil
+import socket
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -627,5 +631,65 @@ def test_a_missing_tool_or_environment_reported_by_another_program_is_an_error(
     )
     assert reasons["plugin"] is not None and reasons["plugin"].startswith(
         "could not run: pytest does not know `--cov`: a plugin it needs is not installed"
+    )
+    assert run.exit_code == 1
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """A server that answers /ok with 200 and anything else with 500."""
+
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/ok" else 500)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 -- the base's name
+        pass
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_a_curl_without_fail_shows_nothing_of_the_status(write_plan: PlanWriter) -> None:
+    # A wrong PASS: `curl -s .../health` exits 0 when the server answers 500. And nothing
+    # listening is a server not started, not work that failed.
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        free = closed.getsockname()[1]
+    base = f"http://127.0.0.1:{server.server_port}"
+    checks = {
+        "error-page": f"curl -s {base}/health",
+        "ok-page": f"curl -s {base}/ok",  # a 200 too: its exit status cannot tell
+        "fail": f"curl -sSf {base}/health",
+        "fail-ok": f"curl --fail -s {base}/ok",
+        "piped": f"curl -s {base}/ok | grep -q '{{}}'",
+        "down": f"curl -s http://127.0.0.1:{free}/health",
+    }
+    try:
+        run, doc = execute(checks_plan(write_plan, checks))
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    found = tasks(doc)
+    assert found["p/error-page"] == (
+        "unverified",
+        (
+            "`curl` exits 0 whatever HTTP status the server answers (add `--fail`, or check "
+            f"what it prints): `curl -s {base}/health` (line 6)"
+        ),
+    )
+    assert found["p/ok-page"][0] == "unverified"
+    assert found["p/fail"][0] == "failed"
+    assert found["p/fail-ok"] == ("passed", None)
+    assert found["p/piped"] == ("passed", None)
+    assert found["p/down"] == (
+        "error",
+        (
+            f"could not run: nothing answered at 127.0.0.1:{free} (curl could not connect): "
+            "the server the check talks to is not running; start it before planrun runs the "
+            f"check: `curl -s http://127.0.0.1:{free}/health` (line 21)"
+        ),
     )
     assert run.exit_code == 1

@@ -71,6 +71,7 @@ class Reading:
     prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
     informs_ok: str | None = None  # what it prints when ``run`` succeeds, when that only informs
     informs_failed: str | None = None  # the same, when ``run`` fails
+    status_blind: str | None = None  # why its exit 0 shows nothing (`curl` without `--fail`)
 
 
 def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
@@ -79,6 +80,8 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     found = _read(script, flags)
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
+    if found.run == script and "curl" in script and (blind := _status_blind(script)):
+        return replace(found, status_blind=blind)
     return replace(found, original=script) if found.run != script else found
 
 
@@ -163,6 +166,28 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
     if inner.never_fails:
         return Reading(script, never_fails=True)
     return _judged(inner, mask)
+
+
+# curl's options that make an HTTP error status (400 and up) its failure.
+_CURL_FAILS = re.compile(r"--fail(?:-with-body)?|-[a-zA-Z]*f[a-zA-Z]*")
+STATUS_BLIND = "exits 0 whatever HTTP status the server answers"
+
+
+def _status_blind(script: str) -> str | None:
+    """Why the script's exit status shows nothing of what a server answered: its last
+    statement is a bare ``curl`` without ``--fail`` (a 500 page exits 0 as a 200 does), its
+    output checked by nothing after it."""
+    root = parse(script)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or not statements:
+        return None
+    last = _body(statements[-1])
+    if last.type != "command" or (_name(last) or "").rsplit("/", 1)[-1] != "curl":
+        return None
+    words = [(c.text or b"").decode() for c in last.children_by_field_name("argument")]
+    if any(_CURL_FAILS.fullmatch(w) for w in words if not w.startswith("http")):
+        return None
+    return f"`curl` {STATUS_BLIND} (add `--fail`, or check what it prints)"
 
 
 def _exits_when_it_succeeds(script: str, node: Node) -> tuple[Node, str] | None:

@@ -283,6 +283,8 @@ class Executor:
                 weak = informed(reading, code)
             elif reading.never_fails and ended and not step.expect_output:
                 weak = NEVER_FAILS
+            elif reading.status_blind and ended and not step.expect_output:
+                weak = reading.status_blind
             elif reading.prints_result and ended and not step.expect_output:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS
