@@ -278,6 +278,15 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         '"npm run dev" starts a server or watcher that does not exit',
     ),
+    "verify-status-blind": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: curl -s localhost:8000/health"
+            )
+        },
+        "p.md",
+        "exits 0 whatever HTTP status the server answers (add `--fail`",
+    ),
     "json-syntax": (
         {".taskmaster/tasks/tasks.json": '{"tasks": [\n  {"id": 1,}\n]}\n'},
         ".taskmaster/tasks/tasks.json",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PlanWriter, checks_plan, execute, tasks
+from conftest import PlanWriter, checks_plan, execute, run_cli, tasks
 from planrun.reports import hidden
 from planrun.tasklog import LogSink
 
@@ -268,6 +268,17 @@ def test_a_failure_before_and_and_on_a_line_before_the_last_is_no_pass(
     )
     assert found["p/runner-ok"][0] == "unverified"  # the cost: nothing shows it passed either
     assert run.exit_code == 1
+    if shell is None:  # validate says it before the run, for what planrun cannot see
+        out = run_cli("validate", tmp_path / "p.md").stdout
+        assert (
+            'warning[verify-failure-ignored] task "runner-ok": verify `python3 -c \'import sys; '
+            "sys.exit(int(sys.argv[1]))' 0 && ...`: a failure of `python3 -c 'import sys; "
+            "sys.exit(int(...` before `&&` does not stop the script (line 1 of the script): "
+            "whether it passes or not, the check is unverified\n"
+            "    hint: put `python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 0` on a line of "
+            "its own"
+        ) in out
+        assert 'task "cd"' not in out  # watched at run time: no warning
     (tmp_path / "web").mkdir()
     run, doc = execute(checks_plan(write_plan, {"cd": SKIPPED["cd"]}, shell))
     # cd's error never appeared; without -e planrun's ERR trap cannot see a failure of the

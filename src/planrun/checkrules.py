@@ -80,7 +80,7 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     found = _read(script, flags)
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
-    if found.run == script and "curl" in script and (blind := _status_blind(script)):
+    if found.run == script and "curl" in script and (blind := status_blind(script)):
         return replace(found, status_blind=blind)
     return replace(found, original=script) if found.run != script else found
 
@@ -173,7 +173,7 @@ _CURL_FAILS = re.compile(r"--fail(?:-with-body)?|-[a-zA-Z]*f[a-zA-Z]*")
 STATUS_BLIND = "exits 0 whatever HTTP status the server answers"
 
 
-def _status_blind(script: str) -> str | None:
+def status_blind(script: str) -> str | None:
     """Why the script's exit status shows nothing of what a server answered: its last
     statement is a bare ``curl`` without ``--fail`` (a 500 page exits 0 as a 200 does), its
     output checked by nothing after it."""

@@ -90,6 +90,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         "warning",
         "a verify starts a dev server or watcher that never exits (npm run dev, vite, ...)",
     ),
+    "verify-status-blind": (
+        "warning",
+        "a verify ends in a bare `curl` without --fail, which exits 0 whatever HTTP status it got",
+    ),
     "machine-path": (
         "warning",
         (

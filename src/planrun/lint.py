@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from planrun import escape
+from planrun import escape, reports
+from planrun.checkrules import status_blind
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
@@ -196,6 +197,16 @@ def _lint_command(
             "succeeds wherever it runs, so it is no evidence (alone, the task is unverified)",
             hint="check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
         )
+    plain = cmd.expect_exit == 0 and cmd.expect_output is None
+    if plain and "curl" in cmd.run and (why := status_blind(cmd.run)) is not None:
+        diags.add(
+            "verify-status-blind",
+            src,
+            line,
+            f"{where}: verify `{one_line(cmd.run, 60)}`: {why}; when it exits 0 the task is "
+            "unverified",
+            hint="write `curl -sf URL`, or pipe what it prints into a check (`| grep -q ok`)",
+        )
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
 
@@ -265,6 +276,20 @@ def _lint_script(
             f"{where}: verify `{one_line(run, 60)}`: {why} (line {row} of the script){then}",
             hint=fix,
         )
+    if flags.errexit and "&&" in run:
+        for check in reports.hidden(run):
+            if check.shape != reports.SKIPPED or check.needle is not None:
+                continue  # `cd web && ...`: bash's error is watched for at run time
+            failing = f"a failure of `{one_line(check.command, 40)}` before `&&`"
+            diags.add(
+                "verify-failure-ignored",
+                src,
+                line,
+                f"{where}: verify `{one_line(run, 60)}`: {failing} does not stop the script "
+                f"(line {check.line} of the script): "
+                "whether it passes or not, the check is unverified",
+                hint=check.remedy,
+            )
     _machine_path(run, f"{where}: verify", line, src, diags)
     for launcher in launchers(run):
         diags.add(

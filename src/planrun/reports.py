@@ -90,6 +90,7 @@ class Hidden:
 
 
 UNREAD = "a line planrun cannot read"
+SKIPPED = "the `&&`"  # the shape of a check before `&&` whose failure skips what follows
 _FIND_EXEC = "the `find -exec … \\;`"
 _FIND_ENDS = frozenset({"\\;", "';'", '";"', "+"})
 WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
@@ -213,12 +214,12 @@ def _skipped(
         if target is None or not bash:
             return None  # `cd "$ROOT"`, `cd -`; another shell words its failure otherwise
         if not watchable or not printed.reaches_output(left, 2):
-            return Hidden(line, command, "the `&&`", why=f"its error may not reach planrun ({fix})")
-        return Hidden(line, command, "the `&&`", needle=f"cd: {target}: ".encode(), fix=fix)
+            return Hidden(line, command, SKIPPED, why=f"its error may not reach planrun ({fix})")
+        return Hidden(line, command, SKIPPED, needle=f"cd: {target}: ".encode(), fix=fix)
     if not any(_runs_code(c) for c in commands_in(left)):
         return None
     went = "the script goes on after a failure before `&&`"
-    return Hidden(line, command, "the `&&`", why=f"{went} ({fix})")
+    return Hidden(line, command, SKIPPED, why=f"{went} ({fix})")
 
 
 def _literal_word(command: Node) -> str | None:
