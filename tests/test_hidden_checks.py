@@ -240,10 +240,18 @@ def test_which_checks_are_hidden_and_what_is_watched(
     assert [(h.line, h.command, h.shape, h.needle) for h in hidden(script)] == found
 
 
+EXIT = "sh -c 'exit $0'"  # exits with its argument
 SKIPPED = {
     "cd": "cd web && ls\ntest -d .",
-    "runner": "python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 1 && ls\ntest -d .",
-    "runner-ok": "python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 0 && ls\ntest -d .",
+    "runner": f"{EXIT} 3 && ls\ntest -d .",
+    "runner-ok": f"{EXIT} 0 && ls\ntest -d .",
+    "chain": f"{EXIT} 0 && {EXIT} 4 && ls\ntest -d .",
+    # The next line a subshell: bash runs no DEBUG trap before it, nothing tells.
+    "blind": f"{EXIT} 0 && ls\n(test -d .)",
+    # A program not found: an error, as for a check's own status.
+    "missing": "python9.99 -c pass && ls\ntest -d .",
+    # set -u, and `$_` kept through planrun's trap.
+    "kept": f'set -u\n{EXIT} 0 && ls /\ntest "$_" = /',
 }
 
 
@@ -262,28 +270,65 @@ def test_a_failure_before_and_and_on_a_line_before_the_last_is_no_pass(
         f"(line {6 + bool(shell)}"
     )
     went = "the script goes on after a failure before `&&`"
-    command = "python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 1"
-    assert found["p/runner"][1].startswith(
-        f"planrun cannot see whether `{command}` failed (line 1 of the script): {went}"
-    )
-    assert found["p/runner-ok"][0] == "unverified"  # the cost: nothing shows it passed either
+    blind = f"planrun cannot see whether `{EXIT} 0` failed (line 1 of the script): {went}"
+    assert found["p/blind"][1].startswith(blind)
     assert run.exit_code == 1
-    if shell is None:  # validate says it before the run, for what planrun cannot see
-        out = run_cli("validate", tmp_path / "p.md").stdout
-        assert (
-            'warning[verify-failure-ignored] task "runner-ok": verify `python3 -c \'import sys; '
-            "sys.exit(int(sys.argv[1]))' 0 && ...`: a failure of `python3 -c 'import sys; "
-            "sys.exit(int(...` before `&&` does not stop the script (line 1 of the script): "
-            "whether it passes or not, the check is unverified\n"
-            "    hint: put `python3 -c 'import sys; sys.exit(int(sys.argv[1]))' 0` on a line of "
-            "its own"
-        ) in out
-        assert 'task "cd"' not in out  # watched at run time: no warning
+    if shell is not None:
+        # Without -e the command after `&&` may have failed too: planrun's ERR trap tells
+        # nothing of the line (passedover.py), and no DEBUG trap is asked.
+        names = ("runner", "runner-ok", "chain", "missing")
+        assert {found[f"p/{n}"][0] for n in names} == {"unverified"}
+        return
+    # Under bash -e, a DEBUG trap records the status the next line starts with: the line's.
+    assert found["p/runner"] == (
+        "failed",
+        (
+            f"exit 0 (`{EXIT} 3` failed (exit 3) at line 1 of the script, and the script went on "
+            f"without what follows its `&&` (put `{EXIT} 3` on a line of its own)): "
+            f"`{EXIT} 3 && ls ⏎ test -d .` (line 9)"
+        ),
+    )
+    assert found["p/chain"][1].startswith(f"exit 0 (`{EXIT} 0` or `{EXIT} 4` failed (exit 4)")
+    assert found["p/runner-ok"] == ("passed", None)
+    assert found["p/missing"][0] == "error"
+    assert found["p/missing"][1].startswith(
+        "could not run: `python9.99` was not found on PATH (`python9.99 -c pass` failed (exit "
+        "127) at line 1 of the script"
+    )
+    assert found["p/kept"] == ("passed", None)
+    out = run_cli("validate", tmp_path / "p.md").stdout  # what the run cannot see, before it
+    assert (
+        f'warning[verify-failure-ignored] task "blind": verify `{EXIT} 0 && ls ⏎ (test -d .)`: a '
+        f"failure of `{EXIT} 0` before `&&` does not stop the script (line 1 of the script): "
+        "whether it passes or not, the check is unverified\n"
+        f"    hint: put `{EXIT} 0` on a line of its own"
+    ) in out
+    assert 'task "cd"' not in out
+    assert 'task "runner-ok"' not in out
     (tmp_path / "web").mkdir()
     run, doc = execute(checks_plan(write_plan, {"cd": SKIPPED["cd"]}, shell))
-    # cd's error never appeared; without -e planrun's ERR trap cannot see a failure of the
-    # whole `cd web && ls` either (passedover.py says so).
-    assert tasks(doc)["p/cd"][0] == ("unverified" if shell else "passed")
+    assert tasks(doc)["p/cd"] == ("passed", None)  # cd's error never appeared
+
+
+@pytest.mark.parametrize(
+    ("script", "head"),
+    [
+        ("make && b\nc", 2),
+        ("make && b\n# note\n\nif pytest; then :; fi", 4),
+        ("make && b\nx=1", 2),
+        ("make && b\n{ c; }", 2),
+        ("make && b\n(c)", None),  # a subshell runs no DEBUG trap
+        ("make && b\nf() { c; }\nf", None),  # nor does a definition: the status is lost
+        ("make && b; c\nd", None),  # the next statement shares the line
+        ("make && b &\nc", None),
+        ("trap 'x' DEBUG\nmake && b\nc", None),  # the script's own DEBUG trap replaces it
+        ("set +e\nmake && b\nc", None),  # b may have failed and gone on
+        ("source env.sh\nmake && b\nc", None),
+        ("set -x\nmake && b\nc", None),  # the trap's every run would be printed
+    ],
+)
+def test_where_planrun_asks_the_status_a_line_ended_with(script: str, head: int | None) -> None:
+    assert [h.head for h in hidden(script) if h.shape == "the `&&`"] == [head]
 
 
 def test_a_watched_text_split_across_two_reads_is_seen(tmp_path: Path) -> None:

@@ -68,9 +68,9 @@ CODES: dict[str, tuple[Severity, str]] = {
         "warning",
         (
             "a line of a verify script whose failure is ignored (`! cmd`, `cmd && echo ok`, "
-            "`cmd &`, a loop that skips on failure, after `trap 'exit 0' EXIT` or "
-            "`set +o pipefail`), or, under a shell without `-e`, the first line it would go on "
-            "after"
+            "`npm run build && npm test` before the last line, `cmd &`, a loop that skips on "
+            "failure, after `trap 'exit 0' EXIT` or `set +o pipefail`), or, under a shell "
+            "without `-e`, the first line it would go on after"
         ),
     ),
     "verify-grep-failure": (

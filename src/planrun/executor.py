@@ -23,6 +23,7 @@ from planrun.judge import (
     AGAINST,
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
+    failed_before_and,
     informed,
     judge,
     only_derived,
@@ -174,7 +175,10 @@ class Executor:
             name = self._shell_name(shell)
             hidden = reports.hidden(reading.run, cwd, bash=name == "bash") if name else ()
             watch = tuple({h.needle: None for h in hidden if h.needle is not None})
-            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate, watch)
+            # Only under -e: without it the command after `&&` may have failed and gone on.
+            heads = tuple(sorted({h.head for h in hidden if h.head})) if flags.errexit else ()
+            locate = locate or bool(heads)
+            spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate, watch, heads)
             steps.append(
                 Step(
                     reading.run,
@@ -233,8 +237,18 @@ class Executor:
             return record
         seen: frozenset[bytes] | None = frozenset()
         if step.hidden:
+            failed = failed_before_and(step.hidden, outcome.heads, step.run)
+            if failed is not None:
+                status, why = failed
+                # A program not found or not executable there: as for a check's own status,
+                # an error when the shell says so of a program looked up on PATH.
+                output = step.spec.log.command_tail()
+                missing = checkoutput.missing_program(step.run, status, output, step.spec.cwd)
+                if missing is not None:
+                    return replace(record, missing=f"{missing} ({why})")
+                return replace(record, failure=why)
             seen = step.spec.log.seen() if reports.still_watched(step.run, step.spec.cwd) else None
-            unseen = unseen_check(step.hidden, seen, step.run)
+            unseen = unseen_check(step.hidden, seen, step.run, outcome.heads)
             if unseen is not None:
                 return replace(record, weak=unseen)
         if record.weak != NEVER_FAILS or seen is None:

@@ -107,8 +107,31 @@ def informed(reading: Reading, code: int | None) -> str | None:
     return f"{ONLY_REPORTS} `{one_line(reading.informs_ok or '', 60)}` runs when it succeeds"
 
 
+def failed_before_and(
+    hidden: tuple[Hidden, ...], heads: dict[int, int] | None, script: str
+) -> tuple[int, str] | None:
+    """How and why a script that ended as expected failed after all: a line of it ended with
+    a failure before its `&&` (bash's DEBUG trap saw the next line start with that status),
+    and the script went on without the rest of that line. (exit status, reason)."""
+    where = " of the script" if "\n" in script.strip() else ""
+    for check in hidden:
+        status = heads.get(check.head) if heads is not None and check.head else None
+        if status:
+            # `A && B && C`: one of the commands before the last `&&` failed.
+            line = [c for c in hidden if c.head == check.head]
+            named = " or ".join(f"`{one_line(c.command, 40)}`" for c in reversed(line))
+            return status, (
+                f"{named} failed (exit {status}) at line {check.line}{where}, and the script "
+                f"went on without what follows its `&&` ({check.remedy})"
+            )
+    return None
+
+
 def unseen_check(
-    hidden: tuple[Hidden, ...], seen: frozenset[bytes] | None, script: str
+    hidden: tuple[Hidden, ...],
+    seen: frozenset[bytes] | None,
+    script: str,
+    heads: dict[int, int] | None = None,
 ) -> str | None:
     """Why a script that ended as expected shows nothing of a check in it whose failure it went
     on after (reports.py): what that failure prints appeared in its output, or nothing shows
@@ -116,6 +139,8 @@ def unseen_check(
     not be watched after all. None when each failure would have printed what did not appear."""
     where = " of the script" if "\n" in script.strip() else ""
     for check in hidden:
+        if heads is not None and check.head is not None and heads.get(check.head) == 0:
+            continue  # its line ended with status 0: the check before `&&` passed
         needle = check.needle if seen is not None else None
         if needle is not None and seen is not None and (needle in seen) == check.success:
             continue  # its failure's message never appeared, or its success's did: it passed

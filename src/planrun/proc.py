@@ -66,28 +66,49 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
 OWN_ERR_TRAP = re.compile(r"\btrap\b[^\n]*\bERR\b")
 
 
-def record_failures(path: str, script: str = "") -> str:
+def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) -> str:
     """The prefix recording the failures of ``script`` in ``path`` (a name without quotes or
-    `$`); `set -E` too, unless the script sets an ERR trap of its own."""
+    `$`); `set -E` too, unless the script sets an ERR trap of its own. ``heads``: lines of the
+    script at whose first command a DEBUG trap records the status the shell has there (the
+    status the statement before ended with), as ``&& LINE STATUS``, once per line: a failure
+    before ``&&`` that neither -e nor the ERR trap stops at (reports.Hidden.head)."""
     errtrace = "" if OWN_ERR_TRAP.search(script) else "set -E; "
-    return errtrace + (
+    prefix = errtrace + (
         "trap '__planrun_u=$_; "
         "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
         'builtin printf "%s %s\\n" "${__planrun_l:-$LINENO}" '
         f'"${{BASH_COMMAND//[[:cntrl:]]/ }}" >> "{path}"; '
         ': "$__planrun_u"\' ERR; '
     )
+    if not heads:
+        return prefix
+    lines = "|".join(str(line) for line in sorted(set(heads)))
+    return prefix + (
+        "__planrun_h=; trap '__planrun_s=$? __planrun_d=$_; case $LINENO in "
+        f'{lines}) [[ " $__planrun_h " == *" $LINENO "* ]] || {{ __planrun_h+=" $LINENO"; '
+        f'builtin printf "&& %s %s\\n" "$LINENO" "$__planrun_s" >> "{path}"; }} 2>/dev/null '
+        '|| :;; esac; : "$__planrun_d"\' DEBUG; '
+    )
 
 
 SAFE_PATH = re.compile(r"[\w./+,@%=-]+")  # nothing the trap's quoting would have to escape
 _FAILURE = re.compile(r"(\d+) (.*)")
+_HEAD = re.compile(r"&& (\d+) (\d+)")
 _HALF = 32 * 1024  # bytes read from each end of a long file: the first and last failures matter
 
 
-def read_failures(path: str) -> tuple[tuple[int, str], ...] | None:
-    """The failures a script's ERR trap recorded in ``path`` (line, command), in order (of a
-    very long file its first and last ones), and the file removed; None when it cannot be
-    read (nothing is known then)."""
+@dataclass(frozen=True)
+class Records:
+    """What planrun's traps recorded of a script: its ERR trap, each failure (line, command)
+    in order; its DEBUG trap, the status the shell had at each line asked (``heads``)."""
+
+    failures: tuple[tuple[int, str], ...]
+    heads: dict[int, int]
+
+
+def read_failures(path: str) -> Records | None:
+    """What a script's traps recorded in ``path`` (of a very long file its first and last
+    failures), and the file removed; None when it cannot be read (nothing is known then)."""
     try:
         with open(path, "rb") as file:  # noqa: PTH123 -- a str path, once per command
             data = file.read(2 * _HALF)
@@ -102,8 +123,15 @@ def read_failures(path: str) -> tuple[tuple[int, str], ...] | None:
         with contextlib.suppress(OSError):
             os.unlink(path)  # noqa: PTH108 -- a str path, once per command
     text = data.decode("utf-8", errors="replace")
-    found = (_FAILURE.fullmatch(line) for line in text.splitlines())
-    return tuple((int(m.group(1)), m.group(2)) for m in found if m)
+    lines = text.splitlines()
+    found = (_FAILURE.fullmatch(line) for line in lines)
+    failures = tuple((int(m.group(1)), m.group(2)) for m in found if m)
+    heads: dict[int, int] = {}
+    for line in lines:
+        head = _HEAD.fullmatch(line) if line.startswith("&& ") else None
+        if head is not None:
+            heads.setdefault(int(head.group(1)), int(head.group(2)))
+    return Records(failures, heads)
 
 
 OWN_CHILDREN = threading.Lock()

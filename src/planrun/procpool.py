@@ -53,6 +53,7 @@ class Spec:
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
     locate: bool = False  # with bash: record its failures (proc.record_failures)
     watch: tuple[bytes, ...] = ()  # texts to look for in its output (reports.Hidden.needle)
+    heads: tuple[int, ...] = ()  # lines whose starting status to record (reports.Hidden.head)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Outcome:
     # What its ERR trap recorded: (line of the script, command) of each failure, in order;
     # None when no trap was set (one command, a shell other than bash) or the file was lost.
     failures: tuple[tuple[int, str], ...] | None = None
+    # The status its shell had at each line asked (Spec.heads), by line; None: no records.
+    heads: dict[int, int] | None = None
 
 
 @dataclass(eq=False)
@@ -124,7 +127,7 @@ class ProcessPool:
         script = spec.script
         failures = self._failures_file() if spec.locate and runs_bash(argv) else None
         if failures is not None:
-            script = proc.record_failures(failures, script) + script
+            script = proc.record_failures(failures, script, spec.heads) + script
         try:
             popen, read_end = proc.spawn(
                 [*argv, script], spec.cwd, {**spec.env, reaper.SPAWN_VAR: spawn}
@@ -294,7 +297,7 @@ class ProcessPool:
                 os.close(child.out)
                 child.out = None
             duration = time.monotonic() - child.started
-            failures = proc.read_failures(child.failures) if child.failures else None
+            records = proc.read_failures(child.failures) if child.failures else None
             if child.popen.lost:
                 lost = LOST
                 self._done.append((child.token, Outcome(None, duration, error=lost)))
@@ -303,7 +306,10 @@ class ProcessPool:
             elif child.reason == "interrupt":
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
-                self._done.append((child.token, Outcome(code, duration, failures=failures)))
+                failures = records.failures if records else None
+                heads = records.heads if records else None
+                outcome = Outcome(code, duration, failures=failures, heads=heads)
+                self._done.append((child.token, outcome))
 
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()

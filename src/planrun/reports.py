@@ -62,6 +62,17 @@ _RELAYS = frozenset(
 # Programs that run code they are given (a script, `-c`, `-m`): a run of them is a check.
 _INTERPRETERS = re.compile(r"python[\d.]*|node|deno|ruby|perl|php|bash|sh|zsh")
 _EXPANDS = re.compile(r"[$`~*?\\[{]")  # what makes a bare word other text than written
+_TRACED = frozenset(
+    {"command", "declaration_command", "variable_assignment", "variable_assignments"}
+    | {"test_command", "for_statement", "case_statement", "unset_command"}
+)
+# What may change or drop planrun's DEBUG trap (one of the script's own, functrace, extdebug,
+# a file sourced, which may set one, eval), or -e (`set +e`: then the command after `&&` may
+# have failed and gone on), or would print the trap's every run (`set -x`: into the output).
+OWN_DEBUG = re.compile(
+    r"\btrap\b[^\n]*\bDEBUG\b|\bfunctrace\b|\bextdebug\b|\bset\s+-\w*[Tx]|\bsource\b"
+    r"|\beval\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset\s+\+\w*e|\+o\s+errexit|\bxtrace\b"
+)
 _CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
 # What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
 _FAILURE = re.compile(
@@ -83,6 +94,9 @@ class Hidden:
     why: str | None = None  # why it is not watched, when that is not its shape's doing
     success: bool = False  # the needle is what its success prints (`&& echo ok`), a whole line
     fix: str | None = None  # how to write it so that its failure fails the script
+    # The line after it whose first command bash's DEBUG trap reports the status it starts
+    # with, the status the check's line ended with (proc.record_failures); None: not asked.
+    head: int | None = None
 
     @property
     def remedy(self) -> str:
@@ -131,6 +145,8 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
             command = flat(text_of(inner))
             fix = f"write `if {one_line(command, 40)}; then exit 1; fi`"
             found.append(Hidden(node.start_point.row + 1, command, "the `!`", fix=fix))
+    if any(h.head is not None for h in found) and OWN_DEBUG.search(script):
+        found = [replace(h, head=None) for h in found]
     watched = {h.needle for h in found if h.needle is not None}
     if len(watched) > MAX_WATCHED:
         found = [replace(h, needle=None, why=WATCH_LIMIT) for h in found]
@@ -219,7 +235,39 @@ def _skipped(
     if not any(_runs_code(c) for c in commands_in(left)):
         return None
     went = "the script goes on after a failure before `&&`"
-    return Hidden(line, command, SKIPPED, why=f"{went} ({fix})")
+    head = _head(statement) if bash else None
+    return Hidden(line, command, SKIPPED, why=f"{went} ({fix})", fix=fix, head=head)
+
+
+def _head(statement: Node) -> int | None:
+    """The line of the statement after ``statement`` when bash's DEBUG trap runs before its
+    first command there (with the status ``statement`` ended with, its own line to itself):
+    not a subshell, a function definition or a job in the background."""
+    after = statement.next_sibling
+    if after is not None and after.type == "&":
+        return None
+    after = statement.next_named_sibling
+    while after is not None and after.type == "comment":
+        after = after.next_named_sibling
+    if after is None or after.start_point.row <= statement.end_point.row:
+        return None
+    return after.start_point.row + 1 if _traced(after) else None
+
+
+def _traced(node: Node) -> bool:
+    """Whether bash runs its DEBUG trap (in the script's own shell) before the first command
+    of ``node``: a simple command, an assignment, ``[[ ]]``, ``for``, ``case``, or a list, pipe,
+    group, ``!``, ``if`` or ``while`` that starts with one."""
+    body = body_of(node)
+    if body.type in _TRACED:
+        return True
+    if body.type in ("list", "pipeline", "negated_command", "compound_statement"):
+        inner = [c for c in body.named_children if c.type != "comment"]
+        return bool(inner) and _traced(inner[0])
+    if body.type in ("if_statement", "while_statement"):
+        conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
+        return bool(conditions) and _traced(conditions[0])
+    return False
 
 
 def _literal_word(command: Node) -> str | None:
