@@ -693,3 +693,29 @@ def test_a_curl_without_fail_shows_nothing_of_the_status(write_plan: PlanWriter)
         ),
     )
     assert run.exit_code == 1
+
+
+def test_a_here_document_masked_on_the_last_line_is_judged_by_its_command(
+    write_plan: PlanWriter,
+) -> None:
+    # `python3 - <<'PY' || echo "import failed"` last: bash runs the `||` on the first line;
+    # the failure was read as a printed report (unverified) where it is a failure.
+    script = "python3 - <<'PY' || echo \"check failed\"\nraise SystemExit({code})\nPY"
+    found = read(script.format(code=0))
+    assert (found.run, found.note) == (
+        "python3 - <<'PY'\nraise SystemExit(0)\nPY",
+        "the `|| echo` would hide its failure",
+    )
+    assert read("python3 - <<PY || exit 1\nx\nPY").run == "python3 - <<PY || exit 1\nx\nPY"
+    checks = {"fails": script.format(code=3), "ok": script.format(code=0)}
+    run, doc = execute(checks_plan(write_plan, checks))
+    found_tasks = tasks(doc)
+    assert found_tasks["p/fails"] == (
+        "failed",
+        (
+            "exit 3: `python3 - <<'PY' ⏎ raise SystemExit(3) ⏎ PY` (line 6; the `|| echo` would "
+            "hide its failure)"
+        ),
+    )
+    assert found_tasks["p/ok"][0] == "passed"
+    assert run.exit_code == 1

@@ -117,6 +117,9 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
         if inner.never_fails:
             return Reading(script, never_fails=True)
         return _judged(inner, f"the `; {_text(script, last, last)}`")
+    heredoc = _heredoc_masked(script, last, flags)
+    if heredoc is not None:
+        return heredoc
     body = _body(last)
     if body.type != "list":
         return None
@@ -188,6 +191,32 @@ def status_blind(script: str) -> str | None:
     if any(_CURL_FAILS.fullmatch(w) for w in words if not w.startswith("http")):
         return None
     return f"`curl` {STATUS_BLIND} (add `--fail`, or check what it prints)"
+
+
+def _heredoc_masked(script: str, last: Node, flags: ShellFlags) -> Reading | None:
+    """``python3 - <<'PY' || echo "import failed"`` (the here-document's lines after it) as the
+    last statement: judged by the command with its here-document, without the mask (bash runs
+    the ``||`` as written; tree-sitter puts it inside the redirect)."""
+    if last.type != "redirected_statement":
+        return None
+    for redirect in (c for c in last.children if c.type == "heredoc_redirect"):
+        ops = [c for c in redirect.children if c.type in ("||", "&&", "|")]
+        if len(ops) != 1 or ops[0].type != "||":
+            return None
+        after = ops[0].next_named_sibling
+        if after is None or after.type.startswith("heredoc") or not _always_succeeds(after):
+            return None
+        data = script.encode()
+        start = ops[0].start_byte
+        while start > 0 and data[start - 1 : start] in (b" ", b"\t"):
+            start -= 1
+        run = (data[:start] + data[after.end_byte :]).decode()
+        name = _name(after) if _is_report(after) else _flat(_text(script, after, after))
+        inner = _read(run, flags)
+        if inner.never_fails:
+            return Reading(script, never_fails=True)
+        return _judged(inner, f"the `|| {name}`")
+    return None
 
 
 def _exits_when_it_succeeds(script: str, node: Node) -> tuple[Node, str] | None:
