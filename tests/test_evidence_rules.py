@@ -719,3 +719,42 @@ def test_a_here_document_masked_on_the_last_line_is_judged_by_its_command(
     )
     assert found_tasks["p/ok"][0] == "passed"
     assert run.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "blind"),
+    [
+        ("curl -s URL", True),
+        ("curl -s URL && echo OK", True),  # found by an attack: not only a bare last curl
+        ("curl -s a && curl -s b", True),
+        ("curl -s URL; echo", True),
+        ("command curl -s URL", True),
+        ("env X=1 timeout 5 curl -s URL", True),
+        ("curl -s URL | head -1", True),
+        ("curl -s URL | tee r.txt", True),
+        ("body=$(curl -s URL)", True),
+        ("echo checking\ncurl -s URL", True),
+        ("curl -sf URL", False),
+        ("curl -fsS URL | head -1", False),
+        ("curl --fail-with-body -s URL", False),
+        ("curl -s URL | grep -q ok", False),  # grep checks what it printed
+        ("pytest -q\ncurl -s URL", False),  # pytest is a check of its own
+        ("curl -s URL && exit 1 || echo down", False),
+    ],
+)
+def test_which_curls_show_nothing_of_the_status(script: str, *, blind: bool) -> None:
+    assert (read(script).status_blind is not None) == blind
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_a_check_that_the_server_is_down_passes_when_nothing_answers(
+    write_plan: PlanWriter,
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        free = closed.getsockname()[1]
+    url = f"http://127.0.0.1:{free}/"
+    check = f"curl -s {url} && echo 'FAIL: still up' && exit 1 || echo 'OK: down'"
+    run, doc = execute(checks_plan(write_plan, {"down": check}))
+    assert tasks(doc)["p/down"][0] == "passed"  # found by an attack: it was an error
+    assert run.exit_code == 0

@@ -5,6 +5,7 @@ the default ``bash -eo pipefail`` as under ``bash``. Real child processes; plans
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -433,3 +434,47 @@ def test_without_e_a_script_whose_trap_saw_no_failure_is_evidence(
         "never-fails": "unverified",
         "background": "unverified",  # the trap does not see a job's failure
     }
+
+
+ATTACKED = {
+    # Found by an attack: a group's status is 0 though a command in it failed (-e is ignored
+    # left of `&&`): no pass from the status the next line starts with.
+    "group": "{ sh -c 'exit 3'; echo after; } && ls\ntest -d .",
+    # A condition in the line: a failure there may be the condition's, not the check's.
+    "condition": "sh -c 'exit 0' && [ -n \"$PLANRUN_NO_SUCH_VAR\" ] && touch m\ntest -d .",
+    "heredoc": "python3 - <<'PY' && ls\nraise SystemExit(3)\nPY\ntest -d .",
+    "wrapper": "timeout 60 sh -c 'exit 3' && ls\ntest -d .",
+    "by-path": "tests/run.sh && ls\ntest -d .",
+    "cd-dashes": "cd -- web && ls\ntest -d .",
+    "pushd": "pushd web && ls\ntest -d .",
+    "shopt": "shopt -uo errexit\nsh -c 'exit 0' && ls\ntest -d .",
+}
+
+
+def test_shapes_an_attack_found_before_and_and(write_plan: PlanWriter, tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "run.sh").write_text("#!/bin/sh\nexit 3\n")
+    (tmp_path / "tests" / "run.sh").chmod(0o755)
+    run, doc = execute(checks_plan(write_plan, ATTACKED))
+    found = tasks(doc)
+    assert found["p/group"][0] == "unverified"
+    assert found["p/condition"][1].startswith(
+        "planrun cannot see whether `sh -c 'exit 0'` failed (line 1 of the script)"
+    )
+    for name in ("heredoc", "wrapper", "by-path"):
+        assert found[f"p/{name}"][0] == "failed", name
+        assert "failed (exit 3) at line 1 of the script" in (found[f"p/{name}"][1] or "")
+    assert found["p/cd-dashes"][1].startswith("its script printed `cd: web:`")
+    assert found["p/pushd"][1].startswith("its script printed `pushd: web:`")
+    assert found["p/shopt"][0] == "unverified"
+    assert run.exit_code == 1
+
+
+def test_a_shell_that_prints_each_command_is_asked_nothing(write_plan: PlanWriter) -> None:
+    # `bash -ex -c`: a DEBUG trap's own commands would be printed into the output judged.
+    path = checks_plan(
+        write_plan, {"x": "sh -c 'exit 0' && ls\necho done"}, "bash -eo pipefail -x -c"
+    )
+    _, doc = execute(path)
+    assert tasks(doc)["p/x"][0] == "unverified"
+    assert "DEBUG" not in json.dumps(doc)  # (the ERR trap's one `trap` line is printed)

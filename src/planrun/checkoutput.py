@@ -194,6 +194,7 @@ _TOOLING: tuple[tuple[re.Pattern[str], str], ...] = (
 _PYTEST_OPTION = re.compile(r"^[^:\n]*: error: unrecognized arguments: (?P<name>-[-\w]+)", re.M)
 PYTEST_USAGE_EXIT = 4
 CURL_NO_CONNECTION = 7  # curl's "failed to connect to host"
+NOTHING_ANSWERED = "nothing answered"
 _URL = re.compile(r"https?://(?P<host>[^/\s'\"]+)")
 
 
@@ -208,8 +209,8 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
         url = _URL.search(run)
         where = f" at {url['host']}" if url else ""
         return (
-            f"nothing answered{where} (curl could not connect): the server the check talks to "
-            "is not running; start it before planrun runs the check"
+            f"{NOTHING_ANSWERED}{where} (curl could not connect): the server the check talks "
+            "to is not running; start it before planrun runs the check"
         )
     if exit_code == PYTEST_USAGE_EXIT and re.search(r"\bpytest\b", run):
         match = _PYTEST_OPTION.search(output)

@@ -33,7 +33,15 @@ from dataclasses import dataclass, replace
 from tree_sitter import Node
 
 from planrun.commandlint import prints_result
-from planrun.errexit import DEFAULT_FLAGS, MASKS, ShellFlags, errexit, report_message, report_name
+from planrun.errexit import (
+    DEFAULT_FLAGS,
+    MASKS,
+    WRAPPERS,
+    ShellFlags,
+    errexit,
+    report_message,
+    report_name,
+)
 from planrun.errexit import always_succeeds as _always_succeeds
 from planrun.errexit import body_of as _body
 from planrun.errexit import command_name as _name
@@ -177,20 +185,55 @@ STATUS_BLIND = "exits 0 whatever HTTP status the server answers"
 
 
 def status_blind(script: str) -> str | None:
-    """Why the script's exit status shows nothing of what a server answered: its last
-    statement is a bare ``curl`` without ``--fail`` (a 500 page exits 0 as a 200 does), its
-    output checked by nothing after it."""
+    """Why the script's exit status shows nothing of what a server answered: a ``curl``
+    without ``--fail`` (a 500 page exits 0 as a 200 does) whose output nothing checks, and
+    nothing else in the script but reports (``curl -s URL && echo OK``, ``curl -s URL | head
+    -1``, ``timeout 5 curl -s URL``, ``body=$(curl -s URL)``)."""
     root = parse(script)
     statements = [c for c in root.named_children if c.type != "comment"]
     if root.has_error or not statements:
         return None
-    last = _body(statements[-1])
-    if last.type != "command" or (_name(last) or "").rsplit("/", 1)[-1] != "curl":
-        return None
-    words = [(c.text or b"").decode() for c in last.children_by_field_name("argument")]
-    if any(_CURL_FAILS.fullmatch(w) for w in words if not w.startswith("http")):
+    kinds = [_curl_blind(s) for s in statements]
+    if None in kinds or not any(kinds):
         return None
     return f"`curl` {STATUS_BLIND} (add `--fail`, or check what it prints)"
+
+
+# What a pipe from curl may go through and still check nothing of it.
+_PASSES_TEXT = frozenset({"head", "tail", "tee", "cat", "sort", "less", "more", "wc"})
+
+
+def _curl_blind(node: Node) -> bool | None:
+    """True for a ``curl`` whose status shows nothing of the answer; False for a statement
+    that always succeeds (a report); None for anything else (a check of its own)."""
+    body = _body(node)
+    if body.type == "list":
+        if body.children[1].type != "&&":
+            return None
+        parts = [_curl_blind(body.children[0]), _curl_blind(body.children[-1])]
+        return None if None in parts else any(parts)
+    if body.type == "pipeline":
+        first, *rest = [c for c in body.named_children if c.type != "comment"]
+        if any((_name(c) or "") not in _PASSES_TEXT for c in rest):
+            return None  # `| grep -q ok`, `| jq -e .ok`: checked
+        return _curl_blind(first)
+    if body.type == "variable_assignment":
+        value = body.child_by_field_name("value")
+        inner = list(value.named_children) if value is not None else []
+        if value is None or value.type != "command_substitution" or len(inner) != 1:
+            return None
+        return _curl_blind(inner[0])
+    if body.type != "command":
+        return None
+    words = [(_name(body) or "").rsplit("/", 1)[-1]]
+    words += [(c.text or b"").decode() for c in body.children_by_field_name("argument")]
+    while words and words[0] in WRAPPERS:
+        words = words[1:]
+        while words and words[0] != "curl" and words[0] not in WRAPPERS:
+            words = words[1:]  # `timeout 5`, `env X=1`
+    if words[:1] == ["curl"]:
+        return not any(_CURL_FAILS.fullmatch(w) for w in words[1:] if not w.startswith("http"))
+    return False if _always_succeeds(body) else None
 
 
 def _heredoc_masked(script: str, last: Node, flags: ShellFlags) -> Reading | None:

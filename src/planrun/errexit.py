@@ -34,6 +34,8 @@ NEVER_FAILS = re.compile(
 _LOOP_EXITS = frozenset({"continue", "break"})
 # Prefixes that run the command after them: judged by that command.
 _PREFIXES = frozenset({"command", "builtin", "env", "exec", "nohup"})
+# Programs that run the command among their arguments (`timeout 60 pytest`): what it checks.
+WRAPPERS = _PREFIXES | {"timeout", "nice", "stdbuf", "time", "xvfb-run"}
 # Statements that set up the shell rather than check anything.
 _SETUP = frozenset(
     {"variable_assignment", "declaration_command", "unset_command", "function_definition"}

@@ -175,8 +175,10 @@ class Executor:
             name = self._shell_name(shell)
             hidden = reports.hidden(reading.run, cwd, bash=name == "bash") if name else ()
             watch = tuple({h.needle: None for h in hidden if h.needle is not None})
-            # Only under -e: without it the command after `&&` may have failed and gone on.
-            heads = tuple(sorted({h.head for h in hidden if h.head})) if flags.errexit else ()
+            # Only under -e and pipefail (without them the command after `&&`, or a pipe
+            # before it, may have failed and gone on), and not under the shell's own -x.
+            asks = flags.errexit and flags.pipefail and not self._traces(shell)
+            heads = tuple(sorted({h.head for h in hidden if h.head})) if asks else ()
             locate = locate or bool(heads)
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate, watch, heads)
             steps.append(
@@ -202,6 +204,13 @@ class Executor:
         if key not in self._shell_names:
             self._shell_names[key] = shell_of(shell or proc.shell_argv(self.opts.shell))
         return self._shell_names[key]
+
+    def _traces(self, shell: tuple[str, ...] | None) -> bool:
+        """Whether the shell command line prints each command it runs (``bash -ex -c``): a
+        DEBUG trap's own commands would be printed too, into the output judged."""
+        argv = shell or proc.shell_argv(self.opts.shell)
+        flags = [w for w in argv[1:] if w.startswith("-") and not w.startswith("--")]
+        return "xtrace" in argv or any("x" in w for w in flags)
 
     def _flags(self, shell: tuple[str, ...] | None) -> ShellFlags:
         """The ``-e`` and pipefail a script starts with: the plan's own shell's, else the
@@ -277,6 +286,8 @@ class Executor:
         if not outcome.timed_out and outcome.error is None:
             cwd = step.spec.cwd if step.spec else None
             missing = checkoutput.missing_program(step.run, code, output, cwd, step.expect_exit)
+            if missing and reading.must_fail and missing.startswith(checkoutput.NOTHING_ANSWERED):
+                missing = None  # `curl -s URL && exit 1 || echo "down"`: down is the pass
             if not missing and code != step.expect_exit and not reading.must_fail:
                 foreign = checkoutput.foreign_path(step.run)
                 if foreign is not None:

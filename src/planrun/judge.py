@@ -116,10 +116,11 @@ def failed_before_and(
     where = " of the script" if "\n" in script.strip() else ""
     for check in hidden:
         status = heads.get(check.head) if heads is not None and check.head else None
-        if status:
-            # `A && B && C`: one of the commands before the last `&&` failed.
-            line = [c for c in hidden if c.head == check.head]
-            named = " or ".join(f"`{one_line(c.command, 40)}`" for c in reversed(line))
+        line = [c for c in hidden if c.head == check.head]
+        if status and all(c.sure for c in line):
+            # `A && B && C`: one of the commands before the last `&&` failed (a `cd` too).
+            same = [c for c in hidden if c.line == check.line and c.shape == check.shape]
+            named = " or ".join(f"`{one_line(c.command, 40)}`" for c in reversed(same))
             return status, (
                 f"{named} failed (exit {status}) at line {check.line}{where}, and the script "
                 f"went on without what follows its `&&` ({check.remedy})"

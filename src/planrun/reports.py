@@ -23,6 +23,7 @@ from planrun.checkoutput import PROBES
 from planrun.checkrules import FAILURE_WORDS
 from planrun.errexit import (
     SUBSTITUTIONS,
+    WRAPPERS,
     always_succeeds,
     body_of,
     command_name,
@@ -61,6 +62,7 @@ _RELAYS = frozenset(
 )
 # Programs that run code they are given (a script, `-c`, `-m`): a run of them is a check.
 _INTERPRETERS = re.compile(r"python[\d.]*|node|deno|ruby|perl|php|bash|sh|zsh")
+_DELIMITER = re.compile(r"""-?(?:\w+|'\w+'|"\w+")""")  # `EOF`, `'PY'`, `"END"`, `-EOF`
 _EXPANDS = re.compile(r"[$`~*?\\[{]")  # what makes a bare word other text than written
 _TRACED = frozenset(
     {"command", "declaration_command", "variable_assignment", "variable_assignments"}
@@ -71,7 +73,8 @@ _TRACED = frozenset(
 # have failed and gone on), or would print the trap's every run (`set -x`: into the output).
 OWN_DEBUG = re.compile(
     r"\btrap\b[^\n]*\bDEBUG\b|\bfunctrace\b|\bextdebug\b|\bset\s+-\w*[Tx]|\bsource\b"
-    r"|\beval\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset\s+\+\w*e|\+o\s+errexit|\bxtrace\b"
+    r"|\beval\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset\s+\+\w*e|\+o\s+(?:errexit|pipefail)|\bxtrace\b"
+    r"|\bshopt\b[^\n]*\berrexit\b"
 )
 _CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
 # What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
@@ -97,6 +100,7 @@ class Hidden:
     # The line after it whose first command bash's DEBUG trap reports the status it starts
     # with, the status the check's line ended with (proc.record_failures); None: not asked.
     head: int | None = None
+    sure: bool = False  # a failed status there can only be a check's (not a condition's)
 
     @property
     def remedy(self) -> str:
@@ -225,18 +229,56 @@ def _skipped(
     command = flat(text_of(left))
     line = left.start_point.row + 1
     fix = f"put `{one_line(command, 40)}` on a line of its own"
-    if command_name(left) == "cd":
+    if command_name(left) in ("cd", "pushd"):
         target = _literal_word(left)
         if target is None or not bash:
             return None  # `cd "$ROOT"`, `cd -`; another shell words its failure otherwise
         if not watchable or not printed.reaches_output(left, 2):
             return Hidden(line, command, SKIPPED, why=f"its error may not reach planrun ({fix})")
-        return Hidden(line, command, SKIPPED, needle=f"cd: {target}: ".encode(), fix=fix)
+        needle = f"{command_name(left)}: {target}: ".encode()
+        return Hidden(line, command, SKIPPED, needle=needle, fix=fix)
     if not any(_runs_code(c) for c in commands_in(left)):
         return None
     went = "the script goes on after a failure before `&&`"
-    head = _head(statement) if bash else None
-    return Hidden(line, command, SKIPPED, why=f"{went} ({fix})", fix=fix, head=head)
+    # A group, subshell or loop before `&&` runs with -e ignored inside: its status may be 0
+    # though a command in it failed. Only a command or a pipe's status is its commands'.
+    traced = bash and left.type in ("command", "pipeline") and not _heredoc_mismatch(statement)
+    head = _head(statement) if traced else None
+    return Hidden(
+        line, command, SKIPPED, why=f"{went} ({fix})", fix=fix, head=head, sure=_sure(statement)
+    )
+
+
+def _sure(statement: Node) -> bool:
+    """Whether a failure of the `&&` list ``statement`` can only be a check's: each command
+    before its last `&&` runs code (or is a ``cd``), none a condition (``[ -n "$CI" ] &&``,
+    ``command -v x &&``), and the last is not negated (``! grep -q TODO f``, which -e ignores)."""
+    parts: list[Node] = []
+    node = body_of(statement)
+    while node.type == "list" and node.children[1].type == "&&":
+        parts.insert(0, body_of(node.named_children[-1]))
+        node = body_of(node.children[0])
+    parts.insert(0, node)
+    if parts[-1].type == "negated_command":
+        return False
+    for part in parts[:-1]:
+        if command_name(part) in ("cd", "pushd"):
+            continue
+        if part.type not in ("command", "pipeline") or not any(
+            _runs_code(c) for c in commands_in(part)
+        ):
+            return False
+    return True
+
+
+def _heredoc_mismatch(statement: Node) -> bool:
+    """Whether a here-document of the script may end where tree-sitter and bash disagree (a
+    delimiter quoted inside the word, ``tr"ue"``): the next line's number is not sure then."""
+    program = statement.parent
+    for node in walk(program) if program is not None else []:
+        if node.type == "heredoc_start" and not _DELIMITER.fullmatch(text_of(node)):
+            return True
+    return False
 
 
 def _head(statement: Node) -> int | None:
@@ -273,6 +315,8 @@ def _traced(node: Node) -> bool:
 def _literal_word(command: Node) -> str | None:
     """The one argument of ``command`` when it is fixed text (``web``, ``"my app"``)."""
     words = command.children_by_field_name("argument")
+    if words and text_of(words[0]) == "--":
+        words = words[1:]  # `cd -- web`
     if len(words) != 1:
         return None
     word = words[0]
@@ -288,14 +332,29 @@ def _literal_word(command: Node) -> str | None:
 
 def _runs_code(command: Node) -> bool:
     """Whether a command runs tests, a build, a linter, or a program's code (``python3 -c``,
-    ``node build.js``, ``./check.sh``): its failure is a verdict, not a condition."""
+    ``node build.js``, ``./check.sh``, ``tests/run.sh``, ``python3 - <<PY``), also behind a
+    wrapper (``timeout 60 pytest``, ``env X=1 npm test``): its failure is a verdict, not a
+    condition."""
     if _runs_checks(command):
         return True
     name = command_name(command) or ""
     words = [text_of(c) for c in command.children_by_field_name("argument")]
-    if name.startswith("./") or (name.startswith("/") and name.endswith(".sh")):
-        return True
-    return bool(_INTERPRETERS.fullmatch(name.rsplit("/", 1)[-1])) and bool(words)
+    if "/" in name and not name.startswith("/usr/") and not name.startswith("/bin/"):
+        return True  # a program of the repository, by path
+    if _INTERPRETERS.fullmatch(name.rsplit("/", 1)[-1]):
+        parent = command.parent
+        fed = parent is not None and any(c.type == "heredoc_redirect" for c in parent.children)
+        return bool(words) or fed
+    if name.rsplit("/", 1)[-1] in WRAPPERS:
+        return any(_names_code(w) for w in words)
+    return False
+
+
+def _names_code(word: str) -> bool:
+    """Whether a wrapper's word names a program that runs checks or code (``pytest``, ``python3``,
+    ``./run.sh``)."""
+    base = word.strip("'\"").rsplit("/", 1)[-1]
+    return base in _RUNNERS or bool(_INTERPRETERS.fullmatch(base)) or word.startswith("./")
 
 
 def _declared(node: Node) -> Hidden | None:
