@@ -229,6 +229,15 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ("npm ci && npm test || true\nb", []),  # the script's own word: it does not matter
         ("if cd x && make; then b; fi\nc", []),  # a condition
         ("f() { make && b; }\nf", []),  # in a function: its call's status is the function's
+        # Found by an attack: in a group, an `if` body or a loop, a failure before `&&` is
+        # hidden too (bash -e does not exit for a block that failed so), unless the block's
+        # status is the script's.
+        ("{ pytest && b; } 2>&1\necho done", [(1, "pytest", "the `&&`", None)]),
+        ("if true; then pytest && b; fi\necho done", [(1, "pytest", "the `&&`", None)]),
+        ("for d in a b; do pytest && b; done", [(1, "pytest", "the `&&`", None)]),
+        ("if true; then pytest && b; echo x; fi", [(1, "pytest", "the `&&`", None)]),
+        ("if true; then pytest && b; fi", []),  # the if's status is the list's: the script's
+        ("if x; then pytest && b; else c; fi", []),
         # `echo 1 > a.py` writes a file: an action, not a report (this repository's own plan).
         ("git init -q . && echo 1 > a.py && git add a.py\nb", []),
         ("a && echo ok && b\nc", [(1, "a", "the `&& echo`", None)]),
@@ -448,6 +457,10 @@ ATTACKED = {
     "cd-dashes": "cd -- web && ls\ntest -d .",
     "pushd": "pushd web && ls\ntest -d .",
     "shopt": "shopt -uo errexit\nsh -c 'exit 0' && ls\ntest -d .",
+    # Found in review: pipefail turned off in a form the text rule misses (the trap checks
+    # the options when it runs), and a group inside a pipe.
+    "pipefail-off": "set +uo pipefail\nsh -c 'exit 1' | cat && sh -c 'exit 0'\ntest -d .",
+    "piped-group": "echo x | { sh -c 'exit 1'; cat; } && sh -c 'exit 0'\ntest -d .",
 }
 
 
@@ -467,6 +480,8 @@ def test_shapes_an_attack_found_before_and_and(write_plan: PlanWriter, tmp_path:
     assert found["p/cd-dashes"][1].startswith("its script printed `cd: web:`")
     assert found["p/pushd"][1].startswith("its script printed `pushd: web:`")
     assert found["p/shopt"][0] == "unverified"
+    assert found["p/pipefail-off"][0] == "unverified"
+    assert found["p/piped-group"][0] == "unverified"
     assert run.exit_code == 1
 
 

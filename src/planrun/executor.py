@@ -177,8 +177,9 @@ class Executor:
             watch = tuple({h.needle: None for h in hidden if h.needle is not None})
             # Only under -e and pipefail (without them the command after `&&`, or a pipe
             # before it, may have failed and gone on), and not under the shell's own -x.
-            asks = flags.errexit and flags.pipefail and not self._traces(shell)
-            heads = tuple(sorted({h.head for h in hidden if h.head})) if asks else ()
+            heads = tuple(sorted({h.head for h in hidden if h.head}))
+            if heads and not (flags.errexit and flags.pipefail and not self._traces(shell)):
+                heads = ()
             locate = locate or bool(heads)
             spec = procpool.Spec(reading.run, cwd, env, timeout, log, shell, locate, watch, heads)
             steps.append(

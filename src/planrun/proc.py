@@ -71,7 +71,8 @@ def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) ->
     `$`); `set -E` too, unless the script sets an ERR trap of its own. ``heads``: lines of the
     script at whose first command a DEBUG trap records the status the shell has there (the
     status the statement before ended with), as ``&& LINE STATUS``, once per line: a failure
-    before ``&&`` that neither -e nor the ERR trap stops at (reports.Hidden.head)."""
+    before ``&&`` that neither -e nor the ERR trap stops at (reports.Hidden.head). Nothing is
+    recorded where -e or pipefail is off by then (the status would show nothing)."""
     errtrace = "" if OWN_ERR_TRAP.search(script) else "set -E; "
     prefix = errtrace + (
         "trap '__planrun_u=$_; "
@@ -85,7 +86,8 @@ def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) ->
     lines = "|".join(str(line) for line in sorted(set(heads)))
     return prefix + (
         "__planrun_h=; trap '__planrun_s=$? __planrun_d=$_; case $LINENO in "
-        f'{lines}) [[ " $__planrun_h " == *" $LINENO "* ]] || {{ __planrun_h+=" $LINENO"; '
+        f'{lines}) [[ " $__planrun_h " == *" $LINENO "* || $- != *e* ]] || ! [[ -o pipefail ]] '
+        f'|| {{ __planrun_h+=" $LINENO"; '
         f'builtin printf "&& %s %s\\n" "$LINENO" "$__planrun_s" >> "{path}"; }} 2>/dev/null '
         '|| :;; esac; : "$__planrun_d"\' DEBUG; '
     )

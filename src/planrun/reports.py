@@ -215,12 +215,15 @@ def _skipped(
     which planrun watches for; a command that runs tests, a build, a linter or code cannot be
     seen. Conditions (``[ -f .env ] && source .env``), probes and setup are left alone."""
     statement = _statement(node)
-    if statement.parent is None or statement.parent.type != "program":
+    if statement.parent is None:
         return None
+    top = statement.parent.type == "program"
     if (last is not None and statement.id == last.id) or _or_after(node):
         return None  # its failure fails the script, or the `||` after it decides
     if _is_condition(statement) or _status_checked(statement):
         return None
+    if not top and _shows_in_block(statement, last):
+        return None  # in a function, or its status is its block's, up to the script's
     left = body_of(_left(node, index))
     while left.type == "list":  # `A && B && C`: B's failure skips C (A's has its own `&&`)
         if left.children[1].type != "&&":
@@ -242,11 +245,47 @@ def _skipped(
     went = "the script goes on after a failure before `&&`"
     # A group, subshell or loop before `&&` runs with -e ignored inside: its status may be 0
     # though a command in it failed. Only a command or a pipe's status is its commands'.
-    traced = bash and left.type in ("command", "pipeline") and not _heredoc_mismatch(statement)
+    traced = top and bash and _plain(left)
+    traced = traced and not _heredoc_mismatch(statement)
     head = _head(statement) if traced else None
     return Hidden(
         line, command, SKIPPED, why=f"{went} ({fix})", fix=fix, head=head, sure=_sure(statement)
     )
+
+
+def _shows_in_block(statement: Node, last: Node | None) -> bool:
+    """Whether a failure of ``statement``, inside a group, an ``if`` or a loop, is not hidden
+    by it: it is the last statement of its branch, its block's status is its own, and so on
+    up to the script's last statement (not in a loop, whose earlier turns it ends nothing of);
+    or it is in a function or a substitution, read where they are used (True: not named)."""
+    node = statement
+    while node.parent is not None and node.parent.type != "program":
+        parent = node.parent
+        if parent.type in ("function_definition", *SUBSTITUTIONS):
+            return True
+        if parent.type in ("compound_statement", "subshell", "else_clause", "elif_clause"):
+            after = node.next_named_sibling
+            while after is not None and after.type == "comment":
+                after = after.next_named_sibling
+            if after is not None and after.type not in ("elif_clause", "else_clause"):
+                return False  # statements follow it in its branch
+        elif parent.type == "if_statement":
+            after = node.next_named_sibling
+            while after is not None and after.type == "comment":
+                after = after.next_named_sibling
+            if after is not None and after.type not in ("elif_clause", "else_clause"):
+                return False
+        elif parent.type != "redirected_statement":
+            return False  # a loop's body, a list or pipe around the block
+        node = parent
+    return last is not None and node.id == last.id
+
+
+def _plain(node: Node) -> bool:
+    """A command, or a pipe of commands: no group or subshell, inside which -e is off."""
+    if node.type == "pipeline":
+        return all(body_of(c).type == "command" for c in node.named_children)
+    return node.type == "command"
 
 
 def _sure(statement: Node) -> bool:
@@ -264,9 +303,7 @@ def _sure(statement: Node) -> bool:
     for part in parts[:-1]:
         if command_name(part) in ("cd", "pushd"):
             continue
-        if part.type not in ("command", "pipeline") or not any(
-            _runs_code(c) for c in commands_in(part)
-        ):
+        if not _plain(part) or not any(_runs_code(c) for c in commands_in(part)):
             return False
     return True
 
