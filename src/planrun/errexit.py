@@ -207,7 +207,8 @@ def commands_in(node: Node) -> list[Node]:
     return [n for n in walk(node) if n.type == "command"]
 
 
-def _next_statement(node: Node) -> Node | None:
+def next_statement(node: Node) -> Node | None:
+    """The statement after ``node`` in its block, comments skipped."""
     after = node.next_named_sibling
     while after is not None and after.type == "comment":
         after = after.next_named_sibling
@@ -217,7 +218,7 @@ def _next_statement(node: Node) -> Node | None:
 def status_read_after(node: Node) -> bool:
     """Whether the statement after ``node`` reads its exit status first (the script looks at
     the failure itself)."""
-    after = _next_statement(node)
+    after = next_statement(node)
     return after is not None and reads_status_first(after)
 
 

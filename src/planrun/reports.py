@@ -30,6 +30,7 @@ from planrun.errexit import (
     commands_in,
     flat,
     in_substitution,
+    next_statement,
     reads_status_first,
     report_message,
     report_name,
@@ -75,6 +76,10 @@ OWN_DEBUG = re.compile(
     r"\btrap\b[^\n]*\bDEBUG\b|\bfunctrace\b|\bextdebug\b|\bset\s+-\w*[Tx]|\bsource\b"
     r"|\beval\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset\s+\+\w*e|\+o\s+(?:errexit|pipefail)|\bxtrace\b"
     r"|\bshopt\b[^\n]*\berrexit\b"
+)
+# Blocks whose status is their last statement's (an `if`'s: the branch taken).
+_BLOCKS = frozenset(
+    {"compound_statement", "subshell", "if_statement", "else_clause", "elif_clause"}
 )
 _CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
 # What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
@@ -263,18 +268,10 @@ def _shows_in_block(statement: Node, last: Node | None) -> bool:
         parent = node.parent
         if parent.type in ("function_definition", *SUBSTITUTIONS):
             return True
-        if parent.type in ("compound_statement", "subshell", "else_clause", "elif_clause"):
-            after = node.next_named_sibling
-            while after is not None and after.type == "comment":
-                after = after.next_named_sibling
+        if parent.type in _BLOCKS:
+            after = next_statement(node)
             if after is not None and after.type not in ("elif_clause", "else_clause"):
                 return False  # statements follow it in its branch
-        elif parent.type == "if_statement":
-            after = node.next_named_sibling
-            while after is not None and after.type == "comment":
-                after = after.next_named_sibling
-            if after is not None and after.type not in ("elif_clause", "else_clause"):
-                return False
         elif parent.type != "redirected_statement":
             return False  # a loop's body, a list or pipe around the block
         node = parent
@@ -325,9 +322,7 @@ def _head(statement: Node) -> int | None:
     after = statement.next_sibling
     if after is not None and after.type == "&":
         return None
-    after = statement.next_named_sibling
-    while after is not None and after.type == "comment":
-        after = after.next_named_sibling
+    after = next_statement(statement)
     if after is None or after.start_point.row <= statement.end_point.row:
         return None
     return after.start_point.row + 1 if _traced(after) else None
@@ -602,9 +597,7 @@ def _status_checked(statement: Node) -> bool:
     """Whether the statement after ``statement`` tests its exit status first (``if [ $? -ne 0
     ]``, ``[ $? -eq 0 ] || exit 1``, ``exit $?``, ``case $? in``): not one that only prints or
     keeps it (``echo "status: $?"``, ``rc=$?``)."""
-    after = statement.next_named_sibling
-    while after is not None and after.type == "comment":
-        after = after.next_named_sibling
+    after = next_statement(statement)
     if after is None or not reads_status_first(after):
         return False
     first = body_of(after)
