@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from tree_sitter import Node
 
@@ -82,9 +83,13 @@ class Reading:
     status_blind: str | None = None  # why its exit 0 shows nothing (`curl` without `--fail`)
 
 
+@lru_cache(maxsize=1024)
 def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     """The command ``script`` is judged by; itself when it can fail as written. ``flags``: the
-    shell's (a failure that a shell without ``-e`` or pipefail ignores is no evidence)."""
+    shell's (a failure that a shell without ``-e`` or pipefail ignores is no evidence).
+
+    A pure function of its arguments, and a Reading is frozen: the readings of a run are
+    kept, since the tasks of a plan often share their checks (``pytest -q``, ``npm test``)."""
     found = _read(script, flags)
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import select
 import subprocess
 import sys
 import time
@@ -166,8 +167,7 @@ class Containment:
         if self._watchdog is not None:
             # It makes its last pass (groups still listed, processes with the run's token:
             # a pool that is not the subreaper cannot sweep them itself), then exits.
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._watchdog.wait(timeout=10)
+            _wait_exit(self._watchdog, 10)
             self._watchdog = None
 
     def close(self) -> None:
@@ -189,3 +189,22 @@ class Containment:
             reaper.stop_subreaper()
             self._subreaper = False
         self._stop_watchdog()
+
+
+def _wait_exit(child: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for ``child`` to exit, and collect it if it did. On a
+    pidfd (Linux 5.3 and later) the wait ends as it exits: ``Popen.wait(timeout)`` polls with
+    sleeps that double up to 50 ms, which cost a short run up to twice the watchdog's time."""
+    try:
+        pidfd = os.pidfd_open(child.pid)
+    except (AttributeError, OSError):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=timeout)
+        return
+    try:
+        with contextlib.suppress(OSError, ValueError):
+            select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(timeout=0)

@@ -85,6 +85,7 @@ class Executor:
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, tasklog.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
+        self._log_dirs: dict[str, Path] = {}
         self.stopped: Callable[[], bool] = lambda: False
         self.warn: Callable[[str], None] = lambda _message: None
         self.tend: Callable[[], AbstractContextManager[None]] = nullcontext
@@ -124,7 +125,10 @@ class Executor:
     def log_path(self, unit: Unit) -> Path | None:
         if self.logs is None:
             return None
-        return self.logs / _file_name(unit.plan.id) / f"{_file_name(unit.bare_id)}.log"
+        folder = self._log_dirs.get(unit.plan.id)
+        if folder is None:
+            folder = self._log_dirs[unit.plan.id] = self.logs / _file_name(unit.plan.id)
+        return folder / f"{_file_name(unit.bare_id)}.log"
 
     def steps(self, unit: Unit) -> list[Step]:
         cmds = self.commands(unit)
