@@ -34,6 +34,7 @@ import workloads  # noqa: E402 - the generator lives beside this script
 
 PY = sys.executable
 PLANRUN = [PY, "-m", "planrun"]
+FLOOR = [PY, str(HERE / "floor.py")]  # a minimal runner: what planrun must do per task, no more
 SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]  # as planrun runs a check
 RECIPE = "test -e plan.md"  # trivial, and a check that can fail (`true` is judged unverified)
 PARSE = (
@@ -177,6 +178,7 @@ class Bench:
             target = Target(f"{tasks:,} trivial tasks `--jobs 2` / `make -j2`", "2.12x", 1.3)
         ours, make = Row(name, "planrun execute -j2"), Row(name, "make -j2")
         cpu = Row(name, "CPU: planrun / make", unit="x")
+        floor = Row(name, "a minimal runner (benchmarks/floor.py) / make -j2", unit="x")
         write = workloads.chain_checks if chain else workloads.independent_checks
         for rep in range(-1, reps):  # rep -1 warms up
             folder = self.fresh(f"{shape}{tasks}")
@@ -184,14 +186,16 @@ class Bench:
             makefile = workloads.makefile_for(folder / "Makefile", tasks, RECIPE, chain=chain)
             a = timed([*PLANRUN, "execute", str(plan), "-j", "2", "-q", "--no-summary"], folder)
             b = timed(["make", "-s", "-j2", "-f", str(makefile)], cwd=folder)
+            c = timed([*FLOOR, shape, str(tasks), RECIPE], folder)
             if rep < 0:
                 continue
             ours.values.append(a.wall)
             make.values.append(b.wall)
             target.ratios.append(a.wall / b.wall)
             cpu.values.append(a.cpu / b.cpu)
+            floor.values.append(c.wall / b.wall)
         self.targets.append(target)
-        self.rows += [ours, make, cpu]
+        self.rows += [ours, make, cpu, floor]
 
     def overhead_git(self, tasks: int, reps: int) -> None:
         """The same independent tasks in a git work tree, where planrun also snapshots the tree
@@ -316,6 +320,11 @@ class Bench:
         # The bound counts no process's start: make running the same recipes shows what the
         # commands themselves (bash, sleep) add on the critical path, which no runner avoids.
         make = Row(name, "make -j2 of the same DAG / bound", unit="x")
+        floor = Row(
+            name,
+            "a minimal runner (benchmarks/floor.py, remaining path first) / bound",
+            unit="x",
+        )
         for _ in range(reps):
             folder = self.fresh("span")
             plan = workloads.sleep_dag(folder / "plan.md", durations, deps)
@@ -324,11 +333,13 @@ class Bench:
             again = float(str(run_json(cmd, folder)["duration_s"]))  # durations recorded
             makefile = workloads.sleep_makefile(folder / "Makefile", durations, deps)
             made = timed(["make", "-s", "-j2", "-f", str(makefile)], cwd=folder).wall
+            least = timed([*FLOOR, "dag", str(tasks), str(seconds)], folder).out.split()[-1]
             cold.values.append(first / bound)
             make.values.append(made / bound)
+            floor.values.append(float(least) / bound)
             target.ratios.append(again / bound)
         self.targets.append(target)
-        self.rows += [low, cold, make]
+        self.rows += [low, cold, make, floor]
 
     # -- further figures (full run only)
     def reuse(self, tasks: int, seconds: float, reps: int) -> None:

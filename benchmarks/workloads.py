@@ -140,6 +140,18 @@ def critical_path(durations: dict[str, float], deps: dict[str, list[str]]) -> fl
     return max(finish.values())
 
 
+def remaining_paths(durations: dict[str, float], deps: dict[str, list[str]]) -> dict[str, float]:
+    """Each task's longest path to the end, itself included (a runner's priority)."""
+    after: dict[str, list[str]] = {task: [] for task in durations}
+    for task, before in deps.items():
+        for dep in before:
+            after[dep].append(task)
+    left: dict[str, float] = {}
+    for task in reversed(list(durations)):  # tasks are listed after their dependencies
+        left[task] = durations[task] + max((left[s] for s in after[task]), default=0)
+    return left
+
+
 def lower_bound(durations: dict[str, float], deps: dict[str, list[str]], jobs: int) -> float:
     return max(critical_path(durations, deps), sum(durations.values()) / jobs)
 

@@ -77,12 +77,20 @@ class FakeExecutor:
 class Events:
     def __init__(self) -> None:
         self.finished: list[str] = []
+        self.recorded: list[str] = []
+        self.log: list[str] = []  # started, finished and recorded, in the order they came
 
     def unit_started(self, unit: Unit) -> None:
-        pass
+        self.log.append(f"start {unit.bare_id}")
 
     def unit_finished(self, result: UnitResult) -> None:
         self.finished.append(result.unit.bare_id)
+        self.log.append(f"finish {result.unit.bare_id}")
+
+    def record(self, result: UnitResult) -> None:
+        assert result.unit.bare_id in self.finished, "recorded before it was reported"
+        self.recorded.append(result.unit.bare_id)
+        self.log.append(f"record {result.unit.bare_id}")
 
     def interrupting(self, *, kill: bool) -> None:
         raise AssertionError("nothing here stops a run")
@@ -185,3 +193,33 @@ def test_fail_fast_starts_nothing_new_after_a_failure(tmp_path: Path) -> None:
     assert results["B"].status == PASSED
     assert results["C"].status == "not_run"
     assert results["C"].reason == "not started: --fail-fast stopped the run after p/A"
+
+
+def test_dependents_start_before_a_result_is_stored_and_results_are_stored_in_order(
+    tmp_path: Path,
+) -> None:
+    # The write of a result is off the path between a task and the tasks waiting on it; each
+    # result is still stored in the order the tasks finished, and shown before it is stored.
+    graph = _graph(
+        [
+            {"id": "A", "verify": "sleep 1"},
+            {"id": "B", "depends_on": ["A"], "verify": "sleep 1"},
+            {"id": "C", "depends_on": ["A"], "verify": "sleep 2; exit 1"},
+            {"id": "D", "depends_on": ["C"], "verify": "sleep 1"},
+        ]
+    )
+    _, results, events = _run(graph, tmp_path, jobs=2)
+    assert events.log == [
+        "start A",
+        "finish A",
+        "start C",
+        "start B",
+        "record A",
+        "finish B",
+        "record B",
+        "finish C",
+        "finish D",  # blocked by C: settled at once, with no slot
+        "record C",
+        "record D",
+    ]
+    assert results["D"].status == BLOCKED
