@@ -10,7 +10,7 @@ import re
 import pytest
 
 from planrun import commandlint, environment, errexit, lint
-from planrun.diagnostics import Diagnostics
+from planrun.diagnostics import Diagnostic, Diagnostics
 from planrun.modelchecks import VerifyCommand
 
 _WORDS = [
@@ -214,3 +214,25 @@ def test_a_script_with_nothing_any_lint_needs_is_skipped_without_a_change(
     filtered = lint_all()
     monkeypatch.setattr(lint, "_MAY_FIND", EVERYTHING)
     assert lint_all() == filtered
+
+
+def test_said_sees_every_diagnostic_however_it_was_added() -> None:
+    # lint asks, for each command, whether verify-never-fails was already said at its line
+    # (two commands on one line get one warning); Diagnostics indexes each item once.
+    diags = Diagnostics()
+    assert not diags.said("verify-never-fails", "p.md", 3)
+    diags.add("verify-never-fails", "p.md", 3, "one")
+    assert diags.said("verify-never-fails", "p.md", 3)
+    assert not diags.said("verify-never-fails", "p.md", 4)
+    assert not diags.said("verify-never-fails", "q.md", 3)
+    assert not diags.said("unknown-dependency", "p.md", 3)
+    diags.items.extend([Diagnostic("verify-never-fails", "warning", "q.md", None, "two")])
+    assert diags.said("verify-never-fails", "q.md", None)
+
+
+def test_two_never_failing_commands_on_one_line_are_said_once() -> None:
+    diags = Diagnostics()
+    commands = [VerifyCommand(run="echo one"), VerifyCommand(run="true")]  # both on line 7
+    for cmd in commands:
+        lint._lint_command(cmd, 'task "a"', 7, "p.md", diags)
+    assert [d.code for d in diags.items] == ["verify-never-fails"]

@@ -150,7 +150,20 @@ class Diagnostics:
     """Collects diagnostics; the severity of each comes from ``CODES``."""
 
     def __init__(self) -> None:
-        self.items: list[Diagnostic] = []
+        self.items: list[Diagnostic] = []  # only ever appended to or extended
+        self._places: dict[str, set[tuple[str, int | None]]] = {}  # code: (file, line)
+        self._indexed = 0  # how many of the items _places holds
+
+    def said(self, code: str, file: str, line: int | None) -> bool:
+        """Whether a ``code`` diagnostic was given at ``file:line``. Each item is indexed once:
+        asked for each command of a plan, a scan of every item was quadratic (20,000 verify
+        commands against thousands of warnings)."""
+        items = self.items
+        while self._indexed < len(items):
+            item = items[self._indexed]
+            self._places.setdefault(item.code, set()).add((item.file, item.line))
+            self._indexed += 1
+        return (file, line) in self._places.get(code, ())
 
     def add(
         self, code: str, file: str, line: int | None, message: str, hint: str | None = None

@@ -185,9 +185,7 @@ def _lint_command(
     line = cmd.line or fallback
     if flags != DEFAULT_FLAGS or _MAY_FIND.search(cmd.run):
         _lint_script(cmd.run, where, line, src, diags, context=context, flags=flags)
-    said = any(
-        d.code == "verify-never-fails" and d.file == src and d.line == line for d in diags.items
-    )
+    said = diags.said("verify-never-fails", src, line)
     if cmd.expect_exit == 0 and cmd.expect_output is None and not said and _always_passes(cmd.run):
         diags.add(
             "verify-never-fails",
