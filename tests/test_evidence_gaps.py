@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PlanWriter, execute, run_cli, tasks
-from planrun.checkrules import read
+from planrun.checkrules import nested, read
 
 
 def plan(write_plan: PlanWriter, checks: dict[str, str]) -> Path:
@@ -349,3 +349,75 @@ def test_an_inputs_glob_that_matches_nothing_is_a_warning(
         "it names none"
     ) in out
     assert out.count("inputs-match-nothing") == 1
+
+
+# A check that starts a shell on a script of its own: that shell's flags, not planrun's,
+# decide what its exit status shows (without -e it goes on after a failure).
+NESTED = {
+    # masked inside: judged by the masked command, in the same shell
+    "mask": ("sh -c 'grep -q x f.txt || echo \"not found\"'", "failed"),
+    "mask-true": ('bash -c "grep -q x f.txt || true"', "failed"),
+    "dashes": ("bash -c -- 'grep -q x f.txt || :'", "failed"),
+    "wrapped-mask": ("timeout 60 bash -c 'grep -q x f.txt || echo no'", "failed"),
+    # no -e inside: a failure before the last command is not seen
+    "no-e": ("bash -lc 'grep -q x f.txt; test -f f.txt'", "unverified"),
+    "no-pipefail": ("bash -ec 'grep x f.txt | cat'", "unverified"),
+    "never-fails": ("bash -lc 'grep -q x f.txt; echo done'", "unverified"),
+    # what can fail as written is judged by its exit status
+    "one": ("sh -c 'grep -q x f.txt'", "failed"),
+    "errexit": ("bash -ec 'test -f f.txt; grep -q here f.txt'", "passed"),
+    "list": ("bash -c 'test -f f.txt && grep -q here f.txt'", "passed"),
+    "list-fails": ("bash -c 'test -f f.txt && grep -q x f.txt'", "failed"),
+}
+
+
+def test_a_shell_a_check_starts_is_read_with_its_own_flags(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "f.txt").write_text("no match here\n")
+    checks = {name: script for name, (script, _) in NESTED.items()}
+    path = plan(write_plan, checks)
+    _, doc = execute(path)
+    found = tasks(doc)
+    assert {name: found[f"p/{name}"][0] for name in NESTED} == {
+        name: status for name, (_, status) in NESTED.items()
+    }
+    assert found["p/mask"][1] == (
+        "exit 1: `sh -c 'grep -q x f.txt'` (line 6; the `|| echo` would hide its failure)"
+    )
+    assert found["p/no-e"][1] == (
+        "planrun cannot see whether `grep -q x f.txt` failed: inside `bash -c`, the shell runs "
+        "without -e, and a failure of `grep -q x f.txt` does not stop it (start it as `bash "
+        "-eo pipefail -c`, or write its commands as the check): `bash -lc 'grep -q x f.txt; "
+        f"test -f f.txt'` (line {at(checks, 'no-e')})"
+    )
+    out = run_cli("validate", path).stdout
+    assert (
+        f'{path}:{at(checks, "mask-true")}: warning[verify-never-fails] task "mask-true": verify '
+        '`bash -c "grep -q x f.txt || true"` can never fail: inside `bash -c`, the `|| true` '
+        "would hide its failure\n"
+        "    hint: let the command's own exit status decide (drop what hides it)"
+    ) in out
+    assert (
+        f'{path}:{at(checks, "no-e")}: warning[verify-failure-ignored] task "no-e": verify '
+        "`bash -lc 'grep -q x f.txt; test -f f.txt'`: inside `bash -c`, the shell runs without "
+        "-e, and a failure of `grep -q x f.txt` does not stop it, so it does not fail the check\n"
+        "    hint: start it as `bash -eo pipefail -c`, or write its commands as the check"
+    ) in out
+    for name in ("one", "errexit", "list", "list-fails"):
+        assert f'task "{name}"' not in out, name
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'bash -c "grep -q $WORD f.txt || true"',  # the outer shell expands it first
+        "bash -c 'grep -q x f.txt || true' && echo ok",  # not one command
+        "bash --rcfile x -c 'false || true'",  # an option with an argument planrun skips
+        "python3 -c 'import sys'",  # not a shell
+        "bash scripts/check.sh",  # no -c
+        "bash -c 'if true; then grep -q x f.txt || true'",  # a syntax error inside
+    ],
+)
+def test_shells_whose_script_is_not_written_out_are_read_as_before(script: str) -> None:
+    assert nested(script) is None

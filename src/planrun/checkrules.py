@@ -28,6 +28,7 @@ A referee must not count as evidence a check written so it can never fail. The r
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -42,11 +43,13 @@ from planrun.errexit import (
     errexit,
     report_message,
     report_name,
+    shell_flags,
 )
 from planrun.errexit import always_succeeds as _always_succeeds
 from planrun.errexit import body_of as _body
 from planrun.errexit import command_name as _name
 from planrun.errexit import flat as _flat
+from planrun.shellnames import SHELL_NAMES
 from planrun.shellsplit import parse
 
 # A success branch that prints one of these means the command is expected to fail.
@@ -80,7 +83,9 @@ class Reading:
     prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
     informs_ok: str | None = None  # what it prints when ``run`` succeeds, when that only informs
     informs_failed: str | None = None  # the same, when ``run`` fails
-    status_blind: str | None = None  # why its exit 0 shows nothing (`curl` without `--fail`)
+    # Why its exit 0 shows nothing: `curl` without `--fail`, or a shell it starts itself that
+    # goes on after a failure (UNSEEN: evidence against the work).
+    status_blind: str | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -90,12 +95,98 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
 
     A pure function of its arguments, and a Reading is frozen: the readings of a run are
     kept, since the tasks of a plan often share their checks (``pytest -q``, ``npm test``)."""
+    inner = nested(script)
+    if inner is not None:
+        return inner
     found = _read(script, flags)
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
     if found.run == script and "curl" in script and (blind := status_blind(script)):
         return replace(found, status_blind=blind)
     return replace(found, original=script) if found.run != script else found
+
+
+UNSEEN = "planrun cannot see whether"  # a check no exit status shows: evidence against it
+
+
+def nested(script: str) -> Reading | None:
+    """The reading of a check that is a shell started on a script of its own (``sh -c '...'``,
+    ``bash -lc "..."``, ``timeout 60 bash -c '...'``), that script written out: it is read
+    with that shell's flags, not planrun's (without -e it goes on after a failure, and
+    planrun's traps do not reach it). A check it masks is run in the same shell (``sh -c
+    'pytest || echo failed'`` is judged by ``sh -c pytest``); a failure it goes on after
+    leaves its exit 0 showing nothing. None when the script is not one shell's ``-c`` with
+    the text written out (an expansion in it is the outer shell's to make)."""
+    if "sh -" not in script:  # every shell's name ends in "sh": no syntax tree for the rest
+        return None
+    found = shell_script(script)
+    if found is None:
+        return None
+    start, end, shell, inner_script, flags = found
+    if parse(inner_script).has_error:
+        return None  # judged by its exit status, as a script planrun cannot read is
+    inner = read(inner_script, flags)
+    if inner.never_fails:
+        return Reading(script, never_fails=True, note=inner.note)
+    if inner.run != inner_script:
+        data = script.encode()
+        run = (data[:start] + shlex.quote(inner.run).encode() + data[end:]).decode()
+        return replace(inner, run=run, original=script)
+    root = parse(inner_script)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    skipped = errexit(statements, flags)[1]
+    if skipped:
+        first = skipped[0]
+        command = _flat((first.node.text or b"").decode())
+        why = f"inside `{shell} -c`, {first.why} ({nested_fix(shell)})"
+        return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {why}")
+    return replace(inner, run=script, original=None)
+
+
+def nested_fix(shell: str) -> str:
+    return f"start it as `{shell} -eo pipefail -c`, or write its commands as the check"
+
+
+def shell_script(script: str) -> tuple[int, int, str, str, ShellFlags] | None:
+    """Where the script of a check's one shell ``-c`` is (its argument's start and end byte),
+    the shell's name, that script's text and the shell's flags."""
+    root = parse(script)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or len(statements) != 1:
+        return None
+    command = _body(statements[0])
+    name = command.child_by_field_name("name") if command.type == "command" else None
+    if name is None:
+        return None
+    nodes = [name, *command.children_by_field_name("argument")]
+    words = [(n.text or b"").decode() for n in nodes]
+    bases = [w.rsplit("/", 1)[-1] for w in words]
+    at = 0
+    if bases[0] in WRAPPERS:  # `timeout 60 bash -c`, `env X=1 sh -c`
+        at = next((i for i, b in enumerate(bases) if b in SHELL_NAMES), 0)
+    if bases[at] not in SHELL_NAMES:
+        return None
+    index, takes_script = at + 1, False
+    while index < len(words) and words[index][:1] in ("-", "+") and words[index] != "--":
+        option = words[index]
+        takes_script = takes_script or (option[0] == "-" and "c" in option[1:] and option[1] != "-")
+        index += 2 if option[-1] == "o" and option[1] != "-" else 1
+    index += words[index : index + 1] == ["--"]  # `bash -c -- SCRIPT`
+    if not takes_script or index >= len(words):
+        return None
+    node = nodes[index]
+    if node.type == "raw_string":
+        text = words[index][1:-1]
+    elif node.type == "string" and all(c.type == "string_content" for c in node.named_children):
+        text = words[index][1:-1]
+        if "\\" in text:
+            return None  # escapes the outer shell removes first
+    elif node.type == "word" and not re.search(r"[\\$`*?\[]", words[index]):
+        text = words[index]
+    else:
+        return None
+    flags = shell_flags(words[at:index])
+    return node.start_byte, node.end_byte, bases[at], text, flags
 
 
 def _read(script: str, flags: ShellFlags) -> Reading:

@@ -20,7 +20,7 @@ OUTPUT_DISCARDED = "its expected output cannot be judged: the command discards i
 WENT_ON = "its shell runs without"  # -e or pipefail: it went on after a failure, or may have
 INFORMED = "its plan only prints `"  # neither a pass nor a failure (informed)
 ONLY_REPORTS = "it only reports:"  # X && echo "INFO: ..." whose X failed: it printed nothing
-UNSEEN = "planrun cannot see whether"  # a check no exit status shows (unseen_check)
+UNSEEN = checkrules.UNSEEN  # a check no exit status shows (unseen_check, a nested shell)
 PRINTED = "its script printed `"  # what a check's failure prints appeared (unseen_check)
 UNPRINTED = "its script did not print `"  # what a check's success prints did not appear
 # Weak reasons that are evidence against the work: no other command's pass outweighs them.

@@ -7,7 +7,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from planrun import escape, reports
-from planrun.checkrules import status_blind
+from planrun.checkrules import UNSEEN, nested, nested_fix, shell_script, status_blind
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
@@ -196,6 +196,8 @@ def _lint_command(
             hint="check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
         )
     plain = cmd.expect_exit == 0 and cmd.expect_output is None
+    if plain and "sh -" in cmd.run:  # `sh -c`, `bash -lc`: a shell started on a script of its own
+        _lint_nested(cmd.run, where, line, src, diags)
     if plain and "curl" in cmd.run and (why := status_blind(cmd.run)) is not None:
         diags.add(
             "verify-status-blind",
@@ -207,6 +209,35 @@ def _lint_command(
         )
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
+
+
+def _lint_nested(run: str, where: str, line: int | None, src: str, diags: Diagnostics) -> None:
+    """What the flags of a shell the check starts itself hide (checkrules.nested)."""
+    reading = nested(run)
+    found = shell_script(run)
+    if reading is None or found is None:
+        return
+    shell = found[2]
+    if (reading.never_fails or reading.run != run) and not reading.must_fail:
+        if diags.said("verify-never-fails", src, line):
+            return
+        why = reading.note or "every command of its script succeeds wherever it runs"
+        diags.add(
+            "verify-never-fails",
+            src,
+            line,
+            f"{where}: verify `{one_line(run, 60)}` can never fail: inside `{shell} -c`, {why}",
+            hint="let the command's own exit status decide (drop what hides it)",
+        )
+    elif reading.status_blind and reading.status_blind.startswith(UNSEEN):
+        why = reading.status_blind.split(": ", 1)[-1].removesuffix(f" ({nested_fix(shell)})")
+        diags.add(
+            "verify-failure-ignored",
+            src,
+            line,
+            f"{where}: verify `{one_line(run, 60)}`: {why}, so it does not fail the check",
+            hint=nested_fix(shell),
+        )
 
 
 # The first word of a script every command of which may always succeed (``true``, ``echo
