@@ -133,3 +133,26 @@ def test_jobs_beyond_the_open_file_limit_are_lowered_with_a_warning(tmp_path: Pa
         "(ulimit -n); running 20 at a time"
     ) in done.stdout + done.stderr
     assert "PASSED: 300 passed in " in done.stdout
+
+
+def test_a_dependent_starts_after_its_dependency_s_result_is_stored(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    # A check may read the state of what it depends on (plans/execute.md runs `planrun
+    # status`). The order itself is pinned by test_scheduler (a child this slow to read
+    # the state would not catch a write made just after it started).
+    read = (
+        '"$PLANRUN_PYTHON" -c "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); '
+        "rows = db.execute('SELECT status FROM results WHERE unit = ?', (sys.argv[2],)); "
+        'assert rows.fetchall() == [(\'passed\',)]" "$PLANRUN_ROOT/.planrun/state.db" '
+    )
+    tasks = ['  - {id: t0, verify: "test -f p.md"}']
+    tasks += [
+        f"  - id: t{i}\n    depends_on: [t{i - 1}]\n    verify: |\n      {read}t{i - 1}"
+        for i in range(1, 6)
+    ]
+    plan = write_plan("p.md", "planrun: 1\ntasks:\n" + "\n".join(tasks))
+    run = run_cli("execute", plan, "--root", tmp_path, "--json", "--no-summary")
+    assert_no_traceback(run)
+    doc = json.loads(run.stdout)
+    assert [t["status"] for t in doc["tasks"]] == ["passed"] * 6, run.output

@@ -344,10 +344,8 @@ class _Recorder:
 
     def unit_finished(self, result: UnitResult) -> None:
         result.run_id = self.run_id
-        self.reporter.unit_finished(result)
-
-    def record(self, result: UnitResult) -> None:
         self.state.record(record_of(result, self.run_id))
+        self.reporter.unit_finished(result)
 
 
 def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]:

@@ -76,13 +76,7 @@ class Pool(Protocol):
 class Events(Protocol):
     def unit_started(self, unit: Unit) -> None: ...
 
-    def unit_finished(self, result: UnitResult) -> None:
-        """A unit's result, to show (``record`` stores it next)."""
-        ...
-
-    def record(self, result: UnitResult) -> None:
-        """Store a finished unit's result (after ``unit_finished``)."""
-        ...
+    def unit_finished(self, result: UnitResult) -> None: ...
 
     def interrupting(self, *, kill: bool) -> None:
         """The run is being stopped: gracefully, or (``kill``) at once."""
@@ -144,8 +138,6 @@ class Scheduler:
         self._killed = False
         self._heap: list[tuple[float, int]] = []
         self._running: dict[int, _Running] = {}
-        self._filling = False
-        self._unstored: list[UnitResult] = []  # shown, to be stored in the order they finished
 
     @property
     def ok(self) -> list[bool]:
@@ -159,7 +151,15 @@ class Scheduler:
         self._release([n for n, d in enumerate(self._indegree) if d == 0])
         while self._heap or self._running:
             self._check_stop()
-            self._fill()
+            held: list[tuple[float, int]] = []
+            while self._heap and len(self._running) < self.jobs and not self._stopping:
+                item = heapq.heappop(self._heap)
+                if self._conflicts(item[1]):
+                    held.append(item)  # it waits until the task with its file is done
+                    continue
+                self._start(item[1])
+            for item in held:
+                heapq.heappush(self._heap, item)
             if self._stopping:
                 self._skip_ready()
             if not self._running:
@@ -173,30 +173,6 @@ class Scheduler:
                 reason = self._stopping or "not started"
                 self.results[index] = UnitResult(unit, NOT_RUN, reason=reason)
         return self.results
-
-    def _fill(self) -> None:
-        """Start released units while a job slot is free. Not re-entered: a unit that ends
-        as it starts (nothing to run) releases its dependents to the loop already filling."""
-        if self._filling:
-            return
-        self._filling = True
-        try:
-            held: list[tuple[float, int]] = []
-            # A stop asked for while the pool waited is seen here before the loop's check.
-            while (
-                self._heap
-                and len(self._running) < self.jobs
-                and not (self._stopping or self.stop.count)
-            ):
-                item = heapq.heappop(self._heap)
-                if self._conflicts(item[1]):
-                    held.append(item)  # it waits until the task with its file is done
-                    continue
-                self._start(item[1])
-            for item in held:
-                heapq.heappush(self._heap, item)
-        finally:
-            self._filling = False
 
     def _conflicts(self, node: int) -> bool:
         """With avoid_conflicts: whether a running unit touches one of this unit's files."""
@@ -326,16 +302,9 @@ class Scheduler:
             self.weak[node] = f"{result.status} {result.unit.id}"
         if not ok and not self.ready.cause[node]:
             self.ready.cause[node] = failure_cause(result.unit.id, result.status)
-        if self.fail_fast and result.status in (FAILED, TIMEOUT) and not self._stopping:
-            self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
         if record:
             self.events.unit_finished(result)
-            self._unstored.append(result)
+        if self.fail_fast and result.status in (FAILED, TIMEOUT) and not self._stopping:
+            self._stopping = f"not started: --fail-fast stopped the run after {result.unit.id}"
         if chain:
             self._release(self._unblocked_by(node))
-            # The dependents it released start before its result is stored (a SQLite
-            # transaction, on a chain of short checks a fifth of each hop). Results are
-            # still stored in the order they finished, each after it was shown.
-            self._fill()
-        while self._unstored:
-            self.events.record(self._unstored.pop(0))
