@@ -363,8 +363,19 @@ NESTED = {
     "no-e": ("bash -lc 'grep -q x f.txt; test -f f.txt'", "unverified"),
     "no-pipefail": ("bash -ec 'grep x f.txt | cat'", "unverified"),
     "never-fails": ("bash -lc 'grep -q x f.txt; echo done'", "unverified"),
+    "no-e-mask": ("sh -c 'grep -q x f.txt; grep -q here f.txt || echo failed'", "unverified"),
+    "masked-shell": ("bash -c 'grep -q x f.txt; grep -q here f.txt' || true", "unverified"),
+    "loop": ("sh -c 'for f in nofile f.txt; do test -f $f; done'", "unverified"),
+    "group": ("sh -c 'f() { grep -q x f.txt; grep -q here f.txt; }; f'", "unverified"),
+    # the rules that read a program's own exit codes see inside
+    "must-fail": ("sh -c '! grep -q TODO nofile'", "failed"),  # grep's 2: it could not look
+    "note": ("sh -c 'grep -q x f.txt && echo \"NOTE: x left\"'", "unverified"),  # it only reports
+    "probe": ("sh -c 'command -v nosuchtool && nosuchtool check . || echo skipping'", "error"),
+    "option-o": ("bash -oc pipefail 'grep -q x f.txt || true'", "failed"),
     # what can fail as written is judged by its exit status
     "one": ("sh -c 'grep -q x f.txt'", "failed"),
+    "guarded": ("sh -c 'grep -q here f.txt || exit 1; grep -q match f.txt'", "passed"),
+    "if-guard": ("sh -c 'if ! grep -q here f.txt; then exit 1; fi; test -f f.txt'", "passed"),
     "errexit": ("bash -ec 'test -f f.txt; grep -q here f.txt'", "passed"),
     "list": ("bash -c 'test -f f.txt && grep -q here f.txt'", "passed"),
     "list-fails": ("bash -c 'test -f f.txt && grep -q x f.txt'", "failed"),

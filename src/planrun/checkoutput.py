@@ -20,7 +20,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun.environment import machine_paths
-from planrun.errexit import body_of, command_name, commands_in, text_of
+from planrun.errexit import body_of, command_name, commands_in, text_of, unwrapped
 from planrun.shellsplit import parse
 
 _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
@@ -225,6 +225,7 @@ PROBES = frozenset({"command", "which", "type", "hash"})  # `command -v ruff`: i
 def probed_missing(run: str, path: str | None) -> str | None:
     """The tool a check looks for first and that is not on ``path`` (``command -v ruff &&
     ruff check .``): the check skips itself, which shows nothing of the work."""
+    run = unwrapped(run)
     if not any(probe in run for probe in PROBES):
         return None
     root = parse(run)
@@ -318,7 +319,7 @@ def could_not_look(run: str, exit_code: int | None) -> str | None:
     could not read a file (``grep -q TODO src/app.py`` with no src/app.py), not 1 (no match)."""
     if exit_code is None or exit_code <= 0 or exit_code >= 126:
         return None
-    statements = [c for c in parse(run).named_children if c.type != "comment"]
+    statements = [c for c in parse(unwrapped(run)).named_children if c.type != "comment"]
     if not statements:
         return None
     node = statements[-1]

@@ -41,15 +41,18 @@ from planrun.errexit import (
     WRAPPERS,
     ShellFlags,
     errexit,
+    guarded,
     report_message,
     report_name,
-    shell_flags,
+    set_options,
+    shell_script,
+    unwrapped,
+    walk,
 )
 from planrun.errexit import always_succeeds as _always_succeeds
 from planrun.errexit import body_of as _body
 from planrun.errexit import command_name as _name
 from planrun.errexit import flat as _flat
-from planrun.shellnames import SHELL_NAMES
 from planrun.shellsplit import parse
 
 # A success branch that prints one of these means the command is expected to fail.
@@ -99,6 +102,12 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     if inner is not None:
         return inner
     found = _read(script, flags)
+    if found.run != script and not found.must_fail and (masked := nested(found.run)):
+        # `bash -c 'A; B' || true`: the masked shell's own script is read too.
+        if masked.never_fails:
+            return Reading(script, never_fails=True, note=found.note)
+        if masked.status_blind and masked.status_blind.startswith(UNSEEN):
+            return replace(found, status_blind=masked.status_blind, original=script)
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
     if found.run == script and "curl" in script and (blind := status_blind(script)):
@@ -114,79 +123,103 @@ def nested(script: str) -> Reading | None:
     ``bash -lc "..."``, ``timeout 60 bash -c '...'``), that script written out: it is read
     with that shell's flags, not planrun's (without -e it goes on after a failure, and
     planrun's traps do not reach it). A check it masks is run in the same shell (``sh -c
-    'pytest || echo failed'`` is judged by ``sh -c pytest``); a failure it goes on after
-    leaves its exit 0 showing nothing. None when the script is not one shell's ``-c`` with
-    the text written out (an expansion in it is the outer shell's to make)."""
+    'pytest || echo failed'`` is judged by ``sh -c pytest``); a failure it goes on after, or
+    a status only the script reads (``! grep``, ``grep && echo NOTE``), leaves its exit 0
+    showing nothing. None when the script is not one shell's ``-c`` with the text written out
+    (an expansion in it is the outer shell's to make)."""
     if "sh -" not in script:  # every shell's name ends in "sh": no syntax tree for the rest
         return None
     found = shell_script(script)
     if found is None:
         return None
-    start, end, shell, inner_script, flags = found
+    start, end, _, inner_script, flags = found
     if parse(inner_script).has_error:
         return None  # judged by its exit status, as a script planrun cannot read is
     inner = read(inner_script, flags)
     if inner.never_fails:
         return Reading(script, never_fails=True, note=inner.note)
+    unseen = nested_unseen(script)
+    if unseen is not None:
+        command, why, fix = unseen
+        return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {why} ({fix})")
     if inner.run != inner_script:
         data = script.encode()
         run = (data[:start] + shlex.quote(inner.run).encode() + data[end:]).decode()
         return replace(inner, run=run, original=script)
-    root = parse(inner_script)
-    statements = [c for c in root.named_children if c.type != "comment"]
-    skipped = errexit(statements, flags)[1]
-    if skipped:
-        first = skipped[0]
-        command = _flat((first.node.text or b"").decode())
-        why = f"inside `{shell} -c`, {first.why} ({nested_fix(shell)})"
-        return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {why}")
     return replace(inner, run=script, original=None)
 
 
-def nested_fix(shell: str) -> str:
-    return f"start it as `{shell} -eo pipefail -c`, or write its commands as the check"
-
-
-def shell_script(script: str) -> tuple[int, int, str, str, ShellFlags] | None:
-    """Where the script of a check's one shell ``-c`` is (its argument's start and end byte),
-    the shell's name, that script's text and the shell's flags."""
-    root = parse(script)
+def nested_unseen(script: str) -> tuple[str, str, str] | None:
+    """For a check that is one shell's ``-c`` (errexit.shell_script): the command whose failure
+    its exit status may not show, why, and how to write it; None when its status shows it."""
+    found = shell_script(script)
+    if found is None:
+        return None
+    shell, inner_script, flags = found[2], found[3], found[4]
+    inner = read(inner_script, flags)
+    fix = f"start it as `{shell} -eo pipefail -c`, or write its commands as the check"
+    judged = inner.run
+    root = parse(judged)
     statements = [c for c in root.named_children if c.type != "comment"]
-    if root.has_error or len(statements) != 1:
+    skipped = [i for i in errexit(statements, flags)[1] if not _stops_on_failure(i.node)]
+    if skipped:
+        first = skipped[0]
+        return _flat(_node_text(first.node)), f"inside `{shell} -c`, {first.why}", fix
+    on = flags.errexit
+    for node in statements:
+        if _name(node) == "set":
+            on = set_options(node, on, flags.pipefail)[0]
+    if on:
         return None
-    command = _body(statements[0])
-    name = command.child_by_field_name("name") if command.type == "command" else None
-    if name is None:
-        return None
-    nodes = [name, *command.children_by_field_name("argument")]
-    words = [(n.text or b"").decode() for n in nodes]
-    bases = [w.rsplit("/", 1)[-1] for w in words]
-    at = 0
-    if bases[0] in WRAPPERS:  # `timeout 60 bash -c`, `env X=1 sh -c`
-        at = next((i for i, b in enumerate(bases) if b in SHELL_NAMES), 0)
-    if bases[at] not in SHELL_NAMES:
-        return None
-    index, takes_script = at + 1, False
-    while index < len(words) and words[index][:1] in ("-", "+") and words[index] != "--":
-        option = words[index]
-        takes_script = takes_script or (option[0] == "-" and "c" in option[1:] and option[1] != "-")
-        index += 2 if option[-1] == "o" and option[1] != "-" else 1
-    index += words[index : index + 1] == ["--"]  # `bash -c -- SCRIPT`
-    if not takes_script or index >= len(words):
-        return None
-    node = nodes[index]
-    if node.type == "raw_string":
-        text = words[index][1:-1]
-    elif node.type == "string" and all(c.type == "string_content" for c in node.named_children):
-        text = words[index][1:-1]
-        if "\\" in text:
-            return None  # escapes the outer shell removes first
-    elif node.type == "word" and not re.search(r"[\\$`*?\[]", words[index]):
-        text = words[index]
-    else:
-        return None
-    flags = shell_flags(words[at:index])
-    return node.start_byte, node.end_byte, bases[at], text, flags
+    for node in walk(root):
+        conditions = node.children_by_field_name("condition")
+        inside = [
+            c
+            for c in node.named_children
+            if c.type not in ("comment", "elif_clause", "else_clause") and c not in conditions
+        ]
+        if node.type in _LOOP_TYPES or (node.type in _BLOCK_TYPES and len(inside) > 1):
+            text = _flat(_node_text(node))
+            why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
+            return text, f"inside `{shell} -c`, {why}", fix
+    return None
+
+
+def _stops_on_failure(node: Node) -> bool:
+    """A statement that ends the script when what it checks fails, -e or not: ``X || exit 1``
+    (``|| exit``, ``|| return``), ``if ! X; then exit 1; fi``, a loop guarded so."""
+    body = _body(node)
+    if body.type == "list" and body.children[1].type == "||":
+        return _exits_failing(body.children[-1])
+    if body.type == "if_statement":
+        conditions = body.children_by_field_name("condition")
+        inside = {(c.start_byte, c.end_byte) for cond in conditions for c in walk(cond)}
+        commands = [
+            c
+            for c in walk(body)
+            if c.type == "command" and (c.start_byte, c.end_byte) not in inside
+        ]
+        return bool(commands) and all(_exits_failing(c) or _always_succeeds(c) for c in commands)
+    return guarded(node)
+
+
+def _exits_failing(node: Node) -> bool:
+    """``exit``, ``exit 1``, ``return 2``: not ``exit 0``."""
+    body = _body(node)
+    if _name(body) not in ("exit", "return"):
+        return False
+    args = [_node_text(c) for c in body.children_by_field_name("argument")]
+    return not args or args[0] != "0"
+
+
+_LOOP_TYPES = frozenset({"for_statement", "c_style_for_statement", "while_statement"})
+_BLOCK_TYPES = frozenset(
+    {"compound_statement", "subshell", "case_item", "if_statement", "elif_clause", "else_clause"}
+)
+
+
+def _node_text(node: Node) -> str:
+    return (node.text or b"").decode()
 
 
 def _read(script: str, flags: ShellFlags) -> Reading:
@@ -500,7 +533,7 @@ def _informs(node: Node) -> str | None:
 
 def finds(run: str) -> bool:
     """Whether ``run`` is one search (grep, rg, test): its exit 1 is "not found", no error."""
-    root = parse(run)
+    root = parse(unwrapped(run))
     statements = [c for c in root.named_children if c.type != "comment"]
     if len(statements) != 1 or root.has_error:
         return False

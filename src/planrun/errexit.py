@@ -68,6 +68,62 @@ def shell_flags(words: Sequence[str]) -> ShellFlags:
     return ShellFlags(*_options(list(words[at + 1 :]), errexit_on=False, pipefail=False))
 
 
+def shell_script(script: str) -> tuple[int, int, str, str, ShellFlags] | None:
+    """A check that is one shell started on a script written out in it (``sh -c '...'``,
+    ``bash -lc "..."``, ``timeout 60 bash -c '...'``): where that script's argument is (its
+    start and end byte), the shell's name, the script's text and the shell's flags. None for
+    anything else, or a script the outer shell would change first (an expansion, an escape)."""
+    if "sh -" not in script:  # every shell's name ends in "sh"
+        return None
+    root = parse(script)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or len(statements) != 1:
+        return None
+    command = body_of(statements[0])
+    name = command.child_by_field_name("name") if command.type == "command" else None
+    if name is None:
+        return None
+    nodes = [name, *command.children_by_field_name("argument")]
+    words = [text_of(n) for n in nodes]
+    bases = [w.rsplit("/", 1)[-1] for w in words]
+    at = 0
+    if bases[0] in WRAPPERS:  # `timeout 60 bash -c`, `env X=1 sh -c`
+        at = next((i for i, b in enumerate(bases) if b in SHELL_NAMES), 0)
+    if bases[at] not in SHELL_NAMES:
+        return None
+    index, takes_script = at + 1, False
+    while index < len(words) and words[index][:1] in ("-", "+") and words[index] != "--":
+        option = words[index]
+        index += 1
+        if option.startswith("--"):
+            continue  # --login, --noprofile (one taking a value, --rcfile, ends the reading)
+        takes_script = takes_script or (option[0] == "-" and "c" in option)
+        index += option.count("o")  # each `o` takes the next word (`-oc pipefail`)
+    index += words[index : index + 1] == ["--"]  # `bash -c -- SCRIPT`
+    if not takes_script or index >= len(words) or words[index][:1] in ("-", "+"):
+        return None
+    node = nodes[index]
+    if node.type == "raw_string":
+        text = words[index][1:-1]
+    elif node.type == "string" and all(c.type == "string_content" for c in node.named_children):
+        text = words[index][1:-1]
+        if "\\" in text:
+            return None  # escapes the outer shell removes first
+    elif node.type == "word" and not re.search(r"[\\$`*?\[]", words[index]):
+        text = words[index]
+    else:
+        return None
+    flags = shell_flags(words[at:index])
+    return node.start_byte, node.end_byte, bases[at], text, flags
+
+
+def unwrapped(run: str) -> str:
+    """The script a check that is one shell's ``-c`` runs (``sh -c 'grep -q x f'``: ``grep -q
+    x f``), else the check: what the rules that read a program's own exit codes look at."""
+    found = shell_script(run)
+    return run if found is None else unwrapped(found[3])
+
+
 def declared_flags(shell: str | None) -> ShellFlags:
     """The flags of a plan's ``shell:`` as written (``bash`` alone runs ``bash -c``); the
     default shell's when it has none or it cannot be read (execute refuses it then)."""

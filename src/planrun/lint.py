@@ -7,7 +7,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from planrun import escape, reports
-from planrun.checkrules import UNSEEN, nested, nested_fix, shell_script, status_blind
+from planrun.checkrules import Reading, nested, nested_unseen, status_blind
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
@@ -18,6 +18,7 @@ from planrun.errexit import (
     always_succeeds,
     declared_flags,
     ignored_failures,
+    shell_script,
 )
 from planrun.graph import PlanGraph, Unit, norm_files
 from planrun.model import Plan, Task
@@ -218,9 +219,19 @@ def _lint_nested(run: str, where: str, line: int | None, src: str, diags: Diagno
     if reading is None or found is None:
         return
     shell = found[2]
-    if (reading.never_fails or reading.run != run) and not reading.must_fail:
-        if diags.said("verify-never-fails", src, line):
-            return
+    unseen = nested_unseen(run)
+    if unseen is not None:
+        _, why, fix = unseen
+        diags.add(
+            "verify-failure-ignored",
+            src,
+            line,
+            f"{where}: verify `{one_line(run, 60)}`: {why}, so it does not fail the check",
+            hint=fix,
+        )
+    elif (reading.never_fails or _masks(reading, run)) and not diags.said(
+        "verify-never-fails", src, line
+    ):
         why = reading.note or "every command of its script succeeds wherever it runs"
         diags.add(
             "verify-never-fails",
@@ -229,15 +240,13 @@ def _lint_nested(run: str, where: str, line: int | None, src: str, diags: Diagno
             f"{where}: verify `{one_line(run, 60)}` can never fail: inside `{shell} -c`, {why}",
             hint="let the command's own exit status decide (drop what hides it)",
         )
-    elif reading.status_blind and reading.status_blind.startswith(UNSEEN):
-        why = reading.status_blind.split(": ", 1)[-1].removesuffix(f" ({nested_fix(shell)})")
-        diags.add(
-            "verify-failure-ignored",
-            src,
-            line,
-            f"{where}: verify `{one_line(run, 60)}`: {why}, so it does not fail the check",
-            hint=nested_fix(shell),
-        )
+
+
+def _masks(reading: Reading, run: str) -> bool:
+    """Whether a nested shell's reading judges it by a command its script masks (not by one
+    it reads the status of itself: ``! grep``, ``grep && echo NOTE`` can fail)."""
+    reads_itself = reading.informs_ok is not None or reading.informs_failed is not None
+    return reading.run != run and not reading.must_fail and not reads_itself
 
 
 # The first word of a script every command of which may always succeed (``true``, ``echo
