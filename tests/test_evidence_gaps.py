@@ -376,6 +376,8 @@ NESTED = {
     "one": ("sh -c 'grep -q x f.txt'", "failed"),
     "guarded": ("sh -c 'grep -q here f.txt || exit 1; grep -q match f.txt'", "passed"),
     "if-guard": ("sh -c 'if ! grep -q here f.txt; then exit 1; fi; test -f f.txt'", "passed"),
+    "brace-exit": ("bash -c 'test -f f.txt || { echo no; exit 1; }; grep -q here f.txt'", "passed"),
+    "background": ("sh -c 'grep -q here f.txt' &", "unverified"),  # nothing reads its status
     "errexit": ("bash -ec 'test -f f.txt; grep -q here f.txt'", "passed"),
     "list": ("bash -c 'test -f f.txt && grep -q here f.txt'", "passed"),
     "list-fails": ("bash -c 'test -f f.txt && grep -q x f.txt'", "failed"),

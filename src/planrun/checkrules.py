@@ -23,6 +23,8 @@ A referee must not count as evidence a check written so it can never fail. The r
 - A check that can never fail and masks nothing planrun can name is no evidence.
 - A check that only prints PASS or FAIL (commandlint's ``verify-prints-result``) is no
   evidence either, unless what it printed last is a failure.
+- A check that starts a shell on a script of its own (``sh -c '...'``, :func:`nested`) is read
+  with that shell's flags: what its script masks, can never fail, or goes on after.
 """
 
 from __future__ import annotations
@@ -98,10 +100,11 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
 
     A pure function of its arguments, and a Reading is frozen: the readings of a run are
     kept, since the tasks of a plan often share their checks (``pytest -q``, ``npm test``)."""
-    inner = nested(script)
+    found = _read(script, flags)
+    # Not `sh -c '...' &`: nothing reads a job's status in the background.
+    inner = nested(script) if found.run == script and not found.never_fails else None
     if inner is not None:
         return inner
-    found = _read(script, flags)
     if found.run != script and not found.must_fail and (masked := nested(found.run)):
         # `bash -c 'A; B' || true`: the masked shell's own script is read too.
         if masked.never_fails:
@@ -178,7 +181,8 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
             for c in node.named_children
             if c.type not in ("comment", "elif_clause", "else_clause") and c not in conditions
         ]
-        if node.type in _LOOP_TYPES or (node.type in _BLOCK_TYPES and len(inside) > 1):
+        loose = [c for c in inside[:-1] if not (_always_succeeds(c) or _stops_on_failure(c))]
+        if node.type in _LOOP_TYPES or (node.type in _BLOCK_TYPES and loose):
             text = _flat(_node_text(node))
             why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
             return text, f"inside `{shell} -c`, {why}", fix
@@ -204,8 +208,11 @@ def _stops_on_failure(node: Node) -> bool:
 
 
 def _exits_failing(node: Node) -> bool:
-    """``exit``, ``exit 1``, ``return 2``: not ``exit 0``."""
+    """``exit``, ``exit 1``, ``return 2``, ``{ echo missing; exit 1; }``: not ``exit 0``."""
     body = _body(node)
+    if body.type == "compound_statement":  # not `( exit 1 )`: a subshell's exit ends only it
+        inside = [c for c in body.named_children if c.type != "comment"]
+        return bool(inside) and _exits_failing(inside[-1])
     if _name(body) not in ("exit", "return"):
         return False
     args = [_node_text(c) for c in body.children_by_field_name("argument")]

@@ -202,8 +202,10 @@ def _wait_exit(child: subprocess.Popen[bytes], timeout: float) -> None:
             child.wait(timeout=timeout)
         return
     try:
-        with contextlib.suppress(OSError, ValueError):
-            select.select([pidfd], [], [], timeout)
+        poller = select.poll()  # not select(): a descriptor above 1023 is refused there
+        poller.register(pidfd, select.POLLIN)
+        with contextlib.suppress(OSError):
+            poller.poll(timeout * 1000)
     finally:
         os.close(pidfd)
     with contextlib.suppress(subprocess.TimeoutExpired):
