@@ -434,3 +434,12 @@ def test_a_shell_a_check_starts_is_read_with_its_own_flags(
 )
 def test_shells_whose_script_is_not_written_out_are_read_as_before(script: str) -> None:
     assert nested(script) is None
+
+
+def test_validate_warns_of_a_curl_without_fail_inside_a_shell(write_plan: PlanWriter) -> None:
+    path = plan(write_plan, {"health": "bash -c 'curl -s http://127.0.0.1:9/health'"})
+    out = run_cli("validate", path).stdout
+    assert (
+        f'{path}:6: warning[verify-status-blind] task "health": verify `bash -c \'curl -s '
+        "http://127.0.0.1:9/health'`: `curl` exits 0 whatever HTTP status the server answers"
+    ) in out

@@ -665,6 +665,10 @@ def test_a_curl_without_fail_shows_nothing_of_the_status(write_plan: PlanWriter)
         "fail-ok": f"curl --fail -s {base}/ok",
         "piped": f"curl -s {base}/ok | grep -q '{{}}'",
         "down": f"curl -s http://127.0.0.1:{free}/health",
+        # the same inside a shell the check starts
+        "nested-error-page": f"bash -c 'curl -s {base}/health'",
+        "nested-fail-ok": f"sh -c 'curl -sf {base}/ok'",
+        "nested-down": f"sh -c 'curl -s http://127.0.0.1:{free}/health'",
     }
     try:
         run, doc = execute(checks_plan(write_plan, checks))
@@ -692,6 +696,9 @@ def test_a_curl_without_fail_shows_nothing_of_the_status(write_plan: PlanWriter)
             f"check: `curl -s http://127.0.0.1:{free}/health` (line 21)"
         ),
     )
+    assert found["p/nested-error-page"][0] == "unverified"
+    assert found["p/nested-fail-ok"] == ("passed", None)
+    assert found["p/nested-down"][0] == "error"
     assert run.exit_code == 1
 
 

@@ -205,6 +205,7 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
         match = pattern.search(output)
         if match is not None:
             return why.format(name=match.groupdict().get("name"))
+    run = unwrapped(run)  # `bash -c 'curl -s URL'`: the script's own words
     if exit_code == CURL_NO_CONNECTION and re.search(r"(?:^|[\s;&|(/])curl\s", run):
         url = _URL.search(run)
         where = f" at {url['host']}" if url else ""

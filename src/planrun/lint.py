@@ -19,6 +19,7 @@ from planrun.errexit import (
     declared_flags,
     ignored_failures,
     shell_script,
+    unwrapped,
 )
 from planrun.graph import PlanGraph, Unit, norm_files
 from planrun.model import Plan, Task
@@ -199,7 +200,7 @@ def _lint_command(
     plain = cmd.expect_exit == 0 and cmd.expect_output is None
     if plain and "sh -" in cmd.run:  # `sh -c`, `bash -lc`: a shell started on a script of its own
         _lint_nested(cmd.run, where, line, src, diags)
-    if plain and "curl" in cmd.run and (why := status_blind(cmd.run)) is not None:
+    if plain and "curl" in cmd.run and (why := status_blind(unwrapped(cmd.run))) is not None:
         diags.add(
             "verify-status-blind",
             src,
