@@ -378,6 +378,15 @@ NESTED = {
     "if-guard": ("sh -c 'if ! grep -q here f.txt; then exit 1; fi; test -f f.txt'", "passed"),
     "brace-exit": ("bash -c 'test -f f.txt || { echo no; exit 1; }; grep -q here f.txt'", "passed"),
     "background": ("sh -c 'grep -q here f.txt' &", "unverified"),  # nothing reads its status
+    # without pipefail a pipe anywhere has its last command's status
+    "pipe-in-list": ("bash -c 'test -f f.txt && grep x f.txt | cat'", "unverified"),
+    "pipe-grep": ("sh -c 'grep here f.txt 2>&1 | grep -q here'", "unverified"),
+    "pipe-exit": ("bash -c 'grep x f.txt | tee log || exit 1; test -f log'", "unverified"),
+    "return": ("bash -c 'grep -q x f.txt || return 1; test -f f.txt'", "unverified"),
+    # the script reads a status itself, or stops on a failure
+    "status-read": ("sh -c 'grep -q here f.txt; rc=$?; echo done; exit $rc'", "passed"),
+    "guarded-loop": ("bash -c 'for f in f.txt; do test -f \"$f\" || exit 1; done'", "passed"),
+    "case": ("bash -c 'case $(uname) in *) grep -q here f.txt;; esac'", "passed"),
     "errexit": ("bash -ec 'test -f f.txt; grep -q here f.txt'", "passed"),
     "list": ("bash -c 'test -f f.txt && grep -q here f.txt'", "passed"),
     "list-fails": ("bash -c 'test -f f.txt && grep -q x f.txt'", "failed"),

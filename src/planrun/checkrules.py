@@ -48,6 +48,7 @@ from planrun.errexit import (
     report_name,
     set_options,
     shell_script,
+    status_read_after,
     unwrapped,
     walk,
 )
@@ -164,25 +165,47 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
     judged = inner.run
     root = parse(judged)
     statements = [c for c in root.named_children if c.type != "comment"]
-    skipped = [i for i in errexit(statements, flags)[1] if not _stops_on_failure(i.node)]
+    on, pipefail = flags.errexit, flags.pipefail
+    for node in statements:
+        if _name(node) == "set":
+            on, pipefail = set_options(node, on, pipefail)
+    if not pipefail:
+        # Without pipefail a pipe's status is its last command's, wherever the pipe is
+        # (`cd app && pytest | tail -5`, `{ make | tee log; }`, `pytest | grep passed`).
+        for node in walk(root):
+            stages = [c for c in node.named_children if c.type != "comment"]
+            if node.type == "pipeline" and not all(_always_succeeds(c) for c in stages[:-1]):
+                text = _flat(_node_text(node))
+                why = f"the shell runs without pipefail, and `{text}` has its last command's status"
+                return text, f"inside `{shell} -c`, {why}", fix
+    skipped = [
+        i
+        for i in errexit(statements, flags)[1]
+        if not (_stops_on_failure(i.node) or status_read_after(i.node))
+    ]
     if skipped:
         first = skipped[0]
         return _flat(_node_text(first.node)), f"inside `{shell} -c`, {first.why}", fix
-    on = flags.errexit
-    for node in statements:
-        if _name(node) == "set":
-            on = set_options(node, on, flags.pipefail)[0]
     if on:
         return None
     for node in walk(root):
-        conditions = node.children_by_field_name("condition")
+        left_out = [
+            *node.children_by_field_name("condition"),
+            *node.children_by_field_name("value"),
+        ]
         inside = [
             c
             for c in node.named_children
-            if c.type not in ("comment", "elif_clause", "else_clause") and c not in conditions
+            if c.type not in ("comment", "elif_clause", "else_clause") and c not in left_out
         ]
-        loose = [c for c in inside[:-1] if not (_always_succeeds(c) or _stops_on_failure(c))]
-        if node.type in _LOOP_TYPES or (node.type in _BLOCK_TYPES and loose):
+        loose = [
+            c
+            for c in inside[:-1]
+            if not (_always_succeeds(c) or _stops_on_failure(c) or status_read_after(c))
+        ]
+        if (node.type in _LOOP_TYPES and not guarded(node)) or (
+            node.type in _BLOCK_TYPES and loose
+        ):
             text = _flat(_node_text(node))
             why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
             return text, f"inside `{shell} -c`, {why}", fix
@@ -191,7 +214,7 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
 
 def _stops_on_failure(node: Node) -> bool:
     """A statement that ends the script when what it checks fails, -e or not: ``X || exit 1``
-    (``|| exit``, ``|| return``), ``if ! X; then exit 1; fi``, a loop guarded so."""
+    (``|| exit``), ``if ! X; then exit 1; fi``, a loop guarded so."""
     body = _body(node)
     if body.type == "list" and body.children[1].type == "||":
         return _exits_failing(body.children[-1])
@@ -208,12 +231,13 @@ def _stops_on_failure(node: Node) -> bool:
 
 
 def _exits_failing(node: Node) -> bool:
-    """``exit``, ``exit 1``, ``return 2``, ``{ echo missing; exit 1; }``: not ``exit 0``."""
+    """``exit``, ``exit 1``, ``{ echo missing; exit 1; }``: not ``exit 0``, nor ``return`` (out
+    of a function it does not stop the script; in one, only the function)."""
     body = _body(node)
     if body.type == "compound_statement":  # not `( exit 1 )`: a subshell's exit ends only it
         inside = [c for c in body.named_children if c.type != "comment"]
         return bool(inside) and _exits_failing(inside[-1])
-    if _name(body) not in ("exit", "return"):
+    if _name(body) != "exit":
         return False
     args = [_node_text(c) for c in body.children_by_field_name("argument")]
     return not args or args[0] != "0"
