@@ -452,3 +452,36 @@ def test_validate_warns_of_a_curl_without_fail_inside_a_shell(write_plan: PlanWr
         f'{path}:6: warning[verify-status-blind] task "health": verify `bash -c \'curl -s '
         "http://127.0.0.1:9/health'`: `curl` exits 0 whatever HTTP status the server answers"
     ) in out
+
+
+# Under -e, bash ignores -e inside what runs left of `&&` or `||`, in an `if` condition, or
+# after `!`: a group, subshell or function there goes on after a failure, and ends with its
+# last command's status.
+IGNORED_INSIDE = {
+    "group": ("{ grep -q x f.txt; test -f f.txt; } && echo done", "unverified"),
+    "subshell": ("(grep -q x f.txt; test -f f.txt) || exit 1", "unverified"),
+    "function": ("check() { grep -q x f.txt; test -f f.txt; }\ncheck || exit 1", "unverified"),
+    "in-shell": ("bash -ec 'c() { grep -q x f.txt; test -f f.txt; }; c || exit 1'", "unverified"),
+    "called-plainly": ("check() { grep -q x f.txt; test -f f.txt; }\ncheck", "failed"),
+    "one-command": ("{ grep -q x f.txt; } && echo done", "failed"),
+    "masked": ("{ grep -q x f.txt; test -f f.txt; } || echo failed", "failed"),
+    "last-only": ("{ echo checking; grep -q here f.txt; } && echo done", "passed"),
+}
+
+
+def test_a_group_or_function_where_bash_ignores_e_is_unverified_when_it_exits_0(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "f.txt").write_text("no match here\n")
+    checks = {name: script for name, (script, _) in IGNORED_INSIDE.items()}
+    _, doc = execute(plan(write_plan, checks))
+    found = tasks(doc)
+    assert {name: found[f"p/{name}"][0] for name in IGNORED_INSIDE} == {
+        name: status for name, (_, status) in IGNORED_INSIDE.items()
+    }
+    assert found["p/group"][1] == (
+        "planrun cannot see whether `grep -q x f.txt` failed: bash ignores -e inside `{ grep -q "
+        "x f.txt; test -f f.txt; }`, which goes on after it (put `grep -q x f.txt` last in it, "
+        "or call it outside the `&&`, `||` or `if`): `{ grep -q x f.txt; test -f f.txt; } && "
+        f"echo done` (line {at(checks, 'group')})"
+    )

@@ -112,6 +112,13 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
             return Reading(script, never_fails=True, note=found.note)
         if masked.status_blind and masked.status_blind.startswith(UNSEEN):
             return replace(found, status_blind=masked.status_blind, original=script)
+    inside = _ignored_inside(found.run) if flags.errexit and not found.never_fails else None
+    if inside is not None and not (found.must_fail or found.informs_ok or found.informs_failed):
+        command, why = inside
+        fix = f"put `{command}` last in it, or call it outside the `&&`, `||` or `if`"
+        unseen = f"{UNSEEN} `{command}` failed: {why} ({fix})"
+        original = None if found.run == script else script
+        return replace(found, status_blind=unseen, original=original)
     if found.run == script and not found.never_fails and prints_result(script):
         return replace(found, prints_result=True)
     if found.run == script and "curl" in script and (blind := status_blind(script)):
@@ -210,6 +217,58 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
             why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
             return text, f"inside `{shell} -c`, {why}", fix
     return None
+
+
+def _ignored_inside(script: str) -> tuple[str, str] | None:
+    """Under -e, a group, subshell or function of the script run where bash ignores -e (left
+    of `&&` or `||`, an `if` or `while` condition, after `!`): a failure inside it before its
+    last command does not stop it, and its status is its last command's (`{ pytest; echo
+    done; } && ...`, `check || exit 1` with `check() { a; b; }`). The first such command, and
+    why; None when there is none."""
+    root = parse(script)
+    if root.has_error:
+        return None
+    functions = {
+        _node_text(name): body
+        for node in walk(root)
+        if node.type == "function_definition"
+        and (name := node.child_by_field_name("name")) is not None
+        and (body := node.child_by_field_name("body")) is not None
+    }
+    for place in _errexit_off(root):
+        for node in walk(place):
+            body = _body(node)
+            if body.type in ("compound_statement", "subshell"):
+                block = body
+            elif body.type == "command" and (_name(body) or "") in functions:
+                block = functions[_name(body) or ""]
+            else:
+                continue
+            inside = [c for c in block.named_children if c.type != "comment"]
+            loose = [
+                c
+                for c in inside[:-1]
+                if not (_always_succeeds(c) or _stops_on_failure(c) or status_read_after(c))
+            ]
+            if loose:
+                command = _flat(_node_text(loose[0]))
+                where = _flat(_node_text(place))
+                return command, f"bash ignores -e inside `{where}`, which goes on after it"
+    return None
+
+
+def _errexit_off(root: Node) -> list[Node]:
+    """The parts of a script where bash ignores -e: the left of `&&` and `||`, the conditions
+    of `if`, `while` and `until`, and what `!` negates."""
+    out = []
+    for node in walk(root):
+        if node.type == "list":
+            out.append(node.children[0])
+        elif node.type in ("if_statement", "elif_clause", "while_statement"):
+            out.extend(node.children_by_field_name("condition"))
+        elif node.type == "negated_command":
+            out.extend(node.named_children)
+    return out
 
 
 def _stops_on_failure(node: Node) -> bool:

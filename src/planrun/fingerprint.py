@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 22
+RULES = 23
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -35,7 +35,8 @@ whose watched checks stayed silent, missing tools reported by other programs; 13
 without -e whose ERR trap saw no failure; 14: a report of a test run, build or linter;
 15: no `&& echo` line watched beside a command that relays text; 16-21: failures before
 `&&`, `curl` without `--fail`, in groups and loops (git log of this file); 22: a shell a check
-starts on a script of its own, ``sh -c '...'``, read with that shell's flags)."""
+starts on a script of its own, ``sh -c '...'``, read with that shell's flags; 23: a group,
+subshell or function run where bash ignores -e, left of ``&&`` or ``||``)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
