@@ -474,7 +474,8 @@ def test_a_group_or_function_where_bash_ignores_e_is_unverified_when_it_exits_0(
 ) -> None:
     (tmp_path / "f.txt").write_text("no match here\n")
     checks = {name: script for name, (script, _) in IGNORED_INSIDE.items()}
-    _, doc = execute(plan(write_plan, checks))
+    path = plan(write_plan, checks)
+    _, doc = execute(path)
     found = tasks(doc)
     assert {name: found[f"p/{name}"][0] for name in IGNORED_INSIDE} == {
         name: status for name, (_, status) in IGNORED_INSIDE.items()
@@ -485,3 +486,13 @@ def test_a_group_or_function_where_bash_ignores_e_is_unverified_when_it_exits_0(
         "or call it outside the `&&`, `||` or `if`): `{ grep -q x f.txt; test -f f.txt; } && "
         f"echo done` (line {at(checks, 'group')})"
     )
+    out = run_cli("validate", path).stdout
+    assert (
+        f'{path}:{at(checks, "function")}: warning[verify-failure-ignored] task "function": '
+        "verify `check() { grep -q x f.txt; test -f f.txt; } ⏎ check || ex...`: a failure of "
+        "`grep -q x f.txt` does not stop it (bash ignores -e inside `check`, which goes on after "
+        "it), so it does not fail the check\n"
+        "    hint: put `grep -q x f.txt` last in it, or call it outside the `&&`, `||` or `if`"
+    ) in out
+    for name in ("called-plainly", "one-command", "masked", "last-only"):
+        assert f'warning[verify-failure-ignored] task "{name}"' not in out, name

@@ -112,8 +112,8 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
             return Reading(script, never_fails=True, note=found.note)
         if masked.status_blind and masked.status_blind.startswith(UNSEEN):
             return replace(found, status_blind=masked.status_blind, original=script)
-    inside = _ignored_inside(found.run) if flags.errexit and not found.never_fails else None
-    if inside is not None and not (found.must_fail or found.informs_ok or found.informs_failed):
+    inside = _ignored_in(found, flags)
+    if inside is not None:
         command, why = inside
         fix = f"put `{command}` last in it, or call it outside the `&&`, `||` or `if`"
         unseen = f"{UNSEEN} `{command}` failed: {why} ({fix})"
@@ -219,7 +219,22 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _ignored_inside(script: str) -> tuple[str, str] | None:
+def ignored_in(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, str] | None:
+    """The command whose failure a group or function where bash ignores -e hides in the check
+    as planrun runs it (:func:`ignored_inside`), and why; validate's warning of what
+    :func:`read` makes unverified."""
+    return _ignored_in(_read(script, flags), flags)
+
+
+def _ignored_in(found: Reading, flags: ShellFlags) -> tuple[str, str] | None:
+    if not flags.errexit or found.never_fails or found.must_fail:
+        return None
+    if found.informs_ok is not None or found.informs_failed is not None:
+        return None
+    return ignored_inside(found.run)
+
+
+def ignored_inside(script: str) -> tuple[str, str] | None:
     """Under -e, a group, subshell or function of the script run where bash ignores -e (left
     of `&&` or `||`, an `if` or `while` condition, after `!`): a failure inside it before its
     last command does not stop it, and its status is its last command's (`{ pytest; echo
