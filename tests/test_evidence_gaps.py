@@ -466,6 +466,17 @@ IGNORED_INSIDE = {
     "one-command": ("{ grep -q x f.txt; } && echo done", "failed"),
     "masked": ("{ grep -q x f.txt; test -f f.txt; } || echo failed", "failed"),
     "last-only": ("{ echo checking; grep -q here f.txt; } && echo done", "passed"),
+    "calls": ("a() { grep -q x f.txt; test -f f.txt; }\nb() { a; }\nb || exit 1", "unverified"),
+    "loop": ('for w in x here; do grep -q "$w" f.txt; done && echo ok', "unverified"),
+    "conditions": ("if grep -q x f.txt; test -f f.txt; then :; else exit 1; fi", "unverified"),
+    "branch": ("if [ -f f.txt ]; then grep -q here f.txt; fi && echo done", "passed"),
+    "setup-and-return": (
+        (
+            'check() { local f=$1; test -f "$f" || return 1; grep -q here "$f"; }\n'
+            "check f.txt || exit 1"
+        ),
+        "passed",
+    ),
 }
 
 

@@ -235,11 +235,12 @@ def _ignored_in(found: Reading, flags: ShellFlags) -> tuple[str, str] | None:
 
 
 def ignored_inside(script: str) -> tuple[str, str] | None:
-    """Under -e, a group, subshell or function of the script run where bash ignores -e (left
-    of `&&` or `||`, an `if` or `while` condition, after `!`): a failure inside it before its
-    last command does not stop it, and its status is its last command's (`{ pytest; echo
-    done; } && ...`, `check || exit 1` with `check() { a; b; }`). The first such command, and
-    why; None when there is none."""
+    """Under -e, a group, subshell, loop, ``if``, ``case`` or function of the script run where
+    bash ignores -e (left of `&&` or `||`, an `if` or `while` condition, after `!`): a
+    failure inside it before its last command does not stop it, and its status is its last
+    command's (`{ pytest; echo done; } && ...`, `check || exit 1` with `check() { a; b; }`,
+    followed into the functions it calls). The first such command, and why; None when there
+    is none."""
     root = parse(script)
     if root.has_error:
         return None
@@ -250,26 +251,100 @@ def ignored_inside(script: str) -> tuple[str, str] | None:
         and (name := node.child_by_field_name("name")) is not None
         and (body := node.child_by_field_name("body")) is not None
     }
+    # `if a; b; then`, `while a; b; do`: the conditions run in turn with -e ignored.
+    several = {
+        (found[0].start_byte, found[0].end_byte): found
+        for node in walk(root)
+        if node.type in ("if_statement", "elif_clause", "while_statement")
+        and len(found := _conditions(node)) > 1
+    }
     for place in _errexit_off(root):
-        for node in walk(place):
-            body = _body(node)
-            if body.type in ("compound_statement", "subshell"):
-                block = body
-            elif body.type == "command" and (_name(body) or "") in functions:
-                block = functions[_name(body) or ""]
-            else:
-                continue
-            inside = [c for c in block.named_children if c.type != "comment"]
-            loose = [
-                c
-                for c in inside[:-1]
-                if not (_always_succeeds(c) or _stops_on_failure(c) or status_read_after(c))
-            ]
-            if loose:
-                command = _flat(_node_text(loose[0]))
-                where = _flat(_node_text(place))
-                return command, f"bash ignores -e inside `{where}`, which goes on after it"
+        hidden = _hides(place, functions, frozenset())
+        shown = place
+        many = several.get((place.start_byte, place.end_byte))
+        if hidden is None and many is not None:
+            hidden = _hides_in(many, functions, frozenset())
+            shown = place.parent or place
+        if hidden is not None:
+            command = _flat(_node_text(hidden))
+            where = _flat(_node_text(shown))
+            return command, f"bash ignores -e inside `{where}`, which goes on after it"
     return None
+
+
+def _hides(node: Node, functions: dict[str, Node], called: frozenset[str]) -> Node | None:
+    """The first command under ``node`` (run with -e ignored) whose failure the script goes on
+    after, following the functions it calls; None when there is none."""
+    body = _body(node)
+    kind = body.type
+    if kind in ("compound_statement", "subshell", "do_group", "program"):
+        return _hides_in([c for c in body.named_children if c.type != "comment"], functions, called)
+    if kind == "function_definition":
+        return None  # defining one runs nothing
+    if kind == "command":
+        name = _name(body) or ""
+        if name in functions and name not in called:
+            return _hides(functions[name], functions, called | {name})
+        return None
+    if kind in _LOOP_TYPES:
+        return None if guarded(body) else body  # an iteration's failure: the next one runs
+    if kind == "list":
+        return _hides(body.children[0], functions, called) or _hides(
+            body.children[-1], functions, called
+        )
+    if kind in ("if_statement", "elif_clause", "else_clause", "case_item", "case_statement"):
+        conditions = _conditions(body)
+        found = _hides_in(conditions, functions, called)  # `if a; b; then`: a goes unseen
+        if found is not None:
+            return found
+        parts = body.children_by_field_name("value")
+        branch = [
+            c
+            for c in body.named_children
+            if c.type != "comment" and c not in conditions and c not in parts
+        ]
+        plain = [c for c in branch if c.type not in ("elif_clause", "else_clause", "case_item")]
+        found = _hides_in(plain, functions, called)
+        for clause in (c for c in branch if c not in plain):
+            found = found or _hides(clause, functions, called)
+        return found
+    if kind in ("pipeline", "negated_command", "redirected_statement"):
+        for part in body.named_children:
+            found = _hides(part, functions, called)
+            if found is not None:
+                return found
+    return None
+
+
+def _hides_in(
+    statements: list[Node], functions: dict[str, Node], called: frozenset[str]
+) -> Node | None:
+    """The first of ``statements`` (run in turn with -e ignored) whose failure goes unseen: one
+    before the last that can fail and neither stops the script, has its status read, nor only
+    sets the shell up; else what the last one hides."""
+    for node in statements[:-1]:
+        if _loose(node, returns=bool(called)):
+            return node
+        found = _hides(node, functions, called)
+        if found is not None:
+            return found
+    return _hides(statements[-1], functions, called) if statements else None
+
+
+# Commands that set the shell up rather than check anything (their failure is a typo).
+_SETUP_COMMANDS = frozenset({"set", "shopt", "trap", "shift", "unset", "export", "local"})
+
+
+def _loose(node: Node, *, returns: bool) -> bool:
+    if _always_succeeds(node) or status_read_after(node):
+        return False
+    if _stops_on_failure(node, returns=returns):
+        return False
+    body = _body(node)
+    substitution = any(c.type == "command_substitution" for c in walk(body))
+    if body.type in ("variable_assignment", "declaration_command") and not substitution:
+        return False
+    return not (_name(body) in _SETUP_COMMANDS and not substitution)
 
 
 def _errexit_off(root: Node) -> list[Node]:
@@ -280,18 +355,27 @@ def _errexit_off(root: Node) -> list[Node]:
         if node.type == "list":
             out.append(node.children[0])
         elif node.type in ("if_statement", "elif_clause", "while_statement"):
-            out.extend(node.children_by_field_name("condition"))
+            out.extend(_conditions(node))
         elif node.type == "negated_command":
             out.extend(node.named_children)
     return out
 
 
-def _stops_on_failure(node: Node) -> bool:
+def _conditions(node: Node) -> list[Node]:
+    """The statements of an ``if``'s or ``while``'s condition (tree-sitter also marks the
+    ``;`` after them)."""
+    return [
+        c for c in node.children_by_field_name("condition") if c.is_named and c.type != "comment"
+    ]
+
+
+def _stops_on_failure(node: Node, *, returns: bool = False) -> bool:
     """A statement that ends the script when what it checks fails, -e or not: ``X || exit 1``
-    (``|| exit``), ``if ! X; then exit 1; fi``, a loop guarded so."""
+    (``|| exit``), ``if ! X; then exit 1; fi``, a loop guarded so; with ``returns`` (in a
+    function), ``|| return 1`` too."""
     body = _body(node)
     if body.type == "list" and body.children[1].type == "||":
-        return _exits_failing(body.children[-1])
+        return _exits_failing(body.children[-1], returns=returns)
     if body.type == "if_statement":
         conditions = body.children_by_field_name("condition")
         inside = {(c.start_byte, c.end_byte) for cond in conditions for c in walk(cond)}
@@ -300,18 +384,20 @@ def _stops_on_failure(node: Node) -> bool:
             for c in walk(body)
             if c.type == "command" and (c.start_byte, c.end_byte) not in inside
         ]
-        return bool(commands) and all(_exits_failing(c) or _always_succeeds(c) for c in commands)
+        return bool(commands) and all(
+            _exits_failing(c, returns=returns) or _always_succeeds(c) for c in commands
+        )
     return guarded(node)
 
 
-def _exits_failing(node: Node) -> bool:
-    """``exit``, ``exit 1``, ``{ echo missing; exit 1; }``: not ``exit 0``, nor ``return`` (out
-    of a function it does not stop the script; in one, only the function)."""
+def _exits_failing(node: Node, *, returns: bool = False) -> bool:
+    """``exit``, ``exit 1``, ``{ echo missing; exit 1; }``: not ``exit 0``; ``return 1`` only
+    with ``returns`` (out of a function it does not stop the script)."""
     body = _body(node)
     if body.type == "compound_statement":  # not `( exit 1 )`: a subshell's exit ends only it
         inside = [c for c in body.named_children if c.type != "comment"]
-        return bool(inside) and _exits_failing(inside[-1])
-    if _name(body) != "exit":
+        return bool(inside) and _exits_failing(inside[-1], returns=returns)
+    if _name(body) not in (("exit", "return") if returns else ("exit",)):
         return False
     args = [_node_text(c) for c in body.children_by_field_name("argument")]
     return not args or args[0] != "0"

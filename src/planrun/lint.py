@@ -198,7 +198,7 @@ def _lint_command(
             hint="check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
         )
     plain = cmd.expect_exit == 0 and cmd.expect_output is None
-    if plain and flags.errexit and ("{" in cmd.run or "(" in cmd.run):
+    if plain and flags.errexit and any(w in cmd.run for w in ("{", "(", "done", "fi", "esac")):
         inside = ignored_in(cmd.run, flags)  # a group or function where bash ignores -e
         if inside is not None:
             diags.add(
