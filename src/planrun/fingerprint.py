@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 23
+RULES = 24
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -36,7 +36,8 @@ without -e whose ERR trap saw no failure; 14: a report of a test run, build or l
 15: no `&& echo` line watched beside a command that relays text; 16-21: failures before
 `&&`, `curl` without `--fail`, in groups and loops (git log of this file); 22: a shell a check
 starts on a script of its own, ``sh -c '...'``, read with that shell's flags; 23: a group,
-subshell or function run where bash ignores -e, left of ``&&`` or ``||``)."""
+subshell or function run where bash ignores -e, left of ``&&`` or ``||``; 24: loops, ifs,
+several conditions and called functions there too)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
