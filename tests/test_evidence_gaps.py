@@ -470,6 +470,25 @@ IGNORED_INSIDE = {
     "loop": ('for w in x here; do grep -q "$w" f.txt; done && echo ok', "unverified"),
     "conditions": ("if grep -q x f.txt; test -f f.txt; then :; else exit 1; fi", "unverified"),
     "branch": ("if [ -f f.txt ]; then grep -q here f.txt; fi && echo done", "passed"),
+    "retry": (
+        (
+            'retry() { for i in 1 2 3; do "$@" && return 0; sleep 0.1; done; return 1; }\n'
+            'retry test -f f.txt || { echo "never came"; exit 1; }'
+        ),
+        "passed",
+    ),
+    "helpers": (
+        (
+            'log() { echo "[check] $*" >&2; }\ndie() { echo "$1" >&2; exit 1; }\n'
+            'check() { log start; test -f f.txt || die "no f.txt"; grep -q here f.txt; }\n'
+            "check || exit 1"
+        ),
+        "passed",
+    ),
+    "condition-set-x": (
+        'check() { [ "${V:-0}" = 1 ] && set -x; grep -q here f.txt; }\ncheck || exit 1',
+        "passed",
+    ),
     "setup-and-return": (
         (
             'check() { local f=$1; test -f "$f" || return 1; grep -q here "$f"; }\n'

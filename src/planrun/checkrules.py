@@ -210,7 +210,7 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
             for c in inside[:-1]
             if not (_always_succeeds(c) or _stops_on_failure(c) or status_read_after(c))
         ]
-        if (node.type in _LOOP_TYPES and not guarded(node)) or (
+        if (node.type in _LOOP_TYPES and not (guarded(node) or _waits(node))) or (
             node.type in _BLOCK_TYPES and loose
         ):
             text = _flat(_node_text(node))
@@ -287,7 +287,8 @@ def _hides(node: Node, functions: dict[str, Node], called: frozenset[str]) -> No
             return _hides(functions[name], functions, called | {name})
         return None
     if kind in _LOOP_TYPES:
-        return None if guarded(body) else body  # an iteration's failure: the next one runs
+        # An iteration's failure: the next one runs (not so a wait or a retry).
+        return None if guarded(body) or _waits(body) else body
     if kind == "list":
         return _hides(body.children[0], functions, called) or _hides(
             body.children[-1], functions, called
@@ -323,7 +324,7 @@ def _hides_in(
     before the last that can fail and neither stops the script, has its status read, nor only
     sets the shell up; else what the last one hides."""
     for node in statements[:-1]:
-        if _loose(node, returns=bool(called)):
+        if _loose(node, functions, returns=bool(called)):
             return node
         found = _hides(node, functions, called)
         if found is not None:
@@ -335,12 +336,23 @@ def _hides_in(
 _SETUP_COMMANDS = frozenset({"set", "shopt", "trap", "shift", "unset", "export", "local"})
 
 
-def _loose(node: Node, *, returns: bool) -> bool:
+def _loose(node: Node, functions: dict[str, Node], *, returns: bool) -> bool:
     if _always_succeeds(node) or status_read_after(node):
         return False
-    if _stops_on_failure(node, returns=returns):
+    if _stops_on_failure(node, returns=returns, functions=functions):
         return False
     body = _body(node)
+    if body.type in _LOOP_TYPES and (guarded(body) or _waits(body)):
+        return False  # a wait or a retry: it ends when what it waits for is there
+    if body.type == "list" and body.children[1].type == "&&":
+        right = body.children[-1]  # `[ "$V" = 1 ] && set -x`: a condition, not a check
+        if _always_succeeds(right) or _name(right) in _SETUP_COMMANDS:
+            return False
+    called = functions.get(_name(body) or "")
+    if called is not None:  # `log "checking"`: a helper that only prints
+        inside = [c for c in called.named_children if c.type != "comment"]
+        if inside and all(_always_succeeds(c) for c in inside):
+            return False
     substitution = any(c.type == "command_substitution" for c in walk(body))
     if body.type in ("variable_assignment", "declaration_command") and not substitution:
         return False
@@ -369,13 +381,36 @@ def _conditions(node: Node) -> list[Node]:
     ]
 
 
-def _stops_on_failure(node: Node, *, returns: bool = False) -> bool:
+def _waits(loop: Node) -> bool:
+    """A loop that waits or retries (``until test -f ready; do sleep 1; done``, ``for i in 1 2
+    3; do "$@" && return 0; sleep 1; done``): what its body runs always succeeds, or succeeds
+    out of it."""
+    group = loop.child_by_field_name("body")
+    inside = [c for c in group.named_children if c.type != "comment"] if group else []
+    return all(_always_succeeds(c) or _succeeds_out(c) for c in inside)
+
+
+def _succeeds_out(node: Node) -> bool:
+    """``X && return 0``, ``X && exit 0``, ``X && break``: leaving the loop on success."""
+    body = _body(node)
+    if body.type != "list" or body.children[1].type != "&&":
+        return False
+    right = _body(body.children[-1])
+    args = [_node_text(c) for c in right.children_by_field_name("argument")]
+    return _name(right) == "break" or (
+        _name(right) in ("return", "exit") and args[:1] in ([], ["0"])
+    )
+
+
+def _stops_on_failure(
+    node: Node, *, returns: bool = False, functions: dict[str, Node] | None = None
+) -> bool:
     """A statement that ends the script when what it checks fails, -e or not: ``X || exit 1``
     (``|| exit``), ``if ! X; then exit 1; fi``, a loop guarded so; with ``returns`` (in a
     function), ``|| return 1`` too."""
     body = _body(node)
     if body.type == "list" and body.children[1].type == "||":
-        return _exits_failing(body.children[-1], returns=returns)
+        return _exits_failing(body.children[-1], returns=returns, functions=functions)
     if body.type == "if_statement":
         conditions = body.children_by_field_name("condition")
         inside = {(c.start_byte, c.end_byte) for cond in conditions for c in walk(cond)}
@@ -390,10 +425,16 @@ def _stops_on_failure(node: Node, *, returns: bool = False) -> bool:
     return guarded(node)
 
 
-def _exits_failing(node: Node, *, returns: bool = False) -> bool:
-    """``exit``, ``exit 1``, ``{ echo missing; exit 1; }``: not ``exit 0``; ``return 1`` only
-    with ``returns`` (out of a function it does not stop the script)."""
+def _exits_failing(
+    node: Node, *, returns: bool = False, functions: dict[str, Node] | None = None
+) -> bool:
+    """``exit``, ``exit 1``, ``{ echo missing; exit 1; }``, a call of ``die() { echo "$1";
+    exit 1; }``: not ``exit 0``; ``return 1`` only with ``returns`` (out of a function it does
+    not stop the script)."""
     body = _body(node)
+    helper = (functions or {}).get(_name(body) or "")
+    if helper is not None:
+        return _exits_failing(helper)
     if body.type == "compound_statement":  # not `( exit 1 )`: a subshell's exit ends only it
         inside = [c for c in body.named_children if c.type != "comment"]
         return bool(inside) and _exits_failing(inside[-1], returns=returns)
