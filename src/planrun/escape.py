@@ -70,8 +70,9 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def one_line(text: str) -> str:
-    """Newlines as ' ⏎ ': an inline value must never start a markdown block of its own."""
-    return re.sub(r"\s*(?:\r\n|\r|\n)\s*", " ⏎ ", text.strip())
+    """Newlines as ' ⏎ ': an inline value must never start a markdown block of its own (nor
+    a line of its own where U+2028 or U+2029 ends lines, as Python's and JavaScript's do)."""
+    return re.sub(r"\s*(?:\r\n|[\r\n\u2028\u2029])\s*", " ⏎ ", text.strip())
 
 
 def markdown(text: object) -> Raw:
