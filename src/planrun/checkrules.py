@@ -39,6 +39,7 @@ from tree_sitter import Node
 from planrun.commandlint import prints_result
 from planrun.errexit import (
     DEFAULT_FLAGS,
+    LOOPS,
     MASKS,
     WRAPPERS,
     ShellFlags,
@@ -49,6 +50,7 @@ from planrun.errexit import (
     set_options,
     shell_script,
     status_read_after,
+    text_of,
     unwrapped,
     walk,
 )
@@ -138,18 +140,16 @@ def nested(script: str) -> Reading | None:
     a status only the script reads (``! grep``, ``grep && echo NOTE``), leaves its exit 0
     showing nothing. None when the script is not one shell's ``-c`` with the text written out
     (an expansion in it is the outer shell's to make)."""
-    if "sh -" not in script:  # every shell's name ends in "sh": no syntax tree for the rest
-        return None
     found = shell_script(script)
     if found is None:
         return None
-    start, end, _, inner_script, flags = found
+    start, end, shell, inner_script, flags = found
     if parse(inner_script).has_error:
         return None  # judged by its exit status, as a script planrun cannot read is
     inner = read(inner_script, flags)
     if inner.never_fails:
         return Reading(script, never_fails=True, note=inner.note)
-    unseen = nested_unseen(script)
+    unseen = _unseen(shell, inner, flags)
     if unseen is not None:
         command, why, fix = unseen
         return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {why} ({fix})")
@@ -167,7 +167,11 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
     if found is None:
         return None
     shell, inner_script, flags = found[2], found[3], found[4]
-    inner = read(inner_script, flags)
+    return _unseen(shell, read(inner_script, flags), flags)
+
+
+def _unseen(shell: str, inner: Reading, flags: ShellFlags) -> tuple[str, str, str] | None:
+    """:func:`nested_unseen` of the script ``shell`` runs, read as ``inner``."""
     fix = f"start it as `{shell} -eo pipefail -c`, or write its commands as the check"
     judged = inner.run
     root = parse(judged)
@@ -182,7 +186,7 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
         for node in walk(root):
             stages = [c for c in node.named_children if c.type != "comment"]
             if node.type == "pipeline" and not all(_always_succeeds(c) for c in stages[:-1]):
-                text = _flat(_node_text(node))
+                text = _flat(text_of(node))
                 why = f"the shell runs without pipefail, and `{text}` has its last command's status"
                 return text, f"inside `{shell} -c`, {why}", fix
     skipped = [
@@ -192,7 +196,7 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
     ]
     if skipped:
         first = skipped[0]
-        return _flat(_node_text(first.node)), f"inside `{shell} -c`, {first.why}", fix
+        return _flat(text_of(first.node)), f"inside `{shell} -c`, {first.why}", fix
     if on:
         return None
     for node in walk(root):
@@ -210,10 +214,10 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
             for c in inside[:-1]
             if not (_always_succeeds(c) or _stops_on_failure(c) or status_read_after(c))
         ]
-        if (node.type in _LOOP_TYPES and not (guarded(node) or _waits(node))) or (
+        if (node.type in LOOPS and not (guarded(node) or _waits(node))) or (
             node.type in _BLOCK_TYPES and loose
         ):
-            text = _flat(_node_text(node))
+            text = _flat(text_of(node))
             why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
             return text, f"inside `{shell} -c`, {why}", fix
     return None
@@ -223,6 +227,8 @@ def ignored_in(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, str
     """The command whose failure a group or function where bash ignores -e hides in the check
     as planrun runs it (:func:`ignored_inside`), and why; validate's warning of what
     :func:`read` makes unverified."""
+    if not flags.errexit or not any(word in script for word in _MAY_HIDE):
+        return None  # as ignored_inside, before the reading is made
     return _ignored_in(_read(script, flags), flags)
 
 
@@ -241,11 +247,13 @@ def ignored_inside(script: str) -> tuple[str, str] | None:
     command's (`{ pytest; echo done; } && ...`, `check || exit 1` with `check() { a; b; }`,
     followed into the functions it calls). The first such command, and why; None when there
     is none."""
+    if not any(word in script for word in _MAY_HIDE):
+        return None  # no group, subshell, function, loop, if or case: nothing to look into
     root = parse(script)
     if root.has_error:
         return None
     functions = {
-        _node_text(name): body
+        text_of(name): body
         for node in walk(root)
         if node.type == "function_definition"
         and (name := node.child_by_field_name("name")) is not None
@@ -266,10 +274,13 @@ def ignored_inside(script: str) -> tuple[str, str] | None:
             hidden = _hides_in(many, functions, frozenset())
             shown = place.parent or place
         if hidden is not None:
-            command = _flat(_node_text(hidden))
-            where = _flat(_node_text(shown))
+            command = _flat(text_of(hidden))
+            where = _flat(text_of(shown))
             return command, f"bash ignores -e inside `{where}`, which goes on after it"
     return None
+
+
+_MAY_HIDE = ("{", "(", "done", "fi", "esac")
 
 
 def _hides(node: Node, functions: dict[str, Node], called: frozenset[str]) -> Node | None:
@@ -286,7 +297,7 @@ def _hides(node: Node, functions: dict[str, Node], called: frozenset[str]) -> No
         if name in functions and name not in called:
             return _hides(functions[name], functions, called | {name})
         return None
-    if kind in _LOOP_TYPES:
+    if kind in LOOPS:
         # An iteration's failure: the next one runs (not so a wait or a retry).
         return None if guarded(body) or _waits(body) else body
     if kind == "list":
@@ -342,7 +353,7 @@ def _loose(node: Node, functions: dict[str, Node], *, returns: bool) -> bool:
     if _stops_on_failure(node, returns=returns, functions=functions):
         return False
     body = _body(node)
-    if body.type in _LOOP_TYPES and (guarded(body) or _waits(body)):
+    if body.type in LOOPS and (guarded(body) or _waits(body)):
         return False  # a wait or a retry: it ends when what it waits for is there
     if body.type == "list" and body.children[1].type == "&&":
         right = body.children[-1]  # `[ "$V" = 1 ] && set -x`: a condition, not a check
@@ -396,7 +407,7 @@ def _succeeds_out(node: Node) -> bool:
     if body.type != "list" or body.children[1].type != "&&":
         return False
     right = _body(body.children[-1])
-    args = [_node_text(c) for c in right.children_by_field_name("argument")]
+    args = [text_of(c) for c in right.children_by_field_name("argument")]
     return _name(right) == "break" or (
         _name(right) in ("return", "exit") and args[:1] in ([], ["0"])
     )
@@ -440,18 +451,13 @@ def _exits_failing(
         return bool(inside) and _exits_failing(inside[-1], returns=returns)
     if _name(body) not in (("exit", "return") if returns else ("exit",)):
         return False
-    args = [_node_text(c) for c in body.children_by_field_name("argument")]
+    args = [text_of(c) for c in body.children_by_field_name("argument")]
     return not args or args[0] != "0"
 
 
-_LOOP_TYPES = frozenset({"for_statement", "c_style_for_statement", "while_statement"})
 _BLOCK_TYPES = frozenset(
     {"compound_statement", "subshell", "case_item", "if_statement", "elif_clause", "else_clause"}
 )
-
-
-def _node_text(node: Node) -> str:
-    return (node.text or b"").decode()
 
 
 def _read(script: str, flags: ShellFlags) -> Reading:

@@ -380,7 +380,7 @@ def _pipe_hides(node: Node) -> bool:
     return body.type == "pipeline" and command_name(body.named_children[-1]) in _PASS_THROUGH
 
 
-_LOOPS = frozenset({"for_statement", "c_style_for_statement", "while_statement"})
+LOOPS = frozenset({"for_statement", "c_style_for_statement", "while_statement"})
 _TESTS = frozenset({"test", "[", "[["})
 
 
@@ -388,7 +388,7 @@ def _loop_masks(node: Node) -> list[Ignored]:
     """``X || continue`` and ``X || break`` in a loop's body: X's failure only moves the loop
     on (a test such as ``[ -f "$f" ] || continue`` is a filter, not a check)."""
     body = body_of(node)
-    if body.type not in _LOOPS:
+    if body.type not in LOOPS:
         return []
     group = body.child_by_field_name("body")
     found: list[Ignored] = []
@@ -482,7 +482,7 @@ def always_succeeds(node: Node) -> bool:
     if node.type in ("compound_statement", "subshell", "else_clause"):
         inner = [c for c in node.named_children if c.type != "comment"]
         return bool(inner) and all(always_succeeds(c) for c in inner)
-    if node.type in _LOOPS:
+    if node.type in LOOPS:
         # Only a loop that hides a check's failure (`X || continue`) counts: a loop that
         # waits (`while [ ! -f x ]; do sleep 1; done`) is run as written.
         group = node.child_by_field_name("body")

@@ -198,18 +198,17 @@ def _lint_command(
             hint="check what the task made: run its tests, `test -f FILE`, `grep -q TEXT FILE`",
         )
     plain = cmd.expect_exit == 0 and cmd.expect_output is None
-    if plain and flags.errexit and any(w in cmd.run for w in ("{", "(", "done", "fi", "esac")):
-        inside = ignored_in(cmd.run, flags)  # a group or function where bash ignores -e
-        if inside is not None:
-            diags.add(
-                "verify-failure-ignored",
-                src,
-                line,
-                f"{where}: verify `{one_line(cmd.run, 60)}`: a failure of `{inside[0]}` does not "
-                f"stop it ({inside[1]}), so it does not fail the check",
-                hint=f"put `{inside[0]}` last in it, or call it outside the `&&`, `||` or `if`",
-            )
-    if plain and "sh -" in cmd.run:  # `sh -c`, `bash -lc`: a shell started on a script of its own
+    inside = ignored_in(cmd.run, flags) if plain else None  # a block where bash ignores -e
+    if inside is not None:
+        diags.add(
+            "verify-failure-ignored",
+            src,
+            line,
+            f"{where}: verify `{one_line(cmd.run, 60)}`: a failure of `{inside[0]}` does not "
+            f"stop it ({inside[1]}), so it does not fail the check",
+            hint=f"put `{inside[0]}` last in it, or call it outside the `&&`, `||` or `if`",
+        )
+    if plain:  # `sh -c`, `bash -lc`: a shell started on a script of its own
         _lint_nested(cmd.run, where, line, src, diags)
     if plain and "curl" in cmd.run and (why := status_blind(unwrapped(cmd.run))) is not None:
         diags.add(
