@@ -19,6 +19,7 @@ import contextlib
 import heapq
 import os
 import select
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -40,11 +41,7 @@ class Runner:
         self.epoll = select.epoll()
         self.running: dict[int, tuple[str, int, int, float]] = {}  # pidfd: task, pid, pipe...
         self.pipes: set[int] = set()  # read ends still open
-        self.bash = next(
-            str(Path(p) / "bash")
-            for p in os.environ["PATH"].split(os.pathsep)
-            if (Path(p) / "bash").exists()
-        )
+        self.bash = shutil.which("bash") or "/bin/bash"
 
     def start(self, task: str, script: str) -> None:
         read_end, write_end = os.pipe()

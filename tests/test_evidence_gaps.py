@@ -393,17 +393,26 @@ NESTED = {
 }
 
 
-def test_a_shell_a_check_starts_is_read_with_its_own_flags(
-    write_plan: PlanWriter, tmp_path: Path
-) -> None:
+def run_table(
+    write_plan: PlanWriter, tmp_path: Path, table: dict[str, tuple[str, str]]
+) -> tuple[dict[str, str], Path, dict[str, tuple[str, str | None]]]:
+    """Run one task per (check, status) of ``table`` beside an f.txt that holds no `x`; assert
+    each status; the checks, the plan and each task's (status, reason)."""
     (tmp_path / "f.txt").write_text("no match here\n")
-    checks = {name: script for name, (script, _) in NESTED.items()}
+    checks = {name: script for name, (script, _) in table.items()}
     path = plan(write_plan, checks)
     _, doc = execute(path)
     found = tasks(doc)
-    assert {name: found[f"p/{name}"][0] for name in NESTED} == {
-        name: status for name, (_, status) in NESTED.items()
+    assert {name: found[f"p/{name}"][0] for name in table} == {
+        name: status for name, (_, status) in table.items()
     }
+    return checks, path, found
+
+
+def test_a_shell_a_check_starts_is_read_with_its_own_flags(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, path, found = run_table(write_plan, tmp_path, NESTED)
     assert found["p/mask"][1] == (
         "exit 1: `sh -c 'grep -q x f.txt'` (line 6; the `|| echo` would hide its failure)"
     )
@@ -502,14 +511,7 @@ IGNORED_INSIDE = {
 def test_a_group_or_function_where_bash_ignores_e_is_unverified_when_it_exits_0(
     write_plan: PlanWriter, tmp_path: Path
 ) -> None:
-    (tmp_path / "f.txt").write_text("no match here\n")
-    checks = {name: script for name, (script, _) in IGNORED_INSIDE.items()}
-    path = plan(write_plan, checks)
-    _, doc = execute(path)
-    found = tasks(doc)
-    assert {name: found[f"p/{name}"][0] for name in IGNORED_INSIDE} == {
-        name: status for name, (_, status) in IGNORED_INSIDE.items()
-    }
+    checks, path, found = run_table(write_plan, tmp_path, IGNORED_INSIDE)
     assert found["p/group"][1] == (
         "planrun cannot see whether `grep -q x f.txt` failed: bash ignores -e inside `{ grep -q "
         "x f.txt; test -f f.txt; }`, which goes on after it (put `grep -q x f.txt` last in it, "
