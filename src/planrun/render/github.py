@@ -20,8 +20,9 @@ def active() -> bool:
 
 
 # The runner reads a line as a command when, leading whitespace trimmed, it starts with "::"
-# (or "##[", the older syntax).
-_COMMAND = re.compile(r"^([ \t]*)(::|##\[)", re.MULTILINE)
+# (or "##[", the older syntax). Its trim is .NET's: any Unicode space (U+00A0 too), not only
+# spaces and tabs.
+_COMMAND = re.compile(r"^([^\S\n]*)(::|##\[)", re.MULTILINE)
 
 
 def neutralize(text: str) -> str:
