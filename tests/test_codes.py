@@ -287,6 +287,18 @@ CASES: dict[str, tuple[dict[str, bytes | str], str, str]] = {
         "p.md",
         "exits 0 whatever HTTP status the server answers (add `--fail`",
     ),
+    "verify-skips-itself": (
+        {
+            "p.md": FM.format(
+                "planrun: 1\ntasks:\n  - id: a\n    verify: command -v ruff || exit 0; ruff ."
+            )
+        },
+        "p.md",
+        (
+            "line 1 of the script ends it with `exit 0` when `command -v ruff` fails, before "
+            "the rest of the check; when it does, the task is unverified"
+        ),
+    ),
     "json-syntax": (
         {".taskmaster/tasks/tasks.json": '{"tasks": [\n  {"id": 1,}\n]}\n'},
         ".taskmaster/tasks/tasks.json",

@@ -528,3 +528,140 @@ def test_a_group_or_function_where_bash_ignores_e_is_unverified_when_it_exits_0(
     ) in out
     for name in ("called-plainly", "one-command", "masked", "last-only"):
         assert f'warning[verify-failure-ignored] task "{name}"' not in out, name
+
+
+# A check that ends itself early with success (`exit 0`) when a tool is missing or the
+# machine is not the one it expects: it passed without running what follows.
+SKIPS = {
+    "if-skip": (
+        (
+            'if ! command -v nosuchtool >/dev/null; then echo "SKIP: no tool"; exit 0; fi\n'
+            "nosuchtool check ."
+        ),
+        "unverified",
+    ),
+    "if-skip-ran": (
+        'if ! command -v sh >/dev/null; then echo "SKIP: no sh"; exit 0; fi\ngrep -q x f.txt',
+        "failed",
+    ),
+    "if-skip-pass": (
+        'if ! command -v sh >/dev/null; then echo "SKIP: no sh"; exit 0; fi\ngrep -q here f.txt',
+        "passed",
+    ),
+    "or-skip": (
+        'command -v nosuchtool >/dev/null || { echo "skip"; exit 0; }\nnosuchtool check .',
+        "unverified",
+    ),
+    "silent-skip": ("[ ! -f nofile ] && exit 0\ngrep -q here f.txt", "unverified"),
+    "silent-no-skip": ("[ ! -f f.txt ] && exit 0\ngrep -q here f.txt", "passed"),
+    "env-skip": (
+        'if [ -z "$PLANRUN_NO_SUCH_VARIABLE" ]; then\n  exit 0\nfi\ngrep -q here f.txt',
+        "unverified",
+    ),
+    "else-skip": (
+        (
+            "if command -v nosuchtool >/dev/null; then\n  nosuchtool check .\nelse\n"
+            '  echo "nosuchtool missing, skipping"\n  exit 0\nfi'
+        ),
+        "unverified",
+    ),
+    "or-exit": ("test -f nofile || exit 0\ngrep -q here f.txt", "unverified"),
+    "bare-exit": (
+        'if ! command -v nosuchtool >/dev/null; then\n  echo "skipped"\n  exit\nfi\ntrue',
+        "unverified",
+    ),
+    # an `exit 0` after a check that passed is that check's success
+    "retry": ("for i in 1 2; do\n  grep -q here f.txt && exit 0\ndone\nexit 1", "passed"),
+    "if-passed": ("if grep -q here f.txt; then exit 0; fi\nexit 1", "passed"),
+    "file-test": ("[ -f f.txt ] && exit 0\nexit 1", "passed"),
+    "subshell": ('( [ -z "$PLANRUN_NO_SUCH_VARIABLE" ] && exit 0 )\ngrep -q here f.txt', "passed"),
+}
+
+
+def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, path, found = run_table(write_plan, tmp_path, SKIPS)
+    fix = (
+        "remove the early `exit 0` and let a check that cannot run fail: planrun reports a "
+        "missing program as an error, not a failure"
+    )
+    assert found["p/if-skip"][1] == (
+        "its script printed `SKIP: no tool`, which line 1 of the script prints before its "
+        "`exit 0` when `! command -v nosuchtool >/dev/null` succeeds, skipping the rest of the "
+        f'check ({fix}): `if ! command -v nosuchtool >/dev/null; then echo "SKIP: no tool"; '
+        f"exit 0; fi ...` (line {at(checks, 'if-skip')})"
+    )
+    assert found["p/silent-skip"][1] == (
+        "planrun cannot see whether the script ended at the `exit 0` of line 1 of the script "
+        f"(when `[ ! -f nofile ]` succeeds), skipping the rest of the check ({fix}): "
+        f"`[ ! -f nofile ] && exit 0 ⏎ grep -q here f.txt` (line {at(checks, 'silent-skip')})"
+    )
+    assert "when `command -v nosuchtool >/dev/null` fails" in (found["p/else-skip"][1] or "")
+    out = run_cli("validate", path).stdout
+    assert (
+        f'{path}:{at(checks, "or-exit")}: warning[verify-skips-itself] task "or-exit": verify '
+        "`test -f nofile || exit 0 ⏎ grep -q here f.txt`: line 1 of the script ends it with "
+        "`exit 0` when `test -f nofile` fails, before the rest of the check; when it does, the "
+        f"task is unverified\n    hint: {fix}"
+    ) in out
+    warned = {name for name in SKIPS if f'verify-skips-itself] task "{name}"' in out}
+    skipped = {name for name, (_, status) in SKIPS.items() if status == "unverified"}
+    # Where it did not skip when run, validate still warns that it may.
+    assert warned == skipped | {"if-skip-ran", "if-skip-pass", "silent-no-skip"}
+
+
+# A search whose finding fails the script (`if grep -rq x src; then exit 1; fi`) and which
+# could not read what it names (grep's exit 2) found nothing either: it did not look.
+SEARCHES = {
+    "missing": ('if grep -rq console.log nodir; then echo "found"; exit 1; fi', "unverified"),
+    "clean": ('if grep -rq console.log f.txt; then echo "found"; exit 1; fi', "passed"),
+    "found": ('if grep -q here f.txt; then echo "found"; exit 1; fi', "failed"),
+    "and": ('grep -q x nofile && { echo "x found"; exit 1; }\necho ok', "unverified"),
+    "and-clean": ('grep -q x f.txt && { echo "x found"; exit 1; }\necho ok', "passed"),
+}
+
+
+def test_a_search_that_could_not_look_before_exit_1_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, _, found = run_table(write_plan, tmp_path, SEARCHES)
+    assert found["p/missing"][1] == (
+        "its script printed `grep: nodir:`: `grep -rq console.log nodir` (line 1) could not "
+        'read `nodir`, and the script took that for "not found" and went on (test that what it '
+        "searches exists first (`test -e PATH || exit 1`)): `if grep -rq console.log nodir; "
+        f'then echo "found"; exit 1; fi` (line {at(checks, "missing")})'
+    )
+
+
+# A program the shell could not run, where the script exits with a failure when it fails or
+# is missing: the check could not run here (an error), not a failure of the work.
+GUARDED = {
+    "probe-exit": (
+        (
+            'command -v nosuchtool >/dev/null || { echo "no nosuchtool"; exit 1; }\n'
+            "nosuchtool check ."
+        ),
+        "error",
+    ),
+    "if-which": (
+        "if ! which nosuchtool >/dev/null 2>&1; then\n  exit 1\nfi\nnosuchtool check .",
+        "error",
+    ),
+    "or-exit": ("nosuchtool --check || exit 1", "error"),
+    "if-not": ("if ! nosuchtool --check; then exit 3; fi", "error"),
+    "fails": ("grep -q x f.txt || exit 1", "failed"),
+    "probe-present": ("command -v sh >/dev/null || exit 1\ngrep -q x f.txt", "failed"),
+}
+
+
+def test_a_missing_program_a_script_exits_on_is_an_error(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, GUARDED)
+    assert (found["p/or-exit"][1] or "").startswith(
+        "could not run: `nosuchtool` was not found on PATH (the script exits when it fails): "
+    )
+    assert (found["p/probe-exit"][1] or "").startswith(
+        "could not run: `nosuchtool` was not found on PATH (the check looks for it first): "
+    )

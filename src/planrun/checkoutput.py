@@ -130,6 +130,8 @@ def missing_program(
             why = (syntax.group("why") or syntax.group("why2")).strip()
             return f"the shell cannot parse the check ({why})"
     if exit_code not in (126, 127):
+        if exit_code not in (0, expected, None) and (guarded := _guard_missing(run, output)):
+            return guarded
         return in_script(run, output, cwd) if exit_code == expected else None
     found = None
     for match in sorted(
@@ -225,24 +227,84 @@ PROBES = frozenset({"command", "which", "type", "hash"})  # `command -v ruff`: i
 
 def probed_missing(run: str, path: str | None) -> str | None:
     """The tool a check looks for first and that is not on ``path`` (``command -v ruff &&
-    ruff check .``): the check skips itself, which shows nothing of the work."""
+    ruff check .``), or that a statement of it exits with a failure without (``command -v ruff
+    || exit 1``, ``if ! which ruff; then echo "no ruff"; exit 1; fi``): the check could not
+    run here, which shows nothing of the work."""
     run = unwrapped(run)
     if not any(probe in run for probe in PROBES):
         return None
     root = parse(run)
     statements = [c for c in root.named_children if c.type != "comment"]
     if len(statements) != 1:
+        for statement in statements:
+            guard = _exits_without(statement)
+            tool = _probed_tool(guard) if guard is not None else None
+            if tool is not None and shutil.which(tool, path=path) is None:
+                return tool
         return None
     node = body_of(statements[0])
     while node.type == "list":
         node = body_of(node.children[0])  # the first command of `probe && check || skip`
+    tool = _probed_tool(node)
+    return tool if tool is not None and shutil.which(tool, path=path) is None else None
+
+
+def _guard_missing(run: str, output: str) -> str | None:
+    """A program that the shell could not run, where the script exits with a failure when it
+    fails (``notool --check || exit 1``): its exit status is the script's own, not the
+    program's 127."""
+    names = {m.group("name") for pattern in NOT_FOUND for m in pattern.finditer(output)}
+    names = {n for n in names if "/" not in n}
+    if not names:
+        return None
+    run = unwrapped(run)
+    for statement in parse(run).named_children:
+        guard = _exits_without(statement)
+        name = command_name(guard) if guard is not None else None
+        if name in names:
+            return f"`{name}` was not found on PATH (the script exits when it fails)"
+    return None
+
+
+def _probed_tool(node: Node) -> str | None:
+    """``X`` of ``command -v X``, ``which X``, ``type X``, ``hash X``."""
     if command_name(node) not in PROBES:
         return None
     words = [text_of(c) for c in node.children_by_field_name("argument")]
     tools = [w for w in words if not w.startswith("-")]
     if len(tools) != 1 or (command_name(node) == "command" and "-v" not in words):
         return None
-    return tools[0] if shutil.which(tools[0], path=path) is None else None
+    return tools[0]
+
+
+def _exits_without(statement: Node) -> Node | None:
+    """The command whose failure makes ``statement`` end the script with a failure: ``X ||
+    exit 1`` (or ``|| { echo ...; exit 1; }``), ``if ! X; then ...; exit 1; fi``."""
+    body = body_of(statement)
+    if body.type == "list" and body.children[1].type == "||":
+        probe, end = body_of(body.children[0]), body.children[-1]
+    elif body.type == "if_statement":
+        conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
+        branches = [c for c in body.named_children if c.type != "comment" and c not in conditions]
+        if len(conditions) != 1 or body_of(conditions[0]).type != "negated_command":
+            return None
+        if not branches or any(c.type in ("elif_clause", "else_clause") for c in branches):
+            return None
+        probe = body_of(body_of(conditions[0]).named_children[0])
+        end = branches[-1]
+    else:
+        return None
+    return probe if probe.type == "command" and _exits_failing(end) else None
+
+
+def _exits_failing(node: Node) -> bool:
+    """``exit N`` with N > 0, or a group ending in one."""
+    body = body_of(node)
+    if body.type == "compound_statement":
+        inner = [c for c in body.named_children if c.type != "comment"]
+        return bool(inner) and _exits_failing(inner[-1])
+    words = [text_of(c) for c in body.children_by_field_name("argument")]
+    return command_name(body) == "exit" and len(words) == 1 and words[0] not in ("0", "")
 
 
 def in_script(run: str, output: str, cwd: Path | None) -> str | None:

@@ -94,6 +94,13 @@ CODES: dict[str, tuple[Severity, str]] = {
         "warning",
         "a verify ends in a bare `curl` without --fail, which exits 0 whatever HTTP status it got",
     ),
+    "verify-skips-itself": (
+        "warning",
+        (
+            "a verify ends itself with `exit 0` when a tool is missing or a condition holds, "
+            "before the rest of the check"
+        ),
+    ),
     "machine-path": (
         "warning",
         (

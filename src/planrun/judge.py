@@ -7,7 +7,7 @@ from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
 from planrun.procpool import CANNOT_START, LOST
-from planrun.reports import UNREAD, Hidden
+from planrun.reports import CANNOT_LOOK, UNREAD, Hidden
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, parse, split_script
@@ -114,6 +114,7 @@ def failed_before_and(
     a failure before its `&&` (bash's DEBUG trap saw the next line start with that status),
     and the script went on without the rest of that line. (exit status, reason)."""
     where = " of the script" if "\n" in script.strip() else ""
+    hidden = tuple(c for c in hidden if c.skip is None)  # a skip's head says it went on
     for check in hidden:
         status = heads.get(check.head) if heads is not None and check.head else None
         line = [c for c in hidden if c.head == check.head]
@@ -140,6 +141,11 @@ def unseen_check(
     not be watched after all. None when each failure would have printed what did not appear."""
     where = " of the script" if "\n" in script.strip() else ""
     for check in hidden:
+        if check.skip is not None:
+            skipped = _skipped(check, seen, heads, f"line {check.line}{where}")
+            if skipped is not None:
+                return skipped
+            continue
         if heads is not None and check.head is not None and heads.get(check.head) == 0:
             continue  # its line ended with status 0: the check before `&&` passed
         needle = check.needle if seen is not None else None
@@ -148,6 +154,12 @@ def unseen_check(
         command = f"`{one_line(check.command, 60)}`"
         at = f"line {check.line}{where}"
         fix = check.remedy
+        if needle is not None and check.shape == CANNOT_LOOK:
+            return (
+                f"{PRINTED}{one_line(needle.decode(errors='replace'), 60)}`: {command} "
+                f"({at}) could not read `{one_line(check.message or '', 40)}`, and the script "
+                f'took that for "not found" and went on ({fix})'
+            )
         if needle is not None and check.success:
             said = one_line(check.message or "", 60)
             went = f"prints when {command} succeeds, and went on ({fix})"
@@ -168,6 +180,23 @@ def unseen_check(
             f"{UNSEEN} {command} failed ({at}): {check.shape} goes on either way ({check.remedy})"
         )
     return None
+
+
+def _skipped(
+    check: Hidden, seen: frozenset[bytes] | None, heads: dict[int, int] | None, at: str
+) -> str | None:
+    """Why a script that exited 0 may have skipped itself (reports._skip): what its skip
+    prints appeared, or nothing shows whether its ``exit 0`` ran. None when the statement
+    after it ran, or its message never appeared."""
+    if heads is not None and check.head is not None and check.head in heads:
+        return None  # bash reached the statement after it: the `exit 0` did not run
+    rest = f"skipping the rest of the check ({check.remedy})"
+    if check.needle is not None and seen is not None:
+        if check.needle not in seen:
+            return None  # what it prints before it exits never appeared
+        said = one_line(check.needle.decode(errors="replace"), 60)
+        return f"{PRINTED}{said}`, which {at} prints before its `exit 0` {check.skip}, {rest}"
+    return f"{UNSEEN} the script ended at the `exit 0` of {at} ({check.skip}), {rest}"
 
 
 Failures = tuple[tuple[int, str], ...]

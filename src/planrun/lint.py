@@ -7,7 +7,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from planrun import escape, reports
-from planrun.checkrules import Reading, ignored_in, nested, nested_unseen, status_blind
+from planrun.checkrules import Reading, ignored_in, nested, nested_unseen, read, status_blind
 from planrun.commandlint import findings, says_must_fail
 from planrun.dependencies import Resolver
 from planrun.diagnostics import Diagnostics
@@ -219,8 +219,28 @@ def _lint_command(
             "unverified",
             hint="write `curl -sf URL`, or pipe what it prints into a check (`| grep -q ok`)",
         )
+    if plain and "exit" in cmd.run:
+        _lint_skips(cmd.run, where, line, src, diags, flags=flags)
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
+
+
+def _lint_skips(
+    run: str, where: str, line: int | None, src: str, diags: Diagnostics, *, flags: ShellFlags
+) -> None:
+    """An ``exit 0`` that ends the check before the rest of it ran (reports._skip)."""
+    for skip in reports.hidden(read(run, flags).run):
+        if skip.skip is None:
+            continue
+        diags.add(
+            "verify-skips-itself",
+            src,
+            line,
+            f"{where}: verify `{one_line(run, 60)}`: line {skip.line} of the script ends it "
+            f"with `exit 0` {skip.skip}, before the rest of the check; when it does, the task "
+            "is unverified",
+            hint=reports.SKIP_FIX,
+        )
 
 
 def _lint_nested(run: str, where: str, line: int | None, src: str, diags: Diagnostics) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun import printed
+from planrun import earlyexit, printed
 from planrun.checkoutput import PROBES
 from planrun.checkrules import FAILURE_WORDS
 from planrun.errexit import (
@@ -106,6 +106,9 @@ class Hidden:
     # with, the status the check's line ended with (proc.record_failures); None: not asked.
     head: int | None = None
     sure: bool = False  # a failed status there can only be a check's (not a condition's)
+    # An `exit 0` that skips the rest of the script (earlyexit.py): when it runs ("`X` fails").
+    # Its line ran when its message appeared, or when bash reached ``head`` it did not.
+    skip: str | None = None
 
     @property
     def remedy(self) -> str:
@@ -145,6 +148,11 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
         item = _declared(node) or _found_by_find(node) or _printed_run(node)
         if item is not None:
             found.append(item)
+        if node.type == "command" and command_name(node) == "exit":
+            item = _skip(node, watchable=watchable, bash=bash)
+            if item is not None:
+                found.append(item)
+            found.extend(_cannot_look(node, watchable=watchable))
         if node.type == "if_statement":
             item = _if_hides(node, last, watchable=watchable)
             if item is not None:
@@ -176,6 +184,8 @@ def _after(
     right = next((c for c in node.children[index + 1 :] if c.is_named), None)
     if right is None:
         return None
+    if operator == "||" and earlyexit.ends_early(right):
+        return None  # `X || { echo skip; exit 0; }`: a skip (_skip)
     reports = _reports(right)
     if not reports and operator == "&&":
         return _skipped(node, index, last, bash=bash, watchable=watchable)
@@ -454,6 +464,101 @@ def _found_by_find(node: Node) -> Hidden | None:
     return None
 
 
+SKIP_FIX = (
+    "remove the early `exit 0` and let a check that cannot run fail: planrun reports a "
+    "missing program as an error, not a failure"
+)
+
+
+def _skip(node: Node, *, watchable: bool, bash: bool) -> Hidden | None:
+    """``if ! command -v X; then echo "SKIP"; exit 0; fi``, ``[ -z "$CI" ] && exit 0``: an
+    ``exit 0`` that ends the script before the rest of it ran (earlyexit.py). Watched by what
+    it prints first, or by whether bash reached the statement after it."""
+    found = earlyexit.early_exit(node)
+    if found is None:
+        return None
+    reports = [r for statement in found.reports for r in _reports(statement)]
+    needles = [printed.needle(r) for r in reports] if watchable else []
+    needle = max((n for n in needles if n is not None), key=len, default=None)
+    condition = flat(text_of(found.condition))
+    when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
+    head = _head(found.statement) if bash else None
+    message = report_message(reports[0]) if reports else None
+    line = found.decider.start_point.row + 1
+    return Hidden(
+        line, condition, "the `exit 0`", message, needle, fix=SKIP_FIX, head=head, skip=when
+    )
+
+
+_GROUPS = frozenset({"compound_statement", "redirected_statement"})
+CANNOT_LOOK = "its error"  # the shape of a search whose error (exit 2) reads as "not found"
+_GREPS = frozenset({"grep", "egrep", "fgrep"})
+# Options whose value is the next word: `-m 1`, `--max-count 1` (not `--max-count=1`).
+_GREP_VALUED = re.compile(
+    r"-[ABCDdmef]|--(?:after-context|before-context|context|devices|directories|max-count"
+    r"|regexp|file|include|exclude|exclude-dir|label|binary-files|color|colour)"
+)
+
+
+def _cannot_look(node: Node, *, watchable: bool) -> list[Hidden]:
+    """``if grep -rq console.log src; then echo found; exit 1; fi`` (or ``grep ... && exit
+    1``): the script fails when grep finds the text, and passes when it exits 2 because it
+    could not read ``src`` as when it found nothing. Watched for grep's own error about each
+    path it names (``grep: src: ``), which shows the search did not look."""
+    words = [text_of(c) for c in node.children_by_field_name("argument")]
+    if len(words) != 1 or not words[0].isdigit() or words[0] == "0":
+        return []
+    after = next_statement(node)
+    if after is not None and after.type not in ("elif_clause", "else_clause"):
+        return []  # the `exit` does not end its branch
+    end = node
+    while end.parent is not None and end.parent.type in _GROUPS:
+        end = end.parent
+    parent = end.parent
+    if parent is None:
+        return []
+    if parent.type == "list" and parent.children[1].type == "&&" and parent.children[-1] == end:
+        search = body_of(parent.children[0])
+    elif parent.type == "if_statement" and end not in parent.children_by_field_name("condition"):
+        conditions = [c for c in parent.children_by_field_name("condition") if c.is_named]
+        search = body_of(conditions[0]) if len(conditions) == 1 else parent
+    else:
+        return []
+    name = (command_name(search) or "").rsplit("/", 1)[-1]
+    if name not in _GREPS:
+        return []
+    paths = _grep_paths(search)
+    line = search.start_point.row + 1
+    command = flat(text_of(search))
+    shape = CANNOT_LOOK
+    fix = "test that what it searches exists first (`test -e PATH || exit 1`)"
+    if not watchable or not printed.reaches_output(search, 2):
+        return []  # `2>/dev/null`: the script chose not to hear it (a known gap)
+    return [Hidden(line, command, shape, p, f"grep: {p}: ".encode(), fix=fix) for p in paths]
+
+
+def _grep_paths(search: Node) -> list[str]:
+    """The literal paths a grep reads (not its pattern, not an option's value)."""
+    words = list(search.children_by_field_name("argument"))
+    texts = [text_of(w) for w in words]
+    found: list[str] = []
+    pattern_given = any(t in ("-e", "-f") or t.startswith(("--regexp", "--file")) for t in texts)
+    skip_next = False
+    for word, text in zip(words, texts, strict=True):
+        if skip_next:
+            skip_next = False
+            continue
+        if text.startswith("-") and text != "-":
+            skip_next = _GREP_VALUED.fullmatch(text) is not None or text in ("-e", "-f")
+            continue
+        if not pattern_given:
+            pattern_given = True
+            continue
+        if word.type == "word" and not _EXPANDS.search(text):
+            found.append(text)
+    return found
+
+
 def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | None:
     """``if [ ! -f a.py ]; then echo "ERROR: a.py missing"; fi`` before the last statement:
     an ``if`` that only reports, one branch saying a failure, hides its condition's."""
@@ -631,7 +736,7 @@ def all_watched(script: str, hidden: tuple[Hidden, ...], *, trapped: bool = Fals
     list on a line whose check is watched (``X && echo ✓ || echo "✗ x missing"``), with no
     ``if``, loop, group or job among them; ``trapped`` (planrun's ERR trap saw every failure
     of the script and recorded none), a simple command too. Then that is its evidence."""
-    if (not hidden and not trapped) or any(h.needle is None for h in hidden):
+    if (not hidden and not trapped) or any(h.needle is None or h.skip for h in hidden):
         return False
     root = parse(script)
     if root.has_error:
