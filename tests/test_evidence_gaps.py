@@ -570,11 +570,42 @@ SKIPS = {
         'if ! command -v nosuchtool >/dev/null; then\n  echo "skipped"\n  exit\nfi\ntrue',
         "unverified",
     ),
+    "function": (
+        (
+            'skip() { echo "SKIP: $1"; exit 0; }\n'
+            'command -v nosuchtool >/dev/null || skip "not installed"\nnosuchtool check .'
+        ),
+        "unverified",
+    ),
+    "probe-inside": (
+        'if [ -z "$(command -v nosuchtool)" ]; then exit 0; fi\nnosuchtool check .',
+        "unverified",
+    ),
+    "platform": ('OS=$(uname)\n[ "$OS" = "$OS" ] && exit 0\nfalse', "unverified"),
+    "quoted": ('command -v nosuchtool >/dev/null || exit "0"\nnosuchtool', "unverified"),
+    "builtin": ("command -v nosuchtool >/dev/null || builtin exit 0\nnosuchtool", "unverified"),
+    "in-subshell": (
+        "(command -v nosuchtool >/dev/null || { echo 'missing, skipping'; exit 0; }; nosuchtool)",
+        "unverified",
+    ),
+    "piped": (
+        "{ command -v nosuchtool >/dev/null || exit 0; nosuchtool; } 2>&1 | tee log",
+        "unverified",
+    ),
     # an `exit 0` after a check that passed is that check's success
     "retry": ("for i in 1 2; do\n  grep -q here f.txt && exit 0\ndone\nexit 1", "passed"),
     "if-passed": ("if grep -q here f.txt; then exit 0; fi\nexit 1", "passed"),
     "file-test": ("[ -f f.txt ] && exit 0\nexit 1", "passed"),
     "subshell": ('( [ -z "$PLANRUN_NO_SUCH_VARIABLE" ] && exit 0 )\ngrep -q here f.txt', "passed"),
+    "output": (
+        'out=$(cat f.txt)\nif [ "$out" = "no match here" ]; then exit 0; fi\nexit 1',
+        "passed",
+    ),
+    # a script that sources a file or runs eval asks no DEBUG trap; not a grep for "eval("
+    "eval-text": (
+        '[ -n "$PLANRUN_NO_SUCH_VARIABLE" ] && exit 0\n! grep -q "eval(" f.txt',
+        "passed",
+    ),
 }
 
 
@@ -593,9 +624,13 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
         f"exit 0; fi ...` (line {at(checks, 'if-skip')})"
     )
     assert found["p/silent-skip"][1] == (
-        "planrun cannot see whether the script ended at the `exit 0` of line 1 of the script "
-        f"(when `[ ! -f nofile ]` succeeds), skipping the rest of the check ({fix}): "
+        "its script ended at the `exit 0` of line 1 of the script (when `[ ! -f nofile ]` "
+        f"succeeds): bash never reached line 2, skipping the rest of the check ({fix}): "
         f"`[ ! -f nofile ] && exit 0 ⏎ grep -q here f.txt` (line {at(checks, 'silent-skip')})"
+    )
+    assert (found["p/piped"][1] or "").startswith(
+        "planrun cannot see whether the script ended at the `exit 0` of line 1 (when "
+        "`command -v nosuchtool >/dev/null` fails), skipping the rest of the check"
     )
     assert "when `command -v nosuchtool >/dev/null` fails" in (found["p/else-skip"][1] or "")
     out = run_cli("validate", path).stdout
@@ -608,7 +643,7 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
     warned = {name for name in SKIPS if f'verify-skips-itself] task "{name}"' in out}
     skipped = {name for name, (_, status) in SKIPS.items() if status == "unverified"}
     # Where it did not skip when run, validate still warns that it may.
-    assert warned == skipped | {"if-skip-ran", "if-skip-pass", "silent-no-skip"}
+    assert warned == skipped | {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text"}
 
 
 # A search whose finding fails the script (`if grep -rq x src; then exit 1; fi`) and which
@@ -619,6 +654,18 @@ SEARCHES = {
     "found": ('if grep -q here f.txt; then echo "found"; exit 1; fi', "failed"),
     "and": ('grep -q x nofile && { echo "x found"; exit 1; }\necho ok', "unverified"),
     "and-clean": ('grep -q x f.txt && { echo "x found"; exit 1; }\necho ok', "passed"),
+    "quoted": ("if grep -rq \"TODO\" 'nodir/'; then exit 1; fi", "unverified"),
+    "glob": ("grep -q TODO nodir/*.py && exit 1\necho ok", "unverified"),
+    "else": (
+        'if ! grep -q x nofile; then echo "none"; else echo "found"; exit 1; fi',
+        "unverified",
+    ),
+    "else-clean": (
+        'if ! grep -q x f.txt; then echo "none"; else echo "found"; exit 1; fi',
+        "passed",
+    ),
+    "reported": ('grep -q x f.txt && echo "found x" && exit 1\necho clean', "passed"),
+    "reported-found": ('grep -q here f.txt && echo "found" && exit 1\necho clean', "failed"),
 }
 
 
@@ -651,6 +698,15 @@ GUARDED = {
     "or-exit": ("nosuchtool --check || exit 1", "error"),
     "if-not": ("if ! nosuchtool --check; then exit 3; fi", "error"),
     "fails": ("grep -q x f.txt || exit 1", "failed"),
+    # a line that failed before the probe, or a PATH the script sets itself: not the probe's
+    "failed-before": (
+        'grep -q x f.txt || { echo "FAIL"; exit 1; }\ncommand -v nosuchtool || exit 1',
+        "failed",
+    ),
+    "own-path": (
+        'export PATH="$PWD/bin:$PATH"\ncommand -v nosuchtool >/dev/null || exit 1\nfalse',
+        "failed",
+    ),
     "probe-present": ("command -v sh >/dev/null || exit 1\ngrep -q x f.txt", "failed"),
 }
 

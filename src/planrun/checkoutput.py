@@ -20,7 +20,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun.environment import machine_paths
-from planrun.errexit import body_of, command_name, commands_in, text_of, unwrapped
+from planrun.errexit import always_succeeds, body_of, command_name, commands_in, text_of, unwrapped
 from planrun.shellsplit import parse
 
 _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
@@ -130,7 +130,9 @@ def missing_program(
             why = (syntax.group("why") or syntax.group("why2")).strip()
             return f"the shell cannot parse the check ({why})"
     if exit_code not in (126, 127):
-        if exit_code not in (0, expected, None) and (guarded := _guard_missing(run, output)):
+        if exit_code not in (0, expected, None) and (
+            guarded := _guard_missing(run, output, exit_code)
+        ):
             return guarded
         return in_script(run, output, cwd) if exit_code == expected else None
     found = None
@@ -225,23 +227,19 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
 PROBES = frozenset({"command", "which", "type", "hash"})  # `command -v ruff`: is it there?
 
 
-def probed_missing(run: str, path: str | None) -> str | None:
+def probed_missing(run: str, path: str | None, code: int | None = None) -> str | None:
     """The tool a check looks for first and that is not on ``path`` (``command -v ruff &&
-    ruff check .``), or that a statement of it exits with a failure without (``command -v ruff
-    || exit 1``, ``if ! which ruff; then echo "no ruff"; exit 1; fi``): the check could not
-    run here, which shows nothing of the work."""
+    ruff check .``), or that a line of it exits with status ``code`` without (``command -v
+    ruff || exit 1``, ``if ! which ruff; then echo "no ruff"; exit 1; fi``) when only lines
+    that cannot fail, or that look for tools too, come before it and nothing changes PATH:
+    the check could not run here, which shows nothing of the work."""
     run = unwrapped(run)
     if not any(probe in run for probe in PROBES):
         return None
     root = parse(run)
     statements = [c for c in root.named_children if c.type != "comment"]
     if len(statements) != 1:
-        for statement in statements:
-            guard = _exits_without(statement)
-            tool = _probed_tool(guard) if guard is not None else None
-            if tool is not None and shutil.which(tool, path=path) is None:
-                return tool
-        return None
+        return _first_probe_missing(statements, path, code)
     node = body_of(statements[0])
     while node.type == "list":
         node = body_of(node.children[0])  # the first command of `probe && check || skip`
@@ -249,10 +247,30 @@ def probed_missing(run: str, path: str | None) -> str | None:
     return tool if tool is not None and shutil.which(tool, path=path) is None else None
 
 
-def _guard_missing(run: str, output: str) -> str | None:
-    """A program that the shell could not run, where the script exits with a failure when it
-    fails (``notool --check || exit 1``): its exit status is the script's own, not the
-    program's 127."""
+# What may change where programs are found: PATH itself, a virtualenv's activate script.
+_CHANGES_PATH = re.compile(r"\bPATH\b|\bsource\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\beval\b|\bhash\s+-")
+
+
+def _first_probe_missing(statements: list[Node], path: str | None, code: int | None) -> str | None:
+    for statement in statements:
+        guard = _exits_without(statement)
+        tool = _probed_tool(guard) if guard is not None else None
+        if tool is None:
+            if _CHANGES_PATH.search(text_of(statement)):
+                return None  # `export PATH="$PWD/node_modules/.bin:$PATH"`: found there
+            if always_succeeds(statement) or command_name(statement) == "set":
+                continue
+            return None  # it may have failed before (`test -f x` then the probe)
+        if _exit_status(statement) != code or _CHANGES_PATH.search(text_of(statement)):
+            return None
+        if shutil.which(tool, path=path) is None:
+            return tool
+    return None
+
+
+def _guard_missing(run: str, output: str, code: int) -> str | None:
+    """A program that the shell could not run, on a line that exits with status ``code``
+    when it fails (``notool --check || exit 1``): the script's status is that line's."""
     names = {m.group("name") for pattern in NOT_FOUND for m in pattern.finditer(output)}
     names = {n for n in names if "/" not in n}
     if not names:
@@ -261,7 +279,7 @@ def _guard_missing(run: str, output: str) -> str | None:
     for statement in parse(run).named_children:
         guard = _exits_without(statement)
         name = command_name(guard) if guard is not None else None
-        if name in names:
+        if name in names and _exit_status(statement) == code:
             return f"`{name}` was not found on PATH (the script exits when it fails)"
     return None
 
@@ -305,6 +323,17 @@ def _exits_failing(node: Node) -> bool:
         return bool(inner) and _exits_failing(inner[-1])
     words = [text_of(c) for c in body.children_by_field_name("argument")]
     return command_name(body) == "exit" and len(words) == 1 and words[0] not in ("0", "")
+
+
+def _exit_status(statement: Node) -> int | None:
+    """The status the ``exit N`` that ends a guard (_exits_without) exits with, when literal."""
+    body = body_of(statement)
+    end = body.children[-1] if body.type == "list" else body.named_children[-1]
+    while body_of(end).type == "compound_statement":
+        inner = [c for c in body_of(end).named_children if c.type != "comment"]
+        end = inner[-1]
+    words = [text_of(c) for c in body_of(end).children_by_field_name("argument")]
+    return int(words[0]) if len(words) == 1 and words[0].isdigit() else None
 
 
 def in_script(run: str, output: str, cwd: Path | None) -> str | None:

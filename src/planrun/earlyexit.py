@@ -3,13 +3,16 @@
 runs, the script passes without running what follows it, and its exit 0 shows nothing of the
 work (reports.py watches whether it ran).
 
-An ``exit 0`` is a skip when it runs because something failed (after ``||``, in an ``else``)
-or because a condition about the machine held rather than a check passed: a negation
+An ``exit 0`` (or a call of a function of the script that ends with one: ``skip() { echo
+"SKIP: $1"; exit 0; }``) is a skip when it runs because something failed (after ``||``, in an
+``else``) or because a condition about the machine held rather than a check passed: a negation
 (``! command -v X``, ``[ ! -f package.json ]``), a probe for a tool (``command -v X``), a test
-of strings or variables (``[ -z "$CI" ]``). An ``exit 0`` after a check that passed
-(``curl -fs URL && exit 0`` in a retry loop, ``if pytest; then exit 0; fi``) is the check's
-own success, not a skip. Not read: an ``exit`` in a function (where it is called decides), a
-subshell or a pipe (it ends only that), a ``case`` arm.
+of the environment (``[ -z "$CI" ]``, ``[ "$(uname)" = Darwin ]``, ``[ -z "$(command -v X)"
+]``). An ``exit 0`` after a check that passed (``curl -fs URL && exit 0`` in a retry loop, ``if
+pytest; then exit 0; fi``, ``[ "$code" = 200 ] && exit 0`` with ``code`` the script's own
+``$(curl ...)``) is the check's own success, not a skip. Inside a subshell or a pipe the skip
+ends that part of the check, when more of it follows. Not read: an ``exit`` in a ``case`` arm,
+a command substitution, or a loop's body outside a condition.
 """
 
 from __future__ import annotations
@@ -20,47 +23,97 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from planrun.checkoutput import PROBES
-from planrun.errexit import SUBSTITUTIONS, always_succeeds, body_of, command_name, text_of
+from planrun.errexit import SUBSTITUTIONS, always_succeeds, body_of, command_name, text_of, walk
 
-# Where an `exit` ends something other than the script, or where it is not read here.
-_NOT_THE_SCRIPT = SUBSTITUTIONS | {"subshell", "pipeline", "function_definition", "case_item"}
+# Scopes an `exit` ends: the script, or the part of it a subshell or a pipe runs.
+_SCOPES = frozenset({"program", "subshell", "pipeline"})
+# Where an `exit` is not read: it ends a substitution, a case arm decides it, a function is
+# read where it is called.
+_UNREAD = SUBSTITUTIONS | {"function_definition", "case_item"}
 _LOOP_PARTS = frozenset({"do_group", "for_statement", "c_style_for_statement", "while_statement"})
 # test's operators on files: a test using one checks the work (`[ -f dist/app.js ]`).
 _FILE_TESTS = re.compile(r"-[efdsxrwLhpSbcgukOGN]|-nt|-ot|-ef")
 _TESTS = frozenset({"test", "[", "[["})
+# Programs whose output describes the machine, not the work (`[ "$(uname)" = Darwin ]`).
+_MACHINE = PROBES | {"uname", "id", "whoami", "hostname", "arch", "nproc", "getconf"}
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
 class EarlyExit:
-    """An ``exit 0`` that skips the rest of the script."""
+    """An ``exit 0`` that skips the rest of the script (or of its subshell or pipe)."""
 
     decider: Node  # the `if` or the list whose path leads to it
     condition: Node  # what decides whether it runs
     failure: bool  # it runs when ``condition`` fails (`||`, `else`), else when it succeeds
-    reports: tuple[Node, ...]  # the statements before it in its block (what it prints first)
-    statement: Node  # the script's statement it is in
+    reports: tuple[Node, ...]  # what it runs first: its block's statements before it
+    statement: Node  # the statement of its scope it is in
+    whole: bool  # it ends the script (else only a subshell or a pipe's part)
 
 
-def early_exit(node: Node) -> EarlyExit | None:
-    """The skip that the command ``node`` is, when it is an ``exit`` with status 0 that runs
-    on a path a condition about the machine (or a failure) decides; None otherwise."""
-    if command_name(node) != "exit":
+@dataclass(frozen=True)
+class Script:
+    """What the rule needs of a whole script: its skip functions (name: the statements before
+    their ``exit 0``) and what each variable it assigns holds (True: something of the machine)."""
+
+    skippers: dict[str, tuple[Node, ...]]
+    assigned: dict[str, bool]
+
+
+def script_of(root: Node) -> Script:
+    skippers: dict[str, tuple[Node, ...]] = {}
+    assigned: dict[str, bool] = {}
+    for node in walk(root):
+        if node.type == "function_definition":
+            name = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            inner = [c for c in body.named_children if c.type != "comment"] if body else []
+            if name is not None and inner and _zero(inner[-1], inner[:-1], success_path=False):
+                skippers[text_of(name)] = tuple(inner[:-1])
+        elif node.type == "variable_assignment":
+            name = node.child_by_field_name("name")
+            value = node.child_by_field_name("value")
+            if name is not None:
+                machine = value is not None and _only_machine(value)
+                assigned[text_of(name)] = assigned.get(text_of(name), True) and machine
+        elif node.type == "for_statement" and (variable := node.child_by_field_name("variable")):
+            assigned[text_of(variable)] = False
+        elif command_name(node) == "read":
+            for word in node.children_by_field_name("argument"):
+                if not text_of(word).startswith("-"):
+                    assigned[text_of(word)] = False
+    return Script(skippers, assigned)
+
+
+def early_exit(node: Node, script: Script) -> EarlyExit | None:
+    """The skip that the command ``node`` is, when it is an ``exit`` with status 0 (or a call
+    of a skip function) that runs on a path a condition about the machine (or a failure)
+    decides; None otherwise."""
+    name = command_name(node)
+    called = script.skippers.get(name or "")
+    if called is None and _exit_args(node) is None:
         return None
     found = _path(node)
     if found is None:
         return None
     decider, condition, failure, block = found
-    if not _exits_zero(node, block, failure=failure):
+    if called is None and not _zero(node, block, success_path=not failure):
         return None
-    if not failure and not _about_the_machine(condition):
+    if not failure and not _about_the_machine(condition, script):
         return None  # `curl -fs URL && exit 0`: the check passed
-    statement = decider
-    while statement.parent is not None and statement.parent.type != "program":
-        statement = statement.parent
-        if statement.type in _NOT_THE_SCRIPT:
-            return None  # `( [ -z "$CI" ] && exit 0 )`: it ends the subshell
-    before = tuple(block[: block.index(node)]) if node in block else ()
-    return EarlyExit(decider, condition, failure, before, statement)
+    statement, scope = decider, decider.parent
+    while scope is not None and scope.type not in _SCOPES:
+        if scope.type in _UNREAD:
+            return None
+        statement, scope = scope, scope.parent
+    if scope is None:
+        return None
+    whole = scope.type == "program"
+    if not whole and not _more_after(decider, scope):
+        return None  # `( [ -z "$CI" ] && exit 0 )`: nothing of the subshell is skipped
+    at = next((i for i, c in enumerate(block) if _holds(c, node)), 0)
+    before = tuple(block[:at]) + (called or ())
+    return EarlyExit(decider, condition, failure, before, statement, whole)
 
 
 def ends_early(node: Node) -> bool:
@@ -69,7 +122,43 @@ def ends_early(node: Node) -> bool:
     if body.type == "compound_statement":
         inner = [c for c in body.named_children if c.type != "comment"]
         return bool(inner) and ends_early(inner[-1])
-    return command_name(body) == "exit" and always_succeeds(body)
+    args = _exit_args(body)
+    return args is not None and args == ["0"]
+
+
+def _exit_args(node: Node) -> list[str] | None:
+    """The words after ``exit`` (``builtin exit 0`` too), unquoted; None: not an exit."""
+    body = body_of(node)
+    words = [_unquoted(text_of(c)) for c in body.children_by_field_name("argument")]
+    name = command_name(body)
+    if name == "builtin" and words[:1] == ["exit"]:
+        return words[1:]
+    return words if name == "exit" else None
+
+
+def _unquoted(word: str) -> str:
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    return word
+
+
+def _holds(statement: Node, node: Node) -> bool:
+    return statement.start_byte <= node.start_byte and node.end_byte <= statement.end_byte
+
+
+def _more_after(decider: Node, scope: Node) -> bool:
+    """Whether something of ``scope`` (a subshell, a pipe) runs after ``decider``: what its
+    ``exit 0`` skips. Not another command of the pipe, which runs beside it."""
+    node = decider
+    while node.parent is not None and node.id != scope.id:
+        after = node.next_named_sibling
+        while after is not None and after.type == "comment":
+            after = after.next_named_sibling
+        skipped = after is not None and after.type not in ("elif_clause", "else_clause")
+        if skipped and node.parent.type != "pipeline":
+            return True
+        node = node.parent
+    return False
 
 
 def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:
@@ -81,10 +170,8 @@ def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:
     statement, block = child, [child]
     parent = child.parent
     while parent is not None:
-        if parent.type in _NOT_THE_SCRIPT or parent.type in _LOOP_PARTS:
-            return None
-        if parent.type == "program":
-            return None  # an `exit 0` every run reaches: the script's own end (checkrules)
+        if parent.type in _UNREAD or parent.type in _LOOP_PARTS or parent.type in _SCOPES:
+            return None  # an `exit 0` its scope always reaches: its own end (checkrules)
         if parent.type == "list":
             if parent.children[-1].id != child.id:
                 return None  # `exit 0 && ...`: nothing decides it
@@ -117,45 +204,68 @@ def _statements(block: Node) -> list[Node]:
     return [c for c in block.named_children if c.type not in skip and c.id not in conditions]
 
 
-def _exits_zero(node: Node, block: list[Node], *, failure: bool) -> bool:
+def _zero(node: Node, before: list[Node], *, success_path: bool) -> bool:
     """``exit 0``; a bare ``exit`` after a command that succeeds (``echo skip; exit``), or
     first on a path that a success leads to (the status it exits with is the condition's)."""
-    args = [c for c in body_of(node).named_children if c.type != "command_name"]
+    args = _exit_args(node)
+    if args is None:
+        return False
     if args:
-        return always_succeeds(node)
+        return args == ["0"]
     statement = node
     while statement.parent is not None and statement.parent.type == "redirected_statement":
         statement = statement.parent
-    index = next((i for i, c in enumerate(block) if c.id == statement.id), 0)
-    if index > 0:
-        return always_succeeds(block[index - 1])
-    return not failure
+    earlier = [c for c in before if c.end_byte <= statement.start_byte]
+    if earlier:
+        return always_succeeds(earlier[-1])
+    return success_path
 
 
-def _about_the_machine(condition: Node) -> bool:
+def _about_the_machine(condition: Node, script: Script) -> bool:
     """Whether a condition is about the machine or the run rather than a check of the work: a
-    negation, a probe for a tool, a test of strings or variables (any part of an ``&&``)."""
+    negation, a probe for a tool, a test of the environment (any part of an ``&&``)."""
     body = body_of(condition)
     if body.type == "negated_command":
         return True
     if body.type == "list":
-        return any(_about_the_machine(c) for c in body.named_children)
+        return any(_about_the_machine(c, script) for c in body.named_children)
     if body.type == "test_command":
-        words = [text_of(c) for c in _leaves(body)]
+        leaves = _leaves(body)
     elif (command_name(body) or "") in _TESTS:
-        words = [text_of(c) for c in body.children_by_field_name("argument")]
+        leaves = list(body.children_by_field_name("argument"))
     else:
         return (command_name(body) or "") in PROBES
+    words = [text_of(c) for c in leaves]
     if words[:1] == ["!"]:
         return True
-    return not any(_FILE_TESTS.fullmatch(w) or "$(" in w or "`" in w for w in words)
+    if any(_FILE_TESTS.fullmatch(w) for w in words):
+        return False  # `[ -f dist/app.js ]`: the work is there
+    return all(_of_the_machine(leaf, script) for leaf in leaves)
+
+
+def _of_the_machine(word: Node, script: Script) -> bool:
+    """Whether a word of a test holds what the machine or its environment says (``$CI``,
+    ``$(uname)``, a variable the script set from one), not what the work printed."""
+    if not _only_machine(word):
+        return False
+    return all(script.assigned.get(name, True) for name in _VARIABLE.findall(text_of(word)))
+
+
+def _only_machine(node: Node) -> bool:
+    """Whether every command substitution in ``node`` runs only programs of :data:`_MACHINE`."""
+    for inner in walk(node):
+        if inner.type in SUBSTITUTIONS:
+            commands = [c for c in walk(inner) if c.type == "command"]
+            if not commands or any((command_name(c) or "") not in _MACHINE for c in commands):
+                return False
+    return True
 
 
 def _leaves(node: Node) -> list[Node]:
     """The words and operators of a ``[[ ]]`` or ``[ ]`` expression, in order."""
     if node.child_count == 0 or node.type in ("word", "string", "raw_string", "number"):
         return [node]
-    if node.type == "test_operator":
+    if node.type in ("test_operator", "simple_expansion", "expansion", "command_substitution"):
         return [node]
     return [
         leaf for c in node.children if c.type not in ("[", "]", "[[", "]]") for leaf in _leaves(c)

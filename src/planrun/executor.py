@@ -298,7 +298,7 @@ class Executor:
                 if foreign is not None:
                     missing = f"`{foreign}` is a path of another machine, not found here"
                 path = step.spec.env.get("PATH") if step.spec else None
-                tool = None if missing else checkoutput.probed_missing(step.run, path)
+                tool = None if missing else checkoutput.probed_missing(step.run, path, code)
                 if tool is not None:
                     missing = f"`{tool}` was not found on PATH (the check looks for it first)"
             runner = checkoutput.ran_no_tests(step.run, code, output)

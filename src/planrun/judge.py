@@ -23,8 +23,9 @@ ONLY_REPORTS = "it only reports:"  # X && echo "INFO: ..." whose X failed: it pr
 UNSEEN = checkrules.UNSEEN  # a check no exit status shows (unseen_check, a nested shell)
 PRINTED = "its script printed `"  # what a check's failure prints appeared (unseen_check)
 UNPRINTED = "its script did not print `"  # what a check's success prints did not appear
+ENDED = "its script ended at the `exit 0` of "  # bash never reached the line after a skip
 # Weak reasons that are evidence against the work: no other command's pass outweighs them.
-AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED)
+AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED, ENDED)
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -188,14 +189,18 @@ def _skipped(
     """Why a script that exited 0 may have skipped itself (reports._skip): what its skip
     prints appeared, or nothing shows whether its ``exit 0`` ran. None when the statement
     after it ran, or its message never appeared."""
-    if heads is not None and check.head is not None and check.head in heads:
+    reached = heads is not None and check.head is not None and check.head in heads
+    if reached:
         return None  # bash reached the statement after it: the `exit 0` did not run
     rest = f"skipping the rest of the check ({check.remedy})"
-    if check.needle is not None and seen is not None:
-        if check.needle not in seen:
-            return None  # what it prints before it exits never appeared
-        said = one_line(check.needle.decode(errors="replace"), 60)
+    watched = check.needle is not None and seen is not None
+    if watched and check.needle in (seen or ()):
+        said = one_line((check.needle or b"").decode(errors="replace"), 60)
         return f"{PRINTED}{said}`, which {at} prints before its `exit 0` {check.skip}, {rest}"
+    if heads is not None and check.head is not None:
+        return f"{ENDED}{at} ({check.skip}): bash never reached line {check.head}, {rest}"
+    if watched:
+        return None  # what it prints before it exits never appeared
     return f"{UNSEEN} the script ended at the `exit 0` of {at} ({check.skip}), {rest}"
 
 

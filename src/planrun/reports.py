@@ -70,11 +70,13 @@ _TRACED = frozenset(
     | {"test_command", "for_statement", "case_statement", "unset_command"}
 )
 # What may change or drop planrun's DEBUG trap (one of the script's own, functrace, extdebug,
-# a file sourced, which may set one, eval), or -e (`set +e`: then the command after `&&` may
-# have failed and gone on), or would print the trap's every run (`set -x`: into the output).
+# a file sourced, which may set one, eval: as commands, not `grep "eval(" src`), or -e (`set
+# +e`: then the command after `&&` may have failed and gone on), or would print the trap's
+# every run (`set -x`: into the output).
 OWN_DEBUG = re.compile(
-    r"\btrap\b[^\n]*\bDEBUG\b|\bfunctrace\b|\bextdebug\b|\bset\s+-\w*[Tx]|\bsource\b"
-    r"|\beval\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset\s+\+\w*e|\+o\s+(?:errexit|pipefail)|\bxtrace\b"
+    r"\btrap\b[^\n]*\bDEBUG\b|\bfunctrace\b|\bextdebug\b|\bset\s+-\w*[Tx]"
+    r"|(?:^\s*|[;&|({]\s*|\n\s*|\b(?:then|do|else|builtin|command)\s+)(?:source|eval)\b"
+    r"|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset\s+\+\w*e|\+o\s+(?:errexit|pipefail)|\bxtrace\b"
     r"|\bshopt\b[^\n]*\berrexit\b"
 )
 # Blocks whose status is their last statement's (an `if`'s: the branch taken).
@@ -133,6 +135,7 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
     statements = [c for c in root.named_children if c.type != "comment"]
     last = statements[-1] if statements else None
     watchable = printed.output_stays(root, script, cwd)
+    skips = earlyexit.script_of(root) if "exit" in script else None
     found: list[Hidden] = []
     for node in walk(root):
         if in_substitution(node):
@@ -148,11 +151,12 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
         item = _declared(node) or _found_by_find(node) or _printed_run(node)
         if item is not None:
             found.append(item)
-        if node.type == "command" and command_name(node) == "exit":
-            item = _skip(node, watchable=watchable, bash=bash)
+        if node.type == "command" and skips is not None:
+            item = _skip(node, skips, watchable=watchable, bash=bash)
             if item is not None:
                 found.append(item)
-            found.extend(_cannot_look(node, watchable=watchable))
+            if command_name(node) == "exit":
+                found.extend(_cannot_look(node, watchable=watchable))
         if node.type == "if_statement":
             item = _if_hides(node, last, watchable=watchable)
             if item is not None:
@@ -195,6 +199,8 @@ def _after(
     line = node.start_point.row + 1
     name = _name(reports[0])
     if operator == "&&":
+        if _fails_after(node):
+            return None  # `grep -q x f && echo found && exit 1`: its success fails the script
         if not _is_check(left) or not all(_prints(r) for r in [right, *reports]):
             return None  # a condition (`[ -n "$CI" ]`), or `echo 1 > a.py`, an action
         statement = _statement(node)
@@ -219,6 +225,23 @@ def _after(
     message = printed.message(reports[0])
     fix = f"end the `|| {name}` with `exit 1`"
     return Hidden(line, flat(text_of(left)), f"the `|| {name}`", message, needle, fix=fix)
+
+
+def _fails_after(node: Node) -> bool:
+    """Whether ``node`` is the left of ``&& exit N`` (N > 0, or a group ending in one)."""
+    parent = node.parent
+    if parent is None or parent.type != "list" or parent.children[0].id != node.id:
+        return False
+    if parent.children[1].type != "&&":
+        return False
+    end = body_of(parent.children[-1])
+    while end.type == "compound_statement":
+        inner = [c for c in end.named_children if c.type != "comment"]
+        if not inner:
+            return False
+        end = body_of(inner[-1])
+    words = [text_of(c) for c in end.children_by_field_name("argument")]
+    return command_name(end) == "exit" and len(words) == 1 and words[0] not in ("0", "")
 
 
 def _skipped(
@@ -470,11 +493,11 @@ SKIP_FIX = (
 )
 
 
-def _skip(node: Node, *, watchable: bool, bash: bool) -> Hidden | None:
+def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) -> Hidden | None:
     """``if ! command -v X; then echo "SKIP"; exit 0; fi``, ``[ -z "$CI" ] && exit 0``: an
     ``exit 0`` that ends the script before the rest of it ran (earlyexit.py). Watched by what
     it prints first, or by whether bash reached the statement after it."""
-    found = earlyexit.early_exit(node)
+    found = earlyexit.early_exit(node, script)
     if found is None:
         return None
     reports = [r for statement in found.reports for r in _reports(statement)]
@@ -482,7 +505,7 @@ def _skip(node: Node, *, watchable: bool, bash: bool) -> Hidden | None:
     needle = max((n for n in needles if n is not None), key=len, default=None)
     condition = flat(text_of(found.condition))
     when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
-    head = _head(found.statement) if bash else None
+    head = _head(found.statement) if bash and found.whole else None
     message = report_message(reports[0]) if reports else None
     line = found.decider.start_point.row + 1
     return Hidden(
@@ -491,6 +514,7 @@ def _skip(node: Node, *, watchable: bool, bash: bool) -> Hidden | None:
 
 
 _GROUPS = frozenset({"compound_statement", "redirected_statement"})
+_PATH_EXPANDS = re.compile(r"[$`~\\{]|^$")  # what makes a path other text than written
 CANNOT_LOOK = "its error"  # the shape of a search whose error (exit 2) reads as "not found"
 _GREPS = frozenset({"grep", "egrep", "fgrep"})
 # Options whose value is the next word: `-m 1`, `--max-count 1` (not `--max-count=1`).
@@ -519,14 +543,33 @@ def _cannot_look(node: Node, *, watchable: bool) -> list[Hidden]:
         return []
     if parent.type == "list" and parent.children[1].type == "&&" and parent.children[-1] == end:
         search = body_of(parent.children[0])
-    elif parent.type == "if_statement" and end not in parent.children_by_field_name("condition"):
-        conditions = [c for c in parent.children_by_field_name("condition") if c.is_named]
-        search = body_of(conditions[0]) if len(conditions) == 1 else parent
+        while (
+            search.type == "list"
+            and search.children[1].type == "&&"
+            and _reports(search.children[-1])
+        ):
+            search = body_of(search.children[0])  # `grep -q x f && echo found && exit 1`
+    elif parent.type in ("if_statement", "else_clause"):
+        owner = parent if parent.type == "if_statement" else parent.parent
+        if owner is None:
+            return []
+        conditions = [c for c in owner.children_by_field_name("condition") if c.is_named]
+        if len(conditions) != 1 or any(c.id == end.id for c in conditions):
+            return []
+        search = body_of(conditions[0])
+        negated = search.type == "negated_command"
+        if negated != (parent.type == "else_clause"):
+            return []  # the exit runs when the search found nothing
+        if negated:
+            search = body_of(search.named_children[0])
     else:
         return []
     name = (command_name(search) or "").rsplit("/", 1)[-1]
     if name not in _GREPS:
         return []
+    options = [text_of(c) for c in search.children_by_field_name("argument")]
+    if any(o == "--no-messages" or re.fullmatch(r"-[a-zA-Z]*s[a-zA-Z]*", o) for o in options):
+        return []  # `grep -s`: it prints no error about a file it cannot read (a known gap)
     paths = _grep_paths(search)
     line = search.start_point.row + 1
     command = flat(text_of(search))
@@ -554,8 +597,11 @@ def _grep_paths(search: Node) -> list[str]:
         if not pattern_given:
             pattern_given = True
             continue
-        if word.type == "word" and not _EXPANDS.search(text):
-            found.append(text)
+        literal = text[1:-1] if word.type == "raw_string" else text
+        if word.type == "string" and all(c.type == "string_content" for c in word.named_children):
+            literal = text[1:-1]
+        if word.type in ("word", "string", "raw_string") and not _PATH_EXPANDS.search(literal):
+            found.append(literal)  # `lib`, `"lib"`, `'lib/'`, `lib/*.py` (unmatched: as is)
     return found
 
 
