@@ -698,6 +698,13 @@ GUARDED = {
     "or-exit": ("nosuchtool --check || exit 1", "error"),
     "if-not": ("if ! nosuchtool --check; then exit 3; fi", "error"),
     "fails": ("grep -q x f.txt || exit 1", "failed"),
+    "probe-else": (
+        'if command -v nosuchtool >/dev/null; then nosuchtool; else echo "no"; exit 1; fi',
+        "error",
+    ),
+    # a check run only when its tool is found did not run without it
+    "only-if-found": ("if which nosuchtool >/dev/null; then nosuchtool check .; fi", "error"),
+    "found": ("if command -v sh >/dev/null; then grep -q here f.txt; fi", "passed"),
     # a line that failed before the probe, or a PATH the script sets itself: not the probe's
     "failed-before": (
         'grep -q x f.txt || { echo "FAIL"; exit 1; }\ncommand -v nosuchtool || exit 1',
@@ -721,3 +728,21 @@ def test_a_missing_program_a_script_exits_on_is_an_error(
     assert (found["p/probe-exit"][1] or "").startswith(
         "could not run: `nosuchtool` was not found on PATH (the check looks for it first): "
     )
+
+
+def test_a_mask_inside_a_substitution_is_not_the_scripts(write_plan: PlanWriter) -> None:
+    """``ok=$(grep -c x f || true)`` keeps grep's count, not the script's status: the test
+    after it can fail."""
+    checks = {
+        "count": 'ok=$(grep -c zzz f.txt || true)\n[ "$ok" -ge 1 ]',
+        "retry": (
+            "for i in 1 2 3; do\n"
+            '  code=$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:9/ || true)\n'
+            '  if [ "$code" = "200" ]; then exit 0; fi\n'
+            "done\nexit 1"
+        ),
+        "masked": "grep -c zzz f.txt || true",
+    }
+    out = run_cli("validate", plan(write_plan, checks)).stdout
+    warned = {name for name in checks if f'verify-never-fails] task "{name}"' in out}
+    assert warned == {"masked"}

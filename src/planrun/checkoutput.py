@@ -238,7 +238,7 @@ def probed_missing(run: str, path: str | None, code: int | None = None) -> str |
         return None
     root = parse(run)
     statements = [c for c in root.named_children if c.type != "comment"]
-    if len(statements) != 1:
+    if len(statements) != 1 or body_of(statements[0]).type == "if_statement":
         return _first_probe_missing(statements, path, code)
     node = body_of(statements[0])
     while node.type == "list":
@@ -264,6 +264,28 @@ def _first_probe_missing(statements: list[Node], path: str | None, code: int | N
         if _exit_status(statement) != code or _CHANGES_PATH.search(text_of(statement)):
             return None
         if shutil.which(tool, path=path) is None:
+            return tool
+    return None
+
+
+def probe_skipped(run: str, path: str | None) -> str | None:
+    """The tool a check runs only when it is found (``if command -v ruff >/dev/null; then
+    ruff check .; fi``, no ``else``) and that is not on ``path``: that part of the check did
+    not run, and its exit 0 shows nothing of it. Not when the script changes PATH."""
+    run = unwrapped(run)
+    if not any(probe in run for probe in PROBES) or _CHANGES_PATH.search(run):
+        return None
+    for statement in parse(run).named_children:
+        body = body_of(statement)
+        if body.type != "if_statement":
+            continue
+        conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
+        if len(conditions) != 1 or any(
+            c.type in ("elif_clause", "else_clause") for c in body.named_children
+        ):
+            continue
+        tool = _probed_tool(body_of(conditions[0]))
+        if tool is not None and shutil.which(tool, path=path) is None:
             return tool
     return None
 
@@ -304,12 +326,23 @@ def _exits_without(statement: Node) -> Node | None:
     elif body.type == "if_statement":
         conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
         branches = [c for c in body.named_children if c.type != "comment" and c not in conditions]
-        if len(conditions) != 1 or body_of(conditions[0]).type != "negated_command":
+        if len(conditions) != 1 or not branches:
             return None
-        if not branches or any(c.type in ("elif_clause", "else_clause") for c in branches):
+        if any(c.type == "elif_clause" for c in branches):
             return None
-        probe = body_of(body_of(conditions[0]).named_children[0])
-        end = branches[-1]
+        otherwise = [c for c in branches if c.type == "else_clause"]
+        if body_of(conditions[0]).type == "negated_command" and not otherwise:
+            probe = body_of(body_of(conditions[0]).named_children[0])
+            end = branches[-1]
+        elif otherwise and _probed_tool(body_of(conditions[0])) is not None:
+            # `if command -v X; then X; else echo "no X"; exit 1; fi`
+            probe = body_of(conditions[0])
+            inner = [c for c in otherwise[0].named_children if c.type != "comment"]
+            if not inner:
+                return None
+            end = inner[-1]
+        else:
+            return None
     else:
         return None
     return probe if probe.type == "command" and _exits_failing(end) else None
@@ -329,8 +362,10 @@ def _exit_status(statement: Node) -> int | None:
     """The status the ``exit N`` that ends a guard (_exits_without) exits with, when literal."""
     body = body_of(statement)
     end = body.children[-1] if body.type == "list" else body.named_children[-1]
-    while body_of(end).type == "compound_statement":
+    while body_of(end).type in ("compound_statement", "else_clause"):
         inner = [c for c in body_of(end).named_children if c.type != "comment"]
+        if not inner:
+            return None
         end = inner[-1]
     words = [text_of(c) for c in body_of(end).children_by_field_name("argument")]
     return int(words[0]) if len(words) == 1 and words[0].isdigit() else None

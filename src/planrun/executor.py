@@ -301,6 +301,10 @@ class Executor:
                 tool = None if missing else checkoutput.probed_missing(step.run, path, code)
                 if tool is not None:
                     missing = f"`{tool}` was not found on PATH (the check looks for it first)"
+            if not missing and code == 0 and step.expect_exit == 0 and step.spec is not None:
+                tool = checkoutput.probe_skipped(step.run, step.spec.env.get("PATH"))
+                if tool is not None:
+                    missing = f"`{tool}` was not found on PATH (the check runs it only if found)"
             runner = checkoutput.ran_no_tests(step.run, code, output)
             ended = code == step.expect_exit
             if missing:

@@ -20,6 +20,7 @@ from planrun.errexit import (
     ignored_failures,
     shell_script,
     unwrapped,
+    walk,
 )
 from planrun.graph import PlanGraph, Unit, norm_files
 from planrun.model import Plan, Task
@@ -66,8 +67,9 @@ _MAY_FIND = re.compile(
 def never_fails(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, str] | None:
     """Why ``script`` can never fail, and how to fix it; None when it can fail."""
     if "||" in script or "exit" in script:  # each of _NEVER_FAILS needs one
+        outside = _without_substitutions(script) if "$(" in script or "`" in script else script
         for pattern, why, fix in _NEVER_FAILS:
-            if pattern.search(script):
+            if pattern.search(outside):
                 return why, fix
     # A shell without pipefail (a plan's `shell: bash`): verify-failure-ignored says it.
     if "|" in script and "pipefail" not in script and flags.pipefail:
@@ -87,6 +89,16 @@ def never_fails(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, st
                     "add `set -o pipefail` before it, or drop the pipe",
                 )
     return None
+
+
+def _without_substitutions(script: str) -> str:
+    """``script`` with what its command substitutions run blanked out: ``ok=$(grep -c x f ||
+    true)`` masks grep's status inside the substitution, not the script's."""
+    data = bytearray(script.encode())
+    for node in walk(parse(script)):
+        if node.type == "command_substitution":
+            data[node.start_byte : node.end_byte] = b" " * (node.end_byte - node.start_byte)
+    return data.decode(errors="replace")
 
 
 def launchers(script: str) -> list[str]:
