@@ -52,7 +52,8 @@ def read_status(
     derive: bool = True,
 ) -> Report:
     """Every unit's last recorded result, and the last run's status and evidence."""
-    return _recorded(ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive), warn)[0]
+    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive, lint=False)
+    return _recorded(opts, warn)[0]
 
 
 def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str, Record]]:
@@ -104,7 +105,7 @@ def next_units(
     derive: bool = True,
 ) -> list[Unit]:
     """Units not passed yet whose dependencies all passed: what to work on now."""
-    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive)
+    opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive, lint=False)
     report, records = _recorded(opts, warn)
     graph = report.graph
     ready = Readiness(graph)

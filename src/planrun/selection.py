@@ -43,6 +43,7 @@ class ExecuteOptions:
     prove: bool = False
     strict_scope: bool = False
     outputs: list[Path] = field(default_factory=list)  # files planrun itself writes (SUMMARY.md)
+    lint: bool = True  # lint the checks: their warnings (next and status show none)
 
 
 # Errors that concern one check, not the plan's shape: execute runs the plan and that check
@@ -64,6 +65,7 @@ def load_for_run(opts: ExecuteOptions) -> Validation:
         tolerate=CHECK_LEVEL_ERRORS,
         derive=opts.derive,
         shell=opts.shell,
+        lint=opts.lint,
     )
     if opts.avoid_conflicts:
         result.graph.assign_waves(avoid_conflicts=True)

@@ -12,8 +12,7 @@ from planrun.dependencies import build_graph
 from planrun.diagnostics import Diagnostics
 from planrun.errors import InvalidPlanError
 from planrun.graph import PlanGraph
-from planrun.inputglobs import lint_inputs
-from planrun.lint import file_conflicts, lint_plan, milestones, wave_mismatches
+from planrun.graphlint import file_conflicts, milestones, wave_mismatches
 from planrun.loader import Loaded, load_paths
 from planrun.model import Plan
 
@@ -51,19 +50,28 @@ def validate_paths(
     *,
     derive: bool = True,
     shell: str | None = None,
+    lint: bool = True,
 ) -> Validation:
-    """Load and check the plans; ``shell``: the configured one, for a plan without its own."""
+    """Load and check the plans; ``shell``: the configured one, for a plan without its own;
+    ``lint``: whether to lint each plan's checks too (warnings that ``next`` and ``status``,
+    which show none, skip)."""
     with _gc_paused():
-        return check_loaded(load_paths(paths, fmt, derive=derive), shell=shell)
+        return check_loaded(load_paths(paths, fmt, derive=derive), shell=shell, lint=lint)
 
 
-def check_loaded(loaded: Loaded, *, shell: str | None = None) -> Validation:
+def check_loaded(loaded: Loaded, *, shell: str | None = None, lint: bool = True) -> Validation:
     """Lint each loaded plan, build the graph, check milestones, waves and file conflicts."""
     diags = loaded.diagnostics
-    for plan in loaded.plans:
-        if not plan.context:
-            lint_plan(plan, diags, shell=shell)
-            lint_inputs(plan, diags)
+    if lint:
+        # Imported here: the command lints read verify scripts (tree-sitter, the evidence
+        # rules), which `next` and `status` never need.
+        from planrun.inputglobs import lint_inputs  # noqa: PLC0415 -- see above
+        from planrun.lint import lint_plan  # noqa: PLC0415 -- see above
+
+        for plan in loaded.plans:
+            if not plan.context:
+                lint_plan(plan, diags, shell=shell)
+                lint_inputs(plan, diags)
     graph = build_graph(loaded.plans, diags)
     if graph.order is not None:
         milestones(graph, diags)
@@ -80,9 +88,10 @@ def load_valid(
     tolerate: frozenset[str] = frozenset(),
     derive: bool = True,
     shell: str | None = None,
+    lint: bool = True,
 ) -> Validation:
     """Like validate_paths, but raise InvalidPlanError on errors (other than ``tolerate``)."""
-    result = validate_paths(paths, fmt, derive=derive, shell=shell)
+    result = validate_paths(paths, fmt, derive=derive, shell=shell, lint=lint)
     if any(d.severity == "error" and d.code not in tolerate for d in result.diagnostics.items):
         raise InvalidPlanError(result.diagnostics.sorted(), exit_code=exit_code)
     return result
