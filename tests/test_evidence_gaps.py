@@ -592,11 +592,45 @@ SKIPS = {
         "{ command -v nosuchtool >/dev/null || exit 0; nosuchtool; } 2>&1 | tee log",
         "unverified",
     ),
+    "in-function": (
+        (
+            'main() { if ! command -v nosuchtool >/dev/null; then echo "SKIP"; exit 0; fi; false; }'
+            '\nmain "$@"'
+        ),
+        "unverified",
+    ),
+    "return": (
+        "lint() { command -v nosuchtool >/dev/null || return 0; false; }\nlint",
+        "unverified",
+    ),
+    "version-gate": (
+        'if [ "$(bash --version | head -1 | cut -c1-4)" != "zzzz" ]; then exit 0; fi\nfalse',
+        "unverified",
+    ),
     # an `exit 0` after a check that passed is that check's success
     "retry": ("for i in 1 2; do\n  grep -q here f.txt && exit 0\ndone\nexit 1", "passed"),
     "if-passed": ("if grep -q here f.txt; then exit 0; fi\nexit 1", "passed"),
     "file-test": ("[ -f f.txt ] && exit 0\nexit 1", "passed"),
     "subshell": ('( [ -z "$PLANRUN_NO_SUCH_VARIABLE" ] && exit 0 )\ngrep -q here f.txt', "passed"),
+    "flag": (
+        (
+            "found=false\ngrep -q here f.txt && found=true\n"
+            'if [ "$found" = true ]; then exit 0; fi\nexit 1'
+        ),
+        "passed",
+    ),
+    "status": ("set +e\ngrep -q here f.txt\nif [ $? -eq 0 ]; then exit 0; fi\nexit 1", "passed"),
+    "not-skipped": (
+        (
+            '[ -n "${PLANRUN_NO_SUCH_VARIABLE:-}" ] && { echo "skipping"; exit 0; }\n'
+            "grep -q here f.txt"
+        ),
+        "passed",
+    ),
+    "retry-found": (
+        'for i in 1 2; do\n  grep -q here f.txt && { echo "found"; exit 0; }\ndone\nexit 1',
+        "passed",
+    ),
     "output": (
         'out=$(cat f.txt)\nif [ "$out" = "no match here" ]; then exit 0; fi\nexit 1',
         "passed",
@@ -643,7 +677,8 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
     warned = {name for name in SKIPS if f'verify-skips-itself] task "{name}"' in out}
     skipped = {name for name, (_, status) in SKIPS.items() if status == "unverified"}
     # Where it did not skip when run, validate still warns that it may.
-    assert warned == skipped | {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text"}
+    maybe = {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text", "not-skipped"}
+    assert warned == skipped | maybe
 
 
 # A search whose finding fails the script (`if grep -rq x src; then exit 1; fi`) and which
@@ -705,6 +740,33 @@ GUARDED = {
     # a check run only when its tool is found did not run without it
     "only-if-found": ("if which nosuchtool >/dev/null; then nosuchtool check .; fi", "error"),
     "found": ("if command -v sh >/dev/null; then grep -q here f.txt; fi", "passed"),
+    "else-reports": (
+        'if command -v nosuchtool >/dev/null; then nosuchtool .; else echo "no tool" >&2; fi',
+        "error",
+    ),
+    "negated-else": (
+        "if ! command -v nosuchtool >/dev/null; then echo skip; else nosuchtool .; fi",
+        "error",
+    ),
+    "two-probes": (
+        "if command -v sh >/dev/null && command -v nosuchtool >/dev/null; then nosuchtool; fi",
+        "error",
+    ),
+    # the probe picks a wrapper: what runs after it is the check
+    "wrapper": (
+        (
+            'RUN=""\nif command -v nosuchtool >/dev/null; then RUN="nosuchtool -a"; fi\n'
+            "$RUN grep -q here f.txt"
+        ),
+        "passed",
+    ),
+    "comment": (
+        (
+            'if ! command -v nosuchtool >/dev/null; then\n  echo "required"; exit 1  # hard\nfi\n'
+            "nosuchtool"
+        ),
+        "error",
+    ),
     # a line that failed before the probe, or a PATH the script sets itself: not the probe's
     "failed-before": (
         'grep -q x f.txt || { echo "FAIL"; exit 1; }\ncommand -v nosuchtool || exit 1',

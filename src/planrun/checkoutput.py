@@ -20,7 +20,15 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun.environment import machine_paths
-from planrun.errexit import always_succeeds, body_of, command_name, commands_in, text_of, unwrapped
+from planrun.errexit import (
+    always_succeeds,
+    body_of,
+    command_name,
+    commands_in,
+    report_name,
+    text_of,
+    unwrapped,
+)
 from planrun.shellsplit import parse
 
 _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
@@ -269,25 +277,56 @@ def _first_probe_missing(statements: list[Node], path: str | None, code: int | N
 
 
 def probe_skipped(run: str, path: str | None) -> str | None:
-    """The tool a check runs only when it is found (``if command -v ruff >/dev/null; then
-    ruff check .; fi``, no ``else``) and that is not on ``path``: that part of the check did
-    not run, and its exit 0 shows nothing of it. Not when the script changes PATH."""
+    """The tool a check runs only when it is found and that is not on ``path``: ``if command
+    -v ruff >/dev/null; then ruff check .; fi`` (or with an ``else`` that only reports, or
+    ``if ! command -v ruff; then echo skip; else ruff check .; fi``, or ``command -v ruff &&
+    command -v mypy`` as the condition). That part of the check did not run, and its exit 0
+    shows nothing of it. Not when the script changes PATH."""
     run = unwrapped(run)
     if not any(probe in run for probe in PROBES) or _CHANGES_PATH.search(run):
         return None
+    if path is not None and "~" in path:
+        return None  # bash expands it in PATH; shutil.which does not
     for statement in parse(run).named_children:
         body = body_of(statement)
         if body.type != "if_statement":
             continue
         conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
-        if len(conditions) != 1 or any(
-            c.type in ("elif_clause", "else_clause") for c in body.named_children
-        ):
+        parts = [c for c in body.named_children if c.type != "comment" and c not in conditions]
+        if len(conditions) != 1 or any(c.type == "elif_clause" for c in parts):
             continue
-        tool = _probed_tool(body_of(conditions[0]))
-        if tool is not None and shutil.which(tool, path=path) is None:
-            return tool
+        then = [c for c in parts if c.type != "else_clause"]
+        otherwise = [
+            s
+            for c in parts
+            if c.type == "else_clause"
+            for s in c.named_children
+            if s.type != "comment"
+        ]
+        condition = body_of(conditions[0])
+        negated = condition.type == "negated_command"
+        if negated:
+            condition = body_of(condition.named_children[0])
+        working, other = (otherwise, then) if negated else (then, otherwise)
+        if not all(report_name(c) is not None or _no_op(c) for c in other):
+            continue  # the other branch does something of its own (a fallback, an exit)
+        names = {command_name(c) for part in working for c in commands_in(part)}
+        for tool in _probed_tools(condition):
+            if tool in names and shutil.which(tool, path=path) is None:
+                return tool
     return None
+
+
+def _no_op(node: Node) -> bool:
+    return command_name(node) in ("true", ":")
+
+
+def _probed_tools(node: Node) -> list[str]:
+    """The tools a condition looks for: one probe, or probes joined by ``&&``."""
+    if node.type == "list" and node.children[1].type == "&&":
+        return _probed_tools(body_of(node.children[0])) + _probed_tools(body_of(node.children[-1]))
+    tool = _probed_tool(node)
+    return [tool] if tool is not None else []
 
 
 def _guard_missing(run: str, output: str, code: int) -> str | None:
@@ -298,10 +337,17 @@ def _guard_missing(run: str, output: str, code: int) -> str | None:
     if not names:
         return None
     run = unwrapped(run)
-    for statement in parse(run).named_children:
+    if _CHANGES_PATH.search(run):
+        return None  # `export PATH=...` after a first try: a later run may have found it
+    root = parse(run)
+    for statement in root.named_children:
         guard = _exits_without(statement)
         name = command_name(guard) if guard is not None else None
-        if name in names and _exit_status(statement) == code:
+        if name not in names or _exit_status(statement) != code:
+            continue
+        inside = range(statement.start_byte, statement.end_byte)
+        runs = [c for c in commands_in(root) if command_name(c) == name]
+        if all(c.start_byte in inside for c in runs):  # its only runs are on that line
             return f"`{name}` was not found on PATH (the script exits when it fails)"
     return None
 
@@ -314,6 +360,8 @@ def _probed_tool(node: Node) -> str | None:
     tools = [w for w in words if not w.startswith("-")]
     if len(tools) != 1 or (command_name(node) == "command" and "-v" not in words):
         return None
+    if "/" in tools[0] or tools[0].startswith("~"):
+        return None  # `command -v ./node_modules/.bin/eslint`: where the script runs decides
     return tools[0]
 
 
@@ -361,7 +409,8 @@ def _exits_failing(node: Node) -> bool:
 def _exit_status(statement: Node) -> int | None:
     """The status the ``exit N`` that ends a guard (_exits_without) exits with, when literal."""
     body = body_of(statement)
-    end = body.children[-1] if body.type == "list" else body.named_children[-1]
+    parts = [c for c in body.named_children if c.type != "comment"]
+    end = body.children[-1] if body.type == "list" else parts[-1]
     while body_of(end).type in ("compound_statement", "else_clause"):
         inner = [c for c in body_of(end).named_children if c.type != "comment"]
         if not inner:

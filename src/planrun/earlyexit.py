@@ -37,6 +37,10 @@ _TESTS = frozenset({"test", "[", "[["})
 # Programs whose output describes the machine, not the work (`[ "$(uname)" = Darwin ]`).
 _MACHINE = PROBES | {"uname", "id", "whoami", "hostname", "arch", "nproc", "getconf"}
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+# `$?`, `$#`, `${#hits[@]}`, `$1`: a status, a count or an argument of the script's own.
+_OWN_VALUE = re.compile(r"\$(?:[?#!@*0-9]|\{[#!?@*0-9])")
+_FILTERS = frozenset({"cut", "head", "tail", "tr", "sed", "awk", "sort", "uniq", "xargs", "wc"})
+_VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class EarlyExit:
     reports: tuple[Node, ...]  # what it runs first: its block's statements before it
     statement: Node  # the statement of its scope it is in
     whole: bool  # it ends the script (else only a subshell or a pipe's part)
+    word: str = "exit 0"  # or "return 0", ending a function
 
 
 @dataclass(frozen=True)
@@ -58,31 +63,40 @@ class Script:
 
     skippers: dict[str, tuple[Node, ...]]
     assigned: dict[str, bool]
+    calls: frozenset[str]  # the names the script runs as commands
 
 
 def script_of(root: Node) -> Script:
     skippers: dict[str, tuple[Node, ...]] = {}
     assigned: dict[str, bool] = {}
+    calls: set[str] = set()
     for node in walk(root):
+        if node.type == "command" and (called := command_name(node)) is not None:
+            calls.add(called)
         if node.type == "function_definition":
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
             inner = [c for c in body.named_children if c.type != "comment"] if body else []
-            if name is not None and inner and _zero(inner[-1], inner[:-1], success_path=False):
+            last = inner[-1] if inner else None
+            if name is None or last is None or _is_return(last):
+                continue
+            if _zero(last, inner[:-1], success_path=False):
                 skippers[text_of(name)] = tuple(inner[:-1])
         elif node.type == "variable_assignment":
             name = node.child_by_field_name("name")
             value = node.child_by_field_name("value")
             if name is not None:
-                machine = value is not None and _only_machine(value)
+                # Only what a machine's program printed is about the machine (`os=$(uname)`);
+                # a literal is the script's own state (`found=false`, then `found=true`).
+                machine = value is not None and _substituted(value) and _only_machine(value)
                 assigned[text_of(name)] = assigned.get(text_of(name), True) and machine
         elif node.type == "for_statement" and (variable := node.child_by_field_name("variable")):
             assigned[text_of(variable)] = False
-        elif command_name(node) == "read":
+        elif command_name(node) in ("read", "mapfile", "readarray"):
             for word in node.children_by_field_name("argument"):
                 if not text_of(word).startswith("-"):
                     assigned[text_of(word)] = False
-    return Script(skippers, assigned)
+    return Script(skippers, assigned, frozenset(calls))
 
 
 def early_exit(node: Node, script: Script) -> EarlyExit | None:
@@ -103,17 +117,30 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
         return None  # `curl -fs URL && exit 0`: the check passed
     statement, scope = decider, decider.parent
     while scope is not None and scope.type not in _SCOPES:
+        if scope.type == "function_definition":
+            break  # `main() { ...; exit 0; ...; }; main`: read where it is defined
         if scope.type in _UNREAD:
             return None
         statement, scope = scope, scope.parent
     if scope is None:
         return None
+    returns = _is_return(node)
+    if scope.type == "function_definition":
+        called = called or ()
+        function = scope.child_by_field_name("name")
+        if function is None or text_of(function) not in script.calls:
+            return None  # never called: it skips nothing
+        if returns and not _more_after(decider, scope):
+            return None  # `return 0` last in its function ends only what is already done
+    elif returns:
+        return None  # `return` outside a function: not a skip this rule reads
     whole = scope.type == "program"
-    if not whole and not _more_after(decider, scope):
+    if scope.type in ("subshell", "pipeline") and not _more_after(decider, scope):
         return None  # `( [ -z "$CI" ] && exit 0 )`: nothing of the subshell is skipped
     at = next((i for i, c in enumerate(block) if _holds(c, node)), 0)
     before = tuple(block[:at]) + (called or ())
-    return EarlyExit(decider, condition, failure, before, statement, whole)
+    word = "return 0" if returns else "exit 0"
+    return EarlyExit(decider, condition, failure, before, statement, whole, word)
 
 
 def ends_early(node: Node) -> bool:
@@ -131,9 +158,16 @@ def _exit_args(node: Node) -> list[str] | None:
     body = body_of(node)
     words = [_unquoted(text_of(c)) for c in body.children_by_field_name("argument")]
     name = command_name(body)
-    if name == "builtin" and words[:1] == ["exit"]:
+    if name == "builtin" and words[:1] in (["exit"], ["return"]):
         return words[1:]
-    return words if name == "exit" else None
+    return words if name in ("exit", "return") else None
+
+
+def _is_return(node: Node) -> bool:
+    body = body_of(node)
+    words = [text_of(c) for c in body.children_by_field_name("argument")]
+    name = command_name(body)
+    return name == "return" or (name == "builtin" and words[:1] == ["return"])
 
 
 def _unquoted(word: str) -> str:
@@ -246,19 +280,34 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
 def _of_the_machine(word: Node, script: Script) -> bool:
     """Whether a word of a test holds what the machine or its environment says (``$CI``,
     ``$(uname)``, a variable the script set from one), not what the work printed."""
-    if not _only_machine(word):
+    if not _only_machine(word) or _OWN_VALUE.search(text_of(word)):
         return False
     return all(script.assigned.get(name, True) for name in _VARIABLE.findall(text_of(word)))
 
 
+def _substituted(node: Node) -> bool:
+    return any(inner.type in SUBSTITUTIONS for inner in walk(node))
+
+
 def _only_machine(node: Node) -> bool:
-    """Whether every command substitution in ``node`` runs only programs of :data:`_MACHINE`."""
+    """Whether every command substitution in ``node`` asks only the machine: a program of
+    :data:`_MACHINE` or a version (``node -v``), its output cut by text filters after it."""
     for inner in walk(node):
         if inner.type in SUBSTITUTIONS:
             commands = [c for c in walk(inner) if c.type == "command"]
-            if not commands or any((command_name(c) or "") not in _MACHINE for c in commands):
+            if not commands or not _asks_the_machine(commands[0]):
+                return False
+            if any((command_name(c) or "") not in _MACHINE | _FILTERS for c in commands[1:]):
                 return False
     return True
+
+
+def _asks_the_machine(command: Node) -> bool:
+    name = (command_name(command) or "").rsplit("/", 1)[-1]
+    if name in _MACHINE:
+        return True
+    words = [text_of(c) for c in command.children_by_field_name("argument")]
+    return bool(words) and all(w in _VERSION_WORDS for w in words)
 
 
 def _leaves(node: Node) -> list[Node]:

@@ -181,7 +181,9 @@ class Executor:
             watch = tuple({h.needle: None for h in hidden if h.needle is not None})
             # Only under -e and pipefail (without them the command after `&&`, or a pipe
             # before it, may have failed and gone on), and not under the shell's own -x.
-            heads = tuple(sorted({h.head for h in hidden if h.head}))
+            heads = tuple(
+                sorted({h.head for h in hidden if h.head} | {n for h in hidden for n in h.reach})
+            )
             if heads and not (flags.errexit and flags.pipefail and not self._traces(shell)):
                 heads = ()
             locate = locate or bool(heads)
@@ -251,7 +253,9 @@ class Executor:
             return record
         seen: frozenset[bytes] | None = frozenset()
         if step.hidden:
-            failed = failed_before_and(step.hidden, outcome.heads, step.run)
+            # What the DEBUG trap recorded, when planrun asked it (not {}: nothing asked).
+            heads = outcome.heads if step.spec.heads else None
+            failed = failed_before_and(step.hidden, heads, step.run)
             if failed is not None:
                 status, why = failed
                 # A program not found or not executable there: as for a check's own status,
@@ -262,7 +266,7 @@ class Executor:
                     return replace(record, missing=f"{missing} ({why})")
                 return replace(record, failure=why)
             seen = step.spec.log.seen() if reports.still_watched(step.run, step.spec.cwd) else None
-            unseen = unseen_check(step.hidden, seen, step.run, outcome.heads)
+            unseen = unseen_check(step.hidden, seen, step.run, heads)
             if unseen is not None:
                 return replace(record, weak=unseen)
         if record.weak != NEVER_FAILS or seen is None:

@@ -189,19 +189,18 @@ def _skipped(
     """Why a script that exited 0 may have skipped itself (reports._skip): what its skip
     prints appeared, or nothing shows whether its ``exit 0`` ran. None when the statement
     after it ran, or its message never appeared."""
-    reached = heads is not None and check.head is not None and check.head in heads
-    if reached:
+    if heads is not None and any(line in heads for line in check.reach):
         return None  # bash reached the statement after it: the `exit 0` did not run
     rest = f"skipping the rest of the check ({check.remedy})"
     watched = check.needle is not None and seen is not None
     if watched and check.needle in (seen or ()):
         said = one_line((check.needle or b"").decode(errors="replace"), 60)
-        return f"{PRINTED}{said}`, which {at} prints before its `exit 0` {check.skip}, {rest}"
-    if heads is not None and check.head is not None:
-        return f"{ENDED}{at} ({check.skip}): bash never reached line {check.head}, {rest}"
+        return f"{PRINTED}{said}`, which {at} prints before its {check.shape} {check.skip}, {rest}"
+    if heads is not None and check.reach:
+        return f"{ENDED}{at} ({check.skip}): bash never reached line {check.reach[0]}, {rest}"
     if watched:
         return None  # what it prints before it exits never appeared
-    return f"{UNSEEN} the script ended at the `exit 0` of {at} ({check.skip}), {rest}"
+    return f"{UNSEEN} the script ended at the {check.shape} of {at} ({check.skip}), {rest}"
 
 
 Failures = tuple[tuple[int, str], ...]

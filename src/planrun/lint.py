@@ -94,7 +94,7 @@ def _without_substitutions(script: str) -> str:
     true)`` masks grep's status inside the substitution, not the script's."""
     data = bytearray(script.encode())
     for node in walk(parse(script)):
-        if node.type == "command_substitution":
+        if node.type in ("command_substitution", "process_substitution"):
             data[node.start_byte : node.end_byte] = b" " * (node.end_byte - node.start_byte)
     return data.decode(errors="replace")
 
@@ -229,7 +229,7 @@ def _lint_command(
             "unverified",
             hint="write `curl -sf URL`, or pipe what it prints into a check (`| grep -q ok`)",
         )
-    if plain and "exit" in cmd.run:
+    if plain and ("exit" in cmd.run or "return" in cmd.run):
         _lint_skips(cmd.run, where, line, src, diags, flags=flags)
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
@@ -247,7 +247,7 @@ def _lint_skips(
             src,
             line,
             f"{where}: verify `{one_line(run, 60)}`: line {skip.line} of the script ends it "
-            f"with `exit 0` {skip.skip}, before the rest of the check; when it does, the task "
+            f"with {skip.shape} {skip.skip}, before the rest of the check; when it does, the task "
             "is unverified",
             hint=reports.SKIP_FIX,
         )

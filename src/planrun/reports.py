@@ -109,8 +109,10 @@ class Hidden:
     head: int | None = None
     sure: bool = False  # a failed status there can only be a check's (not a condition's)
     # An `exit 0` that skips the rest of the script (earlyexit.py): when it runs ("`X` fails").
-    # Its line ran when its message appeared, or when bash reached ``head`` it did not.
+    # Its line ran when its message appeared; it did not when bash reached a line of ``reach``
+    # (the statement after it: bash's DEBUG trap may report a later line of it than its first).
     skip: str | None = None
+    reach: tuple[int, ...] = ()
 
     @property
     def remedy(self) -> str:
@@ -135,7 +137,7 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
     statements = [c for c in root.named_children if c.type != "comment"]
     last = statements[-1] if statements else None
     watchable = printed.output_stays(root, script, cwd)
-    skips = earlyexit.script_of(root) if "exit" in script else None
+    skips = earlyexit.script_of(root) if "exit" in script or "return" in script else None
     found: list[Hidden] = []
     for node in walk(root):
         if in_substitution(node):
@@ -166,8 +168,8 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
             command = flat(text_of(inner))
             fix = f"write `if {one_line(command, 40)}; then exit 1; fi`"
             found.append(Hidden(node.start_point.row + 1, command, "the `!`", fix=fix))
-    if any(h.head is not None for h in found) and OWN_DEBUG.search(script):
-        found = [replace(h, head=None) for h in found]
+    if any(h.head is not None or h.reach for h in found) and OWN_DEBUG.search(script):
+        found = [replace(h, head=None, reach=()) for h in found]
     watched = {h.needle for h in found if h.needle is not None}
     if len(watched) > MAX_WATCHED:
         found = [replace(h, needle=None, why=WATCH_LIMIT) for h in found]
@@ -188,8 +190,8 @@ def _after(
     right = next((c for c in node.children[index + 1 :] if c.is_named), None)
     if right is None:
         return None
-    if operator == "||" and earlyexit.ends_early(right):
-        return None  # `X || { echo skip; exit 0; }`: a skip (_skip)
+    if earlyexit.ends_early(right):
+        return None  # `X || { echo skip; exit 0; }`: a skip (_skip), or X's own success
     reports = _reports(right)
     if not reports and operator == "&&":
         return _skipped(node, index, last, bash=bash, watchable=watchable)
@@ -199,8 +201,8 @@ def _after(
     line = node.start_point.row + 1
     name = _name(reports[0])
     if operator == "&&":
-        if _fails_after(node):
-            return None  # `grep -q x f && echo found && exit 1`: its success fails the script
+        if _exits_after(node):
+            return None  # `grep -q x f && echo found && exit 1`: its success ends the script
         if not _is_check(left) or not all(_prints(r) for r in [right, *reports]):
             return None  # a condition (`[ -n "$CI" ]`), or `echo 1 > a.py`, an action
         statement = _statement(node)
@@ -227,8 +229,8 @@ def _after(
     return Hidden(line, flat(text_of(left)), f"the `|| {name}`", message, needle, fix=fix)
 
 
-def _fails_after(node: Node) -> bool:
-    """Whether ``node`` is the left of ``&& exit N`` (N > 0, or a group ending in one)."""
+def _exits_after(node: Node) -> bool:
+    """Whether ``node`` is the left of ``&& exit N`` (or of a group ending in one)."""
     parent = node.parent
     if parent is None or parent.type != "list" or parent.children[0].id != node.id:
         return False
@@ -240,8 +242,7 @@ def _fails_after(node: Node) -> bool:
         if not inner:
             return False
         end = body_of(inner[-1])
-    words = [text_of(c) for c in end.children_by_field_name("argument")]
-    return command_name(end) == "exit" and len(words) == 1 and words[0] not in ("0", "")
+    return command_name(end) == "exit"
 
 
 def _skipped(
@@ -505,12 +506,32 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     needle = max((n for n in needles if n is not None), key=len, default=None)
     condition = flat(text_of(found.condition))
     when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
-    head = _head(found.statement) if bash and found.whole else None
+    reach = _reach(found.statement) if bash and found.whole else ()
     message = report_message(reports[0]) if reports else None
     line = found.decider.start_point.row + 1
     return Hidden(
-        line, condition, "the `exit 0`", message, needle, fix=SKIP_FIX, head=head, skip=when
+        line, condition, f"`{found.word}`", message, needle, fix=SKIP_FIX, skip=when, reach=reach
     )
+
+
+_REACH_LINES = 64  # lines of a statement after a skip that planrun asks bash about, at most
+
+
+def _reach(statement: Node) -> tuple[int, ...]:
+    """The lines of the statement after ``statement`` (on a line of its own, not a function
+    definition, a subshell or a job in the background, where bash runs no DEBUG trap of the
+    script's shell): any of them that bash's DEBUG trap reports shows the script went on."""
+    after = statement.next_sibling
+    if after is not None and after.type == "&":
+        return ()
+    after = next_statement(statement)
+    if after is None or after.start_point.row <= statement.end_point.row:
+        return ()
+    if body_of(after).type in ("function_definition", "subshell"):
+        return ()
+    first = after.start_point.row + 1
+    last = min(after.end_point.row + 1, first + _REACH_LINES - 1)
+    return tuple(range(first, last + 1))
 
 
 _GROUPS = frozenset({"compound_statement", "redirected_statement"})
