@@ -603,6 +603,14 @@ SKIPS = {
         "lint() { command -v nosuchtool >/dev/null || return 0; false; }\nlint",
         "unverified",
     ),
+    "nested": (
+        "bash -c 'command -v nosuchtool >/dev/null || { echo skip; exit 0; }\nnosuchtool'",
+        "unverified",
+    ),
+    "nested-not-taken": (
+        "bash -ec 'command -v sh >/dev/null || { echo skip; exit 0; }\ngrep -q here f.txt'",
+        "passed",
+    ),
     "version-gate": (
         'if [ "$(bash --version | head -1 | cut -c1-4)" != "zzzz" ]; then exit 0; fi\nfalse',
         "unverified",
@@ -678,6 +686,7 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
     skipped = {name for name, (_, status) in SKIPS.items() if status == "unverified"}
     # Where it did not skip when run, validate still warns that it may.
     maybe = {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text", "not-skipped"}
+    maybe.add("nested-not-taken")
     assert warned == skipped | maybe
 
 
@@ -699,6 +708,8 @@ SEARCHES = {
         'if ! grep -q x f.txt; then echo "none"; else echo "found"; exit 1; fi',
         "passed",
     ),
+    "no-program": ('if nosuchtool -q x f.txt; then echo "found"; exit 1; fi', "unverified"),
+    "nested": ("bash -ec 'if grep -rq x nodir; then exit 1; fi'", "unverified"),
     "reported": ('grep -q x f.txt && echo "found x" && exit 1\necho clean', "passed"),
     "reported-found": ('grep -q here f.txt && echo "found" && exit 1\necho clean', "failed"),
 }

@@ -155,6 +155,12 @@ def unseen_check(
         command = f"`{one_line(check.command, 60)}`"
         at = f"line {check.line}{where}"
         fix = check.remedy
+        if needle is not None and check.shape == CANNOT_LOOK and check.message is None:
+            return (
+                f"{PRINTED}{one_line(needle.decode(errors='replace'), 60)}`: {command} "
+                f'({at}) could not run, and the script took that for "not found" and went '
+                f"on ({fix})"
+            )
         if needle is not None and check.shape == CANNOT_LOOK:
             return (
                 f"{PRINTED}{one_line(needle.decode(errors='replace'), 60)}`: {command} "

@@ -34,6 +34,7 @@ from planrun.errexit import (
     reads_status_first,
     report_message,
     report_name,
+    shell_script,
     text_of,
     walk,
 )
@@ -133,6 +134,12 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
     ``bash``: whether bash runs it (what its own error messages say)."""
     if not _MAY_HIDE.search(script.replace("\\\n", "")):
         return ()
+    nested = shell_script(script) if "sh -" in script else None
+    if nested is not None:
+        # `bash -c 'command -v X || { echo skip; exit 0; }; X'`: a skip or a search inside
+        # is watched by what it prints (planrun's traps do not reach that shell).
+        found_inside = hidden(nested[3], cwd, bash=False)
+        return tuple(h for h in found_inside if h.skip is not None or h.shape == CANNOT_LOOK)
     root = parse(script)
     statements = [c for c in root.named_children if c.type != "comment"]
     last = statements[-1] if statements else None
@@ -538,6 +545,8 @@ _GROUPS = frozenset({"compound_statement", "redirected_statement"})
 _PATH_EXPANDS = re.compile(r"[$`~\\{]|^$")  # what makes a path other text than written
 CANNOT_LOOK = "its error"  # the shape of a search whose error (exit 2) reads as "not found"
 _GREPS = frozenset({"grep", "egrep", "fgrep"})
+# Builtins and keywords a guard may test: never "command not found".
+_NOT_PROGRAMS = frozenset({"test", "[", "[[", "true", "false", ":", "command", "type", "!"})
 # Options whose value is the next word: `-m 1`, `--max-count 1` (not `--max-count=1`).
 _GREP_VALUED = re.compile(
     r"-[ABCDdmef]|--(?:after-context|before-context|context|devices|directories|max-count"
@@ -586,19 +595,26 @@ def _cannot_look(node: Node, *, watchable: bool) -> list[Hidden]:
     else:
         return []
     name = (command_name(search) or "").rsplit("/", 1)[-1]
-    if name not in _GREPS:
-        return []
-    options = [text_of(c) for c in search.children_by_field_name("argument")]
-    if any(o == "--no-messages" or re.fullmatch(r"-[a-zA-Z]*s[a-zA-Z]*", o) for o in options):
-        return []  # `grep -s`: it prints no error about a file it cannot read (a known gap)
-    paths = _grep_paths(search)
+    if not watchable or not name or not printed.reaches_output(search, 2):
+        return []  # `2>/dev/null`: the script chose not to hear it (a known gap)
     line = search.start_point.row + 1
     command = flat(text_of(search))
-    shape = CANNOT_LOOK
+    missing = []
+    if "/" not in (command_name(search) or "/") and name not in _NOT_PROGRAMS:
+        # `if rg -q x src; then exit 1; fi` without rg: its 127 reads as "not found" too.
+        fix = "make sure it is installed, or fail when it is not (`command -v X || exit 1`)"
+        needle = f"{name}: command not found".encode()
+        missing = [Hidden(line, command, CANNOT_LOOK, None, needle, fix=fix)]
+    if name not in _GREPS:
+        return missing
+    options = [text_of(c) for c in search.children_by_field_name("argument")]
+    if any(o == "--no-messages" or re.fullmatch(r"-[a-zA-Z]*s[a-zA-Z]*", o) for o in options):
+        return missing  # `grep -s`: it prints no error about a file it cannot read (a gap)
     fix = "test that what it searches exists first (`test -e PATH || exit 1`)"
-    if not watchable or not printed.reaches_output(search, 2):
-        return []  # `2>/dev/null`: the script chose not to hear it (a known gap)
-    return [Hidden(line, command, shape, p, f"grep: {p}: ".encode(), fix=fix) for p in paths]
+    paths = _grep_paths(search)
+    return missing + [
+        Hidden(line, command, CANNOT_LOOK, p, f"grep: {p}: ".encode(), fix=fix) for p in paths
+    ]
 
 
 def _grep_paths(search: Node) -> list[str]:
