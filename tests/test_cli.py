@@ -136,10 +136,9 @@ def test_new_writes_a_plan_that_validates_clean(
     assert run.exit_code == 0
     assert run.stdout.startswith("created plans/fix-login.md\n")
     # The command the plan's own comment gives works from here.
-    assert (
-        "Validate it with `planrun validate plans/fix-login.md`;"
-        in (tmp_path / "plans" / "fix-login.md").read_text()
-    )
+    written = (tmp_path / "plans" / "fix-login.md").read_text()
+    assert "Validate it with `planrun validate plans/fix-login.md`;" in written
+    assert "check the work with `planrun execute plans/fix-login.md`." in written
     check = run_cli("validate", "--strict", "plans/fix-login.md")
     assert check.exit_code == 0, check.stdout
     # Its first check fails until the step is done, then passes.

@@ -819,3 +819,61 @@ def test_a_mask_inside_a_substitution_is_not_the_scripts(write_plan: PlanWriter)
     out = run_cli("validate", plan(write_plan, checks)).stdout
     warned = {name for name in checks if f'verify-never-fails] task "{name}"' in out}
     assert warned == {"masked"}
+
+
+# An `if` on what is there (a file, a tool, the environment) whose one branch does the
+# checking and whose other only reports, or is absent: where it chose the other, the check
+# did not run.
+BRANCHES = {
+    "else-reports": (
+        (
+            "if [ -d nodir ]; then\n  cd nodir\n  python3 a.py\nelse\n"
+            '  echo "nodir missing, skipping"\nfi'
+        ),
+        "unverified",
+    ),
+    "silent": ("if [ -d nodir ]; then\n  python3 nodir/a.py\nfi\ngrep -q here f.txt", "unverified"),
+    "ran": ("if [ -f f.txt ]; then\n  python3 -c 'import sys'\nfi", "passed"),
+    "ran-failing": ("if [ -f f.txt ]; then\n  python3 -c 'import sys; sys.exit(1)'\nfi", "failed"),
+    "one-line": ("if [ -d nodir ]; then python3 nodir/a.py; fi", "unverified"),
+    "one-line-ran": ("if [ -f f.txt ]; then python3 -c 'import sys'; fi", "passed"),
+    "negated": ("if [ ! -f f.txt ]; then echo skip; else python3 -c 'import sys'; fi", "passed"),
+    # setup is no check, and two branches that both check choose how to check
+    "setup": ("if [ -f .env ]; then\n  . ./.env\nfi\ngrep -q here f.txt", "passed"),
+    "both": (
+        (
+            'if [ -n "${PLANRUN_NO_SUCH_VARIABLE:-}" ]; then\n  python3 -c "import sys"\n'
+            'else\n  python3 -c "import os"\nfi'
+        ),
+        "passed",
+    ),
+}
+
+
+def test_a_branch_that_checks_skipped_by_an_if_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, path, found = run_table(write_plan, tmp_path, BRANCHES)
+    fix = (
+        "let the check fail where what it tests is not there (`test -d DIR` first), or drop "
+        "the `if`"
+    )
+    assert (found["p/silent"][1] or "").startswith(
+        "its script did not run `python3 nodir/a.py` (line 2), which the `if` of line 1 of "
+        f"the script skips when `[ -d nodir ]` fails ({fix})"
+    )
+    assert (found["p/one-line"][1] or "").startswith(
+        "its script did not run `python3 nodir/a.py`, which the `if` of line 1 skips when "
+        f"`[ -d nodir ]` fails ({fix})"
+    )
+    assert (found["p/else-reports"][1] or "").startswith(
+        "its script printed `nodir missing, skipping`, which line 1 of the script prints when "
+        "`[ -d nodir ]` fails, instead of `cd nodir`"
+    )
+    out = run_cli("validate", path).stdout
+    assert (
+        f'{path}:{at(checks, "silent")}: warning[verify-skips-itself] task "silent": verify '
+        "`if [ -d nodir ]; then ⏎ python3 nodir/a.py ⏎ fi ⏎ grep -q...`: the `if` of "
+        "line 1 of the script skips `python3 nodir/a.py` when `[ -d nodir ]` fails; when it "
+        f"does, the task is unverified\n    hint: {fix}"
+    ) in out

@@ -255,6 +255,17 @@ def _zero(node: Node, before: list[Node], *, success_path: bool) -> bool:
     return success_path
 
 
+def about_files_or_machine(condition: Node, script: Script) -> bool:
+    """Whether a condition chooses by what is there rather than by a check of the work: one
+    about the machine (:func:`_about_the_machine`) or a test of files (``[ -d frontend ]``)."""
+    body = body_of(condition)
+    if body.type == "negated_command":
+        body = body_of(body.named_children[0]) if body.named_children else body
+    if body.type == "test_command" or (command_name(body) or "") in _TESTS:
+        return True
+    return _about_the_machine(condition, script)
+
+
 def _about_the_machine(condition: Node, script: Script) -> bool:
     """Whether a condition is about the machine or the run rather than a check of the work: a
     negation, a probe for a tool, a test of the environment (any part of an ``&&``)."""

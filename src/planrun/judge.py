@@ -24,8 +24,9 @@ UNSEEN = checkrules.UNSEEN  # a check no exit status shows (unseen_check, a nest
 PRINTED = "its script printed `"  # what a check's failure prints appeared (unseen_check)
 UNPRINTED = "its script did not print `"  # what a check's success prints did not appear
 ENDED = "its script ended at the `exit 0` of "  # bash never reached the line after a skip
+NOT_RUN = "its script did not run `"  # bash never reached the branch of an `if` that checks
 # Weak reasons that are evidence against the work: no other command's pass outweighs them.
-AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED, ENDED)
+AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED, ENDED, NOT_RUN)
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -197,6 +198,8 @@ def _skipped(
     after it ran, or its message never appeared."""
     if heads is not None and any(line in heads for line in check.reach):
         return None  # bash reached the statement after it: the `exit 0` did not run
+    if check.instead is not None:
+        return _branch_skipped(check, seen, heads, at)
     rest = f"skipping the rest of the check ({check.remedy})"
     watched = check.needle is not None and seen is not None
     if watched and check.needle in (seen or ()):
@@ -207,6 +210,26 @@ def _skipped(
     if watched:
         return None  # what it prints before it exits never appeared
     return f"{UNSEEN} the script ended at the {check.shape} of {at} ({check.skip}), {rest}"
+
+
+def _branch_skipped(
+    check: Hidden, seen: frozenset[bytes] | None, heads: dict[int, int] | None, at: str
+) -> str | None:
+    """Why a script whose checking branch of an ``if`` may not have run shows nothing."""
+    instead = f"`{one_line(check.instead or '', 50)}`"
+    fix = f"({check.remedy})"
+    watched = check.needle is not None and seen is not None
+    if watched and check.needle in (seen or ()):
+        said = one_line((check.needle or b"").decode(errors="replace"), 60)
+        return f"{PRINTED}{said}`, which {at} prints {check.skip}, instead of {instead} {fix}"
+    if check.why is not None:  # reports.SKIPS_NOW: known before the script ran
+        return f"{NOT_RUN}{instead[1:]}, which the `if` of {at} skips {check.skip} {fix}"
+    if heads is not None and check.reach:
+        line = f"line {check.reach[0]}"
+        return f"{NOT_RUN}{instead[1:]} ({line}), which the `if` of {at} skips {check.skip} {fix}"
+    if watched:
+        return None  # what it prints instead never appeared
+    return f"{UNSEEN} {instead} ran: the `if` of {at} skips it {check.skip} {fix}"
 
 
 Failures = tuple[tuple[int, str], ...]

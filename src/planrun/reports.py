@@ -114,6 +114,10 @@ class Hidden:
     # (the statement after it: bash's DEBUG trap may report a later line of it than its first).
     skip: str | None = None
     reach: tuple[int, ...] = ()
+    # A branch of an `if` that does the checking, skipped on the other path (_branch_skip):
+    # its first statement, which did not run when its other branch printed or when bash never
+    # reached a line of ``reach`` (then ``skip`` says when it is skipped).
+    instead: str | None = None
 
     @property
     def remedy(self) -> str:
@@ -144,7 +148,7 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
     statements = [c for c in root.named_children if c.type != "comment"]
     last = statements[-1] if statements else None
     watchable = printed.output_stays(root, script, cwd)
-    skips = earlyexit.script_of(root) if "exit" in script or "return" in script else None
+    skips = earlyexit.script_of(root) if re.search(r"\b(?:exit|return|if)\b", script) else None
     found: list[Hidden] = []
     for node in walk(root):
         if in_substitution(node):
@@ -166,6 +170,10 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
                 found.append(item)
             if command_name(node) == "exit":
                 found.extend(_cannot_look(node, watchable=watchable))
+        if node.type == "if_statement" and skips is not None:
+            item = _branch_skip(node, skips, cwd, watchable=watchable, bash=bash)
+            if item is not None:
+                found.append(item)
         if node.type == "if_statement":
             item = _if_hides(node, last, watchable=watchable)
             if item is not None:
@@ -519,6 +527,101 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     return Hidden(
         line, condition, f"`{found.word}`", message, needle, fix=SKIP_FIX, skip=when, reach=reach
     )
+
+
+SKIPS_NOW = "what its test reads is not there"  # _file_there: the skip is sure before it runs
+BRANCH_FIX = (
+    "let the check fail where what it tests is not there (`test -d DIR` first), or drop the `if`"
+)
+
+
+def _branch_skip(
+    node: Node, script: earlyexit.Script, cwd: Path | None, *, watchable: bool, bash: bool
+) -> Hidden | None:
+    """``if [ -d frontend ]; then cd frontend; npm test; fi`` (or with an ``else`` that only
+    reports, ``echo "no frontend, skipping"``): where the condition fails, the part that checks
+    the work never ran and the script exits 0. Watched by what the other branch prints, or by
+    whether bash reached the checking branch's first line."""
+    if node.parent is None or node.parent.type != "program":
+        return None
+    conditions = [c for c in node.children_by_field_name("condition") if c.is_named]
+    parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
+    if len(conditions) != 1 or any(c.type == "elif_clause" for c in parts):
+        return None
+    condition = conditions[0]
+    if not earlyexit.about_files_or_machine(condition, script):
+        return None
+    then = [c for c in parts if c.type != "else_clause"]
+    otherwise = [
+        c
+        for part in parts
+        if part.type == "else_clause"
+        for c in part.named_children
+        if c.type != "comment"
+    ]
+    checks_then = any(_runs_code(c) for part in then for c in commands_in(part))
+    checks_else = any(_runs_code(c) for part in otherwise for c in commands_in(part))
+    if checks_then == checks_else:
+        return None  # both branches check something, or neither does
+    working, other = (then, otherwise) if checks_then else (otherwise, then)
+    reports = _all_reports(other)
+    if not working or reports is None:
+        return None  # the other branch does something of its own (a fallback, an exit)
+    first = working[0]
+    needles = [printed.needle(r) for r in reports] if watchable else []
+    needle = max((n for n in needles if n is not None), key=len, default=None)
+    text = flat(text_of(condition))
+    when = f"when `{one_line(text, 60)}` {'fails' if checks_then else 'succeeds'}"
+    reach: tuple[int, ...] = ()
+    if bash and first.start_point.row > condition.end_point.row:
+        start = first.start_point.row + 1
+        reach = tuple(range(start, min(first.end_point.row + 1, start + _REACH_LINES - 1) + 1))
+    # `if [ -d web ]; then cd web && npm test; fi` on one line, the script's first: what the
+    # test reads is there or not now, before the script runs.
+    there = _file_there(node, condition, cwd) if not reach and needle is None else None
+    if there is not None and there == checks_then:
+        return None  # the checking branch runs
+    return Hidden(
+        node.start_point.row + 1,
+        text,
+        "the `if`",
+        report_message(reports[0]) if reports else None,
+        needle,
+        fix=BRANCH_FIX,
+        skip=when,
+        reach=reach,
+        instead=flat(text_of(first)),
+        why=None if there is None else SKIPS_NOW,
+    )
+
+
+def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:
+    """Whether the test of an ``if`` that is the script's first statement holds now, for a
+    test of one literal relative path (``[ -d web ]``, ``[ ! -f package.json ]``)."""
+    first = node.parent.named_children[0] if node.parent is not None else None
+    if cwd is None or first is None or first.id != node.id:
+        return None
+    body = body_of(condition)
+    negated = body.type == "negated_command"
+    if negated:
+        body = body_of(body.named_children[0])
+    if body.type == "test_command":
+        words = [text_of(c) for c in body.named_children]
+        if len(words) == 1:  # `[ -d web ]`: one unary expression
+            words = words[0].split()
+    else:
+        words = [text_of(c) for c in body.children_by_field_name("argument")]
+        words = words[:-1] if words[-1:] == ["]"] else words
+    if words[:1] == ["!"]:
+        negated, words = not negated, words[1:]
+    if len(words) != 2 or words[0] not in ("-d", "-f", "-e") or _PATH_EXPANDS.search(words[1]):
+        return None
+    path = words[1].strip("'\"")
+    if path.startswith("/") or not path:
+        return None
+    target = cwd / path
+    found = {"-d": target.is_dir, "-f": target.is_file, "-e": target.exists}[words[0]]()
+    return found != negated
 
 
 _REACH_LINES = 64  # lines of a statement after a skip that planrun asks bash about, at most
