@@ -627,6 +627,10 @@ SKIPS = {
         ),
         "passed",
     ),
+    "negated-check": (
+        'if ! grep -q x f.txt; then echo "clean"; exit 0; fi\nexit 1',
+        "passed",
+    ),
     "status": ("set +e\ngrep -q here f.txt\nif [ $? -eq 0 ]; then exit 0; fi\nexit 1", "passed"),
     "not-skipped": (
         (
@@ -838,6 +842,16 @@ BRANCHES = {
     "one-line": ("if [ -d nodir ]; then python3 nodir/a.py; fi", "unverified"),
     "one-line-ran": ("if [ -f f.txt ]; then python3 -c 'import sys'; fi", "passed"),
     "negated": ("if [ ! -f f.txt ]; then echo skip; else python3 -c 'import sys'; fi", "passed"),
+    "shared-line": (
+        'if [ -d nodir ]; then\n  cd nodir && python3 a.py; else echo "no dir"; fi',
+        "unverified",
+    ),
+    "subshell-ran": ("if [ -f f.txt ]; then\n  (python3 -c 'import sys')\nfi", "passed"),
+    # setup where something is missing is no skip of a check
+    "setup-if-missing": (
+        'if [ ! -f f.txt ]; then\n  python3 -c \'open("f.txt", "w")\'\nfi\ngrep -q here f.txt',
+        "passed",
+    ),
     # setup is no check, and two branches that both check choose how to check
     "setup": ("if [ -f .env ]; then\n  . ./.env\nfi\ngrep -q here f.txt", "passed"),
     "both": (

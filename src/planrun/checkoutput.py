@@ -329,11 +329,18 @@ def _probed_tools(node: Node) -> list[str]:
     return [tool] if tool is not None else []
 
 
+_BASH_NOT_FOUND = re.compile(
+    r"^(?:\S*/)?bash: line (?P<line>\d+): (?P<name>[^\s:]+): command not found$", re.MULTILINE
+)
+
+
 def _guard_missing(run: str, output: str, code: int) -> str | None:
     """A program that the shell could not run, on a line that exits with status ``code``
     when it fails (``notool --check || exit 1``): the script's status is that line's."""
-    names = {m.group("name") for pattern in NOT_FOUND for m in pattern.finditer(output)}
-    names = {n for n in names if "/" not in n}
+    # The script's own shell's words, with the line it ran the program on: not those of a
+    # script it runs (`./check.sh: line 3: X: command not found`).
+    said = [(int(m["line"]), m["name"]) for m in _BASH_NOT_FOUND.finditer(output)]
+    names = {name for _, name in said if "/" not in name}
     if not names:
         return None
     run = unwrapped(run)
@@ -346,8 +353,11 @@ def _guard_missing(run: str, output: str, code: int) -> str | None:
         if name not in names or _exit_status(statement) != code:
             continue
         inside = range(statement.start_byte, statement.end_byte)
+        rows = range(statement.start_point.row + 1, statement.end_point.row + 2)
         runs = [c for c in commands_in(root) if command_name(c) == name]
-        if all(c.start_byte in inside for c in runs):  # its only runs are on that line
+        if all(c.start_byte in inside for c in runs) and all(
+            line in rows for line, n in said if n == name
+        ):  # its only runs are on that line, and that is where bash could not run it
             return f"`{name}` was not found on PATH (the script exits when it fails)"
     return None
 

@@ -271,7 +271,9 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
     negation, a probe for a tool, a test of the environment (any part of an ``&&``)."""
     body = body_of(condition)
     if body.type == "negated_command":
-        return True
+        # `! command -v X`, `! [ -f x ]`: not `! grep -rq TODO src`, a check that passed.
+        inner = [c for c in body.named_children if c.type != "comment"]
+        return bool(inner) and about_files_or_machine(inner[0], script)
     if body.type == "list":
         return any(_about_the_machine(c, script) for c in body.named_children)
     if body.type == "test_command":
@@ -279,13 +281,20 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
     elif (command_name(body) or "") in _TESTS:
         leaves = list(body.children_by_field_name("argument"))
     else:
-        return (command_name(body) or "") in PROBES
+        return _probes(body)
     words = [text_of(c) for c in leaves]
     if words[:1] == ["!"]:
         return True
     if any(_FILE_TESTS.fullmatch(w) for w in words):
         return False  # `[ -f dist/app.js ]`: the work is there
     return all(_of_the_machine(leaf, script) for leaf in leaves)
+
+
+def _probes(command: Node) -> bool:
+    """``command -v X``, ``which X``, ``type X``, ``hash X`` (not ``command X``, which runs X)."""
+    name = command_name(command) or ""
+    words = [text_of(c) for c in command.children_by_field_name("argument")]
+    return name in PROBES and (name != "command" or "-v" in words or "-V" in words)
 
 
 def _of_the_machine(word: Node, script: Script) -> bool:

@@ -177,7 +177,12 @@ class Executor:
             # Checks whose failure the script goes on after, with no exit status to show it:
             # planrun watches the output for what their failure prints (reports.py).
             name = self._shell_name(shell)
-            hidden = reports.hidden(reading.run, cwd, bash=name == "bash") if name else ()
+            # Files a one-line `if` tests are looked at now only before the task's first
+            # check: an earlier one may make or remove them.
+            first = not any(s.spec is not None for s in steps)
+            hidden = (
+                reports.hidden(reading.run, cwd, bash=name == "bash", look=first) if name else ()
+            )
             watch = tuple({h.needle: None for h in hidden if h.needle is not None})
             # Only under -e and pipefail (without them the command after `&&`, or a pipe
             # before it, may have failed and gone on), and not under the shell's own -x.

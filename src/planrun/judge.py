@@ -7,7 +7,7 @@ from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
 from planrun.procpool import CANNOT_START, LOST
-from planrun.reports import CANNOT_LOOK, UNREAD, Hidden
+from planrun.reports import CANNOT_LOOK, SKIPS_NOW, UNREAD, Hidden
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, parse, split_script
@@ -196,15 +196,16 @@ def _skipped(
     """Why a script that exited 0 may have skipped itself (reports._skip): what its skip
     prints appeared, or nothing shows whether its ``exit 0`` ran. None when the statement
     after it ran, or its message never appeared."""
-    if heads is not None and any(line in heads for line in check.reach):
-        return None  # bash reached the statement after it: the `exit 0` did not run
     if check.instead is not None:
         return _branch_skipped(check, seen, heads, at)
     rest = f"skipping the rest of the check ({check.remedy})"
     watched = check.needle is not None and seen is not None
     if watched and check.needle in (seen or ()):
+        # Before the DEBUG trap's lines: one of them may hold another command too.
         said = one_line((check.needle or b"").decode(errors="replace"), 60)
         return f"{PRINTED}{said}`, which {at} prints before its {check.shape} {check.skip}, {rest}"
+    if heads is not None and any(line in heads for line in check.reach):
+        return None  # bash reached the statement after it: the `exit 0` did not run
     if heads is not None and check.reach:
         return f"{ENDED}{at} ({check.skip}): bash never reached line {check.reach[0]}, {rest}"
     if watched:
@@ -222,7 +223,9 @@ def _branch_skipped(
     if watched and check.needle in (seen or ()):
         said = one_line((check.needle or b"").decode(errors="replace"), 60)
         return f"{PRINTED}{said}`, which {at} prints {check.skip}, instead of {instead} {fix}"
-    if check.why is not None:  # reports.SKIPS_NOW: known before the script ran
+    if heads is not None and any(line in heads for line in check.reach):
+        return None  # bash reached the checking branch
+    if check.why == SKIPS_NOW:  # known before the script ran
         return f"{NOT_RUN}{instead[1:]}, which the `if` of {at} skips {check.skip} {fix}"
     if heads is not None and check.reach:
         line = f"line {check.reach[0]}"

@@ -131,11 +131,14 @@ _FIND_ENDS = frozenset({"\\;", "';'", '";"', "+"})
 WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
 
-def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[Hidden, ...]:
+def hidden(
+    script: str, cwd: Path | None = None, *, bash: bool = True, look: bool = False
+) -> tuple[Hidden, ...]:
     """The checks of ``script`` whose failure it goes on after without a sign in its exit
     status, in the order they are written: not the last command of its last statement (its
     status is the script's). ``cwd``: where files it sources by a literal path are read;
-    ``bash``: whether bash runs it (what its own error messages say)."""
+    ``bash``: whether bash runs it (what its own error messages say); ``look``: whether the
+    files it tests may be looked at now (it is its task's first check, about to run)."""
     if not _MAY_HIDE.search(script.replace("\\\n", "")):
         return ()
     nested = shell_script(script) if "sh -" in script else None
@@ -171,7 +174,7 @@ def hidden(script: str, cwd: Path | None = None, *, bash: bool = True) -> tuple[
             if command_name(node) == "exit":
                 found.extend(_cannot_look(node, watchable=watchable))
         if node.type == "if_statement" and skips is not None:
-            item = _branch_skip(node, skips, cwd, watchable=watchable, bash=bash)
+            item = _branch_skip(node, skips, cwd, watchable=watchable, bash=bash, look=look)
             if item is not None:
                 found.append(item)
         if node.type == "if_statement":
@@ -536,7 +539,13 @@ BRANCH_FIX = (
 
 
 def _branch_skip(
-    node: Node, script: earlyexit.Script, cwd: Path | None, *, watchable: bool, bash: bool
+    node: Node,
+    script: earlyexit.Script,
+    cwd: Path | None,
+    *,
+    watchable: bool,
+    bash: bool,
+    look: bool,
 ) -> Hidden | None:
     """``if [ -d frontend ]; then cd frontend; npm test; fi`` (or with an ``else`` that only
     reports, ``echo "no frontend, skipping"``): where the condition fails, the part that checks
@@ -572,13 +581,20 @@ def _branch_skip(
     needle = max((n for n in needles if n is not None), key=len, default=None)
     text = flat(text_of(condition))
     when = f"when `{one_line(text, 60)}` {'fails' if checks_then else 'succeeds'}"
+    if checks_then == _negated_test(condition):
+        return None  # `if [ ! -d node_modules ]; then npm ci; fi`: setup where it is missing
     reach: tuple[int, ...] = ()
-    if bash and first.start_point.row > condition.end_point.row:
-        start = first.start_point.row + 1
-        reach = tuple(range(start, min(first.end_point.row + 1, start + _REACH_LINES - 1) + 1))
-    # `if [ -d web ]; then cd web && npm test; fi` on one line, the script's first: what the
-    # test reads is there or not now, before the script runs.
-    there = _file_there(node, condition, cwd) if not reach and needle is None else None
+    if bash and _traced(first):
+        taken = {
+            r for c in [condition, *other] for r in range(c.start_point.row, c.end_point.row + 1)
+        }
+        rows = range(
+            first.start_point.row, min(first.end_point.row, first.start_point.row + 63) + 1
+        )
+        reach = tuple(r + 1 for r in rows if r not in taken)
+    # `if [ -d web ]; then cd web && npm test; fi` on one line, the task's first check: what
+    # the test reads is there or not now, before the task's checks run.
+    there = _file_there(node, condition, cwd) if look and not reach and needle is None else None
     if there is not None and there == checks_then:
         return None  # the checking branch runs
     return Hidden(
@@ -595,6 +611,21 @@ def _branch_skip(
     )
 
 
+def _negated_test(condition: Node) -> bool:
+    """Whether a condition is a test of a file's absence (``[ ! -d x ]``, ``! test -f x``)."""
+    body = body_of(condition)
+    if body.type == "negated_command":
+        return True
+    words = [text_of(c) for c in _leaves(body)]
+    return words[:1] == ["!"] or words[:2] in (["[", "!"], ["test", "!"])
+
+
+def _leaves(node: Node) -> list[Node]:
+    if node.child_count == 0:
+        return [node]
+    return [leaf for c in node.children if c.type not in ("[[", "]]") for leaf in _leaves(c)]
+
+
 def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:
     """Whether the test of an ``if`` that is the script's first statement holds now, for a
     test of one literal relative path (``[ -d web ]``, ``[ ! -f package.json ]``)."""
@@ -609,6 +640,8 @@ def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:
         words = [text_of(c) for c in body.named_children]
         if len(words) == 1:  # `[ -d web ]`: one unary expression
             words = words[0].split()
+    elif command_name(body) not in ("test", "["):
+        return None
     else:
         words = [text_of(c) for c in body.children_by_field_name("argument")]
         words = words[:-1] if words[-1:] == ["]"] else words
@@ -637,8 +670,8 @@ def _reach(statement: Node) -> tuple[int, ...]:
     after = next_statement(statement)
     if after is None or after.start_point.row <= statement.end_point.row:
         return ()
-    if body_of(after).type in ("function_definition", "subshell"):
-        return ()
+    if not _traced(after):
+        return ()  # a subshell, `time ( )`, a function definition: bash traces nothing there
     first = after.start_point.row + 1
     last = min(after.end_point.row + 1, first + _REACH_LINES - 1)
     return tuple(range(first, last + 1))
