@@ -846,6 +846,10 @@ BRANCHES = {
         'if [ -d nodir ]; then\n  cd nodir && python3 a.py; else echo "no dir"; fi',
         "unverified",
     ),
+    "joined": (
+        "if [ -d nodir ] && [ -f nodir/a.py ]; then\n  python3 nodir/a.py\nfi",
+        "unverified",
+    ),
     "subshell-ran": ("if [ -f f.txt ]; then\n  (python3 -c 'import sys')\nfi", "passed"),
     # setup where something is missing is no skip of a check
     "setup-if-missing": (

@@ -263,6 +263,8 @@ def about_files_or_machine(condition: Node, script: Script) -> bool:
         body = body_of(body.named_children[0]) if body.named_children else body
     if body.type == "test_command" or (command_name(body) or "") in _TESTS:
         return True
+    if body.type == "list":  # `[ -d web ] && [ -f web/package.json ]`, `[ -f a ] || [ -f b ]`
+        return all(about_files_or_machine(c, script) for c in body.named_children)
     return _about_the_machine(condition, script)
 
 
