@@ -25,6 +25,7 @@ from planrun.errexit import (
     body_of,
     command_name,
     commands_in,
+    if_parts,
     report_name,
     text_of,
     unwrapped,
@@ -288,22 +289,11 @@ def probe_skipped(run: str, path: str | None) -> str | None:
     if path is not None and "~" in path:
         return None  # bash expands it in PATH; shutil.which does not
     for statement in parse(run).named_children:
-        body = body_of(statement)
-        if body.type != "if_statement":
+        found = if_parts(body_of(statement))
+        if found is None:
             continue
-        conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
-        parts = [c for c in body.named_children if c.type != "comment" and c not in conditions]
-        if len(conditions) != 1 or any(c.type == "elif_clause" for c in parts):
-            continue
-        then = [c for c in parts if c.type != "else_clause"]
-        otherwise = [
-            s
-            for c in parts
-            if c.type == "else_clause"
-            for s in c.named_children
-            if s.type != "comment"
-        ]
-        condition = body_of(conditions[0])
+        condition, then, otherwise = found
+        condition = body_of(condition)
         negated = condition.type == "negated_command"
         if negated:
             condition = body_of(condition.named_children[0])
@@ -381,24 +371,15 @@ def _exits_without(statement: Node) -> Node | None:
     body = body_of(statement)
     if body.type == "list" and body.children[1].type == "||":
         probe, end = body_of(body.children[0]), body.children[-1]
-    elif body.type == "if_statement":
-        conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
-        branches = [c for c in body.named_children if c.type != "comment" and c not in conditions]
-        if len(conditions) != 1 or not branches:
-            return None
-        if any(c.type == "elif_clause" for c in branches):
-            return None
-        otherwise = [c for c in branches if c.type == "else_clause"]
-        if body_of(conditions[0]).type == "negated_command" and not otherwise:
-            probe = body_of(body_of(conditions[0]).named_children[0])
-            end = branches[-1]
-        elif otherwise and _probed_tool(body_of(conditions[0])) is not None:
+    elif (parts := if_parts(body)) is not None and parts[1]:
+        condition, then, otherwise = parts
+        if body_of(condition).type == "negated_command" and not otherwise:
+            probe = body_of(body_of(condition).named_children[0])
+            end = then[-1]
+        elif otherwise and _probed_tool(body_of(condition)) is not None:
             # `if command -v X; then X; else echo "no X"; exit 1; fi`
-            probe = body_of(conditions[0])
-            inner = [c for c in otherwise[0].named_children if c.type != "comment"]
-            if not inner:
-                return None
-            end = inner[-1]
+            probe = body_of(condition)
+            end = otherwise[-1]
         else:
             return None
     else:

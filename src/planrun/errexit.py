@@ -308,6 +308,22 @@ def guarded(node: Node) -> bool:
     return bool(lists) and not loose
 
 
+def if_parts(node: Node) -> tuple[Node, list[Node], list[Node]] | None:
+    """An ``if`` with one condition and no ``elif``: its condition, and the statements of its
+    ``then`` and of its ``else`` branch (comments left out); None for any other node."""
+    if node.type != "if_statement":
+        return None
+    conditions = [c for c in node.children_by_field_name("condition") if c.is_named]
+    parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
+    if len(conditions) != 1 or any(c.type == "elif_clause" for c in parts):
+        return None
+    then = [c for c in parts if c.type != "else_clause"]
+    otherwise = [
+        s for c in parts if c.type == "else_clause" for s in c.named_children if s.type != "comment"
+    ]
+    return conditions[0], then, otherwise
+
+
 def walk(node: Node) -> list[Node]:
     """``node`` and every node under it, in the order they are written."""
     found = [node]

@@ -200,9 +200,8 @@ def _skipped(
         return _branch_skipped(check, seen, heads, at)
     rest = f"skipping the rest of the check ({check.remedy})"
     watched = check.needle is not None and seen is not None
-    if watched and check.needle in (seen or ()):
-        # Before the DEBUG trap's lines: one of them may hold another command too.
-        said = one_line((check.needle or b"").decode(errors="replace"), 60)
+    # What it printed is read before the DEBUG trap's lines: one may hold another command too.
+    if (said := _seen(check, seen)) is not None:
         return f"{PRINTED}{said}`, which {at} prints before its {check.shape} {check.skip}, {rest}"
     if heads is not None and any(line in heads for line in check.reach):
         return None  # bash reached the statement after it: the `exit 0` did not run
@@ -213,6 +212,13 @@ def _skipped(
     return f"{UNSEEN} the script ended at the {check.shape} of {at} ({check.skip}), {rest}"
 
 
+def _seen(check: Hidden, seen: frozenset[bytes] | None) -> str | None:
+    """The watched text of ``check``, shown in a reason, when it appeared in the output."""
+    if check.needle is None or seen is None or check.needle not in seen:
+        return None
+    return one_line(check.needle.decode(errors="replace"), 60)
+
+
 def _branch_skipped(
     check: Hidden, seen: frozenset[bytes] | None, heads: dict[int, int] | None, at: str
 ) -> str | None:
@@ -220,8 +226,7 @@ def _branch_skipped(
     instead = f"`{one_line(check.instead or '', 50)}`"
     fix = f"({check.remedy})"
     watched = check.needle is not None and seen is not None
-    if watched and check.needle in (seen or ()):
-        said = one_line((check.needle or b"").decode(errors="replace"), 60)
+    if (said := _seen(check, seen)) is not None:
         return f"{PRINTED}{said}`, which {at} prints {check.skip}, instead of {instead} {fix}"
     if heads is not None and any(line in heads for line in check.reach):
         return None  # bash reached the checking branch

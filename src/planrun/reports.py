@@ -29,6 +29,7 @@ from planrun.errexit import (
     command_name,
     commands_in,
     flat,
+    if_parts,
     in_substitution,
     next_statement,
     reads_status_first,
@@ -553,21 +554,12 @@ def _branch_skip(
     whether bash reached the checking branch's first line."""
     if node.parent is None or node.parent.type != "program":
         return None
-    conditions = [c for c in node.children_by_field_name("condition") if c.is_named]
-    parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
-    if len(conditions) != 1 or any(c.type == "elif_clause" for c in parts):
+    found = if_parts(node)
+    if found is None:
         return None
-    condition = conditions[0]
+    condition, then, otherwise = found
     if not earlyexit.about_files_or_machine(condition, script):
         return None
-    then = [c for c in parts if c.type != "else_clause"]
-    otherwise = [
-        c
-        for part in parts
-        if part.type == "else_clause"
-        for c in part.named_children
-        if c.type != "comment"
-    ]
     checks_then = any(_runs_code(c) for part in then for c in commands_in(part))
     checks_else = any(_runs_code(c) for part in otherwise for c in commands_in(part))
     if checks_then == checks_else:
