@@ -615,6 +615,31 @@ SKIPS = {
         'if [ "$(bash --version | head -1 | cut -c1-4)" != "zzzz" ]; then exit 0; fi\nfalse',
         "unverified",
     ),
+    "case-env": (
+        (
+            'case "${PLANRUN_NO_SUCH_VARIABLE:-}" in\n  "") echo "not in CI, skipping"; exit 0 ;;\n'
+            "esac\nfalse"
+        ),
+        "unverified",
+    ),
+    "case-silent": (
+        'case "${PLANRUN_NO_SUCH_VARIABLE:-}" in\n  "") exit 0 ;;\nesac\ngrep -q here f.txt',
+        "unverified",
+    ),
+    "case-group": (
+        'case "$(uname -s)" in\n  *) { echo "skip here"; exit 0; } ;;\nesac\nfalse',
+        "unverified",
+    ),
+    "case-not-taken": (
+        'case "$(uname -s)" in\n  NoSuchSystem) exit 0 ;;\nesac\ngrep -q here f.txt',
+        "passed",
+    ),
+    # a case on the script's own arguments or on what the work holds is not about the machine
+    "case-own": ('case "$#" in\n  0) exit 0 ;;\nesac\nexit 1', "passed"),
+    "case-work": (
+        'case "$(cat f.txt)" in\n  *here*) echo found; exit 0 ;;\nesac\nexit 1',
+        "passed",
+    ),
     # an `exit 0` after a check that passed is that check's success
     "retry": ("for i in 1 2; do\n  grep -q here f.txt && exit 0\ndone\nexit 1", "passed"),
     "if-passed": ("if grep -q here f.txt; then exit 0; fi\nexit 1", "passed"),
@@ -679,6 +704,10 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
         "`command -v nosuchtool >/dev/null` fails), skipping the rest of the check"
     )
     assert "when `command -v nosuchtool >/dev/null` fails" in (found["p/else-skip"][1] or "")
+    assert (found["p/case-silent"][1] or "").startswith(
+        "its script ended at the `exit 0` of line 1 of the script (when "
+        '`"${PLANRUN_NO_SUCH_VARIABLE:-}"` matches `""`): bash never reached line 4'
+    )
     out = run_cli("validate", path).stdout
     assert (
         f'{path}:{at(checks, "or-exit")}: warning[verify-skips-itself] task "or-exit": verify '
@@ -690,7 +719,7 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
     skipped = {name for name, (_, status) in SKIPS.items() if status == "unverified"}
     # Where it did not skip when run, validate still warns that it may.
     maybe = {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text", "not-skipped"}
-    maybe.add("nested-not-taken")
+    maybe |= {"nested-not-taken", "case-not-taken"}
     assert warned == skipped | maybe
 
 
@@ -851,6 +880,51 @@ BRANCHES = {
         "unverified",
     ),
     "subshell-ran": ("if [ -f f.txt ]; then\n  (python3 -c 'import sys')\nfi", "passed"),
+    # an `elif` chain that picks how to test by what the project holds
+    "chain": (
+        (
+            "if [ -f nodir/pyproject.toml ]; then\n  python3 -m pytest\n"
+            "elif [ -f nodir/package.json ]; then\n  npm test\nelse\n"
+            '  echo "no project found"\nfi'
+        ),
+        "unverified",
+    ),
+    "chain-silent": (
+        (
+            "if [ -f nodir/a.toml ]; then\n  python3 -m pytest\n"
+            "elif [ -f nodir/b.json ]; then\n  npm test\nfi"
+        ),
+        "unverified",
+    ),
+    "chain-one-line": (
+        (
+            "if [ -f nodir/a ]; then python3 -m pytest; elif [ -f nodir/b ]; then npm test; "
+            'else echo "nothing to test"; fi'
+        ),
+        "unverified",
+    ),
+    "chain-ran": (
+        (
+            "if [ -f nodir/a.toml ]; then\n  python3 -m pytest\n"
+            "elif [ -f f.txt ]; then\n  python3 -c 'import sys'\nelse\n  echo none\nfi"
+        ),
+        "passed",
+    ),
+    "chain-ran-failing": (
+        (
+            "if [ -f f.txt ]; then\n  python3 -c 'import sys; sys.exit(1)'\n"
+            "elif [ -f nodir/b.json ]; then\n  npm test\nfi"
+        ),
+        "failed",
+    ),
+    "chain-middle": (
+        (
+            "if [ -f nodir/a.toml ]; then\n  python3 -m pytest\n"
+            'elif [ -f f.txt ]; then\n  echo "only f.txt, nothing to run"\n'
+            "else\n  python3 -c 'import sys'\nfi"
+        ),
+        "unverified",
+    ),
     # setup where something is missing is no skip of a check
     "setup-if-missing": (
         'if [ ! -f f.txt ]; then\n  python3 -c \'open("f.txt", "w")\'\nfi\ngrep -q here f.txt',
@@ -887,6 +961,14 @@ def test_a_branch_that_checks_skipped_by_an_if_shows_nothing(
     assert (found["p/else-reports"][1] or "").startswith(
         "its script printed `nodir missing, skipping`, which line 1 of the script prints when "
         "`[ -d nodir ]` fails, instead of `cd nodir`"
+    )
+    assert (found["p/chain"][1] or "").startswith(
+        "its script printed `no project found`, which line 1 of the script prints when none "
+        "of `[ -f nodir/pyproject.toml ]`, `[ -f nodir/package.json ]` succeeds, instead of "
+        "`python3 -m pytest`"
+    )
+    assert "when its conditions choose a branch that only reports" in (
+        found["p/chain-middle"][1] or ""
     )
     out = run_cli("validate", path).stdout
     assert (

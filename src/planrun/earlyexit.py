@@ -11,8 +11,10 @@ of the environment (``[ -z "$CI" ]``, ``[ "$(uname)" = Darwin ]``, ``[ -z "$(com
 ]``). An ``exit 0`` after a check that passed (``curl -fs URL && exit 0`` in a retry loop, ``if
 pytest; then exit 0; fi``, ``[ "$code" = 200 ] && exit 0`` with ``code`` the script's own
 ``$(curl ...)``) is the check's own success, not a skip. Inside a subshell or a pipe the skip
-ends that part of the check, when more of it follows. Not read: an ``exit`` in a ``case`` arm,
-a command substitution, or a loop's body outside a condition.
+ends that part of the check, when more of it follows. A ``case`` on what the machine says
+(``case "${CI:-}" in "") echo skipping; exit 0;; esac``, ``case "$(uname)" in``) decides its
+arms as a condition does. Not read: an ``exit`` in a command substitution, or in a loop's body
+outside a condition.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class EarlyExit:
     statement: Node  # the statement of its scope it is in
     whole: bool  # it ends the script (else only a subshell or a pipe's part)
     word: str = "exit 0"  # or "return 0", ending a function
+    pattern: str | None = None  # a `case` arm's patterns: it runs when the value matches
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,15 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
     decider, condition, failure, block = found
     if called is None and not _zero(node, block, success_path=not failure):
         return None
-    if not failure and not _about_the_machine(condition, script):
+    pattern = None
+    if decider.type == "case_statement":
+        if not _machine_value(condition, script):
+            return None  # `case "$1" in`, `case "$(cat VERSION)" in`: the script's own
+        item = node
+        while item.parent is not None and item.parent.id != decider.id:
+            item = item.parent
+        pattern = "|".join(text_of(v) for v in item.children_by_field_name("value"))
+    elif not failure and not _about_the_machine(condition, script):
         return None  # `curl -fs URL && exit 0`: the check passed
     statement, scope = decider, decider.parent
     while scope is not None and scope.type not in _SCOPES:
@@ -140,7 +151,7 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
     at = next((i for i, c in enumerate(block) if _holds(c, node)), 0)
     before = tuple(block[:at]) + (called or ())
     word = "return 0" if returns else "exit 0"
-    return EarlyExit(decider, condition, failure, before, statement, whole, word)
+    return EarlyExit(decider, condition, failure, before, statement, whole, word, pattern)
 
 
 def ends_early(node: Node) -> bool:
@@ -204,14 +215,20 @@ def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:
     statement, block = child, [child]
     parent = child.parent
     while parent is not None:
-        if parent.type in _UNREAD or parent.type in _LOOP_PARTS or parent.type in _SCOPES:
-            return None  # an `exit 0` its scope always reaches: its own end (checkrules)
         if parent.type == "list":
             if parent.children[-1].id != child.id:
                 return None  # `exit 0 && ...`: nothing decides it
             return parent, parent.children[0], parent.children[1].type == "||", block
         if child.id == statement.id:
             block = _statements(parent)
+        if parent.type == "case_item":
+            case = parent.parent
+            value = case.child_by_field_name("value") if case is not None else None
+            if case is None or value is None:
+                return None
+            return case, value, False, block
+        if parent.type in _UNREAD or parent.type in _LOOP_PARTS or parent.type in _SCOPES:
+            return None  # an `exit 0` its scope always reaches: its own end (checkrules)
         if parent.type in ("if_statement", "elif_clause"):
             conditions = _conditions(parent)
             if any(c.id == child.id for c in conditions) or len(conditions) != 1:
@@ -232,8 +249,10 @@ def _conditions(node: Node) -> list[Node]:
 
 
 def _statements(block: Node) -> list[Node]:
-    """The statements of a group or of an ``if``'s branch (not its condition or others)."""
+    """The statements of a group, of an ``if``'s branch (not its condition or others) or of a
+    ``case`` arm (not its patterns)."""
     conditions = {c.id for c in _conditions(block)}
+    conditions |= {c.id for c in block.children_by_field_name("value")}
     skip = ("comment", "elif_clause", "else_clause")
     return [c for c in block.named_children if c.type not in skip and c.id not in conditions]
 
@@ -290,6 +309,13 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
     if any(_FILE_TESTS.fullmatch(w) for w in words):
         return False  # `[ -f dist/app.js ]`: the work is there
     return all(_of_the_machine(leaf, script) for leaf in leaves)
+
+
+def _machine_value(value: Node, script: Script) -> bool:
+    """Whether a ``case``'s value is what the machine says: a variable of the environment or
+    set from a machine's program, or such a program's output (not a literal, not ``$1``)."""
+    named = _VARIABLE.search(text_of(value)) is not None or _substituted(value)
+    return named and _of_the_machine(value, script)
 
 
 def _probes(command: Node) -> bool:

@@ -324,6 +324,31 @@ def if_parts(node: Node) -> tuple[Node, list[Node], list[Node]] | None:
     return conditions[0], then, otherwise
 
 
+def if_chain(node: Node) -> list[tuple[Node | None, list[Node]]] | None:
+    """An ``if`` whose ``if`` and each ``elif`` have one condition: (condition, statements) of
+    each branch in order, with None as the condition of an ``else``; None for any other node."""
+    if node.type != "if_statement":
+        return None
+    chain: list[tuple[Node | None, list[Node]]] = []
+    for part in [node, *(c for c in node.named_children if c.type == "elif_clause")]:
+        # An `elif`'s condition is no field of it: what comes before its `then`.
+        ahead = [c.type == "then" for c in part.children]
+        cut = ahead.index(True) if True in ahead else 0
+        conditions = [c for c in part.children[:cut] if c.is_named and c.type != "comment"]
+        if len(conditions) != 1:
+            return None
+        skip = ("comment", "elif_clause", "else_clause")
+        after = part.children[cut:]
+        statements = [c for c in after if c.is_named and c.type not in skip]
+        chain.append((conditions[0], statements))
+    chain.extend(
+        (None, [s for s in part.named_children if s.type != "comment"])
+        for part in node.named_children
+        if part.type == "else_clause"
+    )
+    return chain
+
+
 def walk(node: Node) -> list[Node]:
     """``node`` and every node under it, in the order they are written."""
     found = [node]

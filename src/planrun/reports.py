@@ -29,7 +29,7 @@ from planrun.errexit import (
     command_name,
     commands_in,
     flat,
-    if_parts,
+    if_chain,
     in_substitution,
     next_statement,
     reads_status_first,
@@ -43,7 +43,7 @@ from planrun.shellsplit import one_line, parse
 
 # Nothing to find without a list (&&, ||), a negation (!), `$(`, an `if`, find, a declaration.
 _MAY_HIDE = re.compile(
-    r"&&|\|\||(?:^|[\s;&|({])!\s|\$\(|\b(?:if|find|export|local|readonly|declare|typeset)\b"
+    r"&&|\|\||(?:^|[\s;&|({])!\s|\$\(|\b(?:if|case|find|export|local|readonly|declare|typeset)\b"
 )
 # `[ -n "$CI" ] && echo ...`: a test of an environment variable is a condition, not a check.
 _ENV_TEST = re.compile(
@@ -524,7 +524,10 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     needles = [printed.needle(r) for r in reports] if watchable else []
     needle = max((n for n in needles if n is not None), key=len, default=None)
     condition = flat(text_of(found.condition))
-    when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
+    if found.pattern is not None:
+        when = f"when `{one_line(condition, 40)}` matches `{one_line(found.pattern, 30)}`"
+    else:
+        when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
     reach = _reach(found.statement) if bash and found.whole else ()
     message = report_message(reports[0]) if reports else None
     line = found.decider.start_point.row + 1
@@ -554,40 +557,58 @@ def _branch_skip(
     whether bash reached the checking branch's first line."""
     if node.parent is None or node.parent.type != "program":
         return None
-    found = if_parts(node)
-    if found is None:
+    chain = if_chain(node)
+    if chain is None:
         return None
-    condition, then, otherwise = found
-    if not earlyexit.about_files_or_machine(condition, script):
+    if chain[-1][0] is not None:
+        chain.append((None, []))  # no `else`: where every condition fails, nothing runs
+    conditions = [c for c, _ in chain if c is not None]
+    if not all(earlyexit.about_files_or_machine(c, script) for c in conditions):
         return None
-    checks_then = any(_runs_code(c) for part in then for c in commands_in(part))
-    checks_else = any(_runs_code(c) for part in otherwise for c in commands_in(part))
-    if checks_then == checks_else:
-        return None  # both branches check something, or neither does
-    working, other = (then, otherwise) if checks_then else (otherwise, then)
-    reports = _all_reports(other)
-    if not working or reports is None:
-        return None  # the other branch does something of its own (a fallback, an exit)
-    first = working[0]
-    needles = [printed.needle(r) for r in reports] if watchable else []
+    checks = [any(_runs_code(c) for part in body for c in commands_in(part)) for _, body in chain]
+    if all(checks) or not any(checks):
+        return None  # every branch checks something, or none does
+    others = [body for (_, body), checking in zip(chain, checks, strict=True) if not checking]
+    reported = [_all_reports(body) for body in others]
+    if any(r is None for r in reported):
+        return None  # another branch does something of its own (a fallback, an exit)
+    reports = [r for found in reported for r in found or []]
+    simple = len(chain) == 2
+    condition = conditions[0]
+    if simple and checks[0] == _negated_test(condition):
+        return None  # `if [ ! -d node_modules ]; then npm ci; fi`: setup where it is missing
+    # One branch that only reports is watched by what it prints; of several, any may run.
+    needles = [printed.needle(r) for r in reports] if watchable and len(others) == 1 else []
     needle = max((n for n in needles if n is not None), key=len, default=None)
     text = flat(text_of(condition))
-    when = f"when `{one_line(text, 60)}` {'fails' if checks_then else 'succeeds'}"
-    if checks_then == _negated_test(condition):
-        return None  # `if [ ! -d node_modules ]; then npm ci; fi`: setup where it is missing
+    if simple:
+        when = f"when `{one_line(text, 60)}` {'fails' if checks[0] else 'succeeds'}"
+    elif not checks[-1] and all(checks[:-1]):
+        tests = ", ".join(f"`{one_line(flat(text_of(c)), 40)}`" for c in conditions)
+        when = f"when none of {tests} succeeds"
+    else:
+        when = "when its conditions choose a branch that only reports"
+    working = [body for (_, body), checking in zip(chain, checks, strict=True) if checking]
+    first = working[0][0]
     reach: tuple[int, ...] = ()
-    if bash and _traced(first):
-        taken = {
-            r for c in [condition, *other] for r in range(c.start_point.row, c.end_point.row + 1)
-        }
-        rows = range(
-            first.start_point.row, min(first.end_point.row, first.start_point.row + 63) + 1
-        )
-        reach = tuple(r + 1 for r in rows if r not in taken)
+    if bash and all(_traced(body[0]) for body in working):
+        lines: list[int] = []
+        for index, (_, body) in enumerate(chain):
+            if not checks[index]:
+                continue
+            elsewhere = list(conditions) + [
+                s for other, (_, rest) in enumerate(chain) if other != index for s in rest
+            ]
+            taken = {r for c in elsewhere for r in range(c.start_point.row, c.end_point.row + 1)}
+            start = body[0].start_point.row
+            rows = range(start, min(body[0].end_point.row, start + _REACH_LINES - 1) + 1)
+            lines.extend(r + 1 for r in rows if r not in taken)
+        reach = tuple(lines)
     # `if [ -d web ]; then cd web && npm test; fi` on one line, the task's first check: what
     # the test reads is there or not now, before the task's checks run.
-    there = _file_there(node, condition, cwd) if look and not reach and needle is None else None
-    if there is not None and there == checks_then:
+    look = look and simple and not reach and needle is None
+    there = _file_there(node, condition, cwd) if look else None
+    if there is not None and there == checks[0]:
         return None  # the checking branch runs
     return Hidden(
         node.start_point.row + 1,
