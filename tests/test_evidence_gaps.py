@@ -567,7 +567,7 @@ SKIPS = {
     ),
     "or-exit": ("test -f nofile || exit 0\ngrep -q here f.txt", "unverified"),
     "bare-exit": (
-        'if ! command -v nosuchtool >/dev/null; then\n  echo "skipped"\n  exit\nfi\ntrue',
+        'if ! command -v nosuchtool >/dev/null; then\n  echo "skipped"\n  exit\nfi\ngrep -q x f',
         "unverified",
     ),
     "function": (
@@ -581,7 +581,7 @@ SKIPS = {
         'if [ -z "$(command -v nosuchtool)" ]; then exit 0; fi\nnosuchtool check .',
         "unverified",
     ),
-    "platform": ('OS=$(uname)\n[ "$OS" = "$OS" ] && exit 0\nfalse', "unverified"),
+    "platform": ('OS=$(uname)\n[ "$OS" = "$OS" ] && exit 0\ngrep -q x f.txt', "unverified"),
     "quoted": ('command -v nosuchtool >/dev/null || exit "0"\nnosuchtool', "unverified"),
     "builtin": ("command -v nosuchtool >/dev/null || builtin exit 0\nnosuchtool", "unverified"),
     "in-subshell": (
@@ -594,13 +594,13 @@ SKIPS = {
     ),
     "in-function": (
         (
-            'main() { if ! command -v nosuchtool >/dev/null; then echo "SKIP"; exit 0; fi; false; }'
-            '\nmain "$@"'
+            'main() { if ! command -v nosuchtool >/dev/null; then echo "SKIP"; exit 0; fi; '
+            'grep -q x f.txt; }\nmain "$@"'
         ),
         "unverified",
     ),
     "return": (
-        "lint() { command -v nosuchtool >/dev/null || return 0; false; }\nlint",
+        "lint() { command -v nosuchtool >/dev/null || return 0; grep -q x f.txt; }\nlint",
         "unverified",
     ),
     "nested": (
@@ -612,13 +612,16 @@ SKIPS = {
         "passed",
     ),
     "version-gate": (
-        'if [ "$(bash --version | head -1 | cut -c1-4)" != "zzzz" ]; then exit 0; fi\nfalse',
+        (
+            'if [ "$(bash --version | head -1 | cut -c1-4)" != "zzzz" ]; then exit 0; fi\n'
+            "grep -q x f.txt"
+        ),
         "unverified",
     ),
     "case-env": (
         (
             'case "${PLANRUN_NO_SUCH_VARIABLE:-}" in\n  "") echo "not in CI, skipping"; exit 0 ;;\n'
-            "esac\nfalse"
+            "esac\ngrep -q x f.txt"
         ),
         "unverified",
     ),
@@ -627,11 +630,30 @@ SKIPS = {
         "unverified",
     ),
     "case-group": (
-        'case "$(uname -s)" in\n  *) { echo "skip here"; exit 0; } ;;\nesac\nfalse',
+        'case "$(uname -s)" in\n  *) { echo "skip here"; exit 0; } ;;\nesac\ngrep -q x f.txt',
         "unverified",
     ),
     "case-not-taken": (
         'case "$(uname -s)" in\n  NoSuchSystem) exit 0 ;;\nesac\ngrep -q here f.txt',
+        "passed",
+    ),
+    "import-probe": (
+        (
+            'if ! python3 -c "import planrun_no_such_module" 2>/dev/null; then exit 0; fi\n'
+            "grep -q x f.txt"
+        ),
+        "unverified",
+    ),
+    # an `exit 0` with nothing after it but reports and `exit 1` is the success of what decides
+    "import-check": ("python3 -c 'import json' && exit 0\nexit 1", "passed"),
+    "probe-check": ("command -v sh >/dev/null && exit 0\necho 'no sh'\nexit 1", "passed"),
+    "import-and-run": ("python3 -c 'import json; print(1)' && exit 0\nexit 1", "passed"),
+    # what a skip prints, inside a longer line of the check's own, shows no skip
+    "needle-in-line": (
+        (
+            'if ! command -v sh >/dev/null; then echo "skipped"; exit 0; fi\n'
+            "python3 -c 'print(\"1 passed, 1 skipped\")'"
+        ),
         "passed",
     ),
     # a case on the script's own arguments or on what the work holds is not about the machine
@@ -719,7 +741,7 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
     skipped = {name for name, (_, status) in SKIPS.items() if status == "unverified"}
     # Where it did not skip when run, validate still warns that it may.
     maybe = {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text", "not-skipped"}
-    maybe |= {"nested-not-taken", "case-not-taken"}
+    maybe |= {"nested-not-taken", "case-not-taken", "needle-in-line"}
     assert warned == skipped | maybe
 
 
@@ -924,6 +946,17 @@ BRANCHES = {
             "else\n  python3 -c 'import sys'\nfi"
         ),
         "unverified",
+    ),
+    "import-probe": (
+        (
+            "if python3 -c 'import planrun_no_such_module' 2>/dev/null; then\n"
+            '  python3 -m planrun_no_such_module\nelse\n  echo "not installed, skipping"\nfi'
+        ),
+        "unverified",
+    ),
+    "needle-in-line": (
+        'if [ -f f.txt ]; then\n  python3 -c \'print("2 skipped")\'\nelse\n  echo "skipped"\nfi',
+        "passed",
     ),
     # setup where something is missing is no skip of a check
     "setup-if-missing": (

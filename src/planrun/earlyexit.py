@@ -25,7 +25,17 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from planrun.checkoutput import PROBES
-from planrun.errexit import SUBSTITUTIONS, always_succeeds, body_of, command_name, text_of, walk
+from planrun.errexit import (
+    SUBSTITUTIONS,
+    always_succeeds,
+    body_of,
+    command_name,
+    if_chain,
+    next_statement,
+    report_name,
+    text_of,
+    walk,
+)
 
 # Scopes an `exit` ends: the script, or the part of it a subshell or a pipe runs.
 _SCOPES = frozenset({"program", "subshell", "pipeline"})
@@ -43,6 +53,12 @@ _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _OWN_VALUE = re.compile(r"\$(?:[?#!@*0-9]|\{[#!?@*0-9])")
 _FILTERS = frozenset({"cut", "head", "tail", "tr", "sed", "awk", "sort", "uniq", "xargs", "wc"})
 _VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
+_PYTHON = re.compile(r"python(?:3(?:\.\d+)?)?")
+# Code that only imports: whether a module is installed is a question about the machine.
+_IMPORT = r"(?:import\s+[\w.]+(?:\s*,\s*[\w.]+)*|from\s+[\w.]+\s+import\s+[\w*]+(?:\s*,\s*\w+)*)"
+_PYTHON_IMPORTS = re.compile(rf"\s*{_IMPORT}(?:\s*[;\n]\s*{_IMPORT})*\s*;?\s*")
+_REQUIRE = r"require(?:\.resolve)?\(\s*(['\"])[\w@/.-]+\1\s*\)"
+_NODE_REQUIRES = re.compile(rf"\s*{_REQUIRE}(?:\s*;\s*{_REQUIRE})*\s*;?\s*")
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,8 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
             return None  # `return 0` last in its function ends only what is already done
     elif returns:
         return None  # `return` outside a function: not a skip this rule reads
+    if not _work_after(decider, scope) and not _other_work(decider, node):
+        return None  # `command -v ruff && exit 0; echo "no ruff"; exit 1`: the check's success
     whole = scope.type == "program"
     if scope.type in ("subshell", "pipeline") and not _more_after(decider, scope):
         return None  # `( [ -z "$CI" ] && exit 0 )`: nothing of the subshell is skipped
@@ -204,6 +222,44 @@ def _more_after(decider: Node, scope: Node) -> bool:
             return True
         node = node.parent
     return False
+
+
+# What does no work after a skip: a report, an end, a status (`echo "no ruff"; exit 1`).
+_NO_WORK = frozenset({"exit", "return", "false", "true", ":"})
+
+
+def _works(statement: Node) -> bool:
+    return (
+        report_name(statement) is None and (command_name(body_of(statement)) or "") not in _NO_WORK
+    )
+
+
+def _work_after(decider: Node, scope: Node) -> bool:
+    """Whether anything after ``decider`` in ``scope`` does work a skip would leave out: not
+    only reports and ``exit``s (then the ``exit 0`` is the success of what decides it)."""
+    node = decider
+    while node.parent is not None and node.id != scope.id:
+        if node.parent.type != "pipeline":  # the other commands of a pipe run beside it
+            after = next_statement(node)
+            while after is not None and after.type not in ("elif_clause", "else_clause"):
+                if _works(after):
+                    return True
+                after = next_statement(after)
+        node = node.parent
+    return False
+
+
+def _other_work(decider: Node, node: Node) -> bool:
+    """Whether another branch of the ``if`` or ``case`` deciding the ``exit 0`` (``node``) does
+    work: ``if command -v X; then X check; else exit 0; fi`` skips ``X check``."""
+    if decider.type == "case_statement":
+        items = [c for c in decider.named_children if c.type == "case_item"]
+        branches = [_statements(i) for i in items if not _holds(i, node)]
+    elif (chain := if_chain(decider)) is not None:
+        branches = [body for _, body in chain if not any(_holds(s, node) for s in body)]
+    else:
+        return False
+    return any(_works(s) for body in branches for s in body)
 
 
 def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:
@@ -319,10 +375,19 @@ def _machine_value(value: Node, script: Script) -> bool:
 
 
 def _probes(command: Node) -> bool:
-    """``command -v X``, ``which X``, ``type X``, ``hash X`` (not ``command X``, which runs X)."""
+    """``command -v X``, ``which X``, ``type X``, ``hash X`` (not ``command X``, which runs X),
+    or an import probe: ``python3 -c "import numpy"``, ``node -e "require('vite')"``."""
     name = command_name(command) or ""
     words = [text_of(c) for c in command.children_by_field_name("argument")]
-    return name in PROBES and (name != "command" or "-v" in words or "-V" in words)
+    if name in PROBES:
+        return name != "command" or "-v" in words or "-V" in words
+    interpreter = name.rsplit("/", 1)[-1]
+    if len(words) != 2 or words[0] not in ("-c", "-e"):
+        return False
+    code = _unquoted(words[1])
+    if _PYTHON.fullmatch(interpreter) and words[0] == "-c":
+        return _PYTHON_IMPORTS.fullmatch(code) is not None
+    return interpreter == "node" and _NODE_REQUIRES.fullmatch(code) is not None
 
 
 def _of_the_machine(word: Node, script: Script) -> bool:

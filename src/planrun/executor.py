@@ -183,7 +183,7 @@ class Executor:
             hidden = (
                 reports.hidden(reading.run, cwd, bash=name == "bash", look=first) if name else ()
             )
-            watch = tuple({h.needle: None for h in hidden if h.needle is not None})
+            watch = tuple({n: None for h in hidden for n in (h.needle, h.whole) if n is not None})
             # Only under -e and pipefail (without them the command after `&&`, or a pipe
             # before it, may have failed and gone on), and not under the shell's own -x.
             heads = tuple(

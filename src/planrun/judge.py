@@ -199,7 +199,7 @@ def _skipped(
     if check.instead is not None:
         return _branch_skipped(check, seen, heads, at)
     rest = f"skipping the rest of the check ({check.remedy})"
-    watched = check.needle is not None and seen is not None
+    watched = _watched(check, seen)
     # What it printed is read before the DEBUG trap's lines: one may hold another command too.
     if (said := _seen(check, seen)) is not None:
         return f"{PRINTED}{said}`, which {at} prints before its {check.shape} {check.skip}, {rest}"
@@ -213,10 +213,19 @@ def _skipped(
 
 
 def _seen(check: Hidden, seen: frozenset[bytes] | None) -> str | None:
-    """The watched text of ``check``, shown in a reason, when it appeared in the output."""
-    if check.needle is None or seen is None or check.needle not in seen:
+    """The watched text of ``check``, shown in a reason, when it appeared in the output (as
+    the whole line it prints, where that is known)."""
+    if check.needle is None or seen is None or (check.whole or check.needle) not in seen:
         return None
     return one_line(check.needle.decode(errors="replace"), 60)
+
+
+def _watched(check: Hidden, seen: frozenset[bytes] | None) -> bool:
+    """Whether what a skip prints is watched and tells: its text never appeared, or appeared
+    as its whole line. Its text inside another line ("1 skipped") tells nothing."""
+    if check.needle is None or seen is None:
+        return False
+    return check.needle not in seen or check.whole is None or check.whole in seen
 
 
 def _branch_skipped(
@@ -225,7 +234,7 @@ def _branch_skipped(
     """Why a script whose checking branch of an ``if`` may not have run shows nothing."""
     instead = f"`{one_line(check.instead or '', 50)}`"
     fix = f"({check.remedy})"
-    watched = check.needle is not None and seen is not None
+    watched = _watched(check, seen)
     if (said := _seen(check, seen)) is not None:
         return f"{PRINTED}{said}`, which {at} prints {check.skip}, instead of {instead} {fix}"
     if heads is not None and any(line in heads for line in check.reach):

@@ -119,6 +119,9 @@ class Hidden:
     # its first statement, which did not run when its other branch printed or when bash never
     # reached a line of ``reach`` (then ``skip`` says when it is skipped).
     instead: str | None = None
+    # The whole line a skip's report prints, when all of it is fixed ("\nskipped\n"): its
+    # needle alone may be part of another line (pytest's "1 skipped"), which shows nothing.
+    whole: bytes | None = None
 
     @property
     def remedy(self) -> str:
@@ -189,9 +192,9 @@ def hidden(
             found.append(Hidden(node.start_point.row + 1, command, "the `!`", fix=fix))
     if any(h.head is not None or h.reach for h in found) and OWN_DEBUG.search(script):
         found = [replace(h, head=None, reach=()) for h in found]
-    watched = {h.needle for h in found if h.needle is not None}
+    watched = {n for h in found for n in (h.needle, h.whole) if n is not None}
     if len(watched) > MAX_WATCHED:
-        found = [replace(h, needle=None, why=WATCH_LIMIT) for h in found]
+        found = [replace(h, needle=None, whole=None, why=WATCH_LIMIT) for h in found]
     return tuple(found)
 
 
@@ -521,8 +524,7 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     if found is None:
         return None
     reports = [r for statement in found.reports for r in _reports(statement)]
-    needles = [printed.needle(r) for r in reports] if watchable else []
-    needle = max((n for n in needles if n is not None), key=len, default=None)
+    needle, whole = _watched(reports) if watchable else (None, None)
     condition = flat(text_of(found.condition))
     if found.pattern is not None:
         when = f"when `{one_line(condition, 40)}` matches `{one_line(found.pattern, 30)}`"
@@ -531,8 +533,9 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     reach = _reach(found.statement) if bash and found.whole else ()
     message = report_message(reports[0]) if reports else None
     line = found.decider.start_point.row + 1
+    shape = f"`{found.word}`"
     return Hidden(
-        line, condition, f"`{found.word}`", message, needle, fix=SKIP_FIX, skip=when, reach=reach
+        line, condition, shape, message, needle, fix=SKIP_FIX, skip=when, reach=reach, whole=whole
     )
 
 
@@ -578,8 +581,7 @@ def _branch_skip(
     if simple and checks[0] == _negated_test(condition):
         return None  # `if [ ! -d node_modules ]; then npm ci; fi`: setup where it is missing
     # One branch that only reports is watched by what it prints; of several, any may run.
-    needles = [printed.needle(r) for r in reports] if watchable and len(others) == 1 else []
-    needle = max((n for n in needles if n is not None), key=len, default=None)
+    needle, whole = _watched(reports) if watchable and len(others) == 1 else (None, None)
     text = flat(text_of(condition))
     if simple:
         when = f"when `{one_line(text, 60)}` {'fails' if checks[0] else 'succeeds'}"
@@ -621,7 +623,19 @@ def _branch_skip(
         reach=reach,
         instead=flat(text_of(first)),
         why=None if there is None else SKIPS_NOW,
+        whole=whole,
     )
+
+
+def _watched(reports: list[Node]) -> tuple[bytes | None, bytes | None]:
+    """What a skip's reports print that planrun watches for: the longest fixed text, and the
+    whole line of the report that prints it, when all of that line is fixed."""
+    found = [(printed.needle(r), r) for r in reports]
+    needle, report = max(
+        ((n, r) for n, r in found if n is not None), key=lambda p: len(p[0]), default=(None, None)
+    )
+    said = printed.whole_line(report) if report is not None else None
+    return needle, None if said is None else b"\n" + said.encode() + b"\n"
 
 
 def _negated_test(condition: Node) -> bool:
