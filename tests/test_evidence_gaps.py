@@ -954,6 +954,25 @@ BRANCHES = {
         ),
         "unverified",
     ),
+    # a function of the script that checks, or that only reports
+    "function-checks": (
+        (
+            "run_tests() {\n  python3 nodir/a.py\n}\nif [ -d nodir ]; then\n  run_tests\nfi\n"
+            "grep -q here f.txt"
+        ),
+        "unverified",
+    ),
+    "function-reports": (
+        (
+            'note() { echo "$1"; }\nif [ -d nodir ]; then\n  python3 nodir/a.py\nelse\n'
+            '  note "no dir"\nfi'
+        ),
+        "unverified",
+    ),
+    "function-ran": (
+        "run() {\n  python3 -c 'import sys'\n}\nif [ -f f.txt ]; then\n  run\nfi",
+        "passed",
+    ),
     "needle-in-line": (
         'if [ -f f.txt ]; then\n  python3 -c \'print("2 skipped")\'\nelse\n  echo "skipped"\nfi',
         "passed",
@@ -1010,3 +1029,28 @@ def test_a_branch_that_checks_skipped_by_an_if_shows_nothing(
         "line 1 of the script skips `python3 nodir/a.py` when `[ -d nodir ]` fails; when it "
         f"does, the task is unverified\n    hint: {fix}"
     ) in out
+
+
+# A file a script sources by a literal path is read: one that sets no DEBUG trap of its own
+# (a virtualenv's activate script) leaves bash's record of the lines it reached.
+SOURCED = {
+    "ran": (". ./env.sh\nif [ -f f.txt ]; then\n  python3 -c 'import sys'\nfi", "passed"),
+    "skipped": (". ./env.sh\nif [ -d nodir ]; then\n  python3 -c 'import sys'\nfi", "unverified"),
+    "own-trap": (". ./trap.sh\nif [ -f f.txt ]; then\n  python3 -c 'import sys'\nfi", "unverified"),
+    "missing": (
+        ". ./nofile.sh || true\nif [ -f f.txt ]; then\n  python3 -c 'import sys'\nfi",
+        "unverified",
+    ),
+}
+
+
+def test_a_sourced_file_without_a_debug_trap_keeps_bashs_record(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "env.sh").write_text('VIRTUAL_ENV=/tmp/venv\nexport PATH="$PATH"\nhash -r\n')
+    (tmp_path / "trap.sh").write_text("trap 'echo step' DEBUG\n")
+    _, _, found = run_table(write_plan, tmp_path, SOURCED)
+    assert (found["p/skipped"][1] or "").startswith(
+        "its script did not run `python3 -c 'import sys'` (line 3), which the `if` of line 2"
+    )
+    assert (found["p/own-trap"][1] or "").startswith("planrun cannot see whether")

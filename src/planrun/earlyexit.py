@@ -83,18 +83,22 @@ class Script:
     skippers: dict[str, tuple[Node, ...]]
     assigned: dict[str, bool]
     calls: frozenset[str]  # the names the script runs as commands
+    functions: dict[str, Node]  # the body of each function it defines
 
 
 def script_of(root: Node) -> Script:
     skippers: dict[str, tuple[Node, ...]] = {}
     assigned: dict[str, bool] = {}
     calls: set[str] = set()
+    functions: dict[str, Node] = {}
     for node in walk(root):
         if node.type == "command" and (called := command_name(node)) is not None:
             calls.add(called)
         if node.type == "function_definition":
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
+            if name is not None and body is not None:
+                functions[text_of(name)] = body
             inner = [c for c in body.named_children if c.type != "comment"] if body else []
             last = inner[-1] if inner else None
             if name is None or last is None or _is_return(last):
@@ -115,7 +119,7 @@ def script_of(root: Node) -> Script:
             for word in node.children_by_field_name("argument"):
                 if not text_of(word).startswith("-"):
                     assigned[text_of(word)] = False
-    return Script(skippers, assigned, frozenset(calls))
+    return Script(skippers, assigned, frozenset(calls), functions)
 
 
 def early_exit(node: Node, script: Script) -> EarlyExit | None:

@@ -260,6 +260,8 @@ class Executor:
         if step.hidden:
             # What the DEBUG trap recorded, when planrun asked it (not {}: nothing asked).
             heads = outcome.heads if step.spec.heads else None
+            if heads is not None and not reports.still_traced(step.run, step.spec.cwd):
+                heads = None  # a file it sources may have set a DEBUG trap of its own
             failed = failed_before_and(step.hidden, heads, step.run)
             if failed is not None:
                 status, why = failed

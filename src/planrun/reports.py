@@ -36,6 +36,7 @@ from planrun.errexit import (
     report_message,
     report_name,
     shell_script,
+    sourced_text,
     text_of,
     walk,
 )
@@ -190,12 +191,34 @@ def hidden(
             command = flat(text_of(inner))
             fix = f"write `if {one_line(command, 40)}; then exit 1; fi`"
             found.append(Hidden(node.start_point.row + 1, command, "the `!`", fix=fix))
-    if any(h.head is not None or h.reach for h in found) and OWN_DEBUG.search(script):
+    if any(h.head is not None or h.reach for h in found) and not debug_stays(root, script, cwd):
         found = [replace(h, head=None, reach=()) for h in found]
     watched = {n for h in found for n in (h.needle, h.whole) if n is not None}
     if len(watched) > MAX_WATCHED:
         found = [replace(h, needle=None, whole=None, why=WATCH_LIMIT) for h in found]
     return tuple(found)
+
+
+def debug_stays(root: Node, script: str, cwd: Path | None) -> bool:
+    """Whether nothing in the script (``root``, its text ``script``) may change or drop
+    planrun's DEBUG trap (:data:`OWN_DEBUG`): a file it sources by a literal path is read
+    (``source .venv/bin/activate`` sets no trap); one that cannot be read may."""
+    if not OWN_DEBUG.search(script):
+        return True
+    text = bytearray(script.encode())
+    for node in walk(root):
+        if command_name(node) in ("source", ".") and not in_substitution(node):
+            sourced = sourced_text(node, cwd)
+            if sourced is None or OWN_DEBUG.search(sourced):
+                return False
+            text[node.start_byte : node.end_byte] = b" " * (node.end_byte - node.start_byte)
+    return not OWN_DEBUG.search(text.decode(errors="replace"))
+
+
+def still_traced(script: str, cwd: Path | None) -> bool:
+    """Whether the DEBUG trap's record still tells, read again after the script ran: a file it
+    sources may have been written by the run itself."""
+    return debug_stays(parse(script), script, cwd)
 
 
 def still_watched(script: str, cwd: Path | None) -> bool:
@@ -568,11 +591,11 @@ def _branch_skip(
     conditions = [c for c, _ in chain if c is not None]
     if not all(earlyexit.about_files_or_machine(c, script) for c in conditions):
         return None
-    checks = [any(_runs_code(c) for part in body for c in commands_in(part)) for _, body in chain]
+    checks = [any(_checks(part, script) for part in body) for _, body in chain]
     if all(checks) or not any(checks):
         return None  # every branch checks something, or none does
     others = [body for (_, body), checking in zip(chain, checks, strict=True) if not checking]
-    reported = [_all_reports(body) for body in others]
+    reported = [_all_reports(body, script.functions) for body in others]
     if any(r is None for r in reported):
         return None  # another branch does something of its own (a fallback, an exit)
     reports = [r for found in reported for r in found or []]
@@ -636,6 +659,21 @@ def _watched(reports: list[Node]) -> tuple[bytes | None, bytes | None]:
     )
     said = printed.whole_line(report) if report is not None else None
     return needle, None if said is None else b"\n" + said.encode() + b"\n"
+
+
+def _checks(node: Node, script: earlyexit.Script, depth: int = 0) -> bool:
+    """Whether ``node`` runs tests, a build or code (:func:`_runs_code`), also inside a
+    function of the script it calls (``run_tests() { pytest; }``)."""
+    for command in commands_in(node):
+        if _runs_code(command):
+            return True
+        body = script.functions.get(command_name(command) or "")
+        if body is not None and depth < _CALL_DEPTH and _checks(body, script, depth + 1):
+            return True
+    return False
+
+
+_CALL_DEPTH = 4  # functions calling functions read that deep (a recursive one ends there)
 
 
 def _negated_test(condition: Node) -> bool:
@@ -838,12 +876,21 @@ def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | Non
     )
 
 
-def _all_reports(statements: list[Node]) -> list[Node] | None:
-    """The reports of a branch that only reports (no-ops aside), else None."""
+def _all_reports(
+    statements: list[Node], functions: dict[str, Node] | None = None
+) -> list[Node] | None:
+    """The reports of a branch that only reports (no-ops aside), else None. ``functions``:
+    the script's, whose call only reports when its body does (``note() { echo "$1"; }``)."""
     found: list[Node] = []
     for statement in statements:
+        body = (functions or {}).get(command_name(body_of(statement)) or "")
         if report_name(statement) is not None:
             found.extend(_reports(statement))
+        elif body is not None:
+            inner = [c for c in body.named_children if c.type != "comment"]
+            # What it prints is its arguments (`$1`): not watched; bash's record still tells.
+            if not inner or _all_reports(inner) is None:
+                return None
         elif not always_succeeds(statement) or command_name(statement) == "exit":
             return None
     return found
