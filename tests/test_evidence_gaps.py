@@ -648,6 +648,64 @@ SKIPS = {
     "import-check": ("python3 -c 'import json' && exit 0\nexit 1", "passed"),
     "probe-check": ("command -v sh >/dev/null && exit 0\necho 'no sh'\nexit 1", "passed"),
     "import-and-run": ("python3 -c 'import json; print(1)' && exit 0\nexit 1", "passed"),
+    "heredoc-or": (
+        "python3 - <<'PY' || exit 0\nimport sys; sys.exit(1)\nPY\ngrep -q here f.txt",
+        "unverified",
+    ),
+    "env-default": (
+        (
+            'NO_SUCH="${PLANRUN_NO_SUCH_VARIABLE:-0}"\nif [ "$NO_SUCH" != 1 ]; then\n'
+            '  echo "not asked for, skipping"\n  exit 0\nfi\ngrep -q x f.txt'
+        ),
+        "unverified",
+    ),
+    "import-as": (
+        "python3 -c 'import planrun_no_such_module as m' 2>/dev/null || exit 0\ngrep -q x f.txt",
+        "unverified",
+    ),
+    "echo-and-exit": (
+        (
+            '[ -z "${PLANRUN_NO_SUCH_VARIABLE:-}" ] && echo "skipping here" && exit 0\n'
+            "grep -q x f.txt"
+        ),
+        "unverified",
+    ),
+    "guard-function": (
+        (
+            'require() {\n  if [ -z "${PLANRUN_NO_SUCH_VARIABLE:-}" ]; then\n    echo "not set"\n'
+            "    exit 0\n  fi\n}\nrequire\ngrep -q x f.txt"
+        ),
+        "unverified",
+    ),
+    "guard-function-not-taken": (
+        (
+            'require() {\n  if [ -n "${PLANRUN_NO_SUCH_VARIABLE:-}" ]; then\n    echo "set"\n'
+            "    exit 0\n  fi\n}\nrequire\ngrep -q here f.txt"
+        ),
+        "passed",
+    ),
+    "main-not-taken": (
+        (
+            'main() {\n  if ! command -v sh >/dev/null; then\n    echo "no sh, skipping"\n'
+            '    exit 0\n  fi\n  grep -q here f.txt\n}\nmain "$@"'
+        ),
+        "passed",
+    ),
+    # an `exit 0` after the check it gates: a fallback follows, or only a report
+    "fallback": (
+        (
+            "if command -v python3 >/dev/null; then\n  python3 -c 'import sys'\n  exit 0\nfi\n"
+            'echo "no python3, trying python"\npython -c "import sys"'
+        ),
+        "passed",
+    ),
+    "checked-then-ended": (
+        (
+            '[ -n "${PLANRUN_NO_SUCH_VARIABLE:-}" ] && { python3 -c "import sys"; exit 0; }\n'
+            'echo "not asked for: skipping"'
+        ),
+        "unverified",
+    ),
     # what a skip prints, inside a longer line of the check's own, shows no skip
     "needle-in-line": (
         (
@@ -742,6 +800,7 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
     # Where it did not skip when run, validate still warns that it may.
     maybe = {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text", "not-skipped"}
     maybe |= {"nested-not-taken", "case-not-taken", "needle-in-line"}
+    maybe |= {"guard-function-not-taken", "main-not-taken", "checked-then-ended"}
     assert warned == skipped | maybe
 
 
@@ -973,6 +1032,26 @@ BRANCHES = {
         "run() {\n  python3 -c 'import sys'\n}\nif [ -f f.txt ]; then\n  run\nfi",
         "passed",
     ),
+    "case-reports": (
+        (
+            'case "${PLANRUN_NO_SUCH_VARIABLE:-}" in\n  true) python3 -c "import sys" ;;\n'
+            '  *) echo "not asked for, skipping" ;;\nesac'
+        ),
+        "unverified",
+    ),
+    "case-no-default": (
+        'case "$(uname -s)" in\n  NoSuchSystem) python3 -c "import sys" ;;\nesac',
+        "unverified",
+    ),
+    "case-ran": ('case "$(uname -s)" in\n  *) python3 -c "import sys" ;;\nesac', "passed"),
+    "bundle-chain": (
+        (
+            "if [ -f nodir/Gemfile ]; then\n  bundle exec rspec\nelif [ -f nodir/go.mod ]; then\n"
+            '  go test ./...\nelse\n  echo "no project here"\nfi'
+        ),
+        "unverified",
+    ),
+    "after-set": ("set -euo pipefail\nif [ -f f.txt ]; then python3 -c 'import sys'; fi", "passed"),
     "needle-in-line": (
         'if [ -f f.txt ]; then\n  python3 -c \'print("2 skipped")\'\nelse\n  echo "skipped"\nfi',
         "passed",

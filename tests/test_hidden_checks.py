@@ -142,7 +142,11 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ('[ -n "$CI" ] && echo "running in CI"\nb', []),
         ('command -v uv && echo "uv is here"\nb', []),
         ('export X=1 && echo "set"\nb', []),
-        ('f() { a || echo "gone away"; }\nf', [(1, "a", "the `|| echo`", None)]),
+        # a function called once, as a statement: its output goes where that call's goes
+        ('f() { a || echo "gone away"; }\nf', [(1, "a", "the `|| echo`", b"gone away")]),
+        ('f() { a || echo "gone away"; }\nf > out', [(1, "a", "the `|| echo`", None)]),
+        ('f() { a || echo "gone away"; }\nf\nf > out', [(1, "a", "the `|| echo`", None)]),
+        ('f() { a || echo "gone away"; }\nx=$(f)', [(1, "a", "the `|| echo`", None)]),
         ('{ a || echo "gone away"; } > out\nb', [(1, "a", "the `|| echo`", None)]),
         ('exec > log\na || echo "gone away"\nb', [(2, "a", "the `|| echo`", None)]),
         ("while ! grep -q x f; do sleep 1; done\nb", []),  # a condition is a choice

@@ -32,6 +32,7 @@ from planrun.errexit import (
     command_name,
     if_chain,
     next_statement,
+    only_call,
     report_name,
     text_of,
     walk,
@@ -55,7 +56,11 @@ _FILTERS = frozenset({"cut", "head", "tail", "tr", "sed", "awk", "sort", "uniq",
 _VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
 _PYTHON = re.compile(r"python(?:3(?:\.\d+)?)?")
 # Code that only imports: whether a module is installed is a question about the machine.
-_IMPORT = r"(?:import\s+[\w.]+(?:\s*,\s*[\w.]+)*|from\s+[\w.]+\s+import\s+[\w*]+(?:\s*,\s*\w+)*)"
+_NAMED = r"[\w.]+(?:\s+as\s+\w+)?"  # `numpy`, `numpy as np`
+_IMPORT = (
+    rf"(?:import\s+{_NAMED}(?:\s*,\s*{_NAMED})*"
+    rf"|from\s+[\w.]+\s+import\s+(?:\*|{_NAMED}(?:\s*,\s*{_NAMED})*))"
+)
 _PYTHON_IMPORTS = re.compile(rf"\s*{_IMPORT}(?:\s*[;\n]\s*{_IMPORT})*\s*;?\s*")
 _REQUIRE = r"require(?:\.resolve)?\(\s*(['\"])[\w@/.-]+\1\s*\)"
 _NODE_REQUIRES = re.compile(rf"\s*{_REQUIRE}(?:\s*;\s*{_REQUIRE})*\s*;?\s*")
@@ -73,6 +78,12 @@ class EarlyExit:
     whole: bool  # it ends the script (else only a subshell or a pipe's part)
     word: str = "exit 0"  # or "return 0", ending a function
     pattern: str | None = None  # a `case` arm's patterns: it runs when the value matches
+    after: tuple[Node, ...] = ()  # what its scope runs after ``decider`` (a function: its rest)
+    # Whether something else runs work it would skip: another branch of its `if` or `case`,
+    # or, in a function, whatever the script does after calling it.
+    more: bool = False
+    # In a function the script calls once, as a statement of its own: that call.
+    call: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,13 @@ def script_of(root: Node) -> Script:
     assigned: dict[str, bool] = {}
     calls: set[str] = set()
     functions: dict[str, Node] = {}
-    for node in walk(root):
+    nodes = walk(root)
+    own = {
+        text_of(name)
+        for node in nodes
+        if node.type == "variable_assignment" and (name := node.child_by_field_name("name"))
+    }
+    for node in nodes:
         if node.type == "command" and (called := command_name(node)) is not None:
             calls.add(called)
         if node.type == "function_definition":
@@ -111,7 +128,10 @@ def script_of(root: Node) -> Script:
             if name is not None:
                 # Only what a machine's program printed is about the machine (`os=$(uname)`);
                 # a literal is the script's own state (`found=false`, then `found=true`).
-                machine = value is not None and _substituted(value) and _only_machine(value)
+                machine = value is not None and (
+                    (_substituted(value) and _only_machine(value))
+                    or _from_environment(text_of(name), value, own)
+                )
                 assigned[text_of(name)] = assigned.get(text_of(name), True) and machine
         elif node.type == "for_statement" and (variable := node.child_by_field_name("variable")):
             assigned[text_of(variable)] = False
@@ -120,6 +140,16 @@ def script_of(root: Node) -> Script:
                 if not text_of(word).startswith("-"):
                     assigned[text_of(word)] = False
     return Script(skippers, assigned, frozenset(calls), functions)
+
+
+def _from_environment(name: str, value: Node, own: set[str]) -> bool:
+    """``CI="${CI:-}"``, ``RUN_E2E="${RUN_E2E:-0}"``, ``IS_CI=${GITHUB_ACTIONS:-false}``: a
+    value only the environment gives, through variables the script never sets (or this one,
+    defaulted)."""
+    if _substituted(value):
+        return False
+    names = _VARIABLE.findall(text_of(value))
+    return bool(names) and all(n == name or n not in own for n in names)
 
 
 def early_exit(node: Node, script: Script) -> EarlyExit | None:
@@ -138,7 +168,7 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
         return None
     pattern = None
     if decider.type == "case_statement":
-        if not _machine_value(condition, script):
+        if not machine_value(condition, script):
             return None  # `case "$1" in`, `case "$(cat VERSION)" in`: the script's own
         item = node
         while item.parent is not None and item.parent.id != decider.id:
@@ -165,15 +195,18 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
             return None  # `return 0` last in its function ends only what is already done
     elif returns:
         return None  # `return` outside a function: not a skip this rule reads
-    if not _work_after(decider, scope) and not _other_work(decider, node):
-        return None  # `command -v ruff && exit 0; echo "no ruff"; exit 1`: the check's success
     whole = scope.type == "program"
     if scope.type in ("subshell", "pipeline") and not _more_after(decider, scope):
         return None  # `( [ -z "$CI" ] && exit 0 )`: nothing of the subshell is skipped
     at = next((i for i, c in enumerate(block) if _holds(c, node)), 0)
     before = tuple(block[:at]) + (called or ())
     word = "return 0" if returns else "exit 0"
-    return EarlyExit(decider, condition, failure, before, statement, whole, word, pattern)
+    after = tuple(_after(decider, scope))
+    more = scope.type == "function_definition" or _other_work(decider, node)
+    call = only_call(scope) if scope.type == "function_definition" else None
+    return EarlyExit(
+        decider, condition, failure, before, statement, whole, word, pattern, after, more, call
+    )
 
 
 def ends_early(node: Node) -> bool:
@@ -232,25 +265,33 @@ def _more_after(decider: Node, scope: Node) -> bool:
 _NO_WORK = frozenset({"exit", "return", "false", "true", ":"})
 
 
-def _works(statement: Node) -> bool:
-    return (
-        report_name(statement) is None and (command_name(body_of(statement)) or "") not in _NO_WORK
-    )
+def works(statement: Node) -> bool:
+    """Whether a statement does work a skip would leave out: not a report, an ``exit``, a
+    ``return``, ``true``, ``false`` or ``:``."""
+    name = command_name(body_of(statement)) or ""
+    return report_name(statement) is None and name not in _NO_WORK
 
 
-def _work_after(decider: Node, scope: Node) -> bool:
-    """Whether anything after ``decider`` in ``scope`` does work a skip would leave out: not
-    only reports and ``exit``s (then the ``exit 0`` is the success of what decides it)."""
+def fails(statement: Node) -> bool:
+    """``exit N`` (N > 0), ``return N`` or ``false``: the script ends failing there."""
+    args = _exit_args(statement)
+    if args is not None:
+        return bool(args) and args != ["0"]
+    return command_name(body_of(statement)) == "false"
+
+
+def _after(decider: Node, scope: Node) -> list[Node]:
+    """The statements ``scope`` runs after ``decider``, at each level up to it."""
+    found: list[Node] = []
     node = decider
     while node.parent is not None and node.id != scope.id:
         if node.parent.type != "pipeline":  # the other commands of a pipe run beside it
             after = next_statement(node)
             while after is not None and after.type not in ("elif_clause", "else_clause"):
-                if _works(after):
-                    return True
+                found.append(after)
                 after = next_statement(after)
         node = node.parent
-    return False
+    return found
 
 
 def _other_work(decider: Node, node: Node) -> bool:
@@ -258,12 +299,12 @@ def _other_work(decider: Node, node: Node) -> bool:
     work: ``if command -v X; then X check; else exit 0; fi`` skips ``X check``."""
     if decider.type == "case_statement":
         items = [c for c in decider.named_children if c.type == "case_item"]
-        branches = [_statements(i) for i in items if not _holds(i, node)]
+        branches = [statements_of(i) for i in items if not _holds(i, node)]
     elif (chain := if_chain(decider)) is not None:
         branches = [body for _, body in chain if not any(_holds(s, node) for s in body)]
     else:
         return False
-    return any(_works(s) for body in branches for s in body)
+    return any(works(s) for body in branches for s in body)
 
 
 def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:
@@ -274,13 +315,34 @@ def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:
         child = child.parent
     statement, block = child, [child]
     parent = child.parent
+    leading: list[Node] = []  # `echo "skipping" && exit 0`: its reports
     while parent is not None:
         if parent.type == "list":
             if parent.children[-1].id != child.id:
                 return None  # `exit 0 && ...`: nothing decides it
-            return parent, parent.children[0], parent.children[1].type == "||", block
+            left, joined = parent.children[0], parent.children[1].type == "&&"
+            if joined and report_name(left) is not None:
+                leading.insert(0, left)  # a report before it: a statement of its block
+                statement = child = parent
+                block, parent = [child], parent.parent
+                continue
+            inner = left.children if left.type == "list" else []
+            if joined and len(inner) > 2 and inner[1].type == "&&" and report_name(inner[-1]):
+                # `[ -z "$CI" ] && echo "skipping" && exit 0`
+                leading.insert(0, inner[-1])
+                return parent, inner[0], False, [*leading, *block]
+            return parent, left, not joined, [*leading, *block]
+        if parent.type == "heredoc_redirect" and parent.parent is not None:
+            # `python3 - <<'PY' || exit 0`: tree-sitter puts the list in the here-document.
+            operator = parent.child_by_field_name("operator")
+            command = parent.parent.child_by_field_name("body")
+            if operator is None or command is None or operator.type not in ("||", "&&"):
+                return None
+            return parent.parent, command, operator.type == "||", block
         if child.id == statement.id:
-            block = _statements(parent)
+            block = statements_of(parent)
+            at = next((i for i, c in enumerate(block) if c.id == statement.id), len(block))
+            block = [*block[:at], *leading, *block[at:]]
         if parent.type == "case_item":
             case = parent.parent
             value = case.child_by_field_name("value") if case is not None else None
@@ -308,7 +370,7 @@ def _conditions(node: Node) -> list[Node]:
     return [c for c in node.children_by_field_name("condition") if c.is_named]
 
 
-def _statements(block: Node) -> list[Node]:
+def statements_of(block: Node) -> list[Node]:
     """The statements of a group, of an ``if``'s branch (not its condition or others) or of a
     ``case`` arm (not its patterns)."""
     conditions = {c.id for c in _conditions(block)}
@@ -371,7 +433,7 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
     return all(_of_the_machine(leaf, script) for leaf in leaves)
 
 
-def _machine_value(value: Node, script: Script) -> bool:
+def machine_value(value: Node, script: Script) -> bool:
     """Whether a ``case``'s value is what the machine says: a variable of the environment or
     set from a machine's program, or such a program's output (not a literal, not ``$1``)."""
     named = _VARIABLE.search(text_of(value)) is not None or _substituted(value)
@@ -386,7 +448,7 @@ def _probes(command: Node) -> bool:
     if name in PROBES:
         return name != "command" or "-v" in words or "-V" in words
     interpreter = name.rsplit("/", 1)[-1]
-    if len(words) != 2 or words[0] not in ("-c", "-e"):
+    if len(words) != 2 or words[0] not in ("-c", "-e", "-p"):
         return False
     code = _unquoted(words[1])
     if _PYTHON.fullmatch(interpreter) and words[0] == "-c":

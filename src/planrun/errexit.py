@@ -349,6 +349,24 @@ def if_chain(node: Node) -> list[tuple[Node | None, list[Node]]] | None:
     return chain
 
 
+def only_call(function: Node) -> Node | None:
+    """The one call of ``function``, when the script calls it once, as a statement of its own
+    (``main "$@"``): what runs after that call is what its ``exit 0`` skips."""
+    name = function.child_by_field_name("name")
+    root = function
+    while root.parent is not None:
+        root = root.parent
+    if name is None or root.type != "program":
+        return None
+    calls = [c for c in walk(root) if c.type == "command" and command_name(c) == text_of(name)]
+    if len(calls) != 1:
+        return None
+    statement = calls[0]
+    while statement.parent is not None and statement.parent.type == "redirected_statement":
+        statement = statement.parent
+    return statement if statement.parent is not None and statement.parent.id == root.id else None
+
+
 def walk(node: Node) -> list[Node]:
     """``node`` and every node under it, in the order they are written."""
     found = [node]

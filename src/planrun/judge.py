@@ -240,13 +240,15 @@ def _branch_skipped(
     if heads is not None and any(line in heads for line in check.reach):
         return None  # bash reached the checking branch
     if check.why == SKIPS_NOW:  # known before the script ran
-        return f"{NOT_RUN}{instead[1:]}, which the `if` of {at} skips {check.skip} {fix}"
+        return f"{NOT_RUN}{instead[1:]}, which {check.shape} of {at} skips {check.skip} {fix}"
     if heads is not None and check.reach:
         line = f"line {check.reach[0]}"
-        return f"{NOT_RUN}{instead[1:]} ({line}), which the `if` of {at} skips {check.skip} {fix}"
+        return (
+            f"{NOT_RUN}{instead[1:]} ({line}), which {check.shape} of {at} skips {check.skip} {fix}"
+        )
     if watched:
         return None  # what it prints instead never appeared
-    return f"{UNSEEN} {instead} ran: the `if` of {at} skips it {check.skip} {fix}"
+    return f"{UNSEEN} {instead} ran: {check.shape} of {at} skips it {check.skip} {fix}"
 
 
 Failures = tuple[tuple[int, str], ...]

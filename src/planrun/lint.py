@@ -229,7 +229,7 @@ def _lint_command(
             "unverified",
             hint="write `curl -sf URL`, or pipe what it prints into a check (`| grep -q ok`)",
         )
-    if plain and re.search(r"\b(?:exit|return|if)\b", cmd.run):
+    if plain and re.search(r"\b(?:exit|return|if|case)\b", cmd.run):
         _lint_skips(cmd.run, where, line, src, diags, flags=flags)
     if cmd.cwd:
         _machine_path(cmd.cwd, f"{where}: verify cwd", line, src, diags)
@@ -247,7 +247,7 @@ def _lint_skips(
                 "verify-skips-itself",
                 src,
                 line,
-                f"{where}: verify `{one_line(run, 60)}`: the `if` of line {skip.line} of the "
+                f"{where}: verify `{one_line(run, 60)}`: {skip.shape} of line {skip.line} of the "
                 f"script skips `{one_line(skip.instead, 40)}` {skip.skip}; when it does, the "
                 "task is unverified",
                 hint=skip.fix or "",

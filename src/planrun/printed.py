@@ -22,6 +22,7 @@ from planrun.errexit import (
     SUBSTITUTIONS,
     body_of,
     command_name,
+    only_call,
     report_message,
     report_name,
     sourced_text,
@@ -199,6 +200,9 @@ def reaches_output(report: Node, stream: int = 1) -> bool:
             if found is None:
                 return False
             stream = found
+        if node.type == "function_definition" and (call := only_call(node)) is not None:
+            node = call  # called once, as a statement: what it prints goes where that goes
+            continue
         if node.type in ("function_definition", *SUBSTITUTIONS) or _backgrounded(node):
             return False
         parent = node.parent

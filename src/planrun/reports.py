@@ -57,6 +57,9 @@ _RUNNERS = frozenset(
     {"pytest", "py.test", "tox", "nox", "npm", "npx", "yarn", "pnpm", "bun", "cargo", "go"}
     | {"make", "mvn", "gradle", "jest", "vitest", "mocha", "mypy", "ruff", "tsc", "eslint"}
     | {"flake8", "pylint", "black", "dotnet", "swift", "rspec", "phpunit", "ctest", "deno"}
+    | {"bats", "mix", "rake", "rubocop", "shellcheck", "pyright", "golangci-lint", "prettier"}
+    | {"biome", "stylelint", "terraform", "tflint", "hadolint", "bandit", "isort", "pre-commit"}
+    | {"playwright", "cypress", "jasmine", "karma", "ava", "tap", "gotestsum", "sbt", "bazel"}
 )
 # Programs that print text they read: files, other commands' output, their arguments.
 _RELAYS = frozenset(
@@ -136,6 +139,9 @@ _FIND_ENDS = frozenset({"\\;", "';'", '";"', "+"})
 WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
 
+_MAY_SKIP = re.compile(r"\b(?:exit|return|if|case)\b")  # what a skip (earlyexit.py) needs
+
+
 def hidden(
     script: str, cwd: Path | None = None, *, bash: bool = True, look: bool = False
 ) -> tuple[Hidden, ...]:
@@ -156,7 +162,7 @@ def hidden(
     statements = [c for c in root.named_children if c.type != "comment"]
     last = statements[-1] if statements else None
     watchable = printed.output_stays(root, script, cwd)
-    skips = earlyexit.script_of(root) if re.search(r"\b(?:exit|return|if)\b", script) else None
+    skips = earlyexit.script_of(root) if _MAY_SKIP.search(script) else None
     found: list[Hidden] = []
     for node in walk(root):
         if in_substitution(node):
@@ -178,7 +184,7 @@ def hidden(
                 found.append(item)
             if command_name(node) == "exit":
                 found.extend(_cannot_look(node, watchable=watchable))
-        if node.type == "if_statement" and skips is not None:
+        if node.type in ("if_statement", "case_statement") and skips is not None:
             item = _branch_skip(node, skips, cwd, watchable=watchable, bash=bash, look=look)
             if item is not None:
                 found.append(item)
@@ -512,8 +518,12 @@ def _runs_checks(command: Node) -> bool:
         return words[words.index("-m") + 1 : words.index("-m") + 2] != [] and (
             words[words.index("-m") + 1] in _RUNNERS | {"unittest"}
         )
-    if name in ("uv", "poetry", "pipenv", "hatch", "pdm") and words[:1] == ["run"]:
+    if name in ("uv", "poetry", "pipenv", "hatch", "pdm", "uvx") and words[:1] == ["run"]:
         return len(words) > 1 and words[1] in _RUNNERS
+    if name in ("bundle", "uvx", "pipx") and words[:1] in (["exec"], ["run"]):
+        return len(words) > 1  # `bundle exec rspec`, `pipx run ruff`: a tool of the project
+    if name == "uvx":
+        return bool(words) and words[0] in _RUNNERS
     return False
 
 
@@ -546,6 +556,17 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     found = earlyexit.early_exit(node, script)
     if found is None:
         return None
+    checked = [s for s in found.reports if _checks(s, script)]
+    more = found.more or any(earlyexit.works(s) for s in found.after)
+    if checked:
+        # `if command -v python3 >/dev/null; then python3 a.py; exit 0; fi` and then a
+        # fallback: its `exit 0` is the check's success. With nothing after it but reports,
+        # the other path checks nothing (`[ -n "$CI" ] && { pytest; exit 0; }; echo skip`).
+        if more or any(earlyexit.fails(s) for s in found.after):
+            return None
+        return _checked_then_ended(found, checked[0], watchable=watchable, bash=bash)
+    if not more:
+        return None  # `command -v ruff && exit 0; echo "no ruff"; exit 1`: the check's success
     reports = [r for statement in found.reports for r in _reports(statement)]
     needle, whole = _watched(reports) if watchable else (None, None)
     condition = flat(text_of(found.condition))
@@ -554,11 +575,53 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     else:
         when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
     reach = _reach(found.statement) if bash and found.whole else ()
+    if bash and found.call is not None:
+        reach = _reach(found.call)  # `main() { ...; exit 0; ...; }; main`: after its call
     message = report_message(reports[0]) if reports else None
     line = found.decider.start_point.row + 1
     shape = f"`{found.word}`"
     return Hidden(
         line, condition, shape, message, needle, fix=SKIP_FIX, skip=when, reach=reach, whole=whole
+    )
+
+
+def _checked_then_ended(
+    found: earlyexit.EarlyExit, first: Node, *, watchable: bool, bash: bool
+) -> Hidden | None:
+    """``[ -n "$CI" ] && { pytest; exit 0; }`` with only reports after it: where the condition
+    goes the other way, the check never ran and the script ends with success. Watched as a
+    branch skip (:func:`_branch_skip`): by what the rest prints, or whether bash reached
+    ``first``, the check."""
+    if not found.whole:
+        return None
+    reports = [r for statement in found.after for r in _reports(statement)]
+    needle, whole = _watched(reports) if watchable else (None, None)
+    text = flat(text_of(found.condition))
+    if found.pattern is not None:
+        when = f"when `{one_line(text, 40)}` does not match `{one_line(found.pattern, 30)}`"
+    else:
+        when = f"when `{one_line(text, 60)}` {'succeeds' if found.failure else 'fails'}"
+    reach: tuple[int, ...] = ()
+    if bash and _traced(first):
+        others = [found.condition, *found.after]
+        taken = {r for c in others for r in range(c.start_point.row, c.end_point.row + 1)}
+        start = first.start_point.row
+        rows = range(start, min(first.end_point.row, start + _REACH_LINES - 1) + 1)
+        reach = tuple(r + 1 for r in rows if r not in taken)
+    shape = {"if_statement": "the `if`", "case_statement": "the `case`"}.get(
+        found.decider.type, "the `||`" if found.failure else "the `&&`"
+    )
+    return Hidden(
+        found.decider.start_point.row + 1,
+        text,
+        shape,
+        report_message(reports[0]) if reports else None,
+        needle,
+        fix=BRANCH_FIX,
+        skip=when,
+        reach=reach,
+        instead=flat(text_of(first)),
+        whole=whole,
     )
 
 
@@ -583,14 +646,28 @@ def _branch_skip(
     whether bash reached the checking branch's first line."""
     if node.parent is None or node.parent.type != "program":
         return None
-    chain = if_chain(node)
-    if chain is None:
-        return None
-    if chain[-1][0] is not None:
-        chain.append((None, []))  # no `else`: where every condition fails, nothing runs
-    conditions = [c for c, _ in chain if c is not None]
-    if not all(earlyexit.about_files_or_machine(c, script) for c in conditions):
-        return None
+    if node.type == "case_statement":
+        # `case "$(uname -s)" in Linux) pytest ;; *) echo "skipping" ;; esac`: its arms.
+        value = node.child_by_field_name("value")
+        if value is None or not earlyexit.machine_value(value, script):
+            return None
+        items = [c for c in node.named_children if c.type == "case_item"]
+        chain: list[tuple[Node | None, list[Node]]] = [
+            (None, earlyexit.statements_of(i)) for i in items
+        ]
+        if not any(text_of(v) == "*" for i in items for v in i.children_by_field_name("value")):
+            chain.append((None, []))  # no `*)`: where no pattern matches, nothing runs
+        conditions = [value]
+    else:
+        found = if_chain(node)
+        if found is None:
+            return None
+        chain = found
+        if chain[-1][0] is not None:
+            chain.append((None, []))  # no `else`: where every condition fails, nothing runs
+        conditions = [c for c, _ in chain if c is not None]
+        if not all(earlyexit.about_files_or_machine(c, script) for c in conditions):
+            return None
     checks = [any(_checks(part, script) for part in body) for _, body in chain]
     if all(checks) or not any(checks):
         return None  # every branch checks something, or none does
@@ -599,14 +676,17 @@ def _branch_skip(
     if any(r is None for r in reported):
         return None  # another branch does something of its own (a fallback, an exit)
     reports = [r for found in reported for r in found or []]
-    simple = len(chain) == 2
+    case = node.type == "case_statement"
+    simple = len(chain) == 2 and not case
     condition = conditions[0]
     if simple and checks[0] == _negated_test(condition):
         return None  # `if [ ! -d node_modules ]; then npm ci; fi`: setup where it is missing
     # One branch that only reports is watched by what it prints; of several, any may run.
     needle, whole = _watched(reports) if watchable and len(others) == 1 else (None, None)
     text = flat(text_of(condition))
-    if simple:
+    if case:
+        when = f"when `{one_line(text, 60)}` matches no arm that checks"
+    elif simple:
         when = f"when `{one_line(text, 60)}` {'fails' if checks[0] else 'succeeds'}"
     elif not checks[-1] and all(checks[:-1]):
         tests = ", ".join(f"`{one_line(flat(text_of(c)), 40)}`" for c in conditions)
@@ -614,6 +694,8 @@ def _branch_skip(
     else:
         when = "when its conditions choose a branch that only reports"
     working = [body for (_, body), checking in zip(chain, checks, strict=True) if checking]
+    if any(command_name(body_of(body[-1])) == "exit" for body in working):
+        return None  # `if command -v X; then X; exit 0; fi; fallback`: the exit's own (_skip)
     first = working[0][0]
     reach: tuple[int, ...] = ()
     if bash and all(_traced(body[0]) for body in working):
@@ -638,7 +720,7 @@ def _branch_skip(
     return Hidden(
         node.start_point.row + 1,
         text,
-        "the `if`",
+        "the `case`" if case else "the `if`",
         report_message(reports[0]) if reports else None,
         needle,
         fix=BRANCH_FIX,
@@ -691,11 +773,20 @@ def _leaves(node: Node) -> list[Node]:
     return [leaf for c in node.children if c.type not in ("[[", "]]") for leaf in _leaves(c)]
 
 
+_OPTIONS = frozenset({"set", "shopt"})
+
+
 def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:
-    """Whether the test of an ``if`` that is the script's first statement holds now, for a
-    test of one literal relative path (``[ -d web ]``, ``[ ! -f package.json ]``)."""
-    first = node.parent.named_children[0] if node.parent is not None else None
-    if cwd is None or first is None or first.id != node.id:
+    """Whether the test of an ``if`` that is the script's first statement (after ``set``,
+    ``shopt``) holds now, for a test of one literal relative path (``[ -d web ]``, ``[ ! -f
+    package.json ]``)."""
+    earlier = []
+    for statement in node.parent.named_children if node.parent is not None else []:
+        if statement.id == node.id:
+            break
+        earlier.append(statement)
+    # Only the shell's options before it (`set -euo pipefail`): nothing that makes or moves.
+    if cwd is None or any(c.type != "comment" and command_name(c) not in _OPTIONS for c in earlier):
         return None
     body = body_of(condition)
     negated = body.type == "negated_command"
@@ -714,6 +805,8 @@ def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:
         negated, words = not negated, words[1:]
     if len(words) != 2 or words[0] not in ("-d", "-f", "-e") or _PATH_EXPANDS.search(words[1]):
         return None
+    if "'" not in words[1] and '"' not in words[1] and re.search(r"[*?\[]", words[1]):
+        return None  # `[ -f src/*.py ]`: bash tests what the glob matches
     path = words[1].strip("'\"")
     if path.startswith("/") or not path:
         return None
