@@ -706,6 +706,10 @@ SKIPS = {
         ),
         "unverified",
     ),
+    "machine-path": (
+        'if [ -d /proc/self ]; then echo "on this machine, skipping"; exit 0; fi\ngrep -q x f.txt',
+        "unverified",
+    ),
     # what a skip prints, inside a longer line of the check's own, shows no skip
     "needle-in-line": (
         (
@@ -1051,6 +1055,28 @@ BRANCHES = {
         ),
         "unverified",
     ),
+    # piped into tee, or in a function called once: watched by what the other branch prints
+    "piped": (
+        (
+            "if [ -d nodir ]; then (cd nodir && python3 a.py); "
+            'else echo "no nodir, skipping"; fi 2>&1 | tee log.txt'
+        ),
+        "unverified",
+    ),
+    "in-function": (
+        (
+            "run() {\n  if [ -d nodir ]; then\n    python3 nodir/a.py\n  else\n"
+            '    echo "no nodir, skipping"\n  fi\n}\nrun'
+        ),
+        "unverified",
+    ),
+    "in-function-ran": (
+        (
+            "run() {\n  if [ -f f.txt ]; then\n    python3 -c 'import sys'\n  else\n"
+            '    echo "no f.txt, skipping"\n  fi\n}\nrun'
+        ),
+        "passed",
+    ),
     "after-set": ("set -euo pipefail\nif [ -f f.txt ]; then python3 -c 'import sys'; fi", "passed"),
     "needle-in-line": (
         'if [ -f f.txt ]; then\n  python3 -c \'print("2 skipped")\'\nelse\n  echo "skipped"\nfi',
@@ -1091,7 +1117,7 @@ def test_a_branch_that_checks_skipped_by_an_if_shows_nothing(
     )
     assert (found["p/else-reports"][1] or "").startswith(
         "its script printed `nodir missing, skipping`, which line 1 of the script prints when "
-        "`[ -d nodir ]` fails, instead of `cd nodir`"
+        "`[ -d nodir ]` fails, instead of `python3 a.py`"
     )
     assert (found["p/chain"][1] or "").startswith(
         "its script printed `no project found`, which line 1 of the script prints when none "

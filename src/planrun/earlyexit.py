@@ -54,6 +54,17 @@ _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _OWN_VALUE = re.compile(r"\$(?:[?#!@*0-9]|\{[#!?@*0-9])")
 _FILTERS = frozenset({"cut", "head", "tail", "tr", "sed", "awk", "sort", "uniq", "xargs", "wc"})
 _VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
+# Programs (and the word after them) that ask whether a service or device is there.
+_SERVICES = {
+    "pg_isready": "",
+    "nvidia-smi": "",
+    "docker": "info",
+    "podman": "info",
+    "redis-cli": "ping",
+    "mysqladmin": "ping",
+}
+# Absolute paths a test of which asks about the machine (`[ -f /.dockerenv ]`).
+_MACHINE_PATHS = ("/.dockerenv", "/proc/", "/sys/", "/dev/", "/etc/", "/run/", "/usr/", "/opt/")
 _PYTHON = re.compile(r"python(?:3(?:\.\d+)?)?")
 # Code that only imports: whether a module is installed is a question about the machine.
 _NAMED = r"[\w.]+(?:\s+as\s+\w+)?"  # `numpy`, `numpy as np`
@@ -429,7 +440,9 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
     if words[:1] == ["!"]:
         return True
     if any(_FILE_TESTS.fullmatch(w) for w in words):
-        return False  # `[ -f dist/app.js ]`: the work is there
+        # `[ -f dist/app.js ]`: the work is there; `[ -f /.dockerenv ]`: where it runs.
+        paths = [_unquoted(w) for w in words if not _FILE_TESTS.fullmatch(w) and w != "!"]
+        return bool(paths) and all(p.startswith(_MACHINE_PATHS) for p in paths)
     return all(_of_the_machine(leaf, script) for leaf in leaves)
 
 
@@ -447,6 +460,8 @@ def _probes(command: Node) -> bool:
     words = [text_of(c) for c in command.children_by_field_name("argument")]
     if name in PROBES:
         return name != "command" or "-v" in words or "-V" in words
+    if name in _SERVICES and (not _SERVICES[name] or words[:1] == [_SERVICES[name]]):
+        return True  # `docker info`, `pg_isready`: whether a service runs here
     interpreter = name.rsplit("/", 1)[-1]
     if len(words) != 2 or words[0] not in ("-c", "-e", "-p"):
         return False

@@ -32,6 +32,7 @@ from planrun.errexit import (
     if_chain,
     in_substitution,
     next_statement,
+    only_call,
     reads_status_first,
     report_message,
     report_name,
@@ -644,7 +645,8 @@ def _branch_skip(
     reports, ``echo "no frontend, skipping"``): where the condition fails, the part that checks
     the work never ran and the script exits 0. Watched by what the other branch prints, or by
     whether bash reached the checking branch's first line."""
-    if node.parent is None or node.parent.type != "program":
+    top = node.parent is not None and node.parent.type == "program"
+    if not top and not _holds_as_written(node):
         return None
     if node.type == "case_statement":
         # `case "$(uname -s)" in Linux) pytest ;; *) echo "skipping" ;; esac`: its arms.
@@ -696,24 +698,27 @@ def _branch_skip(
     working = [body for (_, body), checking in zip(chain, checks, strict=True) if checking]
     if any(command_name(body_of(body[-1])) == "exit" for body in working):
         return None  # `if command -v X; then X; exit 0; fi; fallback`: the exit's own (_skip)
-    first = working[0][0]
+    if not top and needle is None:
+        return None  # piped, in a group or a function: only what it prints would tell
+    # The check it skips, named in the reason: not the setup before it (`cd web`).
+    firsts = [next((s for s in body if _checks(s, script)), body[0]) for body in working]
+    first = firsts[0]
     reach: tuple[int, ...] = ()
-    if bash and all(_traced(body[0]) for body in working):
+    if top and bash and all(_traced(f) for f in firsts):
         lines: list[int] = []
-        for index, (_, body) in enumerate(chain):
-            if not checks[index]:
-                continue
+        bodies = [(i, body) for i, (_, body) in enumerate(chain) if checks[i]]
+        for (index, _), check in zip(bodies, firsts, strict=True):
             elsewhere = list(conditions) + [
                 s for other, (_, rest) in enumerate(chain) if other != index for s in rest
             ]
             taken = {r for c in elsewhere for r in range(c.start_point.row, c.end_point.row + 1)}
-            start = body[0].start_point.row
-            rows = range(start, min(body[0].end_point.row, start + _REACH_LINES - 1) + 1)
+            start = check.start_point.row
+            rows = range(start, min(check.end_point.row, start + _REACH_LINES - 1) + 1)
             lines.extend(r + 1 for r in rows if r not in taken)
         reach = tuple(lines)
     # `if [ -d web ]; then cd web && npm test; fi` on one line, the task's first check: what
     # the test reads is there or not now, before the task's checks run.
-    look = look and simple and not reach and needle is None
+    look = look and top and simple and not reach and needle is None
     there = _file_there(node, condition, cwd) if look else None
     if there is not None and there == checks[0]:
         return None  # the checking branch runs
@@ -730,6 +735,27 @@ def _branch_skip(
         why=None if there is None else SKIPS_NOW,
         whole=whole,
     )
+
+
+def _holds_as_written(node: Node) -> bool:
+    """Whether ``node`` runs once as the script goes, inside a group, a subshell, a pipe
+    (``if …; fi 2>&1 | tee log``) or a function the script calls once: not in a loop, a
+    condition or a branch, which decide whether and how often it runs."""
+    parent = node.parent
+    while parent is not None and parent.type != "program":
+        if parent.type == "function_definition":
+            call = only_call(parent)
+            if call is None:
+                return False
+            parent = call.parent
+            continue
+        if parent.type not in _AS_WRITTEN:
+            return False
+        parent = parent.parent
+    return parent is not None
+
+
+_AS_WRITTEN = frozenset({"redirected_statement", "pipeline", "compound_statement", "subshell"})
 
 
 def _watched(reports: list[Node]) -> tuple[bytes | None, bytes | None]:
