@@ -706,6 +706,15 @@ SKIPS = {
         ),
         "unverified",
     ),
+    # an `exit 0` that ends the last statement: another branch reached shows it did not run
+    "arm-not-taken": (
+        'case "$(uname -s)" in\n  NoSuchSystem) exit 0 ;;\n  *) grep -q here f.txt ;;\nesac',
+        "passed",
+    ),
+    "else-taken": (
+        'if [ "$(uname -s)" != NoSuchSystem ]; then\n  exit 0\nelse\n  grep -q here f.txt\nfi',
+        "unverified",
+    ),
     "machine-path": (
         'if [ -d /proc/self ]; then echo "on this machine, skipping"; exit 0; fi\ngrep -q x f.txt',
         "unverified",
@@ -805,6 +814,7 @@ def test_a_check_that_skips_itself_with_exit_0_shows_nothing(
     maybe = {"if-skip-ran", "if-skip-pass", "silent-no-skip", "eval-text", "not-skipped"}
     maybe |= {"nested-not-taken", "case-not-taken", "needle-in-line"}
     maybe |= {"guard-function-not-taken", "main-not-taken", "checked-then-ended"}
+    maybe.add("arm-not-taken")
     assert warned == skipped | maybe
 
 

@@ -305,17 +305,33 @@ def _after(decider: Node, scope: Node) -> list[Node]:
     return found
 
 
+def other_branches(decider: Node, node: Node) -> list[list[Node]]:
+    """The statements of each other branch of the ``if`` or ``case`` deciding the ``exit 0``
+    (``node``); none for a list."""
+    return branch_parts(decider, node)[1]
+
+
+def branch_parts(decider: Node, node: Node) -> tuple[list[Node], list[list[Node]]]:
+    """What of the ``if`` or ``case`` deciding the ``exit 0`` (``node``) is not another branch
+    (its conditions or value, the branch of the ``exit``), and the statements of each other
+    branch; nothing for a list."""
+    if decider.type == "case_statement":
+        items = [c for c in decider.named_children if c.type == "case_item"]
+        value = decider.child_by_field_name("value")
+        own = [i for i in items if _holds(i, node)] + ([value] if value is not None else [])
+        return own, [statements_of(i) for i in items if not _holds(i, node)]
+    if (chain := if_chain(decider)) is not None:
+        conditions = [c for c, _ in chain if c is not None]
+        own = [s for _, body in chain if any(_holds(s, node) for s in body) for s in body]
+        others = [body for _, body in chain if not any(_holds(s, node) for s in body)]
+        return conditions + own, others
+    return [], []
+
+
 def _other_work(decider: Node, node: Node) -> bool:
     """Whether another branch of the ``if`` or ``case`` deciding the ``exit 0`` (``node``) does
     work: ``if command -v X; then X check; else exit 0; fi`` skips ``X check``."""
-    if decider.type == "case_statement":
-        items = [c for c in decider.named_children if c.type == "case_item"]
-        branches = [statements_of(i) for i in items if not _holds(i, node)]
-    elif (chain := if_chain(decider)) is not None:
-        branches = [body for _, body in chain if not any(_holds(s, node) for s in body)]
-    else:
-        return False
-    return any(works(s) for body in branches for s in body)
+    return any(works(s) for body in other_branches(decider, node) for s in body)
 
 
 def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:

@@ -578,12 +578,34 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     reach = _reach(found.statement) if bash and found.whole else ()
     if bash and found.call is not None:
         reach = _reach(found.call)  # `main() { ...; exit 0; ...; }; main`: after its call
+    if bash and found.whole and not reach:
+        # `if [ "$(uname)" = Linux ]; then make test; else exit 0; fi`: another branch ran.
+        reach = _branches_reached(found.decider, node)
     message = report_message(reports[0]) if reports else None
     line = found.decider.start_point.row + 1
     shape = f"`{found.word}`"
     return Hidden(
         line, condition, shape, message, needle, fix=SKIP_FIX, skip=when, reach=reach, whole=whole
     )
+
+
+def _branches_reached(decider: Node, node: Node) -> tuple[int, ...]:
+    """Lines of the first statement of each other branch of ``decider`` (not of a line its
+    condition, patterns or the skip's own branch share): any that bash reached shows the
+    branch of the ``exit 0`` (``node``) was not taken. None when one cannot be traced."""
+    shared, others = earlyexit.branch_parts(decider, node)
+    branches = [b for b in others if b]
+    if not branches or decider.parent is None or decider.parent.type != "program":
+        return ()
+    if not all(_traced(body[0]) for body in branches):
+        return ()
+    taken = {r for c in shared for r in range(c.start_point.row, c.end_point.row + 1)}
+    lines: list[int] = []
+    for body in branches:
+        start = body[0].start_point.row
+        rows = range(start, min(body[0].end_point.row, start + _REACH_LINES - 1) + 1)
+        lines.extend(r + 1 for r in rows if r not in taken)
+    return tuple(lines)
 
 
 def _checked_then_ended(
