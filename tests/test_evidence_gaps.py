@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PlanWriter, execute, run_cli, tasks
+from planrun import reports
 from planrun.checkrules import nested, read
 
 
@@ -719,6 +720,81 @@ SKIPS = {
         'if [ -d /proc/self ]; then echo "on this machine, skipping"; exit 0; fi\ngrep -q x f.txt',
         "unverified",
     ),
+    "file-branch-exit": (
+        'if [ -d nodir ]; then cd nodir; python3 a.py; exit 0; fi\necho "no nodir, skipping"',
+        "unverified",
+    ),
+    "failed-then-gated": (
+        (
+            "python3 -c 'import sys; sys.exit(1)' || { python3 -c 'import sys'; exit 0; }\n"
+            "grep -q here f.txt"
+        ),
+        "unverified",
+    ),
+    "retried-check": (
+        (
+            "grep -q here f.txt || { echo retrying; python3 -c 'import sys'; exit 0; }\n"
+            'echo "tests passed"'
+        ),
+        "passed",
+    ),
+    "banner": (
+        (
+            'if [ -z "${PLANRUN_NO_SUCH_VARIABLE:-}" ]; then echo "not asked for"; '
+            'bash -c "echo banner"; exit 0; fi\ngrep -q x f.txt'
+        ),
+        "unverified",
+    ),
+    "function-gated": (
+        (
+            'run() { if [ -n "${PLANRUN_NO_SUCH_VARIABLE:-}" ]; then python3 -c "import sys"; '
+            'exit 0; fi; }\nrun\necho "not asked for"'
+        ),
+        "unverified",
+    ),
+    "return-then-call": (
+        (
+            'main() { if [ -z "${PLANRUN_NO_SUCH_VARIABLE:-}" ]; then return 0; fi; '
+            "grep -q x f.txt; }\nmain\necho done"
+        ),
+        "unverified",
+    ),
+    "elif-exit": (
+        (
+            'if [ -f nodir/a ]; then\n  echo a\nelif [ -z "${PLANRUN_NO_SUCH_VARIABLE:-}" ]; then\n'
+            "  exit 0\nfi\ngrep -q x f.txt"
+        ),
+        "unverified",
+    ),
+    # only the environment decides it: nothing of the work is shown
+    "environment-then-false": (
+        '[ -z "${PLANRUN_NO_SUCH_VARIABLE:-}" ] && exit 0\nfalse',
+        "unverified",
+    ),
+    "says-skip": (
+        (
+            "if ! python3 -c 'import sys; sys.exit(1)'; then echo \"tests failed, skipping lint\"; "
+            "exit 0; fi\ngrep -q here f.txt"
+        ),
+        "unverified",
+    ),
+    "version-probe": (
+        "if ! nosuchtool --version >/dev/null 2>&1; then exit 0; fi\nnosuchtool check .",
+        "unverified",
+    ),
+    "exit-256": ("command -v nosuchtool >/dev/null || exit 256\ngrep -q here f.txt", "unverified"),
+    # a retry whose probe is the check, and a `return 0` that ends only a helper
+    "retry-probe": (
+        "for i in 1 2; do\n  python3 -c 'import json' && exit 0\n  sleep 0\ndone\nexit 1",
+        "passed",
+    ),
+    "return-helper": (
+        (
+            'ensure() {\n  if command -v "$1" >/dev/null; then return 0; fi\n'
+            '  echo "installing $1"\n}\nensure sh\nensure nosuchtool\ngrep -q here f.txt'
+        ),
+        "passed",
+    ),
     # what a skip prints, inside a longer line of the check's own, shows no skip
     "needle-in-line": (
         (
@@ -1092,6 +1168,20 @@ BRANCHES = {
         'if [ -f f.txt ]; then\n  python3 -c \'print("2 skipped")\'\nelse\n  echo "skipped"\nfi',
         "passed",
     ),
+    "report-then-check": (
+        (
+            'if [ -f f.txt ]; then echo "skip marker found, skipping"; '
+            "else python3 -c 'import sys'; fi"
+        ),
+        "unverified",
+    ),
+    "install-branch": (
+        (
+            "if [ -f nodir/requirements.txt ]; then\n"
+            "  python3 -m pip install -r nodir/requirements.txt\nfi\ngrep -q here f.txt"
+        ),
+        "passed",
+    ),
     # setup where something is missing is no skip of a check
     "setup-if-missing": (
         'if [ ! -f f.txt ]; then\n  python3 -c \'open("f.txt", "w")\'\nfi\ngrep -q here f.txt',
@@ -1152,9 +1242,10 @@ SOURCED = {
     "ran": (". ./env.sh\nif [ -f f.txt ]; then\n  python3 -c 'import sys'\nfi", "passed"),
     "skipped": (". ./env.sh\nif [ -d nodir ]; then\n  python3 -c 'import sys'\nfi", "unverified"),
     "own-trap": (". ./trap.sh\nif [ -f f.txt ]; then\n  python3 -c 'import sys'\nfi", "unverified"),
+    # a file that is not there sources nothing (read again after the run)
     "missing": (
         ". ./nofile.sh || true\nif [ -f f.txt ]; then\n  python3 -c 'import sys'\nfi",
-        "unverified",
+        "passed",
     ),
 }
 
@@ -1169,3 +1260,39 @@ def test_a_sourced_file_without_a_debug_trap_keeps_bashs_record(
         "its script did not run `python3 -c 'import sys'` (line 3), which the `if` of line 2"
     )
     assert (found["p/own-trap"][1] or "").startswith("planrun cannot see whether")
+
+
+@pytest.mark.parametrize(
+    ("condition", "skip"),
+    [
+        ("! docker info >/dev/null 2>&1", True),
+        ("! pg_isready -q", True),
+        ("! nvidia-smi >/dev/null", True),
+        ("! redis-cli ping", True),
+        ("[ -f /.dockerenv ]", True),
+        ("[ -d /proc/self ]", True),
+        ("! node -e \"require('vite')\"", True),
+        ('! python3 -c "import numpy as np"', True),
+        ("! ruff --version", True),
+        ('[ -z "$CI" ]', True),
+        # the work, or the script's own values: a check that passed
+        ("[ -f dist/app.js ]", False),
+        ("[ -d /opt/app/dist ]", False),
+        ("! grep -q TODO src", False),
+        ("docker build .", False),
+        ('python3 -c "import json; print(1)"', False),
+    ],
+)
+def test_which_conditions_ask_the_machine(condition: str, skip: bool) -> None:
+    """An ``exit 0`` on the success of a condition is a skip only where the condition asks
+    the machine or its environment (read as planrun reads a script, before running it)."""
+    script = f"if {condition}; then exit 0; fi\nmake test"
+    found = [h for h in reports.hidden(script) if h.shape == "`exit 0`"]
+    assert bool(found) == skip
+
+
+def test_a_variable_the_script_defaults_from_the_environment_is_the_environments() -> None:
+    script = 'CI="${CI:-}"\n[ -z "$CI" ] && exit 0\nmake test'
+    assert [h.skip for h in reports.hidden(script)] == ['when `[ -z "$CI" ]` succeeds']
+    own = 'found=false\ngrep -q x f && found=true\n[ "$found" = true ] && exit 0\nmake test'
+    assert [h.skip for h in reports.hidden(own) if h.skip] == []

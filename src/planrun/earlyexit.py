@@ -29,10 +29,12 @@ from planrun.errexit import (
     SUBSTITUTIONS,
     always_succeeds,
     body_of,
+    clause_conditions,
     command_name,
     if_chain,
     next_statement,
     only_call,
+    report_message,
     report_name,
     text_of,
     walk,
@@ -64,7 +66,13 @@ _SERVICES = {
     "mysqladmin": "ping",
 }
 # Absolute paths a test of which asks about the machine (`[ -f /.dockerenv ]`).
-_MACHINE_PATHS = ("/.dockerenv", "/proc/", "/sys/", "/dev/", "/etc/", "/run/", "/usr/", "/opt/")
+_MACHINE_PATHS = ("/.dockerenv", "/proc/", "/sys/", "/dev/", "/etc/", "/run/")
+# What a script prints where it skips its check on purpose.
+_SKIP_WORDS = re.compile(
+    r"\bskip(?:s|ped|ping)?\b|\bnot (?:installed|available|running|found)\b|\bunavailable\b"
+    r"|\boffline\b",
+    re.IGNORECASE,
+)
 _PYTHON = re.compile(r"python(?:3(?:\.\d+)?)?")
 # Code that only imports: whether a module is installed is a question about the machine.
 _NAMED = r"[\w.]+(?:\s+as\s+\w+)?"  # `numpy`, `numpy as np`
@@ -89,9 +97,11 @@ class EarlyExit:
     whole: bool  # it ends the script (else only a subshell or a pipe's part)
     word: str = "exit 0"  # or "return 0", ending a function
     pattern: str | None = None  # a `case` arm's patterns: it runs when the value matches
-    after: tuple[Node, ...] = ()  # what its scope runs after ``decider`` (a function: its rest)
+    # What runs after ``decider`` in its scope, and after the call of its function (when the
+    # script calls it once, as a statement).
+    after: tuple[Node, ...] = ()
     # Whether something else runs work it would skip: another branch of its `if` or `case`,
-    # or, in a function, whatever the script does after calling it.
+    # or, in a function not called once as a statement, whatever runs after a call of it.
     more: bool = False
     # In a function the script calls once, as a statement of its own: that call.
     call: Node | None = None
@@ -177,6 +187,11 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
     decider, condition, failure, block = found
     if called is None and not _zero(node, block, success_path=not failure):
         return None
+    at = next((i for i, c in enumerate(block) if _holds(c, node)), 0)
+    before = tuple(block[:at]) + (called or ())
+    # `echo "tests failed, skipping lint"; exit 0`: what it says makes it a skip, whatever
+    # decides it.
+    says = any(_SKIP_WORDS.search(report_message(s)) for s in before if report_name(s))
     pattern = None
     if decider.type == "case_statement":
         if not machine_value(condition, script):
@@ -185,7 +200,7 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
         while item.parent is not None and item.parent.id != decider.id:
             item = item.parent
         pattern = "|".join(text_of(v) for v in item.children_by_field_name("value"))
-    elif not failure and not _about_the_machine(condition, script):
+    elif not failure and not says and not _about_the_machine(condition, script):
         return None  # `curl -fs URL && exit 0`: the check passed
     statement, scope = decider, decider.parent
     while scope is not None and scope.type not in _SCOPES:
@@ -193,6 +208,8 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
             break  # `main() { ...; exit 0; ...; }; main`: read where it is defined
         if scope.type in _UNREAD:
             return None
+        if scope.type in _LOOP_PARTS and not failure and not says:
+            return None  # `for i in 1 2 3; do pg_isready && exit 0; sleep 1; done`: a retry
         statement, scope = scope, scope.parent
     if scope is None:
         return None
@@ -209,14 +226,25 @@ def early_exit(node: Node, script: Script) -> EarlyExit | None:
     whole = scope.type == "program"
     if scope.type in ("subshell", "pipeline") and not _more_after(decider, scope):
         return None  # `( [ -z "$CI" ] && exit 0 )`: nothing of the subshell is skipped
-    at = next((i for i, c in enumerate(block) if _holds(c, node)), 0)
-    before = tuple(block[:at]) + (called or ())
     word = "return 0" if returns else "exit 0"
-    after = tuple(_after(decider, scope))
-    more = scope.type == "function_definition" or _other_work(decider, node)
+    after = _after(decider, scope)
     call = only_call(scope) if scope.type == "function_definition" else None
+    # A `return 0` ends only its function: what the script runs after a call of it runs.
+    unknown = scope.type == "function_definition" and call is None and not returns
+    if call is not None and not returns:
+        after += _after(call, call.parent) if call.parent is not None else []
     return EarlyExit(
-        decider, condition, failure, before, statement, whole, word, pattern, after, more, call
+        decider=decider,
+        condition=condition,
+        failure=failure,
+        reports=before,
+        statement=statement,
+        whole=whole,
+        word=word,
+        pattern=pattern,
+        after=tuple(after),
+        more=unknown or _other_work(decider, node),
+        call=call,
     )
 
 
@@ -234,6 +262,8 @@ def _exit_args(node: Node) -> list[str] | None:
     """The words after ``exit`` (``builtin exit 0`` too), unquoted; None: not an exit."""
     body = body_of(node)
     words = [_unquoted(text_of(c)) for c in body.children_by_field_name("argument")]
+    # `exit 256`, `exit 0000`: bash exits with the number modulo 256.
+    words = [str(int(w) % 256) if w.isdigit() else w for w in words]
     name = command_name(body)
     if name == "builtin" and words[:1] in (["exit"], ["return"]):
         return words[1:]
@@ -394,7 +424,7 @@ def _path(node: Node) -> tuple[Node, Node, bool, list[Node]] | None:
 
 
 def _conditions(node: Node) -> list[Node]:
-    return [c for c in node.children_by_field_name("condition") if c.is_named]
+    return clause_conditions(node)
 
 
 def statements_of(block: Node) -> list[Node]:
@@ -462,6 +492,29 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
     return all(_of_the_machine(leaf, script) for leaf in leaves)
 
 
+def environment_only(condition: Node, script: Script) -> bool:
+    """Whether a condition reads only the environment or the platform (``[ -z "$CI" ]``,
+    ``[ "$(uname)" = Darwin ]``), no probe for a tool and no file: what it decides says
+    nothing of the work, so an ``exit 0`` it leads to is no check's success."""
+    body = body_of(condition)
+    if body.type == "negated_command":
+        inner = [c for c in body.named_children if c.type != "comment"]
+        return bool(inner) and environment_only(inner[0], script)
+    if body.type == "list":
+        return all(environment_only(c, script) for c in body.named_children)
+    if body.type == "test_command":
+        leaves = _leaves(body)
+    elif (command_name(body) or "") in _TESTS:
+        leaves = list(body.children_by_field_name("argument"))
+    else:
+        return False
+    words = [text_of(c) for c in leaves]
+    if any(_FILE_TESTS.fullmatch(w) for w in words):
+        return False
+    values = [leaf for leaf in leaves if text_of(leaf) not in ("!", "]", "]]")]
+    return all(_of_the_machine(leaf, script) for leaf in values)
+
+
 def machine_value(value: Node, script: Script) -> bool:
     """Whether a ``case``'s value is what the machine says: a variable of the environment or
     set from a machine's program, or such a program's output (not a literal, not ``$1``)."""
@@ -478,6 +531,8 @@ def _probes(command: Node) -> bool:
         return name != "command" or "-v" in words or "-V" in words
     if name in _SERVICES and (not _SERVICES[name] or words[:1] == [_SERVICES[name]]):
         return True  # `docker info`, `pg_isready`: whether a service runs here
+    if words and all(w in _VERSION_WORDS for w in words):
+        return True  # `ruff --version`: whether it is installed
     interpreter = name.rsplit("/", 1)[-1]
     if len(words) != 2 or words[0] not in ("-c", "-e", "-p"):
         return False

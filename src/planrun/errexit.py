@@ -324,6 +324,19 @@ def if_parts(node: Node) -> tuple[Node, list[Node], list[Node]] | None:
     return conditions[0], then, otherwise
 
 
+def clause_conditions(node: Node) -> list[Node]:
+    """The conditions of an ``if``, ``elif`` or ``while``: what comes before its ``then`` or
+    ``do`` (an ``elif_clause`` has no ``condition`` field)."""
+    if node.type not in ("if_statement", "elif_clause"):
+        return [c for c in node.children_by_field_name("condition") if c.is_named]
+    return [c for c in node.children[: _then_at(node)] if c.is_named and c.type != "comment"]
+
+
+def _then_at(node: Node) -> int:
+    ahead = [c.type == "then" for c in node.children]
+    return ahead.index(True) if True in ahead else 0
+
+
 def if_chain(node: Node) -> list[tuple[Node | None, list[Node]]] | None:
     """An ``if`` whose ``if`` and each ``elif`` have one condition: (condition, statements) of
     each branch in order, with None as the condition of an ``else``; None for any other node."""
@@ -331,14 +344,11 @@ def if_chain(node: Node) -> list[tuple[Node | None, list[Node]]] | None:
         return None
     chain: list[tuple[Node | None, list[Node]]] = []
     for part in [node, *(c for c in node.named_children if c.type == "elif_clause")]:
-        # An `elif`'s condition is no field of it: what comes before its `then`.
-        ahead = [c.type == "then" for c in part.children]
-        cut = ahead.index(True) if True in ahead else 0
-        conditions = [c for c in part.children[:cut] if c.is_named and c.type != "comment"]
+        conditions = clause_conditions(part)
         if len(conditions) != 1:
             return None
         skip = ("comment", "elif_clause", "else_clause")
-        after = part.children[cut:]
+        after = part.children[_then_at(part) :]
         statements = [c for c in after if c.is_named and c.type not in skip]
         chain.append((conditions[0], statements))
     chain.extend(
@@ -502,6 +512,16 @@ def sourced_text(command: Node, cwd: Path | None) -> str | None:
             return file.read(_SOURCED_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
+
+
+def sourced_absent(command: Node, cwd: Path | None) -> bool:
+    """Whether the file a ``source`` or ``.`` names by a literal path is not there (``[ -f
+    .env ] && source .env``): it sources nothing now. Callers read the script again after it
+    ran, when the run may have written it."""
+    words = [text_of(c).strip("'\"") for c in body_of(command).named_children[1:]]
+    if not words or cwd is None or not words[0] or re.search(r"[$`~\\{*?\[]", words[0]):
+        return False
+    return not (cwd / words[0]).exists()
 
 
 def report_name(node: Node) -> str | None:

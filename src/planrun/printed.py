@@ -25,6 +25,7 @@ from planrun.errexit import (
     only_call,
     report_message,
     report_name,
+    sourced_absent,
     sourced_text,
     text_of,
     walk,
@@ -279,8 +280,8 @@ def output_stays(root: Node, script: str, cwd: Path | None) -> bool:
             return False
         if name in ("source", ".") or (name == "builtin" and _SOURCES.search(text_of(node))):
             text = sourced_text(node, cwd)
-            if text is None and cwd is not None:
-                return False  # not there yet (the script may write it): cannot tell
+            if text is None and cwd is not None and not sourced_absent(node, cwd):
+                return False  # unreadable: cannot tell (one not there is read after the run)
             if text is not None and (not _text_stays(text) or _SOURCES.search(text)):
                 return False  # a file it sources in turn is not read
     return True

@@ -26,6 +26,7 @@ from planrun.errexit import (
     WRAPPERS,
     always_succeeds,
     body_of,
+    clause_conditions,
     command_name,
     commands_in,
     flat,
@@ -37,6 +38,7 @@ from planrun.errexit import (
     report_message,
     report_name,
     shell_script,
+    sourced_absent,
     sourced_text,
     text_of,
     walk,
@@ -83,7 +85,7 @@ _TRACED = frozenset(
 OWN_DEBUG = re.compile(
     r"\btrap\b[^\n]*\bDEBUG\b|\bfunctrace\b|\bextdebug\b|\bset\s+-\w*[Tx]"
     r"|(?:^\s*|[;&|({]\s*|\n\s*|\b(?:then|do|else|builtin|command)\s+)(?:source|eval)\b"
-    r"|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset\s+\+\w*e|\+o\s+(?:errexit|pipefail)|\bxtrace\b"
+    r"|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset(?:\s+-\w+)*\s+\+\w*e|\+o\s+(?:errexit|pipefail)|\bxtrace\b"
     r"|\bshopt\b[^\n]*\berrexit\b"
 )
 # Blocks whose status is their last statement's (an `if`'s: the branch taken).
@@ -216,7 +218,9 @@ def debug_stays(root: Node, script: str, cwd: Path | None) -> bool:
     for node in walk(root):
         if command_name(node) in ("source", ".") and not in_substitution(node):
             sourced = sourced_text(node, cwd)
-            if sourced is None or OWN_DEBUG.search(sourced):
+            if sourced is None and not sourced_absent(node, cwd):
+                return False
+            if sourced is not None and OWN_DEBUG.search(sourced):
                 return False
             text[node.start_byte : node.end_byte] = b" " * (node.end_byte - node.start_byte)
     return not OWN_DEBUG.search(text.decode(errors="replace"))
@@ -557,17 +561,25 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     found = earlyexit.early_exit(node, script)
     if found is None:
         return None
-    checked = [s for s in found.reports if _checks(s, script)]
-    more = found.more or any(earlyexit.works(s) for s in found.after)
-    if checked:
+    gated = [s for s in found.reports if _checks(s, script, strict=True)]
+    chosen = found.pattern is not None or earlyexit.about_files_or_machine(found.condition, script)
+    if gated and chosen:
         # `if command -v python3 >/dev/null; then python3 a.py; exit 0; fi` and then a
         # fallback: its `exit 0` is the check's success. With nothing after it but reports,
         # the other path checks nothing (`[ -n "$CI" ] && { pytest; exit 0; }; echo skip`).
-        if more or any(earlyexit.fails(s) for s in found.after):
+        others = earlyexit.other_branches(found.decider, node)
+        rest = [*found.after, *(s for b in others for s in b)]
+        fallback = any(_checks(s, script) or _works(s, benign=_BENIGN) for s in rest)
+        unknown = found.more and not others  # a function called elsewhere too: what follows
+        if unknown or fallback or any(earlyexit.fails(s) for s in found.after):
             return None
-        return _checked_then_ended(found, checked[0], watchable=watchable, bash=bash)
-    if not more:
-        return None  # `command -v ruff && exit 0; echo "no ruff"; exit 1`: the check's success
+        return _checked_then_ended(found, gated[0], watchable=watchable, bash=bash)
+    more = found.more or any(_works(s) for s in found.after)
+    # `command -v ruff && exit 0; echo "no ruff"; exit 1`: the check's success. Not where
+    # only the environment decides it (`[ -z "$CI" ] && exit 0; false`): that checks nothing.
+    chosen = found.pattern is not None or earlyexit.environment_only(found.condition, script)
+    if not more and (found.word == "return 0" or not chosen):
+        return None
     reports = [r for statement in found.reports for r in _reports(statement)]
     needle, whole = _watched(reports) if watchable else (None, None)
     condition = flat(text_of(found.condition))
@@ -576,7 +588,7 @@ def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) 
     else:
         when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
     reach = _reach(found.statement) if bash and found.whole else ()
-    if bash and found.call is not None:
+    if bash and found.call is not None and found.word == "exit 0":
         reach = _reach(found.call)  # `main() { ...; exit 0; ...; }; main`: after its call
     if bash and found.whole and not reach:
         # `if [ "$(uname)" = Linux ]; then make test; else exit 0; fi`: another branch ran.
@@ -615,7 +627,7 @@ def _checked_then_ended(
     goes the other way, the check never ran and the script ends with success. Watched as a
     branch skip (:func:`_branch_skip`): by what the rest prints, or whether bash reached
     ``first``, the check."""
-    if not found.whole:
+    if not found.whole and found.call is None:
         return None
     reports = [r for statement in found.after for r in _reports(statement)]
     needle, whole = _watched(reports) if watchable else (None, None)
@@ -625,7 +637,7 @@ def _checked_then_ended(
     else:
         when = f"when `{one_line(text, 60)}` {'succeeds' if found.failure else 'fails'}"
     reach: tuple[int, ...] = ()
-    if bash and _traced(first):
+    if bash and found.whole and _traced(first):  # not in a function: bash traces none there
         others = [found.condition, *found.after]
         taken = {r for c in others for r in range(c.start_point.row, c.end_point.row + 1)}
         start = first.start_point.row
@@ -640,7 +652,7 @@ def _checked_then_ended(
         shape,
         report_message(reports[0]) if reports else None,
         needle,
-        fix=BRANCH_FIX,
+        fix=ENDED_FIX,
         skip=when,
         reach=reach,
         instead=flat(text_of(first)),
@@ -648,6 +660,7 @@ def _checked_then_ended(
     )
 
 
+ENDED_FIX = "let the check run on every path, or end the path that cannot check with `exit 1`"
 SKIPS_NOW = "what its test reads is not there"  # _file_there: the skip is sure before it runs
 BRANCH_FIX = (
     "let the check fail where what it tests is not there (`test -d DIR` first), or drop the `if`"
@@ -703,7 +716,7 @@ def _branch_skip(
     case = node.type == "case_statement"
     simple = len(chain) == 2 and not case
     condition = conditions[0]
-    if simple and checks[0] == _negated_test(condition):
+    if simple and checks[0] == _negated_test(condition) and _installs(chain, checks):
         return None  # `if [ ! -d node_modules ]; then npm ci; fi`: setup where it is missing
     # One branch that only reports is watched by what it prints; of several, any may run.
     needle, whole = _watched(reports) if watchable and len(others) == 1 else (None, None)
@@ -719,7 +732,11 @@ def _branch_skip(
         when = "when its conditions choose a branch that only reports"
     working = [body for (_, body), checking in zip(chain, checks, strict=True) if checking]
     if any(command_name(body_of(body[-1])) == "exit" for body in working):
-        return None  # `if command -v X; then X; exit 0; fi; fallback`: the exit's own (_skip)
+        # `if command -v X; then X; exit 0; fi` and then a fallback check, or a skip that
+        # _skip reads: not this rule's.
+        handled = any(earlyexit.early_exit(body_of(b[-1]), script) for b in working)
+        if handled or _check_follows(node, script):
+            return None
     if not top and needle is None:
         return None  # piped, in a group or a function: only what it prints would tell
     # The check it skips, named in the reason: not the setup before it (`cd web`).
@@ -759,6 +776,15 @@ def _branch_skip(
     )
 
 
+def _check_follows(node: Node, script: earlyexit.Script) -> bool:
+    after = next_statement(node)
+    while after is not None:
+        if _checks(after, script):
+            return True
+        after = next_statement(after)
+    return False
+
+
 def _holds_as_written(node: Node) -> bool:
     """Whether ``node`` runs once as the script goes, inside a group, a subshell, a pipe
     (``if …; fi 2>&1 | tee log``) or a function the script calls once: not in a loop, a
@@ -791,11 +817,12 @@ def _watched(reports: list[Node]) -> tuple[bytes | None, bytes | None]:
     return needle, None if said is None else b"\n" + said.encode() + b"\n"
 
 
-def _checks(node: Node, script: earlyexit.Script, depth: int = 0) -> bool:
+def _checks(node: Node, script: earlyexit.Script, depth: int = 0, *, strict: bool = False) -> bool:
     """Whether ``node`` runs tests, a build or code (:func:`_runs_code`), also inside a
-    function of the script it calls (``run_tests() { pytest; }``)."""
+    function of the script it calls (``run_tests() { pytest; }``). ``strict``: not code given
+    inline or a version asked (``bash -c "echo banner"``, ``python3 --version``)."""
     for command in commands_in(node):
-        if _runs_code(command):
+        if _runs_code(command) and not _sets_up(command) and (not strict or not _inline(command)):
             return True
         body = script.functions.get(command_name(command) or "")
         if body is not None and depth < _CALL_DEPTH and _checks(body, script, depth + 1):
@@ -803,7 +830,72 @@ def _checks(node: Node, script: earlyexit.Script, depth: int = 0) -> bool:
     return False
 
 
+def _works(statement: Node, benign: frozenset[str] = frozenset()) -> bool:
+    """Whether a statement does work a skip would leave out: not a report, an ``exit`` or a
+    no-op (earlyexit.works), not only setup (``python3 -m venv .venv``) or programs of
+    ``benign``."""
+    if not earlyexit.works(statement):
+        return False
+    commands = commands_in(statement)
+    idle = [c for c in commands if _sets_up(c) or (command_name(c) or "") in benign]
+    return not commands or len(idle) < len(commands)
+
+
+# Programs that check nothing of the work: after a gated check, no fallback of it.
+_BENIGN = frozenset(
+    {"date", "sleep", "pwd", "ls", "env", "printenv", "whoami", "uname", "hostname", "mkdir"}
+    | {"touch", "rm", "cd", "export", "unset", "set", "wait", "cp", "mv", "ln", "chmod"}
+)
+
+
+def _inline(command: Node) -> bool:
+    """An interpreter asked its version (``python3 --version``, ``node -v``) or given code
+    that only prints (``bash -c "echo banner"``, ``python3 -c "print('skipping')"``)."""
+    name = (command_name(command) or "").rsplit("/", 1)[-1]
+    words = [text_of(c).strip("'\"") for c in command.children_by_field_name("argument")]
+    if _runs_checks(command) or not _INTERPRETERS.fullmatch(name):
+        return False
+    if not words or all(w in _VERSION_WORDS for w in words):
+        return True
+    return len(words) == 2 and words[0] in ("-c", "-e", "-p") and bool(_PRINTS.match(words[1]))
+
+
+_VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
+# Code given inline that only prints something: `echo ...`, `print(...)`, `console.log(...)`.
+_PRINTS = re.compile(r"\s*(?:echo|printf|print|console\.log)\b[^;&|\n]*$")
+
+
 _CALL_DEPTH = 4  # functions calling functions read that deep (a recursive one ends there)
+
+
+# What installs or prepares rather than checks: `npm ci`, `python3 -m pip install`, `uv sync`,
+# `go mod download`, `make deps`, `terraform init`, `pre-commit install`, `./setup.sh`.
+_INSTALL_WORDS = frozenset(
+    {"install", "ci", "sync", "add", "restore", "fetch", "i", "venv", "download", "deps"}
+    | {"init", "setup", "bootstrap", "prepare", "vendor"}
+)
+_SETUP_SCRIPT = re.compile(r"(?:^|[/_-])(?:setup|install|bootstrap|prepare)(?:[._-]|$)")
+
+
+def _sets_up(command: Node) -> bool:
+    """Whether a command installs or prepares what the checks need (:data:`_INSTALL_WORDS`
+    among its first words, or a script named so): setup, not a check."""
+    name = command_name(command) or ""
+    words = [text_of(c).strip("'\"") for c in command.children_by_field_name("argument")]
+    if "/" in name and _SETUP_SCRIPT.search(name.rsplit("/", 1)[-1]):
+        return True
+    return bool(_INSTALL_WORDS.intersection(words[:3]))
+
+
+def _installs(chain: list[tuple[Node | None, list[Node]]], checks: list[bool]) -> bool:
+    """Whether the branch that runs where something is missing only sets it up: the only
+    branch (``if [ ! -d node_modules ]; then npm ci; fi``), or one whose programs install
+    (``npm ci``, ``pip install``, ``uv sync``), not ``else python3 check.py``."""
+    if len(chain) == 2 and not chain[1][1]:
+        return True  # no `else`: what runs where it is missing
+    body = chain[0][1] if checks[0] else chain[1][1]
+    commands = (c for part in body for c in commands_in(part))
+    return not any(_runs_code(c) and not _sets_up(c) for c in commands)
 
 
 def _negated_test(condition: Node) -> bool:
@@ -1154,7 +1246,7 @@ def _is_condition(node: Node) -> bool:
         node, parent = parent, parent.parent
     if parent is None or parent.type not in _CONDITIONED:
         return False
-    return any(c.id == node.id for c in parent.children_by_field_name("condition"))
+    return any(c.id == node.id for c in clause_conditions(parent))
 
 
 def _statement(node: Node) -> Node:
