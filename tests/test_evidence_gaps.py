@@ -1168,6 +1168,18 @@ BRANCHES = {
         'if [ -f f.txt ]; then\n  python3 -c \'print("2 skipped")\'\nelse\n  echo "skipped"\nfi',
         "passed",
     ),
+    # `COND && CHECK` before the last statement: an `if` without `else`
+    "and-form": ("[ -d nodir ] && (cd nodir && python3 a.py)\ngrep -q here f.txt", "unverified"),
+    "and-form-ran": ("[ -f f.txt ] && python3 -c 'import sys'\ngrep -q here f.txt", "passed"),
+    "and-form-later": (
+        "cd .\n[ -f f.txt ] && python3 -c 'import sys'\ngrep -q here f.txt",
+        "passed",
+    ),
+    "and-form-later-skipped": (
+        "cd .\n[ -d nodir ] && python3 nodir/a.py\ngrep -q here f.txt",
+        "unverified",
+    ),
+    "and-probe-missing": ("command -v nosuchtool >/dev/null && nosuchtool check .\ntrue", "error"),
     "report-then-check": (
         (
             'if [ -f f.txt ]; then echo "skip marker found, skipping"; '
@@ -1205,7 +1217,7 @@ def test_a_branch_that_checks_skipped_by_an_if_shows_nothing(
     checks, path, found = run_table(write_plan, tmp_path, BRANCHES)
     fix = (
         "let the check fail where what it tests is not there (`test -d DIR` first), or drop "
-        "the `if`"
+        "the condition"
     )
     assert (found["p/silent"][1] or "").startswith(
         "its script did not run `python3 nodir/a.py` (line 2), which the `if` of line 1 of "
@@ -1223,6 +1235,10 @@ def test_a_branch_that_checks_skipped_by_an_if_shows_nothing(
         "its script printed `no project found`, which line 1 of the script prints when none "
         "of `[ -f nodir/pyproject.toml ]`, `[ -f nodir/package.json ]` succeeds, instead of "
         "`python3 -m pytest`"
+    )
+    assert (found["p/and-form-later-skipped"][1] or "").startswith(
+        "its script went on after the `&&` of line 2 of the script ended with exit 1: "
+        "`python3 nodir/a.py` did not run when `[ -d nodir ]` fails, or failed"
     )
     assert "when its conditions choose a branch that only reports" in (
         found["p/chain-middle"][1] or ""

@@ -289,7 +289,7 @@ def probe_skipped(run: str, path: str | None) -> str | None:
     if path is not None and "~" in path:
         return None  # bash expands it in PATH; shutil.which does not
     for statement in parse(run).named_children:
-        found = if_parts(body_of(statement))
+        found = if_parts(body_of(statement)) or _and_parts(body_of(statement))
         if found is None:
             continue
         condition, then, otherwise = found
@@ -305,6 +305,18 @@ def probe_skipped(run: str, path: str | None) -> str | None:
             if tool in names and shutil.which(tool, path=path) is None:
                 return tool
     return None
+
+
+def _and_parts(node: Node) -> tuple[Node, list[Node], list[Node]] | None:
+    """``command -v ruff >/dev/null && ruff check .`` as an ``if`` without ``else``: its first
+    command, and what runs after it (a chain of ``&&`` only)."""
+    parts: list[Node] = []
+    while node.type == "list":
+        if node.children[1].type != "&&":
+            return None
+        parts.insert(0, node.children[-1])
+        node = node.children[0]
+    return (node, parts, []) if parts else None
 
 
 def _no_op(node: Node) -> bool:

@@ -26,7 +26,9 @@ UNPRINTED = "its script did not print `"  # what a check's success prints did no
 ENDED = "its script ended at the `exit 0` of "  # bash never reached the line after a skip
 NOT_RUN = "its script did not run `"  # bash never reached the branch of an `if` that checks
 # Weak reasons that are evidence against the work: no other command's pass outweighs them.
-AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED, ENDED, NOT_RUN)
+# `[ -d web ] && (cd web && npm test)` ended failing, and the script went on.
+PASSED_OVER = "its script went on after "
+AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED, ENDED, NOT_RUN, PASSED_OVER)
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:
@@ -239,6 +241,14 @@ def _branch_skipped(
         return f"{PRINTED}{said}`, which {at} prints {check.skip}, instead of {instead} {fix}"
     if heads is not None and any(line in heads for line in check.reach):
         return None  # bash reached the checking branch
+    status = heads.get(check.head) if heads is not None and check.head else None
+    if status == 0:
+        return None  # `[ -d web ] && (cd web && npm test)` ended with 0: all of it ran
+    if status is not None:
+        return (
+            f"{PASSED_OVER}{check.shape} of {at} ended with exit {status}: "
+            f"{instead} did not run {check.skip}, or failed {fix}"
+        )
     if check.why == SKIPS_NOW:  # known before the script ran
         return f"{NOT_RUN}{instead[1:]}, which {check.shape} of {at} skips {check.skip} {fix}"
     if heads is not None and check.reach:

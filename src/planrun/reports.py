@@ -142,7 +142,8 @@ _FIND_ENDS = frozenset({"\\;", "';'", '";"', "+"})
 WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
 
-_MAY_SKIP = re.compile(r"\b(?:exit|return|if|case)\b")  # what a skip (earlyexit.py) needs
+_CHOOSERS = frozenset({"if_statement", "case_statement", "list"})  # what a branch skip reads
+_MAY_SKIP = re.compile(r"\b(?:exit|return|if|case)\b|&&")  # what a skip (earlyexit.py) needs
 
 
 def hidden(
@@ -187,7 +188,7 @@ def hidden(
                 found.append(item)
             if command_name(node) == "exit":
                 found.extend(_cannot_look(node, watchable=watchable))
-        if node.type in ("if_statement", "case_statement") and skips is not None:
+        if node.type in _CHOOSERS and skips is not None:
             item = _branch_skip(node, skips, cwd, watchable=watchable, bash=bash, look=look)
             if item is not None:
                 found.append(item)
@@ -663,7 +664,8 @@ def _checked_then_ended(
 ENDED_FIX = "let the check run on every path, or end the path that cannot check with `exit 1`"
 SKIPS_NOW = "what its test reads is not there"  # _file_there: the skip is sure before it runs
 BRANCH_FIX = (
-    "let the check fail where what it tests is not there (`test -d DIR` first), or drop the `if`"
+    "let the check fail where what it tests is not there (`test -d DIR` first), or drop the "
+    "condition"
 )
 
 
@@ -683,15 +685,22 @@ def _branch_skip(
     top = node.parent is not None and node.parent.type == "program"
     if not top and not _holds_as_written(node):
         return None
-    if node.type == "case_statement":
+    chain: list[tuple[Node | None, list[Node]]]
+    if node.type == "list":
+        # `[ -d web ] && (cd web && npm test)` before the script's last statement: an `if`
+        # without `else` (as its last statement, the condition's failure fails the script).
+        found_list = _guarded(node, script)
+        if found_list is None:
+            return None
+        chain = [(found_list[0], found_list[1]), (None, [])]
+        conditions = [found_list[0]]
+    elif node.type == "case_statement":
         # `case "$(uname -s)" in Linux) pytest ;; *) echo "skipping" ;; esac`: its arms.
         value = node.child_by_field_name("value")
         if value is None or not earlyexit.machine_value(value, script):
             return None
         items = [c for c in node.named_children if c.type == "case_item"]
-        chain: list[tuple[Node | None, list[Node]]] = [
-            (None, earlyexit.statements_of(i)) for i in items
-        ]
+        chain = [(None, earlyexit.statements_of(i)) for i in items]
         if not any(text_of(v) == "*" for i in items for v in i.children_by_field_name("value")):
             chain.append((None, []))  # no `*)`: where no pattern matches, nothing runs
         conditions = [value]
@@ -761,10 +770,14 @@ def _branch_skip(
     there = _file_there(node, condition, cwd) if look else None
     if there is not None and there == checks[0]:
         return None  # the checking branch runs
+    shape = {"case_statement": "the `case`", "list": "the `&&`"}.get(node.type, "the `if`")
+    # `[ -d web ] && (cd web && npm test)`: the status the next line starts with is the
+    # list's, 0 only where all of it ran and passed.
+    head = _head(node) if node.type == "list" and top and bash else None
     return Hidden(
         node.start_point.row + 1,
         text,
-        "the `case`" if case else "the `if`",
+        shape,
         report_message(reports[0]) if reports else None,
         needle,
         fix=BRANCH_FIX,
@@ -773,7 +786,24 @@ def _branch_skip(
         instead=flat(text_of(first)),
         why=None if there is None else SKIPS_NOW,
         whole=whole,
+        head=head,
     )
+
+
+def _guarded(node: Node, script: earlyexit.Script) -> tuple[Node, list[Node]] | None:
+    """``[ -d web ] && cd web && npm test``, not the script's last statement: the condition
+    (about files or the machine) and what runs where it holds."""
+    if node.parent is None or node.parent.type != "program" or next_statement(node) is None:
+        return None
+    parts: list[Node] = []
+    while node.type == "list":
+        if node.children[1].type != "&&":
+            return None  # `X || Y` in the chain: a fallback or a mask, not this rule's
+        parts.insert(0, node.children[-1])
+        node = node.children[0]
+    if not earlyexit.about_files_or_machine(node, script):
+        return None
+    return node, parts
 
 
 def _check_follows(node: Node, script: earlyexit.Script) -> bool:
