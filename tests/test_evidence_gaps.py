@@ -35,6 +35,10 @@ def at(checks: dict[str, str], name: str) -> int:
 
 MASKS = {
     "trap": ('trap "exit 0" EXIT; grep -q x f.txt', 'the `trap "exit 0" EXIT` turns a failure'),
+    "trap-function": (
+        "cleanup() { rm -f none; exit 0; }\ntrap cleanup EXIT\ngrep -q x f.txt",
+        "the `trap cleanup EXIT` turns a failure",
+    ),
     "background": ("grep -q x f.txt &", "nothing reads the exit status of `grep -q x f.txt &`"),
     "continue": (
         "for f in f.txt; do\n  grep -q x $f || continue\ndone",

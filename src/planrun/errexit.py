@@ -419,11 +419,34 @@ def _options(args: list[str], *, errexit_on: bool, pipefail: bool) -> tuple[bool
 
 
 def _traps_success(node: Node) -> bool:
-    """``trap "exit 0" EXIT`` (or ERR): the script exits 0 whatever failed after it."""
+    """``trap "exit 0" EXIT`` (or ERR), or ``trap cleanup EXIT`` with ``cleanup() { rm -rf
+    tmp; exit 0; }``: the script exits 0 whatever failed after it."""
     args = [(c.text or b"").decode().strip("'\"") for c in node.named_children[1:]]
-    if len(args) < 2 or not re.search(r"(?:^|[;&|\s])exit\s+0\b", args[0]):
+    if len(args) < 2 or not any(a.upper() in ("EXIT", "SIGEXIT", "0", "ERR") for a in args[1:]):
         return False
-    return any(a.upper() in ("EXIT", "SIGEXIT", "0", "ERR") for a in args[1:])
+    if re.search(r"(?:^|[;&|\s])exit\s+0\b", args[0]):
+        return True
+    return re.fullmatch(r"[A-Za-z_][\w-]*", args[0]) is not None and _ends_in_exit_0(node, args[0])
+
+
+def _ends_in_exit_0(node: Node, name: str) -> bool:
+    """Whether the script defines a function ``name`` one of whose own statements is
+    ``exit 0`` (not one inside a branch of it)."""
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    for found in walk(root):
+        if found.type != "function_definition":
+            continue
+        called = found.child_by_field_name("name")
+        body = found.child_by_field_name("body")
+        if called is None or body is None or text_of(called) != name:
+            continue
+        for statement in body.named_children:
+            words = [text_of(c) for c in body_of(statement).children_by_field_name("argument")]
+            if command_name(body_of(statement)) == "exit" and words == ["0"]:
+                return True
+    return False
 
 
 def _backgrounded(node: Node) -> bool:
