@@ -1,7 +1,7 @@
 """Checks that end themselves early with success: ``if ! command -v ruff >/dev/null; then echo
 "SKIP: ruff not installed"; exit 0; fi`` and then ``ruff check .``. Where such an ``exit 0``
 runs, the script passes without running what follows it, and its exit 0 shows nothing of the
-work (reports.py watches whether it ran).
+work (skips.py watches whether it ran).
 
 An ``exit 0`` (or a call of a function of the script that ends with one: ``skip() { echo
 "SKIP: $1"; exit 0; }``) is a skip when it runs because something failed (after ``||``, in an

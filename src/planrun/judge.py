@@ -6,11 +6,13 @@ from planrun import checkrules, passedover
 from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags
 from planrun.graph import Unit
+from planrun.hiddencheck import Hidden
 from planrun.procpool import CANNOT_START, LOST
-from planrun.reports import CANNOT_LOOK, SKIPS_NOW, UNREAD, Hidden
+from planrun.reports import CANNOT_LOOK, UNREAD
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, parse, split_script
+from planrun.skips import SKIPS_NOW
 from planrun.statuses import ERROR, FAILED, MANUAL, PASSED, TIMEOUT, UNVERIFIED, TaskStatus
 
 ONLY_PRINTS = "only prints its result"  # a weak pass: it prints PASS or FAIL, exits 0
@@ -195,7 +197,7 @@ def unseen_check(
 def _skipped(
     check: Hidden, seen: frozenset[bytes] | None, heads: dict[int, int] | None, at: str
 ) -> str | None:
-    """Why a script that exited 0 may have skipped itself (reports._skip): what its skip
+    """Why a script that exited 0 may have skipped itself (skips.skip): what its skip
     prints appeared, or nothing shows whether its ``exit 0`` ran. None when the statement
     after it ran, or its message never appeared."""
     if check.instead is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from planrun import escape, reports
+from planrun import escape, reports, skips
 from planrun.checkrules import Reading, ignored_in, nested, nested_unseen, read, status_blind
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
@@ -238,7 +238,7 @@ def _lint_command(
 def _lint_skips(
     run: str, where: str, line: int | None, src: str, diags: Diagnostics, *, flags: ShellFlags
 ) -> None:
-    """An ``exit 0`` that ends the check before the rest of it ran (reports._skip)."""
+    """An ``exit 0`` that ends the check before the rest of it ran (skips.skip)."""
     for skip in reports.hidden(read(run, flags).run):
         if skip.skip is None:
             continue
@@ -260,7 +260,7 @@ def _lint_skips(
             f"{where}: verify `{one_line(run, 60)}`: line {skip.line} of the script ends it "
             f"with {skip.shape} {skip.skip}, before the rest of the check; when it does, the task "
             "is unverified",
-            hint=reports.SKIP_FIX,
+            hint=skips.SKIP_FIX,
         )
 
 

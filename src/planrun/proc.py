@@ -71,7 +71,7 @@ def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) ->
     `$`); `set -E` too, unless the script sets an ERR trap of its own. ``heads``: lines of the
     script at whose first command a DEBUG trap records the status the shell has there (the
     status the statement before ended with), as ``&& LINE STATUS``, once per line: a failure
-    before ``&&`` that neither -e nor the ERR trap stops at (reports.Hidden.head). Nothing is
+    before ``&&`` that neither -e nor the ERR trap stops at (hiddencheck.Hidden.head). Nothing is
     recorded where -e or pipefail is off by then (the status would show nothing)."""
     errtrace = "" if OWN_ERR_TRAP.search(script) else "set -E; "
     prefix = errtrace + (

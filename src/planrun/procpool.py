@@ -52,8 +52,8 @@ class Spec:
     log: LogSink
     shell: tuple[str, ...] | None = None  # the plan's own shell; else the pool's
     locate: bool = False  # with bash: record its failures (proc.record_failures)
-    watch: tuple[bytes, ...] = ()  # texts to look for in its output (reports.Hidden.needle)
-    heads: tuple[int, ...] = ()  # lines whose starting status to record (reports.Hidden.head)
+    watch: tuple[bytes, ...] = ()  # texts to look for in its output (hiddencheck.Hidden.needle)
+    heads: tuple[int, ...] = ()  # lines whose starting status to record (hiddencheck.Hidden.head)
 
 
 @dataclass(frozen=True)

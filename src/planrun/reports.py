@@ -13,7 +13,7 @@ with no fixed text, output that may go elsewhere), planrun names the check it ca
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from tree_sitter import Node
@@ -21,19 +21,24 @@ from tree_sitter import Node
 from planrun import earlyexit, printed
 from planrun.checkoutput import PROBES
 from planrun.checkrules import FAILURE_WORDS
+from planrun.commandkinds import (
+    PATH_EXPANDS,
+    all_reports,
+    head_line,
+    reports_of,
+    runs_checks,
+    runs_code,
+)
 from planrun.errexit import (
     SUBSTITUTIONS,
-    WRAPPERS,
     always_succeeds,
     body_of,
     clause_conditions,
     command_name,
     commands_in,
     flat,
-    if_chain,
     in_substitution,
     next_statement,
-    only_call,
     reads_status_first,
     report_message,
     report_name,
@@ -43,7 +48,9 @@ from planrun.errexit import (
     text_of,
     walk,
 )
+from planrun.hiddencheck import Hidden
 from planrun.shellsplit import one_line, parse
+from planrun.skips import branch_skip, skip
 
 # Nothing to find without a list (&&, ||), a negation (!), `$(`, an `if`, find, a declaration.
 _MAY_HIDE = re.compile(
@@ -55,29 +62,14 @@ _ENV_TEST = re.compile(
 )
 # `command -v uv && echo ...`, `export X=1 && echo ...`: no check either.
 _NO_CHECK = PROBES | {"export", "declare", "local"}
-# Programs whose exit status is a verdict on the work: tests, builds, linters, type checkers.
-_RUNNERS = frozenset(
-    {"pytest", "py.test", "tox", "nox", "npm", "npx", "yarn", "pnpm", "bun", "cargo", "go"}
-    | {"make", "mvn", "gradle", "jest", "vitest", "mocha", "mypy", "ruff", "tsc", "eslint"}
-    | {"flake8", "pylint", "black", "dotnet", "swift", "rspec", "phpunit", "ctest", "deno"}
-    | {"bats", "mix", "rake", "rubocop", "shellcheck", "pyright", "golangci-lint", "prettier"}
-    | {"biome", "stylelint", "terraform", "tflint", "hadolint", "bandit", "isort", "pre-commit"}
-    | {"playwright", "cypress", "jasmine", "karma", "ava", "tap", "gotestsum", "sbt", "bazel"}
-)
 # Programs that print text they read: files, other commands' output, their arguments.
 _RELAYS = frozenset(
     {"cat", "head", "tail", "less", "more", "tac", "sed", "awk", "grep", "egrep", "fgrep"}
     | {"rg", "ag", "git", "diff", "jq", "yq", "tee", "xargs", "find", "ls", "sort", "uniq"}
     | {"cut", "paste", "tr", "column", "nl", "od", "xxd", "strings", "env", "printenv"}
 )
-# Programs that run code they are given (a script, `-c`, `-m`): a run of them is a check.
-_INTERPRETERS = re.compile(r"python[\d.]*|node|deno|ruby|perl|php|bash|sh|zsh")
 _DELIMITER = re.compile(r"""-?(?:\w+|'\w+'|"\w+")""")  # `EOF`, `'PY'`, `"END"`, `-EOF`
 _EXPANDS = re.compile(r"[$`~*?\\[{]")  # what makes a bare word other text than written
-_TRACED = frozenset(
-    {"command", "declaration_command", "variable_assignment", "variable_assignments"}
-    | {"test_command", "for_statement", "case_statement", "unset_command"}
-)
 # What may change or drop planrun's DEBUG trap (one of the script's own, functrace, extdebug,
 # a file sourced, which may set one, eval: as commands, not `grep "eval(" src`), or -e (`set
 # +e`: then the command after `&&` may have failed and gone on), or would print the trap's
@@ -99,40 +91,6 @@ _FAILURE = re.compile(
     re.IGNORECASE,
 )
 MAX_WATCHED = 128  # texts watched in one command's output; past that, none is (WATCH_LIMIT)
-
-
-@dataclass(frozen=True)
-class Hidden:
-    """A check whose failure the script goes on after, with no exit status to show it."""
-
-    line: int  # of the script
-    command: str  # the check, flattened
-    shape: str  # "the `|| echo`", "the `&& echo`", "the `!`", or UNREAD
-    message: str | None = None  # what it prints, as written: on failure (`|| echo`), or success
-    needle: bytes | None = None  # the fixed text of it planrun looks for, when it can
-    why: str | None = None  # why it is not watched, when that is not its shape's doing
-    success: bool = False  # the needle is what its success prints (`&& echo ok`), a whole line
-    fix: str | None = None  # how to write it so that its failure fails the script
-    # The line after it whose first command bash's DEBUG trap reports the status it starts
-    # with, the status the check's line ended with (proc.record_failures); None: not asked.
-    head: int | None = None
-    sure: bool = False  # a failed status there can only be a check's (not a condition's)
-    # An `exit 0` that skips the rest of the script (earlyexit.py): when it runs ("`X` fails").
-    # Its line ran when its message appeared; it did not when bash reached a line of ``reach``
-    # (the statement after it: bash's DEBUG trap may report a later line of it than its first).
-    skip: str | None = None
-    reach: tuple[int, ...] = ()
-    # A branch of an `if` that does the checking, skipped on the other path (_branch_skip):
-    # its first statement, which did not run when its other branch printed or when bash never
-    # reached a line of ``reach`` (then ``skip`` says when it is skipped).
-    instead: str | None = None
-    # The whole line a skip's report prints, when all of it is fixed ("\nskipped\n"): its
-    # needle alone may be part of another line (pytest's "1 skipped"), which shows nothing.
-    whole: bytes | None = None
-
-    @property
-    def remedy(self) -> str:
-        return self.fix or f"put `{one_line(self.command, 60)}` on a line of its own"
 
 
 UNREAD = "a line planrun cannot read"
@@ -183,13 +141,13 @@ def hidden(
         if item is not None:
             found.append(item)
         if node.type == "command" and skips is not None:
-            item = _skip(node, skips, watchable=watchable, bash=bash)
+            item = skip(node, skips, watchable=watchable, bash=bash)
             if item is not None:
                 found.append(item)
             if command_name(node) == "exit":
                 found.extend(_cannot_look(node, watchable=watchable))
         if node.type in _CHOOSERS and skips is not None:
-            item = _branch_skip(node, skips, cwd, watchable=watchable, bash=bash, look=look)
+            item = branch_skip(node, skips, cwd, watchable=watchable, bash=bash, look=look)
             if item is not None:
                 found.append(item)
         if node.type == "if_statement":
@@ -248,8 +206,8 @@ def _after(
     if right is None:
         return None
     if earlyexit.ends_early(right):
-        return None  # `X || { echo skip; exit 0; }`: a skip (_skip), or X's own success
-    reports = _reports(right)
+        return None  # `X || { echo skip; exit 0; }`: a skip (skip), or X's own success
+    reports = reports_of(right)
     if not reports and operator == "&&":
         return _skipped(node, index, last, bash=bash, watchable=watchable)
     if not reports or _final(right, last):
@@ -277,7 +235,7 @@ def _after(
             return Hidden(line, flat(text_of(left)), f"the `&& {name}`")
         line_out = b"\n" + said.encode() + b"\n"
         return Hidden(line, flat(text_of(left)), f"the `&& {name}`", said, line_out, success=True)
-    if left.type == "list" and left.children[1].type == "&&" and _reports(left.children[-1]):
+    if left.type == "list" and left.children[1].type == "&&" and reports_of(left.children[-1]):
         left = left.children[0]  # `X && echo ok || echo no`: the check is X
     needles = [printed.needle(r) for r in reports] if watchable else []
     needle = max((n for n in needles if n is not None), key=len, default=None)
@@ -336,14 +294,14 @@ def _skipped(
             return Hidden(line, command, SKIPPED, why=f"its error may not reach planrun ({fix})")
         needle = f"{command_name(left)}: {target}: ".encode()
         return Hidden(line, command, SKIPPED, needle=needle, fix=fix)
-    if not any(_runs_code(c) for c in commands_in(left)):
+    if not any(runs_code(c) for c in commands_in(left)):
         return None
     went = "the script goes on after a failure before `&&`"
     # A group, subshell or loop before `&&` runs with -e ignored inside: its status may be 0
     # though a command in it failed. Only a command or a pipe's status is its commands'.
     traced = top and bash and _plain(left)
     traced = traced and not _heredoc_mismatch(statement)
-    head = _head(statement) if traced else None
+    head = head_line(statement) if traced else None
     return Hidden(
         line, command, SKIPPED, why=f"{went} ({fix})", fix=fix, head=head, sure=_sure(statement)
     )
@@ -391,7 +349,7 @@ def _sure(statement: Node) -> bool:
     for part in parts[:-1]:
         if command_name(part) in ("cd", "pushd"):
             continue
-        if not _plain(part) or not any(_runs_code(c) for c in commands_in(part)):
+        if not _plain(part) or not any(runs_code(c) for c in commands_in(part)):
             return False
     return True
 
@@ -403,35 +361,6 @@ def _heredoc_mismatch(statement: Node) -> bool:
     for node in walk(program) if program is not None else []:
         if node.type == "heredoc_start" and not _DELIMITER.fullmatch(text_of(node)):
             return True
-    return False
-
-
-def _head(statement: Node) -> int | None:
-    """The line of the statement after ``statement`` when bash's DEBUG trap runs before its
-    first command there (with the status ``statement`` ended with, its own line to itself):
-    not a subshell, a function definition or a job in the background."""
-    after = statement.next_sibling
-    if after is not None and after.type == "&":
-        return None
-    after = next_statement(statement)
-    if after is None or after.start_point.row <= statement.end_point.row:
-        return None
-    return after.start_point.row + 1 if _traced(after) else None
-
-
-def _traced(node: Node) -> bool:
-    """Whether bash runs its DEBUG trap (in the script's own shell) before the first command
-    of ``node``: a simple command, an assignment, ``[[ ]]``, ``for``, ``case``, or a list, pipe,
-    group, ``!``, ``if`` or ``while`` that starts with one."""
-    body = body_of(node)
-    if body.type in _TRACED:
-        return True
-    if body.type in ("list", "pipeline", "negated_command", "compound_statement"):
-        inner = [c for c in body.named_children if c.type != "comment"]
-        return bool(inner) and _traced(inner[0])
-    if body.type in ("if_statement", "while_statement"):
-        conditions = [c for c in body.children_by_field_name("condition") if c.is_named]
-        return bool(conditions) and _traced(conditions[0])
     return False
 
 
@@ -451,33 +380,6 @@ def _literal_word(command: Node) -> str | None:
     elif word.type != "word" or _EXPANDS.search(text):
         return None  # $ROOT, ~/web, web*, a\ b
     return text if text and text != "-" else None
-
-
-def _runs_code(command: Node) -> bool:
-    """Whether a command runs tests, a build, a linter, or a program's code (``python3 -c``,
-    ``node build.js``, ``./check.sh``, ``tests/run.sh``, ``python3 - <<PY``), also behind a
-    wrapper (``timeout 60 pytest``, ``env X=1 npm test``): its failure is a verdict, not a
-    condition."""
-    if _runs_checks(command):
-        return True
-    name = command_name(command) or ""
-    words = [text_of(c) for c in command.children_by_field_name("argument")]
-    if "/" in name and not name.startswith("/usr/") and not name.startswith("/bin/"):
-        return True  # a program of the repository, by path
-    if _INTERPRETERS.fullmatch(name.rsplit("/", 1)[-1]):
-        parent = command.parent
-        fed = parent is not None and any(c.type == "heredoc_redirect" for c in parent.children)
-        return bool(words) or fed
-    if name.rsplit("/", 1)[-1] in WRAPPERS:
-        return any(_names_code(w) for w in words)
-    return False
-
-
-def _names_code(word: str) -> bool:
-    """Whether a wrapper's word names a program that runs checks or code (``pytest``, ``python3``,
-    ``./run.sh``)."""
-    base = word.strip("'\"").rsplit("/", 1)[-1]
-    return base in _RUNNERS or bool(_INTERPRETERS.fullmatch(base)) or word.startswith("./")
 
 
 def _declared(node: Node) -> Hidden | None:
@@ -508,29 +410,10 @@ def _printed_run(node: Node) -> Hidden | None:
         if inner.type != "command_substitution":
             continue
         for command in commands_in(inner):
-            if _runs_checks(command):
+            if runs_checks(command):
                 text = flat(" ".join(text_of(c) for c in inner.named_children))
                 return Hidden(node.start_point.row + 1, text, f"the `{report_name(node)}`")
     return None
-
-
-def _runs_checks(command: Node) -> bool:
-    """Whether a command runs tests, a build or a linter (its status is a verdict)."""
-    name = (command_name(command) or "").rsplit("/", 1)[-1]
-    words = [text_of(c) for c in command.children_by_field_name("argument")]
-    if name in _RUNNERS:
-        return True
-    if re.fullmatch(r"python[\d.]*", name) and "-m" in words:
-        return words[words.index("-m") + 1 : words.index("-m") + 2] != [] and (
-            words[words.index("-m") + 1] in _RUNNERS | {"unittest"}
-        )
-    if name in ("uv", "poetry", "pipenv", "hatch", "pdm", "uvx") and words[:1] == ["run"]:
-        return len(words) > 1 and words[1] in _RUNNERS
-    if name in ("bundle", "uvx", "pipx") and words[:1] in (["exec"], ["run"]):
-        return len(words) > 1  # `bundle exec rspec`, `pipx run ruff`: a tool of the project
-    if name == "uvx":
-        return bool(words) and words[0] in _RUNNERS
-    return False
 
 
 def _found_by_find(node: Node) -> Hidden | None:
@@ -549,464 +432,7 @@ def _found_by_find(node: Node) -> Hidden | None:
     return None
 
 
-SKIP_FIX = (
-    "remove the early `exit 0` and let a check that cannot run fail: planrun reports a "
-    "missing program as an error, not a failure"
-)
-
-
-def _skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) -> Hidden | None:
-    """``if ! command -v X; then echo "SKIP"; exit 0; fi``, ``[ -z "$CI" ] && exit 0``: an
-    ``exit 0`` that ends the script before the rest of it ran (earlyexit.py). Watched by what
-    it prints first, or by whether bash reached the statement after it."""
-    found = earlyexit.early_exit(node, script)
-    if found is None:
-        return None
-    gated = [s for s in found.reports if _checks(s, script, strict=True)]
-    chosen = found.pattern is not None or earlyexit.about_files_or_machine(found.condition, script)
-    if gated and chosen:
-        # `if command -v python3 >/dev/null; then python3 a.py; exit 0; fi` and then a
-        # fallback: its `exit 0` is the check's success. With nothing after it but reports,
-        # the other path checks nothing (`[ -n "$CI" ] && { pytest; exit 0; }; echo skip`).
-        others = earlyexit.other_branches(found.decider, node)
-        rest = [*found.after, *(s for b in others for s in b)]
-        fallback = any(_checks(s, script) or _works(s, benign=_BENIGN) for s in rest)
-        unknown = found.more and not others  # a function called elsewhere too: what follows
-        if unknown or fallback or any(earlyexit.fails(s) for s in found.after):
-            return None
-        return _checked_then_ended(found, gated[0], watchable=watchable, bash=bash)
-    more = found.more or any(_works(s) for s in found.after)
-    # `command -v ruff && exit 0; echo "no ruff"; exit 1`: the check's success. Not where
-    # only the environment decides it (`[ -z "$CI" ] && exit 0; false`): that checks nothing.
-    chosen = found.pattern is not None or earlyexit.environment_only(found.condition, script)
-    if not more and (found.word == "return 0" or not chosen):
-        return None
-    reports = [r for statement in found.reports for r in _reports(statement)]
-    needle, whole = _watched(reports) if watchable else (None, None)
-    condition = flat(text_of(found.condition))
-    if found.pattern is not None:
-        when = f"when `{one_line(condition, 40)}` matches `{one_line(found.pattern, 30)}`"
-    else:
-        when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
-    reach = _reach(found.statement) if bash and found.whole else ()
-    if bash and found.call is not None and found.word == "exit 0":
-        reach = _reach(found.call)  # `main() { ...; exit 0; ...; }; main`: after its call
-    if bash and found.whole and not reach:
-        # `if [ "$(uname)" = Linux ]; then make test; else exit 0; fi`: another branch ran.
-        reach = _branches_reached(found.decider, node)
-    message = report_message(reports[0]) if reports else None
-    line = found.decider.start_point.row + 1
-    shape = f"`{found.word}`"
-    return Hidden(
-        line, condition, shape, message, needle, fix=SKIP_FIX, skip=when, reach=reach, whole=whole
-    )
-
-
-def _branches_reached(decider: Node, node: Node) -> tuple[int, ...]:
-    """Lines of the first statement of each other branch of ``decider`` (not of a line its
-    condition, patterns or the skip's own branch share): any that bash reached shows the
-    branch of the ``exit 0`` (``node``) was not taken. None when one cannot be traced."""
-    shared, others = earlyexit.branch_parts(decider, node)
-    branches = [b for b in others if b]
-    if not branches or decider.parent is None or decider.parent.type != "program":
-        return ()
-    if not all(_traced(body[0]) for body in branches):
-        return ()
-    taken = {r for c in shared for r in range(c.start_point.row, c.end_point.row + 1)}
-    lines: list[int] = []
-    for body in branches:
-        start = body[0].start_point.row
-        rows = range(start, min(body[0].end_point.row, start + _REACH_LINES - 1) + 1)
-        lines.extend(r + 1 for r in rows if r not in taken)
-    return tuple(lines)
-
-
-def _checked_then_ended(
-    found: earlyexit.EarlyExit, first: Node, *, watchable: bool, bash: bool
-) -> Hidden | None:
-    """``[ -n "$CI" ] && { pytest; exit 0; }`` with only reports after it: where the condition
-    goes the other way, the check never ran and the script ends with success. Watched as a
-    branch skip (:func:`_branch_skip`): by what the rest prints, or whether bash reached
-    ``first``, the check."""
-    if not found.whole and found.call is None:
-        return None
-    reports = [r for statement in found.after for r in _reports(statement)]
-    needle, whole = _watched(reports) if watchable else (None, None)
-    text = flat(text_of(found.condition))
-    if found.pattern is not None:
-        when = f"when `{one_line(text, 40)}` does not match `{one_line(found.pattern, 30)}`"
-    else:
-        when = f"when `{one_line(text, 60)}` {'succeeds' if found.failure else 'fails'}"
-    reach: tuple[int, ...] = ()
-    if bash and found.whole and _traced(first):  # not in a function: bash traces none there
-        others = [found.condition, *found.after]
-        taken = {r for c in others for r in range(c.start_point.row, c.end_point.row + 1)}
-        start = first.start_point.row
-        rows = range(start, min(first.end_point.row, start + _REACH_LINES - 1) + 1)
-        reach = tuple(r + 1 for r in rows if r not in taken)
-    shape = {"if_statement": "the `if`", "case_statement": "the `case`"}.get(
-        found.decider.type, "the `||`" if found.failure else "the `&&`"
-    )
-    return Hidden(
-        found.decider.start_point.row + 1,
-        text,
-        shape,
-        report_message(reports[0]) if reports else None,
-        needle,
-        fix=ENDED_FIX,
-        skip=when,
-        reach=reach,
-        instead=flat(text_of(first)),
-        whole=whole,
-    )
-
-
-ENDED_FIX = "let the check run on every path, or end the path that cannot check with `exit 1`"
-SKIPS_NOW = "what its test reads is not there"  # _file_there: the skip is sure before it runs
-BRANCH_FIX = (
-    "let the check fail where what it tests is not there (`test -d DIR` first), or drop the "
-    "condition"
-)
-
-
-def _branch_skip(
-    node: Node,
-    script: earlyexit.Script,
-    cwd: Path | None,
-    *,
-    watchable: bool,
-    bash: bool,
-    look: bool,
-) -> Hidden | None:
-    """``if [ -d frontend ]; then cd frontend; npm test; fi`` (or with an ``else`` that only
-    reports, ``echo "no frontend, skipping"``): where the condition fails, the part that checks
-    the work never ran and the script exits 0. Watched by what the other branch prints, or by
-    whether bash reached the checking branch's first line."""
-    top = node.parent is not None and node.parent.type == "program"
-    if not top and not _holds_as_written(node):
-        return None
-    chain: list[tuple[Node | None, list[Node]]]
-    if node.type == "list":
-        # `[ -d web ] && (cd web && npm test)` before the script's last statement: an `if`
-        # without `else` (as its last statement, the condition's failure fails the script).
-        found_list = _guarded(node, script)
-        if found_list is None:
-            return None
-        chain = [(found_list[0], found_list[1]), (None, [])]
-        conditions = [found_list[0]]
-    elif node.type == "case_statement":
-        # `case "$(uname -s)" in Linux) pytest ;; *) echo "skipping" ;; esac`: its arms.
-        value = node.child_by_field_name("value")
-        if value is None or not earlyexit.machine_value(value, script):
-            return None
-        items = [c for c in node.named_children if c.type == "case_item"]
-        chain = [(None, earlyexit.statements_of(i)) for i in items]
-        if not any(text_of(v) == "*" for i in items for v in i.children_by_field_name("value")):
-            chain.append((None, []))  # no `*)`: where no pattern matches, nothing runs
-        conditions = [value]
-    else:
-        found = if_chain(node)
-        if found is None:
-            return None
-        chain = found
-        if chain[-1][0] is not None:
-            chain.append((None, []))  # no `else`: where every condition fails, nothing runs
-        conditions = [c for c, _ in chain if c is not None]
-        if not all(earlyexit.about_files_or_machine(c, script) for c in conditions):
-            return None
-    checks = [any(_checks(part, script) for part in body) for _, body in chain]
-    if all(checks) or not any(checks):
-        return None  # every branch checks something, or none does
-    others = [body for (_, body), checking in zip(chain, checks, strict=True) if not checking]
-    reported = [_all_reports(body, script.functions) for body in others]
-    if any(r is None for r in reported):
-        return None  # another branch does something of its own (a fallback, an exit)
-    reports = [r for found in reported for r in found or []]
-    case = node.type == "case_statement"
-    simple = len(chain) == 2 and not case
-    condition = conditions[0]
-    if simple and checks[0] == _negated_test(condition) and _installs(chain, checks):
-        return None  # `if [ ! -d node_modules ]; then npm ci; fi`: setup where it is missing
-    # One branch that only reports is watched by what it prints; of several, any may run.
-    needle, whole = _watched(reports) if watchable and len(others) == 1 else (None, None)
-    text = flat(text_of(condition))
-    if case:
-        when = f"when `{one_line(text, 60)}` matches no arm that checks"
-    elif simple:
-        when = f"when `{one_line(text, 60)}` {'fails' if checks[0] else 'succeeds'}"
-    elif not checks[-1] and all(checks[:-1]):
-        tests = ", ".join(f"`{one_line(flat(text_of(c)), 40)}`" for c in conditions)
-        when = f"when none of {tests} succeeds"
-    else:
-        when = "when its conditions choose a branch that only reports"
-    working = [body for (_, body), checking in zip(chain, checks, strict=True) if checking]
-    if any(command_name(body_of(body[-1])) == "exit" for body in working):
-        # `if command -v X; then X; exit 0; fi` and then a fallback check, or a skip that
-        # _skip reads: not this rule's.
-        handled = any(earlyexit.early_exit(body_of(b[-1]), script) for b in working)
-        if handled or _check_follows(node, script):
-            return None
-    if not top and needle is None:
-        return None  # piped, in a group or a function: only what it prints would tell
-    # The check it skips, named in the reason: not the setup before it (`cd web`).
-    firsts = [next((s for s in body if _checks(s, script)), body[0]) for body in working]
-    first = firsts[0]
-    reach: tuple[int, ...] = ()
-    if top and bash and all(_traced(f) for f in firsts):
-        lines: list[int] = []
-        bodies = [(i, body) for i, (_, body) in enumerate(chain) if checks[i]]
-        for (index, _), check in zip(bodies, firsts, strict=True):
-            elsewhere = list(conditions) + [
-                s for other, (_, rest) in enumerate(chain) if other != index for s in rest
-            ]
-            taken = {r for c in elsewhere for r in range(c.start_point.row, c.end_point.row + 1)}
-            start = check.start_point.row
-            rows = range(start, min(check.end_point.row, start + _REACH_LINES - 1) + 1)
-            lines.extend(r + 1 for r in rows if r not in taken)
-        reach = tuple(lines)
-    # `if [ -d web ]; then cd web && npm test; fi` on one line, the task's first check: what
-    # the test reads is there or not now, before the task's checks run.
-    look = look and top and simple and not reach and needle is None
-    there = _file_there(node, condition, cwd) if look else None
-    if there is not None and there == checks[0]:
-        return None  # the checking branch runs
-    shape = {"case_statement": "the `case`", "list": "the `&&`"}.get(node.type, "the `if`")
-    # `[ -d web ] && (cd web && npm test)`: the status the next line starts with is the
-    # list's, 0 only where all of it ran and passed.
-    head = _head(node) if node.type == "list" and top and bash else None
-    return Hidden(
-        node.start_point.row + 1,
-        text,
-        shape,
-        report_message(reports[0]) if reports else None,
-        needle,
-        fix=BRANCH_FIX,
-        skip=when,
-        reach=reach,
-        instead=flat(text_of(first)),
-        why=None if there is None else SKIPS_NOW,
-        whole=whole,
-        head=head,
-    )
-
-
-def _guarded(node: Node, script: earlyexit.Script) -> tuple[Node, list[Node]] | None:
-    """``[ -d web ] && cd web && npm test``, not the script's last statement: the condition
-    (about files or the machine) and what runs where it holds."""
-    if node.parent is None or node.parent.type != "program" or next_statement(node) is None:
-        return None
-    parts: list[Node] = []
-    while node.type == "list":
-        if node.children[1].type != "&&":
-            return None  # `X || Y` in the chain: a fallback or a mask, not this rule's
-        parts.insert(0, node.children[-1])
-        node = node.children[0]
-    if not earlyexit.about_files_or_machine(node, script):
-        return None
-    return node, parts
-
-
-def _check_follows(node: Node, script: earlyexit.Script) -> bool:
-    after = next_statement(node)
-    while after is not None:
-        if _checks(after, script):
-            return True
-        after = next_statement(after)
-    return False
-
-
-def _holds_as_written(node: Node) -> bool:
-    """Whether ``node`` runs once as the script goes, inside a group, a subshell, a pipe
-    (``if …; fi 2>&1 | tee log``) or a function the script calls once: not in a loop, a
-    condition or a branch, which decide whether and how often it runs."""
-    parent = node.parent
-    while parent is not None and parent.type != "program":
-        if parent.type == "function_definition":
-            call = only_call(parent)
-            if call is None:
-                return False
-            parent = call.parent
-            continue
-        if parent.type not in _AS_WRITTEN:
-            return False
-        parent = parent.parent
-    return parent is not None
-
-
-_AS_WRITTEN = frozenset({"redirected_statement", "pipeline", "compound_statement", "subshell"})
-
-
-def _watched(reports: list[Node]) -> tuple[bytes | None, bytes | None]:
-    """What a skip's reports print that planrun watches for: the longest fixed text, and the
-    whole line of the report that prints it, when all of that line is fixed."""
-    found = [(printed.needle(r), r) for r in reports]
-    needle, report = max(
-        ((n, r) for n, r in found if n is not None), key=lambda p: len(p[0]), default=(None, None)
-    )
-    said = printed.whole_line(report) if report is not None else None
-    return needle, None if said is None else b"\n" + said.encode() + b"\n"
-
-
-def _checks(node: Node, script: earlyexit.Script, depth: int = 0, *, strict: bool = False) -> bool:
-    """Whether ``node`` runs tests, a build or code (:func:`_runs_code`), also inside a
-    function of the script it calls (``run_tests() { pytest; }``). ``strict``: not code given
-    inline or a version asked (``bash -c "echo banner"``, ``python3 --version``)."""
-    for command in commands_in(node):
-        if _runs_code(command) and not _sets_up(command) and (not strict or not _inline(command)):
-            return True
-        body = script.functions.get(command_name(command) or "")
-        if body is not None and depth < _CALL_DEPTH and _checks(body, script, depth + 1):
-            return True
-    return False
-
-
-def _works(statement: Node, benign: frozenset[str] = frozenset()) -> bool:
-    """Whether a statement does work a skip would leave out: not a report, an ``exit`` or a
-    no-op (earlyexit.works), not only setup (``python3 -m venv .venv``) or programs of
-    ``benign``."""
-    if not earlyexit.works(statement):
-        return False
-    commands = commands_in(statement)
-    idle = [c for c in commands if _sets_up(c) or (command_name(c) or "") in benign]
-    return not commands or len(idle) < len(commands)
-
-
-# Programs that check nothing of the work: after a gated check, no fallback of it.
-_BENIGN = frozenset(
-    {"date", "sleep", "pwd", "ls", "env", "printenv", "whoami", "uname", "hostname", "mkdir"}
-    | {"touch", "rm", "cd", "export", "unset", "set", "wait", "cp", "mv", "ln", "chmod"}
-)
-
-
-def _inline(command: Node) -> bool:
-    """An interpreter asked its version (``python3 --version``, ``node -v``) or given code
-    that only prints (``bash -c "echo banner"``, ``python3 -c "print('skipping')"``)."""
-    name = (command_name(command) or "").rsplit("/", 1)[-1]
-    words = [text_of(c).strip("'\"") for c in command.children_by_field_name("argument")]
-    if _runs_checks(command) or not _INTERPRETERS.fullmatch(name):
-        return False
-    if not words or all(w in _VERSION_WORDS for w in words):
-        return True
-    return len(words) == 2 and words[0] in ("-c", "-e", "-p") and bool(_PRINTS.match(words[1]))
-
-
-_VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
-# Code given inline that only prints something: `echo ...`, `print(...)`, `console.log(...)`.
-_PRINTS = re.compile(r"\s*(?:echo|printf|print|console\.log)\b[^;&|\n]*$")
-
-
-_CALL_DEPTH = 4  # functions calling functions read that deep (a recursive one ends there)
-
-
-# What installs or prepares rather than checks: `npm ci`, `python3 -m pip install`, `uv sync`,
-# `go mod download`, `make deps`, `terraform init`, `pre-commit install`, `./setup.sh`.
-_INSTALL_WORDS = frozenset(
-    {"install", "ci", "sync", "add", "restore", "fetch", "i", "venv", "download", "deps"}
-    | {"init", "setup", "bootstrap", "prepare", "vendor"}
-)
-_SETUP_SCRIPT = re.compile(r"(?:^|[/_-])(?:setup|install|bootstrap|prepare)(?:[._-]|$)")
-
-
-def _sets_up(command: Node) -> bool:
-    """Whether a command installs or prepares what the checks need (:data:`_INSTALL_WORDS`
-    among its first words, or a script named so): setup, not a check."""
-    name = command_name(command) or ""
-    words = [text_of(c).strip("'\"") for c in command.children_by_field_name("argument")]
-    if "/" in name and _SETUP_SCRIPT.search(name.rsplit("/", 1)[-1]):
-        return True
-    return bool(_INSTALL_WORDS.intersection(words[:3]))
-
-
-def _installs(chain: list[tuple[Node | None, list[Node]]], checks: list[bool]) -> bool:
-    """Whether the branch that runs where something is missing only sets it up: the only
-    branch (``if [ ! -d node_modules ]; then npm ci; fi``), or one whose programs install
-    (``npm ci``, ``pip install``, ``uv sync``), not ``else python3 check.py``."""
-    if len(chain) == 2 and not chain[1][1]:
-        return True  # no `else`: what runs where it is missing
-    body = chain[0][1] if checks[0] else chain[1][1]
-    commands = (c for part in body for c in commands_in(part))
-    return not any(_runs_code(c) and not _sets_up(c) for c in commands)
-
-
-def _negated_test(condition: Node) -> bool:
-    """Whether a condition is a test of a file's absence (``[ ! -d x ]``, ``! test -f x``)."""
-    body = body_of(condition)
-    if body.type == "negated_command":
-        return True
-    words = [text_of(c) for c in _leaves(body)]
-    return words[:1] == ["!"] or words[:2] in (["[", "!"], ["test", "!"])
-
-
-def _leaves(node: Node) -> list[Node]:
-    if node.child_count == 0:
-        return [node]
-    return [leaf for c in node.children if c.type not in ("[[", "]]") for leaf in _leaves(c)]
-
-
-_OPTIONS = frozenset({"set", "shopt"})
-
-
-def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:
-    """Whether the test of an ``if`` that is the script's first statement (after ``set``,
-    ``shopt``) holds now, for a test of one literal relative path (``[ -d web ]``, ``[ ! -f
-    package.json ]``)."""
-    earlier = []
-    for statement in node.parent.named_children if node.parent is not None else []:
-        if statement.id == node.id:
-            break
-        earlier.append(statement)
-    # Only the shell's options before it (`set -euo pipefail`): nothing that makes or moves.
-    if cwd is None or any(c.type != "comment" and command_name(c) not in _OPTIONS for c in earlier):
-        return None
-    body = body_of(condition)
-    negated = body.type == "negated_command"
-    if negated:
-        body = body_of(body.named_children[0])
-    if body.type == "test_command":
-        words = [text_of(c) for c in body.named_children]
-        if len(words) == 1:  # `[ -d web ]`: one unary expression
-            words = words[0].split()
-    elif command_name(body) not in ("test", "["):
-        return None
-    else:
-        words = [text_of(c) for c in body.children_by_field_name("argument")]
-        words = words[:-1] if words[-1:] == ["]"] else words
-    if words[:1] == ["!"]:
-        negated, words = not negated, words[1:]
-    if len(words) != 2 or words[0] not in ("-d", "-f", "-e") or _PATH_EXPANDS.search(words[1]):
-        return None
-    if "'" not in words[1] and '"' not in words[1] and re.search(r"[*?\[]", words[1]):
-        return None  # `[ -f src/*.py ]`: bash tests what the glob matches
-    path = words[1].strip("'\"")
-    if path.startswith("/") or not path:
-        return None
-    target = cwd / path
-    found = {"-d": target.is_dir, "-f": target.is_file, "-e": target.exists}[words[0]]()
-    return found != negated
-
-
-_REACH_LINES = 64  # lines of a statement after a skip that planrun asks bash about, at most
-
-
-def _reach(statement: Node) -> tuple[int, ...]:
-    """The lines of the statement after ``statement`` (on a line of its own, not a function
-    definition, a subshell or a job in the background, where bash runs no DEBUG trap of the
-    script's shell): any of them that bash's DEBUG trap reports shows the script went on."""
-    after = statement.next_sibling
-    if after is not None and after.type == "&":
-        return ()
-    after = next_statement(statement)
-    if after is None or after.start_point.row <= statement.end_point.row:
-        return ()
-    if not _traced(after):
-        return ()  # a subshell, `time ( )`, a function definition: bash traces nothing there
-    first = after.start_point.row + 1
-    last = min(after.end_point.row + 1, first + _REACH_LINES - 1)
-    return tuple(range(first, last + 1))
-
-
 _GROUPS = frozenset({"compound_statement", "redirected_statement"})
-_PATH_EXPANDS = re.compile(r"[$`~\\{]|^$")  # what makes a path other text than written
 CANNOT_LOOK = "its error"  # the shape of a search whose error (exit 2) reads as "not found"
 _GREPS = frozenset({"grep", "egrep", "fgrep"})
 # Builtins and keywords a guard may test: never "command not found".
@@ -1040,7 +466,7 @@ def _cannot_look(node: Node, *, watchable: bool) -> list[Hidden]:
         while (
             search.type == "list"
             and search.children[1].type == "&&"
-            and _reports(search.children[-1])
+            and reports_of(search.children[-1])
         ):
             search = body_of(search.children[0])  # `grep -q x f && echo found && exit 1`
     elif parent.type in ("if_statement", "else_clause"):
@@ -1101,7 +527,7 @@ def _grep_paths(search: Node) -> list[str]:
         literal = text[1:-1] if word.type == "raw_string" else text
         if word.type == "string" and all(c.type == "string_content" for c in word.named_children):
             literal = text[1:-1]
-        if word.type in ("word", "string", "raw_string") and not _PATH_EXPANDS.search(literal):
+        if word.type in ("word", "string", "raw_string") and not PATH_EXPANDS.search(literal):
             found.append(literal)  # `lib`, `"lib"`, `'lib/'`, `lib/*.py` (unmatched: as is)
     return found
 
@@ -1117,8 +543,8 @@ def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | Non
         return None
     then = [c for c in branches if c.type != "else_clause"]
     otherwise = [s for c in branches if c.type == "else_clause" for s in c.named_children]
-    then_reports = _all_reports(then)
-    else_reports = _all_reports([s for s in otherwise if s.type != "comment"])
+    then_reports = all_reports(then)
+    else_reports = all_reports([s for s in otherwise if s.type != "comment"])
     if then_reports is None or else_reports is None:
         return None  # a branch that does something is no report
     groups = [then_reports, else_reports]
@@ -1139,26 +565,6 @@ def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | Non
     )
 
 
-def _all_reports(
-    statements: list[Node], functions: dict[str, Node] | None = None
-) -> list[Node] | None:
-    """The reports of a branch that only reports (no-ops aside), else None. ``functions``:
-    the script's, whose call only reports when its body does (``note() { echo "$1"; }``)."""
-    found: list[Node] = []
-    for statement in statements:
-        body = (functions or {}).get(command_name(body_of(statement)) or "")
-        if report_name(statement) is not None:
-            found.extend(_reports(statement))
-        elif body is not None:
-            inner = [c for c in body.named_children if c.type != "comment"]
-            # What it prints is its arguments (`$1`): not watched; bash's record still tells.
-            if not inner or _all_reports(inner) is None:
-                return None
-        elif not always_succeeds(statement) or command_name(statement) == "exit":
-            return None
-    return found
-
-
 def _left(node: Node, index: int) -> Node:
     """The command before the operator: ``python3 - <<PY || echo x`` puts the operator in the
     here-document's redirect, whose statement's body is the command."""
@@ -1167,22 +573,6 @@ def _left(node: Node, index: int) -> Node:
         return body if body is not None else node.parent
     before = [c for c in node.children[:index] if c.is_named]
     return before[-1] if before else node
-
-
-def _reports(node: Node) -> list[Node]:
-    """The echo and printf commands of ``node`` when all it does is print (``echo x``, ``>&2
-    echo x``, ``builtin echo x``, ``{ echo a; true; }``, ``(echo a)``, ``echo x | tee log``),
-    else none."""
-    body = body_of(node)
-    if body.type in ("compound_statement", "subshell"):
-        inner = [c for c in body.named_children if c.type != "comment"]
-        found = [_reports(c) for c in inner if not (always_succeeds(c) and not report_name(c))]
-        return [r for group in found for r in group] if found and all(found) else []
-    if body.type == "pipeline":
-        return _reports(body.named_children[0])
-    if command_name(body) == "cat" and printed.heredoc_of(body) is not None:
-        return [body]  # `X || cat <<EOF ... EOF`
-    return [body] if report_name(body) is not None else []
 
 
 def _name(report: Node) -> str:
@@ -1320,7 +710,7 @@ def all_watched(script: str, hidden: tuple[Hidden, ...], *, trapped: bool = Fals
             continue
         # The statement itself must be a watched check (`X || echo M`, `X && echo line`),
         # not another list that shares its line (`test -f a && true; test -f b || echo M`).
-        if statement.start_point.row + 1 not in lines or not _reports(body.children[-1]):
+        if statement.start_point.row + 1 not in lines or not reports_of(body.children[-1]):
             return False
     return commands > 0
 

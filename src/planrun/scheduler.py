@@ -19,8 +19,8 @@ from typing import Protocol, cast
 
 from planrun.checkrules import Reading
 from planrun.graph import PlanGraph, Readiness, Unit, touched_files
+from planrun.hiddencheck import Hidden
 from planrun.procpool import Outcome, Spec
-from planrun.reports import Hidden
 from planrun.results import CommandRecord, UnitResult
 from planrun.statuses import FAILED, NOT_RUN, SATISFIES_DEPENDENTS, TIMEOUT, WEAK_DEPENDENCY
 from planrun.verdicts import blocked_reason, failure_cause
