@@ -15,6 +15,7 @@ FLAGGED = [
     ("npm test 2>&1 | grep -i error", "verify-grep-failure"),
     ('grep -E "passed|failed" out.txt', "verify-grep-failure"),
     ("node -e \"console.log(ok ? 'PASS' : 'FAIL')\"", "verify-prints-result"),
+    ('if pytest; then echo "PASS"; else echo "FAIL"; fi\ntrue', "verify-prints-result"),
     ("pytest > out.txt || true && test -f out.txt", "verify-redirect-creates"),
     ("make &> build.log; [ -e build.log ]", "verify-redirect-creates"),
     ("[ $? -eq 0 ]", "verify-exit-status-lost"),
@@ -52,6 +53,25 @@ CLEAN = [
     "npm test 2>&1 | grep -q 'No errors found'",
     "cargo build 2>&1 | grep -q '0 errors'",
 ]
+
+
+# A shell script that stops at a failure exits non-zero when a check fails: its PASS and FAIL
+# lines are only what it says, not its result.
+STOPS_AT_FAILURE = [
+    'set -euo pipefail\ntrap \'echo "❌ FAILED at line $LINENO"\' ERR\npytest -q\necho "✅ PASSED"',
+    (
+        'set -e\ncheck() {\n  pytest -q || { echo "❌ tests FAILED"; return 1; }\n'
+        '  echo "✅ passed"\n}\ncheck'
+    ),
+]
+
+
+@pytest.mark.parametrize("script", STOPS_AT_FAILURE)
+def test_a_shell_that_stops_at_a_failure_does_not_only_print_its_result(script: str) -> None:
+    assert findings(script) == []
+    plain = script.replace("set -euo pipefail\n", "").replace("set -e\n", "")
+    assert findings(plain, errexit=True) == []
+    assert [f.code for f in findings(plain)] == ["verify-prints-result"]
 
 
 @pytest.mark.parametrize(("script", "code"), FLAGGED)

@@ -1184,6 +1184,22 @@ BRANCHES = {
         "unverified",
     ),
     "and-probe-missing": ("command -v nosuchtool >/dev/null && nosuchtool check .\ntrue", "error"),
+    # a branch that runs another program that examines the work, where nothing after does
+    "grep-branch": (
+        (
+            "if [ -f nodir/index.html ]; then grep -q root nodir/index.html; "
+            'else echo "not built, skipping"; fi'
+        ),
+        "unverified",
+    ),
+    "grep-branch-ran": (
+        'if [ -f f.txt ]; then grep -q here f.txt; else echo "no f.txt, skipping"; fi',
+        "passed",
+    ),
+    "grep-branch-then-check": (
+        "if [ -f nodir/x ]; then\n  grep -q a nodir/x\nfi\ngrep -q here f.txt",
+        "passed",
+    ),
     "report-then-check": (
         (
             'if [ -f f.txt ]; then echo "skip marker found, skipping"; '
@@ -1316,3 +1332,28 @@ def test_a_variable_the_script_defaults_from_the_environment_is_the_environments
     assert [h.skip for h in reports.hidden(script)] == ['when `[ -z "$CI" ]` succeeds']
     own = 'found=false\ngrep -q x f && found=true\n[ "$found" = true ] && exit 0\nmake test'
     assert [h.skip for h in reports.hidden(own) if h.skip] == []
+
+
+# A fake docker on PATH that says what Docker says where its daemon or plugin is missing.
+FAKE = (
+    "mkdir -p {0} && printf '#!/bin/sh\\necho \"{1}\" >&2\\nexit 1\\n' > {0}/docker"
+    ' && chmod +x {0}/docker\nPATH="$PWD/{0}:$PATH" docker {2}'
+)
+DOCKER = {
+    "daemon-down": (
+        FAKE.format("a", "Cannot connect to the Docker daemon. Is it running?", "run app pytest"),
+        "error",
+    ),
+    "no-compose": (
+        FAKE.format("b", "docker: unknown command: docker compose", "compose version"),
+        "error",
+    ),
+}
+
+
+def test_a_docker_that_cannot_run_is_an_error_not_a_failure(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, DOCKER)
+    assert "the Docker daemon is not running here" in (found["p/daemon-down"][1] or "")
+    assert "docker has no `compose` command here" in (found["p/no-compose"][1] or "")

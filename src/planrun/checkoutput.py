@@ -203,6 +203,14 @@ _TOOLING: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"docker: '(?P<name>[\w-]+)' is not a docker command"),
         "docker has no `{name}` command here: its plugin is not installed",
     ),
+    (
+        re.compile(r"docker: unknown command: docker (?P<name>[\w-]+)"),
+        "docker has no `{name}` command here: its plugin is not installed",
+    ),
+    (
+        re.compile(r"Cannot connect to the Docker daemon|Is the docker daemon running\?"),
+        "the Docker daemon is not running here: start it before planrun runs the check",
+    ),
 )
 _PYTEST_OPTION = re.compile(r"^[^:\n]*: error: unrecognized arguments: (?P<name>-[-\w]+)", re.M)
 PYTEST_USAGE_EXIT = 4

@@ -121,7 +121,7 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
         unseen = f"{UNSEEN} `{command}` failed: {why} ({fix})"
         original = None if found.run == script else script
         return replace(found, status_blind=unseen, original=original)
-    if found.run == script and not found.never_fails and prints_result(script):
+    if found.run == script and not found.never_fails and prints_result(script, flags.errexit):
         return replace(found, prints_result=True)
     if found.run == script and "curl" in script and (blind := status_blind(script)):
         return replace(found, status_blind=blind)

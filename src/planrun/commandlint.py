@@ -126,17 +126,39 @@ _DECIDES = re.compile(
 )
 
 
-def prints_result(script: str) -> Finding | None:
-    """A script that prints PASS or FAIL but exits 0 either way."""
+def prints_result(script: str, errexit: bool = False) -> Finding | None:
+    """A script that prints PASS or FAIL but exits 0 either way. Not a shell script whose
+    words are only its own ``echo``s where a failure ends it (``errexit``, or ``set -e``):
+    ``pytest; echo "✅ PASSED"`` exits non-zero when pytest fails."""
     if not (_PASS_WORD.search(script) and _FAIL_WORD.search(script) and _PRINTS.search(script)):
         return None
     if _DECIDES.search(script):
         return None  # it exits on failure (or another lint already speaks for it)
+    if _ends_in_a_test(script) or ((errexit or _SETS_E.search(script)) and _says_failures(script)):
+        return None
     return Finding(
         "verify-prints-result",
         "it prints PASS or FAIL but exits 0 either way, so planrun cannot tell them apart",
         "exit non-zero on failure: process.exit(ok ? 0 : 1), sys.exit(0 if ok else 1)",
     )
+
+
+_SETS_E = re.compile(r"\bset\s+(?:-\w*e\w*|-o\s+errexit)\b")
+_ON_FAILURE = re.compile(r"\btrap\b.*\bERR\b|\breturn\s+[1-9]")
+
+
+def _says_failures(script: str) -> bool:
+    """Whether each FAIL word of ``script`` is only said where a failure also ends it: in an
+    ERR trap (``trap 'echo "❌ FAILED"' ERR``) or before a ``return 1`` on its line (with
+    ``set -e``, the call then fails the script)."""
+    lines = [line for line in script.splitlines() if _FAIL_WORD.search(line)]
+    return all(_ON_FAILURE.search(line) for line in lines)
+
+
+def _ends_in_a_test(script: str) -> bool:
+    """``FAIL=0 ... [ "$FAIL" -eq 0 ]``: the script's last line tests what it counted."""
+    lines = [line.strip() for line in script.splitlines() if line.strip()]
+    return bool(lines) and re.match(r"(?:\[\[?|test)\s", lines[-1]) is not None
 
 
 _REDIRECT = re.compile(r"(?<![<>&\d])(?:&>|\d?>>?)\s*([^\s;&|)<>]+)")
@@ -234,8 +256,14 @@ def long_running(script: str) -> Finding | None:
 FINDERS = (grep_failure_word, prints_result, redirect_creates, exit_status_lost, long_running)
 
 
-def findings(script: str) -> list[Finding]:
-    return [f for finder in FINDERS if (f := finder(script)) is not None]
+def findings(script: str, errexit: bool = False) -> list[Finding]:
+    """What the lints find in ``script`` (``errexit``: its shell stops at a failure)."""
+    found: list[Finding] = []
+    for finder in FINDERS:
+        finding = prints_result(script, errexit) if finder is prints_result else finder(script)
+        if finding is not None:
+            found.append(finding)
+    return found
 
 
 _RED = re.compile(

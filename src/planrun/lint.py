@@ -343,7 +343,7 @@ def _lint_script(
             f"{where}: verify `{one_line(run, 60)}` can never fail: {why}",
             hint=fix,
         )
-    for finding in findings(run):
+    for finding in findings(run, flags.errexit):
         diags.add(
             finding.code,
             src,

@@ -34,6 +34,7 @@ from planrun.errexit import (
     next_statement,
     only_call,
     report_message,
+    report_name,
     text_of,
 )
 from planrun.hiddencheck import Hidden
@@ -207,7 +208,14 @@ def branch_skip(
         conditions = [c for c, _ in chain if c is not None]
         if not all(earlyexit.about_files_or_machine(c, script) for c in conditions):
             return None
-    checks = [any(_checks(part, script) for part in body) for _, body in chain]
+    # Other programs (`grep -q`, `jq -e`, `docker compose run`) check too where nothing after
+    # the `if` does (`if [ -f dist/index.html ]; then grep -q root dist/index.html; fi`).
+    alone = not _work_follows(node, script)
+    runs = [any(_checks(part, script) for part in body) for _, body in chain]
+    checks = [
+        ran or (alone and any(_examines(part, script) for part in body))
+        for ran, (_, body) in zip(runs, chain, strict=True)
+    ]
     if all(checks) or not any(checks):
         return None  # every branch checks something, or none does
     others = [body for (_, body), checking in zip(chain, checks, strict=True) if not checking]
@@ -260,10 +268,14 @@ def branch_skip(
     there = _file_there(node, condition, cwd) if look else None
     if there is not None and there == checks[0]:
         return None  # the checking branch runs
-    shape = {"case_statement": "the `case`", "list": "the `&&`"}.get(node.type, "the `if`")
-    # `[ -d web ] && (cd web && npm test)`: the status the next line starts with is the
-    # list's, 0 only where all of it ran and passed.
     head = head_line(node) if node.type == "list" and top and bash else None
+    if not any(runs) and not reach and needle is None and there is None and head is None:
+        # `if command -v sh; then grep -q x f; fi`: nothing would tell, and the branch runs
+        # no tests, build or code: not read unseen.
+        return None
+    shape = {"case_statement": "the `case`", "list": "the `&&`"}.get(node.type, "the `if`")
+    # `[ -d web ] && (cd web && npm test)`: the status the next line starts with (``head``)
+    # is the list's, 0 only where all of it ran and passed.
     return Hidden(
         node.start_point.row + 1,
         text,
@@ -294,6 +306,41 @@ def _guarded(node: Node, script: earlyexit.Script) -> tuple[Node, list[Node]] | 
     if not earlyexit.about_files_or_machine(node, script):
         return None
     return node, parts
+
+
+def _examines(node: Node, script: earlyexit.Script, depth: int = 0) -> bool:
+    """Whether ``node`` runs a program other than a report, setup or one of :data:`_SETUP`
+    (``grep -q``, ``test -f``, ``jq -e``, ``diff``, ``docker compose run``), also inside a
+    function of the script it calls."""
+    for command in commands_in(node):
+        name = (command_name(command) or "").rsplit("/", 1)[-1]
+        body = script.functions.get(name)
+        if body is not None:
+            if depth < _CALL_DEPTH and _examines(body, script, depth + 1):
+                return True
+            continue
+        if name and name not in _SETUP and report_name(command) is None and not sets_up(command):
+            return True
+    return False
+
+
+# What prepares or moves around rather than examines the work (a branch of only these checks
+# nothing: `if [ -f .env ]; then . ./.env; fi`).
+_SETUP = frozenset(
+    {"cd", "pushd", "popd", "export", "unset", "set", "shopt", "source", ".", "alias", "hash"}
+    | {"ulimit", "umask", "trap", "mkdir", "touch", "rm", "cp", "mv", "ln", "chmod", "chown"}
+    | {"sleep", "date", "pwd", "wait", "kill", "local", "declare", "readonly", "read", "shift"}
+    | {"true", "false", ":", "exit", "return", "git", "env", "printenv", "ls", "cat", "tee"}
+)
+
+
+def _work_follows(node: Node, script: earlyexit.Script) -> bool:
+    after = next_statement(node)
+    while after is not None:
+        if _examines(after, script):
+            return True
+        after = next_statement(after)
+    return False
 
 
 def _check_follows(node: Node, script: earlyexit.Script) -> bool:
