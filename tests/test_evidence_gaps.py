@@ -938,6 +938,14 @@ def test_a_search_that_could_not_look_before_exit_1_shows_nothing(
 # A program the shell could not run, where the script exits with a failure when it fails or
 # is missing: the check could not run here (an error), not a failure of the work.
 GUARDED = {
+    "die-helper": (
+        'die() { echo "failed: $*"; exit 1; }\nnosuchtool check . || die "lint failed"\ntrue',
+        "error",
+    ),
+    "die-helper-fails": (
+        'die() { echo "failed: $*"; exit 1; }\ngrep -q x f.txt || die "no x"\ntrue',
+        "failed",
+    ),
     "probe-exit": (
         (
             'command -v nosuchtool >/dev/null || { echo "no nosuchtool"; exit 1; }\n'

@@ -391,6 +391,21 @@ def test_node_test_runner_that_ran_nothing_is_no_evidence(line: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("output", "runner"),
+    [
+        ("..\nRan 2 tests in 0.001s\n\nOK (skipped=2)\n", "unittest: every test skipped"),
+        ("Ran 2 tests in 0.001s\n\nOK (skipped=1)\n", None),
+        ("# tests 1\n# pass 0\n# skipped 1\n", "node --test: every test skipped"),
+        ("\u2139 tests 2\n\u2139 pass 1\n\u2139 skipped 1\n", None),
+    ],
+)
+def test_a_runner_that_skipped_every_test_ran_none(output: str, runner: str | None) -> None:
+    from planrun.checkoutput import ran_no_tests
+
+    assert ran_no_tests("python3 -m unittest; node --test", 0, output) == runner
+
+
+@pytest.mark.parametrize(
     ("script", "run", "ok_says", "failed_says"),
     [
         ('grep -q x f || echo "INFO: checking..."', "grep -q x f", None, "INFO: checking..."),

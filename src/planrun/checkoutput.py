@@ -103,6 +103,32 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
             if any(ran.search(output) for ran in RAN_TESTS):
                 return None
             return runner
+    return _all_skipped(output)
+
+
+# A runner's count of tests and of those skipped: (runner, ran, skipped), where both the same
+# means no test ran (`Ran 2 tests ... OK (skipped=2)`, node's `# tests 1` / `# skipped 1`).
+_COUNTS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        "unittest: every test skipped",
+        re.compile(r"^Ran (\d+) tests?\b", re.M),
+        re.compile(r"^OK \(skipped=(\d+)\)$", re.M),
+    ),
+    (
+        "node --test: every test skipped",
+        re.compile(r"^(?:# |\u2139 )tests (\d+)$", re.M),
+        re.compile(r"^(?:# |\u2139 )skipped (\d+)$", re.M),
+    ),
+)
+
+
+def _all_skipped(output: str) -> str | None:
+    """The runner that skipped every test it found (one run of it in the output)."""
+    for runner, ran, skipped in _COUNTS:
+        counts = ran.findall(output)
+        skips = skipped.findall(output)
+        if len(counts) == 1 and len(skips) == 1 and int(counts[0]) > 0 and counts == skips:
+            return runner
     return None
 
 
@@ -357,10 +383,11 @@ def _guard_missing(run: str, output: str, code: int) -> str | None:
     if _CHANGES_PATH.search(run):
         return None  # `export PATH=...` after a first try: a later run may have found it
     root = parse(run)
+    helpers = _helpers(root)
     for statement in root.named_children:
-        guard = _exits_without(statement)
+        guard = _exits_without(statement, helpers)
         name = command_name(guard) if guard is not None else None
-        if name not in names or _exit_status(statement) != code:
+        if name not in names or _exit_status(statement, helpers) != code:
             continue
         inside = range(statement.start_byte, statement.end_byte)
         rows = range(statement.start_point.row + 1, statement.end_point.row + 2)
@@ -385,9 +412,28 @@ def _probed_tool(node: Node) -> str | None:
     return tools[0]
 
 
-def _exits_without(statement: Node) -> Node | None:
+def _helpers(root: Node) -> dict[str, Node]:
+    """The script's functions whose last statement is ``exit N`` (``die() { echo "$*"; exit
+    1; }``): that statement, by name."""
+    found: dict[str, Node] = {}
+    for node in root.named_children:
+        name = node.child_by_field_name("name") if node.type == "function_definition" else None
+        body = node.child_by_field_name("body") if name is not None else None
+        inner = [c for c in body.named_children if c.type != "comment"] if body else []
+        if name is not None and inner and command_name(body_of(inner[-1])) == "exit":
+            found[text_of(name)] = inner[-1]
+    return found
+
+
+def _ending(node: Node, helpers: dict[str, Node]) -> Node:
+    """``node``, or the ``exit`` that ends the helper it calls (``|| die "lint failed"``)."""
+    return helpers.get(command_name(body_of(node)) or "", node)
+
+
+def _exits_without(statement: Node, helpers: dict[str, Node] | None = None) -> Node | None:
     """The command whose failure makes ``statement`` end the script with a failure: ``X ||
-    exit 1`` (or ``|| { echo ...; exit 1; }``), ``if ! X; then ...; exit 1; fi``."""
+    exit 1`` (or ``|| { echo ...; exit 1; }``, ``|| die "..."``), ``if ! X; then ...; exit 1;
+    fi``."""
     body = body_of(statement)
     if body.type == "list" and body.children[1].type == "||":
         probe, end = body_of(body.children[0]), body.children[-1]
@@ -404,6 +450,7 @@ def _exits_without(statement: Node) -> Node | None:
             return None
     else:
         return None
+    end = _ending(end, helpers or {})
     return probe if probe.type == "command" and _exits_failing(end) else None
 
 
@@ -417,7 +464,7 @@ def _exits_failing(node: Node) -> bool:
     return command_name(body) == "exit" and len(words) == 1 and words[0] not in ("0", "")
 
 
-def _exit_status(statement: Node) -> int | None:
+def _exit_status(statement: Node, helpers: dict[str, Node] | None = None) -> int | None:
     """The status the ``exit N`` that ends a guard (_exits_without) exits with, when literal."""
     body = body_of(statement)
     parts = [c for c in body.named_children if c.type != "comment"]
@@ -427,6 +474,7 @@ def _exit_status(statement: Node) -> int | None:
         if not inner:
             return None
         end = inner[-1]
+    end = _ending(end, helpers or {})
     words = [text_of(c) for c in body_of(end).children_by_field_name("argument")]
     return int(words[0]) if len(words) == 1 and words[0].isdigit() else None
 
