@@ -938,6 +938,12 @@ def test_a_search_that_could_not_look_before_exit_1_shows_nothing(
 # A program the shell could not run, where the script exits with a failure when it fails or
 # is missing: the check could not run here (an error), not a failure of the work.
 GUARDED = {
+    "unset-required": (
+        ': "${PLANRUN_NO_SUCH_VARIABLE:?PLANRUN_NO_SUCH_VARIABLE must be set}"\ngrep -q here f.txt',
+        "error",
+    ),
+    "unset-bare": ('X="${PLANRUN_NO_SUCH_VARIABLE:?}"\ngrep -q here f.txt', "error"),
+    "set-required-fails": ('X="${HOME:?}"\necho "HOME: no x"\ngrep -q x f.txt', "failed"),
     "die-helper": (
         'die() { echo "failed: $*"; exit 1; }\nnosuchtool check . || die "lint failed"\ntrue',
         "error",

@@ -142,6 +142,24 @@ _SYNTAX = re.compile(
 )
 
 
+# bash's words where `${NAME:?...}` finds NAME unset (it then exits 1, or 127 without -e).
+_UNSET = re.compile(
+    r"^(?:\S*: )?(?:line \d+: )?(?P<name>[A-Za-z_]\w*): (?P<said>.*)$", re.MULTILINE
+)
+
+
+def _unset_required(run: str, output: str) -> str | None:
+    """The variable a ``${NAME:?message}`` of the check required and found unset: bash said
+    its message, or "parameter null or not set"."""
+    for match in _UNSET.finditer(output):
+        name = match["name"]
+        for required in re.finditer(rf"\$\{{{name}:?\?(?P<message>[^}}]*)\}}", run):
+            message = required["message"].strip("'\" ") or "parameter null or not set"
+            if match["said"].strip() in (message, "parameter null or not set"):
+                return name
+    return None
+
+
 def missing_program(
     run: str, exit_code: int | None, output: str, cwd: Path | None = None, expected: int = 0
 ) -> str | None:
@@ -164,6 +182,8 @@ def missing_program(
         if syntax is not None:
             why = (syntax.group("why") or syntax.group("why2")).strip()
             return f"the shell cannot parse the check ({why})"
+    if exit_code in (1, 127) and (unset := _unset_required(run, output)) is not None:
+        return f"`{unset}` is not set: the environment the check expects is not set up"
     if exit_code not in (126, 127):
         if exit_code not in (0, expected, None) and (
             guarded := _guard_missing(run, output, exit_code)
