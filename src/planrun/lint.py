@@ -260,7 +260,7 @@ def _lint_skips(
             f"{where}: verify `{one_line(run, 60)}`: line {skip.line} of the script ends it "
             f"with {skip.shape} {skip.skip}, before the rest of the check; when it does, the task "
             "is unverified",
-            hint=skips.SKIP_FIX,
+            hint=skip.fix or skips.SKIP_FIX,
         )
 
 

@@ -89,7 +89,15 @@ def skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) -
     line = found.decider.start_point.row + 1
     shape = f"`{found.word}`"
     return Hidden(
-        line, condition, shape, message, needle, fix=SKIP_FIX, skip=when, reach=reach, whole=whole
+        line,
+        condition,
+        shape,
+        message,
+        needle,
+        fix=SKIP_FIX.replace("`exit 0`", f"`{found.word}`"),
+        skip=when,
+        reach=reach,
+        whole=whole,
     )
 
 
