@@ -1346,6 +1346,12 @@ def test_a_variable_the_script_defaults_from_the_environment_is_the_environments
     assert [h.skip for h in reports.hidden(script)] == ['when `[ -z "$CI" ]` succeeds']
     own = 'found=false\ngrep -q x f && found=true\n[ "$found" = true ] && exit 0\nmake test'
     assert [h.skip for h in reports.hidden(own) if h.skip] == []
+    # what `read` or bash itself set is the run's, not the environment's
+    for script in (
+        'read -r answer < f\nX="${answer}"\n[ -z "$X" ] && exit 0\nmake test',
+        'X="${PIPESTATUS[0]}"\n[ "$X" = 0 ] && exit 0\nmake test',
+    ):
+        assert [h.skip for h in reports.hidden(script) if h.skip] == []
 
 
 # A fake docker on PATH that says what Docker says where its daemon or plugin is missing.

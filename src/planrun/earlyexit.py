@@ -129,6 +129,16 @@ def script_of(root: Node) -> Script:
         for node in nodes
         if node.type == "variable_assignment" and (name := node.child_by_field_name("name"))
     }
+    own |= _BASH_SETS
+    for node in nodes:  # `read -r line`, `for f in ...`: set by the script too
+        if node.type == "for_statement" and (variable := node.child_by_field_name("variable")):
+            own.add(text_of(variable))
+        elif command_name(node) in ("read", "mapfile", "readarray"):
+            own.update(
+                text_of(w)
+                for w in node.children_by_field_name("argument")
+                if not text_of(w).startswith("-")
+            )
     for node in nodes:
         if node.type == "command" and (called := command_name(node)) is not None:
             calls.add(called)
@@ -161,6 +171,13 @@ def script_of(root: Node) -> Script:
                 if not text_of(word).startswith("-"):
                     assigned[text_of(word)] = False
     return Script(skippers, assigned, frozenset(calls), functions)
+
+
+# Variables bash itself sets as the script runs: what the script did, not its environment.
+_BASH_SETS = frozenset(
+    {"REPLY", "PIPESTATUS", "BASH_REMATCH", "RANDOM", "SECONDS", "LINENO", "OPTARG", "OPTIND"}
+    | {"BASH_COMMAND", "FUNCNAME", "BASHPID", "EPOCHSECONDS", "EPOCHREALTIME", "MAPFILE"}
+)
 
 
 def _from_environment(name: str, value: Node, own: set[str]) -> bool:
