@@ -1377,3 +1377,26 @@ def test_a_docker_that_cannot_run_is_an_error_not_a_failure(
     _, _, found = run_table(write_plan, tmp_path, DOCKER)
     assert "the Docker daemon is not running here" in (found["p/daemon-down"][1] or "")
     assert "docker has no `compose` command here" in (found["p/no-compose"][1] or "")
+
+
+# `set -euo pipefail` first only makes a failure stop the script: the checklist after it is
+# watched as without it.
+STRICT = {
+    "strict-checklist": (
+        'set -euo pipefail\ntest -f f.txt && echo "f.txt here"\necho "verified"',
+        "passed",
+    ),
+    "strict-checklist-missing": (
+        'set -euo pipefail\ntest -f nofile && echo "nofile here"\necho "verified"',
+        "unverified",
+    ),
+}
+
+
+def test_a_strict_shell_line_keeps_a_checklist_watched(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, STRICT)
+    assert "none of its checks printed what it prints on failure" in (
+        found["p/strict-checklist"][1] or ""
+    )

@@ -695,6 +695,8 @@ def all_watched(script: str, hidden: tuple[Hidden, ...], *, trapped: bool = Fals
             return False  # `echo "Tests: $(pytest -q | tail -1)"` runs a check of its own
         body = body_of(statement)
         after = statement.next_sibling
+        if _strict_only(body):
+            continue  # `set -euo pipefail`: a failure stops the script sooner, not later
         if command_name(body) in _STOPS or (after is not None and after.type == "&"):
             return False  # `exit 0` first: the checks after it never run; `X &`: nor is it
         if report_name(body) is not None or (body.type == "command" and always_succeeds(body)):
@@ -715,6 +717,16 @@ def all_watched(script: str, hidden: tuple[Hidden, ...], *, trapped: bool = Fals
     return commands > 0
 
 
+def _strict_only(command: Node) -> bool:
+    """``set -e``, ``set -euo pipefail``, ``set -o errexit``: options that only make a failure
+    stop the script (or an unset variable fail it)."""
+    if command_name(command) != "set":
+        return False
+    words = [text_of(c) for c in command.children_by_field_name("argument")]
+    return bool(words) and all(_STRICT.fullmatch(w) for w in words)
+
+
+_STRICT = re.compile(r"-[eu]*o?|pipefail|errexit|nounset")
 # Commands that end or change the script rather than check something: a script that runs
 # them may skip the checks after them without a failure.
 _STOPS = frozenset(
