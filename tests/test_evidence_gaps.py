@@ -1400,3 +1400,13 @@ def test_a_strict_shell_line_keeps_a_checklist_watched(
     assert "none of its checks printed what it prints on failure" in (
         found["p/strict-checklist"][1] or ""
     )
+
+
+def test_a_failure_after_a_strict_shell_line_is_named(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    table = {"strict-failure": ("set -euo pipefail\ntest -f nofile\necho ok", "failed")}
+    _, _, found = run_table(write_plan, tmp_path, table)
+    assert (found["p/strict-failure"][1] or "").startswith(
+        "exit 1: `test -f nofile` (line 2 of the script) in `set -euo pipefail; test -f nofile"
+    )

@@ -577,7 +577,7 @@ def test_an_expected_output_is_judged_on_the_last_commands_output(
             "failed",
             (
                 "exit 1, stopped at line 1 of the script, before its last command (expected "
-                "output: count >= 1): `cd nothere ⏎ grep -l API *.md` (line 1 of the script) "
+                "output: count >= 1): `cd nothere` (line 1 of the script) "
                 "in `cd nothere; grep -l API *.md` (line 6)"
             ),
         ),

@@ -40,7 +40,7 @@ from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text
 from planrun.shellnames import shell_of
-from planrun.shellsplit import parse, split_script
+from planrun.shellsplit import parse
 from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record
 from planrun.statuses import (
@@ -170,7 +170,7 @@ class Executor:
             # One line is one chunk whatever it holds: no syntax tree needed to say so. An
             # expected output or exit needs to know too whether the last command ran
             # (judge.stopped_early).
-            locate = "\n" in reading.run and (plain or len(split_script(reading.run, 1)) > 1)
+            locate = "\n" in reading.run and (plain or _statements(reading.run) > 1)
             # Without -e a failure before the last command does not stop the script: the ERR
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
@@ -532,3 +532,8 @@ def _bad_cwd(root: Path, cwd: str | None) -> str | None:
     except (OSError, RuntimeError, ValueError) as exc:
         return f'cwd "{cwd}" cannot be used: {getattr(exc, "strerror", None) or exc}'
     return None if ok else f'cwd "{cwd}" does not exist'
+
+
+def _statements(script: str) -> int:
+    """How many top-level statements ``script`` has (a `set -e` line is one of them)."""
+    return sum(1 for c in parse(script).named_children if c.type != "comment")

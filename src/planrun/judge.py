@@ -11,7 +11,7 @@ from planrun.procpool import CANNOT_START, LOST
 from planrun.reports import CANNOT_LOOK, UNREAD
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
-from planrun.shellsplit import one_line, parse, split_script
+from planrun.shellsplit import one_line, parse
 from planrun.skips import SKIPS_NOW
 from planrun.statuses import ERROR, FAILED, MANUAL, PASSED, TIMEOUT, UNVERIFIED, TaskStatus
 
@@ -320,9 +320,13 @@ def stopped_at(step: Step, failures: Failures | None) -> str | None:
     if not failures:
         return None
     line = failures[-1][0]
-    for chunk in reversed(split_script(step.run, 1)):
-        if chunk.line <= line:
-            return f"`{one_line(chunk.text, 60)}` (line {line} of the script)"
+    # Each top-level statement, not split_script's chunks, which join the lines after a
+    # `set -euo pipefail` or `cd` (one check there) into one.
+    statements = [c for c in parse(step.run).named_children if c.type != "comment"]
+    for statement in reversed(statements):
+        if statement.start_point.row + 1 <= line:
+            text = step.run.encode()[statement.start_byte : statement.end_byte].decode()
+            return f"`{one_line(text, 60)}` (line {line} of the script)"
     return None
 
 
