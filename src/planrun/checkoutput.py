@@ -22,6 +22,7 @@ from tree_sitter import Node
 from planrun.environment import machine_paths
 from planrun.errexit import (
     always_succeeds,
+    and_chain,
     body_of,
     command_name,
     commands_in,
@@ -363,14 +364,9 @@ def probe_skipped(run: str, path: str | None) -> str | None:
 
 def _and_parts(node: Node) -> tuple[Node, list[Node], list[Node]] | None:
     """``command -v ruff >/dev/null && ruff check .`` as an ``if`` without ``else``: its first
-    command, and what runs after it (a chain of ``&&`` only)."""
-    parts: list[Node] = []
-    while node.type == "list":
-        if node.children[1].type != "&&":
-            return None
-        parts.insert(0, node.children[-1])
-        node = node.children[0]
-    return (node, parts, []) if parts else None
+    command, what runs after it (a chain of ``&&`` only), and no ``else``."""
+    chain = and_chain(node)
+    return (chain[0], chain[1], []) if chain is not None else None
 
 
 def _no_op(node: Node) -> bool:

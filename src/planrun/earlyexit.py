@@ -493,11 +493,8 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
         return bool(inner) and about_files_or_machine(inner[0], script)
     if body.type == "list":
         return any(_about_the_machine(c, script) for c in body.named_children)
-    if body.type == "test_command":
-        leaves = _leaves(body)
-    elif (command_name(body) or "") in _TESTS:
-        leaves = list(body.children_by_field_name("argument"))
-    else:
+    leaves = _test_leaves(body)
+    if leaves is None:
         return _probes(body)
     words = [text_of(c) for c in leaves]
     if words[:1] == ["!"]:
@@ -507,6 +504,15 @@ def _about_the_machine(condition: Node, script: Script) -> bool:
         paths = [_unquoted(w) for w in words if not _FILE_TESTS.fullmatch(w) and w != "!"]
         return bool(paths) and all(p.startswith(_MACHINE_PATHS) for p in paths)
     return all(_of_the_machine(leaf, script) for leaf in leaves)
+
+
+def _test_leaves(body: Node) -> list[Node] | None:
+    """The words and operators of a ``[[ ]]``, ``[ ]`` or ``test``; None for another command."""
+    if body.type == "test_command":
+        return _leaves(body)
+    if (command_name(body) or "") in _TESTS:
+        return list(body.children_by_field_name("argument"))
+    return None
 
 
 def environment_only(condition: Node, script: Script) -> bool:
@@ -519,11 +525,8 @@ def environment_only(condition: Node, script: Script) -> bool:
         return bool(inner) and environment_only(inner[0], script)
     if body.type == "list":
         return all(environment_only(c, script) for c in body.named_children)
-    if body.type == "test_command":
-        leaves = _leaves(body)
-    elif (command_name(body) or "") in _TESTS:
-        leaves = list(body.children_by_field_name("argument"))
-    else:
+    leaves = _test_leaves(body)
+    if leaves is None:
         return False
     words = [text_of(c) for c in leaves]
     if any(_FILE_TESTS.fullmatch(w) for w in words):

@@ -324,6 +324,18 @@ def if_parts(node: Node) -> tuple[Node, list[Node], list[Node]] | None:
     return conditions[0], then, otherwise
 
 
+def and_chain(node: Node) -> tuple[Node, list[Node]] | None:
+    """``A && B && C``: its first command and what runs after it, in order; None for a list
+    with ``||`` in the chain or for a node that is no list."""
+    parts: list[Node] = []
+    while node.type == "list":
+        if node.children[1].type != "&&":
+            return None
+        parts.insert(0, node.children[-1])
+        node = node.children[0]
+    return (node, parts) if parts else None
+
+
 def clause_conditions(node: Node) -> list[Node]:
     """The conditions of an ``if``, ``elif`` or ``while``: what comes before its ``then`` or
     ``do`` (an ``elif_clause`` has no ``condition`` field)."""

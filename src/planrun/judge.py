@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from planrun import checkrules, passedover
 from planrun.checkrules import Reading
-from planrun.errexit import ShellFlags
+from planrun.errexit import ShellFlags, text_of
 from planrun.graph import Unit
 from planrun.hiddencheck import Hidden
 from planrun.procpool import CANNOT_START, LOST
@@ -325,8 +325,7 @@ def stopped_at(step: Step, failures: Failures | None) -> str | None:
     statements = [c for c in parse(step.run).named_children if c.type != "comment"]
     for statement in reversed(statements):
         if statement.start_point.row + 1 <= line:
-            text = step.run.encode()[statement.start_byte : statement.end_byte].decode()
-            return f"`{one_line(text, 60)}` (line {line} of the script)"
+            return f"`{one_line(text_of(statement), 60)}` (line {line} of the script)"
     return None
 
 

@@ -37,6 +37,7 @@ from planrun.errexit import (
     command_name,
     commands_in,
     flat,
+    if_parts,
     in_substitution,
     next_statement,
     reads_status_first,
@@ -537,14 +538,12 @@ def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | Non
     an ``if`` that only reports, one branch saying a failure, hides its condition's."""
     if (last is not None and _statement(node).id == last.id) or _is_condition(node):
         return None
-    conditions = [c for c in node.children_by_field_name("condition") if c.is_named]
-    branches = [c for c in node.named_children if c.type != "comment" and c not in conditions]
-    if len(conditions) != 1 or any(c.type == "elif_clause" for c in branches):
+    found = if_parts(node)
+    if found is None:
         return None
-    then = [c for c in branches if c.type != "else_clause"]
-    otherwise = [s for c in branches if c.type == "else_clause" for s in c.named_children]
+    condition, then, otherwise = found
     then_reports = all_reports(then)
-    else_reports = all_reports([s for s in otherwise if s.type != "comment"])
+    else_reports = all_reports(otherwise)
     if then_reports is None or else_reports is None:
         return None  # a branch that does something is no report
     groups = [then_reports, else_reports]
@@ -554,7 +553,6 @@ def _if_hides(node: Node, last: Node | None, *, watchable: bool) -> Hidden | Non
     reports = failing[0]
     needles = [printed.needle(r) for r in reports] if watchable else []
     needle = max((n for n in needles if n is not None), key=len, default=None)
-    condition = conditions[0]
     return Hidden(
         node.start_point.row + 1,
         flat(text_of(condition)),

@@ -26,6 +26,7 @@ from planrun.commandkinds import (
     traced,
 )
 from planrun.errexit import (
+    and_chain,
     body_of,
     command_name,
     commands_in,
@@ -75,10 +76,7 @@ def skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) -
     reports = [r for statement in found.reports for r in reports_of(statement)]
     needle, whole = _watched(reports) if watchable else (None, None)
     condition = flat(text_of(found.condition))
-    if found.pattern is not None:
-        when = f"when `{one_line(condition, 40)}` matches `{one_line(found.pattern, 30)}`"
-    else:
-        when = f"when `{one_line(condition, 60)}` {'fails' if found.failure else 'succeeds'}"
+    when = _when(found, taken=True)
     reach = reach_lines(found.statement) if bash and found.whole else ()
     if bash and found.call is not None and found.word == "exit 0":
         reach = reach_lines(found.call)  # `main() { ...; exit 0; ...; }; main`: after its call
@@ -99,6 +97,16 @@ def skip(node: Node, script: earlyexit.Script, *, watchable: bool, bash: bool) -
         reach=reach,
         whole=whole,
     )
+
+
+def _when(found: earlyexit.EarlyExit, *, taken: bool) -> str:
+    """When the path of the ``exit 0`` is ``taken`` (else: when the other path is), said of
+    what decides it: "when `[ -z "$CI" ]` succeeds", "when `"$(uname)"` matches `Linux`"."""
+    text = flat(text_of(found.condition))
+    if found.pattern is not None:
+        match = "matches" if taken else "does not match"
+        return f"when `{one_line(text, 40)}` {match} `{one_line(found.pattern, 30)}`"
+    return f"when `{one_line(text, 60)}` {'fails' if found.failure == taken else 'succeeds'}"
 
 
 def _branches_reached(decider: Node, node: Node) -> tuple[int, ...]:
@@ -135,10 +143,7 @@ def _checked_then_ended(
     reports = [r for statement in found.after for r in reports_of(statement)]
     needle, whole = _watched(reports) if watchable else (None, None)
     text = flat(text_of(found.condition))
-    if found.pattern is not None:
-        when = f"when `{one_line(text, 40)}` does not match `{one_line(found.pattern, 30)}`"
-    else:
-        when = f"when `{one_line(text, 60)}` {'succeeds' if found.failure else 'fails'}"
+    when = _when(found, taken=False)
     reach: tuple[int, ...] = ()
     if bash and found.whole and traced(first):  # not in a function: bash traces none there
         reach = _own_lines(first, [found.condition, *found.after])
@@ -305,15 +310,10 @@ def _guarded(node: Node, script: earlyexit.Script) -> tuple[Node, list[Node]] | 
     (about files or the machine) and what runs where it holds."""
     if node.parent is None or node.parent.type != "program" or next_statement(node) is None:
         return None
-    parts: list[Node] = []
-    while node.type == "list":
-        if node.children[1].type != "&&":
-            return None  # `X || Y` in the chain: a fallback or a mask, not this rule's
-        parts.insert(0, node.children[-1])
-        node = node.children[0]
-    if not earlyexit.about_files_or_machine(node, script):
+    chain = and_chain(node)  # not `X || Y`: a fallback or a mask, not this rule's
+    if chain is None or not earlyexit.about_files_or_machine(chain[0], script):
         return None
-    return node, parts
+    return chain
 
 
 def _examines(node: Node, script: earlyexit.Script, depth: int = 0) -> bool:
