@@ -9,9 +9,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from typer.testing import CliRunner
 
 from conftest import PlanWriter, run_cli
-from planrun import __version__
+from planrun import __version__, cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -242,3 +243,25 @@ def test_json_on_a_missing_path_names_the_error(tmp_path: Path) -> None:
     doc = json.loads(run.stdout)
     assert doc["error"]["message"] == f"{tmp_path / 'nothere.md'}: no such file or directory"
     assert doc["diagnostics"] == []
+
+
+@pytest.mark.parametrize("name", list(cli._COMMANDS))
+def test_the_app_of_one_command_helps_and_fails_as_the_whole_app(name: str) -> None:
+    # main() runs a named command in an app holding that command only (typer builds every
+    # registered command before parsing); what a user sees must not change.
+    one = cli._app_for(["planrun", name])
+    assert one is not cli.app
+    for args in ([name, "--help"], [name, "--no-such-option"], [name, "-h"]):
+        got = CliRunner().invoke(one, args, prog_name="planrun")
+        want = CliRunner().invoke(cli.app, args, prog_name="planrun")
+        assert (got.exit_code, got.output) == (want.exit_code, want.output)
+
+
+@pytest.mark.parametrize("argv", [[], ["--version"], ["--help"], ["nex"], ["Next"]])
+def test_anything_but_a_command_name_gets_the_whole_app(argv: list[str]) -> None:
+    assert cli._app_for(["planrun", *argv]) is cli.app
+
+
+def test_shell_completion_gets_the_whole_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_PLANRUN_COMPLETE", "complete_bash")
+    assert cli._app_for(["planrun", "next"]) is cli.app

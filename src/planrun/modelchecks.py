@@ -39,6 +39,9 @@ class Located(BaseModel):
         coerce_numbers_to_str=True,
         populate_by_name=True,
         validate_default=False,
+        # Built on first use: a plan from the plan cache is unpickled, never validated, so
+        # `next` and `status` on an unchanged plan skip building the validators.
+        defer_build=True,
     )
 
     @model_validator(mode="wrap")

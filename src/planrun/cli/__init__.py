@@ -9,8 +9,10 @@ declared in ``plans``, ``run``, ``recorded`` or ``agents``) and ``main``, the co
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Annotated
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any
 
 import typer
 
@@ -20,15 +22,15 @@ from planrun.cli.boundary import TYPER_EXITS
 from planrun.errors import EXIT_INTERNAL
 from planrun.render import console
 
-app = typer.Typer(
-    name="planrun",
-    help="Validate agent-written plans, run their verify commands in dependency waves, "
+_SETTINGS: dict[str, Any] = {
+    "name": "planrun",
+    "help": "Validate agent-written plans, run their verify commands in dependency waves, "
     "and report what is really done.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
 
 
 def _version(value: bool) -> None:
@@ -37,7 +39,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -48,30 +49,63 @@ def _root(
 
 
 # The order here is the order `planrun --help` lists the commands in (export, a group, last).
-app.command()(plans.validate)
-app.command()(plans.waves)
-app.command()(plans.graph)
-app.command()(run.execute)
-app.command()(run.watch)
-app.command()(recorded.status)
-app.command(name="summary")(recorded.summary_)
-app.command(name="next")(recorded.next_)
-app.command()(plans.convert)
+_COMMANDS: dict[str, Callable[..., None] | None] = {
+    "validate": plans.validate,
+    "waves": plans.waves,
+    "graph": plans.graph,
+    "execute": run.execute,
+    "watch": run.watch,
+    "status": recorded.status,
+    "summary": recorded.summary_,
+    "next": recorded.next_,
+    "convert": plans.convert,
+    "export": None,  # a group: see _export
+    "schema": plans.schema,
+    "new": plans.new,
+    "mcp": agents.mcp,
+    "hook": agents.hook,
+}
 
-export_app = typer.Typer(
-    name="export",
-    help="Export plans to other tools.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(export_app)
+
+def _export() -> typer.Typer:
+    export_app = typer.Typer(
+        name="export",
+        help="Export plans to other tools.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    export_app.command("github-actions")(plans.export_github_actions)
+    return export_app
 
 
-export_app.command("github-actions")(plans.export_github_actions)
-app.command()(plans.schema)
-app.command()(plans.new)
-app.command()(agents.mcp)
-app.command()(agents.hook)
+def _app(names: Iterable[str]) -> typer.Typer:
+    """The planrun app with the commands ``names``, in --help's order."""
+    built = typer.Typer(**_SETTINGS)
+    built.callback()(_root)
+    for name in names:
+        command = _COMMANDS[name]
+        if command is None:
+            built.add_typer(_export())
+        else:
+            built.command(name=name)(command)
+    return built
+
+
+app = _app(_COMMANDS)
+
+
+def _app_for(argv: Sequence[str]) -> typer.Typer:
+    """The app to run ``argv`` with: when it names a command, an app with that command only.
+
+    typer turns every registered command into a click command before it parses anything
+    (reading each signature and evaluating its annotations), which for planrun's fourteen
+    commands costs more than the command ``next`` itself. The app of one command parses,
+    helps and fails the same way for that command; anything else (no command, an option
+    first, a name that is no command, shell completion) gets the whole app."""
+    first = argv[1] if len(argv) > 1 else ""
+    if first not in _COMMANDS or any(k.endswith("_COMPLETE") for k in os.environ):
+        return app
+    return _app([first])
 
 
 def main() -> None:
@@ -86,7 +120,7 @@ def main() -> None:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        app()
+        _app_for(sys.argv)()
     except TYPER_EXITS:
         raise
     except Exception as exc:  # outside any command (option parsing, completion)
