@@ -36,6 +36,7 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
+from planrun import retryloops
 from planrun.commandlint import prints_result
 from planrun.errexit import (
     DEFAULT_FLAGS,
@@ -123,6 +124,10 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
         return replace(found, status_blind=unseen, original=original)
     if found.run == script and not found.never_fails and prints_result(script, flags.errexit):
         return replace(found, prints_result=True)
+    if found.run == script and (waited := retryloops.gives_up(script)) is not None:
+        fix = retryloops.FIX
+        why = f"the loop around it ends with exit 0 when it never does ({fix})"
+        return replace(found, status_blind=f"{UNSEEN} `{waited}` succeeded: {why}")
     if found.run == script and "curl" in script and (blind := status_blind(script)):
         return replace(found, status_blind=blind)
     return replace(found, original=script) if found.run != script else found

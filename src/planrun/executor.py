@@ -11,7 +11,17 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from planrun import checkoutput, checkrules, passedover, proc, procpool, reports, tasklog
+from planrun import (
+    checkoutput,
+    checkrules,
+    loopskips,
+    passedover,
+    proc,
+    procpool,
+    reports,
+    skips,
+    tasklog,
+)
 from planrun import musthaves as must
 from planrun.environment import program
 from planrun.errexit import ShellFlags, shell_flags
@@ -23,6 +33,8 @@ from planrun.judge import (
     AGAINST,
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
+    PASSED_OVER,
+    SKIPPED,
     failed_before_and,
     informed,
     judge,
@@ -174,6 +186,8 @@ class Executor:
             # Without -e a failure before the last command does not stop the script: the ERR
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
+            # Nothing reads the status of a process substitution's commands, -e or not.
+            locate = locate or "<(" in reading.run or ">(" in reading.run
             # Checks whose failure the script goes on after, with no exit status to show it:
             # planrun watches the output for what their failure prints (reports.py).
             name = self._shell_name(shell)
@@ -318,8 +332,15 @@ class Executor:
                     missing = f"`{tool}` was not found on PATH (the check runs it only if found)"
             runner = checkoutput.ran_no_tests(step.run, code, output)
             ended = code == step.expect_exit
+            skipped = None
+            if not (missing or ended or reading.must_fail) and reading.original is not None:
+                skipped = skips.guard_failed(step.run, cwd)
             if missing:
                 pass
+            elif skipped is not None:
+                guard, rest = skipped
+                why = f"when `{guard}` fails, and it failed here"
+                weak = f"{SKIPPED}`{rest}` {why} ({skips.BRANCH_FIX})"
             elif reading.must_fail:
                 failure = checkoutput.could_not_look(step.run, code)
             elif runner:
@@ -340,6 +361,14 @@ class Executor:
                 if passed_over is not None:
                     # It says what the shape's note would (a failure the shell goes on after).
                     weak, note = passed_over, None
+                inside = _substituted(step, outcome.failures) if ended and not weak else None
+                if inside is not None:
+                    why = "nothing reads its status, and what it printed was read as if it worked"
+                    fix = "run it first on a line of its own, its output to a file"
+                    weak = f"{PASSED_OVER}`{inside}` failed in a `<(...)`: {why} ({fix})"
+                    note = None
+                if ended and code == 0 and not weak and failure is None:
+                    weak = _skipped_each(step) or weak
         record = CommandRecord(
             step.run,
             code,
@@ -537,3 +566,21 @@ def _bad_cwd(root: Path, cwd: str | None) -> str | None:
 def _statements(script: str) -> int:
     """How many top-level statements ``script`` has (a `set -e` line is one of them)."""
     return sum(1 for c in parse(script).named_children if c.type != "comment")
+
+
+def _substituted(step: Step, failures: tuple[tuple[int, str], ...] | None) -> str | None:
+    """A command of a process substitution that failed (passedover.substituted)."""
+    if not failures or ("<(" not in step.run and ">(" not in step.run):
+        return None
+    return passedover.substituted(parse(step.run), failures)
+
+
+def _skipped_each(step: Step) -> str | None:
+    """Why a loop over named folders that checks only those present checked nothing
+    (loopskips.none_present), or None."""
+    found = loopskips.none_present(step.run, step.spec.cwd if step.spec else None)
+    if found is None:
+        return None
+    test, checks, names = found
+    each = ", ".join(names)
+    return f"{SKIPPED}`{checks}` where `{test}` fails, and it failed for each of {each} here"

@@ -30,7 +30,10 @@ NOT_RUN = "its script did not run `"  # bash never reached the branch of an `if`
 # Weak reasons that are evidence against the work: no other command's pass outweighs them.
 # `[ -d web ] && (cd web && npm test)` ended failing, and the script went on.
 PASSED_OVER = "its script went on after "
-AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED, ENDED, NOT_RUN, PASSED_OVER)
+# `[ -d web ] && (cd web && npm test) || echo skipping`, run without its report, where web is
+# not there: it skipped its check.
+SKIPPED = "its script skips "
+AGAINST = (WENT_ON, INFORMED, UNSEEN, PRINTED, UNPRINTED, ENDED, NOT_RUN, PASSED_OVER, SKIPPED)
 
 
 def only_derived(commands: list[CommandRecord], checks: list[CheckResult]) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from planrun import escape, reports, skips
+from planrun import escape, reports, retryloops, skips
 from planrun.checkrules import Reading, ignored_in, nested, nested_unseen, read, status_blind
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
@@ -228,6 +228,16 @@ def _lint_command(
             f"{where}: verify `{one_line(cmd.run, 60)}`: {why}; when it exits 0 the task is "
             "unverified",
             hint="write `curl -sf URL`, or pipe what it prints into a check (`| grep -q ok`)",
+        )
+    waited = retryloops.gives_up(unwrapped(cmd.run)) if plain else None
+    if waited is not None:
+        diags.add(
+            "verify-failure-ignored",
+            src,
+            line,
+            f"{where}: verify `{one_line(cmd.run, 60)}`: a failure of `{waited}` does not fail "
+            "it: the loop around it ends with exit 0 when it never succeeds",
+            hint=retryloops.FIX,
         )
     if plain and re.search(r"\b(?:exit|return|if|case)\b", cmd.run):
         _lint_skips(cmd.run, where, line, src, diags, flags=flags)

@@ -69,6 +69,30 @@ def significant(root: Node, failures: tuple[Failure, ...]) -> list[Failure]:
     return found
 
 
+def substituted(root: Node, failures: tuple[Failure, ...]) -> str | None:
+    """The first failure of a command written only inside a process substitution (``diff <(jq
+    -S . a.json) <(jq -S . b.json)``): nothing reads its status, -e or not, and what it
+    printed (nothing, when jq found no file) is read as if it had worked. None when there is
+    none."""
+    commands = [c for c in commands_in(root) if in_substitution(c)]
+    for _, command in failures:
+        written = [c for c in commands if _same(text_of(c)) == _same(command)]
+        if written and all(_in_process_substitution(c) for c in written):
+            return flat(command)
+    return None
+
+
+def _in_process_substitution(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "process_substitution":
+            return True
+        if parent.type == "command_substitution":
+            return False
+        parent = parent.parent
+    return False
+
+
 def _statement_at(statements: list[Node], line: int) -> Node | None:
     return next((s for s in statements if _rows(s)[0] <= line <= _rows(s)[1]), None)
 

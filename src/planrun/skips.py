@@ -39,7 +39,7 @@ from planrun.errexit import (
     text_of,
 )
 from planrun.hiddencheck import Hidden
-from planrun.shellsplit import one_line
+from planrun.shellsplit import one_line, parse
 
 SKIP_FIX = (
     "remove the early `exit 0` and let a check that cannot run fail: planrun reports a "
@@ -453,6 +453,24 @@ def _leaves(node: Node) -> list[Node]:
 
 
 _OPTIONS = frozenset({"set", "shopt"})
+
+
+def guard_failed(run: str, cwd: Path | None) -> tuple[str, str] | None:
+    """For a check judged by ``G && C`` (``[ -d web ] && (cd web && npm test) || echo
+    skipping``, its report dropped) that failed: G and C when G tests one literal path that is
+    not there now. Then G failed and C never ran (C runs only where the path is, and does not
+    take it away): the script skips its check here, which is no failure of it."""
+    root = parse(run)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or not statements:
+        return None
+    chain = and_chain(body_of(statements[-1]))
+    if chain is None:
+        return None
+    guard, rest = chain
+    if _file_there(statements[-1], guard, cwd) is not False:
+        return None
+    return flat(text_of(guard)), flat(" && ".join(text_of(c) for c in rest))
 
 
 def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:

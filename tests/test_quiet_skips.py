@@ -1,0 +1,162 @@
+"""Checks whose exit 0 hides that nothing was checked: a retry loop that gave up, a guard
+before `&&` whose path is not there (`|| echo skipping` after), a failure inside a `<(...)`,
+a loop over named folders none of which is there. Real child processes; plans in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import PlanWriter, run_cli
+from planrun import retryloops
+from test_evidence_gaps import at, run_table
+
+WAITS = {
+    "gives-up-break": (
+        "for i in 1 2 3; do test -f nofile && break; sleep 0.01; done",
+        "unverified",
+    ),
+    "gives-up-exit-0": (
+        'for i in 1 2; do test -f nofile && exit 0; sleep 0.01; done\necho "gave up"',
+        "unverified",
+    ),
+    "gives-up-on-a-count": (
+        "n=0\nuntil test -f nofile; do\n  n=$((n+1))\n  [ $n -ge 2 ] && break\n  sleep 0.01\ndone",
+        "unverified",
+    ),
+    # A check after the loop decides; so does `exit 1` after it, or the probe last in it.
+    "checked-after": (
+        "for i in 1 2; do test -f f.txt && break; sleep 0.01; done\ntest -f f.txt",
+        "passed",
+    ),
+    "exit-1-after": (
+        "for i in 1 2; do test -f nofile && exit 0; sleep 0.01; done\nexit 1",
+        "failed",
+    ),
+    "probe-last": ("for i in 1 2; do sleep 0.01; test -f nofile && break; done", "failed"),
+    "until-it-comes": ("until test -f f.txt; do sleep 0.01; done", "passed"),
+}
+
+
+def test_a_retry_loop_that_gives_up_with_exit_0_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, path, found = run_table(write_plan, tmp_path, WAITS)
+    fix = retryloops.FIX
+    assert found["p/gives-up-break"][1] == (
+        "planrun cannot see whether `test -f nofile` succeeded: the loop around it ends with "
+        f"exit 0 when it never does ({fix}): `for i in 1 2 3; do test -f nofile && break; "
+        f"sleep 0.01; done` (line {at(checks, 'gives-up-break')})"
+    )
+    assert "whether `test -f nofile` succeeded" in (found["p/gives-up-on-a-count"][1] or "")
+    out = run_cli("validate", path).stdout
+    assert (
+        f"{path}:{at(checks, 'gives-up-break')}: warning[verify-failure-ignored] task "
+        '"gives-up-break": verify `for i in 1 2 3; do test -f nofile && break; sleep 0.01; '
+        "done`: a failure of `test -f nofile` does not fail it: the loop around it ends with "
+        f"exit 0 when it never succeeds\n    hint: {fix}"
+    ) in out
+    assert '"checked-after"' not in out
+
+
+@pytest.mark.parametrize(
+    ("script", "waited"),
+    [
+        (
+            "for i in 1 2 3; do curl -fs http://x && break; sleep 1; done; echo up",
+            "curl -fs http://x",
+        ),
+        (
+            "for i in 1 2 3; do sleep 1; if curl -fs http://x; then break; fi; done",
+            "curl -fs http://x",
+        ),
+        ("while ! test -f r; do sleep 1; [ $((i+=1)) -gt 3 ] && break; done", "test -f r"),
+        ("while true; do curl -fs x && break; (( n++ > 5 )) && break; sleep 1; done", "curl -fs x"),
+        (
+            "i=0; while [ $i -lt 30 ]; do pg_isready && break; i=$((i+1)); sleep 1; done",
+            "pg_isready",
+        ),
+        ("set -e\nfor i in 1 2 3; do pg_isready && exit 0; echo waiting; done", "pg_isready"),
+        # it waits as long as it takes, or ends with the probe's status, or is no wait
+        ("while true; do curl -fs x && break; sleep 1; done", None),
+        ("until test -f r; do sleep 1; done", None),
+        ("for f in src/*.py; do python -m py_compile $f || exit 1; done", None),
+        ("for f in *.md; do grep -q TODO $f && exit 1; done", None),
+        ("for i in 1 2 3; do curl -fs http://x && break; sleep 1; done; curl -fs http://x", None),
+    ],
+)
+def test_which_loops_give_up_quietly(script: str, waited: str | None) -> None:
+    assert retryloops.gives_up(script) == waited
+
+
+GUARDS = {
+    "absent": (
+        '[ -d nodir ] && (cd nodir && python3 -c "import sys") || echo "no nodir, skipping"',
+        "unverified",
+    ),
+    "absent-after-set": (
+        "set -euo pipefail\n[ -f nofile ] && grep -q x nofile || true",
+        "unverified",
+    ),
+    # the path is there: the check ran, and its failure is one
+    "present-fails": ('[ -f f.txt ] && grep -q x f.txt || echo "skipping"', "failed"),
+}
+
+
+def test_a_guard_before_and_whose_path_is_not_there_skipped_the_check(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, GUARDS)
+    assert (found["p/absent"][1] or "").startswith(
+        'its script skips `(cd nodir && python3 -c "import sys")` when `[ -d nodir ]` fails, '
+        "and it failed here (let the check fail where what it tests is not there"
+    )
+
+
+SUBSTITUTIONS = {
+    "missing-input": ("diff <(sort nofile) <(sort nofile)", "unverified"),
+    "same": ("diff <(sort f.txt) <(sort f.txt)", "passed"),
+    "differs": ("diff <(echo a) <(echo b)", "failed"),
+}
+
+
+def test_a_failure_inside_a_process_substitution_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, SUBSTITUTIONS)
+    assert (found["p/missing-input"][1] or "").startswith(
+        "its script went on after `sort nofile` failed in a `<(...)`: nothing reads its status"
+    )
+
+
+FOLDERS = {
+    "none-there": (
+        (
+            'for d in nodir1 nodir2; do if [ -f "$d/package.json" ]; then (cd "$d" && npm test); '
+            "fi; done"
+        ),
+        "unverified",
+    ),
+    "continue-form": (
+        'for d in nodir1 nodir2; do\n  [ -d "$d" ] || continue\n  python3 "$d/a.py"\ndone',
+        "unverified",
+    ),
+    "one-there": (
+        (
+            'mkdir -p d1 && echo "print(1)" > d1/a.py\n'
+            'for d in d1 nodir; do [ -d "$d" ] || continue; python3 "$d/a.py"; done'
+        ),
+        "passed",
+    ),
+}
+
+
+def test_a_loop_over_folders_none_of_which_is_there_checked_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, FOLDERS)
+    assert (found["p/none-there"][1] or "").startswith(
+        'its script skips `(cd "$d" && npm test)` where `[ -f "$d/package.json" ]` fails, and '
+        "it failed for each of nodir1, nodir2 here"
+    )
