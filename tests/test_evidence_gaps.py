@@ -229,7 +229,9 @@ def test_a_script_that_hits_a_missing_tool_and_goes_on_is_an_error(
             f"`./path.sh` (line {at(checks, 'path')})"
         ),
     )
-    assert found["p/probe"] == ("passed", None)
+    # Its probes are no missing tool; and it goes on after every failure (no -e): unverified.
+    assert found["p/probe"][0] == "unverified"
+    assert "inside ./probe.sh, the shell runs without -e" in (found["p/probe"][1] or "")
     assert found["p/failing"][0] == "failed"  # it failed anyway: a failure stays one
 
 

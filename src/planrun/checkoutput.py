@@ -30,6 +30,7 @@ from planrun.errexit import (
     report_name,
     text_of,
     unwrapped,
+    walk,
 )
 from planrun.shellsplit import parse
 
@@ -170,7 +171,7 @@ def missing_program(
     ``notatool: command not found``) did not run either (see :func:`in_script`), when it
     ended as ``expected`` (a script that failed anyway stays a failure)."""
     module = _missing_module(run, exit_code, output)
-    if module is not None:
+    if module is not None and not _project_module(module, cwd):
         return f"python module `{module}` is not installed"
     if exit_code not in (0, expected, None):
         tooling = _missing_tooling(run, exit_code, output)
@@ -200,6 +201,8 @@ def missing_program(
         return None
     if "/" in found and found in run:
         return None  # given by path: the file the plan names is missing
+    if _script_operand(run, found):
+        return None  # `bash verify.sh`: the script the plan runs is missing
     why = "is not executable" if exit_code == 126 else "was not found on PATH"
     return f"`{found}` {why}"
 
@@ -274,7 +277,11 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
         if match is not None:
             return why.format(name=match.groupdict().get("name"))
     run = unwrapped(run)  # `bash -c 'curl -s URL'`: the script's own words
-    if exit_code == CURL_NO_CONNECTION and re.search(r"(?:^|[\s;&|(/])curl\s", run):
+    if (
+        exit_code == CURL_NO_CONNECTION
+        and re.search(r"(?:^|[\s;&|(/])curl\s", run)
+        and not starts_a_server(run)
+    ):
         url = _URL.search(run)
         where = f" at {url['host']}" if url else ""
         return (
@@ -286,6 +293,23 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
         if match is not None:
             return f"pytest does not know `{match['name']}`: a plugin it needs is not installed"
     return None
+
+
+def starts_a_server(run: str) -> bool:
+    """Whether the check starts something itself before it talks to it (``python3 app.py &``,
+    ``nohup npm start``, ``docker compose up -d``): then nothing answering is the work's
+    failure (the server it started did not come up), not a server missing from the machine."""
+    root = parse(run)
+    for node in walk(root):
+        if any(c.type == "&" for c in node.children):
+            return True
+        name = command_name(node) if node.type == "command" else None
+        words = [text_of(c) for c in node.children_by_field_name("argument")]
+        if name in ("nohup", "setsid", "daemonize") or (
+            name in ("docker", "podman") and ("-d" in words or "--detach" in words)
+        ):
+            return True
+    return False
 
 
 PROBES = frozenset({"command", "which", "type", "hash"})  # `command -v ruff`: is it there?
@@ -563,6 +587,26 @@ def _missing_module(run: str, exit_code: int | None, output: str) -> str | None:
             if re.search(said, output, re.MULTILINE):
                 return name
     return None
+
+
+def _project_module(module: str, cwd: Path | None) -> bool:
+    """Whether ``module`` belongs to the project the check runs in (``app`` of ``python -m
+    app.cli`` with an ``app/`` folder or ``app.py`` there, also under ``src/``): then it not
+    being found is the work's failure, not a missing install."""
+    if cwd is None:
+        return False
+    top = module.split(".", maxsplit=1)[0]
+    places = (cwd, cwd / "src")
+    return any((p / top).is_dir() or (p / f"{top}.py").is_file() for p in places)
+
+
+_SHELLS = r"(?:^|[\s;&|(])(?:\S*/)?(?:ba|da|z|k)?sh\s+(?:-\S+\s+)*"
+
+
+def _script_operand(run: str, name: str) -> bool:
+    """Whether ``name`` is the script a shell of the check runs (``bash verify.sh``), not a
+    program looked up on PATH."""
+    return re.search(_SHELLS + re.escape(name) + r"(?:$|[\s;&|)])", unwrapped(run)) is not None
 
 
 def could_not_look(run: str, exit_code: int | None) -> str | None:

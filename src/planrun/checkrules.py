@@ -33,10 +33,11 @@ import re
 import shlex
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun import retryloops
+from planrun import retryloops, scriptfiles
 from planrun.commandlint import prints_result
 from planrun.errexit import (
     DEFAULT_FLAGS,
@@ -165,6 +166,38 @@ def nested(script: str) -> Reading | None:
     return replace(inner, run=script, original=None)
 
 
+def in_file(script: str, cwd: Path | None) -> Reading | None:
+    """The reading of a check that runs a shell script file of the project (``bash
+    scripts/verify.sh``, ``./check.sh``: scriptfiles.script_file), from the file's text read
+    with its shell's flags: what it can never show (a check that can never fail, a mask, a
+    failure it goes on after, a result it only prints). None when the file is not read, or its
+    exit status shows what it checks."""
+    found = scriptfiles.script_file(script, cwd)
+    if found is None:
+        return None
+    path, text, flags = found
+    if parse(text).has_error:
+        return None
+    inner = read(text, flags)
+    name = "bash" if flags.errexit or "bash" in text.split("\n", 1)[0] else "sh"
+    unseen = _unseen(name, inner, flags, file=path)
+    if unseen is not None:
+        command, why, fix = unseen
+        why = " ".join(why.split())  # a block's lines, on one line
+        return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {why} ({fix})")
+    if inner.never_fails:
+        return Reading(script, never_fails=True, note=f"{path} can never fail")
+    if inner.run != text and not inner.must_fail:
+        mask = f"{inner.note} inside {path}" if inner.note else f"a mask inside {path} hides it"
+        fix = f"let {path} fail when `{_flat(inner.run)}` fails"
+        return Reading(script, status_blind=f"{UNSEEN} `{_flat(inner.run)}` failed: {mask} ({fix})")
+    if inner.status_blind is not None:
+        return Reading(script, status_blind=inner.status_blind)
+    if inner.prints_result:
+        return Reading(script, prints_result=True)
+    return None
+
+
 def nested_unseen(script: str) -> tuple[str, str, str] | None:
     """For a check that is one shell's ``-c`` (errexit.shell_script): the command whose failure
     its exit status may not show, why, and how to write it; None when its status shows it."""
@@ -175,9 +208,15 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
     return _unseen(shell, read(inner_script, flags), flags)
 
 
-def _unseen(shell: str, inner: Reading, flags: ShellFlags) -> tuple[str, str, str] | None:
-    """:func:`nested_unseen` of the script ``shell`` runs, read as ``inner``."""
+def _unseen(
+    shell: str, inner: Reading, flags: ShellFlags, file: str | None = None
+) -> tuple[str, str, str] | None:
+    """:func:`nested_unseen` of the script ``shell`` runs (from ``file``: a script file),
+    read as ``inner``."""
     fix = f"start it as `{shell} -eo pipefail -c`, or write its commands as the check"
+    if file is not None:
+        fix = f"add `set -euo pipefail` at the top of {file}"
+    place = f"inside `{shell} -c`" if file is None else f"inside {file}"
     judged = inner.run
     root = parse(judged)
     statements = [c for c in root.named_children if c.type != "comment"]
@@ -193,7 +232,7 @@ def _unseen(shell: str, inner: Reading, flags: ShellFlags) -> tuple[str, str, st
             if node.type == "pipeline" and not all(_always_succeeds(c) for c in stages[:-1]):
                 text = _flat(text_of(node))
                 why = f"the shell runs without pipefail, and `{text}` has its last command's status"
-                return text, f"inside `{shell} -c`, {why}", fix
+                return text, f"{place}, {why}", fix
     skipped = [
         i
         for i in errexit(statements, flags)[1]
@@ -201,7 +240,7 @@ def _unseen(shell: str, inner: Reading, flags: ShellFlags) -> tuple[str, str, st
     ]
     if skipped:
         first = skipped[0]
-        return _flat(text_of(first.node)), f"inside `{shell} -c`, {first.why}", fix
+        return _flat(text_of(first.node)), f"{place}, {first.why}", fix
     if on:
         return None
     for node in walk(root):
@@ -224,7 +263,7 @@ def _unseen(shell: str, inner: Reading, flags: ShellFlags) -> tuple[str, str, st
         ):
             text = _flat(text_of(node))
             why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
-            return text, f"inside `{shell} -c`, {why}", fix
+            return text, f"{place}, {why}", fix
     return None
 
 
@@ -517,8 +556,11 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
     alone = len(statements) == 1
     if op.type == "&&" and alone and (said := _informs(right)) is not None:
         return Reading(_text(script, left, left), informs_ok=said)
-    if op.type != "||" or not _always_succeeds(right):
+    if op.type != "||" or not (_always_succeeds(right) or _dumps(right)):
         return None
+    if _cleans_up(left):
+        # `kill $PID || true` last: tidying after the check, not the check (alone: no check)
+        return None if len(statements) > 1 else Reading(script, never_fails=True)
     mask = f"the `|| {_name(right) if _is_report(right) else right_text}`"
     failed_says = _informs(right) if alone else None
     if left.type == "list" and left.children[1].type == "&&" and _is_report(left.children[-1]):
@@ -702,6 +744,42 @@ def _if_masked(script: str, statements: list[Node], flags: ShellFlags) -> Readin
     if inner.never_fails:
         return Reading(script, never_fails=True)
     return _judged(inner, "the `if` around it")
+
+
+# What tidies up after a check (a server it started, a folder it made): its failure, masked by
+# `|| true` as the script's last statement, is no failure of the work.
+_CLEANUP = frozenset(
+    {"kill", "pkill", "killall", "wait", "rm", "rmdir", "unlink", "umount", "popd", "deactivate"}
+)
+_CONTAINER_CLEANUP = frozenset({"stop", "rm", "kill", "down", "rmi"})
+_CONTAINERS = frozenset({"docker", "podman", "docker-compose", "podman-compose"})
+# What shows why a check failed (a log, a listing) after `||`: it succeeds as a report does.
+_DUMPS = frozenset({"cat", "tail", "head", "ls", "journalctl"})
+
+
+def _cleans_up(node: Node) -> bool:
+    name = (_name(node) or "").rsplit("/", 1)[-1]
+    if name in _CLEANUP:
+        return True
+    words = [text_of(c) for c in _body(node).children_by_field_name("argument")]
+    words = [w for w in words if not w.startswith("-")]
+    if words[:1] == ["compose"]:
+        words = words[1:]
+    return name in _CONTAINERS and words[:1] != [] and words[0] in _CONTAINER_CLEANUP
+
+
+def _dumps(node: Node) -> bool:
+    """``|| tail -n 20 server.log``, ``|| { echo "--- log ---"; cat app.log; }``, ``|| docker
+    logs app``: it only shows what went wrong, and the script goes on with exit 0."""
+    body = _body(node)
+    if body.type in ("compound_statement", "subshell"):
+        inner = [c for c in body.named_children if c.type != "comment"]
+        return bool(inner) and all(_always_succeeds(c) or _dumps(c) for c in inner)
+    name = (_name(body) or "").rsplit("/", 1)[-1]
+    words = [text_of(c) for c in body.children_by_field_name("argument")]
+    if name in _CONTAINERS or name == "kubectl":
+        return "logs" in words[:2]
+    return name in _DUMPS
 
 
 def _terminates(node: Node) -> bool:

@@ -179,6 +179,8 @@ class Executor:
             shell = self.shells.get(unit.plan.id)
             flags = self._flags(shell)
             reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run, flags)
+            if not plain and reading.run == cmd.run and reading == checkrules.Reading(cmd.run):
+                reading = checkrules.in_file(cmd.run, cwd) or reading  # `bash verify.sh`
             # One line is one chunk whatever it holds: no syntax tree needed to say so. An
             # expected output or exit needs to know too whether the last command ran
             # (judge.stopped_early).

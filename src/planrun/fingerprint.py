@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 30
+RULES = 31
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -39,7 +39,9 @@ starts on a script of its own, ``sh -c '...'``, read with that shell's flags; 23
 subshell or function run where bash ignores -e, left of ``&&`` or ``||``; 24: loops, ifs,
 several conditions and called functions there too; 25-29: skips (git log); 30: retry loops
 that give up with exit 0, `[ -d X ] && check || echo` where X is not there, failures in a
-``<(...)``, a loop over named folders none of which is there)."""
+``<(...)``, a loop over named folders none of which is there; 31: a cleanup masked last is not the
+check, `|| tail log` masks, a server the check starts, the project's own files, a script
+file read as its shell runs it)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 

@@ -1,0 +1,80 @@
+"""A check that runs a shell script file of the project (``bash scripts/verify.sh``, ``sh
+check.sh``, ``./verify.sh``): the file's text, and the flags the shell runs it with.
+
+Such a file runs in a shell of its own, started without -e or pipefail unless its command line,
+its ``#!`` line or its own ``set`` says so, and planrun's traps do not reach it: a failure it
+goes on after, a mask, a check that can never fail, is read from its text as for ``bash -c
+'...'`` (checkrules.nested). Only a file given by a literal path, read as it is before the
+run; a file that is not there, too large or not text is not read (the check is then judged by
+its exit status).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from planrun.errexit import WRAPPERS, ShellFlags, body_of, shell_flags, text_of
+from planrun.shellnames import SHELL_NAMES
+from planrun.shellsplit import parse
+
+MAX_BYTES = 256 * 1024
+_PLAIN = re.compile(r"[\w./+@%=-]+")  # a path with nothing the shell would expand or split
+_SHELLS = frozenset({"sh", "bash", "dash"})
+
+
+def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags] | None:
+    """(the file as the check names it, its text, its shell's flags) when the check is one
+    command running a bash or sh script file by a literal path; else None."""
+    if cwd is None or "sh" not in run:
+        return None
+    root = parse(run)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or len(statements) != 1:
+        return None
+    command = body_of(statements[0])
+    name = command.child_by_field_name("name") if command.type == "command" else None
+    if name is None:
+        return None
+    words = [text_of(n) for n in (name, *command.children_by_field_name("argument"))]
+    at = 0
+    if Path(words[0]).name in WRAPPERS:  # `timeout 300 bash scripts/check.sh`
+        at = next((i for i, w in enumerate(words) if Path(w).name in SHELL_NAMES), -1)
+        if at < 0:
+            return None
+    if Path(words[at]).name in _SHELLS:
+        index = at + 1
+        while index < len(words) and words[index][:1] in ("-", "+") and words[index] != "--":
+            option = words[index]
+            index += 1
+            if option.startswith("--"):
+                continue  # --noprofile, --norc
+            if option[0] == "-" and "c" in option:
+                return None  # `bash -c '...'`: checkrules.nested reads it
+            index += option.count("o")  # each `o` takes the next word (`-eo pipefail`)
+        index += words[index : index + 1] == ["--"]
+        if index >= len(words):
+            return None
+        text = _text(cwd, words[index])
+        return None if text is None else (words[index], text, shell_flags(words[at:index]))
+    if at != 0 or "/" not in words[0]:
+        return None
+    text = _text(cwd, words[0])  # `./verify.sh`: its `#!` line says how it runs
+    first = text.split("\n", 1)[0] if text is not None else ""
+    shebang = first[2:].split() if first.startswith("#!") else []
+    if text is None or not any(Path(w).name in _SHELLS for w in shebang):
+        return None
+    return words[0], text, shell_flags(shebang)
+
+
+def _text(cwd: Path, path: str) -> str | None:
+    if not _PLAIN.fullmatch(path) or path.startswith("-"):
+        return None
+    try:
+        with (cwd / path).open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES or b"\0" in data:
+        return None
+    return data.decode("utf-8", errors="replace")

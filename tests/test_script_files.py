@@ -1,0 +1,78 @@
+"""A check that runs a shell script file of the project (`bash check.sh`, `./verify.sh`) is read
+from the file's text with the flags its shell runs it with: a failure it goes on after, a mask
+or a file that can never fail shows nothing. Real child processes; plans in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import PlanWriter
+from planrun import scriptfiles
+from planrun.errexit import ShellFlags
+from test_evidence_gaps import run_table
+
+FILES = {
+    "goes-on.sh": 'grep -q x f.txt\necho "checks done"\n',
+    "strict.sh": "set -euo pipefail\ngrep -q match f.txt\necho ok\n",
+    "masked.sh": "#!/bin/bash\ngrep -q x f.txt || true\n",
+    "plain.sh": "#!/usr/bin/env bash\ngrep -q match f.txt\n",
+    "reports.sh": "echo running\necho done\n",
+    "fails.sh": "#!/bin/sh\nset -e\ngrep -q x f.txt\necho ok\n",
+}
+TABLE = {
+    "goes-on": ("bash goes-on.sh", "unverified"),
+    "strict": ("bash strict.sh", "passed"),
+    "masked": ("./masked.sh", "unverified"),
+    "plain": ("./plain.sh", "passed"),
+    "reports": ("bash reports.sh", "unverified"),
+    "fails": ("sh fails.sh", "failed"),
+    # `bash -e` runs it with -e: its failure stops it
+    "flag-e": ("timeout 60 bash -e goes-on.sh", "failed"),
+}
+
+
+def test_a_script_file_is_read_with_its_own_shells_flags(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o755)
+    _, _, found = run_table(write_plan, tmp_path, TABLE)
+    assert (found["p/goes-on"][1] or "").startswith(
+        "planrun cannot see whether `grep -q x f.txt` failed: inside goes-on.sh, the shell runs "
+        "without -e, and a failure of `grep -q x f.txt` does not stop it (add `set -euo "
+        "pipefail` at the top of goes-on.sh)"
+    )
+    assert (found["p/masked"][1] or "").startswith(
+        "planrun cannot see whether `grep -q x f.txt` failed: the `|| true` would hide its "
+        "failure inside ./masked.sh"
+    )
+    assert "reports.sh can never fail)" in (found["p/reports"][1] or "")
+
+
+@pytest.mark.parametrize(
+    ("run", "found"),
+    [
+        ("bash check.sh", ("check.sh", False)),
+        ("bash -eo pipefail check.sh arg", ("check.sh", True)),
+        ("timeout 9 sh check.sh", ("check.sh", False)),
+        ("./check.sh", ("./check.sh", False)),
+        ("bash -c 'grep x f'", None),  # checkrules.nested reads it
+        ("bash $SCRIPT", None),  # not a literal path
+        ("bash nofile.sh", None),
+        ("python3 check.sh", None),
+        ("bash check.sh && echo ok", None),
+    ],
+)
+def test_which_checks_run_a_script_file(
+    tmp_path: Path, run: str, found: tuple[str, bool] | None
+) -> None:
+    (tmp_path / "check.sh").write_text("#!/bin/bash\ntest -f x\n")
+    got = scriptfiles.script_file(run, tmp_path)
+    if found is None:
+        assert got is None
+        return
+    assert got is not None
+    assert (got[0], got[2]) == (found[0], ShellFlags(errexit=found[1], pipefail=found[1]))
