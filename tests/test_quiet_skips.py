@@ -36,6 +36,11 @@ WAITS = {
     ),
     "probe-last": ("for i in 1 2; do sleep 0.01; test -f nofile && break; done", "failed"),
     "until-it-comes": ("until test -f f.txt; do sleep 0.01; done", "passed"),
+    # it gives up with exit 1
+    "gives-up-failing": (
+        "for i in 1 2 3; do test -f nofile && break; [ $i -eq 3 ] && exit 1; sleep 0.01; done",
+        "failed",
+    ),
 }
 
 
@@ -118,6 +123,8 @@ SUBSTITUTIONS = {
     "missing-input": ("diff <(sort nofile) <(sort nofile)", "unverified"),
     "same": ("diff <(sort f.txt) <(sort f.txt)", "passed"),
     "differs": ("diff <(echo a) <(echo b)", "failed"),
+    # grep's exit 1 is "none found", which it printed (a count of 0)
+    "count-none": ("diff <(grep -c x f.txt) <(echo 0)", "passed"),
 }
 
 
@@ -146,6 +153,15 @@ FOLDERS = {
         (
             'mkdir -p d1 && echo "print(1)" > d1/a.py\n'
             'for d in d1 nodir; do [ -d "$d" ] || continue; python3 "$d/a.py"; done'
+        ),
+        "passed",
+    ),
+    # the loop takes each folder away after its check: what is there after the run says nothing
+    "removes": (
+        (
+            "mkdir -p d2 && echo match > d2/t.txt\n"
+            'for d in d2 nodir; do [ -d "$d" ] || continue; grep -q match "$d/t.txt"; rm -r "$d"; '
+            "done"
         ),
         "passed",
     ),

@@ -4,6 +4,8 @@ or a file that can never fail shows nothing. Real child processes; plans in tmp_
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,16 @@ FILES = {
     "plain.sh": "#!/usr/bin/env bash\ngrep -q match f.txt\n",
     "reports.sh": "echo running\necho done\n",
     "fails.sh": "#!/bin/sh\nset -e\ngrep -q x f.txt\necho ok\n",
+    # no -e, but every check stops it, or its status is read or counted
+    "exits.sh": "#!/bin/bash\ngrep -q match f.txt || exit 1\ntest -f f.txt || exit 1\necho OK\n",
+    "exits-failing.sh": "#!/bin/bash\ngrep -q x f.txt || exit 1\necho OK\n",
+    "if-exits.sh": "if ! grep -q match f.txt; then echo FAIL; exit 1; fi\necho OK\n",
+    "tally.sh": "s=0\ngrep -q match f.txt || s=1\ntest -f f.txt || s=1\nexit $s",
+    "helper.sh": 'fail() { echo "$1"; exit 1; }\ngrep -q match f.txt || fail "no match"\necho ok\n',
+    "pipestatus.sh": "grep match f.txt | tee log.txt; exit ${PIPESTATUS[0]}\n",
+    "err-trap.sh": "trap 'exit 1' ERR\ngrep -q match f.txt\necho ok\n",
+    "own-folder.sh": 'cd "$(dirname "$0")"\ngrep -q match f.txt\n',
+    "no-shebang.sh": 'grep -q x f.txt\necho "checks done"\n',
 }
 TABLE = {
     "goes-on": ("bash goes-on.sh", "unverified"),
@@ -30,6 +42,16 @@ TABLE = {
     "fails": ("sh fails.sh", "failed"),
     # `bash -e` runs it with -e: its failure stops it
     "flag-e": ("timeout 60 bash -e goes-on.sh", "failed"),
+    "exits": ("bash exits.sh", "passed"),
+    "exits-failing": ("bash exits-failing.sh", "failed"),
+    "if-exits": ("bash if-exits.sh", "passed"),
+    "tally": ("bash tally.sh", "passed"),
+    "helper": ("bash helper.sh", "passed"),
+    "pipestatus": ("bash pipestatus.sh", "passed"),
+    "err-trap": ("bash err-trap.sh", "passed"),
+    "own-folder": ("bash own-folder.sh", "passed"),
+    "no-shebang": ("./no-shebang.sh", "unverified"),
+    "inline": ("bash -c 'grep -q match f.txt || exit 1; echo OK'", "passed"),
 }
 
 
@@ -76,3 +98,27 @@ def test_which_checks_run_a_script_file(
         return
     assert got is not None
     assert (got[0], got[2]) == (found[0], ShellFlags(errexit=found[1], pipefail=found[1]))
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed here")
+def test_a_package_json_script_is_read_as_npm_runs_it(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    scripts = {
+        "test": "echo no tests yet",
+        "lint": "grep -q x f.txt || exit 0",
+        "check": "grep -q match f.txt",
+    }
+    (tmp_path / "package.json").write_text(json.dumps({"name": "p", "scripts": scripts}))
+    table = {
+        "placeholder": ("npm test", "unverified"),
+        "masked": ("npm run lint", "unverified"),
+        "absent": ("npm run typecheck --if-present", "unverified"),
+        "real": ("npm run check", "passed"),
+    }
+    _, _, found = run_table(write_plan, tmp_path, table)
+    assert "the `test` script of package.json can never fail" in (found["p/placeholder"][1] or "")
+    assert "package.json has no `typecheck` script" in (found["p/absent"][1] or "")
+    assert (found["p/masked"][1] or "").startswith(
+        "planrun cannot see whether `grep -q x f.txt` failed:"
+    )

@@ -38,6 +38,9 @@ def test_a_cleanup_a_script_ends_with_is_not_its_check(
 DUMPS = {
     "group": ('grep -q x f.txt || { echo "--- f.txt ---"; cat f.txt; }', "failed"),
     "tail": ("grep -q match f.txt || tail -n 5 f.txt", "passed"),
+    # alone, `ls` after `||` is another check, not a listing of why the first failed
+    "alternative": ("ls nofile.js || ls f.txt", "passed"),
+    "alternative-missing": ("ls nofile.js || ls nofile2.js", "failed"),
 }
 
 
@@ -54,6 +57,8 @@ OWN = {
     "module": ("mkdir -p app && touch app/__init__.py\npython3 -m app.nosuch", "failed"),
     "script": ("bash nosuch.sh", "failed"),
     "not-installed": ("python3 -m planrun_no_such_module", "error"),
+    # a folder of output of the same name is no package of the project
+    "output-folder": ("mkdir -p nomod/lib\npython3 -m nomod.cli", "error"),
 }
 
 
@@ -77,6 +82,12 @@ def test_a_server_the_script_started_that_never_answers_is_a_failure(
             "failed",
         ),
         "no-server": ("curl -fsS http://127.0.0.1:9/health", "error"),
+        "server-from-a-file": (
+            "./start.sh && sleep 0.1 && curl -fsS http://127.0.0.1:9/",
+            "failed",
+        ),
     }
+    (tmp_path / "start.sh").write_text('#!/bin/sh\npython3 -c "raise SystemExit(1)" &\n')
+    (tmp_path / "start.sh").chmod(0o755)
     _, _, found = run_table(write_plan, tmp_path, table)
     assert "nothing answered at 127.0.0.1:9" in (found["p/no-server"][1] or "")

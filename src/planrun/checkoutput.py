@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun import scriptfiles
 from planrun.environment import machine_paths
 from planrun.errexit import (
     always_succeeds,
@@ -174,7 +175,7 @@ def missing_program(
     if module is not None and not _project_module(module, cwd):
         return f"python module `{module}` is not installed"
     if exit_code not in (0, expected, None):
-        tooling = _missing_tooling(run, exit_code, output)
+        tooling = _missing_tooling(run, exit_code, output, cwd)
         if tooling is not None:
             return tooling
     if exit_code == 2 and expected != 2:
@@ -269,7 +270,9 @@ NOTHING_ANSWERED = "nothing answered"
 _URL = re.compile(r"https?://(?P<host>[^/\s'\"]+)")
 
 
-def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None:
+def _missing_tooling(
+    run: str, exit_code: int | None, output: str, cwd: Path | None = None
+) -> str | None:
     """Why a failed check could not run as written here: a tool or environment it needs is
     missing, as another program reports it (make, npx, docker, a pytest plugin, a virtualenv)."""
     for pattern, why in _TOOLING:
@@ -280,7 +283,7 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
     if (
         exit_code == CURL_NO_CONNECTION
         and re.search(r"(?:^|[\s;&|(/])curl\s", run)
-        and not starts_a_server(run)
+        and not starts_a_server(run, cwd)
     ):
         url = _URL.search(run)
         where = f" at {url['host']}" if url else ""
@@ -295,15 +298,19 @@ def _missing_tooling(run: str, exit_code: int | None, output: str) -> str | None
     return None
 
 
-def starts_a_server(run: str) -> bool:
+def starts_a_server(run: str, cwd: Path | None = None) -> bool:
     """Whether the check starts something itself before it talks to it (``python3 app.py &``,
-    ``nohup npm start``, ``docker compose up -d``): then nothing answering is the work's
-    failure (the server it started did not come up), not a server missing from the machine."""
+    ``nohup npm start``, ``docker compose up -d``, or a script file it runs that does, from
+    ``cwd``): then nothing answering is the work's failure (the server it started did not come
+    up), not a server missing from the machine."""
     root = parse(run)
     for node in walk(root):
         if any(c.type == "&" for c in node.children):
             return True
         name = command_name(node) if node.type == "command" else None
+        found = scriptfiles.script_file(text_of(node), cwd) if name is not None else None
+        if found is not None and found[1] != run and starts_a_server(found[1]):
+            return True  # `./start.sh && curl ...` with `python3 server.py &` in start.sh
         words = [text_of(c) for c in node.children_by_field_name("argument")]
         if name in ("nohup", "setsid", "daemonize") or (
             name in ("docker", "podman") and ("-d" in words or "--detach" in words)
@@ -591,13 +598,19 @@ def _missing_module(run: str, exit_code: int | None, output: str) -> str | None:
 
 def _project_module(module: str, cwd: Path | None) -> bool:
     """Whether ``module`` belongs to the project the check runs in (``app`` of ``python -m
-    app.cli`` with an ``app/`` folder or ``app.py`` there, also under ``src/``): then it not
-    being found is the work's failure, not a missing install."""
+    app.cli`` with an ``app/`` package, ``__init__.py`` or ``__main__.py`` in it, or an
+    ``app.py`` there, also under ``src/``): then it not being found is the work's failure, not
+    a missing install (a ``build/`` folder of output is no package)."""
     if cwd is None:
         return False
     top = module.split(".", maxsplit=1)[0]
     places = (cwd, cwd / "src")
-    return any((p / top).is_dir() or (p / f"{top}.py").is_file() for p in places)
+    return any(
+        (p / top / "__init__.py").is_file()
+        or (p / top / "__main__.py").is_file()
+        or (p / f"{top}.py").is_file()
+        for p in places
+    )
 
 
 _SHELLS = r"(?:^|[\s;&|(])(?:\S*/)?(?:ba|da|z|k)?sh\s+(?:-\S+\s+)*"

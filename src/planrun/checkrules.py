@@ -167,30 +167,48 @@ def nested(script: str) -> Reading | None:
 
 
 def in_file(script: str, cwd: Path | None) -> Reading | None:
-    """The reading of a check that runs a shell script file of the project (``bash
-    scripts/verify.sh``, ``./check.sh``: scriptfiles.script_file), from the file's text read
+    """The reading of a check that runs a script of the project kept elsewhere: a shell script
+    file (``bash scripts/verify.sh``, ``./check.sh``: scriptfiles.script_file) or a script of
+    package.json (``npm test``, ``npm run lint``: scriptfiles.npm_script), from its text read
     with its shell's flags: what it can never show (a check that can never fail, a mask, a
-    failure it goes on after, a result it only prints). None when the file is not read, or its
-    exit status shows what it checks."""
+    failure it goes on after, a result it only prints). None when there is no such text, or
+    its exit status shows what it checks."""
+    npm = scriptfiles.npm_script(script, cwd)
+    if npm is not None:
+        name, text = npm
+        if text == scriptfiles.NO_SCRIPT:
+            return Reading(script, never_fails=True, note=f"package.json has no `{name}` script")
+        where = f"the `{name}` script of package.json"
+        fix = f"let {where} fail when it does (`&&` between its commands)"
+        plain = ShellFlags(errexit=False, pipefail=False)  # npm runs it with `sh -c`
+        return _read_elsewhere(script, where, text, plain, runner="sh", fix=fix)
     found = scriptfiles.script_file(script, cwd)
     if found is None:
         return None
     path, text, flags = found
+    shell = "bash" if flags.errexit or "bash" in text.split("\n", 1)[0] else "sh"
+    fix = f"add `set -euo pipefail` at the top of {path}"
+    return _read_elsewhere(script, path, text, flags, runner=shell, fix=fix)
+
+
+def _read_elsewhere(
+    script: str, where: str, text: str, flags: ShellFlags, *, runner: str, fix: str
+) -> Reading | None:
+    """:func:`in_file` of the script ``text`` a check runs from ``where``."""
     if parse(text).has_error:
         return None
     inner = read(text, flags)
-    name = "bash" if flags.errexit or "bash" in text.split("\n", 1)[0] else "sh"
-    unseen = _unseen(name, inner, flags, file=path)
+    unseen = _unseen(runner, inner, flags, place=where, fix=fix)
     if unseen is not None:
-        command, why, fix = unseen
+        command, why, _ = unseen
         why = " ".join(why.split())  # a block's lines, on one line
         return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {why} ({fix})")
     if inner.never_fails:
-        return Reading(script, never_fails=True, note=f"{path} can never fail")
+        return Reading(script, never_fails=True, note=f"{where} can never fail")
     if inner.run != text and not inner.must_fail:
-        mask = f"{inner.note} inside {path}" if inner.note else f"a mask inside {path} hides it"
-        fix = f"let {path} fail when `{_flat(inner.run)}` fails"
-        return Reading(script, status_blind=f"{UNSEEN} `{_flat(inner.run)}` failed: {mask} ({fix})")
+        command = _flat(inner.run)
+        mask = f"{inner.note} inside {where}" if inner.note else f"a mask inside {where} hides it"
+        return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {mask} ({fix})")
     if inner.status_blind is not None:
         return Reading(script, status_blind=inner.status_blind)
     if inner.prints_result:
@@ -209,14 +227,12 @@ def nested_unseen(script: str) -> tuple[str, str, str] | None:
 
 
 def _unseen(
-    shell: str, inner: Reading, flags: ShellFlags, file: str | None = None
+    shell: str, inner: Reading, flags: ShellFlags, place: str | None = None, fix: str | None = None
 ) -> tuple[str, str, str] | None:
-    """:func:`nested_unseen` of the script ``shell`` runs (from ``file``: a script file),
-    read as ``inner``."""
-    fix = f"start it as `{shell} -eo pipefail -c`, or write its commands as the check"
-    if file is not None:
-        fix = f"add `set -euo pipefail` at the top of {file}"
-    place = f"inside `{shell} -c`" if file is None else f"inside {file}"
+    """:func:`nested_unseen` of the script ``shell`` runs (kept in ``place``: a file, a
+    package.json script), read as ``inner``."""
+    fix = fix or f"start it as `{shell} -eo pipefail -c`, or write its commands as the check"
+    place = f"inside `{shell} -c`" if place is None else f"inside {place}"
     judged = inner.run
     root = parse(judged)
     statements = [c for c in root.named_children if c.type != "comment"]
@@ -224,20 +240,21 @@ def _unseen(
     for node in statements:
         if _name(node) == "set":
             on, pipefail = set_options(node, on, pipefail)
+    if _err_trap_exits(statements):
+        on, flags = True, replace(flags, errexit=True)  # `trap 'exit 1' ERR`: as -e does
     if not pipefail:
         # Without pipefail a pipe's status is its last command's, wherever the pipe is
         # (`cd app && pytest | tail -5`, `{ make | tee log; }`, `pytest | grep passed`).
         for node in walk(root):
             stages = [c for c in node.named_children if c.type != "comment"]
             if node.type == "pipeline" and not all(_always_succeeds(c) for c in stages[:-1]):
+                if status_read_after(_top(node)):
+                    continue  # `pytest | tee log; exit ${PIPESTATUS[0]}`
                 text = _flat(text_of(node))
                 why = f"the shell runs without pipefail, and `{text}` has its last command's status"
                 return text, f"{place}, {why}", fix
-    skipped = [
-        i
-        for i in errexit(statements, flags)[1]
-        if not (_stops_on_failure(i.node) or status_read_after(i.node))
-    ]
+    functions = _functions(root)
+    skipped = [i for i in errexit(statements, flags)[1] if not _handled(i.node, functions)]
     if skipped:
         first = skipped[0]
         return _flat(text_of(first.node)), f"{place}, {first.why}", fix
@@ -265,6 +282,65 @@ def _unseen(
             why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
             return text, f"{place}, {why}", fix
     return None
+
+
+def _functions(root: Node) -> dict[str, Node]:
+    """The functions a script defines, by name: their bodies."""
+    return {
+        text_of(name): body
+        for node in walk(root)
+        if node.type == "function_definition"
+        and (name := node.child_by_field_name("name")) is not None
+        and (body := node.child_by_field_name("body")) is not None
+    }
+
+
+def _top(node: Node) -> Node:
+    """The top-level statement ``node`` is in."""
+    while node.parent is not None and node.parent.type != "program":
+        node = node.parent
+    return node
+
+
+def _handled(node: Node, functions: dict[str, Node]) -> bool:
+    """A statement whose failure a script without -e does not go on after unseen: it exits
+    (``X || exit 1``, ``X || fail "msg"`` with a helper that exits), the next line reads its
+    status (``X; rc=$?``), it counts it in a variable the script reads later (``X ||
+    status=1`` ... ``exit $status``), or it is the ``cd`` to the script's own folder."""
+    if _stops_on_failure(node, functions=functions) or status_read_after(node):
+        return True
+    body = _body(node)
+    if (
+        _name(body) == "cd"
+        and "dirname" in text_of(body)
+        and ("$0" in text_of(body) or "BASH_SOURCE" in text_of(body))
+    ):
+        return True
+    if body.type != "list" or body.children[1].type != "||":
+        return False
+    right = _body(body.children[-1])
+    name = right.child_by_field_name("name") if right.type == "variable_assignment" else None
+    if name is None:
+        return False
+    variable = text_of(name)
+    later = (
+        (node.parent.text or b"")[node.end_byte - node.parent.start_byte :].decode()
+        if node.parent
+        else ""
+    )
+    return f"${variable}" in later or f"${{{variable}" in later
+
+
+def _err_trap_exits(statements: list[Node]) -> bool:
+    """``trap 'exit 1' ERR`` (or ``trap 'echo failed; exit 1' ERR``) at the top: a failure
+    ends the script as -e would."""
+    for node in statements:
+        if _name(node) != "trap":
+            continue
+        words = [text_of(c).strip("'\"") for c in _body(node).children_by_field_name("argument")]
+        if len(words) >= 2 and "ERR" in words[1:] and re.search(r"\bexit\s+[1-9]", words[0]):
+            return True
+    return False
 
 
 def ignored_in(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> tuple[str, str] | None:
@@ -296,13 +372,7 @@ def ignored_inside(script: str) -> tuple[str, str] | None:
     root = parse(script)
     if root.has_error:
         return None
-    functions = {
-        text_of(name): body
-        for node in walk(root)
-        if node.type == "function_definition"
-        and (name := node.child_by_field_name("name")) is not None
-        and (body := node.child_by_field_name("body")) is not None
-    }
+    functions = _functions(root)
     # `if a; b; then`, `while a; b; do`: the conditions run in turn with -e ignored.
     several = {
         (found[0].start_byte, found[0].end_byte): found
@@ -518,7 +588,12 @@ def _read(script: str, flags: ShellFlags) -> Reading:
     )
     if found is not None:
         return found
+    if not flags.errexit and "ERR" in script and _err_trap_exits(statements):
+        flags = replace(flags, errexit=True)  # `trap 'exit 1' ERR`: as -e does
     honoured, skipped = errexit(statements, flags)
+    functions = _functions(root) if "(" in script else {}
+    if any(_stops_on_failure(i.node, functions=functions) for i in skipped):
+        return Reading(script)  # `X || exit 1` lines before `echo OK`: they can fail it
     if all(_always_succeeds(s) for s in honoured):
         if skipped:
             first = skipped[0]
@@ -753,8 +828,11 @@ _CLEANUP = frozenset(
 )
 _CONTAINER_CLEANUP = frozenset({"stop", "rm", "kill", "down", "rmi"})
 _CONTAINERS = frozenset({"docker", "podman", "docker-compose", "podman-compose"})
-# What shows why a check failed (a log, a listing) after `||`: it succeeds as a report does.
-_DUMPS = frozenset({"cat", "tail", "head", "ls", "journalctl"})
+# What shows why a check failed (a log) after `||`: it succeeds as a report does. `cat`, `head`
+# and `ls` only beside a report (`|| { echo "--- log ---"; cat app.log; }`): alone they are as
+# often another check (`ls dist/app.js || ls build/app.js`).
+_DUMPS = frozenset({"tail", "journalctl"})
+_SHOWS = frozenset({"cat", "head", "ls"})
 
 
 def _cleans_up(node: Node) -> bool:
@@ -774,7 +852,12 @@ def _dumps(node: Node) -> bool:
     body = _body(node)
     if body.type in ("compound_statement", "subshell"):
         inner = [c for c in body.named_children if c.type != "comment"]
-        return bool(inner) and all(_always_succeeds(c) or _dumps(c) for c in inner)
+        shown = [c for c in inner if (_name(c) or "").rsplit("/", 1)[-1] in _SHOWS]
+        return (
+            bool(inner)
+            and any(_is_report(c) for c in inner)
+            and all(_always_succeeds(c) or _dumps(c) or c in shown for c in inner)
+        )
     name = (_name(body) or "").rsplit("/", 1)[-1]
     words = [text_of(c) for c in body.children_by_field_name("argument")]
     if name in _CONTAINERS or name == "kubectl":

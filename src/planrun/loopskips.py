@@ -20,6 +20,7 @@ from planrun.shellsplit import parse
 _TESTS = {"-d": Path.is_dir, "-f": Path.is_file, "-e": Path.exists}
 _LITERAL = re.compile(r"[\w.+@%=/-]+")  # a name without expansions, globs or quotes inside
 _MOVES = frozenset({"cd", "pushd", "popd"})
+_REMOVES = frozenset({"rm", "rmdir", "mv", "git"})  # what may take a folder away after its check
 
 
 def none_present(script: str, cwd: Path | None) -> tuple[str, str, list[str]] | None:
@@ -42,6 +43,8 @@ def none_present(script: str, cwd: Path | None) -> tuple[str, str, list[str]] | 
     names = [text_of(c).strip("'\"") for c in loop.children_by_field_name("value")]
     if variable is None or not names or not all(_LITERAL.fullmatch(n) for n in names):
         return None
+    if any(command_name(c) in _REMOVES for c in walk(loop)):
+        return None  # what planrun looks at after the run may be gone for that reason
     guarded = _guarded(loop)
     if guarded is None:
         return None

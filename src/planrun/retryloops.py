@@ -44,8 +44,8 @@ def _quiet(loop: Node) -> str | None:
     group = loop.child_by_field_name("body")
     body = [c for c in group.named_children if c.type != "comment"] if group else []
     leaves = [found for c in body if (found := _leaves_on(c)) is not None]
-    if not body or not leaves:
-        return None
+    if not body or not leaves or _fails_out(group):
+        return None  # `[ $i -eq 3 ] && exit 1` in it: giving up fails
     waited = [condition for condition in leaves if not _counts(condition)]
     condition = _condition(loop)
     probe = waited[0] if waited else condition
@@ -61,6 +61,16 @@ def _quiet(loop: Node) -> str | None:
     if always_succeeds(last) or command_name(last) == "sleep" or _leaves_on(last) is not None:
         return _named(probe)
     return None
+
+
+def _fails_out(group: Node | None) -> bool:
+    """Whether the loop's body has an ``exit`` with a failing status (``exit 1``)."""
+    for node in walk(group) if group is not None else []:
+        if command_name(node) == "exit":
+            args = [text_of(c) for c in body_of(node).children_by_field_name("argument")]
+            if args and args[0] not in ("0", '"0"', "'0'"):
+                return True
+    return False
 
 
 def _leaves_on(node: Node) -> Node | None:

@@ -11,6 +11,7 @@ its exit status).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -62,6 +63,8 @@ def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags] | Non
     text = _text(cwd, words[0])  # `./verify.sh`: its `#!` line says how it runs
     first = text.split("\n", 1)[0] if text is not None else ""
     shebang = first[2:].split() if first.startswith("#!") else []
+    if text is not None and not first.startswith("#!") and words[0].endswith(".sh"):
+        shebang = ["bash"]  # no `#!` line: bash runs it in a new shell of its own
     if text is None or not any(Path(w).name in _SHELLS for w in shebang):
         return None
     return words[0], text, shell_flags(shebang)
@@ -78,3 +81,57 @@ def _text(cwd: Path, path: str) -> str | None:
     if len(data) > MAX_BYTES or b"\0" in data:
         return None
     return data.decode("utf-8", errors="replace")
+
+
+_PACKAGE_BYTES = 1024 * 1024
+# npm's options that take no value, beside a script's name (`npm run lint --if-present -s`).
+_NPM_FLAGS = frozenset({"--if-present", "--silent", "-s", "--quiet", "-q"})
+NO_SCRIPT = ""  # the text of a script package.json does not have (`--if-present` skips it)
+
+
+def npm_script(run: str, cwd: Path | None) -> tuple[str, str] | None:
+    """(its name, its text) of the package.json script an ``npm test`` or ``npm run NAME``
+    check runs (npm runs it with ``sh -c``, without -e); :data:`NO_SCRIPT` for a script
+    package.json does not have under ``--if-present`` (npm then runs nothing and exits 0).
+    None for anything else, or when package.json cannot be read."""
+    if cwd is None or "npm" not in run:
+        return None
+    root = parse(run)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or len(statements) != 1:
+        return None
+    command = body_of(statements[0])
+    name = command.child_by_field_name("name") if command.type == "command" else None
+    if name is None or text_of(name) != "npm":
+        return None
+    words = [text_of(n) for n in command.children_by_field_name("argument")]
+    if "--" in words:
+        words = words[: words.index("--")]  # what follows goes to the script
+    flags = [w for w in words if w.startswith("-")]
+    words = [w for w in words if not w.startswith("-")]
+    if any(f not in _NPM_FLAGS for f in flags):
+        return None  # `--prefix web`, `--workspace`: another package.json
+    if words[:1] in (["test"], ["t"]) and len(words) == 1:
+        script = "test"
+    elif words[:1] in (["run"], ["run-script"]) and len(words) == 2:
+        script = words[1]
+    else:
+        return None
+    scripts = _scripts(cwd / "package.json")
+    if scripts is None:
+        return None
+    text = scripts.get(script)
+    if isinstance(text, str):
+        return script, text
+    return (script, NO_SCRIPT) if "--if-present" in flags else None
+
+
+def _scripts(path: Path) -> dict[str, object] | None:
+    try:
+        with path.open("rb") as file:
+            data = file.read(_PACKAGE_BYTES + 1)
+        found = json.loads(data) if len(data) <= _PACKAGE_BYTES else None
+    except (OSError, ValueError):
+        return None
+    scripts = found.get("scripts") if isinstance(found, dict) else None
+    return scripts if isinstance(scripts, dict) else None
