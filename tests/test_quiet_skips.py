@@ -4,6 +4,8 @@ a loop over named folders none of which is there. Real child processes; plans in
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,60 @@ def test_a_loop_over_folders_none_of_which_is_there_checked_nothing(
         'its script skips `(cd "$d" && npm test)` where `[ -f "$d/package.json" ]` fails, and '
         "it failed for each of nodir1, nodir2 here"
     )
+
+
+SAID = {
+    "printed-fail": ("python3 -c \"print('FAIL: f.txt wrong')\"", "unverified"),
+    "case-reports": (
+        'case $(cat f.txt) in ok) echo ok;; *) echo "unexpected";; esac',
+        "unverified",
+    ),
+    "printed-ok": ("python3 -c \"print('all good')\"", "passed"),
+}
+
+
+def test_a_check_that_says_it_failed_and_exits_0_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    table = dict(SAID)
+    if shutil.which("make"):
+        table["make-ignored"] = (
+            'printf "t:\\n\\t-grep -q x f.txt\\n" > Makefile\nmake t',
+            "unverified",
+        )
+    xfail = "import pytest\n\n@pytest.mark.xfail\ndef test_x():\n    assert 0\n"
+    (tmp_path / "xf_test.py").write_text(xfail)
+    table["all-xfailed"] = (
+        f'"{sys.executable}" -m pytest -q -p no:cacheprovider xf_test.py',
+        "unverified",
+    )
+    _, _, found = run_table(write_plan, tmp_path, table)
+    assert (found["p/printed-fail"][1] or "").startswith(
+        "its script printed `FAIL: f.txt wrong` yet exited 0 (let it exit 1 when it fails)"
+    )
+    assert (found["p/all-xfailed"][1] or "").startswith("ran no tests: ")
+    if "make-ignored" in table:
+        assert "Error 1 (ignored)` yet exited 0" in (found["p/make-ignored"][1] or "")
+
+
+VALUES = {
+    "says-false": ("python3 -c \"print(open('f.txt').read() == 'bye\\n')\"", "failed"),
+    "says-true": ("python3 -c \"print(open('f.txt').read() == 'no match here\\n')\"", "passed"),
+    "jq-false": ("jq -n '1 == 2'", "failed"),
+}
+
+
+def test_a_check_that_only_prints_whether_it_holds_is_judged_by_what_it_printed(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    table = (
+        dict(VALUES) if shutil.which("jq") else {k: v for k, v in VALUES.items() if "jq" not in k}
+    )
+    if shutil.which("node"):
+        table["node-assert"] = ("node -e \"console.assert(1 === 2, 'mismatch')\"", "failed")
+    _, path, found = run_table(write_plan, tmp_path, table)
+    assert (found["p/says-false"][1] or "").startswith(
+        "exit 0 (it printed `False`: what it checks does not hold)"
+    )
+    out = run_cli("validate", path).stdout
+    assert "it only prints whether what it checks holds (true or false)" in out

@@ -40,6 +40,13 @@ _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
 ZERO_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("pytest", re.compile(r"\bno tests ran\b")),
     ("pytest: every test skipped", re.compile(rf"^=*\s*\d+ skipped{_OTHERS} in [\d.]+s\b", re.M)),
+    (
+        "pytest: every test expected to fail",
+        re.compile(
+            r"^=*\s*(?:\d+ (?:skipped|deselected), )*\d+ xfailed(?:, \d+ warnings?)* in [\d.]+s\b",
+            re.M,
+        ),
+    ),
     ("unittest", re.compile(r"^Ran 0 tests\b", re.MULTILINE)),
     ("cargo", re.compile(r"^running 0 tests$", re.MULTILINE)),
     ("jest/vitest", re.compile(r"\bNo tests? (?:files? )?found\b", re.IGNORECASE)),
@@ -643,6 +650,35 @@ def could_not_look(run: str, exit_code: int | None) -> str | None:
     if name in ("test", "[", "[["):
         return f"`{name}` could not evaluate its expression"
     return f"`{name}` could not read its input: a file it names is missing or unreadable"
+
+
+# A last line that says the check failed (`FAIL: f.txt wrong`, `ERROR: 2 files missing`, `❌ ...`),
+# and make's word that it went on after a recipe line failed (`-grep ...`).
+_SAID_FAILED = re.compile(r"\W*(?:FAIL(?:ED|URE|S)?|ERROR)\b.*|\s*[\u2717\u2718\u274c].*")
+_MAKE_IGNORED = re.compile(r"^make(?:\[\d+\])?: \[[^\]\n]*\] Error \d+ \(ignored\)$", re.M)
+
+
+def said_failed(output: str) -> str | None:
+    """What a check that exited 0 printed to say it failed: its last line, when that names a
+    failure, or make's "Error 1 (ignored)" of a recipe line (``-grep ...``); else None."""
+    ignored = _MAKE_IGNORED.search(output)
+    if ignored is not None:
+        return ignored.group(0)
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines and _SAID_FAILED.fullmatch(lines[-1]) else None
+
+
+def value_printed(output: str) -> tuple[bool | None, str]:
+    """Whether a check that prints whether what it checks holds said it does (``True``,
+    ``true``), does not (``False``, ``false``, node's ``Assertion failed``), or neither (None);
+    and its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if last in ("True", "true"):
+        return True, last
+    if last in ("False", "false") or any(line.startswith("Assertion failed") for line in lines):
+        return False, last
+    return None, last
 
 
 def printed_failure(output: str) -> str | None:

@@ -38,7 +38,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun import retryloops, scriptfiles
-from planrun.commandlint import prints_result
+from planrun.commandlint import prints_result, prints_value
 from planrun.errexit import (
     DEFAULT_FLAGS,
     LOOPS,
@@ -91,6 +91,7 @@ class Reading:
     never_fails: bool = False  # it can never fail and masks nothing planrun can name
     original: str | None = None  # the check as written, when ``run`` is the command it masks
     prints_result: bool = False  # it prints PASS or FAIL and exits 0 either way
+    prints_value: bool = False  # it prints whether what it checks holds (True or False)
     informs_ok: str | None = None  # what it prints when ``run`` succeeds, when that only informs
     informs_failed: str | None = None  # the same, when ``run`` fails
     # Why its exit 0 shows nothing: `curl` without `--fail`, or a shell it starts itself that
@@ -125,6 +126,8 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
         return replace(found, status_blind=unseen, original=original)
     if found.run == script and not found.never_fails and prints_result(script, flags.errexit):
         return replace(found, prints_result=True)
+    if found.run == script and not found.never_fails and prints_value(script):
+        return replace(found, prints_value=True)
     if found.run == script and (waited := retryloops.gives_up(script)) is not None:
         fix = retryloops.FIX
         why = f"the loop around it ends with exit 0 when it never does ({fix})"

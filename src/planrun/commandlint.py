@@ -253,7 +253,64 @@ def long_running(script: str) -> Finding | None:
     return None
 
 
-FINDERS = (grep_failure_word, prints_result, redirect_creates, exit_status_lost, long_running)
+# `python3 -c "print(x == y)"`, `node -e "console.log(a === b)"`, `jq -n '1 == 2'`: a program whose
+# only output is whether something holds, with an exit status that never says so.
+_PY_PRINT = re.compile(r"print\((?P<expr>.*)\)")
+_JS_PRINT = re.compile(r"console\.(?:log|assert)\((?P<expr>.*)\);?")
+_HOLDS = re.compile(
+    r"==|!=|<=|>=|(?<![-=])>(?!=)|(?<![<=])<(?!=)|\b(?:in|is|not)\b|\b(?:all|any|isinstance|hasattr"
+    r"|callable|exists|isfile|isdir|startswith|endswith|includes|has|test|contains)\("
+)
+_VALUE_PROGRAMS = {"-c": ("python", "python3"), "-e": ("node",), "-p": ("node",)}
+
+
+def prints_value(script: str) -> Finding | None:
+    """A one-line program that only prints whether something holds (``True``/``False``,
+    ``true``/``false``) or only asserts with ``console.assert``, and exits 0 either way."""
+    try:
+        words = shlex.split(script.strip())
+    except ValueError:
+        return None
+    if not words or "\n" in script.strip():
+        return None
+    program = words[0].rsplit("/", 1)[-1]
+    if program == "jq":
+        holds = len(words) >= 2 and not any(w in ("-e", "--exit-status") for w in words)
+        holds = holds and not any(
+            w.startswith("-") and "e" in w[1:] and not w.startswith("--") for w in words
+        )
+        if not holds or not _HOLDS.search(
+            next((w for w in words[1:] if not w.startswith("-")), "")
+        ):
+            return None
+    elif (
+        len(words) == 3
+        and words[1] in _VALUE_PROGRAMS
+        and any(program.startswith(name) for name in _VALUE_PROGRAMS[words[1]])
+    ):
+        pattern = _PY_PRINT if program.startswith("python") else _JS_PRINT
+        found = pattern.fullmatch(words[2].strip())
+        assertion = program == "node" and words[2].strip().startswith("console.assert(")
+        if found is None or not (assertion or _HOLDS.search(found["expr"])):
+            return None
+    else:
+        return None
+    return Finding(
+        "verify-prints-result",
+        "it only prints whether what it checks holds (true or false) and exits 0 either way",
+        "exit non-zero when it does not hold: `assert ...`, sys.exit(0 if ok else 1), "
+        "process.exit(ok ? 0 : 1), jq -e",
+    )
+
+
+FINDERS = (
+    grep_failure_word,
+    prints_result,
+    prints_value,
+    redirect_creates,
+    exit_status_lost,
+    long_running,
+)
 
 
 def findings(script: str, errexit: bool = False) -> list[Finding]:

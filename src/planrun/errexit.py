@@ -607,6 +607,10 @@ def always_succeeds(node: Node) -> bool:
         conditions = node.children_by_field_name("condition")
         parts = [c for c in node.named_children if c.type != "comment" and c not in conditions]
         return all(always_succeeds(c) for c in parts)
+    if node.type == "case_statement":
+        # `case $(python3 a.py) in 2) echo ok;; *) echo "unexpected";; esac`: it only reports
+        items = [c for c in node.named_children if c.type == "case_item"]
+        return bool(items) and all(_item_reports(item) for item in items)
     if node.type == "list":
         left, op, right = node.children[0], node.children[1], node.children[-1]
         return always_succeeds(right) and (op.type == "||" or always_succeeds(left))
@@ -628,6 +632,12 @@ def always_succeeds(node: Node) -> bool:
         last = node.named_children[-1]
         return always_succeeds(node.named_children[0]) and command_name(last) in ("tee", "cat")
     return False
+
+
+def _item_reports(item: Node) -> bool:
+    values = item.children_by_field_name("value")
+    inner = [c for c in item.named_children if c.type != "comment" and c not in values]
+    return all(always_succeeds(c) for c in inner)
 
 
 def command_name(node: Node) -> str | None:

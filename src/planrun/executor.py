@@ -34,6 +34,7 @@ from planrun.judge import (
     ONLY_PRINTS,
     OUTPUT_DISCARDED,
     PASSED_OVER,
+    PRINTED,
     SKIPPED,
     failed_before_and,
     informed,
@@ -52,7 +53,7 @@ from planrun.roots import plan_root
 from planrun.scheduler import Step
 from planrun.selection import ExecuteOptions, paths_text
 from planrun.shellnames import shell_of
-from planrun.shellsplit import parse
+from planrun.shellsplit import one_line, parse
 from planrun.sideeffects import WorkTreeWatch
 from planrun.state import Record
 from planrun.statuses import (
@@ -353,6 +354,12 @@ class Executor:
                 weak = NEVER_FAILS
             elif reading.status_blind and ended and not step.expect_output:
                 weak = reading.status_blind
+            elif reading.prints_value and ended and not step.expect_output:
+                holds, last = checkoutput.value_printed(output)
+                weak = ONLY_PRINTS if holds is None else None
+                failure = (
+                    f"it printed `{last}`: what it checks does not hold" if holds is False else None
+                )
             elif reading.prints_result and ended and not step.expect_output:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS
@@ -363,14 +370,10 @@ class Executor:
                 if passed_over is not None:
                     # It says what the shape's note would (a failure the shell goes on after).
                     weak, note = passed_over, None
-                inside = _substituted(step, outcome.failures) if ended and not weak else None
-                if inside is not None:
-                    why = "nothing reads its status, and what it printed was read as if it worked"
-                    fix = "run it first on a line of its own, its output to a file"
-                    weak = f"{PASSED_OVER}`{inside}` failed in a `<(...)`: {why} ({fix})"
-                    note = None
-                if ended and code == 0 and not weak and failure is None:
-                    weak = _skipped_each(step) or weak
+                if ended and not weak and failure is None:
+                    quiet = _shows_nothing(step, outcome.failures, output, code)
+                    if quiet is not None:
+                        weak, note = quiet, None
         record = CommandRecord(
             step.run,
             code,
@@ -568,6 +571,25 @@ def _bad_cwd(root: Path, cwd: str | None) -> str | None:
 def _statements(script: str) -> int:
     """How many top-level statements ``script`` has (a `set -e` line is one of them)."""
     return sum(1 for c in parse(script).named_children if c.type != "comment")
+
+
+def _shows_nothing(
+    step: Step, failures: tuple[tuple[int, str], ...] | None, output: str, code: int | None
+) -> str | None:
+    """Why a check that ended as expected shows nothing, from what the run left: a failure
+    inside a ``<(...)``, a loop over folders none of which is there, or a last line (or
+    make) saying it failed; None when nothing says so."""
+    inside = _substituted(step, failures)
+    if inside is not None:
+        why = "nothing reads its status, and what it printed was read as if it worked"
+        fix = "run it first on a line of its own, its output to a file"
+        return f"{PASSED_OVER}`{inside}` failed in a `<(...)`: {why} ({fix})"
+    if code != 0:
+        return None
+    said = checkoutput.said_failed(output)
+    if said is not None:
+        return f"{PRINTED}{one_line(said, 80)}` yet exited 0 (let it exit 1 when it fails)"
+    return _skipped_each(step)
 
 
 def _substituted(step: Step, failures: tuple[tuple[int, str], ...] | None) -> str | None:

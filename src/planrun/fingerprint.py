@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 31
+RULES = 32
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -41,7 +41,9 @@ several conditions and called functions there too; 25-29: skips (git log); 30: r
 that give up with exit 0, `[ -d X ] && check || echo` where X is not there, failures in a
 ``<(...)``, a loop over named folders none of which is there; 31: a cleanup masked last is not the
 check, `|| tail log` masks, a server the check starts, the project's own files, a script
-file read as its shell runs it)."""
+file read as its shell runs it; 32: package.json scripts, `|| exit 1` lines without -e, a last
+line saying FAIL, make's ignored errors, a `case` that only reports, all tests xfailed, printed
+values)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
