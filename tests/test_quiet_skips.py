@@ -187,6 +187,8 @@ SAID = {
         "unverified",
     ),
     "printed-ok": ("python3 -c \"print('all good')\"", "passed"),
+    "counted-none": ("grep -q match f.txt\nprintf 'PASSED: 2\\nFAILED: 0\\n'", "passed"),
+    "found-in-a-log": ("echo 'FAIL: x' > log.txt\ngrep 'FAIL: x' log.txt", "passed"),
 }
 
 
@@ -194,11 +196,6 @@ def test_a_check_that_says_it_failed_and_exits_0_shows_nothing(
     write_plan: PlanWriter, tmp_path: Path
 ) -> None:
     table = dict(SAID)
-    if shutil.which("make"):
-        table["make-ignored"] = (
-            'printf "t:\\n\\t-grep -q x f.txt\\n" > Makefile\nmake t',
-            "unverified",
-        )
     xfail = "import pytest\n\n@pytest.mark.xfail\ndef test_x():\n    assert 0\n"
     (tmp_path / "xf_test.py").write_text(xfail)
     table["all-xfailed"] = (
@@ -210,8 +207,6 @@ def test_a_check_that_says_it_failed_and_exits_0_shows_nothing(
         "its script printed `FAIL: f.txt wrong` yet exited 0 (let it exit 1 when it fails)"
     )
     assert (found["p/all-xfailed"][1] or "").startswith("ran no tests: ")
-    if "make-ignored" in table:
-        assert "Error 1 (ignored)` yet exited 0" in (found["p/make-ignored"][1] or "")
 
 
 VALUES = {

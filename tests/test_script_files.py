@@ -32,6 +32,18 @@ FILES = {
     "err-trap.sh": "trap 'exit 1' ERR\ngrep -q match f.txt\necho ok\n",
     "own-folder.sh": 'cd "$(dirname "$0")"\ngrep -q match f.txt\n',
     "no-shebang.sh": 'grep -q x f.txt\necho "checks done"\n',
+    # its own `set -e` counts: a function called in an `if` still hides a failure
+    "own-e.sh": (
+        "#!/usr/bin/env bash\nset -euo pipefail\nrun() { grep -q x f.txt; echo checked; }\n"
+        "if run; then echo ok; else echo failed; exit 1; fi\n"
+    ),
+    "must-fail.sh": 'grep -q match f.txt && echo "still present" || echo clean\n',
+    "status-unused.sh": 'grep -q x f.txt\nrc=$?\necho "grep returned $rc"\ntest -f f.txt\n',
+    "trap-no-errtrace.sh": "trap 'exit 1' ERR\ncheck() { grep -q x f.txt; echo checked; }\ncheck\n",
+    "ends-exit-0.sh": "set -euo pipefail\ngrep -q match f.txt\necho good\nexit 0\n",
+    "exits-then-exit-0.sh": "grep -q match f.txt || exit 1\necho good\nexit 0\n",
+    "server.sh": "set -euo pipefail\nsleep 5 &\nPID=$!\ngrep -q match f.txt\nkill $PID\n",
+    "errors.sh": "errors=()\ngrep -q match f.txt || errors+=(x)\n[ ${#errors[@]} -eq 0 ]\n",
 }
 TABLE = {
     "goes-on": ("bash goes-on.sh", "unverified"),
@@ -52,6 +64,17 @@ TABLE = {
     "own-folder": ("bash own-folder.sh", "passed"),
     "no-shebang": ("./no-shebang.sh", "unverified"),
     "inline": ("bash -c 'grep -q match f.txt || exit 1; echo OK'", "passed"),
+    "own-e": ("./own-e.sh", "unverified"),
+    "must-fail": ("bash must-fail.sh", "unverified"),
+    "status-unused": ("bash status-unused.sh", "unverified"),
+    "trap-no-errtrace": ("bash trap-no-errtrace.sh", "unverified"),
+    "ends-exit-0": ("bash ends-exit-0.sh", "passed"),
+    "exits-then-exit-0": ("bash exits-then-exit-0.sh", "passed"),
+    "server": ("bash server.sh", "passed"),
+    "errors": ("bash errors.sh", "passed"),
+    # what only reports after it, or passes its output on, decides nothing
+    "and-echo": ("bash goes-on.sh && echo OK", "unverified"),
+    "piped": ("./goes-on.sh 2>&1 | tail -5", "unverified"),
 }
 
 
@@ -85,7 +108,8 @@ def test_a_script_file_is_read_with_its_own_shells_flags(
         ("bash $SCRIPT", None),  # not a literal path
         ("bash nofile.sh", None),
         ("python3 check.sh", None),
-        ("bash check.sh && echo ok", None),
+        ("bash check.sh && echo ok", ("check.sh", False)),
+        ("bash check.sh && make", None),
     ],
 )
 def test_which_checks_run_a_script_file(
@@ -122,3 +146,13 @@ def test_a_package_json_script_is_read_as_npm_runs_it(
     assert (found["p/masked"][1] or "").startswith(
         "planrun cannot see whether `grep -q x f.txt` failed:"
     )
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed here")
+def test_if_present_without_any_scripts_runs_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({"name": "p"}))
+    table = {"no-scripts": ("npm run lint --if-present", "unverified")}
+    _, _, found = run_table(write_plan, tmp_path, table)
+    assert "package.json has no `lint` script" in (found["p/no-scripts"][1] or "")

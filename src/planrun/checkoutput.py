@@ -98,9 +98,13 @@ NO_MATCH_EXIT = {"grep": 1, "egrep": 1, "fgrep": 1, "rg": 1, "test": 1, "[": 1, 
 PRINTED_FAILURE = re.compile(r"\W*(?:FAIL(?:ED|URE)?|ERROR)\W*", re.IGNORECASE)
 
 
+_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
     """The runner whose output (or command) shows it ran no tests; None when tests ran (or it
     is not a test run)."""
+    output = _COLOURS.sub("", output)  # `pytest --color=yes`
     if exit_code == PYTEST_NO_TESTS_EXIT and re.search(r"\bpytest\b", run):
         return "pytest"
     if exit_code != 0:
@@ -123,6 +127,11 @@ _COUNTS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         "unittest: every test skipped",
         re.compile(r"^Ran (\d+) tests?\b", re.M),
         re.compile(r"^OK \(skipped=(\d+)\)$", re.M),
+    ),
+    (
+        "unittest: every test expected to fail",
+        re.compile(r"^Ran (\d+) tests?\b", re.M),
+        re.compile(r"^OK \(expected failures=(\d+)\)$", re.M),
     ),
     (
         "node --test: every test skipped",
@@ -652,20 +661,27 @@ def could_not_look(run: str, exit_code: int | None) -> str | None:
     return f"`{name}` could not read its input: a file it names is missing or unreadable"
 
 
-# A last line that says the check failed (`FAIL: f.txt wrong`, `ERROR: 2 files missing`, `❌ ...`),
-# and make's word that it went on after a recipe line failed (`-grep ...`).
-_SAID_FAILED = re.compile(r"\W*(?:FAIL(?:ED|URE|S)?|ERROR)\b.*|\s*[\u2717\u2718\u274c].*")
-_MAKE_IGNORED = re.compile(r"^make(?:\[\d+\])?: \[[^\]\n]*\] Error \d+ \(ignored\)$", re.M)
+# A last line that says the check failed (`FAIL: f.txt wrong`, `❌ ...`): not a count of none
+# (`FAILED: 0`), and not ERROR, which a check that looks for an error message prints too.
+_SAID_FAILED = re.compile(r"\W*FAIL(?:ED|URE|S)?\b(?![:=]?\s*0\b).*|\s*[\u2717\u2718\u274c].*")
+# Programs that print what they found: a last line of theirs is data, not the check's verdict.
+_PRINTS_FOUND = frozenset(
+    {"grep", "egrep", "fgrep", "rg", "ag", "awk", "sed", "cat", "tail", "head", "jq", "less"}
+)
 
 
-def said_failed(output: str) -> str | None:
-    """What a check that exited 0 printed to say it failed: its last line, when that names a
-    failure, or make's "Error 1 (ignored)" of a recipe line (``-grep ...``); else None."""
-    ignored = _MAKE_IGNORED.search(output)
-    if ignored is not None:
-        return ignored.group(0)
+def said_failed(run: str, output: str) -> str | None:
+    """What a check that exited 0 printed last to say it failed (``FAIL: f.txt wrong``); None
+    when its last line says no such thing, or a program of it prints what it found (``grep
+    FAIL log.txt`` prints the line it looked for)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return lines[-1] if lines and _SAID_FAILED.fullmatch(lines[-1]) else None
+    if not lines or not _SAID_FAILED.fullmatch(lines[-1]):
+        return None
+    if any(
+        (command_name(c) or "").rsplit("/", 1)[-1] in _PRINTS_FOUND for c in commands_in(parse(run))
+    ):
+        return None
+    return lines[-1]
 
 
 def value_printed(output: str) -> tuple[bool | None, str]:

@@ -47,6 +47,8 @@ from planrun.errexit import (
     ShellFlags,
     errexit,
     guarded,
+    next_statement,
+    reads_status_first,
     report_message,
     report_name,
     set_options,
@@ -194,12 +196,47 @@ def in_file(script: str, cwd: Path | None) -> Reading | None:
     return _read_elsewhere(script, path, text, flags, runner=shell, fix=fix)
 
 
+# What a script may run before its own `set -euo pipefail` and still mean it for the rest.
+_PREAMBLE = frozenset(
+    {"cd", "shopt", "trap", "source", ".", "export", "readonly", "declare", "umask"}
+)
+
+
+def _own_flags(root: Node, flags: ShellFlags) -> ShellFlags:
+    """The flags a script kept elsewhere runs its checks with: its shell's, then what its own
+    ``set`` lines at the top say (before anything but ``cd``, ``shopt``, assignments and
+    function definitions)."""
+    on, pipefail = flags.errexit, flags.pipefail
+    for node in root.named_children:
+        body = _body(node)
+        if node.type == "comment" or body.type in ("variable_assignment", "function_definition"):
+            continue
+        name = _name(node)
+        if name == "set":
+            on, pipefail = set_options(node, on, pipefail)
+        elif name not in _PREAMBLE:
+            break
+    return ShellFlags(errexit=on, pipefail=pipefail)
+
+
+def _drops_nothing(root: Node, inner: Reading, flags: ShellFlags) -> bool:
+    """Whether the command a script kept elsewhere would be judged by (``X`` of ``X; exit 0``)
+    leaves out only what hides no failure: a last ``exit 0`` or ``true`` after a statement that
+    cannot fail unseen (under -e, or one that always succeeds, ``echo "All good"``)."""
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if inner.must_fail or len(statements) < 2 or not _terminates(statements[-1]):
+        return False
+    return flags.errexit or _always_succeeds(statements[-2])
+
+
 def _read_elsewhere(
     script: str, where: str, text: str, flags: ShellFlags, *, runner: str, fix: str
 ) -> Reading | None:
     """:func:`in_file` of the script ``text`` a check runs from ``where``."""
-    if parse(text).has_error:
+    root = parse(text)
+    if root.has_error:
         return None
+    flags = _own_flags(root, flags)
     inner = read(text, flags)
     unseen = _unseen(runner, inner, flags, place=where, fix=fix)
     if unseen is not None:
@@ -208,7 +245,7 @@ def _read_elsewhere(
         return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {why} ({fix})")
     if inner.never_fails:
         return Reading(script, never_fails=True, note=f"{where} can never fail")
-    if inner.run != text and not inner.must_fail:
+    if inner.run != text and not _drops_nothing(root, inner, flags):
         command = _flat(inner.run)
         mask = f"{inner.note} inside {where}" if inner.note else f"a mask inside {where} hides it"
         return Reading(script, status_blind=f"{UNSEEN} `{command}` failed: {mask} ({fix})")
@@ -307,12 +344,21 @@ def _top(node: Node) -> Node:
 
 def _handled(node: Node, functions: dict[str, Node]) -> bool:
     """A statement whose failure a script without -e does not go on after unseen: it exits
-    (``X || exit 1``, ``X || fail "msg"`` with a helper that exits), the next line reads its
-    status (``X; rc=$?``), it counts it in a variable the script reads later (``X ||
-    status=1`` ... ``exit $status``), or it is the ``cd`` to the script's own folder."""
-    if _stops_on_failure(node, functions=functions) or status_read_after(node):
+    (``X || exit 1``, ``if ! X; then exit 1; fi``, ``X || fail "msg"`` with a helper that
+    exits), the next line reads its status into a test or an ``exit`` (``X; rc=$?`` ... ``exit
+    $rc``), it counts it in a variable a test or ``exit`` reads later (``X || status=1`` ...
+    ``exit $status``, ``X || errors+=(x)`` ... ``[ ${#errors[@]} -eq 0 ]``), it runs in the
+    background (a server the check talks to), or it is the ``cd`` to the script's own folder."""
+    if stops(node, functions) or _name(node) in _SETS_UP_SHELL:
         return True
+    after = next_statement(node)
+    if after is not None and reads_status_first(after):
+        read = _body(after)
+        name = read.child_by_field_name("name") if read.type == "variable_assignment" else None
+        return name is None or _decides(after, text_of(name))  # `rc=$?`: read, then used?
     body = _body(node)
+    if any(c.type == "&" for c in node.children) or any(c.type == "&" for c in body.children):
+        return True
     if (
         _name(body) == "cd"
         and "dirname" in text_of(body)
@@ -323,20 +369,46 @@ def _handled(node: Node, functions: dict[str, Node]) -> bool:
         return False
     right = _body(body.children[-1])
     name = right.child_by_field_name("name") if right.type == "variable_assignment" else None
-    if name is None:
+    return name is not None and _decides(node, text_of(name))
+
+
+_SETS_UP_SHELL = frozenset({"trap", "set", "shopt", "umask"})  # no check of the work
+
+
+def stops(node: Node, functions: dict[str, Node]) -> bool:
+    """Whether ``node`` ends the script when what it checks fails (``X || exit 1``, ``if !
+    X; then echo FAIL; exit 1; fi``): an ``if`` that only reports does not."""
+    if not _stops_on_failure(node, functions=functions):
         return False
-    variable = text_of(name)
-    later = (
-        (node.parent.text or b"")[node.end_byte - node.parent.start_byte :].decode()
-        if node.parent
-        else ""
+    return any(_exits_failing(c, functions=functions) for c in walk(_body(node)))
+
+
+def _decides(node: Node, variable: str) -> bool:
+    """Whether a statement after ``node`` decides the script's status by ``variable``: an
+    ``exit``/``return`` of it, or a test of it (``[ "$status" -eq 0 ]``, ``(( failed == 0
+    ))``, ``[ ${#errors[@]} -eq 0 ]``, ``if [ $rc -ne 0 ]; then exit 1; fi``)."""
+    parent = node.parent
+    if parent is None:
+        return False
+    later = (parent.text or b"")[node.end_byte - parent.start_byte :].decode()
+    name = re.escape(variable)
+    used = rf"(?:\$\{{?#?{name}\b|\b{name}\b)"
+    return (
+        re.search(rf"\b(?:exit|return)\s+\"?\$\{{?{name}\b", later) is not None
+        or re.search(rf"(?:\[\[?|\btest\b)[^\n;]*{used}", later) is not None
+        or re.search(rf"\(\([^\n;]*{used}", later) is not None
     )
-    return f"${variable}" in later or f"${{{variable}" in later
 
 
 def _err_trap_exits(statements: list[Node]) -> bool:
     """``trap 'exit 1' ERR`` (or ``trap 'echo failed; exit 1' ERR``) at the top: a failure
-    ends the script as -e would."""
+    ends the script as -e would; in a function or subshell too only under ``set -E``."""
+    text = "\n".join(text_of(n) for n in statements)
+    inherited = re.search(r"\bset\s+(?:-\w*E|-o\s+errtrace)", text) is not None
+    if not inherited and any(
+        c.type in ("function_definition", "subshell") for n in statements for c in walk(n)
+    ):
+        return False
     for node in statements:
         if _name(node) != "trap":
             continue
@@ -595,7 +667,7 @@ def _read(script: str, flags: ShellFlags) -> Reading:
         flags = replace(flags, errexit=True)  # `trap 'exit 1' ERR`: as -e does
     honoured, skipped = errexit(statements, flags)
     functions = _functions(root) if "(" in script else {}
-    if any(_stops_on_failure(i.node, functions=functions) for i in skipped):
+    if any(stops(i.node, functions) for i in skipped):
         return Reading(script)  # `X || exit 1` lines before `echo OK`: they can fail it
     if all(_always_succeeds(s) for s in honoured):
         if skipped:

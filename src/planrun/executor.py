@@ -577,8 +577,8 @@ def _shows_nothing(
     step: Step, failures: tuple[tuple[int, str], ...] | None, output: str, code: int | None
 ) -> str | None:
     """Why a check that ended as expected shows nothing, from what the run left: a failure
-    inside a ``<(...)``, a loop over folders none of which is there, or a last line (or
-    make) saying it failed; None when nothing says so."""
+    inside a ``<(...)``, a loop over folders none of which is there, or a last line saying
+    it failed; None when nothing says so."""
     inside = _substituted(step, failures)
     if inside is not None:
         why = "nothing reads its status, and what it printed was read as if it worked"
@@ -586,7 +586,7 @@ def _shows_nothing(
         return f"{PASSED_OVER}`{inside}` failed in a `<(...)`: {why} ({fix})"
     if code != 0:
         return None
-    said = checkoutput.said_failed(output)
+    said = checkoutput.said_failed(step.run, output)
     if said is not None:
         return f"{PRINTED}{one_line(said, 80)}` yet exited 0 (let it exit 1 when it fails)"
     return _skipped_each(step)

@@ -15,7 +15,9 @@ import json
 import re
 from pathlib import Path
 
-from planrun.errexit import WRAPPERS, ShellFlags, body_of, shell_flags, text_of
+from tree_sitter import Node
+
+from planrun.errexit import WRAPPERS, ShellFlags, body_of, command_name, shell_flags, text_of
 from planrun.shellnames import SHELL_NAMES
 from planrun.shellsplit import parse
 
@@ -33,7 +35,7 @@ def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags] | Non
     statements = [c for c in root.named_children if c.type != "comment"]
     if root.has_error or len(statements) != 1:
         return None
-    command = body_of(statements[0])
+    command = _unwrapped(body_of(statements[0]))
     name = command.child_by_field_name("name") if command.type == "command" else None
     if name is None:
         return None
@@ -68,6 +70,27 @@ def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags] | Non
     if text is None or not any(Path(w).name in _SHELLS for w in shebang):
         return None
     return words[0], text, shell_flags(shebang)
+
+
+_REPORTS = frozenset({"echo", "printf", "true", ":"})
+_PASSES_ON = frozenset({"tail", "head", "tee", "cat"})
+
+
+def _unwrapped(node: Node) -> Node:
+    """The command of ``bash check.sh && echo OK`` or ``./check.sh 2>&1 | tail -5``: what
+    only reports after it, or only passes its output on, decides nothing (under pipefail)."""
+    while True:
+        if node.type == "list" and node.children[1].type == "&&":
+            if command_name(node.children[-1]) not in _REPORTS:
+                return node
+            node = body_of(node.children[0])
+        elif node.type == "pipeline":
+            stages = [c for c in node.named_children if c.type != "comment"]
+            if not all((command_name(c) or "") in _PASSES_ON for c in stages[1:]):
+                return node
+            node = body_of(stages[0])
+        else:
+            return node
 
 
 def _text(cwd: Path, path: str) -> str | None:
@@ -133,5 +156,7 @@ def _scripts(path: Path) -> dict[str, object] | None:
         found = json.loads(data) if len(data) <= _PACKAGE_BYTES else None
     except (OSError, ValueError):
         return None
-    scripts = found.get("scripts") if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return None
+    scripts = found.get("scripts", {})  # none at all: `--if-present` runs nothing either
     return scripts if isinstance(scripts, dict) else None
