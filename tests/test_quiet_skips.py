@@ -230,3 +230,27 @@ def test_a_check_that_only_prints_whether_it_holds_is_judged_by_what_it_printed(
     )
     out = run_cli("validate", path).stdout
     assert "it only prints whether what it checks holds (true or false)" in out
+
+
+GATED = {
+    "gated-off": ('if [ -n "${PLANRUN_TEST_GATE:-}" ]; then grep -q x f.txt; fi', "unverified"),
+    "and-off": ('[ "${PLANRUN_TEST_GATE:-0}" = 1 ] && grep -q x f.txt', "unverified"),
+    "gated-on": ('if [ -z "${PLANRUN_TEST_GATE:-}" ]; then grep -q match f.txt; fi', "passed"),
+    "on-and-fails": ('[ -z "${PLANRUN_TEST_GATE:-}" ] && grep -q x f.txt', "failed"),
+    # the script sets it: not the environment's to decide
+    "set-by-script": (
+        'PLANRUN_TEST_GATE=1\nif [ -n "$PLANRUN_TEST_GATE" ]; then grep -q match f.txt; fi',
+        "passed",
+    ),
+}
+
+
+def test_a_one_line_check_gated_on_the_environment_that_did_not_run_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PLANRUN_TEST_GATE", raising=False)
+    _, _, found = run_table(write_plan, tmp_path, GATED)
+    assert (found["p/gated-off"][1] or "").startswith(
+        'its script skips `grep -q x f.txt` when `[ -n "${PLANRUN_TEST_GATE:-}" ]` fails, and it '
+        "failed in the environment planrun gave it"
+    )

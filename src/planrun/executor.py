@@ -14,6 +14,7 @@ from pathlib import Path
 from planrun import (
     checkoutput,
     checkrules,
+    envguard,
     loopskips,
     passedover,
     proc,
@@ -336,8 +337,11 @@ class Executor:
             runner = checkoutput.ran_no_tests(step.run, code, output)
             ended = code == step.expect_exit
             skipped = None
-            if not (missing or ended or reading.must_fail) and reading.original is not None:
-                skipped = skips.guard_failed(step.run, cwd)
+            if not (missing or ended or reading.must_fail) and step.spec is not None:
+                # `[ -d web ] && (cd web && npm test) || echo skipping` run without its report,
+                # `[ "${RUN_E2E:-0}" = 1 ] && npm run e2e`: the guard failed, the check never ran
+                skipped = skips.guard_failed(step.run, cwd) if reading.original else None
+                skipped = skipped or envguard.skipped_by_environment(step.run, step.spec.env)
             if missing:
                 pass
             elif skipped is not None:
@@ -589,7 +593,18 @@ def _shows_nothing(
     said = checkoutput.said_failed(step.run, output)
     if said is not None:
         return f"{PRINTED}{one_line(said, 80)}` yet exited 0 (let it exit 1 when it fails)"
-    return _skipped_each(step)
+    return _skipped_each(step) or _skipped_here(step)
+
+
+def _skipped_here(step: Step) -> str | None:
+    """Why a one-line check gated on a variable of the environment checked nothing
+    (envguard.skipped_by_environment), or None."""
+    found = envguard.skipped_by_environment(step.run, step.spec.env if step.spec else {})
+    if found is None:
+        return None
+    test, checks = found
+    why = f"when `{test}` fails, and it failed in the environment planrun gave it"
+    return f"{SKIPPED}`{checks}` {why} (let the check run wherever planrun runs it)"
 
 
 def _substituted(step: Step, failures: tuple[tuple[int, str], ...] | None) -> str | None:
