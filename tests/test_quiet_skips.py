@@ -106,6 +106,8 @@ GUARDS = {
         "set -euo pipefail\n[ -f nofile ] && grep -q x nofile || true",
         "unverified",
     ),
+    # the report names a failure: the guarded path is the work itself
+    "fail-report": ('[ -f nofile.js ] && node nofile.js || echo "FAIL: build missing"', "failed"),
     # the path is there: the check ran, and its failure is one
     "present-fails": ('[ -f f.txt ] && grep -q x f.txt || echo "skipping"', "failed"),
 }
@@ -188,6 +190,8 @@ SAID = {
     ),
     "printed-ok": ("python3 -c \"print('all good')\"", "passed"),
     "counted-none": ("grep -q match f.txt\nprintf 'PASSED: 2\\nFAILED: 0\\n'", "passed"),
+    # a program's FAIL the check expects (`!`, `if X; then exit 1; fi`)
+    "expected-fail": ("! python3 -c \"print('FAIL: x'); raise SystemExit(1)\"", "passed"),
     "found-in-a-log": ("echo 'FAIL: x' > log.txt\ngrep 'FAIL: x' log.txt", "passed"),
 }
 
@@ -224,6 +228,8 @@ def test_a_check_that_only_prints_whether_it_holds_is_judged_by_what_it_printed(
     )
     if shutil.which("node"):
         table["node-assert"] = ("node -e \"console.assert(1 === 2, 'mismatch')\"", "failed")
+        table["node-assert-holds"] = ('node -e "console.assert(1 === 1)"', "passed")
+        table["node-p"] = ('node -p "1 === 2"', "failed")
     _, path, found = run_table(write_plan, tmp_path, table)
     assert (found["p/says-false"][1] or "").startswith(
         "exit 0 (it printed `False`: what it checks does not hold)"

@@ -5,6 +5,7 @@ or a file that can never fail shows nothing. Real child processes; plans in tmp_
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -44,6 +45,11 @@ FILES = {
     "exits-then-exit-0.sh": "grep -q match f.txt || exit 1\necho good\nexit 0\n",
     "server.sh": "set -euo pipefail\nsleep 5 &\nPID=$!\ngrep -q match f.txt\nkill $PID\n",
     "errors.sh": "errors=()\ngrep -q match f.txt || errors+=(x)\n[ ${#errors[@]} -eq 0 ]\n",
+    "sh-err-trap.sh": "#!/bin/sh\ntrap 'exit 1' ERR\ngrep -q x f.txt\necho ok\n",
+    "main-set-e.sh": 'main() { set -euo pipefail; grep -q match f.txt; echo ok; }\nmain "$@"\n',
+    "lib.sh": "set -euo pipefail\n",
+    "sources-set-e.sh": "source ./lib.sh\ngrep -q match f.txt\necho ok\n",
+    "status-echoed.sh": 'grep -q x f.txt\necho "grep exit: $?"\ntest -f f.txt\n',
 }
 TABLE = {
     "goes-on": ("bash goes-on.sh", "unverified"),
@@ -75,6 +81,11 @@ TABLE = {
     # what only reports after it, or passes its output on, decides nothing
     "and-echo": ("bash goes-on.sh && echo OK", "unverified"),
     "piped": ("./goes-on.sh 2>&1 | tail -5", "unverified"),
+    # dash has no ERR trap: it rejects it and goes on
+    "sh-err-trap": ("sh sh-err-trap.sh", "unverified"),
+    "main-set-e": ("bash main-set-e.sh", "passed"),
+    "sources-set-e": ("bash sources-set-e.sh", "passed"),
+    "status-echoed": ("bash status-echoed.sh", "unverified"),
 }
 
 
@@ -129,6 +140,9 @@ def test_a_package_json_script_is_read_as_npm_runs_it(
     write_plan: PlanWriter, tmp_path: Path
 ) -> None:
     scripts = {
+        "precheck2": "grep -q x f.txt",  # npm runs it first: judged by the exit status
+        "check2": "echo none",
+        "empty": "",
         "test": "echo no tests yet",
         "lint": "grep -q x f.txt || exit 0",
         "check": "grep -q match f.txt",
@@ -139,6 +153,8 @@ def test_a_package_json_script_is_read_as_npm_runs_it(
         "masked": ("npm run lint", "unverified"),
         "absent": ("npm run typecheck --if-present", "unverified"),
         "real": ("npm run check", "passed"),
+        "pre-script": ("npm run check2", "failed"),
+        "empty": ("npm run empty", "unverified"),
     }
     _, _, found = run_table(write_plan, tmp_path, table)
     assert "the `test` script of package.json can never fail" in (found["p/placeholder"][1] or "")
@@ -156,3 +172,11 @@ def test_if_present_without_any_scripts_runs_nothing(
     table = {"no-scripts": ("npm run lint --if-present", "unverified")}
     _, _, found = run_table(write_plan, tmp_path, table)
     assert "package.json has no `lint` script" in (found["p/no-scripts"][1] or "")
+
+
+def test_a_fifo_or_a_nested_package_json_is_not_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.sh")  # opening it to read would block planrun
+    assert scriptfiles.script_file("bash fifo.sh", tmp_path) is None
+    deep = '{"scripts": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    (tmp_path / "package.json").write_text(deep)
+    assert scriptfiles.npm_script("npm test", tmp_path) is None

@@ -615,12 +615,12 @@ def _missing_module(run: str, exit_code: int | None, output: str) -> str | None:
 def _project_module(module: str, cwd: Path | None) -> bool:
     """Whether ``module`` belongs to the project the check runs in (``app`` of ``python -m
     app.cli`` with an ``app/`` package, ``__init__.py`` or ``__main__.py`` in it, or an
-    ``app.py`` there, also under ``src/``): then it not being found is the work's failure, not
-    a missing install (a ``build/`` folder of output is no package)."""
+    ``app.py`` there): then it not being found is the work's failure, not a missing install (a
+    ``build/`` folder of output is no package; one under ``src/`` loads only once installed)."""
     if cwd is None:
         return False
     top = module.split(".", maxsplit=1)[0]
-    places = (cwd, cwd / "src")
+    places = (cwd,)  # not src/: a package there is imported only once installed
     return any(
         (p / top / "__init__.py").is_file()
         or (p / top / "__main__.py").is_file()
@@ -677,24 +677,33 @@ def said_failed(run: str, output: str) -> str | None:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     if not lines or not _SAID_FAILED.fullmatch(lines[-1]):
         return None
-    if any(
-        (command_name(c) or "").rsplit("/", 1)[-1] in _PRINTS_FOUND for c in commands_in(parse(run))
-    ):
+    root = parse(run)
+    if any((command_name(c) or "").rsplit("/", 1)[-1] in _PRINTS_FOUND for c in commands_in(root)):
         return None
+    if any(n.type == "negated_command" for n in walk(root)) or any(
+        _exits_failing(c) for c in commands_in(root)
+    ):
+        return None  # `! python3 v.py`, `if X; then exit 1; fi`: X's FAIL is the expected one
     return lines[-1]
 
 
-def value_printed(output: str) -> tuple[bool | None, str]:
-    """Whether a check that prints whether what it checks holds said it does (``True``,
-    ``true``), does not (``False``, ``false``, node's ``Assertion failed``), or neither (None);
-    and its last line."""
+def value_printed(run: str, output: str) -> tuple[bool | None, str]:
+    """Whether a check that prints whether what it checks holds said it does (every line
+    ``True`` or ``true``; ``console.assert`` printing nothing), does not (a line ``False``,
+    ``false`` or ``null``, node's ``Assertion failed``), or neither (None); and the line that
+    decides."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    last = lines[-1] if lines else ""
-    if last in ("True", "true"):
-        return True, last
-    if last in ("False", "false") or any(line.startswith("Assertion failed") for line in lines):
-        return False, last
-    return None, last
+    failed = next((line for line in lines if line.startswith("Assertion failed")), None)
+    if failed is not None:
+        return False, failed
+    if "console.assert(" in run:
+        return (True, "") if not lines else (None, lines[-1])
+    against = next((line for line in lines if line in ("False", "false", "null")), None)
+    if against is not None:
+        return False, against
+    if lines and all(line in ("True", "true") for line in lines):
+        return True, lines[-1]
+    return None, lines[-1] if lines else ""
 
 
 def printed_failure(output: str) -> str | None:

@@ -53,6 +53,7 @@ from planrun.errexit import (
     report_name,
     set_options,
     shell_script,
+    sourced_text,
     status_read_after,
     text_of,
     unwrapped,
@@ -155,8 +156,10 @@ def nested(script: str) -> Reading | None:
     if found is None:
         return None
     start, end, shell, inner_script, flags = found
-    if parse(inner_script).has_error:
+    root = parse(inner_script)
+    if root.has_error:
         return None  # judged by its exit status, as a script planrun cannot read is
+    flags = _err_trapped(root, flags, shell)
     inner = read(inner_script, flags)
     if inner.never_fails:
         return Reading(script, never_fails=True, note=inner.note)
@@ -178,22 +181,30 @@ def in_file(script: str, cwd: Path | None) -> Reading | None:
     with its shell's flags: what it can never show (a check that can never fail, a mask, a
     failure it goes on after, a result it only prints). None when there is no such text, or
     its exit status shows what it checks."""
+    try:
+        return _in_file(script, cwd)
+    except RecursionError:
+        return None  # a file nested past what the syntax tree can be walked in: its status
+
+
+def _in_file(script: str, cwd: Path | None) -> Reading | None:
     npm = scriptfiles.npm_script(script, cwd)
     if npm is not None:
         name, text = npm
-        if text == scriptfiles.NO_SCRIPT:
+        if text is None:
             return Reading(script, never_fails=True, note=f"package.json has no `{name}` script")
         where = f"the `{name}` script of package.json"
+        if not text.strip():
+            return Reading(script, never_fails=True, note=f"{where} is empty")
         fix = f"let {where} fail when it does (`&&` between its commands)"
         plain = ShellFlags(errexit=False, pipefail=False)  # npm runs it with `sh -c`
-        return _read_elsewhere(script, where, text, plain, runner="sh", fix=fix)
+        return _read_elsewhere(script, where, text, plain, runner="sh", fix=fix, cwd=cwd)
     found = scriptfiles.script_file(script, cwd)
     if found is None:
         return None
-    path, text, flags = found
-    shell = "bash" if flags.errexit or "bash" in text.split("\n", 1)[0] else "sh"
+    path, text, flags, shell = found
     fix = f"add `set -euo pipefail` at the top of {path}"
-    return _read_elsewhere(script, path, text, flags, runner=shell, fix=fix)
+    return _read_elsewhere(script, path, text, flags, runner=shell, fix=fix, cwd=cwd)
 
 
 # What a script may run before its own `set -euo pipefail` and still mean it for the rest.
@@ -202,11 +213,14 @@ _PREAMBLE = frozenset(
 )
 
 
-def _own_flags(root: Node, flags: ShellFlags) -> ShellFlags:
+def _own_flags(root: Node, flags: ShellFlags, cwd: Path | None, depth: int = 0) -> ShellFlags:
     """The flags a script kept elsewhere runs its checks with: its shell's, then what its own
-    ``set`` lines at the top say (before anything but ``cd``, ``shopt``, assignments and
-    function definitions)."""
+    ``set`` lines say before its first other command (``cd``, ``shopt``, ``trap``, ``export``
+    and the like, assignments and function definitions aside), also in a file it sources
+    there by a literal path (``source ./lib.sh``) or at the top of the one function it then
+    calls (``main() { set -euo pipefail; ...; }; main "$@"``)."""
     on, pipefail = flags.errexit, flags.pipefail
+    functions = _functions(root)
     for node in root.named_children:
         body = _body(node)
         if node.type == "comment" or body.type in ("variable_assignment", "function_definition"):
@@ -214,7 +228,18 @@ def _own_flags(root: Node, flags: ShellFlags) -> ShellFlags:
         name = _name(node)
         if name == "set":
             on, pipefail = set_options(node, on, pipefail)
-        elif name not in _PREAMBLE:
+            continue
+        if name in ("source", ".") and depth == 0:
+            text = sourced_text(node, cwd)
+            sourced = parse(text) if text is not None else None
+            if sourced is not None and not sourced.has_error:
+                inner = _own_flags(sourced, ShellFlags(on, pipefail), cwd, depth + 1)
+                on, pipefail = inner.errexit, inner.pipefail
+            continue
+        if name in functions and depth == 0:
+            # its checks run there, with the flags it sets first
+            return _own_flags(functions[name], ShellFlags(on, pipefail), cwd, depth + 1)
+        if name not in _PREAMBLE:
             break
     return ShellFlags(errexit=on, pipefail=pipefail)
 
@@ -230,13 +255,20 @@ def _drops_nothing(root: Node, inner: Reading, flags: ShellFlags) -> bool:
 
 
 def _read_elsewhere(
-    script: str, where: str, text: str, flags: ShellFlags, *, runner: str, fix: str
+    script: str,
+    where: str,
+    text: str,
+    flags: ShellFlags,
+    *,
+    runner: str,
+    fix: str,
+    cwd: Path | None,
 ) -> Reading | None:
     """:func:`in_file` of the script ``text`` a check runs from ``where``."""
     root = parse(text)
     if root.has_error:
         return None
-    flags = _own_flags(root, flags)
+    flags = _err_trapped(root, _own_flags(root, flags, cwd), runner)
     inner = read(text, flags)
     unseen = _unseen(runner, inner, flags, place=where, fix=fix)
     if unseen is not None:
@@ -280,8 +312,6 @@ def _unseen(
     for node in statements:
         if _name(node) == "set":
             on, pipefail = set_options(node, on, pipefail)
-    if _err_trap_exits(statements):
-        on, flags = True, replace(flags, errexit=True)  # `trap 'exit 1' ERR`: as -e does
     if not pipefail:
         # Without pipefail a pipe's status is its last command's, wherever the pipe is
         # (`cd app && pytest | tail -5`, `{ make | tee log; }`, `pytest | grep passed`).
@@ -354,8 +384,11 @@ def _handled(node: Node, functions: dict[str, Node]) -> bool:
     after = next_statement(node)
     if after is not None and reads_status_first(after):
         read = _body(after)
-        name = read.child_by_field_name("name") if read.type == "variable_assignment" else None
-        return name is None or _decides(after, text_of(name))  # `rc=$?`: read, then used?
+        if read.type == "variable_assignment":  # `rc=$?`: read, then used?
+            name = read.child_by_field_name("name")
+            return name is not None and _decides(after, text_of(name))
+        # `if [ $? -ne 0 ]`, `case $? in`, `exit $?`: not `echo "exit: $?"`
+        return read.type in _STATUS_USES or _name(read) in ("exit", "return", "test", "[", "[[")
     body = _body(node)
     if any(c.type == "&" for c in node.children) or any(c.type == "&" for c in body.children):
         return True
@@ -373,6 +406,7 @@ def _handled(node: Node, functions: dict[str, Node]) -> bool:
 
 
 _SETS_UP_SHELL = frozenset({"trap", "set", "shopt", "umask"})  # no check of the work
+_STATUS_USES = frozenset({"if_statement", "case_statement", "test_command", "while_statement"})
 
 
 def stops(node: Node, functions: dict[str, Node]) -> bool:
@@ -398,6 +432,15 @@ def _decides(node: Node, variable: str) -> bool:
         or re.search(rf"(?:\[\[?|\btest\b)[^\n;]*{used}", later) is not None
         or re.search(rf"\(\([^\n;]*{used}", later) is not None
     )
+
+
+def _err_trapped(root: Node, flags: ShellFlags, shell: str) -> ShellFlags:
+    """``flags`` with -e where a bash script's ``trap 'exit 1' ERR`` ends it as -e would (sh
+    has no ERR trap: dash rejects it and goes on)."""
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if flags.errexit or shell != "bash" or not _err_trap_exits(statements):
+        return flags
+    return replace(flags, errexit=True)
 
 
 def _err_trap_exits(statements: list[Node]) -> bool:
@@ -663,8 +706,6 @@ def _read(script: str, flags: ShellFlags) -> Reading:
     )
     if found is not None:
         return found
-    if not flags.errexit and "ERR" in script and _err_trap_exits(statements):
-        flags = replace(flags, errexit=True)  # `trap 'exit 1' ERR`: as -e does
     honoured, skipped = errexit(statements, flags)
     functions = _functions(root) if "(" in script else {}
     if any(stops(i.node, functions) for i in skipped):

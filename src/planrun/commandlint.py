@@ -288,11 +288,16 @@ def prints_value(script: str) -> Finding | None:
         and words[1] in _VALUE_PROGRAMS
         and any(program.startswith(name) for name in _VALUE_PROGRAMS[words[1]])
     ):
-        pattern = _PY_PRINT if program.startswith("python") else _JS_PRINT
-        found = pattern.fullmatch(words[2].strip())
-        assertion = program == "node" and words[2].strip().startswith("console.assert(")
-        if found is None or not (assertion or _HOLDS.search(found["expr"])):
-            return None
+        code = words[2].strip()
+        if words[1] == "-p":  # node -p prints the value of its expression
+            if not _HOLDS.search(code) or ";" in code:
+                return None
+        else:
+            pattern = _PY_PRINT if program.startswith("python") else _JS_PRINT
+            found = pattern.fullmatch(code)
+            assertion = program == "node" and code.startswith("console.assert(")
+            if found is None or not (assertion or _HOLDS.search(found["expr"])):
+                return None
     else:
         return None
     return Finding(

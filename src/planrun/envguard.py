@@ -28,8 +28,8 @@ def skipped_by_environment(script: str, env: Mapping[str, str]) -> tuple[str, st
     """(the test, the checks it guards) when the script's last statement that can fail is an
     ``if`` without ``else`` (or a ``T && C``) on one variable of the environment, and ``env``
     makes the test fail; None otherwise."""
-    if "$" not in script:
-        return None
+    if "$" not in script or re.search(r"(?:^|[\s;&|(])(?:source|\.)\s", script):
+        return None  # a file it sources may set the variable
     root = parse(script)
     if root.has_error:
         return None

@@ -340,7 +340,11 @@ class Executor:
             if not (missing or ended or reading.must_fail) and step.spec is not None:
                 # `[ -d web ] && (cd web && npm test) || echo skipping` run without its report,
                 # `[ "${RUN_E2E:-0}" = 1 ] && npm run e2e`: the guard failed, the check never ran
-                skipped = skips.guard_failed(step.run, cwd) if reading.original else None
+                skipped = (
+                    skips.guard_failed(step.run, cwd)
+                    if reading.original and not checkrules.FAILURE_WORDS.search(reading.original)
+                    else None
+                )
                 skipped = skipped or envguard.skipped_by_environment(step.run, step.spec.env)
             if missing:
                 pass
@@ -359,7 +363,7 @@ class Executor:
             elif reading.status_blind and ended and not step.expect_output:
                 weak = reading.status_blind
             elif reading.prints_value and ended and not step.expect_output:
-                holds, last = checkoutput.value_printed(output)
+                holds, last = checkoutput.value_printed(step.run, output)
                 weak = ONLY_PRINTS if holds is None else None
                 failure = (
                     f"it printed `{last}`: what it checks does not hold" if holds is False else None

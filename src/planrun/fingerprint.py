@@ -42,8 +42,8 @@ that give up with exit 0, `[ -d X ] && check || echo` where X is not there, fail
 ``<(...)``, a loop over named folders none of which is there; 31: a cleanup masked last is not the
 check, `|| tail log` masks, a server the check starts, the project's own files, a script
 file read as its shell runs it; 32: package.json scripts, `|| exit 1` lines without -e, a last
-line saying FAIL, make's ignored errors, a `case` that only reports, all tests xfailed, printed
-values; 33: a file's own `set` lines, one-line checks gated on the environment)."""
+line saying FAIL, a `case` that only reports, all tests xfailed, printed values; 33: a file's
+own `set` lines, one-line checks gated on the environment, no make rule)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 

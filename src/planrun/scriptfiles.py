@@ -12,7 +12,9 @@ its exit status).
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 from tree_sitter import Node
@@ -26,9 +28,9 @@ _PLAIN = re.compile(r"[\w./+@%=-]+")  # a path with nothing the shell would expa
 _SHELLS = frozenset({"sh", "bash", "dash"})
 
 
-def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags] | None:
-    """(the file as the check names it, its text, its shell's flags) when the check is one
-    command running a bash or sh script file by a literal path; else None."""
+def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags, str] | None:
+    """(the file as the check names it, its text, its shell's flags, the shell: bash or sh)
+    when the check is one command running a shell script file by a literal path; else None."""
     if cwd is None or "sh" not in run:
         return None
     root = parse(run)
@@ -59,7 +61,8 @@ def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags] | Non
         if index >= len(words):
             return None
         text = _text(cwd, words[index])
-        return None if text is None else (words[index], text, shell_flags(words[at:index]))
+        shell = Path(words[at]).name
+        return None if text is None else (words[index], text, shell_flags(words[at:index]), shell)
     if at != 0 or "/" not in words[0]:
         return None
     text = _text(cwd, words[0])  # `./verify.sh`: its `#!` line says how it runs
@@ -69,7 +72,8 @@ def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags] | Non
         shebang = ["bash"]  # no `#!` line: bash runs it in a new shell of its own
     if text is None or not any(Path(w).name in _SHELLS for w in shebang):
         return None
-    return words[0], text, shell_flags(shebang)
+    shell = next(Path(w).name for w in reversed(shebang) if Path(w).name in _SHELLS)
+    return words[0], text, shell_flags(shebang), shell
 
 
 _REPORTS = frozenset({"echo", "printf", "true", ":"})
@@ -78,7 +82,8 @@ _PASSES_ON = frozenset({"tail", "head", "tee", "cat"})
 
 def _unwrapped(node: Node) -> Node:
     """The command of ``bash check.sh && echo OK`` or ``./check.sh 2>&1 | tail -5``: what
-    only reports after it, or only passes its output on, decides nothing (under pipefail)."""
+    only reports after it, or only passes its output on, decides nothing (planrun's shell
+    runs with pipefail; a plan's own shell without it is not told apart here)."""
     while True:
         if node.type == "list" and node.children[1].type == "&&":
             if command_name(node.children[-1]) not in _REPORTS:
@@ -96,27 +101,44 @@ def _unwrapped(node: Node) -> Node:
 def _text(cwd: Path, path: str) -> str | None:
     if not _PLAIN.fullmatch(path) or path.startswith("-"):
         return None
-    try:
-        with (cwd / path).open("rb") as file:
-            data = file.read(MAX_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) > MAX_BYTES or b"\0" in data:
+    data = _read(cwd / path, MAX_BYTES)
+    if data is None or b"\0" in data:
         return None
     return data.decode("utf-8", errors="replace")
+
+
+def _read(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file of at most ``limit`` bytes (not a FIFO or a device, which
+    could block or never end), else None."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
 
 
 _PACKAGE_BYTES = 1024 * 1024
 # npm's options that take no value, beside a script's name (`npm run lint --if-present -s`).
 _NPM_FLAGS = frozenset({"--if-present", "--silent", "-s", "--quiet", "-q"})
-NO_SCRIPT = ""  # the text of a script package.json does not have (`--if-present` skips it)
 
 
-def npm_script(run: str, cwd: Path | None) -> tuple[str, str] | None:
+def npm_script(run: str, cwd: Path | None) -> tuple[str, str | None] | None:
     """(its name, its text) of the package.json script an ``npm test`` or ``npm run NAME``
-    check runs (npm runs it with ``sh -c``, without -e); :data:`NO_SCRIPT` for a script
-    package.json does not have under ``--if-present`` (npm then runs nothing and exits 0).
-    None for anything else, or when package.json cannot be read."""
+    check runs (npm runs it with ``sh -c``, without -e); text None for a script package.json
+    does not have under ``--if-present`` (npm then runs nothing and exits 0). None for
+    anything else, for a script with a ``pre``/``post`` script beside it (npm runs those too),
+    or when package.json cannot be read."""
     if cwd is None or "npm" not in run:
         return None
     root = parse(run)
@@ -143,18 +165,19 @@ def npm_script(run: str, cwd: Path | None) -> tuple[str, str] | None:
     scripts = _scripts(cwd / "package.json")
     if scripts is None:
         return None
+    if f"pre{script}" in scripts or f"post{script}" in scripts:
+        return None
     text = scripts.get(script)
     if isinstance(text, str):
         return script, text
-    return (script, NO_SCRIPT) if "--if-present" in flags else None
+    return (script, None) if "--if-present" in flags else None
 
 
 def _scripts(path: Path) -> dict[str, object] | None:
+    data = _read(path, _PACKAGE_BYTES)
     try:
-        with path.open("rb") as file:
-            data = file.read(_PACKAGE_BYTES + 1)
-        found = json.loads(data) if len(data) <= _PACKAGE_BYTES else None
-    except (OSError, ValueError):
+        found = json.loads(data) if data is not None else None
+    except (ValueError, RecursionError):
         return None
     if not isinstance(found, dict):
         return None
