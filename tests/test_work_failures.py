@@ -25,6 +25,9 @@ CLEANUP = {
     "remove": ("test -f f.txt\nrm -r nodir/cache 2>/dev/null || true", "passed"),
     "after-a-failure": ("grep -q x f.txt\nrmdir nodir 2>/dev/null || true", "failed"),
     "only-cleanup": ("rm -rf nodir || true", "unverified"),
+    # a trap sets up the shell: no check of its own
+    "trap-only": ("trap 'rm -f x' EXIT", "unverified"),
+    "trap-then-check": ("trap 'rm -f x' EXIT\ngrep -q match f.txt", "passed"),
 }
 
 

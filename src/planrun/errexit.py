@@ -32,6 +32,8 @@ NEVER_FAILS = re.compile(
 )
 # Commands that end a loop's turn with status 0: ``X || continue`` in a loop hides X's failure.
 _LOOP_EXITS = frozenset({"continue", "break"})
+# What sets up the shell itself: it checks nothing of the work, and does not fail as written.
+_SHELL_SETUP = frozenset({"trap", "shopt", "umask"})
 # Prefixes that run the command after them: judged by that command.
 _PREFIXES = frozenset({"command", "builtin", "env", "exec", "nohup"})
 # Programs that run the command among their arguments (`timeout 60 pytest`): what it checks.
@@ -617,7 +619,9 @@ def always_succeeds(node: Node) -> bool:
     if NEVER_FAILS.fullmatch(" ".join((node.text or b"").decode().split())):
         return True
     name = command_name(node)
-    if name is not None and (name.rsplit("/", 1)[-1] in MASKS or name in _LOOP_EXITS):
+    if name is not None and (
+        name.rsplit("/", 1)[-1] in MASKS or name in _LOOP_EXITS or name in _SHELL_SETUP
+    ):
         return True
     args = [c for c in node.named_children if c.type != "command_name"]
     if name == "exit":
