@@ -85,6 +85,10 @@ def test_a_retry_loop_that_gives_up_with_exit_0_shows_nothing(
             "pg_isready",
         ),
         ("set -e\nfor i in 1 2 3; do pg_isready && exit 0; echo waiting; done", "pg_isready"),
+        ("for i in 1 2 3; do curl -fs x && break || sleep 1; done", "curl -fs x"),
+        ("w() { for i in 1 2; do curl -fs x && return 0; sleep 1; done; }\nw", "curl -fs x"),
+        ("( for i in 1 2 3; do curl -fs x && break; sleep 1; done )", "curl -fs x"),
+        ("w() { for i in 1 2; do curl -fs x && return 0; sleep 1; done; return 1; }\nw", None),
         # it waits as long as it takes, or ends with the probe's status, or is no wait
         ("while true; do curl -fs x && break; sleep 1; done", None),
         ("until test -f r; do sleep 1; done", None),

@@ -32,12 +32,36 @@ def gives_up(script: str) -> str | None:
     root = parse(script)
     if root.has_error:
         return None
-    statements = [c for c in root.named_children if c.type != "comment"]
+    return _last_loop(root, _functions(root), depth=0)
+
+
+def _last_loop(block: Node, functions: dict[str, Node], depth: int) -> str | None:
+    """:func:`gives_up` of the statements of ``block``, looking into a ``( )`` or ``{ }``
+    that ends it, or into the function of the script it ends by calling."""
+    statements = [c for c in block.named_children if c.type != "comment"]
     while statements and always_succeeds(statements[-1]):
         statements.pop()  # `echo "server is up"`: reports after the loop
-    if not statements or body_of(statements[-1]).type not in LOOPS:
+    if not statements or depth > 2:
         return None
-    return _quiet(body_of(statements[-1]))
+    last = body_of(statements[-1])
+    if last.type in LOOPS:
+        return _quiet(last)
+    if last.type in ("subshell", "compound_statement"):
+        return _last_loop(last, functions, depth + 1)  # `( for ...; done )`
+    name = command_name(last)
+    if name in functions:
+        return _last_loop(functions[name], functions, depth + 1)  # `wait_up() {...}; wait_up`
+    return None
+
+
+def _functions(root: Node) -> dict[str, Node]:
+    return {
+        text_of(name): body
+        for node in walk(root)
+        if node.type == "function_definition"
+        and (name := node.child_by_field_name("name")) is not None
+        and (body := node.child_by_field_name("body")) is not None
+    }
 
 
 def _quiet(loop: Node) -> str | None:
@@ -56,7 +80,8 @@ def _quiet(loop: Node) -> str | None:
     if loop.type == "while_statement" and not _counts(condition):
         return None  # `while true`/`until P`: it ends by what it waits for, or runs on
     last = body[-1]
-    if _leaves_on(last) is not None and body_of(last).type == "list":
+    ending = body_of(last)
+    if _leaves_on(last) is not None and ending.type == "list" and ending.children[1].type == "&&":
         return None  # `...; curl -fs URL && break; done`: its last turn ends with curl's status
     if always_succeeds(last) or command_name(last) == "sleep" or _leaves_on(last) is not None:
         return _named(probe)
@@ -77,6 +102,8 @@ def _leaves_on(node: Node) -> Node | None:
     """The condition on which ``node`` leaves the loop with exit 0 (``X && break``, ``if X;
     then ...; exit 0; fi``), or None."""
     body = body_of(node)
+    if body.type == "list" and body.children[1].type == "||" and always_succeeds(body.children[-1]):
+        body = body_of(body.children[0])  # `curl -fs URL && break || sleep 1`
     if body.type == "list" and body.children[1].type == "&&":
         return body.children[0] if _leaves(body.children[-1]) else None
     if body.type != "if_statement" or any(c.type == "elif_clause" for c in body.named_children):
