@@ -129,6 +129,7 @@ def test_a_guard_before_and_whose_path_is_not_there_skipped_the_check(
 
 SUBSTITUTIONS = {
     "missing-input": ("diff <(sort nofile) <(sort nofile)", "unverified"),
+    "redirected": ("cmp <(sort nofile 2>/dev/null) <(sort nofile 2>/dev/null)", "unverified"),
     "same": ("diff <(sort f.txt) <(sort f.txt)", "passed"),
     "differs": ("diff <(echo a) <(echo b)", "failed"),
     # grep's exit 1 is "none found", which it printed (a count of 0)

@@ -11,6 +11,7 @@ its own ERR trap), a statement whose failure the shell would go on after is name
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tree_sitter import Node
@@ -78,10 +79,15 @@ def substituted(root: Node, failures: tuple[Failure, ...]) -> str | None:
     for _, command in failures:
         if command.split(" ", 1)[0].rsplit("/", 1)[-1] in _SEARCHES:
             continue  # `<(grep -c TODO a.py)`: exit 1 is "none found", which it printed
-        written = [c for c in commands if _same(text_of(c)) == _same(command)]
+        # bash names `jq . a.json 2>/dev/null` with its redirect, `2> /dev/null`
+        bare = _REDIRECT.sub("", command)
+        written = [c for c in commands if _same(text_of(c)) in (_same(command), _same(bare))]
         if written and all(_in_process_substitution(c) for c in written):
-            return flat(command)
+            return flat(bare)
     return None
+
+
+_REDIRECT = re.compile(r"\s+\d*(?:[<>]{1,2}|&>>?)&?\s*\S+")
 
 
 def _in_process_substitution(node: Node) -> bool:
