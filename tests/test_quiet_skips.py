@@ -89,6 +89,9 @@ def test_a_retry_loop_that_gives_up_with_exit_0_shows_nothing(
         ("w() { for i in 1 2; do curl -fs x && return 0; sleep 1; done; }\nw", "curl -fs x"),
         ("( for i in 1 2 3; do curl -fs x && break; sleep 1; done )", "curl -fs x"),
         ("w() { for i in 1 2; do curl -fs x && return 0; sleep 1; done; return 1; }\nw", None),
+        ("n=0; until curl -fs x || [ $n -ge 3 ]; do n=$((n+1)); sleep 1; done", "curl -fs x"),
+        ("n=0; while ! curl -fs x && [ $n -lt 3 ]; do n=$((n+1)); sleep 1; done", "curl -fs x"),
+        ("while read -r line; do echo $line; done < f.txt", None),
         # it waits as long as it takes, or ends with the probe's status, or is no wait
         ("while true; do curl -fs x && break; sleep 1; done", None),
         ("until test -f r; do sleep 1; done", None),

@@ -27,7 +27,7 @@ def gives_up(script: str) -> str | None:
     """The command a script's last loop waits for, when the loop is the last thing in the
     script that can fail and it ends with exit 0 when that command never succeeds; else
     None."""
-    if "done" not in script or not any(word in script for word in _LEAVES):
+    if "done" not in script or not any(word in script for word in (*_LEAVES, "until", "while")):
         return None
     root = parse(script)
     if root.has_error:
@@ -68,6 +68,11 @@ def _quiet(loop: Node) -> str | None:
     group = loop.child_by_field_name("body")
     body = [c for c in group.named_children if c.type != "comment"] if group else []
     leaves = [found for c in body if (found := _leaves_on(c)) is not None]
+    counted = _counted_condition(loop)
+    if body and not leaves and counted is not None and not _fails_out(group):
+        last = body[-1]
+        if always_succeeds(last) or command_name(last) == "sleep":
+            return _named(counted)  # `until curl -fs URL || [ $n -ge 30 ]; do ...; done`
     if not body or not leaves or _fails_out(group):
         return None  # `[ $i -eq 3 ] && exit 1` in it: giving up fails
     waited = [condition for condition in leaves if not _counts(condition)]
@@ -141,6 +146,26 @@ def _condition(loop: Node) -> Node | None:
     if condition.type == "negated_command" and condition.named_children:
         return condition.named_children[0]
     return condition
+
+
+def _counted_condition(loop: Node) -> Node | None:
+    """What an ``until P || [ $n -ge 30 ]`` (or ``while ! P && [ $n -lt 30 ]``) loop waits
+    for, when its condition also ends it on a count: it then gives up with the status of its
+    body's last command. None for any other loop."""
+    if loop.type != "while_statement":
+        return None
+    found = [c for c in loop.children_by_field_name("condition") if c.is_named]
+    condition = body_of(found[0]) if len(found) == 1 else None
+    if condition is None or condition.type != "list":
+        return None
+    left, op, right = condition.children[0], condition.children[1], condition.children[-1]
+    until = any(c.type == "until" for c in loop.children)
+    if (op.type == "||") != until or not _counts(right) or _counts(left):
+        return None
+    probe = body_of(left)
+    if not until and probe.type == "negated_command" and probe.named_children:
+        return probe.named_children[0]
+    return probe if until else None
 
 
 def _counts(condition: Node | None) -> bool:
