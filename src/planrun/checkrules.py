@@ -46,8 +46,10 @@ from planrun.errexit import (
     WRAPPERS,
     ShellFlags,
     errexit,
+    functions_of,
     guarded,
     next_statement,
+    only_statement,
     reads_status_first,
     report_message,
     report_name,
@@ -220,7 +222,7 @@ def _own_flags(root: Node, flags: ShellFlags, cwd: Path | None, depth: int = 0) 
     there by a literal path (``source ./lib.sh``) or at the top of the one function it then
     calls (``main() { set -euo pipefail; ...; }; main "$@"``)."""
     on, pipefail = flags.errexit, flags.pipefail
-    functions = _functions(root)
+    functions = functions_of(root)
     for node in root.named_children:
         body = _body(node)
         if node.type == "comment" or body.type in ("variable_assignment", "function_definition"):
@@ -323,7 +325,7 @@ def _unseen(
                 text = _flat(text_of(node))
                 why = f"the shell runs without pipefail, and `{text}` has its last command's status"
                 return text, f"{place}, {why}", fix
-    functions = _functions(root)
+    functions = functions_of(root)
     skipped = [i for i in errexit(statements, flags)[1] if not _handled(i.node, functions)]
     if skipped:
         first = skipped[0]
@@ -352,17 +354,6 @@ def _unseen(
             why = f"the shell runs without -e, and goes on after a failure inside `{text}`"
             return text, f"{place}, {why}", fix
     return None
-
-
-def _functions(root: Node) -> dict[str, Node]:
-    """The functions a script defines, by name: their bodies."""
-    return {
-        text_of(name): body
-        for node in walk(root)
-        if node.type == "function_definition"
-        and (name := node.child_by_field_name("name")) is not None
-        and (body := node.child_by_field_name("body")) is not None
-    }
 
 
 def _top(node: Node) -> Node:
@@ -490,7 +481,7 @@ def ignored_inside(script: str) -> tuple[str, str] | None:
     root = parse(script)
     if root.has_error:
         return None
-    functions = _functions(root)
+    functions = functions_of(root)
     # `if a; b; then`, `while a; b; do`: the conditions run in turn with -e ignored.
     several = {
         (found[0].start_byte, found[0].end_byte): found
@@ -707,7 +698,7 @@ def _read(script: str, flags: ShellFlags) -> Reading:
     if found is not None:
         return found
     honoured, skipped = errexit(statements, flags)
-    functions = _functions(root) if "(" in script else {}
+    functions = functions_of(root) if "(" in script else {}
     if any(stops(i.node, functions) for i in skipped):
         return Reading(script)  # `X || exit 1` lines before `echo OK`: they can fail it
     if all(_always_succeeds(s) for s in honoured):
@@ -1053,11 +1044,8 @@ def _informs(node: Node) -> str | None:
 
 def finds(run: str) -> bool:
     """Whether ``run`` is one search (grep, rg, test): its exit 1 is "not found", no error."""
-    root = parse(unwrapped(run))
-    statements = [c for c in root.named_children if c.type != "comment"]
-    if len(statements) != 1 or root.has_error:
-        return False
-    name = _name(statements[0])
+    statement = only_statement(unwrapped(run))
+    name = _name(statement) if statement is not None else None
     return name is not None and name.rsplit("/", 1)[-1] in NO_MATCH_PROGRAMS
 
 

@@ -205,6 +205,29 @@ def read_plan_bytes(path: Path, display: str | None = None) -> bytes:
     return b"".join(chunks)
 
 
+def read_regular(path: Path, limit: int, *, follow_links: bool = True) -> bytes | None:
+    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes (opened
+    without blocking: a FIFO or a device could block or never end; with ``follow_links``
+    False, not a link either), else None: what cannot be read so is not read."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    flags |= 0 if follow_links else os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
+
+
 def _too_large(size: int) -> str:
     return (
         f"the file is {size / (1024 * 1024):.1f} MiB; planrun reads plans of at most "

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from tree_sitter import Node
 
-from planrun.errexit import always_succeeds, and_chain, body_of, command_name, flat, text_of
+from planrun.errexit import always_succeeds, and_chain, body_of, flat, test_words, text_of
 from planrun.shellsplit import parse
 
 # `"$CI"`, `$CI`, `"${CI}"`, `"${CI:-}"`, `"${RUN_E2E:-0}"`, `"${X-default}"`
@@ -68,14 +68,8 @@ def _holds(test: Node, env: Mapping[str, str], script: str) -> bool | None:
     negated = found.type == "negated_command"
     if negated:
         found = body_of(found.named_children[0])
-    if found.type == "test_command":
-        inner = text_of(found).strip()
-        inner = inner[2:-2] if inner.startswith("[[") else inner[1:-1]
-        words = inner.split()
-    elif command_name(found) in ("test", "["):
-        words = [text_of(c) for c in found.children_by_field_name("argument")]
-        words = words[:-1] if words[-1:] == ["]"] else words
-    else:
+    words = test_words(found)
+    if words is None:
         return None
     if len(words) == 2 and words[0] in ("-n", "-z"):
         value = _value(words[1], env, script)

@@ -77,13 +77,9 @@ def shell_script(script: str) -> tuple[int, int, str, str, ShellFlags] | None:
     anything else, or a script the outer shell would change first (an expansion, an escape)."""
     if "sh -" not in script:  # every shell's name ends in "sh"
         return None
-    root = parse(script)
-    statements = [c for c in root.named_children if c.type != "comment"]
-    if root.has_error or len(statements) != 1:
-        return None
-    command = body_of(statements[0])
-    name = command.child_by_field_name("name") if command.type == "command" else None
-    if name is None:
+    command = only_statement(script)
+    name = command.child_by_field_name("name") if command and command.type == "command" else None
+    if command is None or name is None:
         return None
     nodes = [name, *command.children_by_field_name("argument")]
     words = [text_of(n) for n in nodes]
@@ -258,6 +254,39 @@ def reads_status_first(node: Node) -> bool:
         return value is not None and _reads_status(value)
     children = node.named_children
     return bool(children) and reads_status_first(children[0])  # what it runs first
+
+
+def functions_of(root: Node) -> dict[str, Node]:
+    """The functions a script defines, by name: their bodies."""
+    return {
+        text_of(name): body
+        for node in walk(root)
+        if node.type == "function_definition"
+        and (name := node.child_by_field_name("name")) is not None
+        and (body := node.child_by_field_name("body")) is not None
+    }
+
+
+def test_words(node: Node) -> list[str] | None:
+    """The words of a ``[ ]``, ``[[ ]]`` or ``test`` (``[ -f "$d/package.json" ]``: ``-f``,
+    ``"$d/package.json"``), its brackets left out; None for any other command."""
+    body = body_of(node)
+    if body.type == "test_command":
+        return " ".join(text_of(c) for c in body.named_children).split()
+    if command_name(body) in ("test", "["):
+        words = [text_of(c) for c in body.children_by_field_name("argument")]
+        return words[:-1] if words[-1:] == ["]"] else words
+    return None
+
+
+def only_statement(script: str) -> Node | None:
+    """The one statement of ``script``, without its redirects; None when the script does not
+    parse or holds more than one."""
+    root = parse(script)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or len(statements) != 1:
+        return None
+    return body_of(statements[0])
 
 
 def commands_in(node: Node) -> list[Node]:

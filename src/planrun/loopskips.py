@@ -14,7 +14,15 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun.errexit import always_succeeds, body_of, command_name, flat, text_of, walk
+from planrun.errexit import (
+    always_succeeds,
+    body_of,
+    command_name,
+    flat,
+    test_words,
+    text_of,
+    walk,
+)
 from planrun.shellsplit import parse
 
 _TESTS = {"-d": Path.is_dir, "-f": Path.is_file, "-e": Path.exists}
@@ -82,15 +90,8 @@ def _guarded(loop: Node) -> tuple[Node, list[Node]] | None:
 
 def _path_test(test: Node, variable: str) -> tuple[str, str] | None:
     """``[ -f "$d/package.json" ]``: ("-f", "{}/package.json") for the loop's variable."""
-    found = body_of(test)
-    if found.type == "test_command":
-        words = " ".join(text_of(c) for c in found.named_children).split()
-    elif command_name(found) in ("test", "["):
-        words = [text_of(c) for c in found.children_by_field_name("argument")]
-        words = words[:-1] if words[-1:] == ["]"] else words
-    else:
-        return None
-    if len(words) != 2 or words[0] not in _TESTS:
+    words = test_words(test)
+    if words is None or len(words) != 2 or words[0] not in _TESTS:
         return None
     path = words[1].strip('"')
     for form in (f"${{{variable}}}", f"${variable}"):

@@ -23,7 +23,6 @@ import hmac
 import os
 import pickle
 import secrets
-import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import yaml
 
 from planrun import __version__
 from planrun.diagnostics import Diagnostic
-from planrun.document import MAX_PLAN_BYTES, Document
+from planrun.document import MAX_PLAN_BYTES, Document, read_regular
 from planrun.model import Plan
 from planrun.roots import git_work_tree
 
@@ -128,22 +127,7 @@ def slot(doc: Document, *, explicit: bool, forced: str | None) -> Slot | None:
 def _read_entry(path: Path) -> bytes | None:
     """The bytes of an entry: a regular file, not a link (a repository may commit one to
     /dev/zero or a FIFO, which would exhaust memory or hang), at most MAX_ENTRY_BYTES."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as found:
-            blob = found.read(MAX_ENTRY_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return blob if len(blob) <= MAX_ENTRY_BYTES else None
+    return read_regular(path, MAX_ENTRY_BYTES, follow_links=False)
 
 
 def _prune(folder: Path) -> None:

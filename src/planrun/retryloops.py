@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from planrun.errexit import LOOPS, always_succeeds, body_of, command_name, flat, text_of, walk
+from planrun.errexit import (
+    LOOPS,
+    always_succeeds,
+    body_of,
+    command_name,
+    flat,
+    functions_of,
+    text_of,
+    walk,
+)
 from planrun.shellsplit import parse
 
 FIX = "run the check once more after the loop, or `exit 1` after `done` with `exit 0` for `break`"
@@ -32,7 +41,7 @@ def gives_up(script: str) -> str | None:
     root = parse(script)
     if root.has_error:
         return None
-    return _last_loop(root, _functions(root), depth=0)
+    return _last_loop(root, functions_of(root), depth=0)
 
 
 def _last_loop(block: Node, functions: dict[str, Node], depth: int) -> str | None:
@@ -52,16 +61,6 @@ def _last_loop(block: Node, functions: dict[str, Node], depth: int) -> str | Non
     if name in functions:
         return _last_loop(functions[name], functions, depth + 1)  # `wait_up() {...}; wait_up`
     return None
-
-
-def _functions(root: Node) -> dict[str, Node]:
-    return {
-        text_of(name): body
-        for node in walk(root)
-        if node.type == "function_definition"
-        and (name := node.child_by_field_name("name")) is not None
-        and (body := node.child_by_field_name("body")) is not None
-    }
 
 
 def _quiet(loop: Node) -> str | None:

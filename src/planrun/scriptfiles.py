@@ -12,16 +12,22 @@ its exit status).
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun.errexit import WRAPPERS, ShellFlags, body_of, command_name, shell_flags, text_of
+from planrun.document import read_regular
+from planrun.errexit import (
+    WRAPPERS,
+    ShellFlags,
+    body_of,
+    command_name,
+    only_statement,
+    shell_flags,
+    text_of,
+)
 from planrun.shellnames import SHELL_NAMES
-from planrun.shellsplit import parse
 
 MAX_BYTES = 256 * 1024
 _PLAIN = re.compile(r"[\w./+@%=-]+")  # a path with nothing the shell would expand or split
@@ -31,13 +37,10 @@ _SHELLS = frozenset({"sh", "bash", "dash"})
 def script_file(run: str, cwd: Path | None) -> tuple[str, str, ShellFlags, str] | None:
     """(the file as the check names it, its text, its shell's flags, the shell: bash or sh)
     when the check is one command running a shell script file by a literal path; else None."""
-    if cwd is None or "sh" not in run:
+    statement = only_statement(run) if cwd is not None and "sh" in run else None
+    if cwd is None or statement is None:
         return None
-    root = parse(run)
-    statements = [c for c in root.named_children if c.type != "comment"]
-    if root.has_error or len(statements) != 1:
-        return None
-    command = _unwrapped(body_of(statements[0]))
+    command = _unwrapped(statement)
     name = command.child_by_field_name("name") if command.type == "command" else None
     if name is None:
         return None
@@ -101,31 +104,10 @@ def _unwrapped(node: Node) -> Node:
 def _text(cwd: Path, path: str) -> str | None:
     if not _PLAIN.fullmatch(path) or path.startswith("-"):
         return None
-    data = _read(cwd / path, MAX_BYTES)
+    data = read_regular(cwd / path, MAX_BYTES)
     if data is None or b"\0" in data:
         return None
     return data.decode("utf-8", errors="replace")
-
-
-def _read(path: Path, limit: int) -> bytes | None:
-    """The bytes of a regular file of at most ``limit`` bytes (not a FIFO or a device, which
-    could block or never end), else None."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as file:
-            data = file.read(limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return data if len(data) <= limit else None
 
 
 _PACKAGE_BYTES = 1024 * 1024
@@ -139,15 +121,9 @@ def npm_script(run: str, cwd: Path | None) -> tuple[str, str | None] | None:
     does not have under ``--if-present`` (npm then runs nothing and exits 0). None for
     anything else, for a script with a ``pre``/``post`` script beside it (npm runs those too),
     or when package.json cannot be read."""
-    if cwd is None or "npm" not in run:
-        return None
-    root = parse(run)
-    statements = [c for c in root.named_children if c.type != "comment"]
-    if root.has_error or len(statements) != 1:
-        return None
-    command = body_of(statements[0])
-    name = command.child_by_field_name("name") if command.type == "command" else None
-    if name is None or text_of(name) != "npm":
+    command = only_statement(run) if cwd is not None and "npm" in run else None
+    name = command.child_by_field_name("name") if command and command.type == "command" else None
+    if cwd is None or command is None or name is None or text_of(name) != "npm":
         return None
     words = [text_of(n) for n in command.children_by_field_name("argument")]
     if "--" in words:
@@ -174,7 +150,7 @@ def npm_script(run: str, cwd: Path | None) -> tuple[str, str | None] | None:
 
 
 def _scripts(path: Path) -> dict[str, object] | None:
-    data = _read(path, _PACKAGE_BYTES)
+    data = read_regular(path, _PACKAGE_BYTES)
     try:
         found = json.loads(data) if data is not None else None
     except (ValueError, RecursionError):

@@ -36,6 +36,7 @@ from planrun.errexit import (
     only_call,
     report_message,
     report_name,
+    test_words,
     text_of,
 )
 from planrun.hiddencheck import Hidden
@@ -489,15 +490,9 @@ def _file_there(node: Node, condition: Node, cwd: Path | None) -> bool | None:
     negated = body.type == "negated_command"
     if negated:
         body = body_of(body.named_children[0])
-    if body.type == "test_command":
-        words = [text_of(c) for c in body.named_children]
-        if len(words) == 1:  # `[ -d web ]`: one unary expression
-            words = words[0].split()
-    elif command_name(body) not in ("test", "["):
+    words = test_words(body)
+    if words is None:
         return None
-    else:
-        words = [text_of(c) for c in body.children_by_field_name("argument")]
-        words = words[:-1] if words[-1:] == ["]"] else words
     if words[:1] == ["!"]:
         negated, words = not negated, words[1:]
     if len(words) != 2 or words[0] not in ("-d", "-f", "-e") or PATH_EXPANDS.search(words[1]):
