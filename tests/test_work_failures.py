@@ -44,6 +44,8 @@ DUMPS = {
     # alone, `ls` after `||` is another check, not a listing of why the first failed
     "alternative": ("ls nofile.js || ls f.txt", "passed"),
     "alternative-missing": ("ls nofile.js || ls nofile2.js", "failed"),
+    # before the last line, a log shown goes on: nothing says whether the check failed
+    "before-cleanup": ("grep -q x f.txt || tail -n 5 f.txt\nrm -rf nodir || true", "unverified"),
 }
 
 
@@ -51,6 +53,10 @@ def test_a_log_shown_after_a_failure_hides_it_as_an_echo_does(
     write_plan: PlanWriter, tmp_path: Path
 ) -> None:
     _, _, found = run_table(write_plan, tmp_path, DUMPS)
+    assert (found["p/before-cleanup"][1] or "").startswith(
+        "planrun cannot see whether `grep -q x f.txt` failed: the `|| tail -n 5 f.txt` shows a "
+        "log and goes on"
+    )
     assert found["p/tail"][1] == (
         "judged by `grep -q match f.txt`: the `|| tail -n 5 f.txt` would hide its failure"
     )

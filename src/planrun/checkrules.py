@@ -131,6 +131,10 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
         return replace(found, status_blind=unseen, original=original)
     if found.run == script and not found.never_fails and prints_result(script, flags.errexit):
         return replace(found, prints_result=True)
+    if found.run == script and ("tail" in script or "logs" in script or "cat" in script):
+        shown = _shows_a_log(script)  # `X || tail -n 20 log` before the last line
+        if shown is not None:
+            return replace(found, status_blind=shown)
     if found.run == script and not found.never_fails and prints_value(script):
         return replace(found, prints_value=True)
     if found.run == script and (waited := retryloops.gives_up(script)) is not None:
@@ -940,6 +944,21 @@ _CONTAINERS = frozenset({"docker", "podman", "docker-compose", "podman-compose"}
 # often another check (`ls dist/app.js || ls build/app.js`).
 _DUMPS = frozenset({"tail", "journalctl"})
 _SHOWS = frozenset({"cat", "head", "ls"})
+
+
+def _shows_a_log(script: str) -> str | None:
+    """Why a script's exit status does not show whether a check before its last line failed:
+    ``X || tail -n 20 server.log`` there shows a log and goes on, under -e too (the last
+    line's is the mask planrun judges by ``X``); None when there is none."""
+    root = parse(script)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    for node in statements[:-1] if not root.has_error else []:
+        body = _body(node)
+        if body.type == "list" and body.children[1].type == "||" and _dumps(body.children[-1]):
+            check, shown = _flat(text_of(body.children[0])), _flat(text_of(body.children[-1]))
+            fix = f"end it with `|| {{ {shown}; exit 1; }}`"
+            return f"{UNSEEN} `{check}` failed: the `|| {shown}` shows a log and goes on ({fix})"
+    return None
 
 
 def _cleans_up(node: Node) -> bool:

@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 33
+RULES = 34
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -43,7 +43,8 @@ that give up with exit 0, `[ -d X ] && check || echo` where X is not there, fail
 check, `|| tail log` masks, a server the check starts, the project's own files, a script
 file read as its shell runs it; 32: package.json scripts, `|| exit 1` lines without -e, a last
 line saying FAIL, a `case` that only reports, all tests xfailed, printed values; 33: a file's
-own `set` lines, one-line checks gated on the environment, no make rule)."""
+own `set` lines, one-line checks gated on the environment, no make rule; 34: `|| tail log`
+before the last line)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
