@@ -174,6 +174,57 @@ def test_if_present_without_any_scripts_runs_nothing(
     assert "package.json has no `lint` script" in (found["p/no-scripts"][1] or "")
 
 
+@pytest.mark.parametrize(
+    ("run", "found"),
+    [
+        ("npm test", ("test", "package.json")),
+        ("cd web && npm test", ("test", "web/package.json")),
+        ("(cd web && npm test)", ("test", "web/package.json")),
+        ("cd web && npm ci && npm test", ("test", "web/package.json")),
+        ("npm --prefix web test", ("test", "web/package.json")),
+        ("npm test --prefix=web", ("test", "web/package.json")),
+        ("npm -C web run lint", ("lint", "web/package.json")),
+        ("cd web && npm --prefix ../api test", ("test", "web/../api/package.json")),
+        # another check before it, a folder only the shell knows, another package manager
+        ("cd web && npm run build && npm test", None),
+        ('cd "$APP" && npm test', None),
+        ("npm --prefix $APP test", None),
+        ("cd web; npm test", None),
+        ("cd web || npm test", None),
+        ("npm test --workspace web", None),
+        ("yarn --cwd web test", None),
+    ],
+)
+def test_which_checks_run_a_package_json_script(
+    tmp_path: Path, run: str, found: tuple[str, str] | None
+) -> None:
+    package = json.dumps({"scripts": {"test": "echo none", "lint": "eslint ."}})
+    for folder in (tmp_path, tmp_path / "web", tmp_path / "api"):
+        folder.mkdir(exist_ok=True)
+        (folder / "package.json").write_text(package)
+    got = scriptfiles.npm_script(run, tmp_path)
+    assert (got if got is None else (got[0], got[2])) == found
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed here")
+def test_a_package_json_script_in_another_folder_is_read_too(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "web").mkdir()
+    scripts = {"test": "echo no tests yet", "lint": "grep -q x ../f.txt || exit 0"}
+    (tmp_path / "web" / "package.json").write_text(json.dumps({"scripts": scripts}))
+    table = {
+        "cd": ("cd web && npm test", "unverified"),
+        "subshell": ("(cd web && npm test)", "unverified"),
+        "prefix": ("npm --prefix web test", "unverified"),
+        "masked": ("cd web && npm run lint", "unverified"),
+        "no-folder": ("cd app && npm test", "failed"),
+    }
+    _, _, found = run_table(write_plan, tmp_path, table)
+    assert "the `test` script of web/package.json can never fail" in (found["p/cd"][1] or "")
+    assert "inside the `lint` script of web/package.json" in (found["p/masked"][1] or "")
+
+
 def test_a_fifo_or_a_nested_package_json_is_not_read(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo.sh")  # opening it to read would block planrun
     assert scriptfiles.script_file("bash fifo.sh", tmp_path) is None

@@ -195,16 +195,17 @@ def in_file(script: str, cwd: Path | None) -> Reading | None:
 
 def _in_file(script: str, cwd: Path | None) -> Reading | None:
     npm = scriptfiles.npm_script(script, cwd)
-    if npm is not None:
-        name, text = npm
+    if npm is not None and cwd is not None:
+        name, text, package = npm
         if text is None:
-            return Reading(script, never_fails=True, note=f"package.json has no `{name}` script")
-        where = f"the `{name}` script of package.json"
+            return Reading(script, never_fails=True, note=f"{package} has no `{name}` script")
+        where = f"the `{name}` script of {package}"
         if not text.strip():
             return Reading(script, never_fails=True, note=f"{where} is empty")
         fix = f"let {where} fail when it does (`&&` between its commands)"
         plain = ShellFlags(errexit=False, pipefail=False)  # npm runs it with `sh -c`
-        return _read_elsewhere(script, where, text, plain, runner="sh", fix=fix, cwd=cwd)
+        runs_in = (cwd / package).parent  # npm runs a script in its package's folder
+        return _read_elsewhere(script, where, text, plain, runner="sh", fix=fix, cwd=runs_in)
     found = scriptfiles.script_file(script, cwd)
     if found is None:
         return None

@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 34
+RULES = 35
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -44,7 +44,7 @@ check, `|| tail log` masks, a server the check starts, the project's own files, 
 file read as its shell runs it; 32: package.json scripts, `|| exit 1` lines without -e, a last
 line saying FAIL, a `case` that only reports, all tests xfailed, printed values; 33: a file's
 own `set` lines, one-line checks gated on the environment, no make rule; 34: `|| tail log`
-before the last line)."""
+before the last line; 35: package.json scripts of another folder, `cd web && npm test`)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 

@@ -17,8 +17,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-
-import regex
+from typing import TYPE_CHECKING
 
 from planrun.document import file_kind
 from planrun.modelchecks import Artifact, KeyLink
@@ -32,6 +31,9 @@ from planrun.rootfiles import (
     resolve_under,
     stat_or_none,
 )
+
+if TYPE_CHECKING:
+    import regex
 
 
 class Interrupted(Exception):  # noqa: N818 -- it is a signal, not a failure of the check
@@ -118,6 +120,8 @@ def compile_pattern(pattern: str) -> regex.Pattern[str]:
     it is not a valid Python regular expression or exceeds what an engine accepts. Plans are
     written for Python's ``re``: a pattern is accepted only if both engines take it, and ``re``
     words the message."""
+    import regex  # noqa: PLC0415 -- only key_links need it: not every run pays its import
+
     try:
         re.compile(pattern)
         return regex.compile(pattern)
@@ -224,6 +228,8 @@ def _search_declared(
             return _bad_pattern(label, link.pattern, exc)
         what = f"/{link.pattern}/"
     else:
+        import regex  # noqa: PLC0415 -- see compile_pattern
+
         compiled = regex.compile(regex.escape(link.to))
         what = f'"{link.to}"'
     for name in files:

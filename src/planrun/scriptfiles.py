@@ -113,40 +113,114 @@ def _text(cwd: Path, path: str) -> str | None:
 _PACKAGE_BYTES = 1024 * 1024
 # npm's options that take no value, beside a script's name (`npm run lint --if-present -s`).
 _NPM_FLAGS = frozenset({"--if-present", "--silent", "-s", "--quiet", "-q"})
+_NPM_FOLDER = frozenset({"--prefix", "-C"})  # the folder whose package.json npm runs
+# What may come before the check in `cd web && npm ci && npm test`: it checks nothing itself.
+_NPM_SETUP = frozenset({"ci", "install", "i"})
 
 
-def npm_script(run: str, cwd: Path | None) -> tuple[str, str | None] | None:
-    """(its name, its text) of the package.json script an ``npm test`` or ``npm run NAME``
-    check runs (npm runs it with ``sh -c``, without -e); text None for a script package.json
-    does not have under ``--if-present`` (npm then runs nothing and exits 0). None for
-    anything else, for a script with a ``pre``/``post`` script beside it (npm runs those too),
-    or when package.json cannot be read."""
-    command = only_statement(run) if cwd is not None and "npm" in run else None
-    name = command.child_by_field_name("name") if command and command.type == "command" else None
-    if cwd is None or command is None or name is None or text_of(name) != "npm":
+def npm_script(run: str, cwd: Path | None) -> tuple[str, str | None, str] | None:
+    """(its name, its text, the package.json holding it as the check names it) of the
+    package.json script an ``npm test`` or ``npm run NAME`` check runs (npm runs it with ``sh
+    -c``, without -e), also in another folder: ``npm --prefix web test``, ``cd web && npm
+    test``, ``(cd web && npm ci && npm test)``. Text None for a script package.json does not
+    have under ``--if-present`` (npm then runs nothing and exits 0). None for anything else,
+    for a script with a ``pre``/``post`` script beside it (npm runs those too), or when
+    package.json cannot be read."""
+    statement = only_statement(run) if cwd is not None and "npm" in run else None
+    if cwd is None or statement is None:
         return None
-    words = [text_of(n) for n in command.children_by_field_name("argument")]
+    found = _after_cd(statement)
+    if found is None:
+        return None
+    folder, command = found
+    words = _npm_words(command)
+    if words is None:
+        return None
     if "--" in words:
         words = words[: words.index("--")]  # what follows goes to the script
+    words, prefix = _prefix(words)
+    if prefix is None:
+        return None
+    folder = folder / prefix
     flags = [w for w in words if w.startswith("-")]
     words = [w for w in words if not w.startswith("-")]
     if any(f not in _NPM_FLAGS for f in flags):
-        return None  # `--prefix web`, `--workspace`: another package.json
+        return None  # `--workspace`: another package.json
     if words[:1] in (["test"], ["t"]) and len(words) == 1:
         script = "test"
     elif words[:1] in (["run"], ["run-script"]) and len(words) == 2:
         script = words[1]
     else:
         return None
-    scripts = _scripts(cwd / "package.json")
+    package = (folder / "package.json").as_posix()
+    scripts = _scripts(cwd / package)
     if scripts is None:
         return None
     if f"pre{script}" in scripts or f"post{script}" in scripts:
         return None
     text = scripts.get(script)
     if isinstance(text, str):
-        return script, text
-    return (script, None) if "--if-present" in flags else None
+        return script, text, package
+    return (script, None, package) if "--if-present" in flags else None
+
+
+def _after_cd(statement: Node) -> tuple[Path, Node] | None:
+    """(the folder, the last command) of ``npm test``, ``cd web && npm test``, ``(cd web &&
+    npm ci && npm test)``: before the last command of an ``&&`` chain, only a ``cd`` to a
+    literal folder or an ``npm ci``/``npm install`` (which check nothing); None otherwise."""
+    node = body_of(statement)
+    if node.type == "subshell":
+        inner = [c for c in node.named_children if c.type != "comment"]
+        if len(inner) != 1:
+            return None
+        node = body_of(inner[0])
+    chain: list[Node] = []
+    while node.type == "list" and node.children[1].type == "&&":
+        chain.insert(0, body_of(node.children[-1]))
+        node = body_of(node.children[0])
+    chain.insert(0, node)
+    folder = Path()
+    for step in chain[:-1]:
+        if command_name(step) == "cd":
+            args = [text_of(n) for n in step.children_by_field_name("argument")]
+            if len(args) != 1 or not _PLAIN.fullmatch(args[0]) or args[0].startswith("-"):
+                return None
+            folder = folder / args[0]
+            continue
+        words = _npm_words(step)
+        if words is None or not words or words[0] not in _NPM_SETUP:
+            return None
+    return folder, chain[-1]
+
+
+def _npm_words(command: Node) -> list[str] | None:
+    """The words after ``npm`` of an ``npm ...`` command; None for any other."""
+    name = command.child_by_field_name("name") if command.type == "command" else None
+    if name is None or text_of(name) != "npm":
+        return None
+    return [text_of(n) for n in command.children_by_field_name("argument")]
+
+
+def _prefix(words: list[str]) -> tuple[list[str], str | None]:
+    """``words`` without a ``--prefix DIR`` (``--prefix=DIR``, ``-C DIR``), and that folder
+    ("." when none); None as the folder when it is not a literal path."""
+    rest: list[str] = []
+    folder = "."
+    at = 0
+    while at < len(words):
+        word = words[at]
+        option, equals, value = word.partition("=")
+        if option in _NPM_FOLDER:
+            if not equals:
+                at += 1
+                value = words[at] if at < len(words) else ""
+            if not _PLAIN.fullmatch(value) or value.startswith("-"):
+                return rest, None
+            folder = value
+        else:
+            rest.append(word)
+        at += 1
+    return rest, folder
 
 
 def _scripts(path: Path) -> dict[str, object] | None:
