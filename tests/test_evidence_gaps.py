@@ -918,7 +918,8 @@ SEARCHES = {
         'if ! grep -q x f.txt; then echo "none"; else echo "found"; exit 1; fi',
         "passed",
     ),
-    "no-program": ('if nosuchtool -q x f.txt; then echo "found"; exit 1; fi', "unverified"),
+    # a program that is not on PATH refused nothing: it could not run
+    "no-program": ('if nosuchtool -q x f.txt; then echo "found"; exit 1; fi', "error"),
     "nested": ("bash -ec 'if grep -rq x nodir; then exit 1; fi'", "unverified"),
     "reported": ('grep -q x f.txt && echo "found x" && exit 1\necho clean', "passed"),
     "reported-found": ('grep -q here f.txt && echo "found" && exit 1\necho clean', "failed"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PlanWriter, run_cli
-from planrun import retryloops
+from planrun import checkoutput, retryloops
 from test_evidence_gaps import at, run_table
 
 WAITS = {
@@ -221,10 +221,73 @@ def test_a_check_that_says_it_failed_and_exits_0_shows_nothing(
     assert (found["p/all-xfailed"][1] or "").startswith("ran no tests: ")
 
 
+CAUGHT = {
+    "caught": (
+        (
+            'python3 -c "\ntry:\n    import nope_module\nexcept Exception as e:\n'
+            "    print('ERROR', e)\n\""
+        ),
+        "unverified",
+    ),
+    # it lets the error through: its exit status decides
+    "raised": (
+        (
+            'python3 -c "\ntry:\n    import json\nexcept ImportError as e:\n'
+            "    print('ERROR', e)\n    raise SystemExit(1)\n\""
+        ),
+        "passed",
+    ),
+}
+
+
+def test_a_check_that_catches_its_own_error_and_exits_0_shows_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, CAUGHT)
+    assert (found["p/caught"][1] or "").startswith(
+        "its script printed `ERROR No module named 'nope_module'` yet exited 0: it caught the "
+        "error itself (let it exit 1 there, or let the error through)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("run", "output", "caught"),
+    [
+        (
+            "python3 -c 'try: ...\nexcept Exception as e: print(e)'",
+            "x\nError: boom\n",
+            "Error: boom",
+        ),
+        (
+            "python3 - <<EOF\ntry: ...\nexcept: traceback.print_exc()\nEOF",
+            "ValueError: bad",
+            "ValueError: bad",
+        ),
+        ("node -e 'try{f()}catch(e){console.log(\"ERROR\", e)}'", "ERROR x", "ERROR x"),
+        # nothing caught by the check itself, a count of none, a search's own line
+        ("python3 app.py", "Error: boom", None),
+        ("python3 -c 'try: ...\nexcept: pass'", "Errors: 0", None),
+        ("python3 -c 'try: ...\nexcept: pass'; grep Error log", "Error: in log", None),
+    ],
+)
+def test_which_last_lines_say_an_error_was_caught(
+    run: str, output: str, caught: str | None
+) -> None:
+    assert checkoutput.caught_error(run, output) == caught
+
+
 VALUES = {
     "says-false": ("python3 -c \"print(open('f.txt').read() == 'bye\\n')\"", "failed"),
     "says-true": ("python3 -c \"print(open('f.txt').read() == 'no match here\\n')\"", "passed"),
     "jq-false": ("jq -n '1 == 2'", "failed"),
+    # names imported or bound first, a variable of the environment, output merged
+    "imports-first": ("python3 -c \"import os; print(os.path.exists('src/b.py'))\"", "failed"),
+    "env-first": ('PYTHONPATH=src python3 -c "print(1 == 2)" 2>&1', "failed"),
+    "bound-first": ("python3 -c \"import os; p = 'f.txt'; print(os.path.isfile(p))\"", "passed"),
+    # what it printed before counts too: a False fails, anything else is no answer
+    "prints-first": ("python3 -c \"print('checking'); print(1 == 2)\"", "failed"),
+    "prints-then-true": ("python3 -c \"print('checking'); print(1 == 1)\"", "unverified"),
+    "calls-first": ('python3 -c "import os; os.getcwd(); print(1 == 2)"', "failed"),
 }
 
 

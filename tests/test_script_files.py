@@ -185,11 +185,14 @@ def test_if_present_without_any_scripts_runs_nothing(
         ("npm test --prefix=web", ("test", "web/package.json")),
         ("npm -C web run lint", ("lint", "web/package.json")),
         ("cd web && npm --prefix ../api test", ("test", "web/../api/package.json")),
+        ("timeout 60 npm run lint", ("lint", "package.json")),
+        ("npm run lint 2>&1 | tail -20", ("lint", "package.json")),
+        ("npm test && echo OK", ("test", "package.json")),
         # another check before it, a folder only the shell knows, another package manager
-        ("cd web && npm run build && npm test", None),
+        ("cd web && make build && npm test", None),
         ('cd "$APP" && npm test', None),
         ("npm --prefix $APP test", None),
-        ("cd web; npm test", None),
+        ("cd web; npm test", ("test", "web/package.json")),
         ("cd web || npm test", None),
         ("npm test --workspace web", None),
         ("yarn --cwd web test", None),
@@ -202,8 +205,23 @@ def test_which_checks_run_a_package_json_script(
     for folder in (tmp_path, tmp_path / "web", tmp_path / "api"):
         folder.mkdir(exist_ok=True)
         (folder / "package.json").write_text(package)
-    got = scriptfiles.npm_script(run, tmp_path)
-    assert (got if got is None else (got[0], got[2])) == found
+    got = scriptfiles.npm_scripts(run, tmp_path)
+    assert (got if got is None else [(name, package) for name, _, package in got]) == (
+        found if found is None else [found]
+    )
+
+
+def test_a_check_of_several_package_json_scripts_reads_each(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    for folder in (tmp_path, tmp_path / "web"):
+        (folder / "package.json").write_text(json.dumps({"scripts": {"test": "x", "lint": "y"}}))
+    got = scriptfiles.npm_scripts("npm run lint && npm test\ncd web\nnpm test", tmp_path)
+    assert [(name, package) for name, _, package in got or []] == [
+        ("lint", "package.json"),
+        ("test", "package.json"),
+        ("test", "web/package.json"),
+    ]
+    assert scriptfiles.npm_scripts("npm ci", tmp_path) is None  # nothing it runs checks
 
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed here")
@@ -211,7 +229,11 @@ def test_a_package_json_script_in_another_folder_is_read_too(
     write_plan: PlanWriter, tmp_path: Path
 ) -> None:
     (tmp_path / "web").mkdir()
-    scripts = {"test": "echo no tests yet", "lint": "grep -q x ../f.txt || exit 0"}
+    scripts = {
+        "test": "echo no tests yet",
+        "lint": "grep -q x ../f.txt || exit 0",
+        "verify": "npm run lint && npm test",
+    }
     (tmp_path / "web" / "package.json").write_text(json.dumps({"scripts": scripts}))
     table = {
         "cd": ("cd web && npm test", "unverified"),
@@ -219,6 +241,10 @@ def test_a_package_json_script_in_another_folder_is_read_too(
         "prefix": ("npm --prefix web test", "unverified"),
         "masked": ("cd web && npm run lint", "unverified"),
         "no-folder": ("cd app && npm test", "failed"),
+        "several": ("cd web && npm run lint && npm test", "unverified"),
+        "lines": ("cd web\nnpm run lint\nnpm test", "unverified"),
+        "aggregate": ("cd web && npm run verify", "unverified"),
+        "wrapped": ("cd web && timeout 60 npm run lint 2>&1 | tail -5", "unverified"),
     }
     _, _, found = run_table(write_plan, tmp_path, table)
     assert "the `test` script of web/package.json can never fail" in (found["p/cd"][1] or "")
@@ -230,4 +256,4 @@ def test_a_fifo_or_a_nested_package_json_is_not_read(tmp_path: Path) -> None:
     assert scriptfiles.script_file("bash fifo.sh", tmp_path) is None
     deep = '{"scripts": ' + "[" * 100_000 + "]" * 100_000 + "}"
     (tmp_path / "package.json").write_text(deep)
-    assert scriptfiles.npm_script("npm test", tmp_path) is None
+    assert scriptfiles.npm_scripts("npm test", tmp_path) is None

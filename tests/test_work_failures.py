@@ -6,12 +6,14 @@ processes; plans in tmp_path."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import PlanWriter
+from planrun.checkoutput import could_not_look
 from test_evidence_gaps import run_table
 
 CLEANUP = {
@@ -100,3 +102,108 @@ def test_a_server_the_script_started_that_never_answers_is_a_failure(
     (tmp_path / "start.sh").chmod(0o755)
     _, _, found = run_table(write_plan, tmp_path, table)
     assert "nothing answered at 127.0.0.1:9" in (found["p/no-server"][1] or "")
+
+
+# A negative test of a program that is not there refused nothing: no bin/tool, no app/cli.py,
+# no cli.js here; f.txt holds "no match here".
+REFUSALS = {
+    "missing-program": ("! ./bin/tool --invalid-flag", "failed"),
+    "missing-script": ("! python3 app/cli.py --port abc", "failed"),
+    "missing-tool": ("! missing-tool --check", "error"),
+    "and-exit": ('python3 app/cli.py --port abc && exit 1 || echo "rejected"', "failed"),
+    "if-exit": (
+        'if python3 app/cli.py --port abc; then echo "should have failed"; exit 1; fi',
+        "failed",
+    ),
+    # a program that is there and refuses: passed; one that accepts: failed
+    "refused": ('! python3 -c "import sys; sys.exit(2)"', "passed"),
+    "accepted": ('! python3 -c "pass"', "failed"),
+    "if-refused": ('if python3 -c "import sys; sys.exit(2)"; then exit 1; fi', "passed"),
+    "if-found": ("if grep -q match f.txt; then echo still there; exit 1; fi", "failed"),
+}
+
+
+def test_a_negative_test_of_a_program_that_is_not_there_is_no_pass(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, REFUSALS)
+    assert (found["p/missing-script"][1] or "").startswith(
+        "exit 2 (`cli.py` is not there: the program it runs could not open it): `python3 "
+        "app/cli.py --port abc`"
+    )
+    assert (found["p/missing-program"][1] or "").startswith(
+        "exit 127 (command not found): `./bin/tool --invalid-flag`"
+    )
+    assert (found["p/missing-tool"][1] or "").startswith(
+        "could not run: `missing-tool` was not found on PATH"
+    )
+
+
+def test_python_or_node_that_could_not_open_the_script_refused_nothing() -> None:
+    node = "Error: Cannot find module '/work/app/cli.js'\n    at Module._resolveFilename"
+    python = "python3: can't open file '/work/app/cli.py': [Errno 2] No such file or directory"
+    assert could_not_look("node cli.js --bad", 1, node) == (
+        "`cli.js` is not there: the program it runs could not open it"
+    )
+    assert could_not_look("python3 app/cli.py --port x", 2, python) is not None
+    # another file than the one it runs: its own refusal
+    assert could_not_look("python3 app/main.py --port x", 2, python) is None
+    assert could_not_look("python3 app/cli.py --port x", 2, "usage: cli.py [-h]") is None
+
+
+# A failure noted in a variable that nothing tests or exits with later is dropped: a mask.
+NOTED = {
+    "group": ('grep -q x f.txt || { rc=$?; echo "check failed with status $rc"; }', "failed"),
+    "last": ("grep -q x f.txt || rc=$?", "failed"),
+    "before-a-report": ("grep -q x f.txt || failed=1\necho done", "unverified"),
+    # tested or exited with later: the script decides by it
+    "exited-with": ("grep -q x f.txt || failed=1\nexit ${failed:-0}", "failed"),
+    "tested": ('grep -q match f.txt || failed=1\n[ -z "${failed:-}" ]', "passed"),
+    "counted": ("grep -q x f.txt || errors+=(grep)\n[ ${#errors[@]} -eq 0 ]", "failed"),
+}
+
+
+def test_a_failure_noted_in_a_variable_nothing_reads_is_masked(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, NOTED)
+    assert (found["p/last"][1] or "").startswith(
+        "exit 1: `grep -q x f.txt` (line 10; the `|| rc=$?` would hide its failure)"
+    )
+
+
+# What only shows why a check failed, after `||` in a branch that fails the script anyway: a
+# tool missing there is not why the check failed.
+DIAGNOSED = {
+    "docker-logs": ("grep -q x f.txt || { docker compose logs api; exit 1; }", "failed"),
+    "missing-tool": ("grep -q x f.txt || { missing-tool logs; exit 1; }", "failed"),
+    "passed": ("grep -q match f.txt || { missing-tool logs; exit 1; }", "passed"),
+    # the check itself needs the tool: it could not run
+    "needed": ("missing-tool check || { echo failed; exit 1; }", "error"),
+}
+
+
+def test_a_tool_missing_where_the_script_shows_why_it_failed_is_no_error(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    run_table(write_plan, tmp_path, DIAGNOSED)
+
+
+@pytest.mark.skipif(
+    shutil.which("npm") is None or shutil.which("make") is None,
+    reason="npm and make are needed here",
+)
+def test_a_script_of_the_project_that_a_script_of_it_runs_and_is_not_there_is_a_failure(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    scripts = {"test": "./scripts/test.sh", "lint": "bash scripts/lint.sh"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+    (tmp_path / "Makefile").write_text("test:\n\t./scripts/helper.sh\nlint:\n\tmissing-tool .\n")
+    table = {
+        "npm-test": ("npm test", "failed"),
+        "npm-lint": ("npm run lint", "failed"),
+        "make-test": ("make test", "failed"),
+        # a tool, not a file of the project: it could not run here
+        "make-lint": ("make lint", "error"),
+    }
+    run_table(write_plan, tmp_path, table)

@@ -216,12 +216,41 @@ def missing_program(
         found = match.group("name")
     if found is None:
         return None
-    if "/" in found and found in run:
-        return None  # given by path: the file the plan names is missing
+    if "/" in found and (found in run or not found.startswith("/")):
+        # given by path: the file the plan names is missing, or one of the project's that a
+        # script of it runs (`"test": "./scripts/test.sh"`); not a path of the machine
+        return None
+    if _diagnoses(run, found):
+        return None  # `X || { docker compose logs; exit 1; }`: X failed first
     if _script_operand(run, found):
         return None  # `bash verify.sh`: the script the plan runs is missing
     why = "is not executable" if exit_code == 126 else "was not found on PATH"
     return f"`{found}` {why}"
+
+
+def _diagnoses(run: str, program: str) -> bool:
+    """Whether ``program`` runs only to show why a check failed, in an ``X || { ...; exit 1;
+    }`` that fails the script anyway: its absence is not why the check failed."""
+    root = parse(unwrapped(run))
+    uses = [c for c in commands_in(root) if (command_name(c) or "").rsplit("/", 1)[-1] == program]
+    return bool(uses) and all(_in_failure_branch(c) for c in uses)
+
+
+def _in_failure_branch(node: Node) -> bool:
+    child, parent = node, node.parent
+    while parent is not None:
+        if (
+            parent.type == "list"
+            and parent.children[1].type == "||"
+            and child == parent.children[-1]
+        ):
+            branch = body_of(child)
+            inner = [c for c in branch.named_children if c.type != "comment"]
+            last = inner[-1] if branch.type == "compound_statement" and inner else branch
+            words = text_of(body_of(last)).split()
+            return words[:1] == ["exit"] and len(words) == 2 and words[1] not in ("0", "$?")
+        child, parent = parent, parent.parent
+    return False
 
 
 # Programs whose arguments are text to look for, not paths to use: a machine path there is data.
@@ -246,6 +275,7 @@ def foreign_path(run: str) -> str | None:
     return None
 
 
+_RECIPE = " (a make recipe runs it)"
 # A tool or an environment the check needs, reported missing by another program: (pattern,
 # reason); a failure of the check's set-up, not of the work.
 _TOOLING: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -263,7 +293,7 @@ _TOOLING: tuple[tuple[re.Pattern[str], str], ...] = (
             r"(?:No such file or directory|Command not found)$",
             re.M,
         ),
-        "`{name}` was not found on PATH (a make recipe runs it)",
+        "`{name}` was not found on PATH" + _RECIPE,
     ),
     (re.compile(r"npx canceled due to missing packages"), "npx would have to install a package"),
     (
@@ -293,8 +323,12 @@ def _missing_tooling(
     missing, as another program reports it (make, npx, docker, a pytest plugin, a virtualenv)."""
     for pattern, why in _TOOLING:
         match = pattern.search(output)
-        if match is not None:
-            return why.format(name=match.groupdict().get("name"))
+        if match is None or (why.startswith("docker") and _diagnoses(run, "docker")):
+            continue
+        name = match.groupdict().get("name") or ""
+        if why.endswith(_RECIPE) and "/" in name and not name.startswith("/"):
+            continue  # `./scripts/helper.sh` in a recipe: a file of the project is missing
+        return why.format(name=name)
     run = unwrapped(run)  # `bash -c 'curl -s URL'`: the script's own words
     if (
         exit_code == CURL_NO_CONNECTION
@@ -638,11 +672,26 @@ def _script_operand(run: str, name: str) -> bool:
     return re.search(_SHELLS + re.escape(name) + r"(?:$|[\s;&|)])", unwrapped(run)) is not None
 
 
-def could_not_look(run: str, exit_code: int | None) -> str | None:
+# What python and node print when the script they were given is not there (python: the path
+# made absolute; node: the module it resolved), and exit 2 or 1 as a refusal would.
+_NOT_OPENED = (
+    re.compile(r"can't open file '(?P<path>[^'\n]+)': \[Errno 2\]"),
+    re.compile(r"Error: Cannot find module '(?P<path>[^'\n]+)'"),
+)
+
+
+def could_not_look(run: str, exit_code: int | None, output: str = "") -> str | None:
     """Why a check that must fail did not show the work is absent: ``grep`` exits 2 when it
-    could not read a file (``grep -q TODO src/app.py`` with no src/app.py), not 1 (no match)."""
+    could not read a file (``grep -q TODO src/app.py`` with no src/app.py), not 1 (no match);
+    python or node could not open the script they were to run (``! python3 app/cli.py --port
+    abc`` with no app/cli.py): nothing refused anything."""
     if exit_code is None or exit_code <= 0 or exit_code >= 126:
         return None
+    for pattern in _NOT_OPENED:
+        for match in pattern.finditer(output):
+            script = Path(match["path"]).name
+            if script and re.search(rf"(?:^|[\s/'\"]){re.escape(script)}(?:$|[\s'\"])", run):
+                return f"`{script}` is not there: the program it runs could not open it"
     statements = [c for c in parse(unwrapped(run)).named_children if c.type != "comment"]
     if not statements:
         return None
@@ -684,6 +733,30 @@ def said_failed(run: str, output: str) -> str | None:
         _exits_failing(c) for c in commands_in(root)
     ):
         return None  # `! python3 v.py`, `if X; then exit 1; fi`: X's FAIL is the expected one
+    return lines[-1]
+
+
+# A check of its own code that catches what it raises (`try: ... except Exception as e:
+# print(f"Error: {e}")`, `catch (e) { console.error("Error:", e.message) }`), and a last line
+# saying what it caught: an exception's name or an error (python's traceback ends with it).
+_CATCHES = re.compile(r"\bexcept\b|\bcatch\b")
+_CAUGHT = re.compile(
+    r"\W*(?:[A-Z]\w*(?:Error|Exception)|Error|ERROR|Exception|Traceback)\b(?![:=]?\s*0\b).*"
+)
+
+
+def caught_error(run: str, output: str) -> str | None:
+    """What a check that exited 0 printed last about an error it caught itself (``Error: No
+    module named 'app'``, ``ModuleNotFoundError: ...``): its exit 0 shows nothing; None when
+    the check catches nothing, or its last line names no error."""
+    if not _CATCHES.search(run):
+        return None
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not lines or not _CAUGHT.fullmatch(lines[-1]):
+        return None
+    root = parse(run)
+    if any((command_name(c) or "").rsplit("/", 1)[-1] in _PRINTS_FOUND for c in commands_in(root)):
+        return None
     return lines[-1]
 
 

@@ -45,6 +45,7 @@ from planrun.errexit import (
     MASKS,
     WRAPPERS,
     ShellFlags,
+    decides,
     errexit,
     functions_of,
     guarded,
@@ -54,6 +55,7 @@ from planrun.errexit import (
     report_message,
     report_name,
     set_options,
+    sets_unread,
     shell_script,
     sourced_text,
     status_read_after,
@@ -182,36 +184,57 @@ def nested(script: str) -> Reading | None:
 
 def in_file(script: str, cwd: Path | None) -> Reading | None:
     """The reading of a check that runs a script of the project kept elsewhere: a shell script
-    file (``bash scripts/verify.sh``, ``./check.sh``: scriptfiles.script_file) or a script of
-    package.json (``npm test``, ``npm run lint``: scriptfiles.npm_script), from its text read
-    with its shell's flags: what it can never show (a check that can never fail, a mask, a
-    failure it goes on after, a result it only prints). None when there is no such text, or
-    its exit status shows what it checks."""
+    file (``bash scripts/verify.sh``, ``./check.sh``: scriptfiles.script_file) or scripts of
+    package.json (``npm test``, ``npm run lint && npm test``: scriptfiles.npm_scripts), from
+    their text read with their shell's flags: what it can never show (a check that can never
+    fail, a mask, a failure it goes on after, a result it only prints). None when there is no
+    such text, or its exit status shows what it checks."""
     try:
-        return _in_file(script, cwd)
+        return _in_file(script, cwd, 0)
     except RecursionError:
         return None  # a file nested past what the syntax tree can be walked in: its status
 
 
-def _in_file(script: str, cwd: Path | None) -> Reading | None:
-    npm = scriptfiles.npm_script(script, cwd)
-    if npm is not None and cwd is not None:
-        name, text, package = npm
-        if text is None:
-            return Reading(script, never_fails=True, note=f"{package} has no `{name}` script")
-        where = f"the `{name}` script of {package}"
-        if not text.strip():
-            return Reading(script, never_fails=True, note=f"{where} is empty")
-        fix = f"let {where} fail when it does (`&&` between its commands)"
-        plain = ShellFlags(errexit=False, pipefail=False)  # npm runs it with `sh -c`
-        runs_in = (cwd / package).parent  # npm runs a script in its package's folder
-        return _read_elsewhere(script, where, text, plain, runner="sh", fix=fix, cwd=runs_in)
+_NPM_DEPTH = 3  # `"verify": "npm run lint && npm test"` read into, that many scripts deep
+
+
+def _in_file(script: str, cwd: Path | None, depth: int) -> Reading | None:
+    scripts = scriptfiles.npm_scripts(script, cwd) if cwd is not None else None
+    if scripts is not None and cwd is not None:
+        readings = [_npm_reading(script, found, cwd, depth) for found in scripts]
+        blind = next((r for r in readings if r is not None and r.status_blind), None)
+        if blind is not None:
+            return blind  # a mask inside one of them: its failure shows nowhere
+        if all(r is not None and r.never_fails for r in readings):
+            return next(r for r in readings if r is not None)  # none of them can fail
+        return None
     found = scriptfiles.script_file(script, cwd)
     if found is None:
         return None
     path, text, flags, shell = found
     fix = f"add `set -euo pipefail` at the top of {path}"
     return _read_elsewhere(script, path, text, flags, runner=shell, fix=fix, cwd=cwd)
+
+
+def _npm_reading(
+    script: str, found: scriptfiles.NpmScript, cwd: Path, depth: int
+) -> Reading | None:
+    """:func:`in_file` of one package.json script a check runs (``script``)."""
+    name, text, package = found
+    if text is None:
+        return Reading(script, never_fails=True, note=f"{package} has no `{name}` script")
+    where = f"the `{name}` script of {package}"
+    if not text.strip():
+        return Reading(script, never_fails=True, note=f"{where} is empty")
+    runs_in = (cwd / package).parent  # npm runs a script in its package's folder
+    inner = _in_file(text, runs_in, depth + 1) if depth < _NPM_DEPTH else None
+    if inner is not None:  # `"verify": "npm run lint && npm test"`
+        if inner.never_fails:
+            return Reading(script, never_fails=True, note=f"{where} can never fail")
+        return replace(inner, run=script, original=None)
+    fix = f"let {where} fail when it does (`&&` between its commands)"
+    plain = ShellFlags(errexit=False, pipefail=False)  # npm runs it with `sh -c`
+    return _read_elsewhere(script, where, text, plain, runner="sh", fix=fix, cwd=runs_in)
 
 
 # What a script may run before its own `set -euo pipefail` and still mean it for the rest.
@@ -382,7 +405,7 @@ def _handled(node: Node, functions: dict[str, Node]) -> bool:
         read = _body(after)
         if read.type == "variable_assignment":  # `rc=$?`: read, then used?
             name = read.child_by_field_name("name")
-            return name is not None and _decides(after, text_of(name))
+            return name is not None and decides(after, text_of(name))
         # `if [ $? -ne 0 ]`, `case $? in`, `exit $?`: not `echo "exit: $?"`
         return read.type in _STATUS_USES or _name(read) in ("exit", "return", "test", "[", "[[")
     body = _body(node)
@@ -398,7 +421,7 @@ def _handled(node: Node, functions: dict[str, Node]) -> bool:
         return False
     right = _body(body.children[-1])
     name = right.child_by_field_name("name") if right.type == "variable_assignment" else None
-    return name is not None and _decides(node, text_of(name))
+    return name is not None and decides(node, text_of(name))
 
 
 _SETS_UP_SHELL = frozenset({"trap", "set", "shopt", "umask"})  # no check of the work
@@ -411,23 +434,6 @@ def stops(node: Node, functions: dict[str, Node]) -> bool:
     if not _stops_on_failure(node, functions=functions):
         return False
     return any(_exits_failing(c, functions=functions) for c in walk(_body(node)))
-
-
-def _decides(node: Node, variable: str) -> bool:
-    """Whether a statement after ``node`` decides the script's status by ``variable``: an
-    ``exit``/``return`` of it, or a test of it (``[ "$status" -eq 0 ]``, ``(( failed == 0
-    ))``, ``[ ${#errors[@]} -eq 0 ]``, ``if [ $rc -ne 0 ]; then exit 1; fi``)."""
-    parent = node.parent
-    if parent is None:
-        return False
-    later = (parent.text or b"")[node.end_byte - parent.start_byte :].decode()
-    name = re.escape(variable)
-    used = rf"(?:\$\{{?#?{name}\b|\b{name}\b)"
-    return (
-        re.search(rf"\b(?:exit|return)\s+\"?\$\{{?{name}\b", later) is not None
-        or re.search(rf"(?:\[\[?|\btest\b)[^\n;]*{used}", later) is not None
-        or re.search(rf"\(\([^\n;]*{used}", later) is not None
-    )
 
 
 def _err_trapped(root: Node, flags: ShellFlags, shell: str) -> ShellFlags:
@@ -743,7 +749,9 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
     alone = len(statements) == 1
     if op.type == "&&" and alone and (said := _informs(right)) is not None:
         return Reading(_text(script, left, left), informs_ok=said)
-    if op.type != "||" or not (_always_succeeds(right) or _dumps(right)):
+    if op.type != "||" or not (
+        _always_succeeds(right) or _dumps(right) or sets_unread(right, last)
+    ):
         return None
     if _cleans_up(left):
         # `kill $PID || true` last: tidying after the check, not the check (alone: no check)
@@ -902,11 +910,26 @@ def _if_masked(script: str, statements: list[Node], flags: ShellFlags) -> Readin
         return None
     otherwise = [c for c in branches if c.type == "else_clause"]
     then = [c for c in branches if c.type != "else_clause"]
+    negated = condition.type == "negated_command"
+    if (
+        not negated
+        and len(statements) == 1
+        and _body(condition).type == "command"
+        and (_name(condition) or "").rsplit("/", 1)[-1] not in NO_MATCH_PROGRAMS
+        and then
+        and _fails_script(then[-1])
+        and all(_is_report(c) for c in then[:-1])
+        and all(_only_reports(c) for c in otherwise)
+    ):
+        # `if ./cli --port abc; then echo "should have failed"; exit 1; fi`: X must fail, and
+        # its exit 127 (no cli) or python's "can't open file" is no refusal. (A search there
+        # that could not look is watched by what it printed: hiddencheck.)
+        note = f"`{_flat(_text(script, then[-1], then[-1]))}` runs when it succeeds"
+        return Reading(_text(script, condition, condition), must_fail=True, note=note)
     if not all(_only_reports(c) for c in then + otherwise):
         return None  # a branch that does something (writes a file, sleeps) is run as written
     then_fails = any(FAILURE_WORDS.search(_text(script, c, c)) for c in then)
     else_fails = any(FAILURE_WORDS.search(_text(script, c, c)) for c in otherwise)
-    negated = condition.type == "negated_command"
     x = condition.named_children[0] if negated else condition
     said = next((m for c in then if (m := _informs(c)) is not None), None)
     if said is not None and len(statements) == 1 and not then_fails and not else_fails:
@@ -1010,11 +1033,14 @@ def _opts_out(statements: list[Node]) -> bool:
 
 def _negated(script: str, statements: list[Node]) -> Reading | None:
     """``! grep -q TODO a.py``: the ``!`` turns every failure into success, so grep's exit 2
-    (a.py missing) would pass. Judged by the command, which must fail by finding nothing."""
+    (a.py missing) would pass. Judged by the command, which must fail by finding nothing; so is
+    ``! ./bin/tool --bad-flag``, whose exit 127 (no bin/tool) would pass too."""
     if len(statements) != 1 or _body(statements[0]).type != "negated_command":
         return None
     inner = [c for c in _body(statements[0]).named_children if c.type != "comment"]
-    if len(inner) != 1 or _name(inner[0]) not in NO_MATCH_PROGRAMS:
+    if len(inner) != 1 or (
+        _name(inner[0]) not in NO_MATCH_PROGRAMS and _body(inner[0]).type != "command"
+    ):
         return None
     text = _text(script, inner[0], inner[0])
     return Reading(text, must_fail=True, note="the `!` would turn its error into a pass")

@@ -259,9 +259,11 @@ _PY_PRINT = re.compile(r"print\((?P<expr>.*)\)")
 _JS_PRINT = re.compile(r"console\.(?:log|assert)\((?P<expr>.*)\);?")
 _HOLDS = re.compile(
     r"==|!=|<=|>=|(?<![-=])>(?!=)|(?<![<=])<(?!=)|\b(?:in|is|not)\b|\b(?:all|any|isinstance|hasattr"
-    r"|callable|exists|isfile|isdir|startswith|endswith|includes|has|test|contains)\("
+    r"|callable|exists|existsSync|isfile|isdir|startswith|endswith|includes|has|test|contains)\("
 )
 _VALUE_PROGRAMS = {"-c": ("python", "python3"), "-e": ("node",), "-p": ("node",)}
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=\S*")
+_STATEMENT_END = re.compile(r"[;\n]")
 
 
 def prints_value(script: str) -> Finding | None:
@@ -272,6 +274,12 @@ def prints_value(script: str) -> Finding | None:
     except ValueError:
         return None
     if not words or "\n" in script.strip():
+        return None
+    while words and _ASSIGNMENT.fullmatch(words[0]):
+        words = words[1:]  # `PYTHONPATH=src python3 -c ...`
+    if words[-1:] == ["2>&1"]:
+        words = words[:-1]
+    if not words:
         return None
     program = words[0].rsplit("/", 1)[-1]
     if program == "jq":
@@ -293,9 +301,12 @@ def prints_value(script: str) -> Finding | None:
             if not _HOLDS.search(code) or ";" in code:
                 return None
         else:
+            # what runs before its last statement (`import os; ...`) fails it, or printed too
+            statements = [part.strip() for part in _STATEMENT_END.split(code) if part.strip()]
+            last = statements[-1] if statements else ""
             pattern = _PY_PRINT if program.startswith("python") else _JS_PRINT
-            found = pattern.fullmatch(code)
-            assertion = program == "node" and code.startswith("console.assert(")
+            found = pattern.fullmatch(last)
+            assertion = program == "node" and last.startswith("console.assert(")
             if found is None or not (assertion or _HOLDS.search(found["expr"])):
                 return None
     else:

@@ -215,8 +215,11 @@ def errexit(
             skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
         elif body_of(node).type == "list":
             final = body_of(node).children[-1]
-            honoured.append(final)
-            if always_succeeds(final):
+            # `X || failed=1` with nothing testing `$failed` later: noted, then dropped
+            masked = body_of(node).children[1].type == "||" and sets_unread(final, node)
+            if not masked:
+                honoured.append(final)
+            if always_succeeds(final) or masked:
                 left = flat(text_of(body_of(node).children[0]))
                 fix = f"put `{left}` on a line of its own, or put the list last"
                 skipped.append(Ignored(node, f"bash -e ignores a failure of `{text}`", fix))
@@ -617,6 +620,43 @@ def body_of(node: Node) -> Node:
             return node
         node = body
     return node
+
+
+def decides(node: Node, variable: str) -> bool:
+    """Whether a statement after ``node`` decides the script's status by ``variable``: an
+    ``exit``/``return`` of it, or a test of it (``[ "$status" -eq 0 ]``, ``(( failed == 0
+    ))``, ``[ ${#errors[@]} -eq 0 ]``, ``if [ $rc -ne 0 ]; then exit 1; fi``)."""
+    parent = node.parent
+    if parent is None:
+        return False
+    later = (parent.text or b"")[node.end_byte - parent.start_byte :].decode()
+    name = re.escape(variable)
+    used = rf"(?:\$\{{?#?{name}\b|\b{name}\b)"
+    return (
+        re.search(rf"\b(?:exit|return)\s+\"?\$\{{?{name}\b", later) is not None
+        or re.search(rf"(?:\[\[?|\btest\b)[^\n;]*{used}", later) is not None
+        or re.search(rf"\(\([^\n;]*{used}", later) is not None
+    )
+
+
+def sets_unread(node: Node, after: Node) -> bool:
+    """Whether ``node``, what runs after a ``||``, only sets variables (beside reports and what
+    always succeeds: ``failed=1``, ``{ rc=$?; echo "failed with $rc"; }``) that no statement
+    after ``after`` tests or exits with: the failure is noted, then dropped."""
+    body = body_of(node)
+    parts = body.named_children if body.type == "compound_statement" else [body]
+    names = []
+    for part in (body_of(c) for c in parts if c.type != "comment"):
+        if part.type != "variable_assignment":
+            if not always_succeeds(part):
+                return False
+            continue
+        name, value = part.child_by_field_name("name"), part.child_by_field_name("value")
+        runs = value is not None and any(n.type in SUBSTITUTIONS for n in walk(value))
+        if name is None or runs:
+            return False  # `out=$(cat log)` runs a command
+        names.append(text_of(name))
+    return bool(names) and not any(decides(after, n) for n in names)
 
 
 def always_succeeds(node: Node) -> bool:

@@ -15,6 +15,7 @@ from planrun import (
     checkoutput,
     checkrules,
     envguard,
+    falsestops,
     loopskips,
     passedover,
     proc,
@@ -190,8 +191,10 @@ class Executor:
             # Without -e a failure before the last command does not stop the script: the ERR
             # trap tells planrun it happened (went_on), on one line or in a loop too.
             locate = locate or (not flags.errexit and any(c in reading.run for c in ";\n"))
-            # Nothing reads the status of a process substitution's commands, -e or not.
-            locate = locate or "<(" in reading.run or ">(" in reading.run
+            # Nothing reads the status of a process substitution's commands, -e or not; nor
+            # of a `$(...)` a test reads; -e stops a script at an assignment from grep that
+            # found nothing and at `((n++))` from 0 (falsestops): the trap says which.
+            locate = locate or any(c in reading.run for c in ("<(", ">(", "$(", "((", "let "))
             # Checks whose failure the script goes on after, with no exit status to show it:
             # planrun watches the output for what their failure prints (reports.py).
             name = self._shell_name(shell)
@@ -304,6 +307,19 @@ class Executor:
         # shows nothing, but nothing it watched failed.
         return replace(record, weak=None, note=TRAPPED if trapped and not step.hidden else WATCHED)
 
+    def _stopped_without_failing(
+        self, step: Step, outcome: procpool.Outcome, code: int
+    ) -> str | None:
+        """Why -e stopped the script at a line that checks nothing (falsestops), or None;
+        only where -e is on throughout (no `set +e` of the script's own)."""
+        if step.spec is None or not outcome.failures or not self._flags(step.spec.shell).errexit:
+            return None
+        if "+e" in step.run or "+o" in step.run:
+            return None
+        return falsestops.stopped_without_failing(
+            parse(step.run), outcome.failures, outcome.statuses, code
+        )
+
     def _trap_saw_all(self, step: Step, outcome: procpool.Outcome) -> bool:
         """Whether planrun's ERR trap ran in a shell without -e, saw every failure of the
         script (passedover.seen) and recorded none."""
@@ -334,6 +350,12 @@ class Executor:
                 tool = checkoutput.probe_skipped(step.run, step.spec.env.get("PATH"))
                 if tool is not None:
                     missing = f"`{tool}` was not found on PATH (the check runs it only if found)"
+                tested = _tested_failure(step, outcome)
+                if not missing and tested is not None and tested[1] == 127:
+                    name = tested[0].split(" ", 1)[0]
+                    missing = f"`{name}` was not found on PATH (a test reads what it prints)"
+            if not missing and code not in (0, None) and code != step.expect_exit and step.spec:
+                missing = self._stopped_without_failing(step, outcome, code)
             runner = checkoutput.ran_no_tests(step.run, code, output)
             ended = code == step.expect_exit
             skipped = None
@@ -353,7 +375,7 @@ class Executor:
                 why = f"when `{guard}` fails, and it failed here"
                 weak = f"{SKIPPED}`{rest}` {why} ({skips.BRANCH_FIX})"
             elif reading.must_fail:
-                failure = checkoutput.could_not_look(step.run, code)
+                failure = checkoutput.could_not_look(step.run, code, output)
             elif runner:
                 weak = f"ran no tests ({runner})"
             elif reading.informs_ok is not None or reading.informs_failed is not None:
@@ -379,7 +401,7 @@ class Executor:
                     # It says what the shape's note would (a failure the shell goes on after).
                     weak, note = passed_over, None
                 if ended and not weak and failure is None:
-                    quiet = _shows_nothing(step, outcome.failures, output, code)
+                    quiet = _shows_nothing(step, outcome, output, code)
                     if quiet is not None:
                         weak, note = quiet, None
         record = CommandRecord(
@@ -582,21 +604,32 @@ def _statements(script: str) -> int:
 
 
 def _shows_nothing(
-    step: Step, failures: tuple[tuple[int, str], ...] | None, output: str, code: int | None
+    step: Step, outcome: procpool.Outcome, output: str, code: int | None
 ) -> str | None:
     """Why a check that ended as expected shows nothing, from what the run left: a failure
-    inside a ``<(...)``, a loop over folders none of which is there, or a last line saying
-    it failed; None when nothing says so."""
-    inside = _substituted(step, failures)
+    inside a ``<(...)`` or in a ``$(...)`` a test reads, a loop over folders none of which is
+    there, or a last line saying it failed; None when nothing says so."""
+    inside = _substituted(step, outcome.failures)
     if inside is not None:
         why = "nothing reads its status, and what it printed was read as if it worked"
         fix = "run it first on a line of its own, its output to a file"
         return f"{PASSED_OVER}`{inside}` failed in a `<(...)`: {why} ({fix})"
     if code != 0:
         return None
+    tested = _tested_failure(step, outcome)
+    if tested is not None:
+        command, status = tested
+        why = "the test took what it printed for an answer"
+        fix = "let a failure there fail the check: run it on a line of its own first"
+        where = f"`{command}` failed (exit {status}) in a `$(...)` a test reads"
+        return f"{PASSED_OVER}{where}: {why} ({fix})"
     said = checkoutput.said_failed(step.run, output)
     if said is not None:
         return f"{PRINTED}{one_line(said, 80)}` yet exited 0 (let it exit 1 when it fails)"
+    caught = checkoutput.caught_error(step.run, output)
+    if caught is not None:
+        fix = "let it exit 1 there, or let the error through"
+        return f"{PRINTED}{one_line(caught, 80)}` yet exited 0: it caught the error itself ({fix})"
     return _skipped_each(step) or _skipped_here(step)
 
 
@@ -609,6 +642,13 @@ def _skipped_here(step: Step) -> str | None:
     test, checks = found
     why = f"when `{test}` fails, and it failed in the environment planrun gave it"
     return f"{SKIPPED}`{checks}` {why} (let the check run wherever planrun runs it)"
+
+
+def _tested_failure(step: Step, outcome: procpool.Outcome) -> tuple[str, int] | None:
+    """A command of a ``$(...)`` a test reads that failed (passedover.tested_failure)."""
+    if not outcome.failures or ("$(" not in step.run and "`" not in step.run):
+        return None
+    return passedover.tested_failure(parse(step.run), outcome.failures, outcome.statuses)
 
 
 def _substituted(step: Step, failures: tuple[tuple[int, str], ...] | None) -> str | None:

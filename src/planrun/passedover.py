@@ -38,18 +38,18 @@ Failure = tuple[int, str]
 """What the ERR trap recorded of one failure: the line of the script, the command bash ran."""
 
 _PASS_ON = frozenset({"cat", "tee", "tail", "head", "sort", "uniq", "wc", "tr", "sed", "cut"})
-_SEARCHES = frozenset({"grep", "egrep", "fgrep", "rg"})
+SEARCHES = frozenset({"grep", "egrep", "fgrep", "rg"})
 # Programs that only read or print text: a pipe from them into grep hides no check's failure.
 _READERS = (
     _PASS_ON
-    | _SEARCHES
+    | SEARCHES
     | frozenset(
         {"echo", "printf", "ls", "find", "git", "awk", "jq", "yq", "env", "printenv", "ps", "date"}
     )
 )
 
 
-def _same(text: str) -> str:
+def squeezed(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -63,7 +63,7 @@ def significant(root: Node, failures: tuple[Failure, ...]) -> list[Failure]:
     commands = commands_in(root)
     found = []
     for failure in failures:
-        written = [c for c in commands if _same(text_of(c)) == _same(failure[1])]
+        written = [c for c in commands if squeezed(text_of(c)) == squeezed(failure[1])]
         if written and all(in_substitution(c) for c in written):
             continue
         found.append(failure)
@@ -77,14 +77,87 @@ def substituted(root: Node, failures: tuple[Failure, ...]) -> str | None:
     none."""
     commands = [c for c in commands_in(root) if in_substitution(c)]
     for _, command in failures:
-        if command.split(" ", 1)[0].rsplit("/", 1)[-1] in _SEARCHES:
+        if command.split(" ", 1)[0].rsplit("/", 1)[-1] in SEARCHES:
             continue  # `<(grep -c TODO a.py)`: exit 1 is "none found", which it printed
         # bash names `jq . a.json 2>/dev/null` with its redirect, `2> /dev/null`
         bare = _REDIRECT.sub("", command)
-        written = [c for c in commands if _same(text_of(c)) in (_same(command), _same(bare))]
+        texts = (squeezed(command), squeezed(bare))
+        written = [c for c in commands if squeezed(text_of(c)) in texts]
         if written and all(_in_process_substitution(c) for c in written):
             return flat(bare)
     return None
+
+
+# Programs whose exit 1 is an answer, not a failure to look: "no match", "they differ", "not
+# there" (`[ -z "$(grep -rn TODO src)" ]`, `[ -z "$(command -v black)" ]`).
+_ANSWERS = SEARCHES | frozenset({"diff", "cmp", "command", "which", "type", "pgrep", "pidof"})
+_TESTS = frozenset({"test", "["})
+
+
+def tested_failure(
+    root: Node, failures: tuple[Failure, ...], statuses: tuple[int, ...]
+) -> tuple[str, int] | None:
+    """The first failure (the command, its status) of a command written only inside a
+    ``$(...)`` that a test reads (``test -z "$(grep -rn TODO src)"``, ``[ "$(jq -r .v a.json)"
+    = "$(jq -r .v b.json)" ]``): the test decided on what it printed, nothing when grep found
+    no src, as if it had worked. Not an exit 1 that is an answer (grep's "no match"), in a
+    pipe too (``$(grep x f | wc -l)``: bash names the pipe's last command)."""
+    if len(statuses) != len(failures):
+        return None
+    tested = [c for c in commands_in(root) if _tested(c)]
+    if not tested:
+        return None
+    commands = commands_in(root)
+    for (_, command), status in zip(failures, statuses, strict=True):
+        bare = _REDIRECT.sub("", command)
+        texts = (squeezed(command), squeezed(bare))
+        written = [c for c in commands if squeezed(text_of(c)) in texts]
+        if not written or not all(c in tested for c in written):
+            continue
+        if status == 1 and any(_answers(c) for c in written):
+            continue
+        parent = written[0].parent
+        piped = parent is not None and parent.type == "pipeline"
+        return flat(text_of(parent) if piped and parent is not None else bare), status
+    return None
+
+
+def _answers(command: Node) -> bool:
+    """Whether ``command``'s exit 1 may be an answer: it is one of :data:`_ANSWERS`, or the
+    last of a pipe holding one."""
+    parent = command.parent
+    stages = parent.named_children if parent is not None and parent.type == "pipeline" else []
+    return any((command_name(c) or "").rsplit("/", 1)[-1] in _ANSWERS for c in [command, *stages])
+
+
+def _tested(node: Node) -> bool:
+    """Whether ``node`` is written in a ``$(...)`` that is a word of a test (``[ ]``, ``[[
+    ]]``, ``test``), not in a command of its own inside it."""
+    parent = node.parent
+    while parent is not None and parent.type != "command_substitution":
+        if parent.type in ("process_substitution", "subshell", "compound_statement"):
+            return False
+        parent = parent.parent
+    above = parent.parent if parent is not None else None
+    while above is not None and above.type in _WORD_PARTS:
+        above = above.parent
+    if above is None:
+        return False
+    if above.type == "test_command":
+        return True
+    return above.type == "command" and (command_name(above) or "") in _TESTS
+
+
+_WORD_PARTS = frozenset(
+    {
+        "string",
+        "concatenation",
+        "binary_expression",
+        "unary_expression",
+        "parenthesized_expression",
+        "negated_expression",
+    }
+)
 
 
 _REDIRECT = re.compile(r"\s+\d*(?:[<>]{1,2}|&>>?)&?\s*\S+")
@@ -116,19 +189,19 @@ def not_the_last(statements: list[Node], failures: list[Failure]) -> list[Failur
     first_row, last_row = _rows(last)
     shared = len(statements) > 1 and statements[-2].end_point.row == last.start_point.row
     commands = commands_in(last)
-    final = _same(text_of(commands[-1])) if commands else None
-    finals = [i for i, (_, command) in enumerate(failures) if _same(command) == final]
+    final = squeezed(text_of(commands[-1])) if commands else None
+    finals = [i for i, (_, command) in enumerate(failures) if squeezed(command) == final]
     kept = []
     for index, (line, command) in enumerate(failures):
         if not first_row <= line <= last_row or (
-            shared and _same(command) not in _same(text_of(last))
+            shared and squeezed(command) not in squeezed(text_of(last))
         ):
             kept.append((line, command))
             continue
-        written = [c for c in commands if _same(text_of(c)) == _same(command)]
+        written = [c for c in commands if squeezed(text_of(c)) == squeezed(command)]
         if not written:
             continue  # the statement itself, or a function's body run by its call
-        if _same(command) == final and index == finals[-1]:
+        if squeezed(command) == final and index == finals[-1]:
             continue  # the final command's last failure: the script's exit status
         kept.append((line, command))
     return kept
@@ -145,7 +218,7 @@ def stopper(statements: list[Node], failures: list[Failure]) -> Failure | None:
     for failure in reversed(failures):
         line, command = failure
         inside = first_row <= line <= last_row
-        if inside and not any(_same(text_of(c)) == _same(command) for c in commands):
+        if inside and not any(squeezed(text_of(c)) == squeezed(command) for c in commands):
             continue  # the statement's own record, after the command that failed in it
         return failure if not_the_last(statements, [failure]) else None
     return None
@@ -162,7 +235,7 @@ def chose_to_go_on(root: Node, failure: Failure) -> bool:
         if _rows(node)[1] < line and command_name(node) == "set" and sets_errexit(node):
             return True  # -e or +e, either way the script decided for itself
     at = _statement_at(statements, line)
-    same = [c for c in commands_in(root) if _same(text_of(c)) == _same(command)]
+    same = [c for c in commands_in(root) if squeezed(text_of(c)) == squeezed(command)]
     here = [c for c in same if at is not None and at.start_byte <= c.start_byte < at.end_byte]
     written = here or same or ([at] if at is not None else [])
     for command_node in written:
@@ -238,7 +311,7 @@ def piped_over(root: Node, flags: ShellFlags) -> tuple[int, str, str] | None:
         if node.type != "pipeline" or len(node.named_children) < 2:
             continue
         tail = command_name(node.named_children[-1])
-        searches = tail in _SEARCHES and not all(
+        searches = tail in SEARCHES and not all(
             (command_name(c) or "").rsplit("/", 1)[-1] in _READERS for c in node.named_children[:-1]
         )  # `cargo test | grep "test result"`: grep finds it in a failure's output too
         if tail is None or (tail not in _PASS_ON and not searches):

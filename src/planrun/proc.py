@@ -75,9 +75,9 @@ def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) ->
     recorded where -e or pipefail is off by then (the status would show nothing)."""
     errtrace = "" if OWN_ERR_TRAP.search(script) else "set -E; "
     prefix = errtrace + (
-        "trap '__planrun_u=$_; "
+        "trap '__planrun_e=$? __planrun_u=$_; "
         "__planrun_l=${BASH_LINENO[*]:+${BASH_LINENO[${#BASH_LINENO[@]}-1]}}; "
-        'builtin printf "%s %s\\n" "${__planrun_l:-$LINENO}" '
+        'builtin printf "%s %s %s\\n" "${__planrun_l:-$LINENO}" "$__planrun_e" '
         f'"${{BASH_COMMAND//[[:cntrl:]]/ }}" >> "{path}"; '
         ': "$__planrun_u"\' ERR; '
     )
@@ -94,7 +94,7 @@ def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) ->
 
 
 SAFE_PATH = re.compile(r"[\w./+,@%=-]+")  # nothing the trap's quoting would have to escape
-_FAILURE = re.compile(r"(\d+) (.*)")
+_FAILURE = re.compile(r"(\d+) (\d+) (.*)")
 _HEAD = re.compile(r"&& (\d+) (\d+)")
 _HALF = 32 * 1024  # bytes read from each end of a long file: the first and last failures matter
 
@@ -102,9 +102,11 @@ _HALF = 32 * 1024  # bytes read from each end of a long file: the first and last
 @dataclass(frozen=True)
 class Records:
     """What planrun's traps recorded of a script: its ERR trap, each failure (line, command)
-    in order; its DEBUG trap, the status the shell had at each line asked (``heads``)."""
+    in order and the status each failed with (``statuses``); its DEBUG trap, the status the
+    shell had at each line asked (``heads``)."""
 
     failures: tuple[tuple[int, str], ...]
+    statuses: tuple[int, ...]
     heads: dict[int, int]
 
 
@@ -126,14 +128,15 @@ def read_failures(path: str) -> Records | None:
             os.unlink(path)  # noqa: PTH108 -- a str path, once per command
     text = data.decode("utf-8", errors="replace")
     lines = text.splitlines()
-    found = (_FAILURE.fullmatch(line) for line in lines)
-    failures = tuple((int(m.group(1)), m.group(2)) for m in found if m)
+    found = [m for m in map(_FAILURE.fullmatch, lines) if m]
+    failures = tuple((int(m.group(1)), m.group(3)) for m in found)
+    statuses = tuple(int(m.group(2)) for m in found)
     heads: dict[int, int] = {}
     for line in lines:
         head = _HEAD.fullmatch(line) if line.startswith("&& ") else None
         if head is not None:
             heads.setdefault(int(head.group(1)), int(head.group(2)))
-    return Records(failures, heads)
+    return Records(failures, statuses, heads)
 
 
 OWN_CHILDREN = threading.Lock()

@@ -66,6 +66,7 @@ class Outcome:
     # What its ERR trap recorded: (line of the script, command) of each failure, in order;
     # None when no trap was set (one command, a shell other than bash) or the file was lost.
     failures: tuple[tuple[int, str], ...] | None = None
+    statuses: tuple[int, ...] = ()  # the status each of ``failures`` failed with
     # The status its shell had at each line asked (Spec.heads), by line; None: no records.
     heads: dict[int, int] | None = None
 
@@ -307,8 +308,9 @@ class ProcessPool:
                 self._done.append((child.token, Outcome(None, duration, killed_by="interrupt")))
             else:
                 failures = records.failures if records else None
+                statuses = records.statuses if records else ()
                 heads = records.heads if records else None
-                outcome = Outcome(code, duration, failures=failures, heads=heads)
+                outcome = Outcome(code, duration, failures=failures, statuses=statuses, heads=heads)
                 self._done.append((child.token, outcome))
 
     def _enforce_deadlines(self) -> None:

@@ -28,6 +28,7 @@ from planrun.errexit import (
     text_of,
 )
 from planrun.shellnames import SHELL_NAMES
+from planrun.shellsplit import parse
 
 MAX_BYTES = 256 * 1024
 _PLAIN = re.compile(r"[\w./+@%=-]+")  # a path with nothing the shell would expand or split
@@ -118,24 +119,70 @@ _NPM_FOLDER = frozenset({"--prefix", "-C"})  # the folder whose package.json npm
 _NPM_SETUP = frozenset({"ci", "install", "i"})
 
 
-def npm_script(run: str, cwd: Path | None) -> tuple[str, str | None, str] | None:
-    """(its name, its text, the package.json holding it as the check names it) of the
-    package.json script an ``npm test`` or ``npm run NAME`` check runs (npm runs it with ``sh
-    -c``, without -e), also in another folder: ``npm --prefix web test``, ``cd web && npm
-    test``, ``(cd web && npm ci && npm test)``. Text None for a script package.json does not
-    have under ``--if-present`` (npm then runs nothing and exits 0). None for anything else,
-    for a script with a ``pre``/``post`` script beside it (npm runs those too), or when
-    package.json cannot be read."""
-    statement = only_statement(run) if cwd is not None and "npm" in run else None
-    if cwd is None or statement is None:
+NpmScript = tuple[str, "str | None", str]
+"""A package.json script a check runs: its name, its text (None: not there, under
+``--if-present``) and the package.json holding it, as the check names it."""
+
+
+def npm_scripts(run: str, cwd: Path | None) -> list[NpmScript] | None:
+    """The package.json scripts a check runs with ``npm test`` or ``npm run NAME`` (npm runs
+    each with ``sh -c``, without -e), in order, when that is all it runs: also in another
+    folder (``npm --prefix web test``, ``cd web && npm test``, ``(cd web && npm ci && npm
+    test)``), several (``npm run lint && npm test``, one per line), behind ``timeout 60``, or
+    piped into ``tail``. None for anything else, for a script with a ``pre``/``post`` script
+    beside it (npm runs those too), or when a package.json cannot be read."""
+    root = parse(run) if cwd is not None and "npm" in run else None
+    if cwd is None or root is None or root.has_error:
         return None
-    found = _after_cd(statement)
-    if found is None:
-        return None
-    folder, command = found
-    words = _npm_words(command)
-    if words is None:
-        return None
+    found: list[NpmScript] = []
+    folder = Path()
+    for statement in (c for c in root.named_children if c.type != "comment"):
+        node = body_of(statement)
+        if node.type == "subshell":  # `(cd web && npm test)`: its `cd` stays inside
+            inner = [c for c in node.named_children if c.type != "comment"]
+            if len(inner) != 1 or not _npm_chain(body_of(inner[0]), cwd, folder, found):
+                return None
+            continue
+        after = _npm_chain(node, cwd, folder, found)
+        if after is None:
+            return None
+        folder = after
+    return found or None
+
+
+def _npm_chain(node: Node, cwd: Path, folder: Path, found: list[NpmScript]) -> Path | None:
+    """Adds to ``found`` the scripts of an ``&&`` chain of ``cd``s to literal folders, installs
+    (``npm ci``: they check nothing) and npm scripts; the folder it ends in, or None when it
+    holds anything else."""
+    chain: list[Node] = []
+    while node.type == "list" and node.children[1].type == "&&":
+        chain.insert(0, body_of(node.children[-1]))
+        node = body_of(node.children[0])
+    chain.insert(0, node)
+    for written in chain:
+        step = _unwrapped(written)
+        if command_name(step) == "cd":
+            args = [text_of(n) for n in step.children_by_field_name("argument")]
+            if len(args) != 1 or not _PLAIN.fullmatch(args[0]) or args[0].startswith("-"):
+                return None
+            folder = folder / args[0]
+            continue
+        if command_name(step) in _REPORTS and written is not chain[0]:
+            continue  # `npm test && echo OK`
+        words = _npm_words(step)
+        if words is None or not words:
+            return None
+        if words[0] in _NPM_SETUP:
+            continue
+        script = _npm_script(words, cwd, folder)
+        if script is None:
+            return None
+        found.append(script)
+    return folder
+
+
+def _npm_script(words: list[str], cwd: Path, folder: Path) -> NpmScript | None:
+    """The script of ``npm WORDS`` run in ``folder`` (under ``cwd``), or None."""
     if "--" in words:
         words = words[: words.index("--")]  # what follows goes to the script
     words, prefix = _prefix(words)
@@ -164,41 +211,16 @@ def npm_script(run: str, cwd: Path | None) -> tuple[str, str | None, str] | None
     return (script, None, package) if "--if-present" in flags else None
 
 
-def _after_cd(statement: Node) -> tuple[Path, Node] | None:
-    """(the folder, the last command) of ``npm test``, ``cd web && npm test``, ``(cd web &&
-    npm ci && npm test)``: before the last command of an ``&&`` chain, only a ``cd`` to a
-    literal folder or an ``npm ci``/``npm install`` (which check nothing); None otherwise."""
-    node = body_of(statement)
-    if node.type == "subshell":
-        inner = [c for c in node.named_children if c.type != "comment"]
-        if len(inner) != 1:
-            return None
-        node = body_of(inner[0])
-    chain: list[Node] = []
-    while node.type == "list" and node.children[1].type == "&&":
-        chain.insert(0, body_of(node.children[-1]))
-        node = body_of(node.children[0])
-    chain.insert(0, node)
-    folder = Path()
-    for step in chain[:-1]:
-        if command_name(step) == "cd":
-            args = [text_of(n) for n in step.children_by_field_name("argument")]
-            if len(args) != 1 or not _PLAIN.fullmatch(args[0]) or args[0].startswith("-"):
-                return None
-            folder = folder / args[0]
-            continue
-        words = _npm_words(step)
-        if words is None or not words or words[0] not in _NPM_SETUP:
-            return None
-    return folder, chain[-1]
-
-
 def _npm_words(command: Node) -> list[str] | None:
-    """The words after ``npm`` of an ``npm ...`` command; None for any other."""
+    """The words after ``npm`` of an ``npm ...`` command (``timeout 60 npm ...`` too); None
+    for any other."""
     name = command.child_by_field_name("name") if command.type == "command" else None
-    if name is None or text_of(name) != "npm":
+    if name is None:
         return None
-    return [text_of(n) for n in command.children_by_field_name("argument")]
+    words = [text_of(n) for n in (name, *command.children_by_field_name("argument"))]
+    if Path(words[0]).name in WRAPPERS and "npm" in words:
+        words = words[words.index("npm") :]  # `timeout 60 npm test`
+    return words[1:] if words[0] == "npm" else None
 
 
 def _prefix(words: list[str]) -> tuple[list[str], str | None]:
