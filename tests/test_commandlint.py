@@ -32,6 +32,14 @@ FLAGGED = [
     ("uv run uvicorn app:app", "verify-long-running"),
     ("cd web && npm run dev", "verify-long-running"),
     ("timeout 20 python manage.py runserver", "verify-long-running"),
+    ("uv run python -m src.main --dev", "verify-long-running"),  # the PRP base template
+    ("python3 src/main.py --dev", "verify-long-running"),
+    ("python -m app.main --reload", "verify-long-running"),
+    ("gunicorn app:app -b :8000", "verify-long-running"),
+    ("fastapi dev main.py", "verify-long-running"),
+    ("python -m http.server 8000", "verify-long-running"),
+    ("# Start the service\npython3 app.py", "verify-long-running"),
+    ("# Start the API server\n\ncd api && node server.js", "verify-long-running"),
 ]
 
 CLEAN = [
@@ -52,6 +60,22 @@ CLEAN = [
     "pip install uvicorn flask",
     "npm test 2>&1 | grep -q 'No errors found'",
     "cargo build 2>&1 | grep -q '0 errors'",
+    # A program not known as a server, with no comment saying it starts one, runs as before.
+    "python app.py",
+    "node server.js",
+    "python scripts/build.py --dev",
+    "python3 test.py --host localhost --port 8080",
+    "uv sync --dev",
+    "gunicorn --check-config app:app",
+    "python -m http.server 8000 &\nsleep 1\ncurl -f localhost:8000",
+    # What the comment says starts the service comes back, or is started in the background.
+    "# Start the service\nsudo systemctl start app",
+    "# Start the service\ndocker compose up -d",
+    "# Start the service\npython app.py &\nsleep 2\ncurl -f localhost:8000",
+    "# Start the services in the background\npython app.py",
+    "# Run the app tests\npython app.py",
+    "# Run the api integration tests\npython -m pytest tests/api",
+    "# Run the app to see it print the report\npython app.py",
 ]
 
 
@@ -148,3 +172,11 @@ def test_says_must_fail() -> None:
     assert says_must_fail("Expected: FAIL")
     assert not says_must_fail("Render the red button")
     assert not says_must_fail("Handle failures in the importer")
+
+
+def test_a_comment_that_starts_the_service_is_named_in_the_warning() -> None:
+    [found] = findings("# Start the service\nnode server.js --port 3000\ncurl -f localhost:3000")
+    assert found.why == (
+        '"node server.js --port 3000" starts a server or watcher that does not exit '
+        '("# Start the service" above it): it can only end by the timeout'
+    )

@@ -134,6 +134,28 @@ def test_must_haves_failures_name_what_was_found(write_plan: PlanWriter, tmp_pat
     assert by_id(doc)["p/t"]["reason"] == "short.py has 41 lines, needs at least 60 (and 1 more)"
 
 
+def test_a_key_link_from_a_missing_makefile_fails(write_plan: PlanWriter, tmp_path: Path) -> None:
+    # The task's own file has the pattern; read as a symbol, Makefile would pass on it.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "build.sh").write_text("build:\necho ok\n")
+    path = write_plan(
+        "p.md",
+        """
+        planrun: 1
+        tasks:
+          - id: t
+            files: [src/build.sh]
+            must_haves:
+              key_links:
+                - {from: Makefile, to: src/build.sh, via: make target, pattern: "build:"}
+        """,
+    )
+    run, doc = execute(path)
+    assert run.exit_code == 1
+    assert by_id(doc)["p/t"]["status"] == "failed"
+    assert by_id(doc)["p/t"]["reason"] == "Makefile does not exist"
+
+
 def test_wave_by_wave_on_a_chain(write_plan: PlanWriter) -> None:
     path = write_plan(
         "chain.md",

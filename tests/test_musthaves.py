@@ -121,3 +121,81 @@ def test_key_link_with_an_invalid_regex_fails_without_raising(root: Path) -> Non
     assert result.message == (
         "pattern /foo((/ is not a valid regular expression: missing ), unterminated subpattern"
     )
+
+
+@pytest.mark.parametrize(
+    "source", ["Makefile", "Dockerfile", "Procfile", "schema.prisma", "App.svelte", ".gitignore"]
+)
+def test_a_key_link_from_a_missing_file_without_a_folder_fails(root: Path, source: str) -> None:
+    # The declared file has the pattern: searched as if `from` were a symbol, it would pass.
+    (root / "build.sh").write_text("build:\n\techo build\n")
+    found = link(**{"from": source, "to": "build.sh", "pattern": "build:"})
+    result = check_key_link(found, root, declared=["build.sh"])
+    assert (result.ok, result.message) == (False, f"{source} does not exist")
+
+
+def test_a_key_link_from_a_file_without_a_folder_reads_that_file(root: Path) -> None:
+    (root / "Makefile").write_text("build:\n\tsh build.sh\n")
+    (root / "schema.prisma").write_text("model User {\n  id Int @id\n}\n")
+    make = check_key_link(link(**{"from": "Makefile", "to": "build.sh", "pattern": "build:"}), root)
+    assert (make.ok, make.message) == (True, "/build:/ found in Makefile:1: build:")
+    prisma = link(**{"from": "schema.prisma", "to": "User", "pattern": r"model User \{"})
+    assert check_key_link(prisma, root).message == (
+        r"/model User \{/ found in schema.prisma:1: model User {"
+    )
+
+
+@pytest.mark.parametrize(
+    "symbol", ["useAuth", "AuthService", "StreamingExporter.open()", "Store.getUser"]
+)
+def test_a_key_link_from_a_symbol_still_searches_the_declared_files(
+    root: Path, symbol: str
+) -> None:
+    result = check_key_link(
+        link(**{"from": symbol, "to": "Base", "pattern": "def create_all"}),
+        root,
+        declared=["core.py"],
+    )
+    assert (result.ok, result.message) == (
+        True,
+        "/def create_all/ found in core.py:4: def create_all",
+    )
+
+
+def test_exports_with_edges_that_are_not_word_characters(root: Path) -> None:
+    (root / "auth.ts").write_text(
+        "export function useAuth(token: string) {}\nexport const $store = 1;\n"
+        "export const useSession = () => null;\n"
+    )
+    names = ["useAuth()", "$store", "useSession()"]
+    found = check_artifact(art(path="auth.ts", exports=names), root)
+    assert (found.ok, found.message) == (
+        True,
+        "auth.ts exists, defines useAuth(), $store, useSession()",
+    )
+    # A whole name still: not inside a longer one.
+    (root / "other.ts").write_text("export const $stores = [];\nuseAuthority();\n")
+    missing = check_artifact(art(path="other.ts", exports=["$store", "useAuth()"]), root)
+    assert missing.message == 'other.ts does not define "$store", "useAuth()"'
+
+
+def test_a_byte_order_mark_is_not_part_of_the_text(root: Path) -> None:
+    (root / "bom.ts").write_bytes(b"\xef\xbb\xbfexport function bom() {}\n")
+    result = check_key_link(
+        link(**{"from": "bom.ts", "to": "x", "pattern": "^export function bom"}), root
+    )
+    assert (result.ok, result.message) == (
+        True,
+        "/^export function bom/ found in bom.ts:1: export function bom",
+    )
+    found = check_artifact(art(path="bom.ts", contains="export", exports=["bom"]), root)
+    assert (found.ok, found.message) == (True, 'bom.ts exists, contains "export", defines bom')
+
+
+def test_contains_over_lines_is_found_in_a_crlf_file(root: Path) -> None:
+    (root / "crlf.ts").write_bytes(b"export function login() {}\r\nexport function logout() {}\r\n")
+    wanted = "login() {}\nexport function logout"
+    found = check_artifact(art(path="crlf.ts", contains=wanted), root)
+    assert (found.ok, found.message) == (True, f'crlf.ts exists, contains "{wanted}"')
+    other = check_artifact(art(path="crlf.ts", contains="logout() {}\nexport"), root)
+    assert (other.ok, other.message) == (False, 'crlf.ts does not contain "logout() {}\nexport"')

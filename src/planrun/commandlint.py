@@ -3,7 +3,8 @@
 Each finder takes a verify script and says what is wrong with it as a check: a grep that
 matches the failure it should catch, a result that is only printed, a file that the command's
 own redirect creates, an exit status read in a fresh shell, a server that never exits.
-lint.py turns the findings into warnings; nothing here changes what runs.
+lint.py turns the findings into warnings; the GSD and PRP readers keep a server found here
+(``long_running``, ``service_start``) as a manual check. Nothing here decides a verdict.
 """
 
 from __future__ import annotations
@@ -221,35 +222,101 @@ _LONG_RUNNING = [
         r"next\s+dev\b",
         r"vite\b(?!\s+(?:build|optimize|--version|-v\b|--help|-h\b))",
         r"(?:cargo\s+|npm\s+run\s+)?tauri\s+dev\b",
-        r"uvicorn\b(?![^;&|\n]*--(?:help|version))",
+        r"(?:uvicorn|gunicorn|hypercorn)\b(?![^;&|\n]*--(?:help|version|check-config))",
+        r"fastapi\s+(?:dev|run)\b",
         r"flask\s+run\b",
+        r"streamlit\s+run\b",
+        r"nodemon\b",
         r"rails\s+(?:s|server)\b",
         r"(?:python3?\s+)?manage\.py\s+runserver\b",
+        r"php\s+(?:artisan\s+serve\b|-S\s)",
+        r"python3?\s+-m\s+http\.server\b",
+        r"(?:hugo\s+server|mkdocs\s+serve|jekyll\s+serve)\b",
+        # An app's own entry point in its dev or reload mode (the PRP base template's
+        # `uv run python -m src.main --dev`): a program named main, app, server or api, as a
+        # module or a script, with --dev or --reload.
+        (
+            r"(?:python3?\s+)?(?:-m\s+(?:\w+\.)*(?:main|app|server|api)(?![\w.])|"
+            r"(?:\S*/)?(?:main|app|server|api)\.py\b)[^;&|\n]*?\s--(?:dev|reload)(?![\w-])"
+        ),
         r"docker(?:\s+|-)compose\s+up\b(?![^;&|\n]*\s(?:-d|--detach)\b)",
     )
 ]
 # A word each of _LONG_RUNNING needs: a line without one starts no server or watcher.
-_MAYBE_LONG_RUNNING = re.compile(r"dev|serve|watch|vite|uvicorn|flask|rails|docker")
+_MAYBE_LONG_RUNNING = re.compile(
+    r"dev|serve|watch|vite|corn|fastapi|flask|streamlit|nodemon|rails|php|reload|docker"
+)
 _BACKGROUND = re.compile(r"^[^;\n]*?(?<![&>])&(?!&)")
+# A comment (or the line before a fence) that says the next command starts the app:
+# "# Start the service", "# Start the API server (in another terminal)", "# Run the server".
+# The thing started ends the clause ("# Run the api tests" starts nothing); to "run" is to
+# start only a server or service ("# Run the app" may be a program that exits). Not one
+# that starts it in the background or detached: that command comes back.
+_STARTS_SERVICE = re.compile(
+    r"^(?:\d+[.)]\s*)?(?:(?:start|launch|boot|spin\s+up|bring\s+up)\s+(?:up\s+)?"
+    r"(?:the\s+|an?\s+|your\s+)?(?:[\w.-]+\s+){0,2}?"
+    r"(?:services?|servers?|app|application|api|backend)"
+    r"|run\s+(?:the\s+|an?\s+|your\s+)?(?:[\w.-]+\s+){0,2}?(?:services?|servers?|api|backend))"
+    r"(?=\s*(?:$|[:.,;(\u2013\u2014-]|(?:in|on|at|with|for|locally|first|and|using|via|from)\b))"
+    r"(?![^\n]*\b(?:background|detached|daemon)\b)",
+    re.I,
+)
+# What such a comment can start that holds the terminal: a program run in the foreground.
+# `systemctl start`, `docker compose up -d` and `brew services start` come back: not these.
+_RUNS_PROGRAM = re.compile(
+    _AT_COMMAND
+    + r"(?:python3?\s+(?:-m\s+)?[\w.-]|[\w./-]+\.py\b|node\s+[\w.-]|deno\s+(?:run|serve|task)\b"
+    r"|bun\s+(?:run\s+)?[\w./-]+\.[jt]sx?\b|ruby\s+[\w./-]+\.rb\b|go\s+run\b|cargo\s+run\b"
+    r"|dotnet\s+(?:run|watch)\b|java\s+-jar\b|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?start\b"
+    r"|make\s+(?:run|serve|start|dev)\b|\./[\w./-]+)"
+)
+_UP_TO_OPERATOR = re.compile(r"[^;&|\n]*")
 
 
 def long_running(script: str) -> Finding | None:
     """A dev server or watcher as a check: it runs until the timeout kills it."""
-    for line in script.splitlines():
+    found = service_start(script)
+    if found is None:
+        return None
+    _, command, said = found
+    by = f' ("{said}" above it)' if said else ""
+    return Finding(
+        "verify-long-running",
+        f'"{command}" starts a server or watcher that does not exit{by}: '
+        "it can only end by the timeout",
+        "check a build or a test instead (npm run build, pytest), or start the server "
+        "in the background in the same check and curl it",
+    )
+
+
+def service_start(script: str, said: str = "") -> tuple[int, str, str] | None:
+    """The first line of ``script`` that starts a server or watcher in the foreground: its
+    row, the command, and the comment that says it starts the service ("" when the command
+    is one by itself). ``said`` is a line just before the script (the prose above a fence).
+    A known server (``uvicorn``, ``npm run dev``) is one wherever it is; a plain program run
+    (``python app.py``, ``node server.js``) only right under a comment that says it starts
+    the service, as the PRP base template writes it. Run in the background (``&``), none is."""
+    pending = said.strip() if _STARTS_SERVICE.match(said.strip().rstrip(":")) else ""
+    for row, line in enumerate(script.splitlines()):
         stripped = line.strip()
-        if stripped.startswith("#") or not _MAYBE_LONG_RUNNING.search(stripped):
+        if not stripped:
             continue
-        for pattern in _LONG_RUNNING:
-            match = pattern.search(stripped)
-            if match is None or _BACKGROUND.match(stripped[match.start() :]):
-                continue
-            return Finding(
-                "verify-long-running",
-                f'"{match.group(0).strip(" ;&|(")}" starts a server or watcher that does not exit: '
-                "it can only end by the timeout",
-                "check a build or a test instead (npm run build, pytest), or start the server "
-                "in the background in the same check and curl it",
-            )
+        if stripped.startswith("#"):
+            if _STARTS_SERVICE.match(stripped.lstrip("#").strip()):
+                pending = stripped
+            continue
+        comment, pending = pending, ""
+        if _MAYBE_LONG_RUNNING.search(stripped):
+            for pattern in _LONG_RUNNING:
+                match = pattern.search(stripped)
+                if match is not None and not _BACKGROUND.match(stripped[match.start() :]):
+                    return row, match.group(0).strip(" ;&|("), ""
+        if comment:
+            match = _RUNS_PROGRAM.search(stripped)
+            if match is not None and not _BACKGROUND.match(stripped[match.start() :]):
+                command = _UP_TO_OPERATOR.match(stripped[match.start() :])
+                shown = command.group(0) if command else stripped[match.start() :]
+                return row, shown.strip(" ;&|("), comment
     return None
 
 

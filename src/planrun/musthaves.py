@@ -94,12 +94,12 @@ def _check_artifact(art: Artifact, root: Path, budget: Budget) -> CheckResult:
         found.append(f"{lines} lines")
     text = read_text(path, art.path, budget) if wants_text else ""
     if art.contains is not None:
-        if art.contains not in text:
+        if not _contains(text, art.contains):
             return CheckResult(
                 "artifact", label, ok=False, message=f'{art.path} does not contain "{art.contains}"'
             )
         found.append(f'contains "{art.contains}"')
-    missing = [name for name in art.exports if not re.search(rf"\b{re.escape(name)}\b", text)]
+    missing = [name for name in art.exports if not _defines(text, name)]
     if missing:
         names = ", ".join(f'"{m}"' for m in missing)
         return CheckResult(
@@ -110,9 +110,85 @@ def _check_artifact(art: Artifact, root: Path, budget: Budget) -> CheckResult:
     return CheckResult("artifact", label, ok=True, message=", ".join(found))
 
 
+def _contains(text: str, wanted: str) -> bool:
+    """``wanted`` in ``text``, line endings aside: a ``contains`` written over two lines in
+    YAML (``\\n``) is found in a file saved with CRLF, as an editor shows the two the same."""
+    if "\r" not in wanted and "\n" not in wanted:
+        return wanted in text  # no line break to differ on: the same answer, without a copy
+    return _lf(wanted) in _lf(text)
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _defines(text: str, name: str) -> bool:
+    """Whether an ``exports`` name appears in ``text`` as a whole name. A word boundary is
+    wanted only at an edge that is a word character: ``\\b$store`` could never match, as
+    ``$`` is no word character, while ``store`` must not be found inside ``$stores``. A name
+    written as a call (``useAuth()``) is the name of a function: ``useAuth``, so that
+    ``function useAuth(token)`` and ``const useAuth = () =>`` define it, as ``useAuth`` does."""
+    name = name.strip()
+    if name.endswith("()") and len(name) > 2:
+        name = name[:-2].rstrip()
+    if not name:
+        return False
+    before = r"(?<!\w)" if re.match(r"\w", name[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", name[-1]) else ""
+    return re.search(before + re.escape(name) + after, text) is not None
+
+
+# Files named without an extension that plans link from: a key_link ``from: Makefile`` is
+# that file, never a symbol to look for in every file of the plan.
+_FILE_NAMES = frozenset(
+    {
+        "Makefile",
+        "makefile",
+        "GNUmakefile",
+        "Dockerfile",
+        "Containerfile",
+        "Procfile",
+        "Jenkinsfile",
+        "Gemfile",
+        "Rakefile",
+        "Vagrantfile",
+        "Brewfile",
+        "Podfile",
+        "Fastfile",
+        "Pipfile",
+        "Justfile",
+        "justfile",
+        "Caddyfile",
+        "Tiltfile",
+        "Earthfile",
+        "Snakefile",
+        "Guardfile",
+        "Capfile",
+        "Berksfile",
+        "Dangerfile",
+        "CODEOWNERS",
+        "LICENSE",
+        "README",
+        "CHANGELOG",
+    }
+)
+# A file extension: letters, then letters or digits (``.prisma``, ``.graphql``, ``.mp4``).
+# A camel hump (``Store.getUser``) is a member of code, never an extension.
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
+_HUMP = re.compile(r"[a-z][A-Z]")
+
+
 def _is_symbol(ref: str) -> bool:
-    """A key_links ``from`` that names code (``StreamingExporter.open()``), not a file."""
-    return "/" not in ref and not re.search(r"\.[A-Za-z]{1,5}$", ref.strip())
+    """A key_links ``from`` that names code (``StreamingExporter.open()``, ``useAuth``), not a
+    file. A name with a slash, a file extension (``schema.prisma``, ``.gitignore``) or a
+    file's well-known name (``Makefile``, ``Dockerfile``) is a file: missing, it fails as
+    missing. Were it a symbol, its pattern would be looked for in every declared file of
+    the plan, and any of them would pass it."""
+    ref = ref.strip()
+    if "/" in ref or "\\" in ref or ref in _FILE_NAMES:
+        return False
+    extension = _EXTENSION.search(ref)
+    return extension is None or _HUMP.search(extension.group(0)) is not None
 
 
 def compile_pattern(pattern: str) -> regex.Pattern[str]:

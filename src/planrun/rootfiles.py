@@ -148,6 +148,8 @@ def count_lines(path: Path, name: str, budget: Budget) -> int:
 
 
 def read_text(path: Path, name: str, budget: Budget) -> str:
+    """The file's text as UTF-8. A leading byte order mark is left out: it is no part of the
+    text, and kept, it would stand before the first line, where ``^export`` never matched."""
     with _open_regular(path, name) as fd:
         data = b"".join(_chunks(fd, name, MAX_SEARCH_BYTES, budget, "search"))
-    return data.decode("utf-8", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")

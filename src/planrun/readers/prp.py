@@ -1,7 +1,13 @@
 """PRP files (Product Requirement Prompts): fenced bash blocks under "Validation Loop" /
 "Level N" headings are verify tasks, in level order; checkboxes under "Quality Gates",
 "Success Criteria" or a final checklist are manual checks with their claimed status; the
-frontmatter is kept as metadata."""
+frontmatter is kept as metadata.
+
+A block that starts the service in the foreground (the base template's Level 3:
+``# Start the service`` / ``uv run python -m src.main --dev`` / ``curl ...``) is written for
+two terminals: run as checks, the start would hold until the timeout and the requests would
+find nothing listening. That command and the ones after it in the block are manual checks.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from planrun import markdown, prose
+from planrun.commandlint import service_start
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
@@ -67,11 +74,17 @@ class PrpReader:
             tasks.item_lines.append(task.line)
         previous: str | None = None
         for heading, number, name in _levels(body):
-            chunks = _commands(body, heading, doc, diags)
-            if not chunks:
+            by_hand: list[tuple[int, str]] = []
+            chunks = _commands(body, heading, doc, diags, by_hand)
+            if not chunks and not by_hand:
                 continue
             task = mapping(heading.no, id=f"level-{number}", name=name or heading.title)
-            task["verify"] = verify_list(chunks, chunks[0].line)
+            if chunks:
+                task["verify"] = verify_list(chunks, chunks[0].line)
+            else:
+                task["kind"] = "manual"  # all of it needs the service it starts: a person's
+            if by_hand:
+                task["must_haves"] = mapping(by_hand[0][0], truths=items(by_hand, by_hand[0][0]))
             if previous:
                 task["depends_on"] = [previous]
             if not _optional(body, heading):
@@ -136,7 +149,7 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
                     task["depends_on"] = items(((line.no, d) for d in deps), line.no)
             elif key.startswith(("validation", "verify", "verification", "test")):
                 checks.extend(field_checks(key, value, line.no, (doc, diags), manual))
-        checks.extend(_commands(body, heading, doc, diags))
+        checks.extend(_commands(body, heading, doc, diags, manual))
         if checks:
             task["verify"] = verify_list(checks, checks[0].line)
         if manual:
@@ -146,8 +159,14 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
 
 
 def _commands(
-    body: markdown.Body, heading: markdown.Heading, doc: Document, diags: Diagnostics
+    body: markdown.Body,
+    heading: markdown.Heading,
+    doc: Document,
+    diags: Diagnostics,
+    by_hand: list[tuple[int, str]],
 ) -> list[Chunk]:
+    """The commands of the shell fences under ``heading``; those that need a service the
+    block starts in the foreground go to ``by_hand`` (line, command) instead."""
     lines = markdown.section(body, heading)
     if not lines:
         return []
@@ -175,5 +194,39 @@ def _commands(
                 continue
         elif block.lang not in prose.SHELL_FENCES:
             continue
-        chunks.extend(split_script(text, block.first))
+        found = split_script(text, block.first)
+        server = service_start(text, _said_before(body, lines, block))
+        if server is None:
+            chunks.extend(found)
+            continue
+        row, command, _ = server
+        at = block.first + row
+        # Chunks end where the next starts, or at the block's end: the first that reaches
+        # the server's line holds it (a `cd` before it keeps the two together).
+        ends = [c.line for c in found[1:]] + [block.first + len(text.splitlines())]
+        held = [c for c, end in zip(found, ends, strict=True) if end > at]
+        chunks.extend(c for c in found if c not in held)
+        by_hand.extend((c.line, c.text) for c in held)
+        rest = [ln for ln in text.splitlines()[row + 1 :] if ln.strip()[:1] not in ("", "#")]
+        what = (
+            "it and the commands after it in the block, which need it running, are manual checks"
+            if rest
+            else "it is a manual check"
+        )
+        diags.add(
+            "verify-long-running",
+            doc.display,
+            at,
+            f'"{command}" starts a service that does not exit: {what}, not run',
+            hint="to check it, start it in the background in the block and stop it after "
+            "(`python app.py & sleep 2`, `curl -f ...`, `kill %1`)",
+        )
     return chunks
+
+
+def _said_before(body: markdown.Body, lines: list[markdown.Line], block: markdown.Block) -> str:
+    """The prose line right above a fence ("Start the service:"), else ""."""
+    before = [ln for ln in lines if ln.no < block.no and ln.text.strip()]
+    if not before or before[-1].no in body.fenced:
+        return ""
+    return markdown.strip_markup(markdown.bullet(before[-1].text) or before[-1].text)
