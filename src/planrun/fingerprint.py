@@ -21,7 +21,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 35
+RULES = 36
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -44,7 +44,10 @@ check, `|| tail log` masks, a server the check starts, the project's own files, 
 file read as its shell runs it; 32: package.json scripts, `|| exit 1` lines without -e, a last
 line saying FAIL, a `case` that only reports, all tests xfailed, printed values; 33: a file's
 own `set` lines, one-line checks gated on the environment, no make rule; 34: `|| tail log`
-before the last line; 35: package.json scripts of another folder, `cd web && npm test`)."""
+before the last line; 35: package.json scripts of another folder, `cd web && npm test`; 36: a
+failed `$(...)` a test reads, -e stopping at a count or counter, negative tests of a program
+that is not there, variables noted and dropped, errors caught, several npm scripts, key_links
+from files, exports, a service a PRP starts)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
