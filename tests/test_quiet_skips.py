@@ -288,7 +288,41 @@ VALUES = {
     "prints-first": ("python3 -c \"print('checking'); print(1 == 2)\"", "failed"),
     "prints-then-true": ("python3 -c \"print('checking'); print(1 == 1)\"", "unverified"),
     "calls-first": ('python3 -c "import os; os.getcwd(); print(1 == 2)"', "failed"),
+    # a result word: a failure's fails, anything else is no answer
+    "says-missing": (
+        "python3 -c \"import os; print('OK' if os.path.exists('src/b.py') else 'MISSING')\"",
+        "failed",
+    ),
+    "says-fail-why": (
+        "python3 -c \"print('PASS' if 'x' in open('f.txt').read() else 'FAIL: x missing')\"",
+        "failed",
+    ),
+    "says-ok": (
+        "python3 -c \"import os; print('OK' if os.path.exists('f.txt') else 'MISSING')\"",
+        "unverified",
+    ),
 }
+
+
+LOOKUPS = {
+    "prints-null": ("jq .scripts.test package.json", "failed"),
+    "prints-false": ("jq -r .private package.json", "failed"),
+    "each": ("jq '.[] | .done' tasks.json", "failed"),
+    "found": ("jq -r .name package.json", "passed"),
+    "exit-status": ("jq -e .name package.json", "passed"),
+}
+
+
+def test_a_lookup_that_printed_null_or_false_found_nothing(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    (tmp_path / "package.json").write_text('{"name": "app", "private": false, "scripts": {}}')
+    (tmp_path / "tasks.json").write_text('[{"done": true}, {"done": false}]')
+    _, _, found = run_table(write_plan, tmp_path, LOOKUPS)
+    assert (found["p/prints-null"][1] or "").startswith(
+        "exit 0 (it printed `null`: what it looks up is not there): `jq .scripts.test package.json`"
+    )
+    assert checkoutput.looked_up_nothing("node -p \"require('./p.json').x\"", "undefined\n")
 
 
 def test_a_check_that_only_prints_whether_it_holds_is_judged_by_what_it_printed(

@@ -257,3 +257,72 @@ def test_a_fifo_or_a_nested_package_json_is_not_read(tmp_path: Path) -> None:
     deep = '{"scripts": ' + "[" * 100_000 + "]" * 100_000 + "}"
     (tmp_path / "package.json").write_text(deep)
     assert scriptfiles.npm_scripts("npm test", tmp_path) is None
+
+
+MAKEFILE = """.PHONY: lint check real npm-test
+lint:
+\tgrep -q x f.txt || true
+test:
+\t@echo "no tests yet"
+check:
+\t-grep -q x f.txt
+\t@echo done
+real:
+\tgrep -q match f.txt
+npm-test:
+\tnpm test
+after-real: real
+empty:
+vars:
+\tgrep -q x $(FILE)
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("make") is None or shutil.which("npm") is None,
+    reason="make and npm are needed here",
+)
+def test_a_make_recipe_is_read_as_make_runs_it(write_plan: PlanWriter, tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text(MAKEFILE)
+    (tmp_path / "test").mkdir()  # and `test` is not .PHONY: make finds it up to date
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": {"test": "echo none"}}))
+    table = {
+        "masked": ("make lint", "unverified"),
+        "up-to-date": ("make test", "unverified"),
+        "ignored": ("make check", "unverified"),
+        "real": ("make real", "passed"),
+        "nested": ("make npm-test", "unverified"),
+        # prerequisites, make's own variables: judged by the exit status
+        "prerequisites": ("make after-real", "passed"),
+        "variables": ("make vars FILE=f.txt", "failed"),
+        "no-recipe": ("make empty", "unverified"),
+    }
+    _, _, found = run_table(write_plan, tmp_path, table)
+    assert (
+        "`test` is there and not .PHONY in Makefile: make finds it up to date and runs nothing"
+        in (found["p/up-to-date"][1] or "")
+    )
+    assert (found["p/ignored"][1] or "").startswith(
+        "planrun cannot see whether `grep -q x f.txt` failed: make ignores its failure (the `-` "
+        "before it in the `check` recipe of Makefile)"
+    )
+    assert "Makefile has no recipe for `empty`" in (found["p/no-recipe"][1] or "")
+
+
+@pytest.mark.parametrize(
+    ("makefile", "run", "read"),
+    [
+        ("t:\n\techo a\n", "make t", True),
+        ("t:\n\techo a\n", "make -C sub t", False),  # no sub/Makefile
+        ("include x.mk\nt:\n\techo a\n", "make t", False),
+        (".ONESHELL:\nt:\n\techo a\n", "make t", False),
+        ("t: ; echo a\n", "make t", False),
+        ("t:\n\techo a \\\n\tb\n", "make t", False),
+        ("t:\n\techo a\nt:\n\techo b\n", "make t", False),
+        ("t:\n\techo a\n", "make t u", False),
+        ("t:\n\techo a\n", "make X=1 t", False),
+    ],
+)
+def test_which_make_checks_are_read(tmp_path: Path, makefile: str, run: str, read: bool) -> None:
+    (tmp_path / "Makefile").write_text(makefile)
+    assert (scriptfiles.make_recipe(run, tmp_path) is not None) == read

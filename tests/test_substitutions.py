@@ -17,6 +17,8 @@ TESTED = {
     "no-files": ('[ "$(jq -r .v a.json)" = "$(jq -r .v b.json)" ]', "unverified"),
     "cat": ('[ "$(cat nofile)" = "" ]', "unverified"),
     "find": ("[ -z \"$(find nodir -name '*.py')\" ]", "unverified"),
+    "loop": ('for t in $(ls tests/*.sh 2>/dev/null); do bash "$t"; done', "unverified"),
+    "loop-found": ('for t in $(ls f.txt); do grep -q match "$t"; done', "passed"),
     "no-tool": ('test -z "$(missing-tool check .)"', "error"),
     # exit 1 is grep's answer: nothing found, which the test asks for
     "none-found": ('[ -z "$(grep -n TODO f.txt)" ]', "passed"),
@@ -34,8 +36,8 @@ def test_a_failed_command_a_test_reads_the_output_of_shows_nothing(
     _, _, found = run_table(write_plan, tmp_path, TESTED)
     assert (found["p/no-folder"][1] or "").startswith(
         "its script went on after `grep -rn TODO src/` failed (exit 2) in a `$(...)` a test "
-        "reads: the test took what it printed for an answer (let a failure there fail the "
-        "check: run it on a line of its own first)"
+        "or loop reads: the script took what it printed for an answer (let a failure there "
+        "fail the check: run it on a line of its own first)"
     )
     assert (found["p/no-tool"][1] or "").startswith(
         "could not run: `missing-tool` was not found on PATH (a test reads what it prints)"

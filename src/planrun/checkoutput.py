@@ -28,6 +28,7 @@ from planrun.errexit import (
     command_name,
     commands_in,
     if_parts,
+    only_statement,
     report_name,
     text_of,
     unwrapped,
@@ -95,7 +96,9 @@ _PYTHON_M = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?python[\d.]*(?:\s+-[^m\s]\S*)*\s
 # Programs that answer "no match" with exit 1 and "could not look" with 2 or more.
 NO_MATCH_EXIT = {"grep": 1, "egrep": 1, "fgrep": 1, "rg": 1, "test": 1, "[": 1, "[[": 1}
 # The last line of output of a check that only prints its result, when it reports a failure.
-PRINTED_FAILURE = re.compile(r"\W*(?:FAIL(?:ED|URE)?|ERROR)\W*", re.IGNORECASE)
+PRINTED_FAILURE = re.compile(
+    r"\W*(?:FAIL(?:ED|URE)?|ERROR|MISSING|NOT[ _-]?FOUND|ABSENT|INVALID)\W*", re.IGNORECASE
+)
 
 
 _COLOURS = re.compile(r"\x1b\[[0-9;]*m")
@@ -779,7 +782,36 @@ def value_printed(run: str, output: str) -> tuple[bool | None, str]:
     return None, lines[-1] if lines else ""
 
 
+_NOTHING = frozenset({"null", "false", "undefined"})
+
+
+def looked_up_nothing(run: str, output: str) -> str | None:
+    """What a one-command lookup that exits 0 whatever it finds printed when it found nothing
+    (``jq .scripts.test package.json`` without -e: ``null``, ``false``, where ``jq -e`` exits
+    1; ``node -p "require('./package.json').dependencies.zod"``: ``undefined``); None when it
+    printed no such line, or is no such lookup."""
+    statement = only_statement(run) if "jq" in run or "node" in run else None
+    name = statement.child_by_field_name("name") if statement is not None else None
+    if statement is None or statement.type != "command" or name is None:
+        return None
+    words = [text_of(n) for n in statement.children_by_field_name("argument")]
+    program = text_of(name).rsplit("/", 1)[-1]
+    if program == "jq":
+        if any(
+            w == "--exit-status" or (w.startswith("-") and not w.startswith("--") and "e" in w)
+            for w in words
+        ):
+            return None
+    elif program != "node" or not any(w in ("-p", "--print") for w in words):
+        return None
+    return next((line for line in output.splitlines() if line.strip() in _NOTHING), None)
+
+
 def printed_failure(output: str) -> str | None:
-    """The failure a check that only prints its result printed as its last line."""
+    """The failure a check that only prints its result printed as its last line (``FAIL``,
+    ``MISSING``, or a line that starts by saying it failed: ``FAIL: nope missing``, ``✗ …``)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return lines[-1] if lines and PRINTED_FAILURE.fullmatch(lines[-1]) else None
+    if not lines:
+        return None
+    last = lines[-1]
+    return last if PRINTED_FAILURE.fullmatch(last) or _SAID_FAILED.fullmatch(last) else None

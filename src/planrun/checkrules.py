@@ -201,19 +201,58 @@ _NPM_DEPTH = 3  # `"verify": "npm run lint && npm test"` read into, that many sc
 def _in_file(script: str, cwd: Path | None, depth: int) -> Reading | None:
     scripts = scriptfiles.npm_scripts(script, cwd) if cwd is not None else None
     if scripts is not None and cwd is not None:
-        readings = [_npm_reading(script, found, cwd, depth) for found in scripts]
-        blind = next((r for r in readings if r is not None and r.status_blind), None)
-        if blind is not None:
-            return blind  # a mask inside one of them: its failure shows nowhere
-        if all(r is not None and r.never_fails for r in readings):
-            return next(r for r in readings if r is not None)  # none of them can fail
-        return None
+        return _combined([_npm_reading(script, found, cwd, depth) for found in scripts])
+    recipe = scriptfiles.make_recipe(script, cwd) if cwd is not None else None
+    if recipe is not None and cwd is not None:
+        return _make_reading(script, recipe, cwd, depth)
     found = scriptfiles.script_file(script, cwd)
     if found is None:
         return None
     path, text, flags, shell = found
     fix = f"add `set -euo pipefail` at the top of {path}"
     return _read_elsewhere(script, path, text, flags, runner=shell, fix=fix, cwd=cwd)
+
+
+def _combined(readings: list[Reading | None]) -> Reading | None:
+    """The reading of a check that runs several scripts kept elsewhere, one after the other
+    until one fails: a mask inside any of them shows nothing; none that can fail, nothing."""
+    blind = next((r for r in readings if r is not None and r.status_blind), None)
+    if blind is not None:
+        return blind  # its failure shows nowhere
+    if readings and all(r is not None and r.never_fails for r in readings):
+        return next(r for r in readings if r is not None)
+    return None
+
+
+def _make_reading(
+    script: str, recipe: scriptfiles.MakeRecipe, cwd: Path, depth: int
+) -> Reading | None:
+    """:func:`in_file` of a ``make TARGET`` check: each line of the recipe, which make runs
+    with ``sh -c`` (without -e) and stops after the first that fails, unless it is ``-cmd``."""
+    target, makefile, lines, up_to_date = recipe
+    where = f"the `{target}` recipe of {makefile}"
+    if up_to_date:
+        why = f"`{target}` is there and not .PHONY in {makefile}: make finds it up to date"
+        return Reading(script, never_fails=True, note=f"{why} and runs nothing")
+    if not lines:
+        return Reading(script, never_fails=True, note=f"{makefile} has no recipe for `{target}`")
+    runs_in = (cwd / makefile).parent
+    fix = f"let {where} fail when it does (no `-` before a line, `&&` between commands)"
+    plain = ShellFlags(errexit=False, pipefail=False)
+    readings: list[Reading | None] = []
+    for line, ignored in lines:
+        inner = _in_file(line, runs_in, depth + 1) if depth < _NPM_DEPTH else None
+        if inner is None:
+            inner = _read_elsewhere(script, where, line, plain, runner="sh", fix=fix, cwd=runs_in)
+        if ignored and not (inner is not None and inner.never_fails):
+            why = f"make ignores its failure (the `-` before it in {where})"
+            blind = f"{UNSEEN} `{_flat(line)}` failed: {why} ({fix})"
+            return Reading(script, status_blind=blind)
+        readings.append(replace(inner, run=script, original=None) if inner else None)
+    found = _combined(readings)
+    if found is not None and found.never_fails:
+        return Reading(script, never_fails=True, note=f"{where} can never fail")
+    return found
 
 
 def _npm_reading(

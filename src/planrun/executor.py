@@ -386,14 +386,21 @@ class Executor:
                 weak = reading.status_blind
             elif reading.prints_value and ended and not step.expect_output:
                 holds, last = checkoutput.value_printed(step.run, output)
-                weak = ONLY_PRINTS if holds is None else None
+                # `print("OK" if ok else "MISSING")`: a result word, not a truth value
+                printed = checkoutput.printed_failure(output) if holds is None else None
+                weak = ONLY_PRINTS if holds is None and not printed else None
                 failure = (
                     f"it printed `{last}`: what it checks does not hold" if holds is False else None
                 )
+                failure = f"it printed `{printed}` as its result" if printed else failure
             elif reading.prints_result and ended and not step.expect_output:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS
                 failure = f"it printed `{printed}` as its result" if printed else None
+            elif code == 0 == step.expect_exit and not step.expect_output:
+                nothing = checkoutput.looked_up_nothing(step.run, output)
+                if nothing is not None:
+                    failure = f"it printed `{nothing.strip()}`: what it looks up is not there"
             if not missing and not reading.must_fail and step.spec is not None:
                 shell = self._flags(step.spec.shell)
                 passed_over = went_on(step, outcome.failures, shell, code)
@@ -619,9 +626,9 @@ def _shows_nothing(
     tested = _tested_failure(step, outcome)
     if tested is not None:
         command, status = tested
-        why = "the test took what it printed for an answer"
+        why = "the script took what it printed for an answer"
         fix = "let a failure there fail the check: run it on a line of its own first"
-        where = f"`{command}` failed (exit {status}) in a `$(...)` a test reads"
+        where = f"`{command}` failed (exit {status}) in a `$(...)` a test or loop reads"
         return f"{PASSED_OVER}{where}: {why} ({fix})"
     said = checkoutput.said_failed(step.run, output)
     if said is not None:

@@ -99,8 +99,9 @@ def tested_failure(
 ) -> tuple[str, int] | None:
     """The first failure (the command, its status) of a command written only inside a
     ``$(...)`` that a test reads (``test -z "$(grep -rn TODO src)"``, ``[ "$(jq -r .v a.json)"
-    = "$(jq -r .v b.json)" ]``): the test decided on what it printed, nothing when grep found
-    no src, as if it had worked. Not an exit 1 that is an answer (grep's "no match"), in a
+    = "$(jq -r .v b.json)" ]``) or a ``for`` loop goes over (``for t in $(ls tests/*.sh)``):
+    the test decided on what it printed, nothing when grep found no src, as if it had worked.
+    Not an exit 1 that is an answer (grep's "no match"), in a
     pipe too (``$(grep x f | wc -l)``: bash names the pipe's last command)."""
     if len(statuses) != len(failures):
         return None
@@ -132,7 +133,8 @@ def _answers(command: Node) -> bool:
 
 def _tested(node: Node) -> bool:
     """Whether ``node`` is written in a ``$(...)`` that is a word of a test (``[ ]``, ``[[
-    ]]``, ``test``), not in a command of its own inside it."""
+    ]]``, ``test``) or of the list a ``for`` loop goes over, not in a command of its own
+    inside it."""
     parent = node.parent
     while parent is not None and parent.type != "command_substitution":
         if parent.type in ("process_substitution", "subshell", "compound_statement"):
@@ -143,8 +145,8 @@ def _tested(node: Node) -> bool:
         above = above.parent
     if above is None:
         return False
-    if above.type == "test_command":
-        return True
+    if above.type in ("test_command", "for_statement"):
+        return True  # `for t in $(ls tests/*.sh)`: it goes over what ls printed
     return above.type == "command" and (command_name(above) or "") in _TESTS
 
 

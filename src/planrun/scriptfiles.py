@@ -255,3 +255,80 @@ def _scripts(path: Path) -> dict[str, object] | None:
         return None
     scripts = found.get("scripts", {})  # none at all: `--if-present` runs nothing either
     return scripts if isinstance(scripts, dict) else None
+
+
+# What a Makefile may hold for its recipes to be read as written: no include, no variables
+# of make's in them, the default shell, one shell per line.
+_MAKE_UNREAD = re.compile(
+    r"^\s*(?:-?include|sinclude|define|\.ONESHELL|\.POSIX|SHELL\s*[:?+]?=|\.SHELLFLAGS)\b", re.M
+)
+_MAKEFILES = ("GNUmakefile", "makefile", "Makefile")
+_MAKE_FLAGS = frozenset({"-s", "--silent", "--quiet", "--no-print-directory"})
+
+
+MakeRecipe = tuple[str, str, list[tuple[str, bool]], bool]
+"""A make rule a check runs: its target, the makefile as the check names it, its recipe's
+lines with whether make ignores each one's failure (``-cmd``), and whether make considers the
+target up to date (a file or folder of its name is there and it is not ``.PHONY``)."""
+
+
+def make_recipe(run: str, cwd: Path | None) -> MakeRecipe | None:
+    """The rule a ``make TARGET`` check runs (:data:`MakeRecipe`), when it has no
+    prerequisites and its recipe holds nothing of make's own (``$(VAR)``, a continued line);
+    make runs nothing for a target without a recipe, or one that is up to date ("'test' is up
+    to date"). None for anything else, or a makefile that cannot be read as written."""
+    statement = only_statement(run) if cwd is not None and "make" in run else None
+    if cwd is None or statement is None:
+        return None
+    command = _unwrapped(statement)
+    name = command.child_by_field_name("name") if command.type == "command" else None
+    if name is None or text_of(name) != "make":
+        return None
+    words = [text_of(n) for n in command.children_by_field_name("argument")]
+    folder = "."
+    if words[:1] == ["-C"] and len(words) > 1 and _PLAIN.fullmatch(words[1]):
+        folder, words = words[1], words[2:]
+    targets = [w for w in words if w not in _MAKE_FLAGS]
+    if len(targets) != 1 or not re.fullmatch(r"[\w.-]+", targets[0]) or targets[0][0] in "-.":
+        return None
+    target = targets[0]
+    found = next(
+        ((f, t) for f in _MAKEFILES if (t := _text(cwd, f"{folder}/{f}")) is not None), None
+    )
+    if found is None or _MAKE_UNREAD.search(found[1]):
+        return None
+    makefile = found[0] if folder == "." else f"{folder}/{found[0]}"
+    lines = found[1].split("\n")
+    rules = [i for i, line in enumerate(lines) if _rule_of(line, target) is not None]
+    if len(rules) != 1:
+        return None  # none (make's built-in rules), or several: not read
+    if _rule_of(lines[rules[0]], target):
+        return None  # prerequisites: their recipes run first
+    recipe: list[tuple[str, bool]] = []
+    for line in lines[rules[0] + 1 :]:
+        if not line.startswith("\t"):
+            if line.strip() and not line.lstrip().startswith("#"):
+                break
+            continue
+        text = line[1:].strip()
+        if "$" in text.replace("$$", "") or text.endswith("\\"):
+            return None  # make expands it, or joins it with the next line
+        prefix = re.match(r"[@+-]*", text)
+        flags = prefix.group(0) if prefix else ""
+        recipe.append((text[len(flags) :].strip().replace("$$", "$"), "-" in flags))
+    phony = any(
+        target in line.split(":", 1)[1].split() for line in lines if line.startswith(".PHONY:")
+    )
+    return target, makefile, recipe, not phony and (cwd / folder / target).exists()
+
+
+def _rule_of(line: str, target: str) -> str | None:
+    """What follows ``target:`` on a rule line naming it (its prerequisites); None when the
+    line is no rule of it (an assignment ``x := 1``, a double-colon rule, a recipe)."""
+    if line.startswith(("\t", " ", "#")) or ":" not in line:
+        return None
+    head, _, rest = line.partition(":")
+    if rest.startswith((":", "=")) or target not in head.split():
+        return None
+    # `test: ; pytest` has its recipe on the rule's line: read as a prerequisite, not read
+    return rest.split("#", 1)[0].strip()
