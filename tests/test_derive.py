@@ -222,6 +222,17 @@ def test_commands_are_checks_only_in_check_mode(command: str, checked: str | Non
         ("returns >= 3", Expectation(output="count >= 3")),
         ("Expected: FAIL", Expectation(fails=True)),
         ("to verify no type errors.", Expectation()),
+        # A symbol needs no word before it; "zero" is a number; "must be empty" is nothing.
+        ("== 0", Expectation(output="count == 0")),
+        ("-> 0", Expectation(output="count == 0")),
+        ("→ 2", Expectation(output="count == 2")),
+        ("should equal zero", Expectation(output="count == 0")),
+        ("is zero", Expectation(output="count == 0")),
+        ("must be empty", Expectation(output="empty")),
+        ("!= 0", Expectation(output="count != 0")),
+        # Turned round by a not: no expectation (prose.outcome holds the command).
+        ("must not equal 0", Expectation()),
+        ("should never return 0", Expectation()),
     ],
 )
 def test_expectations_in_prose(prose: str, expect: Expectation) -> None:
@@ -395,3 +406,68 @@ def test_a_chain_is_a_check_only_when_every_command_in_it_is_one(command: str) -
 )
 def test_checks_in_a_chain_stay_checks(command: str) -> None:
     assert check_form(command) == (command, "")
+
+
+REMOVALS = """\
+# Tasks
+
+## Phase 1
+- [x] T001 Drop the `test -f config/legacy.yml` guard from the deploy script
+- [x] T002 Delete the obsolete `grep -q LEGACY_MODE src/settings.py` check from CI
+- [x] T003 Remove the flaky
+  `pytest tests/test_legacy.py` suite
+- [x] T004 Replace `npm run build:old` with the vite build
+- [x] T005 Remove the legacy module
+  **Checkpoint**: `pytest -q tests/unit` passes
+- [x] T006 Do not run `npm run e2e` by hand, wire it into CI
+- [x] T007 Make sure `grep -q LEGACY_MODE src/settings.py` no longer succeeds
+- [x] T008 Run `pytest -q tests/api` and fix what fails
+"""
+
+
+def test_nothing_is_derived_from_what_a_task_removes_or_says_not_to_run(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"tasks.md": REMOVALS})
+    found = tasks(root / "tasks.md")
+    # What a task removes is what goes: run, it fails the work done (or passes while the
+    # thing to remove is still there).
+    assert [derived(found[f"T00{n}"]) for n in range(1, 8)] == [
+        [],
+        [],
+        [],
+        [],
+        ["$ pytest -q tests/unit"],  # a Checkpoint line states a check of its own
+        [],
+        [],
+    ]
+    assert derived(found["T008"]) == ["$ pytest -q tests/api"]
+    notes = [
+        d.message
+        for d in validate_paths([root / "tasks.md"]).diagnostics.items
+        if d.code == "not-a-check"
+    ]
+    assert notes == [
+        (
+            'task "T001": `test -f config/legacy.yml` is not used as a check: '
+            "the task removes, replaces or moves it ('Drop')"
+        ),
+        (
+            'task "T002": `grep -q LEGACY_MODE src/settings.py` is not used as a check: '
+            "the task removes, replaces or moves it ('Delete')"
+        ),
+        (
+            'task "T003": `pytest tests/test_legacy.py` is not used as a check: '
+            "the task removes, replaces or moves it ('Remove')"
+        ),
+        (
+            'task "T004": `npm run build:old` is not used as a check: '
+            "the task removes, replaces or moves it ('Replace')"
+        ),
+        (
+            'task "T006": `npm run e2e` is not used as a check: '
+            "the line says not to run it ('Do not run')"
+        ),
+        (
+            'task "T007": `grep -q LEGACY_MODE src/settings.py` is not used as a check: '
+            "the task says it must no longer succeed"
+        ),
+    ]

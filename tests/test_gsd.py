@@ -615,3 +615,39 @@ def test_an_expected_output_on_a_command_that_prints_no_count_is_held(tmp_path: 
         '`python3 -c "print(3)"` has an expected output planrun cannot check on what this '
         "command prints (count == 1): it is a manual check, not run"
     ) in check.stdout
+
+
+def test_words_after_an_automated_element_say_what_it_must_print(tmp_path: Path) -> None:
+    body = """\
+<task type="auto">
+  <name>Strip console.log</name>
+  <verify><automated>grep -rc console.log src/app.ts</automated> equals 0</verify>
+</task>
+<task type="auto">
+  <name>Drop the legacy module</name>
+  <verify><automated>python3 -c "import legacy"</automated> should no longer work</verify>
+</task>
+"""
+    target = write(phase(tmp_path) / "07-01-PLAN.md", plan_text("07-auth", "01", body=body))
+    write(tmp_path / "src" / "app.ts", "console.log(1);\nconsole.log(2);\n")
+    write(tmp_path / "legacy.py", "")
+    [strip, drop] = plans(validate_paths([target]))["07-01"].tasks
+    assert [(c.run, c.expect_output) for c in strip.verify] == [
+        ("grep -rc console.log src/app.ts", "count == 0")
+    ]
+    assert (drop.verify, [t.truth for t in drop.must_haves.truths]) == (
+        [],
+        [
+            (
+                "`python3 -c \"import legacy\"` is expected to fail ('should no longer work'); "
+                "a check passes only on exit 0"
+            )
+        ],
+    )
+    run = run_cli("execute", target, "--no-summary", "--json")
+    found = {t["id"]: (t["status"], t["reason"]) for t in json.loads(run.stdout)["tasks"]}
+    assert found["07-01/task-1"] == (
+        "failed",
+        "count 2 (expected output: count == 0): `grep -rc console.log src/app.ts` (line 17)",
+    )
+    assert found["07-01/task-2"][0] == "manual"

@@ -9,10 +9,12 @@ it) is its verify. These checks are weaker than a written verify, so each carrie
 
 Applied after reading, to every format but the canonical one (whose author writes verify
 on purpose; a converted plan carries the derived checks of its source, labelled).
-Conservative by design: a path in a task that removes, renames or moves things, a
-placeholder, a gitignored or generated output, a bare name without a folder, a command
-that changes the tree (installers, ``mkdir``, fixers that cannot check) or never ends
-(dev servers) is never turned into a check.
+Conservative by design: a path or a command in a task that removes, renames or moves things
+("Drop the `test -f x` guard": the command is what goes away), a placeholder, a gitignored or
+generated output, a bare name without a folder, a command that changes the tree (installers,
+``mkdir``, fixers that cannot check) or never ends (dev servers), one the words do not ask to
+run (``Do not run `make deploy` ``) and one they say must fail (``should no longer work``)
+is never turned into a check.
 """
 
 from __future__ import annotations
@@ -29,14 +31,20 @@ from planrun.diagnostics import Diagnostics
 from planrun.model import Plan, Task
 from planrun.modelchecks import Artifact, VerifyCommand
 from planrun.plural import pluralize
-from planrun.prose import is_command
+from planrun.prose import denies_success, is_command
+from planrun.unasked import whys
 
-_REMOVES = re.compile(
-    r"\b(?:remove[sd]?|delet\w*|drop(?:s|ped)?|renam\w*|mov(?:e|es|ed|ing)|deprecat\w*|"
-    r"clean\s*up|uninstall\w*|replac\w*|migrat\w*\s+away|get\s+rid|if\s+(?:it\s+)?exists?|"
-    r"if\s+needed|if\s+present|optional(?:ly)?|consider|e\.g\.|for\s+example)\b",
-    re.I,
+_GOES = (
+    r"\b(?:remov(?:e[sd]?|ing)|delet\w*|drop(?:s|ped|ping)?|renam\w*|mov(?:e|es|ed|ing)|"
+    r"deprecat\w*|clean\s*up|uninstall\w*|replac\w*|migrat\w*\s+away|get\s+rid|"
+    r"stop(?:s|ped)?\s+(?:calling|running|using))\b"
 )
+_TENTATIVE = (
+    r"\b(?:if\s+(?:it\s+)?exists?|if\s+needed|if\s+present|optional(?:ly)?|consider|e\.g\.|"
+    r"for\s+example)(?!\w)"
+)
+_REMOVES = re.compile(_GOES + "|" + _TENTATIVE, re.I)
+_GONE = re.compile(_GOES, re.I)
 _CHECKPOINT = re.compile(
     r"^\s*(?:[-*+]\s+)?\*\*(?:checkpoint|verify|verification|test)\*\*:?", re.I
 )
@@ -165,9 +173,23 @@ def _derive(  # noqa: PLR0917 (one private call site, arguments in a natural ord
 
 def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[VerifyCommand]:
     out: list[VerifyCommand] = []
+    # The item's own words (not a **Checkpoint**: line, which states a check): in a task that
+    # removes, replaces or moves things, its commands are what goes ("Drop the `test -f x`
+    # guard"), and run they fail the work done, or pass while what should go is still there.
+    item = "\n".join(ln for ln in text.splitlines() if not _CHECKPOINT.match(ln))
+    removes = _REMOVES.search(item)
     for line in text.splitlines():
-        for span, after in markdown.backticked_with_rest(line):
+        spans = markdown.backticked_with_rest(line)
+        for (span, after), unasked in zip(spans, whys(line), strict=True):
             if not is_command(span):
+                continue
+            if unasked is not None:
+                _not_a_check(span, unasked, task, plan, diags)
+                continue
+            if removes and not _CHECKPOINT.match(line):
+                word = " ".join(removes.group(0).split())
+                does = "removes, replaces or moves it" if _GONE.match(word) else "only suggests it"
+                _not_a_check(span, f"the task {does} ({word!r})", task, plan, diags)
                 continue
             if _FAILS_FIRST.search(line):
                 _not_a_check(span, "the task expects it to fail first", task, plan, diags)
@@ -177,6 +199,11 @@ def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[Ver
                 _not_a_check(span, why, task, plan, diags)
                 continue
             expect = expectations.for_command(command, expectations.from_prose(after))
+            if expect.output is None and not expect.fails and denies_success(after):
+                # "`python -c 'import old'` should no longer work": run, its exit 0 is the
+                # opposite of what the task asks (its other failure words describe the work).
+                _not_a_check(span, "the task says it must no longer succeed", task, plan, diags)
+                continue
             if re.match(r"(?:ls|wc)\b", command) and expect.output is None:
                 _not_a_check(span, "it prints, and passes whatever it prints", task, plan, diags)
                 continue

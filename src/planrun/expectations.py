@@ -20,15 +20,18 @@ _EMPTY = re.compile(
     r"return|print|output|show|match|give))\s+(?:no(?:thing)?\b|none\b|empty\b|zero\s+"
     r"(?:matches|results|lines|hits|occurrences)|no\s+(?:matches|results|output|hits|lines))"
     r"|\bno\s+(?:matches|results|hits|occurrences|output)\b|\bexpect\s+empty\b"
-    r"|\bshould\s+be\s+empty\b|\bempty\s+(?:output|result)\b",
+    r"|\b(?:should|must|will)\s+be\s+empty\b|\bis\s+empty\b|\bempty\s+(?:output|result)\b",
     re.I,
 )
+# The word before the number (a symbol needs no word boundary: "-> 0", "== 0"); "zero" is 0.
 _COUNT = re.compile(
-    r"(?:\b(?:returns?|gives?|prints?|outputs?|count|expect(?:ed)?|should\s+(?:return|print|"
-    r"be)|equals?|is|==|=|→|->)\s*:?\s*)(==|>=|<=|>|<|at\s+least|at\s+most)?\s*(\d+)\b"
-    r"(?!\s*(?:ms|s|sec|seconds|minutes|%|\.\d))",
+    r"(?:(?:\b(?:returns?|gives?|prints?|outputs?|count|expect(?:ed)?|should\s+(?:return|print|"
+    r"be|equal)|equals?|is)\b|(!=)|==|=|→|->)\s*:?\s*)(==|>=|<=|>|<|at\s+least|at\s+most)?\s*"
+    r"(\d+|zero)\b(?!\s*(?:ms|s|sec|seconds|minutes|%|\.\d))",
     re.I,
 )
+# "must not equal 0", "should never return 0": the words say what it must *not* print.
+_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\s*$|n't\s*$", re.I)
 _FAIL = re.compile(
     r"\bexpected:?\s*(?:to\s+)?fail(?:s|ure|ing)?\b|\bmust\s+fail\b|\bshould\s+fail\b"
     r"|\b(?:expect|ensure)\s+(?:it\s+|they\s+|tests?\s+)?(?:to\s+)?fail\b|\bexits?\s+non-?zero\b",
@@ -67,20 +70,28 @@ def from_prose(text: str) -> Expectation:
     """The expectation written in ``text`` (the words after or around a command)."""
     if _FAIL.search(text):
         return Expectation(fails=True)
-    if _EMPTY.search(text):
-        return Expectation(output="empty")
+    empty = _EMPTY.search(text)
+    if empty:
+        return Expectation(output="empty") if not _negated(text, empty.start()) else Expectation()
     match = _COUNT.search(text)
     if match:
-        op = (match.group(1) or "==").lower()
+        if _negated(text, match.start()):
+            return Expectation()  # (prose.outcome holds such a command)
+        op = "!=" if match.group(1) else (match.group(2) or "==").lower()
         op = " ".join(op.split())
         op = _WORDS.get(op, op)
-        number = int(match.group(2))
+        number = 0 if match.group(3).lower() == "zero" else int(match.group(3))
         if op == "==":
             for bound, word in _AFTER:
                 if bound.match(text, match.end()):
                     op = word
         return Expectation(output=f"count {op} {number}")
     return Expectation()
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether a ``not``/``never`` just before ``start`` turns the expectation round."""
+    return bool(_NEGATED.search(text[max(0, start - 30) : start]))
 
 
 _COMMENT = re.compile(r"#\s*(?:expect(?:ed)?|should)\b(.*)$", re.I)

@@ -4,7 +4,8 @@ planrun is a referee; running a sentence from a plan as a shell command is one o
 things it can do. So a command is taken only from where a plan author puts checks:
 
 - a section whose *heading* (level 2 and below; the level-1 heading is the document's title)
-  names validation, tests, checks or gates (``gate_heading``);
+  names validation, tests, checks or gates, and is no record of tests that are not this work's
+  checks ("Known test failures", "Tests removed", "Test data") (``gate_heading``);
 - an explicit verify element (a ``Verify:`` field, GSD's ``<verify>``/``<automated>``);
 - a ``bash``/``sh``/``shell``/``console`` fenced block.
 
@@ -16,8 +17,12 @@ that does not parse as shell (``pytest tests/ (all passing)``). Backticked spans
 prose anywhere else are never commands.
 
 The words around a command say how it should end (``outcome``): a command said to fail
-(``raises ImportError``, ``exits non-zero``) or to show an output (``prints 3``) is held, a
-manual check with the reason, since a check passes on exit 0; ``exits 1`` sets ``expect_exit``.
+(``raises ImportError``, ``exits non-zero``, ``should no longer work``) or to show an output
+(``prints 3``) is held, a manual check with the reason, since a check passes on exit 0;
+``exits 1`` sets ``expect_exit``. A search or a count said to print nothing or a number
+(```grep -rn X src | wc -l` should be 0``) is judged on what it prints, by the rule GSD's
+reader uses (``expectations``). A command the words do not ask to run as a check (``Do not
+run `make deploy` ``, ``Rollback: `...` ``: ``unasked``) is never run.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from planrun import markdown
+from planrun import expectations, markdown, unasked
 from planrun.shellsplit import COMMANDS, parse
 
 GATE = re.compile(
@@ -67,12 +72,45 @@ _STATEMENTS = re.compile(
 )
 
 
+# A heading that names tests or checks as a record, not as this work's checks ("Known test
+# failures (pre-existing)", "Tests removed", "Checks we skipped", "Test data"): its lines are
+# statements. Running a known failure fails the plan on what it says it does not fix, and a
+# fixture loader is no check at all. A word of state qualifies the tests only beside them
+# ("Verify removed endpoints" and "Fix the failing tests" are still gates); a word that puts
+# the section outside the work does so anywhere in the heading.
+_OUTSIDE = (
+    r"\b(?:known|pre-?existing|unrelated|out[\s-]+of[\s-]+scope|quarantined|untested|"
+    r"not\s+(?:run|tested|checked|verified|covered))\b"
+)
+_STATE = (
+    r"(?:removed|deleted|dropped|skipped|disabled|ignored|excluded|deferred|deprecated|"
+    r"obsolete|flaky|future|follow[\s-]?up|postponed)"
+)
+_QUALIFIED = (
+    r"\b" + _STATE + r"\s+(?:\w+\s+)?(?:tests?|checks?|validations?|verifications?|gates?)\b"
+    r"|\b(?:tests|checks|validations|verifications|gates)\W+(?:(?:that|which|we|were|was|are|"
+    r"have|been|to\s+be)\W+){0,3}" + _STATE + r"\b"
+    r"|\btest\s+(?:data|fixtures?|seeds?|mocks?|doubles)\b"
+)
+_FAILING = r"\b(?:test|check)\s+failures?\b|\bfail(?:ing|ed)\s+(?:tests?|checks?)\b"
+_NOT_GATES = re.compile(_OUTSIDE + "|" + _QUALIFIED, re.I)
+_FAILURES = re.compile(_FAILING, re.I)
+_FIXES = re.compile(r"\b(?:fix\w*|resolv\w*|repair\w*)\b", re.I)
+
+
 def gate_heading(heading: markdown.Heading) -> bool:
     """A section whose commands are the plan's checks: level 2 or below, naming validation,
     tests, checks or gates, and not a list of criteria such as Acceptance Criteria ("Quality
-    Gates" is both: its commands are checks, its checkbox items truths)."""
+    Gates" is both: its commands are checks, its checkbox items truths) nor a record of tests
+    that are not this work's checks ("Known test failures", "Tests removed", "Test data")."""
     title = markdown.strip_markup(heading.title)
-    return heading.level >= 2 and bool(GATE.search(title)) and not _STATEMENTS.search(title)
+    return (
+        heading.level >= 2
+        and bool(GATE.search(title))
+        and not _STATEMENTS.search(title)
+        and not _NOT_GATES.search(title)
+        and not (_FAILURES.search(title) and not _FIXES.search(title))
+    )
 
 
 def criteria_heading(heading: markdown.Heading) -> bool:
@@ -166,19 +204,33 @@ class Check:
     text: str
     description: str | None = None
     expect_exit: int = 0  # "`grep -q x f` exits 1": the exit code the line says it ends with
+    expect_output: str | None = None  # "`grep -c x f` should be 0": what it must print
 
 
 # What the words around a command may say about how it ends (see ``outcome``).
 _EXIT_CODE = re.compile(
     r"(?:\b(?:returns?|gives|ends\s+with|with)\s+(?:an?\s+)?)?"
     r"(?:\bexit(?:s|ed|ing)?(?:\s+with)?(?:\s+(?:code|status))?(?:\s+of)?\s*:?\s+(\d+)\b|"
-    r"\b(?:exit|return)\s+(?:code|status)(?:\s+(?:of|is))?\s*[:=]?\s*(\d+)\b)",
+    r"\b(?:exit|return)\s+(?:code|status)(?:\s+(?:of|is|equals?|(?:should|must|will)\s+be))?"
+    r"\s*[:=]?=?\s*(\d+)\b)",
     re.I,
 )
 _FAILS = re.compile(
     r"\b(?:raises?|throws?|fails?|errors?\s+(?:out|with)|crash(?:es)?|"
     r"panics?|aborts?|(?:is|are|be|gets?|get)\s+rejected|rejects|refuses|"
-    r"exits?\s+with\s+(?:an?\s+)?error|non[- ]?zero|not\s+found|no\s+such\s+file|denied)\b",
+    r"exits?\s+with\s+(?:an?\s+)?error|non[- ]?zero|not\s+found|no\s+such\s+file|denied|"
+    r"(?:should|must|will|would|now|then|it)\s+errors?|(?-i:[A-Z]\w*(?:Error|Exception))|"
+    r"(?:is|are|be|gets?|get|now)\s+(?:now\s+)?(?:gone|removed|deleted|unavailable|"
+    r"disallowed|forbidden))\b",
+    re.I,
+)
+# Success said not to happen: "should no longer work", "must not succeed", "won't compile",
+# "can no longer be imported". (A negated failure, "must not fail", is a success.)
+_NOT_SUCCEEDS = re.compile(
+    r"(?:\bno\s+longer|\bnot|\bnever|n['\u2019]t|\bcannot)\s+(?:be\s+(?:able\s+to\s+)?)?"
+    r"(?:work(?:s|ing)?|succeed(?:s|ing)?|pass(?:es|ing)?|compil(?:es?|ing)|"
+    r"import(?:s|ed|able)?|load(?:s|ed|able)?|resolve[sd]?|exists?|builds?|valid|available|"
+    r"usable|present)\b",
     re.I,
 )
 _NEGATORS = frozenset({"not", "no", "never", "without", "nothing", "none", "don't", "doesn't"})
@@ -189,6 +241,27 @@ _OUTPUT = re.compile(
     r"no\s+(?:matches|results|output|hits))\b",
     re.I,
 )
+
+
+# "should not be 0", "must not be empty": an output exit 0 does not show either.
+_NOT_SHOWN = re.compile(
+    r"(?:\b(?:not|never)|n't)\s+(?:be\s+|equal\s+|return\s+|print\s+|output\s+|give\s+)?"
+    r"(?:\d+|zero|empty)\b|!=\s*\d",
+    re.I,
+)
+# "(0 failures)", "= 0 errors", "-> 42 passed": a test runner's or linter's result, which its
+# exit 0 shows, as "shows 15 PASSED" does.
+_RESULTS = re.compile(
+    r"\b(?:\d+|zero|no)\s+(?:tests?|passed|passing|failures?|failed|failing|errors?|warnings?|"
+    r"issues?|problems?|skipped|vulnerabilit\w+)\b",
+    re.I,
+)
+
+
+def _counted(words: str) -> bool:
+    """Whether ``words`` say a command prints a number or nothing (``should be 0``), other than
+    a test run's or a linter's result."""
+    return expectations.from_prose(words).output is not None and not _RESULTS.search(words)
 
 
 @dataclass(frozen=True)
@@ -212,11 +285,18 @@ def outcome(words: str) -> Outcome:
     said = " ".join(words.split())[:60]
     if _failure(rest):
         return Outcome(held=f"is expected to fail ({said!r}); a check passes only on exit 0")
-    if _OUTPUT.search(rest):
+    if _OUTPUT.search(rest) or _NOT_SHOWN.search(rest) or (not codes and _counted(rest)):
+        # "prints 3", and "should be 0" of a command whose output is no count (see extract)
         return Outcome(held=f"is expected to show what exit 0 does not ({said!r})")
     if len(codes) > 1:
         return Outcome(held="names more than one exit code")
     return Outcome(expect_exit=codes.pop() if codes else 0)
+
+
+def denies_success(words: str) -> bool:
+    """Whether ``words`` say a command no longer succeeds (``should no longer work``, ``must
+    not pass``, ``won't compile``)."""
+    return bool(_NOT_SUCCEEDS.search(words))
 
 
 def without_exit_code(words: str) -> str:
@@ -226,8 +306,11 @@ def without_exit_code(words: str) -> str:
 
 def _failure(words: str) -> bool:
     """Whether ``words`` say a command fails, unless a ``not``/``no``/``never`` just before
-    says it does not (``no test should fail``). Past tenses tell a story, not an expectation
-    (``the test that failed before``)."""
+    says it does not (``no test should fail``), or say that it no longer succeeds (``should
+    no longer work``). Past tenses tell a story, not an expectation (``the test that failed
+    before``)."""
+    if denies_success(words):
+        return True
     for match in _FAILS.finditer(words):
         before = re.findall(r"[\w']+", words[: match.start()].lower())[-3:]
         if not _NEGATORS.intersection(before):
@@ -241,6 +324,9 @@ class Extracted:
     unsure: list[str] = field(default_factory=list)  # reads partly as a command: never run
     statement: str | None = None  # the line as prose, when it holds no command
     held: str | None = None  # why the line's commands are not run ("says it must fail ...")
+    # Commands the words do not ask to run as checks, each with why ("`make deploy` is not
+    # run: the line says not to run it ('Do not run')"); the line's other commands still run.
+    not_asked: list[str] = field(default_factory=list)
 
 
 def extract(line_text: str, line: int) -> Extracted:
@@ -248,13 +334,16 @@ def extract(line_text: str, line: int) -> Extracted:
 
     ``Run `npx tsc --noEmit` to verify no type errors`` gives the command ``npx tsc --noEmit``
     described by the sentence; a line without backticks is a command only if all of it is one.
-    Words that say the command fails or prints something (``outcome``) hold it: not run."""
+    Words that say the command fails or prints something (``outcome``) hold it: not run; a
+    search or count said to print nothing or a number is judged on its output (``grep -rn X
+    src | wc -l` should be 0``); words that do not ask for a command (``Do not run``,
+    ``Rollback:``) leave that one out."""
     text = markdown.bullet(line_text)
     text = (text if text is not None else line_text).strip()
     out = Extracted()
     if not text:
         return out
-    spans = markdown.backticked(text)
+    spans = markdown.backticked_with_rest(text)
     plain = markdown.strip_markup(text)
     # "1. Start the server with `npm run dev`": a step of a procedure a person follows, whose
     # commands only make sense together and in order. Never run; said so when it holds one.
@@ -262,15 +351,20 @@ def extract(line_text: str, line: int) -> Extracted:
     if spans:
         prose = _without_spans(text)
         description = plain if prose else None
-        said = outcome(re.sub(r"(`+)(.+?)\1", " ", text)) if prose else Outcome()
-        for span in spans:
-            if is_command(span) and not (step and prose):
-                if said.held:
-                    out.held = f"`{span}` {said.held}"
-                else:
-                    out.commands.append(Check(line, span, description, said.expect_exit))
-            elif starts_like_command(span):
-                out.unsure.append(span)
+        words = re.sub(r"(`+)(.+?)\1", " ", text)
+        said = outcome(words) if prose else Outcome()
+        for (span, after), why in zip(spans, unasked.whys(text), strict=True):
+            if not is_command(span) or (step and prose):
+                if starts_like_command(span):
+                    out.unsure.append(span)
+            elif why is not None:
+                out.not_asked.append(f"`{span}` is not run: {why}")
+            elif (shown := _output_expected(span, after, words)) is not None:
+                out.commands.append(Check(line, span, description, expect_output=shown))
+            elif said.held:
+                out.held = f"`{span}` {said.held}"
+            else:
+                out.commands.append(Check(line, span, description, said.expect_exit))
         if out.held:
             out.commands = []  # what the line says applies to all of its commands
     elif is_command(text):
@@ -282,9 +376,22 @@ def extract(line_text: str, line: int) -> Extracted:
     return out
 
 
+def _output_expected(command: str, after: str, words: str) -> str | None:
+    """What a search or count must print, from the words after it (``should be 0``, ``must
+    be empty``), as GSD's reader reads them; None for another command, when the line names an
+    exit code, or when it says something fails (held)."""
+    if _EXIT_CODE.search(words) or _failure(without_exit_code(words)):
+        return None
+    return expectations.for_command(command, expectations.from_prose(after)).output
+
+
 HELD_HINT = (
     "a check must exit 0; write the exit code it ends with (`cmd` exits 1) "
     "or a command that tests the output"
+)
+NOT_ASKED_HINT = (
+    "planrun runs only the commands a line asks to run as checks; "
+    "if this is one, write it on a line of its own: - `cmd`"
 )
 
 

@@ -57,6 +57,7 @@ class Item:
     checks: list[prose.Check] = field(default_factory=list)
     prose: list[tuple[int, str]] = field(default_factory=list)  # a Verification: in words
     held: dict[int, str] = field(default_factory=dict)  # why its command is not run
+    not_asked: dict[int, list[str]] = field(default_factory=dict)  # commands said not to run
     id: str = ""
 
 
@@ -67,6 +68,7 @@ class ReadItems:
     requirements: dict[str, list[str]]
     prose: list[tuple[int, str]]  # Verification: lines with no command: manual, to warn about
     held: dict[int, str]  # why a Verification: line's command is not run (prose.outcome)
+    not_asked: dict[int, list[str]]  # commands a Verification: line does not ask to run
 
 
 def read_items(
@@ -119,7 +121,8 @@ def read_items(
     requirements = {item.id: item.requirements for item in found if item.requirements}
     worded = [note for item in tasks for note in item.prose]
     held = {no: why for item in tasks for no, why in item.held.items()}
-    return ReadItems(out, plan_truths, requirements, worded, held)
+    unasked = {no: why for item in tasks for no, why in item.not_asked.items()}
+    return ReadItems(out, plan_truths, requirements, worded, held, unasked)
 
 
 def collect(body: markdown.Body) -> list[Item]:
@@ -177,6 +180,8 @@ def _under(owner: Item, line: markdown.Line, stripped: str, *, wrapping: bool) -
         else:
             found = prose.extract(value, line.no)
             owner.checks.extend(found.commands)
+            if found.not_asked:
+                owner.not_asked[line.no] = found.not_asked
             if not found.commands:
                 owner.prose.append((line.no, markdown.strip_markup(value)))
                 if found.held:

@@ -22,6 +22,7 @@ from planrun.readers.common import (
     items,
     mapping,
     note_held,
+    note_not_asked,
     parse_body,
     start_plan,
     verify_list,
@@ -85,10 +86,15 @@ class ChecklistReader:
                     hint="use [ ] (todo), [x] (done) or [-] (in progress)",
                 )
         found = read_items(body, first, "item-")
+        for no, reasons in found.not_asked.items():
+            for reason in reasons:
+                note_not_asked(reason, no, (doc, diags))
         for no, text in found.prose:
             if no in found.held:
                 note_held(found.held[no], no, (doc, diags))
                 continue
+            if no in found.not_asked:
+                continue  # said why above
             diags.add(
                 "prose-verify",
                 doc.display,
@@ -175,11 +181,17 @@ def _note_unsure(body: markdown.Body, doc: Document, diags: Diagnostics) -> None
     gate = _gate_lines(body)
     inside = {line.no for line, _ in gate}
     for line, extracted in _verification_lines(body):
-        if extracted.held and line.no not in inside:
+        if line.no in inside:
+            continue
+        if extracted.held:
             note_held(extracted.held, line.no, (doc, diags))
+        for reason in extracted.not_asked:
+            note_not_asked(reason, line.no, (doc, diags))
     for line, extracted in gate:
         if extracted.held:
             note_held(extracted.held, line.no, (doc, diags))
+        for reason in extracted.not_asked:
+            note_not_asked(reason, line.no, (doc, diags))
         for text in extracted.unsure:
             diags.add(
                 "prose-verify",
@@ -199,7 +211,11 @@ def _truths(body: markdown.Body) -> list[tuple[int, str]]:
             out.append((line.no, extracted.statement))
     inside = {line.no for line, _ in gate}
     for line, extracted in _verification_lines(body):
-        if extracted.held and extracted.statement and line.no not in inside:
+        if (
+            (extracted.held or extracted.not_asked)
+            and extracted.statement
+            and line.no not in inside
+        ):
             out.append((line.no, extracted.statement))  # a held command: a person's check
     for heading in body.headings:
         if not prose.criteria_heading(heading) or prose.gate_heading(heading):

@@ -62,6 +62,7 @@ def verify_list(chunks: Iterable[Chunk | Check], line: int) -> LineList:
                     run=c.text,
                     description=getattr(c, "description", None),
                     expect_exit=getattr(c, "expect_exit", 0) or None,
+                    expect_output=getattr(c, "expect_output", None),
                 ),
             )
             for c in chunks
@@ -133,14 +134,17 @@ def field_checks(
     manual: list[tuple[int, str]],
 ) -> list[Check]:
     """The commands of an explicit verify field (``- **Validation**: ...``). A field in prose
-    is a person's check: it goes to ``manual`` with a ``prose-verify`` warning, never run."""
+    is a person's check: it goes to ``manual`` with a ``prose-verify`` warning, never run; so
+    does a command the field does not ask to run (``Do not run `make deploy` ``)."""
     found = prose.extract(value, no)
+    for reason in found.not_asked:
+        note_not_asked(reason, no, where)
     if not found.commands:
         doc, diags = where
         manual.append((no, markdown.strip_markup(value)))
         if found.held:
             note_held(found.held, no, where)
-        else:
+        elif not found.not_asked:
             diags.add(
                 "prose-verify",
                 doc.display,
@@ -161,6 +165,13 @@ def note_held(held: str, no: int, where: tuple[Document, Diagnostics]) -> None:
         f"{held[:120]}: it is a manual check, not run",
         hint=prose.HELD_HINT,
     )
+
+
+def note_not_asked(reason: str, no: int, where: tuple[Document, Diagnostics]) -> None:
+    """A command the words around it do not ask to run as a check (unasked): not run, said
+    why."""
+    doc, diags = where
+    diags.add("prose-verify", doc.display, no, reason[:160], hint=prose.NOT_ASKED_HINT)
 
 
 def parse_body(doc: Document) -> markdown.Body:

@@ -2,8 +2,9 @@
 
 A criterion is a statement for a person to check. It becomes a runnable check only when it
 holds a backticked command that a known tool starts and says nothing about the command's
-expected outcome that a plain exit 0 would get wrong ("returns no matches", "fails"): planrun
-never runs prose, and never guesses what a sentence expects. A command said to fail is held with
+expected outcome that a plain exit 0 would get wrong ("returns no matches", "fails") nor says
+not to run it ("Never use `npm run deploy`", unasked): planrun never runs prose, and never
+guesses what a sentence expects. A command said to fail is held with
 a warning and ``exits 1`` sets the exit code, by the rule every reader shares (prose.outcome).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from planrun import markdown, prose
+from planrun import markdown, prose, unasked
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.readers.common import mapping, note_held, verify_list
@@ -46,6 +47,8 @@ def criterion_checks(text: str, line: int) -> tuple[list[prose.Check], str | Non
     commands = [s for s in spans if _known_command(s)]
     if not commands:
         return [], None
+    if any(why for span, why in zip(spans, unasked.whys(text), strict=True) if span in commands):
+        return [], None  # "Never use `npm run deploy`", "Rollback: `...`": no check of it
     rest = text
     for span in spans:
         rest = rest.replace(f"`{span}`", " ")

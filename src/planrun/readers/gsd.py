@@ -334,8 +334,14 @@ def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> gsd_v
         at = line + content.count("\n", 0, start)
         if tag == "automated":
             found = gsd_verify.read_commands(content[start:end], at)
+            close = re.compile(r"</automated\s*>", re.I).match(content, end)
+            if close is not None:
+                # "<automated>grep -c X f</automated> equals 0": words after it on its line
+                tail = content[close.end() :].split("\n", 1)[0].split("<", 1)[0]
+                gsd_verify.words_after(found, tail)
             out.checks += found.checks
             out.manual += found.manual
+            out.truths += found.truths
         else:
             diags.add(
                 "unknown-element",

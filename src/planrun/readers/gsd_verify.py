@@ -17,11 +17,11 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from planrun import expectations, markdown
+from planrun import expectations, markdown, unasked
 from planrun.commandlint import long_running
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
-from planrun.prose import HELD_HINT, is_command, outcome, starts_like_command
+from planrun.prose import HELD_HINT, NOT_ASKED_HINT, is_command, outcome, starts_like_command
 from planrun.readers.common import mapping
 from planrun.shellsplit import looks_like_command, split_script
 from planrun.yamlio import LineList
@@ -40,6 +40,7 @@ _AC_COUNT = re.compile(r"grep\s+`([^`]+)`\s+count\s*(==|>=|<=|>|<|=)\s*(\d+)", r
 
 
 HELD = "held"  # the words around the command say it ends otherwise than a check can show
+NOT_ASKED = "not asked"  # the words around the command do not ask to run it (unasked)
 _UNJUDGED = "has an expected output planrun cannot check on what this command prints"
 
 
@@ -47,7 +48,7 @@ def worth_a_warning(text: str, why: str) -> bool:
     """In a plan's own checks (success criteria are mostly statements), whether a manual
     line is worth a warning: a held command, a dev server, or a line that starts like a
     command but reads as English."""
-    return why == HELD or "long-running" in why or starts_like_command(text)
+    return why in (HELD, NOT_ASKED) or "long-running" in why or starts_like_command(text)
 
 
 @dataclass
@@ -175,12 +176,17 @@ def _read_spans(text: str, at: int, out: Reading) -> None:
         why = "a line that starts a long-running command (a dev server): run it by hand"
         out.manual.append((at, text, why))
         return
-    found = False
-    for span, after in spans:
-        if is_command(span):
+    found = skipped = False
+    for (span, after), unasked_why in zip(spans, unasked.whys(text), strict=True):
+        if is_command(span) and unasked_why is not None:
+            out.manual.append((at, f"`{span}` is not run: {unasked_why}", NOT_ASKED))
+            skipped = True
+        elif is_command(span):
             _add(out, at, span, after, description=text)
             found = True
-    if not found:
+    if skipped and not found:
+        out.truths.append((at, markdown.strip_markup(text)))  # said why above
+    elif not found:
         out.manual.append((at, text, "prose, not a command"))
 
 
@@ -233,6 +239,19 @@ def _add(
             description=description,
         )
     )
+
+
+def words_after(reading: Reading, words: str) -> None:
+    """Words after an element on its line (``<automated>grep -c X f</automated> equals 0``)
+    say what its one command must show or how it ends, as words after a backticked command
+    do."""
+    if not words.strip() or len(reading.checks) != 1 or reading.manual:
+        return
+    only = reading.checks[0]
+    if only.run is None or only.expect_output is not None or only.expect_exit:
+        return
+    reading.checks = []
+    _add(reading, only.line, only.run, words, description=only.description, by_hand=False)
 
 
 def _split_note(text: str) -> tuple[str, str]:
@@ -324,6 +343,10 @@ def add_reading(
             art = mapping(check.line, path=check.path, contains=check.contains, derived=True)
             must.setdefault("artifacts", LineList(line=check.line)).append(art)
     for at, text, why in reading.manual:
+        if why == NOT_ASKED:
+            # Only a warning: the line it is on is a truth, or holds the check it asks for.
+            diags.add("prose-verify", doc.display, at, text[:160], hint=NOT_ASKED_HINT)
+            continue
         if why == HELD:
             diags.add(
                 "prose-verify",

@@ -1,0 +1,149 @@
+"""Commands a line names without asking to run them as checks.
+
+Lines in a verify area (a gate section, a ``Verify:`` field, a ``<verify>`` element) also
+speak of commands that are not checks: "Do not run `make deploy` here", "Rollback:
+`./rollback.sh`", "Once merged, `npm publish` releases it", "We no longer need `make old`",
+"Optionally, `npm run e2e`". Run, such a command deploys, publishes or rolls back, and its
+exit 0 counts as evidence. So the words around a command decide whether it is asked for: a
+command is not run when its own clause (a sentence, or the part of one up to a ``;``) says
+not to run it, speaks of it as no longer used, runs it only on a condition or as an option,
+gives it another purpose than a check, or says it is no check of this work. Each command of a
+line is judged by its own clause: in "Don't run `e2e`; CI runs it. Use `unit` instead." only
+`unit` is asked for.
+
+These are cues in words, not a grammar, and deliberately wide: a cue found is enough to keep
+a command from running (a check lost is a manual check; a sentence run can deploy).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from planrun import markdown
+
+_SPAN = re.compile(r"(`+)(.+?)\1")
+_MARK = re.compile(r"\ue010(\d+)\ue011")
+_CLAUSE_END = re.compile(r"(?<=[.;!?])\s+")
+_I = re.I
+
+# Up to three words between a command and what its clause says of it ("`X` should no longer
+# be run", "`A` and `B` must not be run"); further off, the words speak of something else.
+_NEAR = r"^\W*(?:[\w']+\W+){0,3}?"
+
+# "Do not run", "never use", "make sure not to call"; "never forget to run" and "do not skip"
+# ask for the command, so those words may not stand between.
+_DO_NOT = (
+    r"\b(?:do\s+not|don'?t|never|must\s+not|mustn't|should\s+not|shouldn't|"
+    r"no\s+need\s+to|not\s+to)\s+(?:(?!(?:forget|skip|omit|neglect|fail|miss)\w*\b)[\w']+\s+)"
+    r"{0,2}?(?:run|use|call|execute|invoke|trigger|type|start|try|launch)\w*\b"
+)
+_PROHIBITED = re.compile(
+    _DO_NOT + r"|\b(?:avoid\w*|instead\s+of|rather\s+than|refrain\s+from)\b"
+    r"|\b(?:never|do\s+not|don'?t|not)\W*$",
+    _I,
+)
+_PROHIBITED_AFTER = re.compile(
+    _NEAR + r"(?P<cue>(?:\b(?:not|never)|n't)\s+(?:be\s+)?(?:run|executed|called|invoked|used))\b",
+    _I,
+)
+
+_PAST = re.compile(
+    r"\bno\s+longer\s+(?:need|use|run|call|require|invoke)\w*"
+    r"|\b(?:we|i|it|this|they|you)\s+used\s+to\b"
+    r"|\b(?:previously|formerly|originally|in\s+the\s+past)\b(?:\s+[\w']+){0,3}?\s+"
+    r"(?:used|ran|run|called|invoked|needed|required|was|were|did|had)\b",
+    _I,
+)
+_PAST_AFTER = re.compile(
+    _NEAR + r"(?P<cue>no\s+longer\s+(?:be\s+)?(?:needed|used|run|required|necessary|called)"
+    r"|(?:is|are)\s+(?:now\s+)?(?:unnecessary|unneeded|deprecated|obsolete|retired|unused)"
+    r"|(?:was|were|has\s+been|have\s+been)\s+(?:deleted|removed|dropped|retired|replaced)"
+    r"|(?:is|are)\s+not\s+(?:needed|required|necessary)(?:\s+any\s*more)?)\b",
+    _I,
+)
+
+# "If the schema changed, run ..." is a condition; "check if ..." is a question, not one.
+_CONDITION = re.compile(
+    r"\b(?:unless|in\s+case|optional(?:ly)?|whenever|as\s+needed)\b"
+    r"|^\W*once\b"
+    r"|\b(?:after|post-?)\s*(?:the\s+)?(?:merg\w*|deploy\w*|releas\w*|publish\w*)"
+    r"|(?<!\bcheck\s)(?<!\bverify\s)(?<!\bsee\s)(?<!\bconfirm\s)(?<!\btest\s)(?<!\bensure\s)"
+    r"(?<!\band\s)\bif\b",
+    _I,
+)
+_OPTIONAL_AFTER = re.compile(
+    r"(?P<paren>\(\s*optional\s*\))|"
+    + _NEAR
+    + r"(?P<cue>optional(?:ly)?|as\s+needed|if\s+(?:needed|necessary|desired|wanted|available|"
+    r"time\s+permits|you\s+(?:like|want|wish|prefer)))\b",
+    _I,
+)
+
+_PURPOSES = (
+    r"roll[\s-]?back|revert|undo|deploy(?:ment)?|release|publish(?:ing)?|roll[\s-]?out|"
+    r"tear[\s-]?down|clean[\s-]?up|reset|seed(?:ing)?"
+)
+# "Rollback: `x`", "To deploy, run `x`", "For rollback, `x`": a label or a purpose the clause
+# starts with ("Before release: `npm test`" is a check before it).
+_PURPOSE = re.compile(
+    r"^\W*(?:(?!before\b|prior\b|pre\b)[\w'-]+\s+){0,2}?(?:" + _PURPOSES + r")\b[^:]{0,20}:"
+    r"|^\W*(?:in\s+order\s+)?to\s+(?:" + _PURPOSES + r")\b"
+    r"|^\W*for\s+(?:a\s+|the\s+)?(?:" + _PURPOSES + r"|deploys?)\b",
+    _I,
+)
+_PURPOSE_AFTER = re.compile(
+    _NEAR + r"(?P<cue>publishes|deploys|releases|rolls\s+back|reverts|resets|wipes|seeds|pushes|"
+    r"uploads|migrates|truncates|installs|loads\s+(?:the\s+)?(?:fixtures|seeds?|"
+    r"(?:test\s+|sample\s+)?data)|(?:will|would|can|to)\s+(?:publish|deploy|release|"
+    r"roll\s+back|revert|reset|wipe|seed|push|upload|truncate))\b",
+    _I,
+)
+
+# Anywhere in the clause; the weaker words only just after the command ("`pytest` passes and
+# its report lists the flaky tests" still asks for pytest).
+_EXCLUDED_ANYWHERE = (
+    r"unrelated\s+to|out\s+of\s+scope|known\s+(?:failures?|to\s+fail|flak\w*)|broken\s+since|"
+    r"can\s+be\s+ignored|ignore\s+(?:it|this|that|them)|not\s+(?:part\s+of|related\s+to)\s+this"
+)
+_EXCLUDED_NEAR = r"flaky|pre-?existing|known\s+issues?|tracked\s+in"
+_EXCLUDED = re.compile(r"\b(?:" + _EXCLUDED_ANYWHERE + "|" + _EXCLUDED_NEAR + r")\b", _I)
+_EXCLUDED_AFTER = re.compile(
+    r"\b(?P<far>" + _EXCLUDED_ANYWHERE + r")\b|" + _NEAR + r"(?P<cue>" + _EXCLUDED_NEAR + r")\b",
+    _I,
+)
+
+# (what the line does with the command, the cue before it, the cue after it)
+_FAMILIES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("says not to run it", _PROHIBITED, _PROHIBITED_AFTER),
+    ("says it is no longer used", _PAST, _PAST_AFTER),
+    ("runs it only on a condition or as an option", _CONDITION, _OPTIONAL_AFTER),
+    ("gives it another purpose than checking the work", _PURPOSE, _PURPOSE_AFTER),
+    ("says it is no check of this work", _EXCLUDED, _EXCLUDED_AFTER),
+)
+
+
+def whys(text: str) -> list[str | None]:
+    """For each code span of ``text`` in order (as ``markdown.backticked`` lists them), why
+    the words around it say it is not to be run as a check (``the line says not to run it
+    ('Do not run')``), or None when they ask for it or say nothing."""
+    number = itertools.count()
+    marked = _SPAN.sub(lambda _: f"\ue010{next(number)}\ue011", text).replace("\u2019", "'")
+    out: list[str | None] = [None] * next(number)
+    marked = markdown.strip_markup(marked)  # "**Rollback**:" is a label too
+    for clause in _CLAUSE_END.split(marked):
+        for mark in _MARK.finditer(clause):
+            before = _MARK.sub(" CMD ", clause[: mark.start()])
+            after = _MARK.sub(" CMD ", clause[mark.end() :])
+            out[int(mark.group(1))] = _why(before, after)
+    return out
+
+
+def _why(before: str, after: str) -> str | None:
+    for does, before_cue, after_cue in _FAMILIES:
+        found = before_cue.search(before) or after_cue.search(after)
+        if found is not None:
+            named = [v for k, v in found.groupdict().items() if v and k in ("cue", "paren", "far")]
+            cue = " ".join((named[0] if named else found.group(0)).strip(" \t(),.;:").split())
+            return f"the line {does} ({cue[:40]!r})"
+    return None

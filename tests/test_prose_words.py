@@ -1,0 +1,523 @@
+"""What the words of a verify line ask of its commands: not to run them (``Do not run
+`make deploy` ``), a failure (``should no longer work``), an output (``should be 0``); and which
+headings that name tests are no place for checks ("Known test failures", "Test data")."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from planrun import markdown, prose, unasked
+from planrun.validate import validate_paths
+
+# A script that leaves a file behind when it runs, and exits with its second argument.
+MARK = 'set -eu\ntouch "RAN_$1"\nexit "${2:-0}"\n'
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def marker_repo(tmp_path: Path) -> None:
+    write(tmp_path, "scripts/x.sh", MARK)
+
+
+def ran(tmp_path: Path) -> list[str]:
+    return sorted(p.name.removeprefix("RAN_") for p in tmp_path.glob("RAN_*"))
+
+
+def statuses(tmp_path: Path, target: Path) -> dict[str, tuple[str, list[str], str | None]]:
+    result = run_cli("execute", target, "--root", tmp_path, "--json", "--no-summary")
+    return {
+        t["id"]: (t["status"], [c["run"] for c in t["commands"]], t["reason"])
+        for t in json.loads(result.stdout)["tasks"]
+    }
+
+
+def warnings(plan: Path) -> list[tuple[int, str]]:
+    items = validate_paths([plan]).diagnostics.items
+    return [(d.line, d.message) for d in items if d.code == "prose-verify"]
+
+
+# --- commands the words do not ask to run --------------------------------------------------
+
+NOT_RUN = "the line says not to run it"
+PAST = "the line says it is no longer used"
+OPTION = "the line runs it only on a condition or as an option"
+PURPOSE = "the line gives it another purpose than checking the work"
+NO_CHECK = "the line says it is no check of this work"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # Said not to run, before or after the command.
+        ("Do not run `make deploy` here; that deploys to production.", f"{NOT_RUN} ('Do not run')"),
+        ("Never use `bash scripts/deploy.sh` before review.", f"{NOT_RUN} ('Never use')"),
+        ("Avoid `sh scripts/deploy.sh` (it wipes the cache).", f"{NOT_RUN} ('Avoid')"),
+        ("Make sure not to call `make publish`", f"{NOT_RUN} ('not to call')"),
+        ("`make old` must not be run", f"{NOT_RUN} ('not be run')"),
+        # Spoken of as past.
+        ("We no longer need `make old`.", f"{PAST} ('no longer need')"),
+        ("Previously this used `make legacy`, now removed.", f"{PAST} ('Previously this used')"),
+        ("`make old` was deleted with the legacy module", f"{PAST} ('was deleted')"),
+        ("`make old` is no longer needed", f"{PAST} ('no longer needed')"),
+        # Only on a condition, or as an option.
+        ("If the schema changed, run `make migrate`.", f"{OPTION} ('If')"),
+        ("Once merged, `make release` publishes the package.", f"{OPTION} ('Once')"),
+        ("Optionally, `npm run e2e` for a smoke run.", f"{OPTION} ('Optionally')"),
+        ("`npm run e2e` (optional)", f"{OPTION} ('optional')"),
+        ("`npm run e2e` if you want a smoke run", f"{OPTION} ('if you want')"),
+        # Another purpose than a check.
+        ("Rollback: `bash scripts/rollback.sh`", f"{PURPOSE} ('Rollback')"),
+        ("**Rollback**: `bash scripts/rollback.sh`", f"{PURPOSE} ('Rollback')"),
+        ("To roll back, run `bash scripts/rollback.sh`", f"{PURPOSE} ('To roll back')"),
+        ("`make seed` loads fixtures into the dev database", f"{PURPOSE} ('loads fixtures')"),
+        # Said to be no check of this work.
+        ("`pytest tests/test_old.py` is flaky on main", f"{NO_CHECK} ('flaky')"),
+        ("`pytest tests/e2e` fails, unrelated to this change", f"{NO_CHECK} ('unrelated to')"),
+        # Asked for: these run.
+        ("Run `npx tsc --noEmit` to verify no type errors.", None),
+        ("Never forget to run `pytest -q`", None),
+        ("Do not skip `ruff check .`", None),
+        ("Check if the build works: `npm run build`", None),
+        ("Confirm the crash no longer happens: `pytest tests/test_crash.py`", None),
+        ("Before release: `npm test`", None),
+        ("Lint: `ruff check .`", None),
+        ("After the changes, run `npm test`", None),
+        ("`pytest -q` passes now that the old flag was removed", None),
+        ("`pytest -q` passes and its report lists the flaky tests", None),
+    ],
+)
+def test_the_words_around_a_command_say_whether_it_is_asked_for(
+    line: str, expected: str | None
+) -> None:
+    assert unasked.whys(line) == [expected]
+
+
+def test_each_command_of_a_line_is_judged_by_its_own_clause() -> None:
+    line = "Don't run `bash scripts/x.sh e2e`; CI runs it. Use `bash scripts/x.sh unit` instead."
+    assert unasked.whys(line) == [f'{NOT_RUN} ("Don\'t run")', None]
+    assert unasked.whys("Run `pytest -q`, not `npm test`") == [None, f"{NOT_RUN} ('not')"]
+    found = prose.extract(f"- {line}", 3)
+    assert [c.text for c in found.commands] == ["bash scripts/x.sh unit"]
+    assert found.not_asked == [f'`bash scripts/x.sh e2e` is not run: {NOT_RUN} ("Don\'t run")']
+
+
+def test_a_gate_section_runs_only_what_it_asks_for(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Feature X
+
+        ## Tasks
+        - [ ] T001 Add the flag parser
+
+        ## Validation
+        - Do not run `bash scripts/x.sh deploy` here; that deploys to production.
+        - Never use `bash scripts/x.sh never` before review.
+        - Avoid `sh scripts/x.sh avoid` (it wipes the cache).
+        - Rollback: `bash scripts/x.sh rollback`
+        - Once merged, `bash scripts/x.sh release` publishes the package.
+        - We no longer need `bash scripts/x.sh old`.
+        - Optionally, `bash scripts/x.sh optional` for a smoke run.
+        - `bash scripts/x.sh check` should report no problems
+        """,
+    )
+    checks = statuses(tmp_path, plan)["tasks/@checks"]
+    assert checks[1] == ["bash scripts/x.sh check"]
+    assert ran(tmp_path) == ["check"]
+    assert warnings(plan) == [
+        (7, f"`bash scripts/x.sh deploy` is not run: {NOT_RUN} ('Do not run')"),
+        (8, f"`bash scripts/x.sh never` is not run: {NOT_RUN} ('Never use')"),
+        (9, f"`sh scripts/x.sh avoid` is not run: {NOT_RUN} ('Avoid')"),
+        (10, f"`bash scripts/x.sh rollback` is not run: {PURPOSE} ('Rollback')"),
+        (11, f"`bash scripts/x.sh release` is not run: {OPTION} ('Once')"),
+        (12, f"`bash scripts/x.sh old` is not run: {PAST} ('no longer need')"),
+        (13, f"`bash scripts/x.sh optional` is not run: {OPTION} ('Optionally')"),
+    ]
+    [loaded] = validate_paths([plan]).plans
+    # The lines are statements: the plan's manual truths, never its checks.
+    assert [t.truth for t in loaded.must_haves.truths][:2] == [
+        "Do not run bash scripts/x.sh deploy here; that deploys to production.",
+        "Never use bash scripts/x.sh never before review.",
+    ]
+    [diag] = [d for d in validate_paths([plan]).diagnostics.items if d.code == "prose-verify"][:1]
+    assert diag.hint == prose.NOT_ASKED_HINT
+
+
+def test_a_verify_field_runs_only_what_it_asks_for(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    verify = "Don't run `bash scripts/x.sh e2e`; CI runs it. Use `bash scripts/x.sh unit` instead."
+    plan = write(
+        tmp_path,
+        "plans/TASKS.md",
+        f"""
+        # Task Breakdown
+
+        ### Task 1: Add parser
+        - **Verify**: {verify}
+
+        ### Task 2: Deploy docs
+        - **Verify**: Never use `bash scripts/x.sh deploy` before review
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert found["TASKS/task-1"][1] == ["bash scripts/x.sh unit"]
+    assert found["TASKS/task-2"][:2] == ("manual", [])
+    assert ran(tmp_path) == ["unit"]
+    assert warnings(plan) == [
+        (4, f'`bash scripts/x.sh e2e` is not run: {NOT_RUN} ("Don\'t run")'),
+        (7, f"`bash scripts/x.sh deploy` is not run: {NOT_RUN} ('Never use')"),
+    ]
+
+
+def test_a_kiro_verification_said_not_to_run_is_manual(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Implementation Plan
+
+        - [x] 1. Update deploy docs
+          - Verification: do not run `bash scripts/x.sh deploy` here
+        - [x] 2. Check the docs
+          - Verification: `bash scripts/x.sh docs`
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert found["tasks/1"][:2] == ("manual", [])
+    assert found["tasks/2"][1] == ["bash scripts/x.sh docs"]
+    assert ran(tmp_path) == ["docs"]
+    assert warnings(plan) == [
+        (4, f"`bash scripts/x.sh deploy` is not run: {NOT_RUN} ('do not run')")
+    ]
+
+
+def test_a_gsd_verify_line_said_not_to_run_is_manual(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/01-01-PLAN.md",
+        """
+        ---
+        phase: 01-x
+        plan: 01
+        ---
+        <task type="auto">
+          <name>Docs</name>
+          <verify>Do not run `bash scripts/x.sh deploy` here. Run `bash scripts/x.sh docs`.</verify>
+        </task>
+        """,
+    )
+    assert statuses(tmp_path, plan)["01-01/task-1"][1] == ["bash scripts/x.sh docs"]
+    assert ran(tmp_path) == ["docs"]
+    assert warnings(plan) == [
+        (7, f"`bash scripts/x.sh deploy` is not run: {NOT_RUN} ('Do not run')")
+    ]
+
+
+def test_a_criterion_said_not_to_run_stays_a_truth(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "backlog/tasks/task-1 - Docs.md",
+        """
+        ---
+        id: task-1
+        title: Docs
+        status: Done
+        ---
+
+        ## Acceptance Criteria
+        <!-- AC:BEGIN -->
+        - [x] #1 Never use `npm run deploy` from a laptop
+        <!-- AC:END -->
+        """,
+    )
+    [loaded] = validate_paths([tmp_path / "backlog"]).plans
+    [truth] = loaded.tasks[0].must_haves.truths
+    assert (truth.truth, truth.verify) == ("Never use npm run deploy from a laptop", [])
+
+
+# --- gate headings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "gate"),
+    [
+        ("Tests", True),
+        ("Testing", True),
+        ("Checks", True),
+        ("Verification", True),
+        ("Validation", True),
+        ("How to test", True),
+        ("Test plan", True),
+        ("Test / Validation", True),
+        ("PR Gates", True),
+        ("Unit tests", True),
+        ("Existing tests", True),
+        ("Verify removed endpoints", True),
+        ("Fix the failing tests", True),
+        ("Data validation", True),
+        # A record of tests that are not this work's checks, or what tests use.
+        ("Known test failures (pre-existing, out of scope)", False),
+        ("Pre-existing failures", False),
+        ("Tests removed", False),
+        ("Removed tests", False),
+        ("Checks we skipped", False),
+        ("Skipped tests", False),
+        ("Flaky tests", False),
+        ("Failing tests", False),
+        ("Test failures", False),
+        ("Test data", False),
+        ("Test fixtures", False),
+        ("Checks not run", False),
+        ("Acceptance Criteria", False),
+    ],
+)
+def test_which_headings_hold_the_plans_checks(title: str, gate: bool) -> None:
+    [heading] = markdown.parse(f"## {title}\n", 1).headings
+    assert prose.gate_heading(heading) is gate
+
+
+def test_sections_of_known_removed_skipped_tests_and_test_data_are_not_run(
+    tmp_path: Path,
+) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Feature Y
+
+        ## Tasks
+        - [x] T001 Add the flag parser
+
+        ## Known test failures (pre-existing, out of scope)
+        - `bash scripts/x.sh known 1` fails on main too
+
+        ## Tests removed
+        - `bash scripts/x.sh removed 1` went with the legacy module
+
+        ## Checks we skipped
+        - `bash scripts/x.sh skipped 1` (needs staging credentials)
+
+        ## Test data
+        - `bash scripts/x.sh seed`
+
+        ## Tests
+        - `bash scripts/x.sh tests`
+        """,
+    )
+    assert statuses(tmp_path, plan)["tasks/@checks"][:2] == ("passed", ["bash scripts/x.sh tests"])
+    assert ran(tmp_path) == ["tests"]
+
+
+# --- what a command must print ------------------------------------------------------------
+
+COUNTS = [
+    "should be 0",
+    "equals 0",
+    "is 0",
+    "== 0",
+    "= 0",
+    "-> 0",
+    "count is 0",
+    "gives 0",
+    "outputs 0",
+    "should equal zero",
+    "is zero",
+    "(should be 0)",
+]
+GREP = "grep -rn console.log src/ | wc -l"
+
+
+def _count_tasks() -> str:
+    return "# Task Breakdown\n" + "".join(
+        f"\n### Task {n}: Remove console.log\n- **Status**: ✅ Completed\n"
+        f"- **Verify**: `{GREP}` {words}\n"
+        for n, words in enumerate(COUNTS, 1)
+    )
+
+
+def test_a_count_said_in_a_verify_field_is_judged_on_what_it_prints(tmp_path: Path) -> None:
+    write(tmp_path, "src/app.ts", "console.log(1);\nconsole.log(2);\nconsole.log(3);\n")
+    plan = write(tmp_path, "plans/TASKS.md", _count_tasks())
+    found = statuses(tmp_path, plan)
+    assert {status for status, _, _ in found.values()} == {"failed"}
+    line = 5 + 4 * (len(COUNTS) - 1)
+    assert found[f"TASKS/task-{len(COUNTS)}"][2] == (
+        f"count 3 (expected output: count == 0): `{GREP}` (line {line})"
+    )
+    [loaded] = validate_paths([plan]).plans
+    assert {t.verify[0].expect_output for t in loaded.tasks} == {"count == 0"}
+
+
+def test_a_count_of_nothing_passes_though_grep_exits_1(tmp_path: Path) -> None:
+    # Under pipefail, `grep ... | wc -l` exits 1 when grep finds nothing: the output decides.
+    write(tmp_path, "src/app.ts", "const a = 1;\n")
+    plan = write(tmp_path, "plans/TASKS.md", _count_tasks())
+    found = statuses(tmp_path, plan)
+    assert {status for status, _, _ in found.values()} == {"passed"}
+
+
+def test_a_gate_line_said_to_print_nothing_is_judged_on_its_output(tmp_path: Path) -> None:
+    write(tmp_path, "src/app.ts", "console.log(1);\n")
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        f"""
+        # Cleanup
+
+        - [x] T001 Strip console.log calls
+
+        ## Validation
+        - `{GREP}` must be empty
+        - `grep -rn console.log src/` should print nothing
+        """,
+    )
+    [loaded] = validate_paths([plan]).plans
+    assert [(v.run, v.expect_output) for v in loaded.verify] == [
+        (GREP, "empty"),
+        ("grep -rn console.log src/", "empty"),
+    ]
+    assert statuses(tmp_path, plan)["tasks/@checks"][2] == (
+        f"output '1' (expected output: empty): `{GREP}` (line 6); depends on unverified tasks/T001"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "held"),
+    [
+        # A number said of a command that prints no count: exit 0 does not show it.
+        (
+            "- `python3 count.py` should be 0",
+            "`python3 count.py` is expected to show what exit 0 does not ('should be 0')",
+        ),
+        (
+            "- `grep -c TODO src/a.py` should not be 0",
+            (
+                "`grep -c TODO src/a.py` is expected to show what exit 0 does not "
+                "('should not be 0')"
+            ),
+        ),
+    ],
+)
+def test_an_output_a_check_cannot_judge_is_held(line: str, held: str) -> None:
+    found = prose.extract(line, 4)
+    assert (found.commands, found.held) == ([], held)
+
+
+def test_a_test_runs_result_or_an_exit_code_is_no_output_to_judge() -> None:
+    assert prose.extract("- `pytest -q` (should be 0 failures)", 4).commands == [
+        prose.Check(4, "pytest -q", "pytest -q (should be 0 failures)")
+    ]
+    assert prose.extract("- `pytest -q` exit code should be 0", 4).commands == [
+        prose.Check(4, "pytest -q", "pytest -q exit code should be 0")
+    ]
+
+
+# --- commands said to fail ----------------------------------------------------------------
+
+NEGATED = [
+    "should no longer work",
+    "must not succeed",
+    "is gone",
+    "should not pass",
+    "no longer succeeds",
+    "should error",
+    "now errors",
+    "won't work",
+    "can no longer be imported",
+    "is unavailable",
+    "gives an ImportError",
+]
+
+
+@pytest.mark.parametrize("words", NEGATED)
+def test_success_said_not_to_happen_is_a_failure(words: str) -> None:
+    assert prose.outcome(words) == prose.Outcome(
+        held=f"is expected to fail ({words!r}); a check passes only on exit 0"
+    )
+
+
+def test_a_verify_field_said_to_stop_working_is_never_a_pass(tmp_path: Path) -> None:
+    write(tmp_path, "legacy_exporter.py", "")
+    plan = write(
+        tmp_path,
+        "plans/TASKS.md",
+        "# Task Breakdown\n"
+        + "".join(
+            f"\n### Task {n}: Remove the legacy exporter\n- **Status**: ✅ Completed\n"
+            f'- **Verify**: `python3 -c "import legacy_exporter"` {words}\n'
+            for n, words in enumerate(NEGATED, 1)
+        ),
+    )
+    found = statuses(tmp_path, plan)
+    assert {status for status, _, _ in found.values()} == {"manual"}
+    assert warnings(plan)[0] == (
+        5,
+        (
+            '`python3 -c "import legacy_exporter"` is expected to fail '
+            "('should no longer work'); a check passes only on exit 0: "
+            "it is a manual check, not run"
+        ),
+    )
+
+
+def test_gate_kiro_and_gsd_lines_said_to_stop_working_are_manual(tmp_path: Path) -> None:
+    write(tmp_path, "legacy_exporter.py", "")
+    write(tmp_path, "legacy.py", "")
+    checklist = write(
+        tmp_path,
+        "plans/ck/tasks.md",
+        """
+        # Cleanup
+
+        - [x] T001 Remove `legacy_exporter.py`
+          - Verification: `python3 -c "import legacy_exporter"` must not succeed
+
+        ## Validation
+        - `python3 -c "import legacy_exporter"` should no longer work
+        """,
+    )
+    gsd = write(
+        tmp_path,
+        "plans/gsd/05-01-PLAN.md",
+        """
+        ---
+        phase: 05-cleanup
+        plan: 01
+        ---
+        <task type="auto">
+          <name>Remove the legacy exporter</name>
+          <verify>Run `python3 -c "import legacy"` and confirm it no longer works</verify>
+        </task>
+        """,
+    )
+    assert statuses(tmp_path, checklist) == {
+        "tasks/T001": ("manual", [], "needs a human: no automated check"),
+        "tasks/@checks": ("manual", [], "needs a human: no automated check"),
+    }
+    assert statuses(tmp_path, gsd)["05-01/task-1"][:2] == ("manual", [])
+    assert [line for line, _ in warnings(checklist)] == [4, 7]
+    assert warnings(gsd) == [
+        (
+            7,
+            (
+                '`python3 -c "import legacy"` is expected to fail '
+                "('and confirm it no longer works'); a check passes only on exit 0: "
+                "it is a manual check, not run"
+            ),
+        )
+    ]
