@@ -365,3 +365,19 @@ def test_a_one_line_check_gated_on_the_environment_that_did_not_run_shows_nothin
         'its script skips `grep -q x f.txt` when `[ -n "${PLANRUN_TEST_GATE:-}" ]` fails, and it '
         "failed in the environment planrun gave it"
     )
+
+
+@pytest.mark.parametrize(
+    ("run", "output", "runner"),
+    [
+        ("python3 -m unittest 2>&1 | tail -1", "OK\n", "unittest"),
+        ("python -m unittest discover -s tests > log.txt 2>&1", "", "unittest"),
+        ("python3 -m unittest -v", "test_a ... ok\n\nRan 1 test in 0.001s\n\nOK\n", None),
+        ("python3 -m pytest -q 2>&1 | tail -1", "1 passed in 0.01s\n", None),
+    ],
+)
+def test_a_unittest_run_whose_output_shows_no_count_shows_nothing(
+    run: str, output: str, runner: str | None
+) -> None:
+    found = checkoutput.ran_no_tests(run, 0, output)
+    assert (found.split(",")[0] if found else None) == runner

@@ -326,3 +326,22 @@ def test_a_make_recipe_is_read_as_make_runs_it(write_plan: PlanWriter, tmp_path:
 def test_which_make_checks_are_read(tmp_path: Path, makefile: str, run: str, read: bool) -> None:
     (tmp_path / "Makefile").write_text(makefile)
     assert (scriptfiles.make_recipe(run, tmp_path) is not None) == read
+
+
+FED = {
+    "goes-on": ("bash <<'EOF'\ngrep -q x f.txt\necho done\nEOF", "unverified"),
+    "masked": ("bash <<'EOF'\ngrep -q x f.txt || true\nEOF", "unverified"),
+    "reports": ("bash <<'EOF'\necho checking\nEOF", "unverified"),
+    "with-e": ("bash -e <<'EOF'\ngrep -q x f.txt\necho done\nEOF", "failed"),
+    "decides": ("bash <<'EOF'\ngrep -q match f.txt\nEOF", "passed"),
+}
+
+
+def test_a_shell_reading_its_script_from_a_here_document_is_read_with_its_flags(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, FED)
+    assert (found["p/goes-on"][1] or "").startswith(
+        "planrun cannot see whether `grep -q x f.txt` failed: inside the script `bash` reads "
+        "from its input, the shell runs without -e"
+    )

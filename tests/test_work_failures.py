@@ -207,3 +207,17 @@ def test_a_script_of_the_project_that_a_script_of_it_runs_and_is_not_there_is_a_
         "make-lint": ("make lint", "error"),
     }
     run_table(write_plan, tmp_path, table)
+
+
+def test_a_function_the_script_calls_before_defining_it_is_its_failure(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    script = "#!/usr/bin/env bash\nset -euo pipefail\nbuild_image\nbuild_image() { echo ok; }\n"
+    (tmp_path / "deploy.sh").write_text(script)
+    (tmp_path / "deploy.sh").chmod(0o755)
+    table = {
+        "file": ("./deploy.sh", "failed"),
+        "inline": ("check_all\ncheck_all() { test -f f.txt; }", "failed"),
+        "tool": ("missing-tool --version", "error"),
+    }
+    run_table(write_plan, tmp_path, table)

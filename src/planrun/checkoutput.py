@@ -120,7 +120,15 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
             if any(ran.search(output) for ran in RAN_TESTS):
                 return None
             return runner
+    if _UNITTEST.search(run) and not _UNITTEST_RAN.search(output):
+        # `python -m unittest 2>&1 | tail -1` shows `OK` alone, which 3.11 prints after
+        # running no test too: what it ran was cut off or sent elsewhere.
+        return "unittest, as far as its output shows: no `Ran N tests` line"
     return _all_skipped(output)
+
+
+_UNITTEST = re.compile(r"\bpython[\d.]*\s+(?:-\w+\s+)*-m\s+unittest\b")
+_UNITTEST_RAN = re.compile(r"^Ran \d+ tests?\b", re.M)
 
 
 # A runner's count of tests and of those skipped: (runner, ran, skipped), where both the same
@@ -225,10 +233,26 @@ def missing_program(
         return None
     if _diagnoses(run, found):
         return None  # `X || { docker compose logs; exit 1; }`: X failed first
+    if _own_function(run, found, cwd):
+        return None  # the script calls a function of its own before defining it: its bug
     if _script_operand(run, found):
         return None  # `bash verify.sh`: the script the plan runs is missing
     why = "is not executable" if exit_code == 126 else "was not found on PATH"
     return f"`{found}` {why}"
+
+
+def _own_function(run: str, name: str, cwd: Path | None) -> bool:
+    """Whether ``name``, which the shell could not find, is a function the check's script (or
+    the script file it runs) defines: called before its definition, it is the work's bug, not
+    a tool missing here."""
+    texts = [run]
+    found = scriptfiles.script_file(run, cwd)
+    if found is not None:
+        texts.append(found[1])
+    defined = re.compile(
+        rf"^\s*(?:function\s+{re.escape(name)}\b|{re.escape(name)}\s*\(\s*\))", re.M
+    )
+    return any(defined.search(text) for text in texts)
 
 
 def _diagnoses(run: str, program: str) -> bool:

@@ -59,6 +59,7 @@ from planrun.errexit import (
     shell_script,
     sourced_text,
     status_read_after,
+    stdin_script,
     text_of,
     unwrapped,
     walk,
@@ -118,6 +119,9 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
     inner = nested(script) if found.run == script and not found.never_fails else None
     if inner is not None:
         return inner
+    fed = _fed(script) if found.run == script and not found.never_fails else None
+    if fed is not None:
+        return fed
     if found.run != script and not found.must_fail and (masked := nested(found.run)):
         # `bash -c 'A; B' || true`: the masked shell's own script is read too.
         if masked.never_fails:
@@ -149,6 +153,19 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
 
 
 UNSEEN = "planrun cannot see whether"  # a check no exit status shows: evidence against it
+
+
+def _fed(script: str) -> Reading | None:
+    """The reading of a check that is a shell reading its script from a here-document
+    (``bash <<'EOF' ... EOF``: errexit.stdin_script), read with that shell's flags: without
+    -e it goes on after a failure. None when its exit status shows what it checks."""
+    found = stdin_script(script)
+    if found is None:
+        return None
+    shell, text, flags = found
+    where = f"the script `{shell}` reads from its input"
+    fix = f"start it as `{shell} -e`, or write its commands as the check"
+    return _read_elsewhere(script, where, text, flags, runner=shell, fix=fix, cwd=None)
 
 
 def nested(script: str) -> Reading | None:

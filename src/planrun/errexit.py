@@ -115,6 +115,34 @@ def shell_script(script: str) -> tuple[int, int, str, str, ShellFlags] | None:
     return node.start_byte, node.end_byte, bases[at], text, flags
 
 
+def stdin_script(script: str) -> tuple[str, str, ShellFlags] | None:
+    """A check that is one shell reading its script from a here-document whose delimiter is
+    quoted (``bash <<'EOF' ... EOF``, ``sh -s <<"EOF"``: the outer shell leaves it as written):
+    the shell's name, the script and the shell's flags. None for anything else."""
+    if "<<" not in script:
+        return None
+    root = parse(script)
+    statements = [c for c in root.named_children if c.type != "comment"]
+    if root.has_error or len(statements) != 1 or statements[0].type != "redirected_statement":
+        return None
+    node = statements[0]
+    command = node.child_by_field_name("body")
+    heredocs = [c for c in node.named_children if c.type == "heredoc_redirect"]
+    name = command.child_by_field_name("name") if command and command.type == "command" else None
+    if command is None or name is None or len(heredocs) != 1:
+        return None
+    words = [text_of(c) for c in (name, *command.children_by_field_name("argument"))]
+    shell = words[0].rsplit("/", 1)[-1]
+    options = words[1:]
+    if shell not in SHELL_NAMES or not all(w[:1] in ("-", "+") and "c" not in w for w in options):
+        return None  # `bash script.sh <<EOF` runs the file; `bash -c` its own words
+    start = next((c for c in heredocs[0].named_children if c.type == "heredoc_start"), None)
+    body = next((c for c in heredocs[0].named_children if c.type == "heredoc_body"), None)
+    if start is None or body is None or text_of(start)[:1] not in ("'", '"'):
+        return None  # unquoted: the outer shell expands `$x` in it first
+    return shell, text_of(body), shell_flags(words)
+
+
 def unwrapped(run: str) -> str:
     """The script a check that is one shell's ``-c`` runs (``sh -c 'grep -q x f'``: ``grep -q
     x f``), else the check: what the rules that read a program's own exit codes look at."""
