@@ -5,6 +5,7 @@ of every plan element (strict keys, the line where it was written; see ``model``
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -121,6 +122,12 @@ class KeyLink(Located):
     to: str
     via: str | None = None
     pattern: str | None = None
+
+    @property
+    def from_code(self) -> bool:
+        """Whether ``from`` names code (``StreamingExporter.open()``), not a file: where no such
+        file is there, the files the plan declares are searched for the link instead."""
+        return "/" not in self.from_ and not re.search(r"\.[A-Za-z]{1,5}$", self.from_.strip())
 
 
 TruthList = Annotated[

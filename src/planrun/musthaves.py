@@ -110,11 +110,6 @@ def _check_artifact(art: Artifact, root: Path, budget: Budget) -> CheckResult:
     return CheckResult("artifact", label, ok=True, message=", ".join(found))
 
 
-def _is_symbol(ref: str) -> bool:
-    """A key_links ``from`` that names code (``StreamingExporter.open()``), not a file."""
-    return "/" not in ref and not re.search(r"\.[A-Za-z]{1,5}$", ref.strip())
-
-
 def compile_pattern(pattern: str) -> regex.Pattern[str]:
     """A key_links pattern, compiled for the engine that runs it (``regex``); PatternError when
     it is not a valid Python regular expression or exceeds what an engine accepts. Plans are
@@ -165,7 +160,7 @@ def _check_key_link(
         info = stat_or_none(source)
     except FailedError as exc:
         raise FailedError(f"{link.from_} cannot be read: {exc}") from None
-    if (info is None or stat.S_ISDIR(info.st_mode)) and _is_symbol(link.from_):
+    if (info is None or stat.S_ISDIR(info.st_mode)) and link.from_code:
         return _search_declared(link, root, declared, label, budget)
     if info is None or stat.S_ISDIR(info.st_mode):
         return CheckResult("key_link", label, ok=False, message=f"{link.from_} does not exist")
