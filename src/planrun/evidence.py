@@ -26,6 +26,8 @@ from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
 from planrun.model import Plan
 from planrun.readers import skip_reason
+from planrun.sideeffects import CACHE_DIRS, CACHE_NAMES, CACHE_SUFFIXES
+from planrun.writer import XML_MARKER
 
 _GLOB = frozenset("*?[")
 CLAIM_LIST = 5  # unchanged files named in a false claim before "and N more"
@@ -49,12 +51,21 @@ def _split0(text: str) -> list[str]:
     return [p for p in text.split("\0") if p]
 
 
+# The caches as pathspecs git add leaves out (one matching ignored files is no error).
+_CACHES = tuple(
+    [f":(exclude,glob)**/{name}/**" for name in sorted(CACHE_DIRS)]
+    + [f":(exclude,glob)**/*{suffix}" for suffix in CACHE_SUFFIXES]
+    + [f":(exclude,glob)**/{name}" for name in sorted(CACHE_NAMES)]
+)
+
+
 def tree_hash(repo: Path, exclude: Sequence[Path] = ()) -> str | None:
     """The content hash of the work tree as git sees it, untracked files included: ``git add
     -A`` into a temporary copy of the index, then ``git write-tree``. The user's index is only
     read (copied, so unchanged files are not hashed again). ``exclude``: planrun's own state
     and outputs (``.planrun/``, SUMMARY.md), which change with every run and are not the work
-    being tested."""
+    being tested. Nor are the caches that running checks leave (``__pycache__``,
+    ``.coverage``: sideeffects.py), or no pass would hold for the tree its own run left."""
     where = proc.run_git(repo, "rev-parse", "--git-path", "index")
     if not where.ok:
         return None
@@ -75,7 +86,7 @@ def tree_hash(repo: Path, exclude: Sequence[Path] = ()) -> str | None:
         # following paths are ignored"); an ignored path is left out anyway.
         ignored = _ignored(repo, own)
         skip = [f":(exclude,literal){rel}" for rel in own if rel not in ignored]
-        added = proc.run_git(repo, "add", "-A", "--", ".", *skip, env=env)
+        added = proc.run_git(repo, "add", "-A", "--", ".", *skip, *_CACHES, env=env)
         tree = proc.run_git(repo, "write-tree", env=env) if added.ok else added
         return tree.stdout.strip() if tree.ok else None
     finally:
@@ -308,22 +319,31 @@ def _undeclared(
 _GENERATED = re.compile(rb"\A---\r?\n(?:(?!---\s*$).*\n)*?generator: planrun\r?\n", re.M)
 
 
+_JUNIT = XML_MARKER.encode()
+
+
 def planrun_outputs(repo: Path) -> list[Path]:
-    """SUMMARY.md files planrun wrote that git does not hold as they are (new or changed)."""
-    found = proc.run_git(repo, "ls-files", "-m", "-o", "--exclude-standard", "-z", "--", "*.md")
+    """SUMMARY.md and JUnit files planrun wrote that git does not hold as they are (new or
+    changed)."""
+    found = proc.run_git(
+        repo, "ls-files", "-m", "-o", "--exclude-standard", "-z", "--", "*.md", "*.xml"
+    )
     names = _split0(found.stdout) if found.ok else []
     return [repo / name for name in names if _planrun_output(repo / name)]
 
 
 def _planrun_output(path: Path) -> bool:
-    """A SUMMARY.md planrun wrote (``generator: planrun`` in its frontmatter), wherever it is."""
-    if path.suffix != ".md":
+    """A SUMMARY.md planrun wrote (``generator: planrun`` in its frontmatter), or a JUnit
+    file (its marker comment), wherever it is."""
+    if path.suffix not in (".md", ".xml"):
         return False
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
     except OSError:
         return False
+    if path.suffix == ".xml":
+        return _JUNIT in head
     return bool(_GENERATED.match(head))
 
 

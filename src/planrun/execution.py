@@ -18,10 +18,11 @@ from planrun.bases import toplevel
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.executor import Executor
-from planrun.fingerprint import digest
+from planrun.fingerprint import declares_inputs
+from planrun.freshness import Now, changed_checks
 from planrun.graph import PlanGraph, Unit
 from planrun.prove import ProveReport, evidence_doc, prove_passed
-from planrun.recorded import read_records
+from planrun.recorded import read_state
 from planrun.report import Report
 from planrun.results import UnitResult, from_record, record_of
 from planrun.roots import check_roots, plan_root, run_root
@@ -35,6 +36,7 @@ from planrun.selection import (
     select,
     unit_keys,
 )
+from planrun.sideeffects import own_output_paths
 from planrun.state import Record, State, StateError, new_run_id, state_dir
 from planrun.statuses import PASSED, RunStatus
 from planrun.verdicts import milestones, open_truths, run_status
@@ -105,10 +107,13 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
         state.start_run(run_id, opts.argv, started)
         keys = unit_keys(graph, opts)
         roots = {p.id: plan_root(p, opts.root) for p in graph.plans}
-        facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=opts.outputs)
-        executor = Executor(opts, run_id, logs, records, keys, evidence=facts)
-        tree = facts.tree
-        cached = reusable(graph, selected, records, keys, tree) if opts.reuse else {}
+        # The logs earlier runs wrote are planrun's too: not the work, and not in the tree
+        # (status leaves them out as well, so both hash the same tree).
+        outputs = [*opts.outputs, *state.logs()]
+        facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=outputs)
+        now = Now(keys, facts.tree, facts.repo is not None, roots)
+        executor = Executor(opts, run_id, logs, records, keys, evidence=facts, now=now)
+        cached = reusable(graph, selected, records, now) if opts.reuse else {}
         cached = executor.hold_cached(cached)
         jobs = fit_jobs(opts.jobs or os.cpu_count() or 1, reporter.warn)
         priority = graph.remaining_path(lambda u: cost(records, u))
@@ -158,7 +163,7 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
         # their claims settle dependencies, but they are not reported as its tasks.
         named = [u for u in graph.units if not u.plan.context]
         everything = [
-            done[u.index] if u.index in done else from_record(u, records.get(u.id), keys)
+            done[u.index] if u.index in done else from_record(u, records.get(u.id), now)
             for u in named
         ]
         statuses = {r.unit.id: r.status for r in everything}
@@ -174,6 +179,9 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
             evidence_doc(facts, executor.programs, proved, opts.strict_scope),
             {p.id: state.source_key(p.results_key) for p in graph.plans},
         )
+        redirected = own_output_paths()  # `execute > run.log`: later runs leave it out too
+        if redirected:
+            run_evidence["logs"] = [str(p) for p in redirected]
         if opts.strict_scope and facts.undeclared and status != RunStatus.INTERRUPTED:
             status = RunStatus.FAILED  # --strict-scope: a change no task declares fails the run
         finished = time.time()
@@ -292,37 +300,34 @@ def _log_folder(root: Path, run_id: str) -> Path:
     return logs
 
 
-def _tree(root: Path, opts: ExecuteOptions) -> str | None:
+def _tree(root: Path, opts: ExecuteOptions, logs: list[Path]) -> str | None:
     """The work tree a run would test, as ``execute`` hashes it (outside git: None)."""
     repo = toplevel(root)
-    return evidence.tree_hash(repo, [root / ".planrun", *opts.outputs]) if repo else None
+    return evidence.tree_hash(repo, [root / ".planrun", *opts.outputs, *logs]) if repo else None
 
 
 def reusable(
-    graph: PlanGraph,
-    selected: set[int],
-    records: dict[str, Record],
-    keys: list[str | None],
-    tree: str | None,
+    graph: PlanGraph, selected: set[int], records: dict[str, Record], now: Now
 ) -> dict[int, UnitResult]:
     """Selected units whose recorded pass has the same key: reported, not run. A unit that
     does not declare ``inputs:`` may read any file (its tests, the script it runs, what they
-    import), so its pass is reused only on the very work tree it was tested on (``tree``: the
-    current one, None outside git, where it always runs again)."""
+    import), so its pass is reused only on the very work tree it was tested on (``now.tree``:
+    None outside git, where it always runs again)."""
     out: dict[int, UnitResult] = {}
+    tree = now.tree
     for index in selected:
-        unit, key = graph.units[index], keys[index]
+        unit = graph.units[index]
+        key = now.key(unit)
         rec = records.get(unit.id)
-        declared = unit.task is not None and unit.task.inputs is not None
         if (
             key is not None
             and rec is not None
             and rec.status == PASSED
             and rec.detail.get("key") == key
-            and rec.digest == digest(unit)
-            and (declared or (tree is not None and rec.detail.get("tree") == tree))
+            and not changed_checks(unit, rec)
+            and (declares_inputs(unit) or (tree is not None and rec.detail.get("tree") == tree))
         ):
-            result = from_record(unit, rec, keys)
+            result = from_record(unit, rec, now)
             result.cached = True
             out[index] = result
     return out
@@ -353,10 +358,10 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
     result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
-    records = read_records(root, graph, warn)
+    records, _, logs = read_state(root, graph, warn)
     selected = select(graph, opts, records)
     cached = (
-        reusable(graph, selected, records, unit_keys(graph, opts), _tree(root, opts))
+        reusable(graph, selected, records, Now(unit_keys(graph, opts), _tree(root, opts, logs)))
         if opts.reuse
         else {}
     )

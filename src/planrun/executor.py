@@ -16,6 +16,7 @@ from planrun import (
     checkrules,
     envguard,
     falsestops,
+    fingerprint,
     loopskips,
     passedover,
     proc,
@@ -29,7 +30,7 @@ from planrun.environment import program
 from planrun.errexit import ShellFlags, shell_flags
 from planrun.evidence import Evidence, UnitEvidence
 from planrun.expectations import discards_output, judge_output
-from planrun.fingerprint import digest
+from planrun.freshness import Now, changed_checks, why_stale
 from planrun.graph import Unit
 from planrun.judge import (
     AGAINST,
@@ -87,6 +88,7 @@ class Executor:
         *,
         evidence: Evidence | None = None,
         relocate: Callable[[Unit], Path | None] | None = None,
+        now: Now | None = None,
     ) -> None:
         self.opts = opts
         self.run_id = run_id
@@ -97,6 +99,8 @@ class Executor:
         self.watch = WorkTreeWatch() if evidence is not None and relocate is None else None
         self._relocate = relocate
         self.keys = keys or []
+        # What a recorded result outside the selection is held to (freshness.py).
+        self.now = now or Now(self.keys)
         self._roots: dict[str, Path] = {}
         self._sinks: dict[int, tasklog.LogSink] = {}
         self._envs: dict[str, dict[str, str]] = {}
@@ -455,7 +459,7 @@ class Executor:
         budget = Budget.of(self.timeout(unit), self.stopped)
         out = [check_artifact(a, root, budget) for a in must_haves.artifacts]
         if must_haves.key_links:
-            declared = _declared_files(unit)
+            declared = unit.searched_files
             out.extend(check_key_link(k, root, budget, declared) for k in must_haves.key_links)
         out.extend(
             CheckResult("truth", t.truth, ok=None, message="manual: no verify command")
@@ -508,6 +512,9 @@ class Executor:
             status, reason = UNVERIFIED, f"its only checks are derived from its text, and {since}"
         if status == PASSED:
             tail = None  # only a failure's output is shown; the log keeps everything
+        recorded = unit.index < len(self.keys)  # this executor's results are recorded
+        key = self.keys[unit.index] if recorded else None
+        keyless = recorded and key is None and not unit.manual
         return UnitResult(
             unit,
             status,
@@ -524,8 +531,10 @@ class Executor:
             evidence=found.to_json() if found else None,
             false_claim=claim,
             tree_changes=changed_tree,
-            key=self.keys[unit.index] if unit.index < len(self.keys) else None,
+            key=key,
             tree=self.evidence.tree if self.evidence else None,
+            # Without a key, what else holds it: the files planrun can name for it.
+            reads=fingerprint.reads(unit, self.root(unit)) if keyless else None,
         )
 
     def _against_diff(self, unit: Unit) -> tuple[UnitEvidence | None, str | None]:
@@ -568,23 +577,12 @@ class Executor:
             return False, f"{unit.id} has not run yet; {hint}"
         if rec.status not in SATISFIES_DEPENDENTS:
             return False, f"{unit.id} last {rec.status.replace('_', ' ')}; {hint}"
-        if rec.digest != digest(unit):
+        if changed_checks(unit, rec):
             return False, f"{unit.id} changed since it passed; {hint}"
-        key = self.keys[unit.index] if unit.index < len(self.keys) else None
-        recorded = rec.detail.get("key")
-        if key is not None and recorded is not None and recorded != key:
-            return False, f"{unit.id} is stale: its inputs changed since it passed; {hint}"
+        why = why_stale(unit, rec, self.now)
+        if why is not None:
+            return False, f"{unit.id} is stale: {why}; {hint}"
         return True, None
-
-
-def _declared_files(unit: Unit) -> list[str]:
-    """Files the unit's plan declares: where a key_link from a symbol is looked for."""
-    plan = unit.plan
-    out = list(plan.declared_files)
-    out += [f for t in plan.tasks for f in t.files]
-    out += [a.path for a in plan.must_haves.artifacts]
-    out += [a.path for t in plan.tasks for a in t.must_haves.artifacts]
-    return out
 
 
 def _file_name(name: str) -> str:

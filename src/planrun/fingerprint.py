@@ -4,10 +4,11 @@ The key covers the unit's commands and their options, its must_haves, the plan's
 shell, planrun's version, the *content* of its inputs (``inputs:`` globs relative to ROOT,
 default its ``files:``) and the keys of the units it depends on, so an edit reruns the tasks
 that read the file and everything after them. Content, not mtimes: a checkout or a ``touch``
-keeps the key, an edit changes it. A unit with no inputs, or one that depends on a unit
-without a key, has no key and is never reused. A unit whose inputs are only its ``files`` (no
-``inputs:``) may read other files too: execution.reusable also holds its pass to the work tree
-it was tested on.
+keeps the key, an edit changes it. The files its must_haves read (artifacts, key_links) count
+whatever ``inputs:`` says: planrun reads them itself. A unit with no inputs, or one that
+depends on a unit without a key, has no key and is never reused; what its result is held to
+instead is ``reads``. A unit whose inputs are only its ``files`` (no ``inputs:``) may read other
+files too: freshness.py also holds its result to the work tree it was tested on.
 """
 
 from __future__ import annotations
@@ -116,7 +117,9 @@ def _content(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _declares_inputs(unit: Unit) -> bool:
+def declares_inputs(unit: Unit) -> bool:
+    """Whether the unit says what its checks read (``inputs:``); otherwise they may read any
+    file, and only the work tree they were tested on vouches for a result."""
     return unit.task is not None and unit.task.inputs is not None
 
 
@@ -142,6 +145,40 @@ def _named(unit: Unit, root: Path) -> list[list[str]]:
     return [[name, _content(root / name)] for name in sorted(found)]
 
 
+def _checked(unit: Unit, root: Path) -> list[list[str | None]]:
+    """Content hashes of the files the unit's must_haves checks read (None: not there, so that
+    creating it changes the key); a path outside ROOT is never read, so it is not hashed."""
+    found: dict[str, str | None] = {}
+    for written in unit.checked_files:
+        name = written.strip()
+        if not name or name in found or escapes(name):
+            continue
+        path = root / name
+        try:
+            there = path.is_file() and not _outside(root, path)
+        except (OSError, RuntimeError, ValueError):
+            there = False
+        found[name] = _content(path) if there else None
+    return [[name, found[name]] for name in sorted(found)]
+
+
+def reads(unit: Unit, root: Path) -> str | None:
+    """What holds a result of a unit without a key besides the work tree: the content of its
+    inputs (default its ``files``), of the files its commands name and of the files its
+    must_haves read. Outside git it is all there is; in git it also sees ignored files. None
+    when the unit names no file at all."""
+    patterns = [p for p in inputs_of(unit) if not escapes(p)]
+    payload = {
+        "inputs": [[n, _content(p) if p else None] for n, p in _files(root, patterns)],
+        "named": [] if declares_inputs(unit) else _named(unit, root),
+        "checked": _checked(unit, root),
+    }
+    if not any(payload.values()):
+        return None
+    text = json.dumps(payload, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) -> str | None:
     patterns = inputs_of(unit)
     if not patterns or any(d is None for d in deps):
@@ -160,9 +197,12 @@ def unit_key(unit: Unit, root: Path, shell: str | None, deps: list[str | None]) 
         "inputs": [[name, _content(p) if p else None] for name, p in _files(root, patterns)],
         # Without declared inputs, the files its commands name (a script, a test file) count
         # too: git's tree hash, which also holds its pass, does not see ignored files.
-        "named": [] if _declares_inputs(unit) else _named(unit, root),
+        "named": [] if declares_inputs(unit) else _named(unit, root),
         "deps": sorted(d for d in deps if d is not None),
     }
+    checked = _checked(unit, root)
+    if checked:  # only then: the key of a unit without must_haves files stays as it was
+        payload["checked"] = checked
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -66,6 +66,30 @@ class Unit:
         return self.task.must_haves if self.task else self.plan.must_haves
 
     @property
+    def checked_files(self) -> list[str]:
+        """The files planrun's own must_haves checks of this unit read, as written: each
+        artifact, both ends of each key_link, and the files searched for a key_link whose
+        ``from`` names code."""
+        must = self.must_haves
+        out = [a.path for a in must.artifacts]
+        for link in must.key_links:
+            out += [link.from_, link.to]
+        if any(link.from_code for link in must.key_links):
+            out += self.searched_files
+        return out
+
+    @property
+    def searched_files(self) -> list[str]:
+        """Where a key_link whose ``from`` names code, not a file, is looked for: the files
+        the unit's plan declares (``files_modified``, its tasks' files, its artifacts)."""
+        plan = self.plan
+        out = list(plan.declared_files)
+        out += [f for t in plan.tasks for f in t.files]
+        out += [a.path for a in plan.must_haves.artifacts]
+        out += [a.path for t in plan.tasks for a in t.must_haves.artifacts]
+        return out
+
+    @property
     def claimed_done(self) -> bool:
         """Its task claims done (a plan's checks: every task of the plan does)."""
         tasks = [self.task] if self.task else self.plan.tasks

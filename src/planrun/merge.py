@@ -159,6 +159,9 @@ def _result(unit: Unit, found: _Found) -> UnitResult:
     entry = found.entry
     result = from_json(unit, entry)
     result.finished = found.finished or time.time()
+    # What it was tested on is the other machine's: its checkout, plus what that job built or
+    # downloaded. This one's files cannot be compared with it, so it is held to its commands.
+    result.tree = result.reads = None
     if "commands" in entry and result.status == PASSED:
         ran = sorted(c.original or c.run for c in result.commands)
         if ran != sorted(v.run for v in unit.verify):

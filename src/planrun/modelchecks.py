@@ -5,6 +5,7 @@ of every plan element (strict keys, the line where it was written; see ``model``
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -114,6 +115,46 @@ class Artifact(Located):
     )
 
 
+# Files named without an extension that plans link from: a key_link ``from: Makefile`` is
+# that file, never a symbol to look for in every file of the plan.
+_FILE_NAMES = frozenset(
+    {
+        "Makefile",
+        "makefile",
+        "GNUmakefile",
+        "Dockerfile",
+        "Containerfile",
+        "Procfile",
+        "Jenkinsfile",
+        "Gemfile",
+        "Rakefile",
+        "Vagrantfile",
+        "Brewfile",
+        "Podfile",
+        "Fastfile",
+        "Pipfile",
+        "Justfile",
+        "justfile",
+        "Caddyfile",
+        "Tiltfile",
+        "Earthfile",
+        "Snakefile",
+        "Guardfile",
+        "Capfile",
+        "Berksfile",
+        "Dangerfile",
+        "CODEOWNERS",
+        "LICENSE",
+        "README",
+        "CHANGELOG",
+    }
+)
+# A file extension: letters, then letters or digits (``.prisma``, ``.graphql``, ``.mp4``).
+# A camel hump (``Store.getUser``) is a member of code, never an extension.
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
+_HUMP = re.compile(r"[a-z][A-Z]")
+
+
 class KeyLink(Located):
     """A connection between two pieces of code, found by a regex in the ``from`` file."""
 
@@ -121,6 +162,20 @@ class KeyLink(Located):
     to: str
     via: str | None = None
     pattern: str | None = None
+
+    @property
+    def from_code(self) -> bool:
+        """Whether ``from`` names code (``StreamingExporter.open()``, ``useAuth``), not a file:
+        where no such file is there, the files the plan declares are searched for the link
+        instead. A name with a slash, a file extension (``schema.prisma``, ``.gitignore``) or
+        a file's well-known name (``Makefile``, ``Dockerfile``) is a file: missing, it fails as
+        missing. Were it a symbol, its pattern would be looked for in every declared file of
+        the plan, and any of them would pass it."""
+        ref = self.from_.strip()
+        if "/" in ref or "\\" in ref or ref in _FILE_NAMES:
+            return False
+        extension = _EXTENSION.search(ref)
+        return extension is None or _HUMP.search(extension.group(0)) is not None
 
 
 TruthList = Annotated[

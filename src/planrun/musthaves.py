@@ -138,59 +138,6 @@ def _defines(text: str, name: str) -> bool:
     return re.search(before + re.escape(name) + after, text) is not None
 
 
-# Files named without an extension that plans link from: a key_link ``from: Makefile`` is
-# that file, never a symbol to look for in every file of the plan.
-_FILE_NAMES = frozenset(
-    {
-        "Makefile",
-        "makefile",
-        "GNUmakefile",
-        "Dockerfile",
-        "Containerfile",
-        "Procfile",
-        "Jenkinsfile",
-        "Gemfile",
-        "Rakefile",
-        "Vagrantfile",
-        "Brewfile",
-        "Podfile",
-        "Fastfile",
-        "Pipfile",
-        "Justfile",
-        "justfile",
-        "Caddyfile",
-        "Tiltfile",
-        "Earthfile",
-        "Snakefile",
-        "Guardfile",
-        "Capfile",
-        "Berksfile",
-        "Dangerfile",
-        "CODEOWNERS",
-        "LICENSE",
-        "README",
-        "CHANGELOG",
-    }
-)
-# A file extension: letters, then letters or digits (``.prisma``, ``.graphql``, ``.mp4``).
-# A camel hump (``Store.getUser``) is a member of code, never an extension.
-_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
-_HUMP = re.compile(r"[a-z][A-Z]")
-
-
-def _is_symbol(ref: str) -> bool:
-    """A key_links ``from`` that names code (``StreamingExporter.open()``, ``useAuth``), not a
-    file. A name with a slash, a file extension (``schema.prisma``, ``.gitignore``) or a
-    file's well-known name (``Makefile``, ``Dockerfile``) is a file: missing, it fails as
-    missing. Were it a symbol, its pattern would be looked for in every declared file of
-    the plan, and any of them would pass it."""
-    ref = ref.strip()
-    if "/" in ref or "\\" in ref or ref in _FILE_NAMES:
-        return False
-    extension = _EXTENSION.search(ref)
-    return extension is None or _HUMP.search(extension.group(0)) is not None
-
-
 def compile_pattern(pattern: str) -> regex.Pattern[str]:
     """A key_links pattern, compiled for the engine that runs it (``regex``); PatternError when
     it is not a valid Python regular expression or exceeds what an engine accepts. Plans are
@@ -241,7 +188,7 @@ def _check_key_link(
         info = stat_or_none(source)
     except FailedError as exc:
         raise FailedError(f"{link.from_} cannot be read: {exc}") from None
-    if (info is None or stat.S_ISDIR(info.st_mode)) and _is_symbol(link.from_):
+    if (info is None or stat.S_ISDIR(info.st_mode)) and link.from_code:
         return _search_declared(link, root, declared, label, budget)
     if info is None or stat.S_ISDIR(info.st_mode):
         return CheckResult("key_link", label, ok=False, message=f"{link.from_} does not exist")

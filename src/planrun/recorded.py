@@ -7,29 +7,28 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from planrun.bases import toplevel
 from planrun.errors import NothingSelectedError
+from planrun.freshness import Now, held_to_tree
 from planrun.graph import PlanGraph, Readiness, Unit
 from planrun.report import Report
 from planrun.results import from_record
-from planrun.roots import run_root
+from planrun.roots import plan_root, run_root
 from planrun.selection import ExecuteOptions, Warn, load_for_run, paths_text, result_keys, unit_keys
 from planrun.state import Record, RunRow, State, state_dir
 from planrun.statuses import MANUAL, PASSED, SATISFIES_DEPENDENTS, RunStatus
 from planrun.verdicts import milestones, open_truths, run_status
 
 
-def read_records(root: Path, graph: PlanGraph, warn: Warn | None = None) -> dict[str, Record]:
-    return read_state(root, graph, warn)[0]
-
-
 def read_state(
     root: Path, graph: PlanGraph, warn: Warn | None = None
-) -> tuple[dict[str, Record], RunRow | None]:
-    """The recorded results of ``graph``'s units and the latest run among them, without
-    creating a database where there is none. Read-only when it can be; a database that cannot
-    be read is moved aside, and ``warn`` says so."""
+) -> tuple[dict[str, Record], RunRow | None, list[Path]]:
+    """The recorded results of ``graph``'s units, the latest run among them and the files
+    runs sent their output to (``State.logs``), without creating a database where there is
+    none. Read-only when it can be; a database that cannot be read is moved aside, and
+    ``warn`` says so."""
     if not (state_dir(root) / "state.db").exists():
-        return {}, None
+        return {}, None, []
     state = State.reader(root) or State(root, warn or (lambda _msg: None))
     try:
         records = state.results(result_keys(graph))
@@ -38,7 +37,7 @@ def read_state(
         if run is not None:  # the run may have covered other plans, or named these otherwise
             files = [(p.id, state.source_key(p.results_key)) for p in graph.plans]
             run = replace(run, evidence=evidence_for(run.evidence, files))
-        return records, run
+        return records, run, state.logs()
     finally:
         state.close()
 
@@ -56,17 +55,20 @@ def read_status(
     return _recorded(opts, warn)[0]
 
 
-def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str, Record]]:
+def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str, Record], Now]:
     result = load_for_run(opts)
     graph = result.graph
     if not graph.plans:
         # "passed (nothing has run yet)" for a folder without plans would look green.
         raise NothingSelectedError(f"no plans found in {paths_text(opts)}")
     where = run_root(graph.plans, opts.paths, opts.root)
-    records, last_run = read_state(where, graph, warn)
+    records, last_run, logs = read_state(where, graph, warn)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
+    in_git, tree = _work_tree(where, graph, records, logs)
+    roots = {plan.id: plan_root(plan, opts.root) for plan in graph.plans}
+    now = Now(keys, tree, in_git, roots)
     results = [
-        from_record(unit, records.get(unit.id), keys)
+        from_record(unit, records.get(unit.id), now)
         for unit in graph.units
         if not unit.plan.context  # a sibling read as context is not this report's plan
     ]
@@ -93,7 +95,29 @@ def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str
         everything=results,
         evidence=last_run.evidence if last_run else {},
     )
-    return report, records
+    return report, records, now
+
+
+def _work_tree(
+    root: Path, graph: PlanGraph, records: dict[str, Record], logs: list[Path]
+) -> tuple[bool, str | None]:
+    """Whether ROOT is in git, and git's hash of its work tree now as ``execute`` hashes it
+    (planrun's state and outputs aside, ``logs`` too): only when a recorded result is held to
+    its tree."""
+    held = any(
+        held_to_tree(graph.units[graph.by_id[uid]], rec)
+        for uid, rec in records.items()
+        if uid in graph.by_id
+    )
+    repo = toplevel(root) if held else None
+    if repo is None:
+        return False, None
+    # Only then: status and next without such a result do not load what running needs.
+    from planrun.evidence import tree_hash  # noqa: PLC0415
+    from planrun.sideeffects import own_output_paths  # noqa: PLC0415
+
+    # `planrun status > status.txt` in the work tree: its own output is not the work either.
+    return True, tree_hash(repo, [state_dir(root), *own_output_paths(), *logs])
 
 
 def next_units(
@@ -106,7 +130,7 @@ def next_units(
 ) -> list[Unit]:
     """Units not passed yet whose dependencies all passed: what to work on now."""
     opts = ExecuteOptions(list(paths), fmt=fmt, root=root, derive=derive, lint=False)
-    report, records = _recorded(opts, warn)
+    report, records, now = _recorded(opts, warn)
     graph = report.graph
     ready = Readiness(graph)
     ok = ready.ok  # lets its dependents go ahead
@@ -117,7 +141,8 @@ def next_units(
     for unit in graph.units:
         if unit.plan.context:  # a sibling read as context: its result, else its claim, counts
             rec = records.get(unit.id)
-            ok[unit.index] = rec.status in SATISFIES_DEPENDENTS if rec else unit.claimed_done
+            held = from_record(unit, rec, now).status if rec else None
+            ok[unit.index] = held in SATISFIES_DEPENDENTS if held else unit.claimed_done
             done[unit.index] = True  # not the named plan's work
     for node in graph.order or []:
         if graph.is_virtual(node):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from planrun.fingerprint import digest
+from planrun.freshness import Now, why_stale
 from planrun.graph import Unit
 from planrun.statuses import (
     FAILED,
@@ -203,6 +204,7 @@ class UnitResult:
     false_claim: str | None = None  # why the plan's "done" is contradicted by the diff
     tree_changes: list[str] = field(default_factory=list)  # files its checks changed
     tree: str | None = None  # the work tree it was tested on (git's tree hash), when known
+    reads: str | None = None  # without a key: the files it reads, hashed (fingerprint.reads)
 
     def __post_init__(self) -> None:
         self.status = TaskStatus(self.status)  # "passed" given as a plain string is the same
@@ -252,6 +254,8 @@ class UnitResult:
             out["key"] = self.key
         if self.tree is not None:
             out["tree"] = self.tree
+        if self.reads is not None:
+            out["reads"] = self.reads
         return out
 
     def claim_problem(self) -> str | None:
@@ -323,9 +327,10 @@ def record_of(result: UnitResult, run_id: str) -> Record:
     )
 
 
-def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = None) -> UnitResult:
-    """A unit's last recorded result, as a UnitResult (noting a unit changed since: its
-    commands or checks, or, given the current ``keys``, the content of its inputs)."""
+def from_record(unit: Unit, rec: Record | None, now: Now | None = None) -> UnitResult:
+    """A unit's last recorded result, as a UnitResult: ``stale`` when it no longer holds for
+    the work ``now`` (freshness.py; without ``now``, only a change of its commands or checks
+    is seen)."""
     if rec is None:
         return UnitResult(unit, NOT_RUN, reason="no recorded run")
     status = TaskStatus.of(rec.status)
@@ -334,18 +339,10 @@ def from_record(unit: Unit, rec: Record | None, keys: list[str | None] | None = 
     reason = rec.reason
     detail = rec.detail
     recorded_key = detail.get("key")
-    key = keys[unit.index] if keys is not None else None
-    stale = rec.digest != digest(unit)
-    if stale:
-        was = status.words
-        reason = f"its commands or checks changed since it {was}" + (
-            f"; then: {reason}" if reason else ""
-        )
-        status = STALE
-    elif recorded_key is not None and key is not None and recorded_key != key:
-        stale = True
-        was = status.words
-        reason = f"its inputs changed since it {was}" + (f"; then: {reason}" if reason else "")
+    why = why_stale(unit, rec, now or Now())
+    stale = why is not None
+    if why is not None:
+        reason = why + (f"; then: {reason}" if reason else "")
         status = STALE
     result = UnitResult(
         unit,
@@ -396,5 +393,7 @@ def _load_detail(result: UnitResult, detail: Mapping[str, Any]) -> None:
     result.false_claim = claim if isinstance(claim, str) else None
     tree = detail.get("tree")
     result.tree = tree if isinstance(tree, str) else None
+    seen = detail.get("reads")
+    result.reads = seen if isinstance(seen, str) else None
     changes = detail.get("tree_changes")
     result.tree_changes = [str(p) for p in changes] if isinstance(changes, list) else []

@@ -327,6 +327,21 @@ class State:
             )
         return out
 
+    def logs(self) -> list[Path]:
+        """Files the output of earlier runs was redirected to (``execute > run.log``), as each
+        run recorded them in its evidence (``logs``): planrun's own, never the work tested."""
+        out: dict[str, None] = {}
+        rows = self.conn.execute("SELECT evidence FROM runs WHERE evidence LIKE '%\"logs\"%'")
+        for (text,) in rows.fetchall():
+            try:
+                doc = json.loads(text or "{}")
+            except ValueError:
+                continue
+            found = doc.get("logs") if isinstance(doc, dict) else None
+            if isinstance(found, list):
+                out.update(dict.fromkeys(p for p in found if isinstance(p, str)))
+        return [Path(p) for p in out]
+
     def run(self, run_id: str) -> RunRow | None:
         row = self.conn.execute(
             "SELECT id, started, finished, status, evidence FROM runs WHERE id = ?", (run_id,)
