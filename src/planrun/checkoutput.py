@@ -120,11 +120,18 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
             if any(ran.search(output) for ran in RAN_TESTS):
                 return None
             return runner
-    if _UNITTEST.search(run) and not _UNITTEST_RAN.search(output):
-        # `python -m unittest 2>&1 | tail -1` shows `OK` alone, which 3.11 prints after
-        # running no test too: what it ran was cut off or sent elsewhere.
+    skipped = _all_skipped(output)
+    # `python -m unittest 2>&1 | tail -1` shows `OK` alone, which 3.11 prints after running
+    # no test too: what it ran was cut off or sent elsewhere (unless another runner's count
+    # shows tests ran).
+    if (
+        skipped is None
+        and _UNITTEST.search(run)
+        and not _UNITTEST_RAN.search(output)
+        and not any(ran.search(output) for ran in RAN_TESTS)
+    ):
         return "unittest, as far as its output shows: no `Ran N tests` line"
-    return _all_skipped(output)
+    return skipped
 
 
 _UNITTEST = re.compile(r"\bpython[\d.]*\s+(?:-\w+\s+)*-m\s+unittest\b")

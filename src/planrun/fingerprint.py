@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+from functools import lru_cache
 from pathlib import Path
 
 from planrun import __version__
@@ -126,6 +127,7 @@ def declares_inputs(unit: Unit) -> bool:
 def _named(unit: Unit, root: Path) -> list[list[str]]:
     """Content hashes of the files under ROOT that a unit's commands name by path."""
     found: dict[str, str] = {}
+    top = _resolved(root)
     for cmd in unit.verify:
         try:
             words = shlex.split(cmd.run, comments=True)
@@ -137,12 +139,40 @@ def _named(unit: Unit, root: Path) -> list[list[str]]:
                 continue
             path = base / word
             try:
-                if not path.is_file() or _outside(root, path):
+                if not path.is_file():
                     continue
-            except OSError:
-                continue
-            found.setdefault(path.resolve().relative_to(root.resolve()).as_posix(), "")
-    return [[name, _content(root / name)] for name in sorted(found)]
+                name = path.resolve().relative_to(top).as_posix()
+            except (OSError, RuntimeError, ValueError):
+                continue  # not there, a loop, or outside ROOT
+            found.setdefault(name, "")
+    return [[name, _same_content(top / name)] for name in sorted(found)]
+
+
+@lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """ROOT resolved once: every task of a run asks (resolving walks each of its folders)."""
+    return root.resolve()
+
+
+_SEEN: dict[tuple[str, int, int, int, int], str] = {}
+_SEEN_MAX = 4096
+
+
+def _same_content(path: Path) -> str:
+    """:func:`_content`, kept for a file whose identity, size and modification time have not
+    changed since: the tasks of a plan often name the same files (a plan of 1,000 checks of
+    `test -e plan.md` hashed plan.md 1,000 times)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return _content(path)
+    key = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    found = _SEEN.get(key)
+    if found is None:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        found = _SEEN[key] = _content(path)
+    return found
 
 
 def _checked(unit: Unit, root: Path) -> list[list[str | None]]:
