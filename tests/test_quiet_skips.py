@@ -264,6 +264,22 @@ def test_a_check_that_catches_its_own_error_and_exits_0_shows_nothing(
             "ValueError: bad",
         ),
         ("node -e 'try{f()}catch(e){console.log(\"ERROR\", e)}'", "ERROR x", "ERROR x"),
+        (
+            "python3 -c 'try: ...\nexcept Exception as e: print(\"Could not import app:\", e)'",
+            "Could not import app: No module named 'app'",
+            "Could not import app: No module named 'app'",
+        ),
+        # a negative test: what it tries must raise (it exits 1 otherwise), or it says so
+        (
+            "python3 -c 'try: int(x)\n raise SystemExit(1)\nexcept ValueError: print(\"ok\")'",
+            "ValueError: bad",
+            None,
+        ),
+        (
+            "node -e 'try{f()}catch(e){console.log(\"Error thrown as expected\")}'",
+            "Error thrown as expected",
+            None,
+        ),
         # nothing caught by the check itself, a count of none, a search's own line
         ("python3 app.py", "Error: boom", None),
         ("python3 -c 'try: ...\nexcept: pass'", "Errors: 0", None),
@@ -306,8 +322,11 @@ VALUES = {
 
 LOOKUPS = {
     "prints-null": ("jq .scripts.test package.json", "failed"),
-    "prints-false": ("jq -r .private package.json", "failed"),
-    "each": ("jq '.[] | .done' tasks.json", "failed"),
+    # false may be the value it wants: no answer either way
+    "prints-false": ("jq -r .private package.json", "unverified"),
+    "each": ("jq '.[] | .done' tasks.json", "unverified"),
+    # a structure printed whole: its false is one value of it
+    "whole": ("jq .flags package.json", "passed"),
     "found": ("jq -r .name package.json", "passed"),
     "exit-status": ("jq -e .name package.json", "passed"),
 }
@@ -316,11 +335,16 @@ LOOKUPS = {
 def test_a_lookup_that_printed_null_or_false_found_nothing(
     write_plan: PlanWriter, tmp_path: Path
 ) -> None:
-    (tmp_path / "package.json").write_text('{"name": "app", "private": false, "scripts": {}}')
+    package = '{"name": "app", "private": false, "scripts": {}, "flags": [true, false]}'
+    (tmp_path / "package.json").write_text(package)
     (tmp_path / "tasks.json").write_text('[{"done": true}, {"done": false}]')
     _, _, found = run_table(write_plan, tmp_path, LOOKUPS)
     assert (found["p/prints-null"][1] or "").startswith(
         "exit 0 (it printed `null`: what it looks up is not there): `jq .scripts.test package.json`"
+    )
+    assert (found["p/prints-false"][1] or "").startswith(
+        "its script printed `false` and exits 0 whatever it prints (`jq -e` exits 1 on false or "
+        "null; compare with what you expect: `jq -e '.x == 1'`)"
     )
     assert checkoutput.looked_up_nothing("node -p \"require('./p.json').x\"", "undefined\n")
 

@@ -272,6 +272,9 @@ real:
 npm-test:
 \tnpm test
 after-real: real
+tidy-then-check:
+\t-rm -rf .pytest_cache
+\tgrep -q match f.txt
 empty:
 vars:
 \tgrep -q x $(FILE)
@@ -291,6 +294,8 @@ def test_a_make_recipe_is_read_as_make_runs_it(write_plan: PlanWriter, tmp_path:
         "up-to-date": ("make test", "unverified"),
         "ignored": ("make check", "unverified"),
         "real": ("make real", "passed"),
+        # a cleanup whose failure make ignores checks nothing either way
+        "cleanup-first": ("make tidy-then-check", "passed"),
         "nested": ("make npm-test", "unverified"),
         # prerequisites, make's own variables: judged by the exit status
         "prerequisites": ("make after-real", "passed"),
@@ -307,6 +312,26 @@ def test_a_make_recipe_is_read_as_make_runs_it(write_plan: PlanWriter, tmp_path:
         "before it in the `check` recipe of Makefile)"
     )
     assert "Makefile has no recipe for `empty`" in (found["p/no-recipe"][1] or "")
+
+
+@pytest.mark.parametrize(
+    ("makefile", "up_to_date"),
+    [
+        ("t:\n\techo a\n", True),
+        (".PHONY: t\nt:\n\techo a\n", False),
+        (".PHONY : t\nt:\n\techo a\n", False),
+        (".PHONY: a \\\n\tt\nt:\n\techo a\n", False),
+        ("P = t\n.PHONY: $(P)\nt:\n\techo a\n", False),
+    ],
+)
+def test_a_target_named_like_a_folder_is_up_to_date_unless_phony(
+    tmp_path: Path, makefile: str, up_to_date: bool
+) -> None:
+    (tmp_path / "Makefile").write_text(makefile)
+    (tmp_path / "t").mkdir()
+    found = scriptfiles.make_recipe("make t", tmp_path)
+    assert found is not None
+    assert found[3] is up_to_date
 
 
 @pytest.mark.parametrize(

@@ -12,19 +12,21 @@ from test_evidence_gaps import run_table
 
 # f.txt holds "no match here"; there is no src/, no a.json, no missing-tool on PATH.
 TESTED = {
-    "no-folder": ('test -z "$(grep -rn TODO src/)"', "unverified"),
-    "silenced": ('[ -z "$(grep -rn TODO src/ 2>/dev/null)" ]', "unverified"),
     "no-files": ('[ "$(jq -r .v a.json)" = "$(jq -r .v b.json)" ]', "unverified"),
-    "cat": ('[ "$(cat nofile)" = "" ]', "unverified"),
-    "find": ("[ -z \"$(find nodir -name '*.py')\" ]", "unverified"),
     "loop": ('for t in $(ls tests/*.sh 2>/dev/null); do bash "$t"; done', "unverified"),
-    "loop-found": ('for t in $(ls f.txt); do grep -q match "$t"; done', "passed"),
     "no-tool": ('test -z "$(missing-tool check .)"', "error"),
+    # an emptiness test: nothing there is its answer, a folder that is not there too
+    "no-folder": ('test -z "$(grep -rn TODO src/)"', "passed"),
+    "absent": ('[ -z "$(ls build/*.o 2>/dev/null)" ]', "passed"),
+    "find": ("[ -z \"$(find nodir -name '*.py')\" ]", "passed"),
+    # a loop that fails on any item it finds looks for absence
+    "none-left": ('for f in $(ls *.bak 2>/dev/null); do echo "$f left"; exit 1; done', "passed"),
     # exit 1 is grep's answer: nothing found, which the test asks for
     "none-found": ('[ -z "$(grep -n TODO f.txt)" ]', "passed"),
     "counted": ('[ "$(grep TODO f.txt | wc -l)" -eq 0 ]', "passed"),
     "probe": ('[ -z "$(command -v missing-tool)" ]', "passed"),
     "found": ('[ -z "$(grep -n match f.txt)" ]', "failed"),
+    "same": ('[ "$(grep -c match f.txt)" = "$(grep -c here f.txt)" ]', "passed"),
     # the failure makes the test fail: judged by its exit status
     "compared": ('[ "$(cat nofile)" = "hello" ]', "failed"),
 }
@@ -34,8 +36,8 @@ def test_a_failed_command_a_test_reads_the_output_of_shows_nothing(
     write_plan: PlanWriter, tmp_path: Path
 ) -> None:
     _, _, found = run_table(write_plan, tmp_path, TESTED)
-    assert (found["p/no-folder"][1] or "").startswith(
-        "its script went on after `grep -rn TODO src/` failed (exit 2) in a `$(...)` a test "
+    assert (found["p/no-files"][1] or "").startswith(
+        "its script went on after `jq -r .v a.json` failed (exit 2) in a `$(...)` a test "
         "or loop reads: the script took what it printed for an answer (let a failure there "
         "fail the check: run it on a line of its own first)"
     )
@@ -56,6 +58,12 @@ STOPS = {
         "error",
     ),
     "let": ("n=0\nlet n++\n[ $n -eq 1 ]", "error"),
+    # what it goes on to test needs a match: the script fails either way
+    "needs-a-match": ('n=$(grep -c TODO f.txt)\n[ "$n" -gt 0 ]', "failed"),
+    "then-prints": ('v=$(grep -o "v=[0-9]*" f.txt)\necho "$v"', "failed"),
+    # a test in (( )), not a counter: it fails the script as it should
+    "arithmetic-test": ("n=$(wc -l < f.txt)\n(( n >= 5 ))", "failed"),
+    "arithmetic-zero": ("n=$(grep -c TODO f.txt)\n(( n == 0 ))", "error"),
     # a count that found something goes on to its test; a grep that could not look fails
     "found": ('n=$(grep -c match f.txt)\n[ "$n" -eq 0 ]', "failed"),
     "no-file": ('n=$(grep -c TODO nofile)\n[ "$n" -eq 0 ]', "failed"),

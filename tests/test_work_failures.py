@@ -128,7 +128,7 @@ def test_a_negative_test_of_a_program_that_is_not_there_is_no_pass(
 ) -> None:
     _, _, found = run_table(write_plan, tmp_path, REFUSALS)
     assert (found["p/missing-script"][1] or "").startswith(
-        "exit 2 (`cli.py` is not there: the program it runs could not open it): `python3 "
+        "exit 2 (`app/cli.py` is not there: the program it runs could not open it): `python3 "
         "app/cli.py --port abc`"
     )
     assert (found["p/missing-program"][1] or "").startswith(

@@ -97,7 +97,7 @@ _PYTHON_M = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?python[\d.]*(?:\s+-[^m\s]\S*)*\s
 NO_MATCH_EXIT = {"grep": 1, "egrep": 1, "fgrep": 1, "rg": 1, "test": 1, "[": 1, "[[": 1}
 # The last line of output of a check that only prints its result, when it reports a failure.
 PRINTED_FAILURE = re.compile(
-    r"\W*(?:FAIL(?:ED|URE)?|ERROR|MISSING|NOT[ _-]?FOUND|ABSENT|INVALID)\W*", re.IGNORECASE
+    r"\W*(?:FAIL(?:ED|URE)?|ERROR|MISSING|NOT[ _-]?FOUND|INVALID)\W*", re.IGNORECASE
 )
 
 
@@ -714,18 +714,47 @@ _NOT_OPENED = (
 )
 
 
-def could_not_look(run: str, exit_code: int | None, output: str = "") -> str | None:
+_INTERPRETERS = re.compile(r"(?:python[\d.]*|node|bash|sh|dash|perl|ruby|php)")
+
+
+def _interpreted(run: str) -> str | None:
+    """The script file an interpreter runs in ``run`` (``python3 app/cli.py --port x``: app/
+    cli.py), by a literal relative path; None for anything else (``python3 -m app``, ``node
+    -e``)."""
+    statement = only_statement(unwrapped(run))
+    name = statement.child_by_field_name("name") if statement is not None else None
+    if statement is None or statement.type != "command" or name is None:
+        return None
+    if not _INTERPRETERS.fullmatch(text_of(name).rsplit("/", 1)[-1]):
+        return None
+    words = iter(text_of(n) for n in statement.children_by_field_name("argument"))
+    for word in words:
+        if word.startswith("-"):
+            if word in ("-m", "-c", "-e", "-p", "-r", "--eval", "--print", "--require"):
+                return None  # a module or code, not a file
+            if word in ("-W", "-X", "-o", "-O", "--rcfile", "--init-file"):
+                next(words, None)  # the option's value
+            continue
+        plain = re.fullmatch(r"[\w./+@%-]+", word) is not None
+        return word if plain and not word.startswith("/") else None
+    return None
+
+
+def could_not_look(
+    run: str, exit_code: int | None, output: str = "", cwd: Path | None = None
+) -> str | None:
     """Why a check that must fail did not show the work is absent: ``grep`` exits 2 when it
     could not read a file (``grep -q TODO src/app.py`` with no src/app.py), not 1 (no match);
     python or node could not open the script they were to run (``! python3 app/cli.py --port
-    abc`` with no app/cli.py): nothing refused anything."""
+    abc`` with no app/cli.py, its message silenced or not): nothing refused anything."""
     if exit_code is None or exit_code <= 0 or exit_code >= 126:
         return None
-    for pattern in _NOT_OPENED:
-        for match in pattern.finditer(output):
-            script = Path(match["path"]).name
-            if script and re.search(rf"(?:^|[\s/'\"]){re.escape(script)}(?:$|[\s'\"])", run):
-                return f"`{script}` is not there: the program it runs could not open it"
+    script = _interpreted(run)
+    if script is not None:
+        opened = (Path(m["path"]).name for p in _NOT_OPENED for m in p.finditer(output))
+        missing = cwd is not None and not (cwd / script).exists()
+        if missing or Path(script).name in opened:
+            return f"`{script}` is not there: the program it runs could not open it"
     statements = [c for c in parse(unwrapped(run)).named_children if c.type != "comment"]
     if not statements:
         return None
@@ -779,15 +808,28 @@ _CAUGHT = re.compile(
 )
 
 
+# Words of a caught error anywhere in the line: `print("Could not import app:", e)`.
+_CAUGHT_WORDS = re.compile(
+    r"No module named|Cannot find module|\b(?:could not|cannot|can't|failed to) import\b"
+    r"|\bnot importable\b",
+    re.IGNORECASE,
+)
+_EXPECTED = re.compile(r"\bexpected\b|\bas (?:it )?should\b", re.IGNORECASE)
+# A negative test: the code it tries must raise, and reaching the end of the try fails it.
+_REFUSES = re.compile(r"\bSystemExit\b|\bsys\.exit\(|\bprocess\.exit\(|\bexit\(\s*[1-9]|\braise\b")
+
+
 def caught_error(run: str, output: str) -> str | None:
     """What a check that exited 0 printed last about an error it caught itself (``Error: No
     module named 'app'``, ``ModuleNotFoundError: ...``): its exit 0 shows nothing; None when
     the check catches nothing, or its last line names no error."""
-    if not _CATCHES.search(run):
+    if not _CATCHES.search(run) or _REFUSES.search(run):
         return None
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    if not lines or not _CAUGHT.fullmatch(lines[-1]):
+    if not lines or not (_CAUGHT.fullmatch(lines[-1]) or _CAUGHT_WORDS.search(lines[-1])):
         return None
+    if _EXPECTED.search(lines[-1]):
+        return None  # `print("ValueError raised as expected")`: a negative test's own pass
     root = parse(run)
     if any((command_name(c) or "").rsplit("/", 1)[-1] in _PRINTS_FOUND for c in commands_in(root)):
         return None
@@ -835,7 +877,10 @@ def looked_up_nothing(run: str, output: str) -> str | None:
             return None
     elif program != "node" or not any(w in ("-p", "--print") for w in words):
         return None
-    return next((line for line in output.splitlines() if line.strip() in _NOTHING), None)
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not lines or lines[0][:1] in ("[", "{"):
+        return None  # a structure printed whole: its `false` or `null` is one value of it
+    return next((line for line in lines if line in _NOTHING), None)
 
 
 def printed_failure(output: str) -> str | None:

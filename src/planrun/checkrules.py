@@ -261,7 +261,8 @@ def _make_reading(
         inner = _in_file(line, runs_in, depth + 1) if depth < _NPM_DEPTH else None
         if inner is None:
             inner = _read_elsewhere(script, where, line, plain, runner="sh", fix=fix, cwd=runs_in)
-        if ignored and not (inner is not None and inner.never_fails):
+        cleanup = (_name(only_statement(line) or parse(line)) or "") in _CLEANUP
+        if ignored and not cleanup and not (inner is not None and inner.never_fails):
             why = f"make ignores its failure (the `-` before it in {where})"
             blind = f"{UNSEEN} `{_flat(line)}` failed: {why} ({fix})"
             return Reading(script, status_blind=blind)

@@ -71,6 +71,7 @@ from planrun.statuses import (
 
 DEFAULT_TIMEOUT = 600.0
 NEVER_FAILS = "can never fail"
+LOOKUP_FIX = "`jq -e` exits 1 on false or null; compare with what you expect: `jq -e '.x == 1'`"
 WATCHED = "its exit status shows nothing, but none of its checks printed what it prints on failure"
 TRAPPED = "its exit status shows nothing, but planrun's ERR trap saw none of its commands fail"
 
@@ -379,7 +380,7 @@ class Executor:
                 why = f"when `{guard}` fails, and it failed here"
                 weak = f"{SKIPPED}`{rest}` {why} ({skips.BRANCH_FIX})"
             elif reading.must_fail:
-                failure = checkoutput.could_not_look(step.run, code, output)
+                failure = checkoutput.could_not_look(step.run, code, output, cwd)
             elif runner:
                 weak = f"ran no tests ({runner})"
             elif reading.informs_ok is not None or reading.informs_failed is not None:
@@ -403,8 +404,10 @@ class Executor:
                 failure = f"it printed `{printed}` as its result" if printed else None
             elif code == 0 == step.expect_exit and not step.expect_output:
                 nothing = checkoutput.looked_up_nothing(step.run, output)
-                if nothing is not None:
-                    failure = f"it printed `{nothing.strip()}`: what it looks up is not there"
+                if nothing == "false":  # a value it may want (`jq .private package.json`)
+                    weak = f"{PRINTED}false` and exits 0 whatever it prints ({LOOKUP_FIX})"
+                elif nothing is not None:
+                    failure = f"it printed `{nothing}`: what it looks up is not there"
             if not missing and not reading.must_fail and step.spec is not None:
                 shell = self._flags(step.spec.shell)
                 passed_over = went_on(step, outcome.failures, shell, code)

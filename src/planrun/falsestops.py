@@ -12,9 +12,11 @@ stopped the script is the last one recorded, with its status).
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
-from planrun.errexit import command_name, commands_in, text_of, walk
+from planrun.errexit import body_of, command_name, commands_in, if_parts, test_words, text_of, walk
 from planrun.passedover import SEARCHES, squeezed
 
 Failures = tuple[tuple[int, str], ...]
@@ -26,16 +28,18 @@ def stopped_without_failing(
     root: Node, failures: Failures, statuses: tuple[int, ...], code: int | None
 ) -> str | None:
     """Why the script ``root`` (which ended with ``code``) stopped at a line that checks
-    nothing, with how to write it; None when its last failure was no such line."""
+    nothing, with how to write it; None when its last failure was no such line, or when the
+    test it stopped before would have failed anyway (``count=$(grep -c x f)`` then ``[
+    "$count" -gt 0 ]``: grep found nothing, and the script fails on that)."""
     if code != 1 or not failures or len(statuses) != len(failures) or statuses[-1] != 1:
         return None
     line, command = failures[-1]
     flat = squeezed(command)
-    if flat.startswith(("((", "let ")):
-        expression = flat[2:-2].strip() if flat.startswith("((") else flat[4:].strip()
+    counter = _counter(flat)
+    if counter is not None:
         return (
             f"`{flat}` stopped the script at line {line}: an arithmetic command whose value is "
-            f"0 exits 1, and {_WHERE} (write `: $(({expression}))`)"
+            f"0 exits 1, and {_WHERE} (write `: $(({counter}))`)"
         )
     assignment = _assignment(root, flat)
     if assignment is None:
@@ -43,8 +47,10 @@ def stopped_without_failing(
     searches = [c for c in commands_in(assignment) if command_name(c) in SEARCHES]
     if not searches:
         return None
-    search = " ".join(text_of(searches[0]).split())
     name = text_of(assignment).split("=", 1)[0]
+    if _next_test_passes(assignment, name, _printed(assignment, searches[0])) is not True:
+        return None  # what it goes on to test needs a match: the script fails either way
+    search = " ".join(text_of(searches[0]).split())
     value = text_of(assignment)[len(name) + 1 :]
     fix = f"{name}=$({value[2:-1]} || true)" if value.startswith("$(") else None
     how = f" (write `{fix}`)" if fix and "\n" not in fix else ""
@@ -52,6 +58,128 @@ def stopped_without_failing(
         f"`{flat}` stopped the script at line {line}: `{search}` found no match (exit 1), "
         f"the assignment failed with it, and {_WHERE}{how}"
     )
+
+
+# An update of a counter, whose value can be 0 (`((PASS++))`, `let n+=1`, `((++i))`): not a
+# test of one (`(( n >= 5 ))`, `(( n ))`), which fails the script as it should.
+_COUNTER = re.compile(
+    r"(?:\+\+|--)\s*[A-Za-z_]\w*|[A-Za-z_]\w*\s*(?:\+\+|--|[-+*/%]?=(?!=)[^<>!=&|]*)"
+)
+
+
+def _counter(command: str) -> str | None:
+    """The expression of ``((x++))`` or ``let x++`` when it only updates a counter, else None."""
+    if command.startswith("((") and command.endswith("))"):
+        expression = command[2:-2].strip()
+    elif command.startswith("let "):
+        expression = command[4:].strip().strip("'\"")
+    else:
+        return None
+    return expression if _COUNTER.fullmatch(expression) else None
+
+
+def _printed(assignment: Node, search: Node) -> str:
+    """What the assignment's substitution printed when its search found nothing: 0 for a
+    count (``grep -c``, ``| wc -l``), else nothing."""
+    last = commands_in(assignment)[-1]
+    words = text_of(search).split()
+    if command_name(last) == "wc" or any(re.fullmatch(r"-\w*c\w*", w) for w in words[1:]):
+        return "0"
+    return ""
+
+
+def _next_test_passes(assignment: Node, name: str, value: str) -> bool | None:
+    """Whether the first statement after ``assignment`` that reads ``$name`` lets the script
+    go on with ``value`` in it: a test (``[ "$n" -eq 0 ]``, ``(( n == 0 ))``), a test before
+    ``|| exit 1`` or ``&& exit 1``, or an ``if`` on one whose branch only fails the script;
+    None when there is no such statement or planrun cannot tell."""
+    statement = assignment
+    while statement.parent is not None and statement.parent.type not in _BLOCKS:
+        statement = statement.parent
+    used = re.compile(rf"\$\{{?{re.escape(name)}\b|\(\([^)]*\b{re.escape(name)}\b")
+    after = statement.next_named_sibling
+    while after is not None and (after.type == "comment" or not used.search(text_of(after))):
+        after = after.next_named_sibling
+    if after is None:
+        return None
+    node = body_of(after)
+    found = if_parts(node)
+    if found is not None:
+        condition, then, otherwise = found
+        if otherwise or not then or not _fails(then[-1]):
+            return None
+        held = _holds(condition, name, value)
+        return None if held is None else not held
+    if node.type == "list" and _fails(node.children[-1]):
+        held = _holds(node.children[0], name, value)
+        if held is None:
+            return None
+        return held if node.children[1].type == "||" else not held
+    return _holds(node, name, value)
+
+
+_BLOCKS = frozenset({"program", "compound_statement", "do_group", "subshell"})
+
+
+def _fails(node: Node) -> bool:
+    """``exit N`` (N > 0), or a group ending in one."""
+    body = body_of(node)
+    if body.type == "compound_statement":
+        inner = [c for c in body.named_children if c.type != "comment"]
+        return bool(inner) and _fails(inner[-1])
+    words = text_of(body).split()
+    return words[:1] == ["exit"] and len(words) == 2 and words[1].isdigit() and words[1] != "0"
+
+
+def _holds(node: Node, name: str, value: str) -> bool | None:
+    """Whether the test ``node`` holds with ``value`` in ``$name``; None when it is no test
+    planrun can work out (a test of other variables too, an operator it does not know)."""
+    node = body_of(node)
+    if node.type == "negated_command":
+        inner = _holds(node.named_children[0], name, value)
+        return None if inner is None else not inner
+    text = text_of(node)
+    if node.type == "compound_statement" or text.startswith("(("):
+        arithmetic = re.fullmatch(r"\(\(\s*\$?(\w+)\s*(==|!=|<=|>=|<|>)\s*(\d+)\s*\)\)", text)
+        if arithmetic is None or arithmetic[1] != name:
+            return None
+        return _compare(value or "0", arithmetic[2], arithmetic[3])
+    words = test_words(node)
+    if words is None:
+        return None
+    mine = {f"${name}", f'"${name}"', f"${{{name}}}", f'"${{{name}}}"'}
+    words = [value if w in mine else w.strip("'\"") for w in words]
+    if any("$" in w for w in words):
+        return None  # another variable: not known here
+    if len(words) == 2 and words[0] in ("-z", "-n"):
+        return (words[1] == "") == (words[0] == "-z")
+    if len(words) == 3:
+        return _compare(words[0], words[1], words[2])
+    return None
+
+
+_ARITHMETIC = {"-eq": "==", "-ne": "!=", "-gt": ">", "-ge": ">=", "-lt": "<", "-le": "<="}
+
+
+def _compare(left: str, operator: str, right: str) -> bool | None:
+    if operator in ("=", "=="):
+        return left == right
+    if operator == "!=":
+        return left != right
+    operator = _ARITHMETIC.get(operator, operator)
+    if operator not in ("==", "!=", ">", ">=", "<", "<=") or not (
+        left.lstrip("-").isdigit() and right.lstrip("-").isdigit()
+    ):
+        return None
+    a, b = int(left), int(right)
+    return {
+        "==": a == b,
+        "!=": a != b,
+        ">": a > b,
+        ">=": a >= b,
+        "<": a < b,
+        "<=": a <= b,
+    }[operator]
 
 
 def _assignment(root: Node, command: str) -> Node | None:

@@ -98,24 +98,29 @@ def tested_failure(
     root: Node, failures: tuple[Failure, ...], statuses: tuple[int, ...]
 ) -> tuple[str, int] | None:
     """The first failure (the command, its status) of a command written only inside a
-    ``$(...)`` that a test reads (``test -z "$(grep -rn TODO src)"``, ``[ "$(jq -r .v a.json)"
-    = "$(jq -r .v b.json)" ]``) or a ``for`` loop goes over (``for t in $(ls tests/*.sh)``):
-    the test decided on what it printed, nothing when grep found no src, as if it had worked.
-    Not an exit 1 that is an answer (grep's "no match"), in a
-    pipe too (``$(grep x f | wc -l)``: bash names the pipe's last command)."""
+    ``$(...)`` whose output the script went on with as if it had worked: one a test compares
+    with another (``[ "$(jq -r .v a.json)" = "$(jq -r .v b.json)" ]``, both empty when neither
+    file is there), or a ``for`` loop goes over to run checks (``for t in $(ls tests/*.sh);
+    do bash "$t"; done``); of any ``$(...)`` a test reads, a program not found (127). Not an
+    emptiness test's (``[ -z "$(ls build/*.o)" ]``: nothing there is its answer), nor a loop
+    that fails on any item (``... do echo "$f left"; exit 1; done``), nor an exit 1 that is an
+    answer (grep's "no match"), in a pipe too (bash names the pipe's last command)."""
     if len(statuses) != len(failures):
         return None
-    tested = [c for c in commands_in(root) if _tested(c)]
-    if not tested:
+    kinds = {c.id: kind for c in commands_in(root) if (kind := _tested(c)) is not None}
+    if not kinds:
         return None
     commands = commands_in(root)
     for (_, command), status in zip(failures, statuses, strict=True):
         bare = _REDIRECT.sub("", command)
         texts = (squeezed(command), squeezed(bare))
         written = [c for c in commands if squeezed(text_of(c)) in texts]
-        if not written or not all(c in tested for c in written):
+        if not written or not all(c.id in kinds for c in written):
             continue
-        if status == 1 and any(_answers(c) for c in written):
+        if status != 127 and (
+            any(kinds[c.id] == "tested" for c in written)
+            or (status == 1 and any(_answers(c) for c in written))
+        ):
             continue
         parent = written[0].parent
         piped = parent is not None and parent.type == "pipeline"
@@ -131,23 +136,31 @@ def _answers(command: Node) -> bool:
     return any((command_name(c) or "").rsplit("/", 1)[-1] in _ANSWERS for c in [command, *stages])
 
 
-def _tested(node: Node) -> bool:
-    """Whether ``node`` is written in a ``$(...)`` that is a word of a test (``[ ]``, ``[[
-    ]]``, ``test``) or of the list a ``for`` loop goes over, not in a command of its own
-    inside it."""
+def _tested(node: Node) -> str | None:
+    """How the ``$(...)`` ``node`` is written in is read, when it is a word of a test (``[ ]``,
+    ``[[ ]]``, ``test``: "compared" beside another ``$(...)``, else "tested") or of the list
+    a ``for`` loop that runs checks goes over ("looped"); None for anything else."""
     parent = node.parent
     while parent is not None and parent.type != "command_substitution":
         if parent.type in ("process_substitution", "subshell", "compound_statement"):
-            return False
+            return None
         parent = parent.parent
     above = parent.parent if parent is not None else None
     while above is not None and above.type in _WORD_PARTS:
         above = above.parent
     if above is None:
-        return False
-    if above.type in ("test_command", "for_statement"):
-        return True  # `for t in $(ls tests/*.sh)`: it goes over what ls printed
-    return above.type == "command" and (command_name(above) or "") in _TESTS
+        return None
+    if above.type == "for_statement":
+        body = above.child_by_field_name("body")
+        fails = body is not None and re.search(r"\b(?:exit|return)\s+[1-9]", text_of(body))
+        return None if fails else "looped"  # a loop that fails on any item looks for absence
+    test = above.type == "test_command" or (
+        above.type == "command" and (command_name(above) or "") in _TESTS
+    )
+    if not test:
+        return None
+    substitutions = [n for n in walk(above) if n.type == "command_substitution"]
+    return "compared" if len(substitutions) > 1 else "tested"
 
 
 _WORD_PARTS = frozenset(

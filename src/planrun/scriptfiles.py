@@ -316,10 +316,21 @@ def make_recipe(run: str, cwd: Path | None) -> MakeRecipe | None:
         prefix = re.match(r"[@+-]*", text)
         flags = prefix.group(0) if prefix else ""
         recipe.append((text[len(flags) :].strip().replace("$$", "$"), "-" in flags))
-    phony = any(
-        target in line.split(":", 1)[1].split() for line in lines if line.startswith(".PHONY:")
-    )
-    return target, makefile, recipe, not phony and (cwd / folder / target).exists()
+    return target, makefile, recipe, _not_phony(lines, target) and (cwd / folder / target).exists()
+
+
+def _not_phony(lines: list[str], target: str) -> bool:
+    """Whether ``target`` is surely not declared ``.PHONY`` (``.PHONY: a b``, ``.PHONY : a``,
+    continued with ``\\``); False where a declaration names it or cannot be read
+    (``.PHONY: $(TARGETS)``)."""
+    names: list[str] = []
+    continued = False
+    for line in lines:
+        if continued or re.match(r"\.PHONY\s*:", line):
+            text = line.split(":", 1)[1] if not continued else line
+            continued = text.rstrip().endswith("\\")
+            names += text.rstrip().rstrip("\\").split()
+    return target not in names and not any("$" in name for name in names)
 
 
 def _rule_of(line: str, target: str) -> str | None:
