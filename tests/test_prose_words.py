@@ -71,7 +71,6 @@ NO_CHECK = "the line says it is no check of this work"
         ("`make old` is no longer needed", f"{PAST} ('no longer needed')"),
         # Only on a condition, or as an option.
         ("If the schema changed, run `make migrate`.", f"{OPTION} ('If')"),
-        ("Once merged, `make release` publishes the package.", f"{OPTION} ('Once')"),
         ("Optionally, `npm run e2e` for a smoke run.", f"{OPTION} ('Optionally')"),
         ("`npm run e2e` (optional)", f"{OPTION} ('optional')"),
         ("`npm run e2e` if you want a smoke run", f"{OPTION} ('if you want')"),
@@ -83,6 +82,36 @@ NO_CHECK = "the line says it is no check of this work"
         # Said to be no check of this work.
         ("`pytest tests/test_old.py` is flaky on main", f"{NO_CHECK} ('flaky')"),
         ("`pytest tests/e2e` fails, unrelated to this change", f"{NO_CHECK} ('unrelated to')"),
+        # The lines of the attack on these cues (attack 12) stay unrun.
+        ("Do not run `make deploy` here", f"{NOT_RUN} ('Do not run')"),
+        ("Never use `bash scripts/deploy.sh` before review", f"{NOT_RUN} ('Never use')"),
+        ("Avoid `sh scripts/deploy.sh`", f"{NOT_RUN} ('Avoid')"),
+        ("Never run `make deploy` without review", f"{NOT_RUN} ('Never run')"),
+        ("Rollback: `./rollback.sh`", f"{PURPOSE} ('Rollback')"),
+        ("Rollback: `./rollback.sh` exits 0", f"{PURPOSE} ('Rollback')"),
+        ("Production deploy: `make deploy`", f"{PURPOSE} ('Production deploy')"),
+        # "Once" orders; what the command does says it is no check.
+        ("Once merged, `npm run release` publishes the package", f"{PURPOSE} ('publishes')"),
+        ("`npm run release` publishes the package and exits 0", f"{PURPOSE} ('publishes')"),
+        ("We no longer need `make old`", f"{PAST} ('no longer need')"),
+        ("Previously this used `make legacy`, now removed", f"{PAST} ('Previously this used')"),
+        ("Optionally, `npm run e2e`", f"{OPTION} ('Optionally')"),
+        ("if you changed the parser, run `make gen`", f"{OPTION} ('if')"),
+        (
+            "`bash scripts/x.sh known 1` is flaky on main and unrelated to this change",
+            f"{NO_CHECK} ('flaky')",
+        ),
+        ("`npm run seed` loads fixtures into the dev database", f"{PURPOSE} ('loads fixtures')"),
+        ("`make reset` wipes the dev database", f"{PURPOSE} ('wipes')"),
+        ("Reset test DB: `make reset`", f"{PURPOSE} ('Reset test DB')"),
+        ("`npm run seed` loads fixtures for the e2e tests", f"{PURPOSE} ('loads fixtures')"),
+        # The weaker no-check words where they describe the command.
+        ("`pytest tests/e2e` (flaky)", f"{NO_CHECK} ('flaky')"),
+        ("`pytest tests/e2e` is a known issue", f"{NO_CHECK} ('known issue')"),
+        ("`pytest tests/e2e` is still flaky, tracked in #5", f"{NO_CHECK} ('flaky')"),
+        ("Flaky: `pytest tests/e2e`", f"{NO_CHECK} ('Flaky')"),
+        ("Pre-existing failures: `pytest tests/old`", f"{NO_CHECK} ('Pre-existing')"),
+        ("Skip the flaky `pytest tests/e2e`", f"{NO_CHECK} ('flaky')"),
         # Asked for: these run.
         ("Run `npx tsc --noEmit` to verify no type errors.", None),
         ("Never forget to run `pytest -q`", None),
@@ -94,6 +123,27 @@ NO_CHECK = "the line says it is no check of this work"
         ("After the changes, run `npm test`", None),
         ("`pytest -q` passes now that the old flag was removed", None),
         ("`pytest -q` passes and its report lists the flaky tests", None),
+        # Asked for, though a cue word is in the clause (attack 13): orderings, a prohibition
+        # "without running" turns round, an "if" a check is asked of, no-check words that
+        # describe something else, purposes the line checks or says the command checks too.
+        ("Once the implementation is complete, run `pytest tests/`.", None),
+        ("Once done, run `npm test` and confirm all tests pass.", None),
+        ("After merging the branch locally, run `pytest`.", None),
+        ("Never merge without running `pytest`.", None),
+        ("Never commit without running `npm run lint`.", None),
+        ("Run `pytest -k retry --count 10` to confirm the flaky test is fixed.", None),
+        ("`pytest` passes, including the pre-existing tests.", None),
+        ("No regressions in pre-existing tests: `pytest tests/`", None),
+        ("Run the full suite with `pytest` — the failures tracked in #88 are now fixed.", None),
+        ("Verify the release build: `cargo build --release`", None),
+        ("Release build: `cargo build --release` succeeds.", None),
+        ("Deployment check: `docker build -t app .` succeeds.", None),
+        ("Test the rollback script: `bash scripts/rollback.sh --dry-run` exits 0.", None),
+        ("`make test` resets the test database and runs the suite.", None),
+        ("`./scripts/test.sh` installs dependencies and runs the tests.", None),
+        ("`pytest tests/test_seed.py` seeds a temp DB and checks the counts.", None),
+        ("Verify that if the input is empty, `python3 cli.py ''` exits 1.", None),
+        ("Make sure that if the flag is missing, `cli run` exits 2", None),
     ],
 )
 def test_the_words_around_a_command_say_whether_it_is_asked_for(
@@ -106,6 +156,10 @@ def test_each_command_of_a_line_is_judged_by_its_own_clause() -> None:
     line = "Don't run `bash scripts/x.sh e2e`; CI runs it. Use `bash scripts/x.sh unit` instead."
     assert unasked.whys(line) == [f'{NOT_RUN} ("Don\'t run")', None]
     assert unasked.whys("Run `pytest -q`, not `npm test`") == [None, f"{NOT_RUN} ('not')"]
+    assert unasked.whys("Don't run `x e2e`; CI runs it. Use `x unit` instead.") == [
+        f'{NOT_RUN} ("Don\'t run")',
+        None,
+    ]
     found = prose.extract(f"- {line}", 3)
     assert [c.text for c in found.commands] == ["bash scripts/x.sh unit"]
     assert found.not_asked == [f'`bash scripts/x.sh e2e` is not run: {NOT_RUN} ("Don\'t run")']
@@ -141,7 +195,7 @@ def test_a_gate_section_runs_only_what_it_asks_for(tmp_path: Path) -> None:
         (8, f"`bash scripts/x.sh never` is not run: {NOT_RUN} ('Never use')"),
         (9, f"`sh scripts/x.sh avoid` is not run: {NOT_RUN} ('Avoid')"),
         (10, f"`bash scripts/x.sh rollback` is not run: {PURPOSE} ('Rollback')"),
-        (11, f"`bash scripts/x.sh release` is not run: {OPTION} ('Once')"),
+        (11, f"`bash scripts/x.sh release` is not run: {PURPOSE} ('publishes')"),
         (12, f"`bash scripts/x.sh old` is not run: {PAST} ('no longer need')"),
         (13, f"`bash scripts/x.sh optional` is not run: {OPTION} ('Optionally')"),
     ]
@@ -153,6 +207,50 @@ def test_a_gate_section_runs_only_what_it_asks_for(tmp_path: Path) -> None:
     ]
     [diag] = [d for d in validate_paths([plan]).diagnostics.items if d.code == "prose-verify"][:1]
     assert diag.hint == prose.NOT_ASKED_HINT
+
+
+def test_a_gate_section_runs_the_checks_it_asks_for_around_cue_words(tmp_path: Path) -> None:
+    # attack 13 (prose3): an ordering, "without running", "flaky" and a purpose the line checks
+    # lost these checks; a failing one must fail the plan, not leave it a manual truth.
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Plan: stabilize login tests
+
+        ## Tasks
+        - [ ] T001 Fix the retry
+
+        ## Validation
+        - Once the implementation is complete, run `bash scripts/x.sh once`.
+        - Never merge without running `bash scripts/x.sh merge`.
+        - Run `bash scripts/x.sh flaky` to confirm the flaky test is fixed.
+        - No regressions in pre-existing tests: `bash scripts/x.sh regress`
+        - Release build: `bash scripts/x.sh build` succeeds.
+        - `bash scripts/x.sh suite` resets the test database and runs the suite.
+        - Verify that if the input is empty, `bash scripts/x.sh empty 1` exits 1.
+        - `bash scripts/x.sh failing 1`
+        """,
+    )
+    checks = statuses(tmp_path, plan)["tasks/@checks"]
+    assert checks[0] == "failed"
+    assert "bash scripts/x.sh empty 1" in checks[1]
+    assert ran(tmp_path) == [
+        "build",
+        "empty",
+        "failing",
+        "flaky",
+        "merge",
+        "once",
+        "regress",
+        "suite",
+    ]
+    assert warnings(plan) == []
+    # The condition a check is asked of says nothing of the command's output.
+    said = prose.outcome("Verify that if the input is empty, exits 1.")
+    assert said == prose.Outcome(expect_exit=1)
+    assert prose.outcome("If the cache is empty, prints nothing").held is not None
 
 
 def test_a_verify_field_runs_only_what_it_asks_for(tmp_path: Path) -> None:

@@ -243,6 +243,8 @@ _OUTPUT = re.compile(
 )
 
 
+# "if the input is empty, ...": a condition the line puts before what it says of the command.
+_CONDITION_PHRASE = re.compile(r"\b(?:if|when|whenever)\s[^,;:]*,", re.I)
 # "should not be 0", "must not be empty": an output exit 0 does not show either.
 _NOT_SHOWN = re.compile(
     r"(?:\b(?:not|never)|n't)\s+(?:be\s+|equal\s+|return\s+|print\s+|output\s+|give\s+)?"
@@ -285,6 +287,9 @@ def outcome(words: str) -> Outcome:
     said = " ".join(words.split())[:60]
     if _failure(rest):
         return Outcome(held=f"is expected to fail ({said!r}); a check passes only on exit 0")
+    # "Verify that if the input is empty, `cli ''` exits 1": what a condition says is of
+    # something else than the command's output.
+    rest = _CONDITION_PHRASE.sub(" ", rest)
     if _OUTPUT.search(rest) or _NOT_SHOWN.search(rest) or (not codes and _counted(rest)):
         # "prints 3", and "should be 0" of a command whose output is no count (see extract)
         return Outcome(held=f"is expected to show what exit 0 does not ({said!r})")

@@ -11,8 +11,27 @@ gives it another purpose than a check, or says it is no check of this work. Each
 line is judged by its own clause: in "Don't run `e2e`; CI runs it. Use `unit` instead." only
 `unit` is asked for.
 
-These are cues in words, not a grammar, and deliberately wide: a cue found is enough to keep
-a command from running (a check lost is a manual check; a sentence run can deploy).
+These are cues in words, not a grammar. A cue found is enough to keep a command from running
+(a sentence run can deploy), so each cue is held to what it says of the command itself, or a
+line that asks for a check loses it (a check lost is a manual check, and a lost verdict):
+
+- An ordering is a request, not a condition: "Once the implementation is complete, run
+  `pytest`", "After merging the branch locally, run `pytest`". A prohibition the words
+  "without running" turn round asks for the command: "Never merge without running `pytest`".
+- *if* is a condition of the command only where it is not what a check is asked of: "If the
+  schema changed, run `make migrate`" is one; "Verify that if the input is empty, `cli ''`
+  exits 1" asks for the command.
+- *flaky*, *pre-existing*, *tracked in* and *known issue* say the command is no check only
+  where they describe it ("`x` is flaky", "`x` (pre-existing)", "Flaky: `x`"), not anywhere in
+  the clause ("Run `pytest` to confirm the flaky test is fixed", "No regressions in
+  pre-existing tests: `pytest`"); the plainer words (*unrelated to*, *out of scope*, *known
+  failures*) anywhere.
+- A purpose (release, deploy, rollback, reset, seed, ...) is another than a check only where
+  it is what the command is for: a label the clause starts with that names no check
+  ("Rollback: `x`", but not "Verify the release build: `x`", "Release build: `x` succeeds",
+  "Deployment check: `x`", "Test the rollback script: `x`"), or what the command is said to
+  do when it is not also said to check ("`make seed` loads fixtures", but not "`make test`
+  resets the test database and runs the suite").
 """
 
 from __future__ import annotations
@@ -31,11 +50,12 @@ _I = re.I
 # be run", "`A` and `B` must not be run"); further off, the words speak of something else.
 _NEAR = r"^\W*(?:[\w']+\W+){0,3}?"
 
-# "Do not run", "never use", "make sure not to call"; "never forget to run" and "do not skip"
-# ask for the command, so those words may not stand between.
+# "Do not run", "never use", "make sure not to call"; "never forget to run", "do not skip" and
+# "never merge without running" ask for the command, so those words may not stand between.
 _DO_NOT = (
     r"\b(?:do\s+not|don'?t|never|must\s+not|mustn't|should\s+not|shouldn't|"
-    r"no\s+need\s+to|not\s+to)\s+(?:(?!(?:forget|skip|omit|neglect|fail|miss)\w*\b)[\w']+\s+)"
+    r"no\s+need\s+to|not\s+to)\s+"
+    r"(?:(?!(?:forget|skip|omit|neglect|fail|miss|without)\w*\b)[\w']+\s+)"
     r"{0,2}?(?:run|use|call|execute|invoke|trigger|type|start|try|launch)\w*\b"
 )
 _PROHIBITED = re.compile(
@@ -63,13 +83,16 @@ _PAST_AFTER = re.compile(
     _I,
 )
 
-# "If the schema changed, run ..." is a condition; "check if ..." is a question, not one.
+# "If the schema changed, run ..." is a condition; "check if ..." and "verify that if the input
+# is empty, `X` exits 1" are what a check is asked, not one. "Once ...", "after ..." only order
+# the work ("Once done, run `npm test`"): no condition.
+_ASKED_WHETHER = "".join(
+    rf"(?<!\b{verb}{tail})"
+    for verb in ("check", "verify", "see", "confirm", "test", "ensure", "assert", "sure", "and")
+    for tail in (r"\s", r"\sthat\s", r"\sthat,\s")
+)
 _CONDITION = re.compile(
-    r"\b(?:unless|in\s+case|optional(?:ly)?|whenever|as\s+needed)\b"
-    r"|^\W*once\b"
-    r"|\b(?:after|post-?)\s*(?:the\s+)?(?:merg\w*|deploy\w*|releas\w*|publish\w*)"
-    r"|(?<!\bcheck\s)(?<!\bverify\s)(?<!\bsee\s)(?<!\bconfirm\s)(?<!\btest\s)(?<!\bensure\s)"
-    r"(?<!\band\s)\bif\b",
+    r"\b(?:unless|in\s+case|optional(?:ly)?|whenever|as\s+needed)\b|" + _ASKED_WHETHER + r"\bif\b",
     _I,
 )
 _OPTIONAL_AFTER = re.compile(
@@ -84,34 +107,69 @@ _PURPOSES = (
     r"roll[\s-]?back|revert|undo|deploy(?:ment)?|release|publish(?:ing)?|roll[\s-]?out|"
     r"tear[\s-]?down|clean[\s-]?up|reset|seed(?:ing)?"
 )
+# A label that names a check is a check of that purpose: one that starts with a check's verb
+# ("Verify the release build:", "Test the rollback script:") or ends with a check's noun
+# ("Release build:", "Deployment check:"). "Reset test DB:" names none.
+_CHECK_LABEL = (
+    r"(?!\W*(?:verify|test|check|confirm|ensure|validate|make\s+sure)\b)"
+    r"(?![^:]*\b(?:checks?|tests?|builds?|verification|validation|lint|smoke|dry[\s-]?run)\W*:)"
+)
 # "Rollback: `x`", "To deploy, run `x`", "For rollback, `x`": a label or a purpose the clause
 # starts with ("Before release: `npm test`" is a check before it).
 _PURPOSE = re.compile(
-    r"^\W*(?:(?!before\b|prior\b|pre\b)[\w'-]+\s+){0,2}?(?:" + _PURPOSES + r")\b[^:]{0,20}:"
+    r"^"
+    + _CHECK_LABEL
+    + r"\W*(?:(?!before\b|prior\b|pre\b)[\w'-]+\s+){0,2}?(?:"
+    + _PURPOSES
+    + r")\b[^:]{0,20}:"
     r"|^\W*(?:in\s+order\s+)?to\s+(?:" + _PURPOSES + r")\b"
     r"|^\W*for\s+(?:a\s+|the\s+)?(?:" + _PURPOSES + r"|deploys?)\b",
     _I,
 )
+# "`make seed` loads fixtures": what the command does, unless the clause says it checks too
+# ("`make test` resets the test database and runs the suite", "... seeds a DB and checks the
+# counts"): then that purpose is how it checks.
+_ALSO_CHECKS = (
+    r"(?!.*(?:\band|\bthen|,)\s+(?:also\s+)?(?:runs\s+(?:the\s+|all\s+|its\s+)?(?:\w+\s+)?"
+    r"(?:tests?|suites?|checks?|specs?)|checks|verifies|asserts|tests)\b)"
+)
 _PURPOSE_AFTER = re.compile(
-    _NEAR + r"(?P<cue>publishes|deploys|releases|rolls\s+back|reverts|resets|wipes|seeds|pushes|"
+    _ALSO_CHECKS
+    + _NEAR
+    + r"(?P<cue>publishes|deploys|releases|rolls\s+back|reverts|resets|wipes|seeds|pushes|"
     r"uploads|migrates|truncates|installs|loads\s+(?:the\s+)?(?:fixtures|seeds?|"
     r"(?:test\s+|sample\s+)?data)|(?:will|would|can|to)\s+(?:publish|deploy|release|"
     r"roll\s+back|revert|reset|wipe|seed|push|upload|truncate))\b",
     _I,
 )
 
-# Anywhere in the clause; the weaker words only just after the command ("`pytest` passes and
-# its report lists the flaky tests" still asks for pytest).
+# Anywhere in the clause; the weaker words only where they describe the command: just after
+# it, with at most a verb of being between ("`x` is flaky", "`x` (pre-existing)", "`x` is a
+# known issue"), or as the label or the word just before it ("Flaky: `x`", "the flaky `x`").
+# "Run `pytest` to confirm the flaky test is fixed", "`pytest` passes, including the
+# pre-existing tests", "the failures tracked in #88 are now fixed" ask for the command.
 _EXCLUDED_ANYWHERE = (
     r"unrelated\s+to|out\s+of\s+scope|known\s+(?:failures?|to\s+fail|flak\w*)|broken\s+since|"
     r"can\s+be\s+ignored|ignore\s+(?:it|this|that|them)|not\s+(?:part\s+of|related\s+to)\s+this"
 )
 _EXCLUDED_NEAR = r"flaky|pre-?existing|known\s+issues?|tracked\s+in"
-_EXCLUDED = re.compile(r"\b(?:" + _EXCLUDED_ANYWHERE + "|" + _EXCLUDED_NEAR + r")\b", _I)
-_EXCLUDED_AFTER = re.compile(
-    r"\b(?P<far>" + _EXCLUDED_ANYWHERE + r")\b|" + _NEAR + r"(?P<cue>" + _EXCLUDED_NEAR + r")\b",
+_BEING = (
+    r"^\W*(?:(?:is|are|was|were|has\s+been|have\s+been|seems?|remains?|still|currently|also|"
+    r"always|often|sometimes|now|a|an|known|to\s+be)\W+){0,3}?"
+)
+_EXCLUDED = re.compile(
+    r"\b(?:" + _EXCLUDED_ANYWHERE + r")\b"
+    r"|^\W*(?:known\s+)?(?P<cue>" + _EXCLUDED_NEAR + r")\b[^:]{0,30}:\W*$"
+    r"|\b(?P<adj>flaky|pre-?existing)\W*$",
     _I,
 )
+_EXCLUDED_AFTER = re.compile(
+    r"\b(?P<far>" + _EXCLUDED_ANYWHERE + r")\b|" + _BEING + r"(?P<cue>" + _EXCLUDED_NEAR + r")\b",
+    _I,
+)
+
+# The groups of a cue that name its words (else the whole match does).
+_NAMED = ("cue", "paren", "far", "adj")
 
 # (what the line does with the command, the cue before it, the cue after it)
 _FAMILIES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
@@ -143,7 +201,7 @@ def _why(before: str, after: str) -> str | None:
     for does, before_cue, after_cue in _FAMILIES:
         found = before_cue.search(before) or after_cue.search(after)
         if found is not None:
-            named = [v for k, v in found.groupdict().items() if v and k in ("cue", "paren", "far")]
+            named = [v for k, v in found.groupdict().items() if v and k in _NAMED]
             cue = " ".join((named[0] if named else found.group(0)).strip(" \t(),.;:").split())
             return f"the line {does} ({cue[:40]!r})"
     return None
