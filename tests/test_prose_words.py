@@ -144,6 +144,13 @@ NO_CHECK = "the line says it is no check of this work"
         ("`pytest tests/test_seed.py` seeds a temp DB and checks the counts.", None),
         ("Verify that if the input is empty, `python3 cli.py ''` exits 1.", None),
         ("Make sure that if the flag is missing, `cli run` exits 2", None),
+        # a command that ships the work is no check, whatever the words say
+        (
+            "Once merged, run `npm publish`.",
+            "it publishes, pushes or deploys: no check ('npm publish')",
+        ),
+        ("Then `git push origin main`", "it publishes, pushes or deploys: no check ('git push')"),
+        ("Check the package with `npm publish --dry-run`", None),
     ],
 )
 def test_the_words_around_a_command_say_whether_it_is_asked_for(

@@ -186,6 +186,7 @@ def whys(text: str) -> list[str | None]:
     the words around it say it is not to be run as a check (``the line says not to run it
     ('Do not run')``), or None when they ask for it or say nothing."""
     number = itertools.count()
+    spans = [m.group(2) for m in _SPAN.finditer(text)]
     marked = _SPAN.sub(lambda _: f"\ue010{next(number)}\ue011", text).replace("\u2019", "'")
     out: list[str | None] = [None] * next(number)
     marked = markdown.strip_markup(marked)  # "**Rollback**:" is a label too
@@ -193,8 +194,27 @@ def whys(text: str) -> list[str | None]:
         for mark in _MARK.finditer(clause):
             before = _MARK.sub(" CMD ", clause[: mark.start()])
             after = _MARK.sub(" CMD ", clause[mark.end() :])
-            out[int(mark.group(1))] = _why(before, after)
+            index = int(mark.group(1))
+            ships = _SHIPS.search(spans[index]) if index < len(spans) else None
+            out[index] = _why(before, after) or (
+                f"it {_SHIPS_WHY} ({ships.group(0).strip()[:40]!r})" if ships else None
+            )
     return out
+
+
+# Whatever the words say, a command that ships the work somewhere is no check: run, it
+# publishes, pushes or deploys ("Once merged, run `npm publish`"). Not a dry run.
+_SHIPS = re.compile(
+    r"^(?!.*--dry-run\b)\s*(?:"
+    r"(?:npm|pnpm|yarn|cargo|poetry|twine|gem|flit|hatch|uv)\s+(?:publish|upload|push)\b"
+    r"|git\s+push\b|docker\s+push\b|gh\s+release\s+create\b"
+    r"|kubectl\s+(?:apply|delete|rollout|scale)\b|terraform\s+(?:apply|destroy)\b"
+    r"|helm\s+(?:install|upgrade|uninstall)\b|(?:fly|flyctl)\s+deploy\b|netlify\s+deploy\b"
+    r"|vercel\s+(?:deploy|--prod)\b|make\s+(?:deploy|release|publish)\b"
+    r"|(?:npm|pnpm|yarn)\s+run\s+(?:deploy|release|publish)\b)",
+    _I,
+)
+_SHIPS_WHY = "publishes, pushes or deploys: no check"
 
 
 def _why(before: str, after: str) -> str | None:
