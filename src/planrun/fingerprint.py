@@ -129,23 +129,39 @@ def _named(unit: Unit, root: Path) -> list[list[str]]:
     found: dict[str, str] = {}
     top = _resolved(root)
     for cmd in unit.verify:
-        try:
-            words = shlex.split(cmd.run, comments=True)
-        except ValueError:
-            words = cmd.run.split()
         base = root / cmd.cwd if cmd.cwd else root
-        for word in words[:_MAX_WORDS]:
-            if not word or word.startswith("-") or "=" in word or "\0" in word:
-                continue
+        for word in _path_words(cmd.run):
             path = base / word
             try:
                 if not path.is_file():
                     continue
-                name = path.resolve().relative_to(top).as_posix()
+                name = _inside(path, top)
             except (OSError, RuntimeError, ValueError):
                 continue  # not there, a loop, or outside ROOT
             found.setdefault(name, "")
     return [[name, _same_content(top / name)] for name in sorted(found)]
+
+
+@lru_cache(maxsize=1024)
+def _path_words(run: str) -> tuple[str, ...]:
+    """The words of a command that may name a file (the tasks of a plan share commands)."""
+    try:
+        words = shlex.split(run, comments=True)
+    except ValueError:
+        words = run.split()
+    return tuple(
+        w
+        for w in words[:_MAX_WORDS]
+        if w and not w.startswith("-") and "=" not in w and "\0" not in w
+    )
+
+
+@lru_cache(maxsize=4096)
+def _inside(path: Path, top: Path) -> str:
+    """``path`` (a file that is there) relative to the resolved ROOT ``top``; ValueError
+    outside it. Kept: resolving walks every folder of the path, for each task naming it (a
+    symlink changed under a running planrun is not seen)."""
+    return path.resolve().relative_to(top).as_posix()
 
 
 @lru_cache(maxsize=64)
