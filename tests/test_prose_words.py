@@ -51,6 +51,8 @@ def warnings(plan: Path) -> list[tuple[int, str]]:
 NOT_RUN = "the line says not to run it"
 PAST = "the line says it is no longer used"
 OPTION = "the line runs it only on a condition or as an option"
+CONDITION = "the line runs it only on a condition or as an option"
+SHIPS = "it publishes, pushes, deploys or deletes: no check"
 PURPOSE = "the line gives it another purpose than checking the work"
 NO_CHECK = "the line says it is no check of this work"
 
@@ -91,7 +93,7 @@ NO_CHECK = "the line says it is no check of this work"
         ("Rollback: `./rollback.sh` exits 0", f"{PURPOSE} ('Rollback')"),
         ("Production deploy: `make deploy`", f"{PURPOSE} ('Production deploy')"),
         # "Once" orders; what the command does says it is no check.
-        ("Once merged, `npm run release` publishes the package", f"{PURPOSE} ('publishes')"),
+        ("Once merged, `npm run release` publishes the package", f"{CONDITION} ('Once merged')"),
         ("`npm run release` publishes the package and exits 0", f"{PURPOSE} ('publishes')"),
         ("We no longer need `make old`", f"{PAST} ('no longer need')"),
         ("Previously this used `make legacy`, now removed", f"{PAST} ('Previously this used')"),
@@ -111,7 +113,7 @@ NO_CHECK = "the line says it is no check of this work"
         ("`pytest tests/e2e` is still flaky, tracked in #5", f"{NO_CHECK} ('flaky')"),
         ("Flaky: `pytest tests/e2e`", f"{NO_CHECK} ('Flaky')"),
         ("Pre-existing failures: `pytest tests/old`", f"{NO_CHECK} ('Pre-existing')"),
-        ("Skip the flaky `pytest tests/e2e`", f"{NO_CHECK} ('flaky')"),
+        ("Skip the flaky `pytest tests/e2e`", "the line says not to run it ('Skip')"),
         # Asked for: these run.
         ("Run `npx tsc --noEmit` to verify no type errors.", None),
         ("Never forget to run `pytest -q`", None),
@@ -128,7 +130,8 @@ NO_CHECK = "the line says it is no check of this work"
         # describe something else, purposes the line checks or says the command checks too.
         ("Once the implementation is complete, run `pytest tests/`.", None),
         ("Once done, run `npm test` and confirm all tests pass.", None),
-        ("After merging the branch locally, run `pytest`.", None),
+        # after the work is merged or shipped: no check of it as it is claimed done
+        ("After merging the branch locally, run `pytest`.", f"{CONDITION} ('After merging')"),
         ("Never merge without running `pytest`.", None),
         ("Never commit without running `npm run lint`.", None),
         ("Run `pytest -k retry --count 10` to confirm the flaky test is fixed.", None),
@@ -147,9 +150,20 @@ NO_CHECK = "the line says it is no check of this work"
         # a command that ships the work is no check, whatever the words say
         (
             "Once merged, run `npm publish`.",
-            "it publishes, pushes or deploys: no check ('npm publish')",
+            f"{CONDITION} ('Once merged')",
         ),
-        ("Then `git push origin main`", "it publishes, pushes or deploys: no check ('git push')"),
+        ("Then `git push origin main`", f"{SHIPS} ('push')"),
+        ("`cd infra && terraform destroy -auto-approve`", f"{SHIPS} ('destroy')"),
+        ("Then deploy with `./scripts/deploy.sh`", f"{CONDITION} ('Then deploy')"),
+        ("`psql -c 'DROP TABLE users'`", f"{SHIPS} ('DROP TABLE')"),
+        ("Verify the release build: `cargo build --release`", None),
+        ("Check `kubectl rollout status deploy/app`", None),
+        ("`make migrate` is not to be run", "the line says not to run it ('not to be run')"),
+        (
+            "**Deploy** — `make ship` (prod only, manual)",
+            "the line says not to run it ('prod only')",
+        ),
+        ("Do not skip `ruff check .`", None),
         ("Check the package with `npm publish --dry-run`", None),
     ],
 )
@@ -202,7 +216,7 @@ def test_a_gate_section_runs_only_what_it_asks_for(tmp_path: Path) -> None:
         (8, f"`bash scripts/x.sh never` is not run: {NOT_RUN} ('Never use')"),
         (9, f"`sh scripts/x.sh avoid` is not run: {NOT_RUN} ('Avoid')"),
         (10, f"`bash scripts/x.sh rollback` is not run: {PURPOSE} ('Rollback')"),
-        (11, f"`bash scripts/x.sh release` is not run: {PURPOSE} ('publishes')"),
+        (11, f"`bash scripts/x.sh release` is not run: {CONDITION} ('Once merged')"),
         (12, f"`bash scripts/x.sh old` is not run: {PAST} ('no longer need')"),
         (13, f"`bash scripts/x.sh optional` is not run: {OPTION} ('Optionally')"),
     ]

@@ -293,3 +293,36 @@ def test_merged_results_are_not_held_to_this_machines_tree(tmp_path: Path) -> No
     merged = run_cli("summary", repo / "plan.md", "--root", repo, "--merge", repo / "results")
     assert merged.exit_code == 0, merged.output
     assert _status(repo) == {"s/auth": ("passed", None), "s/pay": ("passed", None)}
+
+
+WAVES = """\
+---
+planrun: 1
+id: s
+tasks:
+  - id: auth
+    files: [src/auth.py]
+    verify: grep -q "def login" src/auth.py
+  - id: pay
+    depends_on: [auth]
+    files: [src/pay.py]
+    verify: grep -q "def pay" src/pay.py
+---
+"""
+
+
+def test_a_task_with_files_stays_current_while_they_do_so_waves_run_one_by_one(
+    tmp_path: Path,
+) -> None:
+    repo = _repo(tmp_path, {"plan.md": WAVES, "src/auth.py": "def login():\n    pass\n"})
+    code, _ = _execute(repo, "--wave", "1")
+    assert code == 0
+    # the next wave's agent writes its own file: wave 1's result still holds
+    (repo / "src" / "pay.py").write_text("def pay():\n    pass\n")
+    assert _status(repo)["s/auth"][0] == "passed"
+    code, doc = _execute(repo, "--wave", "2")
+    assert code == 0
+    assert {t["id"]: t["status"] for t in doc["tasks"]}["s/pay"] == "passed"
+    # its own file changed: stale, and the next wave is held up until it passes again
+    (repo / "src" / "auth.py").write_text("x = 1\n")
+    assert _status(repo)["s/auth"] == ("stale", "its inputs changed since it passed")

@@ -58,6 +58,9 @@ STOPS = {
         "error",
     ),
     "let": ("n=0\nlet n++\n[ $n -eq 1 ]", "error"),
+    # a counter of failures stops the script where a check failed: its failure
+    "fail-counter": ("FAIL=0\ngrep -q x f.txt || ((FAIL++))\n[ $FAIL -eq 0 ]", "failed"),
+    "after-or": ("n=0\ngrep -q x f.txt || ((n++))\n[ $n -eq 0 ]", "failed"),
     # what it goes on to test needs a match: the script fails either way
     "needs-a-match": ('n=$(grep -c TODO f.txt)\n[ "$n" -gt 0 ]', "failed"),
     "then-prints": ('v=$(grep -o "v=[0-9]*" f.txt)\necho "$v"', "failed"),

@@ -234,6 +234,8 @@ def missing_program(
         found = match.group("name")
     if found is None:
         return None
+    if re.search(r"(?:^|/)(?:\.venv|venv|\.tox|node_modules)/", found):
+        return f"`{found}` is not there: the environment the check expects is not set up"
     if "/" in found and (found in run or not found.startswith("/")):
         # given by path: the file the plan names is missing, or one of the project's that a
         # script of it runs (`"test": "./scripts/test.sh"`); not a path of the machine
@@ -714,6 +716,14 @@ _NOT_OPENED = (
 )
 
 
+def _there(path: Path) -> bool:
+    """Whether ``path`` is there; a name the system refuses (too long) is not."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 _INTERPRETERS = re.compile(r"(?:python[\d.]*|node|bash|sh|dash|perl|ruby|php)")
 
 
@@ -752,7 +762,7 @@ def could_not_look(
     script = _interpreted(run)
     if script is not None:
         opened = (Path(m["path"]).name for p in _NOT_OPENED for m in p.finditer(output))
-        missing = cwd is not None and not (cwd / script).exists()
+        missing = cwd is not None and not _there(cwd / script)
         if missing or Path(script).name in opened:
             return f"`{script}` is not there: the program it runs could not open it"
     statements = [c for c in parse(unwrapped(run)).named_children if c.type != "comment"]
@@ -880,7 +890,11 @@ def looked_up_nothing(run: str, output: str) -> str | None:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     if not lines or lines[0][:1] in ("[", "{"):
         return None  # a structure printed whole: its `false` or `null` is one value of it
-    return next((line for line in lines if line in _NOTHING), None)
+    if len(lines) == 1:
+        return lines[0] if lines[0] in _NOTHING else None
+    # several values (`.a, .b`, node -p's own `undefined` after a console.log): only a false
+    # among them, which the caller holds as no answer, not as nothing found
+    return "false" if "false" in lines else None
 
 
 def printed_failure(output: str) -> str | None:

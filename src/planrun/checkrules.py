@@ -233,11 +233,18 @@ def _in_file(script: str, cwd: Path | None, depth: int) -> Reading | None:
 def _combined(readings: list[Reading | None]) -> Reading | None:
     """The reading of a check that runs several scripts kept elsewhere, one after the other
     until one fails: a mask inside any of them shows nothing; none that can fail, nothing."""
+    if len(readings) == 1:
+        return readings[0]  # its reading whole: one that only prints its result too
     blind = next((r for r in readings if r is not None and r.status_blind), None)
     if blind is not None:
         return blind  # its failure shows nowhere
     if readings and all(r is not None and r.never_fails for r in readings):
         return next(r for r in readings if r is not None)
+    printed = next((r for r in readings if r is not None and r.prints_result), None)
+    if printed is not None and all(
+        r is not None and (r.never_fails or r.prints_result) for r in readings
+    ):
+        return printed  # the others can never fail: what it prints decides
     return None
 
 

@@ -36,7 +36,7 @@ def stopped_without_failing(
     line, command = failures[-1]
     flat = squeezed(command)
     counter = _counter(flat)
-    if counter is not None:
+    if counter is not None and not _counts_failures(root, flat, counter):
         return (
             f"`{flat}` stopped the script at line {line}: an arithmetic command whose value is "
             f"0 exits 1, and {_WHERE} (write `: $(({counter}))`)"
@@ -76,6 +76,26 @@ def _counter(command: str) -> str | None:
     else:
         return None
     return expression if _COUNTER.fullmatch(expression) else None
+
+
+def _counts_failures(root: Node, command: str, expression: str) -> bool:
+    """Whether the counter stopped at counts failures (``check || ((FAIL++))``, ``((errors +=
+    1))``): then the script stopped where a check had failed, which is its failure."""
+    named = re.match(r"[+\-\s]*([A-Za-z_]\w*)", expression)
+    name = named.group(1) if named else ""
+    if re.search(r"fail|err|bad|miss|broken|wrong|problem|issue", name, re.IGNORECASE):
+        return True
+    for node in walk(root):
+        parent = node.parent
+        if squeezed(text_of(node)) != command or parent is None:
+            continue
+        if (
+            parent.type == "list"
+            and parent.children[1].type == "||"
+            and node == parent.children[-1]
+        ):
+            return True  # `check || ((n++))`: it counts when the check failed
+    return False
 
 
 def _printed(assignment: Node, search: Node) -> str:

@@ -6,8 +6,8 @@ passed, and it holds its dependents up) once any of these changed since:
 - the unit's commands or checks (``fingerprint.digest``);
 - its key: the content of its inputs, of the files its commands name and of the files its
   must_haves read, and its dependencies' keys (``fingerprint.unit_key``);
-- for a unit that declares no ``inputs:`` (its checks may read any file), the work tree it
-  was tested on: git's hash of it, untracked files included;
+- for a unit that names no ``inputs:`` nor ``files:`` (its checks may read any file), the
+  work tree it was tested on: git's hash of it, untracked files included;
 - for a unit without a key, the files planrun can name for it (``fingerprint.reads``): all
   there is outside git, and in git the ignored files its commands name.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from planrun.fingerprint import declares_inputs, digest, reads
+from planrun.fingerprint import declares_inputs, digest, inputs_of, reads
 from planrun.graph import Unit
 from planrun.statuses import ERROR, FAILED, MANUAL, PASSED, STALE, TIMEOUT, TaskStatus
 
@@ -68,12 +68,16 @@ _NOT_HELD = frozenset({MANUAL, STALE})
 
 
 def held_to_tree(unit: Unit, rec: Record) -> bool:
-    """Whether ``rec`` holds only for the work tree it was tested on: the unit does not say
-    what its checks read (no ``inputs:``), and the result records that tree."""
+    """Whether ``rec`` holds only for the work tree it was tested on: the unit names nothing
+    its checks read (no ``inputs:``, no ``files:``, which its key holds it to instead), and
+    the result records that tree. A unit with ``files:`` stays current while they do, so an
+    edit for the next wave does not make the last wave's results stale (``--wave 2`` after
+    ``--wave 1``); reuse still asks for the very tree (execution.reusable)."""
     return (
         isinstance(rec.detail.get("tree"), str)
         and rec.status not in _NOT_HELD
         and not declares_inputs(unit)
+        and not inputs_of(unit)
     )
 
 

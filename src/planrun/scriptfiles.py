@@ -316,7 +316,11 @@ def make_recipe(run: str, cwd: Path | None) -> MakeRecipe | None:
         prefix = re.match(r"[@+-]*", text)
         flags = prefix.group(0) if prefix else ""
         recipe.append((text[len(flags) :].strip().replace("$$", "$"), "-" in flags))
-    return target, makefile, recipe, _not_phony(lines, target) and (cwd / folder / target).exists()
+    try:
+        there = (cwd / folder / target).exists()
+    except (OSError, ValueError):
+        there = False  # a name too long for the system: no file of it
+    return target, makefile, recipe, _not_phony(lines, target) and there
 
 
 def _not_phony(lines: list[str], target: str) -> bool:

@@ -59,12 +59,15 @@ _DO_NOT = (
     r"{0,2}?(?:run|use|call|execute|invoke|trigger|type|start|try|launch)\w*\b"
 )
 _PROHIBITED = re.compile(
-    _DO_NOT + r"|\b(?:avoid\w*|instead\s+of|rather\s+than|refrain\s+from)\b"
+    _DO_NOT + r"|\b(?:avoid\w*|instead\s+of|rather\s+than|refrain\s+from|ask\s+before)\b"
+    r"|(?<!not\s)(?<!n't\s)(?<!never\s)\b(?:skip|leave)\b"  # "Skip `x` for now"; not "do not skip"
     r"|\b(?:never|do\s+not|don'?t|not)\W*$",
     _I,
 )
 _PROHIBITED_AFTER = re.compile(
-    _NEAR + r"(?P<cue>(?:\b(?:not|never)|n't)\s+(?:be\s+)?(?:run|executed|called|invoked|used))\b",
+    _NEAR
+    + r"(?P<cue>(?:\b(?:not|never)|n't)\s+(?:to\s+)?(?:be\s+)?(?:run|executed|called|invoked|used)"
+    r"|(?:prod(?:uction)?\s+only|manual(?:ly)?|by\s+hand))\b",
     _I,
 )
 
@@ -91,8 +94,19 @@ _ASKED_WHETHER = "".join(
     for verb in ("check", "verify", "see", "confirm", "test", "ensure", "assert", "sure", "and")
     for tail in (r"\s", r"\sthat\s", r"\sthat,\s")
 )
+# After the work is merged, approved or shipped: no check of the work as it is claimed done
+# ("Once merged, …", "After deploy, …", "When ready, …"); "Once done, run `x`" is an ordering.
+_LATER = (
+    r"\b(?:once|after|when)\s+(?:it\s+is\s+|it's\s+|this\s+is\s+|the\s+\w+\s+(?:is|has\s+been)\s+)?"
+    r"(?:merg\w*|approv\w*|deploy\w*|releas\w*|publish\w*|shipp?\w*|live|ready|in\s+production)\b"
+    r"|\bthen\s+(?:deploy|release|publish|ship)\b"
+)
 _CONDITION = re.compile(
-    r"\b(?:unless|in\s+case|optional(?:ly)?|whenever|as\s+needed)\b|" + _ASKED_WHETHER + r"\bif\b",
+    r"\b(?:unless|in\s+case|optional(?:ly)?|whenever|as\s+needed)\b|"
+    + _LATER
+    + "|"
+    + _ASKED_WHETHER
+    + r"\bif\b",
     _I,
 )
 _OPTIONAL_AFTER = re.compile(
@@ -133,9 +147,12 @@ _ALSO_CHECKS = (
     r"(?!.*(?:\band|\bthen|,)\s+(?:also\s+)?(?:runs\s+(?:the\s+|all\s+|its\s+)?(?:\w+\s+)?"
     r"(?:tests?|suites?|checks?|specs?)|checks|verifies|asserts|tests)\b)"
 )
+# `^` first: the look-ahead scans to the end of the clause, once (before the anchor, search
+# tried it at every position of a long line: quadratic).
 _PURPOSE_AFTER = re.compile(
-    _ALSO_CHECKS
-    + _NEAR
+    "^"
+    + _ALSO_CHECKS
+    + _NEAR.removeprefix("^")
     + r"(?P<cue>publishes|deploys|releases|rolls\s+back|reverts|resets|wipes|seeds|pushes|"
     r"uploads|migrates|truncates|installs|loads\s+(?:the\s+)?(?:fixtures|seeds?|"
     r"(?:test\s+|sample\s+)?data)|(?:will|would|can|to)\s+(?:publish|deploy|release|"
@@ -197,24 +214,26 @@ def whys(text: str) -> list[str | None]:
             index = int(mark.group(1))
             ships = _SHIPS.search(spans[index]) if index < len(spans) else None
             out[index] = _why(before, after) or (
-                f"it {_SHIPS_WHY} ({ships.group(0).strip()[:40]!r})" if ships else None
+                f"it {_SHIPS_WHY} ({ships['word']!r})" if ships else None
             )
     return out
 
 
-# Whatever the words say, a command that ships the work somewhere is no check: run, it
-# publishes, pushes or deploys ("Once merged, run `npm publish`"). Not a dry run.
+# Whatever the words say, a command that ships, changes or tears down something outside the
+# work is no check: run, it publishes, pushes, deploys or deletes ("Once merged, run `npm
+# publish`", "`cd infra && terraform destroy`", "`psql -c 'DROP TABLE t'`"). A word of the
+# command, wherever it stands (`scripts/deploy.sh`, `npx wrangler deploy`, `docker compose
+# push`); not a flag (`cargo build --release`) nor a part of a name (`test_deploy.py`,
+# `release-notes`), and not a dry run or a check of it (`kubectl rollout status`,
+# `make deploy-check`, `npm run release:check`).
 _SHIPS = re.compile(
-    r"^(?!.*--dry-run\b)\s*(?:"
-    r"(?:npm|pnpm|yarn|cargo|poetry|twine|gem|flit|hatch|uv)\s+(?:publish|upload|push)\b"
-    r"|git\s+push\b|docker\s+push\b|gh\s+release\s+create\b"
-    r"|kubectl\s+(?:apply|delete|rollout|scale)\b|terraform\s+(?:apply|destroy)\b"
-    r"|helm\s+(?:install|upgrade|uninstall)\b|(?:fly|flyctl)\s+deploy\b|netlify\s+deploy\b"
-    r"|vercel\s+(?:deploy|--prod)\b|make\s+(?:deploy|release|publish)\b"
-    r"|(?:npm|pnpm|yarn)\s+run\s+(?:deploy|release|publish)\b)",
+    r"^(?!.*(?:--dry-run|\bdry[-_]run\b|\bstatus\b|[-:]check\b|\bplan\b))"
+    r".*?(?<![-\w.])(?P<word>publish|deploy|release|rollout|roll-?back|revert|push|destroy|"
+    r"teardown|apply|delete|drop\s+(?:table|database|schema|index)|truncate|upload|"
+    r"sync(?=\s.*--delete))(?![\w-])",
     _I,
 )
-_SHIPS_WHY = "publishes, pushes or deploys: no check"
+_SHIPS_WHY = "publishes, pushes, deploys or deletes: no check"
 
 
 def _why(before: str, after: str) -> str | None:
