@@ -383,6 +383,14 @@ def test_a_criterion_said_not_to_run_stays_a_truth(tmp_path: Path) -> None:
         ("Test plan", True),
         ("Test / Validation", True),
         ("PR Gates", True),
+        # failures asked to be none, known-good commands, a note on where they run
+        ("Validation: no test failures", True),
+        ("Tests (must pass with no failing tests)", True),
+        ("Regression tests for known bugs", True),
+        ("Validation (not run in CI)", True),
+        ("Known-good validation commands", True),
+        ("Known flaky tests", False),
+        ("Tests not run", False),
         ("Unit tests", True),
         ("Existing tests", True),
         ("Verify removed endpoints", True),
@@ -640,3 +648,17 @@ def test_gate_kiro_and_gsd_lines_said_to_stop_working_are_manual(tmp_path: Path)
             ),
         )
     ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "`pytest tests/test_api.py` passes (the endpoint is gone from the old router)",
+        "`pytest` passes; /old route now errors with 404",
+        "`pytest` passes even when `.env` is not present",
+        "`npm run build` succeeds and the old module is not imported anywhere",
+    ],
+)
+def test_a_command_said_to_pass_runs_whatever_else_the_line_says_fails(line: str) -> None:
+    found = prose.extract(line, 1)
+    assert (len(found.commands), found.held) == (1, None)

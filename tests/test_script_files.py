@@ -274,6 +274,8 @@ npm-test:
 after-real: real
 tidy-then-check:
 \t-rm -rf .pytest_cache
+\t-docker compose down
+\t-mkdir -p reports
 \tgrep -q match f.txt
 empty:
 vars:
@@ -346,6 +348,7 @@ def test_a_target_named_like_a_folder_is_up_to_date_unless_phony(
         ("t:\n\techo a\nt:\n\techo b\n", "make t", False),
         ("t:\n\techo a\n", "make t u", False),
         ("t:\n\techo a\n", "make X=1 t", False),
+        ("t:\nifeq ($(CI),true)\n\techo a\nendif\n", "make t", False),
     ],
 )
 def test_which_make_checks_are_read(tmp_path: Path, makefile: str, run: str, read: bool) -> None:

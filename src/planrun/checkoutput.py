@@ -126,7 +126,7 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
     # shows tests ran).
     if (
         skipped is None
-        and _UNITTEST.search(run)
+        and _UNITTEST.search(run.strip().rsplit("\n", 1)[-1].rsplit("&&", 1)[-1])
         and not _UNITTEST_RAN.search(output)
         and not any(ran.search(output) for ran in RAN_TESTS)
     ):

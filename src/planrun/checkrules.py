@@ -268,7 +268,10 @@ def _make_reading(
         inner = _in_file(line, runs_in, depth + 1) if depth < _NPM_DEPTH else None
         if inner is None:
             inner = _read_elsewhere(script, where, line, plain, runner="sh", fix=fix, cwd=runs_in)
-        cleanup = (_name(only_statement(line) or parse(line)) or "") in _CLEANUP
+        statement = only_statement(line)
+        cleanup = statement is not None and (
+            _cleans_up(statement) or _name(statement) in ("mkdir", *_CLEANUP)
+        )
         if ignored and not cleanup and not (inner is not None and inner.never_fails):
             why = f"make ignores its failure (the `-` before it in {where})"
             blind = f"{UNSEEN} `{_flat(line)}` failed: {why} ({fix})"

@@ -395,13 +395,17 @@ class Executor:
                 printed = checkoutput.printed_failure(output) if holds is None else None
                 weak = ONLY_PRINTS if holds is None and not printed else None
                 failure = (
-                    f"it printed `{last}`: what it checks does not hold" if holds is False else None
+                    f"it printed `{one_line(last, 80)}`: what it checks does not hold"
+                    if holds is False
+                    else None
                 )
-                failure = f"it printed `{printed}` as its result" if printed else failure
+                failure = (
+                    f"it printed `{one_line(printed, 80)}` as its result" if printed else failure
+                )
             elif reading.prints_result and ended and not step.expect_output:
                 printed = checkoutput.printed_failure(output)
                 weak = None if printed else ONLY_PRINTS
-                failure = f"it printed `{printed}` as its result" if printed else None
+                failure = f"it printed `{one_line(printed, 80)}` as its result" if printed else None
             elif code == 0 == step.expect_exit and not step.expect_output:
                 nothing = checkoutput.looked_up_nothing(step.run, output)
                 if nothing == "false":  # a value it may want (`jq .private package.json`)

@@ -79,8 +79,9 @@ _STATEMENTS = re.compile(
 # ("Verify removed endpoints" and "Fix the failing tests" are still gates); a word that puts
 # the section outside the work does so anywhere in the heading.
 _OUTSIDE = (
-    r"\b(?:known|pre-?existing|unrelated|out[\s-]+of[\s-]+scope|quarantined|untested|"
-    r"not\s+(?:run|tested|checked|verified|covered))\b"
+    r"\b(?:known\s+(?:test\s+|tests?\s+)?(?:failures?|failing|issues?|flak\w*|broken)|"
+    r"^\W*known\s+(?!-?good)\w+|pre-?existing|unrelated|out[\s-]+of[\s-]+scope|quarantined|"
+    r"untested|not\s+(?:run|tested|checked|verified|covered)(?!\s+(?:in|by|on|during)\b))\b"
 )
 _STATE = (
     r"(?:removed|deleted|dropped|skipped|disabled|ignored|excluded|deferred|deprecated|"
@@ -92,7 +93,11 @@ _QUALIFIED = (
     r"have|been|to\s+be)\W+){0,3}" + _STATE + r"\b"
     r"|\btest\s+(?:data|fixtures?|seeds?|mocks?|doubles)\b"
 )
-_FAILING = r"\b(?:test|check)\s+failures?\b|\bfail(?:ing|ed)\s+(?:tests?|checks?)\b"
+# Not "no test failures", "zero failing tests": a gate that asks for none.
+_NONE = r"(?<!\bno\s)(?<!\bzero\s)(?<!\b0\s)(?<!without\s)(?<!\bany\s)"
+_FAILING = (
+    _NONE + r"\b(?:test|check)\s+failures?\b|" + _NONE + r"\bfail(?:ing|ed)\s+(?:tests?|checks?)\b"
+)
 _NOT_GATES = re.compile(_OUTSIDE + "|" + _QUALIFIED, re.I)
 _FAILURES = re.compile(_FAILING, re.I)
 _FIXES = re.compile(r"\b(?:fix\w*|resolv\w*|repair\w*)\b", re.I)
@@ -233,6 +238,13 @@ _NOT_SUCCEEDS = re.compile(
     r"usable|present)\b",
     re.I,
 )
+# Words right after a command saying it passes: the failure words further on are of
+# something else ("`pytest` passes; /old now errors with 404").
+_SAYS_PASSES = re.compile(
+    r"\W*(?:(?:should|must|still|now|then|also)\s+)?(?:passes|pass|succeeds?|works|is\s+green|"
+    r"exits?\s+(?:with\s+)?(?:code\s+|status\s+)?0)\b",
+    re.I,
+)
 _NEGATORS = frozenset({"not", "no", "never", "without", "nothing", "none", "don't", "doesn't"})
 # An output exit 0 does not show. ``shows 15 PASSED`` is left alone: a test runner's exit 0 says
 # its tests passed.
@@ -314,6 +326,8 @@ def _failure(words: str) -> bool:
     says it does not (``no test should fail``), or say that it no longer succeeds (``should
     no longer work``). Past tenses tell a story, not an expectation (``the test that failed
     before``)."""
+    if _SAYS_PASSES.match(words):
+        return False  # "`pytest` passes (the endpoint is gone)": what else fails is not it
     if denies_success(words):
         return True
     for match in _FAILS.finditer(words):

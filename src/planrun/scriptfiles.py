@@ -260,7 +260,9 @@ def _scripts(path: Path) -> dict[str, object] | None:
 # What a Makefile may hold for its recipes to be read as written: no include, no variables
 # of make's in them, the default shell, one shell per line.
 _MAKE_UNREAD = re.compile(
-    r"^\s*(?:-?include|sinclude|define|\.ONESHELL|\.POSIX|SHELL\s*[:?+]?=|\.SHELLFLAGS)\b", re.M
+    r"^\s*(?:-?include|sinclude|define|ifn?eq|ifn?def|\.ONESHELL|\.POSIX|SHELL\s*[:?+]?=|"
+    r"\.SHELLFLAGS)\b",
+    re.M,
 )
 _MAKEFILES = ("GNUmakefile", "makefile", "Makefile")
 _MAKE_FLAGS = frozenset({"-s", "--silent", "--quiet", "--no-print-directory"})
