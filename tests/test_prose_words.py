@@ -164,6 +164,9 @@ NO_CHECK = "the line says it is no check of this work"
             "the line says not to run it ('prod only')",
         ),
         ("Do not skip `ruff check .`", None),
+        # a remark in parentheses is of something else
+        ("Run `pytest` (e2e is out of scope)", None),
+        ("Run `pytest` (warnings can be ignored, errors cannot)", None),
         ("Check the package with `npm publish --dry-run`", None),
     ],
 )
@@ -662,3 +665,14 @@ def test_gate_kiro_and_gsd_lines_said_to_stop_working_are_manual(tmp_path: Path)
 def test_a_command_said_to_pass_runs_whatever_else_the_line_says_fails(line: str) -> None:
     found = prose.extract(line, 1)
     assert (len(found.commands), found.held) == (1, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "asked"),
+    [
+        ("Instead of `npm run old`, run `npm test`", [False, True]),
+        ("Never call `make deploy` directly \u2014 use `make check`", [False, True]),
+    ],
+)
+def test_the_command_a_line_says_to_use_instead_runs(line: str, asked: list[bool]) -> None:
+    assert [why is None for why in unasked.whys(line)] == asked

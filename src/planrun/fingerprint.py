@@ -23,7 +23,7 @@ from planrun import __version__
 from planrun.graph import PlanGraph, Unit
 from planrun.inputglobs import escapes, matches
 
-RULES = 36
+RULES = 37
 """The version of the rules that judge a check (checkrules.py, errexit.py, judge.py): raised
 with a change that can turn a recorded verdict, so a pass judged by older rules is run again
 rather than reused (2: a shell without -e or pipefail; 3: an expected output is the last
@@ -49,7 +49,9 @@ own `set` lines, one-line checks gated on the environment, no make rule; 34: `||
 before the last line; 35: package.json scripts of another folder, `cd web && npm test`; 36: a
 failed `$(...)` a test reads, -e stopping at a count or counter, negative tests of a program
 that is not there, variables noted and dropped, errors caught, several npm scripts, key_links
-from files, exports, a service a PRP starts)."""
+from files, exports, a service a PRP starts; 37: make recipes, here-documents fed to a shell,
+unittest output cut, functions called before defined, lookups printing null, the review's
+fixes of 36)."""
 _CHUNK = 1 << 20
 _MAX_WORDS = 200  # words of one command looked at for file names
 
@@ -204,7 +206,7 @@ def _checked(unit: Unit, root: Path) -> list[list[str | None]]:
             there = path.is_file() and not _outside(root, path)
         except (OSError, RuntimeError, ValueError):
             there = False
-        found[name] = _content(path) if there else None
+        found[name] = _same_content(path) if there else None
     return [[name, found[name]] for name in sorted(found)]
 
 

@@ -43,7 +43,7 @@ from planrun import markdown
 
 _SPAN = re.compile(r"(`+)(.+?)\1")
 _MARK = re.compile(r"\ue010(\d+)\ue011")
-_CLAUSE_END = re.compile(r"(?<=[.;!?])\s+")
+_CLAUSE_END = re.compile(r"(?<=[.;!?])\s+|\s+(?:\u2014|--)\s+")  # also "A — use B"
 _I = re.I
 
 # Up to three words between a command and what its clause says of it ("`X` should no longer
@@ -59,7 +59,8 @@ _DO_NOT = (
     r"{0,2}?(?:run|use|call|execute|invoke|trigger|type|start|try|launch)\w*\b"
 )
 _PROHIBITED = re.compile(
-    _DO_NOT + r"|\b(?:avoid\w*|instead\s+of|rather\s+than|refrain\s+from|ask\s+before)\b"
+    _DO_NOT + r"|\b(?:avoid\w*|refrain\s+from|ask\s+before)\b"
+    r"|\b(?:instead\s+of|rather\s+than)\W*$"  # of this command: "Instead of `A`, run `B`"
     r"|(?<!not\s)(?<!n't\s)(?<!never\s)\b(?:skip|leave)\b"  # "Skip `x` for now"; not "do not skip"
     r"|\b(?:never|do\s+not|don'?t|not)\W*$",
     _I,
@@ -185,6 +186,9 @@ _EXCLUDED_AFTER = re.compile(
     _I,
 )
 
+_EXCLUDED_NEAR_AFTER = re.compile(_BEING + r"(?P<cue>" + _EXCLUDED_NEAR + r")\b", _I)
+_PARENTHESES = re.compile(r"\([^()]*\)")
+
 # The groups of a cue that name its words (else the whole match does).
 _NAMED = ("cue", "paren", "far", "adj")
 
@@ -238,7 +242,16 @@ _SHIPS_WHY = "publishes, pushes, deploys or deletes: no check"
 
 def _why(before: str, after: str) -> str | None:
     for does, before_cue, after_cue in _FAMILIES:
-        found = before_cue.search(before) or after_cue.search(after)
+        if after_cue is _EXCLUDED_AFTER:
+            # "Run `x` (e2e is out of scope)": a remark in parentheses is of something else,
+            # unless it describes the command ("`x` (flaky)")
+            found = (
+                before_cue.search(before)
+                or after_cue.search(_PARENTHESES.sub(" ", after))
+                or _EXCLUDED_NEAR_AFTER.search(after)
+            )
+        else:
+            found = before_cue.search(before) or after_cue.search(after)
         if found is not None:
             named = [v for k, v in found.groupdict().items() if v and k in _NAMED]
             cue = " ".join((named[0] if named else found.group(0)).strip(" \t(),.;:").split())
