@@ -685,6 +685,10 @@ def test_a_curl_without_fail_shows_nothing_of_the_status(write_plan: PlanWriter)
         "nested-fail-ok": f"sh -c 'curl -sf {base}/ok'",
         "nested-down": f"sh -c 'curl -s http://127.0.0.1:{free}/health'",
     }
+    if shutil.which("jq") is not None:
+        # jq without -e prints the JSON it was given: an error page in JSON too
+        checks["json-error-page"] = f"curl -s {base}/health | jq ."
+        checks["json-checked"] = f"curl -s {base}/ok | jq -e ."
     try:
         run, doc = execute(checks_plan(write_plan, checks))
     finally:
@@ -714,6 +718,9 @@ def test_a_curl_without_fail_shows_nothing_of_the_status(write_plan: PlanWriter)
     assert found["p/nested-error-page"][0] == "unverified"
     assert found["p/nested-fail-ok"] == ("passed", None)
     assert found["p/nested-down"][0] == "error"
+    if shutil.which("jq") is not None:
+        assert found["p/json-error-page"][0] == "unverified"
+        assert found["p/json-checked"] == ("passed", None)
     assert run.exit_code == 1
 
 

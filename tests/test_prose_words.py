@@ -52,7 +52,7 @@ NOT_RUN = "the line says not to run it"
 PAST = "the line says it is no longer used"
 OPTION = "the line runs it only on a condition or as an option"
 CONDITION = "the line runs it only on a condition or as an option"
-SHIPS = "it publishes, pushes, deploys or deletes: no check"
+SHIPS = "it publishes, pushes, deploys, deletes or rewrites history: no check"
 PURPOSE = "the line gives it another purpose than checking the work"
 NO_CHECK = "the line says it is no check of this work"
 
@@ -153,9 +153,23 @@ NO_CHECK = "the line says it is no check of this work"
             f"{CONDITION} ('Once merged')",
         ),
         ("Then `git push origin main`", f"{SHIPS} ('push')"),
-        ("`cd infra && terraform destroy -auto-approve`", f"{SHIPS} ('destroy')"),
+        ("`cd infra && terraform destroy -auto-approve`", f"{SHIPS} ('terraform destroy')"),
+        ("`bash scripts/deploy-prod.sh`", f"{SHIPS} ('deploy')"),
+        ("`npx semantic-release`", f"{SHIPS} ('release')"),
+        ("`git add -A && git commit -m 'test: x'`", f"{SHIPS} ('git commit')"),
+        ("`rsync -a --delete dist/ host:/srv`", f"{SHIPS} ('rsync -a --delete')"),
+        ("`pytest tests/test_deploy.py`", None),
+        ("`cargo build --release`", None),
         ("Then deploy with `./scripts/deploy.sh`", f"{CONDITION} ('Then deploy')"),
         ("`psql -c 'DROP TABLE users'`", f"{SHIPS} ('DROP TABLE')"),
+        ("Then `supabase db reset`", f"{SHIPS} ('reset')"),
+        ("`bin/rails db:drop`", f"{SHIPS} ('db:drop')"),
+        ("`npm version patch`", f"{SHIPS} ('npm version')"),
+        ("`gh pr merge 12`", f"{SHIPS} ('gh pr merge')"),
+        ("`make prod`", f"{SHIPS} ('prod')"),
+        ("`NODE_ENV=production npm run build`", None),
+        # a name holding a word of shipping is held, a build of it too
+        ("`npm run build:prod`", f"{SHIPS} ('prod')"),
         ("Verify the release build: `cargo build --release`", None),
         ("Check `kubectl rollout status deploy/app`", None),
         ("`make migrate` is not to be run", "the line says not to run it ('not to be run')"),

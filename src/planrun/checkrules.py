@@ -879,6 +879,19 @@ def status_blind(script: str) -> str | None:
 _PASSES_TEXT = frozenset({"head", "tail", "tee", "cat", "sort", "less", "more", "wc"})
 
 
+def _reads_json(node: Node) -> bool:
+    """``jq .`` or ``jq -r .status`` without ``-e``, ``python3 -m json.tool``: it only prints
+    the JSON it was given (an error page in JSON, `{"detail": "Not Found"}`, too)."""
+    words = text_of(_body(node)).split()
+    name = (words[0] if words else "").rsplit("/", 1)[-1]
+    if name == "jq":
+        return not any(
+            w == "--exit-status" or (w.startswith("-") and not w.startswith("--") and "e" in w)
+            for w in words[1:]
+        )
+    return name.startswith("python") and words[1:3] == ["-m", "json.tool"]
+
+
 def _curl_blind(node: Node) -> bool | None:
     """True for a ``curl`` whose status shows nothing of the answer; False for a statement
     that always succeeds (a report); None for anything else (a check of its own)."""
@@ -890,7 +903,7 @@ def _curl_blind(node: Node) -> bool | None:
         return None if None in parts else any(parts)
     if body.type == "pipeline":
         first, *rest = [c for c in body.named_children if c.type != "comment"]
-        if any((_name(c) or "") not in _PASSES_TEXT for c in rest):
+        if not all((_name(c) or "") in _PASSES_TEXT or _reads_json(c) for c in rest):
             return None  # `| grep -q ok`, `| jq -e .ok`: checked
         return _curl_blind(first)
     if body.type == "variable_assignment":

@@ -216,28 +216,68 @@ def whys(text: str) -> list[str | None]:
             before = _MARK.sub(" CMD ", clause[: mark.start()])
             after = _MARK.sub(" CMD ", clause[mark.end() :])
             index = int(mark.group(1))
-            ships = _SHIPS.search(spans[index]) if index < len(spans) else None
-            out[index] = _why(before, after) or (
-                f"it {_SHIPS_WHY} ({ships['word']!r})" if ships else None
-            )
+            ships = _ships(spans[index]) if index < len(spans) else None
+            out[index] = _why(before, after) or (f"it {_SHIPS_WHY} ({ships!r})" if ships else None)
     return out
 
 
 # Whatever the words say, a command that ships, changes or tears down something outside the
-# work is no check: run, it publishes, pushes, deploys or deletes ("Once merged, run `npm
-# publish`", "`cd infra && terraform destroy`", "`psql -c 'DROP TABLE t'`"). A word of the
-# command, wherever it stands (`scripts/deploy.sh`, `npx wrangler deploy`, `docker compose
-# push`); not a flag (`cargo build --release`) nor a part of a name (`test_deploy.py`,
-# `release-notes`), and not a dry run or a check of it (`kubectl rollout status`,
-# `make deploy-check`, `npm run release:check`).
+# work is no check: run, it publishes, pushes, deploys, deletes or rewrites history ("Once
+# merged, run `npm publish`", "`cd infra && terraform destroy`", "`psql -c 'DROP TABLE t'`",
+# "`git commit -m ...` succeeds"). Two ways: a word of its names (`deploy` in
+# `scripts/deploy-prod.sh`, `make deploy-all`, `npx semantic-release`), not a flag
+# (`cargo build --release`) nor a variable (`NODE_ENV=production`), and not in a command that
+# also says it checks (`test_deploy.py`, `make deploy-check`, `kubectl rollout status`); or a
+# known command of a tool. Never a dry run.
+_SHIP_WORDS = frozenset(
+    {
+        "publish", "unpublish", "deploy", "release", "rollout", "rollback", "revert", "push",
+        "destroy", "teardown", "apply", "delete", "truncate", "upload", "reset", "ship", "prod",
+        "production", "dropdb", "downgrade", "flush", "flushall", "prune",
+    }
+)  # fmt: skip
+_CHECK_WORDS = frozenset(
+    {
+        "check", "checks", "test", "tests", "lint", "status", "plan", "verify", "validate",
+        "diff", "preview", "history", "list", "show", "describe", "logs",
+    }
+)  # fmt: skip
 _SHIPS = re.compile(
-    r"^(?!.*(?:--dry-run|\bdry[-_]run\b|\bstatus\b|[-:]check\b|\bplan\b))"
-    r".*?(?<![-\w.])(?P<word>publish|deploy|release|rollout|roll-?back|revert|push|destroy|"
-    r"teardown|apply|delete|drop\s+(?:table|database|schema|index)|truncate|upload|"
-    r"sync(?=\s.*--delete))(?![\w-])",
+    r"\bgit\s+(?:-C\s+\S+\s+)?(?:commit|merge|rebase|cherry-pick|am|reset|clean|checkout|"
+    r"switch|stash|branch\s+-[dDmM]|tag\s+(?!-l\b|--list\b)\S)"
+    r"|\b(?:npm|yarn|pnpm)\s+version\b|\bgh\s+(?:pr\s+merge|release\s+create|repo\s+delete)\b"
+    r"|\bdb:(?:drop|reset|seed|rollback|migrate)\b|\bdrop\s+(?:table|database|schema|index)\b"
+    r"|\brm\s+-\w*[rR]\w*\s+/|\brsync\b.*\s--delete|\baws\s+s3\s+(?:rm|sync)\b"
+    r"|\bdocker(?:-|\s+)compose\s+down\b.*\s-v\b|\bdocker\s+(?:system|volume|image)\s+prune\b"
+    r"|\bpulumi\s+(?:up|destroy)\b|\bhelm\s+(?:upgrade|install|uninstall)\b|\bvercel\b"
+    r"|\bmanage\.py\s+flush\b|\bflyway\s+clean\b|\bargocd\s+app\s+sync\b"
+    r"|\bkubectl\s+(?:apply|delete|scale|drain|cordon|rollout\s+(?:restart|undo))\b"
+    r"|\bterraform\s+(?:apply|destroy|import|taint)\b",
     _I,
 )
-_SHIPS_WHY = "publishes, pushes, deploys or deletes: no check"
+_DRY = re.compile(r"--dry-?run\b|\bdry[-_]run\b|\s--(?:check|diff)\b", _I)
+
+
+def _ships(command: str) -> str | None:
+    """The word or command of ``command`` that ships or tears down (:data:`_SHIPS`), or None."""
+    if _DRY.search(command):
+        return None
+    known = _SHIPS.search(command)
+    if known is not None:
+        return " ".join(known.group(0).split())
+    words = [w.strip("'\"") for w in command.split()]
+    tokens = [
+        t.lower()
+        for w in words
+        if w and not w.startswith("-") and "=" not in w
+        for t in re.split(r"[^A-Za-z0-9]+", w)
+    ]
+    if _CHECK_WORDS.intersection(tokens):
+        return None
+    return next((t for t in tokens if t in _SHIP_WORDS), None)
+
+
+_SHIPS_WHY = "publishes, pushes, deploys, deletes or rewrites history: no check"
 
 
 def _why(before: str, after: str) -> str | None:
