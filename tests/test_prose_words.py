@@ -159,6 +159,10 @@ NO_CHECK = "the line says it is no check of this work"
         ("`git add -A && git commit -m 'test: x'`", f"{SHIPS} ('git commit')"),
         ("`rsync -a --delete dist/ host:/srv`", f"{SHIPS} ('rsync -a --delete')"),
         ("`pytest tests/test_deploy.py`", None),
+        # a program that only reads: its words are what it looks for
+        ("`grep -q 'DROP TABLE' migrations/0001.sql`", None),
+        ("`test -f scripts/deploy.sh`", None),
+        ("`grep -q ok f && git push`", f"{SHIPS} ('push')"),
         ("`cargo build --release`", None),
         ("Then deploy with `./scripts/deploy.sh`", f"{CONDITION} ('Then deploy')"),
         ("`psql -c 'DROP TABLE users'`", f"{SHIPS} ('DROP TABLE')"),

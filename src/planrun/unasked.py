@@ -255,6 +255,10 @@ _SHIPS = re.compile(
     r"|\bterraform\s+(?:apply|destroy|import|taint)\b",
     _I,
 )
+_READERS = frozenset(
+    {"grep", "egrep", "fgrep", "rg", "ag", "test", "[", "cat", "ls", "head", "tail", "wc", "jq",
+     "yq", "find", "diff", "cmp", "stat", "file", "echo", "printf"}
+)  # fmt: skip
 _DRY = re.compile(r"--dry-?run\b|\bdry[-_]run\b|\s--(?:check|diff)\b", _I)
 
 
@@ -262,6 +266,9 @@ def _ships(command: str) -> str | None:
     """The word or command of ``command`` that ships or tears down (:data:`_SHIPS`), or None."""
     if _DRY.search(command):
         return None
+    words = command.split()
+    if words and words[0].rsplit("/", 1)[-1] in _READERS and not re.search(r"[;&|`]|\$\(", command):
+        return None  # `grep -q "DROP TABLE" migrations/1.sql`: its words are what it reads
     known = _SHIPS.search(command)
     if known is not None:
         return " ".join(known.group(0).split())
