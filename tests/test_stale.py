@@ -326,3 +326,27 @@ def test_a_task_with_files_stays_current_while_they_do_so_waves_run_one_by_one(
     # its own file changed: stale, and the next wave is held up until it passes again
     (repo / "src" / "auth.py").write_text("x = 1\n")
     assert _status(repo)["s/auth"] == ("stale", "its inputs changed since it passed")
+
+
+WRITES = """\
+---
+planrun: 1
+id: s
+tasks:
+  - id: login
+    verify: grep -q "def login" src/auth.py
+  - id: report
+    depends_on: [login]
+    verify: echo ok > report.txt
+---
+"""
+
+
+def test_what_a_runs_checks_wrote_does_not_make_its_results_stale(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, {"plan.md": WRITES, "src/auth.py": "def login():\n    pass\n"})
+    _execute(repo)
+    assert (repo / "report.txt").exists()  # written by a check, not ignored by git
+    # the check that wrote it is no evidence (sideeffects.py); the other result holds
+    assert _status(repo)["s/login"][0] == "passed"
+    (repo / "src" / "auth.py").write_text("x = 1\n")  # an edit after the run: stale
+    assert _status(repo)["s/login"] == ("stale", "the work tree changed since it passed")

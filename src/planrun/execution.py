@@ -18,7 +18,7 @@ from planrun.bases import toplevel
 from planrun.errors import UsageError
 from planrun.evidence import Evidence
 from planrun.executor import Executor
-from planrun.fingerprint import declares_inputs
+from planrun.fingerprint import declares_inputs, inputs_of
 from planrun.freshness import Now, changed_checks
 from planrun.graph import PlanGraph, Unit
 from planrun.prove import ProveReport, evidence_doc, prove_passed
@@ -111,7 +111,8 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
         # (status leaves them out as well, so both hash the same tree).
         outputs = [*opts.outputs, *state.logs()]
         facts = evidence.gather(graph, roots, root, ref=opts.base, exclude=outputs)
-        now = Now(keys, facts.tree, facts.repo is not None, roots)
+        ended = state.trees_after(r.run_id for r in records.values())
+        now = Now(keys, facts.tree, facts.repo is not None, roots, ended)
         executor = Executor(opts, run_id, logs, records, keys, evidence=facts, now=now)
         cached = reusable(graph, selected, records, now) if opts.reuse else {}
         cached = executor.hold_cached(cached)
@@ -179,6 +180,9 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
             evidence_doc(facts, executor.programs, proved, opts.strict_scope),
             {p.id: state.source_key(p.results_key) for p in graph.plans},
         )
+        after = _tree_after(facts, root, outputs, graph, done)
+        if after is not None:
+            run_evidence["tree_after"] = after
         redirected = own_output_paths()  # `execute > run.log`: later runs leave it out too
         if redirected:
             run_evidence["logs"] = [str(p) for p in redirected]
@@ -207,6 +211,20 @@ def run_plans(opts: ExecuteOptions, reporter: Reporter, stop: StopSignal | None 
 
 FDS_PER_JOB = 4  # output pipe, pidfd, log file, and a pipe end while a command starts
 FDS_RESERVED = 48  # stdio, the state database and its WAL, selector, wake and watchdog pipes
+
+
+def _tree_after(
+    facts: Evidence, root: Path, outputs: list[Path], graph: PlanGraph, done: dict[int, UnitResult]
+) -> str | None:
+    """The work tree the run leaves behind, when it differs from the one it started on and a
+    result of it is held to the tree (freshness.held_to_tree): a report or build its checks
+    wrote is the run's own, and must not make its results stale in the next ``status``."""
+    if facts.repo is None or facts.tree is None:
+        return None
+    if not any(not inputs_of(graph.units[i]) for i in done):
+        return None
+    after = evidence.tree_hash(facts.repo, [root / ".planrun", *outputs])
+    return after if after != facts.tree else None
 
 
 def fit_jobs(jobs: int, warn: Callable[[str], None]) -> int:
@@ -358,7 +376,7 @@ def dry_run(opts: ExecuteOptions, warn: Warn | None = None) -> list[PlannedUnit]
     result = load_for_run(opts)
     graph = result.graph
     root = run_root(graph.plans, opts.paths, opts.root)
-    records, _, logs = read_state(root, graph, warn)
+    records, _, logs, _ = read_state(root, graph, warn)
     selected = select(graph, opts, records)
     cached = (
         reusable(graph, selected, records, Now(unit_keys(graph, opts), _tree(root, opts, logs)))

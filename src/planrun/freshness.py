@@ -7,7 +7,8 @@ passed, and it holds its dependents up) once any of these changed since:
 - its key: the content of its inputs, of the files its commands name and of the files its
   must_haves read, and its dependencies' keys (``fingerprint.unit_key``);
 - for a unit that names no ``inputs:`` nor ``files:`` (its checks may read any file), the
-  work tree it was tested on: git's hash of it, untracked files included;
+  work tree it was tested on: git's hash of it, untracked files included (or the tree its
+  run left behind, which holds what the run's checks wrote: a report, a build);
 - for a unit without a key, the files planrun can name for it (``fingerprint.reads``): all
   there is outside git, and in git the ignored files its commands name.
 
@@ -41,6 +42,8 @@ class Now:
     tree: str | None = None  # git's hash of the work tree now (None: not in git, or unknown)
     in_git: bool = False  # ROOT is in a git work tree: a recorded tree can be compared
     roots: Mapping[str, Path] = field(default_factory=dict)  # plan id -> ROOT, for ``reads``
+    # run id -> the tree it left behind: a result holds there too (what its checks wrote)
+    ended: Mapping[str, str] = field(default_factory=dict)
 
     def key(self, unit: Unit) -> str | None:
         keys = self.keys
@@ -94,7 +97,11 @@ def why_stale(unit: Unit, rec: Record, now: Now) -> str | None:
         return f"its inputs changed since {was}"
     if status in _NOT_HELD:
         return None
-    if now.in_git and held_to_tree(unit, rec) and rec.detail["tree"] != now.tree:
+    if (
+        now.in_git
+        and held_to_tree(unit, rec)
+        and now.tree not in (rec.detail["tree"], now.ended.get(rec.run_id))
+    ):
         return f"the work tree changed since {was}"
     seen = rec.detail.get("reads")
     root = now.roots.get(unit.plan.id)

@@ -22,13 +22,13 @@ from planrun.verdicts import milestones, open_truths, run_status
 
 def read_state(
     root: Path, graph: PlanGraph, warn: Warn | None = None
-) -> tuple[dict[str, Record], RunRow | None, list[Path]]:
-    """The recorded results of ``graph``'s units, the latest run among them and the files
-    runs sent their output to (``State.logs``), without creating a database where there is
-    none. Read-only when it can be; a database that cannot be read is moved aside, and
-    ``warn`` says so."""
+) -> tuple[dict[str, Record], RunRow | None, list[Path], dict[str, str]]:
+    """The recorded results of ``graph``'s units, the latest run among them, the files runs
+    sent their output to (``State.logs``) and the trees runs left behind (by run), without
+    creating a database where there is none. Read-only when it can be; a database that
+    cannot be read is moved aside, and ``warn`` says so."""
     if not (state_dir(root) / "state.db").exists():
-        return {}, None, []
+        return {}, None, [], {}
     state = State.reader(root) or State(root, warn or (lambda _msg: None))
     try:
         records = state.results(result_keys(graph))
@@ -37,7 +37,8 @@ def read_state(
         if run is not None:  # the run may have covered other plans, or named these otherwise
             files = [(p.id, state.source_key(p.results_key)) for p in graph.plans]
             run = replace(run, evidence=evidence_for(run.evidence, files))
-        return records, run, state.logs()
+        ended = state.trees_after(r.run_id for r in records.values())
+        return records, run, state.logs(), ended
     finally:
         state.close()
 
@@ -62,11 +63,11 @@ def _recorded(opts: ExecuteOptions, warn: Warn | None) -> tuple[Report, dict[str
         # "passed (nothing has run yet)" for a folder without plans would look green.
         raise NothingSelectedError(f"no plans found in {paths_text(opts)}")
     where = run_root(graph.plans, opts.paths, opts.root)
-    records, last_run, logs = read_state(where, graph, warn)
+    records, last_run, logs, ended = read_state(where, graph, warn)
     keys = unit_keys(graph, opts) if any("key" in r.detail for r in records.values()) else None
     in_git, tree = _work_tree(where, graph, records, logs)
     roots = {plan.id: plan_root(plan, opts.root) for plan in graph.plans}
-    now = Now(keys, tree, in_git, roots)
+    now = Now(keys, tree, in_git, roots, ended)
     results = [
         from_record(unit, records.get(unit.id), now)
         for unit in graph.units

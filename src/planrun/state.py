@@ -13,7 +13,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -341,6 +341,28 @@ class State:
             if isinstance(found, list):
                 out.update(dict.fromkeys(p for p in found if isinstance(p, str)))
         return [Path(p) for p in out]
+
+    def trees_after(self, run_ids: Iterable[str]) -> dict[str, str]:
+        """The work tree each of ``run_ids`` left behind (its evidence's ``tree_after``: the
+        tree once its checks ended, what they wrote in it included), by run."""
+        wanted = sorted(set(run_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT id, evidence FROM runs WHERE id IN ({marks})",  # noqa: S608 -- marks only
+                chunk,
+            )
+            for run_id, text in rows.fetchall():
+                try:
+                    doc = json.loads(text or "{}")
+                except ValueError:
+                    continue
+                tree = doc.get("tree_after") if isinstance(doc, dict) else None
+                if isinstance(tree, str):
+                    out[run_id] = tree
+        return out
 
     def run(self, run_id: str) -> RunRow | None:
         row = self.conn.execute(
