@@ -20,6 +20,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun import scriptfiles
+from planrun.commandlint import jq_exit_status
 from planrun.environment import machine_paths
 from planrun.errexit import (
     always_succeeds,
@@ -880,10 +881,7 @@ def looked_up_nothing(run: str, output: str) -> str | None:
     words = [text_of(n) for n in statement.children_by_field_name("argument")]
     program = text_of(name).rsplit("/", 1)[-1]
     if program == "jq":
-        if any(
-            w == "--exit-status" or (w.startswith("-") and not w.startswith("--") and "e" in w)
-            for w in words
-        ):
+        if jq_exit_status(words):
             return None
     elif program != "node" or not any(w in ("-p", "--print") for w in words):
         return None

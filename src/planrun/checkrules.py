@@ -38,7 +38,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from planrun import retryloops, scriptfiles
-from planrun.commandlint import prints_result, prints_value
+from planrun.commandlint import jq_exit_status, prints_result, prints_value
 from planrun.errexit import (
     DEFAULT_FLAGS,
     LOOPS,
@@ -885,10 +885,7 @@ def _reads_json(node: Node) -> bool:
     words = text_of(_body(node)).split()
     name = (words[0] if words else "").rsplit("/", 1)[-1]
     if name == "jq":
-        return not any(
-            w == "--exit-status" or (w.startswith("-") and not w.startswith("--") and "e" in w)
-            for w in words[1:]
-        )
+        return not jq_exit_status(words[1:])
     return name.startswith("python") and words[1:3] == ["-m", "json.tool"]
 
 

@@ -333,6 +333,16 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=\S*")
 _STATEMENT_END = re.compile(r"[;\n]")
 
 
+def jq_exit_status(words: list[str]) -> bool:
+    """Whether jq's options ``words`` make its exit status say what it printed (``-e``,
+    ``--exit-status``, or ``-e`` among short options, ``-re``): 1 on false or null. Without,
+    jq exits 0 whatever it printed."""
+    return any(
+        w == "--exit-status" or (w.startswith("-") and not w.startswith("--") and "e" in w)
+        for w in words
+    )
+
+
 def prints_value(script: str) -> Finding | None:
     """A one-line program that only prints whether something holds (``True``/``False``,
     ``true``/``false``) or only asserts with ``console.assert``, and exits 0 either way."""
@@ -350,10 +360,7 @@ def prints_value(script: str) -> Finding | None:
         return None
     program = words[0].rsplit("/", 1)[-1]
     if program == "jq":
-        holds = len(words) >= 2 and not any(w in ("-e", "--exit-status") for w in words)
-        holds = holds and not any(
-            w.startswith("-") and "e" in w[1:] and not w.startswith("--") for w in words
-        )
+        holds = len(words) >= 2 and not jq_exit_status(words[1:])
         if not holds or not _HOLDS.search(
             next((w for w in words[1:] if not w.startswith("-")), "")
         ):
