@@ -119,3 +119,31 @@ def test_a_folder_scan_still_knows_every_format(tmp_path: Path) -> None:
     code, modules = loaded(tmp_path, "validate", "plans")
     assert code == 0
     assert "planrun.readers.checklist" in modules
+
+
+@pytest.mark.parametrize("args", [("next", "--json", "plan.md"), ("status", "plan.md")])
+def test_a_cached_canonical_plan_is_neither_parsed_nor_derived(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # From the plan cache nothing parses YAML or markdown, and a canonical plan derives and
+    # holds nothing: PyYAML, the prose rules and the bash parser stay unloaded.
+    (tmp_path / "plan.md").write_text(PLAN)
+    (tmp_path / ".planrun").mkdir()
+    first, modules = loaded(tmp_path, *args)
+    assert first == 0
+    assert "yaml" in modules  # the first read parses the plan (and fills the cache)
+    code, modules = loaded(tmp_path, *args)
+    assert code == 0
+    assert "planrun.validate" in modules
+    skipped = {
+        "yaml",
+        "frontmatter",
+        "tree_sitter",
+        "planrun.yamlio",
+        "planrun.markdown",
+        "planrun.prose",
+        "planrun.unasked",
+        "planrun.checkform",
+        "planrun.shellsplit",
+    }
+    assert skipped & modules == set()

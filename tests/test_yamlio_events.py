@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planrun import yamlio
-from planrun.yamlio import LineDict, LineList, YamlSyntaxError, load_yaml
+from planrun.linedata import LineDict, LineList
+from planrun.yamlio import YamlSyntaxError, load_yaml
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 

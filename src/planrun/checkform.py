@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import re
 
+from planrun import lazyre
 from planrun.shellsplit import parse
 
 # Fixers that have a check mode: (pattern, replacement) applied to the command.
 _FIXERS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^(black)\b(?!.*--check)"), r"\1 --check"),
-    (re.compile(r"^(isort)\b(?!.*--check)"), r"\1 --check-only"),
-    (re.compile(r"^(ruff\s+format)\b(?!.*--check)"), r"\1 --check"),
-    (re.compile(r"^(cargo\s+fmt)\b(?!.*--check)"), r"\1 --check"),
-    (re.compile(r"^(rustfmt)\b(?!.*--check)"), r"\1 --check"),
-    (re.compile(r"\s--(?:fix|unsafe-fixes)\b"), ""),
-    (re.compile(r"\s(?:--write|-w)\b(?=.*)"), " --check"),
+    (lazyre.compile(r"^(black)\b(?!.*--check)"), r"\1 --check"),
+    (lazyre.compile(r"^(isort)\b(?!.*--check)"), r"\1 --check-only"),
+    (lazyre.compile(r"^(ruff\s+format)\b(?!.*--check)"), r"\1 --check"),
+    (lazyre.compile(r"^(cargo\s+fmt)\b(?!.*--check)"), r"\1 --check"),
+    (lazyre.compile(r"^(rustfmt)\b(?!.*--check)"), r"\1 --check"),
+    (lazyre.compile(r"\s--(?:fix|unsafe-fixes)\b"), ""),
+    (lazyre.compile(r"\s(?:--write|-w)\b(?=.*)"), " --check"),
 ]
-_FIXER_NAMES = re.compile(r"^(?:black|isort|ruff|cargo\s+fmt|rustfmt|prettier|eslint)\b")
-_MUTATES = re.compile(
+_FIXER_NAMES = lazyre.compile(r"^(?:black|isort|ruff|cargo\s+fmt|rustfmt|prettier|eslint)\b")
+_MUTATES = lazyre.compile(
     r"^(?:mkdir|touch|rm|mv|cp|ln|chmod|chown|sudo|brew|apt|apt-get|curl|wget|source|\.|cd|"
     r"export|echo|cat\s*>|sed\s+-i|gofmt|go\s+fmt|autopep8|"
     r"git\s+(?:add|commit|push|pull|checkout|switch|merge|rebase|reset|init|clone|tag|stash|"
@@ -66,39 +67,39 @@ _RUNNERS = (
     r"terraform\s+(?:validate|fmt\s+-check)|helm\s+lint|pre-commit\s+run|git\s+diff\s+"
     r"--(?:exit-code|check)"
 )
-_CHECKS = re.compile(rf"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run\s+)?(?:{_RUNNERS})(?:\s|$)")
+_CHECKS = lazyre.compile(rf"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run\s+)?(?:{_RUNNERS})(?:\s|$)")
 
 
 # Flags that make a test runner rewrite its expected output until it passes.
-_UPDATES = re.compile(
+_UPDATES = lazyre.compile(
     r"(?:^|\s)(?:--update-?snapshots?|--updateSnapshot|--snapshot-update|--update-goldens?|"
     r"--accept|--bless)\b"
 )
-_SNAPSHOT_RUNNERS = re.compile(
+_SNAPSHOT_RUNNERS = lazyre.compile(
     r"^(?:npx\s+)?(?:jest|vitest)\b|^(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b"
 )
 # Commands that only filter what a check prints, allowed inside a list or pipeline.
-_FILTERS = re.compile(r"^(?:tail|head|sort|uniq|cut|tr|cat|jq|awk|sed|true|echo|printf)\b")
-_WRITES = re.compile(r"\s-i\b|\s--in-place\b|>|\bsystem\s*\(")
+_FILTERS = lazyre.compile(r"^(?:tail|head|sort|uniq|cut|tr|cat|jq|awk|sed|true|echo|printf)\b")
+_WRITES = lazyre.compile(r"\s-i\b|\s--in-place\b|>|\bsystem\s*\(")
 # A fix flag on a command that is not a known fixer (``npm run lint -- --fix``, ``cargo
 # clippy --fix``): it rewrites what it judges, and planrun knows no check mode for it.
-_FIX_FLAG = re.compile(
+_FIX_FLAG = lazyre.compile(
     r"(?:^|\s)--(?:fix|fix-only|unsafe-fixes|write|allow-dirty)\b|^cargo\s+fix\b"
 )
 _REWRITES_CODE = "it would rewrite the code it judges"
 _REWRITES_EXPECTED = "it would rewrite the expected output it judges against"
 # Commands that delete, discard or rewrite the work a check would judge: (pattern, what).
 _DESTROYS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^git\s+clean\b"), "deletes untracked files"),
-    (re.compile(r"^git\s+reset\b.*\s--(?:hard|merge|keep)\b"), "discards changes"),
-    (re.compile(r"^git\s+(?:checkout|restore|switch|stash)\b"), "discards or moves changes"),
-    (re.compile(r"^(?:sudo\s+)?(?:xargs\s+(?:-\S+\s+)*)?rm\s"), "deletes files"),
-    (re.compile(r"^find\b.*\s(?:-delete\b|-exec(?:dir)?\s+rm\b)"), "deletes files"),
-    (re.compile(r"^sed\b.*\s(?:-i\S*|--in-place)(?:\s|$)"), "rewrites files in place"),
-    (re.compile(r"^gofmt\b.*\s-w\b|^go\s+fmt\b"), "rewrites the code it judges"),
+    (lazyre.compile(r"^git\s+clean\b"), "deletes untracked files"),
+    (lazyre.compile(r"^git\s+reset\b.*\s--(?:hard|merge|keep)\b"), "discards changes"),
+    (lazyre.compile(r"^git\s+(?:checkout|restore|switch|stash)\b"), "discards or moves changes"),
+    (lazyre.compile(r"^(?:sudo\s+)?(?:xargs\s+(?:-\S+\s+)*)?rm\s"), "deletes files"),
+    (lazyre.compile(r"^find\b.*\s(?:-delete\b|-exec(?:dir)?\s+rm\b)"), "deletes files"),
+    (lazyre.compile(r"^sed\b.*\s(?:-i\S*|--in-place)(?:\s|$)"), "rewrites files in place"),
+    (lazyre.compile(r"^gofmt\b.*\s-w\b|^go\s+fmt\b"), "rewrites the code it judges"),
 )
-_LAUNCHER = re.compile(r"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run|npx|bunx|pnpm\s+exec)\s+")
-_CHECK_MODE = re.compile(r"\s--(?:check|check-only|diff)\b|^(?:prettier|eslint)\b")
+_LAUNCHER = lazyre.compile(r"^(?:(?:uv|poetry|pipenv|pdm|hatch)\s+run|npx|bunx|pnpm\s+exec)\s+")
+_CHECK_MODE = lazyre.compile(r"\s--(?:check|check-only|diff)\b|^(?:prettier|eslint)\b")
 
 
 def check_form(command: str) -> tuple[str | None, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun import scriptfiles
+from planrun import lazyre, scriptfiles
 from planrun.commandlint import jq_exit_status
 from planrun.environment import machine_paths
 from planrun.errexit import (
@@ -40,36 +40,39 @@ from planrun.shellsplit import parse
 _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
 # Output of a test runner that ran nothing: (runner, pattern).
 ZERO_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("pytest", re.compile(r"\bno tests ran\b")),
-    ("pytest: every test skipped", re.compile(rf"^=*\s*\d+ skipped{_OTHERS} in [\d.]+s\b", re.M)),
+    ("pytest", lazyre.compile(r"\bno tests ran\b")),
+    (
+        "pytest: every test skipped",
+        lazyre.compile(rf"^=*\s*\d+ skipped{_OTHERS} in [\d.]+s\b", re.M),
+    ),
     (
         "pytest: every test expected to fail",
-        re.compile(
+        lazyre.compile(
             r"^=*\s*(?:\d+ (?:skipped|deselected), )*\d+ xfailed(?:, \d+ warnings?)* in [\d.]+s\b",
             re.M,
         ),
     ),
-    ("unittest", re.compile(r"^Ran 0 tests\b", re.MULTILINE)),
-    ("cargo", re.compile(r"^running 0 tests$", re.MULTILINE)),
-    ("jest/vitest", re.compile(r"\bNo tests? (?:files? )?found\b", re.IGNORECASE)),
-    ("go", re.compile(r"\[no test files\]")),
-    ("mocha", re.compile(r"^\s*0 passing\b", re.MULTILINE)),
-    ("node --test", re.compile(r"^(?:# |\u2139 )tests 0$", re.MULTILINE)),
+    ("unittest", lazyre.compile(r"^Ran 0 tests\b", re.MULTILINE)),
+    ("cargo", lazyre.compile(r"^running 0 tests$", re.MULTILINE)),
+    ("jest/vitest", lazyre.compile(r"\bNo tests? (?:files? )?found\b", re.IGNORECASE)),
+    ("go", lazyre.compile(r"\[no test files\]")),
+    ("mocha", lazyre.compile(r"^\s*0 passing\b", re.MULTILINE)),
+    ("node --test", lazyre.compile(r"^(?:# |\u2139 )tests 0$", re.MULTILINE)),
 )
 # Output that shows tests did run, which overrides a zero-tests line from another part.
 RAN_TESTS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"^Ran [1-9]\d* tests?\b", re.MULTILINE),
-    re.compile(r"^running [1-9]\d* tests?$", re.MULTILINE),
-    re.compile(r"\b[1-9]\d* (?:passed|failed)\b"),
-    re.compile(r"^\s*[1-9]\d* passing\b", re.MULTILINE),
-    re.compile(r"^ok\s+\S+\s+(?:\(cached\)|[\d.]+s)", re.MULTILINE),
-    re.compile(r"^(?:# |\u2139 )tests [1-9]\d*$", re.MULTILINE),
+    lazyre.compile(r"^Ran [1-9]\d* tests?\b", re.MULTILINE),
+    lazyre.compile(r"^running [1-9]\d* tests?$", re.MULTILINE),
+    lazyre.compile(r"\b[1-9]\d* (?:passed|failed)\b"),
+    lazyre.compile(r"^\s*[1-9]\d* passing\b", re.MULTILINE),
+    lazyre.compile(r"^ok\s+\S+\s+(?:\(cached\)|[\d.]+s)", re.MULTILINE),
+    lazyre.compile(r"^(?:# |\u2139 )tests [1-9]\d*$", re.MULTILINE),
 )
 # Test commands that list tests without running them: (what it does, pattern on the command).
 LISTS_TESTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("pytest --collect-only", re.compile(r"\bpytest\b[^;&|\n]*\s--(?:co|collect-only)\b")),
-    ("jest --listTests", re.compile(r"\bjest\b[^;&|\n]*\s--listTests\b")),
-    ("go test -list", re.compile(r"\bgo\s+test\b[^;&|\n]*\s-list\b")),
+    ("pytest --collect-only", lazyre.compile(r"\bpytest\b[^;&|\n]*\s--(?:co|collect-only)\b")),
+    ("jest --listTests", lazyre.compile(r"\bjest\b[^;&|\n]*\s--listTests\b")),
+    ("go test -list", lazyre.compile(r"\bgo\s+test\b[^;&|\n]*\s-list\b")),
 )
 PYTEST_NO_TESTS_EXIT = 5  # pytest's exit code when it collected no tests
 _QUOTE = r"[\u2018\u2019'`\"]"  # the quotes coreutils and python put around a name
@@ -77,32 +80,34 @@ _REASON = r"(?:command not found|not found|Permission denied|No such file or dir
 # Messages naming a program that could not be run: a shell's, a script's (with its line), and
 # a wrapper's that runs the program it is given.
 NOT_FOUND: tuple[re.Pattern[str], ...] = (
-    re.compile(
+    lazyre.compile(
         rf"^(?:\S*/)?(?:ba|da)?sh: (?:line \d+: |\d+: )?(?P<name>.+?): {_REASON}$", re.MULTILINE
     ),
-    re.compile(r"^\S+: (?:line )?\d+: (?P<name>[^\s/]+): (?:command )?not found$", re.MULTILINE),
-    re.compile(
+    lazyre.compile(
+        r"^\S+: (?:line )?\d+: (?P<name>[^\s/]+): (?:command )?not found$", re.MULTILINE
+    ),
+    lazyre.compile(
         r"^(?:timeout|env|nice|nohup|xargs|stdbuf|setsid): (?:failed to run command )?"
         rf"{_QUOTE}?(?P<name>[^\u2018\u2019'`:\s]+){_QUOTE}?: {_REASON}$",
         re.MULTILINE,
     ),
 )
 # A script's own message (bash, then dash) that a program on one of its lines could not run.
-IN_SCRIPT = re.compile(
+IN_SCRIPT = lazyre.compile(
     r"^(?P<script>[^\s:]+): (?:line )?(?P<line>\d+): (?P<name>[^\s:]+): "
     r"(?P<why>command not found|not found|No such file or directory|Permission denied)$",
     re.MULTILINE,
 )
-_PYTHON_M = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?python[\d.]*(?:\s+-[^m\s]\S*)*\s+-m\s+([\w.]+)")
+_PYTHON_M = lazyre.compile(r"(?:^|[\s;&|(])(?:\S*/)?python[\d.]*(?:\s+-[^m\s]\S*)*\s+-m\s+([\w.]+)")
 # Programs that answer "no match" with exit 1 and "could not look" with 2 or more.
 NO_MATCH_EXIT = {"grep": 1, "egrep": 1, "fgrep": 1, "rg": 1, "test": 1, "[": 1, "[[": 1}
 # The last line of output of a check that only prints its result, when it reports a failure.
-PRINTED_FAILURE = re.compile(
+PRINTED_FAILURE = lazyre.compile(
     r"\W*(?:FAIL(?:ED|URE)?|ERROR|MISSING|NOT[ _-]?FOUND|INVALID)\W*", re.IGNORECASE
 )
 
 
-_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+_COLOURS = lazyre.compile(r"\x1b\[[0-9;]*m")
 
 
 def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
@@ -135,8 +140,8 @@ def ran_no_tests(run: str, exit_code: int | None, output: str) -> str | None:
     return skipped
 
 
-_UNITTEST = re.compile(r"\bpython[\d.]*\s+(?:-\w+\s+)*-m\s+unittest\b")
-_UNITTEST_RAN = re.compile(r"^Ran \d+ tests?\b", re.M)
+_UNITTEST = lazyre.compile(r"\bpython[\d.]*\s+(?:-\w+\s+)*-m\s+unittest\b")
+_UNITTEST_RAN = lazyre.compile(r"^Ran \d+ tests?\b", re.M)
 
 
 # A runner's count of tests and of those skipped: (runner, ran, skipped), where both the same
@@ -144,18 +149,18 @@ _UNITTEST_RAN = re.compile(r"^Ran \d+ tests?\b", re.M)
 _COUNTS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     (
         "unittest: every test skipped",
-        re.compile(r"^Ran (\d+) tests?\b", re.M),
-        re.compile(r"^OK \(skipped=(\d+)\)$", re.M),
+        lazyre.compile(r"^Ran (\d+) tests?\b", re.M),
+        lazyre.compile(r"^OK \(skipped=(\d+)\)$", re.M),
     ),
     (
         "unittest: every test expected to fail",
-        re.compile(r"^Ran (\d+) tests?\b", re.M),
-        re.compile(r"^OK \(expected failures=(\d+)\)$", re.M),
+        lazyre.compile(r"^Ran (\d+) tests?\b", re.M),
+        lazyre.compile(r"^OK \(expected failures=(\d+)\)$", re.M),
     ),
     (
         "node --test: every test skipped",
-        re.compile(r"^(?:# |\u2139 )tests (\d+)$", re.M),
-        re.compile(r"^(?:# |\u2139 )skipped (\d+)$", re.M),
+        lazyre.compile(r"^(?:# |\u2139 )tests (\d+)$", re.M),
+        lazyre.compile(r"^(?:# |\u2139 )skipped (\d+)$", re.M),
     ),
 )
 
@@ -173,7 +178,7 @@ def _all_skipped(output: str) -> str | None:
 # The shell's own word that the check's script (its -c string, not a script it runs) is not
 # shell: bash's "bash: -c: line 1: syntax error near ...", dash's "sh: 1: Syntax error: ...".
 # Prose in a verify field (`pytest tests/ (all passing)`): the check never ran.
-_SYNTAX = re.compile(
+_SYNTAX = lazyre.compile(
     r"^(?:[\w./-]*bash: -c: line \d+: (?P<why>syntax error[^\n]*)"
     r"|(?:[\w./-]*/)?(?:sh|dash): \d+: (?P<why2>Syntax error:[^\n]*))$",
     re.MULTILINE,
@@ -181,7 +186,7 @@ _SYNTAX = re.compile(
 
 
 # bash's words where `${NAME:?...}` finds NAME unset (it then exits 1, or 127 without -e).
-_UNSET = re.compile(
+_UNSET = lazyre.compile(
     r"^(?:\S*: )?(?:line \d+: )?(?P<name>[A-Za-z_]\w*): (?P<said>.*)$", re.MULTILINE
 )
 
@@ -317,7 +322,7 @@ _RECIPE = " (a make recipe runs it)"
 # reason); a failure of the check's set-up, not of the work.
 _TOOLING: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(
+        lazyre.compile(
             r"^(?:\S*: )?(?:line \d+: )?(?P<name>(?:\./)?(?:\.venv|venv|\.tox|node_modules)/\S+): "
             r"No such file or directory$",
             re.MULTILINE,
@@ -325,32 +330,35 @@ _TOOLING: tuple[tuple[re.Pattern[str], str], ...] = (
         "`{name}` is not there: the environment the check expects is not set up",
     ),
     (
-        re.compile(
+        lazyre.compile(
             r"^make(?:\[\d+\])?: (?P<name>[^\s:*]+): "
             r"(?:No such file or directory|Command not found)$",
             re.M,
         ),
         "`{name}` was not found on PATH" + _RECIPE,
     ),
-    (re.compile(r"npx canceled due to missing packages"), "npx would have to install a package"),
     (
-        re.compile(r"docker: '(?P<name>[\w-]+)' is not a docker command"),
+        lazyre.compile(r"npx canceled due to missing packages"),
+        "npx would have to install a package",
+    ),
+    (
+        lazyre.compile(r"docker: '(?P<name>[\w-]+)' is not a docker command"),
         "docker has no `{name}` command here: its plugin is not installed",
     ),
     (
-        re.compile(r"docker: unknown command: docker (?P<name>[\w-]+)"),
+        lazyre.compile(r"docker: unknown command: docker (?P<name>[\w-]+)"),
         "docker has no `{name}` command here: its plugin is not installed",
     ),
     (
-        re.compile(r"Cannot connect to the Docker daemon|Is the docker daemon running\?"),
+        lazyre.compile(r"Cannot connect to the Docker daemon|Is the docker daemon running\?"),
         "the Docker daemon is not running here: start it before planrun runs the check",
     ),
 )
-_PYTEST_OPTION = re.compile(r"^[^:\n]*: error: unrecognized arguments: (?P<name>-[-\w]+)", re.M)
+_PYTEST_OPTION = lazyre.compile(r"^[^:\n]*: error: unrecognized arguments: (?P<name>-[-\w]+)", re.M)
 PYTEST_USAGE_EXIT = 4
 CURL_NO_CONNECTION = 7  # curl's "failed to connect to host"
 NOTHING_ANSWERED = "nothing answered"
-_URL = re.compile(r"https?://(?P<host>[^/\s'\"]+)")
+_URL = lazyre.compile(r"https?://(?P<host>[^/\s'\"]+)")
 
 
 def _missing_tooling(
@@ -430,7 +438,9 @@ def probed_missing(run: str, path: str | None, code: int | None = None) -> str |
 
 
 # What may change where programs are found: PATH itself, a virtualenv's activate script.
-_CHANGES_PATH = re.compile(r"\bPATH\b|\bsource\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\beval\b|\bhash\s+-")
+_CHANGES_PATH = lazyre.compile(
+    r"\bPATH\b|\bsource\b|(?:^|[;&|({]\s*|\n\s*)\.\s|\beval\b|\bhash\s+-"
+)
 
 
 def _first_probe_missing(statements: list[Node], path: str | None, code: int | None) -> str | None:
@@ -499,7 +509,7 @@ def _probed_tools(node: Node) -> list[str]:
     return [tool] if tool is not None else []
 
 
-_BASH_NOT_FOUND = re.compile(
+_BASH_NOT_FOUND = lazyre.compile(
     r"^(?:\S*/)?bash: line (?P<line>\d+): (?P<name>[^\s:]+): command not found$", re.MULTILINE
 )
 
@@ -712,8 +722,8 @@ def _script_operand(run: str, name: str) -> bool:
 # What python and node print when the script they were given is not there (python: the path
 # made absolute; node: the module it resolved), and exit 2 or 1 as a refusal would.
 _NOT_OPENED = (
-    re.compile(r"can't open file '(?P<path>[^'\n]+)': \[Errno 2\]"),
-    re.compile(r"Error: Cannot find module '(?P<path>[^'\n]+)'"),
+    lazyre.compile(r"can't open file '(?P<path>[^'\n]+)': \[Errno 2\]"),
+    lazyre.compile(r"Error: Cannot find module '(?P<path>[^'\n]+)'"),
 )
 
 
@@ -725,7 +735,7 @@ def _there(path: Path) -> bool:
         return False
 
 
-_INTERPRETERS = re.compile(r"(?:python[\d.]*|node|bash|sh|dash|perl|ruby|php)")
+_INTERPRETERS = lazyre.compile(r"(?:python[\d.]*|node|bash|sh|dash|perl|ruby|php)")
 
 
 def _interpreted(run: str) -> str | None:
@@ -786,7 +796,7 @@ def could_not_look(
 
 # A last line that says the check failed (`FAIL: f.txt wrong`, `❌ ...`): not a count of none
 # (`FAILED: 0`), and not ERROR, which a check that looks for an error message prints too.
-_SAID_FAILED = re.compile(r"\W*FAIL(?:ED|URE|S)?\b(?![:=]?\s*0\b).*|\s*[\u2717\u2718\u274c].*")
+_SAID_FAILED = lazyre.compile(r"\W*FAIL(?:ED|URE|S)?\b(?![:=]?\s*0\b).*|\s*[\u2717\u2718\u274c].*")
 # Programs that print what they found: a last line of theirs is data, not the check's verdict.
 _PRINTS_FOUND = frozenset(
     {"grep", "egrep", "fgrep", "rg", "ag", "awk", "sed", "cat", "tail", "head", "jq", "less"}
@@ -813,21 +823,23 @@ def said_failed(run: str, output: str) -> str | None:
 # A check of its own code that catches what it raises (`try: ... except Exception as e:
 # print(f"Error: {e}")`, `catch (e) { console.error("Error:", e.message) }`), and a last line
 # saying what it caught: an exception's name or an error (python's traceback ends with it).
-_CATCHES = re.compile(r"\bexcept\b|\bcatch\b")
-_CAUGHT = re.compile(
+_CATCHES = lazyre.compile(r"\bexcept\b|\bcatch\b")
+_CAUGHT = lazyre.compile(
     r"\W*(?:[A-Z]\w*(?:Error|Exception)|Error|ERROR|Exception|Traceback)\b(?![:=]?\s*0\b).*"
 )
 
 
 # Words of a caught error anywhere in the line: `print("Could not import app:", e)`.
-_CAUGHT_WORDS = re.compile(
+_CAUGHT_WORDS = lazyre.compile(
     r"No module named|Cannot find module|\b(?:could not|cannot|can't|failed to) import\b"
     r"|\bnot importable\b",
     re.IGNORECASE,
 )
-_EXPECTED = re.compile(r"\bexpected\b|\bas (?:it )?should\b", re.IGNORECASE)
+_EXPECTED = lazyre.compile(r"\bexpected\b|\bas (?:it )?should\b", re.IGNORECASE)
 # A negative test: the code it tries must raise, and reaching the end of the try fails it.
-_REFUSES = re.compile(r"\bSystemExit\b|\bsys\.exit\(|\bprocess\.exit\(|\bexit\(\s*[1-9]|\braise\b")
+_REFUSES = lazyre.compile(
+    r"\bSystemExit\b|\bsys\.exit\(|\bprocess\.exit\(|\bexit\(\s*[1-9]|\braise\b"
+)
 
 
 def caught_error(run: str, output: str) -> str | None:

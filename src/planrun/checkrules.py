@@ -37,7 +37,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun import retryloops, scriptfiles
+from planrun import lazyre, retryloops, scriptfiles
 from planrun.commandlint import jq_exit_status, prints_result, prints_value
 from planrun.errexit import (
     DEFAULT_FLAGS,
@@ -71,20 +71,20 @@ from planrun.errexit import flat as _flat
 from planrun.shellsplit import parse
 
 # A success branch that prints one of these means the command is expected to fail.
-FAILURE_WORDS = re.compile(
+FAILURE_WORDS = lazyre.compile(
     r"\bFAIL(?:ED|S|URE)?\b|\bERROR\b|✗|✘|❌|\bstill (?:exists|present|there)\b", re.IGNORECASE
 )
 # A report naming one of these says the check passed, whatever word it begins with.
-PASS_WORDS = re.compile(
+PASS_WORDS = lazyre.compile(
     r"\bPASS(?:ED|ES)?\b|\bOK\b|\bSUCCE(?:SS|SSFUL|EDED)\b|✓|✔|✅", re.IGNORECASE
 )
 # A report that begins with one of these only informs ("INFO: checking usage...").
-INFO_WORDS = re.compile(
+INFO_WORDS = lazyre.compile(
     r"[\W_]*?(?:(?:INFO|NOTE|NOTICE|WARN(?:ING)?)\b|\u2139|\u26a0)",
     re.IGNORECASE,
 )
 # A colour written into a message (`echo -e "\e[33mNOTE\e[0m: ..."`): not part of its words.
-_ANSI = re.compile(r"(?:\\(?:e|033|x1[bB]|u001[bB])|\x1b)\[[0-9;]*m")
+_ANSI = lazyre.compile(r"(?:\\(?:e|033|x1[bB]|u001[bB])|\x1b)\[[0-9;]*m")
 # Programs that answer "not found" with exit 1 and an error with exit 2 (checkoutput.py).
 NO_MATCH_PROGRAMS = frozenset({"grep", "egrep", "fgrep", "rg", "test", "["})
 
@@ -856,7 +856,7 @@ def _masked(script: str, statements: list[Node], flags: ShellFlags) -> Reading |
 
 
 # curl's options that make an HTTP error status (400 and up) its failure.
-_CURL_FAILS = re.compile(r"--fail(?:-with-body)?|-[a-zA-Z]*f[a-zA-Z]*")
+_CURL_FAILS = lazyre.compile(r"--fail(?:-with-body)?|-[a-zA-Z]*f[a-zA-Z]*")
 STATUS_BLIND = "exits 0 whatever HTTP status the server answers"
 
 

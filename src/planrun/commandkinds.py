@@ -11,7 +11,7 @@ import re
 
 from tree_sitter import Node
 
-from planrun import printed
+from planrun import lazyre, printed
 from planrun.errexit import (
     WRAPPERS,
     always_succeeds,
@@ -34,7 +34,7 @@ RUNNERS = frozenset(
 
 
 # Programs that run code they are given (a script, `-c`, `-m`): a run of them is a check.
-INTERPRETERS = re.compile(r"python[\d.]*|node|deno|ruby|perl|php|bash|sh|zsh")
+INTERPRETERS = lazyre.compile(r"python[\d.]*|node|deno|ruby|perl|php|bash|sh|zsh")
 
 
 _TRACED = frozenset(
@@ -43,7 +43,7 @@ _TRACED = frozenset(
 )
 
 
-PATH_EXPANDS = re.compile(r"[$`~\\{]|^$")  # what makes a path other text than written
+PATH_EXPANDS = lazyre.compile(r"[$`~\\{]|^$")  # what makes a path other text than written
 
 
 REACH_LINES = 64  # lines of a statement after a skip that planrun asks bash about, at most
@@ -181,7 +181,7 @@ _VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
 
 
 # Code given inline that only prints something: `echo ...`, `print(...)`, `console.log(...)`.
-_PRINTS = re.compile(r"\s*(?:echo|printf|print|console\.log)\b[^;&|\n]*$")
+_PRINTS = lazyre.compile(r"\s*(?:echo|printf|print|console\.log)\b[^;&|\n]*$")
 
 
 def inline(command: Node) -> bool:
@@ -204,7 +204,7 @@ _INSTALL_WORDS = frozenset(
 )
 
 
-_SETUP_SCRIPT = re.compile(r"(?:^|[/_-])(?:setup|install|bootstrap|prepare)(?:[._-]|$)")
+_SETUP_SCRIPT = lazyre.compile(r"(?:^|[/_-])(?:setup|install|bootstrap|prepare)(?:[._-]|$)")
 
 
 def sets_up(command: Node) -> bool:

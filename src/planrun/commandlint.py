@@ -14,6 +14,8 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from planrun import lazyre
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -22,12 +24,12 @@ class Finding:
     hint: str
 
 
-_FAILURE_WORD = re.compile(
+_FAILURE_WORD = lazyre.compile(
     r"(?i)(?<![a-z])(?:fail(?:ed|ure|s)?|errors?|panic(?:ked)?|traceback|exception|fatal)(?![a-z])"
     r"|✗|❌"
 )
-_GREP = re.compile(r"(?:^|(?<=[\s;&|(!]))(?:grep|egrep|rg)\b", re.MULTILINE)
-_NEGATED_AFTER = re.compile(r"^\s*(?:&&\s*(?:exit\s+[1-9]|false)|\|\|\s*true\b)")
+_GREP = lazyre.compile(r"(?:^|(?<=[\s;&|(!]))(?:grep|egrep|rg)\b", re.MULTILINE)
+_NEGATED_AFTER = lazyre.compile(r"^\s*(?:&&\s*(?:exit\s+[1-9]|false)|\|\|\s*true\b)")
 
 
 def grep_failure_word(script: str) -> Finding | None:
@@ -58,7 +60,7 @@ def grep_failure_word(script: str) -> Finding | None:
     return None
 
 
-_NEGATION = re.compile(r"(?i)\b(?:no|0|zero|without|not|non)[\s-]+(?:\w+\s+)?$")
+_NEGATION = lazyre.compile(r"(?i)\b(?:no|0|zero|without|not|non)[\s-]+(?:\w+\s+)?$")
 
 
 def _failure_word(pattern: str) -> str | None:
@@ -119,10 +121,10 @@ def _patterns(words: list[str]) -> list[str]:
     return out
 
 
-_PASS_WORD = re.compile(r"""["'`][^"'`\n]*\b(?:PASS(?:ED)?|OK|SUCCESS)\b[^"'`\n]*["'`]|✅|✓""")
-_FAIL_WORD = re.compile(r"""["'`][^"'`\n]*\b(?:FAIL(?:ED)?|ERROR)\b[^"'`\n]*["'`]|❌|✗""")
-_PRINTS = re.compile(r"\b(?:console\.log|print|echo|printf|puts|println)\b")
-_DECIDES = re.compile(
+_PASS_WORD = lazyre.compile(r"""["'`][^"'`\n]*\b(?:PASS(?:ED)?|OK|SUCCESS)\b[^"'`\n]*["'`]|✅|✓""")
+_FAIL_WORD = lazyre.compile(r"""["'`][^"'`\n]*\b(?:FAIL(?:ED)?|ERROR)\b[^"'`\n]*["'`]|❌|✗""")
+_PRINTS = lazyre.compile(r"\b(?:console\.log|print|echo|printf|puts|println)\b")
+_DECIDES = lazyre.compile(
     r"\b(?:exit|process\.exit(?:Code)?|sys\.exit|raise|throw|assert|abort|die)\b|\|\|\s*echo\b"
 )
 
@@ -144,8 +146,8 @@ def prints_result(script: str, errexit: bool = False) -> Finding | None:
     )
 
 
-_SETS_E = re.compile(r"\bset\s+(?:-\w*e\w*|-o\s+errexit)\b")
-_ON_FAILURE = re.compile(r"\btrap\b.*\bERR\b|\breturn\s+[1-9]")
+_SETS_E = lazyre.compile(r"\bset\s+(?:-\w*e\w*|-o\s+errexit)\b")
+_ON_FAILURE = lazyre.compile(r"\btrap\b.*\bERR\b|\breturn\s+[1-9]")
 
 
 def _says_failures(script: str) -> bool:
@@ -162,7 +164,7 @@ def _ends_in_a_test(script: str) -> bool:
     return bool(lines) and re.match(r"(?:\[\[?|test)\s", lines[-1]) is not None
 
 
-_REDIRECT = re.compile(r"(?<![<>&\d])(?:&>|\d?>>?)\s*([^\s;&|)<>]+)")
+_REDIRECT = lazyre.compile(r"(?<![<>&\d])(?:&>|\d?>>?)\s*([^\s;&|)<>]+)")
 _EXISTS = r"(?:test\s+-[ef]\s+|\[\[?\s+-[ef]\s+|ls\s+(?:-\w+\s+)*)[\"']?{}[\"']?(?=[\s;&|\]]|$)"
 
 
@@ -186,7 +188,7 @@ def redirect_creates(script: str) -> Finding | None:
     return None
 
 
-_FIRST_COMMAND = re.compile(r"^[^;&|\n]*")
+_FIRST_COMMAND = lazyre.compile(r"^[^;&|\n]*")
 
 
 def exit_status_lost(script: str) -> Finding | None:
@@ -216,7 +218,7 @@ _AT_COMMAND = (
     r"python3?\s+-m|bundle\s+exec|exec|timeout\s+\S+)\s+)*(?:bin/)?"
 )
 _LONG_RUNNING = [
-    re.compile(_AT_COMMAND + body)
+    lazyre.compile(_AT_COMMAND + body)
     for body in (
         r"(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:dev|serve|watch)\b",
         r"next\s+dev\b",
@@ -243,16 +245,16 @@ _LONG_RUNNING = [
     )
 ]
 # A word each of _LONG_RUNNING needs: a line without one starts no server or watcher.
-_MAYBE_LONG_RUNNING = re.compile(
+_MAYBE_LONG_RUNNING = lazyre.compile(
     r"dev|serve|watch|vite|corn|fastapi|flask|streamlit|nodemon|rails|php|reload|docker"
 )
-_BACKGROUND = re.compile(r"^[^;\n]*?(?<![&>])&(?!&)")
+_BACKGROUND = lazyre.compile(r"^[^;\n]*?(?<![&>])&(?!&)")
 # A comment (or the line before a fence) that says the next command starts the app:
 # "# Start the service", "# Start the API server (in another terminal)", "# Run the server".
 # The thing started ends the clause ("# Run the api tests" starts nothing); to "run" is to
 # start only a server or service ("# Run the app" may be a program that exits). Not one
 # that starts it in the background or detached: that command comes back.
-_STARTS_SERVICE = re.compile(
+_STARTS_SERVICE = lazyre.compile(
     r"^(?:\d+[.)]\s*)?(?:(?:start|launch|boot|spin\s+up|bring\s+up)\s+(?:up\s+)?"
     r"(?:the\s+|an?\s+|your\s+)?(?:[\w.-]+\s+){0,2}?"
     r"(?:services?|servers?|app|application|api|backend)"
@@ -263,14 +265,14 @@ _STARTS_SERVICE = re.compile(
 )
 # What such a comment can start that holds the terminal: a program run in the foreground.
 # `systemctl start`, `docker compose up -d` and `brew services start` come back: not these.
-_RUNS_PROGRAM = re.compile(
+_RUNS_PROGRAM = lazyre.compile(
     _AT_COMMAND
     + r"(?:python3?\s+(?:-m\s+)?[\w.-]|[\w./-]+\.py\b|node\s+[\w.-]|deno\s+(?:run|serve|task)\b"
     r"|bun\s+(?:run\s+)?[\w./-]+\.[jt]sx?\b|ruby\s+[\w./-]+\.rb\b|go\s+run\b|cargo\s+run\b"
     r"|dotnet\s+(?:run|watch)\b|java\s+-jar\b|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?start\b"
     r"|make\s+(?:run|serve|start|dev)\b|\./[\w./-]+)"
 )
-_UP_TO_OPERATOR = re.compile(r"[^;&|\n]*")
+_UP_TO_OPERATOR = lazyre.compile(r"[^;&|\n]*")
 
 
 def long_running(script: str) -> Finding | None:
@@ -322,15 +324,15 @@ def service_start(script: str, said: str = "") -> tuple[int, str, str] | None:
 
 # `python3 -c "print(x == y)"`, `node -e "console.log(a === b)"`, `jq -n '1 == 2'`: a program whose
 # only output is whether something holds, with an exit status that never says so.
-_PY_PRINT = re.compile(r"print\((?P<expr>.*)\)")
-_JS_PRINT = re.compile(r"console\.(?:log|assert)\((?P<expr>.*)\);?")
-_HOLDS = re.compile(
+_PY_PRINT = lazyre.compile(r"print\((?P<expr>.*)\)")
+_JS_PRINT = lazyre.compile(r"console\.(?:log|assert)\((?P<expr>.*)\);?")
+_HOLDS = lazyre.compile(
     r"==|!=|<=|>=|(?<![-=])>(?!=)|(?<![<=])<(?!=)|\b(?:in|is|not)\b|\b(?:all|any|isinstance|hasattr"
     r"|callable|exists|existsSync|isfile|isdir|startswith|endswith|includes|has|test|contains)\("
 )
 _VALUE_PROGRAMS = {"-c": ("python", "python3"), "-e": ("node",), "-p": ("node",)}
-_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=\S*")
-_STATEMENT_END = re.compile(r"[;\n]")
+_ASSIGNMENT = lazyre.compile(r"[A-Za-z_]\w*=\S*")
+_STATEMENT_END = lazyre.compile(r"[;\n]")
 
 
 def jq_exit_status(words: list[str]) -> bool:
@@ -413,7 +415,7 @@ def findings(script: str, errexit: bool = False) -> list[Finding]:
     return found
 
 
-_RED = re.compile(
+_RED = lazyre.compile(
     r"\bRED\b|(?i:\b(?:fails?\s+first|must\s+fail|should\s+fail|expect(?:ed|s)?\s+(?:it\s+)?"
     r"to\s+fail|expected:\s*fail|failing\s+tests?|red\s+(?:phase|step)|tdd\s+red)\b)"
 )

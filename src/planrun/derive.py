@@ -24,15 +24,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from planrun import expectations, markdown
-from planrun.checkform import check_form
-from planrun.derivepaths import contains_checks, feature_dir, ignore_patterns, named_paths
+from planrun import lazyre
 from planrun.diagnostics import Diagnostics
 from planrun.model import Plan, Task
 from planrun.modelchecks import Artifact, VerifyCommand
-from planrun.plural import pluralize
-from planrun.prose import denies_success, is_command
-from planrun.unasked import whys
 
 _GOES = (
     r"\b(?:remov(?:e[sd]?|ing)|delet\w*|drop(?:s|ped|ping)?|renam\w*|mov(?:e|es|ed|ing)|"
@@ -43,16 +38,16 @@ _TENTATIVE = (
     r"\b(?:if\s+(?:it\s+)?exists?|if\s+needed|if\s+present|optional(?:ly)?|consider|e\.g\.|"
     r"for\s+example)(?!\w)"
 )
-_REMOVES = re.compile(_GOES + "|" + _TENTATIVE, re.I)
-_GONE = re.compile(_GOES, re.I)
-_CHECKPOINT = re.compile(
+_REMOVES = lazyre.compile(_GOES + "|" + _TENTATIVE, re.I)
+_GONE = lazyre.compile(_GOES, re.I)
+_CHECKPOINT = lazyre.compile(
     r"^\s*(?:[-*+]\s+)?\*\*(?:checkpoint|verify|verification|test)\*\*:?", re.I
 )
-_FAILS_FIRST = re.compile(r"\b(?:must|should|will|to|ensure\s+\w+|expect\w*)\s+fail", re.I)
-_BOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX~-]\]")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
-_FRONTMATTER = re.compile(r"\A---[ \t]*\n.*?^---[ \t]*$", re.S | re.M)
-_TAG = re.compile(r"</?[A-Za-z_][\w:-]*(?:\s[^<>]*)?/?>")
+_FAILS_FIRST = lazyre.compile(r"\b(?:must|should|will|to|ensure\s+\w+|expect\w*)\s+fail", re.I)
+_BOX = lazyre.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX~-]\]")
+_HEADING = lazyre.compile(r"^\s{0,3}(#{1,6})\s")
+_FRONTMATTER = lazyre.compile(r"\A---[ \t]*\n.*?^---[ \t]*$", re.S | re.M)
+_TAG = lazyre.compile(r"</?[A-Za-z_][\w:-]*(?:\s[^<>]*)?/?>")
 
 
 def derive_plan(plan: Plan, texts: Mapping[str, str], root: Path, diags: Diagnostics) -> None:
@@ -62,6 +57,11 @@ def derive_plan(plan: Plan, texts: Mapping[str, str], root: Path, diags: Diagnos
     resolve."""
     if plan.format == "planrun":
         return
+    # Imported here, not above: the canonical format derives nothing, and the prose rules
+    # compile about a hundred patterns (`next` and `status` on a canonical plan skip them).
+    from planrun.derivepaths import feature_dir, ignore_patterns  # noqa: PLC0415
+    from planrun.plural import pluralize  # noqa: PLC0415
+
     ignored = ignore_patterns(root)
     for task in plan.tasks:
         if task.kind == "manual" or task.has_checks or task.must_haves.truths or not task.line:
@@ -149,6 +149,9 @@ def _derive(  # noqa: PLR0917 (one private call site, arguments in a natural ord
     plan: Plan,
     diags: Diagnostics,
 ) -> list[str]:
+    from planrun.derivepaths import contains_checks, named_paths  # noqa: PLC0415
+    from planrun.prose import is_command  # noqa: PLC0415
+
     found: list[str] = []
     contains = contains_checks(text, feature, ignored)
     commands = _commands(text, task, plan, diags)
@@ -172,6 +175,11 @@ def _derive(  # noqa: PLR0917 (one private call site, arguments in a natural ord
 
 
 def _commands(text: str, task: Task, plan: Plan, diags: Diagnostics) -> list[VerifyCommand]:
+    from planrun import expectations, markdown  # noqa: PLC0415
+    from planrun.checkform import check_form  # noqa: PLC0415
+    from planrun.prose import denies_success, is_command  # noqa: PLC0415
+    from planrun.unasked import whys  # noqa: PLC0415
+
     out: list[VerifyCommand] = []
     # The item's own words (not a **Checkpoint**: line, which states a check): in a task that
     # removes, replaces or moves things, its commands are what goes ("Drop the `test -f x`

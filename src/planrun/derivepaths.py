@@ -8,6 +8,8 @@ import fnmatch
 import re
 from pathlib import Path, PurePosixPath
 
+from planrun import lazyre
+
 _EXTENSIONS = frozenset(
     [
         "py",
@@ -169,10 +171,10 @@ _FEATURE_FILES = frozenset(
 )
 
 
-_PATH = re.compile(r"(?<![\w/.@:-])((?:\.{1,2}/)?(?:[\w@.+-]+/)+(?:[\w@+-][\w@.+-]*)?)")
+_PATH = lazyre.compile(r"(?<![\w/.@:-])((?:\.{1,2}/)?(?:[\w@.+-]+/)+(?:[\w@+-][\w@.+-]*)?)")
 
 
-_CONTAINS = re.compile(
+_CONTAINS = lazyre.compile(
     r"\b(?:implement|add|define|create|export|register|expose|write|declare)s?\s+"
     r"(?:an?\s+|the\s+|new\s+)*`([A-Za-z_][\w.]*)(?:\([^`]*\))?`"
     r"(?:\s+[\w-]+){0,3}?\s+(?:in|to|into|inside|within)\s+`?([\w@./+-]+\.\w+)`?",

@@ -10,11 +10,14 @@ import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from planrun import markdown
+from planrun import lazyre
 from planrun.errors import PathNotFoundError
-from planrun.yamlio import YamlSyntaxError, load_yaml
+
+if TYPE_CHECKING:
+    from planrun import markdown
+    from planrun.yamlio import YamlSyntaxError
 
 GENERATOR = "planrun"
 """The ``generator:`` in the frontmatter of the files planrun writes (SUMMARY.md)."""
@@ -27,7 +30,7 @@ def written_by_planrun(frontmatter: object) -> bool:
 # The closing line, with the newline before it: a pattern that starts with a literal is
 # searched for that character (fast), where one that starts with ^ is tried at every position
 # (12 ms on a 20,000-task plan).
-_CLOSE = re.compile(r"\n(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_CLOSE = lazyre.compile(r"\n(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _BINARY_SNIFF = 8192
 MAX_PLAN_BYTES = 32 * 1024 * 1024
 """The largest plan file planrun reads (a plan is text a person or an agent wrote)."""
@@ -98,12 +101,17 @@ class Document:
     def parsed(self) -> markdown.Body:
         """The markdown body (the whole text when there is no closed frontmatter), parsed once:
         every reader's ``detect`` and the one that reads the file share it (do not mutate it)."""
+        # Imported on use, as PyYAML below: a plan from the plan cache is read by neither.
+        from planrun import markdown  # noqa: PLC0415
+
         if self.frontmatter.present and not self.frontmatter.unclosed:
             return markdown.parse(self.body, self.body_line)
         return markdown.parse(self.text, 1)
 
     @cached_property
     def frontmatter(self) -> Frontmatter:
+        from planrun.yamlio import YamlSyntaxError, load_yaml  # noqa: PLC0415
+
         yaml_text, first_line, _, _, unclosed = self._split
         if yaml_text is None:
             return Frontmatter(present=False)
@@ -131,7 +139,7 @@ class Document:
 
 
 _VALID_ESCAPES = frozenset('0abtnvfre "/\\N_LPxuU\t\n')
-_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_DOUBLE_QUOTED = lazyre.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def keep_unknown_escapes(text: str) -> tuple[str, list[int]]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.checkoutput import PROBES
 from planrun.errexit import (
     SUBSTITUTIONS,
@@ -47,13 +48,13 @@ _SCOPES = frozenset({"program", "subshell", "pipeline"})
 _UNREAD = SUBSTITUTIONS | {"function_definition", "case_item"}
 _LOOP_PARTS = frozenset({"do_group", "for_statement", "c_style_for_statement", "while_statement"})
 # test's operators on files: a test using one checks the work (`[ -f dist/app.js ]`).
-_FILE_TESTS = re.compile(r"-[efdsxrwLhpSbcgukOGN]|-nt|-ot|-ef")
+_FILE_TESTS = lazyre.compile(r"-[efdsxrwLhpSbcgukOGN]|-nt|-ot|-ef")
 _TESTS = frozenset({"test", "[", "[["})
 # Programs whose output describes the machine, not the work (`[ "$(uname)" = Darwin ]`).
 _MACHINE = PROBES | {"uname", "id", "whoami", "hostname", "arch", "nproc", "getconf"}
-_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_VARIABLE = lazyre.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 # `$?`, `$#`, `${#hits[@]}`, `$1`: a status, a count or an argument of the script's own.
-_OWN_VALUE = re.compile(r"\$(?:[?#!@*0-9]|\{[#!?@*0-9])")
+_OWN_VALUE = lazyre.compile(r"\$(?:[?#!@*0-9]|\{[#!?@*0-9])")
 _FILTERS = frozenset({"cut", "head", "tail", "tr", "sed", "awk", "sort", "uniq", "xargs", "wc"})
 _VERSION_WORDS = frozenset({"-v", "-V", "--version", "version", "-version"})
 # Programs (and the word after them) that ask whether a service or device is there.
@@ -68,21 +69,21 @@ _SERVICES = {
 # Absolute paths a test of which asks about the machine (`[ -f /.dockerenv ]`).
 _MACHINE_PATHS = ("/.dockerenv", "/proc/", "/sys/", "/dev/", "/etc/", "/run/")
 # What a script prints where it skips its check on purpose.
-_SKIP_WORDS = re.compile(
+_SKIP_WORDS = lazyre.compile(
     r"\bskip(?:s|ped|ping)?\b|\bnot (?:installed|available|running|found)\b|\bunavailable\b"
     r"|\boffline\b",
     re.IGNORECASE,
 )
-_PYTHON = re.compile(r"python(?:3(?:\.\d+)?)?")
+_PYTHON = lazyre.compile(r"python(?:3(?:\.\d+)?)?")
 # Code that only imports: whether a module is installed is a question about the machine.
 _NAMED = r"[\w.]+(?:\s+as\s+\w+)?"  # `numpy`, `numpy as np`
 _IMPORT = (
     rf"(?:import\s+{_NAMED}(?:\s*,\s*{_NAMED})*"
     rf"|from\s+[\w.]+\s+import\s+(?:\*|{_NAMED}(?:\s*,\s*{_NAMED})*))"
 )
-_PYTHON_IMPORTS = re.compile(rf"\s*{_IMPORT}(?:\s*[;\n]\s*{_IMPORT})*\s*;?\s*")
+_PYTHON_IMPORTS = lazyre.compile(rf"\s*{_IMPORT}(?:\s*[;\n]\s*{_IMPORT})*\s*;?\s*")
 _REQUIRE = r"require(?:\.resolve)?\(\s*(['\"])[\w@/.-]+\1\s*\)"
-_NODE_REQUIRES = re.compile(rf"\s*{_REQUIRE}(?:\s*;\s*{_REQUIRE})*\s*;?\s*")
+_NODE_REQUIRES = lazyre.compile(rf"\s*{_REQUIRE}(?:\s*;\s*{_REQUIRE})*\s*;?\s*")
 
 
 @dataclass(frozen=True)

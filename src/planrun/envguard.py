@@ -14,14 +14,15 @@ from collections.abc import Mapping
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.errexit import always_succeeds, and_chain, body_of, flat, test_words, text_of
 from planrun.shellsplit import parse
 
 # `"$CI"`, `$CI`, `"${CI}"`, `"${CI:-}"`, `"${RUN_E2E:-0}"`, `"${X-default}"`
-_VARIABLE = re.compile(
+_VARIABLE = lazyre.compile(
     r"""(?P<q>"?)\$(?:(?P<bare>[A-Za-z_]\w*)|\{(?P<name>[A-Za-z_]\w*)(?:(?P<op>:?-)(?P<default>[\w./-]*))?\})(?P=q)"""
 )
-_LITERAL = re.compile(r"""["']?(?P<word>[\w./@:+-]*)["']?""")
+_LITERAL = lazyre.compile(r"""["']?(?P<word>[\w./@:+-]*)["']?""")
 
 
 def skipped_by_environment(script: str, env: Mapping[str, str]) -> tuple[str, str] | None:

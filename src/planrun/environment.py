@@ -9,14 +9,15 @@ from __future__ import annotations
 import getpass
 import os
 import platform
-import re
 import shlex
 import shutil
 import sys
 from collections.abc import Iterable
 from typing import Any
 
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+from planrun import lazyre
+
+_ASSIGNMENT = lazyre.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 _PREFIXES = frozenset({"env", "command", "exec", "time", "nice", "nohup", "sudo", "!"})
 _BUILTINS = frozenset(
@@ -28,7 +29,7 @@ _BUILTINS = frozenset(
 )  # fmt: skip
 
 
-_MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
+_MACHINE_PATH = lazyre.compile(r"(?<![\w.~-])/(?:Users|home)/[^/\s\"']+(?:/[^\s\"';|&)]*)?")
 
 
 def machine_paths(text: str) -> list[str]:
@@ -39,8 +40,8 @@ def machine_paths(text: str) -> list[str]:
     return _MACHINE_PATH.findall(text)
 
 
-_QUOTING = re.compile(r"[\"'\\#]")
-_WORD = re.compile(r"[^ \t\r\n]+")  # shlex's whitespace
+_QUOTING = lazyre.compile(r"[\"'\\#]")
+_WORD = lazyre.compile(r"[^ \t\r\n]+")  # shlex's whitespace
 
 
 def program(script: str) -> str | None:

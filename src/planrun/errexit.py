@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.shellnames import SHELL_NAMES
 from planrun.shellsplit import parse
 
@@ -27,7 +28,7 @@ from planrun.shellsplit import parse
 MASKS = frozenset({"true", ":", "echo", "printf"})
 # Commands that succeed wherever they run: no evidence of anything (whole command, words); a
 # bare `wait` returns 0 whatever the jobs it waited for returned.
-NEVER_FAILS = re.compile(
+NEVER_FAILS = lazyre.compile(
     r"(?:test -[de] \.|\[\[? -[de] \. \]\]?|pwd|cd \.|sleep \d+(?:\.\d+)?[smhd]?|wait)"
 )
 # Commands that end a loop's turn with status 0: ``X || continue`` in a loop hides X's failure.
@@ -257,7 +258,7 @@ def errexit(
 
 
 # How an exit status is read: ``$?``, ``${?}``, ``${PIPESTATUS[0]}`` (not in single quotes).
-_STATUS = re.compile(r"\$\{?(?:\?|PIPESTATUS)")
+_STATUS = lazyre.compile(r"\$\{?(?:\?|PIPESTATUS)")
 _EXPANSIONS = frozenset({"simple_expansion", "expansion"})
 _COMPOUND = frozenset(
     {"compound_statement", "subshell", "if_statement", "case_statement", "function_definition"}
@@ -583,7 +584,7 @@ def text_of(node: Node) -> str:
 
 
 SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
-ECHO_OPTION = re.compile(r"-[neE]+")  # echo -n, -e, -E: options, not words it prints
+ECHO_OPTION = lazyre.compile(r"-[neE]+")  # echo -n, -e, -E: options, not words it prints
 # A sourced file is read at most this much (for an ERR trap or a redirect of its own).
 _SOURCED_BYTES = 256 * 1024
 
@@ -757,7 +758,7 @@ def flat(text: str) -> str:
 # Every ignored failure errexit() names needs one of these: a list (&&, ||), a job in the
 # background (&), a negation (!), `set` (+e, +o pipefail) or `trap`; a script without any has
 # none, and needs no syntax tree to say so.
-_MAY_IGNORE = re.compile(r"[&|!]|set|trap")
+_MAY_IGNORE = lazyre.compile(r"[&|!]|set|trap")
 
 
 def ignored_failures(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> list[tuple[int, str, str]]:

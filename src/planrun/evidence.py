@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planrun import escape, proc
+from planrun import escape, lazyre, proc
 from planrun.bases import Base, NoBase, default_bases, resolve_ref, toplevel
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
@@ -316,7 +316,7 @@ def _undeclared(
     return sorted(out)
 
 
-_GENERATED = re.compile(rb"\A---\r?\n(?:(?!---\s*$).*\n)*?generator: planrun\r?\n", re.M)
+_GENERATED = lazyre.compile(rb"\A---\r?\n(?:(?!---\s*$).*\n)*?generator: planrun\r?\n", re.M)
 
 
 _JUNIT = XML_MARKER.encode()

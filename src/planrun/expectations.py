@@ -15,7 +15,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_EMPTY = re.compile(
+from planrun import lazyre
+
+_EMPTY = lazyre.compile(
     r"\b(?:returns?|gives?|prints?|outputs?|shows?|finds?|yields?|produces?|should\s+(?:find|"
     r"return|print|output|show|match|give))\s+(?:no(?:thing)?\b|none\b|empty\b|zero\s+"
     r"(?:matches|results|lines|hits|occurrences)|no\s+(?:matches|results|output|hits|lines))"
@@ -24,15 +26,15 @@ _EMPTY = re.compile(
     re.I,
 )
 # The word before the number (a symbol needs no word boundary: "-> 0", "== 0"); "zero" is 0.
-_COUNT = re.compile(
+_COUNT = lazyre.compile(
     r"(?:(?:\b(?:returns?|gives?|prints?|outputs?|count|expect(?:ed)?|should\s+(?:return|print|"
     r"be|equal)|equals?|is)\b|(!=)|==|=|→|->)\s*:?\s*)(==|>=|<=|>|<|at\s+least|at\s+most)?\s*"
     r"(\d+|zero)\b(?!\s*(?:ms|s|sec|seconds|minutes|%|\.\d))",
     re.I,
 )
 # "must not equal 0", "should never return 0": the words say what it must *not* print.
-_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\s*$|n't\s*$", re.I)
-_FAIL = re.compile(
+_NEGATED = lazyre.compile(r"\b(?:not|never|no\s+longer)\s*$|n't\s*$", re.I)
+_FAIL = lazyre.compile(
     r"\bexpected:?\s*(?:to\s+)?fail(?:s|ure|ing)?\b|\bmust\s+fail\b|\bshould\s+fail\b"
     r"|\b(?:expect|ensure)\s+(?:it\s+|they\s+|tests?\s+)?(?:to\s+)?fail\b|\bexits?\s+non-?zero\b",
     re.I,
@@ -40,8 +42,8 @@ _FAIL = re.compile(
 _WORDS = {"at least": ">=", "at most": "<="}
 # Words after the number that make it a bound: "3+", "3 or more", "3 or fewer".
 _AFTER = (
-    (re.compile(r"\+|\s*or\s+(?:more|greater|higher|above)\b", re.I), ">="),
-    (re.compile(r"\s*or\s+(?:less|fewer|lower|below)\b", re.I), "<="),
+    (lazyre.compile(r"\+|\s*or\s+(?:more|greater|higher|above)\b", re.I), ">="),
+    (lazyre.compile(r"\s*or\s+(?:less|fewer|lower|below)\b", re.I), "<="),
 )
 _OPS: dict[str, Callable[[int, int], bool]] = {
     "==": operator.eq,
@@ -94,7 +96,7 @@ def _negated(text: str, start: int) -> bool:
     return bool(_NEGATED.search(text[max(0, start - 30) : start]))
 
 
-_COMMENT = re.compile(r"#\s*(?:expect(?:ed)?|should)\b(.*)$", re.I)
+_COMMENT = lazyre.compile(r"#\s*(?:expect(?:ed)?|should)\b(.*)$", re.I)
 
 
 def from_comment(line: str) -> Expectation:
@@ -148,14 +150,14 @@ def _short(text: str) -> str:
     return flat if len(flat) <= 60 else flat[:57] + "..."
 
 
-_SEARCHES = re.compile(
+_SEARCHES = lazyre.compile(
     r"(?:^|[|;&(]\s*|\bxargs\s+)(?:grep|egrep|fgrep|rg|ag|ack|git\s+grep|git\s+diff|"
     r"git\s+status|git\s+ls-files|find|ls|wc|awk|sed\s+-n|jq)\b"
 )
 
 
-_QUIET = re.compile(r"\b(?:grep|egrep|fgrep|rg)\b[^|;&]*\s(?:-\w*q\w*|--quiet|--silent)\b")
-_TO_NULL = re.compile(r"(?:^|\s)(?:1?>|&>)\s*/dev/null")
+_QUIET = lazyre.compile(r"\b(?:grep|egrep|fgrep|rg)\b[^|;&]*\s(?:-\w*q\w*|--quiet|--silent)\b")
+_TO_NULL = lazyre.compile(r"(?:^|\s)(?:1?>|&>)\s*/dev/null")
 
 
 def discards_output(command: str) -> bool:

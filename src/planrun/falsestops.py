@@ -16,6 +16,7 @@ import re
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.errexit import body_of, command_name, commands_in, if_parts, test_words, text_of, walk
 from planrun.passedover import SEARCHES, squeezed
 
@@ -62,7 +63,7 @@ def stopped_without_failing(
 
 # An update of a counter, whose value can be 0 (`((PASS++))`, `let n+=1`, `((++i))`): not a
 # test of one (`(( n >= 5 ))`, `(( n ))`), which fails the script as it should.
-_COUNTER = re.compile(
+_COUNTER = lazyre.compile(
     r"(?:\+\+|--)\s*[A-Za-z_]\w*|[A-Za-z_]\w*\s*(?:\+\+|--|[-+*/%]?=(?!=)[^<>!=&|]*)"
 )
 

@@ -10,13 +10,13 @@ adapter in ADAPTERS.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from planrun import lazyre
 from planrun.errors import EXIT_USAGE, UsageError
 from planrun.gate import BLOCK, HOLD, NOTHING, RELEASE, GateOutcome, GateRequest, judge
 from planrun.plural import agree, pluralize
@@ -204,7 +204,7 @@ def _shown(path: Path, cwd: Path | None) -> str:
         return str(path)
 
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = lazyre.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _clean(text: str, width: int | None = None) -> str:

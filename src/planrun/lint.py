@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from planrun import escape, reports, retryloops, skips
+from planrun import escape, lazyre, reports, retryloops, skips
 from planrun.checkrules import Reading, ignored_in, nested, nested_unseen, read, status_blind
 from planrun.commandlint import findings, says_must_fail
 from planrun.diagnostics import Diagnostics
@@ -30,33 +30,33 @@ _REMOVE_TRUE = 'remove "|| true"'
 # Each pattern is a way a shell command reports success whatever happened before it.
 _NEVER_FAILS: list[tuple[re.Pattern[str], str, str]] = [
     (
-        re.compile(r"\|\|\s*(?:true|:)\s*(?:$|[;)#])", re.MULTILINE),
+        lazyre.compile(r"\|\|\s*(?:true|:)\s*(?:$|[;)#])", re.MULTILINE),
         '"|| true" turns every failure into success',
         _REMOVE_TRUE,
     ),
     (
-        re.compile(r"\|\|\s*echo\b"),
+        lazyre.compile(r"\|\|\s*echo\b"),
         '"|| echo ..." prints a message and succeeds when the command fails',
         "let the command's own exit code decide; print with >&2 and then exit 1",
     ),
     (
-        re.compile(r"(?:^|[;&|]\s*)exit\s+0\s*(?:$|#)|\|\|\s*exit\s+0\b", re.MULTILINE),
+        lazyre.compile(r"(?:^|[;&|]\s*)exit\s+0\s*(?:$|#)|\|\|\s*exit\s+0\b", re.MULTILINE),
         '"exit 0" makes the script succeed whatever ran before it',
         'remove "exit 0"',
     ),
 ]
-_PIPE_TAIL = re.compile(r"\|\s*(?:tail|head|wc|sort|cat|tee)\b[^|;&\n]*$", re.MULTILINE)
+_PIPE_TAIL = lazyre.compile(r"\|\s*(?:tail|head|wc|sort|cat|tee)\b[^|;&\n]*$", re.MULTILINE)
 # Launchers that exist only on Windows: a check that uses one cannot run elsewhere.
 _LAUNCHERS = {"py": "py", "cmd": "cmd", "cmd.exe": "cmd", "powershell": "powershell"}
 # A launcher's name as a whole word or after a / or \ (the command's base name), or a *.exe:
 # a script without one starts no launcher, and needs no syntax tree to say so. (A word never
 # starts right after a letter, digit, "." or "-": the parser reads those as one word.)
-_MAYBE_LAUNCHER = re.compile(r"(?<![\w.-])(?:py|cmd|powershell)(?![\w.-])|\.exe", re.IGNORECASE)
+_MAYBE_LAUNCHER = lazyre.compile(r"(?<![\w.-])(?:py|cmd|powershell)(?![\w.-])|\.exe", re.IGNORECASE)
 # What any lint of a script's text needs, each prefilter above and in errexit and commandlint
 # put together (a quote for a printed PASS, `>` for a redirect, `$?`, `|`, `&`, `!`, `exit`,
 # `set`, `trap`, grep, a server's name, a machine path, a Windows launcher): a script with
 # none of it, such as `pytest tests/test_x.py -q`, has no finding and is not looked at further.
-_MAY_FIND = re.compile(
+_MAY_FIND = lazyre.compile(
     r"[|&!>\"'`✅✓]|\$\?|exit|set|trap|grep|rg|dev|serve|watch|vite|uvicorn|flask|rails"
     r"|docker|/Users/|/home/|(?i:(?<![\w.-])(?:py|cmd|powershell)(?![\w.-])|\.exe)"
 )

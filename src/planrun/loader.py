@@ -23,8 +23,6 @@ from planrun.readers import (
     get_reader,
     skip_reason,
 )
-from planrun.readers.canonical import CanonicalReader
-from planrun.readers.common import report_frontmatter
 from planrun.roots import plan_root
 from planrun.stated import hold_destructive
 
@@ -212,6 +210,10 @@ def load_document(doc: Document, *, explicit: bool, forced: Reader | None, loade
         else:
             diags.add("not-a-plan", doc.display, None, "skipped: a summary planrun wrote")
         return
+    # Imported on a miss only: a plan from the cache needs no reader.
+    from planrun.readers.canonical import CanonicalReader  # noqa: PLC0415
+    from planrun.readers.common import report_frontmatter  # noqa: PLC0415
+
     report_frontmatter(doc, diags)
     reader = forced or detect(doc)
     if reader is None:

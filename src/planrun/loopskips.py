@@ -9,11 +9,11 @@ made nothing): when it is there for none, the pass shows nothing.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.errexit import (
     always_succeeds,
     body_of,
@@ -26,7 +26,7 @@ from planrun.errexit import (
 from planrun.shellsplit import parse
 
 _TESTS = {"-d": Path.is_dir, "-f": Path.is_file, "-e": Path.exists}
-_LITERAL = re.compile(r"[\w.+@%=/-]+")  # a name without expansions, globs or quotes inside
+_LITERAL = lazyre.compile(r"[\w.+@%=/-]+")  # a name without expansions, globs or quotes inside
 _MOVES = frozenset({"cd", "pushd", "popd"})
 _REMOVES = frozenset({"rm", "rmdir", "mv", "git"})  # what may take a folder away after its check
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)")
-_CHECKBOX = re.compile(r"^(\s*)[-*+]\s+\[([ xX\-~/])\](\\?\*)?\s+(.*)$")
-_BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
-_BACKTICKS = re.compile(r"(`+)(.+?)\1")
+from planrun import lazyre
+
+_HEADING = lazyre.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = lazyre.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)")
+_CHECKBOX = lazyre.compile(r"^(\s*)[-*+]\s+\[([ xX\-~/])\](\\?\*)?\s+(.*)$")
+_BULLET = lazyre.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
+_BACKTICKS = lazyre.compile(r"(`+)(.+?)\1")
 # Where an agent's transcript leaks in after the document: tool-call markup or turn labels.
-_CHATTER = re.compile(
+_CHATTER = lazyre.compile(
     r"^\s*(?:</?(?:content|xai:function_call|function_call|invoke|parameter|antml:[\w-]+|"
     r"tool_call|tool_use)\b|(?:Assistant|Human|User|System):\s)"
 )
@@ -178,8 +180,10 @@ def backticked_with_rest(text: str) -> list[tuple[str, str]]:
 # src/pkg/__init__.py and the asterisk of *args are kept.
 _OPEN = r"(?:(?<=^)|(?<=[\s(\[\"'{]))"
 _CLOSE = r"(?=$|[\s)\]\"'}]|[.,;:!?]+(?:$|\s))"
-_EMPHASIS = re.compile(_OPEN + r"(\*\*\*|\*\*|\*|___|__|_)(?=\S)(.+?)(?<=\S)\1" + _CLOSE, re.DOTALL)
-_CODE = re.compile(r"(`+)(.+?)\1")
+_EMPHASIS = lazyre.compile(
+    _OPEN + r"(\*\*\*|\*\*|\*|___|__|_)(?=\S)(.+?)(?<=\S)\1" + _CLOSE, re.DOTALL
+)
+_CODE = lazyre.compile(r"(`+)(.+?)\1")
 
 
 def strip_markup(text: str) -> str:

@@ -5,7 +5,6 @@ of every plan element (strict keys, the line where it was written; see ``model``
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from planrun import lazyre
+from planrun.linedata import LineDict
 from planrun.modelfields import (
     ExitCode,
     FileStr,
@@ -29,7 +30,6 @@ from planrun.modelfields import (
     none_to_list,
     wrap_strings,
 )
-from planrun.yamlio import LineDict
 
 
 class Located(BaseModel):
@@ -151,8 +151,8 @@ _FILE_NAMES = frozenset(
 )
 # A file extension: letters, then letters or digits (``.prisma``, ``.graphql``, ``.mp4``).
 # A camel hump (``Store.getUser``) is a member of code, never an extension.
-_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
-_HUMP = re.compile(r"[a-z][A-Z]")
+_EXTENSION = lazyre.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
+_HUMP = lazyre.compile(r"[a-z][A-Z]")
 
 
 class KeyLink(Located):

@@ -5,14 +5,14 @@ list of mappings is expected (each keeping its line)."""
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-from planrun.yamlio import LineDict, LineList
+from planrun import lazyre
+from planrun.linedata import LineDict, LineList
 
-_ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_ID_RE = lazyre.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def check_id(value: str) -> str:
@@ -34,7 +34,7 @@ def _check_dep(value: str) -> str:
     return value
 
 
-_EXPECT_OUTPUT = re.compile(r"empty|count\s*(==|>=|<=|>|<|!=)?\s*\d+")
+_EXPECT_OUTPUT = lazyre.compile(r"empty|count\s*(==|>=|<=|>|<|!=)?\s*\d+")
 
 
 def check_expect_output(value: str) -> str:

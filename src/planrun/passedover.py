@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.errexit import (
     ShellFlags,
     body_of,
@@ -175,7 +176,7 @@ _WORD_PARTS = frozenset(
 )
 
 
-_REDIRECT = re.compile(r"\s+\d*(?:[<>]{1,2}|&>>?)&?\s*\S+")
+_REDIRECT = lazyre.compile(r"\s+\d*(?:[<>]{1,2}|&>>?)&?\s*\S+")
 
 
 def _in_process_substitution(node: Node) -> bool:

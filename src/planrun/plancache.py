@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.util
 import os
 import pickle
 import secrets
@@ -28,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pydantic
-import yaml
 
 from planrun import __version__
 from planrun.diagnostics import Diagnostic
@@ -201,8 +201,25 @@ def _fingerprint() -> str:
                 elif entry.is_dir() and not entry.name.startswith((".", "__")):
                     folders.append(entry.path)
     files.sort()
-    text = "|".join((__version__, sys.version, yaml.__version__, pydantic.VERSION, *files))
+    text = "|".join((__version__, sys.version, _pyyaml(), pydantic.VERSION, *files))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _pyyaml() -> str:
+    """Where PyYAML is and the size and mtime of its files, which change with its version:
+    looked at, not imported (a plan from the cache is never parsed, so `next` and `status`
+    on one skip importing PyYAML)."""
+    spec = importlib.util.find_spec("yaml")
+    if spec is None or not spec.submodule_search_locations:
+        raise OSError("PyYAML is not importable")
+    parts = []
+    for folder in spec.submodule_search_locations:
+        with os.scandir(folder) as found:
+            for entry in found:
+                if entry.is_file():
+                    info = entry.stat()
+                    parts.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+    return "|".join(sorted(parts))
 
 
 _versions()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.errexit import (
     ECHO_OPTION,
     SUBSTITUTIONS,
@@ -34,20 +35,22 @@ from planrun.errexit import (
 # Fixed text shorter than this could be printed by anything: not watched.
 _MIN_NEEDLE = 3
 # What echo -e or printf may print otherwise than as written: an escape, a conversion.
-_ESCAPE = re.compile(r"\\(?:[0-7]{1,4}|x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|.)?")
-_CONVERSION = re.compile(r"%[-+ #0-9.*']*[a-zA-Z%]?")
-_REDIRECT = re.compile(r"(?P<fd>\d*)(?P<op>&>>?|>&|>>|>\||>|<&|<>|<<<|<<-?|<)(?P<to>.*)")
+_ESCAPE = lazyre.compile(
+    r"\\(?:[0-7]{1,4}|x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|.)?"
+)
+_CONVERSION = lazyre.compile(r"%[-+ #0-9.*']*[a-zA-Z%]?")
+_REDIRECT = lazyre.compile(r"(?P<fd>\d*)(?P<op>&>>?|>&|>>|>\||>|<&|<>|<<<|<<-?|<)(?P<to>.*)")
 _TERMINAL = {"/dev/stdout": "1", "/dev/stderr": "2"}
 _PASSES_ON = frozenset({"tee", "cat"})  # a pipe into these still prints what they are given
 # In a script or a file it sources: what may send its output elsewhere for good.
-_REDIRECTS_SHELL = re.compile(r"(?m)^[^#\n]*?\b(?:exec|coproc)\b[^\n]*")
-_VERBOSE = re.compile(r"(?m)^\s*set\s+(?:[-+]\w+\s+)*(?:-\w*v\w*|-o\s+verbose)\b")
-_REDEFINES = re.compile(
+_REDIRECTS_SHELL = lazyre.compile(r"(?m)^[^#\n]*?\b(?:exec|coproc)\b[^\n]*")
+_VERBOSE = lazyre.compile(r"(?m)^\s*set\s+(?:[-+]\w+\s+)*(?:-\w*v\w*|-o\s+verbose)\b")
+_REDEFINES = lazyre.compile(
     r"(?m)^\s*(?:alias\s+(?:echo|printf)=|function\s+(?:echo|printf)\b|(?:echo|printf)\s*\(\s*\))"
 )
-_DUP_ONLY = re.compile(r"\s[12]?>&[12]\b")
-_TEE = re.compile(r"[12]?>\s*>\(\s*tee\b[^)]*\)")  # exec > >(tee -a log): it prints all it gets
-_SOURCES = re.compile(r"(?m)^\s*(?:builtin\s+)?(?:source|\.)\s")
+_DUP_ONLY = lazyre.compile(r"\s[12]?>&[12]\b")
+_TEE = lazyre.compile(r"[12]?>\s*>\(\s*tee\b[^)]*\)")  # exec > >(tee -a log): it prints all it gets
+_SOURCES = lazyre.compile(r"(?m)^\s*(?:builtin\s+)?(?:source|\.)\s")
 
 
 def needle(report: Node) -> bytes | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import locale
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -27,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from planrun import lazyre
 from planrun.errors import UsageError
 
 DEFAULT_SHELL = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
@@ -63,7 +63,7 @@ def shell_argv(shell: str | None = None) -> tuple[str, ...]:
 # A script that sets an ERR trap of its own: `set -E` would hand it to every function,
 # subshell and command substitution, where bash does not run it (`trap 'exit 1' ERR` would
 # then end a `$(grep -c x f)` that finds nothing); planrun's trap is replaced by it anyway.
-OWN_ERR_TRAP = re.compile(r"\btrap\b[^\n]*\bERR\b")
+OWN_ERR_TRAP = lazyre.compile(r"\btrap\b[^\n]*\bERR\b")
 
 
 def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) -> str:
@@ -93,9 +93,9 @@ def record_failures(path: str, script: str = "", heads: tuple[int, ...] = ()) ->
     )
 
 
-SAFE_PATH = re.compile(r"[\w./+,@%=-]+")  # nothing the trap's quoting would have to escape
-_FAILURE = re.compile(r"(\d+) (\d+) (.*)")
-_HEAD = re.compile(r"&& (\d+) (\d+)")
+SAFE_PATH = lazyre.compile(r"[\w./+,@%=-]+")  # nothing the trap's quoting would have to escape
+_FAILURE = lazyre.compile(r"(\d+) (\d+) (.*)")
+_HEAD = lazyre.compile(r"&& (\d+) (\d+)")
 _HALF = 32 * 1024  # bytes read from each end of a long file: the first and last failures matter
 
 

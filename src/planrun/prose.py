@@ -32,25 +32,25 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from planrun import expectations, markdown, unasked
+from planrun import expectations, lazyre, markdown, unasked
 from planrun.shellsplit import COMMANDS, parse
 
-GATE = re.compile(
+GATE = lazyre.compile(
     r"\b(test|tests|testing|validation|validate|gates?|verif\w*|checks?|quality)\b", re.I
 )
-CRITERIA = re.compile(
+CRITERIA = lazyre.compile(
     r"success criteria|acceptance criteria|definition of done|must[- ]haves?|quality gates?|"
     r"done when|exit criteria",
     re.I,
 )
 SHELL_FENCES = frozenset({"bash", "sh", "shell", "zsh", "console", "shell-session"})
 
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
-_TOOL = re.compile(r"[a-z][a-z0-9_.-]*")
+_ASSIGNMENT = lazyre.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
+_TOOL = lazyre.compile(r"[a-z][a-z0-9_.-]*")
 _OPERATORS = ("&&", "||", " | ", ";", " > ", " 2>", " >> ")
-_NUMBERED = re.compile(r"^\s*(?:[-*+]\s+)?(?:\d+[.)]|step\s+\d+\s*[:.)-])\s+", re.I)
+_NUMBERED = lazyre.compile(r"^\s*(?:[-*+]\s+)?(?:\d+[.)]|step\s+\d+\s*[:.)-])\s+", re.I)
 _SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/opt/")
-_SCRIPT = re.compile(r"[\w.-]+(?:/[\w.-]+)+\.(?:sh|bash)")  # scripts/verify.sh
+_SCRIPT = lazyre.compile(r"[\w.-]+(?:/[\w.-]+)+\.(?:sh|bash)")  # scripts/verify.sh
 # Words that make a line English rather than shell when they stand on their own (not in quotes,
 # not as a flag). Words that shell commands use as arguments (run, test, check, verify, pass,
 # all, in, do, build, install, up) are deliberately absent.
@@ -65,7 +65,7 @@ _ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
 
 # Criteria lists that name no gate: their lines are statements, never commands.
-_STATEMENTS = re.compile(
+_STATEMENTS = lazyre.compile(
     r"success criteria|acceptance criteria|definition of done|must[- ]haves?|done when|"
     r"exit criteria",
     re.I,
@@ -98,9 +98,9 @@ _NONE = r"(?<!\bno\s)(?<!\bzero\s)(?<!\b0\s)(?<!without\s)(?<!\bany\s)"
 _FAILING = (
     _NONE + r"\b(?:test|check)\s+failures?\b|" + _NONE + r"\bfail(?:ing|ed)\s+(?:tests?|checks?)\b"
 )
-_NOT_GATES = re.compile(_OUTSIDE + "|" + _QUALIFIED, re.I)
-_FAILURES = re.compile(_FAILING, re.I)
-_FIXES = re.compile(r"\b(?:fix\w*|resolv\w*|repair\w*)\b", re.I)
+_NOT_GATES = lazyre.compile(_OUTSIDE + "|" + _QUALIFIED, re.I)
+_FAILURES = lazyre.compile(_FAILING, re.I)
+_FIXES = lazyre.compile(r"\b(?:fix\w*|resolv\w*|repair\w*)\b", re.I)
 
 
 def gate_heading(heading: markdown.Heading) -> bool:
@@ -213,14 +213,14 @@ class Check:
 
 
 # What the words around a command may say about how it ends (see ``outcome``).
-_EXIT_CODE = re.compile(
+_EXIT_CODE = lazyre.compile(
     r"(?:\b(?:returns?|gives|ends\s+with|with)\s+(?:an?\s+)?)?"
     r"(?:\bexit(?:s|ed|ing)?(?:\s+with)?(?:\s+(?:code|status))?(?:\s+of)?\s*:?\s+(\d+)\b|"
     r"\b(?:exit|return)\s+(?:code|status)(?:\s+(?:of|is|equals?|(?:should|must|will)\s+be))?"
     r"\s*[:=]?=?\s*(\d+)\b)",
     re.I,
 )
-_FAILS = re.compile(
+_FAILS = lazyre.compile(
     r"\b(?:raises?|throws?|fails?|errors?\s+(?:out|with)|crash(?:es)?|"
     r"panics?|aborts?|(?:is|are|be|gets?|get)\s+rejected|rejects|refuses|"
     r"exits?\s+with\s+(?:an?\s+)?error|non[- ]?zero|not\s+found|no\s+such\s+file|denied|"
@@ -231,7 +231,7 @@ _FAILS = re.compile(
 )
 # Success said not to happen: "should no longer work", "must not succeed", "won't compile",
 # "can no longer be imported". (A negated failure, "must not fail", is a success.)
-_NOT_SUCCEEDS = re.compile(
+_NOT_SUCCEEDS = lazyre.compile(
     r"(?:\bno\s+longer|\bnot|\bnever|n['\u2019]t|\bcannot)\s+(?:be\s+(?:able\s+to\s+)?)?"
     r"(?:work(?:s|ing)?|succeed(?:s|ing)?|pass(?:es|ing)?|compil(?:es?|ing)|"
     r"import(?:s|ed|able)?|load(?:s|ed|able)?|resolve[sd]?|exists?|builds?|valid|available|"
@@ -240,7 +240,7 @@ _NOT_SUCCEEDS = re.compile(
 )
 # Words right after a command saying it passes: the failure words further on are of
 # something else ("`pytest` passes; /old now errors with 404").
-_SAYS_PASSES = re.compile(
+_SAYS_PASSES = lazyre.compile(
     r"\W*(?:(?:should|must|still|now|then|also)\s+)?(?:passes|pass|succeeds?|works|is\s+green|"
     r"exits?\s+(?:with\s+)?(?:code\s+|status\s+)?0)\b",
     re.I,
@@ -248,7 +248,7 @@ _SAYS_PASSES = re.compile(
 _NEGATORS = frozenset({"not", "no", "never", "without", "nothing", "none", "don't", "doesn't"})
 # An output exit 0 does not show. ``shows 15 PASSED`` is left alone: a test runner's exit 0 says
 # its tests passed.
-_OUTPUT = re.compile(
+_OUTPUT = lazyre.compile(
     r"\b(?:prints?|outputs?|echoe?s|returns?|responds?|finds|is\s+empty|shows\s+nothing|"
     r"no\s+(?:matches|results|output|hits))\b",
     re.I,
@@ -256,16 +256,16 @@ _OUTPUT = re.compile(
 
 
 # "if the input is empty, ...": a condition the line puts before what it says of the command.
-_CONDITION_PHRASE = re.compile(r"\b(?:if|when|whenever)\s[^,;:]*,", re.I)
+_CONDITION_PHRASE = lazyre.compile(r"\b(?:if|when|whenever)\s[^,;:]*,", re.I)
 # "should not be 0", "must not be empty": an output exit 0 does not show either.
-_NOT_SHOWN = re.compile(
+_NOT_SHOWN = lazyre.compile(
     r"(?:\b(?:not|never)|n't)\s+(?:be\s+|equal\s+|return\s+|print\s+|output\s+|give\s+)?"
     r"(?:\d+|zero|empty)\b|!=\s*\d",
     re.I,
 )
 # "(0 failures)", "= 0 errors", "-> 42 passed": a test runner's or linter's result, which its
 # exit 0 shows, as "shows 15 PASSED" does.
-_RESULTS = re.compile(
+_RESULTS = lazyre.compile(
     r"\b(?:\d+|zero|no)\s+(?:tests?|passed|passing|failures?|failed|failing|errors?|warnings?|"
     r"issues?|problems?|skipped|vulnerabilit\w+)\b",
     re.I,

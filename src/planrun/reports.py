@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun import earlyexit, printed
+from planrun import earlyexit, lazyre, printed
 from planrun.checkoutput import PROBES
 from planrun.checkrules import FAILURE_WORDS
 from planrun.commandkinds import (
@@ -54,11 +54,11 @@ from planrun.shellsplit import one_line, parse
 from planrun.skips import branch_skip, skip
 
 # Nothing to find without a list (&&, ||), a negation (!), `$(`, an `if`, find, a declaration.
-_MAY_HIDE = re.compile(
+_MAY_HIDE = lazyre.compile(
     r"&&|\|\||(?:^|[\s;&|({])!\s|\$\(|\b(?:if|case|find|export|local|readonly|declare|typeset)\b"
 )
 # `[ -n "$CI" ] && echo ...`: a test of an environment variable is a condition, not a check.
-_ENV_TEST = re.compile(
+_ENV_TEST = lazyre.compile(
     r'(?:\[\[?|test)\s+(?:!\s+)?-[nz]\s+"?\$\{?[A-Z_][A-Z0-9_]*\}?"?(?:\s+\]\]?)?'
 )
 # `command -v uv && echo ...`, `export X=1 && echo ...`: no check either.
@@ -69,13 +69,13 @@ _RELAYS = frozenset(
     | {"rg", "ag", "git", "diff", "jq", "yq", "tee", "xargs", "find", "ls", "sort", "uniq"}
     | {"cut", "paste", "tr", "column", "nl", "od", "xxd", "strings", "env", "printenv"}
 )
-_DELIMITER = re.compile(r"""-?(?:\w+|'\w+'|"\w+")""")  # `EOF`, `'PY'`, `"END"`, `-EOF`
-_EXPANDS = re.compile(r"[$`~*?\\[{]")  # what makes a bare word other text than written
+_DELIMITER = lazyre.compile(r"""-?(?:\w+|'\w+'|"\w+")""")  # `EOF`, `'PY'`, `"END"`, `-EOF`
+_EXPANDS = lazyre.compile(r"[$`~*?\\[{]")  # what makes a bare word other text than written
 # What may change or drop planrun's DEBUG trap (one of the script's own, functrace, extdebug,
 # a file sourced, which may set one, eval: as commands, not `grep "eval(" src`), or -e (`set
 # +e`: then the command after `&&` may have failed and gone on), or would print the trap's
 # every run (`set -x`: into the output).
-OWN_DEBUG = re.compile(
+OWN_DEBUG = lazyre.compile(
     r"\btrap\b[^\n]*\bDEBUG\b|\bfunctrace\b|\bextdebug\b|\bset\s+-\w*[Tx]"
     r"|(?:^\s*|[;&|({]\s*|\n\s*|\b(?:then|do|else|builtin|command)\s+)(?:source|eval)\b"
     r"|(?:^|[;&|({]\s*|\n\s*)\.\s|\bset(?:\s+-\w+)*\s+\+\w*e|\+o\s+(?:errexit|pipefail)|\bxtrace\b"
@@ -87,7 +87,7 @@ _BLOCKS = frozenset(
 )
 _CONDITIONED = frozenset({"if_statement", "elif_clause", "while_statement"})
 # What a branch of an ``if`` prints when its condition is the failure (checkrules' words and more).
-_FAILURE = re.compile(
+_FAILURE = lazyre.compile(
     FAILURE_WORDS.pattern + r"|\bmissing\b|\bnot found\b|\bdoes(?:n't| not) exist\b|\bno such\b",
     re.IGNORECASE,
 )
@@ -102,7 +102,7 @@ WATCH_LIMIT = f"planrun watches at most {MAX_WATCHED} messages of one script"
 
 
 _CHOOSERS = frozenset({"if_statement", "case_statement", "list"})  # what a branch skip reads
-_MAY_SKIP = re.compile(r"\b(?:exit|return|if|case)\b|&&")  # what a skip (earlyexit.py) needs
+_MAY_SKIP = lazyre.compile(r"\b(?:exit|return|if|case)\b|&&")  # what a skip (earlyexit.py) needs
 
 
 def hidden(
@@ -439,7 +439,7 @@ _GREPS = frozenset({"grep", "egrep", "fgrep"})
 # Builtins and keywords a guard may test: never "command not found".
 _NOT_PROGRAMS = frozenset({"test", "[", "[[", "true", "false", ":", "command", "type", "!"})
 # Options whose value is the next word: `-m 1`, `--max-count 1` (not `--max-count=1`).
-_GREP_VALUED = re.compile(
+_GREP_VALUED = lazyre.compile(
     r"-[ABCDdmef]|--(?:after-context|before-context|context|devices|directories|max-count"
     r"|regexp|file|include|exclude|exclude-dir|label|binary-files|color|colour)"
 )
@@ -724,7 +724,7 @@ def _strict_only(command: Node) -> bool:
     return bool(words) and all(_STRICT.fullmatch(w) for w in words)
 
 
-_STRICT = re.compile(r"-[eu]*o?|pipefail|errexit|nounset")
+_STRICT = lazyre.compile(r"-[eu]*o?|pipefail|errexit|nounset")
 # Commands that end or change the script rather than check something: a script that runs
 # them may skip the checks after them without a failure.
 _STOPS = frozenset(

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
+from planrun import lazyre
 from planrun.errors import RefusedError, UsageError
 from planrun.templates import render
 from planrun.writer import write_output
 
 _HINT = "choose another NAME, or edit the existing plan"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./-]+")
+_NAME = lazyre.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_PLAIN_PATH = lazyre.compile(r"[A-Za-z0-9_./-]+")
 
 
 def new_plan(name: str, directory: Path, title: str | None = None) -> Path:

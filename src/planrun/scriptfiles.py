@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from planrun import lazyre
 from planrun.document import read_regular
 from planrun.errexit import (
     WRAPPERS,
@@ -31,7 +32,7 @@ from planrun.shellnames import SHELL_NAMES
 from planrun.shellsplit import parse
 
 MAX_BYTES = 256 * 1024
-_PLAIN = re.compile(r"[\w./+@%=-]+")  # a path with nothing the shell would expand or split
+_PLAIN = lazyre.compile(r"[\w./+@%=-]+")  # a path with nothing the shell would expand or split
 _SHELLS = frozenset({"sh", "bash", "dash"})
 
 
@@ -259,7 +260,7 @@ def _scripts(path: Path) -> dict[str, object] | None:
 
 # What a Makefile may hold for its recipes to be read as written: no include, no variables
 # of make's in them, the default shell, one shell per line.
-_MAKE_UNREAD = re.compile(
+_MAKE_UNREAD = lazyre.compile(
     r"^\s*(?:-?include|sinclude|define|ifn?eq|ifn?def|\.ONESHELL|\.POSIX|SHELL\s*[:?+]?=|"
     r"\.SHELLFLAGS)\b",
     re.M,

@@ -14,14 +14,14 @@ last task.
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from planrun import lazyre
 from planrun.errors import UsageError
 from planrun.graph import PlanGraph, Unit
 
-_SHARD = re.compile(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*")
+_SHARD = lazyre.compile(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from functools import cache, lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from planrun import escape
+from planrun import escape, lazyre
 
 
 @cache
@@ -140,7 +140,7 @@ COMMANDS = frozenset(
         "false",
     )
 )
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
+_ASSIGNMENT = lazyre.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
 
 
 @dataclass(frozen=True)

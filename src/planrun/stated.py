@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import re
 
-from planrun.checkform import destroys
+from planrun import lazyre
 from planrun.diagnostics import Diagnostics
+from planrun.linedata import LineDict
 from planrun.model import Plan
 from planrun.modelchecks import MustHaves, Truth, VerifyCommand
-from planrun.shellsplit import one_line
-from planrun.yamlio import LineDict
 
-_COMMENT = re.compile(r"(?:^|\s+)#[^\n]*$", re.MULTILINE)
+_COMMENT = lazyre.compile(r"(?:^|\s+)#[^\n]*$", re.MULTILINE)
 
 
 def hold_destructive(plan: Plan, diags: Diagnostics) -> None:
@@ -41,6 +40,10 @@ def _hold(
     where: tuple[str, str, int | None],
     diags: Diagnostics,
 ) -> list[VerifyCommand]:
+    # Imported here: the canonical format holds nothing, and these bring the bash parser.
+    from planrun.checkform import destroys  # noqa: PLC0415
+    from planrun.shellsplit import one_line  # noqa: PLC0415
+
     owner, source, fallback = where
     kept = []
     for cmd in commands:

@@ -9,10 +9,11 @@ one inserted, deleted or replaced letter), so each lookup costs O(len(name)).
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 
-_DIGITS = re.compile(r"\d")
+from planrun import lazyre
+
+_DIGITS = lazyre.compile(r"\d")
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:

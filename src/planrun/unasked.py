@@ -39,11 +39,11 @@ from __future__ import annotations
 import itertools
 import re
 
-from planrun import markdown
+from planrun import lazyre, markdown
 
-_SPAN = re.compile(r"(`+)(.+?)\1")
-_MARK = re.compile(r"\ue010(\d+)\ue011")
-_CLAUSE_END = re.compile(r"(?<=[.;!?])\s+|\s+(?:\u2014|--)\s+")  # also "A — use B"
+_SPAN = lazyre.compile(r"(`+)(.+?)\1")
+_MARK = lazyre.compile(r"\ue010(\d+)\ue011")
+_CLAUSE_END = lazyre.compile(r"(?<=[.;!?])\s+|\s+(?:\u2014|--)\s+")  # also "A — use B"
 _I = re.I
 
 # Up to three words between a command and what its clause says of it ("`X` should no longer
@@ -58,28 +58,28 @@ _DO_NOT = (
     r"(?:(?!(?:forget|skip|omit|neglect|fail|miss|without)\w*\b)[\w']+\s+)"
     r"{0,2}?(?:run|use|call|execute|invoke|trigger|type|start|try|launch)\w*\b"
 )
-_PROHIBITED = re.compile(
+_PROHIBITED = lazyre.compile(
     _DO_NOT + r"|\b(?:avoid\w*|refrain\s+from|ask\s+before)\b"
     r"|\b(?:instead\s+of|rather\s+than)\W*$"  # of this command: "Instead of `A`, run `B`"
     r"|(?<!not\s)(?<!n't\s)(?<!never\s)\b(?:skip|leave)\b"  # "Skip `x` for now"; not "do not skip"
     r"|\b(?:never|do\s+not|don'?t|not)\W*$",
     _I,
 )
-_PROHIBITED_AFTER = re.compile(
+_PROHIBITED_AFTER = lazyre.compile(
     _NEAR
     + r"(?P<cue>(?:\b(?:not|never)|n't)\s+(?:to\s+)?(?:be\s+)?(?:run|executed|called|invoked|used)"
     r"|(?:prod(?:uction)?\s+only|manual(?:ly)?|by\s+hand))\b",
     _I,
 )
 
-_PAST = re.compile(
+_PAST = lazyre.compile(
     r"\bno\s+longer\s+(?:need|use|run|call|require|invoke)\w*"
     r"|\b(?:we|i|it|this|they|you)\s+used\s+to\b"
     r"|\b(?:previously|formerly|originally|in\s+the\s+past)\b(?:\s+[\w']+){0,3}?\s+"
     r"(?:used|ran|run|called|invoked|needed|required|was|were|did|had)\b",
     _I,
 )
-_PAST_AFTER = re.compile(
+_PAST_AFTER = lazyre.compile(
     _NEAR + r"(?P<cue>no\s+longer\s+(?:be\s+)?(?:needed|used|run|required|necessary|called)"
     r"|(?:is|are)\s+(?:now\s+)?(?:unnecessary|unneeded|deprecated|obsolete|retired|unused)"
     r"|(?:was|were|has\s+been|have\s+been)\s+(?:deleted|removed|dropped|retired|replaced)"
@@ -102,7 +102,7 @@ _LATER = (
     r"(?:merg\w*|approv\w*|deploy\w*|releas\w*|publish\w*|shipp?\w*|live|ready|in\s+production)\b"
     r"|\bthen\s+(?:deploy|release|publish|ship)\b"
 )
-_CONDITION = re.compile(
+_CONDITION = lazyre.compile(
     r"\b(?:unless|in\s+case|optional(?:ly)?|whenever|as\s+needed)\b|"
     + _LATER
     + "|"
@@ -110,7 +110,7 @@ _CONDITION = re.compile(
     + r"\bif\b",
     _I,
 )
-_OPTIONAL_AFTER = re.compile(
+_OPTIONAL_AFTER = lazyre.compile(
     r"(?P<paren>\(\s*optional\s*\))|"
     + _NEAR
     + r"(?P<cue>optional(?:ly)?|as\s+needed|if\s+(?:needed|necessary|desired|wanted|available|"
@@ -131,7 +131,7 @@ _CHECK_LABEL = (
 )
 # "Rollback: `x`", "To deploy, run `x`", "For rollback, `x`": a label or a purpose the clause
 # starts with ("Before release: `npm test`" is a check before it).
-_PURPOSE = re.compile(
+_PURPOSE = lazyre.compile(
     r"^"
     + _CHECK_LABEL
     + r"\W*(?:(?!before\b|prior\b|pre\b)[\w'-]+\s+){0,2}?(?:"
@@ -150,7 +150,7 @@ _ALSO_CHECKS = (
 )
 # `^` first: the look-ahead scans to the end of the clause, once (before the anchor, search
 # tried it at every position of a long line: quadratic).
-_PURPOSE_AFTER = re.compile(
+_PURPOSE_AFTER = lazyre.compile(
     "^"
     + _ALSO_CHECKS
     + _NEAR.removeprefix("^")
@@ -175,19 +175,19 @@ _BEING = (
     r"^\W*(?:(?:is|are|was|were|has\s+been|have\s+been|seems?|remains?|still|currently|also|"
     r"always|often|sometimes|now|a|an|known|to\s+be)\W+){0,3}?"
 )
-_EXCLUDED = re.compile(
+_EXCLUDED = lazyre.compile(
     r"\b(?:" + _EXCLUDED_ANYWHERE + r")\b"
     r"|^\W*(?:known\s+)?(?P<cue>" + _EXCLUDED_NEAR + r")\b[^:]{0,30}:\W*$"
     r"|\b(?P<adj>flaky|pre-?existing)\W*$",
     _I,
 )
-_EXCLUDED_AFTER = re.compile(
+_EXCLUDED_AFTER = lazyre.compile(
     r"\b(?P<far>" + _EXCLUDED_ANYWHERE + r")\b|" + _BEING + r"(?P<cue>" + _EXCLUDED_NEAR + r")\b",
     _I,
 )
 
-_EXCLUDED_NEAR_AFTER = re.compile(_BEING + r"(?P<cue>" + _EXCLUDED_NEAR + r")\b", _I)
-_PARENTHESES = re.compile(r"\([^()]*\)")
+_EXCLUDED_NEAR_AFTER = lazyre.compile(_BEING + r"(?P<cue>" + _EXCLUDED_NEAR + r")\b", _I)
+_PARENTHESES = lazyre.compile(r"\([^()]*\)")
 
 # The groups of a cue that name its words (else the whole match does).
 _NAMED = ("cue", "paren", "far", "adj")
@@ -242,7 +242,7 @@ _CHECK_WORDS = frozenset(
         "diff", "preview", "history", "list", "show", "describe", "logs",
     }
 )  # fmt: skip
-_SHIPS = re.compile(
+_SHIPS = lazyre.compile(
     r"\bgit\s+(?:-C\s+\S+\s+)?(?:commit|merge|rebase|cherry-pick|am|reset|clean|checkout|"
     r"switch|stash|branch\s+-[dDmM]|tag\s+(?!-l\b|--list\b)\S)"
     r"|\b(?:npm|yarn|pnpm)\s+version\b|\bgh\s+(?:pr\s+merge|release\s+create|repo\s+delete)\b"
@@ -259,7 +259,7 @@ _READERS = frozenset(
     {"grep", "egrep", "fgrep", "rg", "ag", "test", "[", "cat", "ls", "head", "tail", "wc", "jq",
      "yq", "find", "diff", "cmp", "stat", "file", "echo", "printf"}
 )  # fmt: skip
-_DRY = re.compile(r"--dry-?run\b|\bdry[-_]run\b|\s--(?:check|diff)\b", _I)
+_DRY = lazyre.compile(r"--dry-?run\b|\bdry[-_]run\b|\s--(?:check|diff)\b", _I)
 
 
 def _ships(command: str) -> str | None:

@@ -23,9 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import frontmatter
-import yaml
-
 from planrun.document import GENERATOR
 from planrun.errors import OutputError, RefusedError
 
@@ -43,6 +40,11 @@ _READ_LIMIT = 64 * 1024 * 1024  # a file bigger than any summary is not one plan
 
 def body_digest(text: str) -> str:
     """The digest of a markdown file's body, as python-frontmatter reads it."""
+    # PyYAML and python-frontmatter are imported on use: only the markdown files planrun
+    # writes carry frontmatter, and the commands that write none (`next --json`, which
+    # imports this module for GitHub's output files) skip them.
+    import frontmatter  # noqa: PLC0415
+
     _, body = frontmatter.parse(text)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
@@ -57,6 +59,8 @@ def with_digest(text: str) -> str:
     if end < 0:
         return text
     front = text[4 : end + 1]
+    import yaml  # noqa: PLC0415 -- see body_digest
+
     try:
         data = yaml.safe_load(front)
     except yaml.YAMLError:
@@ -76,6 +80,9 @@ class _Verdict:
 def ownership(text: str) -> _Verdict:
     """Whether an existing file's text is planrun's own, unedited output."""
     if text.startswith(("---\n", "---\r\n")):
+        import frontmatter  # noqa: PLC0415 -- see body_digest
+        import yaml  # noqa: PLC0415
+
         try:
             meta, _ = frontmatter.parse(text)
         except (yaml.YAMLError, ValueError):

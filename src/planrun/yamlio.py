@@ -16,33 +16,13 @@ from typing import Any
 
 import yaml
 
+from planrun.linedata import LineDict, LineList
+
 _BaseLoader: type[yaml.SafeLoader]
 try:
     _BaseLoader = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # PyYAML built without libyaml: correct, only slower
     _BaseLoader = yaml.SafeLoader
-
-
-class LineDict(dict[Any, Any]):
-    """A mapping that knows its own line and the line of each key."""
-
-    __slots__ = ("key_lines", "line")
-
-    def __init__(self, *args: Any, line: int = 0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.line = line
-        self.key_lines: dict[Any, int] = {}
-
-
-class LineList(list[Any]):
-    """A sequence that knows its own line and the line of each item."""
-
-    __slots__ = ("item_lines", "line")
-
-    def __init__(self, *args: Any, line: int = 0) -> None:
-        super().__init__(*args)
-        self.line = line
-        self.item_lines: list[int] = []
 
 
 class YamlSyntaxError(Exception):

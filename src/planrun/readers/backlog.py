@@ -14,23 +14,23 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from planrun import markdown
+from planrun import lazyre, markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict
 from planrun.model import Plan, Task
 from planrun.readers.common import claimed_from, items, mapping, note_chatter, parse_body
 from planrun.readers.criteria import truth
 from planrun.readers.multifile import clean_id, join, validate_tasks
-from planrun.yamlio import LineDict
 
-_ID = re.compile(r"[A-Za-z]+-\d+(?:\.\d+)*")
-_FILE = re.compile(r"^[A-Za-z]+-\d+(?:\.\d+)*(?: - .*)?\.md$")
+_ID = lazyre.compile(r"[A-Za-z]+-\d+(?:\.\d+)*")
+_FILE = lazyre.compile(r"^[A-Za-z]+-\d+(?:\.\d+)*(?: - .*)?\.md$")
 _SUBFOLDERS = {"tasks", "completed", "drafts"}
 _NOT_TASKS = {"decisions", "docs"}
 _NOT_TASK_IDS = ("decision-", "doc-")
-_CRITERIA = re.compile(r"acceptance criteria|definition of done", re.I)
-_NUMBER = re.compile(r"^#\d+\s+")
-_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
+_CRITERIA = lazyre.compile(r"acceptance criteria|definition of done", re.I)
+_NUMBER = lazyre.compile(r"^#\d+\s+")
+_COMMENT = lazyre.compile(r"^\s*<!--.*-->\s*$")
 _STATUS_HINT = "Backlog.md statuses are To Do, In Progress and Done"
 
 

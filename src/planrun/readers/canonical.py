@@ -9,11 +9,11 @@ from pydantic_core import ErrorDetails
 
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict, LineList
 from planrun.model import Milestone, Plan, Task
 from planrun.modelchecks import Artifact, KeyLink, MustHaves, Truth, VerifyCommand
 from planrun.planids import derived_id
 from planrun.suggest import closest
-from planrun.yamlio import LineDict, LineList
 
 # The model that a mapping under each key is validated as, to name the keys it allows.
 _MODEL_UNDER: dict[str, type[BaseModel]] = {

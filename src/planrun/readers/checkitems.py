@@ -21,24 +21,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from planrun import markdown, prose
+from planrun import lazyre, markdown, prose
+from planrun.linedata import LineDict, LineList
 from planrun.readers.common import items, mapping, verify_list
-from planrun.yamlio import LineDict, LineList
 
-_SPECKIT_ID = re.compile(r"^(T\d{2,})\b[:.]?\s*")
+_SPECKIT_ID = lazyre.compile(r"^(T\d{2,})\b[:.]?\s*")
 # "1. Set up" or "1.1 Create" (Kiro, OpenSpec); a bare "5 runs" is a number, not an id.
-_DOTTED_ID = re.compile(r"^(\d+(?:\.\d+)+|\d+(?=\.))\.?\s+(?=\S)")
-_MARKER = re.compile(r"^\[([A-Za-z]{1,4}\d*)\]\s*")
-_PARALLEL = re.compile(r"\s*\(P\)(?=\s|$)")
-_DEPENDS = re.compile(
+_DOTTED_ID = lazyre.compile(r"^(\d+(?:\.\d+)+|\d+(?=\.))\.?\s+(?=\S)")
+_MARKER = lazyre.compile(r"^\[([A-Za-z]{1,4}\d*)\]\s*")
+_PARALLEL = lazyre.compile(r"\s*\(P\)(?=\s|$)")
+_DEPENDS = lazyre.compile(
     r"\(\s*(?:depends on|depends|after|requires|blocked by)\s*:?\s*([^)]*)\)", re.I
 )
-_UNDER = re.compile(
+_UNDER = lazyre.compile(
     r"^[_*]*\s*(depends(?: on)?|requirements?|verification|verify)\s*[_*]*\s*:\s*(.*?)[_*\s]*$",
     re.I,
 )
-_PATH = re.compile(r"(?<![\w/])((?:[\w.-]+/)+[\w.-]+\.\w+)")
-_CODE_FILE = re.compile(
+_PATH = lazyre.compile(r"(?<![\w/])((?:[\w.-]+/)+[\w.-]+\.\w+)")
+_CODE_FILE = lazyre.compile(
     r"[\w.-]*\.(?:py|pyi|ts|tsx|js|jsx|mjs|cjs|md|json|ya?ml|toml|rs|go|java|kt|rb|php|sh|css|"
     r"scss|html|sql|txt|cfg|ini|lock|swift|c|h|cc|cpp|hpp|cs|vue|svelte|env|proto|graphql)"
 )

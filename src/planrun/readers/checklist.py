@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from planrun import markdown, prose
+from planrun import lazyre, markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
@@ -44,8 +44,8 @@ _COMPANIONS = frozenset(
         "proposal.md",
     }
 )
-_VERIFICATION = re.compile(r"^\**(?:verification|verify)\**\s*:\**\s*(.+)$", re.I)
-_ODD_BOX = re.compile(r"^\s*[-*+]\s+\[[^\]]?\](?:\s|\\?\*|$)")
+_VERIFICATION = lazyre.compile(r"^\**(?:verification|verify)\**\s*:\**\s*(.+)$", re.I)
+_ODD_BOX = lazyre.compile(r"^\s*[-*+]\s+\[[^\]]?\](?:\s|\\?\*|$)")
 _COMPANION_DIRS = frozenset({"checklists", "contracts", "specs"})
 
 

@@ -11,17 +11,19 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from planrun import markdown, prose
+from planrun import lazyre, markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict, LineList
 from planrun.prose import Check
 from planrun.shellsplit import Chunk
-from planrun.yamlio import LineDict, LineList
 
-_DONE = re.compile(r"✅|✔|☑|\b(?:done|complete|completed|finished|closed|merged|passed)\b", re.I)
-_PROGRESS = re.compile(r"🔄|🚧|⏳|\b(?:in[ _-]?progress|ongoing|wip|started|doing)\b", re.I)
-_BLOCKED = re.compile(r"⛔|🚫|\bblocked\b", re.I)
-_TODO = re.compile(r"⬜|☐|❌|\b(?:todo|to do|not started|pending|open|planned|backlog)\b", re.I)
+_DONE = lazyre.compile(
+    r"✅|✔|☑|\b(?:done|complete|completed|finished|closed|merged|passed)\b", re.I
+)
+_PROGRESS = lazyre.compile(r"🔄|🚧|⏳|\b(?:in[ _-]?progress|ongoing|wip|started|doing)\b", re.I)
+_BLOCKED = lazyre.compile(r"⛔|🚫|\bblocked\b", re.I)
+_TODO = lazyre.compile(r"⬜|☐|❌|\b(?:todo|to do|not started|pending|open|planned|backlog)\b", re.I)
 
 
 def claimed_from(text: str) -> str | None:

@@ -13,22 +13,22 @@ from __future__ import annotations
 import re
 import shlex
 
-from planrun import markdown, prose, unasked
+from planrun import lazyre, markdown, prose, unasked
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict
 from planrun.readers.common import mapping, note_held, verify_list
 from planrun.shellsplit import COMMANDS
-from planrun.yamlio import LineDict
 
 # Words that say the command should fail, print nothing or count something: exit 0 is not it.
-_EXPECTS_OTHER = re.compile(
+_EXPECTS_OTHER = lazyre.compile(
     r"\b(?:fail\w*|error\w*|not|no|none|nothing|empty|zero|non-?zero|returns?\s+\d+|"
     r"exit(?:s|\s+code)?\s+[1-9]|count|at least|at most|>=|<=|==)\b|[<>]=?\s*\d",
     re.I,
 )
 
 # Words that say part of the criterion is for a person: a passing command would not cover it.
-_NEEDS_A_PERSON = re.compile(
+_NEEDS_A_PERSON = lazyre.compile(
     r"\b(?:manual(?:ly)?|by hand|visual(?:ly)?|inspect\w*|screenshots?|browser|looks?|"
     r"UI|review\w*)\b",
     re.I,

@@ -11,15 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from planrun import markdown
+from planrun import lazyre, markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import claimed_from, items, mapping, start_plan, verify_list
 from planrun.readers.multifile import clean_id
 from planrun.shellsplit import Chunk, split_script
-from planrun.yamlio import LineDict
 
 _KNOWN = {"id", "content", "status", "blockedBy", "blocked_by", "dependencies", "dependsOn"}
 _DEPS = ("blockedBy", "blocked_by", "dependencies", "dependsOn")
@@ -30,13 +30,13 @@ _STATUS = {
     "cancelled": "todo",
 }
 # Only headings that name the checks themselves: "## Testing approach" may hold setup commands.
-_CHECKS = re.compile(
+_CHECKS = lazyre.compile(
     r"^(?:\d+\.?\s*)?(?:verification|validation|testing|tests?|checks?|how to (?:test|verify))"
     r"(?:\s+(?:steps|commands))?:?$",
     re.I,
 )
 _SHELL = {"bash", "sh", "shell", "zsh", "console"}
-_PATH = re.compile(r"`((?:[\w.-]+/)+[\w.-]+\.\w+)`")
+_PATH = lazyre.compile(r"`((?:[\w.-]+/)+[\w.-]+\.\w+)`")
 
 
 class CursorReader:

@@ -17,15 +17,15 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from planrun import markdown
+from planrun import lazyre, markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict, LineList
 from planrun.model import Plan
 from planrun.readers import gsd_ids, gsd_verify
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import items, mapping, note_chatter, parse_body
 from planrun.readers.gsd_sections import section_tasks
-from planrun.yamlio import LineDict, LineList
 
 REQUIRED = (
     "phase",
@@ -38,17 +38,17 @@ REQUIRED = (
     "must_haves",
 )
 # GSD files beside the plans that are not plans.
-AUXILIARY = re.compile(
+AUXILIARY = lazyre.compile(
     r"(?:-(?:SUMMARY|VERIFICATION|RESEARCH|CONTEXT|UAT|VALIDATION|OUTLINE|PLAN-REVIEW)\.md"
     r"|\.pre-bounce\.md)$",
     re.I,
 )
-_TAG = re.compile(
+_TAG = lazyre.compile(
     r"<(/?)([a-zA-Z_][\w:-]*)((?:\s+[\w:-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|\S+))?)*)\s*(/?)>"
 )
-_ATTR = re.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
+_ATTR = lazyre.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
 _TASK_CHILDREN = {"name", "files", "action", "verify", "done", "acceptance_criteria"}
-_PLAN_CHECK_SECTIONS = re.compile(r"^\s*(verification|success[ _]criteria)\s*$", re.I)
+_PLAN_CHECK_SECTIONS = lazyre.compile(r"^\s*(verification|success[ _]criteria)\s*$", re.I)
 _MUST_HAVE_KEYS = {
     "artifacts": {"path", "provides", "min_lines", "contains", "exports"},
     "key_links": {"from", "to", "via", "pattern"},

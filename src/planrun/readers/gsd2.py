@@ -13,19 +13,19 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from planrun import markdown
+from planrun import lazyre, markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict, LineList
 from planrun.model import Plan
 from planrun.readers import gsd_verify
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import items, mapping, start_plan
-from planrun.yamlio import LineDict, LineList
 
-_FILE = re.compile(r"^([ST])(\d+)-PLAN\.md$", re.I)
-_TASK = re.compile(r"^\s*[-*]\s+\[([ xX])\]\s+\*\*(T\d+)\s*[:.]\s*(.+?)\*\*")
-_FIELD = re.compile(r"^\s+[-*]\s+(Files|Verify|Verification)\s*:\s*(.*)$", re.I)
-_SECTION = re.compile(r"^(must[- ]haves|verification|tasks)$", re.I)
+_FILE = lazyre.compile(r"^([ST])(\d+)-PLAN\.md$", re.I)
+_TASK = lazyre.compile(r"^\s*[-*]\s+\[([ xX])\]\s+\*\*(T\d+)\s*[:.]\s*(.+?)\*\*")
+_FIELD = lazyre.compile(r"^\s+[-*]\s+(Files|Verify|Verification)\s*:\s*(.*)$", re.I)
+_SECTION = lazyre.compile(r"^(must[- ]haves|verification|tasks)$", re.I)
 
 
 class Gsd2Reader:

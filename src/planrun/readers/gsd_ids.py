@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from planrun import lazyre
 from planrun.document import Document, UndecodableError, written_by_planrun
-from planrun.yamlio import LineDict
+from planrun.linedata import LineDict
 
-PLAN_FILE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+)-PLAN\.md$", re.I)
+PLAN_FILE = lazyre.compile(r"^(\d+(?:\.\d+)?)-(\d+)-PLAN\.md$", re.I)
 # GSD SUMMARY.md statuses that are not "done".
 _CLAIMS = {
     "halted": "blocked",

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import re
 
-from planrun import markdown
+from planrun import lazyre, markdown
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineList
 from planrun.readers import gsd_verify
 from planrun.readers.common import mapping
-from planrun.yamlio import LineList
 
-_TASK_HEADING = re.compile(r"^Task\s+([\w.-]*\w)\s*(?::|\s[\u2014-]|\.\s)\s*(.+)$", re.I)
-_VERIFY_LABEL = re.compile(
+_TASK_HEADING = lazyre.compile(r"^Task\s+([\w.-]*\w)\s*(?::|\s[\u2014-]|\.\s)\s*(.+)$", re.I)
+_VERIFY_LABEL = lazyre.compile(
     r"^\s*(?:[-*]\s+)?(?:\*\*|#+\s*)?(?:verify|verification|test|tests|validation|check)"
     r"(?:\s+\w+)?\s*:?\s*(?:\*\*)?\s*:?",
     re.I,

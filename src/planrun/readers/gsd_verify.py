@@ -17,26 +17,28 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from planrun import expectations, markdown, unasked
+from planrun import expectations, lazyre, markdown, unasked
 from planrun.commandlint import long_running
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineList
 from planrun.prose import HELD_HINT, NOT_ASKED_HINT, is_command, outcome, starts_like_command
 from planrun.readers.common import mapping
 from planrun.shellsplit import looks_like_command, split_script
-from planrun.yamlio import LineList
 
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
-_TRAILING_PROSE = re.compile(r"\s+\((?=[^)]*\s)[^()]*\)\s*$")
-_SUCCEEDS = re.compile(
+_FENCE = lazyre.compile(
+    r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.M | re.S
+)
+_BULLET = lazyre.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
+_TRAILING_PROSE = lazyre.compile(r"\s+\((?=[^)]*\s)[^()]*\)\s*$")
+_SUCCEEDS = lazyre.compile(
     r"\b(?:succeeds?|exits?\s+(?:with\s+)?(?:code\s+)?0|passes|pass(?:es)?\s+(?:with|clean)|"
     r"returns?\s+(?:exit\s+)?0\b(?!\s*(?:matches|results))|runs?\s+clean|no\s+errors?)\b",
     re.I,
 )
-_AC_CONTAINS = re.compile(r"^`([^`]+)`\s+contains\s+`([^`]+)`", re.I)
-_AC_EXISTS = re.compile(r"^`([^`]+)`\s+exists\b", re.I)
-_AC_COUNT = re.compile(r"grep\s+`([^`]+)`\s+count\s*(==|>=|<=|>|<|=)\s*(\d+)", re.I)
+_AC_CONTAINS = lazyre.compile(r"^`([^`]+)`\s+contains\s+`([^`]+)`", re.I)
+_AC_EXISTS = lazyre.compile(r"^`([^`]+)`\s+exists\b", re.I)
+_AC_COUNT = lazyre.compile(r"grep\s+`([^`]+)`\s+count\s*(==|>=|<=|>|<|=)\s*(\d+)", re.I)
 
 
 HELD = "held"  # the words around the command say it ends otherwise than a check can show

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict
 from planrun.model import Plan, Task
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import items, mapping
-from planrun.yamlio import LineDict
 
 
 def clean_id(text: str, default: str = "plan") -> str:

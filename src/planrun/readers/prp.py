@@ -15,10 +15,11 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from planrun import markdown, prose
+from planrun import lazyre, markdown, prose
 from planrun.commandlint import service_start
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict
 from planrun.model import Plan
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
@@ -32,16 +33,15 @@ from planrun.readers.common import (
     verify_list,
 )
 from planrun.shellsplit import Chunk, split_script
-from planrun.yamlio import LineDict
 
-_LOOP = re.compile(r"validation (loop|gates?)", re.I)
-_LEVEL = re.compile(r"\blevel\s*(\d+)\b\s*[:.\-\u2013\u2014]?\s*(.*)", re.I)
-_OPTIONAL = re.compile(r"\boptional\b|\bonly if\b", re.I)
-_TASK = re.compile(r"^Task\s+(\d+(?:\.\d+)*)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I)
-_FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$")
+_LOOP = lazyre.compile(r"validation (loop|gates?)", re.I)
+_LEVEL = lazyre.compile(r"\blevel\s*(\d+)\b\s*[:.\-\u2013\u2014]?\s*(.*)", re.I)
+_OPTIONAL = lazyre.compile(r"\boptional\b|\bonly if\b", re.I)
+_TASK = lazyre.compile(r"^Task\s+(\d+(?:\.\d+)*)\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I)
+_FIELD = lazyre.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$")
 
 
-_PROGRESS_LOG = re.compile(r"(?:^|[-_])(?:progress|progress[-_]log|session[-_]log)\.md$", re.I)
+_PROGRESS_LOG = lazyre.compile(r"(?:^|[-_])(?:progress|progress[-_]log|session[-_]log)\.md$", re.I)
 
 
 class PrpReader:

@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from planrun import lazyre
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
+from planrun.linedata import LineDict
 from planrun.model import Plan, Task
 from planrun.readers.canonical import validate_plan
 from planrun.readers.common import claimed_from, items, mapping
 from planrun.readers.criteria import truth
 from planrun.readers.multifile import clean_id, join, validate_tasks
-from planrun.yamlio import LineDict, YamlSyntaxError, load_yaml
+from planrun.yamlio import YamlSyntaxError, load_yaml
 
 PLAN_ID = "taskmaster"
 _STATUS = {
@@ -38,10 +40,10 @@ _STATUS = {
     "cancelled": "todo",
     "blocked": "blocked",
 }
-_MD_START = re.compile(r"\A\s*# Task ID:\s*\S")
-_MD_FIELD = re.compile(r"^(#{1,3})\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$")
-_MD_SUBTASK = re.compile(r"^##\s+(\d+(?:\.\d+)*)\.?\s+(.*?)(?:\s+\[([\w -]+)\])?\s*$")
-_DEP = re.compile(r"\d+(?:\.\d+)*")
+_MD_START = lazyre.compile(r"\A\s*# Task ID:\s*\S")
+_MD_FIELD = lazyre.compile(r"^(#{1,3})\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$")
+_MD_SUBTASK = lazyre.compile(r"^##\s+(\d+(?:\.\d+)*)\.?\s+(.*?)(?:\s+\[([\w -]+)\])?\s*$")
+_DEP = lazyre.compile(r"\d+(?:\.\d+)*")
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from planrun import markdown, prose
+from planrun import lazyre, markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
@@ -23,15 +23,15 @@ from planrun.readers.common import (
 )
 
 _NUMBERED = r"\s+(\d+(?:\.\d+)*)\s*[:.\-\u2013\u2014]?\s*(.*)$"
-_TASK = re.compile(r"^Task" + _NUMBERED, re.I)
-_STEP = re.compile(r"^Step" + _NUMBERED, re.I)
+_TASK = lazyre.compile(r"^Task" + _NUMBERED, re.I)
+_STEP = lazyre.compile(r"^Step" + _NUMBERED, re.I)
 # "## Phase 1: Setup" or "## Milestone 2" over a numbered list of steps, in a document with
 # neither Task headings nor checkboxes (a spec-kit tasks.md has Phase headings over items).
-_PHASE = re.compile(r"^(?:Phase|Milestone)" + _NUMBERED, re.I)
-_STEP_LINE = re.compile(r"^\s*\d+[.)]\s+\S")
-_FIELD = re.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$|^([A-Z][\w /-]{1,30}):\s+(.*)$")
-_MILESTONE = re.compile(r"^\*\*(Milestone\s+(\d+)|[^*]+)\*\*:?\s*(.*)$", re.I)
-_VERIFY_FIELDS = re.compile(
+_PHASE = lazyre.compile(r"^(?:Phase|Milestone)" + _NUMBERED, re.I)
+_STEP_LINE = lazyre.compile(r"^\s*\d+[.)]\s+\S")
+_FIELD = lazyre.compile(r"^\*\*([^*]+?):?\*\*:?\s*(.*)$|^([A-Z][\w /-]{1,30}):\s+(.*)$")
+_MILESTONE = lazyre.compile(r"^\*\*(Milestone\s+(\d+)|[^*]+)\*\*:?\s*(.*)$", re.I)
+_VERIFY_FIELDS = lazyre.compile(
     r"^(verify|verification|test|tests|validation|check)(\s*/\s*\w+)*(\s+command)?s?$", re.I
 )
 _IGNORED_FIELDS = {"description", "parallelizable", "parallel", "notes", "files", "pr"}

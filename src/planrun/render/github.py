@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from planrun import lazyre
 from planrun.escape import terminal
 from planrun.results import UnitResult
 from planrun.statuses import ERROR, FAILED, TIMEOUT, UNVERIFIED
@@ -22,7 +23,7 @@ def active() -> bool:
 # The runner reads a line as a command when, leading whitespace trimmed, it starts with "::"
 # (or "##[", the older syntax). Its trim is .NET's: any Unicode space (U+00A0 too), not only
 # spaces and tabs.
-_COMMAND = re.compile(r"^([^\S\n]*)(::|##\[)", re.MULTILINE)
+_COMMAND = lazyre.compile(r"^([^\S\n]*)(::|##\[)", re.MULTILINE)
 
 
 def neutralize(text: str) -> str:
