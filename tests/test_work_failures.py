@@ -120,6 +120,26 @@ REFUSALS = {
     "accepted": ('! python3 -c "pass"', "failed"),
     "if-refused": ('if python3 -c "import sys; sys.exit(2)"; then exit 1; fi', "passed"),
     "if-found": ("if grep -q match f.txt; then echo still there; exit 1; fi", "failed"),
+    # the same negation in a subshell, or one whose failure exits: the script's status is its
+    "subshell-missing": ("! (./bin/tool --invalid-flag)", "failed"),
+    "or-exit-missing": ("! ./bin/tool --invalid-flag || exit 1", "failed"),
+    "subshell-or-exit-missing": ("! (./bin/tool --invalid-flag) || exit 1", "failed"),
+    "if-not-else-exit-missing": (
+        'if ! ./bin/tool --invalid-flag; then echo "rejected"; else exit 1; fi',
+        "failed",
+    ),
+    "or-exit-missing-tool": ("! missing-tool --check || exit 1", "error"),
+    "subshell-missing-tool": ("! (missing-tool --check)", "error"),
+    "subshell-refused": ('! (python3 -c "import sys; sys.exit(2)")', "passed"),
+    "or-exit-refused": ('! python3 -c "import sys; sys.exit(2)" || exit 1', "passed"),
+    "or-exit-accepted": ('! python3 -c "pass" || exit 1', "failed"),
+    "if-not-else-exit-refused": (
+        'if ! python3 -c "import sys; sys.exit(2)"; then echo ok; else echo FAIL; exit 1; fi',
+        "passed",
+    ),
+    "subshell-not-found": ("! (grep -q nope f.txt)", "passed"),
+    # a search that could not read its file found nothing either, as with `! grep` alone
+    "or-exit-unread": ("! grep -q nope nofile || exit 1", "failed"),
 }
 
 
@@ -136,6 +156,20 @@ def test_a_negative_test_of_a_program_that_is_not_there_is_no_pass(
     )
     assert (found["p/missing-tool"][1] or "").startswith(
         "could not run: `missing-tool` was not found on PATH"
+    )
+    for name in ("subshell-missing", "or-exit-missing", "if-not-else-exit-missing"):
+        assert (found[f"p/{name}"][1] or "").startswith(
+            "exit 127 (command not found): `./bin/tool --invalid-flag` (line "
+        ), name
+        assert (found[f"p/{name}"][1] or "").endswith(
+            "it must fail: the `!` would turn its error into a pass)"
+        ), name
+    assert (found["p/or-exit-missing-tool"][1] or "").startswith(
+        "could not run: `missing-tool` was not found on PATH: `missing-tool --check`"
+    )
+    assert found["p/or-exit-refused"][1] == (
+        'judged by `python3 -c "import sys; sys.exit(2)"`, which must fail: the `!` would turn '
+        "its error into a pass"
     )
 
 
