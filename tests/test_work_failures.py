@@ -255,3 +255,34 @@ def test_a_function_the_script_calls_before_defining_it_is_its_failure(
         "tool": ("missing-tool --version", "error"),
     }
     run_table(write_plan, tmp_path, table)
+
+
+# bash's `time` keyword only prints how long what follows took: each check is judged as the
+# same check without it (no bin/tool, no missing-tool here; f.txt holds "no match here").
+UNTIMED = {
+    "missing-tool-or-exit": ("missing-tool --check || exit 1", "error"),
+    "negated-missing": ("! ./bin/tool --invalid-flag", "failed"),
+    "negated-subshell-missing": ("! (./bin/tool --invalid-flag)", "failed"),
+    "negated-refused": ('! python3 -c "import sys; sys.exit(2)"', "passed"),
+    "search-or-exit": ("grep -q x f.txt || exit 1", "failed"),
+    "found": ("grep -q match f.txt || exit 1", "passed"),
+    "masked": ("grep -q x f.txt || true", "failed"),
+    "missing-tool": ("missing-tool --check", "error"),
+}
+TIMED = {f"timed-{name}": (f"time {script}", status) for name, (script, status) in UNTIMED.items()}
+TIMED["timed-p-missing-tool-or-exit"] = ("time -p missing-tool --check || exit 1", "error")
+
+
+def test_a_timed_check_is_judged_as_the_same_check_without_time(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, UNTIMED | TIMED)
+    assert (found["p/timed-missing-tool-or-exit"][1] or "").startswith(
+        "could not run: `missing-tool` was not found on PATH (the script exits when it fails): "
+        "`time missing-tool --check || exit 1`"
+    )
+    assert (found["p/timed-negated-subshell-missing"][1] or "").startswith(
+        "exit 127 (command not found): `./bin/tool --invalid-flag` (line "
+    )
+    # run as written, timing and all, when nothing else judges it
+    assert found["p/timed-found"][1] is None

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun import retryloops, scriptfiles
+from planrun import retryloops, scriptfiles, timed
 from planrun.commandlint import jq_exit_status, prints_result, prints_value
 from planrun.errexit import (
     DEFAULT_FLAGS,
@@ -115,6 +115,11 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
 
     A pure function of its arguments, and a Reading is frozen: the readings of a run are
     kept, since the tasks of a plan often share their checks (``pytest -q``, ``npm test``)."""
+    plain = timed.untimed(script)
+    if plain is not None:
+        found = read(plain, flags)
+        # Run as written (with its timing) unless the rules judge it by another command.
+        return replace(found, run=script) if found.run == plain else replace(found, original=script)
     found = _read(script, flags)
     # Not `sh -c '...' &`: nothing reads a job's status in the background.
     inner = nested(script) if found.run == script and not found.never_fails else None
