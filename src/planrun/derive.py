@@ -32,19 +32,15 @@ from planrun.model import Plan, Task
 from planrun.modelchecks import Artifact, VerifyCommand
 from planrun.plural import pluralize
 from planrun.prose import denies_success, is_command
+from planrun.removals import GOES
 from planrun.unasked import whys
 
-_GOES = (
-    r"\b(?:remov(?:e[sd]?|ing)|delet\w*|drop(?:s|ped|ping)?|renam\w*|mov(?:e|es|ed|ing)|"
-    r"deprecat\w*|clean\s*up|uninstall\w*|replac\w*|migrat\w*\s+away|get\s+rid|"
-    r"stop(?:s|ped)?\s+(?:calling|running|using))\b"
-)
 _TENTATIVE = (
     r"\b(?:if\s+(?:it\s+)?exists?|if\s+needed|if\s+present|optional(?:ly)?|consider|e\.g\.|"
     r"for\s+example)(?!\w)"
 )
-_REMOVES = re.compile(_GOES + "|" + _TENTATIVE, re.I)
-_GONE = re.compile(_GOES, re.I)
+_REMOVES = re.compile(GOES + "|" + _TENTATIVE, re.I)
+_GONE = re.compile(GOES, re.I)
 _CHECKPOINT = re.compile(
     r"^\s*(?:[-*+]\s+)?\*\*(?:checkpoint|verify|verification|test)\*\*:?", re.I
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planrun import checkrules, passedover
+from planrun import checkrules, passedover, removals
 from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags, text_of
 from planrun.graph import Unit
@@ -87,7 +87,11 @@ def judge(
     reports = [c for c in commands if c.weak and c.weak.startswith(ONLY_REPORTS)]
     if reports:
         return UNVERIFIED, f"{reports[0].weak}: {named(reports[0])}"
-    blind = [c for c in commands if c.weak and checkrules.STATUS_BLIND in c.weak]
+    blind = [
+        c
+        for c in commands
+        if c.weak and (checkrules.STATUS_BLIND in c.weak or c.weak.startswith(removals.UNREAD))
+    ]
     if blind:
         return UNVERIFIED, f"{blind[0].weak}: {named(blind[0])}"
     if commands:
