@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PlanWriter
 from planrun.checkoutput import could_not_look
-from test_evidence_gaps import run_table
+from test_evidence_gaps import at, run_table
 
 CLEANUP = {
     "kill-then-wait": (
@@ -286,3 +286,33 @@ def test_a_timed_check_is_judged_as_the_same_check_without_time(
     )
     # run as written, timing and all, when nothing else judges it
     assert found["p/timed-found"][1] is None
+
+
+# A negation on a line of a longer script: bash's own words that it could not run the program
+# show its 127 became the pass (no bin/tool, no missing-tool here).
+NEGATED_IN_SCRIPTS = {
+    "last": ("test -f f.txt\n! ./bin/tool --invalid-flag", "unverified"),
+    "or-exit": ("test -f f.txt\n! ./bin/tool --invalid-flag || exit 1\necho done", "unverified"),
+    "subshell": ("test -f f.txt\n! (missing-tool --check)", "unverified"),
+    "if-not": (
+        "test -f f.txt\nif ! ./bin/tool --invalid-flag; then echo ok; else exit 1; fi",
+        "unverified",
+    ),
+    # a program that is there and refuses, or accepts
+    "refused": ('test -f f.txt\n! python3 -c "import sys; sys.exit(2)" || exit 1', "passed"),
+    "accepted": ('test -f f.txt\n! python3 -c "pass" || exit 1', "failed"),
+    "not-found": ("test -f f.txt\n! grep -q nope f.txt", "passed"),
+}
+
+
+def test_a_negation_in_a_script_of_a_program_that_is_not_there_is_no_pass(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, _, found = run_table(write_plan, tmp_path, NEGATED_IN_SCRIPTS)
+    assert found["p/last"][1] == (
+        "its script printed `./bin/tool: No such file or directory`: `./bin/tool "
+        "--invalid-flag` (line 2 of the script) could not run, and the `!` took that for the "
+        "refusal it tests (test that it is there first (`test -x PATH || exit 1`, `command -v "
+        f"X || exit 1`)): `test -f f.txt ⏎ ! ./bin/tool --invalid-flag` (line {at(checks, 'last')})"
+    )
+    assert "`missing-tool: command not found`" in (found["p/subshell"][1] or "")

@@ -1120,10 +1120,10 @@ def _negated(script: str, statements: list[Node]) -> Reading | None:
     ``! ./bin/tool --bad-flag``, whose exit 127 (no bin/tool) would pass too, and so are the
     same negation in a subshell (``! (X)``) and one whose failure exits (``! X || exit 1``,
     ``if ! X; then echo ok; else exit 1; fi``): the script's status is the ``!``'s."""
-    negation = _negation(statements[0]) if len(statements) == 1 else None
-    if negation is None:
+    found = negation(statements[0]) if len(statements) == 1 else None
+    if found is None:
         return None
-    inner = [c for c in negation.named_children if c.type != "comment"]
+    inner = [c for c in found.named_children if c.type != "comment"]
     if len(inner) == 1 and _body(inner[0]).type == "subshell":
         inner = [c for c in _body(inner[0]).named_children if c.type != "comment"]
     if len(inner) != 1 or (
@@ -1134,7 +1134,7 @@ def _negated(script: str, statements: list[Node]) -> Reading | None:
     return Reading(text, must_fail=True, note="the `!` would turn its error into a pass")
 
 
-def _negation(node: Node) -> Node | None:
+def negation(node: Node) -> Node | None:
     """The ``! X`` whose status is ``node``'s: itself, the left of ``! X || exit 1``, or the
     condition of an ``if ! X`` whose ``then`` only reports and whose ``else`` exits failing
     (not a search there: one that could not look is watched by what it printed, hiddencheck)."""
