@@ -246,6 +246,17 @@ def test_a_report_that_never_printed_shows_its_check_passed(
         ("git init -q . && echo 1 > a.py && git add a.py\nb", []),
         ("a && echo ok && b\nc", [(1, "a", "the `&& echo`", None)]),
         ("a && echo ok && b", []),  # a's failure fails the list, the script's last statement
+        # a negation that is the check: the shell's words that it could not run the program
+        (
+            "a\n! ./bin/tool --bad",
+            [(2, "./bin/tool --bad", "its absence", b"./bin/tool: No such file or directory")],
+        ),
+        (
+            "a\n! (tool --bad) || exit 1\nb",
+            [(2, "tool --bad", "its absence", b"tool: command not found")],
+        ),
+        ("a\n! ./bin/tool --bad 2>/dev/null", []),  # not heard: a known gap
+        ("a\nif ! ./bin/tool; then :; fi\nb", []),  # a choice of branch
     ],
 )
 def test_which_checks_are_hidden_and_what_is_watched(

@@ -367,6 +367,41 @@ def test_a_check_that_only_prints_whether_it_holds_is_judged_by_what_it_printed(
     assert "it only prints whether what it checks holds (true or false)" in out
 
 
+# In a task that takes something away (its id is its name here), a printed False may be the
+# answer it wants (what was removed is gone) and a printed True may not be (it is still there).
+REMOVALS = {
+    "remove-old-cfg": ("python3 -c \"import os; print(os.path.exists('old.cfg'))\"", "unverified"),
+    "drop-f-txt": ("python3 -c \"import os; print(os.path.exists('f.txt'))\"", "unverified"),
+    # a check that fails when it does not hold is judged by its status as ever
+    "remove-old-cfg-exits": (
+        "python3 -c \"import os; raise SystemExit(os.path.exists('old.cfg'))\"",
+        "passed",
+    ),
+    "remove-old-cfg-still-there": (
+        "python3 -c \"import os; raise SystemExit(os.path.exists('f.txt'))\"",
+        "failed",
+    ),
+    # a task that removes nothing: False is a failure, True a pass
+    "add-new-cfg": ("python3 -c \"import os; print(os.path.exists('new.cfg'))\"", "failed"),
+    "keep-f-txt": ("python3 -c \"import os; print(os.path.exists('f.txt'))\"", "passed"),
+}
+
+
+def test_a_printed_truth_value_in_a_task_that_removes_something_is_no_answer(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, _, found = run_table(write_plan, tmp_path, REMOVALS)
+    assert found["p/remove-old-cfg"][1] == (
+        "it only prints whether what it checks holds, and the task says `remove`: planrun "
+        "cannot tell whether it expects True (what is left) or False (what is gone) (exit "
+        "non-zero when it does not hold: `assert not os.path.exists(...)`): `python3 -c "
+        f"\"import os; print(os.path.exists('old.cfg'))\"` (line {at(checks, 'remove-old-cfg')})"
+    )
+    assert (found["p/add-new-cfg"][1] or "").startswith(
+        "exit 0 (it printed `False`: what it checks does not hold)"
+    )
+
+
 GATED = {
     "gated-off": ('if [ -n "${PLANRUN_TEST_GATE:-}" ]; then grep -q x f.txt; fi', "unverified"),
     "and-off": ('[ "${PLANRUN_TEST_GATE:-0}" = 1 ] && grep -q x f.txt', "unverified"),

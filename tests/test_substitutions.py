@@ -73,6 +73,12 @@ STOPS = {
     "written-well": ('n=$(grep -c TODO f.txt || true)\n[ "$n" -eq 0 ]', "passed"),
     # with the script's own `set +e` nothing stops there: the test decides
     "own-plus-e": ('set +e\nn=$(grep -c TODO f.txt)\n[ "$n" -eq 0 ]', "passed"),
+    # quoted, the assignment's status is still the substitution's
+    "quoted": ('set -e\nn="$(grep -c TODO f.txt)"\n[ "$n" -eq 0 ]', "error"),
+    "quoted-needs-a-match": ('set -e\nn="$(grep -c TODO f.txt)"\n[ "$n" -gt 0 ]', "failed"),
+    "quoted-found": ('n="$(grep -c match f.txt)"\n[ "$n" -eq 1 ]', "passed"),
+    # text around the substitution: what it holds is not the count, so nothing is worked out
+    "quoted-with-text": ('n="x$(grep -c TODO f.txt)"\n[ "$n" = x0 ]', "failed"),
 }
 
 
@@ -92,3 +98,9 @@ def test_a_script_stopped_by_e_at_a_line_that_checks_nothing_is_an_error(
         "Actions does) ends it there (write `: $((PASS++))`)"
     )
     assert "write `count=$(grep -r TODO f.txt | wc -l || true)`" in (found["p/piped"][1] or "")
+    assert (found["p/quoted"][1] or "").startswith(
+        'could not run: `n="$(grep -c TODO f.txt)"` stopped the script at line 2: `grep -c '
+        "TODO f.txt` found no match (exit 1), the assignment failed with it, and -e (planrun "
+        "runs a check with `bash -eo pipefail`, as GitHub Actions does) ends it there (write "
+        '`n="$(grep -c TODO f.txt || true)"`)'
+    )

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PlanWriter
 from planrun.checkoutput import could_not_look
-from test_evidence_gaps import run_table
+from test_evidence_gaps import at, run_table
 
 CLEANUP = {
     "kill-then-wait": (
@@ -120,6 +120,26 @@ REFUSALS = {
     "accepted": ('! python3 -c "pass"', "failed"),
     "if-refused": ('if python3 -c "import sys; sys.exit(2)"; then exit 1; fi', "passed"),
     "if-found": ("if grep -q match f.txt; then echo still there; exit 1; fi", "failed"),
+    # the same negation in a subshell, or one whose failure exits: the script's status is its
+    "subshell-missing": ("! (./bin/tool --invalid-flag)", "failed"),
+    "or-exit-missing": ("! ./bin/tool --invalid-flag || exit 1", "failed"),
+    "subshell-or-exit-missing": ("! (./bin/tool --invalid-flag) || exit 1", "failed"),
+    "if-not-else-exit-missing": (
+        'if ! ./bin/tool --invalid-flag; then echo "rejected"; else exit 1; fi',
+        "failed",
+    ),
+    "or-exit-missing-tool": ("! missing-tool --check || exit 1", "error"),
+    "subshell-missing-tool": ("! (missing-tool --check)", "error"),
+    "subshell-refused": ('! (python3 -c "import sys; sys.exit(2)")', "passed"),
+    "or-exit-refused": ('! python3 -c "import sys; sys.exit(2)" || exit 1', "passed"),
+    "or-exit-accepted": ('! python3 -c "pass" || exit 1', "failed"),
+    "if-not-else-exit-refused": (
+        'if ! python3 -c "import sys; sys.exit(2)"; then echo ok; else echo FAIL; exit 1; fi',
+        "passed",
+    ),
+    "subshell-not-found": ("! (grep -q nope f.txt)", "passed"),
+    # a search that could not read its file found nothing either, as with `! grep` alone
+    "or-exit-unread": ("! grep -q nope nofile || exit 1", "failed"),
 }
 
 
@@ -136,6 +156,20 @@ def test_a_negative_test_of_a_program_that_is_not_there_is_no_pass(
     )
     assert (found["p/missing-tool"][1] or "").startswith(
         "could not run: `missing-tool` was not found on PATH"
+    )
+    for name in ("subshell-missing", "or-exit-missing", "if-not-else-exit-missing"):
+        assert (found[f"p/{name}"][1] or "").startswith(
+            "exit 127 (command not found): `./bin/tool --invalid-flag` (line "
+        ), name
+        assert (found[f"p/{name}"][1] or "").endswith(
+            "it must fail: the `!` would turn its error into a pass)"
+        ), name
+    assert (found["p/or-exit-missing-tool"][1] or "").startswith(
+        "could not run: `missing-tool` was not found on PATH: `missing-tool --check`"
+    )
+    assert found["p/or-exit-refused"][1] == (
+        'judged by `python3 -c "import sys; sys.exit(2)"`, which must fail: the `!` would turn '
+        "its error into a pass"
     )
 
 
@@ -221,3 +255,64 @@ def test_a_function_the_script_calls_before_defining_it_is_its_failure(
         "tool": ("missing-tool --version", "error"),
     }
     run_table(write_plan, tmp_path, table)
+
+
+# bash's `time` keyword only prints how long what follows took: each check is judged as the
+# same check without it (no bin/tool, no missing-tool here; f.txt holds "no match here").
+UNTIMED = {
+    "missing-tool-or-exit": ("missing-tool --check || exit 1", "error"),
+    "negated-missing": ("! ./bin/tool --invalid-flag", "failed"),
+    "negated-subshell-missing": ("! (./bin/tool --invalid-flag)", "failed"),
+    "negated-refused": ('! python3 -c "import sys; sys.exit(2)"', "passed"),
+    "search-or-exit": ("grep -q x f.txt || exit 1", "failed"),
+    "found": ("grep -q match f.txt || exit 1", "passed"),
+    "masked": ("grep -q x f.txt || true", "failed"),
+    "missing-tool": ("missing-tool --check", "error"),
+}
+TIMED = {f"timed-{name}": (f"time {script}", status) for name, (script, status) in UNTIMED.items()}
+TIMED["timed-p-missing-tool-or-exit"] = ("time -p missing-tool --check || exit 1", "error")
+
+
+def test_a_timed_check_is_judged_as_the_same_check_without_time(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    _, _, found = run_table(write_plan, tmp_path, UNTIMED | TIMED)
+    assert (found["p/timed-missing-tool-or-exit"][1] or "").startswith(
+        "could not run: `missing-tool` was not found on PATH (the script exits when it fails): "
+        "`time missing-tool --check || exit 1`"
+    )
+    assert (found["p/timed-negated-subshell-missing"][1] or "").startswith(
+        "exit 127 (command not found): `./bin/tool --invalid-flag` (line "
+    )
+    # run as written, timing and all, when nothing else judges it
+    assert found["p/timed-found"][1] is None
+
+
+# A negation on a line of a longer script: bash's own words that it could not run the program
+# show its 127 became the pass (no bin/tool, no missing-tool here).
+NEGATED_IN_SCRIPTS = {
+    "last": ("test -f f.txt\n! ./bin/tool --invalid-flag", "unverified"),
+    "or-exit": ("test -f f.txt\n! ./bin/tool --invalid-flag || exit 1\necho done", "unverified"),
+    "subshell": ("test -f f.txt\n! (missing-tool --check)", "unverified"),
+    "if-not": (
+        "test -f f.txt\nif ! ./bin/tool --invalid-flag; then echo ok; else exit 1; fi",
+        "unverified",
+    ),
+    # a program that is there and refuses, or accepts
+    "refused": ('test -f f.txt\n! python3 -c "import sys; sys.exit(2)" || exit 1', "passed"),
+    "accepted": ('test -f f.txt\n! python3 -c "pass" || exit 1', "failed"),
+    "not-found": ("test -f f.txt\n! grep -q nope f.txt", "passed"),
+}
+
+
+def test_a_negation_in_a_script_of_a_program_that_is_not_there_is_no_pass(
+    write_plan: PlanWriter, tmp_path: Path
+) -> None:
+    checks, _, found = run_table(write_plan, tmp_path, NEGATED_IN_SCRIPTS)
+    assert found["p/last"][1] == (
+        "its script printed `./bin/tool: No such file or directory`: `./bin/tool "
+        "--invalid-flag` (line 2 of the script) could not run, and the `!` took that for the "
+        "refusal it tests (test that it is there first (`test -x PATH || exit 1`, `command -v "
+        f"X || exit 1`)): `test -f f.txt ⏎ ! ./bin/tool --invalid-flag` (line {at(checks, 'last')})"
+    )
+    assert "`missing-tool: command not found`" in (found["p/subshell"][1] or "")

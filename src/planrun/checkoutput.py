@@ -36,6 +36,7 @@ from planrun.errexit import (
     walk,
 )
 from planrun.shellsplit import parse
+from planrun.timed import timed_program
 
 _OTHERS = r"(?:, \d+ (?:deselected|warnings?))*"
 # Output of a test runner that ran nothing: (runner, pattern).
@@ -530,12 +531,13 @@ def _guard_missing(run: str, output: str, code: int) -> str | None:
     helpers = _helpers(root)
     for statement in root.named_children:
         guard = _exits_without(statement, helpers)
-        name = command_name(guard) if guard is not None else None
+        # `time notool --check || exit 1`: the keyword runs it, and its status is notool's
+        name = timed_program(guard) if guard is not None else None
         if name not in names or _exit_status(statement, helpers) != code:
             continue
         inside = range(statement.start_byte, statement.end_byte)
         rows = range(statement.start_point.row + 1, statement.end_point.row + 2)
-        runs = [c for c in commands_in(root) if command_name(c) == name]
+        runs = [c for c in commands_in(root) if timed_program(c) == name]
         if all(c.start_byte in inside for c in runs) and all(
             line in rows for line, n in said if n == name
         ):  # its only runs are on that line, and that is where bash could not run it

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from planrun import lazyre, retryloops, scriptfiles
+from planrun import lazyre, retryloops, scriptfiles, timed
 from planrun.commandlint import jq_exit_status, prints_result, prints_value
 from planrun.errexit import (
     DEFAULT_FLAGS,
@@ -49,6 +49,7 @@ from planrun.errexit import (
     errexit,
     functions_of,
     guarded,
+    if_parts,
     next_statement,
     only_statement,
     reads_status_first,
@@ -114,6 +115,11 @@ def read(script: str, flags: ShellFlags = DEFAULT_FLAGS) -> Reading:
 
     A pure function of its arguments, and a Reading is frozen: the readings of a run are
     kept, since the tasks of a plan often share their checks (``pytest -q``, ``npm test``)."""
+    plain = timed.untimed(script)
+    if plain is not None:
+        found = read(plain, flags)
+        # Run as written (with its timing) unless the rules judge it by another command.
+        return replace(found, run=script) if found.run == plain else replace(found, original=script)
     found = _read(script, flags)
     # Not `sh -c '...' &`: nothing reads a job's status in the background.
     inner = nested(script) if found.run == script and not found.never_fails else None
@@ -1111,16 +1117,41 @@ def _opts_out(statements: list[Node]) -> bool:
 def _negated(script: str, statements: list[Node]) -> Reading | None:
     """``! grep -q TODO a.py``: the ``!`` turns every failure into success, so grep's exit 2
     (a.py missing) would pass. Judged by the command, which must fail by finding nothing; so is
-    ``! ./bin/tool --bad-flag``, whose exit 127 (no bin/tool) would pass too."""
-    if len(statements) != 1 or _body(statements[0]).type != "negated_command":
+    ``! ./bin/tool --bad-flag``, whose exit 127 (no bin/tool) would pass too, and so are the
+    same negation in a subshell (``! (X)``) and one whose failure exits (``! X || exit 1``,
+    ``if ! X; then echo ok; else exit 1; fi``): the script's status is the ``!``'s."""
+    found = negation(statements[0]) if len(statements) == 1 else None
+    if found is None:
         return None
-    inner = [c for c in _body(statements[0]).named_children if c.type != "comment"]
+    inner = [c for c in found.named_children if c.type != "comment"]
+    if len(inner) == 1 and _body(inner[0]).type == "subshell":
+        inner = [c for c in _body(inner[0]).named_children if c.type != "comment"]
     if len(inner) != 1 or (
         _name(inner[0]) not in NO_MATCH_PROGRAMS and _body(inner[0]).type != "command"
     ):
         return None
     text = _text(script, inner[0], inner[0])
     return Reading(text, must_fail=True, note="the `!` would turn its error into a pass")
+
+
+def negation(node: Node) -> Node | None:
+    """The ``! X`` whose status is ``node``'s: itself, the left of ``! X || exit 1``, or the
+    condition of an ``if ! X`` whose ``then`` only reports and whose ``else`` exits failing
+    (not a search there: one that could not look is watched by what it printed, hiddencheck)."""
+    body = _body(node)
+    if body.type == "list" and body.children[1].type == "||" and _exits_failing(body.children[-1]):
+        body = _body(body.children[0])
+    elif (parts := if_parts(body)) is not None:
+        condition, then, otherwise = parts
+        if not otherwise or not all(_only_reports(c) for c in then + otherwise[:-1]):
+            return None
+        if not _exits_failing(otherwise[-1]) or _body(condition).type != "negated_command":
+            return None
+        inner = _body(condition).named_children
+        if inner and (_name(inner[0]) or "").rsplit("/", 1)[-1] in NO_MATCH_PROGRAMS:
+            return None
+        body = _body(condition)
+    return body if body.type == "negated_command" else None
 
 
 def _judged(inner: Reading, mask: str) -> Reading:

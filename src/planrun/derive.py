@@ -28,18 +28,14 @@ from planrun import lazyre
 from planrun.diagnostics import Diagnostics
 from planrun.model import Plan, Task
 from planrun.modelchecks import Artifact, VerifyCommand
+from planrun.removals import GOES
 
-_GOES = (
-    r"\b(?:remov(?:e[sd]?|ing)|delet\w*|drop(?:s|ped|ping)?|renam\w*|mov(?:e|es|ed|ing)|"
-    r"deprecat\w*|clean\s*up|uninstall\w*|replac\w*|migrat\w*\s+away|get\s+rid|"
-    r"stop(?:s|ped)?\s+(?:calling|running|using))\b"
-)
 _TENTATIVE = (
     r"\b(?:if\s+(?:it\s+)?exists?|if\s+needed|if\s+present|optional(?:ly)?|consider|e\.g\.|"
     r"for\s+example)(?!\w)"
 )
-_REMOVES = lazyre.compile(_GOES + "|" + _TENTATIVE, re.I)
-_GONE = lazyre.compile(_GOES, re.I)
+_REMOVES = lazyre.compile(GOES + "|" + _TENTATIVE, re.I)
+_GONE = lazyre.compile(GOES, re.I)
 _CHECKPOINT = lazyre.compile(
     r"^\s*(?:[-*+]\s+)?\*\*(?:checkpoint|verify|verification|test)\*\*:?", re.I
 )

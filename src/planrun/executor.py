@@ -21,6 +21,7 @@ from planrun import (
     passedover,
     proc,
     procpool,
+    removals,
     reports,
     skips,
     tasklog,
@@ -189,6 +190,11 @@ class Executor:
             reading = checkrules.Reading(cmd.run) if plain else checkrules.read(cmd.run, flags)
             if not plain and reading.run == cmd.run and reading == checkrules.Reading(cmd.run):
                 reading = checkrules.in_file(cmd.run, cwd) or reading  # `bash verify.sh`
+            gone = removals.removes(unit.task.name) if unit.task and reading.prints_value else None
+            if gone is not None:
+                # Its printed True or False may each be the answer the task wants.
+                unread = removals.printed_value_unread(gone)
+                reading = replace(reading, prints_value=False, status_blind=unread)
             # One line is one chunk whatever it holds: no syntax tree needed to say so. An
             # expected output or exit needs to know too whether the last command ran
             # (judge.stopped_early).

@@ -53,8 +53,10 @@ def stopped_without_failing(
         return None  # what it goes on to test needs a match: the script fails either way
     search = " ".join(text_of(searches[0]).split())
     value = text_of(assignment)[len(name) + 1 :]
-    fix = f"{name}=$({value[2:-1]} || true)" if value.startswith("$(") else None
-    how = f" (write `{fix}`)" if fix and "\n" not in fix else ""
+    quote = '"' if value.startswith('"') else ""
+    inner = value[len(quote) + 2 : len(value) - len(quote) - 1]
+    fix = f"{name}={quote}$({inner} || true){quote}"
+    how = f" (write `{fix}`)" if "\n" not in fix else ""
     return (
         f"`{flat}` stopped the script at line {line}: `{search}` found no match (exit 1), "
         f"the assignment failed with it, and {_WHERE}{how}"
@@ -204,12 +206,17 @@ def _compare(left: str, operator: str, right: str) -> bool | None:
 
 
 def _assignment(root: Node, command: str) -> Node | None:
-    """The assignment written as ``command`` (``n=$(grep -c x f)``), whose value is one command
-    substitution; None when there is none."""
+    """The assignment written as ``command`` (``n=$(grep -c x f)``, ``n="$(grep -c x f)"``),
+    whose value is one command substitution; None when there is none."""
     for node in walk(root):
         if node.type != "variable_assignment" or squeezed(text_of(node)) != command:
             continue
         value = node.child_by_field_name("value")
+        if value is not None and value.type == "string":
+            # the quotes change nothing of the status: bash's is the substitution's still
+            inside = value.named_children
+            whole = len(inside) == 1 and text_of(value) == f'"{text_of(inside[0])}"'
+            value = inside[0] if whole else None
         if value is not None and value.type == "command_substitution":
             return node
     return None

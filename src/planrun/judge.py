@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from planrun import checkrules, passedover
+from planrun import checkrules, passedover, removals
 from planrun.checkrules import Reading
 from planrun.errexit import ShellFlags, text_of
 from planrun.graph import Unit
 from planrun.hiddencheck import Hidden
 from planrun.procpool import CANNOT_START, LOST
-from planrun.reports import CANNOT_LOOK, UNREAD
+from planrun.reports import ABSENT, CANNOT_LOOK, UNREAD
 from planrun.results import CheckResult, CommandRecord
 from planrun.scheduler import Step
 from planrun.shellsplit import one_line, parse
@@ -87,7 +87,11 @@ def judge(
     reports = [c for c in commands if c.weak and c.weak.startswith(ONLY_REPORTS)]
     if reports:
         return UNVERIFIED, f"{reports[0].weak}: {named(reports[0])}"
-    blind = [c for c in commands if c.weak and checkrules.STATUS_BLIND in c.weak]
+    blind = [
+        c
+        for c in commands
+        if c.weak and (checkrules.STATUS_BLIND in c.weak or c.weak.startswith(removals.UNREAD))
+    ]
     if blind:
         return UNVERIFIED, f"{blind[0].weak}: {named(blind[0])}"
     if commands:
@@ -163,6 +167,11 @@ def unseen_check(
         command = f"`{one_line(check.command, 60)}`"
         at = f"line {check.line}{where}"
         fix = check.remedy
+        if needle is not None and check.shape == ABSENT:
+            return (
+                f"{PRINTED}{one_line(needle.decode(errors='replace'), 60)}`: {command} "
+                f"({at}) could not run, and the `!` took that for the refusal it tests ({fix})"
+            )
         if needle is not None and check.shape == CANNOT_LOOK and check.message is None:
             return (
                 f"{PRINTED}{one_line(needle.decode(errors='replace'), 60)}`: {command} "

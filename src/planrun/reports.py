@@ -20,7 +20,7 @@ from tree_sitter import Node
 
 from planrun import earlyexit, lazyre, printed
 from planrun.checkoutput import PROBES
-from planrun.checkrules import FAILURE_WORDS
+from planrun.checkrules import FAILURE_WORDS, negation
 from planrun.commandkinds import (
     PATH_EXPANDS,
     all_reports,
@@ -120,7 +120,9 @@ def hidden(
         # `bash -c 'command -v X || { echo skip; exit 0; }; X'`: a skip or a search inside
         # is watched by what it prints (planrun's traps do not reach that shell).
         found_inside = hidden(nested[3], cwd, bash=False)
-        return tuple(h for h in found_inside if h.skip is not None or h.shape == CANNOT_LOOK)
+        return tuple(
+            h for h in found_inside if h.skip is not None or h.shape in (CANNOT_LOOK, ABSENT)
+        )
     root = parse(script)
     statements = [c for c in root.named_children if c.type != "comment"]
     last = statements[-1] if statements else None
@@ -160,6 +162,12 @@ def hidden(
             command = flat(text_of(inner))
             fix = f"write `if {one_line(command, 40)}; then exit 1; fi`"
             found.append(Hidden(node.start_point.row + 1, command, "the `!`", fix=fix))
+        elif node.type == "negated_command" and watchable and _decides(node):
+            item = _negated_missing(node)
+            if item is not None:
+                found.append(item)
+    looked = {(h.line, h.needle) for h in found if h.shape == CANNOT_LOOK}
+    found = [h for h in found if h.shape != ABSENT or (h.line, h.needle) not in looked]
     if any(h.head is not None or h.reach for h in found) and not debug_stays(root, script, cwd):
         found = [replace(h, head=None, reach=()) for h in found]
     watched = {n for h in found for n in (h.needle, h.whole) if n is not None}
@@ -435,6 +443,7 @@ def _found_by_find(node: Node) -> Hidden | None:
 
 _GROUPS = frozenset({"compound_statement", "redirected_statement"})
 CANNOT_LOOK = "its error"  # the shape of a search whose error (exit 2) reads as "not found"
+ABSENT = "its absence"  # the shape of a program under `!` that could not run: its 127 passes
 _GREPS = frozenset({"grep", "egrep", "fgrep"})
 # Builtins and keywords a guard may test: never "command not found".
 _NOT_PROGRAMS = frozenset({"test", "[", "[[", "true", "false", ":", "command", "type", "!"})
@@ -631,6 +640,41 @@ def _or_after(node: Node) -> bool:
             return True
         node = parent
     return False
+
+
+def _decides(negated: Node) -> bool:
+    """Whether the ``!`` is what its statement checks (``! X``, ``! X || exit 1``, ``if ! X;
+    then echo ok; else exit 1; fi``: checkrules.negation), not a choice (a loop's or an
+    ``if``'s condition)."""
+    statement = _statement(negated)
+    parent = statement.parent
+    if parent is not None and parent.type == "if_statement" and _is_condition(statement):
+        statement = parent
+    if _is_condition(statement):
+        return False
+    found = negation(statement)
+    return found is not None and found.id == negated.id
+
+
+def _negated_missing(node: Node) -> Hidden | None:
+    """``! ./bin/tool --bad`` (or ``! (X)``) whose status the script keeps: a program the
+    shell could not run exits 127, which the ``!`` turns into the refusal it tests for.
+    Watched for the shell's own words that it could not run it."""
+    inner = [c for c in node.named_children if c.type != "comment"]
+    if len(inner) == 1 and body_of(inner[0]).type == "subshell":
+        inner = [c for c in body_of(inner[0]).named_children if c.type != "comment"]
+    command = body_of(inner[0]) if len(inner) == 1 else None
+    name = command_name(command) if command is not None else None
+    if command is None or not name or _EXPANDS.search(name) or name in _NOT_PROGRAMS:
+        return None
+    if not printed.reaches_output(command, 2):
+        return None  # `2>/dev/null`: the script chose not to hear it (a known gap)
+    said = "No such file or directory" if "/" in name else "command not found"
+    fix = "test that it is there first (`test -x PATH || exit 1`, `command -v X || exit 1`)"
+    text = flat(text_of(command))
+    return Hidden(
+        command.start_point.row + 1, text, ABSENT, None, f"{name}: {said}".encode(), fix=fix
+    )
 
 
 def _negation_hides(node: Node, last: Node | None) -> bool:
