@@ -694,3 +694,86 @@ def test_a_command_said_to_pass_runs_whatever_else_the_line_says_fails(line: str
 )
 def test_the_command_a_line_says_to_use_instead_runs(line: str, asked: list[bool]) -> None:
     assert [why is None for why in unasked.whys(line)] == asked
+
+
+# --- a remedy for a failure ---------------------------------------------------------------
+
+REMEDY = "the line runs it only if something fails: a remedy, no check"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Run `pytest` and if it fails, run `make reset`", [None, f"{REMEDY} ('if it fails')"]),
+        ("If `pytest` fails, run `make reset` to reset", [None, f"{REMEDY} ('If \u2026 fails')"]),
+        ("Run `pytest`; on failure run `make reset`", [None, f"{REMEDY} ('on failure')"]),
+        ("Run `make clean` if `pytest` fails", [f"{REMEDY} ('if \u2026 fails')", None]),
+        ("Run `pytest`, otherwise run `make reset`", [None, f"{REMEDY} ('otherwise')"]),
+        ("Should `pytest` fail, run `make reset`", [None, f"{REMEDY} ('Should \u2026 fail')"]),
+        ("Run `pytest` (if it fails, run `make reset`)", [None, f"{REMEDY} ('if it fails')"]),
+        (
+            "When `pytest` errors, re-run with `pytest -x`",
+            [None, f"{REMEDY} ('When \u2026 errors')"],
+        ),
+        # still asked for: the line asks for the command, or a check of a failure
+        ("Run `pytest` to confirm", [None]),
+        ("Once the implementation is complete, run `pytest`", [None]),
+        ("Instead of `npm run old`, run `npm test`", [f"{NOT_RUN} ('Instead of')", None]),
+        ("Run `pytest` and if it passes, run `ruff check .`", [None, None]),
+        ("Verify that if the parse fails, `python3 cli.py x` exits 1", [None]),
+        ("`pytest` passes even if the network fails", [None]),
+        ("`pytest tests/e2e` fails, unrelated to this change", [f"{NO_CHECK} ('unrelated to')"]),
+    ],
+)
+def test_a_command_run_only_if_another_fails_is_no_check(
+    line: str, expected: list[str | None]
+) -> None:
+    assert unasked.whys(line) == expected
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["Run and if it fails, run", "If fails, run to reset", "Run ; on failure run"],
+)
+def test_a_failure_a_line_plans_for_is_no_failure_expected(words: str) -> None:
+    assert prose.outcome(words) == prose.Outcome()
+    assert prose.outcome("Run and confirm it fails").held is not None
+
+
+def test_a_remedy_runs_nowhere_and_the_check_before_it_still_does(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Feature
+
+        - [x] T001 Add the parser
+          Verify: run `bash scripts/x.sh a` and if it fails, run `bash scripts/x.sh fix-a`
+        - [x] T002 Add the flag
+          Verify: If `bash scripts/x.sh b` fails, run `bash scripts/x.sh fix-b` to reset
+        - [x] T003 Add the docs
+          Verify: Run `bash scripts/x.sh c`; on failure run `bash scripts/x.sh fix-c`
+
+        ## Validation
+        - Run `bash scripts/x.sh gate` and if it fails, run `bash scripts/x.sh fix-gate`
+        - Once the implementation is complete, run `bash scripts/x.sh once`
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert [found[f"tasks/T00{n}"][:2] for n in (1, 2, 3)] == [
+        ("passed", ["bash scripts/x.sh a"]),
+        ("passed", ["bash scripts/x.sh b"]),
+        ("passed", ["bash scripts/x.sh c"]),
+    ]
+    assert found["tasks/@checks"][:2] == (
+        "passed",
+        ["bash scripts/x.sh gate", "bash scripts/x.sh once"],
+    )
+    assert ran(tmp_path) == ["a", "b", "c", "gate", "once"]
+    assert warnings(plan) == [
+        (4, f"`bash scripts/x.sh fix-a` is not run: {REMEDY} ('if it fails')"),
+        (6, f"`bash scripts/x.sh fix-b` is not run: {REMEDY} ('If \u2026 fails')"),
+        (8, f"`bash scripts/x.sh fix-c` is not run: {REMEDY} ('on failure')"),
+        (11, f"`bash scripts/x.sh fix-gate` is not run: {REMEDY} ('if it fails')"),
+    ]
