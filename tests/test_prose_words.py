@@ -777,3 +777,108 @@ def test_a_remedy_runs_nowhere_and_the_check_before_it_still_does(tmp_path: Path
         (8, f"`bash scripts/x.sh fix-c` is not run: {REMEDY} ('on failure')"),
         (11, f"`bash scripts/x.sh fix-gate` is not run: {REMEDY} ('if it fails')"),
     ]
+
+
+# --- a command of a line that is not run is said so -----------------------------------------
+
+UNKNOWN = "planrun does not know `{}` as a program"
+
+
+@pytest.mark.parametrize(
+    ("line", "commands", "not_run"),
+    [
+        # a command planrun never runs from prose, beside one it runs: reported, not dropped
+        (
+            "`rails db:reset` and `bundle exec rails test` both pass",
+            ["bundle exec rails test"],
+            [f"`rails db:reset` is not run: {SHIPS} ('db:reset')"],
+        ),
+        ("`bin/rails db:drop`", [], [f"`bin/rails db:drop` is not run: {SHIPS} ('db:drop')"]),
+        (
+            "`rails test` and `pytest -q` both pass",
+            ["pytest -q"],
+            [f"`rails test` is not run: {UNKNOWN.format('rails')}"],
+        ),
+        (
+            "`bin/rails test` and `pytest -q` both pass",
+            ["pytest -q"],
+            [f"`bin/rails test` is not run: {UNKNOWN.format('bin/rails')}"],
+        ),
+        # alone, such a span leaves the line a manual truth ("is prose" where a field says so)
+        ("`bin/rails test` passes", [], []),
+        # names, paths, English and flags are no commands
+        ("`src/p.py` defines `parse_args`; `pytest -q` passes", ["pytest -q"], []),
+        ("Run `pytest` with `--cov src`", ["pytest"], []),
+        ("Check `the login page` and run `pytest`", ["pytest"], []),
+        ("`GET /api/users` is documented and `pytest` passes", ["pytest"], []),
+        # still asked for
+        ("Run `pytest` to confirm", ["pytest"], []),
+        ("Once the implementation is complete, run `pytest`", ["pytest"], []),
+        (
+            "Instead of `npm run old`, run `npm test`",
+            ["npm test"],
+            [f"`npm run old` is not run: {NOT_RUN} ('Instead of')"],
+        ),
+    ],
+)
+def test_a_command_of_a_line_that_is_not_run_is_said_so(
+    line: str, commands: list[str], not_run: list[str]
+) -> None:
+    found = prose.extract(line, 1)
+    assert ([c.text for c in found.commands], found.not_asked) == (commands, not_run)
+
+
+def test_a_command_never_run_from_prose_beside_one_that_is_is_reported(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    both = "both pass"
+    checklist = write(
+        tmp_path,
+        "plans/ck/tasks.md",
+        f"""
+        # Feature
+
+        - [x] T001 Reset flow
+          Verify: `rails db:reset` and `bash scripts/x.sh a` {both}
+
+        ## Validation
+        - `rails test` and `bash scripts/x.sh gate` {both}
+        """,
+    )
+    fields = write(
+        tmp_path,
+        "plans/tb/TASKS.md",
+        f"""
+        # Task Breakdown
+
+        ### Task 1: Reset flow
+        - **Verify**: `rails db:reset` and `bash scripts/x.sh b` {both}
+        """,
+    )
+    gsd = write(
+        tmp_path,
+        "plans/gsd/01-01-PLAN.md",
+        f"""
+        ---
+        phase: 01-x
+        plan: 01
+        ---
+        <task type="auto">
+          <name>Reset flow</name>
+          <verify>`rails db:reset` and `bash scripts/x.sh c` {both}</verify>
+        </task>
+        """,
+    )
+    reset = f"`rails db:reset` is not run: {SHIPS} ('db:reset')"
+    assert statuses(tmp_path, checklist) == {
+        "tasks/T001": ("passed", ["bash scripts/x.sh a"], None),
+        "tasks/@checks": ("passed", ["bash scripts/x.sh gate"], None),
+    }
+    assert statuses(tmp_path, fields)["TASKS/task-1"][:2] == ("passed", ["bash scripts/x.sh b"])
+    assert statuses(tmp_path, gsd)["01-01/task-1"][:2] == ("passed", ["bash scripts/x.sh c"])
+    assert ran(tmp_path) == ["a", "b", "c", "gate"]
+    assert warnings(checklist) == [
+        (4, reset),
+        (7, f"`rails test` is not run: {UNKNOWN.format('rails')}"),
+    ]
+    assert warnings(fields) == [(4, reset)]
+    assert warnings(gsd) == [(7, reset)]

@@ -186,6 +186,23 @@ def _shaped(text: str, words: list[str]) -> bool:
     )
 
 
+_RELATIVE_PROGRAM = re.compile(r"[\w.-]+(?:/[\w.-]+)+")
+
+
+def unknown_program(text: str) -> str | None:
+    """Why a span that reads as a command of a program planrun does not know (``rails
+    db:reset``, ``bin/rails test``) is not run, or None for one that does not read as a command
+    (a path, a name, English)."""
+    words = _words(text.strip())
+    if len(words) < 2 or is_command(text) or starts_like_command(text):
+        return None
+    first = words[0]
+    shaped = _TOOL.fullmatch(first) or _RELATIVE_PROGRAM.fullmatch(first)
+    if not shaped or first.lower() in _ENGLISH or _english(words) or parse(text).has_error:
+        return None
+    return f"planrun does not know `{first}` as a program"
+
+
 def unsure(text: str) -> bool:
     """Shaped like a command but not one (``kill -9 stray processes if any``): never run."""
     words = _words(text.strip())
@@ -344,8 +361,9 @@ class Extracted:
     unsure: list[str] = field(default_factory=list)  # reads partly as a command: never run
     statement: str | None = None  # the line as prose, when it holds no command
     held: str | None = None  # why the line's commands are not run ("says it must fail ...")
-    # Commands the words do not ask to run as checks, each with why ("`make deploy` is not
-    # run: the line says not to run it ('Do not run')"); the line's other commands still run.
+    # Commands of the line not run, each with why: the words do not ask to run them ("`make
+    # deploy` is not run: the line says not to run it ('Do not run')"), or planrun does not
+    # know their program; the line's other commands still run.
     not_asked: list[str] = field(default_factory=list)
 
 
@@ -373,10 +391,15 @@ def extract(line_text: str, line: int) -> Extracted:
         description = plain if prose else None
         words = re.sub(r"(`+)(.+?)\1", " ", text)
         said = outcome(words) if prose else Outcome()
+        unknown_spans: list[str] = []
         for (span, after), why in zip(spans, unasked.whys(text), strict=True):
             if not is_command(span) or (step and prose):
                 if starts_like_command(span):
                     out.unsure.append(span)
+                elif not step and (unknown := unknown_program(span)) is not None:
+                    (out.not_asked if why else unknown_spans).append(
+                        f"`{span}` is not run: {why or unknown}"
+                    )
             elif why is not None:
                 out.not_asked.append(f"`{span}` is not run: {why}")
             elif (shown := _output_expected(span, after, words)) is not None:
@@ -387,6 +410,9 @@ def extract(line_text: str, line: int) -> Extracted:
                 out.commands.append(Check(line, span, description, said.expect_exit))
         if out.held:
             out.commands = []  # what the line says applies to all of its commands
+        elif out.commands:
+            # "`rails test` and `pytest` pass" would pass on `pytest` alone: said, not silent
+            out.not_asked += unknown_spans
     elif is_command(text):
         out.commands.append(Check(line, text))
     elif unsure(text) and not step:

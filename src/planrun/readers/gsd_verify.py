@@ -21,7 +21,14 @@ from planrun import expectations, markdown, unasked
 from planrun.commandlint import long_running
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
-from planrun.prose import HELD_HINT, NOT_ASKED_HINT, is_command, outcome, starts_like_command
+from planrun.prose import (
+    HELD_HINT,
+    NOT_ASKED_HINT,
+    is_command,
+    outcome,
+    starts_like_command,
+    unknown_program,
+)
 from planrun.readers.common import mapping
 from planrun.shellsplit import looks_like_command, split_script
 from planrun.yamlio import LineList
@@ -177,6 +184,7 @@ def _read_spans(text: str, at: int, out: Reading) -> None:
         out.manual.append((at, text, why))
         return
     found = skipped = False
+    unknown: list[tuple[int, str, str]] = []  # said only beside a check (see prose.extract)
     for (span, after), unasked_why in zip(spans, unasked.whys(text), strict=True):
         if is_command(span) and unasked_why is not None:
             out.manual.append((at, f"`{span}` is not run: {unasked_why}", NOT_ASKED))
@@ -184,6 +192,12 @@ def _read_spans(text: str, at: int, out: Reading) -> None:
         elif is_command(span):
             _add(out, at, span, after, description=text)
             found = True
+        elif (strange := unknown_program(span)) is not None:
+            note = (at, f"`{span}` is not run: {unasked_why or strange}", NOT_ASKED)
+            (out.manual if unasked_why else unknown).append(note)
+            skipped = skipped or unasked_why is not None
+    if found:
+        out.manual += unknown
     if skipped and not found:
         out.truths.append((at, markdown.strip_markup(text)))  # said why above
     elif not found:
