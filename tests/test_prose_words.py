@@ -431,6 +431,17 @@ def test_a_criterion_said_not_to_run_stays_a_truth(tmp_path: Path) -> None:
         ("Test fixtures", False),
         ("Checks not run", False),
         ("Acceptance Criteria", False),
+        # Steps for a person: their commands are a person's to run.
+        ("Manual testing", False),
+        ("Manual verification", False),
+        ("Manual QA", False),
+        ("Manual", False),
+        ("Test manually", False),
+        ("Verify by hand", False),
+        ("Human verification", False),
+        ("Automated and manual tests", False),
+        ("Tests (no manual steps)", True),
+        ("Automated tests", True),
     ],
 )
 def test_which_headings_hold_the_plans_checks(title: str, gate: bool) -> None:
@@ -882,3 +893,54 @@ def test_a_command_never_run_from_prose_beside_one_that_is_is_reported(tmp_path:
     ]
     assert warnings(fields) == [(4, reset)]
     assert warnings(gsd) == [(7, reset)]
+
+
+# --- sections for a person ------------------------------------------------------------------
+
+PERSON = "it is a step under {!r}, a section for a person"
+
+
+def test_a_section_for_a_person_runs_nothing_and_its_steps_are_manual(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Feature
+
+        - [x] T001 Add the banner
+          Verify: `bash scripts/x.sh item`
+
+        ## Manual testing
+        - `bash scripts/x.sh manual`
+        - Run `bash scripts/x.sh asked` and open the page
+        - Log in and check the banner
+
+        ## Testing
+        - Run `bash scripts/x.sh verify` to confirm
+        - Once the implementation is complete, run `bash scripts/x.sh once`
+
+        ### Manual QA
+        ```bash
+        bash scripts/x.sh fence
+        ```
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert found["tasks/T001"][:2] == ("passed", ["bash scripts/x.sh item"])
+    assert found["tasks/@checks"][:2] == (
+        "passed",
+        ["bash scripts/x.sh verify", "bash scripts/x.sh once"],
+    )
+    assert ran(tmp_path) == ["item", "once", "verify"]
+    assert warnings(plan) == [
+        (7, f"`bash scripts/x.sh manual` is not run: {PERSON.format('Manual testing')}"),
+        (8, f"`bash scripts/x.sh asked` is not run: {PERSON.format('Manual testing')}"),
+        (16, f"the shell block is not run: {PERSON.format('Manual QA')}"),
+    ]
+    [loaded] = validate_paths([plan]).plans
+    assert [t.truth for t in loaded.must_haves.truths] == [
+        "bash scripts/x.sh manual",
+        "Run bash scripts/x.sh asked and open the page",
+        "Log in and check the banner",
+    ]

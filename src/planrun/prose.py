@@ -5,7 +5,8 @@ things it can do. So a command is taken only from where a plan author puts check
 
 - a section whose *heading* (level 2 and below; the level-1 heading is the document's title)
   names validation, tests, checks or gates, and is no record of tests that are not this work's
-  checks ("Known test failures", "Tests removed", "Test data") (``gate_heading``);
+  checks ("Known test failures", "Tests removed", "Test data") nor steps for a person
+  ("Manual testing": ``manual_heading``) (``gate_heading``);
 - an explicit verify element (a ``Verify:`` field, GSD's ``<verify>``/``<automated>``);
 - a ``bash``/``sh``/``shell``/``console`` fenced block.
 
@@ -103,11 +104,26 @@ _FAILURES = re.compile(_FAILING, re.I)
 _FIXES = re.compile(r"\b(?:fix\w*|resolv\w*|repair\w*)\b", re.I)
 
 
+# "Manual testing", "Manual QA", "Test manually", "Human verification": steps for a person, whose
+# commands are run by a person, in order and with judgement (readers/manualsteps.py).
+_MANUAL = re.compile(
+    r"(?<!\bno\s)(?<!\bnon-)(?<!\bnon\s)\bmanual(?:ly)?\b|\bby\s+hand\b"
+    r"|\bhuman[\s-]+(?:verif\w*|review\w*|checks?|test\w*|qa)\b",
+    re.I,
+)
+
+
+def manual_heading(heading: markdown.Heading) -> bool:
+    """A section of steps for a person: nothing in it is run (see readers/manualsteps.py)."""
+    return heading.level >= 2 and bool(_MANUAL.search(markdown.strip_markup(heading.title)))
+
+
 def gate_heading(heading: markdown.Heading) -> bool:
     """A section whose commands are the plan's checks: level 2 or below, naming validation,
     tests, checks or gates, and not a list of criteria such as Acceptance Criteria ("Quality
     Gates" is both: its commands are checks, its checkbox items truths) nor a record of tests
-    that are not this work's checks ("Known test failures", "Tests removed", "Test data")."""
+    that are not this work's checks ("Known test failures", "Tests removed", "Test data"),
+    nor steps for a person ("Manual testing")."""
     title = markdown.strip_markup(heading.title)
     return (
         heading.level >= 2
@@ -115,6 +131,7 @@ def gate_heading(heading: markdown.Heading) -> bool:
         and not _STATEMENTS.search(title)
         and not _NOT_GATES.search(title)
         and not (_FAILURES.search(title) and not _FIXES.search(title))
+        and not manual_heading(heading)
     )
 
 
