@@ -944,3 +944,75 @@ def test_a_section_for_a_person_runs_nothing_and_its_steps_are_manual(tmp_path: 
         "Run bash scripts/x.sh asked and open the page",
         "Log in and check the banner",
     ]
+
+
+# --- words after a GSD <automated> ----------------------------------------------------------
+
+
+def test_words_after_several_automated_commands_and_the_commands_in_them(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    remedy = "and if it fails run `bash scripts/x.sh fix`"
+    after = "and `bash scripts/x.sh after` passes"
+    plan = write(
+        tmp_path,
+        "plans/01-01-PLAN.md",
+        f"""
+        ---
+        phase: 01-x
+        plan: 01
+        ---
+        <task type="auto">
+          <name>Chained</name>
+          <verify><automated>bash scripts/x.sh a && bash scripts/x.sh b</automated></verify>
+        </task>
+        <task type="auto">
+          <name>Two lines</name>
+          <verify><automated>bash scripts/x.sh c
+        bash scripts/x.sh d</automated> both pass</verify>
+        </task>
+        <task type="auto">
+          <name>Said to fail</name>
+          <verify><automated>bash scripts/x.sh e
+        bash scripts/x.sh f</automated> both should fail</verify>
+        </task>
+        <task type="auto">
+          <name>No test yet</name>
+          <verify><automated>MISSING — no test yet</automated></verify>
+        </task>
+        <task type="auto">
+          <name>Remedy</name>
+          <verify><automated>bash scripts/x.sh g</automated> {remedy}</verify>
+        </task>
+        <task type="auto">
+          <name>Asked after</name>
+          <verify><automated>bash scripts/x.sh h</automated> {after}</verify>
+        </task>
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert {k.removeprefix("01-01/"): v[:2] for k, v in found.items()} == {
+        "task-1": ("passed", ["bash scripts/x.sh a && bash scripts/x.sh b"]),
+        "task-2": ("passed", ["bash scripts/x.sh c", "bash scripts/x.sh d"]),
+        "task-3": ("manual", []),
+        "task-4": ("manual", []),
+        "task-5": ("passed", ["bash scripts/x.sh g"]),
+        "task-6": ("passed", ["bash scripts/x.sh h"]),
+    }
+    assert ran(tmp_path) == ["a", "b", "c", "d", "g", "h"]
+    failing = "is expected to fail ('both should fail'); a check passes only on exit 0"
+    assert warnings(plan) == [
+        (16, f"`bash scripts/x.sh e` {failing}: it is a manual check, not run"),
+        (17, f"`bash scripts/x.sh f` {failing}: it is a manual check, not run"),
+        (
+            21,
+            "verify line 'MISSING — no test yet' is prose, not a command: it is a manual check",
+        ),
+        (25, f"`bash scripts/x.sh fix` is not run: {REMEDY} ('if it fails')"),
+        (
+            29,
+            (
+                "`bash scripts/x.sh after` is written after <automated>, not in it: "
+                "it is a manual check, not run"
+            ),
+        ),
+    ]
