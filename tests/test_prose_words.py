@@ -431,6 +431,17 @@ def test_a_criterion_said_not_to_run_stays_a_truth(tmp_path: Path) -> None:
         ("Test fixtures", False),
         ("Checks not run", False),
         ("Acceptance Criteria", False),
+        # Steps for a person: their commands are a person's to run.
+        ("Manual testing", False),
+        ("Manual verification", False),
+        ("Manual QA", False),
+        ("Manual", False),
+        ("Test manually", False),
+        ("Verify by hand", False),
+        ("Human verification", False),
+        ("Automated and manual tests", False),
+        ("Tests (no manual steps)", True),
+        ("Automated tests", True),
     ],
 )
 def test_which_headings_hold_the_plans_checks(title: str, gate: bool) -> None:
@@ -694,3 +705,314 @@ def test_a_command_said_to_pass_runs_whatever_else_the_line_says_fails(line: str
 )
 def test_the_command_a_line_says_to_use_instead_runs(line: str, asked: list[bool]) -> None:
     assert [why is None for why in unasked.whys(line)] == asked
+
+
+# --- a remedy for a failure ---------------------------------------------------------------
+
+REMEDY = "the line runs it only if something fails: a remedy, no check"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Run `pytest` and if it fails, run `make reset`", [None, f"{REMEDY} ('if it fails')"]),
+        ("If `pytest` fails, run `make reset` to reset", [None, f"{REMEDY} ('If \u2026 fails')"]),
+        ("Run `pytest`; on failure run `make reset`", [None, f"{REMEDY} ('on failure')"]),
+        ("Run `make clean` if `pytest` fails", [f"{REMEDY} ('if \u2026 fails')", None]),
+        ("Run `pytest`, otherwise run `make reset`", [None, f"{REMEDY} ('otherwise')"]),
+        ("Should `pytest` fail, run `make reset`", [None, f"{REMEDY} ('Should \u2026 fail')"]),
+        ("Run `pytest` (if it fails, run `make reset`)", [None, f"{REMEDY} ('if it fails')"]),
+        (
+            "When `pytest` errors, re-run with `pytest -x`",
+            [None, f"{REMEDY} ('When \u2026 errors')"],
+        ),
+        # still asked for: the line asks for the command, or a check of a failure
+        ("Run `pytest` to confirm", [None]),
+        ("Once the implementation is complete, run `pytest`", [None]),
+        ("Instead of `npm run old`, run `npm test`", [f"{NOT_RUN} ('Instead of')", None]),
+        ("Run `pytest` and if it passes, run `ruff check .`", [None, None]),
+        ("Verify that if the parse fails, `python3 cli.py x` exits 1", [None]),
+        ("`pytest` passes even if the network fails", [None]),
+        ("`pytest tests/e2e` fails, unrelated to this change", [f"{NO_CHECK} ('unrelated to')"]),
+    ],
+)
+def test_a_command_run_only_if_another_fails_is_no_check(
+    line: str, expected: list[str | None]
+) -> None:
+    assert unasked.whys(line) == expected
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["Run and if it fails, run", "If fails, run to reset", "Run ; on failure run"],
+)
+def test_a_failure_a_line_plans_for_is_no_failure_expected(words: str) -> None:
+    assert prose.outcome(words) == prose.Outcome()
+    assert prose.outcome("Run and confirm it fails").held is not None
+
+
+def test_a_remedy_runs_nowhere_and_the_check_before_it_still_does(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Feature
+
+        - [x] T001 Add the parser
+          Verify: run `bash scripts/x.sh a` and if it fails, run `bash scripts/x.sh fix-a`
+        - [x] T002 Add the flag
+          Verify: If `bash scripts/x.sh b` fails, run `bash scripts/x.sh fix-b` to reset
+        - [x] T003 Add the docs
+          Verify: Run `bash scripts/x.sh c`; on failure run `bash scripts/x.sh fix-c`
+
+        ## Validation
+        - Run `bash scripts/x.sh gate` and if it fails, run `bash scripts/x.sh fix-gate`
+        - Once the implementation is complete, run `bash scripts/x.sh once`
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert [found[f"tasks/T00{n}"][:2] for n in (1, 2, 3)] == [
+        ("passed", ["bash scripts/x.sh a"]),
+        ("passed", ["bash scripts/x.sh b"]),
+        ("passed", ["bash scripts/x.sh c"]),
+    ]
+    assert found["tasks/@checks"][:2] == (
+        "passed",
+        ["bash scripts/x.sh gate", "bash scripts/x.sh once"],
+    )
+    assert ran(tmp_path) == ["a", "b", "c", "gate", "once"]
+    assert warnings(plan) == [
+        (4, f"`bash scripts/x.sh fix-a` is not run: {REMEDY} ('if it fails')"),
+        (6, f"`bash scripts/x.sh fix-b` is not run: {REMEDY} ('If \u2026 fails')"),
+        (8, f"`bash scripts/x.sh fix-c` is not run: {REMEDY} ('on failure')"),
+        (11, f"`bash scripts/x.sh fix-gate` is not run: {REMEDY} ('if it fails')"),
+    ]
+
+
+# --- a command of a line that is not run is said so -----------------------------------------
+
+UNKNOWN = "planrun does not know `{}` as a program"
+
+
+@pytest.mark.parametrize(
+    ("line", "commands", "not_run"),
+    [
+        # a command planrun never runs from prose, beside one it runs: reported, not dropped
+        (
+            "`rails db:reset` and `bundle exec rails test` both pass",
+            ["bundle exec rails test"],
+            [f"`rails db:reset` is not run: {SHIPS} ('db:reset')"],
+        ),
+        ("`bin/rails db:drop`", [], [f"`bin/rails db:drop` is not run: {SHIPS} ('db:drop')"]),
+        (
+            "`rails test` and `pytest -q` both pass",
+            ["pytest -q"],
+            [f"`rails test` is not run: {UNKNOWN.format('rails')}"],
+        ),
+        (
+            "`bin/rails test` and `pytest -q` both pass",
+            ["pytest -q"],
+            [f"`bin/rails test` is not run: {UNKNOWN.format('bin/rails')}"],
+        ),
+        # alone, such a span leaves the line a manual truth ("is prose" where a field says so)
+        ("`bin/rails test` passes", [], []),
+        # names, paths, English and flags are no commands
+        ("`src/p.py` defines `parse_args`; `pytest -q` passes", ["pytest -q"], []),
+        ("Run `pytest` with `--cov src`", ["pytest"], []),
+        ("Check `the login page` and run `pytest`", ["pytest"], []),
+        ("`GET /api/users` is documented and `pytest` passes", ["pytest"], []),
+        # still asked for
+        ("Run `pytest` to confirm", ["pytest"], []),
+        ("Once the implementation is complete, run `pytest`", ["pytest"], []),
+        (
+            "Instead of `npm run old`, run `npm test`",
+            ["npm test"],
+            [f"`npm run old` is not run: {NOT_RUN} ('Instead of')"],
+        ),
+    ],
+)
+def test_a_command_of_a_line_that_is_not_run_is_said_so(
+    line: str, commands: list[str], not_run: list[str]
+) -> None:
+    found = prose.extract(line, 1)
+    assert ([c.text for c in found.commands], found.not_asked) == (commands, not_run)
+
+
+def test_a_command_never_run_from_prose_beside_one_that_is_is_reported(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    both = "both pass"
+    checklist = write(
+        tmp_path,
+        "plans/ck/tasks.md",
+        f"""
+        # Feature
+
+        - [x] T001 Reset flow
+          Verify: `rails db:reset` and `bash scripts/x.sh a` {both}
+
+        ## Validation
+        - `rails test` and `bash scripts/x.sh gate` {both}
+        """,
+    )
+    fields = write(
+        tmp_path,
+        "plans/tb/TASKS.md",
+        f"""
+        # Task Breakdown
+
+        ### Task 1: Reset flow
+        - **Verify**: `rails db:reset` and `bash scripts/x.sh b` {both}
+        """,
+    )
+    gsd = write(
+        tmp_path,
+        "plans/gsd/01-01-PLAN.md",
+        f"""
+        ---
+        phase: 01-x
+        plan: 01
+        ---
+        <task type="auto">
+          <name>Reset flow</name>
+          <verify>`rails db:reset` and `bash scripts/x.sh c` {both}</verify>
+        </task>
+        """,
+    )
+    reset = f"`rails db:reset` is not run: {SHIPS} ('db:reset')"
+    assert statuses(tmp_path, checklist) == {
+        "tasks/T001": ("passed", ["bash scripts/x.sh a"], None),
+        "tasks/@checks": ("passed", ["bash scripts/x.sh gate"], None),
+    }
+    assert statuses(tmp_path, fields)["TASKS/task-1"][:2] == ("passed", ["bash scripts/x.sh b"])
+    assert statuses(tmp_path, gsd)["01-01/task-1"][:2] == ("passed", ["bash scripts/x.sh c"])
+    assert ran(tmp_path) == ["a", "b", "c", "gate"]
+    assert warnings(checklist) == [
+        (4, reset),
+        (7, f"`rails test` is not run: {UNKNOWN.format('rails')}"),
+    ]
+    assert warnings(fields) == [(4, reset)]
+    assert warnings(gsd) == [(7, reset)]
+
+
+# --- sections for a person ------------------------------------------------------------------
+
+PERSON = "it is a step under {!r}, a section for a person"
+
+
+def test_a_section_for_a_person_runs_nothing_and_its_steps_are_manual(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    plan = write(
+        tmp_path,
+        "plans/tasks.md",
+        """
+        # Feature
+
+        - [x] T001 Add the banner
+          Verify: `bash scripts/x.sh item`
+
+        ## Manual testing
+        - `bash scripts/x.sh manual`
+        - Run `bash scripts/x.sh asked` and open the page
+        - Log in and check the banner
+
+        ## Testing
+        - Run `bash scripts/x.sh verify` to confirm
+        - Once the implementation is complete, run `bash scripts/x.sh once`
+
+        ### Manual QA
+        ```bash
+        bash scripts/x.sh fence
+        ```
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert found["tasks/T001"][:2] == ("passed", ["bash scripts/x.sh item"])
+    assert found["tasks/@checks"][:2] == (
+        "passed",
+        ["bash scripts/x.sh verify", "bash scripts/x.sh once"],
+    )
+    assert ran(tmp_path) == ["item", "once", "verify"]
+    assert warnings(plan) == [
+        (7, f"`bash scripts/x.sh manual` is not run: {PERSON.format('Manual testing')}"),
+        (8, f"`bash scripts/x.sh asked` is not run: {PERSON.format('Manual testing')}"),
+        (16, f"the shell block is not run: {PERSON.format('Manual QA')}"),
+    ]
+    [loaded] = validate_paths([plan]).plans
+    assert [t.truth for t in loaded.must_haves.truths] == [
+        "bash scripts/x.sh manual",
+        "Run bash scripts/x.sh asked and open the page",
+        "Log in and check the banner",
+    ]
+
+
+# --- words after a GSD <automated> ----------------------------------------------------------
+
+
+def test_words_after_several_automated_commands_and_the_commands_in_them(tmp_path: Path) -> None:
+    marker_repo(tmp_path)
+    remedy = "and if it fails run `bash scripts/x.sh fix`"
+    after = "and `bash scripts/x.sh after` passes"
+    plan = write(
+        tmp_path,
+        "plans/01-01-PLAN.md",
+        f"""
+        ---
+        phase: 01-x
+        plan: 01
+        ---
+        <task type="auto">
+          <name>Chained</name>
+          <verify><automated>bash scripts/x.sh a && bash scripts/x.sh b</automated></verify>
+        </task>
+        <task type="auto">
+          <name>Two lines</name>
+          <verify><automated>bash scripts/x.sh c
+        bash scripts/x.sh d</automated> both pass</verify>
+        </task>
+        <task type="auto">
+          <name>Said to fail</name>
+          <verify><automated>bash scripts/x.sh e
+        bash scripts/x.sh f</automated> both should fail</verify>
+        </task>
+        <task type="auto">
+          <name>No test yet</name>
+          <verify><automated>MISSING — no test yet</automated></verify>
+        </task>
+        <task type="auto">
+          <name>Remedy</name>
+          <verify><automated>bash scripts/x.sh g</automated> {remedy}</verify>
+        </task>
+        <task type="auto">
+          <name>Asked after</name>
+          <verify><automated>bash scripts/x.sh h</automated> {after}</verify>
+        </task>
+        """,
+    )
+    found = statuses(tmp_path, plan)
+    assert {k.removeprefix("01-01/"): v[:2] for k, v in found.items()} == {
+        "task-1": ("passed", ["bash scripts/x.sh a && bash scripts/x.sh b"]),
+        "task-2": ("passed", ["bash scripts/x.sh c", "bash scripts/x.sh d"]),
+        "task-3": ("manual", []),
+        "task-4": ("manual", []),
+        "task-5": ("passed", ["bash scripts/x.sh g"]),
+        "task-6": ("passed", ["bash scripts/x.sh h"]),
+    }
+    assert ran(tmp_path) == ["a", "b", "c", "d", "g", "h"]
+    failing = "is expected to fail ('both should fail'); a check passes only on exit 0"
+    assert warnings(plan) == [
+        (16, f"`bash scripts/x.sh e` {failing}: it is a manual check, not run"),
+        (17, f"`bash scripts/x.sh f` {failing}: it is a manual check, not run"),
+        (
+            21,
+            "verify line 'MISSING — no test yet' is prose, not a command: it is a manual check",
+        ),
+        (25, f"`bash scripts/x.sh fix` is not run: {REMEDY} ('if it fails')"),
+        (
+            29,
+            (
+                "`bash scripts/x.sh after` is written after <automated>, not in it: "
+                "it is a manual check, not run"
+            ),
+        ),
+    ]

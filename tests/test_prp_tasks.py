@@ -193,3 +193,49 @@ def test_the_service_level_is_manual_when_run(tmp_path: Path) -> None:
         "prp/level-1": ("passed", None),
         "prp/level-3": ("manual", "needs a human: no automated check"),
     }
+
+
+def test_a_level_for_a_person_runs_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "prp.md"
+    path.write_text(
+        textwrap.dedent(
+            """
+            # PRP: Banner
+
+            ### Task 1: Add the banner
+            **Validation**: Run `uv run pytest tests/test_banner.py` to check it
+
+            #### Manual testing
+            ```bash
+            uv run python -m app --demo
+            ```
+
+            ## Validation Loop
+
+            ### Level 1: Lint
+            ```bash
+            ruff check src/
+            ```
+
+            ### Level 2: Manual testing
+            ```bash
+            uv run python -m app --serve-once
+            ```
+            """
+        ).lstrip()
+    )
+    result = validate_paths([path])
+    [plan] = result.plans
+    by_id = {t.id: t for t in plan.tasks}
+    assert [v.run for v in by_id["task-1"].verify] == ["uv run pytest tests/test_banner.py"]
+    assert [t.truth for t in by_id["task-1"].must_haves.truths] == ["uv run python -m app --demo"]
+    assert [v.run for v in by_id["level-1"].verify] == ["ruff check src/"]
+    assert (by_id["level-2"].kind, by_id["level-2"].verify) == ("manual", [])
+    assert [t.truth for t in by_id["level-2"].must_haves.truths] == [
+        "uv run python -m app --serve-once"
+    ]
+    person = "the shell block is not run: it is a step under {!r}, a section for a person"
+    assert [(d.line, d.message) for d in result.diagnostics.items if d.code == "prose-verify"] == [
+        (7, person.format("Manual testing")),
+        (19, person.format("Level 2: Manual testing")),
+    ]

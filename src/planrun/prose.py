@@ -5,7 +5,8 @@ things it can do. So a command is taken only from where a plan author puts check
 
 - a section whose *heading* (level 2 and below; the level-1 heading is the document's title)
   names validation, tests, checks or gates, and is no record of tests that are not this work's
-  checks ("Known test failures", "Tests removed", "Test data") (``gate_heading``);
+  checks ("Known test failures", "Tests removed", "Test data") nor steps for a person
+  ("Manual testing": ``manual_heading``) (``gate_heading``);
 - an explicit verify element (a ``Verify:`` field, GSD's ``<verify>``/``<automated>``);
 - a ``bash``/``sh``/``shell``/``console`` fenced block.
 
@@ -103,11 +104,26 @@ _FAILURES = lazyre.compile(_FAILING, re.I)
 _FIXES = lazyre.compile(r"\b(?:fix\w*|resolv\w*|repair\w*)\b", re.I)
 
 
+# "Manual testing", "Manual QA", "Test manually", "Human verification": steps for a person, whose
+# commands are run by a person, in order and with judgement (readers/manualsteps.py).
+_MANUAL = lazyre.compile(
+    r"(?<!\bno\s)(?<!\bnon-)(?<!\bnon\s)\bmanual(?:ly)?\b|\bby\s+hand\b"
+    r"|\bhuman[\s-]+(?:verif\w*|review\w*|checks?|test\w*|qa)\b",
+    re.I,
+)
+
+
+def manual_heading(heading: markdown.Heading) -> bool:
+    """A section of steps for a person: nothing in it is run (see readers/manualsteps.py)."""
+    return heading.level >= 2 and bool(_MANUAL.search(markdown.strip_markup(heading.title)))
+
+
 def gate_heading(heading: markdown.Heading) -> bool:
     """A section whose commands are the plan's checks: level 2 or below, naming validation,
     tests, checks or gates, and not a list of criteria such as Acceptance Criteria ("Quality
     Gates" is both: its commands are checks, its checkbox items truths) nor a record of tests
-    that are not this work's checks ("Known test failures", "Tests removed", "Test data")."""
+    that are not this work's checks ("Known test failures", "Tests removed", "Test data"),
+    nor steps for a person ("Manual testing")."""
     title = markdown.strip_markup(heading.title)
     return (
         heading.level >= 2
@@ -115,6 +131,7 @@ def gate_heading(heading: markdown.Heading) -> bool:
         and not _STATEMENTS.search(title)
         and not _NOT_GATES.search(title)
         and not (_FAILURES.search(title) and not _FIXES.search(title))
+        and not manual_heading(heading)
     )
 
 
@@ -184,6 +201,23 @@ def _shaped(text: str, words: list[str]) -> bool:
     return bool(_TOOL.fullmatch(words[0])) and (
         any(op in text for op in _OPERATORS) or any(w.startswith("-") for w in words[1:])
     )
+
+
+_RELATIVE_PROGRAM = lazyre.compile(r"[\w.-]+(?:/[\w.-]+)+")
+
+
+def unknown_program(text: str) -> str | None:
+    """Why a span that reads as a command of a program planrun does not know (``rails
+    db:reset``, ``bin/rails test``) is not run, or None for one that does not read as a command
+    (a path, a name, English)."""
+    words = _words(text.strip())
+    if len(words) < 2 or is_command(text) or starts_like_command(text):
+        return None
+    first = words[0]
+    shaped = _TOOL.fullmatch(first) or _RELATIVE_PROGRAM.fullmatch(first)
+    if not shaped or first.lower() in _ENGLISH or _english(words) or parse(text).has_error:
+        return None
+    return f"planrun does not know `{first}` as a program"
 
 
 def unsure(text: str) -> bool:
@@ -295,7 +329,8 @@ def outcome(words: str) -> Outcome:
     ``exits 1`` names the code to expect. ``prints 3``, ``returns 200``, ``finds nothing``:
     an output that exit 0 does not show, held too. ``no tests fail`` says it succeeds."""
     codes = {int(a or b) for a, b in _EXIT_CODE.findall(words)}
-    rest = without_exit_code(words)
+    # "Run `a` and if it fails, run `b`": a failure planned for is no failure expected
+    rest = unasked.FAILURE_CONDITION.sub(" ", without_exit_code(words))
     said = " ".join(words.split())[:60]
     if _failure(rest):
         return Outcome(held=f"is expected to fail ({said!r}); a check passes only on exit 0")
@@ -343,8 +378,9 @@ class Extracted:
     unsure: list[str] = field(default_factory=list)  # reads partly as a command: never run
     statement: str | None = None  # the line as prose, when it holds no command
     held: str | None = None  # why the line's commands are not run ("says it must fail ...")
-    # Commands the words do not ask to run as checks, each with why ("`make deploy` is not
-    # run: the line says not to run it ('Do not run')"); the line's other commands still run.
+    # Commands of the line not run, each with why: the words do not ask to run them ("`make
+    # deploy` is not run: the line says not to run it ('Do not run')"), or planrun does not
+    # know their program; the line's other commands still run.
     not_asked: list[str] = field(default_factory=list)
 
 
@@ -372,10 +408,15 @@ def extract(line_text: str, line: int) -> Extracted:
         description = plain if prose else None
         words = re.sub(r"(`+)(.+?)\1", " ", text)
         said = outcome(words) if prose else Outcome()
+        unknown_spans: list[str] = []
         for (span, after), why in zip(spans, unasked.whys(text), strict=True):
             if not is_command(span) or (step and prose):
                 if starts_like_command(span):
                     out.unsure.append(span)
+                elif not step and (unknown := unknown_program(span)) is not None:
+                    (out.not_asked if why else unknown_spans).append(
+                        f"`{span}` is not run: {why or unknown}"
+                    )
             elif why is not None:
                 out.not_asked.append(f"`{span}` is not run: {why}")
             elif (shown := _output_expected(span, after, words)) is not None:
@@ -386,6 +427,9 @@ def extract(line_text: str, line: int) -> Extracted:
                 out.commands.append(Check(line, span, description, said.expect_exit))
         if out.held:
             out.commands = []  # what the line says applies to all of its commands
+        elif out.commands:
+            # "`rails test` and `pytest` pass" would pass on `pytest` alone: said, not silent
+            out.not_asked += unknown_spans
     elif is_command(text):
         out.commands.append(Check(line, text))
     elif unsure(text) and not step:

@@ -6,10 +6,11 @@ speak of commands that are not checks: "Do not run `make deploy` here", "Rollbac
 "Optionally, `npm run e2e`". Run, such a command deploys, publishes or rolls back, and its
 exit 0 counts as evidence. So the words around a command decide whether it is asked for: a
 command is not run when its own clause (a sentence, or the part of one up to a ``;``) says
-not to run it, speaks of it as no longer used, runs it only on a condition or as an option,
-gives it another purpose than a check, or says it is no check of this work. Each command of a
-line is judged by its own clause: in "Don't run `e2e`; CI runs it. Use `unit` instead." only
-`unit` is asked for.
+not to run it, speaks of it as no longer used, runs it only if something fails (a remedy:
+"Run `pytest` and if it fails, run `make reset`"), runs it only on a condition or as an
+option, gives it another purpose than a check, or says it is no check of this work. Each
+command of a line is judged by its own clause: in "Don't run `e2e`; CI runs it. Use `unit`
+instead." only `unit` is asked for.
 
 These are cues in words, not a grammar. A cue found is enough to keep a command from running
 (a sentence run can deploy), so each cue is held to what it says of the command itself, or a
@@ -21,6 +22,8 @@ line that asks for a check loses it (a check lost is a manual check, and a lost 
 - *if* is a condition of the command only where it is not what a check is asked of: "If the
   schema changed, run `make migrate`" is one; "Verify that if the input is empty, `cli ''`
   exits 1" asks for the command.
+- A failure of the command itself is what is checked, no condition of running it: "If
+  `pytest` fails, run `make reset`" asks for `pytest` (the remedy after it is no check).
 - *flaky*, *pre-existing*, *tracked in* and *known issue* say the command is no check only
   where they describe it ("`x` is flaky", "`x` (pre-existing)", "Flaky: `x`"), not anywhere in
   the clause ("Run `pytest` to confirm the flaky test is fixed", "No regressions in
@@ -90,11 +93,16 @@ _PAST_AFTER = lazyre.compile(
 # "If the schema changed, run ..." is a condition; "check if ..." and "verify that if the input
 # is empty, `X` exits 1" are what a check is asked, not one. "Once ...", "after ..." only order
 # the work ("Once done, run `npm test`"): no condition.
-_ASKED_WHETHER = "".join(
-    rf"(?<!\b{verb}{tail})"
-    for verb in ("check", "verify", "see", "confirm", "test", "ensure", "assert", "sure", "and")
-    for tail in (r"\s", r"\sthat\s", r"\sthat,\s")
-)
+_WHETHER_VERBS = ("check", "verify", "see", "confirm", "test", "ensure", "assert", "sure")
+
+
+def _not_after(verbs: tuple[str, ...]) -> str:
+    return "".join(
+        rf"(?<!\b{verb}{tail})" for verb in verbs for tail in (r"\s", r"\sthat\s", r"\sthat,\s")
+    )
+
+
+_ASKED_WHETHER = _not_after((*_WHETHER_VERBS, "and"))
 # After the work is merged, approved or shipped: no check of the work as it is claimed done
 # ("Once merged, …", "After deploy, …", "When ready, …"); "Once done, run `x`" is an ordering.
 _LATER = (
@@ -110,6 +118,39 @@ _CONDITION = lazyre.compile(
     + r"\bif\b",
     _I,
 )
+# "Run `a` and if it fails, run `b`", "If `a` fails, run `b` to reset", "Run `a`; on failure run
+# `b`", "Run `b` if `a` fails": `b` is a remedy for a failure, run only after one, and its exit
+# 0 says nothing of the work. Not "verify that if the parse fails, `cli` exits 1", what a
+# check is asked; "and if it fails" is a fallback though "and if the input is empty" is not.
+_FAILURE = (
+    r"(?:fails?|failed|failing|errors?(?:\s+out)?|breaks|crash(?:es)?|is\s+red|"
+    r"(?:does\s*n'?t|did\s*n'?t|does\s+not|did\s+not)\s+(?:pass|work|succeed))\b"
+)
+_IF_FAILS = r"\b(?:if|when|whenever|in\s+case)\s+(?:[\w'-]+\s+){0,3}?" + _FAILURE
+_ON_FAILURE = r"\b(?:on|upon|after|in\s+case\s+of)\s+(?:a\s+|an\s+)?(?:failure|error)s?\b"
+_FALLBACK = lazyre.compile(
+    _not_after(_WHETHER_VERBS)
+    + _IF_FAILS
+    + "|"
+    + _ON_FAILURE
+    + r"|\bshould\s+(?:it|this|that|they|CMD|(?:the|any)\s+[\w-]+)\s+"
+    + _FAILURE
+    + r"|\b(?:otherwise|failing\s+that|if\s+not|else)\b",
+    _I,
+)
+# A failure a line plans for ("if it fails, run ..."), not one it says a command ends with: the
+# words prose.outcome leaves out.
+FAILURE_CONDITION = lazyre.compile(_IF_FAILS + "|" + _ON_FAILURE, _I)
+# "Run `b` if the build fails"; not "Run `a` (if it fails, run `b`)", whose condition leads
+# what follows it.
+_FALLBACK_AFTER = lazyre.compile(
+    r"^\W*(?P<cue>(?:only\s+)?" + _IF_FAILS.removeprefix(r"\b") + r")(?!\s*,)", _I
+)
+# "If `a` fails, ...": a condition on the command's own result asks for it, no condition on
+# running it.
+_OWN_RESULT = lazyre.compile(r"^\W*" + _FAILURE, _I)
+_IF_AT_END = lazyre.compile(r"\b(?:if|when|whenever|in\s+case)\W*$", _I)
+
 _OPTIONAL_AFTER = lazyre.compile(
     r"(?P<paren>\(\s*optional\s*\))|"
     + _NEAR
@@ -196,6 +237,7 @@ _NAMED = ("cue", "paren", "far", "adj")
 _FAMILIES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     ("says not to run it", _PROHIBITED, _PROHIBITED_AFTER),
     ("says it is no longer used", _PAST, _PAST_AFTER),
+    ("runs it only if something fails: a remedy, no check", _FALLBACK, _FALLBACK_AFTER),
     ("runs it only on a condition or as an option", _CONDITION, _OPTIONAL_AFTER),
     ("gives it another purpose than checking the work", _PURPOSE, _PURPOSE_AFTER),
     ("says it is no check of this work", _EXCLUDED, _EXCLUDED_AFTER),
@@ -215,6 +257,9 @@ def whys(text: str) -> list[str | None]:
         for mark in _MARK.finditer(clause):
             before = _MARK.sub(" CMD ", clause[: mark.start()])
             after = _MARK.sub(" CMD ", clause[mark.end() :])
+            if _OWN_RESULT.match(after) and _IF_AT_END.search(before):
+                # what follows is what to do on that failure, not said of this command
+                before, after = _IF_AT_END.sub(" ", before), ""
             index = int(mark.group(1))
             ships = _ships(spans[index]) if index < len(spans) else None
             out[index] = _why(before, after) or (f"it {_SHIPS_WHY} ({ships!r})" if ships else None)
@@ -302,5 +347,6 @@ def _why(before: str, after: str) -> str | None:
         if found is not None:
             named = [v for k, v in found.groupdict().items() if v and k in _NAMED]
             cue = " ".join((named[0] if named else found.group(0)).strip(" \t(),.;:").split())
+            cue = re.sub(r"\bCMD\b", "\u2026", cue)  # "If CMD fails": the command's place
             return f"the line {does} ({cue[:40]!r})"
     return None

@@ -16,6 +16,7 @@ from planrun import lazyre, markdown, prose
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.model import Plan
+from planrun.readers import manualsteps
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
 from planrun.readers.common import (
@@ -107,6 +108,7 @@ class ChecklistReader:
             data["metadata"] = {**data.get("metadata", {}), "requirements": found.requirements}
         commands = _gate_commands(body)
         _note_unsure(body, doc, diags)
+        manualsteps.note(body, doc, diags)
         if commands:
             data["verify"] = verify_list(commands, commands[0].line)
         truths = _truths(body) + found.truths
@@ -120,22 +122,14 @@ def _gate_sections(body: markdown.Body) -> list[markdown.Heading]:
 
 
 def _gate_lines(body: markdown.Body) -> list[tuple[markdown.Line, prose.Extracted]]:
-    """Each line of a gate section (outside fences and checkboxes) with what it holds."""
+    """Each line of a gate section (outside fences, checkboxes and a subsection for a person)
+    with what it holds."""
     out = []
-    seen: set[int] = set()
+    seen = manualsteps.lines_under(body)
     for heading in _gate_sections(body):
-        item: int | None = None  # indent of the checkbox item the lines below belong to
-        for line in markdown.section(body, heading):
-            if line.no in seen or line.no in body.fenced:
+        for line in manualsteps.loose_lines(body, heading):
+            if line.no in seen:
                 continue
-            found = markdown.box(line.text)
-            if found is not None:
-                item = found.indent
-                continue
-            indent = len(line.text) - len(line.text.lstrip())
-            if item is not None and (indent > item or not line.text.strip()):
-                continue  # the item's own lines (its Verification: is its check)
-            item = None
             seen.add(line.no)
             out.append((line, prose.extract(line.text, line.no)))
     return out
@@ -150,9 +144,12 @@ def _gate_commands(body: markdown.Body) -> list[prose.Check | Chunk]:
             found.setdefault(check.text, check)
     gates = [markdown.section(body, h) for h in _gate_sections(body)]
     spans = [(lines[0].no, lines[-1].no) for lines in gates if lines]
+    manual = manualsteps.lines_under(body)
     for block in body.blocks:
         script = prose.fence_script(block)
-        if script is not None and any(a <= block.no <= b for a, b in spans):
+        if script is None or block.no in manual:
+            continue
+        if any(a <= block.no <= b for a, b in spans):
             for chunk in split_script(script, block.first):
                 found.setdefault(chunk.text, chunk)
     for _, extracted in _verification_lines(body):
@@ -203,7 +200,7 @@ def _note_unsure(body: markdown.Body, doc: Document, diags: Diagnostics) -> None
 
 
 def _truths(body: markdown.Body) -> list[tuple[int, str]]:
-    """Statements under gate and success-criteria headings that no command checks."""
+    """Statements under gate, success-criteria and manual headings that no command checks."""
     out: list[tuple[int, str]] = []
     gate = _gate_lines(body)
     for line, extracted in gate:
@@ -217,6 +214,7 @@ def _truths(body: markdown.Body) -> list[tuple[int, str]]:
             and line.no not in inside
         ):
             out.append((line.no, extracted.statement))  # a held command: a person's check
+    out += manualsteps.steps(body)
     for heading in body.headings:
         if not prose.criteria_heading(heading) or prose.gate_heading(heading):
             continue  # a gate's statements are above
@@ -226,4 +224,7 @@ def _truths(body: markdown.Body) -> list[tuple[int, str]]:
             text = markdown.bullet(line.text)
             if text:
                 out.append((line.no, markdown.strip_markup(text)))
-    return out
+    once: dict[int, str] = {}  # "Manual acceptance criteria" is read twice
+    for no, text in out:
+        once.setdefault(no, text)
+    return list(once.items())

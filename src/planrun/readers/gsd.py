@@ -338,7 +338,7 @@ def _verify(content: str, line: int, doc: Document, diags: Diagnostics) -> gsd_v
             if close is not None:
                 # "<automated>grep -c X f</automated> equals 0": words after it on its line
                 tail = content[close.end() :].split("\n", 1)[0].split("<", 1)[0]
-                gsd_verify.words_after(found, tail)
+                gsd_verify.words_after(found, tail, line + content.count("\n", 0, end))
             out.checks += found.checks
             out.manual += found.manual
             out.truths += found.truths

@@ -22,7 +22,14 @@ from planrun.commandlint import long_running
 from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.linedata import LineList
-from planrun.prose import HELD_HINT, NOT_ASKED_HINT, is_command, outcome, starts_like_command
+from planrun.prose import (
+    HELD_HINT,
+    NOT_ASKED_HINT,
+    is_command,
+    outcome,
+    starts_like_command,
+    unknown_program,
+)
 from planrun.readers.common import mapping
 from planrun.shellsplit import looks_like_command, split_script
 
@@ -179,6 +186,7 @@ def _read_spans(text: str, at: int, out: Reading) -> None:
         out.manual.append((at, text, why))
         return
     found = skipped = False
+    unknown: list[tuple[int, str, str]] = []  # said only beside a check (see prose.extract)
     for (span, after), unasked_why in zip(spans, unasked.whys(text), strict=True):
         if is_command(span) and unasked_why is not None:
             out.manual.append((at, f"`{span}` is not run: {unasked_why}", NOT_ASKED))
@@ -186,6 +194,12 @@ def _read_spans(text: str, at: int, out: Reading) -> None:
         elif is_command(span):
             _add(out, at, span, after, description=text)
             found = True
+        elif (strange := unknown_program(span)) is not None:
+            note = (at, f"`{span}` is not run: {unasked_why or strange}", NOT_ASKED)
+            (out.manual if unasked_why else unknown).append(note)
+            skipped = skipped or unasked_why is not None
+    if found:
+        out.manual += unknown
     if skipped and not found:
         out.truths.append((at, markdown.strip_markup(text)))  # said why above
     elif not found:
@@ -243,17 +257,36 @@ def _add(
     )
 
 
-def words_after(reading: Reading, words: str) -> None:
+def words_after(reading: Reading, words: str, line: int) -> None:
     """Words after an element on its line (``<automated>grep -c X f</automated> equals 0``)
     say what its one command must show or how it ends, as words after a backticked command
-    do."""
-    if not words.strip() or len(reading.checks) != 1 or reading.manual:
+    do. Said of several commands, such words hold them all (which one they mean is not
+    said); a command in them is not one of the element's: never run, each said so."""
+    spans = markdown.backticked_with_rest(words)
+    for (span, _), why in zip(spans, unasked.whys(words), strict=True):
+        if not (is_command(span) or starts_like_command(span) or unknown_program(span)):
+            continue
+        if why is not None:
+            reading.manual.append((line, f"`{span}` is not run: {why}", NOT_ASKED))
+        else:
+            reading.manual.append((line, f"`{span}` is written after <automated>, not in it", HELD))
+    plain = re.sub(r"(`+)(.+?)\1", " ", words)
+    runs = [c for c in reading.checks if c.run is not None]
+    if not plain.strip() or not runs:
         return
-    only = reading.checks[0]
-    if only.run is None or only.expect_output is not None or only.expect_exit:
+    if len(runs) > 1 or len(reading.checks) > 1:
+        said = outcome(plain)
+        if said.held or said.expect_exit or expectations.from_prose(plain).any:
+            shown = " ".join(plain.split())[:60]
+            held = said.held or f"is said to end otherwise than exit 0 ({shown!r})"
+            reading.manual += [(c.line, f"`{c.run}` {held}", HELD) for c in runs]
+            reading.checks = [c for c in reading.checks if c.run is None]
+        return
+    only = runs[0]
+    if only.expect_output is not None or only.expect_exit:
         return
     reading.checks = []
-    _add(reading, only.line, only.run, words, description=only.description, by_hand=False)
+    _add(reading, only.line, str(only.run), plain, description=only.description, by_hand=False)
 
 
 def _split_note(text: str) -> tuple[str, str]:

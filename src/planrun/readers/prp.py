@@ -21,6 +21,7 @@ from planrun.diagnostics import Diagnostics
 from planrun.document import Document
 from planrun.linedata import LineDict
 from planrun.model import Plan
+from planrun.readers import manualsteps
 from planrun.readers.canonical import validate_plan
 from planrun.readers.checkitems import read_items
 from planrun.readers.common import (
@@ -69,13 +70,14 @@ class PrpReader:
     def read(self, doc: Document, diags: Diagnostics) -> Plan | None:
         body, data, first = start_plan(doc, diags)
         tasks = items([], first)
-        for task in _tasks(body, doc, diags):
+        for_a_person = manualsteps.note_blocks(body, doc, diags)
+        for task in _tasks(body, (doc, diags), for_a_person):
             tasks.append(task)
             tasks.item_lines.append(task.line)
         previous: str | None = None
         for heading, number, name in _levels(body):
             by_hand: list[tuple[int, str]] = []
-            chunks = _commands(body, heading, doc, diags, by_hand)
+            chunks = _commands(body, heading, (doc, diags), by_hand, for_a_person)
             if not chunks and not by_hand:
                 continue
             task = mapping(heading.no, id=f"level-{number}", name=name or heading.title)
@@ -121,7 +123,9 @@ def _optional(body: markdown.Body, heading: markdown.Heading) -> bool:
     return any(_OPTIONAL.search(text) for text in lines)
 
 
-def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineDict]:
+def _tasks(
+    body: markdown.Body, where: tuple[Document, Diagnostics], for_a_person: set[int]
+) -> list[LineDict]:
     """``### Task N: title`` sections with ``**Depends on**`` and ``**Validation**`` lines."""
     out: list[LineDict] = []
     for heading in body.headings:
@@ -148,8 +152,8 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
                 if deps:
                     task["depends_on"] = items(((line.no, d) for d in deps), line.no)
             elif key.startswith(("validation", "verify", "verification", "test")):
-                checks.extend(field_checks(key, value, line.no, (doc, diags), manual))
-        checks.extend(_commands(body, heading, doc, diags, manual))
+                checks.extend(field_checks(key, value, line.no, where, manual))
+        checks.extend(_commands(body, heading, where, manual, for_a_person))
         if checks:
             task["verify"] = verify_list(checks, checks[0].line)
         if manual:
@@ -161,12 +165,14 @@ def _tasks(body: markdown.Body, doc: Document, diags: Diagnostics) -> list[LineD
 def _commands(
     body: markdown.Body,
     heading: markdown.Heading,
-    doc: Document,
-    diags: Diagnostics,
+    where: tuple[Document, Diagnostics],
     by_hand: list[tuple[int, str]],
+    for_a_person: set[int],
 ) -> list[Chunk]:
     """The commands of the shell fences under ``heading``; those that need a service the
-    block starts in the foreground go to ``by_hand`` (line, command) instead."""
+    block starts in the foreground, and the blocks of a section for a person (``for_a_person``:
+    their opening lines, see manualsteps), go to ``by_hand`` (line, command) instead."""
+    doc, diags = where
     lines = markdown.section(body, heading)
     if not lines:
         return []
@@ -195,6 +201,9 @@ def _commands(
         elif block.lang not in prose.SHELL_FENCES:
             continue
         found = split_script(text, block.first)
+        if block.no in for_a_person:
+            by_hand.extend((c.line, c.text) for c in found)
+            continue
         server = service_start(text, _said_before(body, lines, block))
         if server is None:
             chunks.extend(found)
